@@ -1,0 +1,1 @@
+//! Criterion benchmarks for edgeward; the benches live in `benches/`.

@@ -1,0 +1,62 @@
+//! Command-line parsing and dispatch: one module per subcommand.
+
+use clap::{Parser, Subcommand};
+
+/// What a subcommand concluded, as the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // Constructed by the subcommands as they land.
+pub(crate) enum Outcome {
+    /// 0: the command did what was asked and every check passed.
+    Ok,
+    /// 1: the check failed: not compliant, invalid, refused.
+    CheckFailed,
+    /// 2: bad usage, unreadable input, or an environment problem.
+    UsageOrEnvironment,
+}
+
+impl From<Outcome> for std::process::ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Ok => Self::SUCCESS,
+            Outcome::CheckFailed => Self::from(1),
+            Outcome::UsageOrEnvironment => Self::from(2),
+        }
+    }
+}
+
+/// edgeward: TLS policy, SigV4, device identity and temporary credentials for edge fleets.
+#[derive(Parser)]
+#[command(name = "edgeward", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 check failed / not compliant / invalid, 2 usage or environment error."
+)]
+pub(crate) struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {}
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {}
+}
+
+/// Logs go to stderr so stdout stays machine-readable.
+pub(crate) fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,26 @@
+//! `edgeward`: the gateway, the device agent and the operator's command-line tool.
+//!
+//! This binary is glue: every piece of real work lives in a library crate
+//! (`edgeward-tls-policy`, `edgeward-signing`, `edgeward-device-identity`,
+//! `edgeward-sts-credentials`). Each subcommand is one module under `cli/`.
+//!
+//! Exit codes a script can rely on: 0 ok, 1 the check failed (not compliant, invalid,
+//! refused), 2 usage or environment error.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    cli::init_tracing(args.verbose);
+    match cli::run(args) {
+        Ok(code) => code.into(),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            cli::Outcome::UsageOrEnvironment.into()
+        }
+    }
+}
