@@ -1,0 +1,203 @@
+//! Minting and sealing: round trip, tamper resistance, rotation, expiry.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::SystemRandom;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use edgeward_sts_credentials::{Error, KeyRing, MintRequest, SealingKey};
+use proptest::prelude::*;
+
+const ARN: &str = "arn:aws:sts::123456789012:assumed-role/device/thing-42";
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+}
+
+fn ring(id: &str, byte: u8) -> KeyRing {
+    KeyRing::new(SealingKey::new(id, [byte; 32]).unwrap())
+}
+
+fn request() -> MintRequest {
+    MintRequest::new(ARN, "thing-42", Duration::from_secs(3600))
+}
+
+#[test]
+fn round_trip_returns_every_claim() {
+    let ring = ring("k1", 1);
+    let minted = ring.mint(&request(), now(), &SystemRandom::new()).unwrap();
+    let claims = ring.open(minted.session_token(), now()).unwrap();
+    assert_eq!(claims.access_key_id(), minted.access_key_id());
+    assert_eq!(claims.secret_access_key(), minted.secret_access_key());
+    assert_eq!(claims.principal_arn(), ARN);
+    assert_eq!(claims.session_name(), "thing-42");
+    assert_eq!(claims.expiry(), now() + Duration::from_secs(3600));
+    assert_eq!(claims.key_id(), "k1");
+    let creds = minted.to_credentials();
+    assert_eq!(creds.session_token(), Some(minted.session_token()));
+    assert_eq!(creds.expiry(), Some(now() + Duration::from_secs(3600)));
+}
+
+#[test]
+fn access_key_and_secret_have_the_aws_shapes() {
+    let ring = ring("k1", 1);
+    let random = SystemRandom::new();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..200 {
+        let minted = ring.mint(&request(), now(), &random).unwrap();
+        let akid = minted.access_key_id();
+        assert_eq!(akid.len(), 20);
+        assert!(akid.starts_with("ASIA"));
+        assert!(akid[4..].bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
+        let secret = minted.secret_access_key();
+        assert_eq!(secret.len(), 40);
+        assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'));
+        assert!(seen.insert(akid.to_owned()), "access key repeated");
+    }
+}
+
+#[test]
+fn every_single_bit_flip_of_the_token_text_is_rejected() {
+    let ring = ring("k1", 1);
+    let minted = ring.mint(&request(), now(), &SystemRandom::new()).unwrap();
+    let token = minted.session_token().as_bytes().to_vec();
+    let mut flips = 0;
+    for i in 0..token.len() {
+        for bit in 0..8 {
+            let mut altered = token.clone();
+            altered[i] ^= 1 << bit;
+            flips += 1;
+            if let Ok(text) = std::str::from_utf8(&altered) {
+                assert!(ring.open(text, now()).is_err(), "flip {i}:{bit} accepted");
+            }
+        }
+    }
+    assert_eq!(flips, token.len() * 8);
+}
+
+#[test]
+fn every_single_bit_flip_of_the_token_bytes_is_rejected() {
+    let ring = ring("k1", 1);
+    let minted = ring.mint(&request(), now(), &SystemRandom::new()).unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(minted.session_token()).unwrap();
+    for i in 0..raw.len() {
+        for bit in 0..8 {
+            let mut altered = raw.clone();
+            altered[i] ^= 1 << bit;
+            let error = ring.open(&URL_SAFE_NO_PAD.encode(&altered), now()).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    Error::TokenTampered | Error::TokenMalformed { .. } | Error::TokenUnknownKey { .. }
+                ),
+                "flip {i}:{bit}: {error:?}"
+            );
+        }
+    }
+    // Flipping a ciphertext byte specifically is an authentication failure.
+    let mut altered = raw.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    assert!(matches!(
+        ring.open(&URL_SAFE_NO_PAD.encode(&altered), now()),
+        Err(Error::TokenTampered)
+    ));
+    // Truncation and extension.
+    assert!(ring.open(&URL_SAFE_NO_PAD.encode(&raw[..raw.len() - 1]), now()).is_err());
+    let mut longer = raw.clone();
+    longer.push(0);
+    assert!(ring.open(&URL_SAFE_NO_PAD.encode(&longer), now()).is_err());
+}
+
+#[test]
+fn rotation_seals_with_the_newest_and_opens_older_until_retired() {
+    let mut ring = ring("2026-10", 1);
+    let random = SystemRandom::new();
+    let old = ring.mint(&request(), now(), &random).unwrap();
+    ring.rotate(SealingKey::new("2026-11", [2; 32]).unwrap());
+    let new = ring.mint(&request(), now(), &random).unwrap();
+    assert_eq!(new.claims().key_id(), "2026-11");
+    assert_eq!(ring.open(old.session_token(), now()).unwrap().key_id(), "2026-10");
+    assert_eq!(ring.open(new.session_token(), now()).unwrap().key_id(), "2026-11");
+    assert!(ring.retire("2026-10"));
+    assert!(matches!(
+        ring.open(old.session_token(), now()),
+        Err(Error::TokenUnknownKey { key_id }) if key_id == "2026-10"
+    ));
+    assert!(ring.open(new.session_token(), now()).is_ok());
+}
+
+#[test]
+fn a_foreign_key_with_the_same_id_is_tampering() {
+    let ours = ring("k1", 1);
+    let theirs = ring("k1", 9);
+    let forged = theirs.mint(&request(), now(), &SystemRandom::new()).unwrap();
+    assert!(matches!(
+        ours.open(forged.session_token(), now()),
+        Err(Error::TokenTampered)
+    ));
+}
+
+#[test]
+fn expired_tokens_are_refused() {
+    let ring = ring("k1", 1);
+    let minted = ring.mint(&request(), now(), &SystemRandom::new()).unwrap();
+    let expiry = now() + Duration::from_secs(3600);
+    assert!(ring.open(minted.session_token(), expiry - Duration::from_secs(1)).is_ok());
+    assert!(matches!(
+        ring.open(minted.session_token(), expiry),
+        Err(Error::TokenExpired { expired_at }) if expired_at == expiry
+    ));
+}
+
+#[test]
+fn bad_inputs_are_refused_with_reasons() {
+    assert!(SealingKey::new("", [0; 32]).is_err());
+    assert!(SealingKey::new("has space", [0; 32]).is_err());
+    assert!(SealingKey::new("x".repeat(33), [0; 32]).is_err());
+    let ring = ring("k1", 1);
+    let random = SystemRandom::new();
+    assert!(ring
+        .mint(&MintRequest::new("", "s", Duration::from_secs(1)), now(), &random)
+        .is_err());
+    assert!(ring
+        .mint(&MintRequest::new(ARN, "s".repeat(65), Duration::from_secs(1)), now(), &random)
+        .is_err());
+    for text in ["", "AQ", "!!!!", &"A".repeat(5000)] {
+        assert!(matches!(ring.open(text, now()), Err(Error::TokenMalformed { .. })), "{text}");
+    }
+}
+
+#[test]
+fn debug_output_redacts_secrets() {
+    let ring = ring("k1", 1);
+    let minted = ring.mint(&request(), now(), &SystemRandom::new()).unwrap();
+    let debug = format!("{minted:?} {:?} {ring:?}", minted.claims());
+    assert!(!debug.contains(minted.secret_access_key()));
+    assert!(!debug.contains(minted.session_token()));
+}
+
+proptest! {
+    #[test]
+    fn open_never_panics_on_arbitrary_text(text in ".{0,400}") {
+        let ring = ring("k1", 1);
+        let _ = ring.open(&text, now());
+    }
+
+    #[test]
+    fn open_never_accepts_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let ring = ring("k1", 1);
+        prop_assert!(ring.open(&URL_SAFE_NO_PAD.encode(&bytes), now()).is_err());
+    }
+
+    #[test]
+    fn round_trip_for_any_principal(arn in "[ -~]{1,300}", session in "[a-zA-Z0-9=,.@-]{1,64}", secs in 1u64..=43_200) {
+        let ring = ring("k1", 1);
+        let minted = ring.mint(&MintRequest::new(arn.clone(), session.clone(), Duration::from_secs(secs)), now(), &SystemRandom::new()).unwrap();
+        let claims = ring.open(minted.session_token(), now()).unwrap();
+        prop_assert_eq!(claims.principal_arn(), arn.as_str());
+        prop_assert_eq!(claims.session_name(), session.as_str());
+        prop_assert_eq!(claims.expiry(), now() + Duration::from_secs(secs));
+    }
+}
