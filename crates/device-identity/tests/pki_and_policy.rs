@@ -1,0 +1,484 @@
+//! The PKI (rcgen) and the validator together: issue, validate, refuse with the named rule.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use edgeward_device_identity::{
+    create_csr, parse_certificates, write_private_key_file, CaSettings, CacheSettings,
+    CertificateAuthority, CertificateInfo, CertificateStatus, CrlSettings, DeviceIdentity,
+    DevicePolicy, DeviceSettings, Error, InMemoryStatus, KeyFilePermissions, KeyType, LoadOptions,
+    PrivateKey, PublicKeyKind, Renewal, RenewalPolicy, Rule, ServerSettings, Validator,
+};
+use rustls_pki_types::{CertificateDer, UnixTime};
+use time::{Duration, OffsetDateTime};
+
+fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+}
+
+fn at(t: OffsetDateTime) -> UnixTime {
+    UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.unix_timestamp() as u64))
+}
+
+fn root() -> CertificateAuthority {
+    CertificateAuthority::create_root(&CaSettings::new("Test Root"), t0()).unwrap()
+}
+
+fn validator(ca: &CertificateAuthority) -> Validator {
+    Validator::new(&[ca.certificate().clone()], DevicePolicy::device()).unwrap()
+}
+
+#[test]
+fn device_certificate_validates_and_names_the_thing() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-1"), t0())
+        .unwrap();
+    let identity = validator(&ca)
+        .validate(&device.certificate, &[], at(t0() + Duration::hours(1)))
+        .unwrap();
+    assert_eq!(identity.thing_name(), Some("sensor-1"));
+    assert_eq!(identity.path().len(), 2);
+    let info = identity.info();
+    assert_eq!(info.extended_key_usage, vec!["clientAuth".to_owned()]);
+    assert_eq!(
+        info.public_key,
+        PublicKeyKind::Ec {
+            curve: edgeward_device_identity::NamedCurve::P256
+        }
+    );
+    assert_eq!(info.basic_constraints.map(|b| b.ca), Some(false));
+    assert!(info.authority_key_id.is_some());
+    // Device certificates live seven days by default.
+    assert_eq!((info.not_after - t0()).whole_days(), 7);
+}
+
+#[test]
+fn expired_device_is_refused_naming_it() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-1"), t0())
+        .unwrap();
+    let err = validator(&ca)
+        .validate(&device.certificate, &[], at(t0() + Duration::days(8)))
+        .unwrap_err();
+    let Error::Rejected { certificate, rule } = err else {
+        panic!("{err}")
+    };
+    assert!(matches!(rule, Rule::Expired { .. }), "{rule}");
+    assert!(certificate.subject.contains("sensor-1"));
+}
+
+#[test]
+fn expired_root_is_refused_although_webpki_would_accept() {
+    let ca = CertificateAuthority::create_root(
+        &CaSettings::new("Short Root").lifetime(Duration::days(1)),
+        t0(),
+    )
+    .unwrap();
+    let device = ca
+        .issue_device(
+            &DeviceSettings::new("sensor-1").lifetime(Duration::days(30)),
+            t0(),
+        )
+        .unwrap();
+    let err = validator(&ca)
+        .validate(&device.certificate, &[], at(t0() + Duration::days(2)))
+        .unwrap_err();
+    let Error::Rejected { certificate, rule } = err else {
+        panic!("{err}")
+    };
+    assert!(matches!(rule, Rule::Expired { .. }), "{rule}");
+    assert!(certificate.subject.contains("Short Root"), "{certificate}");
+}
+
+#[test]
+fn server_certificate_is_refused_as_a_device() {
+    let ca = root();
+    let server = ca
+        .issue_server(&ServerSettings::new(&["gw.example"]), t0())
+        .unwrap();
+    let err = validator(&ca)
+        .validate(&server.certificate, &[], at(t0()))
+        .unwrap_err();
+    assert_eq!(
+        err.rule(),
+        Some(&Rule::MissingExtendedKeyUsage {
+            required: "clientAuth".into()
+        })
+    );
+    // ... and accepted for its own purpose and name.
+    let v = Validator::new(&[ca.certificate().clone()], DevicePolicy::server()).unwrap();
+    let name = rustls_pki_types::ServerName::try_from("gw.example").unwrap();
+    v.validate_for_name(&server.certificate, &[], &name, at(t0()))
+        .unwrap();
+    let other = rustls_pki_types::ServerName::try_from("other.example").unwrap();
+    let err = v
+        .validate_for_name(&server.certificate, &[], &other, at(t0()))
+        .unwrap_err();
+    assert!(matches!(err.rule(), Some(Rule::NameMismatch { .. })));
+}
+
+#[test]
+fn wrong_ca_is_unknown_issuer() {
+    let ca = root();
+    let other = CertificateAuthority::create_root(&CaSettings::new("Other Root"), t0()).unwrap();
+    let device = other
+        .issue_device(&DeviceSettings::new("sensor-1"), t0())
+        .unwrap();
+    let err = validator(&ca)
+        .validate(&device.certificate, &[], at(t0()))
+        .unwrap_err();
+    assert_eq!(err.rule(), Some(&Rule::UnknownIssuer));
+    // A different CA with the same name as ours: the signature does not verify.
+    let impostor = root();
+    let device = impostor
+        .issue_device(&DeviceSettings::new("sensor-1"), t0())
+        .unwrap();
+    let err = validator(&ca)
+        .validate(&device.certificate, &[], at(t0()))
+        .unwrap_err();
+    assert_eq!(err.rule(), Some(&Rule::BadSignature));
+}
+
+#[test]
+fn three_certificate_chain_with_intermediate() {
+    let ca = root();
+    let intermediate = ca
+        .create_intermediate(&CaSettings::new("Fleet Issuing CA").path_len(Some(0)), t0())
+        .unwrap();
+    let device = intermediate
+        .issue_device(&DeviceSettings::new("sensor-2"), t0())
+        .unwrap();
+    let v = validator(&ca);
+    let id = v
+        .validate(
+            &device.certificate,
+            &[intermediate.certificate().clone()],
+            at(t0()),
+        )
+        .unwrap();
+    assert_eq!(id.path().len(), 3);
+    // Without the intermediate there is no path.
+    let err = v.validate(&device.certificate, &[], at(t0())).unwrap_err();
+    assert_eq!(err.rule(), Some(&Rule::UnknownIssuer));
+    // Max depth 0 intermediates refuses the chain, naming the intermediate.
+    let strict = Validator::new(
+        &[ca.certificate().clone()],
+        DevicePolicy::device().with_max_intermediates(0),
+    )
+    .unwrap();
+    let err = strict
+        .validate(
+            &device.certificate,
+            &[intermediate.certificate().clone()],
+            at(t0()),
+        )
+        .unwrap_err();
+    let Error::Rejected { certificate, rule } = err else {
+        panic!()
+    };
+    assert_eq!(
+        rule,
+        Rule::ChainTooDeep {
+            max_intermediates: 0
+        }
+    );
+    assert!(certificate.subject.contains("Fleet Issuing CA"));
+}
+
+#[test]
+fn root_path_length_is_honoured() {
+    let ca = CertificateAuthority::create_root(
+        &CaSettings::new("Root pathlen 0").path_len(Some(0)),
+        t0(),
+    )
+    .unwrap();
+    let intermediate = ca
+        .create_intermediate(&CaSettings::new("Sub CA"), t0())
+        .unwrap();
+    let device = intermediate
+        .issue_device(&DeviceSettings::new("sensor-3"), t0())
+        .unwrap();
+    let err = validator(&ca)
+        .validate(
+            &device.certificate,
+            &[intermediate.certificate().clone()],
+            at(t0()),
+        )
+        .unwrap_err();
+    let Error::Rejected { certificate, rule } = err else {
+        panic!()
+    };
+    assert_eq!(rule, Rule::PathLengthExceeded);
+    assert!(certificate.subject.contains("Root pathlen 0"));
+}
+
+#[test]
+fn crl_revocation_and_cache_invalidation() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-4"), t0())
+        .unwrap();
+    let v = validator(&ca).with_cache(CacheSettings::default());
+    let empty = ca
+        .issue_crl(&CrlSettings::new(t0(), Duration::days(7), 1))
+        .unwrap();
+    v.set_crls(&[empty]).unwrap();
+    v.validate(&device.certificate, &[], at(t0())).unwrap();
+    assert_eq!(v.cached_len(), 1);
+    // A cached success must not survive a CRL that revokes it.
+    let revoking = ca
+        .issue_crl(
+            &CrlSettings::new(t0(), Duration::days(7), 2)
+                .revoke(&device.certificate)
+                .unwrap(),
+        )
+        .unwrap();
+    v.set_crls(&[revoking]).unwrap();
+    assert_eq!(v.cached_len(), 0);
+    let err = v.validate(&device.certificate, &[], at(t0())).unwrap_err();
+    let Error::Rejected { certificate, rule } = err else {
+        panic!()
+    };
+    assert_eq!(rule, Rule::RevokedByCrl);
+    assert!(certificate.subject.contains("sensor-4"));
+}
+
+#[test]
+fn stale_crl_is_refused_by_default() {
+    let ca = root();
+    let device = ca
+        .issue_device(
+            &DeviceSettings::new("sensor-5").lifetime(Duration::days(30)),
+            t0(),
+        )
+        .unwrap();
+    let crl = ca
+        .issue_crl(&CrlSettings::new(t0(), Duration::days(1), 1))
+        .unwrap();
+    let v = validator(&ca).with_crls(&[crl]).unwrap();
+    let err = v
+        .validate(&device.certificate, &[], at(t0() + Duration::days(3)))
+        .unwrap_err();
+    assert!(
+        matches!(err.rule(), Some(Rule::UnusableCrl { .. })),
+        "{err}"
+    );
+}
+
+#[test]
+fn status_hook_and_cache() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-6"), t0())
+        .unwrap();
+    let id = CertificateInfo::from_der(&device.certificate)
+        .unwrap()
+        .certificate_id;
+    let registry = Arc::new(InMemoryStatus::new());
+    let v = validator(&ca)
+        .with_status_source(registry.clone())
+        .with_cache(CacheSettings::new(2, std::time::Duration::from_secs(60)));
+    for status in [
+        CertificateStatus::Inactive,
+        CertificateStatus::Revoked,
+        CertificateStatus::PendingActivation,
+    ] {
+        registry.set(id.clone(), status);
+        let err = v.validate(&device.certificate, &[], at(t0())).unwrap_err();
+        assert_eq!(err.rule(), Some(&Rule::StatusNotActive { status }));
+    }
+    registry.set(id.clone(), CertificateStatus::Active);
+    v.validate(&device.certificate, &[], at(t0())).unwrap();
+    assert_eq!(v.cached_len(), 1);
+    // A status change takes effect on the next validation although the chain is cached.
+    registry.set(id.clone(), CertificateStatus::Revoked);
+    let err = v.validate(&device.certificate, &[], at(t0())).unwrap_err();
+    assert_eq!(
+        err.rule(),
+        Some(&Rule::StatusNotActive {
+            status: CertificateStatus::Revoked
+        })
+    );
+    assert_eq!(v.cached_len(), 0);
+    registry.set(id.clone(), CertificateStatus::Active);
+    v.validate(&device.certificate, &[], at(t0())).unwrap();
+    // Entries expire after the TTL: past it the chain is validated afresh (and still passes).
+    assert_eq!(v.cached_len(), 1);
+    v.validate(&device.certificate, &[], at(t0() + Duration::seconds(61)))
+        .unwrap();
+    // ... and never outlive the certificate: after notAfter the cached entry is not used.
+    let err = v
+        .validate(&device.certificate, &[], at(t0() + Duration::days(8)))
+        .unwrap_err();
+    assert!(matches!(err.rule(), Some(Rule::Expired { .. })));
+    // Bounded: capacity 2.
+    for n in 0..5 {
+        let d = ca
+            .issue_device(&DeviceSettings::new(format!("bulk-{n}")), t0())
+            .unwrap();
+        registry.set(
+            CertificateInfo::from_der(&d.certificate)
+                .unwrap()
+                .certificate_id,
+            CertificateStatus::Active,
+        );
+        v.validate(&d.certificate, &[], at(t0())).unwrap();
+    }
+    assert_eq!(v.cached_len(), 2);
+}
+
+#[test]
+fn csr_made_on_device_signed_by_ca() {
+    let ca = root();
+    let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+    let csr = create_csr(&key, "provisioned-7").unwrap();
+    let cert = ca.sign_csr(&csr, None, Duration::days(7), t0()).unwrap();
+    let info = CertificateInfo::from_der(&cert).unwrap();
+    assert_eq!(info.thing_name(), Some("provisioned-7"));
+    // The certificate carries the device's key: the identity loads and matches.
+    let identity = DeviceIdentity::from_pem(
+        &edgeward_device_identity::certificate_pem(&cert),
+        &key.to_pem(),
+    )
+    .unwrap();
+    validator(&ca)
+        .validate(&identity.chain()[0], &[], at(t0()))
+        .unwrap();
+    // A tampered CSR is refused.
+    let mut bad = csr.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(matches!(
+        ca.sign_csr(&bad, None, Duration::days(7), t0()),
+        Err(Error::MalformedCsr { .. })
+    ));
+}
+
+#[test]
+fn rsa_root_option() {
+    let ca = CertificateAuthority::create_root(
+        &CaSettings::new("RSA Root").key_type(KeyType::Rsa2048),
+        t0(),
+    )
+    .unwrap();
+    let info = CertificateInfo::from_der(ca.certificate()).unwrap();
+    assert_eq!(info.public_key, PublicKeyKind::Rsa { bits: 2048 });
+    assert_eq!(info.signature_algorithm.name, "sha256WithRSAEncryption");
+    assert_eq!(
+        info.key_usage,
+        vec![
+            "digitalSignature".to_owned(),
+            "keyCertSign".into(),
+            "cRLSign".into()
+        ]
+    );
+    let device = ca
+        .issue_device(&DeviceSettings::new("rsa-device"), t0())
+        .unwrap();
+    validator(&ca)
+        .validate(&device.certificate, &[], at(t0()))
+        .unwrap();
+    // The CA reloads from its PEM files and keeps issuing.
+    let reloaded = CertificateAuthority::from_pem(&ca.certificate_pem(), ca.key_pem()).unwrap();
+    let device = reloaded
+        .issue_device(&DeviceSettings::new("rsa-device-2"), t0())
+        .unwrap();
+    validator(&ca)
+        .validate(&device.certificate, &[], at(t0()))
+        .unwrap();
+}
+
+#[test]
+fn renewal_thresholds() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-8"), t0())
+        .unwrap();
+    let info = CertificateInfo::from_der(&device.certificate).unwrap();
+    let policy = RenewalPolicy::default();
+    assert!(matches!(
+        policy.check(&info, t0() + Duration::days(5)),
+        Renewal::NotYet { .. }
+    ));
+    assert!(matches!(
+        policy.check(&info, t0() + Duration::days(6) + Duration::hours(1)),
+        Renewal::Due { .. }
+    ));
+    assert_eq!(
+        policy.check(&info, t0() + Duration::days(8)),
+        Renewal::Expired
+    );
+    let early = RenewalPolicy::new(Duration::days(7), Duration::days(3));
+    assert!(matches!(
+        early.check(&info, t0() + Duration::days(5)),
+        Renewal::Due { .. }
+    ));
+}
+
+#[test]
+fn key_files_are_written_0600_and_loose_ones_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-9"), t0())
+        .unwrap();
+    let cert_path = dir.path().join("device.pem");
+    let key_path = dir.path().join("device.key");
+    std::fs::write(&cert_path, device.certificate_pem()).unwrap();
+    write_private_key_file(&key_path, &device.key.to_pem()).unwrap();
+    assert_eq!(
+        std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let identity = DeviceIdentity::load(&cert_path, &key_path, &LoadOptions::default()).unwrap();
+    assert_eq!(identity.thing_name(), Some("sensor-9"));
+    assert!(!format!("{identity:?}").contains("PRIVATE"));
+
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = DeviceIdentity::load(&cert_path, &key_path, &LoadOptions::default()).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::KeyFilePermissions { mode: 0o644, .. }));
+    assert!(
+        message.contains(&key_path.display().to_string()) && message.contains("chmod 600"),
+        "{message}"
+    );
+    let allow = LoadOptions::default()
+        .with_key_file_permissions(KeyFilePermissions::AllowGroupOrOtherReadable);
+    DeviceIdentity::load(&cert_path, &key_path, &allow).unwrap();
+
+    // Rewriting an existing loose file tightens it.
+    write_private_key_file(&key_path, &device.key.to_pem()).unwrap();
+    assert_eq!(
+        std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn key_that_belongs_to_another_certificate_is_refused() {
+    let ca = root();
+    let a = ca.issue_device(&DeviceSettings::new("a"), t0()).unwrap();
+    let b = ca.issue_device(&DeviceSettings::new("b"), t0()).unwrap();
+    let err = DeviceIdentity::from_pem(&a.certificate_pem(), &b.key.to_pem()).unwrap_err();
+    assert!(matches!(err, Error::KeyMismatch { .. }), "{err}");
+}
+
+#[test]
+fn der_and_pem_chains_parse_alike() {
+    let ca = root();
+    let der: CertificateDer<'static> = ca.certificate().clone();
+    let from_der = parse_certificates(&der, "der").unwrap();
+    let from_pem = parse_certificates(ca.certificate_pem().as_bytes(), "pem").unwrap();
+    assert_eq!(from_der, from_pem);
+    assert!(matches!(
+        parse_certificates(b"", "empty"),
+        Err(Error::NoCertificate { .. })
+    ));
+    assert!(matches!(
+        parse_certificates(b"\x30\x03\x02\x01\x00", "junk"),
+        Err(Error::MalformedCertificate { .. })
+    ));
+}
