@@ -1,0 +1,389 @@
+//! Parsing the SigV4 authentication information: the `Authorization` header, the presigned
+//! query parameters, the credential scope, and the request time.
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use crate::canonical::{decode_query_component, split_query};
+use crate::error::{clip, Error, SignatureLocation};
+
+/// The only algorithm supported.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The longest presign validity AWS allows: 7 days.
+pub const MAX_PRESIGN_EXPIRES: Duration = Duration::from_secs(604_800);
+
+/// `AKID/YYYYMMDD/region/service/aws4_request`, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential<'a> {
+    /// The access key ID.
+    pub access_key_id: Cow<'a, str>,
+    /// `YYYYMMDD`.
+    pub date: Cow<'a, str>,
+    /// The region.
+    pub region: Cow<'a, str>,
+    /// The service.
+    pub service: Cow<'a, str>,
+}
+
+impl Credential<'_> {
+    /// `date/region/service/aws4_request`.
+    pub fn scope(&self) -> String {
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
+    }
+}
+
+/// Parsed authentication information, from either location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedAuthorization<'a> {
+    /// Where it came from.
+    pub location: SignatureLocation,
+    /// The credential.
+    pub credential: Credential<'a>,
+    /// `SignedHeaders`: lower-case names, sorted, `;`-separated.
+    pub signed_headers: Cow<'a, str>,
+    /// The signature bytes.
+    pub signature: [u8; 32],
+    /// Presigned only: `X-Amz-Date`.
+    pub date: Option<Cow<'a, str>>,
+    /// Presigned only: `X-Amz-Expires`.
+    pub expires: Option<Duration>,
+    /// Presigned only: `X-Amz-Security-Token`.
+    pub session_token: Option<Cow<'a, str>>,
+}
+
+fn malformed(location: SignatureLocation, reason: impl Into<String>) -> Error {
+    Error::MalformedAuthorization {
+        location,
+        reason: reason.into(),
+    }
+}
+
+fn parse_credential<'a>(
+    location: SignatureLocation,
+    value: Cow<'a, str>,
+) -> Result<Credential<'a>, Error> {
+    fn parts(value: &str) -> Option<(&str, &str, &str, &str)> {
+        let (rest, terminator) = value.rsplit_once('/')?;
+        let (rest, service) = rest.rsplit_once('/')?;
+        let (rest, region) = rest.rsplit_once('/')?;
+        let (access_key_id, date) = rest.rsplit_once('/')?;
+        (terminator == "aws4_request").then_some((access_key_id, date, region, service))
+    }
+    let bad = || {
+        malformed(
+            location,
+            format!(
+                "credential {:?} is not AKID/YYYYMMDD/region/service/aws4_request",
+                clip(&value)
+            ),
+        )
+    };
+    let (access_key_id, date, region, service) = parts(&value).ok_or_else(bad)?;
+    if access_key_id.is_empty() || region.is_empty() || service.is_empty() {
+        return Err(bad());
+    }
+    if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(malformed(
+            location,
+            format!("credential date {:?} is not YYYYMMDD", clip(date)),
+        ));
+    }
+    let ok = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
+    if !ok(access_key_id) || !ok(region) || !ok(service) {
+        return Err(bad());
+    }
+    Ok(match value {
+        Cow::Borrowed(v) => {
+            let (access_key_id, date, region, service) = parts(v).ok_or_else(bad)?;
+            Credential {
+                access_key_id: Cow::Borrowed(access_key_id),
+                date: Cow::Borrowed(date),
+                region: Cow::Borrowed(region),
+                service: Cow::Borrowed(service),
+            }
+        }
+        Cow::Owned(_) => Credential {
+            access_key_id: Cow::Owned(access_key_id.to_owned()),
+            date: Cow::Owned(date.to_owned()),
+            region: Cow::Owned(region.to_owned()),
+            service: Cow::Owned(service.to_owned()),
+        },
+    })
+}
+
+fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(malformed(location, "SignedHeaders is empty"));
+    }
+    let mut previous: Option<&str> = None;
+    for name in value.split(';') {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() && b != b':')
+        {
+            return Err(malformed(
+                location,
+                format!("invalid signed header name {:?}", clip(name)),
+            ));
+        }
+        if previous.is_some_and(|p| p >= name) {
+            return Err(malformed(
+                location,
+                "SignedHeaders must be sorted and without duplicates",
+            ));
+        }
+        previous = Some(name);
+    }
+    Ok(())
+}
+
+fn parse_signature(location: SignatureLocation, value: &str) -> Result<[u8; 32], Error> {
+    let mut out = [0u8; 32];
+    if value.len() != 64 || hex::decode_to_slice(value, &mut out).is_err() {
+        return Err(malformed(location, "Signature is not 64 hex digits"));
+    }
+    Ok(out)
+}
+
+/// Parses an `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`
+/// header value. Components may come in any order, each exactly once.
+pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>, Error> {
+    const LOCATION: SignatureLocation = SignatureLocation::Header;
+    let value = value.trim_matches(|c| c == ' ' || c == '\t');
+    let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if algorithm != ALGORITHM {
+        return Err(Error::UnsupportedAlgorithm {
+            location: LOCATION,
+            algorithm: clip(algorithm),
+        });
+    }
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for component in rest.split(',') {
+        let component = component.trim_matches(|c| c == ' ' || c == '\t');
+        if component.is_empty() {
+            continue;
+        }
+        let (key, value) = component.split_once('=').ok_or_else(|| {
+            malformed(
+                LOCATION,
+                format!("component {:?} is not key=value", clip(component)),
+            )
+        })?;
+        let slot = match key {
+            "Credential" => &mut credential,
+            "SignedHeaders" => &mut signed_headers,
+            "Signature" => &mut signature,
+            _ => {
+                return Err(malformed(
+                    LOCATION,
+                    format!("unknown component {:?}", clip(key)),
+                ))
+            }
+        };
+        if slot.replace(value).is_some() {
+            return Err(malformed(LOCATION, format!("{key} appears twice")));
+        }
+    }
+    let missing = |component| Error::IncompleteSignature {
+        location: LOCATION,
+        component,
+    };
+    let credential = credential.ok_or_else(|| missing("Credential"))?;
+    let signed_headers = signed_headers.ok_or_else(|| missing("SignedHeaders"))?;
+    let signature = signature.ok_or_else(|| missing("Signature"))?;
+    let credential = parse_credential(LOCATION, Cow::Borrowed(credential))?;
+    parse_signed_headers(LOCATION, signed_headers)?;
+    let signature = parse_signature(LOCATION, signature)?;
+    Ok(ParsedAuthorization {
+        location: LOCATION,
+        credential,
+        signed_headers: Cow::Borrowed(signed_headers),
+        signature,
+        date: None,
+        expires: None,
+        session_token: None,
+    })
+}
+
+/// Whether a raw query carries presigned authentication (an `X-Amz-Algorithm` parameter).
+pub(crate) fn has_presigned_query(query: &str) -> bool {
+    split_query(query).any(|(key, _)| decode_query_component(key) == "X-Amz-Algorithm")
+}
+
+/// Parses the presigned parameters out of a raw query string. Other parameters are ignored;
+/// each `X-Amz-*` authentication parameter must appear exactly once.
+pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Error> {
+    const LOCATION: SignatureLocation = SignatureLocation::Query;
+    let (
+        mut algorithm,
+        mut credential,
+        mut date,
+        mut expires,
+        mut signed_headers,
+        mut signature,
+        mut token,
+    ) = (None, None, None, None, None, None, None);
+    for (key, value) in split_query(query) {
+        let key = decode_query_component(key);
+        let slot = match &*key {
+            "X-Amz-Algorithm" => &mut algorithm,
+            "X-Amz-Credential" => &mut credential,
+            "X-Amz-Date" => &mut date,
+            "X-Amz-Expires" => &mut expires,
+            "X-Amz-SignedHeaders" => &mut signed_headers,
+            "X-Amz-Signature" => &mut signature,
+            "X-Amz-Security-Token" => &mut token,
+            _ => continue,
+        };
+        if slot.replace(decode_query_component(value)).is_some() {
+            return Err(malformed(LOCATION, format!("{key} appears twice")));
+        }
+    }
+    let missing = |component| Error::IncompleteSignature {
+        location: LOCATION,
+        component,
+    };
+    let algorithm = algorithm.ok_or_else(|| missing("X-Amz-Algorithm"))?;
+    if algorithm != ALGORITHM {
+        return Err(Error::UnsupportedAlgorithm {
+            location: LOCATION,
+            algorithm: clip(&algorithm),
+        });
+    }
+    let credential = credential.ok_or_else(|| missing("X-Amz-Credential"))?;
+    let date = date.ok_or_else(|| missing("X-Amz-Date"))?;
+    let expires = expires.ok_or_else(|| missing("X-Amz-Expires"))?;
+    let signed_headers = signed_headers.ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
+    let signature = signature.ok_or_else(|| missing("X-Amz-Signature"))?;
+    let credential = parse_credential(LOCATION, credential)?;
+    parse_signed_headers(LOCATION, &signed_headers)?;
+    let signature = parse_signature(LOCATION, &signature)?;
+    let seconds: u64 = match expires.parse() {
+        Ok(s)
+            if expires.bytes().all(|b| b.is_ascii_digit())
+                && (1..=MAX_PRESIGN_EXPIRES.as_secs()).contains(&s) =>
+        {
+            s
+        }
+        _ => {
+            return Err(Error::InvalidExpires {
+                value: clip(&expires),
+            })
+        }
+    };
+    Ok(ParsedAuthorization {
+        location: LOCATION,
+        credential,
+        signed_headers,
+        signature,
+        date: Some(date),
+        expires: Some(Duration::from_secs(seconds)),
+        session_token: token,
+    })
+}
+
+/// Parses `YYYYMMDD'T'HHMMSS'Z'`.
+pub fn parse_amz_date(value: &str) -> Result<SystemTime, Error> {
+    let bad = || Error::MalformedDate { value: clip(value) };
+    let b = value.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return Err(bad());
+    }
+    let digits = |range: std::ops::Range<usize>| -> Result<u32, Error> {
+        let s = &b[range];
+        if !s.iter().all(u8::is_ascii_digit) {
+            return Err(bad());
+        }
+        Ok(s.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
+    };
+    let (year, month, day) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
+    let (hour, minute, second) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .ok_or_else(bad)?;
+    let date = time::Date::from_calendar_date(
+        i32::try_from(year).map_err(|_| bad())?,
+        month,
+        u8::try_from(day).map_err(|_| bad())?,
+    )
+    .map_err(|_| bad())?;
+    let clock = time::Time::from_hms(
+        u8::try_from(hour).map_err(|_| bad())?,
+        u8::try_from(minute).map_err(|_| bad())?,
+        u8::try_from(second).map_err(|_| bad())?,
+    )
+    .map_err(|_| bad())?;
+    Ok(time::PrimitiveDateTime::new(date, clock)
+        .assume_utc()
+        .into())
+}
+
+/// Parses an RFC 1123 `Date` header (`Fri, 24 May 2013 00:00:00 GMT`).
+pub fn parse_http_date(value: &str) -> Result<SystemTime, Error> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(value.trim(), &format)
+        .map(|t| t.assume_utc().into())
+        .map_err(|_| Error::MalformedDate { value: clip(value) })
+}
+
+/// Formats a time as `YYYYMMDD'T'HHMMSS'Z'`.
+pub fn format_amz_date(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn parses_a_header() {
+        let parsed = parse_authorization_header(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        )
+        .unwrap();
+        assert_eq!(parsed.credential.access_key_id, "AKIDEXAMPLE");
+        assert_eq!(
+            parsed.credential.scope(),
+            "20150830/us-east-1/service/aws4_request"
+        );
+        assert_eq!(parsed.signed_headers, "host;x-amz-date");
+    }
+
+    #[test]
+    fn rejects_incomplete_headers() {
+        let err =
+            parse_authorization_header("AWS4-HMAC-SHA256 Credential=A/20150830/r/s/aws4_request")
+                .unwrap_err();
+        assert_eq!(err.aws_error_code(), "IncompleteSignature");
+        let err = parse_authorization_header("AWS4-HMAC-SHA1 Credential=x").unwrap_err();
+        assert!(matches!(err, Error::UnsupportedAlgorithm { .. }));
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        let t = parse_amz_date("20150830T123600Z").unwrap();
+        assert_eq!(format_amz_date(t), "20150830T123600Z");
+        assert_eq!(
+            parse_http_date("Fri, 24 May 2013 00:00:00 GMT").unwrap(),
+            parse_amz_date("20130524T000000Z").unwrap()
+        );
+        assert!(parse_amz_date("20150230T123600Z").is_err());
+    }
+}

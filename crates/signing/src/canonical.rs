@@ -1,0 +1,370 @@
+//! Canonicalisation: the SigV4 canonical URI, query string and header values, built from the
+//! request as received (raw path and query, header bytes).
+
+use std::borrow::Cow;
+
+/// How the path is percent-encoded in the canonical request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PathEncoding {
+    /// Every byte but unreserved characters and `/` is encoded, including an existing `%`
+    /// (so `%20` on the wire becomes `%2520`). Every AWS service but S3.
+    Double,
+    /// The path is taken as sent; only bytes that cannot appear in a URI (space, controls,
+    /// non-ASCII) are encoded. S3.
+    Single,
+}
+
+/// Whether the path is normalised (dot segments removed, empty segments collapsed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PathNormalization {
+    /// Normalise (every service but S3).
+    Enabled,
+    /// Use the path as sent (S3).
+    Disabled,
+}
+
+/// The canonical-URI rules of one service family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PathMode {
+    /// Percent-encoding.
+    pub encoding: PathEncoding,
+    /// Normalisation.
+    pub normalization: PathNormalization,
+}
+
+impl PathMode {
+    /// The default SigV4 rules: double-encoded and normalised.
+    pub const DEFAULT: Self = Self {
+        encoding: PathEncoding::Double,
+        normalization: PathNormalization::Enabled,
+    };
+    /// S3's rules: the path as sent, neither re-encoded nor normalised.
+    pub const S3: Self = Self {
+        encoding: PathEncoding::Single,
+        normalization: PathNormalization::Disabled,
+    };
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn push_escaped(out: &mut Vec<u8>, b: u8) {
+    out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+}
+
+/// Percent-encodes everything but unreserved characters (and `/` when `keep_slash`).
+pub(crate) fn encode_into(out: &mut Vec<u8>, input: &[u8], keep_slash: bool) {
+    for &b in input {
+        if is_unreserved(b) || (keep_slash && b == b'/') {
+            out.push(b);
+        } else {
+            push_escaped(out, b);
+        }
+    }
+}
+
+/// Percent-encodes a string with the SigV4 rules (everything but unreserved characters).
+pub fn uri_encode(input: &str) -> String {
+    let mut out = Vec::with_capacity(input.len() * 3);
+    encode_into(&mut out, input.as_bytes(), false);
+    // Invariant: `encode_into` only emits ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Removes dot segments and collapses empty segments, the way botocore and the AWS test suite
+/// do: the result keeps a leading `/`, and a trailing `/` only when the input ended with `/`
+/// and something remains.
+pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
+    if path.is_empty() {
+        return Cow::Borrowed("/");
+    }
+    if path.starts_with('/')
+        && !path.contains("//")
+        && !path.split('/').any(|s| s == "." || s == "..")
+    {
+        return Cow::Borrowed(path);
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    out.push('/');
+    out.push_str(&segments.join("/"));
+    if path.ends_with('/') && !segments.is_empty() {
+        out.push('/');
+    }
+    Cow::Owned(out)
+}
+
+/// Appends the canonical URI of `path` under `mode`.
+pub(crate) fn canonical_uri_into(out: &mut Vec<u8>, path: &str, mode: PathMode) {
+    let path = match mode.normalization {
+        PathNormalization::Enabled => normalize_path(path),
+        PathNormalization::Disabled if path.is_empty() => Cow::Borrowed("/"),
+        PathNormalization::Disabled => Cow::Borrowed(path),
+    };
+    match mode.encoding {
+        PathEncoding::Double => encode_into(out, path.as_bytes(), true),
+        PathEncoding::Single => {
+            for &b in path.as_bytes() {
+                if b <= b' '
+                    || b >= 0x7f
+                    || matches!(
+                        b,
+                        b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+                    )
+                {
+                    push_escaped(out, b);
+                } else {
+                    out.push(b);
+                }
+            }
+        }
+    }
+}
+
+/// The canonical URI of `path` under `mode`, as a string.
+pub fn canonical_uri(path: &str, mode: PathMode) -> String {
+    let mut out = Vec::with_capacity(path.len() * 3);
+    canonical_uri_into(&mut out, path, mode);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Whether a raw query component is already in canonical form (unreserved characters and
+/// upper-case escapes of reserved bytes only), so it can be used as is.
+fn is_canonical_component(raw: &[u8]) -> bool {
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if is_unreserved(b) {
+            i += 1;
+        } else if b == b'%' {
+            let (Some(&h), Some(&l)) = (raw.get(i + 1), raw.get(i + 2)) else {
+                return false;
+            };
+            if !(h.is_ascii_digit() || (b'A'..=b'F').contains(&h))
+                || !(l.is_ascii_digit() || (b'A'..=b'F').contains(&l))
+            {
+                return false;
+            }
+            let (Some(hv), Some(lv)) = (hex_value(h), hex_value(l)) else {
+                return false;
+            };
+            if is_unreserved(hv << 4 | lv) {
+                return false;
+            }
+            i += 3;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// Decodes `%XX` escapes and `+` (as a space), then re-encodes with the SigV4 rules.
+pub(crate) fn canonical_query_component(raw: &str) -> Cow<'_, str> {
+    if is_canonical_component(raw.as_bytes()) {
+        return Cow::Borrowed(raw);
+    }
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex_value(b)),
+                bytes.get(i + 2).and_then(|&b| hex_value(b)),
+            ) {
+                (Some(h), Some(l)) => {
+                    decoded.push(h << 4 | l);
+                    i += 3;
+                }
+                _ => {
+                    decoded.push(b'%');
+                    i += 1;
+                }
+            },
+            b => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(decoded.len() * 3);
+    encode_into(&mut out, &decoded, false);
+    // Invariant: `encode_into` only emits ASCII.
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
+}
+
+/// Decodes a query component (`%XX` and `+`) to text, lossily for invalid UTF-8.
+pub(crate) fn decode_query_component(raw: &str) -> Cow<'_, str> {
+    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(raw);
+    }
+    let mut decoded = Vec::with_capacity(raw.len());
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex_value(b)),
+                bytes.get(i + 2).and_then(|&b| hex_value(b)),
+            ) {
+                (Some(h), Some(l)) => {
+                    decoded.push(h << 4 | l);
+                    i += 3;
+                }
+                _ => {
+                    decoded.push(b'%');
+                    i += 1;
+                }
+            },
+            b => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+/// Splits a raw query into raw `(key, value)` pieces; empty pieces are skipped.
+pub(crate) fn split_query(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+}
+
+/// Appends the canonical query string: every parameter for which `keep(decoded_key)` holds,
+/// re-encoded and sorted by key, then value.
+pub(crate) fn canonical_query_into(out: &mut Vec<u8>, query: Option<&str>, skip: &[&str]) {
+    let Some(query) = query else { return };
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
+    for (key, value) in split_query(query) {
+        let key = canonical_query_component(key);
+        if skip.iter().any(|s| *s == key) {
+            continue;
+        }
+        pairs.push((key, canonical_query_component(value)));
+    }
+    pairs.sort_unstable();
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push(b'&');
+        }
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(value.as_bytes());
+    }
+}
+
+/// The canonical query string of a raw query (no parameters skipped).
+pub fn canonical_query(query: &str) -> String {
+    let mut out = Vec::with_capacity(query.len() * 2);
+    canonical_query_into(&mut out, Some(query), &[]);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Appends a header value trimmed of spaces and tabs at both ends, with every inner run of
+/// spaces and tabs collapsed to one space.
+pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
+    let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !is_ws(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_ws(b))
+        .map_or(start, |e| e + 1);
+    let value = &value[start..end];
+    if !value.windows(2).any(|w| is_ws(&w[0]) && is_ws(&w[1])) && !value.contains(&b'\t') {
+        out.extend_from_slice(value);
+        return;
+    }
+    let mut in_ws = false;
+    for &b in value {
+        if is_ws(&b) {
+            if !in_ws {
+                out.push(b' ');
+            }
+            in_ws = true;
+        } else {
+            out.push(b);
+            in_ws = false;
+        }
+    }
+}
+
+/// A header value normalised like [`push_header_value`], as a string.
+pub fn normalize_header_value(value: &str) -> String {
+    let mut out = Vec::with_capacity(value.len());
+    push_header_value(&mut out, value.as_bytes());
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn normalizes_like_botocore() {
+        for (input, expected) in [
+            ("", "/"),
+            ("/", "/"),
+            ("//example//", "/example/"),
+            ("/./", "/"),
+            ("/example/..", "/"),
+            ("/example1/example2/../..", "/"),
+            ("/./example", "/example"),
+            ("/a/b/.", "/a/b"),
+            ("/a/../../b/", "/b/"),
+        ] {
+            assert_eq!(normalize_path(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn query_components() {
+        assert_eq!(canonical_query_component("a b"), "a%20b");
+        assert_eq!(canonical_query_component("a+b"), "a%20b");
+        assert_eq!(canonical_query_component("%7e"), "~");
+        assert_eq!(canonical_query_component("%2f"), "%2F");
+        assert_eq!(canonical_query_component("%zz"), "%25zz");
+        assert_eq!(canonical_query("b=2&a=&a=1&c"), "a=&a=1&b=2&c=");
+    }
+
+    #[test]
+    fn header_values() {
+        assert_eq!(normalize_header_value("  a   b\t\tc  "), "a b c");
+        assert_eq!(normalize_header_value("\"a   b   c\""), "\"a b c\"");
+    }
+}

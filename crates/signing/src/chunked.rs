@@ -1,0 +1,636 @@
+//! `aws-chunked` bodies: verifying the chunk-signature chain of
+//! `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` (and decoding
+//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER`) as a body wrapper, and signing chunks (on aws-sigv4).
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use aws_lc_rs::digest;
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use subtle::ConstantTimeEq;
+
+use crate::crypto::{hex64, sha256_hex, SigningKey, EMPTY_SHA256};
+use crate::error::Error;
+
+/// What the chain is anchored to: the request's derived key, time, scope and signature.
+#[derive(Clone, Debug)]
+pub(crate) struct ChunkContext {
+    pub(crate) key: SigningKey,
+    pub(crate) amz_date: String,
+    pub(crate) scope: String,
+    pub(crate) seed_signature: String,
+    pub(crate) trailer: bool,
+}
+
+/// Limits for chunked bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChunkLimits {
+    /// Largest single chunk (default 16 MiB). Each chunk is held until its signature verifies.
+    pub max_chunk_bytes: usize,
+    /// Longest chunk-header or trailer line (default 4 KiB).
+    pub max_line_bytes: usize,
+    /// Most trailer lines (default 16).
+    pub max_trailers: usize,
+}
+
+impl Default for ChunkLimits {
+    fn default() -> Self {
+        Self {
+            max_chunk_bytes: 16 * 1024 * 1024,
+            max_line_bytes: 4096,
+            max_trailers: 16,
+        }
+    }
+}
+
+enum State {
+    /// Expecting `size[;chunk-signature=sig]\r\n`.
+    Header,
+    /// Reading `remaining` more data bytes of a chunk.
+    Data {
+        remaining: usize,
+        signature: Option<[u8; 32]>,
+    },
+    /// Expecting the `\r\n` after chunk data.
+    DataEnd { signature: Option<[u8; 32]> },
+    /// After the final chunk: trailer lines until an empty line.
+    Trailers,
+    /// Finished.
+    Done,
+}
+
+/// Decodes an `aws-chunked` body and checks each chunk's signature against the chain;
+/// data is released only after its chunk verified. Feed bytes with [`Self::push`], then call
+/// [`Self::finish`] at the end of the body.
+pub struct ChunkChainVerifier {
+    context: Option<ChunkContext>,
+    previous: String,
+    limits: ChunkLimits,
+    state: State,
+    buffer: Vec<u8>,
+    chunk: Vec<u8>,
+    hasher: Option<digest::Context>,
+    index: u64,
+    decoded: u64,
+    expected_decoded: Option<u64>,
+    trailers: Vec<(String, String)>,
+    trailer_signature: Option<[u8; 32]>,
+    failed: bool,
+}
+
+impl fmt::Debug for ChunkChainVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkChainVerifier")
+            .field("signed", &self.context.is_some())
+            .field("index", &self.index)
+            .field("decoded", &self.decoded)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkChainVerifier {
+    pub(crate) fn new(context: ChunkContext) -> Self {
+        let previous = context.seed_signature.clone();
+        Self::build(Some(context), previous)
+    }
+
+    /// A decoder for `STREAMING-UNSIGNED-PAYLOAD-TRAILER` bodies (no signatures to check).
+    pub fn unsigned() -> Self {
+        Self::build(None, String::new())
+    }
+
+    fn build(context: Option<ChunkContext>, previous: String) -> Self {
+        Self {
+            context,
+            previous,
+            limits: ChunkLimits::default(),
+            state: State::Header,
+            buffer: Vec::new(),
+            chunk: Vec::new(),
+            hasher: None,
+            index: 0,
+            decoded: 0,
+            expected_decoded: None,
+            trailers: Vec::new(),
+            trailer_signature: None,
+            failed: false,
+        }
+    }
+
+    /// Replaces the limits.
+    pub fn with_limits(mut self, limits: ChunkLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Requires the decoded length to equal `x-amz-decoded-content-length`.
+    pub fn with_decoded_length(mut self, length: u64) -> Self {
+        self.expected_decoded = Some(length);
+        self
+    }
+
+    /// The trailer headers (after [`Self::finish`]).
+    pub fn trailers(&self) -> &[(String, String)] {
+        &self.trailers
+    }
+
+    /// Whether the final chunk (and trailer) has been seen.
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    fn take_line(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        match self.buffer.windows(2).position(|w| w == b"\r\n") {
+            Some(end) => {
+                let line = self.buffer[..end].to_vec();
+                self.buffer.drain(..end + 2);
+                Ok(Some(line))
+            }
+            None if self.buffer.len() > self.limits.max_line_bytes => Err(Error::MalformedChunk {
+                reason: "chunk header or trailer line too long",
+            }),
+            None => Ok(None),
+        }
+    }
+
+    fn sign(&self, algorithm: &str, hashes: &[&[u8]]) -> Option<[u8; 32]> {
+        let context = self.context.as_ref()?;
+        let mut sts = Vec::with_capacity(256);
+        for part in [
+            algorithm.as_bytes(),
+            context.amz_date.as_bytes(),
+            context.scope.as_bytes(),
+            self.previous.as_bytes(),
+        ] {
+            sts.extend_from_slice(part);
+            sts.push(b'\n');
+        }
+        for (i, hash) in hashes.iter().enumerate() {
+            if i > 0 {
+                sts.push(b'\n');
+            }
+            sts.extend_from_slice(hash);
+        }
+        Some(context.key.sign(&sts))
+    }
+
+    /// Feeds body bytes; verified, decoded data is appended to `out`. After an error the
+    /// verifier stays failed.
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.failed {
+            return Err(Error::MalformedChunk {
+                reason: "body already failed verification",
+            });
+        }
+        self.buffer.extend_from_slice(input);
+        let result = self.process(out);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn process(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        loop {
+            match self.state {
+                State::Header => {
+                    let Some(line) = self.take_line()? else {
+                        return Ok(());
+                    };
+                    let line = std::str::from_utf8(&line).map_err(|_| Error::MalformedChunk {
+                        reason: "chunk header is not text",
+                    })?;
+                    let (size, extension) = line.split_once(';').unwrap_or((line, ""));
+                    if size.is_empty()
+                        || size.len() > 16
+                        || !size.bytes().all(|b| b.is_ascii_hexdigit())
+                    {
+                        return Err(Error::MalformedChunk {
+                            reason: "chunk size is not hex",
+                        });
+                    }
+                    let size =
+                        usize::from_str_radix(size, 16).map_err(|_| Error::MalformedChunk {
+                            reason: "chunk size is not hex",
+                        })?;
+                    if size > self.limits.max_chunk_bytes {
+                        return Err(Error::BodyTooLarge {
+                            limit: self.limits.max_chunk_bytes as u64,
+                        });
+                    }
+                    let signature = match &self.context {
+                        Some(_) => {
+                            let value = extension.strip_prefix("chunk-signature=").ok_or(
+                                Error::MalformedChunk {
+                                    reason: "chunk has no chunk-signature",
+                                },
+                            )?;
+                            let mut sig = [0u8; 32];
+                            if value.len() != 64 || hex::decode_to_slice(value, &mut sig).is_err() {
+                                return Err(Error::MalformedChunk {
+                                    reason: "chunk-signature is not 64 hex digits",
+                                });
+                            }
+                            Some(sig)
+                        }
+                        None => None,
+                    };
+                    self.chunk.clear();
+                    self.hasher = Some(digest::Context::new(&digest::SHA256));
+                    self.state = State::Data {
+                        remaining: size,
+                        signature,
+                    };
+                }
+                State::Data {
+                    remaining,
+                    signature,
+                } => {
+                    let take = remaining.min(self.buffer.len());
+                    if take > 0 {
+                        if let Some(h) = self.hasher.as_mut() {
+                            h.update(&self.buffer[..take]);
+                        }
+                        self.chunk.extend_from_slice(&self.buffer[..take]);
+                        self.buffer.drain(..take);
+                    }
+                    if take < remaining {
+                        self.state = State::Data {
+                            remaining: remaining - take,
+                            signature,
+                        };
+                        return Ok(());
+                    }
+                    let size = self.chunk.len();
+                    if size == 0 {
+                        // The final chunk: no data, and no CRLF of its own before trailers.
+                        self.verify_chunk(signature, out)?;
+                        self.state = State::Trailers;
+                    } else {
+                        self.state = State::DataEnd { signature };
+                    }
+                }
+                State::DataEnd { signature } => {
+                    if self.buffer.len() < 2 {
+                        return Ok(());
+                    }
+                    if &self.buffer[..2] != b"\r\n" {
+                        return Err(Error::MalformedChunk {
+                            reason: "chunk data not followed by CRLF",
+                        });
+                    }
+                    self.buffer.drain(..2);
+                    self.verify_chunk(signature, out)?;
+                    self.state = State::Header;
+                }
+                State::Trailers => {
+                    let Some(line) = self.take_line()? else {
+                        return Ok(());
+                    };
+                    if line.is_empty() {
+                        let expecting_trailer = self.context.as_ref().is_some_and(|c| c.trailer);
+                        if expecting_trailer
+                            && self.trailer_signature.is_none()
+                            && self.trailers.is_empty()
+                        {
+                            // Tolerate an empty line between the final chunk and the trailer.
+                            continue;
+                        }
+                        self.finish_trailers()?;
+                        self.state = State::Done;
+                        continue;
+                    }
+                    if self.trailers.len() >= self.limits.max_trailers {
+                        return Err(Error::MalformedChunk {
+                            reason: "too many trailer lines",
+                        });
+                    }
+                    let line = String::from_utf8(line).map_err(|_| Error::MalformedChunk {
+                        reason: "trailer is not text",
+                    })?;
+                    let (name, value) = line.split_once(':').ok_or(Error::MalformedChunk {
+                        reason: "trailer line has no colon",
+                    })?;
+                    if name.eq_ignore_ascii_case("x-amz-trailer-signature") {
+                        let mut sig = [0u8; 32];
+                        if hex::decode_to_slice(value.trim(), &mut sig).is_err() {
+                            return Err(Error::MalformedChunk {
+                                reason: "x-amz-trailer-signature is not 64 hex digits",
+                            });
+                        }
+                        self.trailer_signature = Some(sig);
+                    } else {
+                        self.trailers
+                            .push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+                    }
+                }
+                State::Done => {
+                    if !self.buffer.is_empty() {
+                        return Err(Error::MalformedChunk {
+                            reason: "data after the final chunk",
+                        });
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn verify_chunk(
+        &mut self,
+        signature: Option<[u8; 32]>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let hash = match self.hasher.take() {
+            Some(h) => hex64(h.finish().as_ref()),
+            None => sha256_hex(&self.chunk),
+        };
+        if let Some(claimed) = signature {
+            let computed = self
+                .sign(
+                    "AWS4-HMAC-SHA256-PAYLOAD",
+                    &[EMPTY_SHA256.as_bytes(), &hash],
+                )
+                .ok_or(Error::MalformedChunk {
+                    reason: "signed chunk without a signing context",
+                })?;
+            if !bool::from(computed.ct_eq(&claimed)) {
+                return Err(Error::ChunkSignatureMismatch { index: self.index });
+            }
+            self.previous = String::from_utf8_lossy(&hex64(&claimed)).into_owned();
+        }
+        self.index += 1;
+        self.decoded += self.chunk.len() as u64;
+        out.extend_from_slice(&self.chunk);
+        self.chunk.clear();
+        Ok(())
+    }
+
+    fn finish_trailers(&mut self) -> Result<(), Error> {
+        let Some(context) = &self.context else {
+            return Ok(());
+        };
+        if !context.trailer {
+            if !self.trailers.is_empty() || self.trailer_signature.is_some() {
+                return Err(Error::MalformedChunk {
+                    reason: "trailer on a body declared without one",
+                });
+            }
+            return Ok(());
+        }
+        let claimed = self.trailer_signature.ok_or(Error::MalformedChunk {
+            reason: "x-amz-trailer-signature is missing",
+        })?;
+        let mut canonical = Vec::new();
+        for (name, value) in &self.trailers {
+            canonical.extend_from_slice(name.as_bytes());
+            canonical.push(b':');
+            canonical.extend_from_slice(value.as_bytes());
+            canonical.push(b'\n');
+        }
+        let hash = sha256_hex(&canonical);
+        let computed =
+            self.sign("AWS4-HMAC-SHA256-TRAILER", &[&hash])
+                .ok_or(Error::MalformedChunk {
+                    reason: "signed trailer without a signing context",
+                })?;
+        if !bool::from(computed.ct_eq(&claimed)) {
+            return Err(Error::ChunkSignatureMismatch { index: self.index });
+        }
+        Ok(())
+    }
+
+    /// Ends the body: fails unless the final chunk (and trailer) arrived and the decoded length
+    /// matches.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        if self.failed {
+            return Err(Error::MalformedChunk {
+                reason: "body already failed verification",
+            });
+        }
+        if matches!(self.state, State::Trailers) && self.buffer.is_empty() {
+            // Lenient: the body ended right after the final chunk (no closing CRLF).
+            self.finish_trailers()?;
+            self.state = State::Done;
+        }
+        if !self.is_done() {
+            self.failed = true;
+            return Err(Error::IncompleteBody {
+                reason: "the body ended before the final chunk",
+            });
+        }
+        if let Some(expected) = self.expected_decoded {
+            if expected != self.decoded {
+                self.failed = true;
+                return Err(Error::IncompleteBody {
+                    reason: "decoded length differs from x-amz-decoded-content-length",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An `http_body::Body` that decodes an `aws-chunked` body and fails on the first chunk whose
+/// signature breaks the chain. Trailers arrive as a trailers frame.
+pub struct ChunkedBody<B> {
+    inner: B,
+    verifier: ChunkChainVerifier,
+    finished: bool,
+}
+
+impl<B> fmt::Debug for ChunkedBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkedBody")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B> ChunkedBody<B> {
+    /// Wraps `inner` (the raw `aws-chunked` bytes).
+    pub fn new(inner: B, verifier: ChunkChainVerifier) -> Self {
+        Self {
+            inner,
+            verifier,
+            finished: false,
+        }
+    }
+}
+
+impl<B> Body for ChunkedBody<B>
+where
+    B: Body + Unpin,
+    B::Error: fmt::Display,
+{
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = &mut *self;
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        loop {
+            match ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Ok(mut data) = frame.into_data() {
+                        use bytes::Buf;
+                        let mut out = Vec::new();
+                        while data.has_remaining() {
+                            let chunk = data.chunk();
+                            let n = chunk.len();
+                            if let Err(e) = this.verifier.push(chunk, &mut out) {
+                                this.finished = true;
+                                return Poll::Ready(Some(Err(e)));
+                            }
+                            data.advance(n);
+                        }
+                        if !out.is_empty() {
+                            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    this.finished = true;
+                    return Poll::Ready(Some(Err(Error::BodyRead {
+                        reason: e.to_string(),
+                    })));
+                }
+                None => {
+                    this.finished = true;
+                    if let Err(e) = this.verifier.finish() {
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    let trailers = this.verifier.trailers();
+                    if trailers.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    let mut map = http::HeaderMap::new();
+                    for (name, value) in trailers {
+                        if let (Ok(n), Ok(v)) = (
+                            http::HeaderName::try_from(name.as_str()),
+                            http::HeaderValue::try_from(value.as_str()),
+                        ) {
+                            map.append(n, v);
+                        }
+                    }
+                    return Poll::Ready(Some(Ok(Frame::trailers(map))));
+                }
+            }
+        }
+    }
+}
+
+/// Signs `aws-chunked` bodies on aws-sigv4 (`sign_chunk`, `sign_trailer`), continuing the
+/// chain from a request signed with [`crate::PayloadSigning::StreamingSigned`].
+pub struct ChunkSigner {
+    identity: aws_smithy_runtime_api::client::identity::Identity,
+    region: String,
+    service: String,
+    time: std::time::SystemTime,
+    previous: String,
+}
+
+impl fmt::Debug for ChunkSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkSigner")
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field("previous", &self.previous)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkSigner {
+    /// Continues from the request's `seed_signature` (the `Signature=` of its Authorization).
+    pub fn new(
+        credentials: &aws_credential_types::Credentials,
+        region: &str,
+        service: &str,
+        time: std::time::SystemTime,
+        seed_signature: &str,
+    ) -> Self {
+        Self {
+            identity: credentials.clone().into(),
+            region: region.to_owned(),
+            service: service.to_owned(),
+            time,
+            previous: seed_signature.to_owned(),
+        }
+    }
+
+    fn params(&self) -> Result<aws_sigv4::sign::v4::SigningParams<'_, ()>, Error> {
+        aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(&self.region)
+            .name(&self.service)
+            .time(self.time)
+            .settings(())
+            .build()
+            .map_err(|e| Error::Signing {
+                reason: e.to_string(),
+            })
+    }
+
+    /// One chunk, encoded: `size;chunk-signature=…\r\ndata\r\n` (the final chunk is empty data
+    /// and carries no data CRLF when a trailer follows; see [`Self::finish`]).
+    pub fn chunk(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let signature = {
+            let params = self.params()?;
+            aws_sigv4::sign::v4::sign_chunk(&Bytes::copy_from_slice(data), &self.previous, &params)
+                .map_err(|e| Error::Signing {
+                    reason: e.to_string(),
+                })?
+                .signature()
+                .to_owned()
+        };
+        let mut out = format!("{:x};chunk-signature={signature}\r\n", data.len()).into_bytes();
+        out.extend_from_slice(data);
+        if !data.is_empty() {
+            out.extend_from_slice(b"\r\n");
+        }
+        self.previous = signature;
+        Ok(out)
+    }
+
+    /// The final (empty) chunk, then the signed trailer if `trailers` is not empty, then the
+    /// closing CRLF.
+    pub fn finish(&mut self, trailers: &[(&str, &str)]) -> Result<Vec<u8>, Error> {
+        let mut out = self.chunk(&[])?;
+        if !trailers.is_empty() {
+            let mut headers = aws_smithy_runtime_api::http::Headers::new();
+            for (name, value) in trailers {
+                headers
+                    .try_append(name.to_ascii_lowercase(), (*value).to_owned())
+                    .map_err(|e| Error::InvalidSigningInput {
+                        reason: e.to_string(),
+                    })?;
+            }
+            let signature = {
+                let params = self.params()?;
+                aws_sigv4::sign::v4::sign_trailer(&headers, &self.previous, &params)
+                    .map_err(|e| Error::Signing {
+                        reason: e.to_string(),
+                    })?
+                    .signature()
+                    .to_owned()
+            };
+            for (name, value) in trailers {
+                out.extend_from_slice(
+                    format!("{}:{}\r\n", name.to_ascii_lowercase(), value.trim()).as_bytes(),
+                );
+            }
+            out.extend_from_slice(format!("x-amz-trailer-signature:{signature}\r\n").as_bytes());
+            self.previous = signature;
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok(out)
+    }
+}

@@ -1,0 +1,241 @@
+//! SHA-256, HMAC-SHA256 and SigV4 key derivation on aws-lc-rs, plus the bounded cache of
+//! derived signing keys.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use aws_lc_rs::{digest, hmac};
+use zeroize::{Zeroize, Zeroizing};
+
+/// A secret access key. Redacted in `Debug`, zeroized on drop; carries a fingerprint (a
+/// SHA-256 of a domain-separated copy of the secret) that identifies it in the key cache
+/// without keeping the secret there.
+pub struct SecretAccessKey {
+    secret: Zeroizing<String>,
+    fingerprint: [u8; 32],
+}
+
+impl SecretAccessKey {
+    /// Wraps a secret access key.
+    pub fn new(secret: impl Into<String>) -> Self {
+        let secret = Zeroizing::new(secret.into());
+        let mut context = digest::Context::new(&digest::SHA256);
+        context.update(b"edgeward-signing key-cache fingerprint v1\0");
+        context.update(secret.as_bytes());
+        let mut fingerprint = [0u8; 32];
+        fingerprint.copy_from_slice(context.finish().as_ref());
+        Self {
+            secret,
+            fingerprint,
+        }
+    }
+
+    /// The secret itself (for signing; never log it).
+    pub fn expose(&self) -> &str {
+        &self.secret
+    }
+
+    pub(crate) fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+}
+
+impl fmt::Debug for SecretAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretAccessKey(** redacted **)")
+    }
+}
+
+impl Clone for SecretAccessKey {
+    fn clone(&self) -> Self {
+        Self {
+            secret: self.secret.clone(),
+            fingerprint: self.fingerprint,
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of `data`.
+pub(crate) fn sha256_hex(data: &[u8]) -> [u8; 64] {
+    hex64(digest::digest(&digest::SHA256, data).as_ref())
+}
+
+pub(crate) fn hex64(bytes: &[u8]) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().take(32).enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 15)];
+    }
+    out
+}
+
+/// The hex SHA-256 of the empty string.
+pub(crate) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Derives the SigV4 signing key: four chained HMACs over date, region, service, `aws4_request`.
+pub(crate) fn derive_signing_key(
+    secret: &SecretAccessKey,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> hmac::Key {
+    let mut k_secret = Zeroizing::new(Vec::with_capacity(4 + secret.expose().len()));
+    k_secret.extend_from_slice(b"AWS4");
+    k_secret.extend_from_slice(secret.expose().as_bytes());
+    let mut key = [0u8; 32];
+    let step = |k: &[u8], data: &[u8]| {
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, k), data);
+        let mut next = [0u8; 32];
+        next.copy_from_slice(tag.as_ref());
+        next
+    };
+    let mut k_date = step(&k_secret, date.as_bytes());
+    let mut k_region = step(&k_date, region.as_bytes());
+    let mut k_service = step(&k_region, service.as_bytes());
+    key.copy_from_slice(&step(&k_service, b"aws4_request"));
+    let signing = hmac::Key::new(hmac::HMAC_SHA256, &key);
+    k_date.zeroize();
+    k_region.zeroize();
+    k_service.zeroize();
+    key.zeroize();
+    signing
+}
+
+/// A derived SigV4 signing key (opaque; redacted in `Debug`).
+#[derive(Clone)]
+pub struct SigningKey(pub(crate) hmac::Key);
+
+impl SigningKey {
+    /// Derives the key for one credential scope.
+    pub fn derive(secret: &SecretAccessKey, date: &str, region: &str, service: &str) -> Self {
+        Self(derive_signing_key(secret, date, region, service))
+    }
+
+    /// HMAC-SHA256 of `data` under this key.
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&self.0, data).as_ref());
+        out
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(** redacted **)")
+    }
+}
+
+/// Longest `date/region/service` scope that is cached (longer ones are derived every time).
+const MAX_CACHED_SCOPE: usize = 128;
+
+/// A bounded cache of derived signing keys, keyed by (secret fingerprint, date, region,
+/// service). When full, an arbitrary half is evicted.
+pub(crate) struct KeyCache {
+    map: Mutex<HashMap<Box<[u8]>, SigningKey>>,
+    capacity: usize,
+}
+
+impl KeyCache {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            map: Mutex::new(HashMap::with_capacity(capacity.min(1024))),
+            capacity,
+        }
+    }
+
+    /// The cached key, or a freshly derived (and cached) one. `scope` is `date/region/service`.
+    pub(crate) fn get_or_derive(
+        &self,
+        secret: &SecretAccessKey,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> SigningKey {
+        let scope_len = date.len() + region.len() + service.len() + 2;
+        if self.capacity == 0 || scope_len > MAX_CACHED_SCOPE {
+            return SigningKey::derive(secret, date, region, service);
+        }
+        let mut buffer = [0u8; 32 + MAX_CACHED_SCOPE];
+        buffer[..32].copy_from_slice(secret.fingerprint());
+        let mut at = 32;
+        for (index, part) in [date, region, service].into_iter().enumerate() {
+            if index > 0 {
+                buffer[at] = b'/';
+                at += 1;
+            }
+            buffer[at..at + part.len()].copy_from_slice(part.as_bytes());
+            at += part.len();
+        }
+        let cache_key = &buffer[..at];
+        if let Ok(map) = self.map.lock() {
+            if let Some(key) = map.get(cache_key) {
+                return key.clone();
+            }
+        }
+        let key = SigningKey::derive(secret, date, region, service);
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= self.capacity {
+                let drop: Vec<Box<[u8]>> = map.keys().take(map.len() / 2 + 1).cloned().collect();
+                for k in drop {
+                    map.remove(&k);
+                }
+            }
+            map.insert(cache_key.into(), key.clone());
+        }
+        key
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The AWS documentation's key-derivation example (General Reference, "Examples of how to
+    /// derive a signing key"): secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 20120215,
+    /// us-east-1, iam.
+    #[test]
+    fn derives_the_documented_key() {
+        let secret = SecretAccessKey::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        let expected = aws_sigv4::sign::v4::generate_signing_key(
+            secret.expose(),
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_329_264_000),
+            "us-east-1",
+            "iam",
+        );
+        let ours = SigningKey::derive(&secret, "20120215", "us-east-1", "iam");
+        let probe = b"probe";
+        let theirs = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, expected.as_ref()), probe);
+        assert_eq!(ours.sign(probe).as_slice(), theirs.as_ref());
+        assert_eq!(
+            hex::encode(expected.as_ref()),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
+    }
+
+    #[test]
+    fn cache_is_bounded_and_keyed_by_secret() {
+        let cache = KeyCache::new(4);
+        let a = SecretAccessKey::new("a");
+        let b = SecretAccessKey::new("b");
+        let ka = cache.get_or_derive(&a, "20200101", "r", "s");
+        let kb = cache.get_or_derive(&b, "20200101", "r", "s");
+        assert_ne!(ka.sign(b"x"), kb.sign(b"x"));
+        for day in 10..30 {
+            cache.get_or_derive(&a, &format!("202001{day}"), "r", "s");
+            assert!(cache.len() <= 4);
+        }
+        assert_eq!(
+            cache.get_or_derive(&a, "20200101", "r", "s").sign(b"x"),
+            ka.sign(b"x")
+        );
+    }
+}

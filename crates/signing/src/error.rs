@@ -1,0 +1,414 @@
+//! The crate's one error type and its mapping to AWS error codes and HTTP statuses.
+
+use std::fmt;
+use std::time::SystemTime;
+
+/// Where a request carried its SigV4 signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureLocation {
+    /// The `Authorization` header.
+    Header,
+    /// Presigned: `X-Amz-*` query parameters.
+    Query,
+}
+
+impl fmt::Display for SignatureLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Header => "Authorization header",
+            Self::Query => "query parameters",
+        })
+    }
+}
+
+/// The canonical request and string-to-sign the verifier computed, for debugging a
+/// `SignatureDoesNotMatch`. Never contains the secret key or a derived key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MismatchDetails {
+    /// The canonical request, exactly as hashed (the first mode tried).
+    pub canonical_request: String,
+    /// The string-to-sign, exactly as signed.
+    pub string_to_sign: String,
+}
+
+impl fmt::Debug for MismatchDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MismatchDetails")
+            .field("canonical_request", &self.canonical_request)
+            .field("string_to_sign", &self.string_to_sign)
+            .finish()
+    }
+}
+
+/// Everything that can go wrong while parsing, signing or verifying.
+///
+/// Variants before [`Error::InvalidSigningInput`] are faults of the peer or of the input (a
+/// request, a file); the rest are caller misuse. [`Error::aws_error_code`] and
+/// [`Error::http_status`] give what an AWS client SDK expects to see.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // ---- Raw HTTP/1.1 requests -------------------------------------------------------------
+    /// A raw HTTP/1.1 request could not be parsed.
+    #[error("malformed raw HTTP request at line {line}: {reason}")]
+    MalformedRawRequest {
+        /// 1-based line number of the fault.
+        line: usize,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A raw HTTP/1.1 request exceeded a size limit.
+    #[error("raw HTTP request too large: {what} exceeds {limit}")]
+    RawRequestTooLarge {
+        /// Which limit (head bytes, header count, body bytes).
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+
+    // ---- Authentication information ------------------------------------------------------------
+    /// Neither an `Authorization` header nor presigned query parameters were present.
+    #[error("the request carries no SigV4 authentication (no Authorization header, no X-Amz-Algorithm parameter)")]
+    MissingAuthentication,
+    /// The algorithm is not `AWS4-HMAC-SHA256`.
+    #[error("unsupported signing algorithm {algorithm:?} in the {location}")]
+    UnsupportedAlgorithm {
+        /// Where the algorithm was named.
+        location: SignatureLocation,
+        /// The algorithm found (truncated).
+        algorithm: String,
+    },
+    /// A required component (`Credential`, `SignedHeaders`, `Signature`, `X-Amz-Date`, …) is absent.
+    #[error("incomplete signature: {component} is missing from the {location}")]
+    IncompleteSignature {
+        /// Where it was expected.
+        location: SignatureLocation,
+        /// The missing component.
+        component: &'static str,
+    },
+    /// The authorization information is present but malformed.
+    #[error("malformed {location}: {reason}")]
+    MalformedAuthorization {
+        /// Where.
+        location: SignatureLocation,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The request time (`X-Amz-Date` or `Date`) is missing.
+    #[error("the request has no X-Amz-Date (or Date) to sign with")]
+    MissingDate,
+    /// The request time is not `YYYYMMDD'T'HHMMSS'Z'` (or an RFC 1123 `Date`).
+    #[error("malformed request time {value:?}")]
+    MalformedDate {
+        /// The value found (truncated).
+        value: String,
+    },
+    /// The credential scope's date differs from the request time's date.
+    #[error("credential scope date {scope_date} does not match the request date {request_date} ({location})")]
+    ScopeDateMismatch {
+        /// Where the signature was.
+        location: SignatureLocation,
+        /// `YYYYMMDD` from the scope.
+        scope_date: String,
+        /// `YYYYMMDD` from the request time.
+        request_date: String,
+    },
+    /// The credential scope names a region this verifier does not accept.
+    #[error("the region {region:?} is not accepted ({location})")]
+    RegionNotAccepted {
+        /// Where the signature was.
+        location: SignatureLocation,
+        /// The region found.
+        region: String,
+    },
+    /// The credential scope names a service this verifier does not accept.
+    #[error("the service {service:?} is not accepted ({location})")]
+    ServiceNotAccepted {
+        /// Where the signature was.
+        location: SignatureLocation,
+        /// The service found.
+        service: String,
+    },
+    /// `host`, or the header carrying the request time, is not among the signed headers.
+    #[error("the {header} header must be signed ({location})")]
+    RequiredHeaderNotSigned {
+        /// Where the signature was.
+        location: SignatureLocation,
+        /// The header that must be signed.
+        header: &'static str,
+    },
+    /// A header named in `SignedHeaders` is not in the request.
+    #[error("signed header {name:?} is not present in the request")]
+    SignedHeaderMissing {
+        /// The header name.
+        name: String,
+    },
+    /// The session token was sent but not signed, and the policy requires it signed.
+    #[error("the session token must be signed")]
+    SessionTokenNotSigned,
+
+    // ---- Time --------------------------------------------------------------------------------
+    /// The request time differs from the server's clock by more than the allowed skew.
+    #[error("request time {request_time:?} is more than {max_skew_secs} s from server time {server_time:?}")]
+    RequestTimeTooSkewed {
+        /// When the request says it was signed.
+        request_time: SystemTime,
+        /// The verifier's clock.
+        server_time: SystemTime,
+        /// The allowed skew in seconds.
+        max_skew_secs: u64,
+    },
+    /// A presigned request's `X-Amz-Date + X-Amz-Expires` is in the past.
+    #[error("presigned request expired at {expired_at:?}")]
+    PresignedExpired {
+        /// When it expired.
+        expired_at: SystemTime,
+    },
+    /// A presigned request's `X-Amz-Date` is in the future beyond the allowed skew.
+    #[error("presigned request is not valid before {valid_from:?}")]
+    PresignedNotYetValid {
+        /// When it becomes valid.
+        valid_from: SystemTime,
+    },
+    /// `X-Amz-Expires` is not a number of seconds between 1 and 604800.
+    #[error("X-Amz-Expires {value:?} must be a number of seconds between 1 and 604800 (7 days)")]
+    InvalidExpires {
+        /// The value found (truncated).
+        value: String,
+    },
+
+    // ---- Credentials -------------------------------------------------------------------------
+    /// The access key ID is unknown to the credential lookup.
+    #[error("unknown access key ID {access_key_id:?}")]
+    UnknownAccessKey {
+        /// The access key ID.
+        access_key_id: String,
+    },
+    /// Temporary credentials were used without their session token.
+    #[error("the session token for temporary credentials is missing")]
+    SessionTokenMissing,
+    /// The session token does not belong to the access key.
+    #[error("the session token does not match the access key")]
+    SessionTokenMismatch,
+    /// The temporary credentials have expired.
+    #[error("the security token expired at {expired_at:?}")]
+    ExpiredToken {
+        /// When.
+        expired_at: SystemTime,
+    },
+    /// The credential lookup backend failed (not the requester's fault).
+    #[error("credential lookup failed: {reason}")]
+    CredentialLookupFailed {
+        /// Why.
+        reason: String,
+    },
+
+    // ---- Signature and payload ---------------------------------------------------------------
+    /// The signature does not match the one computed from the request.
+    #[error("the signature does not match")]
+    SignatureDoesNotMatch {
+        /// The canonical request and string-to-sign the verifier computed.
+        details: Box<MismatchDetails>,
+    },
+    /// `x-amz-content-sha256` is neither a SHA-256 hex digest nor a known keyword.
+    #[error("invalid x-amz-content-sha256 value {value:?}")]
+    MalformedPayloadHash {
+        /// The value found (truncated).
+        value: String,
+    },
+    /// The body's SHA-256 differs from `x-amz-content-sha256`.
+    #[error("payload hash mismatch: claimed {claimed}, computed {computed}")]
+    PayloadHashMismatch {
+        /// From the request.
+        claimed: String,
+        /// Of the body received.
+        computed: String,
+    },
+    /// An `aws-chunked` body is malformed.
+    #[error("malformed aws-chunked body: {reason}")]
+    MalformedChunk {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A chunk's (or the trailer's) signature breaks the chain.
+    #[error("chunk {index} signature does not match")]
+    ChunkSignatureMismatch {
+        /// 0-based chunk index (the trailer counts as the chunk after the final one).
+        index: u64,
+    },
+    /// A body exceeded a size limit.
+    #[error("body too large: more than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// The body ended before the declared length or the final chunk.
+    #[error("incomplete body: {reason}")]
+    IncompleteBody {
+        /// What was missing.
+        reason: &'static str,
+    },
+    /// Reading the request body failed.
+    #[error("reading the request body failed: {reason}")]
+    BodyRead {
+        /// Why.
+        reason: String,
+    },
+
+    // ---- Caller misuse -----------------------------------------------------------------------
+    /// Signing input the caller supplied is unusable (no host, expiry over 7 days, …).
+    #[error("invalid signing input: {reason}")]
+    InvalidSigningInput {
+        /// What was wrong.
+        reason: String,
+    },
+    /// Verification needs the body (or its hash) but the caller passed none.
+    #[error("the request has no x-amz-content-sha256 header, so the body is needed to verify it")]
+    BodyRequired,
+    /// aws-sigv4 refused to sign.
+    #[error("aws-sigv4 signing failed: {reason}")]
+    Signing {
+        /// aws-sigv4's message.
+        reason: String,
+    },
+}
+
+/// The AWS error an SDK expects for an [`Error`]: code, HTTP status, and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    /// The AWS error code, e.g. `SignatureDoesNotMatch`.
+    pub code: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// A human-readable message (no secrets).
+    pub message: String,
+}
+
+impl Error {
+    /// The AWS error code a client SDK expects for this error.
+    pub fn aws_error_code(&self) -> &'static str {
+        use SignatureLocation::{Header, Query};
+        match self {
+            Self::MalformedRawRequest { .. } | Self::RawRequestTooLarge { .. } => "InvalidRequest",
+            Self::MissingAuthentication => "MissingAuthenticationToken",
+            Self::UnsupportedAlgorithm {
+                location: Header, ..
+            } => "IncompleteSignature",
+            Self::IncompleteSignature {
+                location: Header, ..
+            } => "IncompleteSignature",
+            Self::MalformedAuthorization {
+                location: Header, ..
+            }
+            | Self::ScopeDateMismatch {
+                location: Header, ..
+            }
+            | Self::RegionNotAccepted {
+                location: Header, ..
+            }
+            | Self::ServiceNotAccepted {
+                location: Header, ..
+            } => "AuthorizationHeaderMalformed",
+            Self::UnsupportedAlgorithm {
+                location: Query, ..
+            }
+            | Self::IncompleteSignature {
+                location: Query, ..
+            }
+            | Self::MalformedAuthorization {
+                location: Query, ..
+            }
+            | Self::ScopeDateMismatch {
+                location: Query, ..
+            }
+            | Self::RegionNotAccepted {
+                location: Query, ..
+            }
+            | Self::ServiceNotAccepted {
+                location: Query, ..
+            }
+            | Self::InvalidExpires { .. } => "AuthorizationQueryParametersError",
+            Self::MissingDate => "IncompleteSignature",
+            Self::MalformedDate { .. }
+            | Self::RequiredHeaderNotSigned { .. }
+            | Self::SignedHeaderMissing { .. }
+            | Self::SessionTokenNotSigned
+            | Self::PresignedExpired { .. }
+            | Self::PresignedNotYetValid { .. } => "AccessDenied",
+            Self::RequestTimeTooSkewed { .. } => "RequestTimeTooSkewed",
+            Self::UnknownAccessKey { .. }
+            | Self::SessionTokenMissing
+            | Self::SessionTokenMismatch => "InvalidClientTokenId",
+            Self::ExpiredToken { .. } => "ExpiredToken",
+            Self::CredentialLookupFailed { .. } => "InternalFailure",
+            Self::SignatureDoesNotMatch { .. } | Self::ChunkSignatureMismatch { .. } => {
+                "SignatureDoesNotMatch"
+            }
+            Self::MalformedPayloadHash { .. } => "InvalidArgument",
+            Self::PayloadHashMismatch { .. } => "XAmzContentSHA256Mismatch",
+            Self::MalformedChunk { .. } | Self::IncompleteBody { .. } | Self::BodyRead { .. } => {
+                "IncompleteBody"
+            }
+            Self::BodyTooLarge { .. } => "EntityTooLarge",
+            Self::InvalidSigningInput { .. } | Self::BodyRequired | Self::Signing { .. } => {
+                "InternalFailure"
+            }
+        }
+    }
+
+    /// The HTTP status a client SDK expects for this error.
+    pub fn http_status(&self) -> u16 {
+        match self.aws_error_code() {
+            "AccessDenied"
+            | "MissingAuthenticationToken"
+            | "RequestTimeTooSkewed"
+            | "InvalidClientTokenId"
+            | "SignatureDoesNotMatch" => 403,
+            "EntityTooLarge" => 413,
+            "InternalFailure" => 500,
+            _ => 400,
+        }
+    }
+
+    /// Whether the peer (or the input) is at fault, as opposed to the caller or a backend.
+    pub fn is_peer_fault(&self) -> bool {
+        !matches!(
+            self,
+            Self::CredentialLookupFailed { .. }
+                | Self::InvalidSigningInput { .. }
+                | Self::BodyRequired
+                | Self::Signing { .. }
+        )
+    }
+
+    /// The canonical request and string-to-sign behind a `SignatureDoesNotMatch`.
+    pub fn mismatch_details(&self) -> Option<&MismatchDetails> {
+        match self {
+            Self::SignatureDoesNotMatch { details } => Some(details),
+            _ => None,
+        }
+    }
+
+    /// Code, status and message together.
+    pub fn to_aws_error(&self) -> AwsError {
+        AwsError {
+            code: self.aws_error_code(),
+            status: self.http_status(),
+            message: self.to_string(),
+        }
+    }
+}
+
+/// Truncates untrusted text for inclusion in an error.
+pub(crate) fn clip(value: &str) -> String {
+    const MAX: usize = 64;
+    if value.len() <= MAX {
+        return value.to_owned();
+    }
+    let mut end = MAX;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &value[..end])
+}

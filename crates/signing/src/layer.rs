@@ -1,0 +1,410 @@
+//! A `tower::Layer` that verifies SigV4 for hyper 1 / axum services.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::{Body, Frame};
+use http_body_util::{BodyExt, Either, Full, Limited};
+
+use crate::chunked::{ChunkChainVerifier, ChunkedBody};
+use crate::error::Error;
+use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifier};
+
+/// The wire format of error responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ErrorFormat {
+    /// JSON when the request is a JSON-protocol request (`application/x-amz-json-*` content
+    /// type or an `X-Amz-Target` header), the query-protocol XML otherwise.
+    #[default]
+    Auto,
+    /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
+    /// (STS, IAM, SQS query).
+    QueryXml,
+    /// `<Error><Code/><Message/>…</Error>` (S3; carries the canonical request and
+    /// string-to-sign on `SignatureDoesNotMatch`, as S3 does).
+    RestXml,
+    /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols).
+    Json,
+}
+
+/// Layer policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LayerSettings {
+    /// Largest body buffered for verification (default 10 MiB); larger gets `EntityTooLarge`.
+    pub max_body_bytes: usize,
+    /// How long reading the whole (non-streaming) body may take (default 30 s).
+    pub body_timeout: Duration,
+    /// Error response format.
+    pub error_format: ErrorFormat,
+}
+
+impl Default for LayerSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 10 * 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
+            error_format: ErrorFormat::Auto,
+        }
+    }
+}
+
+/// Verifies every request; passes verified ones on with the [`crate::VerifiedRequest`] in
+/// their extensions, answers the rest with an AWS error response.
+pub struct SigV4Layer<L> {
+    verifier: Arc<Verifier<L>>,
+    settings: Arc<LayerSettings>,
+}
+
+impl<L> Clone for SigV4Layer<L> {
+    fn clone(&self) -> Self {
+        Self {
+            verifier: self.verifier.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+impl<L> fmt::Debug for SigV4Layer<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4Layer")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L> SigV4Layer<L> {
+    /// A layer around a shared verifier.
+    pub fn new(verifier: Arc<Verifier<L>>, settings: LayerSettings) -> Self {
+        Self {
+            verifier,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+impl<S, L> tower_layer::Layer<S> for SigV4Layer<L> {
+    type Service = SigV4Service<S, L>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SigV4Service {
+            inner,
+            verifier: self.verifier.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+/// The service [`SigV4Layer`] produces.
+pub struct SigV4Service<S, L> {
+    inner: S,
+    verifier: Arc<Verifier<L>>,
+    settings: Arc<LayerSettings>,
+}
+
+impl<S: Clone, L> Clone for SigV4Service<S, L> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            verifier: self.verifier.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+impl<S, L> fmt::Debug for SigV4Service<S, L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigV4Service")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The request body the inner service sees: the buffered (verified) body, or an
+/// `aws-chunked` body being verified chunk by chunk.
+pub enum VerifiedBody<B> {
+    /// The whole body, already checked.
+    Buffered(Full<Bytes>),
+    /// A chunked body, verified as it is read.
+    Chunked(Box<ChunkedBody<B>>),
+}
+
+impl<B> fmt::Debug for VerifiedBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Buffered(_) => f.write_str("VerifiedBody::Buffered"),
+            Self::Chunked(c) => f.debug_tuple("VerifiedBody::Chunked").field(c).finish(),
+        }
+    }
+}
+
+impl<B> Body for VerifiedBody<B>
+where
+    B: Body + Unpin,
+    B::Error: fmt::Display,
+{
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        match self.get_mut() {
+            Self::Buffered(full) => Pin::new(full)
+                .poll_frame(cx)
+                .map_err(|never| match never {}),
+            Self::Chunked(chunked) => Pin::new(chunked.as_mut()).poll_frame(cx),
+        }
+    }
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn json_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders `error` as the AWS error response `format` describes (`Auto` resolved by the
+/// request's headers).
+pub(crate) fn error_response(
+    error: &Error,
+    format: ErrorFormat,
+    request: &http::request::Parts,
+) -> Response<Full<Bytes>> {
+    let format = match format {
+        ErrorFormat::Auto => {
+            let json = request
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.starts_with("application/x-amz-json"))
+                || request.headers.contains_key("x-amz-target");
+            if json {
+                ErrorFormat::Json
+            } else {
+                ErrorFormat::QueryXml
+            }
+        }
+        other => other,
+    };
+    let aws = error.to_aws_error();
+    let request_id = format!(
+        "edgeward-{:016x}",
+        REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
+    );
+    let (content_type, body) = match format {
+        ErrorFormat::Json => (
+            "application/x-amz-json-1.1",
+            format!("{{\"__type\":\"{}\",\"message\":\"{}\"}}", aws.code, json_escape(&aws.message)),
+        ),
+        ErrorFormat::RestXml => {
+            let mut extra = String::new();
+            if let Some(details) = error.mismatch_details() {
+                extra = format!(
+                    "<StringToSign>{}</StringToSign><CanonicalRequest>{}</CanonicalRequest>",
+                    xml_escape(&details.string_to_sign),
+                    xml_escape(&details.canonical_request)
+                );
+            }
+            (
+                "application/xml",
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId></Error>",
+                    aws.code,
+                    xml_escape(&aws.message)
+                ),
+            )
+        }
+        _ => (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                if aws.status >= 500 { "Receiver" } else { "Sender" },
+                aws.code,
+                xml_escape(&aws.message)
+            ),
+        ),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() =
+        http::StatusCode::from_u16(aws.status).unwrap_or(http::StatusCode::FORBIDDEN);
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    if let Ok(id) = http::HeaderValue::try_from(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    if format == ErrorFormat::Json {
+        headers.insert("x-amzn-errortype", http::HeaderValue::from_static(aws.code));
+    }
+    response
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, L, B, ResBody> tower_service::Service<Request<B>> for SigV4Service<S, L>
+where
+    S: tower_service::Service<Request<VerifiedBody<B>>, Response = Response<ResBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    L: CredentialLookup + 'static,
+    B: Body + Unpin + Send + 'static,
+    B::Data: Send,
+    B::Error: std::error::Error + Send + Sync + 'static,
+    ResBody: Body<Data = Bytes>,
+{
+    type Response = Response<Either<ResBody, Full<Bytes>>>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The ready service goes with this request; its clone waits for the next poll_ready.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = self.verifier.clone();
+        let settings = self.settings.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let reject = |error: Error, parts: &http::request::Parts| {
+                tracing::debug!(code = error.aws_error_code(), error = %error, "SigV4 verification failed");
+                Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
+            };
+            let streaming = parts
+                .headers
+                .get("x-amz-content-sha256")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("STREAMING-"));
+            let (verified, body) = if streaming {
+                let view = RequestView::from_parts(&parts);
+                let verified = match verifier.verify(&view, Payload::Unavailable).await {
+                    Ok(v) => v,
+                    Err(e) => return reject(e, &parts),
+                };
+                let chunk_verifier = match &verified.payload {
+                    PayloadKind::StreamingSigned { .. } => verified.chunk_verifier(),
+                    PayloadKind::StreamingUnsignedTrailer => Some(ChunkChainVerifier::unsigned()),
+                    _ => None,
+                };
+                let Some(mut chunk_verifier) = chunk_verifier else {
+                    return reject(
+                        Error::MalformedChunk {
+                            reason: "streaming payload without a chunk chain",
+                        },
+                        &parts,
+                    );
+                };
+                if let Some(length) = parts
+                    .headers
+                    .get("x-amz-decoded-content-length")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                {
+                    chunk_verifier = chunk_verifier.with_decoded_length(length);
+                }
+                (
+                    verified,
+                    VerifiedBody::Chunked(Box::new(ChunkedBody::new(body, chunk_verifier))),
+                )
+            } else {
+                let declared = parts
+                    .headers
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|len| len > settings.max_body_bytes as u64) {
+                    return reject(
+                        Error::BodyTooLarge {
+                            limit: settings.max_body_bytes as u64,
+                        },
+                        &parts,
+                    );
+                }
+                let collected = tokio::time::timeout(
+                    settings.body_timeout,
+                    Limited::new(body, settings.max_body_bytes).collect(),
+                )
+                .await;
+                let bytes = match collected {
+                    Ok(Ok(collected)) => collected.to_bytes(),
+                    Ok(Err(e)) => {
+                        let error = if e
+                            .downcast_ref::<http_body_util::LengthLimitError>()
+                            .is_some()
+                        {
+                            Error::BodyTooLarge {
+                                limit: settings.max_body_bytes as u64,
+                            }
+                        } else {
+                            Error::BodyRead {
+                                reason: e.to_string(),
+                            }
+                        };
+                        return reject(error, &parts);
+                    }
+                    Err(_) => {
+                        return reject(
+                            Error::IncompleteBody {
+                                reason: "timed out reading the body",
+                            },
+                            &parts,
+                        )
+                    }
+                };
+                let view = RequestView::from_parts(&parts);
+                match verifier.verify(&view, Payload::Bytes(&bytes)).await {
+                    Ok(v) => (v, VerifiedBody::Buffered(Full::new(bytes))),
+                    Err(e) => return reject(e, &parts),
+                }
+            };
+            tracing::debug!(access_key_id = %verified.access_key_id, principal = %verified.principal, "SigV4 verified");
+            let mut request = Request::from_parts(parts, body);
+            request.extensions_mut().insert(verified);
+            inner
+                .call(request)
+                .await
+                .map(|response| response.map(Either::Left))
+        })
+    }
+}

@@ -1,0 +1,269 @@
+//! A lenient, bounded parser for raw HTTP/1.1 requests in the AWS signing test suite's
+//! `request.txt` format: a literal space or raw UTF-8 in the request target, header lines
+//! folded over several lines (obs-fold), duplicate headers, LF or CRLF line ends.
+
+use crate::error::Error;
+use crate::verify::{Headers, RequestView};
+
+/// Size limits for [`RawRequest::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RawRequestLimits {
+    /// Request line plus headers, in bytes (default 64 KiB).
+    pub max_head_bytes: usize,
+    /// Number of header lines (default 128).
+    pub max_headers: usize,
+    /// Body bytes (default 16 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for RawRequestLimits {
+    fn default() -> Self {
+        Self {
+            max_head_bytes: 64 * 1024,
+            max_headers: 128,
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// The line ending a raw request used, kept so [`RawRequest::to_bytes`] writes the same style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LineEnding {
+    /// `\n` (the test suite's files).
+    Lf,
+    /// `\r\n` (the wire).
+    CrLf,
+}
+
+/// A raw HTTP/1.1 request, as written on the wire or in a test-suite `request.txt`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRequest {
+    /// The method, e.g. `GET`.
+    pub method: String,
+    /// The request target exactly as sent: path, then `?` and the query if any.
+    pub target: String,
+    /// The protocol version, e.g. `HTTP/1.1`.
+    pub version: String,
+    /// Header lines in order; names as sent; folded values joined with one space.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes (everything after the blank line).
+    pub body: Vec<u8>,
+    /// The line ending used.
+    pub line_ending: LineEnding,
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+impl RawRequest {
+    /// Parses a raw request. Never panics; every size is bounded by `limits`.
+    pub fn parse(input: &[u8], limits: &RawRequestLimits) -> Result<Self, Error> {
+        let malformed =
+            |line: usize, reason: &'static str| Error::MalformedRawRequest { line, reason };
+        // Find the end of the head: the first empty line, or the end of input.
+        let mut pos = 0usize;
+        let mut lines: Vec<&[u8]> = Vec::new();
+        let mut body_start = input.len();
+        let mut line_ending = LineEnding::Lf;
+        while pos < input.len() {
+            let end = input[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| pos + i);
+            let (raw_line, next) = match end {
+                Some(e) => (&input[pos..e], e + 1),
+                None => (&input[pos..], input.len()),
+            };
+            if next > limits.max_head_bytes {
+                return Err(Error::RawRequestTooLarge {
+                    what: "request head",
+                    limit: limits.max_head_bytes,
+                });
+            }
+            let line = match raw_line.strip_suffix(b"\r") {
+                Some(stripped) => {
+                    if lines.is_empty() {
+                        line_ending = LineEnding::CrLf;
+                    }
+                    stripped
+                }
+                None => raw_line,
+            };
+            pos = next;
+            if line.is_empty() {
+                if lines.is_empty() {
+                    // Tolerate leading empty lines (RFC 9112 section 2.2).
+                    continue;
+                }
+                body_start = pos;
+                break;
+            }
+            if lines.len() > limits.max_headers {
+                return Err(Error::RawRequestTooLarge {
+                    what: "header lines",
+                    limit: limits.max_headers,
+                });
+            }
+            lines.push(line);
+        }
+        let body = input.get(body_start..).unwrap_or_default();
+        if body.len() > limits.max_body_bytes {
+            return Err(Error::RawRequestTooLarge {
+                what: "body",
+                limit: limits.max_body_bytes,
+            });
+        }
+        let Some((request_line, header_lines)) = lines.split_first() else {
+            return Err(malformed(1, "empty request"));
+        };
+        let request_line = std::str::from_utf8(request_line)
+            .map_err(|_| malformed(1, "request line is not UTF-8"))?;
+        if request_line
+            .bytes()
+            .any(|b| b < 0x20 && b != b'\t' || b == 0x7f)
+        {
+            return Err(malformed(1, "control character in request line"));
+        }
+        let (method, rest) = request_line
+            .split_once(' ')
+            .ok_or_else(|| malformed(1, "request line has no target"))?;
+        let (target, version) = rest
+            .rsplit_once(' ')
+            .ok_or_else(|| malformed(1, "request line has no HTTP version"))?;
+        if method.is_empty() || !method.bytes().all(is_tchar) {
+            return Err(malformed(1, "invalid method"));
+        }
+        if !version.starts_with("HTTP/") {
+            return Err(malformed(1, "version is not HTTP/x"));
+        }
+        if target.is_empty() {
+            return Err(malformed(1, "empty request target"));
+        }
+        let mut headers: Vec<(String, String)> = Vec::with_capacity(header_lines.len());
+        for (index, line) in header_lines.iter().enumerate() {
+            let number = index + 2;
+            let line = std::str::from_utf8(line)
+                .map_err(|_| malformed(number, "header line is not UTF-8"))?;
+            if line.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) {
+                return Err(malformed(number, "control character in header line"));
+            }
+            if line.starts_with([' ', '\t']) {
+                // obs-fold: a continuation of the previous header's value.
+                let Some((_, value)) = headers.last_mut() else {
+                    return Err(malformed(number, "continuation line before any header"));
+                };
+                let more = trim_ows(line);
+                if !more.is_empty() {
+                    if !value.is_empty() {
+                        value.push(' ');
+                    }
+                    value.push_str(more);
+                }
+                continue;
+            }
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| malformed(number, "header line has no colon"))?;
+            if name.is_empty() || !name.bytes().all(is_tchar) {
+                return Err(malformed(number, "invalid header name"));
+            }
+            headers.push((name.to_owned(), trim_ows(value).to_owned()));
+        }
+        Ok(Self {
+            method: method.to_owned(),
+            target: target.to_owned(),
+            version: version.to_owned(),
+            headers,
+            body: body.to_vec(),
+            line_ending,
+        })
+    }
+
+    /// The path part of the target (before `?`), as sent.
+    pub fn path(&self) -> &str {
+        self.target
+            .split_once('?')
+            .map_or(self.target.as_str(), |(path, _)| path)
+    }
+
+    /// The query part of the target (after `?`), as sent.
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets a header: replaces the first of that name (dropping the others) or appends.
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        if let Some(index) = self
+            .headers
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            self.headers[index].1 = value.to_owned();
+            let mut seen = 0usize;
+            self.headers.retain(|(n, _)| {
+                if n.eq_ignore_ascii_case(name) {
+                    seen += 1;
+                    seen == 1
+                } else {
+                    true
+                }
+            });
+        } else {
+            self.headers.push((name.to_owned(), value.to_owned()));
+        }
+    }
+
+    /// Removes every header of that name.
+    pub fn remove_header(&mut self, name: &str) {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    /// A borrowed view for [`crate::Verifier::verify`].
+    pub fn view(&self) -> RequestView<'_> {
+        RequestView {
+            method: &self.method,
+            path: self.path(),
+            query: self.query(),
+            headers: Headers::List(&self.headers),
+        }
+    }
+
+    /// Serialises the request in the line-ending style it was parsed with.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let eol: &[u8] = match self.line_ending {
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+        };
+        let mut out = Vec::with_capacity(256 + self.body.len());
+        out.extend_from_slice(self.method.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.target.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.version.as_bytes());
+        out.extend_from_slice(eol);
+        for (name, value) in &self.headers {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b':');
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(eol);
+        }
+        out.extend_from_slice(eol);
+        out.extend_from_slice(&self.body);
+        out
+    }
+}

@@ -1,0 +1,455 @@
+//! Client-side signing on aws-sigv4: header or presigned, session token signed or appended,
+//! payload options, S3 or default canonicalisation. Works on `http::Request` and on
+//! [`RawRequest`] (whose target may hold bytes an `http::Uri` cannot).
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    self as sigv4, PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignableBody,
+    SignableRequest, UriPathNormalizationMode,
+};
+
+use crate::auth::MAX_PRESIGN_EXPIRES;
+use crate::canonical::{
+    canonical_uri, encode_into, normalize_header_value, PathEncoding, PathMode, PathNormalization,
+};
+use crate::error::Error;
+use crate::raw::RawRequest;
+
+/// Where the signature goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureTarget {
+    /// `Authorization` header (plus `X-Amz-Date`, and the token and content hash headers).
+    Header,
+    /// Presigned query parameters valid for `expires` (at most 7 days).
+    Query {
+        /// `X-Amz-Expires`.
+        expires: Duration,
+    },
+}
+
+/// How the payload enters the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadSigning {
+    /// The SHA-256 of the body.
+    Signed,
+    /// `UNSIGNED-PAYLOAD`.
+    Unsigned,
+    /// A hex SHA-256 (or keyword) the caller computed.
+    Precomputed(String),
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (`-TRAILER` with `trailer`); sign the chunks with
+    /// [`crate::ChunkSigner`].
+    StreamingSigned {
+        /// Whether a signed trailer follows.
+        trailer: bool,
+    },
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    StreamingUnsignedTrailer,
+}
+
+/// Whether to send `x-amz-content-sha256` (S3 requires it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentSha256Header {
+    /// Do not add it.
+    Omit,
+    /// Add (and sign) it.
+    Include,
+}
+
+/// Where the session token of temporary credentials goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionTokenPlacement {
+    /// Signed, like every SDK does by default.
+    Signed,
+    /// Added after signing, not covered (services such as IoT want this).
+    AppendedAfterSigning,
+}
+
+/// Signing policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningSettings {
+    /// Header or presigned.
+    pub target: SignatureTarget,
+    /// Payload.
+    pub payload: PayloadSigning,
+    /// `x-amz-content-sha256`.
+    pub content_sha256: ContentSha256Header,
+    /// Canonical-URI rules.
+    pub path_mode: PathMode,
+    /// Session token placement.
+    pub session_token: SessionTokenPlacement,
+    /// Header names (lower-case) never signed. Default: botocore's list (`expect`,
+    /// `transfer-encoding`, `user-agent`, `x-amzn-trace-id`) plus `authorization`.
+    pub excluded_headers: Vec<String>,
+}
+
+impl Default for SigningSettings {
+    /// Header signing with the body's SHA-256, default canonicalisation, token signed.
+    fn default() -> Self {
+        Self {
+            target: SignatureTarget::Header,
+            payload: PayloadSigning::Signed,
+            content_sha256: ContentSha256Header::Omit,
+            path_mode: PathMode::DEFAULT,
+            session_token: SessionTokenPlacement::Signed,
+            excluded_headers: [
+                "authorization",
+                "expect",
+                "transfer-encoding",
+                "user-agent",
+                "x-amzn-trace-id",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        }
+    }
+}
+
+impl SigningSettings {
+    /// S3's rules: path as sent, `x-amz-content-sha256` included.
+    pub fn s3() -> Self {
+        Self {
+            path_mode: PathMode::S3,
+            content_sha256: ContentSha256Header::Include,
+            ..Self::default()
+        }
+    }
+
+    /// Presigned with `expires`.
+    pub fn presigned(mut self, expires: Duration) -> Self {
+        self.target = SignatureTarget::Query { expires };
+        self
+    }
+}
+
+/// Per-request signing facts.
+#[derive(Debug, Clone, Copy)]
+pub struct SigningParams<'a> {
+    /// The credentials (a session token in them is sent).
+    pub credentials: &'a Credentials,
+    /// Region.
+    pub region: &'a str,
+    /// Service (signing name).
+    pub service: &'a str,
+    /// Signing time.
+    pub time: SystemTime,
+}
+
+/// What signing produced: headers to set and query parameters to append (already applied by
+/// [`sign_raw`] and [`sign_http`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedParts {
+    /// Headers to set (lower-case names).
+    pub headers: Vec<(String, String)>,
+    /// Query parameters to append (unencoded).
+    pub query: Vec<(String, String)>,
+    /// The signature (hex).
+    pub signature: String,
+}
+
+fn invalid_in_uri(b: u8) -> bool {
+    b <= b' '
+        || b >= 0x7f
+        || matches!(
+            b,
+            b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}' | b'#'
+        )
+}
+
+fn escape_invalid(input: &str) -> Cow<'_, str> {
+    if !input.bytes().any(invalid_in_uri) {
+        return Cow::Borrowed(input);
+    }
+    let mut out = String::with_capacity(input.len() * 3);
+    for b in input.bytes() {
+        if invalid_in_uri(b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Signs the parts of a request; nothing is modified.
+pub fn sign_parts(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    params: &SigningParams<'_>,
+    settings: &SigningSettings,
+) -> Result<SignedParts, Error> {
+    let mut aws = sigv4::SigningSettings::default();
+    if let SignatureTarget::Query { expires } = settings.target {
+        if expires.is_zero() || expires > MAX_PRESIGN_EXPIRES {
+            return Err(Error::InvalidSigningInput {
+                reason: format!("expiry {} s is not within 1 s to 7 days", expires.as_secs()),
+            });
+        }
+        aws.signature_location = sigv4::SignatureLocation::QueryParams;
+        aws.expires_in = Some(expires);
+    }
+    aws.payload_checksum_kind = match settings.content_sha256 {
+        ContentSha256Header::Omit => PayloadChecksumKind::NoHeader,
+        ContentSha256Header::Include => PayloadChecksumKind::XAmzSha256,
+    };
+    aws.session_token_mode = match settings.session_token {
+        SessionTokenPlacement::Signed => SessionTokenMode::Include,
+        SessionTokenPlacement::AppendedAfterSigning => SessionTokenMode::Exclude,
+    };
+    aws.excluded_headers = Some(
+        settings
+            .excluded_headers
+            .iter()
+            .map(|h| Cow::Owned(h.clone()))
+            .collect(),
+    );
+
+    // A path with bytes an http::Uri cannot hold (a literal space, raw UTF-8) is canonicalised
+    // here and handed over as already encoded; otherwise aws-sigv4 does all of it.
+    let path = if path.is_empty() { "/" } else { path };
+    let uri_path: Cow<'_, str> = if path.bytes().any(invalid_in_uri) {
+        aws.percent_encoding_mode = PercentEncodingMode::Single;
+        aws.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        Cow::Owned(canonical_uri(path, settings.path_mode))
+    } else {
+        aws.percent_encoding_mode = match settings.path_mode.encoding {
+            PathEncoding::Double => PercentEncodingMode::Double,
+            PathEncoding::Single => PercentEncodingMode::Single,
+        };
+        aws.uri_path_normalization_mode = match settings.path_mode.normalization {
+            PathNormalization::Enabled => UriPathNormalizationMode::Enabled,
+            PathNormalization::Disabled => UriPathNormalizationMode::Disabled,
+        };
+        Cow::Borrowed(path)
+    };
+    let uri: Cow<'_, str> = match query {
+        Some(q) => Cow::Owned(format!("{uri_path}?{}", escape_invalid(q))),
+        None => uri_path,
+    };
+
+    let has_host = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host"));
+    if !has_host && !uri.contains("://") {
+        return Err(Error::InvalidSigningInput {
+            reason: "the request has no Host header".into(),
+        });
+    }
+    let replaced = |name: &str| {
+        ["x-amz-date", "x-amz-security-token", "authorization"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h))
+            || (settings.content_sha256 == ContentSha256Header::Include
+                && name.eq_ignore_ascii_case("x-amz-content-sha256"))
+    };
+    let normalized: Vec<(&str, Cow<'_, str>)> = headers
+        .iter()
+        .filter(|(name, _)| !replaced(name))
+        .map(|(name, value)| {
+            let needs = value.starts_with([' ', '\t'])
+                || value.ends_with([' ', '\t'])
+                || value.contains("  ")
+                || value.contains('\t');
+            (
+                *name,
+                if needs {
+                    Cow::Owned(normalize_header_value(value))
+                } else {
+                    Cow::Borrowed(*value)
+                },
+            )
+        })
+        .collect();
+
+    let body = match &settings.payload {
+        PayloadSigning::Signed => SignableBody::Bytes(body),
+        PayloadSigning::Unsigned => SignableBody::UnsignedPayload,
+        PayloadSigning::Precomputed(hash) => SignableBody::Precomputed(hash.clone()),
+        PayloadSigning::StreamingSigned { trailer: false } => {
+            SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned())
+        }
+        PayloadSigning::StreamingSigned { trailer: true } => {
+            SignableBody::StreamingSignedPayloadTrailer
+        }
+        PayloadSigning::StreamingUnsignedTrailer => SignableBody::StreamingUnsignedPayloadTrailer,
+    };
+    let signable = SignableRequest::new(
+        method,
+        uri,
+        normalized.iter().map(|(n, v)| (*n, v.as_ref())),
+        body,
+    )
+    .map_err(|e| Error::InvalidSigningInput {
+        reason: e.to_string(),
+    })?;
+    let identity = params.credentials.clone().into();
+    let signing_params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(params.region)
+        .name(params.service)
+        .time(params.time)
+        .settings(aws)
+        .build()
+        .map_err(|e| Error::InvalidSigningInput {
+            reason: e.to_string(),
+        })?
+        .into();
+    let output = sigv4::sign(signable, &signing_params).map_err(|e| Error::Signing {
+        reason: e.to_string(),
+    })?;
+    let (instructions, signature) = output.into_parts();
+    let (new_headers, new_query) = instructions.into_parts();
+    Ok(SignedParts {
+        headers: new_headers
+            .into_iter()
+            .map(|h| (h.name().to_owned(), h.value().to_owned()))
+            .collect(),
+        query: new_query
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into_owned()))
+            .collect(),
+        signature,
+    })
+}
+
+fn append_query(target: &mut String, params: &[(String, String)]) {
+    if params.is_empty() {
+        return;
+    }
+    let mut encoded = Vec::new();
+    for (name, value) in params {
+        encoded.push(if encoded.is_empty() { b'?' } else { b'&' });
+        encode_into(&mut encoded, name.as_bytes(), false);
+        encoded.push(b'=');
+        encode_into(&mut encoded, value.as_bytes(), false);
+    }
+    if target.contains('?') {
+        encoded[0] = b'&';
+        if target.ends_with('?') {
+            encoded.remove(0);
+        }
+    }
+    target.push_str(&String::from_utf8_lossy(&encoded));
+}
+
+/// Signs a raw request in place; returns the signature.
+pub fn sign_raw(
+    request: &mut RawRequest,
+    params: &SigningParams<'_>,
+    settings: &SigningSettings,
+) -> Result<String, Error> {
+    let headers: Vec<(&str, &str)> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let signed = sign_parts(
+        &request.method,
+        request.path(),
+        request.query(),
+        &headers,
+        &request.body,
+        params,
+        settings,
+    )?;
+    for (name, value) in &signed.headers {
+        request.set_header(&display_name(name), value);
+    }
+    append_query(&mut request.target, &signed.query);
+    Ok(signed.signature)
+}
+
+/// The conventional capitalisation for the headers signing adds (HTTP/1.1 is
+/// case-insensitive; this only makes output read like the AWS examples).
+fn display_name(name: &str) -> String {
+    match name {
+        "authorization" => "Authorization".into(),
+        "x-amz-date" => "X-Amz-Date".into(),
+        "x-amz-security-token" => "X-Amz-Security-Token".into(),
+        "x-amz-content-sha256" => "x-amz-content-sha256".into(),
+        other => other.into(),
+    }
+}
+
+/// Signs an `http::Request` in place; returns the signature. The URI must be valid (as
+/// `http::Uri` guarantees).
+pub fn sign_http<B: AsRef<[u8]>>(
+    request: &mut http::Request<B>,
+    params: &SigningParams<'_>,
+    settings: &SigningSettings,
+) -> Result<String, Error> {
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
+    for (name, value) in request.headers() {
+        let value = value.to_str().map_err(|_| Error::InvalidSigningInput {
+            reason: format!("header {name} is not text"),
+        })?;
+        headers.push((name.as_str(), value));
+    }
+    let authority;
+    if request.headers().get(http::header::HOST).is_none() {
+        let uri = request.uri();
+        authority = match (uri.authority(), uri.scheme_str(), uri.port_u16()) {
+            (Some(a), Some("https"), Some(443)) | (Some(a), Some("http"), Some(80)) => {
+                a.host().to_owned()
+            }
+            (Some(a), _, _) => a.as_str().to_owned(),
+            (None, _, _) => {
+                return Err(Error::InvalidSigningInput {
+                    reason: "the request has no Host header and no authority".into(),
+                })
+            }
+        };
+        headers.push(("host", authority.as_str()));
+    }
+    let uri = request.uri().clone();
+    let signed = sign_parts(
+        request.method().as_str(),
+        uri.path(),
+        uri.query(),
+        &headers,
+        request.body().as_ref(),
+        params,
+        settings,
+    )?;
+    for (name, value) in &signed.headers {
+        let name = http::HeaderName::try_from(name.as_str()).map_err(|e| Error::Signing {
+            reason: e.to_string(),
+        })?;
+        let mut value =
+            http::HeaderValue::try_from(value.as_str()).map_err(|e| Error::Signing {
+                reason: e.to_string(),
+            })?;
+        if name == "x-amz-security-token" || name == http::header::AUTHORIZATION {
+            value.set_sensitive(true);
+        }
+        request.headers_mut().insert(name, value);
+    }
+    if !signed.query.is_empty() {
+        let mut target = uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
+        append_query(&mut target, &signed.query);
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query =
+            Some(
+                target
+                    .parse()
+                    .map_err(|e: http::uri::InvalidUri| Error::Signing {
+                        reason: e.to_string(),
+                    })?,
+            );
+        *request.uri_mut() = http::Uri::from_parts(parts).map_err(|e| Error::Signing {
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(signed.signature)
+}

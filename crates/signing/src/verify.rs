@@ -1,0 +1,936 @@
+//! Server-side SigV4 verification: from the request as received to a verified identity.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::auth::{
+    format_amz_date, has_presigned_query, parse_amz_date, parse_authorization_header,
+    parse_http_date, parse_presigned_query, ParsedAuthorization, ALGORITHM,
+};
+use crate::canonical::{canonical_query_into, canonical_uri_into, push_header_value, PathMode};
+use crate::chunked::{ChunkChainVerifier, ChunkContext};
+use crate::crypto::{hex64, sha256_hex, KeyCache, SecretAccessKey, SigningKey};
+use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
+use crate::sign::SessionTokenPlacement;
+
+/// The request headers, borrowed from an `http::HeaderMap` or a list of raw lines.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Headers<'a> {
+    /// An `http` header map.
+    Map(&'a http::HeaderMap),
+    /// `(name, value)` pairs in order, names in any case (e.g. [`crate::RawRequest`]).
+    List(&'a [(String, String)]),
+}
+
+impl<'a> Headers<'a> {
+    /// Calls `f` with each value of the header `name` (lower-case), in order; returns how many.
+    pub fn for_each(&self, name: &str, mut f: impl FnMut(&'a [u8])) -> usize {
+        let mut count = 0;
+        match self {
+            Self::Map(map) => {
+                for value in map.get_all(name) {
+                    f(value.as_bytes());
+                    count += 1;
+                }
+            }
+            Self::List(list) => {
+                for (n, value) in list.iter() {
+                    if n.eq_ignore_ascii_case(name) {
+                        f(value.as_bytes());
+                        count += 1;
+                    }
+                }
+            }
+        }
+        count
+    }
+
+    /// The first value of the header `name` (lower-case), if it is text.
+    pub fn first(&self, name: &str) -> Option<&'a str> {
+        match self {
+            Self::Map(map) => map.get(name).and_then(|v| v.to_str().ok()),
+            Self::List(list) => list
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str()),
+        }
+    }
+}
+
+/// The parts of a received request that SigV4 covers, borrowed, exactly as on the wire.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestView<'a> {
+    /// The method.
+    pub method: &'a str,
+    /// The raw path (before `?`).
+    pub path: &'a str,
+    /// The raw query (after `?`), if any.
+    pub query: Option<&'a str>,
+    /// The headers.
+    pub headers: Headers<'a>,
+}
+
+impl<'a> RequestView<'a> {
+    /// A view of an `http::Request`'s head.
+    pub fn from_http<B>(request: &'a http::Request<B>) -> Self {
+        Self {
+            method: request.method().as_str(),
+            path: request.uri().path(),
+            query: request.uri().query(),
+            headers: Headers::Map(request.headers()),
+        }
+    }
+
+    /// A view of `http::request::Parts`.
+    pub fn from_parts(parts: &'a http::request::Parts) -> Self {
+        Self {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: Headers::Map(&parts.headers),
+        }
+    }
+}
+
+/// What the verifier knows about the body.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Payload<'a> {
+    /// The whole body.
+    Bytes(&'a [u8]),
+    /// Not buffered (streaming). Verification then relies on `x-amz-content-sha256` and
+    /// reports [`PayloadKind::Sha256`] with `body_checked: false`.
+    Unavailable,
+}
+
+/// The injected clock.
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock stopped at one instant (tests, the CLI's `--now`).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub SystemTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> SystemTime {
+        self.0
+    }
+}
+
+/// A session token (bearer material): redacted in `Debug`, zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(Zeroizing<String>);
+
+impl SessionToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(Zeroizing::new(token.into()))
+    }
+
+    /// The token itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionToken(** redacted, {} bytes **)", self.0.len())
+    }
+}
+
+/// Temporary credentials: the token that must accompany the key, and when it expires.
+#[derive(Debug, Clone)]
+pub struct TemporarySession {
+    /// The session token.
+    pub token: SessionToken,
+    /// Expiry.
+    pub expires_at: SystemTime,
+}
+
+/// What a [`CredentialLookup`] resolves an access key ID to.
+#[derive(Debug, Clone)]
+pub struct ResolvedCredential {
+    /// The secret access key.
+    pub secret: SecretAccessKey,
+    /// Who the key belongs to (an ARN, a user name: the lookup decides).
+    pub principal: String,
+    /// Set for temporary credentials.
+    pub session: Option<TemporarySession>,
+}
+
+impl ResolvedCredential {
+    /// Long-term credentials.
+    pub fn new(secret: impl Into<String>, principal: impl Into<String>) -> Self {
+        Self {
+            secret: SecretAccessKey::new(secret),
+            principal: principal.into(),
+            session: None,
+        }
+    }
+
+    /// Temporary credentials with their token and expiry.
+    pub fn temporary(
+        secret: impl Into<String>,
+        principal: impl Into<String>,
+        token: impl Into<String>,
+        expires_at: SystemTime,
+    ) -> Self {
+        Self {
+            secret: SecretAccessKey::new(secret),
+            principal: principal.into(),
+            session: Some(TemporarySession {
+                token: SessionToken::new(token),
+                expires_at,
+            }),
+        }
+    }
+}
+
+/// The lookup backend failed (not "unknown key": that is `Ok(None)`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LookupFailure(pub String);
+
+/// Resolves an access key ID (and the session token the request carried, so stateless
+/// sealed tokens can be opened) to its secret and principal.
+pub trait CredentialLookup: Send + Sync {
+    /// `Ok(None)` when the key is unknown.
+    fn lookup(
+        &self,
+        access_key_id: &str,
+        session_token: Option<&str>,
+    ) -> impl Future<Output = Result<Option<Arc<ResolvedCredential>>, LookupFailure>> + Send;
+}
+
+/// A fixed in-memory table of credentials.
+#[derive(Debug, Clone, Default)]
+pub struct StaticCredentials {
+    keys: HashMap<String, Arc<ResolvedCredential>>,
+}
+
+impl StaticCredentials {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a key.
+    pub fn with(
+        mut self,
+        access_key_id: impl Into<String>,
+        credential: ResolvedCredential,
+    ) -> Self {
+        self.keys.insert(access_key_id.into(), Arc::new(credential));
+        self
+    }
+}
+
+impl CredentialLookup for StaticCredentials {
+    fn lookup(
+        &self,
+        access_key_id: &str,
+        _session_token: Option<&str>,
+    ) -> impl Future<Output = Result<Option<Arc<ResolvedCredential>>, LookupFailure>> + Send {
+        std::future::ready(Ok(self.keys.get(access_key_id).cloned()))
+    }
+}
+
+impl<T: CredentialLookup> CredentialLookup for Arc<T> {
+    fn lookup(
+        &self,
+        access_key_id: &str,
+        session_token: Option<&str>,
+    ) -> impl Future<Output = Result<Option<Arc<ResolvedCredential>>, LookupFailure>> + Send {
+        (**self).lookup(access_key_id, session_token)
+    }
+}
+
+/// Which region or service names are accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Accept {
+    /// Any (the signature still binds the scope).
+    #[default]
+    Any,
+    /// Only these.
+    OneOf(Vec<String>),
+}
+
+impl Accept {
+    fn allows(&self, value: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OneOf(list) => list.iter().any(|v| v == value),
+        }
+    }
+}
+
+/// Which canonical-URI rules the verifier tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AcceptedPathModes {
+    /// S3 rules for service `s3`, the default rules otherwise.
+    #[default]
+    ByService,
+    /// Default rules first, then S3 rules (for services that see both kinds of client).
+    Both,
+    /// Exactly these rules.
+    Only(PathMode),
+}
+
+/// A session token sent but not signed (the "appended after signing" style some services
+/// such as IoT use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnsignedSessionToken {
+    /// Accept it (it must still match the credential).
+    #[default]
+    Accept,
+    /// Reject with `SessionTokenNotSigned`.
+    Reject,
+}
+
+/// Verification policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifierSettings {
+    /// Allowed clock skew both ways (default 15 minutes).
+    pub max_skew: Duration,
+    /// Accepted regions (default any).
+    pub regions: Accept,
+    /// Accepted services (default any).
+    pub services: Accept,
+    /// Canonical-URI rules (default by service).
+    pub path_modes: AcceptedPathModes,
+    /// Unsigned session tokens (default accepted).
+    pub unsigned_session_token: UnsignedSessionToken,
+    /// How many derived signing keys to cache (default 4096; 0 disables the cache).
+    pub key_cache_capacity: usize,
+}
+
+impl Default for VerifierSettings {
+    fn default() -> Self {
+        Self {
+            // AWS's own window.
+            max_skew: Duration::from_secs(15 * 60),
+            regions: Accept::Any,
+            services: Accept::Any,
+            path_modes: AcceptedPathModes::ByService,
+            unsigned_session_token: UnsignedSessionToken::Accept,
+            key_cache_capacity: 4096,
+        }
+    }
+}
+
+/// The credential scope of a verified request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialScope {
+    /// `YYYYMMDD`.
+    pub date: String,
+    /// Region.
+    pub region: String,
+    /// Service.
+    pub service: String,
+}
+
+/// How the payload was covered by the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadKind {
+    /// A SHA-256 of the body; `body_checked` says whether the body itself was hashed.
+    Sha256 {
+        /// The hex digest signed.
+        hex: String,
+        /// Whether the received body was checked against it.
+        body_checked: bool,
+    },
+    /// `UNSIGNED-PAYLOAD`.
+    Unsigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (`trailer`: the `-TRAILER` form): verify the body
+    /// with [`VerifiedRequest::chunk_verifier`].
+    StreamingSigned {
+        /// Whether a signed trailer follows the final chunk.
+        trailer: bool,
+    },
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    StreamingUnsignedTrailer,
+}
+
+/// A request whose signature verified.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedRequest {
+    /// The access key ID.
+    pub access_key_id: String,
+    /// The principal the lookup returned.
+    pub principal: String,
+    /// The credential scope.
+    pub scope: CredentialScope,
+    /// The signed header names, lower-case, sorted.
+    pub signed_headers: Vec<String>,
+    /// The session token, when the request carried one.
+    pub session_token: Option<SessionToken>,
+    /// Whether that token was covered by the signature.
+    pub session_token_signed: bool,
+    /// Where the signature was.
+    pub location: SignatureLocation,
+    /// The signing time.
+    pub request_time: SystemTime,
+    /// Presigned: when it expires.
+    pub expires_at: Option<SystemTime>,
+    /// The canonical-URI rules that matched.
+    pub path_mode: PathMode,
+    /// How the payload is covered.
+    pub payload: PayloadKind,
+    /// The signature (hex).
+    pub signature: String,
+    chunk: Option<ChunkContext>,
+}
+
+impl VerifiedRequest {
+    /// For `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` bodies: the chunk-chain verifier
+    /// seeded with this request's signature.
+    pub fn chunk_verifier(&self) -> Option<ChunkChainVerifier> {
+        self.chunk.clone().map(ChunkChainVerifier::new)
+    }
+}
+
+/// Verifies SigV4-signed requests. Cheap to share (`Arc`); caches derived signing keys.
+pub struct Verifier<L> {
+    lookup: L,
+    settings: VerifierSettings,
+    clock: Arc<dyn Clock>,
+    cache: KeyCache,
+}
+
+impl<L> fmt::Debug for Verifier<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The date the signature claims, in its two string forms.
+struct RequestDate<'a> {
+    amz: Cow<'a, str>,
+    time: SystemTime,
+    header: Option<&'static str>,
+}
+
+/// Returns the canonical bytes for one attempt.
+struct Attempt {
+    mode: PathMode,
+    include_token_param: bool,
+}
+
+const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
+
+fn classify_payload(value: &str) -> Result<PayloadKind, Error> {
+    Ok(match value {
+        UNSIGNED => PayloadKind::Unsigned,
+        STREAMING_SIGNED => PayloadKind::StreamingSigned { trailer: false },
+        STREAMING_SIGNED_TRAILER => PayloadKind::StreamingSigned { trailer: true },
+        STREAMING_UNSIGNED_TRAILER => PayloadKind::StreamingUnsignedTrailer,
+        hex if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            PayloadKind::Sha256 {
+                hex: hex.to_owned(),
+                body_checked: false,
+            }
+        }
+        other => return Err(Error::MalformedPayloadHash { value: clip(other) }),
+    })
+}
+
+impl<L: CredentialLookup> Verifier<L> {
+    /// A verifier on the system clock.
+    pub fn new(lookup: L, settings: VerifierSettings) -> Self {
+        let cache = KeyCache::new(settings.key_cache_capacity);
+        Self {
+            lookup,
+            settings,
+            clock: Arc::new(SystemClock),
+            cache,
+        }
+    }
+
+    /// Replaces the clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &VerifierSettings {
+        &self.settings
+    }
+
+    /// Verifies a request. On success the returned identity says who signed it and how.
+    pub async fn verify(
+        &self,
+        request: &RequestView<'_>,
+        payload: Payload<'_>,
+    ) -> Result<VerifiedRequest, Error> {
+        let auth = self.parse(request)?;
+        let location = auth.location;
+        let date = self.request_date(request, &auth)?;
+        self.check_scope(&auth, &date)?;
+        let now = self.clock.now();
+        let expires_at = self.check_time(&auth, &date, now)?;
+
+        // Session token and whether the signature covers it.
+        let signed_has = |name: &str| auth.signed_headers.split(';').any(|h| h == name);
+        let (session_token, token_signed_known): (Option<Cow<'_, str>>, Option<bool>) =
+            match location {
+                SignatureLocation::Header => {
+                    let token = request
+                        .headers
+                        .first("x-amz-security-token")
+                        .map(Cow::Borrowed);
+                    let signed = signed_has("x-amz-security-token");
+                    (token, Some(signed))
+                }
+                _ => (auth.session_token.clone(), None),
+            };
+        if session_token.is_some()
+            && token_signed_known == Some(false)
+            && self.settings.unsigned_session_token == UnsignedSessionToken::Reject
+        {
+            return Err(Error::SessionTokenNotSigned);
+        }
+
+        let access_key_id = &auth.credential.access_key_id;
+        let credential = self
+            .lookup
+            .lookup(access_key_id, session_token.as_deref())
+            .await
+            .map_err(|e| Error::CredentialLookupFailed { reason: e.0 })?
+            .ok_or_else(|| Error::UnknownAccessKey {
+                access_key_id: clip(access_key_id),
+            })?;
+        match (&credential.session, &session_token) {
+            (Some(_), None) => return Err(Error::SessionTokenMissing),
+            (Some(session), Some(token)) => {
+                if !bool::from(session.token.expose().as_bytes().ct_eq(token.as_bytes())) {
+                    return Err(Error::SessionTokenMismatch);
+                }
+                if session.expires_at <= now {
+                    return Err(Error::ExpiredToken {
+                        expired_at: session.expires_at,
+                    });
+                }
+            }
+            (None, Some(_)) => return Err(Error::SessionTokenMismatch),
+            (None, None) => {}
+        }
+
+        // Payload.
+        let claimed = request.headers.first("x-amz-content-sha256");
+        let mut payload_kind = match claimed {
+            Some(value) => classify_payload(value)?,
+            None if location == SignatureLocation::Query && auth.credential.service == "s3" => {
+                PayloadKind::Unsigned
+            }
+            None => match payload {
+                Payload::Bytes(body) => {
+                    let hex = sha256_hex(body);
+                    PayloadKind::Sha256 {
+                        hex: String::from_utf8_lossy(&hex).into_owned(),
+                        body_checked: true,
+                    }
+                }
+                Payload::Unavailable => return Err(Error::BodyRequired),
+            },
+        };
+        let payload_hash: &str = match (&payload_kind, claimed) {
+            (_, Some(value)) => value,
+            (PayloadKind::Sha256 { hex, .. }, None) => hex,
+            (_, None) => UNSIGNED,
+        };
+
+        // Canonical request attempts.
+        let modes: &[PathMode] = match self.settings.path_modes {
+            AcceptedPathModes::ByService if auth.credential.service == "s3" => &[PathMode::S3],
+            AcceptedPathModes::ByService => &[PathMode::DEFAULT],
+            AcceptedPathModes::Both => &[PathMode::DEFAULT, PathMode::S3],
+            AcceptedPathModes::Only(ref mode) => std::slice::from_ref(mode),
+        };
+        let token_variants: &[bool] = match (
+            location,
+            &session_token,
+            self.settings.unsigned_session_token,
+        ) {
+            (SignatureLocation::Query, Some(_), UnsignedSessionToken::Accept) => &[true, false],
+            _ => &[true],
+        };
+        let key = self.cache.get_or_derive(
+            &credential.secret,
+            &auth.credential.date,
+            &auth.credential.region,
+            &auth.credential.service,
+        );
+        let scope = auth.credential.scope();
+        let mut first_details: Option<(Vec<u8>, Vec<u8>)> = None;
+        let mut tried: Vec<Vec<u8>> = Vec::new();
+        let mut matched: Option<Attempt> = None;
+        'outer: for &mode in modes {
+            for &include_token_param in token_variants {
+                let canonical = build_canonical_request(
+                    request,
+                    &auth,
+                    mode,
+                    include_token_param,
+                    payload_hash,
+                )?;
+                if tried.contains(&canonical) {
+                    continue;
+                }
+                let sts = string_to_sign(&date.amz, &scope, &canonical);
+                let signature = key.sign(&sts);
+                if bool::from(signature.ct_eq(&auth.signature)) {
+                    matched = Some(Attempt {
+                        mode,
+                        include_token_param,
+                    });
+                    break 'outer;
+                }
+                if first_details.is_none() {
+                    first_details = Some((canonical.clone(), sts));
+                }
+                tried.push(canonical);
+            }
+        }
+        let Some(attempt) = matched else {
+            let (canonical, sts) = first_details.unwrap_or_default();
+            return Err(Error::SignatureDoesNotMatch {
+                details: Box::new(MismatchDetails {
+                    canonical_request: String::from_utf8_lossy(&canonical).into_owned(),
+                    string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
+                }),
+            });
+        };
+        if location == SignatureLocation::Query
+            && session_token.is_some()
+            && !attempt.include_token_param
+            && self.settings.unsigned_session_token == UnsignedSessionToken::Reject
+        {
+            return Err(Error::SessionTokenNotSigned);
+        }
+
+        // The body against the signed hash.
+        if let (PayloadKind::Sha256 { hex, body_checked }, Payload::Bytes(body)) =
+            (&mut payload_kind, payload)
+        {
+            if !*body_checked {
+                let computed = sha256_hex(body);
+                if !bool::from(computed.as_slice().ct_eq(hex.as_bytes())) {
+                    return Err(Error::PayloadHashMismatch {
+                        claimed: hex.clone(),
+                        computed: String::from_utf8_lossy(&computed).into_owned(),
+                    });
+                }
+                *body_checked = true;
+            }
+        }
+        let signature_hex = String::from_utf8_lossy(&hex64(&auth.signature)).into_owned();
+        let chunk = match payload_kind {
+            PayloadKind::StreamingSigned { trailer } => Some(ChunkContext {
+                key: key.clone(),
+                amz_date: date.amz.to_string(),
+                scope: scope.clone(),
+                seed_signature: signature_hex.clone(),
+                trailer,
+            }),
+            _ => None,
+        };
+        let session_token_signed = match token_signed_known {
+            Some(signed) => signed && session_token.is_some(),
+            None => session_token.is_some() && attempt.include_token_param,
+        };
+        Ok(VerifiedRequest {
+            access_key_id: access_key_id.to_string(),
+            principal: credential.principal.clone(),
+            scope: CredentialScope {
+                date: auth.credential.date.to_string(),
+                region: auth.credential.region.to_string(),
+                service: auth.credential.service.to_string(),
+            },
+            signed_headers: auth.signed_headers.split(';').map(str::to_owned).collect(),
+            session_token: session_token.map(|t| SessionToken::new(t.into_owned())),
+            session_token_signed,
+            location,
+            request_time: date.time,
+            expires_at,
+            path_mode: attempt.mode,
+            payload: payload_kind,
+            signature: signature_hex,
+            chunk,
+        })
+    }
+
+    /// The canonical request and string-to-sign the verifier would compute for `request`
+    /// under `mode` (no credential lookup, no secret), for debugging. `token` says whether a
+    /// presigned `X-Amz-Security-Token` is taken as signed.
+    pub fn explain(
+        &self,
+        request: &RequestView<'_>,
+        payload: Payload<'_>,
+        mode: PathMode,
+        token: SessionTokenPlacement,
+    ) -> Result<MismatchDetails, Error> {
+        let auth = self.parse(request)?;
+        let date = self.request_date(request, &auth)?;
+        let claimed = request.headers.first("x-amz-content-sha256");
+        let body_hash;
+        let payload_hash = match claimed {
+            Some(value) => value,
+            None if auth.location == SignatureLocation::Query
+                && auth.credential.service == "s3" =>
+            {
+                UNSIGNED
+            }
+            None => match payload {
+                Payload::Bytes(body) => {
+                    body_hash = sha256_hex(body);
+                    std::str::from_utf8(&body_hash).unwrap_or_default()
+                }
+                Payload::Unavailable => return Err(Error::BodyRequired),
+            },
+        };
+        let include_token = token == SessionTokenPlacement::Signed;
+        let canonical = build_canonical_request(request, &auth, mode, include_token, payload_hash)?;
+        let sts = string_to_sign(&date.amz, &auth.credential.scope(), &canonical);
+        Ok(MismatchDetails {
+            canonical_request: String::from_utf8_lossy(&canonical).into_owned(),
+            string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
+        })
+    }
+
+    fn parse<'r>(&self, request: &RequestView<'r>) -> Result<ParsedAuthorization<'r>, Error> {
+        let header = match request.headers {
+            Headers::Map(map) => match map.get(http::header::AUTHORIZATION) {
+                Some(value) => Some(value.to_str().map_err(|_| Error::MalformedAuthorization {
+                    location: SignatureLocation::Header,
+                    reason: "Authorization is not text".into(),
+                })?),
+                None => None,
+            },
+            Headers::List(_) => request.headers.first("authorization"),
+        };
+        let presigned = request.query.is_some_and(has_presigned_query);
+        match (header, presigned) {
+            (Some(_), true) => Err(Error::MalformedAuthorization {
+                location: SignatureLocation::Header,
+                reason: "both an Authorization header and presigned query parameters".into(),
+            }),
+            (Some(value), false) => parse_authorization_header(value),
+            (None, true) => parse_presigned_query(request.query.unwrap_or_default()),
+            (None, false) => Err(Error::MissingAuthentication),
+        }
+    }
+
+    fn request_date<'r>(
+        &self,
+        request: &RequestView<'r>,
+        auth: &ParsedAuthorization<'r>,
+    ) -> Result<RequestDate<'r>, Error> {
+        if let Some(date) = &auth.date {
+            let time = parse_amz_date(date)?;
+            return Ok(RequestDate {
+                amz: date.clone(),
+                time,
+                header: None,
+            });
+        }
+        if let Some(value) = request.headers.first("x-amz-date") {
+            let value = value.trim_matches(|c| c == ' ' || c == '\t');
+            let time = parse_amz_date(value)?;
+            return Ok(RequestDate {
+                amz: Cow::Borrowed(value),
+                time,
+                header: Some("x-amz-date"),
+            });
+        }
+        if let Some(value) = request.headers.first("date") {
+            let time = parse_http_date(value)?;
+            return Ok(RequestDate {
+                amz: Cow::Owned(format_amz_date(time)),
+                time,
+                header: Some("date"),
+            });
+        }
+        Err(Error::MissingDate)
+    }
+
+    fn check_scope(
+        &self,
+        auth: &ParsedAuthorization<'_>,
+        date: &RequestDate<'_>,
+    ) -> Result<(), Error> {
+        let location = auth.location;
+        let request_date = date.amz.get(..8).unwrap_or_default();
+        if auth.credential.date != request_date {
+            return Err(Error::ScopeDateMismatch {
+                location,
+                scope_date: auth.credential.date.to_string(),
+                request_date: request_date.to_owned(),
+            });
+        }
+        if !self.settings.regions.allows(&auth.credential.region) {
+            return Err(Error::RegionNotAccepted {
+                location,
+                region: clip(&auth.credential.region),
+            });
+        }
+        if !self.settings.services.allows(&auth.credential.service) {
+            return Err(Error::ServiceNotAccepted {
+                location,
+                service: clip(&auth.credential.service),
+            });
+        }
+        let signed = |name: &str| auth.signed_headers.split(';').any(|h| h == name);
+        if !signed("host") {
+            return Err(Error::RequiredHeaderNotSigned {
+                location,
+                header: "host",
+            });
+        }
+        if let Some(header) = date.header {
+            if !signed(header) {
+                return Err(Error::RequiredHeaderNotSigned { location, header });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_time(
+        &self,
+        auth: &ParsedAuthorization<'_>,
+        date: &RequestDate<'_>,
+        now: SystemTime,
+    ) -> Result<Option<SystemTime>, Error> {
+        let skew = self.settings.max_skew;
+        match auth.expires {
+            None => {
+                let off = now
+                    .duration_since(date.time)
+                    .unwrap_or_else(|e| e.duration());
+                if off > skew {
+                    return Err(Error::RequestTimeTooSkewed {
+                        request_time: date.time,
+                        server_time: now,
+                        max_skew_secs: skew.as_secs(),
+                    });
+                }
+                Ok(None)
+            }
+            Some(expires) => {
+                if date.time > now + skew {
+                    return Err(Error::PresignedNotYetValid {
+                        valid_from: date.time,
+                    });
+                }
+                let expires_at = date.time + expires;
+                if now > expires_at {
+                    return Err(Error::PresignedExpired {
+                        expired_at: expires_at,
+                    });
+                }
+                Ok(Some(expires_at))
+            }
+        }
+    }
+}
+
+/// Builds the canonical request bytes.
+fn build_canonical_request(
+    request: &RequestView<'_>,
+    auth: &ParsedAuthorization<'_>,
+    mode: PathMode,
+    include_token_param: bool,
+    payload_hash: &str,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(request.method.as_bytes());
+    out.push(b'\n');
+    canonical_uri_into(&mut out, request.path, mode);
+    out.push(b'\n');
+    let skip: &[&str] = match (auth.location, include_token_param) {
+        (SignatureLocation::Query, true) => &["X-Amz-Signature"],
+        (SignatureLocation::Query, false) => &["X-Amz-Signature", "X-Amz-Security-Token"],
+        _ => &[],
+    };
+    canonical_query_into(&mut out, request.query, skip);
+    out.push(b'\n');
+    for name in auth.signed_headers.split(';') {
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
+        let mut first = true;
+        let count = request.headers.for_each(name, |value| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            push_header_value(&mut out, value);
+        });
+        if count == 0 {
+            return Err(Error::SignedHeaderMissing { name: clip(name) });
+        }
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+    out.extend_from_slice(auth.signed_headers.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(payload_hash.as_bytes());
+    Ok(out)
+}
+
+fn string_to_sign(amz_date: &str, scope: &str, canonical: &[u8]) -> Vec<u8> {
+    let mut sts = Vec::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
+    sts.extend_from_slice(ALGORITHM.as_bytes());
+    sts.push(b'\n');
+    sts.extend_from_slice(amz_date.as_bytes());
+    sts.push(b'\n');
+    sts.extend_from_slice(scope.as_bytes());
+    sts.push(b'\n');
+    sts.extend_from_slice(&sha256_hex(canonical));
+    sts
+}
+
+/// The derived signing key for a scope, for callers that sign chunks themselves.
+pub fn signing_key(
+    secret: &SecretAccessKey,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> SigningKey {
+    SigningKey::derive(secret, date, region, service)
+}
