@@ -305,6 +305,23 @@ impl PolicyConnector {
     }
 }
 
+/// The RFC 8446 name of an alert: `protocol_version`, `insufficient_security`, ….
+pub fn alert_name(alert: AlertDescription) -> String {
+    let camel = format!("{alert:?}");
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// When a client handshake failed because the server cannot meet the policy, the reason.
 /// `None` for other failures (certificate errors, I/O, …).
 pub fn refusal_reason(policy: &TlsPolicy, err: &io::Error) -> Option<Reason> {
@@ -318,8 +335,10 @@ pub fn refusal_reason(policy: &TlsPolicy, err: &io::Error) -> Option<Reason> {
         rustls::Error::AlertReceived(
             a @ (AlertDescription::HandshakeFailure | AlertDescription::InsufficientSecurity),
         ) => format!(
-            "server accepts none of the policy's cipher suites and groups ({versions}): {a:?} alert",
-            versions = versions.join(", "),
+            "server accepts none of the {} cipher suites and {} groups the policy allows: {} alert",
+            policy.cipher_suites().len(),
+            policy.groups().len(),
+            alert_name(*a),
         ),
         rustls::Error::PeerIncompatible(p) => format!("{p:?}"),
         rustls::Error::PeerMisbehaved(

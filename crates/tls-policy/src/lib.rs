@@ -58,7 +58,7 @@ mod report;
 mod version;
 
 pub use accept::{
-    refusal_reason, AcceptSettings, Accepted, PeekedStream, PolicyAcceptor, PolicyConnector,
+    alert_name, refusal_reason, AcceptSettings, Accepted, PeekedStream, PolicyAcceptor, PolicyConnector,
 };
 pub use builtin::{builtin, builtin_names};
 pub use config::{client_config, server_config, ClientIdentity};
