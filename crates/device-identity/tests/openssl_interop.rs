@@ -1,0 +1,731 @@
+//! Acceptance tests with real OpenSSL: certificates made by `openssl req`/`openssl x509` are
+//! inspected and loaded correctly; `openssl s_client` presenting device certificates to a rustls
+//! server using our verifier is accepted or refused with the named rule; our device client
+//! authenticates to `openssl s_server -Verify 1`; our client and our verifier talk to each other.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc};
+use std::time::Duration as StdDuration;
+
+use edgeward_device_identity::{
+    certificate_pem, crl_pem, peer_certificate_info, refusal_reason, write_private_key_file,
+    CaSettings, CertificateAuthority, CertificateInfo, CertificateStatus, CrlSettings,
+    DeviceCertVerifier, DeviceIdentity, DevicePolicy, DeviceSettings, InMemoryStatus,
+    KeyFilePermissions, LoadOptions, PublicKeyKind, Rule, ServerSettings, SubjectAltName,
+    Validator,
+};
+use time::{Duration, OffsetDateTime};
+
+fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl on PATH");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A child process killed (by its pid) when dropped.
+struct Peer(Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The test PKI, written to a temp dir: a device CA, a server certificate, helper paths.
+struct Pki {
+    dir: tempfile::TempDir,
+    ca: CertificateAuthority,
+    server_chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    server_key: Vec<u8>,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let ca =
+            CertificateAuthority::create_root(&CaSettings::new("Interop Device CA"), now).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca.certificate_pem()).unwrap();
+        write_private_key_file(&dir.path().join("ca.key"), ca.key_pem()).unwrap();
+        let server = ca
+            .issue_server(&ServerSettings::new(&["localhost", "127.0.0.1"]), now)
+            .unwrap();
+        std::fs::write(dir.path().join("server.pem"), server.certificate_pem()).unwrap();
+        write_private_key_file(&dir.path().join("server.key"), &server.key.to_pem()).unwrap();
+        Self {
+            dir,
+            ca,
+            server_chain: vec![server.certificate.clone()],
+            server_key: server.key.pkcs8_der().to_vec(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Issues a device certificate and writes `<name>.pem` / `<name>.key`.
+    fn device(
+        &self,
+        name: &str,
+        settings: &DeviceSettings,
+        now: OffsetDateTime,
+    ) -> CertificateInfo {
+        let issued = self.ca.issue_device(settings, now).unwrap();
+        std::fs::write(self.path(&format!("{name}.pem")), issued.certificate_pem()).unwrap();
+        write_private_key_file(&self.path(&format!("{name}.key")), &issued.key.to_pem()).unwrap();
+        CertificateInfo::from_der(&issued.certificate).unwrap()
+    }
+
+    /// Has openssl make a key and CSR, and sign it with the CA key with the given extensions.
+    fn openssl_device(&self, name: &str, newkey: &str, extensions: &str) -> CertificateInfo {
+        let dir = self.dir.path();
+        let key = format!("{name}.key");
+        let csr = format!("{name}.csr");
+        let pem = format!("{name}.pem");
+        let ext = format!("{name}.ext");
+        openssl(
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                newkey,
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+                "-subj",
+                &format!("/CN={name}"),
+            ],
+            dir,
+        );
+        std::fs::write(dir.join(&ext), extensions).unwrap();
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-sha256",
+                "-extfile",
+                &ext,
+                "-out",
+                &pem,
+            ],
+            dir,
+        );
+        let chain = edgeward_device_identity::load_certificates(&self.path(&pem)).unwrap();
+        CertificateInfo::from_der(&chain[0]).unwrap()
+    }
+
+    fn server_config(&self, validator: Validator) -> Arc<rustls::ServerConfig> {
+        let verifier = Arc::new(DeviceCertVerifier::new(Arc::new(validator)));
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                self.server_chain.clone(),
+                rustls_pki_types::PrivatePkcs8KeyDer::from(self.server_key.clone()).into(),
+            )
+            .unwrap();
+        Arc::new(config)
+    }
+}
+
+/// What our rustls server saw for one connection.
+type ServerOutcome = Result<CertificateInfo, rustls::Error>;
+
+/// Accepts one connection with our verifier on a free port; reports the handshake outcome.
+fn serve_once(config: Arc<rustls::ServerConfig>) -> (u16, mpsc::Receiver<ServerOutcome>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(StdDuration::from_secs(10)))
+            .unwrap();
+        let mut conn = rustls::ServerConnection::new(config).unwrap();
+        let outcome = loop {
+            match conn.complete_io(&mut tcp) {
+                Ok(_) if !conn.is_handshaking() => break Ok(()),
+                Ok(_) => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        let outcome = match outcome {
+            Ok(()) => match peer_certificate_info(&conn) {
+                Some(info) => Ok(info.unwrap()),
+                None => Err(rustls::Error::General("no client certificate".into())),
+            },
+            Err(e) => {
+                // The error rustls reports wraps the rustls::Error; find ours inside.
+                let inner = e
+                    .get_ref()
+                    .and_then(|r| r.downcast_ref::<rustls::Error>())
+                    .cloned();
+                Err(inner.unwrap_or_else(|| rustls::Error::General(e.to_string())))
+            }
+        };
+        if outcome.is_ok() {
+            let mut stream = rustls::Stream::new(&mut conn, &mut tcp);
+            let _ = stream.write_all(b"hello device\n");
+            let _ = stream.flush();
+        }
+        let _ = tx.send(outcome);
+    });
+    (port, rx)
+}
+
+/// Runs `openssl s_client -cert/-key` against our server and returns what the server concluded.
+fn s_client(pki: &Pki, name: &str, config: Arc<rustls::ServerConfig>) -> ServerOutcome {
+    let (port, rx) = serve_once(config);
+    let child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+            &format!("{name}.pem"),
+            "-key",
+            &format!("{name}.key"),
+        ])
+        // Distributions default to SECLEVEL=2, under which s_client will not even load an RSA-1024
+        // key; level 0 lets it present the weak certificate so that *our* server refuses it.
+        .args(["-cipher", "DEFAULT@SECLEVEL=0"])
+        .current_dir(pki.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _peer = Peer(child);
+    rx.recv_timeout(StdDuration::from_secs(20))
+        .expect("server saw a handshake")
+}
+
+fn rule_of(outcome: ServerOutcome) -> Rule {
+    let error = outcome.expect_err("the handshake must be refused");
+    let ours = refusal_reason(&error).unwrap_or_else(|| panic!("not our refusal: {error:?}"));
+    ours.rule()
+        .cloned()
+        .unwrap_or_else(|| panic!("no rule: {ours}"))
+}
+
+fn validator(pki: &Pki) -> Validator {
+    Validator::new(&[pki.ca.certificate().clone()], DevicePolicy::device()).unwrap()
+}
+
+#[test]
+fn openssl_made_certificates_are_inspected_correctly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:3072",
+            "-nodes",
+            "-keyout",
+            "rsa.key",
+            "-out",
+            "rsa.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/O=Interop/CN=thing-rsa",
+            "-addext",
+            "subjectAltName=DNS:a.example,DNS:b.example,IP:10.1.2.3",
+            "-addext",
+            "extendedKeyUsage=clientAuth",
+        ],
+        d,
+    );
+    let der = openssl(&["x509", "-in", "rsa.pem", "-outform", "DER"], d);
+    // The certificate ID equals `openssl x509 -outform DER | sha256sum`, computed independently.
+    let sha = Command::new("sha256sum")
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sha = sha;
+    sha.stdin.take().unwrap().write_all(&der).unwrap();
+    let out = sha.wait_with_output().unwrap();
+    let expected_id = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let fingerprint = String::from_utf8(openssl(
+        &["x509", "-in", "rsa.pem", "-noout", "-fingerprint", "-sha1"],
+        d,
+    ))
+    .unwrap();
+    let serial =
+        String::from_utf8(openssl(&["x509", "-in", "rsa.pem", "-noout", "-serial"], d)).unwrap();
+
+    let chain = edgeward_device_identity::load_certificates(&d.join("rsa.pem")).unwrap();
+    let info = CertificateInfo::from_der(&chain[0]).unwrap();
+    assert_eq!(info.certificate_id.as_str(), expected_id);
+    assert_eq!(
+        info.sha1_fingerprint,
+        fingerprint
+            .trim()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .replace(':', "")
+            .to_ascii_lowercase()
+    );
+    assert_eq!(
+        info.serial,
+        serial
+            .trim()
+            .trim_start_matches("serial=")
+            .to_ascii_lowercase()
+    );
+    assert_eq!(info.public_key, PublicKeyKind::Rsa { bits: 3072 });
+    assert_eq!(info.thing_name(), Some("thing-rsa"));
+    assert_eq!(
+        info.subject_alt_names,
+        vec![
+            SubjectAltName::Dns("a.example".into()),
+            SubjectAltName::Dns("b.example".into()),
+            SubjectAltName::Ip("10.1.2.3".parse().unwrap()),
+        ]
+    );
+    assert_eq!(info.extended_key_usage, vec!["clientAuth".to_owned()]);
+    assert_eq!(info.signature_algorithm.name, "sha256WithRSAEncryption");
+    assert!(info.self_issued);
+
+    // Keys in every format openssl writes load and match their certificate.
+    let opts = LoadOptions::default();
+    DeviceIdentity::load(
+        &d.join("rsa.pem"),
+        &d.join("rsa.key"),
+        &opts.with_key_file_permissions(KeyFilePermissions::AllowGroupOrOtherReadable),
+    )
+    .unwrap();
+    openssl(
+        &[
+            "rsa",
+            "-in",
+            "rsa.key",
+            "-traditional",
+            "-out",
+            "rsa-pkcs1.key",
+        ],
+        d,
+    );
+    openssl(
+        &[
+            "rsa",
+            "-in",
+            "rsa.key",
+            "-traditional",
+            "-outform",
+            "DER",
+            "-out",
+            "rsa-pkcs1.der",
+        ],
+        d,
+    );
+    openssl(
+        &[
+            "ecparam",
+            "-name",
+            "secp384r1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "ec-sec1.key",
+        ],
+        d,
+    );
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-key",
+            "ec-sec1.key",
+            "-out",
+            "ec.pem",
+            "-days",
+            "3",
+            "-subj",
+            "/CN=thing-ec",
+        ],
+        d,
+    );
+    openssl(
+        &[
+            "ec",
+            "-in",
+            "ec-sec1.key",
+            "-outform",
+            "DER",
+            "-out",
+            "ec-sec1.der",
+        ],
+        d,
+    );
+    openssl(
+        &[
+            "pkcs8",
+            "-topk8",
+            "-nocrypt",
+            "-in",
+            "ec-sec1.key",
+            "-outform",
+            "DER",
+            "-out",
+            "ec-pkcs8.der",
+        ],
+        d,
+    );
+    openssl(
+        &["x509", "-in", "ec.pem", "-outform", "DER", "-out", "ec.der"],
+        d,
+    );
+    let allow = LoadOptions::default()
+        .with_key_file_permissions(KeyFilePermissions::AllowGroupOrOtherReadable);
+    for (cert, key) in [
+        ("rsa.pem", "rsa-pkcs1.key"),
+        ("rsa.pem", "rsa-pkcs1.der"),
+        ("ec.pem", "ec-sec1.key"),
+        ("ec.der", "ec-sec1.der"),
+        ("ec.der", "ec-pkcs8.der"),
+    ] {
+        let identity = DeviceIdentity::load(&d.join(cert), &d.join(key), &allow)
+            .unwrap_or_else(|e| panic!("{cert} + {key}: {e}"));
+        assert!(identity.thing_name().is_some());
+    }
+    let ec = CertificateInfo::from_der(
+        &edgeward_device_identity::load_certificates(&d.join("ec.der")).unwrap()[0],
+    )
+    .unwrap();
+    assert_eq!(ec.public_key.to_string(), "ECDSA P-384");
+    // The RSA key does not match the EC certificate.
+    assert!(DeviceIdentity::load(&d.join("ec.pem"), &d.join("rsa-pkcs1.key"), &allow).is_err());
+}
+
+#[test]
+fn our_client_and_our_verifier_complete_mtls() {
+    let pki = Pki::new();
+    let now = OffsetDateTime::now_utc();
+    let info = pki.device("dev", &DeviceSettings::new("thing-ours"), now);
+    let registry = Arc::new(InMemoryStatus::new());
+    registry.set(info.certificate_id.clone(), CertificateStatus::Active);
+    let config = pki.server_config(validator(&pki).with_status_source(registry));
+    let (port, rx) = serve_once(config);
+
+    let identity = DeviceIdentity::load(
+        &pki.path("dev.pem"),
+        &pki.path("dev.key"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.certificate().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(identity.client_cert_resolver());
+    let mut conn =
+        rustls::ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(StdDuration::from_secs(10)))
+        .unwrap();
+    let mut stream = rustls::Stream::new(&mut conn, &mut tcp);
+    let mut greeting = String::new();
+    stream.read_to_string(&mut greeting).ok();
+    assert_eq!(greeting, "hello device\n");
+    let seen = rx
+        .recv_timeout(StdDuration::from_secs(10))
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.certificate_id, info.certificate_id);
+    assert_eq!(seen.thing_name(), Some("thing-ours"));
+}
+
+#[test]
+fn s_client_with_valid_device_certificate_is_accepted() {
+    let pki = Pki::new();
+    let info = pki.device(
+        "good",
+        &DeviceSettings::new("thing-good"),
+        OffsetDateTime::now_utc(),
+    );
+    let seen = s_client(&pki, "good", pki.server_config(validator(&pki))).unwrap();
+    assert_eq!(seen.certificate_id, info.certificate_id);
+    assert_eq!(seen.thing_name(), Some("thing-good"));
+    // A certificate made by openssl x509 -req on our CA key is accepted too.
+    pki.openssl_device(
+        "openssl-made",
+        "ec:ca.pem",
+        "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n",
+    );
+    let seen = s_client(&pki, "openssl-made", pki.server_config(validator(&pki))).unwrap();
+    assert_eq!(seen.thing_name(), Some("openssl-made"));
+}
+
+#[test]
+fn s_client_with_expired_certificate_is_refused() {
+    let pki = Pki::new();
+    let long_ago = OffsetDateTime::now_utc() - Duration::days(30);
+    pki.device("expired", &DeviceSettings::new("thing-expired"), long_ago);
+    let rule = rule_of(s_client(
+        &pki,
+        "expired",
+        pki.server_config(validator(&pki)),
+    ));
+    assert!(matches!(rule, Rule::Expired { .. }), "{rule}");
+}
+
+#[test]
+fn s_client_with_certificate_revoked_by_crl_is_refused() {
+    let pki = Pki::new();
+    let now = OffsetDateTime::now_utc();
+    pki.device("revoked", &DeviceSettings::new("thing-revoked"), now);
+    let cert = edgeward_device_identity::load_certificates(&pki.path("revoked.pem")).unwrap();
+    let crl = pki
+        .ca
+        .issue_crl(
+            &CrlSettings::new(now, Duration::days(1), 1)
+                .revoke(&cert[0])
+                .unwrap(),
+        )
+        .unwrap();
+    // The CRL goes through PEM and the loader, as an operator would supply it; openssl agrees it
+    // revokes the certificate.
+    std::fs::write(pki.path("crl.pem"), crl_pem(&crl)).unwrap();
+    let text = String::from_utf8(openssl(
+        &["crl", "-in", "crl.pem", "-noout", "-text"],
+        pki.dir.path(),
+    ))
+    .unwrap();
+    let serial = CertificateInfo::from_der(&cert[0])
+        .unwrap()
+        .serial
+        .to_ascii_uppercase();
+    assert!(text.contains(&serial), "{text}");
+    let crls = edgeward_device_identity::load_crls(&pki.path("crl.pem")).unwrap();
+    let rule = rule_of(s_client(
+        &pki,
+        "revoked",
+        pki.server_config(validator(&pki).with_crls(&crls).unwrap()),
+    ));
+    assert_eq!(rule, Rule::RevokedByCrl);
+}
+
+#[test]
+fn s_client_with_certificate_revoked_in_registry_is_refused() {
+    let pki = Pki::new();
+    let info = pki.device(
+        "dev",
+        &DeviceSettings::new("thing-status"),
+        OffsetDateTime::now_utc(),
+    );
+    let registry = Arc::new(InMemoryStatus::new());
+    registry.set(info.certificate_id.clone(), CertificateStatus::Revoked);
+    let rule = rule_of(s_client(
+        &pki,
+        "dev",
+        pki.server_config(validator(&pki).with_status_source(registry.clone())),
+    ));
+    assert_eq!(
+        rule,
+        Rule::StatusNotActive {
+            status: CertificateStatus::Revoked
+        }
+    );
+    registry.set(
+        info.certificate_id.clone(),
+        CertificateStatus::PendingActivation,
+    );
+    let rule = rule_of(s_client(
+        &pki,
+        "dev",
+        pki.server_config(validator(&pki).with_status_source(registry)),
+    ));
+    assert_eq!(
+        rule,
+        Rule::StatusNotActive {
+            status: CertificateStatus::PendingActivation
+        }
+    );
+}
+
+#[test]
+fn s_client_with_certificate_from_another_ca_is_refused() {
+    let pki = Pki::new();
+    let other = CertificateAuthority::create_root(
+        &CaSettings::new("Somebody Else's CA"),
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    let issued = other
+        .issue_device(
+            &DeviceSettings::new("thing-foreign"),
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+    std::fs::write(
+        pki.path("foreign.pem"),
+        certificate_pem(&issued.certificate),
+    )
+    .unwrap();
+    write_private_key_file(&pki.path("foreign.key"), &issued.key.to_pem()).unwrap();
+    let rule = rule_of(s_client(
+        &pki,
+        "foreign",
+        pki.server_config(validator(&pki)),
+    ));
+    assert_eq!(rule, Rule::UnknownIssuer);
+}
+
+#[test]
+fn s_client_with_weak_rsa_key_is_refused() {
+    let pki = Pki::new();
+    let info = pki.openssl_device("weak", "rsa:1024", "extendedKeyUsage=clientAuth\n");
+    assert_eq!(info.public_key, PublicKeyKind::Rsa { bits: 1024 });
+    let rule = rule_of(s_client(&pki, "weak", pki.server_config(validator(&pki))));
+    assert_eq!(
+        rule,
+        Rule::WeakKey {
+            key: "RSA 1024".into()
+        }
+    );
+}
+
+#[test]
+fn s_client_with_wrong_eku_is_refused() {
+    let pki = Pki::new();
+    pki.openssl_device("serveronly", "ec:ca.pem", "extendedKeyUsage=serverAuth\n");
+    let rule = rule_of(s_client(
+        &pki,
+        "serveronly",
+        pki.server_config(validator(&pki)),
+    ));
+    assert_eq!(
+        rule,
+        Rule::MissingExtendedKeyUsage {
+            required: "clientAuth".into()
+        }
+    );
+    // Missing EKU altogether: webpki alone would accept it, the device policy does not.
+    pki.openssl_device("noeku", "ec:ca.pem", "basicConstraints=CA:FALSE\n");
+    let rule = rule_of(s_client(&pki, "noeku", pki.server_config(validator(&pki))));
+    assert_eq!(
+        rule,
+        Rule::MissingExtendedKeyUsage {
+            required: "clientAuth".into()
+        }
+    );
+}
+
+#[test]
+fn our_device_client_authenticates_to_openssl_s_server() {
+    let pki = Pki::new();
+    pki.device(
+        "dev",
+        &DeviceSettings::new("thing-to-openssl"),
+        OffsetDateTime::now_utc(),
+    );
+    let port = free_port();
+    let child = Command::new("openssl")
+        .args([
+            "s_server",
+            "-accept",
+            &port.to_string(),
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.key",
+            "-CAfile",
+            "ca.pem",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-www",
+        ])
+        .current_dir(pki.dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut peer = Peer(child);
+    // s_server prints ACCEPT once it listens.
+    let mut lines = std::io::BufReader::new(peer.0.stdout.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut lines, &mut line).unwrap() > 0
+        && !line.contains("ACCEPT")
+    {
+        line.clear();
+    }
+    assert!(line.contains("ACCEPT"), "s_server did not start");
+
+    let identity = DeviceIdentity::load(
+        &pki.path("dev.pem"),
+        &pki.path("dev.key"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.certificate().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(identity.client_cert_resolver());
+    let mut conn =
+        rustls::ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(StdDuration::from_secs(10)))
+        .unwrap();
+    let mut stream = rustls::Stream::new(&mut conn, &mut tcp);
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut page = Vec::new();
+    let _ = stream.read_to_end(&mut page);
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.starts_with("HTTP/1.0 200 ok"), "{page}");
+    assert!(conn.peer_certificates().is_some());
+}
