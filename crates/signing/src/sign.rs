@@ -13,7 +13,8 @@ use aws_sigv4::http_request::{
 
 use crate::auth::MAX_PRESIGN_EXPIRES;
 use crate::canonical::{
-    canonical_uri, encode_into, normalize_header_value, PathEncoding, PathMode, PathNormalization,
+    canonical_uri, encode_into, normalize_header_value, normalize_path, PathEncoding, PathMode,
+    PathNormalization,
 };
 use crate::error::Error;
 use crate::raw::RawRequest;
@@ -227,11 +228,13 @@ pub fn sign_parts(
             PathEncoding::Double => PercentEncodingMode::Double,
             PathEncoding::Single => PercentEncodingMode::Single,
         };
-        aws.uri_path_normalization_mode = match settings.path_mode.normalization {
-            PathNormalization::Enabled => UriPathNormalizationMode::Enabled,
-            PathNormalization::Disabled => UriPathNormalizationMode::Disabled,
-        };
-        Cow::Borrowed(path)
+        // Normalisation is ours: aws-sigv4 keeps a trailing slash for `/a/.` where botocore
+        // (and the verifier) do not.
+        aws.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        match settings.path_mode.normalization {
+            PathNormalization::Enabled => normalize_path(path),
+            PathNormalization::Disabled => Cow::Borrowed(path),
+        }
     };
     let uri: Cow<'_, str> = match query {
         Some(q) => Cow::Owned(format!("{uri_path}?{}", escape_invalid(q))),
