@@ -2,6 +2,10 @@
 
 use clap::{Parser, Subcommand};
 
+mod audit;
+mod cert;
+mod policy;
+
 /// What a subcommand concluded, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(dead_code)] // Constructed by the subcommands as they land.
@@ -39,10 +43,20 @@ pub(crate) struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    Audit(audit::AuditArgs),
+    /// Inspect, verify and issue X.509 device certificates.
+    Cert(cert::CertArgs),
+    /// List the built-in TLS policies, or show one (or validate a policy file).
+    Policy(policy::PolicyArgs),
+}
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {}
+    match cli.command {
+        Command::Audit(args) => audit::run(args),
+        Command::Cert(args) => cert::run(args),
+        Command::Policy(args) => policy::run(args),
+    }
 }
 
 /// Logs go to stderr so stdout stays machine-readable.
