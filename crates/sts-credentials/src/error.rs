@@ -49,6 +49,18 @@ pub enum Error {
         /// The refused URI.
         uri: String,
     },
+    /// A TLS policy could not be turned into a client configuration.
+    #[error("TLS policy: {source}")]
+    TlsPolicy {
+        /// The tls-policy error.
+        source: edgeward_tls_policy::Error,
+    },
+    /// The device identity (certificate, key, trust anchors) could not be loaded.
+    #[error("device identity: {source}")]
+    DeviceIdentity {
+        /// The device-identity error.
+        source: edgeward_device_identity::Error,
+    },
     /// The key ring has no key to seal with.
     #[error("the key ring is empty")]
     EmptyKeyRing,
@@ -259,6 +271,8 @@ impl Error {
             | Self::ProfileChain { .. }
             | Self::PlainHttpNotLoopback { .. }
             | Self::EmptyKeyRing
+            | Self::TlsPolicy { .. }
+            | Self::DeviceIdentity { .. }
             | Self::ReadFile { .. }
             | Self::ProfileSyntax { .. }
             | Self::CredentialProcess { .. }
@@ -294,6 +308,8 @@ impl Error {
             Self::InvalidSetting { .. }
             | Self::ProfileChain { .. }
             | Self::PlainHttpNotLoopback { .. }
+            | Self::TlsPolicy { .. }
+            | Self::DeviceIdentity { .. }
             | Self::ProfileSyntax { .. } => CredentialsError::invalid_configuration(self),
             other => CredentialsError::provider_error(other),
         }

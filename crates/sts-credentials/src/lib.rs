@@ -45,20 +45,27 @@
 //! ```
 #![deny(missing_docs)]
 
+mod assume_role;
 mod cache;
+mod chain;
 mod container;
 mod env;
 mod error;
 mod http;
+mod iot;
 mod json;
 mod mint;
+mod profile;
+mod sdk_http;
 mod static_env;
 mod time;
 
+pub use crate::assume_role::AssumeRoleProvider;
 pub use crate::cache::{
     Backoff, BackoffJitter, CacheSettings, CacheStatus, CachingProvider, CachingProviderBuilder,
     ErrorTtl, SharedRefreshError,
 };
+pub use crate::chain::ChainProvider;
 pub use crate::container::{
     ContainerProvider, ENV_AUTHORIZATION_TOKEN, ENV_AUTHORIZATION_TOKEN_FILE, ENV_FULL_URI,
     ENV_RELATIVE_URI,
@@ -66,9 +73,13 @@ pub use crate::container::{
 pub use crate::env::Env;
 pub use crate::error::{classify, Error, ErrorClass};
 pub use crate::http::HttpLimits;
+pub use crate::iot::{IotCredentialsProvider, THING_NAME_HEADER};
 pub use crate::json::{parse_container_credentials, parse_iot_credentials};
 pub use crate::mint::{
     KeyRing, MintRequest, MintedCredentials, SealingKey, SessionClaims, MAX_TOKEN_LEN,
+};
+pub use crate::profile::{
+    parse_process_output, parse_profile_file, CredentialProcessProvider, Profile, ProfileProvider,
 };
 pub use crate::static_env::{
     EnvironmentProvider, StaticProvider, ENV_ACCESS_KEY_ID, ENV_CREDENTIAL_EXPIRATION,

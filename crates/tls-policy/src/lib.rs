@@ -47,6 +47,7 @@
 #![deny(missing_docs)]
 
 mod accept;
+pub mod audit;
 mod builtin;
 mod config;
 mod error;
@@ -58,7 +59,8 @@ mod report;
 mod version;
 
 pub use accept::{
-    alert_name, refusal_reason, AcceptSettings, Accepted, PeekedStream, PolicyAcceptor, PolicyConnector,
+    alert_name, refusal_reason, AcceptSettings, Accepted, PeekedStream, PolicyAcceptor,
+    PolicyConnector,
 };
 pub use builtin::{builtin, builtin_names};
 pub use config::{client_config, server_config, ClientIdentity};
