@@ -1,0 +1,239 @@
+//! Static, environment, profile, credential_process, chain and container providers.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::Credentials;
+use common::{t0, CredentialsServer, Mode};
+use edgeward_sts_credentials::{
+    parse_process_output, parse_profile_file, ChainProvider, ContainerProvider, Env,
+    EnvironmentProvider, Error, ProfileProvider, StaticProvider,
+};
+use proptest::prelude::*;
+
+fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn environment_with_session_and_expiration() {
+    let env = Env::from_pairs([
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+        ("AWS_SESSION_TOKEN", "token"),
+        ("AWS_CREDENTIAL_EXPIRATION", "2027-01-15T10:00:00Z"),
+    ]);
+    let creds = EnvironmentProvider::with_env(env).provide_credentials().await.unwrap();
+    assert_eq!(creds.access_key_id(), "AKIDEXAMPLE");
+    assert_eq!(creds.session_token(), Some("token"));
+    // date -d 2027-01-15T10:00:00Z +%s = 1800007200
+    assert_eq!(creds.expiry(), Some(UNIX_EPOCH + Duration::from_secs(1_800_007_200)));
+
+    let missing = EnvironmentProvider::with_env(Env::from_pairs([("AWS_ACCESS_KEY_ID", "A")]))
+        .load()
+        .unwrap_err();
+    assert!(matches!(missing, Error::MissingSetting { ref setting } if setting == "AWS_SECRET_ACCESS_KEY"));
+    let bad = EnvironmentProvider::with_env(Env::from_pairs([
+        ("AWS_ACCESS_KEY_ID", "A"),
+        ("AWS_SECRET_ACCESS_KEY", "B"),
+        ("AWS_CREDENTIAL_EXPIRATION", "soon"),
+    ]))
+    .load()
+    .unwrap_err();
+    assert!(matches!(bad, Error::InvalidSetting { .. }));
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn profiles_static_keys_credentials_file_wins_and_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "config",
+        "# comment\n[default]\nregion = us-west-2\n\n[profile dev]\naws_access_key_id = FROMCONFIG\naws_secret_access_key = s1 ; trailing comment\n\n[profile proc]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"AKIDPROC\",\"SecretAccessKey\":\"sp\",\"SessionToken\":\"tp\",\"Expiration\":\"2030-01-01T00:00:00Z\"}'\n\n[profile failing]\ncredential_process = sh -c 'exit 3'\n\n[sso-session x]\naws_access_key_id = IGNORED\n",
+    );
+    let credentials = write(
+        dir.path(),
+        "credentials",
+        "[dev]\naws_access_key_id = FROMCREDENTIALS\naws_secret_access_key = s2\n",
+    );
+    let env = Env::from_pairs([
+        ("AWS_CONFIG_FILE", config.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.as_str()),
+        ("AWS_PROFILE", "dev"),
+    ]);
+    let creds = ProfileProvider::with_env(env.clone()).provide_credentials().await.unwrap();
+    assert_eq!(creds.access_key_id(), "FROMCREDENTIALS");
+    assert_eq!(creds.secret_access_key(), "s2");
+
+    let creds = ProfileProvider::with_env(env.clone())
+        .profile("proc")
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(creds.access_key_id(), "AKIDPROC");
+    assert_eq!(creds.session_token(), Some("tp"));
+    // date -d 2030-01-01T00:00:00Z +%s = 1893456000
+    assert_eq!(creds.expiry(), Some(UNIX_EPOCH + Duration::from_secs(1_893_456_000)));
+
+    let error = ProfileProvider::with_env(env.clone())
+        .profile("failing")
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(chain_text(&error).contains("exited"), "{}", chain_text(&error));
+
+    let error = ProfileProvider::with_env(env.clone()).profile("nope").resolve().unwrap_err();
+    assert!(matches!(error, Error::ProfileNotFound { .. }));
+    // `default` has no credentials.
+    let error = ProfileProvider::with_env(env).profile("default").resolve().unwrap_err();
+    assert!(matches!(error, Error::MissingSetting { .. }));
+}
+
+#[tokio::test]
+async fn role_chains_that_loop_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "config",
+        "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n",
+    );
+    let env = Env::from_pairs([
+        ("AWS_CONFIG_FILE", config.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+    ]);
+    let error = ProfileProvider::with_env(env).profile("a").resolve().unwrap_err();
+    assert!(
+        matches!(&error, Error::ProfileChain { chain } if chain == &["a", "b", "a"]),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn profile_syntax_errors_name_the_line() {
+    let error = parse_profile_file("[default]\nno equals sign\n", "cfg".as_ref(), true).unwrap_err();
+    assert!(matches!(error, Error::ProfileSyntax { line: 2, .. }), "{error:?}");
+    let error = parse_profile_file("[default\n", "cfg".as_ref(), true).unwrap_err();
+    assert!(matches!(error, Error::ProfileSyntax { line: 1, .. }));
+}
+
+#[test]
+fn process_output_requires_version_1() {
+    assert!(parse_process_output(br#"{"Version":2,"AccessKeyId":"A","SecretAccessKey":"B"}"#).is_err());
+    assert!(parse_process_output(br#"{"AccessKeyId":"A","SecretAccessKey":"B"}"#).is_err());
+    let creds = parse_process_output(br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"B"}"#).unwrap();
+    assert_eq!(creds.expiry(), None);
+}
+
+#[tokio::test]
+async fn chain_reports_every_failure_then_falls_through() {
+    let chain = ChainProvider::new()
+        .or_else("env", EnvironmentProvider::with_env(Env::from_pairs::<&str, &str>([])))
+        .or_else(
+            "container",
+            ContainerProvider::new("http://127.0.0.1:9/unreachable").unwrap(),
+        );
+    let error = chain.provide_credentials().await.unwrap_err();
+    let text = chain_text(&error);
+    assert!(text.contains("env: missing setting AWS_ACCESS_KEY_ID"), "{text}");
+    assert!(text.contains("container: "), "{text}");
+    assert!(text.contains("127.0.0.1:9"), "{text}");
+
+    let chain = chain.or_else(
+        "static",
+        StaticProvider::new(Credentials::from_keys("AKIDSTATIC", "secret", None)),
+    );
+    assert_eq!(chain.provide_credentials().await.unwrap().access_key_id(), "AKIDSTATIC");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_sends_the_authorization_token_from_env_or_file() {
+    let server = CredentialsServer::start(t0()).await;
+    server.require_token("Bearer secret-token");
+    let env = Env::from_pairs([
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.uri()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer secret-token".to_owned()),
+    ]);
+    let creds = ContainerProvider::from_env(&env).unwrap().fetch().await.unwrap();
+    assert_eq!(creds.access_key_id(), "ASIATEST000000000001");
+    assert_eq!(creds.expiry(), Some(t0()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "token", "Bearer secret-token\n");
+    let env = Env::from_pairs([
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.uri()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong".to_owned()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file),
+    ]);
+    assert!(ContainerProvider::from_env(&env).unwrap().fetch().await.is_ok());
+
+    let wrong = ContainerProvider::new(&server.uri()).unwrap().with_authorization_token("Bearer wrong");
+    assert!(matches!(wrong.fetch().await, Err(Error::Unauthorized { status: 403, .. })));
+    // The Debug output never shows the token.
+    assert!(!format!("{wrong:?}").contains("wrong"));
+
+    server.set_mode(Mode::Status(500));
+    assert!(matches!(
+        ContainerProvider::new(&server.uri())
+            .unwrap()
+            .with_authorization_token("Bearer secret-token")
+            .fetch()
+            .await,
+        Err(Error::ServerError { status: 500, .. })
+    ));
+}
+
+#[test]
+fn container_plain_http_only_to_loopback() {
+    for ok in [
+        "http://127.0.0.1:8080/creds",
+        "http://[::1]:8080/creds",
+        "http://localhost/creds",
+        "http://169.254.170.2/v2/credentials/x",
+        "https://creds.example.com/x",
+    ] {
+        assert!(ContainerProvider::new(ok).is_ok(), "{ok}");
+    }
+    for refused in ["http://10.0.0.1/creds", "http://example.com/creds", "http://127.0.0.1.nip.io/x"] {
+        assert!(
+            matches!(ContainerProvider::new(refused), Err(Error::PlainHttpNotLoopback { .. })),
+            "{refused}"
+        );
+    }
+    assert!(ContainerProvider::new("ftp://127.0.0.1/x").is_err());
+    let env = Env::from_pairs([("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc")]);
+    assert_eq!(
+        ContainerProvider::from_env(&env).unwrap().uri().to_string(),
+        "http://169.254.170.2/v2/credentials/abc"
+    );
+}
+
+proptest! {
+    #[test]
+    fn profile_parser_never_panics(text in "[\\[\\]a-z =#;\\n\\t-]{0,300}") {
+        let _ = parse_profile_file(&text, "p".as_ref(), true);
+        let _ = parse_profile_file(&text, "p".as_ref(), false);
+    }
+
+    #[test]
+    fn profile_keys_round_trip(name in "[a-z][a-z0-9-]{0,15}", key in "[a-z_]{1,20}", value in "[A-Za-z0-9/+=]{1,40}") {
+        let text = format!("[profile {name}]\n{key} = {value}\n");
+        let profiles = parse_profile_file(&text, "p".as_ref(), true).unwrap();
+        prop_assert_eq!(profiles[&name][&key].as_str(), value.as_str());
+    }
+}
