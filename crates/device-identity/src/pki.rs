@@ -461,12 +461,50 @@ impl CertificateAuthority {
                 .ok_or_else(|| Error::NoCertificate {
                     source_name: "CA certificate".into(),
                 })?;
-        let key = PrivateKey::from_pem(key_pem)?;
+        Self::from_parts(certificate, PrivateKey::from_pem(key_pem)?)
+    }
+
+    /// Loads a CA from its certificate file and key file (the key file's permissions are checked
+    /// as for a device key).
+    pub fn load(
+        certificate: &Path,
+        key: &Path,
+        options: &crate::LoadOptions,
+    ) -> Result<Self, Error> {
+        let cert = crate::load::load_certificates(certificate)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NoCertificate {
+                source_name: certificate.display().to_string(),
+            })?;
+        let key = PrivateKey::from_der(&crate::load::load_private_key(key, options)?)?;
+        Self::from_parts(cert, key)
+    }
+
+    /// A CA from its certificate and key; the key must match the certificate, which must be a CA.
+    pub fn from_parts(
+        certificate: CertificateDer<'static>,
+        key: PrivateKey,
+    ) -> Result<Self, Error> {
+        let info = CertificateInfo::from_der(&certificate)?;
+        if info.basic_constraints.is_none_or(|bc| !bc.ca) {
+            return Err(Error::InvalidArgument(format!(
+                "{} is not a CA certificate",
+                info.subject
+            )));
+        }
+        let cert = parse_certificate(&certificate, 0)?;
+        if cert.tbs_certificate.subject_pki.raw != key.public_key_der().as_slice() {
+            return Err(Error::KeyMismatch {
+                certificate: info.reference(),
+            });
+        }
+        let key_pem = key.to_pem();
         let issuer = Issuer::from_ca_cert_der(&certificate, key.pair).map_err(issuing)?;
         Ok(Self {
             certificate,
             issuer,
-            key_pem: Zeroizing::new(key_pem.to_owned()),
+            key_pem,
         })
     }
 
