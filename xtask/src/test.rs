@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the one command that proves the tree is good (CI runs exactly this).
-
-use std::process::Command;
+//!
+//! Every check runs even when an earlier one failed, so one CI log shows every problem;
+//! the command fails at the end if any check did.
 
 use crate::cmd::{cargo, have, project_root, step};
 use crate::{fuzz, setup};
@@ -17,63 +18,68 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let tools = setup::run()?;
+    let mut failed = Vec::new();
+    let mut check = |result: anyhow::Result<()>| {
+        if let Err(error) = result {
+            eprintln!("!!! {error:#}");
+            failed.push(format!("{error:#}"));
+        }
+    };
 
-    step("rustfmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
-    step(
+    check(step(
+        "rustfmt",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    ));
+    check(step(
         "rustfmt (fuzz crate)",
         cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
-    )?;
-    step(
+    ));
+    check(step(
         "clippy",
-        cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
-            "--",
-            "-D",
-            "warnings",
-        ]),
-    )?;
+        cargo()
+            .args(["clippy", "--workspace", "--all-targets", "--all-features"])
+            .args(["--", "-D", "warnings"]),
+    ));
 
     // `--all-features` turns on each crate's `interop` feature, which builds the test
     // targets that talk to the Python peers; plain `cargo test` leaves them out.
-    let with_tools = |cmd: &mut Command| {
-        cmd.env("EDGEWARD_PYTHON", &tools.python);
-    };
+    let mut tests = cargo();
     if have("cargo", &["nextest", "--version"]) {
-        let mut nextest = cargo();
-        nextest.args([
+        tests.args([
             "nextest",
             "run",
             "--workspace",
             "--all-features",
             "--no-fail-fast",
         ]);
-        with_tools(&mut nextest);
-        step(
-            "unit, integration and interop tests (nextest)",
-            &mut nextest,
-        )?;
     } else {
-        let mut test = cargo();
-        test.args([
+        tests.args([
             "test",
             "--workspace",
             "--all-features",
             "--all-targets",
             "--no-fail-fast",
         ]);
-        with_tools(&mut test);
-        step("unit, integration and interop tests", &mut test)?;
     }
-    let mut doc = cargo();
-    doc.args(["test", "--workspace", "--all-features", "--doc"]);
-    step("doc tests", &mut doc)?;
+    tests.env("EDGEWARD_PYTHON", &tools.python);
+    check(step("unit, integration and interop tests", &mut tests));
+    check(step(
+        "doc tests",
+        cargo().args(["test", "--workspace", "--all-features", "--doc"]),
+    ));
 
     if !args.no_fuzz {
-        fuzz::smoke_all(args.fuzz_seconds)?;
+        check(fuzz::smoke_all(args.fuzz_seconds));
     }
-    eprintln!("\nall checks passed ({})", project_root().display());
-    Ok(())
+
+    if failed.is_empty() {
+        eprintln!("\nall checks passed ({})", project_root().display());
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} check(s) failed:\n  - {}",
+            failed.len(),
+            failed.join("\n  - ")
+        )
+    }
 }
