@@ -486,13 +486,14 @@ fn certificate_findings(
     if left < 0 {
         let days = (-left) / 86_400;
         push(format!(
-            "certificate expired {days} days ago ({})",
+            "certificate expired {} ago ({})",
+            days_text(days),
             leaf.info.not_after
         ));
     } else if left < i64::try_from(checks.min_remaining_validity.as_secs()).unwrap_or(i64::MAX) {
         push(format!(
-            "certificate expires in {} days ({})",
-            left / 86_400,
+            "certificate expires in {} ({})",
+            days_text(left / 86_400),
             leaf.info.not_after
         ));
     }
@@ -514,5 +515,13 @@ fn certificate_findings(
             "certificate is signed with {}",
             leaf.info.signature_algorithm
         ));
+    }
+}
+
+fn days_text(days: i64) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
     }
 }
