@@ -201,3 +201,30 @@ proptest! {
         prop_assert_eq!(claims.expiry(), now() + Duration::from_secs(secs));
     }
 }
+
+/// A token sealed by an independent implementation (pyca/cryptography's AES-GCM, see
+/// `tests/vectors/make_session_token_vector.py`) opens to the claims it was built with.
+#[test]
+fn opens_a_token_sealed_by_pyca_cryptography() {
+    let vector: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/session_token_python.json")).unwrap();
+    let s = |k: &str| vector[k].as_str().unwrap().to_owned();
+    let key: [u8; 32] = hex_decode(&s("key_hex")).try_into().unwrap();
+    let ring = KeyRing::new(SealingKey::new(s("key_id"), key).unwrap());
+    let expiry = UNIX_EPOCH + Duration::from_secs(vector["expiry_unix"].as_u64().unwrap());
+    let claims = ring.open(&s("token"), expiry - Duration::from_secs(1)).unwrap();
+    assert_eq!(claims.access_key_id(), s("access_key_id"));
+    assert_eq!(claims.secret_access_key(), s("secret_access_key"));
+    assert_eq!(claims.principal_arn(), s("principal_arn"));
+    assert_eq!(claims.session_name(), s("session_name"));
+    assert_eq!(claims.expiry(), expiry);
+    assert_eq!(claims.key_id(), s("key_id"));
+    assert!(matches!(ring.open(&s("token"), expiry), Err(Error::TokenExpired { .. })));
+}
+
+fn hex_decode(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}

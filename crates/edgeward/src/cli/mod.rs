@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod cert;
+mod creds;
 mod policy;
 
 /// What a subcommand concluded, as the process exit code.
@@ -47,6 +48,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Inspect, verify and issue X.509 device certificates.
     Cert(cert::CertArgs),
+    /// Obtain temporary AWS credentials (env, profile, STS AssumeRole, IoT X.509, container).
+    Creds(creds::CredsArgs),
     /// List the built-in TLS policies, or show one (or validate a policy file).
     Policy(policy::PolicyArgs),
 }
@@ -55,6 +58,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Audit(args) => audit::run(args),
         Command::Cert(args) => cert::run(args),
+        Command::Creds(args) => creds::run(args),
         Command::Policy(args) => policy::run(args),
     }
 }
