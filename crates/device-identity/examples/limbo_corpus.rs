@@ -156,6 +156,23 @@ fn openssl(dir: &Path, args: &[&str]) -> Res<()> {
 fn openssl_leaf(dir: &Path, ca: &Node, name: &str, newkey: &[&str], digest: &str) -> Res<String> {
     std::fs::write(dir.join("ca.pem"), &ca.pem)?;
     std::fs::write(dir.join("ca.key"), ca.key.serialize_pem())?;
+    openssl_cert(dir, ("ca.pem", "ca.key"), name, newkey, digest, LEAF_EXT)
+}
+
+const LEAF_EXT: &str =
+    "basicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n";
+const CA_EXT: &str = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
+
+/// Has openssl make a key (`<name>.key`) and a certificate (`<name>.pem`) signed by the issuer
+/// files, with the given extensions; returns the certificate PEM.
+fn openssl_cert(
+    dir: &Path,
+    issuer: (&str, &str),
+    name: &str,
+    newkey: &[&str],
+    digest: &str,
+    ext: &str,
+) -> Res<String> {
     let key = format!("{name}.key");
     let csr = format!("{name}.csr");
     let pem = format!("{name}.pem");
@@ -172,7 +189,7 @@ fn openssl_leaf(dir: &Path, ca: &Node, name: &str, newkey: &[&str], digest: &str
     let subj = format!("/O=edgeward limbo corpus/CN={name}");
     req.extend_from_slice(&["-subj", subj.as_str()]);
     openssl(dir, &req)?;
-    std::fs::write(dir.join("ext.cnf"), "basicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n")?;
+    std::fs::write(dir.join("ext.cnf"), ext)?;
     openssl(
         dir,
         &[
@@ -181,9 +198,9 @@ fn openssl_leaf(dir: &Path, ca: &Node, name: &str, newkey: &[&str], digest: &str
             "-in",
             &csr,
             "-CA",
-            "ca.pem",
+            issuer.0,
             "-CAkey",
-            "ca.key",
+            issuer.1,
             "-set_serial",
             "4242",
             "-days",
@@ -555,6 +572,87 @@ fn main() -> Res<()> {
         rsa_ok,
         "SUCCESS",
     ));
+
+    // Weak intermediates: webpki reports these as unsupported signature algorithms when it checks
+    // the signature below them; the policy names the intermediate and the rule.
+    let sha1_int = openssl_cert(
+        dir,
+        ("ca.pem", "ca.key"),
+        "intermediate-sha1",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "-sha1",
+        CA_EXT,
+    )?;
+    let l = openssl_cert(
+        dir,
+        ("intermediate-sha1.pem", "intermediate-sha1.key"),
+        "device-under-sha1-intermediate",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "-sha256",
+        LEAF_EXT,
+    )?;
+    let mut c = Case::client_pem(
+        "sha1-intermediate",
+        "The intermediate is signed with ecdsa-with-SHA1.",
+        &root,
+        &[],
+        l,
+        "FAILURE",
+    );
+    c.intermediates = vec![sha1_int];
+    cases.push(c);
+    let p192_int = openssl_cert(
+        dir,
+        ("ca.pem", "ca.key"),
+        "intermediate-p192",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-192"],
+        "-sha256",
+        CA_EXT,
+    )?;
+    let l = openssl_cert(
+        dir,
+        ("intermediate-p192.pem", "intermediate-p192.key"),
+        "device-under-p192-intermediate",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "-sha256",
+        LEAF_EXT,
+    )?;
+    let mut c = Case::client_pem(
+        "p192-intermediate",
+        "The intermediate has a P-192 key.",
+        &root,
+        &[],
+        l,
+        "FAILURE",
+    );
+    c.intermediates = vec![p192_int];
+    cases.push(c);
+    let rsa_int = openssl_cert(
+        dir,
+        ("ca.pem", "ca.key"),
+        "intermediate-rsa1024",
+        &["-newkey", "rsa:1024"],
+        "-sha256",
+        CA_EXT,
+    )?;
+    let l = openssl_cert(
+        dir,
+        ("intermediate-rsa1024.pem", "intermediate-rsa1024.key"),
+        "device-under-rsa1024-intermediate",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "-sha256",
+        LEAF_EXT,
+    )?;
+    let mut c = Case::client_pem(
+        "rsa1024-intermediate",
+        "The intermediate has an RSA-1024 key.",
+        &root,
+        &[],
+        l,
+        "FAILURE",
+    );
+    c.intermediates = vec![rsa_int];
+    cases.push(c);
 
     // CRLs.
     let revoked = Spec::leaf("device-revoked", t, 40).signed_by(&int)?;

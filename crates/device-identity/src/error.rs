@@ -34,7 +34,7 @@ pub enum Error {
     },
     /// A private key file is readable by group or others.
     #[error(
-        "private key file {path} is readable by group or others (mode {mode:03o}); \
+        "private key file {path} is readable or writable by group or others (mode {mode:03o}); \
          fix it with `chmod 600 {path}`, or allow it explicitly with \
          KeyFilePermissions::AllowGroupOrOtherReadable"
     )]
