@@ -583,12 +583,10 @@ impl<L: CredentialLookup> Verifier<L> {
             AcceptedPathModes::Both => &[PathMode::DEFAULT, PathMode::S3],
             AcceptedPathModes::Only(ref mode) => std::slice::from_ref(mode),
         };
-        let token_variants: &[bool] = match (
-            location,
-            &session_token,
-            self.settings.unsigned_session_token,
-        ) {
-            (SignatureLocation::Query, Some(_), UnsignedSessionToken::Accept) => &[true, false],
+        // A presigned token may or may not be covered; only trying both tells. (Under the
+        // Reject policy a match without it still fails, with SessionTokenNotSigned.)
+        let token_variants: &[bool] = match (location, &session_token) {
+            (SignatureLocation::Query, Some(_)) => &[true, false],
             _ => &[true],
         };
         let key = self.cache.get_or_derive(

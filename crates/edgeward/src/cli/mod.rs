@@ -6,6 +6,8 @@ mod audit;
 mod cert;
 mod creds;
 mod policy;
+mod sign;
+mod verify;
 
 /// What a subcommand concluded, as the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,10 @@ enum Command {
     Creds(creds::CredsArgs),
     /// List the built-in TLS policies, or show one (or validate a policy file).
     Policy(policy::PolicyArgs),
+    /// Sign a raw HTTP/1.1 request with SigV4 (header or presigned).
+    Sign(sign::SignArgs),
+    /// Verify the SigV4 signature of a raw HTTP/1.1 request.
+    Verify(verify::VerifyArgs),
 }
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -60,6 +66,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Cert(args) => cert::run(args),
         Command::Creds(args) => creds::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

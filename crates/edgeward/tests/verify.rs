@@ -1,0 +1,171 @@
+//! `edgeward verify` on AWS test-suite signed requests (vectors in crates/signing/tests/sigv4,
+//! with their provenance): exit 0 when valid, 1 with the AWS error code first when not, 2 on
+//! usage or parse errors.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const SUITE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../signing/tests/sigv4/aws-signing-test-suite/v4"
+);
+const AK: &str = "AKIDEXAMPLE";
+const SK: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+fn case(name: &str, file: &str) -> String {
+    format!("{SUITE}/{name}/{file}")
+}
+
+fn verify(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .arg("verify")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn base<'a>(request: &'a str, now: &'a str) -> Vec<&'a str> {
+    vec![
+        "--request",
+        request,
+        "--access-key-id",
+        AK,
+        "--secret-access-key",
+        SK,
+        "--now",
+        now,
+    ]
+}
+
+#[test]
+fn valid_requests_exit_0() {
+    for (name, file) in [
+        ("get-utf8", "header-signed-request.txt"),
+        ("get-space-normalized", "header-signed-request.txt"),
+        ("get-header-value-multiline", "header-signed-request.txt"),
+        (
+            "get-vanilla-query-order-encoded",
+            "query-signed-request.txt",
+        ),
+    ] {
+        let request = case(name, file);
+        let output = verify(
+            &[
+                base(&request, "2015-08-30T12:40:00Z"),
+                vec!["--region", "us-east-1", "--service", "service"],
+            ]
+            .concat(),
+            None,
+        );
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(text.starts_with("valid\n"), "{text}");
+        assert!(
+            text.contains("scope:          20150830/us-east-1/service"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn session_token_and_json() {
+    let name = "get-vanilla-with-session-token";
+    let token = std::fs::read_to_string(case(name, "context.json")).unwrap();
+    let context: serde_json::Value = serde_json::from_str(&token).unwrap();
+    let token = context["credentials"]["token"].as_str().unwrap();
+    let request = case(name, "header-signed-request.txt");
+    let output = verify(
+        &[
+            base(&request, "20150830T123600Z"),
+            vec!["--session-token", token, "--json"],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["valid"], true);
+    assert_eq!(value["session_token"], true);
+    assert_eq!(
+        value["signature"],
+        std::fs::read_to_string(case(name, "header-signature.txt"))
+            .unwrap()
+            .trim()
+    );
+    // Without the token the request's token does not belong to the key.
+    let output = verify(&base(&request, "20150830T123600Z"), None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8(output.stdout)
+        .unwrap()
+        .starts_with("InvalidClientTokenId\n"));
+}
+
+#[test]
+fn invalid_requests_exit_1_with_the_aws_code_first() {
+    let signed = std::fs::read_to_string(case(
+        "get-vanilla-query-order-key-case",
+        "header-signed-request.txt",
+    ))
+    .unwrap();
+    let tampered = signed.replace("Param1=value1", "Param1=value2");
+    assert_ne!(tampered, signed);
+    let output = verify(&base("-", "20150830T123600Z"), Some(tampered.as_bytes()));
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("SignatureDoesNotMatch\n"), "{text}");
+    assert!(
+        text.contains("canonical request:\nGET\n/\nParam1=value2&Param2=value2\n"),
+        "{text}"
+    );
+
+    let request = case("get-vanilla", "header-signed-request.txt");
+    let skewed = verify(&base(&request, "2015-08-30T13:00:00Z"), None);
+    assert_eq!(skewed.status.code(), Some(1));
+    assert!(String::from_utf8(skewed.stdout)
+        .unwrap()
+        .starts_with("RequestTimeTooSkewed\n"));
+    let wrong_region = verify(
+        &[
+            base(&request, "20150830T123600Z"),
+            vec!["--region", "eu-west-1", "--json"],
+        ]
+        .concat(),
+        None,
+    );
+    assert_eq!(wrong_region.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&wrong_region.stdout).unwrap();
+    assert_eq!(value["code"], "AuthorizationHeaderMalformed");
+    assert_eq!(value["status"], 400);
+}
+
+#[test]
+fn usage_and_parse_errors_exit_2() {
+    let garbage = verify(&base("-", "20150830T123600Z"), Some(b"GET\n"));
+    assert_eq!(garbage.status.code(), Some(2));
+    let missing = verify(&base("/nonexistent/request.txt", "20150830T123600Z"), None);
+    assert_eq!(missing.status.code(), Some(2));
+    let bad_time = verify(
+        &base(&case("get-vanilla", "header-signed-request.txt"), "soon"),
+        None,
+    );
+    assert_eq!(bad_time.status.code(), Some(2));
+}

@@ -1,0 +1,248 @@
+//! Property tests: the raw-request parser, the canonicalisers and the authorization parsers
+//! never panic and keep their invariants; and mutating any signed part of a valid request
+//! makes verification fail with the right error.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use edgeward_signing::{
+    canonical_query, canonical_uri, parse_authorization_header, parse_presigned_query, sign_raw,
+    uri_encode, Error, FixedClock, PathMode, Payload, RawRequest, RawRequestLimits,
+    ResolvedCredential, SigningParams, SigningSettings, StaticCredentials, Verifier,
+    VerifierSettings,
+};
+use futures_util::FutureExt;
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn raw_parser_never_panics(input in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = RawRequest::parse(&input, &RawRequestLimits::default());
+    }
+
+    #[test]
+    fn raw_parser_round_trips(
+        method in "[A-Z]{1,7}",
+        path in "/[a-zA-Z0-9 ሴé%/._~-]{0,20}",
+        query in proptest::option::of("[a-zA-Z0-9=&%]{0,20}"),
+        headers in proptest::collection::vec(("[A-Za-z][A-Za-z0-9-]{0,10}", "[!-~]([ -~]{0,20}[!-~])?"), 0..6),
+        body in proptest::collection::vec(any::<u8>(), 0..64),
+        crlf in any::<bool>(),
+    ) {
+        let target = match &query { Some(q) => format!("{path}?{q}"), None => path.clone() };
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("{method} {target} HTTP/1.1{eol}").into_bytes();
+        for (name, value) in &headers {
+            text.extend_from_slice(format!("{name}: {value}{eol}").as_bytes());
+        }
+        text.extend_from_slice(eol.as_bytes());
+        text.extend_from_slice(&body);
+        let parsed = RawRequest::parse(&text, &RawRequestLimits::default()).unwrap();
+        prop_assert_eq!(&parsed.method, &method);
+        prop_assert_eq!(&parsed.target, &target);
+        prop_assert_eq!(parsed.path(), path.as_str());
+        prop_assert_eq!(parsed.query(), query.as_deref());
+        prop_assert_eq!(parsed.headers.len(), headers.len());
+        prop_assert_eq!(&parsed.body, &body);
+        let again = RawRequest::parse(&parsed.to_bytes(), &RawRequestLimits::default()).unwrap();
+        prop_assert_eq!(again, parsed);
+    }
+
+    #[test]
+    fn folded_headers_join_with_one_space(first in "[a-z0-9]{1,8}", rest in proptest::collection::vec("[a-z0-9]{1,8}", 1..4)) {
+        let mut text = format!("GET / HTTP/1.1\nHost:h\nX-Folded:{first}\n");
+        for part in &rest {
+            text.push_str(&format!("   {part}\n"));
+        }
+        let parsed = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        let mut expected = first.clone();
+        for part in &rest {
+            expected.push(' ');
+            expected.push_str(part);
+        }
+        prop_assert_eq!(parsed.header("x-folded"), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn canonical_query_is_idempotent_and_sorted(query in "[a-zA-Z0-9=&%+ ~ሴ._-]{0,40}") {
+        let once = canonical_query(&query);
+        prop_assert_eq!(canonical_query(&once), once.clone());
+        let pairs: Vec<&str> = if once.is_empty() { vec![] } else { once.split('&').collect() };
+        let mut sorted = pairs.clone();
+        sorted.sort_by(|a, b| {
+            let (ak, av) = a.split_once('=').unwrap();
+            let (bk, bv) = b.split_once('=').unwrap();
+            (ak, av).cmp(&(bk, bv))
+        });
+        prop_assert_eq!(pairs, sorted);
+    }
+
+    #[test]
+    fn uri_encoding_emits_only_unreserved_and_escapes(text in any::<String>()) {
+        let encoded = uri_encode(&text);
+        prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        prop_assert_eq!(percent_decode(&encoded), text.into_bytes());
+    }
+
+    #[test]
+    fn normalised_paths_have_no_dot_or_empty_segments(path in "(/(\\.|\\.\\.|[a-z]{0,3})){0,8}/?") {
+        let canonical = canonical_uri(&path, PathMode::DEFAULT);
+        prop_assert!(canonical.starts_with('/'));
+        prop_assert!(!canonical.contains("//"));
+        prop_assert!(canonical.split('/').all(|s| s != "." && s != ".."));
+        prop_assert_eq!(canonical_uri(&canonical, PathMode::DEFAULT), canonical.clone());
+        // S3 rules leave such a path alone.
+        prop_assert_eq!(canonical_uri(&path, PathMode::S3), if path.is_empty() { "/".to_owned() } else { path.clone() });
+    }
+
+    #[test]
+    fn authorization_parsers_never_panic(text in any::<String>()) {
+        let _ = parse_authorization_header(&text);
+        let _ = parse_presigned_query(&text);
+        let prefixed = format!("AWS4-HMAC-SHA256 {text}");
+        let _ = parse_authorization_header(&prefixed);
+    }
+}
+
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One way of changing a signed part of a request, and the error it must cause.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Method,
+    PathSegment,
+    QueryValue,
+    SignedHeaderValue,
+    RemoveSignedHeader,
+    Body,
+    BodyUnderS3Hash,
+    DateBySeconds(u64),
+    DateToAnotherDay,
+    SignatureDigit(usize),
+    AccessKey,
+    ScopeRegion,
+    SessionToken,
+    DropSessionToken,
+}
+
+fn expected_code(mutation: &Mutation) -> &'static str {
+    match mutation {
+        Mutation::RemoveSignedHeader => "AccessDenied",
+        Mutation::BodyUnderS3Hash => "XAmzContentSHA256Mismatch",
+        Mutation::DateToAnotherDay => "AuthorizationHeaderMalformed",
+        Mutation::AccessKey | Mutation::SessionToken | Mutation::DropSessionToken => {
+            "InvalidClientTokenId"
+        }
+        _ => "SignatureDoesNotMatch",
+    }
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        Just(Mutation::Method),
+        Just(Mutation::PathSegment),
+        Just(Mutation::QueryValue),
+        Just(Mutation::SignedHeaderValue),
+        Just(Mutation::RemoveSignedHeader),
+        Just(Mutation::Body),
+        Just(Mutation::BodyUnderS3Hash),
+        (1u64..600).prop_map(Mutation::DateBySeconds),
+        Just(Mutation::DateToAnotherDay),
+        (0usize..64).prop_map(Mutation::SignatureDigit),
+        Just(Mutation::AccessKey),
+        Just(Mutation::ScopeRegion),
+        Just(Mutation::SessionToken),
+        Just(Mutation::DropSessionToken),
+    ]
+}
+
+fn set_header(request: &mut RawRequest, name: &str, value: String) {
+    request.set_header(name, &value);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn mutating_a_signed_part_fails_with_the_right_error(
+        segments in proptest::collection::vec("[a-zA-Z0-9._~-]{1,6}", 1..4),
+        query_value in "[a-zA-Z0-9]{1,6}",
+        header_value in "[a-zA-Z0-9]{1,10}",
+        body in proptest::collection::vec(any::<u8>(), 1..64),
+        mutation in mutation(),
+    ) {
+        let s3 = matches!(mutation, Mutation::BodyUnderS3Hash);
+        let with_token = matches!(mutation, Mutation::SessionToken | Mutation::DropSessionToken);
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let service = if s3 { "s3" } else { "service" };
+        let path = format!("/{}", segments.join("/"));
+        let text = format!("PUT {path}?q={query_value} HTTP/1.1\nHost:example.com\nX-Signed:{header_value}\n\n");
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        request.body = body.clone();
+        let token = with_token.then(|| "the-session-token".to_owned());
+        let creds = Credentials::from_keys("AKIDMUTATE", "mutation-secret", token.clone());
+        let params = SigningParams { credentials: &creds, region: "us-east-1", service, time: now };
+        let settings = if s3 { SigningSettings::s3() } else { SigningSettings::default() };
+        sign_raw(&mut request, &params, &settings).unwrap();
+
+        let credential = match &token {
+            Some(t) => ResolvedCredential::temporary("mutation-secret", "p", t, now + Duration::from_secs(60)),
+            None => ResolvedCredential::new("mutation-secret", "p"),
+        };
+        let verifier = Verifier::new(StaticCredentials::new().with("AKIDMUTATE", credential), VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now)));
+        let verify = |r: &RawRequest| verifier.verify(&r.view(), Payload::Bytes(&r.body)).now_or_never().unwrap();
+        prop_assert!(verify(&request).is_ok());
+
+        let authorization = request.header("authorization").unwrap().to_owned();
+        match &mutation {
+            Mutation::Method => request.method = "POST".into(),
+            Mutation::PathSegment => request.target = request.target.replacen(&segments[0], &format!("{}x", segments[0]), 1),
+            Mutation::QueryValue => request.target = request.target.replace(&format!("q={query_value}"), &format!("q={query_value}0")),
+            Mutation::SignedHeaderValue => set_header(&mut request, "x-signed", format!("{header_value}!")),
+            Mutation::RemoveSignedHeader => request.remove_header("x-signed"),
+            Mutation::Body | Mutation::BodyUnderS3Hash => request.body[0] ^= 0x80,
+            Mutation::DateBySeconds(s) => {
+                let date = edgeward_signing::format_amz_date(now + Duration::from_secs(*s));
+                set_header(&mut request, "x-amz-date", date);
+            }
+            Mutation::DateToAnotherDay => {
+                let date = edgeward_signing::format_amz_date(now - Duration::from_secs(86_400));
+                set_header(&mut request, "x-amz-date", date);
+            }
+            Mutation::SignatureDigit(i) => {
+                let at = authorization.find("Signature=").unwrap() + "Signature=".len() + i;
+                let mut bytes = authorization.clone().into_bytes();
+                bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+                set_header(&mut request, "authorization", String::from_utf8(bytes).unwrap());
+            }
+            Mutation::AccessKey => set_header(&mut request, "authorization", authorization.replace("AKIDMUTATE", "AKIDOTHER")),
+            Mutation::ScopeRegion => set_header(&mut request, "authorization", authorization.replace("/us-east-1/", "/us-west-2/")),
+            Mutation::SessionToken => set_header(&mut request, "x-amz-security-token", "another-token".into()),
+            Mutation::DropSessionToken => request.remove_header("x-amz-security-token"),
+        }
+        let error: Error = match verify(&request) {
+            Ok(_) => return Err(TestCaseError::fail(format!("{mutation:?} still verifies"))),
+            Err(e) => e,
+        };
+        prop_assert_eq!(error.aws_error_code(), expected_code(&mutation), "{:?}: {}", mutation, error);
+    }
+}

@@ -1,0 +1,348 @@
+//! Every verification check, one case each: the typed error and the AWS code and status an
+//! SDK expects.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use edgeward_signing::{
+    sign_raw, Accept, Error, FixedClock, Payload, RawRequest, RawRequestLimits, ResolvedCredential,
+    SessionTokenPlacement, SigningParams, SigningSettings, StaticCredentials, UnsignedSessionToken,
+    Verifier, VerifierSettings,
+};
+use futures_util::FutureExt;
+
+const NOW: u64 = 1_700_000_000;
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(NOW)
+}
+
+fn lookup(token_expiry: SystemTime) -> StaticCredentials {
+    StaticCredentials::new()
+        .with("AKID", ResolvedCredential::new("secret", "alice"))
+        .with(
+            "ASIA",
+            ResolvedCredential::temporary("tsecret", "role", "tok", token_expiry),
+        )
+}
+
+fn signed(
+    settings: &SigningSettings,
+    ak: &str,
+    token: Option<&str>,
+    at: SystemTime,
+    extra: &str,
+) -> RawRequest {
+    let text = format!("GET /a?b=c HTTP/1.1\nHost:example.com\n{extra}\n");
+    let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+    let secret = if ak == "ASIA" { "tsecret" } else { "secret" };
+    let creds = Credentials::from_keys(ak, secret, token.map(str::to_owned));
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "service",
+        time: at,
+    };
+    sign_raw(&mut request, &params, settings).unwrap();
+    request
+}
+
+fn check(
+    settings: VerifierSettings,
+    request: &RawRequest,
+    clock: SystemTime,
+    expiry: SystemTime,
+) -> Result<(), Error> {
+    let verifier = Verifier::new(lookup(expiry), settings).with_clock(Arc::new(FixedClock(clock)));
+    verifier
+        .verify(&request.view(), Payload::Bytes(&request.body))
+        .now_or_never()
+        .unwrap()
+        .map(|_| ())
+}
+
+fn expect(result: Result<(), Error>, code: &str, status: u16, what: &str) {
+    let error = result.expect_err(what);
+    assert_eq!(
+        (error.aws_error_code(), error.http_status()),
+        (code, status),
+        "{what}: {error}"
+    );
+}
+
+#[test]
+fn each_check_has_its_error() {
+    let later = now() + Duration::from_secs(3600);
+    let header = SigningSettings::default();
+    let ok = signed(&header, "AKID", None, now(), "");
+    check(VerifierSettings::default(), &ok, now(), later).unwrap();
+
+    // Clock skew, both ways, and the edge of the window.
+    expect(
+        check(
+            VerifierSettings::default(),
+            &ok,
+            now() + Duration::from_secs(901),
+            later,
+        ),
+        "RequestTimeTooSkewed",
+        403,
+        "late",
+    );
+    expect(
+        check(
+            VerifierSettings::default(),
+            &ok,
+            now() - Duration::from_secs(901),
+            later,
+        ),
+        "RequestTimeTooSkewed",
+        403,
+        "early",
+    );
+    check(
+        VerifierSettings::default(),
+        &ok,
+        now() + Duration::from_secs(900),
+        later,
+    )
+    .unwrap();
+
+    // Presigned: expiry, not yet valid, over 7 days.
+    let presigned = signed(
+        &SigningSettings::default().presigned(Duration::from_secs(60)),
+        "AKID",
+        None,
+        now(),
+        "",
+    );
+    check(
+        VerifierSettings::default(),
+        &presigned,
+        now() + Duration::from_secs(60),
+        later,
+    )
+    .unwrap();
+    expect(
+        check(
+            VerifierSettings::default(),
+            &presigned,
+            now() + Duration::from_secs(61),
+            later,
+        ),
+        "AccessDenied",
+        403,
+        "expired",
+    );
+    expect(
+        check(
+            VerifierSettings::default(),
+            &presigned,
+            now() - Duration::from_secs(901),
+            later,
+        ),
+        "AccessDenied",
+        403,
+        "not yet valid",
+    );
+    let mut week = presigned.clone();
+    week.target = week
+        .target
+        .replace("X-Amz-Expires=60", "X-Amz-Expires=604801");
+    expect(
+        check(VerifierSettings::default(), &week, now(), later),
+        "AuthorizationQueryParametersError",
+        400,
+        "over 7 days",
+    );
+    let mut incomplete = presigned.clone();
+    incomplete.target = incomplete
+        .target
+        .replace("X-Amz-Credential", "X-Amz-Kredential");
+    expect(
+        check(VerifierSettings::default(), &incomplete, now(), later),
+        "AuthorizationQueryParametersError",
+        400,
+        "no credential",
+    );
+
+    // Credential-scope date differs from X-Amz-Date.
+    let mut other_day = ok.clone();
+    let auth = other_day
+        .header("authorization")
+        .unwrap()
+        .replace("/20231114/", "/20231113/");
+    other_day.set_header("Authorization", &auth);
+    expect(
+        check(VerifierSettings::default(), &other_day, now(), later),
+        "AuthorizationHeaderMalformed",
+        400,
+        "scope date",
+    );
+
+    // Region and service not accepted.
+    let mut settings = VerifierSettings::default();
+    settings.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+    expect(
+        check(settings, &ok, now(), later),
+        "AuthorizationHeaderMalformed",
+        400,
+        "region",
+    );
+    let mut settings = VerifierSettings::default();
+    settings.services = Accept::OneOf(vec!["s3".into()]);
+    expect(
+        check(settings, &ok, now(), later),
+        "AuthorizationHeaderMalformed",
+        400,
+        "service",
+    );
+
+    // host / x-amz-date not signed.
+    let mut unsigned_host = ok.clone();
+    let auth = unsigned_host
+        .header("authorization")
+        .unwrap()
+        .replace("SignedHeaders=host;x-amz-date", "SignedHeaders=x-amz-date");
+    unsigned_host.set_header("Authorization", &auth);
+    expect(
+        check(VerifierSettings::default(), &unsigned_host, now(), later),
+        "AccessDenied",
+        403,
+        "host unsigned",
+    );
+    let mut unsigned_date = ok.clone();
+    let auth = unsigned_date
+        .header("authorization")
+        .unwrap()
+        .replace("SignedHeaders=host;x-amz-date", "SignedHeaders=host");
+    unsigned_date.set_header("Authorization", &auth);
+    expect(
+        check(VerifierSettings::default(), &unsigned_date, now(), later),
+        "AccessDenied",
+        403,
+        "date unsigned",
+    );
+
+    // Malformed and incomplete Authorization; no authentication at all; no date.
+    let mut malformed = ok.clone();
+    malformed.set_header("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/2023/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00");
+    expect(
+        check(VerifierSettings::default(), &malformed, now(), later),
+        "AuthorizationHeaderMalformed",
+        400,
+        "malformed",
+    );
+    let mut incomplete = ok.clone();
+    let auth = incomplete
+        .header("authorization")
+        .unwrap()
+        .split(", Signature=")
+        .next()
+        .unwrap()
+        .to_owned();
+    incomplete.set_header("Authorization", &auth);
+    expect(
+        check(VerifierSettings::default(), &incomplete, now(), later),
+        "IncompleteSignature",
+        400,
+        "incomplete",
+    );
+    let mut none = ok.clone();
+    none.remove_header("authorization");
+    expect(
+        check(VerifierSettings::default(), &none, now(), later),
+        "MissingAuthenticationToken",
+        403,
+        "none",
+    );
+    let mut no_date = ok.clone();
+    no_date.remove_header("x-amz-date");
+    expect(
+        check(VerifierSettings::default(), &no_date, now(), later),
+        "IncompleteSignature",
+        400,
+        "no date",
+    );
+
+    // Unknown key.
+    let unknown = signed(&header, "AKIDNOBODY", None, now(), "");
+    expect(
+        check(VerifierSettings::default(), &unknown, now(), later),
+        "InvalidClientTokenId",
+        403,
+        "unknown key",
+    );
+
+    // Temporary credentials: fine, missing token, expired token, token appended unsigned.
+    let temp = signed(&header, "ASIA", Some("tok"), now(), "");
+    check(VerifierSettings::default(), &temp, now(), later).unwrap();
+    let no_token = signed(&header, "ASIA", None, now(), "");
+    expect(
+        check(VerifierSettings::default(), &no_token, now(), later),
+        "InvalidClientTokenId",
+        403,
+        "token missing",
+    );
+    expect(
+        check(VerifierSettings::default(), &temp, now(), now()),
+        "ExpiredToken",
+        400,
+        "token expired",
+    );
+    let mut after = SigningSettings::default();
+    after.session_token = SessionTokenPlacement::AppendedAfterSigning;
+    for settings in [
+        after.clone(),
+        after.clone().presigned(Duration::from_secs(60)),
+    ] {
+        let appended = signed(&settings, "ASIA", Some("tok"), now(), "");
+        check(VerifierSettings::default(), &appended, now(), later).unwrap();
+        let mut strict = VerifierSettings::default();
+        strict.unsigned_session_token = UnsignedSessionToken::Reject;
+        expect(
+            check(strict, &appended, now(), later),
+            "AccessDenied",
+            403,
+            "token unsigned",
+        );
+    }
+
+    // Payload hash mismatch (S3 rules carry x-amz-content-sha256).
+    let mut s3 = signed(&SigningSettings::s3(), "AKID", None, now(), "");
+    s3.body = b"tampered".to_vec();
+    let s3_check = |request: &RawRequest| {
+        let verifier = Verifier::new(lookup(later), VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())));
+        verifier
+            .verify(&request.view(), Payload::Bytes(&request.body))
+            .now_or_never()
+            .unwrap()
+            .map(|_| ())
+    };
+    expect(s3_check(&s3), "XAmzContentSHA256Mismatch", 400, "payload");
+    let mut bad_hash = signed(&SigningSettings::s3(), "AKID", None, now(), "");
+    bad_hash.set_header("x-amz-content-sha256", "nothex");
+    expect(
+        s3_check(&bad_hash),
+        "InvalidArgument",
+        400,
+        "malformed payload hash",
+    );
+
+    // Signature mismatch carries the canonical request and string-to-sign, never the secret.
+    let mut wrong = ok.clone();
+    wrong.target = "/a?b=d".into();
+    let error = check(VerifierSettings::default(), &wrong, now(), later).unwrap_err();
+    let details = error.mismatch_details().unwrap();
+    assert!(
+        details.canonical_request.starts_with("GET\n/a\nb=d\n"),
+        "{details:?}"
+    );
+    assert!(details.string_to_sign.starts_with(
+        "AWS4-HMAC-SHA256\n20231114T221320Z\n20231114/us-east-1/service/aws4_request\n"
+    ));
+    assert!(!format!("{error:?}{details:?}").contains("secret"));
+}
