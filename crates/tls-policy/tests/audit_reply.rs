@@ -178,7 +178,7 @@ fn openssl_flight_parses_into_what_s_server_was_given() {
     assert_eq!(hello.version, 0x0303);
     assert_eq!(hello.cipher_suite, 0xC02F);
     assert!(hello.session_ticket && hello.secure_renegotiation && hello.extended_master_secret);
-    assert_eq!(r.certificates().unwrap(), [c.cert_der.clone()]);
+    assert_eq!(r.certificates().unwrap(), std::slice::from_ref(&c.cert_der));
     assert_eq!(r.server_key_exchange().and_then(ecdhe_group), Some(0x001D));
     assert_eq!(r.messages.last(), Some(&ServerMessage::ServerHelloDone));
 

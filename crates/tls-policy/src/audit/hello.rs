@@ -161,10 +161,12 @@ impl ClientHelloSpec {
             put_ext(&mut e, ext::SESSION_TICKET, &[]);
         }
         if !self.supported_versions.is_empty() {
+            let mut list = Vec::new();
+            for v in self.supported_versions.iter().take(127) {
+                put_u16(&mut list, *v);
+            }
             let mut data = Vec::new();
-            let list = u16_list(&self.supported_versions);
-            data.push(list.len().min(254) as u8);
-            data.extend_from_slice(&list[..list.len().min(254)]);
+            put_u8_len(&mut data, &list);
             put_ext(&mut e, ext::SUPPORTED_VERSIONS, &data);
             // psk_dhe_ke: RFC 8446 requires the extension with supported_versions 1.3 when
             // resuming; OpenSSL and others also like it present on a first hello.
@@ -269,6 +271,7 @@ fn u16_list(values: &[u16]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
