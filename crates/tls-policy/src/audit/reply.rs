@@ -475,6 +475,7 @@ pub fn alert_name(description: u8) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
