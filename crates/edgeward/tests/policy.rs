@@ -4,7 +4,10 @@
 use std::process::{Command, Output};
 
 fn edgeward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_edgeward")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(out: &Output) -> String {
@@ -34,7 +37,10 @@ fn list_names_every_builtin_policy() {
     assert_eq!(list.len(), 8);
     let legacy = list.iter().find(|p| p["name"] == "legacy-pfs").unwrap();
     assert_eq!(legacy["enforceable"], false);
-    assert_eq!(legacy["versions"], serde_json::json!(["TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"]));
+    assert_eq!(
+        legacy["versions"],
+        serde_json::json!(["TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"])
+    );
     let default = list.iter().find(|p| p["default"] == true).unwrap();
     assert_eq!(default["name"], "intermediate");
 }
@@ -45,8 +51,14 @@ fn show_prints_the_issue_policy_and_its_json_loads_back() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("versions     TLS 1.2, TLS 1.3"), "{text}");
-    assert!(text.contains("groups       X25519MLKEM768, X25519, P-256, P-384"), "{text}");
-    assert!(text.contains("0xC02F  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"), "{text}");
+    assert!(
+        text.contains("groups       X25519MLKEM768, X25519, P-256, P-384"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0xC02F  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+        "{text}"
+    );
     assert!(!text.contains("CBC/stream"), "{text}");
 
     let out = edgeward(&["policy", "show", "intermediate", "--json"]);
@@ -65,10 +77,17 @@ fn show_prints_the_issue_policy_and_its_json_loads_back() {
     edited["cipher_suites"] = serde_json::json!(["TLS_AES_128_GCM_SHA256"]);
     std::fs::write(&file, edited.to_string()).unwrap();
     let out = edgeward(&["policy", "show", file.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let back: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(back["name"], "mine");
-    assert_eq!(back["cipher_suites"], serde_json::json!(["TLS_AES_128_GCM_SHA256"]));
+    assert_eq!(
+        back["cipher_suites"],
+        serde_json::json!(["TLS_AES_128_GCM_SHA256"])
+    );
 }
 
 #[test]
@@ -92,9 +111,13 @@ fn invalid_file_is_1_unknown_name_is_2() {
     let out = edgeward(&["policy", "show", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cipher_suites[1]: unknown cipher suite \"NOPE\""), "{err}");
+    assert!(
+        err.contains("cipher_suites[1]: unknown cipher suite \"NOPE\""),
+        "{err}"
+    );
 
     let out = edgeward(&["policy", "show", "no-such-policy"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no built-in policy named \"no-such-policy\""));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no built-in policy named \"no-such-policy\""));
 }

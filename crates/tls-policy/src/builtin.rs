@@ -202,6 +202,7 @@ fn aws_iot(name: &str) -> Option<PolicySpec> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

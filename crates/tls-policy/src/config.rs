@@ -294,13 +294,15 @@ type Mapping = &'static [(
     &'static [&'static dyn rustls::pki_types::SignatureVerificationAlgorithm],
 )];
 
+type SchemeCache = Mutex<Vec<(Vec<SignatureScheme>, Mapping)>>;
+
 /// rustls wants `'static` mappings. Each distinct restriction is built once and kept for the
 /// life of the process; there are at most 2^10 subsets of the ten schemes, in practice a few.
 fn interned_algorithms(
     all: WebPkiSupportedAlgorithms,
     allowed: &[SignatureScheme],
 ) -> WebPkiSupportedAlgorithms {
-    static CACHE: OnceLock<Mutex<Vec<(Vec<SignatureScheme>, Mapping)>>> = OnceLock::new();
+    static CACHE: OnceLock<SchemeCache> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
     let mut guard = match cache.lock() {
         Ok(g) => g,

@@ -447,7 +447,8 @@ impl TlsPolicy {
                 .versions
                 .iter()
                 .any(|v| self.allows_suite_in(*c, *v));
-            if !in_some_version && !(support.versions.is_empty() && self.allows_suite(*c)) {
+            let allowed = in_some_version || (support.versions.is_empty() && self.allows_suite(*c));
+            if !allowed {
                 reasons.push(Reason::SuiteNotAllowed(*c));
             }
         }
@@ -488,6 +489,7 @@ impl TlsPolicy {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use ProtocolVersion::*;

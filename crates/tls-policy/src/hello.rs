@@ -355,6 +355,7 @@ fn key_share_groups(data: &[u8]) -> Vec<u16> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -466,6 +466,7 @@ fn parse_suite(s: &str) -> Option<&'static CipherSuiteInfo> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

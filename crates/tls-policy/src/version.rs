@@ -237,6 +237,7 @@ impl NamedGroup {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -14,8 +14,11 @@ use rustls::pki_types::ServerName;
 
 fn client_hello_bytes(policy: &TlsPolicy) -> Vec<u8> {
     let config = client_config(policy, rustls::RootCertStore::empty(), None).unwrap();
-    let mut conn =
-        rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("example.com").unwrap()).unwrap();
+    let mut conn = rustls::ClientConnection::new(
+        Arc::new(config),
+        ServerName::try_from("example.com").unwrap(),
+    )
+    .unwrap();
     let mut out = Vec::new();
     while conn.wants_write() {
         conn.write_tls(&mut out).unwrap();
@@ -33,7 +36,12 @@ fn client_configs_offer_exactly_the_policy() {
         }
         checked += 1;
         let hello = ClientHelloReport::parse(&client_hello_bytes(&policy)).unwrap();
-        let offered: Vec<u16> = hello.cipher_suites.iter().copied().filter(|c| *c != 0x00FF).collect();
+        let offered: Vec<u16> = hello
+            .cipher_suites
+            .iter()
+            .copied()
+            .filter(|c| *c != 0x00FF)
+            .collect();
         let allowed: Vec<u16> = policy.cipher_suites().iter().map(|s| s.code).collect();
         let mut a = offered.clone();
         let mut b = allowed.clone();
@@ -44,11 +52,24 @@ fn client_configs_offer_exactly_the_policy() {
         let mut versions = hello.offered_versions();
         versions.sort();
         assert_eq!(versions, policy.versions(), "{name}: versions");
-        assert!(hello.signature_schemes.iter().all(|s| policy.allows_signature_scheme(*s)), "{name}");
+        assert!(
+            hello
+                .signature_schemes
+                .iter()
+                .all(|s| policy.allows_signature_scheme(*s)),
+            "{name}"
+        );
         assert_eq!(hello.sni.as_deref(), Some("example.com"));
-        assert!(policy.evaluate(&hello).accepted(), "{name}: {}", policy.evaluate(&hello));
+        assert!(
+            policy.evaluate(&hello).accepted(),
+            "{name}: {}",
+            policy.evaluate(&hello)
+        );
     }
-    assert_eq!(checked, 3, "intermediate, modern, IoTSecurityPolicy_TLS13_1_3_2022_10");
+    assert_eq!(
+        checked, 3,
+        "intermediate, modern, IoTSecurityPolicy_TLS13_1_3_2022_10"
+    );
 }
 
 #[test]
@@ -68,7 +89,14 @@ fn a_restricted_policy_restricts_groups_schemes_and_alpn_on_the_wire() {
     assert_eq!(hello.cipher_suites, [0x1301]);
     assert_eq!(hello.groups, [NamedGroup::P256]);
     assert_eq!(hello.key_share_groups, [NamedGroup::P256]);
-    assert_eq!(hello.signature_schemes.iter().map(|s| s.0).collect::<Vec<_>>(), [0x0403]);
+    assert_eq!(
+        hello
+            .signature_schemes
+            .iter()
+            .map(|s| s.0)
+            .collect::<Vec<_>>(),
+        [0x0403]
+    );
     assert_eq!(hello.alpn, ["h2"]);
     assert_eq!(hello.supported_versions, Some(vec![0x0304]));
 }
@@ -76,15 +104,35 @@ fn a_restricted_policy_restricts_groups_schemes_and_alpn_on_the_wire() {
 #[test]
 fn unenforceable_policies_are_a_typed_error_naming_each_part() {
     let p = TlsPolicy::named("legacy-pfs").unwrap();
-    let err = client_config(&p, rustls::RootCertStore::empty(), None).unwrap_err().to_string();
-    assert!(err.contains("versions TLS 1.0, TLS 1.1 (rustls implements TLS 1.2 and TLS 1.3 only)"), "{err}");
-    assert!(err.contains("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (finite-field DHE)"), "{err}");
-    assert!(err.contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (CBC)"), "{err}");
-    assert!(err.contains("groups rustls does not implement: P-521, ffdhe2048"), "{err}");
-    assert!(err.contains("signature schemes rustls does not verify: rsa_pkcs1_sha1"), "{err}");
+    let err = client_config(&p, rustls::RootCertStore::empty(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("versions TLS 1.0, TLS 1.1 (rustls implements TLS 1.2 and TLS 1.3 only)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (finite-field DHE)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (CBC)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("groups rustls does not implement: P-521, ffdhe2048"),
+        "{err}"
+    );
+    assert!(
+        err.contains("signature schemes rustls does not verify: rsa_pkcs1_sha1"),
+        "{err}"
+    );
     let p = TlsPolicy::named("IoTSecurityPolicy_TLS12_1_2_2022_10").unwrap();
     let err = p.check_enforceable().unwrap_err().to_string();
-    assert!(err.contains("TLS_RSA_WITH_AES_128_GCM_SHA256 (static RSA key exchange)"), "{err}");
+    assert!(
+        err.contains("TLS_RSA_WITH_AES_128_GCM_SHA256 (static RSA key exchange)"),
+        "{err}"
+    );
     assert!(!err.contains("versions"), "{err}");
 }
 
@@ -96,7 +144,8 @@ fn server_configs_accept_only_the_policy() {
     let cert = ck.cert.der().clone();
     let key = rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).unwrap();
     let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let certified = rustls::sign::CertifiedKey::from_der(vec![cert.clone()], key, &provider).unwrap();
+    let certified =
+        rustls::sign::CertifiedKey::from_der(vec![cert.clone()], key, &provider).unwrap();
     let resolver = Arc::new(rustls::sign::SingleCertAndKey::from(certified));
     let modern = TlsPolicy::named("modern").unwrap();
     let server = Arc::new(server_config(&modern, resolver, None).unwrap());
@@ -162,7 +211,11 @@ fn refragment(hello: &[u8], sizes: &[usize]) -> Vec<u8> {
     let mut rest = payload;
     let mut i = 0;
     while !rest.is_empty() {
-        let n = sizes.get(i).copied().unwrap_or(rest.len()).clamp(1, rest.len());
+        let n = sizes
+            .get(i)
+            .copied()
+            .unwrap_or(rest.len())
+            .clamp(1, rest.len());
         out.extend_from_slice(&[22, 3, 1]);
         out.extend_from_slice(&(n as u16).to_be_bytes());
         out.extend_from_slice(&rest[..n]);
@@ -250,4 +303,58 @@ proptest! {
             prop_assert_eq!(&TlsPolicy::from_toml_str(&toml).unwrap(), &p);
         }
     }
+}
+
+fn openssl_hello(name: &str) -> ClientHelloReport {
+    let path = format!(
+        "{}/tests/data/openssl-hellos/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    ClientHelloReport::parse(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// OpenSSL's own ClientHellos (see tests/data/openssl-hellos/README.md).
+#[test]
+fn openssl_client_hellos_parse_and_get_the_issue_verdicts() {
+    let policy = TlsPolicy::default();
+    let h = openssl_hello("openssl-tls1");
+    assert_eq!(h.legacy_version, 0x0301);
+    assert_eq!(h.supported_versions, None);
+    assert!(policy
+        .evaluate(&h)
+        .to_string()
+        .starts_with("offers only TLS 1.0;"));
+    let h = openssl_hello("openssl-tls1_1");
+    assert!(policy
+        .evaluate(&h)
+        .to_string()
+        .starts_with("offers only TLS 1.0 and TLS 1.1;"));
+    let h = openssl_hello("openssl-tls1_2-static-rsa");
+    assert_eq!(h.cipher_suites, [0x009C, 0x00FF]);
+    assert_eq!(
+        policy.evaluate(&h).to_string(),
+        "no forward-secret suite offered: TLS_RSA_WITH_AES_128_GCM_SHA256"
+    );
+    let h = openssl_hello("openssl-tls1_2-ecdhe-cbc");
+    assert_eq!(
+        policy.evaluate(&h).to_string(),
+        "no forward-secret AEAD suite offered: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
+    );
+    let h = openssl_hello("openssl-default");
+    // OpenSSL 3.0 at its default security level still lists TLS 1.1 and 1.0.
+    assert_eq!(
+        h.supported_versions,
+        Some(vec![0x0304, 0x0303, 0x0302, 0x0301])
+    );
+    assert!(h.cipher_suites.starts_with(&[0x1302, 0x1303, 0x1301]));
+    assert!(policy.evaluate(&h).accepted(), "{}", policy.evaluate(&h));
+    let h = openssl_hello("openssl-alpn-sni");
+    assert_eq!(h.sni.as_deref(), Some("device.example.com"));
+    assert_eq!(h.alpn, ["h2", "http/1.1"]);
+    assert!(policy.evaluate(&h).accepted());
+    let h2_only = policy.with_alpn(vec!["mqtt".into()]).unwrap();
+    assert_eq!(
+        h2_only.evaluate(&h).to_string(),
+        "no application protocol the policy allows offered: h2, http/1.1"
+    );
 }

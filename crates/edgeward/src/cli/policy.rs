@@ -79,7 +79,10 @@ fn list(as_json: bool) -> anyhow::Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(Outcome::Ok);
     }
-    println!("{:<38} {:<28} {:>6}  {:<11} DESCRIPTION", "NAME", "VERSIONS", "SUITES", "ENFORCED");
+    println!(
+        "{:<38} {:<28} {:>6}  {:<11} DESCRIPTION",
+        "NAME", "VERSIONS", "SUITES", "ENFORCED"
+    );
     for p in &rows {
         let versions: Vec<String> = p.versions().iter().map(|v| v.to_string()).collect();
         let name = if p.name() == "intermediate" {
@@ -92,7 +95,11 @@ fn list(as_json: bool) -> anyhow::Result<Outcome> {
             name,
             versions.join(", "),
             p.cipher_suites().len(),
-            if enforceability(p).is_ok() { "rustls" } else { "audit only" },
+            if enforceability(p).is_ok() {
+                "rustls"
+            } else {
+                "audit only"
+            },
             p.description()
         );
     }
@@ -115,7 +122,14 @@ fn show(name: &str, as_json: bool) -> anyhow::Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&policy)?);
         return Ok(Outcome::Ok);
     }
-    println!("policy       {}", if policy.name().is_empty() { "(unnamed)" } else { policy.name() });
+    println!(
+        "policy       {}",
+        if policy.name().is_empty() {
+            "(unnamed)"
+        } else {
+            policy.name()
+        }
+    );
     if !policy.description().is_empty() {
         println!("description  {}", policy.description());
     }
@@ -142,8 +156,19 @@ fn show(name: &str, as_json: bool) -> anyhow::Result<Outcome> {
         );
     }
     let groups: Vec<String> = policy.groups().iter().map(|g| g.to_string()).collect();
-    println!("groups       {}", if groups.is_empty() { "-".to_owned() } else { groups.join(", ") });
-    let schemes: Vec<String> = policy.signature_schemes().iter().map(|s| s.to_string()).collect();
+    println!(
+        "groups       {}",
+        if groups.is_empty() {
+            "-".to_owned()
+        } else {
+            groups.join(", ")
+        }
+    );
+    let schemes: Vec<String> = policy
+        .signature_schemes()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     println!("signatures   {}", schemes.join(", "));
     let r = policy.resumption();
     println!(
@@ -151,6 +176,13 @@ fn show(name: &str, as_json: bool) -> anyhow::Result<Outcome> {
         if r.enabled { "on" } else { "off" },
         if r.tickets { "on" } else { "off" }
     );
-    println!("alpn         {}", if policy.alpn().is_empty() { "-".to_owned() } else { policy.alpn().join(", ") });
+    println!(
+        "alpn         {}",
+        if policy.alpn().is_empty() {
+            "-".to_owned()
+        } else {
+            policy.alpn().join(", ")
+        }
+    );
     Ok(Outcome::Ok)
 }

@@ -251,6 +251,7 @@ pub fn suite_name(code: u16) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
