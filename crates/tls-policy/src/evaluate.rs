@@ -548,6 +548,31 @@ mod tests {
     }
 
     #[test]
+    fn check_refuses_a_connection_outside_the_policy() {
+        let report = ConnectionReport {
+            version: Some(Tls13),
+            cipher_suite: Some(0x1301),
+            group: Some(NamedGroup::X25519),
+            alpn: Some("h2".into()),
+            sni: None,
+            peer_certificates: Vec::new(),
+            resumed: true,
+        };
+        assert!(intermediate().check(&report).accepted());
+        let tls12_only = TlsPolicy::from_toml_str(
+            "versions = [\"TLS1.2\"]\ncipher_suites = [\"0xC02F\"]\ngroups = [\"P-256\"]\nsignature_schemes = [\"rsa_pss_rsae_sha256\"]\nalpn = [\"mqtt\"]\n[resumption]\nenabled = false\n",
+        )
+        .unwrap();
+        let v = tls12_only.check(&report);
+        assert_eq!(
+            v.to_string(),
+            "TLS 1.3 is not allowed; cipher suite TLS_AES_128_GCM_SHA256 is not allowed (not in the policy); \
+             key-exchange group X25519 is not allowed; application protocol \"h2\" is not allowed; \
+             session resumption is not allowed"
+        );
+    }
+
+    #[test]
     fn support_check_lists_every_item() {
         let support = Offer::new(vec![Tls11, Tls12], vec![0xC02F, 0x002F]);
         let v = intermediate().evaluate_support(&support);
