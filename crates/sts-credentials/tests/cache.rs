@@ -331,3 +331,26 @@ async fn an_error_cached_while_valid_never_outlives_the_expiry() {
     let fresh = cache.provide_credentials().await.unwrap();
     assert_eq!(fresh.access_key_id(), "ASIATEST000000000003");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_credentials_refresh_at_half_their_lifetime() {
+    // 4-minute credentials: "5 minutes before expiry" would be before they were issued.
+    let server = CredentialsServer::start(t0() + 4 * MIN).await;
+    let clock = ManualClock::new(t0());
+    let cache = cache(&server, &clock, settings());
+    cache.provide_credentials().await.unwrap();
+    assert_eq!(cache.status().refresh_at, Some(t0() + 2 * MIN));
+}
+
+#[test]
+fn backoff_delays_grow_and_saturate() {
+    let settings = CacheSettings::default().with_backoff(
+        Duration::from_secs(1),
+        3,
+        Duration::from_secs(100),
+        BackoffJitter::Full,
+    );
+    let delays: Vec<u64> = (1..=7).map(|n| settings.backoff.delay(n).as_secs()).collect();
+    assert_eq!(delays, [1, 3, 9, 27, 81, 100, 100]);
+    assert_eq!(settings.backoff.delay(u32::MAX), Duration::from_secs(100));
+}
