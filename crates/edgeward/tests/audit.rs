@@ -142,6 +142,21 @@ fn the_report_describes_the_certificate_and_the_groups() {
         .as_str()
         .unwrap()
         .starts_with("rustls handshake"));
+    let tls13 = r["versions"][4]["cipher_suites"].as_array().unwrap();
+    let enc = |name: &str| {
+        tls13
+            .iter()
+            .find(|s| s["name"] == name)
+            .map(|s| s["encryption"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        enc("TLS_AES_128_GCM_SHA256").as_deref(),
+        Some("AES-128-GCM")
+    );
+    assert_eq!(
+        enc("TLS_CHACHA20_POLY1305_SHA256").as_deref(),
+        Some("CHACHA20-POLY1305")
+    );
     // OpenSSL sends two TLS 1.3 tickets by default.
     assert_eq!(r["session_tickets"]["tls13"], true);
 }

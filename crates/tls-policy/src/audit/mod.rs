@@ -10,7 +10,9 @@
 //!   [`registry`](crate::registry) usable in that version, remove the one chosen, repeat until
 //!   the server refuses; then offer the leftovers once more in groups by key exchange (at most
 //!   64 at a time) in case the long list hid one, and continue the elimination in a group that
-//!   finds one. Each suite is classified (key exchange, forward secrecy, AEAD);
+//!   finds one; a group the server refuses uncleanly (a close without an alert, or an alert
+//!   other than handshake_failure, protocol_version or insufficient_security) has each of its
+//!   suites offered alone. Each suite is classified (key exchange, forward secrecy, AEAD);
 //! - **preference**: the accepted suites offered in reverse order; if the server still picks
 //!   its first, it imposes its order (and the suites are listed in it);
 //! - **groups**: TLS 1.3: one probe per known group with that group alone in
@@ -64,7 +66,7 @@
 //!       "cipher_suites": [            // in the server's order when preference is "server"
 //!         { "code": "0xC02F", "name": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
 //!           "openssl_name": "ECDHE-RSA-AES128-GCM-SHA256" | null,
-//!           "key_exchange": "Ecdhe", "authentication": "Rsa", "encryption": "Aes-128 Gcm",
+//!           "key_exchange": "Ecdhe", "authentication": "Rsa", "encryption": "AES-128-GCM",
 //!           "aead": true, "forward_secret": true, "allowed": true } ] } ],
 //!   "groups": ["X25519", "P-256"],
 //!   "groups_method": "TLS 1.3 key_share (HelloRetryRequest)" | "TLS 1.2 ServerKeyExchange" | null,

@@ -245,8 +245,19 @@ impl Prober {
         version: ProtocolVersion,
         suites: &[u16],
     ) -> Result<Option<u16>, AuditError> {
+        Ok(self.choose_detailed(version, suites).await?.0)
+    }
+
+    /// [`Self::choose`], and whether a refusal was a clean "nothing in common" (a
+    /// handshake_failure, protocol_version or insufficient_security alert) rather than a
+    /// server tripping over the hello (another alert, or a close without one).
+    async fn choose_detailed(
+        &self,
+        version: ProtocolVersion,
+        suites: &[u16],
+    ) -> Result<(Option<u16>, bool), AuditError> {
         if suites.is_empty() {
-            return Ok(None);
+            return Ok((None, true));
         }
         let label = format!("{version} suites");
         let outcome = self
@@ -264,9 +275,10 @@ impl Prober {
                             .filter(|h| h.version == 0x0304 && version == ProtocolVersion::Tls13)
                             .map(|h| h.cipher_suite)
                     });
-                chosen.filter(|c| suites.contains(c))
+                let clean = matches!(r.alert(), Some((_, 40 | 70 | 71)));
+                (chosen.filter(|c| suites.contains(c)), clean)
             }
-            Outcome::Closed => None,
+            Outcome::Closed => (None, false),
         })
     }
 
@@ -287,14 +299,24 @@ impl Prober {
                 remaining.retain(|r| *r != c);
             }
             // Then the leftovers in groups by key exchange, in case the whole list hid one
-            // (servers that choose by certificate type, or that trip over long lists).
+            // (servers that choose by certificate type, or that trip over long lists); where a
+            // group is refused uncleanly, each of its suites alone.
             let mut found = false;
             for chunk in leftover_chunks(&remaining) {
-                if let Some(c) = self.choose(version, &chunk).await? {
+                let (chosen, clean) = self.choose_detailed(version, &chunk).await?;
+                if let Some(c) = chosen {
                     accepted.push(c);
                     remaining.retain(|r| *r != c);
                     found = true;
                     break;
+                }
+                if !clean {
+                    for &single in &chunk {
+                        if let Some(c) = self.choose(version, &[single]).await? {
+                            accepted.push(c);
+                            remaining.retain(|r| *r != c);
+                        }
+                    }
                 }
             }
             if !found {

@@ -10,7 +10,7 @@ use super::cert::{rfc3339, unix, CertificateInfo};
 use super::probe::ScanResult;
 use crate::evaluate::suite_weaknesses;
 use crate::policy::TlsPolicy;
-use crate::registry::{self, CipherMode};
+use crate::registry::{self, Cipher, CipherMode, CipherSuiteInfo};
 use crate::version::ProtocolVersion;
 
 /// The version of the JSON schema; bumped only on incompatible changes.
@@ -74,7 +74,8 @@ pub struct SuiteReport {
     pub key_exchange: String,
     /// Server authentication (`Rsa`, `Ecdsa`, `Tls13`, …).
     pub authentication: String,
-    /// Bulk cipher and mode, e.g. `Aes-128 Gcm`.
+    /// Bulk cipher, key size and mode: `AES-128-GCM`, `AES-256-CBC`, `CHACHA20-POLY1305`,
+    /// `3DES-168-CBC`, `RC4-128`, `NULL`.
     pub encryption: String,
     /// The record protection is an AEAD.
     pub aead: bool,
@@ -176,9 +177,7 @@ fn suite_report(code: u16, version: ProtocolVersion, policy: &TlsPolicy) -> Suit
         openssl_name: info.and_then(|s| s.openssl_name).map(str::to_owned),
         key_exchange: info.map(|s| format!("{:?}", s.kx)).unwrap_or_default(),
         authentication: info.map(|s| format!("{:?}", s.auth)).unwrap_or_default(),
-        encryption: info
-            .map(|s| format!("{:?}-{} {:?}", s.cipher, s.key_bits, s.mode))
-            .unwrap_or_default(),
+        encryption: info.map(encryption_name).unwrap_or_default(),
         aead: info.is_some_and(|s| s.aead),
         forward_secret: info.is_some_and(|s| s.forward_secret),
         allowed: policy.allows_suite_in(code, version),
@@ -524,4 +523,31 @@ fn days_text(days: i64) -> String {
     } else {
         format!("{days} days")
     }
+}
+
+fn encryption_name(s: &CipherSuiteInfo) -> String {
+    let cipher = match s.cipher {
+        Cipher::Null => return "NULL".to_owned(),
+        Cipher::ChaCha20Poly1305 => return "CHACHA20-POLY1305".to_owned(),
+        Cipher::Des => "DES",
+        Cipher::TripleDes => "3DES",
+        Cipher::Rc2 => "RC2",
+        Cipher::Rc4 => "RC4",
+        Cipher::Idea => "IDEA",
+        Cipher::Seed => "SEED",
+        Cipher::Aes => "AES",
+        Cipher::Aria => "ARIA",
+        Cipher::Camellia => "CAMELLIA",
+        Cipher::Sm4 => "SM4",
+        Cipher::Aegis => "AEGIS",
+        _ => "UNKNOWN",
+    };
+    let mode = match s.mode {
+        CipherMode::Cbc => "-CBC",
+        CipherMode::Gcm => "-GCM",
+        CipherMode::Ccm => "-CCM",
+        CipherMode::Ccm8 => "-CCM8",
+        _ => "",
+    };
+    format!("{cipher}-{}{mode}", s.key_bits)
 }
