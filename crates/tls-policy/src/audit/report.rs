@@ -540,7 +540,6 @@ fn encryption_name(s: &CipherSuiteInfo) -> String {
         Cipher::Camellia => "CAMELLIA",
         Cipher::Sm4 => "SM4",
         Cipher::Aegis => "AEGIS",
-        _ => "UNKNOWN",
     };
     let mode = match s.mode {
         CipherMode::Cbc => "-CBC",
