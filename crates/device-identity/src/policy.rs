@@ -80,7 +80,9 @@ impl Purpose {
     }
 }
 
-/// How the end entity's extendedKeyUsage is checked.
+/// How the end entity's extendedKeyUsage is checked. `anyExtendedKeyUsage` does not stand in
+/// for the purpose. Issuers are checked RFC 5280 style: an issuer that has the extension must
+/// list the purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ExtendedKeyUsageRule {
