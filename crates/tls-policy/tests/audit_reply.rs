@@ -337,3 +337,34 @@ proptest! {
         let _ = parse_server_reply(&rec);
     }
 }
+
+/// The committed seeds of the `server_reply` fuzz target: replies captured from `openssl
+/// s_server` (OpenSSL 3.0.19) to `openssl s_client` hellos (see fuzz/corpus/server_reply/).
+fn seed(name: &str) -> Vec<u8> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/server_reply");
+    std::fs::read(dir.join(name)).unwrap()
+}
+
+#[test]
+fn fuzz_seeds_captured_from_openssl_parse_as_what_they_are() {
+    // s_server -groups P-384 answering s_client -groups X25519:P-384 (X25519 key share).
+    let r = parse_server_reply(&seed("tls13_hello_retry_request")).unwrap();
+    let hrr = r.hello_retry().unwrap();
+    assert_eq!((hrr.selected_group, hrr.version), (Some(0x0018), 0x0304));
+    // A TLS 1.3-only s_server answering a TLS 1.2-only s_client.
+    assert_eq!(
+        parse_server_reply(&seed("alert_protocol_version"))
+            .unwrap()
+            .alert(),
+        Some((2, 70))
+    );
+    let r = parse_server_reply(&seed("tls13_server_hello_and_encrypted")).unwrap();
+    assert_eq!(r.server_hello().unwrap().version, 0x0304);
+    assert!(r.has_flight() && r.messages.contains(&ServerMessage::Encrypted));
+    let r = parse_server_reply(&seed("tls12_dhe_flight")).unwrap();
+    assert_eq!(r.server_hello().unwrap().cipher_suite, 0x009E);
+    assert_eq!(r.server_key_exchange().and_then(dhe_prime_bits), Some(1024));
+    let r = parse_server_reply(&seed("truncated_mid_record")).unwrap();
+    assert!(r.incomplete.unwrap().contains("record body bytes"));
+    assert!(parse_server_reply(&seed("garbage_http")).is_err());
+}
