@@ -104,14 +104,16 @@ pub(crate) fn derive_signing_key(
     signing
 }
 
-/// A derived SigV4 signing key (opaque; redacted in `Debug`).
+/// A derived SigV4 signing key (opaque; redacted in `Debug`; cheap to clone).
 #[derive(Clone)]
-pub struct SigningKey(pub(crate) hmac::Key);
+pub struct SigningKey(pub(crate) std::sync::Arc<hmac::Key>);
 
 impl SigningKey {
     /// Derives the key for one credential scope.
     pub fn derive(secret: &SecretAccessKey, date: &str, region: &str, service: &str) -> Self {
-        Self(derive_signing_key(secret, date, region, service))
+        Self(std::sync::Arc::new(derive_signing_key(
+            secret, date, region, service,
+        )))
     }
 
     /// HMAC-SHA256 of `data` under this key.

@@ -21,8 +21,9 @@ use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifie
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ErrorFormat {
-    /// JSON when the request is a JSON-protocol request (`application/x-amz-json-*` content
-    /// type or an `X-Amz-Target` header), the query-protocol XML otherwise.
+    /// JSON when the request is a JSON-protocol request (`application/x-amz-json-*` or
+    /// `application/json` content type, or an `X-Amz-Target` header), the query-protocol XML
+    /// otherwise.
     #[default]
     Auto,
     /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
@@ -210,7 +211,9 @@ pub(crate) fn error_response(
                 .headers
                 .get(http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.starts_with("application/x-amz-json"))
+                .is_some_and(|ct| {
+                    ct.starts_with("application/x-amz-json") || ct.starts_with("application/json")
+                })
                 || request.headers.contains_key("x-amz-target");
             if json {
                 ErrorFormat::Json

@@ -240,6 +240,7 @@ impl RawRequest {
             path: self.path(),
             query: self.query(),
             headers: Headers::List(&self.headers),
+            authority: None,
         }
     }
 

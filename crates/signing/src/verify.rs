@@ -76,6 +76,8 @@ pub struct RequestView<'a> {
     pub query: Option<&'a str>,
     /// The headers.
     pub headers: Headers<'a>,
+    /// The URI authority, used for `host` when there is no `Host` header (HTTP/2).
+    pub authority: Option<&'a str>,
 }
 
 impl<'a> RequestView<'a> {
@@ -86,6 +88,7 @@ impl<'a> RequestView<'a> {
             path: request.uri().path(),
             query: request.uri().query(),
             headers: Headers::Map(request.headers()),
+            authority: request.uri().authority().map(|a| a.as_str()),
         }
     }
 
@@ -96,6 +99,7 @@ impl<'a> RequestView<'a> {
             path: parts.uri.path(),
             query: parts.uri.query(),
             headers: Headers::Map(&parts.headers),
+            authority: parts.uri.authority().map(|a| a.as_str()),
         }
     }
 }
@@ -900,7 +904,10 @@ fn build_canonical_request(
             push_header_value(&mut out, value);
         });
         if count == 0 {
-            return Err(Error::SignedHeaderMissing { name: clip(name) });
+            match (name, request.authority) {
+                ("host", Some(authority)) => out.extend_from_slice(authority.as_bytes()),
+                _ => return Err(Error::SignedHeaderMissing { name: clip(name) }),
+            }
         }
         out.push(b'\n');
     }

@@ -286,6 +286,7 @@ fn botocore_signed_requests_verify_and_we_sign_identically() {
             path: &path,
             query: query.as_deref(),
             headers: Headers::List(&headers),
+            authority: None,
         };
         match verifier.verify(&view, Payload::Bytes(&body)).now_or_never().unwrap() {
             Ok(verified) => assert_eq!(verified.signature, botocore_signature),

@@ -86,6 +86,7 @@ impl Arrived {
             path: &self.path,
             query: self.query.as_deref(),
             headers: Headers::List(&self.headers),
+            authority: None,
         }
     }
 }
