@@ -19,21 +19,38 @@ fn edgeward() -> Command {
 fn with_env_creds(command: &mut Command) -> &mut Command {
     command
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
         .env("AWS_SESSION_TOKEN", "it's-a-token")
         .env("AWS_CREDENTIAL_EXPIRATION", "2030-01-01T00:00:00Z")
 }
 
 #[test]
 fn env_source_in_every_format() {
-    let out = with_env_creds(edgeward().args(["creds", "get", "--source", "env", "--format", "credential-process"]))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = with_env_creds(edgeward().args([
+        "creds",
+        "get",
+        "--source",
+        "env",
+        "--format",
+        "credential-process",
+    ]))
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["Version"], 1);
     assert_eq!(doc["AccessKeyId"], "AKIDEXAMPLE");
-    assert_eq!(doc["SecretAccessKey"], "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    assert_eq!(
+        doc["SecretAccessKey"],
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    );
     assert_eq!(doc["SessionToken"], "it's-a-token");
     assert_eq!(doc["Expiration"], "2030-01-01T00:00:00Z");
 
@@ -44,11 +61,15 @@ fn env_source_in_every_format() {
     assert!(doc.get("Version").is_none());
     assert_eq!(doc["AccessKeyId"], "AKIDEXAMPLE");
 
-    let out = with_env_creds(edgeward().args(["creds", "get", "--source", "env", "--format", "env"]))
-        .output()
-        .unwrap();
+    let out =
+        with_env_creds(edgeward().args(["creds", "get", "--source", "env", "--format", "env"]))
+            .output()
+            .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("export AWS_ACCESS_KEY_ID='AKIDEXAMPLE'\n"), "{text}");
+    assert!(
+        text.contains("export AWS_ACCESS_KEY_ID='AKIDEXAMPLE'\n"),
+        "{text}"
+    );
     // The single quote is escaped for the shell; check with a real shell.
     let shell = Command::new("sh")
         .arg("-c")
@@ -60,7 +81,10 @@ fn env_source_in_every_format() {
 
 #[test]
 fn failures_and_usage_have_their_exit_codes() {
-    let out = edgeward().args(["creds", "get", "--source", "env"]).output().unwrap();
+    let out = edgeward()
+        .args(["creds", "get", "--source", "env"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AWS_ACCESS_KEY_ID"));
 
@@ -71,19 +95,28 @@ fn failures_and_usage_have_their_exit_codes() {
         assert!(stderr.contains(name), "{stderr}");
     }
 
-    let out = edgeward().args(["creds", "get", "--source", "assume-role"]).output().unwrap();
+    let out = edgeward()
+        .args(["creds", "get", "--source", "assume-role"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--role-arn"));
 
     let out = edgeward()
         .args(["creds", "get", "--source", "container"])
-        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds")
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://192.0.2.1/creds",
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("plain HTTP"));
 
-    let out = edgeward().args(["creds", "get", "--help"]).output().unwrap();
+    let out = edgeward()
+        .args(["creds", "get", "--help"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("credential_process"));
 }

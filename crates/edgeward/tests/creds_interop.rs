@@ -19,7 +19,10 @@ fn python() -> String {
     let python = std::env::var("EDGEWARD_PYTHON").unwrap_or_else(|_| {
         panic!("EDGEWARD_PYTHON is not set: point it at the interop venv's python (cargo xtask test sets it)")
     });
-    assert!(std::path::Path::new(&python).exists(), "EDGEWARD_PYTHON={python} does not exist");
+    assert!(
+        std::path::Path::new(&python).exists(),
+        "EDGEWARD_PYTHON={python} does not exist"
+    );
     python
 }
 
@@ -36,10 +39,21 @@ print(json.dumps({"Arn": identity["Arn"], "Account": identity["Account"], "Acces
 #[test]
 fn boto3_uses_edgeward_as_credential_process_against_moto() {
     let python = python();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let _moto = Moto(
         Command::new(&python)
-            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -78,7 +92,10 @@ fn boto3_uses_edgeward_as_credential_process_against_moto() {
     let out = command
         .args(["-c", BOTO3_SCRIPT, &endpoint])
         .env("AWS_CONFIG_FILE", &config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("no-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-credentials"),
+        )
         .output()
         .unwrap();
     assert!(
@@ -88,7 +105,10 @@ fn boto3_uses_edgeward_as_credential_process_against_moto() {
     );
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["Method"], "custom-process");
-    assert!(result["AccessKey"].as_str().unwrap().starts_with("ASIA"), "{result}");
+    assert!(
+        result["AccessKey"].as_str().unwrap().starts_with("ASIA"),
+        "{result}"
+    );
     assert_eq!(result["Account"], "123456789012");
     assert_eq!(
         result["Arn"],

@@ -42,7 +42,10 @@ impl fmt::Debug for AssumeRoleProvider {
             .field("role_arn", &self.role_arn)
             .field("session_name", &self.session_name)
             .field("duration", &self.duration)
-            .field("external_id", &self.external_id.as_ref().map(|_| "** redacted **"))
+            .field(
+                "external_id",
+                &self.external_id.as_ref().map(|_| "** redacted **"),
+            )
             .field("policy", &self.policy.is_some())
             .field("source", &self.source)
             .field("region", &self.region)
@@ -148,12 +151,15 @@ impl AssumeRoleProvider {
             call = call.policy(policy);
         }
         let output = call.send().await.map_err(|e| sdk_error("AssumeRole", e))?;
-        let creds = output.credentials().ok_or_else(|| Error::MalformedResponse {
-            reason: "AssumeRole response has no Credentials".into(),
-        })?;
-        let expiry = SystemTime::try_from(*creds.expiration()).map_err(|_| Error::MalformedResponse {
-            reason: "AssumeRole Expiration out of range".into(),
-        })?;
+        let creds = output
+            .credentials()
+            .ok_or_else(|| Error::MalformedResponse {
+                reason: "AssumeRole response has no Credentials".into(),
+            })?;
+        let expiry =
+            SystemTime::try_from(*creds.expiration()).map_err(|_| Error::MalformedResponse {
+                reason: "AssumeRole Expiration out of range".into(),
+            })?;
         let mut builder = Credentials::builder()
             .access_key_id(creds.access_key_id())
             .secret_access_key(creds.secret_access_key())

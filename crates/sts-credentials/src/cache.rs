@@ -188,7 +188,12 @@ impl CacheSettings {
         self
     }
     /// Sets the error TTLs for client, server and connection errors.
-    pub fn with_error_ttl(mut self, client: Duration, server: Duration, connection: Duration) -> Self {
+    pub fn with_error_ttl(
+        mut self,
+        client: Duration,
+        server: Duration,
+        connection: Duration,
+    ) -> Self {
         self.error_ttl = ErrorTtl {
             client,
             server,
@@ -547,7 +552,8 @@ impl Shared {
             }
         }
         drop(state);
-        self.done.send_modify(|generation| *generation = generation.wrapping_add(1));
+        self.done
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 
     /// Expiry − (before + jitter), but not earlier than half the lifetime, so short-lived

@@ -21,7 +21,11 @@ impl ChainProvider {
     }
 
     /// Appends a named provider.
-    pub fn or_else(mut self, name: impl Into<String>, provider: impl ProvideCredentials + 'static) -> Self {
+    pub fn or_else(
+        mut self,
+        name: impl Into<String>,
+        provider: impl ProvideCredentials + 'static,
+    ) -> Self {
         self.providers
             .push((name.into(), SharedCredentialsProvider::new(provider)));
         self
@@ -69,7 +73,9 @@ impl ProvideCredentials for ChainProvider {
                     }
                 }
             }
-            Err(CredentialsError::not_loaded(Error::ChainExhausted { failures }))
+            Err(CredentialsError::not_loaded(Error::ChainExhausted {
+                failures,
+            }))
         })
     }
 }

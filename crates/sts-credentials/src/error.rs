@@ -207,7 +207,10 @@ pub enum Error {
         class: ErrorClass,
     },
     /// Every provider of a chain failed; one entry per provider, in order.
-    #[error("no provider in the chain produced credentials: {}", format_failures(failures))]
+    #[error(
+        "no provider in the chain produced credentials: {}",
+        format_failures(failures)
+    )]
     ChainExhausted {
         /// `(provider name, reason)` for each provider tried.
         failures: Vec<(String, String)>,

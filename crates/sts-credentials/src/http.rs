@@ -67,7 +67,10 @@ pub(crate) fn endpoint_of(uri: &Uri) -> Result<(String, u16), Error> {
         setting: "endpoint".into(),
         reason: format!("{uri} has no host"),
     })?;
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
         Some("https") => 443,
         _ => 80,

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use aws_credential_types::provider::{self, future, ProvideCredentials};
 use aws_credential_types::Credentials;
 use bytes::Bytes;
+use edgeward_device_identity::DeviceIdentity;
+use edgeward_tls_policy::{client_config, ClientIdentity, TlsPolicy};
 use http::{Method, Request, Uri};
 use http_body_util::Full;
 use percent_encoding_lite::encode_path_segment;
-use edgeward_device_identity::DeviceIdentity;
-use edgeward_tls_policy::{client_config, ClientIdentity, TlsPolicy};
 use rustls::{ClientConfig, RootCertStore};
 
 use crate::http::{endpoint_of, send, status_error, HttpLimits};

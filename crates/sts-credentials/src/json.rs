@@ -59,7 +59,9 @@ fn check_field(name: &str, value: &str, max: usize) -> Result<(), Error> {
         return Err(malformed(format!("{name} is longer than {max} bytes")));
     }
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(malformed(format!("{name} has characters outside printable ASCII")));
+        return Err(malformed(format!(
+            "{name} has characters outside printable ASCII"
+        )));
     }
     Ok(())
 }
@@ -114,7 +116,8 @@ fn build(mut f: Fields, provider_name: &'static str) -> Result<Credentials, Erro
         .expiry(expiry)
         .provider_name(provider_name);
     if let Some(account) = f.account_id.take() {
-        if !account.is_empty() && account.len() <= 32 && account.bytes().all(|b| b.is_ascii_digit()) {
+        if !account.is_empty() && account.len() <= 32 && account.bytes().all(|b| b.is_ascii_digit())
+        {
             builder = builder.account_id(account);
         }
     }
@@ -127,8 +130,8 @@ fn build(mut f: Fields, provider_name: &'static str) -> Result<Credentials, Erro
 /// Every field is required (these are temporary credentials); values must be printable ASCII
 /// of bounded length; the expiration must be RFC 3339.
 pub fn parse_container_credentials(body: &[u8]) -> Result<Credentials, Error> {
-    let doc: ContainerDocument =
-        serde_json::from_slice(body).map_err(|e| malformed(format!("not the expected JSON: {e}")))?;
+    let doc: ContainerDocument = serde_json::from_slice(body)
+        .map_err(|e| malformed(format!("not the expected JSON: {e}")))?;
     build(
         Fields {
             access_key_id: doc.access_key_id,
@@ -144,8 +147,8 @@ pub fn parse_container_credentials(body: &[u8]) -> Result<Credentials, Error> {
 /// Parses an AWS IoT credentials-provider response
 /// (`{"credentials":{"accessKeyId","secretAccessKey","sessionToken","expiration"}}`).
 pub fn parse_iot_credentials(body: &[u8]) -> Result<Credentials, Error> {
-    let doc: IotDocument =
-        serde_json::from_slice(body).map_err(|e| malformed(format!("not the expected JSON: {e}")))?;
+    let doc: IotDocument = serde_json::from_slice(body)
+        .map_err(|e| malformed(format!("not the expected JSON: {e}")))?;
     let creds = doc
         .credentials
         .ok_or_else(|| malformed("no \"credentials\" object"))?;

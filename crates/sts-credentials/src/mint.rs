@@ -390,15 +390,16 @@ impl KeyRing {
         let (id_bytes, rest) = rest.split_at(id_len);
         let key_id = std::str::from_utf8(id_bytes).map_err(|_| malformed("key ID is not UTF-8"))?;
         let header = &raw[..2 + id_len];
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.id == key_id)
-            .ok_or_else(|| Error::TokenUnknownKey {
-                key_id: key_id.to_owned(),
-            })?;
+        let key =
+            self.keys
+                .iter()
+                .find(|k| k.id == key_id)
+                .ok_or_else(|| Error::TokenUnknownKey {
+                    key_id: key_id.to_owned(),
+                })?;
         let (nonce_bytes, sealed) = rest.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce_bytes).map_err(|_| malformed("nonce"))?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce_bytes).map_err(|_| malformed("nonce"))?;
         let mut buffer = Zeroizing::new(sealed.to_vec());
         let plaintext = key
             .key

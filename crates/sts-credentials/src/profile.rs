@@ -35,7 +35,11 @@ pub type Profile = HashMap<String, String>;
 /// `[NAME]`. Full-line comments start with `#` or `;`; in values, ` #` and ` ;` start a
 /// comment. Indented lines continue a nested property and are ignored here (no key this crate
 /// reads is nested). Keys are case-sensitive, names trimmed.
-pub fn parse_profile_file(text: &str, path: &Path, is_config: bool) -> Result<HashMap<String, Profile>, Error> {
+pub fn parse_profile_file(
+    text: &str,
+    path: &Path,
+    is_config: bool,
+) -> Result<HashMap<String, Profile>, Error> {
     let mut profiles: HashMap<String, Profile> = HashMap::new();
     let mut current: Option<String> = None;
     for (index, raw) in text.lines().enumerate() {
@@ -53,7 +57,9 @@ pub fn parse_profile_file(text: &str, path: &Path, is_config: bool) -> Result<Ha
         }
         let line = raw.trim();
         if let Some(rest) = line.strip_prefix('[') {
-            let end = rest.find(']').ok_or_else(|| syntax("section header without ']'"))?;
+            let end = rest
+                .find(']')
+                .ok_or_else(|| syntax("section header without ']'"))?;
             let tail = rest[end + 1..].trim();
             if !(tail.is_empty() || tail.starts_with(['#', ';'])) {
                 return Err(syntax("text after section header"));
@@ -78,7 +84,9 @@ pub fn parse_profile_file(text: &str, path: &Path, is_config: bool) -> Result<Ha
             }
             continue;
         }
-        let (key, value) = line.split_once('=').ok_or_else(|| syntax("expected key = value"))?;
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| syntax("expected key = value"))?;
         let key = key.trim();
         if key.is_empty() {
             return Err(syntax("empty key"));
@@ -230,9 +238,12 @@ impl ProfileProvider {
             Some(builder.build())
         };
         if let Some(role_arn) = profile.get("role_arn").filter(|_| !revisit) {
-            let source_name = profile.get("source_profile").ok_or_else(|| Error::MissingSetting {
-                setting: format!("source_profile of profile {name:?}"),
-            })?;
+            let source_name =
+                profile
+                    .get("source_profile")
+                    .ok_or_else(|| Error::MissingSetting {
+                        setting: format!("source_profile of profile {name:?}"),
+                    })?;
             let source = if source_name == name {
                 // A profile that is its own source uses its own static keys.
                 let creds = static_keys().ok_or_else(|| Error::MissingSetting {
@@ -248,14 +259,17 @@ impl ProfileProvider {
                 }
                 self.resolve_in(profiles, source_name, chain)?
             };
-            let session = profile.get("role_session_name").cloned().unwrap_or_else(|| {
-                format!(
-                    "edgeward-{}",
-                    SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map_or(0, |d| d.as_millis())
-                )
-            });
+            let session = profile
+                .get("role_session_name")
+                .cloned()
+                .unwrap_or_else(|| {
+                    format!(
+                        "edgeward-{}",
+                        SystemTime::now()
+                            .duration_since(UNIX_EPOCH)
+                            .map_or(0, |d| d.as_millis())
+                    )
+                });
             let mut provider = AssumeRoleProvider::new(role_arn.clone(), session, source);
             if let Some(region) = profile
                 .get("region")
@@ -289,10 +303,9 @@ impl ProfileProvider {
             return Ok(SharedCredentialsProvider::new(provider));
         }
         if let Some(command) = profile.get("credential_process") {
-            return Ok(SharedCredentialsProvider::new(CredentialProcessProvider::new(
-                command.clone(),
-            )
-            .timeout(self.process_timeout)));
+            return Ok(SharedCredentialsProvider::new(
+                CredentialProcessProvider::new(command.clone()).timeout(self.process_timeout),
+            ));
         }
         static_keys()
             .map(|c| SharedCredentialsProvider::new(StaticProvider::new(c)))
@@ -308,7 +321,9 @@ impl ProvideCredentials for ProfileProvider {
         Self: 'a,
     {
         future::ProvideCredentials::new(async move {
-            let provider = self.resolve().map_err(provider::error::CredentialsError::from)?;
+            let provider = self
+                .resolve()
+                .map_err(provider::error::CredentialsError::from)?;
             provider.provide_credentials().await
         })
     }
@@ -373,7 +388,10 @@ impl CredentialProcessProvider {
                 .read_to_end(&mut output)
                 .await
                 .map_err(|e| fail(format!("reading output: {e}")))?;
-            let status = child.wait().await.map_err(|e| fail(format!("waiting: {e}")))?;
+            let status = child
+                .wait()
+                .await
+                .map_err(|e| fail(format!("waiting: {e}")))?;
             Ok::<_, Error>((status, output))
         };
         let (status, output) = tokio::time::timeout(self.timeout, run)
@@ -392,9 +410,10 @@ impl CredentialProcessProvider {
 /// Parses `credential_process` output: `{"Version":1,"AccessKeyId","SecretAccessKey"
 /// [,"SessionToken"][,"Expiration"]}`.
 pub fn parse_process_output(bytes: &[u8]) -> Result<Credentials, Error> {
-    let out: ProcessOutput = serde_json::from_slice(bytes).map_err(|e| Error::MalformedResponse {
-        reason: format!("credential_process output is not the expected JSON: {e}"),
-    })?;
+    let out: ProcessOutput =
+        serde_json::from_slice(bytes).map_err(|e| Error::MalformedResponse {
+            reason: format!("credential_process output is not the expected JSON: {e}"),
+        })?;
     if out.version != Some(1) {
         return Err(Error::MalformedResponse {
             reason: "credential_process output must have \"Version\": 1".into(),
@@ -430,7 +449,9 @@ impl ProvideCredentials for CredentialProcessProvider {
         Self: 'a,
     {
         future::ProvideCredentials::new(async move {
-            self.run().await.map_err(provider::error::CredentialsError::from)
+            self.run()
+                .await
+                .map_err(provider::error::CredentialsError::from)
         })
     }
 }

@@ -48,7 +48,9 @@ pub struct EnvironmentProvider {
 impl EnvironmentProvider {
     /// Reads the process environment.
     pub fn new() -> Self {
-        Self { env: Env::process() }
+        Self {
+            env: Env::process(),
+        }
     }
 
     /// Reads the given environment.
@@ -58,9 +60,12 @@ impl EnvironmentProvider {
 
     /// The credentials the environment holds now.
     pub fn load(&self) -> Result<Credentials, Error> {
-        let access_key_id = self.env.get(ENV_ACCESS_KEY_ID).ok_or(Error::MissingSetting {
-            setting: ENV_ACCESS_KEY_ID.into(),
-        })?;
+        let access_key_id = self
+            .env
+            .get(ENV_ACCESS_KEY_ID)
+            .ok_or(Error::MissingSetting {
+                setting: ENV_ACCESS_KEY_ID.into(),
+            })?;
         let secret = zeroize::Zeroizing::new(self.env.get(ENV_SECRET_ACCESS_KEY).ok_or(
             Error::MissingSetting {
                 setting: ENV_SECRET_ACCESS_KEY.into(),
@@ -90,6 +95,8 @@ impl ProvideCredentials for EnvironmentProvider {
     where
         Self: 'a,
     {
-        future::ProvideCredentials::ready(self.load().map_err(provider::error::CredentialsError::from))
+        future::ProvideCredentials::ready(
+            self.load().map_err(provider::error::CredentialsError::from),
+        )
     }
 }

@@ -34,7 +34,11 @@ fn settings() -> CacheSettings {
         )
 }
 
-fn cache(server: &CredentialsServer, clock: &ManualClock, settings: CacheSettings) -> CachingProvider {
+fn cache(
+    server: &CredentialsServer,
+    clock: &ManualClock,
+    settings: CacheSettings,
+) -> CachingProvider {
     let upstream = ContainerProvider::new(&server.uri()).unwrap().with_limits(
         HttpLimits::default()
             .with_connect_timeout(Duration::from_secs(2))
@@ -56,7 +60,10 @@ async fn settle(cache: &CachingProvider, calls: u64) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("cache did not settle at {calls} calls: {:?}", cache.status());
+    panic!(
+        "cache did not settle at {calls} calls: {:?}",
+        cache.status()
+    );
 }
 
 /// Calls once, and fails if the caller had to wait on the upstream (bounded real time far
@@ -86,14 +93,20 @@ async fn early_refresh_happens_in_the_window_and_not_before() {
     server.set_expiry(expiry + HOUR);
     clock.set(window - Duration::from_secs(1));
     for _ in 0..10 {
-        assert_eq!(call_fast(&cache).await.access_key_id(), "ASIATEST000000000001");
+        assert_eq!(
+            call_fast(&cache).await.access_key_id(),
+            "ASIATEST000000000001"
+        );
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(server.requests(), 1, "refreshed before the window");
 
     clock.set(window);
     // The caller in the window still gets the cached credentials at once...
-    assert_eq!(call_fast(&cache).await.access_key_id(), "ASIATEST000000000001");
+    assert_eq!(
+        call_fast(&cache).await.access_key_id(),
+        "ASIATEST000000000001"
+    );
     settle(&cache, 2).await;
     assert_eq!(server.requests(), 2);
     // ...and the next one the refreshed credentials.
@@ -114,10 +127,15 @@ async fn a_thousand_concurrent_callers_make_one_upstream_call() {
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let cache = cache.clone();
-        tasks.push(tokio::spawn(async move { cache.provide_credentials().await }));
+        tasks.push(tokio::spawn(
+            async move { cache.provide_credentials().await },
+        ));
     }
     for task in tasks {
-        assert_eq!(task.await.unwrap().unwrap().access_key_id(), "ASIATEST000000000001");
+        assert_eq!(
+            task.await.unwrap().unwrap().access_key_id(),
+            "ASIATEST000000000001"
+        );
     }
     assert_eq!(server.requests(), 1);
 
@@ -127,10 +145,15 @@ async fn a_thousand_concurrent_callers_make_one_upstream_call() {
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let cache = cache.clone();
-        tasks.push(tokio::spawn(async move { cache.provide_credentials().await }));
+        tasks.push(tokio::spawn(
+            async move { cache.provide_credentials().await },
+        ));
     }
     for task in tasks {
-        assert_eq!(task.await.unwrap().unwrap().access_key_id(), "ASIATEST000000000001");
+        assert_eq!(
+            task.await.unwrap().unwrap().access_key_id(),
+            "ASIATEST000000000001"
+        );
     }
     settle(&cache, 2).await;
     assert_eq!(server.requests(), 2);
@@ -142,7 +165,11 @@ async fn failing_upstream_costs_nothing(mode: Mode, kill: bool, class: ErrorClas
     let clock = ManualClock::new(t0());
     // A load timeout far above `call_fast`'s bound: a caller waiting on a hanging upstream
     // would be caught.
-    let cache = cache(&server, &clock, settings().with_load_timeout(Duration::from_secs(3)));
+    let cache = cache(
+        &server,
+        &clock,
+        settings().with_load_timeout(Duration::from_secs(3)),
+    );
     let first = cache.provide_credentials().await.unwrap();
 
     server.set_mode(mode);
@@ -160,7 +187,10 @@ async fn failing_upstream_costs_nothing(mode: Mode, kill: bool, class: ErrorClas
     assert_eq!(status.last_error_class, Some(class));
     // Still valid one second before expiry, still served.
     clock.set(expiry - Duration::from_secs(1));
-    assert_eq!(call_fast(&cache).await.access_key_id(), first.access_key_id());
+    assert_eq!(
+        call_fast(&cache).await.access_key_id(),
+        first.access_key_id()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +238,11 @@ async fn past_expiry_the_caller_gets_the_error_never_expired_credentials() {
     server.set_expiry(expiry + HOUR - Duration::from_secs(1));
     clock.set(expiry + 2 * HOUR);
     let error = cache.provide_credentials().await.unwrap_err();
-    assert!(error_chain(&error).contains("expired"), "{}", error_chain(&error));
+    assert!(
+        error_chain(&error).contains("expired"),
+        "{}",
+        error_chain(&error)
+    );
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -243,7 +277,11 @@ async fn backoff_spacing_is_as_configured() {
         clock.set(at + expected - Duration::from_secs(1));
         call_fast(&cache).await;
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(cache.status().upstream_calls, calls, "retried before the backoff");
+        assert_eq!(
+            cache.status().upstream_calls,
+            calls,
+            "retried before the backoff"
+        );
         at += expected;
         clock.set(at);
         call_fast(&cache).await;
@@ -272,7 +310,10 @@ async fn backoff_jitter_is_applied() {
     call_fast(&cache).await;
     settle(&cache, 2).await;
     // Equal jitter with fraction 0.5: 10/2 + 0.5 × 10/2 = 7.5 s.
-    assert_eq!(cache.status().retry_at, Some(at + Duration::from_millis(7500)));
+    assert_eq!(
+        cache.status().retry_at,
+        Some(at + Duration::from_millis(7500))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,8 +348,14 @@ async fn errors_are_cached_by_class_without_credentials() {
     server.kill().await;
     let start = clock.get();
     cache.provide_credentials().await.unwrap_err();
-    assert_eq!(cache.status().last_error_class, Some(ErrorClass::Connection));
-    assert_eq!(cache.status().error_until, Some(start + Duration::from_secs(60)));
+    assert_eq!(
+        cache.status().last_error_class,
+        Some(ErrorClass::Connection)
+    );
+    assert_eq!(
+        cache.status().error_until,
+        Some(start + Duration::from_secs(60))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -350,7 +397,9 @@ fn backoff_delays_grow_and_saturate() {
         Duration::from_secs(100),
         BackoffJitter::Full,
     );
-    let delays: Vec<u64> = (1..=7).map(|n| settings.backoff.delay(n).as_secs()).collect();
+    let delays: Vec<u64> = (1..=7)
+        .map(|n| settings.backoff.delay(n).as_secs())
+        .collect();
     assert_eq!(delays, [1, 3, 9, 27, 81, 100, 100]);
     assert_eq!(settings.backoff.delay(u32::MAX), Duration::from_secs(100));
 }

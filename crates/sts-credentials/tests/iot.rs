@@ -33,11 +33,15 @@ fn pki(server_key: KeyType) -> Pki {
     let now = time::OffsetDateTime::now_utc();
     let ca = CertificateAuthority::create_root(&CaSettings::new("Test IoT Root"), now).unwrap();
     let server = ca
-        .issue_server(&ServerSettings::new(&["localhost"]).key_type(server_key), now)
+        .issue_server(
+            &ServerSettings::new(&["localhost"]).key_type(server_key),
+            now,
+        )
         .unwrap();
-    let device = ca.issue_device(&DeviceSettings::new("thing-7"), now).unwrap();
-    let device =
-        DeviceIdentity::from_pem(&device.certificate_pem(), &device.key.to_pem()).unwrap();
+    let device = ca
+        .issue_device(&DeviceSettings::new("thing-7"), now)
+        .unwrap();
+    let device = DeviceIdentity::from_pem(&device.certificate_pem(), &device.key.to_pem()).unwrap();
     Pki { ca, server, device }
 }
 
@@ -47,12 +51,18 @@ fn roots(pki: &Pki) -> RootCertStore {
     roots
 }
 
-fn server_config(pki: &Pki, versions: &[&'static rustls::SupportedProtocolVersion]) -> Arc<ServerConfig> {
+fn server_config(
+    pki: &Pki,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(pki)), provider.clone())
-        .build()
-        .unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.server.key.pkcs8_der().to_vec()));
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(pki)), provider.clone())
+            .build()
+            .unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        pki.server.key.pkcs8_der().to_vec(),
+    ));
     Arc::new(
         ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(versions)
@@ -80,12 +90,20 @@ async fn serve(config: Arc<ServerConfig>, expiry: SystemTime) -> (SocketAddr, Ar
     let seen2 = Arc::clone(&seen);
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
             let acceptor = acceptor.clone();
             let seen = Arc::clone(&seen2);
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else { return };
-                let presented = tls.get_ref().1.peer_certificates().is_some_and(|c| !c.is_empty());
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let presented = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .is_some_and(|c| !c.is_empty());
                 let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let seen = Arc::clone(&seen);
                     async move {
@@ -107,10 +125,15 @@ async fn serve(config: Arc<ServerConfig>, expiry: SystemTime) -> (SocketAddr, Ar
                         .format(&time::format_description::well_known::Rfc3339)
                         .unwrap();
                         let (status, body) = match path.as_str() {
-                            "/role-aliases/device-role/credentials" => (200, format!(
-                                r#"{{"credentials":{{"accessKeyId":"ASIAIOTEXAMPLE000001","secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","sessionToken":"IoTSessionToken","expiration":"{expiration}"}}}}"#
-                            )),
-                            "/role-aliases/forbidden/credentials" => (403, r#"{"message":"Access Denied"}"#.to_owned()),
+                            "/role-aliases/device-role/credentials" => (
+                                200,
+                                format!(
+                                    r#"{{"credentials":{{"accessKeyId":"ASIAIOTEXAMPLE000001","secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","sessionToken":"IoTSessionToken","expiration":"{expiration}"}}}}"#
+                                ),
+                            ),
+                            "/role-aliases/forbidden/credentials" => {
+                                (403, r#"{"message":"Access Denied"}"#.to_owned())
+                            }
                             "/role-aliases/huge/credentials" => (200, "x".repeat(200_000)),
                             _ => (404, r#"{"message":"Role alias does not exist"}"#.to_owned()),
                         };
@@ -132,7 +155,14 @@ async fn serve(config: Arc<ServerConfig>, expiry: SystemTime) -> (SocketAddr, Ar
 }
 
 fn expiry() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 3600)
+    UNIX_EPOCH
+        + Duration::from_secs(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 3600,
+        )
 }
 
 #[tokio::test]
@@ -142,13 +172,21 @@ async fn fetches_credentials_over_mutual_tls_with_the_policy() {
     let (addr, seen) = serve(server_config(&pki, rustls::ALL_VERSIONS), expiry).await;
     let endpoint = format!("localhost:{}", addr.port());
     let policy = TlsPolicy::named("intermediate").unwrap();
-    let provider =
-        IotCredentialsProvider::with_policy(&endpoint, "device-role", &policy, roots(&pki), &pki.device)
-            .unwrap()
-            .thing_name("thing-7");
+    let provider = IotCredentialsProvider::with_policy(
+        &endpoint,
+        "device-role",
+        &policy,
+        roots(&pki),
+        &pki.device,
+    )
+    .unwrap()
+    .thing_name("thing-7");
     let creds = provider.fetch().await.unwrap();
     assert_eq!(creds.access_key_id(), "ASIAIOTEXAMPLE000001");
-    assert_eq!(creds.secret_access_key(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    assert_eq!(
+        creds.secret_access_key(),
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    );
     assert_eq!(creds.session_token(), Some("IoTSessionToken"));
     assert_eq!(creds.expiry(), Some(expiry));
     let seen = seen.lock().unwrap();
@@ -168,8 +206,14 @@ async fn status_codes_and_oversized_bodies_are_typed_errors() {
             .unwrap()
             .limits(HttpLimits::default().with_max_response_bytes(16 * 1024))
     };
-    assert!(matches!(make("forbidden").fetch().await, Err(Error::Unauthorized { status: 403, .. })));
-    assert!(matches!(make("nope").fetch().await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        make("forbidden").fetch().await,
+        Err(Error::Unauthorized { status: 403, .. })
+    ));
+    assert!(matches!(
+        make("nope").fetch().await,
+        Err(Error::NotFound { .. })
+    ));
     assert!(matches!(
         make("huge").fetch().await,
         Err(Error::ResponseTooLarge { limit: 16384, .. })
@@ -188,9 +232,14 @@ async fn refuses_a_server_outside_the_policy_versions() {
     let endpoint = format!("localhost:{}", addr.port());
     // "modern" is TLS 1.3 only; the server speaks only TLS 1.2.
     let policy = TlsPolicy::named("modern").unwrap();
-    let provider =
-        IotCredentialsProvider::with_policy(&endpoint, "device-role", &policy, roots(&pki), &pki.device)
-            .unwrap();
+    let provider = IotCredentialsProvider::with_policy(
+        &endpoint,
+        "device-role",
+        &policy,
+        roots(&pki),
+        &pki.device,
+    )
+    .unwrap();
     let error = provider.fetch().await.unwrap_err();
     assert!(matches!(error, Error::Tls { .. }), "{error:?}");
     assert!(seen.lock().unwrap().paths.is_empty(), "a request was sent");
@@ -234,7 +283,15 @@ async fn fetch_from_openssl(ciphers: &str) -> Result<aws_credential_types::Crede
         l.local_addr().unwrap().port()
     };
     let child = Command::new("openssl")
-        .args(["s_server", "-accept", &port.to_string(), "-www", "-tls1_2", "-cipher", ciphers])
+        .args([
+            "s_server",
+            "-accept",
+            &port.to_string(),
+            "-www",
+            "-tls1_2",
+            "-cipher",
+            ciphers,
+        ])
         .arg("-cert")
         .arg(&cert)
         .arg("-key")
@@ -269,10 +326,17 @@ async fn fetch_from_openssl(ciphers: &str) -> Result<aws_credential_types::Crede
 #[tokio::test]
 async fn refuses_an_openssl_server_offering_only_non_ecdhe_suites() {
     // Static RSA key exchange: no forward secrecy, outside every edgeward policy.
-    let error = fetch_from_openssl("AES128-GCM-SHA256:AES256-GCM-SHA384").await.unwrap_err();
+    let error = fetch_from_openssl("AES128-GCM-SHA256:AES256-GCM-SHA384")
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Tls { .. }), "{error:?}");
     // Control: the same server with an ECDHE suite completes the handshake (and then answers
     // its HTML status page, which is not a credentials document).
-    let error = fetch_from_openssl("ECDHE-RSA-AES128-GCM-SHA256").await.unwrap_err();
-    assert!(matches!(error, Error::MalformedResponse { .. }), "{error:?}");
+    let error = fetch_from_openssl("ECDHE-RSA-AES128-GCM-SHA256")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::MalformedResponse { .. }),
+        "{error:?}"
+    );
 }

@@ -18,9 +18,15 @@ fn iot_document_from_the_aws_docs_parses() {
     let body = br#"{"credentials":{"accessKeyId":"ASIAIOSFODNN7EXAMPLE","secretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","sessionToken":"AQoDYXdzEJr...remainder-of-session-token","expiration":"2018-01-18T09:18:06Z"}}"#;
     let creds = parse_iot_credentials(body).unwrap();
     assert_eq!(creds.access_key_id(), "ASIAIOSFODNN7EXAMPLE");
-    assert_eq!(creds.secret_access_key(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    assert_eq!(
+        creds.secret_access_key(),
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    );
     // 2018-01-18T09:18:06Z = 1516267086 (date -d 2018-01-18T09:18:06Z +%s).
-    assert_eq!(creds.expiry(), Some(UNIX_EPOCH + Duration::from_secs(1_516_267_086)));
+    assert_eq!(
+        creds.expiry(),
+        Some(UNIX_EPOCH + Duration::from_secs(1_516_267_086))
+    );
 }
 
 #[test]
@@ -35,7 +41,10 @@ fn container_document_from_the_aws_docs_parses() {
     let creds = parse_container_credentials(body).unwrap();
     assert_eq!(creds.session_token(), Some("IQoJb3JpZ2luX2VjEXAMPLE"));
     // date -d 2026-11-29T18:00:00Z +%s = 1795975200
-    assert_eq!(creds.expiry(), Some(UNIX_EPOCH + Duration::from_secs(1_795_975_200)));
+    assert_eq!(
+        creds.expiry(),
+        Some(UNIX_EPOCH + Duration::from_secs(1_795_975_200))
+    );
 }
 
 #[test]
@@ -57,7 +66,10 @@ fn incomplete_or_odd_documents_are_malformed() {
             String::from_utf8_lossy(body)
         );
     }
-    assert!(parse_container_credentials(br#"{"AccessKeyId":"A","SecretAccessKey":"B","Token":"C"}"#).is_err());
+    assert!(parse_container_credentials(
+        br#"{"AccessKeyId":"A","SecretAccessKey":"B","Token":"C"}"#
+    )
+    .is_err());
 }
 
 #[test]

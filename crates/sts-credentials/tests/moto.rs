@@ -36,7 +36,14 @@ fn start_moto() -> Moto {
         .unwrap()
         .port();
     let child = Command::new(&python)
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -54,7 +61,10 @@ fn start_moto() -> Moto {
 fn base_env() -> Env {
     Env::from_pairs([
         ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
-        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
     ])
 }
 
@@ -63,7 +73,10 @@ fn assert_close(actual: SystemTime, expected: SystemTime) {
         Ok(d) => d,
         Err(e) => e.duration(),
     };
-    assert!(diff <= Duration::from_secs(120), "expiry {actual:?} is not near {expected:?}");
+    assert!(
+        diff <= Duration::from_secs(120),
+        "expiry {actual:?} is not near {expected:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,7 +95,11 @@ async fn assume_role_with_env_base_credentials_honours_duration_seconds() {
         .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
         let before = SystemTime::now();
         let creds = provider.provide_credentials().await.unwrap();
-        assert!(creds.access_key_id().starts_with("ASIA"), "{}", creds.access_key_id());
+        assert!(
+            creds.access_key_id().starts_with("ASIA"),
+            "{}",
+            creds.access_key_id()
+        );
         assert!(creds.session_token().is_some());
         assert_close(creds.expiry().unwrap(), before + Duration::from_secs(secs));
         assert_eq!(creds.account_id().map(|a| a.as_str()), Some("123456789012"));
@@ -116,11 +133,17 @@ async fn profile_role_chain_assumes_through_moto() {
     let env = Env::from_pairs([
         ("AWS_CONFIG_FILE", config.to_str().unwrap().to_owned()),
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_owned()),
-        ("AWS_ENDPOINT_URL_STS", format!("http://127.0.0.1:{}", moto.port)),
+        (
+            "AWS_ENDPOINT_URL_STS",
+            format!("http://127.0.0.1:{}", moto.port),
+        ),
         ("AWS_PROFILE", "second".to_owned()),
     ]);
     let before = SystemTime::now();
-    let creds = ProfileProvider::with_env(env).provide_credentials().await.unwrap();
+    let creds = ProfileProvider::with_env(env)
+        .provide_credentials()
+        .await
+        .unwrap();
     assert!(creds.access_key_id().starts_with("ASIA"));
     assert_eq!(creds.account_id().map(|a| a.as_str()), Some("210987654321"));
     assert_close(creds.expiry().unwrap(), before + Duration::from_secs(1800));

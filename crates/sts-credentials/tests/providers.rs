@@ -29,20 +29,31 @@ fn chain_text(error: &dyn std::error::Error) -> String {
 async fn environment_with_session_and_expiration() {
     let env = Env::from_pairs([
         ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ),
         ("AWS_SESSION_TOKEN", "token"),
         ("AWS_CREDENTIAL_EXPIRATION", "2027-01-15T10:00:00Z"),
     ]);
-    let creds = EnvironmentProvider::with_env(env).provide_credentials().await.unwrap();
+    let creds = EnvironmentProvider::with_env(env)
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(creds.access_key_id(), "AKIDEXAMPLE");
     assert_eq!(creds.session_token(), Some("token"));
     // date -d 2027-01-15T10:00:00Z +%s = 1800007200
-    assert_eq!(creds.expiry(), Some(UNIX_EPOCH + Duration::from_secs(1_800_007_200)));
+    assert_eq!(
+        creds.expiry(),
+        Some(UNIX_EPOCH + Duration::from_secs(1_800_007_200))
+    );
 
     let missing = EnvironmentProvider::with_env(Env::from_pairs([("AWS_ACCESS_KEY_ID", "A")]))
         .load()
         .unwrap_err();
-    assert!(matches!(missing, Error::MissingSetting { ref setting } if setting == "AWS_SECRET_ACCESS_KEY"));
+    assert!(
+        matches!(missing, Error::MissingSetting { ref setting } if setting == "AWS_SECRET_ACCESS_KEY")
+    );
     let bad = EnvironmentProvider::with_env(Env::from_pairs([
         ("AWS_ACCESS_KEY_ID", "A"),
         ("AWS_SECRET_ACCESS_KEY", "B"),
@@ -77,7 +88,10 @@ async fn profiles_static_keys_credentials_file_wins_and_process() {
         ("AWS_SHARED_CREDENTIALS_FILE", credentials.as_str()),
         ("AWS_PROFILE", "dev"),
     ]);
-    let creds = ProfileProvider::with_env(env.clone()).provide_credentials().await.unwrap();
+    let creds = ProfileProvider::with_env(env.clone())
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(creds.access_key_id(), "FROMCREDENTIALS");
     assert_eq!(creds.secret_access_key(), "s2");
 
@@ -89,19 +103,32 @@ async fn profiles_static_keys_credentials_file_wins_and_process() {
     assert_eq!(creds.access_key_id(), "AKIDPROC");
     assert_eq!(creds.session_token(), Some("tp"));
     // date -d 2030-01-01T00:00:00Z +%s = 1893456000
-    assert_eq!(creds.expiry(), Some(UNIX_EPOCH + Duration::from_secs(1_893_456_000)));
+    assert_eq!(
+        creds.expiry(),
+        Some(UNIX_EPOCH + Duration::from_secs(1_893_456_000))
+    );
 
     let error = ProfileProvider::with_env(env.clone())
         .profile("failing")
         .provide_credentials()
         .await
         .unwrap_err();
-    assert!(chain_text(&error).contains("exited"), "{}", chain_text(&error));
+    assert!(
+        chain_text(&error).contains("exited"),
+        "{}",
+        chain_text(&error)
+    );
 
-    let error = ProfileProvider::with_env(env.clone()).profile("nope").resolve().unwrap_err();
+    let error = ProfileProvider::with_env(env.clone())
+        .profile("nope")
+        .resolve()
+        .unwrap_err();
     assert!(matches!(error, Error::ProfileNotFound { .. }));
     // `default` has no credentials.
-    let error = ProfileProvider::with_env(env).profile("default").resolve().unwrap_err();
+    let error = ProfileProvider::with_env(env)
+        .profile("default")
+        .resolve()
+        .unwrap_err();
     assert!(matches!(error, Error::MissingSetting { .. }));
 }
 
@@ -117,7 +144,10 @@ async fn role_chains_that_loop_are_refused() {
         ("AWS_CONFIG_FILE", config.as_str()),
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
     ]);
-    let error = ProfileProvider::with_env(env).profile("a").resolve().unwrap_err();
+    let error = ProfileProvider::with_env(env)
+        .profile("a")
+        .resolve()
+        .unwrap_err();
     assert!(
         matches!(&error, Error::ProfileChain { chain } if chain == &["a", "b", "a"]),
         "{error:?}"
@@ -126,31 +156,44 @@ async fn role_chains_that_loop_are_refused() {
 
 #[test]
 fn profile_syntax_errors_name_the_line() {
-    let error = parse_profile_file("[default]\nno equals sign\n", "cfg".as_ref(), true).unwrap_err();
-    assert!(matches!(error, Error::ProfileSyntax { line: 2, .. }), "{error:?}");
+    let error =
+        parse_profile_file("[default]\nno equals sign\n", "cfg".as_ref(), true).unwrap_err();
+    assert!(
+        matches!(error, Error::ProfileSyntax { line: 2, .. }),
+        "{error:?}"
+    );
     let error = parse_profile_file("[default\n", "cfg".as_ref(), true).unwrap_err();
     assert!(matches!(error, Error::ProfileSyntax { line: 1, .. }));
 }
 
 #[test]
 fn process_output_requires_version_1() {
-    assert!(parse_process_output(br#"{"Version":2,"AccessKeyId":"A","SecretAccessKey":"B"}"#).is_err());
+    assert!(
+        parse_process_output(br#"{"Version":2,"AccessKeyId":"A","SecretAccessKey":"B"}"#).is_err()
+    );
     assert!(parse_process_output(br#"{"AccessKeyId":"A","SecretAccessKey":"B"}"#).is_err());
-    let creds = parse_process_output(br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"B"}"#).unwrap();
+    let creds =
+        parse_process_output(br#"{"Version":1,"AccessKeyId":"A","SecretAccessKey":"B"}"#).unwrap();
     assert_eq!(creds.expiry(), None);
 }
 
 #[tokio::test]
 async fn chain_reports_every_failure_then_falls_through() {
     let chain = ChainProvider::new()
-        .or_else("env", EnvironmentProvider::with_env(Env::from_pairs::<&str, &str>([])))
+        .or_else(
+            "env",
+            EnvironmentProvider::with_env(Env::from_pairs::<&str, &str>([])),
+        )
         .or_else(
             "container",
             ContainerProvider::new("http://127.0.0.1:9/unreachable").unwrap(),
         );
     let error = chain.provide_credentials().await.unwrap_err();
     let text = chain_text(&error);
-    assert!(text.contains("env: missing setting AWS_ACCESS_KEY_ID"), "{text}");
+    assert!(
+        text.contains("env: missing setting AWS_ACCESS_KEY_ID"),
+        "{text}"
+    );
     assert!(text.contains("container: "), "{text}");
     assert!(text.contains("127.0.0.1:9"), "{text}");
 
@@ -158,7 +201,10 @@ async fn chain_reports_every_failure_then_falls_through() {
         "static",
         StaticProvider::new(Credentials::from_keys("AKIDSTATIC", "secret", None)),
     );
-    assert_eq!(chain.provide_credentials().await.unwrap().access_key_id(), "AKIDSTATIC");
+    assert_eq!(
+        chain.provide_credentials().await.unwrap().access_key_id(),
+        "AKIDSTATIC"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,9 +213,16 @@ async fn container_sends_the_authorization_token_from_env_or_file() {
     server.require_token("Bearer secret-token");
     let env = Env::from_pairs([
         ("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.uri()),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer secret-token".to_owned()),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "Bearer secret-token".to_owned(),
+        ),
     ]);
-    let creds = ContainerProvider::from_env(&env).unwrap().fetch().await.unwrap();
+    let creds = ContainerProvider::from_env(&env)
+        .unwrap()
+        .fetch()
+        .await
+        .unwrap();
     assert_eq!(creds.access_key_id(), "ASIATEST000000000001");
     assert_eq!(creds.expiry(), Some(t0()));
 
@@ -177,13 +230,25 @@ async fn container_sends_the_authorization_token_from_env_or_file() {
     let file = write(dir.path(), "token", "Bearer secret-token\n");
     let env = Env::from_pairs([
         ("AWS_CONTAINER_CREDENTIALS_FULL_URI", server.uri()),
-        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong".to_owned()),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "Bearer wrong".to_owned(),
+        ),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", file),
     ]);
-    assert!(ContainerProvider::from_env(&env).unwrap().fetch().await.is_ok());
+    assert!(ContainerProvider::from_env(&env)
+        .unwrap()
+        .fetch()
+        .await
+        .is_ok());
 
-    let wrong = ContainerProvider::new(&server.uri()).unwrap().with_authorization_token("Bearer wrong");
-    assert!(matches!(wrong.fetch().await, Err(Error::Unauthorized { status: 403, .. })));
+    let wrong = ContainerProvider::new(&server.uri())
+        .unwrap()
+        .with_authorization_token("Bearer wrong");
+    assert!(matches!(
+        wrong.fetch().await,
+        Err(Error::Unauthorized { status: 403, .. })
+    ));
     // The Debug output never shows the token.
     assert!(!format!("{wrong:?}").contains("wrong"));
 
@@ -209,14 +274,24 @@ fn container_plain_http_only_to_loopback() {
     ] {
         assert!(ContainerProvider::new(ok).is_ok(), "{ok}");
     }
-    for refused in ["http://10.0.0.1/creds", "http://example.com/creds", "http://127.0.0.1.nip.io/x"] {
+    for refused in [
+        "http://10.0.0.1/creds",
+        "http://example.com/creds",
+        "http://127.0.0.1.nip.io/x",
+    ] {
         assert!(
-            matches!(ContainerProvider::new(refused), Err(Error::PlainHttpNotLoopback { .. })),
+            matches!(
+                ContainerProvider::new(refused),
+                Err(Error::PlainHttpNotLoopback { .. })
+            ),
             "{refused}"
         );
     }
     assert!(ContainerProvider::new("ftp://127.0.0.1/x").is_err());
-    let env = Env::from_pairs([("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc")]);
+    let env = Env::from_pairs([(
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "/v2/credentials/abc",
+    )]);
     assert_eq!(
         ContainerProvider::from_env(&env).unwrap().uri().to_string(),
         "http://169.254.170.2/v2/credentials/abc"

@@ -49,10 +49,14 @@ fn access_key_and_secret_have_the_aws_shapes() {
         let akid = minted.access_key_id();
         assert_eq!(akid.len(), 20);
         assert!(akid.starts_with("ASIA"));
-        assert!(akid[4..].bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
+        assert!(akid[4..]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
         let secret = minted.secret_access_key();
         assert_eq!(secret.len(), 40);
-        assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'));
+        assert!(secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'));
         assert!(seen.insert(akid.to_owned()), "access key repeated");
     }
 }
@@ -85,11 +89,15 @@ fn every_single_bit_flip_of_the_token_bytes_is_rejected() {
         for bit in 0..8 {
             let mut altered = raw.clone();
             altered[i] ^= 1 << bit;
-            let error = ring.open(&URL_SAFE_NO_PAD.encode(&altered), now()).unwrap_err();
+            let error = ring
+                .open(&URL_SAFE_NO_PAD.encode(&altered), now())
+                .unwrap_err();
             assert!(
                 matches!(
                     error,
-                    Error::TokenTampered | Error::TokenMalformed { .. } | Error::TokenUnknownKey { .. }
+                    Error::TokenTampered
+                        | Error::TokenMalformed { .. }
+                        | Error::TokenUnknownKey { .. }
                 ),
                 "flip {i}:{bit}: {error:?}"
             );
@@ -104,7 +112,9 @@ fn every_single_bit_flip_of_the_token_bytes_is_rejected() {
         Err(Error::TokenTampered)
     ));
     // Truncation and extension.
-    assert!(ring.open(&URL_SAFE_NO_PAD.encode(&raw[..raw.len() - 1]), now()).is_err());
+    assert!(ring
+        .open(&URL_SAFE_NO_PAD.encode(&raw[..raw.len() - 1]), now())
+        .is_err());
     let mut longer = raw.clone();
     longer.push(0);
     assert!(ring.open(&URL_SAFE_NO_PAD.encode(&longer), now()).is_err());
@@ -118,8 +128,14 @@ fn rotation_seals_with_the_newest_and_opens_older_until_retired() {
     ring.rotate(SealingKey::new("2026-11", [2; 32]).unwrap());
     let new = ring.mint(&request(), now(), &random).unwrap();
     assert_eq!(new.claims().key_id(), "2026-11");
-    assert_eq!(ring.open(old.session_token(), now()).unwrap().key_id(), "2026-10");
-    assert_eq!(ring.open(new.session_token(), now()).unwrap().key_id(), "2026-11");
+    assert_eq!(
+        ring.open(old.session_token(), now()).unwrap().key_id(),
+        "2026-10"
+    );
+    assert_eq!(
+        ring.open(new.session_token(), now()).unwrap().key_id(),
+        "2026-11"
+    );
     assert!(ring.retire("2026-10"));
     assert!(matches!(
         ring.open(old.session_token(), now()),
@@ -132,7 +148,9 @@ fn rotation_seals_with_the_newest_and_opens_older_until_retired() {
 fn a_foreign_key_with_the_same_id_is_tampering() {
     let ours = ring("k1", 1);
     let theirs = ring("k1", 9);
-    let forged = theirs.mint(&request(), now(), &SystemRandom::new()).unwrap();
+    let forged = theirs
+        .mint(&request(), now(), &SystemRandom::new())
+        .unwrap();
     assert!(matches!(
         ours.open(forged.session_token(), now()),
         Err(Error::TokenTampered)
@@ -144,7 +162,9 @@ fn expired_tokens_are_refused() {
     let ring = ring("k1", 1);
     let minted = ring.mint(&request(), now(), &SystemRandom::new()).unwrap();
     let expiry = now() + Duration::from_secs(3600);
-    assert!(ring.open(minted.session_token(), expiry - Duration::from_secs(1)).is_ok());
+    assert!(ring
+        .open(minted.session_token(), expiry - Duration::from_secs(1))
+        .is_ok());
     assert!(matches!(
         ring.open(minted.session_token(), expiry),
         Err(Error::TokenExpired { expired_at }) if expired_at == expiry
@@ -159,13 +179,24 @@ fn bad_inputs_are_refused_with_reasons() {
     let ring = ring("k1", 1);
     let random = SystemRandom::new();
     assert!(ring
-        .mint(&MintRequest::new("", "s", Duration::from_secs(1)), now(), &random)
+        .mint(
+            &MintRequest::new("", "s", Duration::from_secs(1)),
+            now(),
+            &random
+        )
         .is_err());
     assert!(ring
-        .mint(&MintRequest::new(ARN, "s".repeat(65), Duration::from_secs(1)), now(), &random)
+        .mint(
+            &MintRequest::new(ARN, "s".repeat(65), Duration::from_secs(1)),
+            now(),
+            &random
+        )
         .is_err());
     for text in ["", "AQ", "!!!!", &"A".repeat(5000)] {
-        assert!(matches!(ring.open(text, now()), Err(Error::TokenMalformed { .. })), "{text}");
+        assert!(
+            matches!(ring.open(text, now()), Err(Error::TokenMalformed { .. })),
+            "{text}"
+        );
     }
 }
 
@@ -212,14 +243,19 @@ fn opens_a_token_sealed_by_pyca_cryptography() {
     let key: [u8; 32] = hex_decode(&s("key_hex")).try_into().unwrap();
     let ring = KeyRing::new(SealingKey::new(s("key_id"), key).unwrap());
     let expiry = UNIX_EPOCH + Duration::from_secs(vector["expiry_unix"].as_u64().unwrap());
-    let claims = ring.open(&s("token"), expiry - Duration::from_secs(1)).unwrap();
+    let claims = ring
+        .open(&s("token"), expiry - Duration::from_secs(1))
+        .unwrap();
     assert_eq!(claims.access_key_id(), s("access_key_id"));
     assert_eq!(claims.secret_access_key(), s("secret_access_key"));
     assert_eq!(claims.principal_arn(), s("principal_arn"));
     assert_eq!(claims.session_name(), s("session_name"));
     assert_eq!(claims.expiry(), expiry);
     assert_eq!(claims.key_id(), s("key_id"));
-    assert!(matches!(ring.open(&s("token"), expiry), Err(Error::TokenExpired { .. })));
+    assert!(matches!(
+        ring.open(&s("token"), expiry),
+        Err(Error::TokenExpired { .. })
+    ));
 }
 
 fn hex_decode(text: &str) -> Vec<u8> {

@@ -333,7 +333,10 @@ fn print(creds: &Credentials, format: Format) {
             println!("{doc}");
         }
         Format::Env => {
-            println!("export AWS_ACCESS_KEY_ID={}", shell_quote(creds.access_key_id()));
+            println!(
+                "export AWS_ACCESS_KEY_ID={}",
+                shell_quote(creds.access_key_id())
+            );
             println!(
                 "export AWS_SECRET_ACCESS_KEY={}",
                 shell_quote(creds.secret_access_key())
