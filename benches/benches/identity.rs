@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use edgeward_device_identity::{
-    CaSettings, CacheSettings, CertificateAuthority, CertificateInfo, CertificateStatus, DevicePolicy, DeviceSettings,
-    InMemoryStatus, Validator,
+    CaSettings, CacheSettings, CertificateAuthority, CertificateInfo, CertificateStatus,
+    DevicePolicy, DeviceSettings, InMemoryStatus, Validator,
 };
 use rustls_pki_types::UnixTime;
 use time::OffsetDateTime;
@@ -16,21 +16,32 @@ use time::OffsetDateTime;
 fn identity(c: &mut Criterion) {
     let now = OffsetDateTime::now_utc();
     let root = CertificateAuthority::create_root(&CaSettings::new("Bench Root"), now).unwrap();
-    let issuing = root.create_intermediate(&CaSettings::new("Bench Issuing CA"), now).unwrap();
-    let device = issuing.issue_device(&DeviceSettings::new("bench-thing"), now).unwrap();
+    let issuing = root
+        .create_intermediate(&CaSettings::new("Bench Issuing CA"), now)
+        .unwrap();
+    let device = issuing
+        .issue_device(&DeviceSettings::new("bench-thing"), now)
+        .unwrap();
     let leaf = device.certificate.clone();
     let intermediates = vec![issuing.certificate().clone()];
     let roots = vec![root.certificate().clone()];
     let at = UnixTime::now();
 
     let registry = Arc::new(InMemoryStatus::new());
-    registry.set(CertificateInfo::from_der(&leaf).unwrap().certificate_id, CertificateStatus::Active);
+    registry.set(
+        CertificateInfo::from_der(&leaf).unwrap().certificate_id,
+        CertificateStatus::Active,
+    );
 
     let mut group = c.benchmark_group("identity");
 
     // Baseline: rustls-webpki alone (path building + signatures, no device policy, no inspection).
-    let anchors: Vec<_> = roots.iter().map(|r| webpki::anchor_from_trusted_cert(r).unwrap().to_owned()).collect();
-    let algorithms = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+    let anchors: Vec<_> = roots
+        .iter()
+        .map(|r| webpki::anchor_from_trusted_cert(r).unwrap().to_owned())
+        .collect();
+    let algorithms =
+        rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
     group.bench_function("webpki_baseline", |b| {
         b.iter(|| {
             let ee = webpki::EndEntityCert::try_from(&leaf).unwrap();
@@ -48,7 +59,9 @@ fn identity(c: &mut Criterion) {
         })
     });
 
-    let cold = Validator::new(&roots, DevicePolicy::device()).unwrap().with_status_source(registry.clone());
+    let cold = Validator::new(&roots, DevicePolicy::device())
+        .unwrap()
+        .with_status_source(registry.clone());
     group.bench_function("validate_cold", |b| {
         b.iter(|| cold.validate(&leaf, &intermediates, at).unwrap());
     });
