@@ -490,9 +490,12 @@ fn certificate_findings(
             leaf.info.not_after
         ));
     } else if left < i64::try_from(checks.min_remaining_validity.as_secs()).unwrap_or(i64::MAX) {
+        // Rounded up: a certificate issued for 3 days a moment ago "expires in 3 days",
+        // as a person reading the report would say; rounding down made the count depend on
+        // which side of a second boundary the scan landed.
         push(format!(
             "certificate expires in {} ({})",
-            days_text(left / 86_400),
+            days_text((left + 86_399) / 86_400),
             leaf.info.not_after
         ));
     }
