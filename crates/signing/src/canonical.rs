@@ -187,7 +187,24 @@ pub(crate) fn canonical_query_component(raw: &str) -> Cow<'_, str> {
     if is_canonical_component(raw.as_bytes()) {
         return Cow::Borrowed(raw);
     }
-    let bytes = raw.as_bytes();
+    let decoded = decode_query_bytes(raw.as_bytes());
+    let mut out = Vec::with_capacity(decoded.len() * 3);
+    encode_into(&mut out, &decoded, false);
+    // Invariant: `encode_into` only emits ASCII.
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
+}
+
+/// Decodes a query component (`%XX` and `+`) to text, lossily for invalid UTF-8.
+pub(crate) fn decode_query_component(raw: &str) -> Cow<'_, str> {
+    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(raw);
+    }
+    let decoded = decode_query_bytes(raw.as_bytes());
+    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+/// Decodes `%XX` escapes and `+` (as a space); a `%` not followed by two hex digits stays as is.
+fn decode_query_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -215,46 +232,7 @@ pub(crate) fn canonical_query_component(raw: &str) -> Cow<'_, str> {
             }
         }
     }
-    let mut out = Vec::with_capacity(decoded.len() * 3);
-    encode_into(&mut out, &decoded, false);
-    // Invariant: `encode_into` only emits ASCII.
-    Cow::Owned(String::from_utf8(out).unwrap_or_default())
-}
-
-/// Decodes a query component (`%XX` and `+`) to text, lossily for invalid UTF-8.
-pub(crate) fn decode_query_component(raw: &str) -> Cow<'_, str> {
-    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
-        return Cow::Borrowed(raw);
-    }
-    let mut decoded = Vec::with_capacity(raw.len());
-    let bytes = raw.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                decoded.push(b' ');
-                i += 1;
-            }
-            b'%' => match (
-                bytes.get(i + 1).and_then(|&b| hex_value(b)),
-                bytes.get(i + 2).and_then(|&b| hex_value(b)),
-            ) {
-                (Some(h), Some(l)) => {
-                    decoded.push(h << 4 | l);
-                    i += 3;
-                }
-                _ => {
-                    decoded.push(b'%');
-                    i += 1;
-                }
-            },
-            b => {
-                decoded.push(b);
-                i += 1;
-            }
-        }
-    }
-    Cow::Owned(String::from_utf8_lossy(&decoded).into_owned())
+    decoded
 }
 
 /// Splits a raw query into raw `(key, value)` pieces; empty pieces are skipped.
