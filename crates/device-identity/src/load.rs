@@ -134,11 +134,11 @@ pub fn parse_crls(bytes: &[u8]) -> Result<Vec<CertificateRevocationListDer<'stat
 }
 
 /// Reads a private key (PKCS#8, SEC1 or PKCS#1; PEM or DER), refusing a file that group or others
-/// can read unless `options` allow it.
+/// can read unless `options` allow it. The key bytes are zeroized when the result is dropped.
 pub fn load_private_key(
     path: &Path,
     options: &LoadOptions,
-) -> Result<PrivateKeyDer<'static>, Error> {
+) -> Result<Zeroizing<PrivateKeyDer<'static>>, Error> {
     check_key_file_permissions(path, options.key_file_permissions)?;
     let bytes = read_bounded(path)?;
     parse_private_key(&bytes, &path.display().to_string())
@@ -170,8 +170,11 @@ fn check_key_file_permissions(_path: &Path, _permissions: KeyFilePermissions) ->
 }
 
 /// Parses a private key from PEM (PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY) or DER (tried
-/// as PKCS#8, then SEC1, then PKCS#1).
-pub fn parse_private_key(bytes: &[u8], source_name: &str) -> Result<PrivateKeyDer<'static>, Error> {
+/// as PKCS#8, then SEC1, then PKCS#1). The key bytes are zeroized when the result is dropped.
+pub fn parse_private_key(
+    bytes: &[u8],
+    source_name: &str,
+) -> Result<Zeroizing<PrivateKeyDer<'static>>, Error> {
     let no_key = || Error::NoPrivateKey {
         source_name: source_name.to_owned(),
     };
@@ -181,21 +184,19 @@ pub fn parse_private_key(bytes: &[u8], source_name: &str) -> Result<PrivateKeyDe
                 source_name: source_name.to_owned(),
                 reason: e.to_string(),
             })?
+            .map(Zeroizing::new)
             .ok_or_else(no_key);
     }
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let candidates: [PrivateKeyDer<'static>; 3] = [
-        PrivatePkcs8KeyDer::from(bytes.to_vec()).into(),
-        PrivateSec1KeyDer::from(bytes.to_vec()).into(),
-        PrivatePkcs1KeyDer::from(bytes.to_vec()).into(),
+    // Candidates borrow the input, so a rejected guess leaves no copy of the key behind; only
+    // the one that loads is copied, into a zeroizing owner.
+    let candidates: [PrivateKeyDer<'_>; 3] = [
+        PrivatePkcs8KeyDer::from(bytes).into(),
+        PrivateSec1KeyDer::from(bytes).into(),
+        PrivatePkcs1KeyDer::from(bytes).into(),
     ];
     for candidate in candidates {
-        if provider
-            .key_provider
-            .load_private_key(candidate.clone_key())
-            .is_ok()
-        {
-            return Ok(candidate);
+        if rustls::crypto::aws_lc_rs::sign::any_supported_type(&candidate).is_ok() {
+            return Ok(Zeroizing::new(candidate.clone_key()));
         }
     }
     Err(no_key())
@@ -227,14 +228,14 @@ impl DeviceIdentity {
     pub fn load(cert_path: &Path, key_path: &Path, options: &LoadOptions) -> Result<Self, Error> {
         let chain = load_certificates(cert_path)?;
         let key = load_private_key(key_path, options)?;
-        Self::from_parts(chain, key)
+        Self::from_chain_and_key(chain, &key)
     }
 
     /// Builds an identity from PEM text (certificate chain, private key).
     pub fn from_pem(chain_pem: &str, key_pem: &str) -> Result<Self, Error> {
         let chain = parse_certificates(chain_pem.as_bytes(), "certificate PEM")?;
         let key = parse_private_key(key_pem.as_bytes(), "key PEM")?;
-        Self::from_parts(chain, key)
+        Self::from_chain_and_key(chain, &key)
     }
 
     /// Builds an identity from a parsed chain (end entity first) and key, checking they match.
@@ -242,20 +243,29 @@ impl DeviceIdentity {
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
     ) -> Result<Self, Error> {
+        // Zeroized on every return path, success or refusal.
+        let key = Zeroizing::new(key);
+        Self::from_chain_and_key(chain, &key)
+    }
+
+    fn from_chain_and_key(
+        chain: Vec<CertificateDer<'static>>,
+        key: &PrivateKeyDer<'_>,
+    ) -> Result<Self, Error> {
         let Some(leaf) = chain.first() else {
             return Err(Error::NoCertificate {
                 source_name: "chain".into(),
             });
         };
         let info = CertificateInfo::from_der(leaf)?;
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        // `any_supported_type` borrows the key: handing rustls an owned copy would drop it
+        // without zeroizing.
         let signing_key =
-            provider
-                .key_provider
-                .load_private_key(key)
-                .map_err(|e| Error::UnsupportedKey {
+            rustls::crypto::aws_lc_rs::sign::any_supported_type(key).map_err(|e| {
+                Error::UnsupportedKey {
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
         let certified = CertifiedKey::new(chain, signing_key);
         if certified.keys_match().is_err() {
             return Err(Error::KeyMismatch {

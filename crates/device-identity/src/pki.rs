@@ -477,7 +477,7 @@ impl CertificateAuthority {
             .ok_or_else(|| Error::NoCertificate {
                 source_name: certificate.display().to_string(),
             })?;
-        let key = PrivateKey::from_der(&crate::load::load_private_key(key, options)?)?;
+        let key = PrivateKey::from_der(&*crate::load::load_private_key(key, options)?)?;
         Self::from_parts(cert, key)
     }
 

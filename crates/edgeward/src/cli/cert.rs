@@ -466,7 +466,9 @@ fn issue(args: &IssueArgs) -> anyhow::Result<Outcome> {
 
 fn csr(args: &CsrArgs) -> anyhow::Result<Outcome> {
     let key = match (&args.key, &args.key_out) {
-        (Some(path), _) => PrivateKey::from_der(&load_private_key(path, &LoadOptions::default())?)?,
+        (Some(path), _) => {
+            PrivateKey::from_der(&*load_private_key(path, &LoadOptions::default())?)?
+        }
         (None, Some(out)) => {
             let key = PrivateKey::generate(key_type(&args.key_type)?)?;
             write_key(out, &key.to_pem())?;
