@@ -65,52 +65,50 @@ fn parse_credential<'a>(
     location: SignatureLocation,
     value: Cow<'a, str>,
 ) -> Result<Credential<'a>, Error> {
-    fn parts(value: &str) -> Option<(&str, &str, &str, &str)> {
-        let (rest, terminator) = value.rsplit_once('/')?;
-        let (rest, service) = rest.rsplit_once('/')?;
-        let (rest, region) = rest.rsplit_once('/')?;
-        let (access_key_id, date) = rest.rsplit_once('/')?;
-        (terminator == "aws4_request").then_some((access_key_id, date, region, service))
-    }
-    let bad = || {
-        malformed(
-            location,
-            format!(
-                "credential {:?} is not AKID/YYYYMMDD/region/service/aws4_request",
-                clip(&value)
-            ),
-        )
-    };
-    let (access_key_id, date, region, service) = parts(&value).ok_or_else(bad)?;
-    if access_key_id.is_empty() || region.is_empty() || service.is_empty() {
-        return Err(bad());
-    }
-    if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(malformed(
-            location,
-            format!("credential date {:?} is not YYYYMMDD", clip(date)),
-        ));
-    }
-    let ok = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
-    if !ok(access_key_id) || !ok(region) || !ok(service) {
-        return Err(bad());
-    }
-    Ok(match value {
-        Cow::Borrowed(v) => {
-            let (access_key_id, date, region, service) = parts(v).ok_or_else(bad)?;
-            Credential {
-                access_key_id: Cow::Borrowed(access_key_id),
-                date: Cow::Borrowed(date),
-                region: Cow::Borrowed(region),
-                service: Cow::Borrowed(service),
-            }
+    /// `(access key ID, date, region, service)`, each checked.
+    fn parts(location: SignatureLocation, value: &str) -> Result<[&str; 4], Error> {
+        let bad = || {
+            malformed(
+                location,
+                format!(
+                    "credential {:?} is not AKID/YYYYMMDD/region/service/aws4_request",
+                    clip(value)
+                ),
+            )
+        };
+        let split = || {
+            let (rest, terminator) = value.rsplit_once('/')?;
+            let (rest, service) = rest.rsplit_once('/')?;
+            let (rest, region) = rest.rsplit_once('/')?;
+            let (access_key_id, date) = rest.rsplit_once('/')?;
+            (terminator == "aws4_request").then_some([access_key_id, date, region, service])
+        };
+        let [access_key_id, date, region, service] = split().ok_or_else(bad)?;
+        if access_key_id.is_empty() || region.is_empty() || service.is_empty() {
+            return Err(bad());
         }
-        Cow::Owned(_) => Credential {
-            access_key_id: Cow::Owned(access_key_id.to_owned()),
-            date: Cow::Owned(date.to_owned()),
-            region: Cow::Owned(region.to_owned()),
-            service: Cow::Owned(service.to_owned()),
-        },
+        if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(malformed(
+                location,
+                format!("credential date {:?} is not YYYYMMDD", clip(date)),
+            ));
+        }
+        let ok = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
+        if !ok(access_key_id) || !ok(region) || !ok(service) {
+            return Err(bad());
+        }
+        Ok([access_key_id, date, region, service])
+    }
+    let [access_key_id, date, region, service] = match value {
+        // The common case (an Authorization header): borrow the parts.
+        Cow::Borrowed(v) => parts(location, v)?.map(Cow::Borrowed),
+        Cow::Owned(v) => parts(location, &v)?.map(|p| Cow::Owned(p.to_owned())),
+    };
+    Ok(Credential {
+        access_key_id,
+        date,
+        region,
+        service,
     })
 }
 

@@ -88,7 +88,8 @@ pub struct SigningSettings {
     pub session_token: SessionTokenPlacement,
     /// Header names (lower-case) never signed. Default: botocore's list (`expect`,
     /// `transfer-encoding`, `user-agent`, `x-amzn-trace-id`) plus `authorization`.
-    pub excluded_headers: Vec<String>,
+    /// (`Cow` because aws-sigv4 takes them so: the default list is never copied per request.)
+    pub excluded_headers: Vec<Cow<'static, str>>,
 }
 
 impl Default for SigningSettings {
@@ -108,7 +109,7 @@ impl Default for SigningSettings {
                 "x-amzn-trace-id",
             ]
             .into_iter()
-            .map(str::to_owned)
+            .map(Cow::Borrowed)
             .collect(),
         }
     }
@@ -190,6 +191,32 @@ pub fn sign_parts(
     params: &SigningParams<'_>,
     settings: &SigningSettings,
 ) -> Result<SignedParts, Error> {
+    let (instructions, signature) =
+        sign_to_instructions(method, path, query, headers, body, params, settings)?;
+    let (new_headers, new_query) = instructions.into_parts();
+    Ok(SignedParts {
+        headers: new_headers
+            .into_iter()
+            .map(|h| (h.name().to_owned(), h.value().to_owned()))
+            .collect(),
+        query: new_query
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into_owned()))
+            .collect(),
+        signature,
+    })
+}
+
+/// The signing itself; the callers apply aws-sigv4's instructions without copying them first.
+fn sign_to_instructions(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    params: &SigningParams<'_>,
+    settings: &SigningSettings,
+) -> Result<(sigv4::SigningInstructions, String), Error> {
     let mut aws = sigv4::SigningSettings::default();
     if let SignatureTarget::Query { expires } = settings.target {
         if expires.is_zero() || expires > MAX_PRESIGN_EXPIRES {
@@ -208,13 +235,7 @@ pub fn sign_parts(
         SessionTokenPlacement::Signed => SessionTokenMode::Include,
         SessionTokenPlacement::AppendedAfterSigning => SessionTokenMode::Exclude,
     };
-    aws.excluded_headers = Some(
-        settings
-            .excluded_headers
-            .iter()
-            .map(|h| Cow::Owned(h.clone()))
-            .collect(),
-    );
+    aws.excluded_headers = Some(settings.excluded_headers.clone());
 
     // A path with bytes an http::Uri cannot hold (a literal space, raw UTF-8) is canonicalised
     // here and handed over as already encoded; otherwise aws-sigv4 does all of it.
@@ -309,31 +330,19 @@ pub fn sign_parts(
     let output = sigv4::sign(signable, &signing_params).map_err(|e| Error::Signing {
         reason: e.to_string(),
     })?;
-    let (instructions, signature) = output.into_parts();
-    let (new_headers, new_query) = instructions.into_parts();
-    Ok(SignedParts {
-        headers: new_headers
-            .into_iter()
-            .map(|h| (h.name().to_owned(), h.value().to_owned()))
-            .collect(),
-        query: new_query
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.into_owned()))
-            .collect(),
-        signature,
-    })
+    Ok(output.into_parts())
 }
 
-fn append_query(target: &mut String, params: &[(String, String)]) {
+fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K, V)]) {
     if params.is_empty() {
         return;
     }
     let mut encoded = Vec::new();
     for (name, value) in params {
         encoded.push(if encoded.is_empty() { b'?' } else { b'&' });
-        encode_into(&mut encoded, name.as_bytes(), false);
+        encode_into(&mut encoded, name.as_ref().as_bytes(), false);
         encoded.push(b'=');
-        encode_into(&mut encoded, value.as_bytes(), false);
+        encode_into(&mut encoded, value.as_ref().as_bytes(), false);
     }
     if target.contains('?') {
         encoded[0] = b'&';
@@ -414,7 +423,7 @@ pub fn sign_http<B: AsRef<[u8]>>(
         headers.push(("host", authority.as_str()));
     }
     let uri = request.uri().clone();
-    let signed = sign_parts(
+    let (instructions, signature) = sign_to_instructions(
         request.method().as_str(),
         uri.path(),
         uri.query(),
@@ -423,12 +432,13 @@ pub fn sign_http<B: AsRef<[u8]>>(
         params,
         settings,
     )?;
-    for (name, value) in &signed.headers {
-        let name = http::HeaderName::try_from(name.as_str()).map_err(|e| Error::Signing {
+    let (new_headers, new_query) = instructions.into_parts();
+    for header in &new_headers {
+        let name = http::HeaderName::try_from(header.name()).map_err(|e| Error::Signing {
             reason: e.to_string(),
         })?;
         let mut value =
-            http::HeaderValue::try_from(value.as_str()).map_err(|e| Error::Signing {
+            http::HeaderValue::try_from(header.value()).map_err(|e| Error::Signing {
                 reason: e.to_string(),
             })?;
         if name == "x-amz-security-token" || name == http::header::AUTHORIZATION {
@@ -436,11 +446,11 @@ pub fn sign_http<B: AsRef<[u8]>>(
         }
         request.headers_mut().insert(name, value);
     }
-    if !signed.query.is_empty() {
+    if !new_query.is_empty() {
         let mut target = uri
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
-        append_query(&mut target, &signed.query);
+        append_query(&mut target, &new_query);
         let mut parts = request.uri().clone().into_parts();
         parts.path_and_query =
             Some(
@@ -454,5 +464,5 @@ pub fn sign_http<B: AsRef<[u8]>>(
             reason: e.to_string(),
         })?;
     }
-    Ok(signed.signature)
+    Ok(signature)
 }

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::auth::{
     format_amz_date, has_presigned_query, parse_amz_date, parse_authorization_header,
-    parse_http_date, parse_presigned_query, ParsedAuthorization, ALGORITHM,
+    parse_http_date, parse_presigned_query, Credential, ParsedAuthorization, ALGORITHM,
 };
 use crate::canonical::{canonical_query_into, canonical_uri_into, push_header_value, PathMode};
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
@@ -51,6 +51,15 @@ impl<'a> Headers<'a> {
             }
         }
         count
+    }
+
+    /// The first value of a header whose name is known in advance: looked up in a map without
+    /// parsing the name again (the verifier's hot path asks for several on every request).
+    fn first_known(&self, name: &http::HeaderName) -> Option<&'a str> {
+        match self {
+            Self::Map(map) => map.get(name).and_then(|v| v.to_str().ok()),
+            Self::List(_) => self.first(name.as_str()),
+        }
     }
 
     /// The first value of the header `name` (lower-case), if it is text.
@@ -449,6 +458,12 @@ struct Attempt {
     include_token_param: bool,
 }
 
+const X_AMZ_SECURITY_TOKEN: http::HeaderName =
+    http::HeaderName::from_static("x-amz-security-token");
+const X_AMZ_CONTENT_SHA256: http::HeaderName =
+    http::HeaderName::from_static("x-amz-content-sha256");
+const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+
 const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
@@ -517,7 +532,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 SignatureLocation::Header => {
                     let token = request
                         .headers
-                        .first("x-amz-security-token")
+                        .first_known(&X_AMZ_SECURITY_TOKEN)
                         .map(Cow::Borrowed);
                     let signed = signed_has("x-amz-security-token");
                     (token, Some(signed))
@@ -557,7 +572,7 @@ impl<L: CredentialLookup> Verifier<L> {
         }
 
         // Payload.
-        let claimed = request.headers.first("x-amz-content-sha256");
+        let claimed = request.headers.first_known(&X_AMZ_CONTENT_SHA256);
         let mut payload_kind = match claimed {
             Some(value) => classify_payload(value)?,
             None if location == SignatureLocation::Query && auth.credential.service == "s3" => {
@@ -599,7 +614,6 @@ impl<L: CredentialLookup> Verifier<L> {
             &auth.credential.region,
             &auth.credential.service,
         );
-        let scope = auth.credential.scope();
         let mut first_details: Option<(Vec<u8>, Vec<u8>)> = None;
         let mut tried: Vec<Vec<u8>> = Vec::new();
         let mut matched: Option<Attempt> = None;
@@ -615,7 +629,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 if tried.contains(&canonical) {
                     continue;
                 }
-                let sts = string_to_sign(&date.amz, &scope, &canonical);
+                let sts = string_to_sign(&date.amz, &auth.credential, &canonical);
                 let signature = key.sign(&sts);
                 if bool::from(signature.ct_eq(&auth.signature)) {
                     matched = Some(Attempt {
@@ -662,12 +676,15 @@ impl<L: CredentialLookup> Verifier<L> {
                 *body_checked = true;
             }
         }
-        let signature_hex = String::from_utf8_lossy(&hex64(&auth.signature)).into_owned();
+        // hex64 is ASCII by construction; `hex::encode` costs several times more per request.
+        let signature_hex = std::str::from_utf8(&hex64(&auth.signature))
+            .unwrap_or_default()
+            .to_owned();
         let chunk = match payload_kind {
             PayloadKind::StreamingSigned { trailer } => Some(ChunkContext {
                 key: key.clone(),
                 amz_date: date.amz.to_string(),
-                scope: scope.clone(),
+                scope: auth.credential.scope(),
                 seed_signature: signature_hex.clone(),
                 trailer,
             }),
@@ -710,7 +727,7 @@ impl<L: CredentialLookup> Verifier<L> {
     ) -> Result<MismatchDetails, Error> {
         let auth = self.parse(request)?;
         let date = self.request_date(request, &auth)?;
-        let claimed = request.headers.first("x-amz-content-sha256");
+        let claimed = request.headers.first_known(&X_AMZ_CONTENT_SHA256);
         let body_hash;
         let payload_hash = match claimed {
             Some(value) => value,
@@ -729,7 +746,7 @@ impl<L: CredentialLookup> Verifier<L> {
         };
         let include_token = token == SessionTokenPlacement::Signed;
         let canonical = build_canonical_request(request, &auth, mode, include_token, payload_hash)?;
-        let sts = string_to_sign(&date.amz, &auth.credential.scope(), &canonical);
+        let sts = string_to_sign(&date.amz, &auth.credential, &canonical);
         Ok(MismatchDetails {
             canonical_request: String::from_utf8_lossy(&canonical).into_owned(),
             string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
@@ -772,7 +789,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 header: None,
             });
         }
-        if let Some(value) = request.headers.first("x-amz-date") {
+        if let Some(value) = request.headers.first_known(&X_AMZ_DATE) {
             let value = value.trim_matches(|c| c == ' ' || c == '\t');
             let time = parse_amz_date(value)?;
             return Ok(RequestDate {
@@ -781,7 +798,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 header: Some("x-amz-date"),
             });
         }
-        if let Some(value) = request.headers.first("date") {
+        if let Some(value) = request.headers.first_known(&http::header::DATE) {
             let time = parse_http_date(value)?;
             return Ok(RequestDate {
                 amz: Cow::Owned(format_amz_date(time)),
@@ -918,13 +935,23 @@ fn build_canonical_request(
     Ok(out)
 }
 
-fn string_to_sign(amz_date: &str, scope: &str, canonical: &[u8]) -> Vec<u8> {
-    let mut sts = Vec::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
+/// The string to sign; the scope is written in place rather than formatted first (this runs
+/// on every verification).
+fn string_to_sign(amz_date: &str, credential: &Credential<'_>, canonical: &[u8]) -> Vec<u8> {
+    const TERMINATOR: &str = "aws4_request";
+    let (date, region, service) = (&credential.date, &credential.region, &credential.service);
+    let mut sts = Vec::with_capacity(
+        ALGORITHM.len() + amz_date.len() + date.len() + region.len() + service.len() + 84,
+    );
     sts.extend_from_slice(ALGORITHM.as_bytes());
     sts.push(b'\n');
     sts.extend_from_slice(amz_date.as_bytes());
     sts.push(b'\n');
-    sts.extend_from_slice(scope.as_bytes());
+    for part in [date.as_bytes(), region.as_bytes(), service.as_bytes()] {
+        sts.extend_from_slice(part);
+        sts.push(b'/');
+    }
+    sts.extend_from_slice(TERMINATOR.as_bytes());
     sts.push(b'\n');
     sts.extend_from_slice(&sha256_hex(canonical));
     sts
