@@ -44,6 +44,10 @@ pub struct LayerSettings {
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s).
     pub body_timeout: Duration,
+    /// How long a streamed (`aws-chunked`) body may go without delivering a byte before it
+    /// fails with `IncompleteBody` (default 20 s). Streamed bodies have no total limit, so this
+    /// is what stops a client that stalls mid-upload from holding the request forever.
+    pub body_idle_timeout: Duration,
     /// Error response format.
     pub error_format: ErrorFormat,
 }
@@ -53,6 +57,7 @@ impl Default for LayerSettings {
         Self {
             max_body_bytes: 10 * 1024 * 1024,
             body_timeout: Duration::from_secs(30),
+            body_idle_timeout: Duration::from_secs(20),
             error_format: ErrorFormat::Auto,
         }
     }
@@ -135,7 +140,87 @@ pub enum VerifiedBody<B> {
     /// The whole body, already checked.
     Buffered(Full<Bytes>),
     /// A chunked body, verified as it is read.
-    Chunked(Box<ChunkedBody<B>>),
+    Chunked(Box<ChunkedBody<IdleTimeoutBody<B>>>),
+}
+
+/// A request body that fails when the peer sends nothing for a while (the streamed-body
+/// idle timeout of [`LayerSettings::body_idle_timeout`]).
+pub struct IdleTimeoutBody<B> {
+    inner: B,
+    idle: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<B> IdleTimeoutBody<B> {
+    /// Wraps `inner`; the clock starts now and restarts with every frame.
+    pub fn new(inner: B, idle: Duration) -> Self {
+        Self {
+            inner,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+}
+
+impl<B> fmt::Debug for IdleTimeoutBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdleTimeoutBody")
+            .field("idle", &self.idle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an [`IdleTimeoutBody`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum IdleTimeoutError<E> {
+    /// The wrapped body failed.
+    Inner(E),
+    /// Nothing arrived within the idle timeout.
+    Idle(Duration),
+}
+
+impl<E: fmt::Display> fmt::Display for IdleTimeoutError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Inner(e) => e.fmt(f),
+            Self::Idle(idle) => write!(
+                f,
+                "no body data for {} ms (streamed-body idle timeout)",
+                idle.as_millis()
+            ),
+        }
+    }
+}
+
+impl<B> Body for IdleTimeoutBody<B>
+where
+    B: Body + Unpin,
+{
+    type Data = B::Data;
+    type Error = IdleTimeoutError<B::Error>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                let next = tokio::time::Instant::now() + this.idle;
+                this.deadline.as_mut().reset(next);
+                Poll::Ready(frame.map(|f| f.map_err(IdleTimeoutError::Inner)))
+            }
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(IdleTimeoutError::Idle(this.idle)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
 }
 
 impl<B> fmt::Debug for VerifiedBody<B> {
@@ -346,6 +431,7 @@ where
                 {
                     chunk_verifier = chunk_verifier.with_decoded_length(length);
                 }
+                let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
                 (
                     verified,
                     VerifiedBody::Chunked(Box::new(ChunkedBody::new(body, chunk_verifier))),

@@ -64,7 +64,10 @@ pub use canonical::{
 pub use chunked::{ChunkChainVerifier, ChunkLimits, ChunkSigner, ChunkedBody};
 pub use crypto::{SecretAccessKey, SigningKey};
 pub use error::{AwsError, Error, MismatchDetails, SignatureLocation};
-pub use layer::{ErrorFormat, LayerSettings, SigV4Layer, SigV4Service, VerifiedBody};
+pub use layer::{
+    ErrorFormat, IdleTimeoutBody, IdleTimeoutError, LayerSettings, SigV4Layer, SigV4Service,
+    VerifiedBody,
+};
 pub use raw::{LineEnding, RawRequest, RawRequestLimits};
 pub use sign::{
     sign_http, sign_parts, sign_raw, ContentSha256Header, PayloadSigning, SessionTokenPlacement,

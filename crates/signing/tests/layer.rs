@@ -12,7 +12,7 @@ use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use support::{start_server, AK, SK};
+use support::{start_server, start_server_with, AK, SK};
 
 async fn send(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> (u16, String) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -86,4 +86,68 @@ async fn chunked_upload_through_the_layer() {
             );
         }
     }
+}
+
+/// A client that stops sending in the middle of an `aws-chunked` upload: the body fails with
+/// `IncompleteBody` after the idle timeout and the server answers, instead of waiting forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_chunked_upload_times_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut layer_settings = edgeward_signing::LayerSettings::default();
+    layer_settings.body_idle_timeout = std::time::Duration::from_millis(300);
+    let addr = start_server_with(layer_settings).await;
+    let creds = Credentials::from_keys(AK, SK, None);
+    let now = SystemTime::now();
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/stalled"))
+        .header("host", addr.to_string())
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", "1000")
+        .body(Vec::<u8>::new())
+        .unwrap();
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: now,
+    };
+    let seed = sign_http(&mut request, &params, &settings).unwrap();
+    let mut signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed);
+    let first = signer.chunk(&[b'x'; 100]).unwrap();
+
+    // Promise 2000 bytes, send one 100-byte chunk, then go quiet (keeping the socket open).
+    let mut head = "PUT /bucket/stalled HTTP/1.1\r\ncontent-length: 2000\r\n".to_string();
+    for (name, value) in request.headers() {
+        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&first).await.unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            response.extend_from_slice(&buf[..n]);
+            if n == 0 || response.windows(4).any(|w| w == b"idle") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "no answer: the stalled body was never timed out"
+    );
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.contains("body failed: IncompleteBody") && text.contains("idle timeout"),
+        "{text}"
+    );
 }

@@ -44,6 +44,12 @@ async fn inner(
 }
 
 pub(crate) async fn start_server() -> SocketAddr {
+    let mut settings = LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    start_server_with(settings).await
+}
+
+pub(crate) async fn start_server_with(settings: LayerSettings) -> SocketAddr {
     let lookup = StaticCredentials::new()
         .with(
             AK,
@@ -59,8 +65,6 @@ pub(crate) async fn start_server() -> SocketAddr {
             ),
         );
     let verifier = Arc::new(Verifier::new(lookup, VerifierSettings::default()));
-    let mut settings = LayerSettings::default();
-    settings.max_body_bytes = 1024;
     let layer = SigV4Layer::new(verifier, settings);
     let service = layer.layer(tower::service_fn(inner));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
