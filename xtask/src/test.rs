@@ -16,6 +16,51 @@ pub(crate) struct Args {
     no_fuzz: bool,
 }
 
+/// Crates that would be a second crypto or TLS stack next to rustls + aws-lc-rs
+/// (ARCHITECTURE.md's invariant); some dependency features quietly pull them in.
+const FORBIDDEN_CRATES: &[&str] = &["ring", "openssl", "openssl-sys", "native-tls", "boring"];
+
+/// Fails when any crate of [`FORBIDDEN_CRATES`] is in the workspace's dependency graph.
+fn one_crypto_stack() -> anyhow::Result<()> {
+    eprintln!(
+        "\n==> one crypto stack (no {})",
+        FORBIDDEN_CRATES.join(", ")
+    );
+    let output = cargo()
+        .args(["tree", "--workspace", "--all-features", "--target", "all"])
+        .args([
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let mut found: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| FORBIDDEN_CRATES.contains(name))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    let first = found.first().copied().unwrap_or_default();
+    anyhow::ensure!(
+        found.is_empty(),
+        "second crypto stack in the dependency graph: {} (find who pulls it in with \
+         `cargo tree --workspace --all-features -i {}`)",
+        found.join(", "),
+        first
+    );
+    Ok(())
+}
+
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let tools = setup::run()?;
     let mut failed = Vec::new();
@@ -34,6 +79,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         "rustfmt (fuzz crate)",
         cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
     ));
+    check(one_crypto_stack());
     check(step(
         "clippy",
         cargo()
