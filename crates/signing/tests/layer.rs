@@ -26,34 +26,45 @@ async fn send(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> (u16, St
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
+fn signed_chunked_put(
+    addr: SocketAddr,
+    path: &str,
+    decoded_len: usize,
+    trailer: bool,
+) -> (http::Request<Vec<u8>>, ChunkSigner) {
+    let creds = Credentials::from_keys(AK, SK, None);
+    let now = SystemTime::now();
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}{path}"))
+        .header("host", addr.to_string())
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", decoded_len.to_string())
+        .body(Vec::<u8>::new())
+        .unwrap();
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingSigned { trailer };
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: now,
+    };
+    let seed = sign_http(&mut request, &params, &settings).unwrap();
+    let signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed);
+    (request, signer)
+}
+
 /// An `aws-chunked` upload signed by our ChunkSigner: verified chunk by chunk; a tampered
 /// chunk fails the body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunked_upload_through_the_layer() {
     let addr = start_server().await;
-    let creds = Credentials::from_keys(AK, SK, None);
-    let now = SystemTime::now();
     for tamper in [false, true] {
         let data = [b"first chunk of data ".as_slice(), b"second".as_slice()];
         let decoded_len: usize = data.iter().map(|d| d.len()).sum();
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/chunked"))
-            .header("host", addr.to_string())
-            .header("content-encoding", "aws-chunked")
-            .header("x-amz-decoded-content-length", decoded_len.to_string())
-            .body(Vec::<u8>::new())
-            .unwrap();
-        let mut settings = SigningSettings::s3();
-        settings.payload = PayloadSigning::StreamingSigned { trailer: true };
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "s3",
-            time: now,
-        };
-        let seed = sign_http(&mut request, &params, &settings).unwrap();
-        let mut signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed);
+        let (request, mut signer) = signed_chunked_put(addr, "/bucket/chunked", decoded_len, true);
         let mut body = Vec::new();
         for chunk in data {
             body.extend(signer.chunk(chunk).unwrap());
@@ -97,26 +108,7 @@ async fn stalled_chunked_upload_times_out() {
     let mut layer_settings = edgeward_signing::LayerSettings::default();
     layer_settings.body_idle_timeout = std::time::Duration::from_millis(300);
     let addr = start_server_with(layer_settings).await;
-    let creds = Credentials::from_keys(AK, SK, None);
-    let now = SystemTime::now();
-    let mut request = http::Request::builder()
-        .method("PUT")
-        .uri(format!("http://{addr}/bucket/stalled"))
-        .header("host", addr.to_string())
-        .header("content-encoding", "aws-chunked")
-        .header("x-amz-decoded-content-length", "1000")
-        .body(Vec::<u8>::new())
-        .unwrap();
-    let mut settings = SigningSettings::s3();
-    settings.payload = PayloadSigning::StreamingSigned { trailer: false };
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: now,
-    };
-    let seed = sign_http(&mut request, &params, &settings).unwrap();
-    let mut signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed);
+    let (request, mut signer) = signed_chunked_put(addr, "/bucket/stalled", 1000, false);
     let first = signer.chunk(&[b'x'; 100]).unwrap();
 
     // Promise 2000 bytes, send one 100-byte chunk, then go quiet (keeping the socket open).
