@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame};
 use subtle::ConstantTimeEq;
 
+use crate::checksum::TrailerChecksum;
 use crate::crypto::{hex64, sha256_hex, SigningKey, EMPTY_SHA256};
 use crate::error::Error;
 
@@ -78,6 +79,7 @@ pub struct ChunkChainVerifier {
     expected_decoded: Option<u64>,
     trailers: Vec<(String, String)>,
     trailer_signature: Option<[u8; 32]>,
+    checksum: Option<TrailerChecksum>,
     failed: bool,
 }
 
@@ -116,6 +118,7 @@ impl ChunkChainVerifier {
             expected_decoded: None,
             trailers: Vec::new(),
             trailer_signature: None,
+            checksum: None,
             failed: false,
         }
     }
@@ -132,6 +135,16 @@ impl ChunkChainVerifier {
         self
     }
 
+    /// Checks the body against the checksum trailer that `x-amz-trailer` (its value is
+    /// `declared`) announces: `x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or
+    /// `-sha256`. The body then fails with `BadDigest` when the trailer's value differs from the
+    /// checksum of the data released, and with `IncompleteBody` when the trailer is missing.
+    /// Without this call a checksum trailer is refused, never passed on unchecked.
+    pub fn with_declared_trailer(mut self, declared: &str) -> Result<Self, Error> {
+        self.checksum = TrailerChecksum::from_declared(declared)?;
+        Ok(self)
+    }
+
     /// The trailer headers (after [`Self::finish`]).
     pub fn trailers(&self) -> &[(String, String)] {
         &self.trailers
@@ -143,15 +156,19 @@ impl ChunkChainVerifier {
     }
 
     fn take_line(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let too_long = Error::MalformedChunk {
+            reason: "chunk header or trailer line too long",
+        };
         match self.buffer.windows(2).position(|w| w == b"\r\n") {
+            // The limit holds however the bytes arrived: a long line that came in one piece
+            // is refused just like one that came in many.
+            Some(end) if end > self.limits.max_line_bytes => Err(too_long),
             Some(end) => {
                 let line = self.buffer[..end].to_vec();
                 self.buffer.drain(..end + 2);
                 Ok(Some(line))
             }
-            None if self.buffer.len() > self.limits.max_line_bytes => Err(Error::MalformedChunk {
-                reason: "chunk header or trailer line too long",
-            }),
+            None if self.buffer.len() > self.limits.max_line_bytes + 1 => Err(too_long),
             None => Ok(None),
         }
     }
@@ -364,12 +381,44 @@ impl ChunkChainVerifier {
         }
         self.index += 1;
         self.decoded += self.chunk.len() as u64;
+        if let Some(checksum) = self.checksum.as_mut() {
+            checksum.update(&self.chunk);
+        }
         out.extend_from_slice(&self.chunk);
         self.chunk.clear();
         Ok(())
     }
 
+    /// The declared checksum against its trailer; a checksum trailer nobody declared is refused.
+    fn check_checksum(&mut self) -> Result<(), Error> {
+        let declared = self.checksum.as_ref().map(TrailerChecksum::trailer);
+        let mut claimed = None;
+        for (name, value) in &self.trailers {
+            if Some(name.as_str()) == declared {
+                claimed = Some(value.as_str());
+            } else if name.starts_with("x-amz-checksum-") {
+                return Err(Error::MalformedChunk {
+                    reason: "a checksum trailer that x-amz-trailer did not declare",
+                });
+            }
+        }
+        let Some(checksum) = self.checksum.take() else {
+            return Ok(());
+        };
+        let claimed = claimed.ok_or(Error::IncompleteBody {
+            reason: "the checksum trailer x-amz-trailer declared is missing",
+        })?;
+        checksum.check(claimed)
+    }
+
+    /// The trailer's signature first (a forged trailer is `SignatureDoesNotMatch`), then the
+    /// checksum it carries.
     fn finish_trailers(&mut self) -> Result<(), Error> {
+        self.check_trailer_signature()?;
+        self.check_checksum()
+    }
+
+    fn check_trailer_signature(&self) -> Result<(), Error> {
         let Some(context) = &self.context else {
             return Ok(());
         };

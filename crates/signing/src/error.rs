@@ -237,6 +237,24 @@ pub enum Error {
         /// 0-based chunk index (the trailer counts as the chunk after the final one).
         index: u64,
     },
+    /// The body does not match the checksum its trailer carries (S3's `BadDigest`).
+    #[error(
+        "{trailer} does not match the body: the trailer says {claimed}, the body's is {computed}"
+    )]
+    ChecksumMismatch {
+        /// The trailer name, e.g. `x-amz-checksum-crc32`.
+        trailer: &'static str,
+        /// The trailer's value (clipped).
+        claimed: String,
+        /// The checksum of the body received (base64).
+        computed: String,
+    },
+    /// `x-amz-trailer` declares a checksum this crate cannot compute.
+    #[error("unsupported checksum trailer {trailer}")]
+    UnsupportedChecksum {
+        /// The declared trailer name (clipped).
+        trailer: String,
+    },
     /// A body exceeded a size limit.
     #[error("body too large: more than {limit} bytes")]
     BodyTooLarge {
@@ -351,6 +369,8 @@ impl Error {
                 "IncompleteBody"
             }
             Self::BodyTooLarge { .. } => "EntityTooLarge",
+            Self::ChecksumMismatch { .. } => "BadDigest",
+            Self::UnsupportedChecksum { .. } => "InvalidRequest",
             Self::InvalidSigningInput { .. } | Self::BodyRequired | Self::Signing { .. } => {
                 "InternalFailure"
             }

@@ -431,6 +431,23 @@ where
                 {
                     chunk_verifier = chunk_verifier.with_decoded_length(length);
                 }
+                if let Some(declared) = parts.headers.get("x-amz-trailer") {
+                    let declared = match declared.to_str() {
+                        Ok(declared) => declared,
+                        Err(_) => {
+                            return reject(
+                                Error::MalformedChunk {
+                                    reason: "x-amz-trailer is not text",
+                                },
+                                &parts,
+                            )
+                        }
+                    };
+                    chunk_verifier = match chunk_verifier.with_declared_trailer(declared) {
+                        Ok(verifier) => verifier,
+                        Err(e) => return reject(e, &parts),
+                    };
+                }
                 let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
                 (
                     verified,

@@ -45,6 +45,7 @@
 
 mod auth;
 mod canonical;
+mod checksum;
 mod chunked;
 mod crypto;
 mod error;

@@ -43,6 +43,12 @@ fn signed_chunked_put(
         .header("x-amz-decoded-content-length", decoded_len.to_string())
         .body(Vec::<u8>::new())
         .unwrap();
+    if trailer {
+        request.headers_mut().insert(
+            "x-amz-trailer",
+            http::HeaderValue::from_static("x-amz-checksum-crc32"),
+        );
+    }
     let mut settings = SigningSettings::s3();
     settings.payload = PayloadSigning::StreamingSigned { trailer };
     let params = SigningParams {
@@ -56,12 +62,15 @@ fn signed_chunked_put(
     (request, signer)
 }
 
-/// An `aws-chunked` upload signed by our ChunkSigner: verified chunk by chunk; a tampered
-/// chunk fails the body.
+/// An `aws-chunked` upload signed by our ChunkSigner with a CRC32 trailer: verified chunk by
+/// chunk; a tampered chunk fails the body at that chunk; a correctly signed trailer whose CRC32
+/// is not the body's fails it with `BadDigest`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunked_upload_through_the_layer() {
+    use base64::Engine as _;
+
     let addr = start_server().await;
-    for tamper in [false, true] {
+    for case in ["intact", "tampered chunk", "wrong checksum"] {
         let data = [b"first chunk of data ".as_slice(), b"second".as_slice()];
         let decoded_len: usize = data.iter().map(|d| d.len()).sum();
         let (request, mut signer) = signed_chunked_put(addr, "/bucket/chunked", decoded_len, true);
@@ -69,12 +78,14 @@ async fn chunked_upload_through_the_layer() {
         for chunk in data {
             body.extend(signer.chunk(chunk).unwrap());
         }
-        body.extend(
-            signer
-                .finish(&[("x-amz-checksum-crc32", "AAAAAA==")])
-                .unwrap(),
-        );
-        if tamper {
+        // crc32fast is a separate implementation from the crate under test (`crc`).
+        let mut crc = crc32fast::hash(&data.concat());
+        if case == "wrong checksum" {
+            crc ^= 1;
+        }
+        let crc = base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes());
+        body.extend(signer.finish(&[("x-amz-checksum-crc32", &crc)]).unwrap());
+        if case == "tampered chunk" {
             let at = body.windows(6).position(|w| w == b"second").unwrap();
             body[at] = b'S';
         }
@@ -85,16 +96,19 @@ async fn chunked_upload_through_the_layer() {
         )
         .await;
         assert_eq!(status, 200);
-        if tamper {
-            assert_eq!(
+        match case {
+            "tampered chunk" => assert_eq!(
                 text,
                 "body failed: SignatureDoesNotMatch chunk 1 signature does not match"
-            );
-        } else {
-            assert_eq!(
+            ),
+            "wrong checksum" => assert!(
+                text.starts_with("body failed: BadDigest x-amz-checksum-crc32 does not match"),
+                "{text}"
+            ),
+            _ => assert_eq!(
                 text,
                 "ok arn:aws:iam::123456789012:user/alice first chunk of data second"
-            );
+            ),
         }
     }
 }
