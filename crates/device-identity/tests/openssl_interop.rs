@@ -729,3 +729,101 @@ fn our_device_client_authenticates_to_openssl_s_server() {
     assert!(page.starts_with("HTTP/1.0 200 ok"), "{page}");
     assert!(conn.peer_certificates().is_some());
 }
+
+/// `max_intermediates` means what OpenSSL's verify depth means (and what x509-limbo's OpenSSL
+/// harness passes `max_chain_depth` to): the number of intermediates allowed between the device
+/// certificate and the root. An openssl-made chain with three intermediates is refused by
+/// `openssl verify -verify_depth 2` and by us at 2, and accepted by both at 3.
+#[test]
+fn max_intermediates_agrees_with_openssl_verify_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let newkey = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
+    std::fs::write(d.join("ca.ext"), ca_ext).unwrap();
+    let device_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+                      extendedKeyUsage=clientAuth\n";
+    std::fs::write(d.join("device.ext"), device_ext).unwrap();
+    let mut args = vec!["req", "-x509", "-keyout", "root.key", "-out", "root.pem"];
+    args.extend(newkey);
+    args.extend(["-subj", "/CN=Depth Root", "-days", "3", "-addext"]);
+    args.extend(["basicConstraints=critical,CA:TRUE", "-addext"]);
+    args.push("keyUsage=critical,keyCertSign,cRLSign");
+    openssl(&args, d);
+    let mut issuer = "root".to_owned();
+    for name in ["i1", "i2", "i3", "device"] {
+        let (key, csr, pem) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
+        let mut args = vec!["req", "-new", "-keyout", &key, "-out", &csr];
+        args.extend(newkey);
+        let subject = format!("/CN={name}");
+        args.extend(["-subj", &subject]);
+        openssl(&args, d);
+        let (issuer_pem, issuer_key) = (format!("{issuer}.pem"), format!("{issuer}.key"));
+        let ext = if name == "device" {
+            "device.ext"
+        } else {
+            "ca.ext"
+        };
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &issuer_pem,
+                "-CAkey",
+                &issuer_key,
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-sha256",
+                "-extfile",
+                ext,
+                "-out",
+                &pem,
+            ],
+            d,
+        );
+        issuer = name.to_owned();
+    }
+    let intermediates_pem: String = ["i1", "i2", "i3"]
+        .iter()
+        .map(|n| std::fs::read_to_string(d.join(format!("{n}.pem"))).unwrap())
+        .collect();
+    std::fs::write(d.join("intermediates.pem"), &intermediates_pem).unwrap();
+
+    let root = edgeward_device_identity::load_certificates(&d.join("root.pem")).unwrap();
+    let intermediates =
+        edgeward_device_identity::load_certificates(&d.join("intermediates.pem")).unwrap();
+    let device = edgeward_device_identity::load_certificates(&d.join("device.pem")).unwrap();
+    for depth in [2usize, 3] {
+        let depth_arg = depth.to_string();
+        let openssl_ok = Command::new("openssl")
+            .args(["verify", "-verify_depth", &depth_arg, "-CAfile", "root.pem"])
+            .args(["-untrusted", "intermediates.pem", "device.pem"])
+            .current_dir(d)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        let policy = DevicePolicy::device().with_max_intermediates(depth);
+        let ours = Validator::new(&root, policy).unwrap().validate(
+            &device[0],
+            &intermediates,
+            rustls_pki_types::UnixTime::now(),
+        );
+        assert_eq!(openssl_ok, depth == 3, "openssl at depth {depth}");
+        assert_eq!(ours.is_ok(), openssl_ok, "ours at depth {depth}: {ours:?}");
+    }
+}
