@@ -34,6 +34,43 @@ fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
     out.stdout
 }
 
+/// Has openssl make `<name>.key` and a CSR for `/CN=<name>` (key options `newkey`), and sign
+/// it into `<name>.pem` with `<issuer>.pem`/`<issuer>.key` and the extensions file `ext`.
+fn openssl_issue(dir: &Path, name: &str, newkey: &[&str], issuer: &str, ext: &str) {
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    let subject = format!("/CN={name}");
+    let mut args = vec!["req", "-new", "-nodes", "-keyout", &key, "-out", &csr];
+    args.extend(newkey);
+    args.extend(["-subj", &subject]);
+    openssl(&args, dir);
+    let (issuer_pem, issuer_key) = (format!("{issuer}.pem"), format!("{issuer}.key"));
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &issuer_pem,
+            "-CAkey",
+            &issuer_key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-sha256",
+            "-extfile",
+            ext,
+            "-out",
+            &pem,
+        ],
+        dir,
+    );
+}
+
 /// A child process killed (by its pid) when dropped.
 struct Peer(Child);
 
@@ -105,48 +142,10 @@ impl Pki {
     /// Has openssl make a key and CSR, and sign it with the CA key with the given extensions.
     fn openssl_device(&self, name: &str, newkey: &str, extensions: &str) -> CertificateInfo {
         let dir = self.dir.path();
-        let key = format!("{name}.key");
-        let csr = format!("{name}.csr");
         let pem = format!("{name}.pem");
         let ext = format!("{name}.ext");
-        openssl(
-            &[
-                "req",
-                "-new",
-                "-newkey",
-                newkey,
-                "-nodes",
-                "-keyout",
-                &key,
-                "-out",
-                &csr,
-                "-subj",
-                &format!("/CN={name}"),
-            ],
-            dir,
-        );
         std::fs::write(dir.join(&ext), extensions).unwrap();
-        openssl(
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-sha256",
-                "-extfile",
-                &ext,
-                "-out",
-                &pem,
-            ],
-            dir,
-        );
+        openssl_issue(dir, name, &["-newkey", newkey], "ca", &ext);
         let chain = edgeward_device_identity::load_certificates(&self.path(&pem)).unwrap();
         CertificateInfo::from_der(&chain[0]).unwrap()
     }
@@ -738,64 +737,28 @@ fn our_device_client_authenticates_to_openssl_s_server() {
 fn max_intermediates_agrees_with_openssl_verify_depth() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let newkey = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
+    let newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
     let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
     std::fs::write(d.join("ca.ext"), ca_ext).unwrap();
     let device_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
                       extendedKeyUsage=clientAuth\n";
     std::fs::write(d.join("device.ext"), device_ext).unwrap();
-    let mut args = vec!["req", "-x509", "-keyout", "root.key", "-out", "root.pem"];
+    let mut args = vec![
+        "req", "-x509", "-nodes", "-keyout", "root.key", "-out", "root.pem",
+    ];
     args.extend(newkey);
     args.extend(["-subj", "/CN=Depth Root", "-days", "3", "-addext"]);
     args.extend(["basicConstraints=critical,CA:TRUE", "-addext"]);
     args.push("keyUsage=critical,keyCertSign,cRLSign");
     openssl(&args, d);
-    let mut issuer = "root".to_owned();
-    for name in ["i1", "i2", "i3", "device"] {
-        let (key, csr, pem) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.pem"),
-        );
-        let mut args = vec!["req", "-new", "-keyout", &key, "-out", &csr];
-        args.extend(newkey);
-        let subject = format!("/CN={name}");
-        args.extend(["-subj", &subject]);
-        openssl(&args, d);
-        let (issuer_pem, issuer_key) = (format!("{issuer}.pem"), format!("{issuer}.key"));
+    let chain = [("i1", "root"), ("i2", "i1"), ("i3", "i2"), ("device", "i3")];
+    for (name, issuer) in chain {
         let ext = if name == "device" {
             "device.ext"
         } else {
             "ca.ext"
         };
-        openssl(
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                &issuer_pem,
-                "-CAkey",
-                &issuer_key,
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-sha256",
-                "-extfile",
-                ext,
-                "-out",
-                &pem,
-            ],
-            d,
-        );
-        issuer = name.to_owned();
+        openssl_issue(d, name, &newkey, issuer, ext);
     }
     let intermediates_pem: String = ["i1", "i2", "i3"]
         .iter()
