@@ -79,20 +79,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         "rustfmt (fuzz crate)",
         cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]),
     ));
-    check(step(
-        "Cargo.lock in sync with the manifests",
-        cargo()
-            .args(["metadata", "--locked", "--format-version", "1"])
-            .stdout(std::process::Stdio::null()),
-    ));
     // cargo-fuzz has no --locked: without this a stale fuzz/Cargo.lock is silently rewritten.
-    check(step(
-        "fuzz/Cargo.lock in sync with the manifests",
-        cargo()
-            .args(["metadata", "--locked", "--format-version", "1"])
-            .args(["--manifest-path", "fuzz/Cargo.toml"])
-            .stdout(std::process::Stdio::null()),
-    ));
+    for manifest in ["Cargo.toml", "fuzz/Cargo.toml"] {
+        check(step(
+            &format!("the lock file of {manifest} is in sync with the manifests"),
+            cargo()
+                .args(["metadata", "--locked", "--format-version", "1"])
+                .args(["--manifest-path", manifest])
+                .stdout(std::process::Stdio::null()),
+        ));
+    }
     check(one_crypto_stack());
     check(step(
         "clippy",
