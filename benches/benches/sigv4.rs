@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
             .now_or_never()
             .unwrap()
             .unwrap()
-            .signature,
+            .signature(),
         signature
     );
 

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
-use crate::canonical::{decode_query_component, split_query};
+use crate::canonical::{decode_query_component, hex_value, split_query};
 use crate::error::{clip, Error, SignatureLocation};
 
 /// The only algorithm supported.
@@ -52,6 +52,7 @@ pub struct ParsedAuthorization<'a> {
     pub expires: Option<Duration>,
     /// Presigned only: `X-Amz-Security-Token`.
     pub session_token: Option<Cow<'a, str>>,
+    pub(crate) signs: SignedFlags,
 }
 
 fn malformed(location: SignatureLocation, reason: impl Into<String>) -> Error {
@@ -61,11 +62,64 @@ fn malformed(location: SignatureLocation, reason: impl Into<String>) -> Error {
     }
 }
 
+// The parsers below scan bytes by hand. Every delimiter they look for is ASCII, so each cut
+// falls on a `char` boundary; and the inputs are a few dozen bytes, where a plain loop beats
+// `str::split`'s searcher set-up (this runs on every verification).
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `value` without leading and trailing spaces and tabs.
+fn trim_blanks(value: &str) -> &str {
+    let bytes = value.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|&b| !is_blank(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_blank(b))
+        .map_or(start, |e| e + 1);
+    value.get(start..end).unwrap_or_default()
+}
+
+/// Splits at the first `delimiter` (dropping it).
+fn split_first(value: &str, delimiter: u8) -> Option<(&str, &str)> {
+    let at = memchr::memchr(delimiter, value.as_bytes())?;
+    Some((value.get(..at)?, value.get(at + 1..)?))
+}
+
+/// Splits at the last `delimiter` (dropping it).
+fn split_last(value: &str, delimiter: u8) -> Option<(&str, &str)> {
+    let at = memchr::memrchr(delimiter, value.as_bytes())?;
+    Some((value.get(..at)?, value.get(at + 1..)?))
+}
+
+// The byte-class checks below fold without an early exit so that they vectorise: on valid
+// input (the case that matters for speed) every byte is looked at anyway.
+
+/// Whether every byte is visible ASCII (`!` to `~`).
+fn all_graphic(value: &str) -> bool {
+    value
+        .bytes()
+        .fold(true, |ok, b| ok & (b.wrapping_sub(0x21) < 0x5e))
+}
+
+/// Whether every byte may appear in a `SignedHeaders` list: visible ASCII, not upper-case,
+/// not `:` (`;` separates names and is checked by the caller).
+fn all_signed_header_bytes(value: &str) -> bool {
+    value.bytes().fold(true, |ok, b| {
+        ok & (b.wrapping_sub(0x21) < 0x5e) & !b.is_ascii_uppercase() & (b != b':')
+    })
+}
+
 fn parse_credential<'a>(
     location: SignatureLocation,
     value: Cow<'a, str>,
 ) -> Result<Credential<'a>, Error> {
-    /// `(access key ID, date, region, service)`, each checked.
+    /// `(access key ID, date, region, service)`, each checked. Split from the right: an
+    /// access key ID with a `/` in it is malformed only if the rest is.
     fn parts(location: SignatureLocation, value: &str) -> Result<[&str; 4], Error> {
         let bad = || {
             malformed(
@@ -77,10 +131,10 @@ fn parse_credential<'a>(
             )
         };
         let split = || {
-            let (rest, terminator) = value.rsplit_once('/')?;
-            let (rest, service) = rest.rsplit_once('/')?;
-            let (rest, region) = rest.rsplit_once('/')?;
-            let (access_key_id, date) = rest.rsplit_once('/')?;
+            let (rest, terminator) = split_last(value, b'/')?;
+            let (rest, service) = split_last(rest, b'/')?;
+            let (rest, region) = split_last(rest, b'/')?;
+            let (access_key_id, date) = split_last(rest, b'/')?;
             (terminator == "aws4_request").then_some([access_key_id, date, region, service])
         };
         let [access_key_id, date, region, service] = split().ok_or_else(bad)?;
@@ -93,8 +147,7 @@ fn parse_credential<'a>(
                 format!("credential date {:?} is not YYYYMMDD", clip(date)),
             ));
         }
-        let ok = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
-        if !ok(access_key_id) || !ok(region) || !ok(service) {
+        if !(all_graphic(access_key_id) & all_graphic(region) & all_graphic(service)) {
             return Err(bad());
         }
         Ok([access_key_id, date, region, service])
@@ -112,17 +165,43 @@ fn parse_credential<'a>(
     })
 }
 
-fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<(), Error> {
+/// Which of the headers the verifier checks for are in `SignedHeaders`, found while the list
+/// is validated so that nobody splits it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct SignedFlags {
+    pub(crate) host: bool,
+    pub(crate) x_amz_date: bool,
+    pub(crate) date: bool,
+    pub(crate) x_amz_security_token: bool,
+}
+
+/// Iterates a `;`-separated header list (no allocation, no searcher).
+pub(crate) fn signed_header_names(list: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(list);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match split_first(current, b';') {
+            Some((name, next)) => {
+                rest = Some(next);
+                Some(name)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<SignedFlags, Error> {
     if value.is_empty() {
         return Err(malformed(location, "SignedHeaders is empty"));
     }
+    let mut flags = SignedFlags::default();
     let mut previous: Option<&str> = None;
-    for name in value.split(';') {
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase() && b != b':')
-        {
+    let all_valid = all_signed_header_bytes(value);
+    for name in signed_header_names(value) {
+        if name.is_empty() || (!all_valid && !all_signed_header_bytes(name)) {
             return Err(malformed(
                 location,
                 format!("invalid signed header name {:?}", clip(name)),
@@ -135,13 +214,45 @@ fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<(), 
             ));
         }
         previous = Some(name);
+        match name {
+            "host" => flags.host = true,
+            "x-amz-date" => flags.x_amz_date = true,
+            "date" => flags.date = true,
+            "x-amz-security-token" => flags.x_amz_security_token = true,
+            _ => {}
+        }
     }
-    Ok(())
+    Ok(flags)
 }
 
+/// Hex digit values (either case); 0xff marks every other byte.
+const HEX_DIGIT: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut b = 0;
+    while b < 256 {
+        // `b < 256`, so the cast is exact.
+        #[allow(clippy::cast_possible_truncation)]
+        if let Some(value) = hex_value(b as u8) {
+            table[b] = value;
+        }
+        b += 1;
+    }
+    table
+};
+
 fn parse_signature(location: SignatureLocation, value: &str) -> Result<[u8; 32], Error> {
+    let digits = value.as_bytes();
     let mut out = [0u8; 32];
-    if value.len() != 64 || hex::decode_to_slice(value, &mut out).is_err() {
+    let mut invalid = u8::from(digits.len() != 64);
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (
+            HEX_DIGIT[usize::from(pair[0])],
+            HEX_DIGIT[usize::from(pair[1])],
+        );
+        invalid |= (high | low) & 0xf0;
+        *byte = high << 4 | low;
+    }
+    if invalid != 0 {
         return Err(malformed(location, "Signature is not 64 hex digits"));
     }
     Ok(out)
@@ -151,8 +262,11 @@ fn parse_signature(location: SignatureLocation, value: &str) -> Result<[u8; 32],
 /// header value. Components may come in any order, each exactly once.
 pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>, Error> {
     const LOCATION: SignatureLocation = SignatureLocation::Header;
-    let value = value.trim_matches(|c| c == ' ' || c == '\t');
-    let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let value = trim_blanks(value);
+    let (algorithm, mut rest) = match value.strip_prefix("AWS4-HMAC-SHA256 ") {
+        Some(rest) => (ALGORITHM, rest),
+        None => split_first(value, b' ').unwrap_or((value, "")),
+    };
     if algorithm != ALGORITHM {
         return Err(Error::UnsupportedAlgorithm {
             location: LOCATION,
@@ -160,30 +274,49 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
         });
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-    for component in rest.split(',') {
-        let component = component.trim_matches(|c| c == ' ' || c == '\t');
-        if component.is_empty() {
-            continue;
-        }
-        let (key, value) = component.split_once('=').ok_or_else(|| {
-            malformed(
-                LOCATION,
-                format!("component {:?} is not key=value", clip(component)),
-            )
-        })?;
-        let slot = match key {
-            "Credential" => &mut credential,
-            "SignedHeaders" => &mut signed_headers,
-            "Signature" => &mut signature,
-            _ => {
-                return Err(malformed(
-                    LOCATION,
-                    format!("unknown component {:?}", clip(key)),
-                ))
-            }
+    loop {
+        let (component, next) = match split_first(rest, b',') {
+            Some((component, next)) => (component, Some(next)),
+            None => (rest, None),
         };
-        if slot.replace(value).is_some() {
-            return Err(malformed(LOCATION, format!("{key} appears twice")));
+        let component = trim_blanks(component);
+        if !component.is_empty() {
+            // The three known keys first, without searching for `=`.
+            let known = [
+                ("Credential", component.strip_prefix("Credential=")),
+                ("SignedHeaders", component.strip_prefix("SignedHeaders=")),
+                ("Signature", component.strip_prefix("Signature=")),
+            ]
+            .into_iter()
+            .find_map(|(key, value)| Some((key, value?)));
+            let (key, value) = match known {
+                Some(pair) => Some(pair),
+                None => split_first(component, b'='),
+            }
+            .ok_or_else(|| {
+                malformed(
+                    LOCATION,
+                    format!("component {:?} is not key=value", clip(component)),
+                )
+            })?;
+            let slot = match key {
+                "Credential" => &mut credential,
+                "SignedHeaders" => &mut signed_headers,
+                "Signature" => &mut signature,
+                _ => {
+                    return Err(malformed(
+                        LOCATION,
+                        format!("unknown component {:?}", clip(key)),
+                    ))
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(malformed(LOCATION, format!("{key} appears twice")));
+            }
+        }
+        match next {
+            Some(next) => rest = next,
+            None => break,
         }
     }
     let missing = |component| Error::IncompleteSignature {
@@ -194,7 +327,7 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
     let signed_headers = signed_headers.ok_or_else(|| missing("SignedHeaders"))?;
     let signature = signature.ok_or_else(|| missing("Signature"))?;
     let credential = parse_credential(LOCATION, Cow::Borrowed(credential))?;
-    parse_signed_headers(LOCATION, signed_headers)?;
+    let signs = parse_signed_headers(LOCATION, signed_headers)?;
     let signature = parse_signature(LOCATION, signature)?;
     Ok(ParsedAuthorization {
         location: LOCATION,
@@ -204,6 +337,7 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
         date: None,
         expires: None,
         session_token: None,
+        signs,
     })
 }
 
@@ -258,7 +392,7 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
     let signed_headers = signed_headers.ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
     let signature = signature.ok_or_else(|| missing("X-Amz-Signature"))?;
     let credential = parse_credential(LOCATION, credential)?;
-    parse_signed_headers(LOCATION, &signed_headers)?;
+    let signs = parse_signed_headers(LOCATION, &signed_headers)?;
     let signature = parse_signature(LOCATION, &signature)?;
     let seconds: u64 = match expires.parse() {
         Ok(s)
@@ -281,6 +415,7 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
         date: Some(date),
         expires: Some(Duration::from_secs(seconds)),
         session_token: token,
+        signs,
     })
 }
 

@@ -108,6 +108,27 @@ pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether S3's rules escape `b` in a path: bytes that cannot appear in a URI.
+fn s3_escapes(b: u8) -> bool {
+    // Written with `|`, not `||`, so that the check over a whole path vectorises.
+    (b <= b' ')
+        | (b >= 0x7f)
+        | (b == b'"')
+        | (b == b'<')
+        | (b == b'>')
+        | (b == b'\\')
+        | (b == b'^')
+        | (b == b'`')
+        | (b == b'{')
+        | (b == b'|')
+        | (b == b'}')
+}
+
+/// Whether the default rules keep `b` in a path as is.
+fn default_keeps(b: u8) -> bool {
+    b.is_ascii_alphanumeric() | (b == b'-') | (b == b'.') | (b == b'_') | (b == b'~') | (b == b'/')
+}
+
 /// Appends the canonical URI of `path` under `mode`.
 pub(crate) fn canonical_uri_into(out: &mut Vec<u8>, path: &str, mode: PathMode) {
     let path = match mode.normalization {
@@ -115,17 +136,19 @@ pub(crate) fn canonical_uri_into(out: &mut Vec<u8>, path: &str, mode: PathMode) 
         PathNormalization::Disabled if path.is_empty() => Cow::Borrowed("/"),
         PathNormalization::Disabled => Cow::Borrowed(path),
     };
+    let bytes = path.as_bytes();
+    // Most paths need no escaping: one branch-free pass over the path decides, then one copy.
     match mode.encoding {
-        PathEncoding::Double => encode_into(out, path.as_bytes(), true),
+        PathEncoding::Double if bytes.iter().fold(true, |keep, &b| keep & default_keeps(b)) => {
+            out.extend_from_slice(bytes);
+        }
+        PathEncoding::Double => encode_into(out, bytes, true),
+        PathEncoding::Single if !bytes.iter().fold(false, |any, &b| any | s3_escapes(b)) => {
+            out.extend_from_slice(bytes);
+        }
         PathEncoding::Single => {
-            for &b in path.as_bytes() {
-                if b <= b' '
-                    || b >= 0x7f
-                    || matches!(
-                        b,
-                        b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
-                    )
-                {
+            for &b in bytes {
+                if s3_escapes(b) {
                     push_escaped(out, b);
                 } else {
                     out.push(b);
@@ -142,7 +165,7 @@ pub fn canonical_uri(path: &str, mode: PathMode) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn hex_value(b: u8) -> Option<u8> {
+pub(crate) const fn hex_value(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -237,10 +260,28 @@ fn decode_query_bytes(bytes: &[u8]) -> Vec<u8> {
 
 /// Splits a raw query into raw `(key, value)` pieces; empty pieces are skipped.
 pub(crate) fn split_query(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+    // `&` and `=` are ASCII, so every cut is on a char boundary.
+    let mut rest = Some(query);
+    std::iter::from_fn(move || loop {
+        let current = rest?;
+        let piece = match memchr::memchr(b'&', current.as_bytes()) {
+            Some(at) => {
+                rest = current.get(at + 1..);
+                current.get(..at)?
+            }
+            None => {
+                rest = None;
+                current
+            }
+        };
+        if piece.is_empty() {
+            continue;
+        }
+        return Some(match memchr::memchr(b'=', piece.as_bytes()) {
+            Some(at) => (piece.get(..at)?, piece.get(at + 1..)?),
+            None => (piece, ""),
+        });
+    })
 }
 
 /// Appends the canonical query string: every parameter for which `keep(decoded_key)` holds,
@@ -282,8 +323,15 @@ pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
         .iter()
         .rposition(|b| !is_ws(b))
         .map_or(start, |e| e + 1);
-    let value = &value[start..end];
-    if !value.windows(2).any(|w| is_ws(&w[0]) && is_ws(&w[1])) && !value.contains(&b'\t') {
+    let value = value.get(start..end).unwrap_or_default();
+    // Most values need no collapsing (no tab, no two spaces in a row): decide in one
+    // branch-free pass, which vectorises, then copy.
+    let tab = value.iter().fold(false, |any, &b| any | (b == b'\t'));
+    let double_space = value
+        .iter()
+        .zip(value.iter().skip(1))
+        .fold(false, |any, (&a, &b)| any | ((a == b' ') & (b == b' ')));
+    if !(tab | double_space) {
         out.extend_from_slice(value);
         return;
     }

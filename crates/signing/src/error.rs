@@ -24,7 +24,7 @@ impl fmt::Display for SignatureLocation {
 
 /// The canonical request and string-to-sign the verifier computed, for debugging a
 /// `SignatureDoesNotMatch`. Never contains the secret key or a derived key.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct MismatchDetails {
     /// The canonical request, exactly as hashed (the first mode tried).
     pub canonical_request: String,

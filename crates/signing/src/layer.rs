@@ -410,7 +410,7 @@ where
                     Ok(v) => v,
                     Err(e) => return reject(e, &parts),
                 };
-                let chunk_verifier = match &verified.payload {
+                let chunk_verifier = match verified.payload() {
                     PayloadKind::StreamingSigned { .. } => verified.chunk_verifier(),
                     PayloadKind::StreamingUnsignedTrailer => Some(ChunkChainVerifier::unsigned()),
                     _ => None,
@@ -504,7 +504,7 @@ where
                     Err(e) => return reject(e, &parts),
                 }
             };
-            tracing::debug!(access_key_id = %verified.access_key_id, principal = %verified.principal, "SigV4 verified");
+            tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);
             inner

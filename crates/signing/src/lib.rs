@@ -38,7 +38,7 @@
 //! let verifier = Verifier::new(lookup, VerifierSettings::default()).with_clock(Arc::new(FixedClock(now)));
 //! let verified = futures_util::FutureExt::now_or_never(verifier.verify(&request.view(), Payload::Bytes(&request.body)))
 //!     .expect("the static lookup is ready at once")?;
-//! assert_eq!(verified.principal, "alice");
+//! assert_eq!(verified.principal(), "alice");
 //! # Ok::<(), edgeward_signing::Error>(())
 //! ```
 #![deny(missing_docs)]

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 
 use crate::auth::{
     format_amz_date, has_presigned_query, parse_amz_date, parse_authorization_header,
-    parse_http_date, parse_presigned_query, Credential, ParsedAuthorization, ALGORITHM,
+    parse_http_date, parse_presigned_query, signed_header_names, Credential, ParsedAuthorization,
+    ALGORITHM,
 };
 use crate::canonical::{canonical_query_into, canonical_uri_into, push_header_value, PathMode};
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
@@ -356,15 +357,15 @@ impl Default for VerifierSettings {
     }
 }
 
-/// The credential scope of a verified request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CredentialScope {
+/// The credential scope of a verified request, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialScope<'a> {
     /// `YYYYMMDD`.
-    pub date: String,
+    pub date: &'a str,
     /// Region.
-    pub region: String,
+    pub region: &'a str,
     /// Service.
-    pub service: String,
+    pub service: &'a str,
 }
 
 /// How the payload was covered by the signature.
@@ -390,42 +391,136 @@ pub enum PayloadKind {
     StreamingUnsignedTrailer,
 }
 
-/// A request whose signature verified.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
+/// The text fields of a [`VerifiedRequest`], in the order they sit in its one buffer.
+#[derive(Clone, Copy)]
+enum Field {
+    AccessKeyId,
+    Principal,
+    Date,
+    Region,
+    Service,
+    SignedHeaders,
+    Signature,
+}
+
+const FIELDS: usize = 7;
+
+/// A request whose signature verified: who signed it, for which scope, and how.
+///
+/// The text fields live in one buffer (one allocation per verified request, where a struct
+/// of `String`s would cost eight: this is built on every request a gateway serves).
+#[derive(Clone)]
 pub struct VerifiedRequest {
-    /// The access key ID.
-    pub access_key_id: String,
-    /// The principal the lookup returned.
-    pub principal: String,
-    /// The credential scope.
-    pub scope: CredentialScope,
-    /// The signed header names, lower-case, sorted.
-    pub signed_headers: Vec<String>,
-    /// The session token, when the request carried one.
-    pub session_token: Option<SessionToken>,
-    /// Whether that token was covered by the signature.
-    pub session_token_signed: bool,
-    /// Where the signature was.
-    pub location: SignatureLocation,
-    /// The signing time.
-    pub request_time: SystemTime,
-    /// Presigned: when it expires.
-    pub expires_at: Option<SystemTime>,
-    /// The canonical-URI rules that matched.
-    pub path_mode: PathMode,
-    /// How the payload is covered.
-    pub payload: PayloadKind,
-    /// The signature (hex).
-    pub signature: String,
+    text: String,
+    /// Where each [`Field`] ends in `text`.
+    ends: [usize; FIELDS],
+    session_token: Option<SessionToken>,
+    session_token_signed: bool,
+    location: SignatureLocation,
+    request_time: SystemTime,
+    expires_at: Option<SystemTime>,
+    path_mode: PathMode,
+    payload: PayloadKind,
     chunk: Option<ChunkContext>,
 }
 
 impl VerifiedRequest {
+    fn field(&self, field: Field) -> &str {
+        let index = field as usize;
+        let start = match index {
+            0 => 0,
+            _ => self.ends[index - 1],
+        };
+        self.text.get(start..self.ends[index]).unwrap_or_default()
+    }
+
+    /// The access key ID.
+    pub fn access_key_id(&self) -> &str {
+        self.field(Field::AccessKeyId)
+    }
+
+    /// The principal the [`CredentialLookup`] returned.
+    pub fn principal(&self) -> &str {
+        self.field(Field::Principal)
+    }
+
+    /// The credential scope.
+    pub fn scope(&self) -> CredentialScope<'_> {
+        CredentialScope {
+            date: self.field(Field::Date),
+            region: self.field(Field::Region),
+            service: self.field(Field::Service),
+        }
+    }
+
+    /// The signed header names, lower-case, sorted.
+    pub fn signed_headers(&self) -> impl Iterator<Item = &str> + '_ {
+        signed_header_names(self.field(Field::SignedHeaders))
+    }
+
+    /// The signature (lower-case hex).
+    pub fn signature(&self) -> &str {
+        self.field(Field::Signature)
+    }
+
+    /// The session token, when the request carried one.
+    pub fn session_token(&self) -> Option<&SessionToken> {
+        self.session_token.as_ref()
+    }
+
+    /// Whether the session token was covered by the signature (false without a token).
+    pub fn session_token_signed(&self) -> bool {
+        self.session_token_signed
+    }
+
+    /// Where the signature was.
+    pub fn location(&self) -> SignatureLocation {
+        self.location
+    }
+
+    /// The signing time.
+    pub fn request_time(&self) -> SystemTime {
+        self.request_time
+    }
+
+    /// Presigned requests: when the URL expires.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+
+    /// The canonical-URI rules that matched.
+    pub fn path_mode(&self) -> PathMode {
+        self.path_mode
+    }
+
+    /// How the payload is covered.
+    pub fn payload(&self) -> &PayloadKind {
+        &self.payload
+    }
+
     /// For `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` bodies: the chunk-chain verifier
     /// seeded with this request's signature.
     pub fn chunk_verifier(&self) -> Option<ChunkChainVerifier> {
         self.chunk.clone().map(ChunkChainVerifier::new)
+    }
+}
+
+impl fmt::Debug for VerifiedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedRequest")
+            .field("access_key_id", &self.access_key_id())
+            .field("principal", &self.principal())
+            .field("scope", &self.scope())
+            .field("signed_headers", &self.field(Field::SignedHeaders))
+            .field("session_token", &self.session_token)
+            .field("session_token_signed", &self.session_token_signed)
+            .field("location", &self.location)
+            .field("request_time", &self.request_time)
+            .field("expires_at", &self.expires_at)
+            .field("path_mode", &self.path_mode)
+            .field("payload", &self.payload)
+            .field("signature", &self.signature())
+            .finish_non_exhaustive()
     }
 }
 
@@ -449,7 +544,23 @@ impl<L> fmt::Debug for Verifier<L> {
 struct RequestDate<'a> {
     amz: Cow<'a, str>,
     time: SystemTime,
-    header: Option<&'static str>,
+    /// The header it came from (`None`: the presigned query).
+    header: Option<DateHeader>,
+}
+
+#[derive(Clone, Copy)]
+enum DateHeader {
+    XAmzDate,
+    Date,
+}
+
+impl DateHeader {
+    fn name(self) -> &'static str {
+        match self {
+            Self::XAmzDate => "x-amz-date",
+            Self::Date => "date",
+        }
+    }
 }
 
 /// Returns the canonical bytes for one attempt.
@@ -526,7 +637,6 @@ impl<L: CredentialLookup> Verifier<L> {
         let expires_at = self.check_time(&auth, &date, now)?;
 
         // Session token and whether the signature covers it.
-        let signed_has = |name: &str| auth.signed_headers.split(';').any(|h| h == name);
         let (session_token, token_signed_known): (Option<Cow<'_, str>>, Option<bool>) =
             match location {
                 SignatureLocation::Header => {
@@ -534,8 +644,7 @@ impl<L: CredentialLookup> Verifier<L> {
                         .headers
                         .first_known(&X_AMZ_SECURITY_TOKEN)
                         .map(Cow::Borrowed);
-                    let signed = signed_has("x-amz-security-token");
-                    (token, Some(signed))
+                    (token, Some(auth.signs.x_amz_security_token))
                 }
                 _ => (auth.session_token.clone(), None),
             };
@@ -614,23 +723,31 @@ impl<L: CredentialLookup> Verifier<L> {
             &auth.credential.region,
             &auth.credential.service,
         );
-        let mut first_details: Option<(Vec<u8>, Vec<u8>)> = None;
+        // One buffer for every attempt: the canonical request, then the string to sign.
+        let mut buffer = Vec::with_capacity(1024);
+        let mut first_details: Option<MismatchDetails> = None;
         let mut tried: Vec<Vec<u8>> = Vec::new();
         let mut matched: Option<Attempt> = None;
         'outer: for &mode in modes {
             for &include_token_param in token_variants {
-                let canonical = build_canonical_request(
+                buffer.clear();
+                build_canonical_request(
+                    &mut buffer,
                     request,
                     &auth,
                     mode,
                     include_token_param,
                     payload_hash,
                 )?;
-                if tried.contains(&canonical) {
+                let canonical_len = buffer.len();
+                if tried
+                    .iter()
+                    .any(|t| t.as_slice() == &buffer[..canonical_len])
+                {
                     continue;
                 }
-                let sts = string_to_sign(&date.amz, &auth.credential, &canonical);
-                let signature = key.sign(&sts);
+                append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
+                let signature = key.sign(&buffer[canonical_len..]);
                 if bool::from(signature.ct_eq(&auth.signature)) {
                     matched = Some(Attempt {
                         mode,
@@ -638,19 +755,21 @@ impl<L: CredentialLookup> Verifier<L> {
                     });
                     break 'outer;
                 }
+                let (canonical, sts) = buffer.split_at(canonical_len);
                 if first_details.is_none() {
-                    first_details = Some((canonical.clone(), sts));
+                    first_details = Some(MismatchDetails {
+                        canonical_request: String::from_utf8_lossy(canonical).into_owned(),
+                        string_to_sign: String::from_utf8_lossy(sts).into_owned(),
+                    });
                 }
-                tried.push(canonical);
+                if modes.len() * token_variants.len() > 1 {
+                    tried.push(canonical.to_vec());
+                }
             }
         }
         let Some(attempt) = matched else {
-            let (canonical, sts) = first_details.unwrap_or_default();
             return Err(Error::SignatureDoesNotMatch {
-                details: Box::new(MismatchDetails {
-                    canonical_request: String::from_utf8_lossy(&canonical).into_owned(),
-                    string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
-                }),
+                details: Box::new(first_details.unwrap_or_default()),
             });
         };
         if location == SignatureLocation::Query
@@ -676,16 +795,15 @@ impl<L: CredentialLookup> Verifier<L> {
                 *body_checked = true;
             }
         }
+        let signature_hex = hex64(&auth.signature);
         // hex64 is ASCII by construction; `hex::encode` costs several times more per request.
-        let signature_hex = std::str::from_utf8(&hex64(&auth.signature))
-            .unwrap_or_default()
-            .to_owned();
+        let signature_hex = std::str::from_utf8(&signature_hex).unwrap_or_default();
         let chunk = match payload_kind {
             PayloadKind::StreamingSigned { trailer } => Some(ChunkContext {
                 key: key.clone(),
                 amz_date: date.amz.to_string(),
                 scope: auth.credential.scope(),
-                seed_signature: signature_hex.clone(),
+                seed_signature: signature_hex.to_owned(),
                 trailer,
             }),
             _ => None,
@@ -694,15 +812,24 @@ impl<L: CredentialLookup> Verifier<L> {
             Some(signed) => signed && session_token.is_some(),
             None => session_token.is_some() && attempt.include_token_param,
         };
+        let fields: [&str; FIELDS] = [
+            access_key_id,
+            &credential.principal,
+            &auth.credential.date,
+            &auth.credential.region,
+            &auth.credential.service,
+            &auth.signed_headers,
+            signature_hex,
+        ];
+        let mut text = String::with_capacity(fields.iter().map(|f| f.len()).sum());
+        let mut ends = [0; FIELDS];
+        for (end, field) in ends.iter_mut().zip(fields) {
+            text.push_str(field);
+            *end = text.len();
+        }
         Ok(VerifiedRequest {
-            access_key_id: access_key_id.to_string(),
-            principal: credential.principal.clone(),
-            scope: CredentialScope {
-                date: auth.credential.date.to_string(),
-                region: auth.credential.region.to_string(),
-                service: auth.credential.service.to_string(),
-            },
-            signed_headers: auth.signed_headers.split(';').map(str::to_owned).collect(),
+            text,
+            ends,
             session_token: session_token.map(|t| SessionToken::new(t.into_owned())),
             session_token_signed,
             location,
@@ -710,7 +837,6 @@ impl<L: CredentialLookup> Verifier<L> {
             expires_at,
             path_mode: attempt.mode,
             payload: payload_kind,
-            signature: signature_hex,
             chunk,
         })
     }
@@ -745,11 +871,21 @@ impl<L: CredentialLookup> Verifier<L> {
             },
         };
         let include_token = token == SessionTokenPlacement::Signed;
-        let canonical = build_canonical_request(request, &auth, mode, include_token, payload_hash)?;
-        let sts = string_to_sign(&date.amz, &auth.credential, &canonical);
+        let mut buffer = Vec::with_capacity(1024);
+        build_canonical_request(
+            &mut buffer,
+            request,
+            &auth,
+            mode,
+            include_token,
+            payload_hash,
+        )?;
+        let canonical_len = buffer.len();
+        append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
+        let (canonical, sts) = buffer.split_at(canonical_len);
         Ok(MismatchDetails {
-            canonical_request: String::from_utf8_lossy(&canonical).into_owned(),
-            string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
+            canonical_request: String::from_utf8_lossy(canonical).into_owned(),
+            string_to_sign: String::from_utf8_lossy(sts).into_owned(),
         })
     }
 
@@ -795,7 +931,7 @@ impl<L: CredentialLookup> Verifier<L> {
             return Ok(RequestDate {
                 amz: Cow::Borrowed(value),
                 time,
-                header: Some("x-amz-date"),
+                header: Some(DateHeader::XAmzDate),
             });
         }
         if let Some(value) = request.headers.first_known(&http::header::DATE) {
@@ -803,7 +939,7 @@ impl<L: CredentialLookup> Verifier<L> {
             return Ok(RequestDate {
                 amz: Cow::Owned(format_amz_date(time)),
                 time,
-                header: Some("date"),
+                header: Some(DateHeader::Date),
             });
         }
         Err(Error::MissingDate)
@@ -835,17 +971,22 @@ impl<L: CredentialLookup> Verifier<L> {
                 service: clip(&auth.credential.service),
             });
         }
-        let signed = |name: &str| auth.signed_headers.split(';').any(|h| h == name);
-        if !signed("host") {
+        if !auth.signs.host {
             return Err(Error::RequiredHeaderNotSigned {
                 location,
                 header: "host",
             });
         }
-        if let Some(header) = date.header {
-            if !signed(header) {
-                return Err(Error::RequiredHeaderNotSigned { location, header });
-            }
+        let date_signed = match date.header {
+            Some(DateHeader::XAmzDate) => auth.signs.x_amz_date,
+            Some(DateHeader::Date) => auth.signs.date,
+            None => true,
+        };
+        if let (false, Some(header)) = (date_signed, date.header) {
+            return Err(Error::RequiredHeaderNotSigned {
+                location,
+                header: header.name(),
+            });
         }
         Ok(())
     }
@@ -889,27 +1030,111 @@ impl<L: CredentialLookup> Verifier<L> {
     }
 }
 
-/// Builds the canonical request bytes.
+/// Appends the canonical request to `out`.
 fn build_canonical_request(
+    out: &mut Vec<u8>,
     request: &RequestView<'_>,
     auth: &ParsedAuthorization<'_>,
     mode: PathMode,
     include_token_param: bool,
     payload_hash: &str,
-) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(512);
+) -> Result<(), Error> {
     out.extend_from_slice(request.method.as_bytes());
     out.push(b'\n');
-    canonical_uri_into(&mut out, request.path, mode);
+    canonical_uri_into(out, request.path, mode);
     out.push(b'\n');
     let skip: &[&str] = match (auth.location, include_token_param) {
         (SignatureLocation::Query, true) => &["X-Amz-Signature"],
         (SignatureLocation::Query, false) => &["X-Amz-Signature", "X-Amz-Security-Token"],
         _ => &[],
     };
-    canonical_query_into(&mut out, request.query, skip);
+    canonical_query_into(out, request.query, skip);
     out.push(b'\n');
-    for name in auth.signed_headers.split(';') {
+    let done = match request.headers {
+        Headers::Map(map) => canonical_headers_from_map(out, map, auth, request.authority)?,
+        Headers::List(_) => false,
+    };
+    if !done {
+        canonical_headers_by_name(out, request, auth)?;
+    }
+    out.push(b'\n');
+    out.extend_from_slice(auth.signed_headers.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(payload_hash.as_bytes());
+    Ok(())
+}
+
+/// Most signed headers and header values [`canonical_headers_from_map`] handles; more fall
+/// back to one lookup per name.
+const MAX_SIGNED_IN_ONE_PASS: usize = 16;
+
+/// Appends the canonical headers from a header map in one pass over the map: each name in
+/// it is compared with the (few) signed names, where looking each signed name up would parse
+/// and hash it. Returns `false`, having written nothing, when there are more signed names or
+/// values than it has room for.
+fn canonical_headers_from_map(
+    out: &mut Vec<u8>,
+    map: &http::HeaderMap,
+    auth: &ParsedAuthorization<'_>,
+    authority: Option<&str>,
+) -> Result<bool, Error> {
+    // `Option`s so that the arrays start as zeroes (one `memset`).
+    let mut names: [Option<&str>; MAX_SIGNED_IN_ONE_PASS] = [None; MAX_SIGNED_IN_ONE_PASS];
+    let mut name_count = 0;
+    for name in signed_header_names(&auth.signed_headers) {
+        let Some(slot) = names.get_mut(name_count) else {
+            return Ok(false);
+        };
+        *slot = Some(name);
+        name_count += 1;
+    }
+    let names = &names[..name_count];
+    // (index into `names`, value), in map order: a map yields a name's values in the order
+    // they were received, which is the order they are joined in.
+    let mut values: [Option<(usize, &[u8])>; MAX_SIGNED_IN_ONE_PASS] =
+        [None; MAX_SIGNED_IN_ONE_PASS];
+    let mut value_count = 0;
+    for (name, value) in map {
+        let name = name.as_str();
+        let signed = |n: &Option<&str>| n.is_some_and(|n| n.len() == name.len() && n == name);
+        if let Some(index) = names.iter().position(signed) {
+            let Some(slot) = values.get_mut(value_count) else {
+                return Ok(false);
+            };
+            *slot = Some((index, value.as_bytes()));
+            value_count += 1;
+        }
+    }
+    let values = &values[..value_count];
+    for (index, name) in names.iter().flatten().enumerate() {
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
+        let mut first = true;
+        for &(_, value) in values.iter().flatten().filter(|(i, _)| *i == index) {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            push_header_value(out, value);
+        }
+        if first {
+            match (*name, authority) {
+                ("host", Some(authority)) => out.extend_from_slice(authority.as_bytes()),
+                _ => return Err(Error::SignedHeaderMissing { name: clip(name) }),
+            }
+        }
+        out.push(b'\n');
+    }
+    Ok(true)
+}
+
+/// Appends the canonical headers, looking each signed name up.
+fn canonical_headers_by_name(
+    out: &mut Vec<u8>,
+    request: &RequestView<'_>,
+    auth: &ParsedAuthorization<'_>,
+) -> Result<(), Error> {
+    for name in signed_header_names(&auth.signed_headers) {
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
         let mut first = true;
@@ -918,7 +1143,7 @@ fn build_canonical_request(
                 out.push(b',');
             }
             first = false;
-            push_header_value(&mut out, value);
+            push_header_value(out, value);
         });
         if count == 0 {
             match (name, request.authority) {
@@ -928,33 +1153,24 @@ fn build_canonical_request(
         }
         out.push(b'\n');
     }
-    out.push(b'\n');
-    out.extend_from_slice(auth.signed_headers.as_bytes());
-    out.push(b'\n');
-    out.extend_from_slice(payload_hash.as_bytes());
-    Ok(out)
+    Ok(())
 }
 
-/// The string to sign; the scope is written in place rather than formatted first (this runs
-/// on every verification).
-fn string_to_sign(amz_date: &str, credential: &Credential<'_>, canonical: &[u8]) -> Vec<u8> {
+/// Appends the string to sign for the canonical request that `buffer` holds; the scope is
+/// written in place rather than formatted first (this runs on every verification).
+fn append_string_to_sign(buffer: &mut Vec<u8>, amz_date: &str, credential: &Credential<'_>) {
     const TERMINATOR: &str = "aws4_request";
-    let (date, region, service) = (&credential.date, &credential.region, &credential.service);
-    let mut sts = Vec::with_capacity(
-        ALGORITHM.len() + amz_date.len() + date.len() + region.len() + service.len() + 84,
-    );
-    sts.extend_from_slice(ALGORITHM.as_bytes());
-    sts.push(b'\n');
-    sts.extend_from_slice(amz_date.as_bytes());
-    sts.push(b'\n');
-    for part in [date.as_bytes(), region.as_bytes(), service.as_bytes()] {
-        sts.extend_from_slice(part);
-        sts.push(b'/');
+    let canonical_hash = sha256_hex(buffer);
+    for part in [ALGORITHM.as_bytes(), b"\n", amz_date.as_bytes(), b"\n"] {
+        buffer.extend_from_slice(part);
     }
-    sts.extend_from_slice(TERMINATOR.as_bytes());
-    sts.push(b'\n');
-    sts.extend_from_slice(&sha256_hex(canonical));
-    sts
+    for part in [&credential.date, &credential.region, &credential.service] {
+        buffer.extend_from_slice(part.as_bytes());
+        buffer.push(b'/');
+    }
+    buffer.extend_from_slice(TERMINATOR.as_bytes());
+    buffer.push(b'\n');
+    buffer.extend_from_slice(&canonical_hash);
 }
 
 /// The derived signing key for a scope, for callers that sign chunks themselves.

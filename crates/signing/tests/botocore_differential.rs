@@ -289,7 +289,7 @@ fn botocore_signed_requests_verify_and_we_sign_identically() {
             authority: None,
         };
         match verifier.verify(&view, Payload::Bytes(&body)).now_or_never().unwrap() {
-            Ok(verified) => assert_eq!(verified.signature, botocore_signature),
+            Ok(verified) => assert_eq!(verified.signature(), botocore_signature),
             Err(e) => failures.push(format!(
                 "case {index}: verify failed: {e}\n  url {}\n  botocore canonical:\n{}\n  ours:\n{}",
                 result["url"],

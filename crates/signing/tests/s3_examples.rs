@@ -124,14 +124,14 @@ fn every_s3_example_verifies() {
             .unwrap()
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
-            verified.signature,
+            verified.signature(),
             example["expected"].as_str().unwrap(),
             "{name}"
         );
-        assert_eq!(verified.path_mode, PathMode::S3);
+        assert_eq!(verified.path_mode(), PathMode::S3);
         if name.starts_with("presigned") {
-            assert_eq!(verified.location, SignatureLocation::Query);
-            assert_eq!(verified.payload, PayloadKind::Unsigned);
+            assert_eq!(verified.location(), SignatureLocation::Query);
+            assert_eq!(*verified.payload(), PayloadKind::Unsigned);
         }
     }
 }
@@ -198,7 +198,7 @@ fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
             .unwrap()
             .unwrap();
         assert!(matches!(
-            verified.payload,
+            verified.payload(),
             PayloadKind::StreamingSigned { .. }
         ));
 

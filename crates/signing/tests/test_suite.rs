@@ -131,14 +131,14 @@ fn check_case(name: &str) {
             .now_or_never()
             .unwrap()
             .unwrap_or_else(|e| panic!("{label}: verify: {e} {:?}", e.mismatch_details()));
-        assert_eq!(verified.location, location, "{label}");
+        assert_eq!(verified.location(), location, "{label}");
         assert_eq!(
-            verified.signature,
+            verified.signature(),
             text(name, &format!("{prefix}-signature.txt")).trim(),
             "{label}"
         );
         assert_eq!(
-            verified.session_token.is_some(),
+            verified.session_token().is_some(),
             context.credentials.token.is_some(),
             "{label}"
         );

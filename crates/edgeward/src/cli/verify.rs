@@ -96,41 +96,36 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let mut stdout = std::io::stdout().lock();
     match result {
         Ok(verified) => {
-            let location = match verified.location {
+            let location = match verified.location() {
                 SignatureLocation::Header => "header",
                 _ => "query",
             };
-            let scope = format!(
-                "{}/{}/{}",
-                verified.scope.date, verified.scope.region, verified.scope.service
-            );
+            let scope = verified.scope();
+            let scope = format!("{}/{}/{}", scope.date, scope.region, scope.service);
+            let signed_headers: Vec<&str> = verified.signed_headers().collect();
             if args.json {
                 let value = json!({
                     "valid": true,
-                    "access_key_id": verified.access_key_id,
+                    "access_key_id": verified.access_key_id(),
                     "scope": scope,
                     "location": location,
-                    "signed_headers": verified.signed_headers,
-                    "session_token": verified.session_token.is_some(),
-                    "session_token_signed": verified.session_token_signed,
-                    "payload": payload_name(&verified.payload),
-                    "signature": verified.signature,
+                    "signed_headers": signed_headers,
+                    "session_token": verified.session_token().is_some(),
+                    "session_token_signed": verified.session_token_signed(),
+                    "payload": payload_name(verified.payload()),
+                    "signature": verified.signature(),
                 });
                 writeln!(stdout, "{value}")?;
             } else {
                 writeln!(stdout, "valid")?;
-                writeln!(stdout, "access key:     {}", verified.access_key_id)?;
+                writeln!(stdout, "access key:     {}", verified.access_key_id())?;
                 writeln!(stdout, "scope:          {scope}")?;
                 writeln!(stdout, "location:       {location}")?;
-                writeln!(
-                    stdout,
-                    "signed headers: {}",
-                    verified.signed_headers.join(";")
-                )?;
+                writeln!(stdout, "signed headers: {}", signed_headers.join(";"))?;
                 writeln!(
                     stdout,
                     "session token:  {}",
-                    match (&verified.session_token, verified.session_token_signed) {
+                    match (verified.session_token(), verified.session_token_signed()) {
                         (None, _) => "none",
                         (Some(_), true) => "present, signed",
                         (Some(_), false) => "present, appended after signing",
@@ -139,9 +134,9 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                 writeln!(
                     stdout,
                     "payload:        {}",
-                    payload_name(&verified.payload)
+                    payload_name(verified.payload())
                 )?;
-                writeln!(stdout, "signature:      {}", verified.signature)?;
+                writeln!(stdout, "signature:      {}", verified.signature())?;
             }
             Ok(Outcome::Ok)
         }

@@ -30,7 +30,7 @@ async fn inner(
     let principal = request
         .extensions()
         .get::<VerifiedRequest>()
-        .map(|v| v.principal.clone())
+        .map(|v| v.principal().to_owned())
         .unwrap_or_default();
     let (_, body) = request.into_parts();
     let text = match body.collect().await {
