@@ -90,9 +90,17 @@ fn split_first(value: &str, delimiter: u8) -> Option<(&str, &str)> {
     Some((value.get(..at)?, value.get(at + 1..)?))
 }
 
-/// Splits at the last `delimiter` (dropping it).
+/// Splits at the first `delimiter` (dropping it), for short pieces (a header name, a
+/// credential part), where a plain loop beats `memchr`'s set-up.
+fn split_first_short(value: &str, delimiter: u8) -> Option<(&str, &str)> {
+    let at = value.bytes().position(|b| b == delimiter)?;
+    Some((value.get(..at)?, value.get(at + 1..)?))
+}
+
+/// Splits at the last `delimiter` (dropping it); for short pieces, like
+/// [`split_first_short`].
 fn split_last(value: &str, delimiter: u8) -> Option<(&str, &str)> {
-    let at = memchr::memrchr(delimiter, value.as_bytes())?;
+    let at = value.bytes().rposition(|b| b == delimiter)?;
     Some((value.get(..at)?, value.get(at + 1..)?))
 }
 
@@ -180,7 +188,7 @@ pub(crate) fn signed_header_names(list: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(list);
     std::iter::from_fn(move || {
         let current = rest?;
-        match split_first(current, b';') {
+        match split_first_short(current, b';') {
             Some((name, next)) => {
                 rest = Some(next);
                 Some(name)
@@ -426,34 +434,45 @@ pub fn parse_amz_date(value: &str) -> Result<SystemTime, Error> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return Err(bad());
     }
-    let digits = |range: std::ops::Range<usize>| -> Result<u32, Error> {
-        let s = &b[range];
+    let digits = |range: std::ops::Range<usize>| -> Result<i64, Error> {
+        let s = b.get(range).ok_or_else(bad)?;
         if !s.iter().all(u8::is_ascii_digit) {
             return Err(bad());
         }
-        Ok(s.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
+        Ok(s.iter().fold(0, |acc, d| acc * 10 + i64::from(d - b'0')))
     };
     let (year, month, day) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
     let (hour, minute, second) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
-    let month = u8::try_from(month)
-        .ok()
-        .and_then(|m| time::Month::try_from(m).ok())
-        .ok_or_else(bad)?;
-    let date = time::Date::from_calendar_date(
-        i32::try_from(year).map_err(|_| bad())?,
-        month,
-        u8::try_from(day).map_err(|_| bad())?,
-    )
-    .map_err(|_| bad())?;
-    let clock = time::Time::from_hms(
-        u8::try_from(hour).map_err(|_| bad())?,
-        u8::try_from(minute).map_err(|_| bad())?,
-        u8::try_from(second).map_err(|_| bad())?,
-    )
-    .map_err(|_| bad())?;
-    Ok(time::PrimitiveDateTime::new(date, clock)
-        .assume_utc()
-        .into())
+    // This runs on every verification; the arithmetic below is what a calendar library does,
+    // without its general-purpose conversions.
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return Err(bad());
+    }
+    let seconds = days_since_epoch(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    let offset = Duration::from_secs(seconds.unsigned_abs());
+    match seconds {
+        0.. => SystemTime::UNIX_EPOCH.checked_add(offset),
+        _ => SystemTime::UNIX_EPOCH.checked_sub(offset),
+    }
+    .ok_or_else(bad)
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// Parses an RFC 1123 `Date` header (`Fri, 24 May 2013 00:00:00 GMT`).

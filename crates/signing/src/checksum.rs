@@ -5,8 +5,8 @@
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use crc::{Crc, Table, CRC_32_ISCSI, CRC_32_ISO_HDLC, CRC_64_NVME};
-use subtle::ConstantTimeEq;
 
+use crate::crypto::constant_time_eq;
 use crate::error::{clip, Error};
 
 // Slice-by-16 tables, built at compile time: a chunk is checksummed as it is released.
@@ -100,7 +100,7 @@ impl TrailerChecksum {
             State::Sha(d) => d.finish().as_ref().to_vec(),
         };
         let computed = base64::engine::general_purpose::STANDARD.encode(computed);
-        if bool::from(computed.as_bytes().ct_eq(claimed.trim().as_bytes())) {
+        if constant_time_eq(computed.as_bytes(), claimed.trim().as_bytes()) {
             Ok(())
         } else {
             Err(Error::ChecksumMismatch {

@@ -9,10 +9,9 @@ use std::task::{ready, Context, Poll};
 use aws_lc_rs::digest;
 use bytes::Bytes;
 use http_body::{Body, Frame};
-use subtle::ConstantTimeEq;
 
 use crate::checksum::TrailerChecksum;
-use crate::crypto::{hex64, sha256_hex, SigningKey, EMPTY_SHA256};
+use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
 use crate::error::Error;
 
 /// What the chain is anchored to: the request's derived key, time, scope and signature.
@@ -374,7 +373,7 @@ impl ChunkChainVerifier {
                 .ok_or(Error::MalformedChunk {
                     reason: "signed chunk without a signing context",
                 })?;
-            if !bool::from(computed.ct_eq(&claimed)) {
+            if !constant_time_eq(&computed, &claimed) {
                 return Err(Error::ChunkSignatureMismatch { index: self.index });
             }
             self.previous = String::from_utf8_lossy(&hex64(&claimed)).into_owned();
@@ -446,7 +445,7 @@ impl ChunkChainVerifier {
                 .ok_or(Error::MalformedChunk {
                     reason: "signed trailer without a signing context",
                 })?;
-        if !bool::from(computed.ct_eq(&claimed)) {
+        if !constant_time_eq(&computed, &claimed) {
             return Err(Error::ChunkSignatureMismatch { index: self.index });
         }
         Ok(())

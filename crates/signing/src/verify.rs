@@ -7,7 +7,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::auth::{
@@ -17,7 +16,7 @@ use crate::auth::{
 };
 use crate::canonical::{canonical_query_into, canonical_uri_into, push_header_value, PathMode};
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
-use crate::crypto::{hex64, sha256_hex, KeyCache, SecretAccessKey, SigningKey};
+use crate::crypto::{constant_time_eq, hex64, sha256_hex, KeyCache, SecretAccessKey, SigningKey};
 use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
 use crate::sign::SessionTokenPlacement;
 
@@ -54,15 +53,6 @@ impl<'a> Headers<'a> {
         count
     }
 
-    /// The first value of a header whose name is known in advance: looked up in a map without
-    /// parsing the name again (the verifier's hot path asks for several on every request).
-    fn first_known(&self, name: &http::HeaderName) -> Option<&'a str> {
-        match self {
-            Self::Map(map) => map.get(name).and_then(|v| v.to_str().ok()),
-            Self::List(_) => self.first(name.as_str()),
-        }
-    }
-
     /// The first value of the header `name` (lower-case), if it is text.
     pub fn first(&self, name: &str) -> Option<&'a str> {
         match self {
@@ -71,6 +61,64 @@ impl<'a> Headers<'a> {
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str()),
+        }
+    }
+}
+
+/// The headers the verifier reads by name, found in one pass over the headers (where a
+/// lookup per name would hash each name: this runs on every request). Each is its first
+/// value; `Some(None)` is a value that is not text.
+#[derive(Default)]
+struct KnownHeaders<'a> {
+    authorization: Option<Option<&'a str>>,
+    x_amz_date: Option<Option<&'a str>>,
+    date: Option<Option<&'a str>>,
+    x_amz_security_token: Option<Option<&'a str>>,
+    x_amz_content_sha256: Option<Option<&'a str>>,
+}
+
+impl<'a> KnownHeaders<'a> {
+    fn find(headers: &Headers<'a>) -> Self {
+        let mut known = Self::default();
+        match headers {
+            Headers::Map(map) => {
+                for (name, value) in map.iter() {
+                    if let Some(slot) = known.slot(name.as_str()) {
+                        slot.get_or_insert_with(|| value.to_str().ok());
+                    }
+                }
+            }
+            Headers::List(list) => {
+                for (name, value) in list.iter() {
+                    // Names in a list may be in any case.
+                    let name = Self::NAMES
+                        .into_iter()
+                        .find(|known| known.eq_ignore_ascii_case(name));
+                    if let Some(slot) = name.and_then(|name| known.slot(name)) {
+                        slot.get_or_insert(Some(value.as_str()));
+                    }
+                }
+            }
+        }
+        known
+    }
+
+    const NAMES: [&'static str; 5] = [
+        "authorization",
+        "x-amz-date",
+        "date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    ];
+
+    fn slot(&mut self, lower_case_name: &str) -> Option<&mut Option<Option<&'a str>>> {
+        match lower_case_name {
+            "authorization" => Some(&mut self.authorization),
+            "x-amz-date" => Some(&mut self.x_amz_date),
+            "date" => Some(&mut self.date),
+            "x-amz-security-token" => Some(&mut self.x_amz_security_token),
+            "x-amz-content-sha256" => Some(&mut self.x_amz_content_sha256),
+            _ => None,
         }
     }
 }
@@ -569,12 +617,6 @@ struct Attempt {
     include_token_param: bool,
 }
 
-const X_AMZ_SECURITY_TOKEN: http::HeaderName =
-    http::HeaderName::from_static("x-amz-security-token");
-const X_AMZ_CONTENT_SHA256: http::HeaderName =
-    http::HeaderName::from_static("x-amz-content-sha256");
-const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
-
 const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
@@ -629,9 +671,10 @@ impl<L: CredentialLookup> Verifier<L> {
         request: &RequestView<'_>,
         payload: Payload<'_>,
     ) -> Result<VerifiedRequest, Error> {
-        let auth = self.parse(request)?;
+        let known = KnownHeaders::find(&request.headers);
+        let auth = self.parse(request, &known)?;
         let location = auth.location;
-        let date = self.request_date(request, &auth)?;
+        let date = self.request_date(&known, &auth)?;
         self.check_scope(&auth, &date)?;
         let now = self.clock.now();
         let expires_at = self.check_time(&auth, &date, now)?;
@@ -640,10 +683,7 @@ impl<L: CredentialLookup> Verifier<L> {
         let (session_token, token_signed_known): (Option<Cow<'_, str>>, Option<bool>) =
             match location {
                 SignatureLocation::Header => {
-                    let token = request
-                        .headers
-                        .first_known(&X_AMZ_SECURITY_TOKEN)
-                        .map(Cow::Borrowed);
+                    let token = known.x_amz_security_token.flatten().map(Cow::Borrowed);
                     (token, Some(auth.signs.x_amz_security_token))
                 }
                 _ => (auth.session_token.clone(), None),
@@ -667,7 +707,7 @@ impl<L: CredentialLookup> Verifier<L> {
         match (&credential.session, &session_token) {
             (Some(_), None) => return Err(Error::SessionTokenMissing),
             (Some(session), Some(token)) => {
-                if !bool::from(session.token.expose().as_bytes().ct_eq(token.as_bytes())) {
+                if !constant_time_eq(session.token.expose().as_bytes(), token.as_bytes()) {
                     return Err(Error::SessionTokenMismatch);
                 }
                 if session.expires_at <= now {
@@ -681,7 +721,7 @@ impl<L: CredentialLookup> Verifier<L> {
         }
 
         // Payload.
-        let claimed = request.headers.first_known(&X_AMZ_CONTENT_SHA256);
+        let claimed = known.x_amz_content_sha256.flatten();
         let mut payload_kind = match claimed {
             Some(value) => classify_payload(value)?,
             None if location == SignatureLocation::Query && auth.credential.service == "s3" => {
@@ -748,7 +788,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 }
                 append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
                 let signature = key.sign(&buffer[canonical_len..]);
-                if bool::from(signature.ct_eq(&auth.signature)) {
+                if constant_time_eq(&signature, &auth.signature) {
                     matched = Some(Attempt {
                         mode,
                         include_token_param,
@@ -786,7 +826,7 @@ impl<L: CredentialLookup> Verifier<L> {
         {
             if !*body_checked {
                 let computed = sha256_hex(body);
-                if !bool::from(computed.as_slice().ct_eq(hex.as_bytes())) {
+                if !constant_time_eq(&computed, hex.as_bytes()) {
                     return Err(Error::PayloadHashMismatch {
                         claimed: hex.clone(),
                         computed: String::from_utf8_lossy(&computed).into_owned(),
@@ -851,9 +891,10 @@ impl<L: CredentialLookup> Verifier<L> {
         mode: PathMode,
         token: SessionTokenPlacement,
     ) -> Result<MismatchDetails, Error> {
-        let auth = self.parse(request)?;
-        let date = self.request_date(request, &auth)?;
-        let claimed = request.headers.first_known(&X_AMZ_CONTENT_SHA256);
+        let known = KnownHeaders::find(&request.headers);
+        let auth = self.parse(request, &known)?;
+        let date = self.request_date(&known, &auth)?;
+        let claimed = known.x_amz_content_sha256.flatten();
         let body_hash;
         let payload_hash = match claimed {
             Some(value) => value,
@@ -889,16 +930,20 @@ impl<L: CredentialLookup> Verifier<L> {
         })
     }
 
-    fn parse<'r>(&self, request: &RequestView<'r>) -> Result<ParsedAuthorization<'r>, Error> {
-        let header = match request.headers {
-            Headers::Map(map) => match map.get(http::header::AUTHORIZATION) {
-                Some(value) => Some(value.to_str().map_err(|_| Error::MalformedAuthorization {
+    fn parse<'r>(
+        &self,
+        request: &RequestView<'r>,
+        known: &KnownHeaders<'r>,
+    ) -> Result<ParsedAuthorization<'r>, Error> {
+        let header = match known.authorization {
+            Some(Some(value)) => Some(value),
+            Some(None) => {
+                return Err(Error::MalformedAuthorization {
                     location: SignatureLocation::Header,
                     reason: "Authorization is not text".into(),
-                })?),
-                None => None,
-            },
-            Headers::List(_) => request.headers.first("authorization"),
+                })
+            }
+            None => None,
         };
         let presigned = request.query.is_some_and(has_presigned_query);
         match (header, presigned) {
@@ -914,7 +959,7 @@ impl<L: CredentialLookup> Verifier<L> {
 
     fn request_date<'r>(
         &self,
-        request: &RequestView<'r>,
+        known: &KnownHeaders<'r>,
         auth: &ParsedAuthorization<'r>,
     ) -> Result<RequestDate<'r>, Error> {
         if let Some(date) = &auth.date {
@@ -925,7 +970,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 header: None,
             });
         }
-        if let Some(value) = request.headers.first_known(&X_AMZ_DATE) {
+        if let Some(value) = known.x_amz_date.flatten() {
             let value = value.trim_matches(|c| c == ' ' || c == '\t');
             let time = parse_amz_date(value)?;
             return Ok(RequestDate {
@@ -934,7 +979,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 header: Some(DateHeader::XAmzDate),
             });
         }
-        if let Some(value) = request.headers.first_known(&http::header::DATE) {
+        if let Some(value) = known.date.flatten() {
             let time = parse_http_date(value)?;
             return Ok(RequestDate {
                 amz: Cow::Owned(format_amz_date(time)),

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use edgeward_signing::{
-    canonical_query, canonical_uri, normalize_header_value, parse_authorization_header, Error,
-    FixedClock, Headers, PathMode, Payload, RequestView, SessionTokenPlacement, StaticCredentials,
-    Verifier, VerifierSettings,
+    canonical_query, canonical_uri, normalize_header_value, parse_amz_date,
+    parse_authorization_header, Error, FixedClock, Headers, PathMode, Payload, RequestView,
+    SessionTokenPlacement, StaticCredentials, Verifier, VerifierSettings,
 };
 use proptest::prelude::*;
 
@@ -235,6 +235,20 @@ proptest! {
     }
 
     #[test]
+    fn amz_dates_match_the_calendar_library(
+        year in 0i32..10_000, month in 0u8..14, day in 0u8..33,
+        hour in 0u8..25, minute in 0u8..61, second in 0u8..61,
+    ) {
+        let text = format!("{year:04}{month:02}{day:02}T{hour:02}{minute:02}{second:02}Z");
+        let model = time::Month::try_from(month)
+            .ok()
+            .and_then(|m| time::Date::from_calendar_date(year, m, day).ok())
+            .zip(time::Time::from_hms(hour, minute, second).ok())
+            .map(|(date, clock)| std::time::SystemTime::from(time::PrimitiveDateTime::new(date, clock).assume_utc()));
+        prop_assert_eq!(parse_amz_date(&text).ok(), model);
+    }
+
+    #[test]
     fn header_values_match_the_model(value in "[ \ta-z\"]{0,24}") {
         // Trim spaces and tabs, collapse each inner run of them to one space.
         let mut model = String::new();
@@ -335,5 +349,22 @@ proptest! {
                 .map_err(|e| e.to_string())
         };
         prop_assert_eq!(explain(Headers::Map(&map)), explain(Headers::List(&list)));
+    }
+}
+
+/// The leap-year rule's three cases, which random dates rarely hit.
+#[test]
+fn leap_days_match_the_calendar_library() {
+    for (year, leap) in [
+        (2000, true),
+        (1900, false),
+        (2024, true),
+        (2023, false),
+        (0, true),
+    ] {
+        let text = format!("{year:04}0229T235959Z");
+        assert_eq!(parse_amz_date(&text).is_ok(), leap, "{text}");
+        let model = time::Date::from_calendar_date(year, time::Month::February, 29).is_ok();
+        assert_eq!(leap, model, "{text}");
     }
 }
