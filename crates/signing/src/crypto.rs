@@ -68,12 +68,23 @@ pub(crate) fn sha256_hex(data: &[u8]) -> [u8; 64] {
     hex64(digest::digest(&digest::SHA256, data).as_ref())
 }
 
-pub(crate) fn hex64(bytes: &[u8]) -> [u8; 64] {
+/// Each byte's two lower-case hex digits (one lookup per byte instead of two shifts, masks
+/// and lookups; this runs twice per verification).
+const HEX_PAIRS: [[u8; 2]; 256] = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = [HEX[b >> 4], HEX[b & 15]];
+        b += 1;
+    }
+    table
+};
+
+pub(crate) fn hex64(bytes: &[u8]) -> [u8; 64] {
     let mut out = [0u8; 64];
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 15)];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     out
 }
