@@ -351,7 +351,10 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
 
 /// Whether a raw query carries presigned authentication (an `X-Amz-Algorithm` parameter).
 pub(crate) fn has_presigned_query(query: &str) -> bool {
-    split_query(query).any(|(key, _)| decode_query_component(key) == "X-Amz-Algorithm")
+    const KEY: &str = "X-Amz-Algorithm";
+    // Decoding never lengthens a key, so shorter keys are skipped without decoding them (this
+    // runs on every request with a query).
+    split_query(query).any(|(key, _)| key.len() >= KEY.len() && decode_query_component(key) == KEY)
 }
 
 /// Parses the presigned parameters out of a raw query string. Other parameters are ignored;
