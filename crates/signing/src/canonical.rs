@@ -288,6 +288,9 @@ pub(crate) fn split_query(query: &str) -> impl Iterator<Item = (&str, &str)> {
 /// re-encoded and sorted by key, then value.
 pub(crate) fn canonical_query_into(out: &mut Vec<u8>, query: Option<&str>, skip: &[&str]) {
     let Some(query) = query else { return };
+    if canonical_query_on_stack(out, query, skip) {
+        return;
+    }
     let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     for (key, value) in split_query(query) {
         let key = canonical_query_component(key);
@@ -305,6 +308,41 @@ pub(crate) fn canonical_query_into(out: &mut Vec<u8>, query: Option<&str>, skip:
         out.push(b'=');
         out.extend_from_slice(value.as_bytes());
     }
+}
+
+/// Most parameters [`canonical_query_on_stack`] sorts without allocating.
+const MAX_PARAMETERS_ON_STACK: usize = 16;
+
+/// The common case of [`canonical_query_into`]: a few parameters, each already in canonical
+/// form, sorted on the stack (no allocation, no re-encoding). Returns `false`, having written
+/// nothing, for any other query.
+fn canonical_query_on_stack(out: &mut Vec<u8>, query: &str, skip: &[&str]) -> bool {
+    let mut pairs = [("", ""); MAX_PARAMETERS_ON_STACK];
+    let mut count = 0;
+    for (key, value) in split_query(query) {
+        if !is_canonical_component(key.as_bytes()) || !is_canonical_component(value.as_bytes()) {
+            return false;
+        }
+        if skip.contains(&key) {
+            continue;
+        }
+        let Some(slot) = pairs.get_mut(count) else {
+            return false;
+        };
+        *slot = (key, value);
+        count += 1;
+    }
+    let pairs = &mut pairs[..count];
+    pairs.sort_unstable();
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push(b'&');
+        }
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(value.as_bytes());
+    }
+    true
 }
 
 /// The canonical query string of a raw query (no parameters skipped).
