@@ -49,8 +49,12 @@ impl PathMode {
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-fn is_unreserved(b: u8) -> bool {
+const fn unreserved_class(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn is_unreserved(b: u8) -> bool {
+    BYTE_CLASSES[usize::from(b)][2]
 }
 
 fn push_escaped(out: &mut Vec<u8>, b: u8) {
@@ -108,25 +112,47 @@ pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether S3's rules escape `b` in a path: bytes that cannot appear in a URI.
-fn s3_escapes(b: u8) -> bool {
-    // Written with `|`, not `||`, so that the check over a whole path vectorises.
-    (b <= b' ')
-        | (b >= 0x7f)
-        | (b == b'"')
-        | (b == b'<')
-        | (b == b'>')
-        | (b == b'\\')
-        | (b == b'^')
-        | (b == b'`')
-        | (b == b'{')
-        | (b == b'|')
-        | (b == b'}')
+/// Bytes S3's rules escape in a path: those that cannot appear in a URI.
+const fn s3_escapes_class(b: u8) -> bool {
+    b <= b' '
+        || b >= 0x7f
+        || matches!(
+            b,
+            b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+        )
 }
 
-/// Whether the default rules keep `b` in a path as is.
+/// Bytes the default rules keep in a path as they are.
+const fn default_keeps_class(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+}
+
+/// The byte classes as lookup tables, `[s3_escapes, default_keeps, unreserved]` per byte:
+/// one load per byte on the per-request path, where the chains of comparisons cost several
+/// instructions.
+const BYTE_CLASSES: [[bool; 3]; 256] = {
+    let mut table = [[false; 3]; 256];
+    let mut b = 0;
+    while b < 256 {
+        // `b < 256`, so the cast is exact.
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = b as u8;
+        table[b] = [
+            s3_escapes_class(byte),
+            default_keeps_class(byte),
+            unreserved_class(byte),
+        ];
+        b += 1;
+    }
+    table
+};
+
+fn s3_escapes(b: u8) -> bool {
+    BYTE_CLASSES[usize::from(b)][0]
+}
+
 fn default_keeps(b: u8) -> bool {
-    b.is_ascii_alphanumeric() | (b == b'-') | (b == b'.') | (b == b'_') | (b == b'~') | (b == b'/')
+    BYTE_CLASSES[usize::from(b)][1]
 }
 
 /// Appends the canonical URI of `path` under `mode`.
@@ -186,16 +212,15 @@ fn is_canonical_component(raw: &[u8]) -> bool {
             let (Some(&h), Some(&l)) = (raw.get(i + 1), raw.get(i + 2)) else {
                 return false;
             };
-            if !(h.is_ascii_digit() || (b'A'..=b'F').contains(&h))
-                || !(l.is_ascii_digit() || (b'A'..=b'F').contains(&l))
-            {
-                return false;
-            }
-            let (Some(hv), Some(lv)) = (hex_value(h), hex_value(l)) else {
-                return false;
-            };
-            if is_unreserved(hv << 4 | lv) {
-                return false;
+            // Upper-case hex digits only, and not an escaped unreserved character.
+            let upper_hex = |d: u8| d.is_ascii_digit() || (b'A'..=b'F').contains(&d);
+            match (hex_value(h), hex_value(l)) {
+                (Some(hv), Some(lv)) if upper_hex(h) && upper_hex(l) => {
+                    if is_unreserved(hv << 4 | lv) {
+                        return false;
+                    }
+                }
+                _ => return false,
             }
             i += 3;
         } else {
@@ -355,9 +380,8 @@ pub fn canonical_query(query: &str) -> String {
 /// Appends a header value trimmed of spaces and tabs at both ends, with every inner run of
 /// spaces and tabs collapsed to one space.
 pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
-    // Most values have no space, tab or control byte at all: one branch-free (vectorised)
-    // pass tells, and such a value is copied whole.
-    if !value.iter().fold(false, |any, &b| any | (b <= b' ')) {
+    // Most values have no space, tab or control byte at all; such a value is copied whole.
+    if !has_byte_below_0x21(value) {
         out.extend_from_slice(value);
         return;
     }
@@ -391,6 +415,23 @@ pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
             in_ws = false;
         }
     }
+}
+
+/// Whether any byte is a space, tab or other control byte (`< 0x21`), eight bytes at a time.
+fn has_byte_below_0x21(value: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = value.chunks_exact(8);
+    let mut found = false;
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // Non-zero exactly when some byte of `x` is below 0x21 (the classic "has less than"
+        // test; exact as an any-test for thresholds up to 0x80).
+        found |= x.wrapping_sub(ONES * 0x21) & !x & HIGH != 0;
+    }
+    found | words.remainder().iter().any(|&b| b < 0x21)
 }
 
 /// A header value normalised like [`push_header_value`], as a string.

@@ -251,7 +251,7 @@ proptest! {
     }
 
     #[test]
-    fn header_values_match_the_model(value in "[ \ta-z\"]{0,24}") {
+    fn header_values_match_the_model(value in "[ \ta-z\"\x01é]{0,40}") {
         // Trim spaces and tabs, collapse each inner run of them to one space.
         let mut model = String::new();
         for word in value.split([' ', '\t']).filter(|w| !w.is_empty()) {
