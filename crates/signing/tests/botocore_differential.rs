@@ -2,7 +2,9 @@
 //! seeded-random requests (methods, reserved and UTF-8 paths, repeated and empty query keys,
 //! odd header whitespace, bodies, session tokens; header and presigned; S3 and other services)
 //! are signed by botocore in one Python process. Our verifier must accept every one, and our
-//! signer must produce the byte-identical signature from the same unsigned request.
+//! signer must produce the byte-identical signature from the same unsigned request. Then one
+//! signed part of each botocore-signed request (method, path, query, a signed header, the
+//! signature) is changed, and our verifier must refuse it with `SignatureDoesNotMatch`.
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
@@ -12,9 +14,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
-    format_amz_date, sign_parts, uri_encode, FixedClock, Headers, Payload, PayloadSigning,
-    RequestView, ResolvedCredential, SigningParams, SigningSettings, StaticCredentials, Verifier,
-    VerifierSettings,
+    format_amz_date, parse_authorization_header, parse_presigned_query, sign_parts, uri_encode,
+    FixedClock, Headers, Payload, PayloadSigning, RequestView, ResolvedCredential, SigningParams,
+    SigningSettings, StaticCredentials, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 use rand::rngs::StdRng;
@@ -238,6 +240,7 @@ fn botocore_signed_requests_verify_and_we_sign_identically() {
 
     let mut failures = Vec::new();
     let (mut presigned, mut s3, mut tokens) = (0, 0, 0);
+    let mut mutations = [0usize; MUTATIONS.len()];
     for (index, (spec, result)) in specs.iter().zip(&results).enumerate() {
         if let Some(error) = result.get("error") {
             failures.push(format!("case {index}: botocore could not sign: {error}"));
@@ -295,6 +298,24 @@ fn botocore_signed_requests_verify_and_we_sign_identically() {
                 result["url"],
                 result["canonical_request"].as_str().unwrap_or_default(),
                 e.mismatch_details().map(|d| d.canonical_request.clone()).unwrap_or_default()
+            )),
+        }
+
+        // 2b. The same request with one signed part changed is refused.
+        let mutation = mutate(&mut rng, spec.method, &path, query.as_deref(), &headers);
+        let view = RequestView {
+            method: mutation.method,
+            path: &mutation.path,
+            query: mutation.query.as_deref(),
+            headers: Headers::List(&mutation.headers),
+            authority: None,
+        };
+        mutations[mutation.kind] += 1;
+        match verifier.verify(&view, Payload::Bytes(&body)).now_or_never().unwrap() {
+            Err(e) if e.aws_error_code() == "SignatureDoesNotMatch" => {}
+            other => failures.push(format!(
+                "case {index}: after changing the {}, expected SignatureDoesNotMatch, got {other:?}\n  url {}",
+                MUTATIONS[mutation.kind], result["url"]
             )),
         }
 
@@ -360,4 +381,105 @@ fn botocore_signed_requests_verify_and_we_sign_identically() {
         presigned > CASES / 5 && s3 > CASES / 8 && tokens > CASES / 8,
         "{presigned} {s3} {tokens}"
     );
+    assert!(
+        mutations.iter().all(|&n| n > CASES / 10),
+        "mutations per kind: {mutations:?}"
+    );
+}
+
+const MUTATIONS: [&str; 5] = ["method", "path", "query", "signed header", "signature"];
+
+/// A botocore-signed request with one signed part changed.
+struct Mutation {
+    kind: usize,
+    method: &'static str,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+fn mutate(
+    rng: &mut StdRng,
+    method: &'static str,
+    path: &str,
+    query: Option<&str>,
+    headers: &[(String, String)],
+) -> Mutation {
+    let mut mutation = Mutation {
+        kind: rng.gen_range(0..MUTATIONS.len()),
+        method,
+        path: path.to_owned(),
+        query: query.map(str::to_owned),
+        headers: headers.to_vec(),
+    };
+    let authorization = headers
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+    match mutation.kind {
+        0 => mutation.method = if method == "PUT" { "POST" } else { "PUT" },
+        // Appending a byte changes the canonical path under either rule set.
+        1 => mutation.path.push('x'),
+        2 => {
+            let extra = "edgeward-mutation=1";
+            mutation.query = Some(match query {
+                Some(q) if !q.is_empty() => format!("{q}&{extra}"),
+                _ => extra.to_owned(),
+            });
+        }
+        3 => {
+            // A signed header whose change only the signature can catch (the date, payload
+            // hash and token headers fail their own checks first).
+            let signed: Vec<String> = match authorization {
+                Some(i) => parse_authorization_header(&headers[i].1)
+                    .unwrap()
+                    .signed_headers
+                    .split(';')
+                    .map(str::to_owned)
+                    .collect(),
+                None => parse_presigned_query(query.unwrap())
+                    .unwrap()
+                    .signed_headers
+                    .split(';')
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            let candidates: Vec<&String> = signed
+                .iter()
+                .filter(|n| {
+                    !matches!(
+                        n.as_str(),
+                        "x-amz-date" | "x-amz-content-sha256" | "x-amz-security-token"
+                    )
+                })
+                .collect();
+            let name = candidates.choose(rng).unwrap();
+            let header = mutation
+                .headers
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .unwrap();
+            header.1.push('x');
+        }
+        _ => {
+            // One hex digit of the signature, wherever it is.
+            let flip = |s: &mut String, at: usize| {
+                let digit = s.as_bytes()[at];
+                let replacement = if digit == b'0' { "1" } else { "0" };
+                s.replace_range(at..=at, replacement);
+            };
+            match authorization {
+                Some(i) => {
+                    let value = &mut mutation.headers[i].1;
+                    let at = value.find("Signature=").unwrap() + "Signature=".len() + 7;
+                    flip(value, at);
+                }
+                None => {
+                    let q = mutation.query.as_mut().unwrap();
+                    let at = q.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len() + 7;
+                    flip(q, at);
+                }
+            }
+        }
+    }
+    mutation
 }
