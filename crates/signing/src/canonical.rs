@@ -309,7 +309,7 @@ pub(crate) fn split_query(query: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// Appends the canonical query string: every parameter for which `keep(decoded_key)` holds,
+/// Appends the canonical query string: every parameter whose canonical key is not in `skip`,
 /// re-encoded and sorted by key, then value.
 pub(crate) fn canonical_query_into(out: &mut Vec<u8>, query: Option<&str>, skip: &[&str]) {
     let Some(query) = query else { return };
@@ -325,13 +325,18 @@ pub(crate) fn canonical_query_into(out: &mut Vec<u8>, query: Option<&str>, skip:
         pairs.push((key, canonical_query_component(value)));
     }
     pairs.sort_unstable();
+    push_sorted_pairs(out, &pairs);
+}
+
+/// Appends sorted `key=value` pairs joined by `&`.
+fn push_sorted_pairs(out: &mut Vec<u8>, pairs: &[(impl AsRef<str>, impl AsRef<str>)]) {
     for (index, (key, value)) in pairs.iter().enumerate() {
         if index > 0 {
             out.push(b'&');
         }
-        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(key.as_ref().as_bytes());
         out.push(b'=');
-        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(value.as_ref().as_bytes());
     }
 }
 
@@ -359,14 +364,7 @@ fn canonical_query_on_stack(out: &mut Vec<u8>, query: &str, skip: &[&str]) -> bo
     }
     let pairs = &mut pairs[..count];
     pairs.sort_unstable();
-    for (index, (key, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            out.push(b'&');
-        }
-        out.extend_from_slice(key.as_bytes());
-        out.push(b'=');
-        out.extend_from_slice(value.as_bytes());
-    }
+    push_sorted_pairs(out, pairs);
     true
 }
 
