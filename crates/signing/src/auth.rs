@@ -62,9 +62,9 @@ fn malformed(location: SignatureLocation, reason: impl Into<String>) -> Error {
     }
 }
 
-// The parsers below scan bytes by hand. Every delimiter they look for is ASCII, so each cut
-// falls on a `char` boundary; and the inputs are a few dozen bytes, where a plain loop beats
-// `str::split`'s searcher set-up (this runs on every verification).
+// The parsers below work on bytes. Every delimiter they look for is ASCII, so each cut falls
+// on a `char` boundary. They run on every verification over a few dozen bytes at a time, so
+// they split with `memchr` or a delimiter bit mask instead of `str::split`'s searcher.
 
 fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
@@ -96,8 +96,8 @@ fn split_last(value: &str, delimiter: u8) -> Option<(&str, &str)> {
     Some((value.get(..at)?, value.get(at + 1..)?))
 }
 
-// The byte-class checks below fold without an early exit so that they vectorise: on valid
-// input (the case that matters for speed) every byte is looked at anyway.
+// The byte-class checks below fold without an early exit (no branch per byte): on valid
+// input, the case that matters for speed, every byte is looked at anyway.
 
 /// Whether every byte is visible ASCII (`!` to `~`).
 fn all_graphic(value: &str) -> bool {

@@ -390,8 +390,8 @@ pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
         .rposition(|b| !is_ws(b))
         .map_or(start, |e| e + 1);
     let value = value.get(start..end).unwrap_or_default();
-    // Most values need no collapsing (no tab, no two spaces in a row): decide in one
-    // branch-free pass, which vectorises, then copy.
+    // A value with single spaces only (no tab, no two spaces in a row) needs no collapsing:
+    // decide without a branch per byte, then copy it whole.
     let tab = value.iter().fold(false, |any, &b| any | (b == b'\t'));
     let double_space = value
         .iter()
