@@ -34,23 +34,29 @@ impl<'a> Headers<'a> {
     /// Calls `f` with each value of the header `name` (lower-case), in order; returns how many.
     pub fn for_each(&self, name: &str, mut f: impl FnMut(&'a [u8])) -> usize {
         let mut count = 0;
-        match self {
-            Self::Map(map) => {
-                for value in map.get_all(name) {
-                    f(value.as_bytes());
-                    count += 1;
-                }
-            }
-            Self::List(list) => {
-                for (n, value) in list.iter() {
-                    if n.eq_ignore_ascii_case(name) {
-                        f(value.as_bytes());
-                        count += 1;
-                    }
-                }
-            }
+        for value in self.values(name) {
+            f(value);
+            count += 1;
         }
         count
+    }
+
+    /// Each value of the header `name` (lower-case), in order.
+    fn values<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    where
+        'a: 'n,
+    {
+        let (map, list) = match *self {
+            Self::Map(map) => (Some(map.get_all(name).iter()), None),
+            Self::List(list) => (None, Some(list.iter())),
+        };
+        let from_map = map.into_iter().flatten().map(|v| v.as_bytes());
+        let from_list = list
+            .into_iter()
+            .flatten()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_bytes());
+        from_map.chain(from_list)
     }
 
     /// The first value of the header `name` (lower-case), if it is text.
@@ -1153,23 +1159,8 @@ fn canonical_headers_from_map(
     }
     let values = &values[..value_count];
     for (index, name) in names.iter().flatten().enumerate() {
-        out.extend_from_slice(name.as_bytes());
-        out.push(b':');
-        let mut first = true;
-        for &(_, value) in values.iter().flatten().filter(|(i, _)| *i == index) {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            push_header_value(out, value);
-        }
-        if first {
-            match (*name, authority) {
-                ("host", Some(authority)) => out.extend_from_slice(authority.as_bytes()),
-                _ => return Err(Error::SignedHeaderMissing { name: clip(name) }),
-            }
-        }
-        out.push(b'\n');
+        let of_name = values.iter().flatten().filter(|(i, _)| *i == index);
+        push_canonical_header(out, name, of_name.map(|&(_, value)| value), authority)?;
     }
     Ok(true)
 }
@@ -1181,24 +1172,36 @@ fn canonical_headers_by_name(
     auth: &ParsedAuthorization<'_>,
 ) -> Result<(), Error> {
     for name in signed_header_names(&auth.signed_headers) {
-        out.extend_from_slice(name.as_bytes());
-        out.push(b':');
-        let mut first = true;
-        let count = request.headers.for_each(name, |value| {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            push_header_value(out, value);
-        });
-        if count == 0 {
-            match (name, request.authority) {
-                ("host", Some(authority)) => out.extend_from_slice(authority.as_bytes()),
-                _ => return Err(Error::SignedHeaderMissing { name: clip(name) }),
-            }
-        }
-        out.push(b'\n');
+        push_canonical_header(out, name, request.headers.values(name), request.authority)?;
     }
+    Ok(())
+}
+
+/// Appends one canonical header line, `name:value,value…`; a signed `host` with no header
+/// (HTTP/2) takes the URI authority, any other signed header must be there.
+fn push_canonical_header<'v>(
+    out: &mut Vec<u8>,
+    name: &str,
+    values: impl Iterator<Item = &'v [u8]>,
+    authority: Option<&str>,
+) -> Result<(), Error> {
+    out.extend_from_slice(name.as_bytes());
+    out.push(b':');
+    let mut first = true;
+    for value in values {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        push_header_value(out, value);
+    }
+    if first {
+        match (name, authority) {
+            ("host", Some(authority)) => out.extend_from_slice(authority.as_bytes()),
+            _ => return Err(Error::SignedHeaderMissing { name: clip(name) }),
+        }
+    }
+    out.push(b'\n');
     Ok(())
 }
 
