@@ -23,10 +23,16 @@ pub(crate) fn target_dir() -> PathBuf {
 }
 
 /// The `cargo` that invoked us, so toolchain overrides carry through.
+///
+/// Under CI (`CI` set) incremental compilation is off: a clean clone never reuses it, and its
+/// caches would take disk the build needs.
 pub(crate) fn cargo() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(project_root());
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        cmd.env("CARGO_INCREMENTAL", "0");
+    }
     cmd
 }
 
@@ -37,11 +43,40 @@ pub(crate) fn step(name: &str, cmd: &mut Command) -> anyhow::Result<()> {
     let status = cmd
         .status()
         .with_context(|| format!("{name}: could not start {:?}", cmd.get_program()))?;
-    eprintln!("<== {name}: {status} in {:.1?}", started.elapsed());
+    eprintln!(
+        "<== {name}: {status} in {:.1?}{}",
+        started.elapsed(),
+        free_disk_note()
+    );
     if !status.success() {
         bail!("{name} failed ({status})");
     }
     Ok(())
+}
+
+/// `", N MiB free on disk"` for the filesystem of the target directory, or nothing when `df`
+/// cannot tell: a build that dies with "No space left on device" then shows how fast the
+/// disk went.
+pub(crate) fn free_disk_note() -> String {
+    let mut dir = target_dir();
+    // Before the first build the target directory may not exist; df needs an existing path.
+    while !dir.exists() {
+        match dir.parent() {
+            Some(parent) => dir = parent.to_path_buf(),
+            None => return String::new(),
+        }
+    }
+    let output = Command::new("df").arg("-Pk").arg(&dir).output();
+    let free_kib = output.ok().and_then(|out| {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // POSIX format: a header line, then "fs blocks used available capacity mount".
+        let line = text.lines().nth(1)?.to_owned();
+        line.split_whitespace().nth(3)?.parse::<u64>().ok()
+    });
+    match free_kib {
+        Some(kib) => format!(", {} MiB free on disk", kib / 1024),
+        None => String::new(),
+    }
 }
 
 /// Whether `program --version` runs.

@@ -59,7 +59,9 @@ fn venv() -> anyhow::Result<PathBuf> {
     step(
         "install interop peers",
         Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "-r"])
+            // No wheel cache: the venv is rebuilt only when its stamp changes, so a cache outside
+            // target/ would only hold disk.
+            .args(["-m", "pip", "install", "--quiet", "--no-cache-dir", "-r"])
             .arg(&requirements_path),
     )?;
     std::fs::write(&stamp, requirements).context("writing the venv stamp")?;

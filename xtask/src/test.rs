@@ -62,6 +62,7 @@ fn one_crypto_stack() -> anyhow::Result<()> {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    eprintln!("==> cargo xtask test{}", crate::cmd::free_disk_note());
     let tools = setup::run()?;
     let mut failed = Vec::new();
     let mut check = |result: anyhow::Result<()>| {
