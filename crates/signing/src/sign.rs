@@ -258,7 +258,14 @@ fn sign_to_instructions(
         }
     };
     let uri: Cow<'_, str> = match query {
-        Some(q) => Cow::Owned(format!("{uri_path}?{}", escape_invalid(q))),
+        Some(q) => {
+            let q = escape_invalid(q);
+            let mut uri = String::with_capacity(uri_path.len() + 1 + q.len());
+            uri.push_str(&uri_path);
+            uri.push('?');
+            uri.push_str(&q);
+            Cow::Owned(uri)
+        }
         None => uri_path,
     };
 
@@ -392,6 +399,24 @@ fn display_name(name: &str) -> String {
     }
 }
 
+/// The name of a header aws-sigv4 adds: one of four constants, so no name is parsed per request.
+fn added_header_name(name: &'static str) -> Result<http::HeaderName, Error> {
+    const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+    const X_AMZ_SECURITY_TOKEN: http::HeaderName =
+        http::HeaderName::from_static("x-amz-security-token");
+    const X_AMZ_CONTENT_SHA256: http::HeaderName =
+        http::HeaderName::from_static("x-amz-content-sha256");
+    Ok(match name {
+        "authorization" => http::header::AUTHORIZATION,
+        "x-amz-date" => X_AMZ_DATE,
+        "x-amz-security-token" => X_AMZ_SECURITY_TOKEN,
+        "x-amz-content-sha256" => X_AMZ_CONTENT_SHA256,
+        other => http::HeaderName::try_from(other).map_err(|e| Error::Signing {
+            reason: e.to_string(),
+        })?,
+    })
+}
+
 /// Signs an `http::Request` in place; returns the signature. The URI must be valid (as
 /// `http::Uri` guarantees).
 pub fn sign_http<B: AsRef<[u8]>>(
@@ -400,14 +425,16 @@ pub fn sign_http<B: AsRef<[u8]>>(
     settings: &SigningSettings,
 ) -> Result<String, Error> {
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
+    let mut has_host = false;
     for (name, value) in request.headers() {
         let value = value.to_str().map_err(|_| Error::InvalidSigningInput {
             reason: format!("header {name} is not text"),
         })?;
+        has_host |= name == http::header::HOST;
         headers.push((name.as_str(), value));
     }
     let authority;
-    if request.headers().get(http::header::HOST).is_none() {
+    if !has_host {
         let uri = request.uri();
         authority = match (uri.authority(), uri.scheme_str(), uri.port_u16()) {
             (Some(a), Some("https"), Some(443)) | (Some(a), Some("http"), Some(80)) => {
@@ -422,21 +449,19 @@ pub fn sign_http<B: AsRef<[u8]>>(
         };
         headers.push(("host", authority.as_str()));
     }
-    let uri = request.uri().clone();
     let (instructions, signature) = sign_to_instructions(
         request.method().as_str(),
-        uri.path(),
-        uri.query(),
+        request.uri().path(),
+        request.uri().query(),
         &headers,
         request.body().as_ref(),
         params,
         settings,
     )?;
+    drop(headers);
     let (new_headers, new_query) = instructions.into_parts();
     for header in &new_headers {
-        let name = http::HeaderName::try_from(header.name()).map_err(|e| Error::Signing {
-            reason: e.to_string(),
-        })?;
+        let name = added_header_name(header.name())?;
         let mut value =
             http::HeaderValue::try_from(header.value()).map_err(|e| Error::Signing {
                 reason: e.to_string(),
@@ -447,7 +472,8 @@ pub fn sign_http<B: AsRef<[u8]>>(
         request.headers_mut().insert(name, value);
     }
     if !new_query.is_empty() {
-        let mut target = uri
+        let mut target = request
+            .uri()
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
         append_query(&mut target, &new_query);
