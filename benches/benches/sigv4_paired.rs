@@ -1,0 +1,105 @@
+//! The sigv4 routines (see `sigv4`) timed in alternating rounds in one process, reported as
+//! the median of each round's ratio: the two sides of a target run microseconds apart, so a
+//! noisy neighbour slows both instead of skewing the comparison, as it does between criterion
+//! runs of separate IDs.
+//!
+//! ```sh
+//! cargo bench -p edgeward-benches --bench sigv4_paired -- [ROUNDS]   # default 300
+//! ```
+//!
+//! Each round runs every routine for a fixed batch (the order reversed every other round,
+//! after one warm-up round) and records its mean time per call. Printed: per routine the
+//! median, and for each target the 25th, 50th and 75th percentile of the per-round ratio.
+#![allow(clippy::unwrap_used)] // A bench: a failure should stop it loudly.
+#![allow(clippy::print_stdout)] // Its output is the report.
+
+mod sigv4_case;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use sigv4_case::Case;
+
+/// The routines, in report order, and how many calls make one batch (about 2 ms each).
+const ROUTINES: [(&str, u32); 5] = [
+    ("aws_sigv4_sign", 300),
+    ("sign", 300),
+    ("verify_warm", 1500),
+    ("verify_cold", 600),
+    ("floor", 3000),
+];
+
+/// The issue's targets: `(numerator, denominator, what the ratio must be)`.
+const RATIOS: [(&str, &str, &str); 3] = [
+    ("sign", "aws_sigv4_sign", "<= 1.05"),
+    ("verify_warm", "floor", "<= 1.5"),
+    ("aws_sigv4_sign", "verify_warm", ">= 4"),
+];
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    // Nearest rank; the index is in bounds and non-negative by construction.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let index = ((sorted.len() - 1) as f64 * fraction).round() as usize;
+    sorted[index]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; the only other argument is the number of rounds.
+    let rounds: usize = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map_or(300, |a| a.parse().expect("ROUNDS is a number"));
+    let case = Case::new();
+    let aws_params = case.aws_params();
+    let view = case.view();
+    let run = |name: &str| match name {
+        "aws_sigv4_sign" => drop(black_box(case.aws_sigv4_sign(&aws_params))),
+        "sign" => drop(black_box(case.sign())),
+        "verify_warm" => drop(black_box(case.verify_warm(&view))),
+        "verify_cold" => drop(black_box(case.verify_cold(&view))),
+        "floor" => drop(black_box(case.floor())),
+        other => unreachable!("no routine {other}"),
+    };
+
+    let mut nanos: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); ROUTINES.len()];
+    for round in 0..=rounds {
+        let mut order: Vec<usize> = (0..ROUTINES.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for index in order {
+            let (name, batch) = ROUTINES[index];
+            let started = Instant::now();
+            for _ in 0..batch {
+                run(name);
+            }
+            // Round 0 warms caches and the allocator and is not recorded.
+            if round > 0 {
+                nanos[index].push(started.elapsed().as_nanos() as f64 / f64::from(batch));
+            }
+        }
+    }
+
+    let index_of = |name: &str| ROUTINES.iter().position(|(n, _)| *n == name).unwrap();
+    println!("sigv4_paired: {rounds} rounds");
+    for (index, (name, _)) in ROUTINES.iter().enumerate() {
+        let mut sorted = nanos[index].clone();
+        sorted.sort_by(f64::total_cmp);
+        println!("  {name:<15} median {:>8.0} ns", percentile(&sorted, 0.5));
+    }
+    for (numerator, denominator, target) in RATIOS {
+        let (n, d) = (index_of(numerator), index_of(denominator));
+        let mut ratios: Vec<f64> = nanos[n].iter().zip(&nanos[d]).map(|(a, b)| a / b).collect();
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "  {numerator}/{denominator}: {:.3} [{:.3} {:.3}] (target {target})",
+            percentile(&ratios, 0.5),
+            percentile(&ratios, 0.25),
+            percentile(&ratios, 0.75),
+        );
+    }
+}
