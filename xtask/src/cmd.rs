@@ -30,10 +30,15 @@ pub(crate) fn cargo() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(project_root());
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+    if under_ci() {
         cmd.env("CARGO_INCREMENTAL", "0");
     }
     cmd
+}
+
+/// Whether this runs under CI (`CI` set and not empty): a clean clone, thrown away afterwards.
+pub(crate) fn under_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
 }
 
 /// Runs `cmd`, echoing it and how long it took; a non-zero exit is an error.

@@ -3,7 +3,7 @@
 //! Every check runs even when an earlier one failed, so one CI log shows every problem;
 //! the command fails at the end if any check did.
 
-use crate::cmd::{cargo, have, project_root, step};
+use crate::cmd::{cargo, have, project_root, step, under_ci};
 use crate::{fuzz, setup};
 
 #[derive(clap::Args)]
@@ -126,6 +126,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     ));
 
     if !args.no_fuzz {
+        if under_ci() {
+            // The clone is thrown away after this run and CI's disk is not always large: the
+            // test build is not used again, and the fuzz build needs about as much room.
+            check(step(
+                "remove the test build (CI only: room for the fuzz build)",
+                cargo().args(["clean", "--profile", "dev"]),
+            ));
+        }
         check(fuzz::smoke_all(args.fuzz_seconds));
     }
 
