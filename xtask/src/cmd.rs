@@ -73,10 +73,14 @@ pub(crate) fn free_disk_note() -> String {
     }
     let output = Command::new("df").arg("-Pk").arg(&dir).output();
     let free_kib = output.ok().and_then(|out| {
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let text = String::from_utf8_lossy(&out.stdout);
         // POSIX format: a header line, then "fs blocks used available capacity mount".
-        let line = text.lines().nth(1)?.to_owned();
-        line.split_whitespace().nth(3)?.parse::<u64>().ok()
+        text.lines()
+            .nth(1)?
+            .split_whitespace()
+            .nth(3)?
+            .parse::<u64>()
+            .ok()
     });
     match free_kib {
         Some(kib) => format!(", {} MiB free on disk", kib / 1024),

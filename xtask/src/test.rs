@@ -128,7 +128,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     if !args.no_fuzz {
         if under_ci() {
             // The clone is thrown away after this run and CI's disk is not always large: the
-            // test build is not used again, and the fuzz build needs about as much room.
+            // test build is not used again, and without it the fuzz build is no new peak.
             check(step(
                 "remove the test build (CI only: room for the fuzz build)",
                 cargo().args(["clean", "--profile", "dev"]),
