@@ -5,6 +5,7 @@
 //!
 //! ```sh
 //! cargo bench -p edgeward-benches --bench sigv4_paired -- [ROUNDS]   # default 300
+//! cargo xtask bench sigv4                                            # runs it too
 //! ```
 //!
 //! Each round runs every routine for a fixed batch (the order reversed every other round,
@@ -38,12 +39,23 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[index]
 }
 
+const NAME: &str = "sigv4_paired";
+
 fn main() {
-    // `cargo bench` passes `--bench`; the only other argument is the number of rounds.
-    let rounds: usize = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .map_or(300, |a| a.parse().expect("ROUNDS is a number"));
+    // `cargo bench` passes `--bench`, and `cargo bench -p edgeward-benches -- FILTER` (what
+    // `cargo xtask bench FILTER` runs) passes every bench the same criterion filter: a number is
+    // the rounds; anything else runs this bench only if it is part of the name (as `sigv4` is).
+    let mut rounds = 300;
+    for arg in std::env::args().skip(1).filter(|a| !a.starts_with('-')) {
+        match arg.parse() {
+            Ok(number) => rounds = number,
+            Err(_) if NAME.contains(arg.as_str()) => {}
+            Err(_) => {
+                println!("{NAME}: skipped (filter {arg:?})");
+                return;
+            }
+        }
+    }
     let case = Case::new();
     let aws_params = case.aws_params();
     let view = case.view();
@@ -92,7 +104,7 @@ fn main() {
     }
 
     let index_of = |name: &str| routines.iter().position(|(n, _, _)| *n == name).unwrap();
-    println!("sigv4_paired: {rounds} rounds");
+    println!("{NAME}: {rounds} rounds");
     for (index, (name, _, _)) in routines.iter().enumerate() {
         let mut sorted = nanos[index].clone();
         sorted.sort_by(f64::total_cmp);
