@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
-use crate::canonical::{decode_query_component, hex_value, split_query};
+use crate::canonical::{decode_query_component, split_query};
 use crate::error::{clip, Error, SignatureLocation};
 
 /// The only algorithm supported.
@@ -325,37 +325,9 @@ fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<Sign
     Ok(flags)
 }
 
-/// Hex digit values (either case); 0xff marks every other byte.
-const HEX_DIGIT: [u8; 256] = {
-    let mut table = [0xff; 256];
-    let mut b = 0;
-    while b < 256 {
-        // `b < 256`, so the cast is exact.
-        #[allow(clippy::cast_possible_truncation)]
-        if let Some(value) = hex_value(b as u8) {
-            table[b] = value;
-        }
-        b += 1;
-    }
-    table
-};
-
 fn parse_signature(location: SignatureLocation, value: &str) -> Result<[u8; 32], Error> {
-    let digits = value.as_bytes();
-    let mut out = [0u8; 32];
-    let mut invalid = u8::from(digits.len() != 64);
-    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        let (high, low) = (
-            HEX_DIGIT[usize::from(pair[0])],
-            HEX_DIGIT[usize::from(pair[1])],
-        );
-        invalid |= (high | low) & 0xf0;
-        *byte = high << 4 | low;
-    }
-    if invalid != 0 {
-        return Err(malformed(location, "Signature is not 64 hex digits"));
-    }
-    Ok(out)
+    crate::crypto::decode_hex32(value.as_bytes())
+        .ok_or_else(|| malformed(location, "Signature is not 64 hex digits"))
 }
 
 /// Parses an `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`
@@ -525,26 +497,25 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
 /// Parses `YYYYMMDD'T'HHMMSS'Z'`.
 pub fn parse_amz_date(value: &str) -> Result<SystemTime, Error> {
     let bad = || Error::MalformedDate { value: clip(value) };
-    let b = value.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let Ok(b) = <&[u8; 16]>::try_from(value.as_bytes()) else {
+        return Err(bad());
+    };
+    // This runs on every verification: the fourteen digits are checked in one pass without a
+    // branch per byte, and the arithmetic below is what a calendar library does, without its
+    // general-purpose conversions.
+    let digit = |i: usize| b[i].wrapping_sub(b'0');
+    let digits_ok = (0..8).chain(9..15).fold(true, |ok, i| ok & (digit(i) < 10));
+    if !(digits_ok & (b[8] == b'T') & (b[15] == b'Z')) {
         return Err(bad());
     }
-    let digits = |range: std::ops::Range<usize>| -> Result<i64, Error> {
-        let s = b.get(range).ok_or_else(bad)?;
-        if !s.iter().all(u8::is_ascii_digit) {
-            return Err(bad());
-        }
-        Ok(s.iter().fold(0, |acc, d| acc * 10 + i64::from(d - b'0')))
-    };
-    let (year, month, day) = (digits(0..4)?, digits(4..6)?, digits(6..8)?);
-    let (hour, minute, second) = (digits(9..11)?, digits(11..13)?, digits(13..15)?);
-    // This runs on every verification; the arithmetic below is what a calendar library does,
-    // without its general-purpose conversions.
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let number =
+        |range: std::ops::Range<usize>| range.fold(0i64, |acc, i| acc * 10 + i64::from(digit(i)));
+    let (year, month, day) = (number(0..4), number(4..6), number(6..8));
+    let (hour, minute, second) = (number(9..11), number(11..13), number(13..15));
     let month_days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
         2 => 28,
         _ => return Err(bad()),
     };

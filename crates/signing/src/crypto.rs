@@ -81,12 +81,57 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     table
 };
 
+/// The lower-case hex of (up to) 32 bytes.
 pub(crate) fn hex64(bytes: &[u8]) -> [u8; 64] {
     let mut out = [0u8; 64];
     for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
         pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     out
+}
+
+// Decoding takes eight digits per 64-bit word, with no branch or table lookup per byte (it
+// runs on every verification, on the signature). Every lane below holds a byte below 0x80, so
+// no addition carries into the next lane.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// High bit of each lane set where that byte is at least `low` (bytes below 0x80).
+fn lanes_at_least(x: u64, low: u8) -> u64 {
+    x.wrapping_add(ONES * u64::from(0x80 - low)) & HIGH
+}
+
+/// High bit of each lane set where that byte is at most `high` (bytes below 0x80).
+fn lanes_at_most(x: u64, high: u8) -> u64 {
+    !x.wrapping_add(ONES * u64::from(0x7f - high)) & HIGH
+}
+
+/// The 32 bytes that 64 hex digits (either case) spell; `None` for any other input.
+pub(crate) fn decode_hex32(digits: &[u8]) -> Option<[u8; 32]> {
+    let digits: &[u8; 64] = digits.try_into().ok()?;
+    let mut out = [0u8; 32];
+    let mut invalid = 0;
+    for (eight, four) in digits.chunks_exact(8).zip(out.chunks_exact_mut(4)) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(eight);
+        let x = u64::from_le_bytes(word);
+        // Setting 0x20 folds 'A'..='F' onto 'a'..='f' and leaves '0'..='9' as they are.
+        let folded = x | (ONES * 0x20);
+        let digit = lanes_at_least(x, b'0') & lanes_at_most(x, b'9');
+        let letter = lanes_at_least(folded, b'a') & lanes_at_most(folded, b'f');
+        // Non-ASCII bytes break the lane arithmetic, and are rejected here on their own.
+        invalid |= x & HIGH | !(digit | letter) & HIGH;
+        let nibbles = (x & (ONES * 0x0f)) + (letter >> 7) * 9;
+        // Lane k (16 bits) of `pairs`: its first digit's nibble above its second's.
+        let pairs = (nibbles & 0x00ff_00ff_00ff_00ff) << 4 | nibbles >> 8 & 0x00ff_00ff_00ff_00ff;
+        let packed = pairs & 0xff
+            | pairs >> 8 & 0xff00
+            | pairs >> 16 & 0x00ff_0000
+            | pairs >> 24 & 0xff00_0000;
+        four.copy_from_slice(&packed.to_le_bytes()[..4]);
+    }
+    (invalid == 0).then_some(out)
 }
 
 /// The hex SHA-256 of the empty string.
@@ -239,6 +284,43 @@ mod tests {
             hex::encode(expected.as_ref()),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
         );
+    }
+
+    /// Every byte value in every position, against the `hex` crate.
+    #[test]
+    fn hex_matches_the_hex_crate() {
+        let mut bytes = [0u8; 32];
+        let mut next = 0u8;
+        for b in &mut bytes {
+            *b = next;
+            next = next.wrapping_add(37);
+        }
+        for position in 0..32 {
+            for value in 0..=255u8 {
+                let mut input = bytes;
+                input[position] = value;
+                let ours = hex64(&input);
+                assert_eq!(ours.as_slice(), hex::encode(input).as_bytes());
+                assert_eq!(decode_hex32(&ours), Some(input));
+                assert_eq!(
+                    decode_hex32(hex::encode_upper(input).as_bytes()),
+                    Some(input)
+                );
+            }
+        }
+        let valid = hex::encode(bytes).into_bytes();
+        for position in 0..64 {
+            for value in 0..=255u8 {
+                let mut digits = valid.clone();
+                digits[position] = value;
+                let expected = hex::decode(&digits)
+                    .ok()
+                    .map(|v| <[u8; 32]>::try_from(v).unwrap());
+                assert_eq!(decode_hex32(&digits), expected, "{position} {value}");
+            }
+        }
+        assert_eq!(decode_hex32(&valid[..62]), None);
+        assert_eq!(decode_hex32(&[valid.as_slice(), b"00"].concat()), None);
     }
 
     #[test]
