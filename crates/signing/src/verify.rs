@@ -71,28 +71,52 @@ impl<'a> Headers<'a> {
     }
 }
 
+/// Most headers of an `http::HeaderMap` that [`KnownHeaders::find`] records for the canonical
+/// headers; a map with more is searched once per signed name instead.
+const MAX_RECORDED_HEADERS: usize = 16;
+
 /// The headers the verifier reads by name, found in one pass over the headers (where a
 /// lookup per name would hash each name: this runs on every request). Each is its first
-/// value; `Some(None)` is a value that is not text.
-#[derive(Default)]
+/// value; `Some(None)` is a value that is not text. The same pass records a small map's
+/// headers, so that the canonical headers are built without walking the map again.
 struct KnownHeaders<'a> {
     authorization: Option<Option<&'a str>>,
     x_amz_date: Option<Option<&'a str>>,
     date: Option<Option<&'a str>>,
     x_amz_security_token: Option<Option<&'a str>>,
     x_amz_content_sha256: Option<Option<&'a str>>,
+    /// A map's `(name, value)`s in map order (a name's values in the order received), when
+    /// it has at most [`MAX_RECORDED_HEADERS`]; `recorded_len` is `None` otherwise.
+    recorded: [(&'a str, &'a [u8]); MAX_RECORDED_HEADERS],
+    recorded_len: Option<usize>,
 }
 
 impl<'a> KnownHeaders<'a> {
+    #[inline]
     fn find(headers: &Headers<'a>) -> Self {
-        let mut known = Self::default();
+        let mut known = Self {
+            authorization: None,
+            x_amz_date: None,
+            date: None,
+            x_amz_security_token: None,
+            x_amz_content_sha256: None,
+            recorded: [("", &[]); MAX_RECORDED_HEADERS],
+            recorded_len: None,
+        };
         match headers {
             Headers::Map(map) => {
+                let mut count = 0;
                 for (name, value) in map.iter() {
-                    if let Some(slot) = known.slot(name.as_str()) {
+                    let name = name.as_str();
+                    if let Some(slot) = known.slot(name) {
                         slot.get_or_insert_with(|| value.to_str().ok());
                     }
+                    if let Some(entry) = known.recorded.get_mut(count) {
+                        *entry = (name, value.as_bytes());
+                    }
+                    count += 1;
                 }
+                known.recorded_len = (count <= MAX_RECORDED_HEADERS).then_some(count);
             }
             Headers::List(list) => {
                 for (name, value) in list.iter() {
@@ -107,6 +131,11 @@ impl<'a> KnownHeaders<'a> {
             }
         }
         known
+    }
+
+    /// The recorded headers, when the map was small enough to record whole.
+    fn recorded(&self) -> Option<&[(&'a str, &'a [u8])]> {
+        self.recorded.get(..self.recorded_len?)
     }
 
     const NAMES: [&'static str; 5] = [
@@ -781,6 +810,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 build_canonical_request(
                     &mut buffer,
                     request,
+                    &known,
                     &auth,
                     mode,
                     include_token_param,
@@ -923,6 +953,7 @@ impl<L: CredentialLookup> Verifier<L> {
         build_canonical_request(
             &mut buffer,
             request,
+            &known,
             &auth,
             mode,
             include_token,
@@ -1086,6 +1117,7 @@ impl<L: CredentialLookup> Verifier<L> {
 fn build_canonical_request(
     out: &mut Vec<u8>,
     request: &RequestView<'_>,
+    known: &KnownHeaders<'_>,
     auth: &ParsedAuthorization<'_>,
     mode: PathMode,
     include_token_param: bool,
@@ -1102,78 +1134,24 @@ fn build_canonical_request(
     };
     canonical_query_into(out, request.query, skip);
     out.push(b'\n');
-    let done = match request.headers {
-        Headers::Map(map) => canonical_headers_from_map(out, map, auth, request.authority)?,
-        Headers::List(_) => false,
-    };
-    if !done {
-        canonical_headers_by_name(out, request, auth)?;
+    for name in signed_header_names(&auth.signed_headers) {
+        match known.recorded() {
+            Some(recorded) => {
+                let values = recorded
+                    .iter()
+                    .filter(|(n, _)| n.len() == name.len() && *n == name)
+                    .map(|&(_, value)| value);
+                push_canonical_header(out, name, values, request.authority)?;
+            }
+            None => {
+                push_canonical_header(out, name, request.headers.values(name), request.authority)?;
+            }
+        }
     }
     out.push(b'\n');
     out.extend_from_slice(auth.signed_headers.as_bytes());
     out.push(b'\n');
     out.extend_from_slice(payload_hash.as_bytes());
-    Ok(())
-}
-
-/// Most signed headers and header values [`canonical_headers_from_map`] handles; more fall
-/// back to one lookup per name.
-const MAX_SIGNED_IN_ONE_PASS: usize = 16;
-
-/// Appends the canonical headers from a header map in one pass over the map: each name in
-/// it is compared with the (few) signed names, where looking each signed name up would parse
-/// and hash it. Returns `false`, having written nothing, when there are more signed names or
-/// values than it has room for.
-fn canonical_headers_from_map(
-    out: &mut Vec<u8>,
-    map: &http::HeaderMap,
-    auth: &ParsedAuthorization<'_>,
-    authority: Option<&str>,
-) -> Result<bool, Error> {
-    // `Option`s so that the arrays start as zeroes (one `memset`).
-    let mut names: [Option<&str>; MAX_SIGNED_IN_ONE_PASS] = [None; MAX_SIGNED_IN_ONE_PASS];
-    let mut name_count = 0;
-    for name in signed_header_names(&auth.signed_headers) {
-        let Some(slot) = names.get_mut(name_count) else {
-            return Ok(false);
-        };
-        *slot = Some(name);
-        name_count += 1;
-    }
-    let names = &names[..name_count];
-    // (index into `names`, value), in map order: a map yields a name's values in the order
-    // they were received, which is the order they are joined in.
-    let mut values: [Option<(usize, &[u8])>; MAX_SIGNED_IN_ONE_PASS] =
-        [None; MAX_SIGNED_IN_ONE_PASS];
-    let mut value_count = 0;
-    for (name, value) in map {
-        let name = name.as_str();
-        let signed = |n: &Option<&str>| n.is_some_and(|n| n.len() == name.len() && n == name);
-        if let Some(index) = names.iter().position(signed) {
-            let Some(slot) = values.get_mut(value_count) else {
-                return Ok(false);
-            };
-            *slot = Some((index, value.as_bytes()));
-            value_count += 1;
-        }
-    }
-    let values = &values[..value_count];
-    for (index, name) in names.iter().flatten().enumerate() {
-        let of_name = values.iter().flatten().filter(|(i, _)| *i == index);
-        push_canonical_header(out, name, of_name.map(|&(_, value)| value), authority)?;
-    }
-    Ok(true)
-}
-
-/// Appends the canonical headers, looking each signed name up.
-fn canonical_headers_by_name(
-    out: &mut Vec<u8>,
-    request: &RequestView<'_>,
-    auth: &ParsedAuthorization<'_>,
-) -> Result<(), Error> {
-    for name in signed_header_names(&auth.signed_headers) {
-        push_canonical_header(out, name, request.headers.values(name), request.authority)?;
-    }
     Ok(())
 }
 

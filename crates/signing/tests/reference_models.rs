@@ -311,8 +311,8 @@ proptest! {
         prop_assert_eq!(canonical_query(&query), model.join("&"));
     }
 
-    /// The one pass over an `http::HeaderMap` (up to 16 signed names and values) and the
-    /// per-name lookups (over a list, and over a map beyond 16) build the same canonical
+    /// The headers recorded in the one pass over an `http::HeaderMap` (up to 16) and the
+    /// per-name lookups (over a list, and over a larger map) build the same canonical
     /// headers, repeated names and missing signed headers included.
     #[test]
     fn header_map_pass_matches_per_name_lookups(
