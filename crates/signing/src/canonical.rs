@@ -347,19 +347,34 @@ const MAX_PARAMETERS_ON_STACK: usize = 16;
 /// form, sorted on the stack (no allocation, no re-encoding). Returns `false`, having written
 /// nothing, for any other query.
 fn canonical_query_on_stack(out: &mut Vec<u8>, query: &str, skip: &[&str]) -> bool {
-    let mut pairs = [("", ""); MAX_PARAMETERS_ON_STACK];
-    let mut count = 0;
-    for (key, value) in split_query(query) {
-        if !is_canonical_component(key.as_bytes()) || !is_canonical_component(value.as_bytes()) {
+    let canonical = |(key, value): (&str, &str)| {
+        is_canonical_component(key.as_bytes()) && is_canonical_component(value.as_bytes())
+    };
+    let mut parameters = split_query(query);
+    // A single parameter (the most common query) needs neither the array nor the sort.
+    let (first, second) = (parameters.next(), parameters.next());
+    if let (Some(only), None) = (first, second) {
+        if !canonical(only) {
             return false;
         }
-        if skip.contains(&key) {
+        if !skip.contains(&only.0) {
+            push_sorted_pairs(out, &[only]);
+        }
+        return true;
+    }
+    let mut pairs = [("", ""); MAX_PARAMETERS_ON_STACK];
+    let mut count = 0;
+    for pair in first.into_iter().chain(second).chain(parameters) {
+        if !canonical(pair) {
+            return false;
+        }
+        if skip.contains(&pair.0) {
             continue;
         }
         let Some(slot) = pairs.get_mut(count) else {
             return false;
         };
-        *slot = (key, value);
+        *slot = pair;
         count += 1;
     }
     let pairs = &mut pairs[..count];
