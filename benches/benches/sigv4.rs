@@ -7,6 +7,8 @@
 //! - `sigv4/verify_cold`: the same with the key cache disabled (4 extra HMACs).
 //! - `sigv4/floor`: what any verifier must do: SHA-256 of the canonical request, one
 //!   HMAC-SHA256 of the string-to-sign with a ready key, constant-time compare.
+//! - `sigv4/unchecked_minimum`: for context, not a target: the request "verified" with no
+//!   checks, no lookup and no key cache, then the floor's hashing (see `sigv4_case`).
 //!
 //! `sigv4_paired` times the same routines in alternating rounds, for ratios on a noisy machine.
 #![allow(clippy::unwrap_used)] // A bench: a failure should stop it loudly.
@@ -33,6 +35,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(case.verify_cold(&view)))
     });
     group.bench_function("floor", |b| b.iter(|| black_box(case.floor())));
+    group.bench_function("unchecked_minimum", |b| {
+        b.iter(|| black_box(case.unchecked_minimum()))
+    });
     group.finish();
 }
 
