@@ -92,7 +92,6 @@ struct KnownHeaders<'a> {
 }
 
 impl<'a> KnownHeaders<'a> {
-    #[inline]
     fn find(headers: &Headers<'a>) -> Self {
         let mut known = Self {
             authorization: None,
@@ -1134,8 +1133,9 @@ fn build_canonical_request(
     };
     canonical_query_into(out, request.query, skip);
     out.push(b'\n');
+    let recorded = known.recorded();
     for name in signed_header_names(&auth.signed_headers) {
-        match known.recorded() {
+        match recorded {
             Some(recorded) => {
                 let values = recorded
                     .iter()
