@@ -11,8 +11,8 @@
 //! Each round runs every routine for a fixed batch (the order reversed every other round,
 //! after one warm-up round) and records its mean time per call. Printed: per routine the
 //! median, and for each target the 25th, 50th and 75th percentile of the per-round ratio.
-//! `unchecked_minimum` (see `sigv4_case`) is timed for context: the least work any verifier
-//! of this request could do.
+//! `unchecked_minimum` (see `sigv4_case`) is timed for context: about the least work any
+//! verifier of this request could do.
 #![allow(clippy::unwrap_used)] // A bench: a failure should stop it loudly.
 #![allow(clippy::print_stdout)] // Its output is the report.
 
@@ -23,8 +23,8 @@ use std::time::Instant;
 
 use sigv4_case::Case;
 
-/// The targets, and one ratio for context: `(numerator, denominator, what the ratio
-/// must be)`.
+/// The targets, and one ratio for context: `(numerator, denominator, what it is
+/// held to)`.
 const RATIOS: [(&str, &str, &str); 4] = [
     ("sign", "aws_sigv4_sign", "target <= 1.05"),
     ("verify_warm", "floor", "target <= 1.5"),

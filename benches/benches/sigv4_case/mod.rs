@@ -206,8 +206,8 @@ impl Case {
         verify(&self.cold, view)
     }
 
-    /// `sigv4/unchecked_minimum`: the least work any verifier of this request could
-    /// do, to show how much of `verify_warm` is parsing and canonicalising as such. It reads
+    /// `sigv4/unchecked_minimum`: about the least work any verifier of this request could do,
+    /// to show how much of `verify_warm` is parsing and canonicalising as such. It reads
     /// the `Authorization` header by this request's exact layout and checks nothing (no
     /// character classes, no sorting, no date, skew or scope, no credential lookup or key
     /// cache: the floor's ready key), copies path, query and the signed headers' values as
