@@ -198,9 +198,21 @@ const MAX_CACHED_SCOPE: usize = 128;
 
 /// A bounded cache of derived signing keys, keyed by (secret fingerprint, date, region,
 /// service). When full, an arbitrary half is evicted.
+///
+/// A key enters the cache only once it has verified a signature ([`KeyCache::keep`]): the
+/// scope is the request's, and whoever knows an access key ID (which is not secret) could
+/// otherwise fill the cache with made-up regions and services, evicting everyone's keys.
 pub(crate) struct KeyCache {
     map: Mutex<HashMap<Box<[u8]>, SigningKey>>,
     capacity: usize,
+}
+
+/// A signing key from [`KeyCache::get_or_derive`]: cached, or freshly derived and not cached
+/// until [`KeyCache::keep`].
+pub(crate) struct ScopedKey {
+    pub(crate) key: SigningKey,
+    /// The cache key of a freshly derived key that may be cached.
+    uncached: Option<Box<[u8]>>,
 }
 
 impl KeyCache {
@@ -211,17 +223,20 @@ impl KeyCache {
         }
     }
 
-    /// The cached key, or a freshly derived (and cached) one. `scope` is `date/region/service`.
+    /// The cached key for the scope, or a freshly derived one that is not cached yet.
     pub(crate) fn get_or_derive(
         &self,
         secret: &SecretAccessKey,
         date: &str,
         region: &str,
         service: &str,
-    ) -> SigningKey {
+    ) -> ScopedKey {
         let scope_len = date.len() + region.len() + service.len() + 2;
         if self.capacity == 0 || scope_len > MAX_CACHED_SCOPE {
-            return SigningKey::derive(secret, date, region, service);
+            return ScopedKey {
+                key: SigningKey::derive(secret, date, region, service),
+                uncached: None,
+            };
         }
         let mut buffer = [0u8; 32 + MAX_CACHED_SCOPE];
         buffer[..32].copy_from_slice(secret.fingerprint());
@@ -237,10 +252,23 @@ impl KeyCache {
         let cache_key = &buffer[..at];
         if let Ok(map) = self.map.lock() {
             if let Some(key) = map.get(cache_key) {
-                return key.clone();
+                return ScopedKey {
+                    key: key.clone(),
+                    uncached: None,
+                };
             }
         }
-        let key = SigningKey::derive(secret, date, region, service);
+        ScopedKey {
+            key: SigningKey::derive(secret, date, region, service),
+            uncached: Some(cache_key.into()),
+        }
+    }
+
+    /// Caches a freshly derived key; call it only once the key has verified a signature.
+    pub(crate) fn keep(&self, scoped: &ScopedKey) {
+        let Some(cache_key) = &scoped.uncached else {
+            return;
+        };
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= self.capacity {
                 let drop: Vec<Box<[u8]>> = map.keys().take(map.len() / 2 + 1).cloned().collect();
@@ -248,9 +276,8 @@ impl KeyCache {
                     map.remove(&k);
                 }
             }
-            map.insert(cache_key.into(), key.clone());
+            map.insert(cache_key.clone(), scoped.key.clone());
         }
-        key
     }
 
     #[cfg(test)]
@@ -328,16 +355,43 @@ mod tests {
         let cache = KeyCache::new(4);
         let a = SecretAccessKey::new("a");
         let b = SecretAccessKey::new("b");
-        let ka = cache.get_or_derive(&a, "20200101", "r", "s");
-        let kb = cache.get_or_derive(&b, "20200101", "r", "s");
+        let derive_and_keep = |secret, date: &str| {
+            let scoped = cache.get_or_derive(secret, date, "r", "s");
+            cache.keep(&scoped);
+            scoped.key
+        };
+        let ka = derive_and_keep(&a, "20200101");
+        let kb = derive_and_keep(&b, "20200101");
         assert_ne!(ka.sign(b"x"), kb.sign(b"x"));
         for day in 10..30 {
-            cache.get_or_derive(&a, &format!("202001{day}"), "r", "s");
+            derive_and_keep(&a, &format!("202001{day}"));
             assert!(cache.len() <= 4);
         }
         assert_eq!(
-            cache.get_or_derive(&a, "20200101", "r", "s").sign(b"x"),
+            cache.get_or_derive(&a, "20200101", "r", "s").key.sign(b"x"),
             ka.sign(b"x")
         );
+    }
+
+    #[test]
+    fn a_key_is_cached_only_when_kept() {
+        let cache = KeyCache::new(4);
+        let secret = SecretAccessKey::new("a");
+        for region in ["r1", "r2", "r3", "r4", "r5"] {
+            let scoped = cache.get_or_derive(&secret, "20200101", region, "s");
+            assert!(scoped.uncached.is_some());
+        }
+        assert_eq!(cache.len(), 0);
+        let scoped = cache.get_or_derive(&secret, "20200101", "r1", "s");
+        cache.keep(&scoped);
+        assert_eq!(cache.len(), 1);
+        let again = cache.get_or_derive(&secret, "20200101", "r1", "s");
+        assert!(
+            again.uncached.is_none(),
+            "the kept key is served from the cache"
+        );
+        assert_eq!(again.key.sign(b"x"), scoped.key.sign(b"x"));
+        cache.keep(&again);
+        assert_eq!(cache.len(), 1);
     }
 }

@@ -421,7 +421,9 @@ pub struct VerifierSettings {
     pub path_modes: AcceptedPathModes,
     /// Unsigned session tokens (default accepted).
     pub unsigned_session_token: UnsignedSessionToken,
-    /// How many derived signing keys to cache (default 4096; 0 disables the cache).
+    /// How many derived signing keys to cache (default 4096; 0 disables the cache). A key is
+    /// cached once it has verified a signature, so requests with made-up scopes and wrong
+    /// signatures cannot evict the keys of valid ones.
     pub key_cache_capacity: usize,
 }
 
@@ -792,12 +794,13 @@ impl<L: CredentialLookup> Verifier<L> {
             (SignatureLocation::Query, Some(_)) => &[true, false],
             _ => &[true],
         };
-        let key = self.cache.get_or_derive(
+        let scoped_key = self.cache.get_or_derive(
             &credential.secret,
             &auth.credential.date,
             &auth.credential.region,
             &auth.credential.service,
         );
+        let key = &scoped_key.key;
         // One buffer for every attempt: the canonical request, then the string to sign.
         let mut buffer = Vec::with_capacity(1024);
         let mut first_details: Option<MismatchDetails> = None;
@@ -848,6 +851,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 details: Box::new(first_details.unwrap_or_default()),
             });
         };
+        self.cache.keep(&scoped_key);
         if location == SignatureLocation::Query
             && session_token.is_some()
             && !attempt.include_token_param
@@ -1208,4 +1212,58 @@ pub fn signing_key(
     service: &str,
 ) -> SigningKey {
     SigningKey::derive(secret, date, region, service)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::time::UNIX_EPOCH;
+
+    use aws_credential_types::Credentials;
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::{sign_raw, RawRequest, RawRequestLimits, SigningParams, SigningSettings};
+
+    /// The key cache is filled only by signatures that verify: a request with a made-up
+    /// region and a wrong signature (all it takes is a known access key ID) leaves it as it was.
+    #[test]
+    fn only_a_verified_signature_caches_its_key() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let request = |secret: &str, region: &str| {
+            let text = "GET /a?b=c HTTP/1.1\nHost:example.com\n\n";
+            let mut request =
+                RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+            let credentials = Credentials::from_keys("AKID", secret, None);
+            let params = SigningParams {
+                credentials: &credentials,
+                region,
+                service: "service",
+                time: now,
+            };
+            sign_raw(&mut request, &params, &SigningSettings::default()).unwrap();
+            request
+        };
+        let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "a"));
+        let verifier = Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now)));
+        let verify = |request: &RawRequest| {
+            verifier
+                .verify(&request.view(), Payload::Bytes(&request.body))
+                .now_or_never()
+                .unwrap()
+        };
+        for region in ["r1", "r2", "r3"] {
+            let forged = request("not the secret", region);
+            assert!(matches!(
+                verify(&forged),
+                Err(Error::SignatureDoesNotMatch { .. })
+            ));
+        }
+        assert_eq!(verifier.cache.len(), 0);
+        verify(&request("secret", "r1")).unwrap();
+        assert_eq!(verifier.cache.len(), 1);
+        verify(&request("secret", "r1")).unwrap();
+        assert_eq!(verifier.cache.len(), 1);
+    }
 }
