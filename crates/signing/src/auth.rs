@@ -335,7 +335,7 @@ fn parse_signature(location: SignatureLocation, value: &str) -> Result<[u8; 32],
 pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>, Error> {
     const LOCATION: SignatureLocation = SignatureLocation::Header;
     let value = trim_blanks(value);
-    let (algorithm, mut rest) = match value.strip_prefix("AWS4-HMAC-SHA256 ") {
+    let (algorithm, rest) = match value.strip_prefix("AWS4-HMAC-SHA256 ") {
         Some(rest) => (ALGORITHM, rest),
         None => split_first(value, b' ').unwrap_or((value, "")),
     };
@@ -345,6 +345,72 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
             algorithm: clip(algorithm),
         });
     }
+    let (credential, signed_headers, signature) = match sdk_layout(rest) {
+        Some(SdkLayout {
+            credential,
+            signed_headers,
+            signature,
+        }) => (credential, signed_headers, Ok(signature)),
+        None => {
+            let [credential, signed_headers, signature] = authorization_components(rest)?;
+            (credential, signed_headers, Err(signature))
+        }
+    };
+    let credential = parse_credential(LOCATION, Cow::Borrowed(credential))?;
+    let signs = parse_signed_headers(LOCATION, signed_headers)?;
+    let signature = match signature {
+        Ok(decoded) => decoded,
+        Err(text) => parse_signature(LOCATION, text)?,
+    };
+    Ok(ParsedAuthorization {
+        location: LOCATION,
+        credential,
+        signed_headers: Cow::Borrowed(signed_headers),
+        signature,
+        date: None,
+        expires: None,
+        session_token: None,
+        signs,
+    })
+}
+
+/// The components of an `Authorization` header in the one layout every SDK sends.
+struct SdkLayout<'a> {
+    credential: &'a str,
+    signed_headers: &'a str,
+    signature: [u8; 32],
+}
+
+/// `Credential=…, SignedHeaders=…, Signature=…` exactly, with a valid signature: what
+/// [`authorization_components`] would find in `rest`, in a few comparisons instead of a
+/// search, split, trim and key match per component. `None` for anything else, which the
+/// general path then parses (or rejects, with its errors).
+fn sdk_layout(rest: &str) -> Option<SdkLayout<'_>> {
+    let rest = rest.strip_prefix("Credential=")?;
+    let comma = memchr::memchr(b',', rest.as_bytes())?;
+    let (credential, rest) = (rest.get(..comma)?, rest.get(comma..)?);
+    let rest = rest.strip_prefix(", SignedHeaders=")?;
+    let comma = memchr::memchr(b',', rest.as_bytes())?;
+    let (signed_headers, rest) = (rest.get(..comma)?, rest.get(comma..)?);
+    let signature = rest.strip_prefix(", Signature=")?;
+    // The general path trims blanks off each component (`rest` has none at its end).
+    let ends_blank = |text: &str| text.bytes().next_back().is_some_and(is_blank);
+    if ends_blank(credential) || ends_blank(signed_headers) {
+        return None;
+    }
+    // 64 hex digits hold no `,`, so there is no further component.
+    let signature = crate::crypto::decode_hex32(signature.as_bytes())?;
+    Some(SdkLayout {
+        credential,
+        signed_headers,
+        signature,
+    })
+}
+
+/// `[Credential, SignedHeaders, Signature]` from the `,`-separated components after the
+/// algorithm, in any order, blanks around each trimmed, empty ones skipped.
+fn authorization_components(mut rest: &str) -> Result<[&str; 3], Error> {
+    const LOCATION: SignatureLocation = SignatureLocation::Header;
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     loop {
         let (component, next) = match split_first(rest, b',') {
@@ -395,22 +461,11 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
         location: LOCATION,
         component,
     };
-    let credential = credential.ok_or_else(|| missing("Credential"))?;
-    let signed_headers = signed_headers.ok_or_else(|| missing("SignedHeaders"))?;
-    let signature = signature.ok_or_else(|| missing("Signature"))?;
-    let credential = parse_credential(LOCATION, Cow::Borrowed(credential))?;
-    let signs = parse_signed_headers(LOCATION, signed_headers)?;
-    let signature = parse_signature(LOCATION, signature)?;
-    Ok(ParsedAuthorization {
-        location: LOCATION,
-        credential,
-        signed_headers: Cow::Borrowed(signed_headers),
-        signature,
-        date: None,
-        expires: None,
-        session_token: None,
-        signs,
-    })
+    Ok([
+        credential.ok_or_else(|| missing("Credential"))?,
+        signed_headers.ok_or_else(|| missing("SignedHeaders"))?,
+        signature.ok_or_else(|| missing("Signature"))?,
+    ])
 }
 
 /// Whether a raw query carries presigned authentication (an `X-Amz-Algorithm` parameter).

@@ -221,11 +221,60 @@ fn near_valid_header() -> impl Strategy<Value = String> {
         })
 }
 
+/// Headers in the one layout SDKs send (`Credential=…, SignedHeaders=…, Signature=…`, the
+/// parser's fast path) and just off it: a blank ending a component, another separator, an
+/// upper-case, short or non-hex signature, a further component after it.
+fn sdk_layout_header() -> impl Strategy<Value = String> {
+    let credential = prop_oneof![
+        4 => Just("AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request"),
+        1 => Just("AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request "),
+        1 => Just("AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request\t"),
+        1 => Just("AKID/2023111/r/s/aws4_request"),
+        1 => Just(""),
+    ];
+    let signed_headers = prop_oneof![
+        4 => Just("host;x-amz-date"),
+        1 => Just("host;x-amz-date "),
+        1 => Just("x-amz-date;host"),
+        1 => Just(""),
+    ];
+    let signature = prop_oneof![
+        4 => "[0-9a-f]{64}",
+        1 => "[0-9A-F]{64}",
+        1 => "[0-9a-f]{63}[,g ]?",
+        1 => "[0-9a-f]{64}(,|, Foo=bar|, Signature=[0-9a-f]{64}| ,)",
+    ];
+    let separator =
+        || prop_oneof![8 => Just(", "), 1 => Just(","), 1 => Just(" , "), 1 => Just(",\t")];
+    let trail = prop_oneof![4 => Just(""), 1 => Just(" "), 1 => Just("\t")];
+    (
+        credential,
+        separator(),
+        signed_headers,
+        separator(),
+        signature,
+        trail,
+    )
+        .prop_map(
+            |(credential, first, signed_headers, second, signature, trail)| {
+                format!(
+                    "AWS4-HMAC-SHA256 Credential={credential}{first}SignedHeaders={signed_headers}\
+                 {second}Signature={signature}{trail}"
+                )
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2048))]
 
     #[test]
     fn authorization_parser_matches_the_model(header in near_valid_header()) {
+        prop_assert_eq!(ours(&header), model_parse(&header));
+    }
+
+    #[test]
+    fn sdk_layout_parses_as_the_model_does(header in sdk_layout_header()) {
         prop_assert_eq!(ours(&header), model_parse(&header));
     }
 
