@@ -350,17 +350,26 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
             credential,
             signed_headers,
             signature,
-        }) => (credential, signed_headers, Ok(signature)),
+        }) => (
+            credential,
+            signed_headers,
+            SignatureComponent::Decoded(signature),
+        ),
         None => {
             let [credential, signed_headers, signature] = authorization_components(rest)?;
-            (credential, signed_headers, Err(signature))
+            (
+                credential,
+                signed_headers,
+                SignatureComponent::Text(signature),
+            )
         }
     };
+    // Checked in this order on either path, so that an error is the same on both.
     let credential = parse_credential(LOCATION, Cow::Borrowed(credential))?;
     let signs = parse_signed_headers(LOCATION, signed_headers)?;
     let signature = match signature {
-        Ok(decoded) => decoded,
-        Err(text) => parse_signature(LOCATION, text)?,
+        SignatureComponent::Decoded(decoded) => decoded,
+        SignatureComponent::Text(text) => parse_signature(LOCATION, text)?,
     };
     Ok(ParsedAuthorization {
         location: LOCATION,
@@ -372,6 +381,12 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
         session_token: None,
         signs,
     })
+}
+
+/// The `Signature` component: already decoded by [`sdk_layout`], or still text.
+enum SignatureComponent<'a> {
+    Decoded([u8; 32]),
+    Text(&'a str),
 }
 
 /// The components of an `Authorization` header in the one layout every SDK sends.
