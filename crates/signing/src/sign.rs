@@ -458,7 +458,6 @@ pub fn sign_http<B: AsRef<[u8]>>(
         params,
         settings,
     )?;
-    drop(headers);
     let (new_headers, new_query) = instructions.into_parts();
     for header in &new_headers {
         let name = added_header_name(header.name())?;
