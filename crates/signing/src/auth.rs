@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::canonical::{decode_query_component, split_query};
 use crate::error::{clip, Error, SignatureLocation};
+use crate::swar;
 
 /// The only algorithm supported.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -197,19 +198,13 @@ fn split_credential(value: &str) -> Option<[&str; 5]> {
 /// Bit `i` set where `bytes[i] == needle`, for the first 64 bytes (callers check the length).
 /// Eight bytes at a time, branch-free: the compiler does not vectorise the plain loop.
 fn byte_mask(bytes: &[u8], needle: u8) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let len = bytes.len().min(64);
     let mut block = [0u8; 64];
     block[..len].copy_from_slice(&bytes[..len]);
-    let spread = u64::from(needle) * 0x0101_0101_0101_0101;
+    let spread = swar::ONES * u64::from(needle);
     let mut mask = 0;
-    for (index, chunk) in block.chunks_exact(8).take(len.div_ceil(8)).enumerate() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ spread;
-        // The high bit of each byte of `zero` is set exactly where that byte of `x` is 0.
-        let zero = !(((x & LOW7) + LOW7) | x) & HIGH;
+    for (index, eight) in block.chunks_exact(8).take(len.div_ceil(8)).enumerate() {
+        let zero = swar::zero_lanes(swar::word(eight) ^ spread);
         // Gathers the eight high bits into the top byte, byte k's bit landing at bit 56 + k.
         let bits = (zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
         mask |= bits << (8 * index);

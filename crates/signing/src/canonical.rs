@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use crate::swar;
+
 /// How the path is percent-encoded in the canonical request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -432,17 +434,13 @@ pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
 
 /// Whether any byte is a space, tab or other control byte (`< 0x21`), eight bytes at a time.
 fn has_byte_below_0x21(value: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut words = value.chunks_exact(8);
     let mut found = false;
-    for chunk in &mut words {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
+    for eight in &mut words {
+        let x = swar::word(eight);
         // Non-zero exactly when some byte of `x` is below 0x21 (the classic "has less than"
         // test; exact as an any-test for thresholds up to 0x80).
-        found |= x.wrapping_sub(ONES * 0x21) & !x & HIGH != 0;
+        found |= x.wrapping_sub(swar::ONES * 0x21) & !x & swar::HIGH != 0;
     }
     found | words.remainder().iter().any(|&b| b < 0x21)
 }

@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::Mutex;
 
 use aws_lc_rs::{digest, hmac};
+
+use crate::swar::{lanes_at_least, lanes_at_most, word, HIGH, ONES};
 use zeroize::{Zeroize, Zeroizing};
 
 /// A secret access key. Redacted in `Debug`, zeroized on drop; carries a fingerprint (a
@@ -90,32 +92,14 @@ pub(crate) fn hex64(bytes: &[u8]) -> [u8; 64] {
     out
 }
 
-// Decoding takes eight digits per 64-bit word, with no branch or table lookup per byte (it
-// runs on every verification, on the signature). Every lane below holds a byte below 0x80, so
-// no addition carries into the next lane.
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// High bit of each lane set where that byte is at least `low` (bytes below 0x80).
-fn lanes_at_least(x: u64, low: u8) -> u64 {
-    x.wrapping_add(ONES * u64::from(0x80 - low)) & HIGH
-}
-
-/// High bit of each lane set where that byte is at most `high` (bytes below 0x80).
-fn lanes_at_most(x: u64, high: u8) -> u64 {
-    !x.wrapping_add(ONES * u64::from(0x7f - high)) & HIGH
-}
-
-/// The 32 bytes that 64 hex digits (either case) spell; `None` for any other input.
+/// The 32 bytes that 64 hex digits (either case) spell; `None` for any other input. Eight
+/// digits per word (it runs on every verification, on the signature).
 pub(crate) fn decode_hex32(digits: &[u8]) -> Option<[u8; 32]> {
     let digits: &[u8; 64] = digits.try_into().ok()?;
     let mut out = [0u8; 32];
     let mut invalid = 0;
     for (eight, four) in digits.chunks_exact(8).zip(out.chunks_exact_mut(4)) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(eight);
-        let x = u64::from_le_bytes(word);
+        let x = word(eight);
         // Setting 0x20 folds 'A'..='F' onto 'a'..='f' and leaves '0'..='9' as they are.
         let folded = x | (ONES * 0x20);
         let digit = lanes_at_least(x, b'0') & lanes_at_most(x, b'9');

@@ -52,6 +52,7 @@ mod error;
 mod layer;
 mod raw;
 mod sign;
+mod swar;
 mod verify;
 
 pub use auth::{
