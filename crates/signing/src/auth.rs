@@ -481,9 +481,25 @@ fn authorization_components(mut rest: &str) -> Result<[&str; 3], Error> {
 /// Whether a raw query carries presigned authentication (an `X-Amz-Algorithm` parameter).
 pub(crate) fn has_presigned_query(query: &str) -> bool {
     const KEY: &str = "X-Amz-Algorithm";
-    // Decoding never lengthens a key, so shorter keys are skipped without decoding them (this
-    // runs on every request with a query).
-    split_query(query).any(|(key, _)| key.len() >= KEY.len() && decode_query_component(key) == KEY)
+    // This runs on every request with a query, so a parameter is only cut out and decoded when
+    // it could be the one: its key starts with `X` or an escape, and is no shorter than KEY
+    // (decoding never lengthens a key).
+    let bytes = query.as_bytes();
+    let mut start = 0;
+    loop {
+        let rest = bytes.get(start..).unwrap_or_default();
+        if let Some(b'X' | b'%') = rest.first() {
+            let key_len = memchr::memchr2(b'&', b'=', rest).unwrap_or(rest.len());
+            let key = query.get(start..start + key_len).unwrap_or_default();
+            if key.len() >= KEY.len() && decode_query_component(key) == KEY {
+                return true;
+            }
+        }
+        match memchr::memchr(b'&', rest) {
+            Some(at) => start += at + 1,
+            None => return false,
+        }
+    }
 }
 
 /// Parses the presigned parameters out of a raw query string. Other parameters are ignored;
@@ -634,6 +650,40 @@ pub fn format_amz_date(t: SystemTime) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The scan that skips parameters finds `X-Amz-Algorithm` exactly when splitting the
+        /// query and decoding every key does.
+        #[test]
+        fn presigned_query_detection_matches_splitting_every_key(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("X-Amz-Algorithm".to_owned()),
+                    Just("X-Amz-Algorithm=AWS4-HMAC-SHA256".to_owned()),
+                    Just("X%2DAmz-Algorithm".to_owned()),
+                    Just("%58-Amz-Algorith%6d=x".to_owned()),
+                    Just("X-Amz-Algorithm+".to_owned()),
+                    Just("X-Amz-Algorith".to_owned()),
+                    Just("x-amz-algorithm".to_owned()),
+                    "[X%a-zA-Z0-9=+-]{0,20}",
+                ],
+                0..5,
+            ),
+            separators in proptest::collection::vec("[&=]{1,2}", 0..5),
+        ) {
+            let mut query = String::new();
+            for (index, piece) in pieces.iter().enumerate() {
+                if index > 0 {
+                    query.push_str(separators.get(index).map_or("&", |s| s.as_str()));
+                }
+                query.push_str(piece);
+            }
+            let model = split_query(&query)
+                .any(|(key, _)| decode_query_component(key) == "X-Amz-Algorithm");
+            prop_assert_eq!(has_presigned_query(&query), model, "{}", query);
+        }
+    }
 
     #[test]
     fn parses_a_header() {
