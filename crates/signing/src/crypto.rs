@@ -180,29 +180,60 @@ impl fmt::Debug for SigningKey {
 /// Longest `date/region/service` scope that is cached (longer ones are derived every time).
 const MAX_CACHED_SCOPE: usize = 128;
 
-/// A bounded cache of derived signing keys, keyed by (secret fingerprint, date, region,
-/// service). When full, an arbitrary half is evicted.
+/// How many scopes one secret keeps keys for; the oldest gives way. A device signs for a
+/// service or two in one region, and the date moves on once a day.
+const SCOPES_PER_SECRET: usize = 4;
+
+/// A bounded cache of derived signing keys: per secret (by fingerprint), up to
+/// [`SCOPES_PER_SECRET`] `date/region/service` scopes. When the whole cache is full, the keys
+/// of an arbitrary half of the secrets are evicted.
 ///
 /// A key enters the cache only once it has verified a signature ([`KeyCache::keep`]): the
 /// scope is the request's, and whoever knows an access key ID (which is not secret) could
 /// otherwise fill the cache with made-up regions and services, evicting everyone's keys.
+/// Grouping by secret bounds what even a valid signer can do to its own few slots, and it lets
+/// the map hash a fingerprint, which nobody can choose, instead of scope text, which the
+/// signer does (a flat map keyed by scope needed SipHash for that).
 pub(crate) struct KeyCache {
-    map: Mutex<HashMap<Box<[u8]>, SigningKey>>,
+    entries: Mutex<CacheEntries>,
     capacity: usize,
+}
+
+#[derive(Default)]
+struct CacheEntries {
+    by_secret: HashMap<Fingerprint, ScopeKeys, foldhash::fast::RandomState>,
+    /// The number of keys over all secrets.
+    keys: usize,
+}
+
+/// One secret's keys, oldest first, by `date/region/service`.
+type ScopeKeys = Vec<(Box<[u8]>, SigningKey)>;
+
+/// A secret's fingerprint as a map key. A SHA-256 is uniform already, so hashing its first
+/// eight bytes spreads the map as well as hashing all of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fingerprint([u8; 32]);
+
+impl std::hash::Hash for Fingerprint {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(first));
+    }
 }
 
 /// A signing key from [`KeyCache::get_or_derive`]: cached, or freshly derived and not cached
 /// until [`KeyCache::keep`].
 pub(crate) struct ScopedKey {
     pub(crate) key: SigningKey,
-    /// The cache key of a freshly derived key that may be cached.
-    uncached: Option<Box<[u8]>>,
+    /// Where a freshly derived key may be cached: its secret and its scope.
+    uncached: Option<(Fingerprint, Box<[u8]>)>,
 }
 
 impl KeyCache {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            map: Mutex::new(HashMap::with_capacity(capacity.min(1024))),
+            entries: Mutex::new(CacheEntries::default()),
             capacity,
         }
     }
@@ -222,9 +253,8 @@ impl KeyCache {
                 uncached: None,
             };
         }
-        let mut buffer = [0u8; 32 + MAX_CACHED_SCOPE];
-        buffer[..32].copy_from_slice(secret.fingerprint());
-        let mut at = 32;
+        let mut buffer = [0u8; MAX_CACHED_SCOPE];
+        let mut at = 0;
         for (index, part) in [date, region, service].into_iter().enumerate() {
             if index > 0 {
                 buffer[at] = b'/';
@@ -233,40 +263,72 @@ impl KeyCache {
             buffer[at..at + part.len()].copy_from_slice(part.as_bytes());
             at += part.len();
         }
-        let cache_key = &buffer[..at];
-        if let Ok(map) = self.map.lock() {
-            if let Some(key) = map.get(cache_key) {
+        let scope = &buffer[..at];
+        let fingerprint = Fingerprint(*secret.fingerprint());
+        if let Ok(entries) = self.entries.lock() {
+            let cached = entries.by_secret.get(&fingerprint).and_then(|scopes| {
+                scopes
+                    .iter()
+                    .find(|(cached, _)| **cached == *scope)
+                    .map(|(_, key)| key.clone())
+            });
+            if let Some(key) = cached {
                 return ScopedKey {
-                    key: key.clone(),
+                    key,
                     uncached: None,
                 };
             }
         }
         ScopedKey {
             key: SigningKey::derive(secret, date, region, service),
-            uncached: Some(cache_key.into()),
+            uncached: Some((fingerprint, scope.into())),
         }
     }
 
     /// Caches a freshly derived key; call it only once the key has verified a signature.
     pub(crate) fn keep(&self, scoped: &ScopedKey) {
-        let Some(cache_key) = &scoped.uncached else {
+        let Some((fingerprint, scope)) = &scoped.uncached else {
             return;
         };
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() >= self.capacity {
-                let drop: Vec<Box<[u8]>> = map.keys().take(map.len() / 2 + 1).cloned().collect();
-                for k in drop {
-                    map.remove(&k);
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        let entries = &mut *entries;
+        if let Some(scopes) = entries.by_secret.get(fingerprint) {
+            if scopes.iter().any(|(cached, _)| cached == scope) {
+                return; // another verification kept it first
+            }
+        }
+        let full = entries.keys >= self.capacity;
+        let secret_full = entries
+            .by_secret
+            .get(fingerprint)
+            .is_some_and(|scopes| scopes.len() >= SCOPES_PER_SECRET);
+        if full && !secret_full {
+            let evict: Vec<Fingerprint> = entries
+                .by_secret
+                .keys()
+                .take(entries.by_secret.len() / 2 + 1)
+                .copied()
+                .collect();
+            for secret in evict {
+                if let Some(scopes) = entries.by_secret.remove(&secret) {
+                    entries.keys -= scopes.len();
                 }
             }
-            map.insert(cache_key.clone(), scoped.key.clone());
         }
+        let scopes = entries.by_secret.entry(*fingerprint).or_default();
+        if scopes.len() >= SCOPES_PER_SECRET {
+            scopes.remove(0);
+            entries.keys -= 1;
+        }
+        scopes.push((scope.clone(), scoped.key.clone()));
+        entries.keys += 1;
     }
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.map.lock().map(|m| m.len()).unwrap_or(0)
+        self.entries.lock().map(|e| e.keys).unwrap_or(0)
     }
 }
 
@@ -355,6 +417,52 @@ mod tests {
             cache.get_or_derive(&a, "20200101", "r", "s").key.sign(b"x"),
             ka.sign(b"x")
         );
+    }
+
+    #[test]
+    fn a_signer_churning_scopes_evicts_only_its_own_keys() {
+        let cache = KeyCache::new(16);
+        let keep = |secret: &SecretAccessKey, region: &str| {
+            let scoped = cache.get_or_derive(secret, "20200101", region, "s");
+            cache.keep(&scoped);
+        };
+        let steady = SecretAccessKey::new("steady");
+        let churning = SecretAccessKey::new("churning");
+        keep(&steady, "home");
+        for n in 0..100 {
+            keep(&churning, &format!("made-up-{n}"));
+        }
+        assert_eq!(cache.len(), 1 + SCOPES_PER_SECRET);
+        assert!(cache
+            .get_or_derive(&steady, "20200101", "home", "s")
+            .uncached
+            .is_none());
+        // Its newest scopes are the ones kept.
+        assert!(cache
+            .get_or_derive(&churning, "20200101", "made-up-99", "s")
+            .uncached
+            .is_none());
+        assert!(cache
+            .get_or_derive(&churning, "20200101", "made-up-0", "s")
+            .uncached
+            .is_some());
+    }
+
+    #[test]
+    fn many_secrets_stay_within_capacity() {
+        let cache = KeyCache::new(10);
+        for n in 0..200 {
+            let secret = SecretAccessKey::new(format!("secret-{n}"));
+            for region in ["r1", "r2", "r3"] {
+                let scoped = cache.get_or_derive(&secret, "20200101", region, "s");
+                cache.keep(&scoped);
+                assert!(cache.len() <= 10);
+            }
+            assert!(cache
+                .get_or_derive(&secret, "20200101", "r3", "s")
+                .uncached
+                .is_none());
+        }
     }
 
     #[test]

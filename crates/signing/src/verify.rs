@@ -322,7 +322,10 @@ pub trait CredentialLookup: Send + Sync {
 /// A fixed in-memory table of credentials.
 #[derive(Debug, Clone, Default)]
 pub struct StaticCredentials {
-    keys: HashMap<String, Arc<ResolvedCredential>>,
+    // foldhash rather than SipHash (a fifth of the cost per lookup): collisions are a danger
+    // when an adversary chooses what goes into a table, and only the operator fills this one.
+    // A lookup for a made-up key probes no further than the operator's own keys make it.
+    keys: HashMap<String, Arc<ResolvedCredential>, foldhash::fast::RandomState>,
 }
 
 impl StaticCredentials {
@@ -423,7 +426,8 @@ pub struct VerifierSettings {
     pub unsigned_session_token: UnsignedSessionToken,
     /// How many derived signing keys to cache (default 4096; 0 disables the cache). A key is
     /// cached once it has verified a signature, so requests with made-up scopes and wrong
-    /// signatures cannot evict the keys of valid ones.
+    /// signatures cannot evict the keys of valid ones; each secret keeps keys for its four
+    /// latest scopes, so a valid signer that keeps changing its scope evicts only its own.
     pub key_cache_capacity: usize,
 }
 
