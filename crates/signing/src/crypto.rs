@@ -294,17 +294,14 @@ impl KeyCache {
             return;
         };
         let entries = &mut *entries;
-        if let Some(scopes) = entries.by_secret.get(fingerprint) {
-            if scopes.iter().any(|(cached, _)| cached == scope) {
-                return; // another verification kept it first
-            }
-        }
-        let full = entries.keys >= self.capacity;
-        let secret_full = entries
-            .by_secret
-            .get(fingerprint)
-            .is_some_and(|scopes| scopes.len() >= SCOPES_PER_SECRET);
-        if full && !secret_full {
+        let secret_full = match entries.by_secret.get(fingerprint) {
+            // Another verification kept it first.
+            Some(scopes) if scopes.iter().any(|(cached, _)| cached == scope) => return,
+            Some(scopes) => scopes.len() >= SCOPES_PER_SECRET,
+            None => false,
+        };
+        // A secret at its own limit replaces its oldest scope below; the total stays.
+        if entries.keys >= self.capacity && !secret_full {
             let evict: Vec<Fingerprint> = entries
                 .by_secret
                 .keys()
@@ -433,19 +430,29 @@ mod tests {
             keep(&churning, &format!("made-up-{n}"));
         }
         assert_eq!(cache.len(), 1 + SCOPES_PER_SECRET);
-        assert!(cache
-            .get_or_derive(&steady, "20200101", "home", "s")
-            .uncached
-            .is_none());
+        assert!(is_cached(&cache, &steady, "home"));
         // Its newest scopes are the ones kept.
-        assert!(cache
-            .get_or_derive(&churning, "20200101", "made-up-99", "s")
+        assert!(is_cached(&cache, &churning, "made-up-99"));
+        assert!(!is_cached(&cache, &churning, "made-up-0"));
+    }
+
+    fn is_cached(cache: &KeyCache, secret: &SecretAccessKey, region: &str) -> bool {
+        cache
+            .get_or_derive(secret, "20200101", region, "s")
             .uncached
-            .is_none());
-        assert!(cache
-            .get_or_derive(&churning, "20200101", "made-up-0", "s")
-            .uncached
-            .is_some());
+            .is_none()
+    }
+
+    #[test]
+    fn a_key_kept_twice_is_cached_once() {
+        let cache = KeyCache::new(16);
+        let secret = SecretAccessKey::new("a");
+        // Two verifications of the same scope that both missed the cache.
+        let first = cache.get_or_derive(&secret, "20200101", "r", "s");
+        let second = cache.get_or_derive(&secret, "20200101", "r", "s");
+        cache.keep(&first);
+        cache.keep(&second);
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]
@@ -458,10 +465,7 @@ mod tests {
                 cache.keep(&scoped);
                 assert!(cache.len() <= 10);
             }
-            assert!(cache
-                .get_or_derive(&secret, "20200101", "r3", "s")
-                .uncached
-                .is_none());
+            assert!(is_cached(&cache, &secret, "r3"));
         }
     }
 
