@@ -180,9 +180,10 @@ impl fmt::Debug for SigningKey {
 /// Longest `date/region/service` scope that is cached (longer ones are derived every time).
 const MAX_CACHED_SCOPE: usize = 128;
 
-/// How many scopes one secret keeps keys for; the oldest gives way. A device signs for a
-/// service or two in one region, and the date moves on once a day.
-const SCOPES_PER_SECRET: usize = 4;
+/// How many scopes one secret keeps keys for; the oldest gives way. A client signs for a
+/// handful of services in a region or two, and the date moves on once a day; one that cycles
+/// through more scopes than this still verifies, deriving its key on each miss.
+const SCOPES_PER_SECRET: usize = 8;
 
 /// A bounded cache of derived signing keys: per secret (by fingerprint), up to
 /// [`SCOPES_PER_SECRET`] `date/region/service` scopes. When the whole cache is full, the keys

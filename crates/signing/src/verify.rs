@@ -426,7 +426,7 @@ pub struct VerifierSettings {
     pub unsigned_session_token: UnsignedSessionToken,
     /// How many derived signing keys to cache (default 4096; 0 disables the cache). A key is
     /// cached once it has verified a signature, so requests with made-up scopes and wrong
-    /// signatures cannot evict the keys of valid ones; each secret keeps keys for its four
+    /// signatures cannot evict the keys of valid ones; each secret keeps keys for its eight
     /// latest scopes, so a valid signer that keeps changing its scope evicts only its own.
     pub key_cache_capacity: usize,
 }
