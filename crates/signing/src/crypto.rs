@@ -445,6 +445,21 @@ mod tests {
     }
 
     #[test]
+    fn a_client_of_several_services_stays_cached() {
+        let cache = KeyCache::new(4096);
+        let secret = SecretAccessKey::new("device");
+        let services = ["s3", "sts", "iot", "logs", "kinesis", "ssm"];
+        for service in services {
+            let scoped = cache.get_or_derive(&secret, "20200101", "eu-west-1", service);
+            cache.keep(&scoped);
+        }
+        for service in services {
+            let again = cache.get_or_derive(&secret, "20200101", "eu-west-1", service);
+            assert!(again.uncached.is_none(), "{service} was evicted");
+        }
+    }
+
+    #[test]
     fn a_key_kept_twice_is_cached_once() {
         let cache = KeyCache::new(16);
         let secret = SecretAccessKey::new("a");
