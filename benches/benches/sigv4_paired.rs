@@ -8,6 +8,9 @@
 //! cargo xtask bench sigv4                                            # runs it too
 //! ```
 //!
+//! With `--calls ID N` it makes `N` calls of one routine and prints nothing: `cargo xtask
+//! instructions` runs that under callgrind to count instructions per call.
+//!
 //! Each round runs every routine for a fixed batch (the order reversed every other round,
 //! after one warm-up round) and records its mean time per call. Printed: per routine the
 //! median, and for each target the 25th, 50th and 75th percentile of the per-round ratio.
@@ -50,6 +53,22 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
 const NAME: &str = "sigv4_paired";
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--calls") {
+        let (Some(id), Some(calls)) = (args.get(at + 1), args.get(at + 2)) else {
+            panic!("usage: {NAME} --calls ID N");
+        };
+        let calls: u32 = calls.parse().unwrap();
+        with_routines(|routines| {
+            let Some((_, _, body)) = routines.iter().find(|(name, _, _)| name == id) else {
+                panic!("{NAME}: no routine {id:?}");
+            };
+            for _ in 0..calls {
+                body();
+            }
+        });
+        return;
+    }
     // `cargo bench` passes `--bench`, and `cargo bench -p edgeward-benches -- FILTER` (what
     // `cargo xtask bench FILTER` runs) passes every bench the same criterion filter: a number is
     // the rounds; anything else runs this bench only if it is part of the name (as `sigv4` is).
@@ -64,6 +83,15 @@ fn main() {
             }
         }
     }
+    with_routines(|routines| report(routines, rounds));
+}
+
+/// The routines, in report order: name, calls per batch (about 2 ms each), body. Every call
+/// goes through the same indirect call, so the harness weighs alike on both sides of a ratio.
+type Routines<'a> = [(&'static str, u32, &'a dyn Fn()); 6];
+
+/// Builds the case and hands its routines to `f`.
+fn with_routines(f: impl FnOnce(&Routines<'_>)) {
     let case = Case::new();
     let aws_params = case.aws_params();
     let view = case.view();
@@ -85,17 +113,18 @@ fn main() {
     let unchecked_minimum = || {
         black_box(case.unchecked_minimum());
     };
-    // In report order: name, calls per batch (about 2 ms each), body. Every call goes through
-    // the same indirect call, so the harness weighs alike on both sides of a ratio.
-    let routines: [(&str, u32, &dyn Fn()); 6] = [
+    f(&[
         ("aws_sigv4_sign", 300, &aws_sigv4_sign),
         ("sign", 300, &sign),
         ("verify_warm", 1500, &verify_warm),
         ("verify_cold", 600, &verify_cold),
         ("floor", 3000, &floor),
         ("unchecked_minimum", 3000, &unchecked_minimum),
-    ];
+    ]);
+}
 
+/// Times `rounds` alternating rounds and prints the report.
+fn report(routines: &Routines<'_>, rounds: usize) {
     let mut nanos: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); routines.len()];
     for round in 0..=rounds {
         let mut order: Vec<usize> = (0..routines.len()).collect();

@@ -99,7 +99,7 @@ pub(crate) fn have(program: &str, args: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-fn render(cmd: &Command) -> String {
+pub(crate) fn render(cmd: &Command) -> String {
     let mut line = String::new();
     for (key, value) in cmd.get_envs() {
         if let Some(value) = value {

@@ -6,6 +6,7 @@
 mod bench;
 mod cmd;
 mod fuzz;
+mod instructions;
 mod setup;
 mod test;
 
@@ -35,6 +36,11 @@ enum Command {
     ///
     /// Example: `cargo xtask bench handshake`
     Bench(bench::Args),
+    /// Count instructions per call of each sigv4 bench routine under callgrind (needs
+    /// valgrind): deterministic where timings drift, and without SHA extensions.
+    ///
+    /// Example: `cargo xtask instructions --json`
+    Instructions(instructions::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Command::Setup => setup::run().map(|_| ()),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Instructions(args) => instructions::run(&args),
     }
 }
