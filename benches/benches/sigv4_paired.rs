@@ -9,7 +9,9 @@
 //! ```
 //!
 //! With `--calls ID N` it makes `N` calls of one routine and prints nothing: `cargo xtask
-//! instructions` runs that under callgrind to count instructions per call.
+//! instructions` runs that under callgrind to count instructions per call, after `--list`
+//! told it the routines (`routine ID` lines) and the ratios to report (`ratio NUMERATOR
+//! DENOMINATOR NOTE` lines), so that this file stays their one definition.
 //!
 //! Each round runs every routine for a fixed batch (the order reversed every other round,
 //! after one warm-up round) and records its mean time per call. Printed: per routine the
@@ -54,6 +56,17 @@ const NAME: &str = "sigv4_paired";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
+        with_routines(|routines| {
+            for (name, _, _) in routines {
+                println!("routine {name}");
+            }
+        });
+        for (numerator, denominator, note) in RATIOS {
+            println!("ratio {numerator} {denominator} {note}");
+        }
+        return;
+    }
     if let Some(at) = args.iter().position(|a| a == "--calls") {
         let (Some(id), Some(calls)) = (args.get(at + 1), args.get(at + 2)) else {
             panic!("usage: {NAME} --calls ID N");

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 
-use crate::cmd::{cargo, render, target_dir};
+use crate::cmd::{cargo, have, render, target_dir};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -31,46 +31,21 @@ pub(crate) struct Args {
 /// initialisation, and cancel out in the difference.
 const WARM: u32 = 20;
 
-/// The routines of `sigv4_paired`, in its report order.
-const ROUTINES: [&str; 6] = [
-    "aws_sigv4_sign",
-    "sign",
-    "verify_warm",
-    "verify_cold",
-    "floor",
-    "unchecked_minimum",
-];
-
-/// The targets (and one ratio for context) as `(numerator, denominator, note)`.
-const RATIOS: [(&str, &str, &str); 4] = [
-    ("sign", "aws_sigv4_sign", "target in time: <= 1.05"),
-    ("verify_warm", "floor", "target in time: <= 1.5"),
-    ("aws_sigv4_sign", "verify_warm", "target in time: >= 4"),
-    (
-        "unchecked_minimum",
-        "floor",
-        "context: no checks, no lookup",
-    ),
-];
-
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     if args.calls == 0 {
         bail!("--calls must be at least 1");
     }
-    let valgrind = Command::new("valgrind")
-        .arg("--version")
-        .output()
-        .map(|out| out.status.success())
-        .unwrap_or(false);
-    if !valgrind {
+    if !have("valgrind", &["--version"]) {
         bail!("valgrind is not installed (Debian/Ubuntu: apt-get install valgrind)");
     }
     let bench = build_bench()?;
+    let listed = list(&bench)?;
     let out_dir = target_dir().join("callgrind");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
 
     let mut counts = Vec::new();
-    for id in ROUTINES {
+    for id in &listed.routines {
+        let id = id.as_str();
         let warm = total(&bench, &out_dir, id, WARM)?;
         let measured = total(&bench, &out_dir, id, WARM + args.calls)?;
         let Some(difference) = measured.checked_sub(warm) else {
@@ -97,7 +72,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 ((*id).to_owned(), serde_json::json!(whole))
             })
             .collect();
-        let ratios: serde_json::Map<String, serde_json::Value> = RATIOS
+        let ratios: serde_json::Map<String, serde_json::Value> = listed
+            .ratios
             .iter()
             .map(|(n, d, _)| {
                 (
@@ -114,13 +90,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         println!("{report:#}");
     } else {
         println!(
-            "instructions per call (callgrind, {} calls each)",
+            "instructions per call (callgrind, {} calls each; the targets are for time)",
             args.calls
         );
         for (id, count) in &counts {
             println!("  {id:<17} {count:>10.0}");
         }
-        for (numerator, denominator, note) in RATIOS {
+        for (numerator, denominator, note) in &listed.ratios {
             println!(
                 "  {numerator}/{denominator}: {:.3} ({note})",
                 per_call(numerator) / per_call(denominator)
@@ -185,4 +161,42 @@ fn total(bench: &Path, out_dir: &Path, id: &str, calls: u32) -> anyhow::Result<u
         .find_map(|line| line.strip_prefix("summary: "))
         .and_then(|count| count.trim().parse().ok())
         .with_context(|| format!("no `summary:` line in {}", out_file.display()))
+}
+
+/// What `sigv4_paired --list` names: its routines in report order, and its ratios as
+/// `(numerator, denominator, note)`. The bench is their one definition.
+struct Listed {
+    routines: Vec<String>,
+    ratios: Vec<(String, String, String)>,
+}
+
+fn list(bench: &Path) -> anyhow::Result<Listed> {
+    let mut cmd = Command::new(bench);
+    cmd.arg("--list");
+    let output = cmd
+        .output()
+        .with_context(|| format!("could not start {}", render(&cmd)))?;
+    if !output.status.success() {
+        bail!("{} failed ({})", render(&cmd), output.status);
+    }
+    let mut listed = Listed {
+        routines: Vec::new(),
+        ratios: Vec::new(),
+    };
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let mut words = line.splitn(4, ' ');
+        match (words.next(), words.next(), words.next(), words.next()) {
+            (Some("routine"), Some(id), None, None) => listed.routines.push(id.to_owned()),
+            (Some("ratio"), Some(numerator), Some(denominator), note) => listed.ratios.push((
+                numerator.to_owned(),
+                denominator.to_owned(),
+                note.unwrap_or_default().to_owned(),
+            )),
+            _ => bail!("{}: unexpected line {line:?}", render(&cmd)),
+        }
+    }
+    if listed.routines.is_empty() {
+        bail!("{} listed no routines", render(&cmd));
+    }
+    Ok(listed)
 }
