@@ -9,22 +9,11 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use support::{start_server, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
-
-fn python() -> String {
-    let python = std::env::var("EDGEWARD_PYTHON").unwrap_or_else(|_| {
-        panic!("EDGEWARD_PYTHON is not set: run `cargo xtask test`, or set it to the interop venv's python (target/interop-venv/bin/python)")
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "EDGEWARD_PYTHON={python} does not exist (run `cargo xtask setup`)"
-    );
-    python
-}
+use support::{interop_python, start_server, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_requests_through_the_layer() {
-    let python = python();
+    let python = interop_python();
     let addr = start_server().await;
     let base = format!("http://{addr}");
     let spec = |method: &str,

@@ -1,0 +1,241 @@
+//! The AWS CLI (v1, from the interop venv: `python -m awscli`) against a hyper 1 server on
+//! 127.0.0.1 behind `SigV4Layer`: STS and S3 calls the CLI signs its own way (its own copy of
+//! botocore, its own headers, S3 checksums) are verified; the CLI parses our STS answer and our
+//! errors; a URL from `aws s3 presign` verifies, and the same URL with another key does not.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use bytes::Bytes;
+use edgeward_signing::LayerSettings;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use support::{interop_python, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+
+/// Credentials for one CLI run.
+struct Keys<'a> {
+    access_key_id: &'a str,
+    secret: &'a str,
+    token: Option<&'a str>,
+}
+
+const ALICE: Keys<'static> = Keys {
+    access_key_id: AK,
+    secret: SK,
+    token: None,
+};
+
+/// The layer with the answers the CLI parses.
+async fn start_cli_server() -> SocketAddr {
+    start_server_answering(LayerSettings::default(), Answers::LikeAws).await
+}
+
+/// A scratch directory of this test's own, for the CLI's `HOME` and the files it uploads and
+/// downloads.
+fn scratch() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("layer_aws_cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    // `aws s3 presign` signs with SigV2 unless told otherwise; nothing else is configured.
+    std::fs::write(
+        dir.join("config"),
+        "[default]\ns3 =\n    signature_version = s3v4\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs `aws <args> --endpoint-url http://<addr>` with only `keys` in its environment: no
+/// profile, no credentials file, no instance metadata; the config file only asks for SigV4
+/// presigned URLs.
+async fn aws(addr: SocketAddr, keys: &Keys<'_>, args: &[&str]) -> Output {
+    let mut command = Command::new(interop_python());
+    let home = scratch();
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", keys.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", keys.secret)
+        .args(["-m", "awscli"])
+        .args(args)
+        .args([
+            "--endpoint-url",
+            &format!("http://{addr}"),
+            "--output",
+            "json",
+        ]);
+    if let Some(token) = keys.token {
+        command.env("AWS_SESSION_TOKEN", token);
+    }
+    tokio::task::spawn_blocking(move || command.output().expect("running the AWS CLI"))
+        .await
+        .unwrap()
+}
+
+fn assert_succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "the AWS CLI failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert_succeeded(output);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn assert_refused(output: &Output, code: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "accepted: {stderr}");
+    assert!(stderr.contains(code), "expected {code}: {stderr}");
+}
+
+/// `aws sts get-caller-identity`: long-term and temporary credentials verify, and the CLI reads
+/// the principal from our answer; a wrong secret and an unknown key are refused with the codes
+/// the CLI shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_sts_calls_through_the_layer() {
+    let addr = start_cli_server().await;
+    let args = ["sts", "get-caller-identity"];
+
+    let identity = stdout_json(&aws(addr, &ALICE, &args).await);
+    assert_eq!(identity["Arn"], "arn:aws:iam::123456789012:user/alice");
+    assert_eq!(identity["Account"], "123456789012");
+    assert_eq!(identity["UserId"], AK);
+
+    let temporary = Keys {
+        access_key_id: TEMP_AK,
+        secret: TEMP_SK,
+        token: Some(TOKEN),
+    };
+    let identity = stdout_json(&aws(addr, &temporary, &args).await);
+    assert_eq!(
+        identity["Arn"],
+        "arn:aws:sts::123456789012:assumed-role/r/s"
+    );
+
+    let wrong_secret = Keys {
+        secret: "not-the-secret",
+        ..ALICE
+    };
+    assert_refused(
+        &aws(addr, &wrong_secret, &args).await,
+        "SignatureDoesNotMatch",
+    );
+    let no_token = Keys {
+        token: None,
+        ..temporary
+    };
+    assert_refused(&aws(addr, &no_token, &args).await, "InvalidClientTokenId");
+    let unknown = Keys {
+        access_key_id: "AKIDUNKNOWN",
+        ..ALICE
+    };
+    assert_refused(&aws(addr, &unknown, &args).await, "InvalidClientTokenId");
+}
+
+/// `aws s3api put-object` (whatever payload and checksum form this CLI sends) and
+/// `get-object` verify; the downloaded body is the server's answer naming the verified
+/// principal. A wrong secret is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_s3_calls_through_the_layer() {
+    let addr = start_cli_server().await;
+    let dir = scratch();
+    let upload = dir.join("upload.txt");
+    std::fs::write(&upload, "a small object, sent by the AWS CLI\n".repeat(8)).unwrap();
+    let upload = upload.to_str().unwrap();
+    let put = [
+        "s3api",
+        "put-object",
+        "--bucket",
+        "bucket",
+        "--key",
+        "dir/an object.txt",
+        "--body",
+        upload,
+    ];
+    assert_succeeded(&aws(addr, &ALICE, &put).await);
+    let wrong_secret = Keys {
+        secret: "not-the-secret",
+        ..ALICE
+    };
+    assert_refused(
+        &aws(addr, &wrong_secret, &put).await,
+        "SignatureDoesNotMatch",
+    );
+
+    let download = dir.join("download.txt");
+    let get = [
+        "s3api",
+        "get-object",
+        "--bucket",
+        "bucket",
+        "--key",
+        "dir/an object.txt",
+        download.to_str().unwrap(),
+    ];
+    stdout_json(&aws(addr, &ALICE, &get).await);
+    assert_eq!(
+        std::fs::read_to_string(&download).unwrap(),
+        "ok arn:aws:iam::123456789012:user/alice "
+    );
+}
+
+/// A URL from `aws s3 presign` verifies when fetched; the same URL for another key does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_presigned_url_through_the_layer() {
+    let addr = start_cli_server().await;
+    let output = aws(
+        addr,
+        &ALICE,
+        &[
+            "s3",
+            "presign",
+            "s3://bucket/photos/cat.jpg",
+            "--expires-in",
+            "300",
+        ],
+    )
+    .await;
+    assert_succeeded(&output);
+    let url = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+
+    let (status, body) = get(addr, &url).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, "ok arn:aws:iam::123456789012:user/alice ");
+
+    let (status, body) = get(addr, &url.replace("cat.jpg", "dog.jpg")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
+    );
+}
+
+/// A plain GET of `url` (on `addr`) with hyper's client.
+async fn get(addr: SocketAddr, url: &str) -> (u16, String) {
+    let uri: http::Uri = url.parse().unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::get(uri.path_and_query().unwrap().as_str())
+        .header("host", uri.authority().unwrap().as_str())
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
