@@ -1,7 +1,7 @@
 //! `cargo xtask setup`: installs what the tests need, idempotently.
 //!
 //! - a Python virtualenv at `target/interop-venv` with the pinned interop peers of
-//!   `xtask/requirements-interop.txt` (boto3, botocore, awscrt, moto, sslyze); it is
+//!   `xtask/requirements-interop.txt` (boto3, botocore, awscrt, awscli, moto, sslyze); it is
 //!   rebuilt only when that file changes (a stamp holds the file's contents);
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
 //! - a check that `openssl` is on the PATH (tests start `openssl s_server`/`s_client`).
