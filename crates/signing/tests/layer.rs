@@ -12,7 +12,7 @@ use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use support::{start_server, start_server_with, AK, SK};
+use support::{crc32_base64, start_server, start_server_with, AK, SK};
 
 async fn send(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> (u16, String) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -67,8 +67,6 @@ fn signed_chunked_put(
 /// is not the body's fails it with `BadDigest`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunked_upload_through_the_layer() {
-    use base64::Engine as _;
-
     let addr = start_server().await;
     for case in ["intact", "tampered chunk", "wrong checksum"] {
         let data = [b"first chunk of data ".as_slice(), b"second".as_slice()];
@@ -79,11 +77,10 @@ async fn chunked_upload_through_the_layer() {
             body.extend(signer.chunk(chunk).unwrap());
         }
         // crc32fast is a separate implementation from the crate under test (`crc`).
-        let mut crc = crc32fast::hash(&data.concat());
-        if case == "wrong checksum" {
-            crc ^= 1;
-        }
-        let crc = base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes());
+        let crc = match case {
+            "wrong checksum" => crc32_base64(b"other data"),
+            _ => crc32_base64(&data.concat()),
+        };
         body.extend(signer.finish(&[("x-amz-checksum-crc32", &crc)]).unwrap());
         if case == "tampered chunk" {
             let at = body.windows(6).position(|w| w == b"second").unwrap();

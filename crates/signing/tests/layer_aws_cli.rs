@@ -1,7 +1,8 @@
 //! The AWS CLI (v1, from the interop venv: `python -m awscli`) against a hyper 1 server on
 //! 127.0.0.1 behind `SigV4Layer`: STS and S3 calls the CLI signs its own way (its own copy of
-//! botocore, its own headers, S3 checksums) are verified; the CLI parses our STS answer and our
-//! errors; a URL from `aws s3 presign` verifies, and the same URL with another key does not.
+//! botocore, its own headers, S3 checksums; over `https`, uploads streamed `aws-chunked` with a
+//! checksum trailer) are verified; the CLI parses our STS answer and our errors; a URL from
+//! `aws s3 presign` verifies, and the same URL with another key does not.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -14,7 +15,11 @@ use bytes::Bytes;
 use edgeward_signing::LayerSettings;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use support::{interop_python, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+use support::interop::interop_python;
+use support::{
+    crc32_base64, start_server_answering, start_tls_server_answering, Answers, AK, SK, TEMP_AK,
+    TEMP_SK, TOKEN,
+};
 
 /// Credentials for one CLI run.
 struct Keys<'a> {
@@ -29,9 +34,10 @@ const ALICE: Keys<'static> = Keys {
     token: None,
 };
 
-/// The layer with the answers the CLI parses.
-async fn start_cli_server() -> SocketAddr {
-    start_server_answering(LayerSettings::default(), Answers::LikeAws).await
+/// The layer with the answers the CLI parses, on plain HTTP: its endpoint URL.
+async fn start_cli_server() -> String {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    format!("http://{addr}")
 }
 
 /// A scratch directory of this test's own, for the CLI's `HOME` and the files it uploads and
@@ -48,10 +54,10 @@ fn scratch() -> PathBuf {
     dir
 }
 
-/// Runs `aws <args> --endpoint-url http://<addr>` with only `keys` in its environment: no
+/// Runs `aws <args> --endpoint-url <endpoint>` with only `keys` in its environment: no
 /// profile, no credentials file, no instance metadata; the config file only asks for SigV4
 /// presigned URLs.
-async fn aws(addr: SocketAddr, keys: &Keys<'_>, args: &[&str]) -> Output {
+async fn aws(endpoint: &str, keys: &Keys<'_>, args: &[&str]) -> Output {
     let mut command = Command::new(interop_python());
     let home = scratch();
     command
@@ -66,12 +72,7 @@ async fn aws(addr: SocketAddr, keys: &Keys<'_>, args: &[&str]) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", keys.secret)
         .args(["-m", "awscli"])
         .args(args)
-        .args([
-            "--endpoint-url",
-            &format!("http://{addr}"),
-            "--output",
-            "json",
-        ]);
+        .args(["--endpoint-url", endpoint, "--output", "json"]);
     if let Some(token) = keys.token {
         command.env("AWS_SESSION_TOKEN", token);
     }
@@ -104,10 +105,10 @@ fn assert_refused(output: &Output, code: &str) {
 /// the CLI shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_sts_calls_through_the_layer() {
-    let addr = start_cli_server().await;
+    let endpoint = start_cli_server().await;
     let args = ["sts", "get-caller-identity"];
 
-    let identity = stdout_json(&aws(addr, &ALICE, &args).await);
+    let identity = stdout_json(&aws(&endpoint, &ALICE, &args).await);
     assert_eq!(identity["Arn"], "arn:aws:iam::123456789012:user/alice");
     assert_eq!(identity["Account"], "123456789012");
     assert_eq!(identity["UserId"], AK);
@@ -117,7 +118,7 @@ async fn aws_cli_sts_calls_through_the_layer() {
         secret: TEMP_SK,
         token: Some(TOKEN),
     };
-    let identity = stdout_json(&aws(addr, &temporary, &args).await);
+    let identity = stdout_json(&aws(&endpoint, &temporary, &args).await);
     assert_eq!(
         identity["Arn"],
         "arn:aws:sts::123456789012:assumed-role/r/s"
@@ -128,32 +129,38 @@ async fn aws_cli_sts_calls_through_the_layer() {
         ..ALICE
     };
     assert_refused(
-        &aws(addr, &wrong_secret, &args).await,
+        &aws(&endpoint, &wrong_secret, &args).await,
         "SignatureDoesNotMatch",
     );
     let no_token = Keys {
         token: None,
         ..temporary
     };
-    assert_refused(&aws(addr, &no_token, &args).await, "InvalidClientTokenId");
+    assert_refused(
+        &aws(&endpoint, &no_token, &args).await,
+        "InvalidClientTokenId",
+    );
     let unknown = Keys {
         access_key_id: "AKIDUNKNOWN",
         ..ALICE
     };
-    assert_refused(&aws(addr, &unknown, &args).await, "InvalidClientTokenId");
+    assert_refused(
+        &aws(&endpoint, &unknown, &args).await,
+        "InvalidClientTokenId",
+    );
 }
 
-/// `aws s3api put-object` (whatever payload and checksum form this CLI sends) and
-/// `get-object` verify; the downloaded body is the server's answer naming the verified
-/// principal. A wrong secret is refused.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn aws_cli_s3_calls_through_the_layer() {
-    let addr = start_cli_server().await;
-    let dir = scratch();
-    let upload = dir.join("upload.txt");
-    std::fs::write(&upload, "a small object, sent by the AWS CLI\n".repeat(8)).unwrap();
-    let upload = upload.to_str().unwrap();
-    let put = [
+/// The object the S3 tests upload, as a file, and its contents.
+fn object_file(name: &str) -> (PathBuf, String) {
+    let path = scratch().join(name);
+    let contents = "a small object, sent by the AWS CLI\n".repeat(8);
+    std::fs::write(&path, &contents).unwrap();
+    (path, contents)
+}
+
+/// `aws s3api put-object … [extra]` of `file` with `--debug`: the CLI's output and its log.
+async fn put_object(endpoint: &str, keys: &Keys<'_>, file: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
         "s3api",
         "put-object",
         "--bucket",
@@ -161,19 +168,37 @@ async fn aws_cli_s3_calls_through_the_layer() {
         "--key",
         "dir/an object.txt",
         "--body",
-        upload,
+        file,
+        "--debug",
     ];
-    assert_succeeded(&aws(addr, &ALICE, &put).await);
+    args.extend_from_slice(extra);
+    aws(endpoint, keys, &args).await
+}
+
+/// `aws s3api put-object` over plain HTTP (the payload's SHA-256 signed, its CRC32 in a
+/// signed header, `Expect: 100-continue`) and `get-object` verify; the CLI prints the CRC32
+/// the server computed over the body it was handed, and the downloaded body is the server's
+/// answer naming the verified principal. A wrong secret is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_s3_calls_through_the_layer() {
+    let endpoint = start_cli_server().await;
+    let (file, contents) = object_file("upload.txt");
+    let file = file.to_str().unwrap();
+    let output = put_object(&endpoint, &ALICE, file, &[]).await;
+    assert_eq!(
+        stdout_json(&output)["ChecksumCRC32"],
+        crc32_base64(contents.as_bytes())
+    );
     let wrong_secret = Keys {
         secret: "not-the-secret",
         ..ALICE
     };
     assert_refused(
-        &aws(addr, &wrong_secret, &put).await,
+        &put_object(&endpoint, &wrong_secret, file, &[]).await,
         "SignatureDoesNotMatch",
     );
 
-    let download = dir.join("download.txt");
+    let download = scratch().join("download.txt");
     let get = [
         "s3api",
         "get-object",
@@ -183,19 +208,55 @@ async fn aws_cli_s3_calls_through_the_layer() {
         "dir/an object.txt",
         download.to_str().unwrap(),
     ];
-    stdout_json(&aws(addr, &ALICE, &get).await);
+    stdout_json(&aws(&endpoint, &ALICE, &get).await);
     assert_eq!(
         std::fs::read_to_string(&download).unwrap(),
         "ok arn:aws:iam::123456789012:user/alice "
     );
 }
 
+/// Over HTTPS the CLI streams `put-object` as `aws-chunked` with an unsigned payload and a
+/// CRC32 trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`): it verifies, the layer decodes it and
+/// checks the trailer, and the server's CRC32 of the decoded body is the file's. A wrong secret
+/// is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_streamed_upload_over_https_through_the_layer() {
+    let (addr, certificate) =
+        start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let endpoint = format!("https://{addr}");
+    let ca_bundle = scratch().join("server-ca.pem");
+    std::fs::write(&ca_bundle, certificate).unwrap();
+    let trust = ["--ca-bundle", ca_bundle.to_str().unwrap()];
+    let (file, contents) = object_file("streamed.txt");
+    let file = file.to_str().unwrap();
+
+    let output = put_object(&endpoint, &ALICE, file, &trust).await;
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains("STREAMING-UNSIGNED-PAYLOAD-TRAILER") && log.contains("aws-chunked"),
+        "the CLI did not stream the upload: {log}"
+    );
+    assert_eq!(
+        stdout_json(&output)["ChecksumCRC32"],
+        crc32_base64(contents.as_bytes())
+    );
+
+    let wrong_secret = Keys {
+        secret: "not-the-secret",
+        ..ALICE
+    };
+    assert_refused(
+        &put_object(&endpoint, &wrong_secret, file, &trust).await,
+        "SignatureDoesNotMatch",
+    );
+}
+
 /// A URL from `aws s3 presign` verifies when fetched; the same URL for another key does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_presigned_url_through_the_layer() {
-    let addr = start_cli_server().await;
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
     let output = aws(
-        addr,
+        &format!("http://{addr}"),
         &ALICE,
         &[
             "s3",

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use support::{interop_python, start_server, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+use support::interop::interop_python;
+use support::{start_server, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_requests_through_the_layer() {

@@ -18,6 +18,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tower::{Layer, ServiceExt};
 
+pub(crate) mod interop;
+
 pub(crate) const AK: &str = "AKIDLAYERTEST";
 pub(crate) const SK: &str = "layer-secret-key/EXAMPLE";
 pub(crate) const TEMP_AK: &str = "ASIALAYERTEST";
@@ -30,8 +32,9 @@ pub(crate) enum Answers {
     /// `ok <principal> <body>` for everything: the tests read back what the layer let through.
     Echo,
     /// What AWS clients parse: STS `GetCallerIdentity` in STS's XML with the verified
-    /// principal, an empty 200 for S3 requests other than GET (botocore takes any other 200
-    /// body from S3 for an error), and `ok <principal> <body>` for the rest.
+    /// principal; for S3 requests other than GET an empty 200 (botocore takes any other 200
+    /// body from S3 for an error) with the body's `x-amz-checksum-crc32`; `ok <principal>
+    /// <body>` for the rest.
     LikeAws,
 }
 
@@ -79,9 +82,20 @@ async fn inner(
         {
             answer("text/xml", caller_identity_xml(&principal, &access_key_id))
         }
-        "s3" if parts.method != http::Method::GET => answer("application/xml", String::new()),
+        // S3 answers a write with the body's checksum; the AWS CLI prints it.
+        "s3" if parts.method != http::Method::GET => Ok(http::Response::builder()
+            .header("x-amz-checksum-crc32", crc32_base64(&body))
+            .body(Full::new(Bytes::new()))
+            .unwrap()),
         _ => answer("text/plain", echo),
     }
+}
+
+/// The CRC32 of `data` as S3 writes it in `x-amz-checksum-crc32`: base64 of the big-endian
+/// value.
+pub(crate) fn crc32_base64(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(data).to_be_bytes())
 }
 
 /// STS's `GetCallerIdentity` answer (query protocol), with the account from the principal ARN.
@@ -110,6 +124,36 @@ pub(crate) async fn start_server_answering(
     settings: LayerSettings,
     answers: Answers,
 ) -> SocketAddr {
+    serve(settings, answers, None).await
+}
+
+/// The same server over TLS (rustls, a fresh self-signed certificate for `127.0.0.1`): its
+/// address and the certificate's PEM, for the client to trust. Some clients sign differently
+/// over `https` (botocore streams S3 uploads `aws-chunked` with a checksum trailer only there).
+pub(crate) async fn start_tls_server_answering(
+    settings: LayerSettings,
+    answers: Answers,
+) -> (SocketAddr, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let addr = serve(settings, answers, Some(acceptor)).await;
+    (addr, certified.cert.pem())
+}
+
+async fn serve(
+    settings: LayerSettings,
+    answers: Answers,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> SocketAddr {
     let lookup = StaticCredentials::new()
         .with(
             AK,
@@ -135,31 +179,34 @@ pub(crate) async fn start_server_answering(
                 return;
             };
             let service = service.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
                 let hyper_service =
                     hyper::service::service_fn(move |request: http::Request<Incoming>| {
                         service.clone().oneshot(request)
                     });
-                let _ = hyper::server::conn::http1::Builder::new()
+                let http = hyper::server::conn::http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
                     .header_read_timeout(Duration::from_secs(5))
-                    .serve_connection(TokioIo::new(stream), hyper_service)
-                    .await;
+                    .clone();
+                let _ = match tls {
+                    None => {
+                        http.serve_connection(TokioIo::new(stream), hyper_service)
+                            .await
+                    }
+                    Some(acceptor) => {
+                        let Ok(Ok(stream)) =
+                            tokio::time::timeout(Duration::from_secs(5), acceptor.accept(stream))
+                                .await
+                        else {
+                            return;
+                        };
+                        http.serve_connection(TokioIo::new(stream), hyper_service)
+                            .await
+                    }
+                };
             });
         }
     });
     addr
-}
-
-/// The interop venv's Python (`EDGEWARD_PYTHON`, set by `cargo xtask test`); a test that needs
-/// it fails without it rather than skipping.
-pub(crate) fn interop_python() -> String {
-    let python = std::env::var("EDGEWARD_PYTHON").unwrap_or_else(|_| {
-        panic!("EDGEWARD_PYTHON is not set: run `cargo xtask test`, or set it to the interop venv's python (target/interop-venv/bin/python)")
-    });
-    assert!(
-        std::path::Path::new(&python).exists(),
-        "EDGEWARD_PYTHON={python} does not exist (run `cargo xtask setup`)"
-    );
-    python
 }
