@@ -1,6 +1,7 @@
-//! The flexible-checksum trailers of `aws-chunked` uploads (`x-amz-checksum-crc32`, `-crc32c`,
-//! `-crc64nvme`, `-sha1`, `-sha256`): the one integrity check a
-//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body has, and S3's `BadDigest` check for signed ones.
+//! The flexible checksums (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
+//! `-sha256`): as the trailer of an `aws-chunked` upload, the one integrity check a
+//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body has, and S3's `BadDigest` check for signed ones;
+//! as a header of a buffered body, the same `BadDigest` check.
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
@@ -38,30 +39,10 @@ impl TrailerChecksum {
             if !lower.starts_with("x-amz-checksum-") {
                 continue;
             }
-            let checksum = match lower.as_str() {
-                "x-amz-checksum-crc32" => {
-                    Self::new("x-amz-checksum-crc32", State::Crc32(CRC32.digest()))
-                }
-                "x-amz-checksum-crc32c" => {
-                    Self::new("x-amz-checksum-crc32c", State::Crc32c(CRC32C.digest()))
-                }
-                "x-amz-checksum-crc64nvme" => Self::new(
-                    "x-amz-checksum-crc64nvme",
-                    State::Crc64Nvme(CRC64NVME.digest()),
-                ),
-                "x-amz-checksum-sha1" => Self::new(
-                    "x-amz-checksum-sha1",
-                    State::Sha(digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY)),
-                ),
-                "x-amz-checksum-sha256" => Self::new(
-                    "x-amz-checksum-sha256",
-                    State::Sha(digest::Context::new(&digest::SHA256)),
-                ),
-                _ => {
-                    return Err(Error::UnsupportedChecksum {
-                        trailer: clip(name),
-                    })
-                }
+            let Some(checksum) = Self::named(&lower) else {
+                return Err(Error::UnsupportedChecksum {
+                    trailer: clip(name),
+                });
             };
             if found.is_some() {
                 return Err(Error::MalformedChunk {
@@ -71,6 +52,28 @@ impl TrailerChecksum {
             found = Some(checksum);
         }
         Ok(found)
+    }
+
+    /// A running checksum for the lower-case trailer or header name, if it is one we compute.
+    fn named(lower_case_name: &str) -> Option<Self> {
+        let (name, state) = match lower_case_name {
+            "x-amz-checksum-crc32" => ("x-amz-checksum-crc32", State::Crc32(CRC32.digest())),
+            "x-amz-checksum-crc32c" => ("x-amz-checksum-crc32c", State::Crc32c(CRC32C.digest())),
+            "x-amz-checksum-crc64nvme" => (
+                "x-amz-checksum-crc64nvme",
+                State::Crc64Nvme(CRC64NVME.digest()),
+            ),
+            "x-amz-checksum-sha1" => (
+                "x-amz-checksum-sha1",
+                State::Sha(digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY)),
+            ),
+            "x-amz-checksum-sha256" => (
+                "x-amz-checksum-sha256",
+                State::Sha(digest::Context::new(&digest::SHA256)),
+            ),
+            _ => return None,
+        };
+        Some(Self::new(name, state))
     }
 
     fn new(trailer: &'static str, state: State) -> Self {
@@ -112,6 +115,20 @@ impl TrailerChecksum {
     }
 }
 
+/// Checks a buffered body against every flexible-checksum header it carries, as S3 does
+/// (`BadDigest` on a mismatch). Other `x-amz-checksum-` headers (`-algorithm`, `-type`,
+/// `-mode`) name no value and are left alone; a header value that is not text is a mismatch.
+pub(crate) fn check_checksum_headers(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Error> {
+    for (name, value) in headers {
+        let Some(mut checksum) = TrailerChecksum::named(name.as_str()) else {
+            continue;
+        };
+        checksum.update(body);
+        checksum.check(&String::from_utf8_lossy(value.as_bytes()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -148,6 +165,27 @@ mod tests {
             let error = sum.check(expected).unwrap_err();
             assert_eq!(error.aws_error_code(), "BadDigest", "{trailer}");
         }
+    }
+
+    #[test]
+    fn checksum_headers_are_checked_against_the_body() {
+        for (name, expected) in CHECK {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(*name, http::HeaderValue::from_static(expected));
+            // Headers that name no value are not checksums.
+            headers.insert("x-amz-checksum-type", "FULL_OBJECT".parse().unwrap());
+            headers.insert("x-amz-checksum-algorithm", "CRC32".parse().unwrap());
+            check_checksum_headers(&headers, b"123456789").unwrap();
+            let error = check_checksum_headers(&headers, b"123456780").unwrap_err();
+            assert_eq!(error.aws_error_code(), "BadDigest", "{name}");
+        }
+        let mut not_text = http::HeaderMap::new();
+        not_text.insert(
+            "x-amz-checksum-crc32",
+            http::HeaderValue::from_bytes(b"y/Q5Jg==\xff").unwrap(),
+        );
+        assert!(check_checksum_headers(&not_text, b"123456789").is_err());
+        check_checksum_headers(&http::HeaderMap::new(), b"anything").unwrap();
     }
 
     #[test]

@@ -237,14 +237,13 @@ pub enum Error {
         /// 0-based chunk index (the trailer counts as the chunk after the final one).
         index: u64,
     },
-    /// The body does not match the checksum its trailer carries (S3's `BadDigest`).
-    #[error(
-        "{trailer} does not match the body: the trailer says {claimed}, the body's is {computed}"
-    )]
+    /// The body does not match the checksum its trailer, or its header, carries (S3's
+    /// `BadDigest`).
+    #[error("{trailer} does not match the body: it says {claimed}, the body's is {computed}")]
     ChecksumMismatch {
-        /// The trailer name, e.g. `x-amz-checksum-crc32`.
+        /// The trailer or header name, e.g. `x-amz-checksum-crc32`.
         trailer: &'static str,
-        /// The trailer's value (clipped).
+        /// The trailer's or header's value (clipped).
         claimed: String,
         /// The checksum of the body received (base64).
         computed: String,

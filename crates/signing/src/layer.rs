@@ -13,6 +13,7 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
+use crate::checksum::check_checksum_headers;
 use crate::chunked::{ChunkChainVerifier, ChunkedBody};
 use crate::error::Error;
 use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifier};
@@ -499,10 +500,14 @@ where
                     }
                 };
                 let view = RequestView::from_parts(&parts);
-                match verifier.verify(&view, Payload::Bytes(&bytes)).await {
-                    Ok(v) => (v, VerifiedBody::Buffered(Full::new(bytes))),
+                let verified = match verifier.verify(&view, Payload::Bytes(&bytes)).await {
+                    Ok(v) => v,
                     Err(e) => return reject(e, &parts),
+                };
+                if let Err(e) = check_checksum_headers(&parts.headers, &bytes) {
+                    return reject(e, &parts);
                 }
+                (verified, VerifiedBody::Buffered(Full::new(bytes)))
             };
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
             let mut request = Request::from_parts(parts, body);

@@ -55,8 +55,8 @@ fn scratch() -> PathBuf {
 }
 
 /// Runs `aws <args> --endpoint-url <endpoint>` with only `keys` in its environment: no
-/// profile, no credentials file, no instance metadata; the config file only asks for SigV4
-/// presigned URLs.
+/// profile, no credentials file, no instance metadata, no retries; the config file only asks
+/// for SigV4 presigned URLs.
 async fn aws(endpoint: &str, keys: &Keys<'_>, args: &[&str]) -> Output {
     let mut command = Command::new(interop_python());
     let home = scratch();
@@ -68,6 +68,8 @@ async fn aws(endpoint: &str, keys: &Keys<'_>, args: &[&str]) -> Output {
         .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_DEFAULT_REGION", "us-east-1")
+        // A refusal is final; retrying it would only slow the test.
+        .env("AWS_MAX_ATTEMPTS", "1")
         .env("AWS_ACCESS_KEY_ID", keys.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", keys.secret)
         .args(["-m", "awscli"])
@@ -178,7 +180,8 @@ async fn put_object(endpoint: &str, keys: &Keys<'_>, file: &str, extra: &[&str])
 /// `aws s3api put-object` over plain HTTP (the payload's SHA-256 signed, its CRC32 in a
 /// signed header, `Expect: 100-continue`) and `get-object` verify; the CLI prints the CRC32
 /// the server computed over the body it was handed, and the downloaded body is the server's
-/// answer naming the verified principal. A wrong secret is refused.
+/// answer naming the verified principal. A wrong secret is refused, and so is a CRC32 header
+/// that is not the body's (`BadDigest`, as S3 answers).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_s3_calls_through_the_layer() {
     let endpoint = start_cli_server().await;
@@ -196,6 +199,11 @@ async fn aws_cli_s3_calls_through_the_layer() {
     assert_refused(
         &put_object(&endpoint, &wrong_secret, file, &[]).await,
         "SignatureDoesNotMatch",
+    );
+    // A checksum the caller gives is sent as is: signed, but not the body's.
+    assert_refused(
+        &put_object(&endpoint, &ALICE, file, &["--checksum-crc32", "AAAAAA=="]).await,
+        "BadDigest",
     );
 
     let download = scratch().join("download.txt");
