@@ -177,17 +177,14 @@ async fn put_object(endpoint: &str, keys: &Keys<'_>, file: &str, extra: &[&str])
     aws(endpoint, keys, &args).await
 }
 
-/// `aws s3api put-object` over plain HTTP (the payload's SHA-256 signed, its CRC32 in a
-/// signed header, `Expect: 100-continue`) and `get-object` verify; the CLI prints the CRC32
-/// the server computed over the body it was handed, and the downloaded body is the server's
-/// answer naming the verified principal. A wrong secret is refused, and so is a CRC32 header
-/// that is not the body's (`BadDigest`, as S3 answers).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn aws_cli_s3_calls_through_the_layer() {
-    let endpoint = start_cli_server().await;
-    let (file, contents) = object_file("upload.txt");
-    let file = file.to_str().unwrap();
-    let output = put_object(&endpoint, &ALICE, file, &[]).await;
+/// Uploads a fresh object file `name` with `extra` arguments: it must verify, and the CRC32 the
+/// CLI prints (the server's, of the body the layer handed it) must be the file's; the same
+/// upload with a wrong secret must be refused. Returns the accepted upload's output, with its
+/// `--debug` log, and the file's path.
+async fn upload_checked(endpoint: &str, name: &str, extra: &[&str]) -> (Output, String) {
+    let (file, contents) = object_file(name);
+    let file = file.to_str().unwrap().to_owned();
+    let output = put_object(endpoint, &ALICE, &file, extra).await;
     assert_eq!(
         stdout_json(&output)["ChecksumCRC32"],
         crc32_base64(contents.as_bytes())
@@ -197,12 +194,24 @@ async fn aws_cli_s3_calls_through_the_layer() {
         ..ALICE
     };
     assert_refused(
-        &put_object(&endpoint, &wrong_secret, file, &[]).await,
+        &put_object(endpoint, &wrong_secret, &file, extra).await,
         "SignatureDoesNotMatch",
     );
+    (output, file)
+}
+
+/// `aws s3api put-object` over plain HTTP (the payload's SHA-256 signed, its CRC32 in a
+/// signed header, `Expect: 100-continue`) and `get-object` verify; the CLI prints the CRC32
+/// the server computed over the body it was handed, and the downloaded body is the server's
+/// answer naming the verified principal. A wrong secret is refused, and so is a CRC32 header
+/// that is not the body's (`BadDigest`, as S3 answers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_s3_calls_through_the_layer() {
+    let endpoint = start_cli_server().await;
+    let (_, file) = upload_checked(&endpoint, "upload.txt", &[]).await;
     // A checksum the caller gives is sent as is: signed, but not the body's.
     assert_refused(
-        &put_object(&endpoint, &ALICE, file, &["--checksum-crc32", "AAAAAA=="]).await,
+        &put_object(&endpoint, &ALICE, &file, &["--checksum-crc32", "AAAAAA=="]).await,
         "BadDigest",
     );
 
@@ -235,27 +244,11 @@ async fn aws_cli_streamed_upload_over_https_through_the_layer() {
     let ca_bundle = scratch().join("server-ca.pem");
     std::fs::write(&ca_bundle, certificate).unwrap();
     let trust = ["--ca-bundle", ca_bundle.to_str().unwrap()];
-    let (file, contents) = object_file("streamed.txt");
-    let file = file.to_str().unwrap();
-
-    let output = put_object(&endpoint, &ALICE, file, &trust).await;
+    let (output, _) = upload_checked(&endpoint, "streamed.txt", &trust).await;
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
         log.contains("STREAMING-UNSIGNED-PAYLOAD-TRAILER") && log.contains("aws-chunked"),
         "the CLI did not stream the upload: {log}"
-    );
-    assert_eq!(
-        stdout_json(&output)["ChecksumCRC32"],
-        crc32_base64(contents.as_bytes())
-    );
-
-    let wrong_secret = Keys {
-        secret: "not-the-secret",
-        ..ALICE
-    };
-    assert_refused(
-        &put_object(&endpoint, &wrong_secret, file, &trust).await,
-        "SignatureDoesNotMatch",
     );
 }
 
