@@ -55,7 +55,7 @@ impl TrailerChecksum {
     }
 
     /// A running checksum for the lower-case trailer or header name, if it is one we compute.
-    fn named(lower_case_name: &str) -> Option<Self> {
+    pub(crate) fn named(lower_case_name: &str) -> Option<Self> {
         let (name, state) = match lower_case_name {
             "x-amz-checksum-crc32" => ("x-amz-checksum-crc32", State::Crc32(CRC32.digest())),
             "x-amz-checksum-crc32c" => ("x-amz-checksum-crc32c", State::Crc32c(CRC32C.digest())),

@@ -62,6 +62,8 @@ enum State {
     Done,
 }
 
+const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
+
 /// Decodes an `aws-chunked` body and checks each chunk's signature against the chain;
 /// data is released only after its chunk verified. Feed bytes with [`Self::push`], then call
 /// [`Self::finish`] at the end of the body.
@@ -79,6 +81,9 @@ pub struct ChunkChainVerifier {
     trailers: Vec<(String, String)>,
     trailer_signature: Option<[u8; 32]>,
     checksum: Option<TrailerChecksum>,
+    /// The value of the checksum header that `checksum` is compared with, when the checksum
+    /// came as a header rather than as a trailer.
+    checksum_header: Option<String>,
     failed: bool,
 }
 
@@ -118,6 +123,7 @@ impl ChunkChainVerifier {
             trailers: Vec::new(),
             trailer_signature: None,
             checksum: None,
+            checksum_header: None,
             failed: false,
         }
     }
@@ -140,8 +146,38 @@ impl ChunkChainVerifier {
     /// checksum of the data released, and with `IncompleteBody` when the trailer is missing.
     /// Without this call a checksum trailer is refused, never passed on unchecked.
     pub fn with_declared_trailer(mut self, declared: &str) -> Result<Self, Error> {
-        self.checksum = TrailerChecksum::from_declared(declared)?;
+        if let Some(checksum) = TrailerChecksum::from_declared(declared)? {
+            self.set_checksum(checksum)?;
+        }
         Ok(self)
+    }
+
+    /// Checks the body against a flexible-checksum header of the request, when `name` is one
+    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or `-sha256`, any case; other
+    /// names are ignored): the body then fails with `BadDigest` at its end when `value` is not
+    /// the checksum of the data released. A body has at most one checksum, header or trailer.
+    pub fn with_checksum_header(mut self, name: &str, value: &str) -> Result<Self, Error> {
+        let is_checksum = name
+            .get(..CHECKSUM_PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(CHECKSUM_PREFIX));
+        if !is_checksum {
+            return Ok(self);
+        }
+        if let Some(checksum) = TrailerChecksum::named(&name.to_ascii_lowercase()) {
+            self.set_checksum(checksum)?;
+            self.checksum_header = Some(value.to_owned());
+        }
+        Ok(self)
+    }
+
+    fn set_checksum(&mut self, checksum: TrailerChecksum) -> Result<(), Error> {
+        if self.checksum.is_some() {
+            return Err(Error::MalformedChunk {
+                reason: "more than one checksum (header or x-amz-trailer) for one body",
+            });
+        }
+        self.checksum = Some(checksum);
+        Ok(())
     }
 
     /// The trailer headers (after [`Self::finish`]).
@@ -388,14 +424,18 @@ impl ChunkChainVerifier {
         Ok(())
     }
 
-    /// The declared checksum against its trailer; a checksum trailer nobody declared is refused.
+    /// The checksum against its header, or against its declared trailer; a checksum trailer
+    /// nobody declared is refused.
     fn check_checksum(&mut self) -> Result<(), Error> {
-        let declared = self.checksum.as_ref().map(TrailerChecksum::trailer);
-        let mut claimed = None;
+        let declared = match self.checksum_header {
+            Some(_) => None,
+            None => self.checksum.as_ref().map(TrailerChecksum::trailer),
+        };
+        let mut claimed = self.checksum_header.as_deref();
         for (name, value) in &self.trailers {
             if Some(name.as_str()) == declared {
                 claimed = Some(value.as_str());
-            } else if name.starts_with("x-amz-checksum-") {
+            } else if name.starts_with(CHECKSUM_PREFIX) {
                 return Err(Error::MalformedChunk {
                     reason: "a checksum trailer that x-amz-trailer did not declare",
                 });

@@ -449,6 +449,14 @@ where
                         Err(e) => return reject(e, &parts),
                     };
                 }
+                for (name, value) in &parts.headers {
+                    let value = String::from_utf8_lossy(value.as_bytes());
+                    chunk_verifier =
+                        match chunk_verifier.with_checksum_header(name.as_str(), &value) {
+                            Ok(verifier) => verifier,
+                            Err(e) => return reject(e, &parts),
+                        };
+                }
                 let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
                 (
                     verified,

@@ -32,6 +32,7 @@ fn signed_chunked_put(
     path: &str,
     decoded_len: usize,
     trailer: bool,
+    checksum_header: Option<&str>,
 ) -> (http::Request<Vec<u8>>, ChunkSigner) {
     let creds = Credentials::from_keys(AK, SK, None);
     let now = SystemTime::now();
@@ -47,6 +48,12 @@ fn signed_chunked_put(
         request.headers_mut().insert(
             "x-amz-trailer",
             http::HeaderValue::from_static("x-amz-checksum-crc32"),
+        );
+    }
+    if let Some(crc32) = checksum_header {
+        request.headers_mut().insert(
+            "x-amz-checksum-crc32",
+            http::HeaderValue::from_str(crc32).unwrap(),
         );
     }
     let mut settings = SigningSettings::s3();
@@ -71,7 +78,8 @@ async fn chunked_upload_through_the_layer() {
     for case in ["intact", "tampered chunk", "wrong checksum"] {
         let data = [b"first chunk of data ".as_slice(), b"second".as_slice()];
         let decoded_len: usize = data.iter().map(|d| d.len()).sum();
-        let (request, mut signer) = signed_chunked_put(addr, "/bucket/chunked", decoded_len, true);
+        let (request, mut signer) =
+            signed_chunked_put(addr, "/bucket/chunked", decoded_len, true, None);
         let mut body = Vec::new();
         for chunk in data {
             body.extend(signer.chunk(chunk).unwrap());
@@ -110,6 +118,62 @@ async fn chunked_upload_through_the_layer() {
     }
 }
 
+/// A signed `aws-chunked` upload without a trailer whose checksum is a signed
+/// `x-amz-checksum-crc32` header: checked at the end of the body like a trailer would be
+/// (`BadDigest` when it is not the body's), and a checksum trailer on top of it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_upload_with_a_checksum_header() {
+    let addr = start_server().await;
+    let data = [b"first chunk of data ".as_slice(), b"second".as_slice()];
+    let decoded_len: usize = data.iter().map(|d| d.len()).sum();
+    // crc32fast is a separate implementation from the crate under test (`crc`).
+    let right = crc32_base64(&data.concat());
+    let wrong = crc32_base64(b"other data");
+    for (case, crc32, trailer) in [
+        ("right", &right, false),
+        ("wrong", &wrong, false),
+        ("header and trailer", &right, true),
+    ] {
+        let (request, mut signer) =
+            signed_chunked_put(addr, "/bucket/checked", decoded_len, trailer, Some(crc32));
+        let mut body = Vec::new();
+        for chunk in data {
+            body.extend(signer.chunk(chunk).unwrap());
+        }
+        let trailers: &[(&str, &str)] = match trailer {
+            true => &[("x-amz-checksum-crc32", &right)],
+            false => &[],
+        };
+        body.extend(signer.finish(trailers).unwrap());
+        let (parts, _) = request.into_parts();
+        let (status, text) = send(
+            addr,
+            http::Request::from_parts(parts, Full::new(Bytes::from(body))),
+        )
+        .await;
+        match case {
+            "right" => {
+                assert_eq!(status, 200, "{text}");
+                assert_eq!(
+                    text,
+                    "ok arn:aws:iam::123456789012:user/alice first chunk of data second"
+                );
+            }
+            "wrong" => {
+                assert_eq!(status, 400, "{text}");
+                assert!(
+                    text.starts_with("body failed: BadDigest x-amz-checksum-crc32 does not match"),
+                    "{text}"
+                );
+            }
+            _ => {
+                assert_eq!(status, 400, "{text}");
+                assert!(text.contains("more than one checksum"), "{text}");
+            }
+        }
+    }
+}
+
 /// A client that stops sending in the middle of an `aws-chunked` upload: the body fails with
 /// `IncompleteBody` after the idle timeout and the server answers, instead of waiting forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +183,7 @@ async fn stalled_chunked_upload_times_out() {
     let mut layer_settings = edgeward_signing::LayerSettings::default();
     layer_settings.body_idle_timeout = std::time::Duration::from_millis(300);
     let addr = start_server_with(layer_settings).await;
-    let (request, mut signer) = signed_chunked_put(addr, "/bucket/stalled", 1000, false);
+    let (request, mut signer) = signed_chunked_put(addr, "/bucket/stalled", 1000, false, None);
     let first = signer.chunk(&[b'x'; 100]).unwrap();
 
     // Promise 2000 bytes, send one 100-byte chunk, then go quiet (keeping the socket open).
