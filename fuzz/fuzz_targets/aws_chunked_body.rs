@@ -1,6 +1,7 @@
 //! `aws-chunked` bodies (`STREAMING-UNSIGNED-PAYLOAD-TRAILER` decoding, trailer parsing and the
-//! flexible-checksum trailers): decoding never panics, never releases more bytes than it was
-//! given, and whatever way the body is split into pieces the outcome is the same.
+//! flexible checksums, declared as a trailer or given as a header): decoding never panics,
+//! never releases more bytes than it was given, and whatever way the body is split into pieces
+//! the outcome is the same.
 #![no_main]
 
 use edgeward_signing::ChunkChainVerifier;
@@ -15,12 +16,22 @@ const DECLARED: [&str; 6] = [
     "x-amz-checksum-sha256",
 ];
 
-fn decode(declared: &str, body: &[u8], piece: usize) -> (Vec<u8>, Result<(), String>) {
+/// A checksum header's value: the CRC32 of `123456789`, so the fuzzer can reach a match.
+const HEADER_VALUE: &str = "y/Q5Jg==";
+
+fn decode(
+    declared: &str,
+    as_header: bool,
+    body: &[u8],
+    piece: usize,
+) -> (Vec<u8>, Result<(), String>) {
     let mut decoder = ChunkChainVerifier::unsigned();
     if !declared.is_empty() {
-        decoder = decoder
-            .with_declared_trailer(declared)
-            .expect("every declared name is supported");
+        decoder = match as_header {
+            true => decoder.with_checksum_header(declared, HEADER_VALUE),
+            false => decoder.with_declared_trailer(declared),
+        }
+        .expect("every checksum name is supported");
     }
     let mut out = Vec::new();
     for part in body.chunks(piece) {
@@ -40,8 +51,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let declared = DECLARED[usize::from(selector) % DECLARED.len()];
     let piece = usize::from(selector / 8).max(1);
-    let (whole_out, whole) = decode(declared, body, body.len().max(1));
-    let (split_out, split) = decode(declared, body, piece);
+    let as_header = selector >= 0x80;
+    let (whole_out, whole) = decode(declared, as_header, body, body.len().max(1));
+    let (split_out, split) = decode(declared, as_header, body, piece);
     assert!(whole_out.len() <= body.len());
     assert_eq!(
         whole, split,
