@@ -247,11 +247,16 @@ proptest! {
     }
 }
 
-/// An unsigned `aws-chunked` body (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`) carrying `data` in
-/// chunks of `sizes`, closed by a CRC32 trailer computed with crc32fast (not the crate under
-/// test's implementation).
-fn unsigned_chunked(data: &[u8], sizes: &[usize], crc_offset: u32) -> Vec<u8> {
+/// The CRC32 of `data`, XORed with `offset`, as S3 writes it (base64 of the big-endian value),
+/// computed with crc32fast (not the crate under test's implementation).
+fn crc32_base64(data: &[u8], offset: u32) -> String {
     use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode((crc32fast::hash(data) ^ offset).to_be_bytes())
+}
+
+/// An unsigned `aws-chunked` body (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`) carrying `data` in
+/// chunks of `sizes`, closed by the trailer line `trailer` if any.
+fn unsigned_chunked(data: &[u8], sizes: &[usize], trailer: Option<&str>) -> Vec<u8> {
     let mut body = Vec::new();
     let mut rest = data;
     let mut sizes = sizes.iter().cycle();
@@ -262,9 +267,11 @@ fn unsigned_chunked(data: &[u8], sizes: &[usize], crc_offset: u32) -> Vec<u8> {
         body.extend_from_slice(b"\r\n");
         rest = &rest[take..];
     }
-    let crc = crc32fast::hash(data) ^ crc_offset;
-    let crc = base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes());
-    body.extend_from_slice(format!("0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n").as_bytes());
+    body.extend_from_slice(b"0\r\n");
+    if let Some(trailer) = trailer {
+        body.extend_from_slice(format!("{trailer}\r\n").as_bytes());
+    }
+    body.extend_from_slice(b"\r\n");
     body
 }
 
@@ -288,19 +295,25 @@ proptest! {
     }
 
     /// However the body is chunked and however it arrives, the decoder releases exactly the
-    /// data; the CRC32 trailer passes when right and fails the body with BadDigest when not.
+    /// data; the CRC32, as a trailer or as a header, passes when right and fails the body with
+    /// BadDigest when not.
     #[test]
     fn chunked_round_trip_with_checksum(
         data in proptest::collection::vec(any::<u8>(), 1..300),
         sizes in proptest::collection::vec(1usize..80, 1..6),
         piece in 1usize..50,
         wrong in any::<bool>(),
+        as_header in any::<bool>(),
     ) {
-        let body = unsigned_chunked(&data, &sizes, u32::from(wrong));
-        let mut decoder = ChunkChainVerifier::unsigned()
-            .with_declared_trailer("x-amz-checksum-crc32")
-            .unwrap()
-            .with_decoded_length(data.len() as u64);
+        let crc = crc32_base64(&data, u32::from(wrong));
+        let trailer = format!("x-amz-checksum-crc32:{crc}");
+        let body = unsigned_chunked(&data, &sizes, (!as_header).then_some(trailer.as_str()));
+        let decoder = ChunkChainVerifier::unsigned();
+        let decoder = match as_header {
+            true => decoder.with_checksum_header("X-Amz-Checksum-CRC32", &crc),
+            false => decoder.with_declared_trailer("x-amz-checksum-crc32"),
+        };
+        let mut decoder = decoder.unwrap().with_decoded_length(data.len() as u64);
         let mut out = Vec::new();
         let mut result = Ok(());
         for part in body.chunks(piece) {
@@ -322,7 +335,8 @@ proptest! {
 
 #[test]
 fn undeclared_or_missing_checksum_trailers_fail() {
-    let body = unsigned_chunked(b"hello", &[5], 0);
+    let trailer = format!("x-amz-checksum-crc32:{}", crc32_base64(b"hello", 0));
+    let body = unsigned_chunked(b"hello", &[5], Some(&trailer));
     // A checksum trailer nobody declared is refused, never passed on unchecked.
     let mut decoder = ChunkChainVerifier::unsigned();
     let error = decoder.push(&body, &mut Vec::new()).unwrap_err();
