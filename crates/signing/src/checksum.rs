@@ -1,7 +1,7 @@
 //! The flexible checksums (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
 //! `-sha256`): as the trailer of an `aws-chunked` upload, the one integrity check a
 //! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body has, and S3's `BadDigest` check for signed ones;
-//! as a header of a buffered body, the same `BadDigest` check.
+//! as a request header, the same `BadDigest` check on a buffered or a streamed body.
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
@@ -9,6 +9,9 @@ use crc::{Crc, Table, CRC_32_ISCSI, CRC_32_ISO_HDLC, CRC_64_NVME};
 
 use crate::crypto::constant_time_eq;
 use crate::error::{clip, Error};
+
+/// What every flexible-checksum header and trailer name starts with.
+pub(crate) const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
 
 // Slice-by-16 tables, built at compile time: a chunk is checksummed as it is released.
 static CRC32: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC);
@@ -36,7 +39,7 @@ impl TrailerChecksum {
         let mut found = None;
         for name in declared.split(',').map(str::trim) {
             let lower = name.to_ascii_lowercase();
-            if !lower.starts_with("x-amz-checksum-") {
+            if !lower.starts_with(CHECKSUM_PREFIX) {
                 continue;
             }
             let Some(checksum) = Self::named(&lower) else {

@@ -10,7 +10,7 @@ use aws_lc_rs::digest;
 use bytes::Bytes;
 use http_body::{Body, Frame};
 
-use crate::checksum::TrailerChecksum;
+use crate::checksum::{TrailerChecksum, CHECKSUM_PREFIX};
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
 use crate::error::Error;
 
@@ -61,8 +61,6 @@ enum State {
     /// Finished.
     Done,
 }
-
-const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
 
 /// Decodes an `aws-chunked` body and checks each chunk's signature against the chain;
 /// data is released only after its chunk verified. Feed bytes with [`Self::push`], then call
