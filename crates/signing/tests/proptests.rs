@@ -183,7 +183,12 @@ proptest! {
 
     #[test]
     fn mutating_a_signed_part_fails_with_the_right_error(
-        segments in proptest::collection::vec("[a-zA-Z0-9._~-]{1,6}", 1..4),
+        // No dot segments: normalisation removes them and the segment before `..`, so a
+        // change to either would leave the canonical path as it was.
+        segments in proptest::collection::vec(
+            "[a-zA-Z0-9._~-]{1,6}".prop_filter("a dot segment", |s| s != "." && s != ".."),
+            1..4,
+        ),
         query_value in "[a-zA-Z0-9]{1,6}",
         header_value in "[a-zA-Z0-9]{1,10}",
         body in proptest::collection::vec(any::<u8>(), 1..64),
