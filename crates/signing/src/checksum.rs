@@ -118,18 +118,29 @@ impl TrailerChecksum {
     }
 }
 
-/// Checks a buffered body against every flexible-checksum header it carries, as S3 does
-/// (`BadDigest` on a mismatch). Other `x-amz-checksum-` headers (`-algorithm`, `-type`,
-/// `-mode`) name no value and are left alone; a header value that is not text is a mismatch.
+/// Checks a buffered body against the flexible-checksum header it carries, as S3 does
+/// (`BadDigest` on a mismatch, `InvalidRequest` for more than one). Other `x-amz-checksum-`
+/// headers (`-algorithm`, `-type`, `-mode`) name no value and are left alone; a header value
+/// that is not text is a mismatch.
 pub(crate) fn check_checksum_headers(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Error> {
+    let mut found: Option<(TrailerChecksum, &http::HeaderValue)> = None;
     for (name, value) in headers {
-        let Some(mut checksum) = TrailerChecksum::named(name.as_str()) else {
+        let Some(checksum) = TrailerChecksum::named(name.as_str()) else {
             continue;
         };
-        checksum.update(body);
-        checksum.check(&String::from_utf8_lossy(value.as_bytes()))?;
+        if let Some((first, _)) = &found {
+            return Err(Error::MultipleChecksums {
+                first: first.trailer(),
+                second: checksum.trailer(),
+            });
+        }
+        found = Some((checksum, value));
     }
-    Ok(())
+    let Some((mut checksum, claimed)) = found else {
+        return Ok(());
+    };
+    checksum.update(body);
+    checksum.check(&String::from_utf8_lossy(claimed.as_bytes()))
 }
 
 #[cfg(test)]
@@ -189,6 +200,11 @@ mod tests {
         );
         assert!(check_checksum_headers(&not_text, b"123456789").is_err());
         check_checksum_headers(&http::HeaderMap::new(), b"anything").unwrap();
+        let mut two = http::HeaderMap::new();
+        two.insert("x-amz-checksum-crc32", "y/Q5Jg==".parse().unwrap());
+        two.insert("x-amz-checksum-crc32c", "4waSgw==".parse().unwrap());
+        let error = check_checksum_headers(&two, b"123456789").unwrap_err();
+        assert_eq!(error.aws_error_code(), "InvalidRequest", "{error}");
     }
 
     #[test]

@@ -169,9 +169,10 @@ impl ChunkChainVerifier {
     }
 
     fn set_checksum(&mut self, checksum: TrailerChecksum) -> Result<(), Error> {
-        if self.checksum.is_some() {
-            return Err(Error::MalformedChunk {
-                reason: "more than one checksum (header or x-amz-trailer) for one body",
+        if let Some(first) = &self.checksum {
+            return Err(Error::MultipleChecksums {
+                first: first.trailer(),
+                second: checksum.trailer(),
             });
         }
         self.checksum = Some(checksum);

@@ -254,6 +254,15 @@ pub enum Error {
         /// The declared trailer name (clipped).
         trailer: String,
     },
+    /// A request gives its body more than one flexible checksum (headers, or a header and a
+    /// declared trailer); S3 allows one.
+    #[error("more than one checksum for one body: {first} and {second}")]
+    MultipleChecksums {
+        /// The first checksum name, e.g. `x-amz-checksum-crc32`.
+        first: &'static str,
+        /// Another one.
+        second: &'static str,
+    },
     /// A body exceeded a size limit.
     #[error("body too large: more than {limit} bytes")]
     BodyTooLarge {
@@ -369,7 +378,7 @@ impl Error {
             }
             Self::BodyTooLarge { .. } => "EntityTooLarge",
             Self::ChecksumMismatch { .. } => "BadDigest",
-            Self::UnsupportedChecksum { .. } => "InvalidRequest",
+            Self::UnsupportedChecksum { .. } | Self::MultipleChecksums { .. } => "InvalidRequest",
             Self::InvalidSigningInput { .. } | Self::BodyRequired | Self::Signing { .. } => {
                 "InternalFailure"
             }
