@@ -502,6 +502,15 @@ pub(crate) fn has_presigned_query(query: &str) -> bool {
     }
 }
 
+/// Whether a raw query carries SigV2's `AWSAccessKeyId` parameter (S3's SigV2 presigned URLs
+/// and SigV2 query-API requests both do), so that an unauthenticated-looking request can be
+/// told apart from one signed the old way. Runs only on requests with no SigV4 at all.
+pub(crate) fn has_sigv2_query(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        decode_query_component(pair.split('=').next().unwrap_or_default()) == "AWSAccessKeyId"
+    })
+}
+
 /// Parses the presigned parameters out of a raw query string. Other parameters are ignored;
 /// each `X-Amz-*` authentication parameter must appear exactly once.
 pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Error> {

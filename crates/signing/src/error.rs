@@ -71,6 +71,10 @@ pub enum Error {
     /// Neither an `Authorization` header nor presigned query parameters were present.
     #[error("the request carries no SigV4 authentication (no Authorization header, no X-Amz-Algorithm parameter)")]
     MissingAuthentication,
+    /// The request is signed with Signature Version 2 (an `AWSAccessKeyId` query parameter:
+    /// an S3 presigned URL or a query-API request), which is not supported.
+    #[error("the request is signed with Signature Version 2 (AWSAccessKeyId in the query), which is not supported: sign it with Signature Version 4 (AWS4-HMAC-SHA256)")]
+    SignatureVersion2,
     /// The algorithm is not `AWS4-HMAC-SHA256`.
     #[error("unsupported signing algorithm {algorithm:?} in the {location}")]
     UnsupportedAlgorithm {
@@ -318,6 +322,7 @@ impl Error {
         match self {
             Self::MalformedRawRequest { .. } | Self::RawRequestTooLarge { .. } => "InvalidRequest",
             Self::MissingAuthentication => "MissingAuthenticationToken",
+            Self::SignatureVersion2 => "InvalidRequest",
             Self::UnsupportedAlgorithm {
                 location: Header, ..
             } => "IncompleteSignature",

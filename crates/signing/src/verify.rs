@@ -10,9 +10,9 @@ use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
 use crate::auth::{
-    format_amz_date, has_presigned_query, parse_amz_date, parse_authorization_header,
-    parse_http_date, parse_presigned_query, signed_header_names, Credential, ParsedAuthorization,
-    ALGORITHM,
+    format_amz_date, has_presigned_query, has_sigv2_query, parse_amz_date,
+    parse_authorization_header, parse_http_date, parse_presigned_query, signed_header_names,
+    Credential, ParsedAuthorization, ALGORITHM,
 };
 use crate::canonical::{canonical_query_into, canonical_uri_into, push_header_value, PathMode};
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
@@ -1000,6 +1000,9 @@ impl<L: CredentialLookup> Verifier<L> {
             }),
             (Some(value), false) => parse_authorization_header(value),
             (None, true) => parse_presigned_query(request.query.unwrap_or_default()),
+            (None, false) if request.query.is_some_and(has_sigv2_query) => {
+                Err(Error::SignatureVersion2)
+            }
             (None, false) => Err(Error::MissingAuthentication),
         }
     }

@@ -258,6 +258,18 @@ fn each_check_has_its_error() {
         403,
         "none",
     );
+    // SigV2 (here, an S3 presigned URL as `aws s3 presign` makes by default) is named as such.
+    let mut sigv2 = none.clone();
+    sigv2.target = format!(
+        "{}?AWSAccessKeyId=AKIDEXAMPLE&Signature=wLZVygr%2FsyCdXmLdlqFKbo1%2FvTk%3D&Expires=1796177408",
+        sigv2.target.split('?').next().unwrap()
+    );
+    expect(
+        check(VerifierSettings::default(), &sigv2, now(), later),
+        "InvalidRequest",
+        400,
+        "sigv2",
+    );
     let mut no_date = ok.clone();
     no_date.remove_header("x-amz-date");
     expect(
