@@ -13,7 +13,7 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
-use crate::checksum::check_checksum_headers;
+use crate::checksum::{check_checksum_headers, CHECKSUM_PREFIX};
 use crate::chunked::{ChunkChainVerifier, ChunkedBody};
 use crate::error::Error;
 use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifier};
@@ -449,7 +449,11 @@ where
                         Err(e) => return reject(e, &parts),
                     };
                 }
-                for (name, value) in &parts.headers {
+                let checksum_headers = parts
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| name.as_str().starts_with(CHECKSUM_PREFIX));
+                for (name, value) in checksum_headers {
                     let value = String::from_utf8_lossy(value.as_bytes());
                     chunk_verifier =
                         match chunk_verifier.with_checksum_header(name.as_str(), &value) {
