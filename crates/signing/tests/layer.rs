@@ -10,21 +10,8 @@ use std::time::SystemTime;
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use support::{crc32_base64, start_server, start_server_with, AK, SK};
-
-async fn send(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> (u16, String) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
+use http_body_util::Full;
+use support::{crc32_base64, send_for_text, start_server, start_server_with, AK, SK};
 
 /// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
 fn signed_chunked_put(
@@ -95,7 +82,7 @@ async fn chunked_upload_through_the_layer() {
             body[at] = b'S';
         }
         let (parts, _) = request.into_parts();
-        let (status, text) = send(
+        let (status, text) = send_for_text(
             addr,
             http::Request::from_parts(parts, Full::new(Bytes::from(body))),
         )
@@ -146,7 +133,7 @@ async fn chunked_upload_with_a_checksum_header() {
         };
         body.extend(signer.finish(trailers).unwrap());
         let (parts, _) = request.into_parts();
-        let (status, text) = send(
+        let (status, text) = send_for_text(
             addr,
             http::Request::from_parts(parts, Full::new(Bytes::from(body))),
         )

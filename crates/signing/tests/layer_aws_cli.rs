@@ -10,15 +10,15 @@ mod support;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use edgeward_signing::LayerSettings;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use support::interop::interop_python;
 use support::{
-    crc32_base64, start_server_answering, start_tls_server_answering, Answers, AK, SK, TEMP_AK,
-    TEMP_SK, TOKEN,
+    crc32_base64, send_for_text, start_server_answering, start_tls_server_answering, Answers, AK,
+    SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 /// Credentials for one CLI run.
@@ -34,24 +34,33 @@ const ALICE: Keys<'static> = Keys {
     token: None,
 };
 
+const WRONG_SECRET: Keys<'static> = Keys {
+    secret: "not-the-secret",
+    ..ALICE
+};
+
 /// The layer with the answers the CLI parses, on plain HTTP: its endpoint URL.
 async fn start_cli_server() -> String {
     let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
     format!("http://{addr}")
 }
 
-/// A scratch directory of this test's own, for the CLI's `HOME` and the files it uploads and
-/// downloads.
+/// A scratch directory of this test binary's own, for the CLI's `HOME` and config and the
+/// files it uploads and downloads. The config is written once per process and moved into place
+/// whole: the tests run concurrently (in threads, or in processes under nextest), and a CLI
+/// that read a half-written config would presign with SigV2.
 fn scratch() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("layer_aws_cli");
-    std::fs::create_dir_all(&dir).unwrap();
-    // `aws s3 presign` signs with SigV2 unless told otherwise; nothing else is configured.
-    std::fs::write(
-        dir.join("config"),
-        "[default]\ns3 =\n    signature_version = s3v4\n",
-    )
-    .unwrap();
-    dir
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("layer_aws_cli");
+        std::fs::create_dir_all(&dir).unwrap();
+        // `aws s3 presign` signs with SigV2 unless told otherwise; nothing else is configured.
+        let staged = dir.join(format!("config.{}", std::process::id()));
+        std::fs::write(&staged, "[default]\ns3 =\n    signature_version = s3v4\n").unwrap();
+        std::fs::rename(&staged, dir.join("config")).unwrap();
+        dir
+    })
+    .clone()
 }
 
 /// Runs `aws <args> --endpoint-url <endpoint>` with only `keys` in its environment: no
@@ -126,12 +135,8 @@ async fn aws_cli_sts_calls_through_the_layer() {
         "arn:aws:sts::123456789012:assumed-role/r/s"
     );
 
-    let wrong_secret = Keys {
-        secret: "not-the-secret",
-        ..ALICE
-    };
     assert_refused(
-        &aws(&endpoint, &wrong_secret, &args).await,
+        &aws(&endpoint, &WRONG_SECRET, &args).await,
         "SignatureDoesNotMatch",
     );
     let no_token = Keys {
@@ -189,12 +194,8 @@ async fn upload_checked(endpoint: &str, name: &str, extra: &[&str]) -> (Output, 
         stdout_json(&output)["ChecksumCRC32"],
         crc32_base64(contents.as_bytes())
     );
-    let wrong_secret = Keys {
-        secret: "not-the-secret",
-        ..ALICE
-    };
     assert_refused(
-        &put_object(endpoint, &wrong_secret, &file, extra).await,
+        &put_object(endpoint, &WRONG_SECRET, &file, extra).await,
         "SignatureDoesNotMatch",
     );
     (output, file)
@@ -284,20 +285,12 @@ async fn aws_cli_presigned_url_through_the_layer() {
     );
 }
 
-/// A plain GET of `url` (on `addr`) with hyper's client.
+/// A plain GET of `url` (on `addr`).
 async fn get(addr: SocketAddr, url: &str) -> (u16, String) {
     let uri: http::Uri = url.parse().unwrap();
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
     let request = http::Request::get(uri.path_and_query().unwrap().as_str())
         .header("host", uri.authority().unwrap().as_str())
-        .body(Empty::<Bytes>::new())
+        .body(Full::new(Bytes::new()))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    send_for_text(addr, request).await
 }

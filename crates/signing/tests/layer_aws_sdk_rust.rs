@@ -20,12 +20,11 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use edgeward_signing::LayerSettings;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use support::{start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+use http_body_util::Full;
+use support::{send, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
 
-/// The SDK's HTTP client: one plain HTTP/1.1 connection per request, with hyper's client (the
-/// SDK ships none without its default features, which this workspace leaves off).
+/// The SDK's HTTP client: one plain HTTP/1.1 connection per request, with the tests' hyper
+/// client (the SDK ships none without its default features, which this workspace leaves off).
 #[derive(Debug, Clone)]
 struct PlainHttp;
 
@@ -49,30 +48,13 @@ impl HttpConnector for PlainHttp {
                 body.bytes()
                     .ok_or_else(|| failed("streaming body".into()))?,
             );
-            let authority = parts
+            let addr: SocketAddr = parts
                 .uri
                 .authority()
-                .ok_or_else(|| failed("no authority".into()))?
-                .to_string();
-            let stream = tokio::net::TcpStream::connect(authority)
-                .await
-                .map_err(|e| ConnectorError::io(Box::new(e)))?;
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(|e| ConnectorError::io(Box::new(e)))?;
-            tokio::spawn(connection);
-            let response = sender
-                .send_request(http::Request::from_parts(parts, Full::new(body)))
-                .await
-                .map_err(|e| ConnectorError::io(Box::new(e)))?;
-            let (parts, body) = response.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| ConnectorError::io(Box::new(e)))?;
-            let response = http::Response::from_parts(parts, SdkBody::from(body.to_bytes()));
-            aws_smithy_runtime_api::http::Response::try_from(response)
+                .and_then(|authority| authority.as_str().parse().ok())
+                .ok_or_else(|| failed("the endpoint is not an IP address and port".into()))?;
+            let response = send(addr, http::Request::from_parts(parts, Full::new(body))).await;
+            aws_smithy_runtime_api::http::Response::try_from(response.map(SdkBody::from))
                 .map_err(|e| failed(Box::new(e)))
         })
     }

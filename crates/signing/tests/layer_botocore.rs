@@ -5,16 +5,12 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{json, Value};
-use support::interop::interop_python;
+use support::interop::run_json_script;
 use support::{start_server, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_requests_through_the_layer() {
-    let python = interop_python();
     let addr = start_server().await;
     let base = format!("http://{addr}");
     let spec = |method: &str,
@@ -113,22 +109,10 @@ async fn botocore_requests_through_the_layer() {
         ),
     ];
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
-    let input = serde_json::to_vec(&specs).unwrap();
-    let output = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(&python)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {python}: {e}"));
-        child.stdin.take().unwrap().write_all(&input).unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(output.status.success(), "botocore_send.py failed");
-    let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let input = Value::Array(specs);
+    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
+        .await
+        .unwrap();
     let status = |i: usize| results[i]["status"].as_u64().unwrap();
     let body = |i: usize| results[i]["body"].as_str().unwrap().to_owned();
 

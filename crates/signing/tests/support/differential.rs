@@ -9,8 +9,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -26,7 +24,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use crate::interop::interop_python;
+use crate::interop::run_json_script;
 
 const ACCESS_KEY: &str = "AKIDIFFERENTIAL";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYDIFFKEY";
@@ -205,31 +203,11 @@ fn split_url(url: &str) -> (String, Option<String>) {
     }
 }
 
-/// Runs `script` on the batch; one result per request.
-fn sign_with_peer(peer: &Peer, input: &[Value]) -> Vec<Value> {
-    let python = interop_python();
-    let mut child = Command::new(&python)
-        .arg(peer.script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {python}: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(input).unwrap().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{} failed: {:?}",
-        peer.script,
-        output.status
-    );
-    let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(results.len(), input.len());
+/// Has the peer sign the batch; one result per request.
+fn sign_with_peer(peer: &Peer, input: Vec<Value>) -> Vec<Value> {
+    let count = input.len();
+    let results = run_json_script(peer.script, &Value::Array(input));
+    assert_eq!(results.len(), count, "{} answered", peer.script);
     results
 }
 
@@ -271,7 +249,7 @@ pub(crate) fn run(peer: &Peer) -> Summary {
             })
         })
         .collect();
-    let results = sign_with_peer(peer, &input);
+    let results = sign_with_peer(peer, input);
 
     let mut failures = Vec::new();
     let mut summary = Summary::default();

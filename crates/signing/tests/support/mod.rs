@@ -110,6 +110,33 @@ fn caller_identity_xml(principal: &str, access_key_id: &str) -> String {
     )
 }
 
+/// One request on a fresh HTTP/1.1 connection to `addr`, with hyper's client: the response,
+/// its body read whole.
+pub(crate) async fn send(
+    addr: SocketAddr,
+    request: http::Request<Full<Bytes>>,
+) -> http::Response<Bytes> {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    http::Response::from_parts(parts, body)
+}
+
+/// [`send`], for the status and the body as text.
+pub(crate) async fn send_for_text(
+    addr: SocketAddr,
+    request: http::Request<Full<Bytes>>,
+) -> (u16, String) {
+    let response = send(addr, request).await;
+    let text = String::from_utf8_lossy(response.body()).into_owned();
+    (response.status().as_u16(), text)
+}
+
 pub(crate) async fn start_server() -> SocketAddr {
     let mut settings = LayerSettings::default();
     settings.max_body_bytes = 1024;
