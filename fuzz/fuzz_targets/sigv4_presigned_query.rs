@@ -1,8 +1,12 @@
 //! Presigned query strings: parsing never panics, accepted expiries are 1 s to 7 days, and
-//! canonicalising the query never panics and is idempotent.
+//! canonicalising the query never panics and is idempotent. The lenient read of the scope's
+//! service (which words the layer's refusals) never panics either, and agrees with the parser
+//! whenever the parser accepts.
 #![no_main]
 
-use edgeward_signing::{canonical_query, parse_presigned_query, MAX_PRESIGN_EXPIRES};
+use edgeward_signing::{
+    canonical_query, parse_presigned_query, Headers, RequestView, MAX_PRESIGN_EXPIRES,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,7 +15,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let canonical = canonical_query(text);
     assert_eq!(canonical_query(&canonical), canonical);
+    let claimed = RequestView {
+        method: "GET",
+        path: "/",
+        query: Some(text),
+        headers: Headers::List(&[]),
+        authority: None,
+    }
+    .claimed_service();
     if let Ok(parsed) = parse_presigned_query(text) {
+        assert_eq!(claimed.as_deref(), Some(&*parsed.credential.service));
         let expires = parsed.expires.expect("presigned carries X-Amz-Expires");
         assert!(!expires.is_zero() && expires <= MAX_PRESIGN_EXPIRES);
         assert!(parsed.date.is_some());

@@ -157,6 +157,42 @@ fn invalid_requests_exit_1_with_the_aws_code_first() {
     assert_eq!(value["status"], 400);
 }
 
+/// A request whose scope names S3 is answered with S3's codes, as aws-sdk-s3 expects; the same
+/// request scoped to another service keeps the codes the other services use.
+#[test]
+fn s3_requests_get_s3_codes() {
+    let request =
+        std::fs::read_to_string(case("get-vanilla", "header-signed-request.txt")).unwrap();
+    let for_s3 = request.replace(
+        "/us-east-1/service/aws4_request",
+        "/us-east-1/s3/aws4_request",
+    );
+    assert_ne!(for_s3, request);
+    let other_key = [
+        "--request",
+        "-",
+        "--access-key-id",
+        "AKIDSOMEONEELSE",
+        "--secret-access-key",
+        SK,
+        "--now",
+        "20150830T123600Z",
+        "--json",
+    ];
+    for (text, code) in [
+        (&request, "InvalidClientTokenId"),
+        (&for_s3, "InvalidAccessKeyId"),
+    ] {
+        let output = verify(&other_key, Some(text.as_bytes()));
+        assert_eq!(output.status.code(), Some(1));
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            (&value["code"], &value["status"]),
+            (&code.into(), &403.into())
+        );
+    }
+}
+
 #[test]
 fn usage_and_parse_errors_exit_2() {
     let garbage = verify(&base("-", "20150830T123600Z"), Some(b"GET\n"));

@@ -335,6 +335,10 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
         None => split_first(value, b' ').unwrap_or((value, "")),
     };
     if algorithm != ALGORITHM {
+        // `AWS AKID:signature`: Signature Version 2's header form.
+        if algorithm == "AWS" {
+            return Err(Error::SignatureVersion2);
+        }
         return Err(Error::UnsupportedAlgorithm {
             location: LOCATION,
             algorithm: clip(algorithm),
@@ -511,6 +515,27 @@ pub(crate) fn has_sigv2_query(query: &str) -> bool {
     })
 }
 
+/// The service a request's credential scope names (`Credential=AK/DATE/REGION/SERVICE/…` in
+/// the `Authorization` header, else the `X-Amz-Credential` query parameter), read without
+/// checking anything else. It is for wording a refusal in the service's terms, so it also
+/// answers for requests that failed to parse; `None` when no scope names a service.
+pub(crate) fn claimed_service(authorization: Option<&str>, query: Option<&str>) -> Option<String> {
+    /// Split from the right into five parts, as [`parse_credential`] splits.
+    fn service_of(credential: &str) -> Option<String> {
+        let mut parts = credential.rsplitn(5, '/');
+        let service = parts.nth(1)?;
+        (parts.count() == 3 && !service.is_empty()).then(|| service.to_owned())
+    }
+    if let Some(header) = authorization {
+        let (_, rest) = header.split_once("Credential=")?;
+        let credential = rest.split(',').next().unwrap_or_default();
+        return service_of(trim_blanks(credential));
+    }
+    let (_, value) =
+        split_query(query?).find(|(key, _)| decode_query_component(key) == "X-Amz-Credential")?;
+    service_of(&decode_query_component(value))
+}
+
 /// Parses the presigned parameters out of a raw query string. Other parameters are ignored;
 /// each `X-Amz-*` authentication parameter must appear exactly once.
 pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Error> {
@@ -546,6 +571,10 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
     };
     let algorithm = algorithm.ok_or_else(|| missing("X-Amz-Algorithm"))?;
     if algorithm != ALGORITHM {
+        // `AWS AKID:signature`: Signature Version 2's header form.
+        if algorithm == "AWS" {
+            return Err(Error::SignatureVersion2);
+        }
         return Err(Error::UnsupportedAlgorithm {
             location: LOCATION,
             algorithm: clip(&algorithm),
@@ -692,6 +721,70 @@ mod tests {
                 .any(|(key, _)| decode_query_component(key) == "X-Amz-Algorithm");
             prop_assert_eq!(has_presigned_query(&query), model, "{}", query);
         }
+    }
+
+    proptest! {
+        /// Whenever the strict parsers accept a scope, the lenient reader names its service,
+        /// whichever the signature's location.
+        #[test]
+        fn claimed_service_agrees_with_the_parsers(
+            access_key_id in "[A-Za-z0-9/=+]{1,24}",
+            region in "[a-z0-9-]{1,12}",
+            service in "[a-z0-9/-]{0,10}",
+        ) {
+            let credential = format!("{access_key_id}/20150830/{region}/{service}/aws4_request");
+            let header = format!(
+                "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature={}",
+                "0".repeat(64)
+            );
+            let query = format!(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}&X-Amz-Date=20150830T123600Z\
+                 &X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature={}",
+                credential.replace('/', "%2F").replace('+', "%2B").replace('=', "%3D"),
+                "0".repeat(64)
+            );
+            let strict = parse_authorization_header(&header).ok().map(|p| p.credential.service.into_owned());
+            prop_assert_eq!(&strict, &parse_presigned_query(&query).ok().map(|p| p.credential.service.into_owned()));
+            if strict.is_some() {
+                prop_assert_eq!(claimed_service(Some(&header), None), strict.clone());
+                prop_assert_eq!(claimed_service(None, Some(&query)), strict);
+            }
+        }
+    }
+
+    #[test]
+    fn claims_a_service_from_either_location_or_none() {
+        let header =
+            "AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/s3/aws4_request, SignedHeaders=host";
+        assert_eq!(claimed_service(Some(header), None).as_deref(), Some("s3"));
+        // The header, when there is one, is what the verifier reads.
+        let query = "a=b&X-Amz-Credential=AK%2F20150830%2Fus-east-1%2Fsts%2Faws4_request";
+        assert_eq!(
+            claimed_service(Some(header), Some(query)).as_deref(),
+            Some("s3")
+        );
+        assert_eq!(claimed_service(None, Some(query)).as_deref(), Some("sts"));
+        for (header, query) in [
+            (None, None),
+            (None, Some("X-Amz-Credential=AK%2F20150830")),
+            (
+                Some("AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g="),
+                Some(query),
+            ),
+            (
+                Some("AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1//aws4_request"),
+                None,
+            ),
+        ] {
+            assert_eq!(claimed_service(header, query), None, "{header:?} {query:?}");
+        }
+    }
+
+    #[test]
+    fn sigv2_headers_are_named() {
+        let error =
+            parse_authorization_header("AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g=");
+        assert!(matches!(error, Err(Error::SignatureVersion2)), "{error:?}");
     }
 
     #[test]

@@ -71,9 +71,10 @@ pub enum Error {
     /// Neither an `Authorization` header nor presigned query parameters were present.
     #[error("the request carries no SigV4 authentication (no Authorization header, no X-Amz-Algorithm parameter)")]
     MissingAuthentication,
-    /// The request is signed with Signature Version 2 (an `AWSAccessKeyId` query parameter:
-    /// an S3 presigned URL or a query-API request), which is not supported.
-    #[error("the request is signed with Signature Version 2 (AWSAccessKeyId in the query), which is not supported: sign it with Signature Version 4 (AWS4-HMAC-SHA256)")]
+    /// The request is signed with Signature Version 2 (an `Authorization: AWS AKID:…` header,
+    /// or an `AWSAccessKeyId` query parameter: an S3 presigned URL or a query-API request),
+    /// which is not supported.
+    #[error("the request is signed with Signature Version 2, which is not supported: sign it with Signature Version 4 (AWS4-HMAC-SHA256)")]
     SignatureVersion2,
     /// The algorithm is not `AWS4-HMAC-SHA256`.
     #[error("unsupported signing algorithm {algorithm:?} in the {location}")]
@@ -316,7 +317,9 @@ pub struct AwsError {
 }
 
 impl Error {
-    /// The AWS error code a client SDK expects for this error.
+    /// The AWS error code a client SDK expects for this error, as STS, IAM and the other
+    /// query and JSON services name it. S3 names a few failures its own way: see
+    /// [`Error::s3_error_code`].
     pub fn aws_error_code(&self) -> &'static str {
         use SignatureLocation::{Header, Query};
         match self {
@@ -390,18 +393,31 @@ impl Error {
         }
     }
 
-    /// The HTTP status a client SDK expects for this error.
-    pub fn http_status(&self) -> u16 {
-        match self.aws_error_code() {
-            "AccessDenied"
-            | "MissingAuthenticationToken"
-            | "RequestTimeTooSkewed"
-            | "InvalidClientTokenId"
-            | "SignatureDoesNotMatch" => 403,
-            "EntityTooLarge" => 413,
-            "InternalFailure" => 500,
-            _ => 400,
+    /// The error code S3 answers with: [`Error::aws_error_code`], except where S3's list of
+    /// error codes names the failure otherwise (aws-sdk-s3 and botocore match on these).
+    pub fn s3_error_code(&self) -> &'static str {
+        use SignatureLocation::Header;
+        match self {
+            Self::UnknownAccessKey { .. } | Self::SessionTokenMissing => "InvalidAccessKeyId",
+            Self::SessionTokenMismatch => "InvalidToken",
+            Self::MissingAuthentication | Self::MissingDate => "AccessDenied",
+            Self::UnsupportedAlgorithm {
+                location: Header, ..
+            }
+            | Self::IncompleteSignature {
+                location: Header, ..
+            } => "AuthorizationHeaderMalformed",
+            Self::CredentialLookupFailed { .. }
+            | Self::InvalidSigningInput { .. }
+            | Self::BodyRequired
+            | Self::Signing { .. } => "InternalError",
+            _ => self.aws_error_code(),
         }
+    }
+
+    /// The HTTP status a client SDK expects for this error (with [`Error::aws_error_code`]).
+    pub fn http_status(&self) -> u16 {
+        status_of(self.aws_error_code())
     }
 
     /// Whether the peer (or the input) is at fault, as opposed to the caller or a backend.
@@ -425,11 +441,35 @@ impl Error {
 
     /// Code, status and message together.
     pub fn to_aws_error(&self) -> AwsError {
+        self.error_with_code(self.aws_error_code())
+    }
+
+    /// Code, status and message together, in S3's terms ([`Error::s3_error_code`]).
+    pub fn to_s3_error(&self) -> AwsError {
+        self.error_with_code(self.s3_error_code())
+    }
+
+    fn error_with_code(&self, code: &'static str) -> AwsError {
         AwsError {
-            code: self.aws_error_code(),
-            status: self.http_status(),
+            code,
+            status: status_of(code),
             message: self.to_string(),
         }
+    }
+}
+
+/// The HTTP status AWS sends with `code`.
+fn status_of(code: &str) -> u16 {
+    match code {
+        "AccessDenied"
+        | "MissingAuthenticationToken"
+        | "RequestTimeTooSkewed"
+        | "InvalidClientTokenId"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch" => 403,
+        "EntityTooLarge" => 413,
+        "InternalFailure" | "InternalError" => 500,
+        _ => 400,
     }
 }
 
@@ -444,4 +484,21 @@ pub(crate) fn clip(value: &str) -> String {
         end -= 1;
     }
     format!("{}…", &value[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// S3 calls a server-side failure `InternalError`; the other services `InternalFailure`.
+    #[test]
+    fn server_faults_are_500_in_either_terms() {
+        let error = Error::CredentialLookupFailed {
+            reason: "the store is down".to_owned(),
+        };
+        let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
+        assert_eq!((aws.code, aws.status), ("InternalFailure", 500));
+        assert_eq!((s3.code, s3.status), ("InternalError", 500));
+        assert!(!error.is_peer_fault());
+    }
 }

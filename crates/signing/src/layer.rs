@@ -23,15 +23,17 @@ use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifie
 #[non_exhaustive]
 pub enum ErrorFormat {
     /// JSON when the request is a JSON-protocol request (`application/x-amz-json-*` or
-    /// `application/json` content type, or an `X-Amz-Target` header), the query-protocol XML
-    /// otherwise.
+    /// `application/json` content type, or an `X-Amz-Target` header); S3's XML and codes when
+    /// its credential scope names service `s3`; the query-protocol XML otherwise. (A request
+    /// with no SigV4 at all names no service: a service that is only ever S3 sets `RestXml`.)
     #[default]
     Auto,
     /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
     /// (STS, IAM, SQS query).
     QueryXml,
-    /// `<Error><Code/><Message/>…</Error>` (S3; carries the canonical request and
-    /// string-to-sign on `SignatureDoesNotMatch`, as S3 does).
+    /// `<Error><Code/><Message/>…</Error>` with S3's error codes ([`Error::s3_error_code`];
+    /// carries the canonical request and string-to-sign on `SignatureDoesNotMatch`, as S3
+    /// does).
     RestXml,
     /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols).
     Json,
@@ -303,13 +305,23 @@ pub(crate) fn error_response(
                 || request.headers.contains_key("x-amz-target");
             if json {
                 ErrorFormat::Json
+            } else if RequestView::from_parts(request)
+                .claimed_service()
+                .as_deref()
+                == Some("s3")
+            {
+                ErrorFormat::RestXml
             } else {
                 ErrorFormat::QueryXml
             }
         }
         other => other,
     };
-    let aws = error.to_aws_error();
+    let aws = match format {
+        ErrorFormat::RestXml => error.to_s3_error(),
+        _ => error.to_aws_error(),
+    };
+    tracing::debug!(code = aws.code, error = %error, "SigV4 verification failed");
     let request_id = format!(
         "edgeward-{:016x}",
         REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
@@ -397,7 +409,6 @@ where
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let reject = |error: Error, parts: &http::request::Parts| {
-                tracing::debug!(code = error.aws_error_code(), error = %error, "SigV4 verification failed");
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
             };
             let streaming = parts

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
 use crate::auth::{
-    format_amz_date, has_presigned_query, has_sigv2_query, parse_amz_date,
+    claimed_service, format_amz_date, has_presigned_query, has_sigv2_query, parse_amz_date,
     parse_authorization_header, parse_http_date, parse_presigned_query, signed_header_names,
     Credential, ParsedAuthorization, ALGORITHM,
 };
@@ -193,6 +193,13 @@ impl<'a> RequestView<'a> {
             headers: Headers::Map(&parts.headers),
             authority: parts.uri.authority().map(|a| a.as_str()),
         }
+    }
+
+    /// The service the request's credential scope names, read without checking anything else:
+    /// for answering a refused request in its service's terms ([`Error::s3_error_code`] for
+    /// `s3`). `None` when there is no scope that names a service.
+    pub fn claimed_service(&self) -> Option<String> {
+        claimed_service(self.headers.first("authorization"), self.query)
     }
 }
 

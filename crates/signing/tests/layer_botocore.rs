@@ -107,6 +107,30 @@ async fn botocore_requests_through_the_layer() {
             "service",
             json!([]),
         ),
+        // 6: S3, wrong secret: S3's XML, with what the server signed.
+        spec(
+            "PUT",
+            "/bucket/key",
+            "hello",
+            AK,
+            "wrong",
+            None,
+            "header",
+            "s3",
+            json!([]),
+        ),
+        // 7: S3, presigned with an unknown key: S3's code for it.
+        spec(
+            "GET",
+            "/bucket/key",
+            "",
+            "AKIDUNKNOWN",
+            SK,
+            None,
+            "query",
+            "s3",
+            json!([]),
+        ),
     ];
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
     let input = Value::Array(specs);
@@ -144,4 +168,21 @@ async fn botocore_requests_through_the_layer() {
     );
     assert_eq!(status(5), 413, "{}", body(5));
     assert!(body(5).contains("<Code>EntityTooLarge</Code>"));
+    assert_eq!(status(6), 403);
+    assert_eq!(results[6]["headers"]["content-type"], "application/xml");
+    let s3_error = body(6);
+    assert!(
+        s3_error.contains("\n<Error><Code>SignatureDoesNotMatch</Code>"),
+        "{s3_error}"
+    );
+    assert!(
+        s3_error.contains("<StringToSign>AWS4-HMAC-SHA256\n"),
+        "{s3_error}"
+    );
+    assert_eq!(status(7), 403);
+    assert!(
+        body(7).contains("\n<Error><Code>InvalidAccessKeyId</Code>"),
+        "{}",
+        body(7)
+    );
 }

@@ -270,6 +270,18 @@ fn each_check_has_its_error() {
         400,
         "sigv2",
     );
+    // And SigV2's header form (the example of S3's SigV2 documentation).
+    let mut sigv2_header = none.clone();
+    sigv2_header.set_header(
+        "Authorization",
+        "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g=",
+    );
+    expect(
+        check(VerifierSettings::default(), &sigv2_header, now(), later),
+        "InvalidRequest",
+        400,
+        "sigv2 header",
+    );
     let mut no_date = ok.clone();
     no_date.remove_header("x-amz-date");
     expect(
@@ -357,4 +369,68 @@ fn each_check_has_its_error() {
         "AWS4-HMAC-SHA256\n20231114T221320Z\n20231114/us-east-1/service/aws4_request\n"
     ));
     assert!(!format!("{error:?}{details:?}").contains("secret"));
+}
+
+/// S3 names some failures its own way (S3's error-code list in its API reference:
+/// `InvalidAccessKeyId` 403, `InvalidToken` 400, `AccessDenied` 403,
+/// `AuthorizationHeaderMalformed` 400; it has no `InvalidClientTokenId`,
+/// `MissingAuthenticationToken` or `IncompleteSignature`), and aws-sdk-s3 matches on those. The
+/// rest keep the codes S3 shares with the other services.
+#[test]
+fn s3_names_some_failures_its_own_way() {
+    let later = now() + Duration::from_secs(3600);
+    let header = SigningSettings::default();
+    let ok = signed(&header, "AKID", None, now(), "");
+    let expect_s3 = |request: &RawRequest, clock: SystemTime, code: &str, status: u16| {
+        let error = check(VerifierSettings::default(), request, clock, later).expect_err(code);
+        let s3 = error.to_s3_error();
+        assert_eq!((s3.code, s3.status), (code, status), "{error}");
+        assert_eq!(s3.message, error.to_string());
+    };
+
+    expect_s3(
+        &signed(&header, "AKIDNOBODY", None, now(), ""),
+        now(),
+        "InvalidAccessKeyId",
+        403,
+    );
+    expect_s3(
+        &signed(&header, "ASIA", None, now(), ""),
+        now(),
+        "InvalidAccessKeyId",
+        403,
+    );
+    expect_s3(
+        &signed(&header, "ASIA", Some("another"), now(), ""),
+        now(),
+        "InvalidToken",
+        400,
+    );
+    let mut none = ok.clone();
+    none.remove_header("authorization");
+    expect_s3(&none, now(), "AccessDenied", 403);
+    let mut no_date = ok.clone();
+    no_date.remove_header("x-amz-date");
+    expect_s3(&no_date, now(), "AccessDenied", 403);
+    let mut incomplete = ok.clone();
+    let auth = ok.header("authorization").unwrap();
+    incomplete.set_header("Authorization", auth.split(", Signature=").next().unwrap());
+    expect_s3(&incomplete, now(), "AuthorizationHeaderMalformed", 400);
+    let mut other_algorithm = ok.clone();
+    other_algorithm.set_header(
+        "Authorization",
+        &auth.replacen("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256", 1),
+    );
+    expect_s3(&other_algorithm, now(), "AuthorizationHeaderMalformed", 400);
+
+    // Shared with the other services.
+    let mut tampered = ok.clone();
+    tampered.target = tampered.target.replace("b=c", "b=d");
+    expect_s3(&tampered, now(), "SignatureDoesNotMatch", 403);
+    expect_s3(
+        &ok,
+        now() + Duration::from_secs(901),
+        "RequestTimeTooSkewed",
+        403,
+    );
 }

@@ -23,8 +23,9 @@ use super::Outcome;
       edgeward verify --request - --access-key-id \"$AWS_ACCESS_KEY_ID\" \\
       --secret-access-key \"$AWS_SECRET_ACCESS_KEY\" --region us-east-1 --service sts --json
 
-When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch); a signature
-mismatch also prints the canonical request and string-to-sign the verifier computed.
+When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch), in S3's terms
+when the request's scope names service s3 (e.g. InvalidAccessKeyId, not InvalidClientTokenId);
+a signature mismatch also prints the canonical request and string-to-sign the verifier computed.
 TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
@@ -142,19 +143,24 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         }
         Err(error) if error.is_peer_fault() => {
             let details = error.mismatch_details();
+            // In the terms of the service the request names, as the SDK calling it expects.
+            let aws = match request.view().claimed_service().as_deref() {
+                Some("s3") => error.to_s3_error(),
+                _ => error.to_aws_error(),
+            };
             if args.json {
                 let value = json!({
                     "valid": false,
-                    "code": error.aws_error_code(),
-                    "status": error.http_status(),
+                    "code": aws.code,
+                    "status": aws.status,
                     "message": error.to_string(),
                     "canonical_request": details.map(|d| d.canonical_request.clone()),
                     "string_to_sign": details.map(|d| d.string_to_sign.clone()),
                 });
                 writeln!(stdout, "{value}")?;
             } else {
-                writeln!(stdout, "{}", error.aws_error_code())?;
-                writeln!(stdout, "{error} (HTTP {})", error.http_status())?;
+                writeln!(stdout, "{}", aws.code)?;
+                writeln!(stdout, "{error} (HTTP {})", aws.status)?;
                 if let Some(details) = details {
                     writeln!(
                         stdout,
