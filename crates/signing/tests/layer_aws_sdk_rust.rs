@@ -1,12 +1,16 @@
-//! aws-sdk-rust's STS client against a hyper 1 server on 127.0.0.1 behind `SigV4Layer`: the
-//! requests the SDK signs (through aws-sigv4, with the SDK's own headers:
+//! aws-sdk-rust's STS and S3 clients against a hyper 1 server on 127.0.0.1 behind `SigV4Layer`:
+//! the requests the SDK signs (through aws-sigv4, with the SDK's own headers:
 //! `x-amz-user-agent`, `amz-sdk-invocation-id`, `amz-sdk-request`) verify, the SDK parses the
-//! answer, and our refusals reach the SDK as the error codes its users match on.
+//! answer, and our refusals reach the SDK as the error codes its users match on. For S3 that
+//! covers the SDK's own forms: S3 path rules, a checksum header on an in-memory body, a
+//! streamed body as a signed chunk chain with a signed checksum trailer, and presigned URLs.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_sdk_sts::config::{BehaviorVersion, Region};
@@ -20,13 +24,30 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use edgeward_signing::LayerSettings;
-use http_body_util::Full;
-use support::{send, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+use http_body_util::{BodyExt, Full};
+use support::{
+    crc32_base64, send, send_for_text, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK,
+    TOKEN,
+};
 
 /// The SDK's HTTP client: one plain HTTP/1.1 connection per request, with the tests' hyper
 /// client (the SDK ships none without its default features, which this workspace leaves off).
-#[derive(Debug, Clone)]
-struct PlainHttp;
+/// The body goes on the wire as the SDK encoded it (an `aws-chunked` body is read whole first:
+/// the chunks and trailer are in its bytes). Every request's headers are kept in `sent`, so a
+/// test can show which signing form the SDK chose; `tamper`, when set, changes the body on its
+/// way, as an attacker on the path would.
+#[derive(Debug, Clone, Default)]
+struct PlainHttp {
+    sent: Arc<Mutex<Vec<http::HeaderMap>>>,
+    tamper: Option<fn(&mut Vec<u8>)>,
+}
+
+impl PlainHttp {
+    /// The headers of the last request sent.
+    fn last_sent(&self) -> http::HeaderMap {
+        self.sent.lock().unwrap().last().cloned().unwrap()
+    }
+}
 
 impl HttpClient for PlainHttp {
     fn http_connector(
@@ -41,18 +62,23 @@ impl HttpClient for PlainHttp {
 impl HttpConnector for PlainHttp {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let failed = |e: Box<dyn std::error::Error + Send + Sync>| ConnectorError::other(e, None);
+        let sent = Arc::clone(&self.sent);
+        let tamper = self.tamper;
         HttpConnectorFuture::new(async move {
             let request = request.try_into_http1x().map_err(|e| failed(Box::new(e)))?;
             let (parts, body) = request.into_parts();
-            let body = Bytes::copy_from_slice(
-                body.bytes()
-                    .ok_or_else(|| failed("streaming body".into()))?,
-            );
+            let mut body = body.collect().await.map_err(failed)?.to_bytes();
+            if let Some(tamper) = tamper {
+                let mut changed = body.to_vec();
+                tamper(&mut changed);
+                body = Bytes::from(changed);
+            }
             let addr: SocketAddr = parts
                 .uri
                 .authority()
                 .and_then(|authority| authority.as_str().parse().ok())
                 .ok_or_else(|| failed("the endpoint is not an IP address and port".into()))?;
+            sent.lock().unwrap().push(parts.headers.clone());
             let response = send(addr, http::Request::from_parts(parts, Full::new(body))).await;
             aws_smithy_runtime_api::http::Response::try_from(response.map(SdkBody::from))
                 .map_err(|e| failed(Box::new(e)))
@@ -68,7 +94,7 @@ fn sts_client(addr: SocketAddr, credentials: Credentials) -> aws_sdk_sts::Client
         .region(Region::new("us-east-1"))
         .credentials_provider(credentials)
         .endpoint_url(format!("http://{addr}"))
-        .http_client(PlainHttp)
+        .http_client(PlainHttp::default())
         .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_sts::Client::from_conf(config)
@@ -132,4 +158,242 @@ async fn aws_sdk_rust_sees_our_refusals_as_sts_errors() {
             .unwrap_or_else(|| panic!("expected {code} from the service, got {error:?}"));
         assert_eq!(service_error.code(), Some(code), "{error:?}");
     }
+}
+
+/// An S3 client of `addr` (path-style, as for any endpoint that is not AWS's) signing with
+/// `credentials` and sending through `http`, one attempt per call.
+fn s3_client(addr: SocketAddr, credentials: Credentials, http: &PlainHttp) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(format!("http://{addr}"))
+        .force_path_style(true)
+        .http_client(http.clone())
+        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .map(|value| value.to_str().unwrap())
+        .unwrap_or_default()
+}
+
+/// Keys that the default path rules would change: a space, `+`, UTF-8, and `..` and `.`
+/// segments that S3 keeps (a verifier that normalised them would compute another signature).
+const AWKWARD_KEYS: [&str; 2] = ["photos/2024/cat picture+1 \u{fc}.jpg", "a/../b/./c//d"];
+
+/// `PutObject` and `GetObject` as the SDK sends them by default: an in-memory body with its
+/// SHA-256 signed and a CRC32 header, and a streamed file as `aws-chunked` with
+/// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (every chunk signed, then a signed CRC32
+/// trailer; no other client in the tests sends this form). Each verifies, and the CRC32 the
+/// SDK reads back is the server's, computed over the body the layer handed on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_s3_uploads_verify() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let http = PlainHttp::default();
+    let s3 = s3_client(addr, Credentials::from_keys(AK, SK, None), &http);
+
+    for key in AWKWARD_KEYS {
+        let body = format!("in memory, under {key}");
+        let put = s3
+            .put_object()
+            .bucket("bucket")
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(
+                body.clone().into_bytes(),
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        assert_eq!(
+            put.checksum_crc32(),
+            Some(crc32_base64(body.as_bytes()).as_str())
+        );
+        let sent = http.last_sent();
+        assert_eq!(header(&sent, "x-amz-content-sha256").len(), 64, "{sent:?}");
+        assert!(sent.contains_key("x-amz-checksum-crc32"), "{sent:?}");
+    }
+
+    // Over 64 KiB, so the SDK sends more than one chunk.
+    let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upload.bin");
+    std::fs::write(&path, &contents).unwrap();
+    let put = s3
+        .put_object()
+        .bucket("bucket")
+        .key(AWKWARD_KEYS[0])
+        .body(
+            aws_sdk_s3::primitives::ByteStream::from_path(&path)
+                .await
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.checksum_crc32(), Some(crc32_base64(&contents).as_str()));
+    let sent = http.last_sent();
+    assert_eq!(
+        header(&sent, "x-amz-content-sha256"),
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        "{sent:?}"
+    );
+    assert_eq!(header(&sent, "x-amz-trailer"), "x-amz-checksum-crc32");
+    assert_eq!(
+        header(&sent, "x-amz-decoded-content-length"),
+        contents.len().to_string()
+    );
+
+    let got = s3
+        .get_object()
+        .bucket("bucket")
+        .key(AWKWARD_KEYS[1])
+        .send()
+        .await
+        .unwrap();
+    let text = got.body.collect().await.unwrap().into_bytes();
+    assert_eq!(&text[..], b"ok arn:aws:iam::123456789012:user/alice ");
+}
+
+/// The SDK's streamed upload (a signed chunk chain and a signed trailer) changed on the way:
+/// a byte of the second chunk's data, or the trailer's CRC32. Either fails the body with
+/// `SignatureDoesNotMatch` before the service has seen all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_s3_streamed_uploads_changed_on_the_way_fail() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upload.bin");
+    std::fs::write(&path, &contents).unwrap();
+    let tampers: [fn(&mut Vec<u8>); 2] = [
+        // Past the first chunk (64 KiB of data and its header).
+        |body| body[100_000] ^= 1,
+        |body| {
+            let at = memchr::memmem::rfind(body, b"x-amz-checksum-crc32:").unwrap();
+            let value = at + "x-amz-checksum-crc32:".len();
+            body[value] = if body[value] == b'A' { b'B' } else { b'A' };
+        },
+    ];
+    for tamper in tampers {
+        let http = PlainHttp {
+            tamper: Some(tamper),
+            ..PlainHttp::default()
+        };
+        let error = s3_client(addr, Credentials::from_keys(AK, SK, None), &http)
+            .put_object()
+            .bucket("bucket")
+            .key(AWKWARD_KEYS[0])
+            .body(
+                aws_sdk_s3::primitives::ByteStream::from_path(&path)
+                    .await
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap_err();
+        let raw = error.raw_response().unwrap();
+        let text = String::from_utf8_lossy(raw.body().bytes().unwrap()).into_owned();
+        assert_eq!(raw.status().as_u16(), 400, "{text}");
+        assert!(
+            text.starts_with("body failed: SignatureDoesNotMatch "),
+            "{text}"
+        );
+    }
+}
+
+/// A wrong secret, a checksum header that is not the body's, an unknown key, and a temporary
+/// key without its token or with another reach the SDK as S3's codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_sees_our_refusals_as_s3_errors() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let http = PlainHttp::default();
+    let cases = [
+        (
+            Credentials::from_keys(AK, "not-the-secret", None),
+            None,
+            "SignatureDoesNotMatch",
+        ),
+        (
+            Credentials::from_keys(AK, SK, None),
+            Some("AAAAAA=="),
+            "BadDigest",
+        ),
+        (
+            Credentials::from_keys("AKIDUNKNOWN", SK, None),
+            None,
+            "InvalidAccessKeyId",
+        ),
+        // Temporary keys are unknown to S3 without their token.
+        (
+            Credentials::from_keys(TEMP_AK, TEMP_SK, None),
+            None,
+            "InvalidAccessKeyId",
+        ),
+        (
+            Credentials::from_keys(TEMP_AK, TEMP_SK, Some("another token".to_owned())),
+            None,
+            "InvalidToken",
+        ),
+    ];
+    for (credentials, crc32, code) in cases {
+        let error = s3_client(addr, credentials, &http)
+            .put_object()
+            .bucket("bucket")
+            .key(AWKWARD_KEYS[0])
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"body"))
+            .set_checksum_crc32(crc32.map(str::to_owned))
+            .send()
+            .await
+            .unwrap_err();
+        let service_error = error
+            .as_service_error()
+            .unwrap_or_else(|| panic!("expected {code} from the service, got {error:?}"));
+        assert_eq!(service_error.code(), Some(code), "{error:?}");
+    }
+}
+
+/// A URL the SDK presigns verifies when fetched; the same URL with another key does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_s3_presigned_urls_verify() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let temporary = Credentials::from_keys(TEMP_AK, TEMP_SK, Some(TOKEN.to_owned()));
+    let s3 = s3_client(addr, temporary, &PlainHttp::default());
+    let presigned = s3
+        .get_object()
+        .bucket("bucket")
+        .key(AWKWARD_KEYS[0])
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(300)).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        presigned.uri().contains("X-Amz-Security-Token="),
+        "{}",
+        presigned.uri()
+    );
+    let fetch = |uri: String| {
+        let mut request = http::Request::get(uri);
+        for (name, value) in presigned.headers() {
+            request = request.header(name, value);
+        }
+        send_for_text(addr, request.body(Full::new(Bytes::new())).unwrap())
+    };
+
+    let (status, text) = fetch(presigned.uri().to_owned()).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "ok arn:aws:sts::123456789012:assumed-role/r/s ");
+
+    let tampered = presigned.uri().replacen("cat", "dog", 1);
+    assert_ne!(tampered, presigned.uri());
+    let (status, text) = fetch(tampered).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        text.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{text}"
+    );
 }
