@@ -68,6 +68,33 @@ impl Default for LayerSettings {
 
 /// Verifies every request; passes verified ones on with the [`crate::VerifiedRequest`] in
 /// their extensions, answers the rest with an AWS error response.
+///
+/// In front of an axum `Router` (the inner service reads a [`VerifiedBody`], which axum's
+/// extractors take like any body):
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use axum::{routing::post, Extension, Router};
+/// use edgeward_signing::{
+///     LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedRequest,
+///     Verifier, VerifierSettings,
+/// };
+///
+/// async fn whoami(Extension(verified): Extension<VerifiedRequest>, body: bytes::Bytes) -> String {
+///     format!("{} sent {} bytes", verified.principal(), body.len())
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let lookup = StaticCredentials::new()
+///     .with("AKIDEXAMPLE", ResolvedCredential::new("secret", "alice"));
+/// let verifier = Arc::new(Verifier::new(lookup, VerifierSettings::default()));
+/// let app = Router::new()
+///     .route("/", post(whoami))
+///     .layer(SigV4Layer::new(verifier, LayerSettings::default()));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// axum::serve(listener, app).await
+/// # }
+/// ```
 pub struct SigV4Layer<L> {
     verifier: Arc<Verifier<L>>,
     settings: Arc<LayerSettings>,
@@ -137,13 +164,45 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
     }
 }
 
-/// The request body the inner service sees: the buffered (verified) body, or an
-/// `aws-chunked` body being verified chunk by chunk.
-pub enum VerifiedBody<B> {
-    /// The whole body, already checked.
+/// The request body the inner service sees: the buffered body, already verified, or an
+/// `aws-chunked` body verified chunk by chunk as it is read.
+///
+/// A streamed body that fails (a chunk or trailer signature, its checksum, its length, the
+/// idle timeout) yields the [`Error`] to its reader, and [`SigV4Service`] then answers the
+/// request with that error in AWS's format in place of whatever the inner service answered: the
+/// client's SDK sees `SignatureDoesNotMatch` or `BadDigest`, not the service's reaction to a
+/// failed read (axum's `Bytes` extractor, for one, answers a plain-text 400). A service must
+/// not commit anything it read from a body that ended in an error.
+pub struct VerifiedBody<B> {
+    inner: BodyKind<B>,
+}
+
+enum BodyKind<B> {
     Buffered(Full<Bytes>),
-    /// A chunked body, verified as it is read.
-    Chunked(Box<ChunkedBody<IdleTimeoutBody<B>>>),
+    Chunked {
+        body: Box<ChunkedBody<IdleTimeoutBody<B>>>,
+        failure: Arc<BodyFailure>,
+    },
+}
+
+/// Where a streamed body leaves the answer to its failure for [`SigV4Service`]: rendered when
+/// the body fails (in the format resolved for the request), taken when the inner service has
+/// answered.
+struct BodyFailure {
+    format: ErrorFormat,
+    answer: std::sync::Mutex<Option<Response<Full<Bytes>>>>,
+}
+
+impl BodyFailure {
+    fn record(&self, error: &Error) {
+        if let Ok(mut answer) = self.answer.lock() {
+            answer.get_or_insert_with(|| render_error(error, self.format));
+        }
+    }
+
+    fn take(&self) -> Option<Response<Full<Bytes>>> {
+        self.answer.lock().ok()?.take()
+    }
 }
 
 /// A request body that fails when the peer sends nothing for a while (the streamed-body
@@ -228,9 +287,11 @@ where
 
 impl<B> fmt::Debug for VerifiedBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Buffered(_) => f.write_str("VerifiedBody::Buffered"),
-            Self::Chunked(c) => f.debug_tuple("VerifiedBody::Chunked").field(c).finish(),
+        match &self.inner {
+            BodyKind::Buffered(_) => f.write_str("VerifiedBody::Buffered"),
+            BodyKind::Chunked { body, .. } => {
+                f.debug_tuple("VerifiedBody::Chunked").field(body).finish()
+            }
         }
     }
 }
@@ -247,11 +308,31 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        match self.get_mut() {
-            Self::Buffered(full) => Pin::new(full)
+        match &mut self.get_mut().inner {
+            BodyKind::Buffered(full) => Pin::new(full)
                 .poll_frame(cx)
                 .map_err(|never| match never {}),
-            Self::Chunked(chunked) => Pin::new(chunked.as_mut()).poll_frame(cx),
+            BodyKind::Chunked { body, failure } => {
+                let polled = Pin::new(body.as_mut()).poll_frame(cx);
+                if let Poll::Ready(Some(Err(error))) = &polled {
+                    failure.record(error);
+                }
+                polled
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            BodyKind::Buffered(full) => full.is_end_stream(),
+            BodyKind::Chunked { body, .. } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match &self.inner {
+            BodyKind::Buffered(full) => full.size_hint(),
+            BodyKind::Chunked { body, .. } => body.size_hint(),
         }
     }
 }
@@ -293,7 +374,12 @@ pub(crate) fn error_response(
     format: ErrorFormat,
     request: &http::request::Parts,
 ) -> Response<Full<Bytes>> {
-    let format = match format {
+    render_error(error, resolve_format(format, request))
+}
+
+/// `format`, with `Auto` resolved by `request`'s headers and credential scope.
+fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> ErrorFormat {
+    match format {
         ErrorFormat::Auto => {
             let json = request
                 .headers
@@ -316,7 +402,11 @@ pub(crate) fn error_response(
             }
         }
         other => other,
-    };
+    }
+}
+
+/// Renders `error` in `format` (already resolved: `Auto` reads as the query XML).
+fn render_error(error: &Error, format: ErrorFormat) -> Response<Full<Bytes>> {
     let aws = match format {
         ErrorFormat::RestXml => error.to_s3_error(),
         _ => error.to_aws_error(),
@@ -473,9 +563,18 @@ where
                         };
                 }
                 let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
+                let failure = Arc::new(BodyFailure {
+                    format: resolve_format(settings.error_format, &parts),
+                    answer: std::sync::Mutex::new(None),
+                });
                 (
                     verified,
-                    VerifiedBody::Chunked(Box::new(ChunkedBody::new(body, chunk_verifier))),
+                    VerifiedBody {
+                        inner: BodyKind::Chunked {
+                            body: Box::new(ChunkedBody::new(body, chunk_verifier)),
+                            failure,
+                        },
+                    },
                 )
             } else {
                 let declared = parts
@@ -530,15 +629,23 @@ where
                 if let Err(e) = check_checksum_headers(&parts.headers, &bytes) {
                     return reject(e, &parts);
                 }
-                (verified, VerifiedBody::Buffered(Full::new(bytes)))
+                let body = VerifiedBody {
+                    inner: BodyKind::Buffered(Full::new(bytes)),
+                };
+                (verified, body)
             };
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
+            let failure = match &body.inner {
+                BodyKind::Chunked { failure, .. } => Some(Arc::clone(failure)),
+                BodyKind::Buffered(_) => None,
+            };
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);
-            inner
-                .call(request)
-                .await
-                .map(|response| response.map(Either::Left))
+            let response = inner.call(request).await?;
+            match failure.and_then(|failure| failure.take()) {
+                Some(refusal) => Ok(refusal.map(Either::Right)),
+                None => Ok(response.map(Either::Left)),
+            }
         })
     }
 }

@@ -9,96 +9,17 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
-use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::ProvideErrorMetadata;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_runtime_api::client::result::ConnectorError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use edgeward_signing::LayerSettings;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
+use support::sdk::{s3_client, sts_client, PlainHttp, UploadFile};
 use support::{
-    crc32_base64, send, send_for_text, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK,
-    TOKEN,
+    crc32_base64, send_for_text, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
 };
-
-/// The SDK's HTTP client: one plain HTTP/1.1 connection per request, with the tests' hyper
-/// client (the SDK ships none without its default features, which this workspace leaves off).
-/// The body goes on the wire as the SDK encoded it (an `aws-chunked` body is read whole first:
-/// the chunks and trailer are in its bytes). Every request's headers are kept in `sent`, so a
-/// test can show which signing form the SDK chose; `tamper`, when set, changes the body on its
-/// way, as an attacker on the path would.
-#[derive(Debug, Clone, Default)]
-struct PlainHttp {
-    sent: Arc<Mutex<Vec<http::HeaderMap>>>,
-    tamper: Option<fn(&mut Vec<u8>)>,
-}
-
-impl PlainHttp {
-    /// The headers of the last request sent.
-    fn last_sent(&self) -> http::HeaderMap {
-        self.sent.lock().unwrap().last().cloned().unwrap()
-    }
-}
-
-impl HttpClient for PlainHttp {
-    fn http_connector(
-        &self,
-        _settings: &HttpConnectorSettings,
-        _components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(self.clone())
-    }
-}
-
-impl HttpConnector for PlainHttp {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let failed = |e: Box<dyn std::error::Error + Send + Sync>| ConnectorError::other(e, None);
-        let sent = Arc::clone(&self.sent);
-        let tamper = self.tamper;
-        HttpConnectorFuture::new(async move {
-            let request = request.try_into_http1x().map_err(|e| failed(Box::new(e)))?;
-            let (parts, body) = request.into_parts();
-            let mut body = body.collect().await.map_err(failed)?.to_bytes();
-            if let Some(tamper) = tamper {
-                let mut changed = body.to_vec();
-                tamper(&mut changed);
-                body = Bytes::from(changed);
-            }
-            let addr: SocketAddr = parts
-                .uri
-                .authority()
-                .and_then(|authority| authority.as_str().parse().ok())
-                .ok_or_else(|| failed("the endpoint is not an IP address and port".into()))?;
-            sent.lock().unwrap().push(parts.headers.clone());
-            let response = send(addr, http::Request::from_parts(parts, Full::new(body))).await;
-            aws_smithy_runtime_api::http::Response::try_from(response.map(SdkBody::from))
-                .map_err(|e| failed(Box::new(e)))
-        })
-    }
-}
-
-/// An STS client of `addr` signing with `credentials`, one attempt per call (a refusal is
-/// final, and retrying it would only slow the test).
-fn sts_client(addr: SocketAddr, credentials: Credentials) -> aws_sdk_sts::Client {
-    let config = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .endpoint_url(format!("http://{addr}"))
-        .http_client(PlainHttp::default())
-        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_sts::Client::from_conf(config)
-}
 
 async fn start_sts_server() -> SocketAddr {
     start_server_answering(LayerSettings::default(), Answers::LikeAws).await
@@ -160,21 +81,6 @@ async fn aws_sdk_rust_sees_our_refusals_as_sts_errors() {
     }
 }
 
-/// An S3 client of `addr` (path-style, as for any endpoint that is not AWS's) signing with
-/// `credentials` and sending through `http`, one attempt per call.
-fn s3_client(addr: SocketAddr, credentials: Credentials, http: &PlainHttp) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .endpoint_url(format!("http://{addr}"))
-        .force_path_style(true)
-        .http_client(http.clone())
-        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
 fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> &'a str {
     headers
         .get(name)
@@ -218,24 +124,12 @@ async fn aws_sdk_rust_s3_uploads_verify() {
         assert!(sent.contains_key("x-amz-checksum-crc32"), "{sent:?}");
     }
 
-    // Over 64 KiB, so the SDK sends more than one chunk.
-    let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("upload.bin");
-    std::fs::write(&path, &contents).unwrap();
-    let put = s3
-        .put_object()
-        .bucket("bucket")
-        .key(AWKWARD_KEYS[0])
-        .body(
-            aws_sdk_s3::primitives::ByteStream::from_path(&path)
-                .await
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.checksum_crc32(), Some(crc32_base64(&contents).as_str()));
+    let upload = UploadFile::new();
+    let put = upload.put(&s3, AWKWARD_KEYS[0]).await.unwrap();
+    assert_eq!(
+        put.checksum_crc32(),
+        Some(crc32_base64(&upload.contents).as_str())
+    );
     let sent = http.last_sent();
     assert_eq!(
         header(&sent, "x-amz-content-sha256"),
@@ -245,7 +139,7 @@ async fn aws_sdk_rust_s3_uploads_verify() {
     assert_eq!(header(&sent, "x-amz-trailer"), "x-amz-checksum-crc32");
     assert_eq!(
         header(&sent, "x-amz-decoded-content-length"),
-        contents.len().to_string()
+        upload.contents.len().to_string()
     );
 
     let got = s3
@@ -260,15 +154,12 @@ async fn aws_sdk_rust_s3_uploads_verify() {
 }
 
 /// The SDK's streamed upload (a signed chunk chain and a signed trailer) changed on the way:
-/// a byte of the second chunk's data, or the trailer's CRC32. Either fails the body with
-/// `SignatureDoesNotMatch` before the service has seen all of it.
+/// a byte of the second chunk's data, or the trailer's CRC32. Either fails the body, and the
+/// SDK reads `SignatureDoesNotMatch` from the layer's answer (not the service's).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_sdk_rust_s3_streamed_uploads_changed_on_the_way_fail() {
     let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
-    let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("upload.bin");
-    std::fs::write(&path, &contents).unwrap();
+    let upload = UploadFile::new();
     let tampers: [fn(&mut Vec<u8>); 2] = [
         // Past the first chunk (64 KiB of data and its header).
         |body| body[100_000] ^= 1,
@@ -283,24 +174,15 @@ async fn aws_sdk_rust_s3_streamed_uploads_changed_on_the_way_fail() {
             tamper: Some(tamper),
             ..PlainHttp::default()
         };
-        let error = s3_client(addr, Credentials::from_keys(AK, SK, None), &http)
-            .put_object()
-            .bucket("bucket")
-            .key(AWKWARD_KEYS[0])
-            .body(
-                aws_sdk_s3::primitives::ByteStream::from_path(&path)
-                    .await
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap_err();
-        let raw = error.raw_response().unwrap();
-        let text = String::from_utf8_lossy(raw.body().bytes().unwrap()).into_owned();
-        assert_eq!(raw.status().as_u16(), 400, "{text}");
-        assert!(
-            text.starts_with("body failed: SignatureDoesNotMatch "),
-            "{text}"
+        let s3 = s3_client(addr, Credentials::from_keys(AK, SK, None), &http);
+        let error = upload.put(&s3, AWKWARD_KEYS[0]).await.unwrap_err();
+        let service_error = error
+            .as_service_error()
+            .unwrap_or_else(|| panic!("{error:?}"));
+        assert_eq!(
+            service_error.code(),
+            Some("SignatureDoesNotMatch"),
+            "{error:?}"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! A hyper 1 server on 127.0.0.1 behind [`SigV4Layer`], shared by the layer tests. The inner
 //! service answers as [`Answers`] says, or `400 body failed: <code> <error>` when the verified
-//! body fails.
+//! body fails (an answer no client sees: the layer puts the AWS error in its place).
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::convert::Infallible;
@@ -19,6 +19,7 @@ use hyper_util::rt::TokioIo;
 use tower::{Layer, ServiceExt};
 
 pub(crate) mod interop;
+pub(crate) mod sdk;
 
 pub(crate) const AK: &str = "AKIDLAYERTEST";
 pub(crate) const SK: &str = "layer-secret-key/EXAMPLE";
@@ -99,7 +100,7 @@ pub(crate) fn crc32_base64(data: &[u8]) -> String {
 }
 
 /// STS's `GetCallerIdentity` answer (query protocol), with the account from the principal ARN.
-fn caller_identity_xml(principal: &str, access_key_id: &str) -> String {
+pub(crate) fn caller_identity_xml(principal: &str, access_key_id: &str) -> String {
     let account = principal.split(':').nth(4).unwrap_or_default();
     format!(
         "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
@@ -176,11 +177,9 @@ pub(crate) async fn start_tls_server_answering(
     (addr, certified.cert.pem())
 }
 
-async fn serve(
-    settings: LayerSettings,
-    answers: Answers,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-) -> SocketAddr {
+/// The layer in front of every test server's service: [`AK`] (alice), and [`TEMP_AK`] with
+/// [`TOKEN`] for an hour.
+pub(crate) fn test_layer(settings: LayerSettings) -> SigV4Layer<StaticCredentials> {
     let lookup = StaticCredentials::new()
         .with(
             AK,
@@ -196,8 +195,16 @@ async fn serve(
             ),
         );
     let verifier = Arc::new(Verifier::new(lookup, VerifierSettings::default()));
-    let layer = SigV4Layer::new(verifier, settings);
-    let service = layer.layer(tower::service_fn(move |request| inner(answers, request)));
+    SigV4Layer::new(verifier, settings)
+}
+
+async fn serve(
+    settings: LayerSettings,
+    answers: Answers,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> SocketAddr {
+    let service =
+        test_layer(settings).layer(tower::service_fn(move |request| inner(answers, request)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

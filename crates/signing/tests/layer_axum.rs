@@ -1,0 +1,113 @@
+//! `SigV4Layer` in front of an axum `Router` (axum 0.8, hyper 1), as the crate's docs promise:
+//! the layer goes on with `Router::layer`, handlers take the verified identity with
+//! `Extension<VerifiedRequest>` and the verified body with axum's own extractors, and
+//! aws-sdk-rust's STS and S3 clients (real signers) call it on 127.0.0.1.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use aws_credential_types::Credentials;
+use aws_sdk_sts::error::ProvideErrorMetadata;
+use axum::extract::{Extension, Path};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, put};
+use axum::Router;
+use bytes::Bytes;
+use edgeward_signing::{LayerSettings, VerifiedRequest};
+use support::sdk::{s3_client, sts_client, PlainHttp, UploadFile};
+use support::{caller_identity_xml, crc32_base64, test_layer, AK, SK};
+
+/// STS `GetCallerIdentity`, answered with the verified principal.
+async fn sts(Extension(verified): Extension<VerifiedRequest>, body: Bytes) -> Response {
+    if !body
+        .split(|&b| b == b'&')
+        .any(|pair| pair == b"Action=GetCallerIdentity")
+    {
+        return (http::StatusCode::BAD_REQUEST, "unexpected action").into_response();
+    }
+    let xml = caller_identity_xml(verified.principal(), verified.access_key_id());
+    ([(http::header::CONTENT_TYPE, "text/xml")], xml).into_response()
+}
+
+/// S3 `PutObject`: the body's CRC32, as S3 answers; counts the uploads it saw whole.
+async fn put_object(
+    Extension(uploads): Extension<Arc<AtomicUsize>>,
+    Extension(verified): Extension<VerifiedRequest>,
+    Path((bucket, key)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    assert_eq!(verified.scope().service, "s3");
+    assert_eq!((bucket.as_str(), key.as_str()), ("bucket", "dir/a key.bin"));
+    uploads.fetch_add(1, Ordering::SeqCst);
+    [("x-amz-checksum-crc32", crc32_base64(&body))].into_response()
+}
+
+async fn start_axum() -> (SocketAddr, Arc<AtomicUsize>) {
+    let uploads = Arc::new(AtomicUsize::new(0));
+    let app = Router::new()
+        .route("/", post(sts))
+        .route("/{bucket}/{*key}", put(put_object))
+        .layer(Extension(Arc::clone(&uploads)))
+        .layer(test_layer(LayerSettings::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, uploads)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_routes_behind_the_layer() {
+    let (addr, uploads) = start_axum().await;
+
+    let identity = sts_client(addr, Credentials::from_keys(AK, SK, None))
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity.arn(), Some("arn:aws:iam::123456789012:user/alice"));
+    let error = sts_client(addr, Credentials::from_keys(AK, "not-the-secret", None))
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.as_service_error().and_then(|e| e.code()),
+        Some("SignatureDoesNotMatch"),
+        "{error:?}"
+    );
+
+    // A streamed upload: axum's `Bytes` extractor reads the body through the chunk-chain
+    // verification.
+    let upload = UploadFile::new();
+    let http = PlainHttp::default();
+    let s3 = s3_client(addr, Credentials::from_keys(AK, SK, None), &http);
+    let put = upload.put(&s3, "dir/a key.bin").await.unwrap();
+    assert_eq!(
+        put.checksum_crc32(),
+        Some(crc32_base64(&upload.contents).as_str())
+    );
+    assert_eq!(
+        http.last_sent()["x-amz-content-sha256"],
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+    );
+    assert_eq!(uploads.load(Ordering::SeqCst), 1);
+
+    // Changed on the way: the handler never gets the body, axum's extractor answers 400 in
+    // plain text, and the layer puts the AWS error the SDK reads in its place.
+    let tampering = PlainHttp {
+        tamper: Some(|body| body[100_000] ^= 1),
+        ..PlainHttp::default()
+    };
+    let s3 = s3_client(addr, Credentials::from_keys(AK, SK, None), &tampering);
+    let error = upload.put(&s3, "dir/a key.bin").await.unwrap_err();
+    assert_eq!(
+        error.as_service_error().and_then(|e| e.code()),
+        Some("SignatureDoesNotMatch"),
+        "{error:?}"
+    );
+    assert_eq!(uploads.load(Ordering::SeqCst), 1);
+}
