@@ -205,7 +205,8 @@ async fn upload_checked(endpoint: &str, name: &str, extra: &[&str]) -> (Output, 
 /// signed header, `Expect: 100-continue`) and `get-object` verify; the CLI prints the CRC32
 /// the server computed over the body it was handed, and the downloaded body is the server's
 /// answer naming the verified principal. A wrong secret is refused, and so is a CRC32 header
-/// that is not the body's (`BadDigest`, as S3 answers).
+/// that is not the body's (`BadDigest`, as S3 answers) and an unknown key (S3's
+/// `InvalidAccessKeyId`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_s3_calls_through_the_layer() {
     let endpoint = start_cli_server().await;
@@ -214,6 +215,15 @@ async fn aws_cli_s3_calls_through_the_layer() {
     assert_refused(
         &put_object(&endpoint, &ALICE, &file, &["--checksum-crc32", "AAAAAA=="]).await,
         "BadDigest",
+    );
+    // S3's code for a key it does not know (STS says InvalidClientTokenId).
+    let unknown = Keys {
+        access_key_id: "AKIDUNKNOWN",
+        ..ALICE
+    };
+    assert_refused(
+        &put_object(&endpoint, &unknown, &file, &[]).await,
+        "InvalidAccessKeyId",
     );
 
     let download = scratch().join("download.txt");
