@@ -506,7 +506,7 @@ where
                 .get("x-amz-content-sha256")
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("STREAMING-"));
-            let (verified, body) = if streaming {
+            let (verified, body, failure) = if streaming {
                 let view = RequestView::from_parts(&parts);
                 let verified = match verifier.verify(&view, Payload::Unavailable).await {
                     Ok(v) => v,
@@ -567,15 +567,13 @@ where
                     format: resolve_format(settings.error_format, &parts),
                     answer: std::sync::Mutex::new(None),
                 });
-                (
-                    verified,
-                    VerifiedBody {
-                        inner: BodyKind::Chunked {
-                            body: Box::new(ChunkedBody::new(body, chunk_verifier)),
-                            failure,
-                        },
+                let body = VerifiedBody {
+                    inner: BodyKind::Chunked {
+                        body: Box::new(ChunkedBody::new(body, chunk_verifier)),
+                        failure: Arc::clone(&failure),
                     },
-                )
+                };
+                (verified, body, Some(failure))
             } else {
                 let declared = parts
                     .headers
@@ -632,13 +630,9 @@ where
                 let body = VerifiedBody {
                     inner: BodyKind::Buffered(Full::new(bytes)),
                 };
-                (verified, body)
+                (verified, body, None)
             };
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
-            let failure = match &body.inner {
-                BodyKind::Chunked { failure, .. } => Some(Arc::clone(failure)),
-                BodyKind::Buffered(_) => None,
-            };
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);
             let response = inner.call(request).await?;
