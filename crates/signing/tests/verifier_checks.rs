@@ -434,3 +434,35 @@ fn s3_names_some_failures_its_own_way() {
         403,
     );
 }
+
+/// HTTP/2 carries the host as the `:authority` pseudo-header, which `http` puts in the URI, not
+/// in a `Host` header: a signed `host` is then the authority. Without either it is missing.
+#[test]
+fn a_signed_host_without_a_host_header_is_the_authority() {
+    let later = now() + Duration::from_secs(3600);
+    let mut request = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    assert_eq!(request.header("host"), Some("example.com"));
+    request.remove_header("host");
+    let verify = |authority: Option<&str>| {
+        let mut view = request.view();
+        view.authority = authority;
+        Verifier::new(lookup(later), VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(&view, Payload::Bytes(&request.body))
+            .now_or_never()
+            .unwrap()
+            .map(|_| ())
+    };
+    verify(Some("example.com")).unwrap();
+    expect(
+        verify(Some("example.org")),
+        "SignatureDoesNotMatch",
+        403,
+        "another authority",
+    );
+    let missing = verify(None).unwrap_err();
+    assert!(
+        matches!(missing, Error::SignedHeaderMissing { .. }),
+        "{missing}"
+    );
+}
