@@ -4,7 +4,8 @@
 //!   `xtask/requirements-interop.txt` (boto3, botocore, awscrt, awscli, moto, sslyze); it is
 //!   rebuilt only when that file changes (a stamp holds the file's contents);
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
-//! - a check that `openssl` is on the PATH (tests start `openssl s_server`/`s_client`).
+//! - a check that `openssl` and `curl` are on the PATH (tests start `openssl
+//!   s_server`/`s_client`, and use curl's own SigV4 signer as a client).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,6 +25,9 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
         bail!(
             "`openssl` is not on the PATH; the TLS interop tests need it (apt-get install openssl)"
         );
+    }
+    if !have("curl", &["--version"]) {
+        bail!("`curl` is not on the PATH; the SigV4 layer tests use its signer (apt-get install curl)");
     }
     let python = venv()?;
     if !have("cargo", &["fuzz", "--version"]) {

@@ -1,4 +1,5 @@
-//! A hyper 1 server on 127.0.0.1 behind [`SigV4Layer`], shared by the layer tests. The inner
+//! A hyper 1 server on 127.0.0.1 behind [`SigV4Layer`] (HTTP/1.1, and HTTP/2 for a client
+//! that starts with it), shared by the layer tests. The inner
 //! service answers as [`Answers`] says, or `400 body failed: <code> <error>` when the verified
 //! body fails (an answer no client sees: the layer puts the AWS error in its place).
 #![allow(clippy::unwrap_used, dead_code)]
@@ -219,10 +220,13 @@ async fn serve(
                     hyper::service::service_fn(move |request: http::Request<Incoming>| {
                         service.clone().oneshot(request)
                     });
-                let http = hyper::server::conn::http1::Builder::new()
+                // HTTP/1.1, or HTTP/2 with prior knowledge (h2c) when the client starts so.
+                let mut http = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                http.http1()
                     .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(5))
-                    .clone();
+                    .header_read_timeout(Duration::from_secs(5));
                 let _ = match tls {
                     None => {
                         http.serve_connection(TokioIo::new(stream), hyper_service)
