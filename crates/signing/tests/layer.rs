@@ -56,6 +56,20 @@ fn signed_chunked_put(
     (request, signer)
 }
 
+/// Sends the signed head `request` with the encoded chunks `body`: the status and the answer.
+async fn send_chunked(
+    addr: SocketAddr,
+    request: http::Request<Vec<u8>>,
+    body: Vec<u8>,
+) -> (u16, String) {
+    let (parts, _) = request.into_parts();
+    send_for_text(
+        addr,
+        http::Request::from_parts(parts, Full::new(Bytes::from(body))),
+    )
+    .await
+}
+
 /// An `aws-chunked` upload signed by our ChunkSigner with a CRC32 trailer: verified chunk by
 /// chunk; a tampered chunk fails the body at that chunk; a correctly signed trailer whose CRC32
 /// is not the body's fails it with `BadDigest`. A failed body is answered by the layer, in S3's
@@ -82,12 +96,7 @@ async fn chunked_upload_through_the_layer() {
             let at = body.windows(6).position(|w| w == b"second").unwrap();
             body[at] = b'S';
         }
-        let (parts, _) = request.into_parts();
-        let (status, text) = send_for_text(
-            addr,
-            http::Request::from_parts(parts, Full::new(Bytes::from(body))),
-        )
-        .await;
+        let (status, text) = send_chunked(addr, request, body).await;
         match case {
             "tampered chunk" => {
                 assert_eq!(status, 403, "{text}");
@@ -143,12 +152,7 @@ async fn chunked_upload_with_a_checksum_header() {
             false => &[],
         };
         body.extend(signer.finish(trailers).unwrap());
-        let (parts, _) = request.into_parts();
-        let (status, text) = send_for_text(
-            addr,
-            http::Request::from_parts(parts, Full::new(Bytes::from(body))),
-        )
-        .await;
+        let (status, text) = send_chunked(addr, request, body).await;
         match case {
             "right" => {
                 assert_eq!(status, 200, "{text}");

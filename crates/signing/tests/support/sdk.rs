@@ -149,3 +149,19 @@ impl UploadFile {
             .await
     }
 }
+
+/// The AWS error code the SDK read from the service's refusal. Panics when the call failed
+/// before reaching the service, or when the SDK could not read a code from the answer.
+pub(crate) fn refusal_code<E, R>(error: &aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    let refusal = error
+        .as_service_error()
+        .unwrap_or_else(|| panic!("expected a refusal from the service, got {error:?}"));
+    refusal
+        .code()
+        .unwrap_or_else(|| panic!("the SDK read no error code: {error:?}"))
+        .to_owned()
+}
