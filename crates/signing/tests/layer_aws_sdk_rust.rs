@@ -17,7 +17,8 @@ use edgeward_signing::LayerSettings;
 use http_body_util::Full;
 use support::sdk::{refusal_code, s3_client, sts_client, PlainHttp, UploadFile};
 use support::{
-    crc32_base64, send_for_text, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
+    crc32_base64, send, send_for_text, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK,
+    TOKEN,
 };
 
 async fn start_sts_server() -> SocketAddr {
@@ -224,7 +225,8 @@ async fn aws_sdk_rust_sees_our_refusals_as_s3_errors() {
     }
 }
 
-/// A URL the SDK presigns verifies when fetched; the same URL with another key does not.
+/// A URL the SDK presigns verifies when fetched; the same URL with another key does not; a
+/// presigned upload verifies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_sdk_rust_s3_presigned_urls_verify() {
     let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
@@ -263,5 +265,33 @@ async fn aws_sdk_rust_s3_presigned_urls_verify() {
     assert!(
         text.contains("<Code>SignatureDoesNotMatch</Code>"),
         "{text}"
+    );
+
+    // A presigned upload (its payload unsigned, as every presigned URL's is), under a key
+    // with the segments S3 keeps.
+    let presigned_put = s3
+        .put_object()
+        .bucket("bucket")
+        .key(AWKWARD_KEYS[1])
+        .presigned(
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(300)).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        presigned_put.uri().contains("/a/../b/./c//d?"),
+        "{}",
+        presigned_put.uri()
+    );
+    let body = "uploaded through a presigned URL";
+    let mut request = http::Request::put(presigned_put.uri());
+    for (name, value) in presigned_put.headers() {
+        request = request.header(name, value);
+    }
+    let response = send(addr, request.body(Full::new(Bytes::from(body))).unwrap()).await;
+    assert_eq!(response.status(), 200, "{response:?}");
+    assert_eq!(
+        response.headers()["x-amz-checksum-crc32"],
+        crc32_base64(body.as_bytes())
     );
 }
