@@ -17,8 +17,8 @@ use edgeward_signing::LayerSettings;
 use http_body_util::Full;
 use support::sdk::{refusal_code, s3_client, sts_client, PlainHttp, UploadFile};
 use support::{
-    crc32_base64, send, send_for_text, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK,
-    TOKEN,
+    crc32_base64, send, send_for_text, start_server_answering, Answers, AK, MULTIPART_UPLOAD_ID,
+    SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 async fn start_sts_server() -> SocketAddr {
@@ -175,6 +175,77 @@ async fn aws_sdk_rust_s3_streamed_uploads_changed_on_the_way_fail() {
         let error = upload.put(&s3, AWKWARD_KEYS[0]).await.unwrap_err();
         assert_eq!(refusal_code(&error), "SignatureDoesNotMatch");
     }
+}
+
+/// A multipart upload as the SDK sends one: `POST ?uploads`, `UploadPart` streamed
+/// (`?partNumber=1&uploadId=…`, the upload ID escaped in the query), and
+/// `CompleteMultipartUpload` with its XML body (`POST ?uploadId=…`). Each verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_s3_multipart_upload_verifies() {
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let http = PlainHttp::default();
+    let s3 = s3_client(addr, Credentials::from_keys(AK, SK, None), &http);
+    let key = AWKWARD_KEYS[0];
+    let started = s3
+        .create_multipart_upload()
+        .bucket("bucket")
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    let upload_id = started.upload_id().unwrap();
+    assert_eq!(upload_id, MULTIPART_UPLOAD_ID);
+
+    let upload = UploadFile::new();
+    let part = s3
+        .upload_part()
+        .bucket("bucket")
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(
+            aws_sdk_s3::primitives::ByteStream::from_path(&upload.path)
+                .await
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        part.checksum_crc32(),
+        Some(crc32_base64(&upload.contents).as_str())
+    );
+    // The upload ID's `+`, `/` and `=` travel escaped.
+    let query = http.last_uri().query().unwrap().to_owned();
+    assert!(
+        query.contains("uploadId=upload%2Bid%2Fwith%3Descapes.and_safe-chars"),
+        "{query}"
+    );
+    assert_eq!(
+        http.last_sent()["x-amz-content-sha256"],
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+    );
+    let etag = part.e_tag().unwrap();
+
+    let completed = s3
+        .complete_multipart_upload()
+        .bucket("bucket")
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(CompletedPart::builder().part_number(1).e_tag(etag).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        completed.e_tag(),
+        Some("\"completed by arn:aws:iam::123456789012:user/alice\"")
+    );
 }
 
 /// A wrong secret, a checksum header that is not the body's, an unknown key, and a temporary

@@ -34,9 +34,9 @@ pub(crate) enum Answers {
     /// `ok <principal> <body>` for everything: the tests read back what the layer let through.
     Echo,
     /// What AWS clients parse: STS `GetCallerIdentity` in STS's XML with the verified
-    /// principal; for S3 requests other than GET an empty 200 (botocore takes any other 200
-    /// body from S3 for an error) with the body's `x-amz-checksum-crc32`; `ok <principal>
-    /// <body>` for the rest.
+    /// principal; S3's XML for starting and completing a multipart upload (POST); for other
+    /// S3 writes an empty 200 (botocore takes any other 200 body from S3 for an error) with
+    /// the body's `x-amz-checksum-crc32` and an ETag; `ok <principal> <body>` for the rest.
     LikeAws,
 }
 
@@ -84,14 +84,44 @@ async fn inner(
         {
             answer("text/xml", caller_identity_xml(&principal, &access_key_id))
         }
-        // S3 answers a write with the body's checksum; the AWS CLI prints it.
+        // Multipart uploads: S3's answers to starting and to completing one.
+        "s3" if parts.method == http::Method::POST => {
+            let query = parts.uri.query().unwrap_or_default();
+            if query
+                .split('&')
+                .any(|pair| pair == "uploads" || pair == "uploads=")
+            {
+                answer(
+                    "application/xml",
+                    format!(
+                        "<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>key</Key>\
+                         <UploadId>{MULTIPART_UPLOAD_ID}</UploadId></InitiateMultipartUploadResult>"
+                    ),
+                )
+            } else {
+                answer(
+                    "application/xml",
+                    format!(
+                        "<CompleteMultipartUploadResult><Bucket>bucket</Bucket><Key>key</Key>\
+                         <ETag>\"completed by {principal}\"</ETag></CompleteMultipartUploadResult>"
+                    ),
+                )
+            }
+        }
+        // S3 answers a write with the body's checksum (the AWS CLI prints it) and an ETag (a
+        // multipart upload's parts are named by theirs).
         "s3" if parts.method != http::Method::GET => Ok(http::Response::builder()
             .header("x-amz-checksum-crc32", crc32_base64(&body))
+            .header("etag", format!("\"{}\"", crc32fast::hash(&body)))
             .body(Full::new(Bytes::new()))
             .unwrap()),
         _ => answer("text/plain", echo),
     }
 }
+
+/// The upload ID the test server gives a multipart upload: characters that must be escaped in
+/// a query, as an SDK sends it back in `?uploadId=`.
+pub(crate) const MULTIPART_UPLOAD_ID: &str = "upload+id/with=escapes.and_safe-chars";
 
 /// The CRC32 of `data` as S3 writes it in `x-amz-checksum-crc32`: base64 of the big-endian
 /// value.

@@ -22,19 +22,24 @@ use super::send;
 /// The SDK's HTTP client: one plain HTTP/1.1 connection per request, with the tests' hyper
 /// client (the SDK ships none without its default features, which this workspace leaves off).
 /// The body goes on the wire as the SDK encoded it (an `aws-chunked` body is read whole first:
-/// the chunks and trailer are in its bytes). Every request's headers are kept in `sent`, so a
-/// test can show which signing form the SDK chose; `tamper`, when set, changes the body on its
+/// the chunks and trailer are in its bytes). Every request's URI and headers are kept in
+/// `sent`, so a test can show which signing form the SDK chose; `tamper`, when set, changes the body on its
 /// way, as an attacker on the path would.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PlainHttp {
-    pub(crate) sent: Arc<Mutex<Vec<http::HeaderMap>>>,
+    pub(crate) sent: Arc<Mutex<Vec<(http::Uri, http::HeaderMap)>>>,
     pub(crate) tamper: Option<fn(&mut Vec<u8>)>,
 }
 
 impl PlainHttp {
     /// The headers of the last request sent.
     pub(crate) fn last_sent(&self) -> http::HeaderMap {
-        self.sent.lock().unwrap().last().cloned().unwrap()
+        self.sent.lock().unwrap().last().cloned().unwrap().1
+    }
+
+    /// The URI of the last request sent.
+    pub(crate) fn last_uri(&self) -> http::Uri {
+        self.sent.lock().unwrap().last().cloned().unwrap().0
     }
 }
 
@@ -67,7 +72,9 @@ impl HttpConnector for PlainHttp {
                 .authority()
                 .and_then(|authority| authority.as_str().parse().ok())
                 .ok_or_else(|| failed("the endpoint is not an IP address and port".into()))?;
-            sent.lock().unwrap().push(parts.headers.clone());
+            sent.lock()
+                .unwrap()
+                .push((parts.uri.clone(), parts.headers.clone()));
             let response = send(addr, http::Request::from_parts(parts, Full::new(body))).await;
             aws_smithy_runtime_api::http::Response::try_from(response.map(SdkBody::from))
                 .map_err(|e| failed(Box::new(e)))
