@@ -296,6 +296,11 @@ async fn aws_sdk_rust_sees_our_refusals_as_s3_errors() {
     }
 }
 
+/// How long the tests' presigned URLs are valid.
+fn five_minutes() -> aws_sdk_s3::presigning::PresigningConfig {
+    aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(300)).unwrap()
+}
+
 /// A URL the SDK presigns verifies when fetched; the same URL with another key does not; a
 /// presigned upload verifies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,9 +312,7 @@ async fn aws_sdk_rust_s3_presigned_urls_verify() {
         .get_object()
         .bucket("bucket")
         .key(AWKWARD_KEYS[0])
-        .presigned(
-            aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(300)).unwrap(),
-        )
+        .presigned(five_minutes())
         .await
         .unwrap();
     assert!(
@@ -317,12 +320,11 @@ async fn aws_sdk_rust_s3_presigned_urls_verify() {
         "{}",
         presigned.uri()
     );
+    // The SDK's own request for the presigned URL, with the URI swapped in.
     let fetch = |uri: String| {
-        let mut request = http::Request::get(uri);
-        for (name, value) in presigned.headers() {
-            request = request.header(name, value);
-        }
-        send_for_text(addr, request.body(Full::new(Bytes::new())).unwrap())
+        let mut request = presigned.make_http_1x_request(Full::new(Bytes::new()));
+        *request.uri_mut() = uri.parse().unwrap();
+        send_for_text(addr, request)
     };
 
     let (status, text) = fetch(presigned.uri().to_owned()).await;
@@ -344,9 +346,7 @@ async fn aws_sdk_rust_s3_presigned_urls_verify() {
         .put_object()
         .bucket("bucket")
         .key(AWKWARD_KEYS[1])
-        .presigned(
-            aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(300)).unwrap(),
-        )
+        .presigned(five_minutes())
         .await
         .unwrap();
     assert!(
@@ -355,11 +355,8 @@ async fn aws_sdk_rust_s3_presigned_urls_verify() {
         presigned_put.uri()
     );
     let body = "uploaded through a presigned URL";
-    let mut request = http::Request::put(presigned_put.uri());
-    for (name, value) in presigned_put.headers() {
-        request = request.header(name, value);
-    }
-    let response = send(addr, request.body(Full::new(Bytes::from(body))).unwrap()).await;
+    let request = presigned_put.make_http_1x_request(Full::new(Bytes::from(body)));
+    let response = send(addr, request).await;
     assert_eq!(response.status(), 200, "{response:?}");
     assert_eq!(
         response.headers()["x-amz-checksum-crc32"],
