@@ -70,6 +70,24 @@ async fn send_chunked(
     .await
 }
 
+/// Asserts that the answer is the layer's refusal in S3's XML: `status`, `code`, and a message
+/// that starts with `message`.
+fn assert_s3_error((status, text): (u16, &str), expected: u16, code: &str, message: &str) {
+    assert_eq!(status, expected, "{text}");
+    let start = format!("<Error><Code>{code}</Code><Message>{message}");
+    assert!(text.contains(&start), "{text}");
+}
+
+/// The refusal of a body whose CRC32 (trailer or header) is not its own.
+fn assert_bad_crc32(answer: (u16, &str)) {
+    assert_s3_error(
+        answer,
+        400,
+        "BadDigest",
+        "x-amz-checksum-crc32 does not match",
+    );
+}
+
 /// An `aws-chunked` upload signed by our ChunkSigner with a CRC32 trailer: verified chunk by
 /// chunk; a tampered chunk fails the body at that chunk; a correctly signed trailer whose CRC32
 /// is not the body's fails it with `BadDigest`. A failed body is answered by the layer, in S3's
@@ -98,22 +116,13 @@ async fn chunked_upload_through_the_layer() {
         }
         let (status, text) = send_chunked(addr, request, body).await;
         match case {
-            "tampered chunk" => {
-                assert_eq!(status, 403, "{text}");
-                assert!(
-                    text.contains("<Error><Code>SignatureDoesNotMatch</Code><Message>chunk 1 signature does not match</Message>"),
-                    "{text}"
-                );
-            }
-            "wrong checksum" => {
-                assert_eq!(status, 400, "{text}");
-                assert!(
-                    text.contains(
-                        "<Error><Code>BadDigest</Code><Message>x-amz-checksum-crc32 does not match"
-                    ),
-                    "{text}"
-                );
-            }
+            "tampered chunk" => assert_s3_error(
+                (status, &text),
+                403,
+                "SignatureDoesNotMatch",
+                "chunk 1 signature does not match</Message>",
+            ),
+            "wrong checksum" => assert_bad_crc32((status, &text)),
             _ => {
                 assert_eq!(status, 200, "{text}");
                 assert_eq!(
@@ -161,15 +170,7 @@ async fn chunked_upload_with_a_checksum_header() {
                     "ok arn:aws:iam::123456789012:user/alice first chunk of data second"
                 );
             }
-            "wrong" => {
-                assert_eq!(status, 400, "{text}");
-                assert!(
-                    text.contains(
-                        "<Error><Code>BadDigest</Code><Message>x-amz-checksum-crc32 does not match"
-                    ),
-                    "{text}"
-                );
-            }
+            "wrong" => assert_bad_crc32((status, &text)),
             _ => {
                 assert_eq!(status, 400, "{text}");
                 assert!(text.contains("more than one checksum"), "{text}");

@@ -18,14 +18,11 @@ use axum::Router;
 use bytes::Bytes;
 use edgeward_signing::{LayerSettings, VerifiedRequest};
 use support::sdk::{refusal_code, s3_client, sts_client, PlainHttp, UploadFile};
-use support::{caller_identity_xml, crc32_base64, test_layer, AK, SK};
+use support::{asks_for_caller_identity, caller_identity_xml, crc32_base64, test_layer, AK, SK};
 
 /// STS `GetCallerIdentity`, answered with the verified principal.
 async fn sts(Extension(verified): Extension<VerifiedRequest>, body: Bytes) -> Response {
-    if !body
-        .split(|&b| b == b'&')
-        .any(|pair| pair == b"Action=GetCallerIdentity")
-    {
+    if !asks_for_caller_identity(&body) {
         return (http::StatusCode::BAD_REQUEST, "unexpected action").into_response();
     }
     let xml = caller_identity_xml(verified.principal(), verified.access_key_id());

@@ -77,11 +77,7 @@ async fn inner(
         return answer("text/plain", echo);
     }
     match service.as_str() {
-        "sts"
-            if body
-                .split(|&b| b == b'&')
-                .any(|pair| pair == b"Action=GetCallerIdentity") =>
-        {
+        "sts" if asks_for_caller_identity(&body) => {
             answer("text/xml", caller_identity_xml(&principal, &access_key_id))
         }
         // Multipart uploads: S3's answers to starting and to completing one.
@@ -128,6 +124,12 @@ pub(crate) const MULTIPART_UPLOAD_ID: &str = "upload+id/with=escapes.and_safe-ch
 pub(crate) fn crc32_base64(data: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(data).to_be_bytes())
+}
+
+/// Whether a form-encoded STS body is a `GetCallerIdentity` call.
+pub(crate) fn asks_for_caller_identity(body: &[u8]) -> bool {
+    body.split(|&b| b == b'&')
+        .any(|pair| pair == b"Action=GetCallerIdentity")
 }
 
 /// STS's `GetCallerIdentity` answer (query protocol), with the account from the principal ARN.
