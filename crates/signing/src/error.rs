@@ -143,6 +143,17 @@ pub enum Error {
         /// The header that must be signed.
         header: &'static str,
     },
+    /// An S3 request carries an `x-amz-*` header that is not among the signed headers (S3's
+    /// "There were headers present in the request which were not signed").
+    #[error(
+        "the {name} header is not signed ({location}); S3 requires every x-amz-* header signed"
+    )]
+    UnsignedAmzHeader {
+        /// Where the signature was.
+        location: SignatureLocation,
+        /// The header name, lower-case (truncated).
+        name: String,
+    },
     /// A header named in `SignedHeaders` is not in the request.
     #[error("signed header {name:?} is not present in the request")]
     SignedHeaderMissing {
@@ -366,6 +377,7 @@ impl Error {
             Self::MissingDate => "IncompleteSignature",
             Self::MalformedDate { .. }
             | Self::RequiredHeaderNotSigned { .. }
+            | Self::UnsignedAmzHeader { .. }
             | Self::SignedHeaderMissing { .. }
             | Self::SessionTokenNotSigned
             | Self::PresignedExpired { .. }

@@ -728,6 +728,9 @@ impl<L: CredentialLookup> Verifier<L> {
         let location = auth.location;
         let date = self.request_date(&known, &auth)?;
         self.check_scope(&auth, &date)?;
+        if auth.credential.service == "s3" {
+            check_amz_headers_signed(&request.headers, &auth)?;
+        }
         let now = self.clock.now();
         let expires_at = self.check_time(&auth, &date, now)?;
 
@@ -1129,6 +1132,49 @@ impl<L: CredentialLookup> Verifier<L> {
                 Ok(Some(expires_at))
             }
         }
+    }
+}
+
+/// S3 refuses a request with an `x-amz-*` header that its signature does not cover: such
+/// headers are S3 parameters (`x-amz-acl`, `x-amz-copy-source`, `x-amz-meta-*`, …), which
+/// whoever holds a presigned URL or replays a signed request could otherwise add. Not checked:
+/// `x-amz-content-sha256` (the canonical request carries its value as the payload hash
+/// anyway); a header-located `x-amz-security-token` ([`UnsignedSessionToken`] decides); and on
+/// presigned requests the two headers aws-sigv4 leaves unsigned there on purpose,
+/// `x-amz-user-agent` and `x-amz-checksum-mode`.
+fn check_amz_headers_signed(
+    headers: &Headers<'_>,
+    auth: &ParsedAuthorization<'_>,
+) -> Result<(), Error> {
+    const PREFIX: &[u8] = b"x-amz-";
+    let exempt: &[&str] = match auth.location {
+        SignatureLocation::Header => &["x-amz-content-sha256", "x-amz-security-token"],
+        _ => &[
+            "x-amz-content-sha256",
+            "x-amz-user-agent",
+            "x-amz-checksum-mode",
+        ],
+    };
+    let unsigned = |name: &str| {
+        name.as_bytes()
+            .get(..PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(PREFIX))
+            && !exempt.iter().any(|e| e.eq_ignore_ascii_case(name))
+            && !signed_header_names(&auth.signed_headers).any(|s| s.eq_ignore_ascii_case(name))
+    };
+    let found = match headers {
+        Headers::Map(map) => map
+            .keys()
+            .map(http::HeaderName::as_str)
+            .find(|n| unsigned(n)),
+        Headers::List(list) => list.iter().map(|(n, _)| n.as_str()).find(|n| unsigned(n)),
+    };
+    match found {
+        Some(name) => Err(Error::UnsignedAmzHeader {
+            location: auth.location,
+            name: clip(&name.to_ascii_lowercase()),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
-    sign_raw, Accept, Error, FixedClock, Payload, RawRequest, RawRequestLimits, ResolvedCredential,
-    SessionTokenPlacement, SigningParams, SigningSettings, StaticCredentials, UnsignedSessionToken,
-    Verifier, VerifierSettings,
+    sign_raw, Accept, ContentSha256Header, Error, FixedClock, Payload, PayloadSigning, RawRequest,
+    RawRequestLimits, ResolvedCredential, SessionTokenPlacement, SignatureTarget, SigningParams,
+    SigningSettings, StaticCredentials, UnsignedSessionToken, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 
@@ -464,5 +464,76 @@ fn a_signed_host_without_a_host_header_is_the_authority() {
     assert!(
         matches!(missing, Error::SignedHeaderMissing { .. }),
         "{missing}"
+    );
+}
+
+/// Signs `GET /bucket/key` for S3 (header or presigned) with the long-term key.
+fn signed_for_s3(settings: &SigningSettings) -> RawRequest {
+    let mut settings = settings.clone();
+    if settings.target != SignatureTarget::Header {
+        // A presigned S3 URL carries no x-amz-content-sha256 and signs UNSIGNED-PAYLOAD.
+        settings.content_sha256 = ContentSha256Header::Omit;
+        settings.payload = PayloadSigning::Unsigned;
+    }
+    let text = "GET /bucket/key HTTP/1.1\nHost:example.com\n\n";
+    let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+    let creds = Credentials::from_keys("AKID", "secret", None);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: now(),
+    };
+    sign_raw(&mut request, &params, &settings).unwrap();
+    request
+}
+
+/// S3 refuses a request that carries an `x-amz-*` header its signature does not cover (403
+/// `AccessDenied`, "There were headers present in the request which were not signed"): those
+/// headers are S3 parameters (`x-amz-acl`, `x-amz-copy-source`, `x-amz-meta-*`, …), and
+/// otherwise whoever holds a presigned URL, or replays a signed request, could add them and
+/// change what the request does (a presigned PUT into a copy of another object, a private
+/// upload into a public one).
+#[test]
+fn s3_refuses_unsigned_amz_headers() {
+    let later = now() + Duration::from_secs(3600);
+    for settings in [
+        SigningSettings::s3(),
+        SigningSettings::s3().presigned(Duration::from_secs(60)),
+    ] {
+        let request = signed_for_s3(&settings);
+        check(VerifierSettings::default(), &request, now(), later).unwrap();
+        for (name, value) in [
+            ("x-amz-acl", "public-read"),
+            ("X-Amz-Copy-Source", "/other-bucket/secret"),
+            ("x-amz-meta-owner", "mallory"),
+        ] {
+            let mut added = request.clone();
+            added.headers.push((name.to_owned(), value.to_owned()));
+            let error = check(VerifierSettings::default(), &added, now(), later).expect_err(name);
+            let s3 = error.to_s3_error();
+            assert_eq!(
+                (s3.code, s3.status),
+                ("AccessDenied", 403),
+                "{name}: {error}"
+            );
+            assert!(
+                error.to_string().contains(&name.to_ascii_lowercase()),
+                "{error}"
+            );
+        }
+    }
+    // An unsigned x-amz-content-sha256 still enters the canonical request as the payload hash,
+    // so it is bound anyway (and AWS answers SignatureDoesNotMatch for it).
+    let mut presigned = signed_for_s3(&SigningSettings::s3().presigned(Duration::from_secs(60)));
+    presigned.headers.push((
+        "x-amz-content-sha256".to_owned(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_owned(),
+    ));
+    expect(
+        check(VerifierSettings::default(), &presigned, now(), later),
+        "SignatureDoesNotMatch",
+        403,
+        "unsigned payload hash",
     );
 }
