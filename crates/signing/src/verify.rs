@@ -1023,7 +1023,14 @@ impl<L: CredentialLookup> Verifier<L> {
         auth: &ParsedAuthorization<'r>,
     ) -> Result<RequestDate<'r>, Error> {
         if let Some(date) = &auth.date {
-            let time = parse_amz_date(date)?;
+            // A malformed query parameter, as S3 words it (not the header's `AccessDenied`).
+            let time = parse_amz_date(date).map_err(|_| Error::MalformedAuthorization {
+                location: SignatureLocation::Query,
+                reason: format!(
+                    "X-Amz-Date {:?} is not in the ISO 8601 long format (YYYYMMDD'T'HHMMSS'Z')",
+                    clip(date)
+                ),
+            })?;
             return Ok(RequestDate {
                 amz: date.clone(),
                 time,

@@ -537,3 +537,31 @@ fn s3_refuses_unsigned_amz_headers() {
         "unsigned payload hash",
     );
 }
+
+/// A presigned `X-Amz-Date` that is not `YYYYMMDD'T'HHMMSS'Z'` is a malformed query
+/// parameter: S3 answers `AuthorizationQueryParametersError` (400, "X-Amz-Date must be in the
+/// ISO8601 Long Format"), not `AccessDenied`.
+#[test]
+fn a_malformed_presigned_date_is_a_query_parameters_error() {
+    let later = now() + Duration::from_secs(3600);
+    let presigned = signed(
+        &SigningSettings::default().presigned(Duration::from_secs(60)),
+        "AKID",
+        None,
+        now(),
+        "",
+    );
+    for bad in ["20231114T2213Z", "2023-11-14T22:13:20Z", "20231114T221320"] {
+        let mut request = presigned.clone();
+        request.target = request
+            .target
+            .replace("X-Amz-Date=20231114T221320Z", &format!("X-Amz-Date={bad}"));
+        assert_ne!(request.target, presigned.target);
+        let error = check(VerifierSettings::default(), &request, now(), later).unwrap_err();
+        assert_eq!(
+            (error.aws_error_code(), error.http_status()),
+            ("AuthorizationQueryParametersError", 400),
+            "{bad}: {error}"
+        );
+    }
+}
