@@ -89,6 +89,8 @@ struct KnownHeaders<'a> {
     /// it has at most [`MAX_RECORDED_HEADERS`]; `recorded_len` is `None` otherwise.
     recorded: [(&'a str, &'a [u8]); MAX_RECORDED_HEADERS],
     recorded_len: Option<usize>,
+    /// Whether `Authorization` came more than once.
+    repeated_authorization: bool,
 }
 
 impl<'a> KnownHeaders<'a> {
@@ -101,14 +103,19 @@ impl<'a> KnownHeaders<'a> {
             x_amz_content_sha256: None,
             recorded: [("", &[]); MAX_RECORDED_HEADERS],
             recorded_len: None,
+            repeated_authorization: false,
         };
+        let mut repeated_authorization = false;
         match headers {
             Headers::Map(map) => {
                 let mut count = 0;
                 for (name, value) in map.iter() {
                     let name = name.as_str();
                     if let Some(slot) = known.slot(name) {
-                        slot.get_or_insert_with(|| value.to_str().ok());
+                        match slot {
+                            Some(_) => repeated_authorization |= name == "authorization",
+                            None => *slot = Some(value.to_str().ok()),
+                        }
                     }
                     if let Some(entry) = known.recorded.get_mut(count) {
                         *entry = (name, value.as_bytes());
@@ -123,12 +130,18 @@ impl<'a> KnownHeaders<'a> {
                     let name = Self::NAMES
                         .into_iter()
                         .find(|known| known.eq_ignore_ascii_case(name));
-                    if let Some(slot) = name.and_then(|name| known.slot(name)) {
-                        slot.get_or_insert(Some(value.as_str()));
+                    if let Some((name, slot)) =
+                        name.and_then(|name| Some((name, known.slot(name)?)))
+                    {
+                        match slot {
+                            Some(_) => repeated_authorization |= name == "authorization",
+                            None => *slot = Some(Some(value.as_str())),
+                        }
                     }
                 }
             }
         }
+        known.repeated_authorization = repeated_authorization;
         known
     }
 
@@ -992,6 +1005,12 @@ impl<L: CredentialLookup> Verifier<L> {
         request: &RequestView<'r>,
         known: &KnownHeaders<'r>,
     ) -> Result<ParsedAuthorization<'r>, Error> {
+        if known.repeated_authorization {
+            return Err(Error::MalformedAuthorization {
+                location: SignatureLocation::Header,
+                reason: "more than one Authorization header".into(),
+            });
+        }
         let header = match known.authorization {
             Some(Some(value)) => Some(value),
             Some(None) => {

@@ -565,3 +565,43 @@ fn a_malformed_presigned_date_is_a_query_parameters_error() {
         );
     }
 }
+
+/// Two `Authorization` headers are one too many: the verifier would check the first while
+/// whatever reads the request after it may take the other.
+#[test]
+fn two_authorization_headers_are_malformed() {
+    let later = now() + Duration::from_secs(3600);
+    let ok = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    for second in [
+        "AWS4-HMAC-SHA256 Credential=AKIDNOBODY/20231114/us-east-1/service/aws4_request, SignedHeaders=host, Signature=0000000000000000000000000000000000000000000000000000000000000000",
+        "",
+    ] {
+        let mut twice = ok.clone();
+        twice
+            .headers
+            .push(("Authorization".to_owned(), second.to_owned()));
+        expect(
+            check(VerifierSettings::default(), &twice, now(), later),
+            "AuthorizationHeaderMalformed",
+            400,
+            "two Authorization headers",
+        );
+        // The same through an http::HeaderMap.
+        let mut map = http::HeaderMap::new();
+        for (name, value) in &twice.headers {
+            map.append(
+                http::HeaderName::try_from(name.as_str()).unwrap(),
+                http::HeaderValue::try_from(value.as_str()).unwrap(),
+            );
+        }
+        let mut view = twice.view();
+        view.headers = edgeward_signing::Headers::Map(&map);
+        let result = Verifier::new(lookup(later), VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(&view, Payload::Bytes(&twice.body))
+            .now_or_never()
+            .unwrap()
+            .map(|_| ());
+        expect(result, "AuthorizationHeaderMalformed", 400, "two, in a map");
+    }
+}
