@@ -205,3 +205,67 @@ fn usage_and_parse_errors_exit_2() {
     );
     assert_eq!(bad_time.status.code(), Some(2));
 }
+
+/// A signed `aws-chunked` PUT (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) as raw text: the head is
+/// signed for S3, the body is a chunk chain seeded with the head's signature.
+fn chunked_put(data: &[u8]) -> Vec<u8> {
+    use edgeward_signing::{
+        sign_raw, ChunkSigner, PayloadSigning, RawRequest, RawRequestLimits, SigningParams,
+        SigningSettings,
+    };
+    let text = format!(
+        "PUT /bucket/key HTTP/1.1\r\nHost:example.com\r\nContent-Encoding:aws-chunked\r\n\
+         x-amz-decoded-content-length:{}\r\n\r\n",
+        data.len()
+    );
+    let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+    let credentials = aws_credential_types::Credentials::from_keys(AK, SK, None);
+    let time = edgeward_signing::parse_amz_date("20150830T123600Z").unwrap();
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "s3",
+        time,
+    };
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+    let seed = sign_raw(&mut request, &params, &settings).unwrap();
+    let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, &seed);
+    let mut body = signer.chunk(data).unwrap();
+    body.extend(signer.finish(&[]).unwrap());
+    request.body = body;
+    request.to_bytes()
+}
+
+/// The request's signature covers a streamed body only through its chunk signatures, so
+/// `verify` checks the chain too: a changed chunk is not `valid`.
+#[test]
+fn chunked_bodies_are_verified_chunk_by_chunk() {
+    let request = chunked_put(b"hello, chunked world");
+    let output = verify(&base("-", "20150830T123600Z"), Some(&request));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("payload:        STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+        "{text}"
+    );
+
+    let at = memchr_find(&request, b"hello").unwrap();
+    let mut tampered = request.clone();
+    tampered[at] = b'j';
+    let output = verify(&base("-", "20150830T123600Z"), Some(&tampered));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.starts_with("SignatureDoesNotMatch\n"), "{text}");
+
+    // A chain cut short (no final chunk) is incomplete, not valid.
+    let cut = &request[..request.len() - 4];
+    let output = verify(&base("-", "20150830T123600Z"), Some(cut));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.starts_with("IncompleteBody\n"), "{text}");
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

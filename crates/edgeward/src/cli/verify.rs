@@ -6,8 +6,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    Accept, FixedClock, Payload, PayloadKind, ResolvedCredential, SignatureLocation,
-    StaticCredentials, Verifier, VerifierSettings,
+    Accept, ChunkChainVerifier, Error, FixedClock, Payload, PayloadKind, RawRequest,
+    ResolvedCredential, SignatureLocation, StaticCredentials, VerifiedRequest, Verifier,
+    VerifierSettings,
 };
 use serde_json::json;
 
@@ -70,6 +71,44 @@ fn payload_name(kind: &PayloadKind) -> String {
     }
 }
 
+/// An `aws-chunked` body (`STREAMING-…` payload) is not covered by the request's signature,
+/// which only seeds the chain: each chunk (and the trailer) is checked here, as the layer
+/// checks them on the wire, with the decoded length and checksum the request declares.
+fn check_chunked_body(
+    request: &RawRequest,
+    verified: VerifiedRequest,
+) -> Result<VerifiedRequest, Error> {
+    let chain = match verified.payload() {
+        PayloadKind::StreamingSigned { .. } => verified.chunk_verifier(),
+        PayloadKind::StreamingUnsignedTrailer => Some(ChunkChainVerifier::unsigned()),
+        _ => return Ok(verified),
+    };
+    let Some(mut chain) = chain else {
+        return Err(Error::MalformedChunk {
+            reason: "streaming payload without a chunk chain",
+        });
+    };
+    if let Some(length) = request.header("x-amz-decoded-content-length") {
+        let length = length
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Error::MalformedChunk {
+                reason: "x-amz-decoded-content-length is not a number",
+            })?;
+        chain = chain.with_decoded_length(length);
+    }
+    if let Some(declared) = request.header("x-amz-trailer") {
+        chain = chain.with_declared_trailer(declared)?;
+    }
+    for (name, value) in &request.headers {
+        chain = chain.with_checksum_header(name, value)?;
+    }
+    let mut decoded = Vec::with_capacity(request.body.len());
+    chain.push(&request.body, &mut decoded)?;
+    chain.finish()?;
+    Ok(verified)
+}
+
 pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let now = parse_time(args.now.as_deref())?;
     let request = read_request(&args.request)?;
@@ -93,7 +132,9 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let verifier = Verifier::new(lookup, settings).with_clock(Arc::new(FixedClock(now)));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let result = runtime.block_on(verifier.verify(&request.view(), Payload::Bytes(&request.body)));
+    let result = runtime
+        .block_on(verifier.verify(&request.view(), Payload::Bytes(&request.body)))
+        .and_then(|verified| check_chunked_body(&request, verified));
     let mut stdout = std::io::stdout().lock();
     match result {
         Ok(verified) => {
