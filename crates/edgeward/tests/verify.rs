@@ -269,3 +269,50 @@ fn chunked_bodies_are_verified_chunk_by_chunk() {
 fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+/// What `edgeward sign --s3 --presign` makes, `edgeward verify` (and S3) accepts: a presigned
+/// S3 request signs UNSIGNED-PAYLOAD, not the body's hash.
+#[test]
+fn presigned_s3_requests_from_sign_verify() {
+    let signed = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args([
+            "sign",
+            "--request",
+            "-",
+            "--region",
+            "us-east-1",
+            "--service",
+            "s3",
+            "--s3",
+            "--presign",
+            "--expires",
+            "600",
+            "--now",
+            "20150830T123600Z",
+        ])
+        .env("AWS_ACCESS_KEY_ID", AK)
+        .env("AWS_SECRET_ACCESS_KEY", SK)
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"PUT /bucket/key HTTP/1.1\nHost:example.com\n\nthe body")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(signed.status.code(), Some(0));
+    let output = verify(&base("-", "20150830T123700Z"), Some(&signed.stdout));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&signed.stdout)
+    );
+    assert!(text.contains("payload:        UNSIGNED-PAYLOAD"), "{text}");
+}
