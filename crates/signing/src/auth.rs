@@ -281,7 +281,13 @@ pub(crate) struct SignedFlags {
     pub(crate) x_amz_date: bool,
     pub(crate) date: bool,
     pub(crate) x_amz_security_token: bool,
+    /// How many signed names start with `x-amz-` (compared with the request's own count, so
+    /// that S3's every-`x-amz-*`-header-signed rule costs no search when it holds).
+    pub(crate) amz_headers: usize,
 }
+
+/// The prefix of the headers S3 wants signed whenever they are sent.
+pub(crate) const AMZ_HEADER_PREFIX: &str = "x-amz-";
 
 /// Iterates a `;`-separated header list (no allocation).
 pub(crate) fn signed_header_names(list: &str) -> impl Iterator<Item = &str> {
@@ -316,6 +322,7 @@ fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<Sign
             "x-amz-security-token" => flags.x_amz_security_token = true,
             _ => {}
         }
+        flags.amz_headers += usize::from(name.starts_with(AMZ_HEADER_PREFIX));
     }
     Ok(flags)
 }

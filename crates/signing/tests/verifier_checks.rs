@@ -538,6 +538,78 @@ fn s3_refuses_unsigned_amz_headers() {
     );
 }
 
+/// The same rule for requests as `http` holds them (a `HeaderMap`, where the verifier first
+/// compares the number of `x-amz-*` names with the number signed and searches only when they
+/// differ): repeated and many signed `x-amz-*` headers verify; one unsigned is refused, also
+/// when it stands in for a signed one that is gone (same count, different names); and a list
+/// whose repeated name is not adjacent still verifies.
+#[test]
+fn s3_amz_header_rule_holds_for_header_maps_and_lists() {
+    let later = now() + Duration::from_secs(3600);
+    let verify = |view: &edgeward_signing::RequestView<'_>| {
+        Verifier::new(lookup(later), VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(view, Payload::Bytes(b""))
+            .now_or_never()
+            .unwrap()
+            .map(|_| ())
+    };
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri("http://example.com/bucket/key")
+        .header("x-amz-meta-a", "1")
+        .header("x-amz-meta-a", "2")
+        .header("x-amz-acl", "private")
+        .header("x-amz-storage-class", "STANDARD")
+        .body(Vec::new())
+        .unwrap();
+    let creds = Credentials::from_keys("AKID", "secret", None);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: now(),
+    };
+    edgeward_signing::sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    verify(&edgeward_signing::RequestView::from_http(&request)).unwrap();
+
+    let mut added = request.clone();
+    added
+        .headers_mut()
+        .insert("x-amz-copy-source", "/other/secret".parse().unwrap());
+    let error = verify(&edgeward_signing::RequestView::from_http(&added)).unwrap_err();
+    assert!(matches!(error, Error::UnsignedAmzHeader { .. }), "{error}");
+
+    let mut swapped = request.clone();
+    swapped.headers_mut().remove("x-amz-storage-class");
+    swapped
+        .headers_mut()
+        .insert("x-amz-copy-source", "/other/secret".parse().unwrap());
+    verify(&edgeward_signing::RequestView::from_http(&swapped)).unwrap_err();
+
+    let mut list: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    let second = list.iter().rposition(|(n, _)| n == "x-amz-meta-a").unwrap();
+    let moved = list.remove(second);
+    list.push(moved);
+    fn view(list: &[(String, String)]) -> edgeward_signing::RequestView<'_> {
+        edgeward_signing::RequestView {
+            method: "PUT",
+            path: "/bucket/key",
+            query: None,
+            headers: edgeward_signing::Headers::List(list),
+            authority: Some("example.com"),
+        }
+    }
+    verify(&view(&list)).unwrap();
+    list.push(("X-Amz-Tagging".to_owned(), "a=b".to_owned()));
+    let error = verify(&view(&list)).unwrap_err();
+    assert!(matches!(error, Error::UnsignedAmzHeader { .. }), "{error}");
+}
+
 /// A presigned `X-Amz-Date` that is not `YYYYMMDD'T'HHMMSS'Z'` is a malformed query
 /// parameter: S3 answers `AuthorizationQueryParametersError` (400, "X-Amz-Date must be in the
 /// ISO8601 Long Format"), not `AccessDenied`.
