@@ -125,9 +125,15 @@ impl SigningSettings {
         }
     }
 
-    /// Presigned with `expires`.
+    /// Presigned with `expires`. Under S3's rules the payload becomes `UNSIGNED-PAYLOAD` and
+    /// `x-amz-content-sha256` is left out, as S3 computes a presigned request's payload hash
+    /// (the URL is made before the body is known; botocore and aws-sdk-s3 presign so too).
     pub fn presigned(mut self, expires: Duration) -> Self {
         self.target = SignatureTarget::Query { expires };
+        if self.path_mode == PathMode::S3 {
+            self.payload = PayloadSigning::Unsigned;
+            self.content_sha256 = ContentSha256Header::Omit;
+        }
         self
     }
 }

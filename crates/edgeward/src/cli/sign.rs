@@ -110,11 +110,6 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     if args.presign {
         settings = settings.presigned(Duration::from_secs(args.expires));
         settings.content_sha256 = ContentSha256Header::Omit;
-        if args.s3 {
-            // S3 takes a presigned request's payload as UNSIGNED-PAYLOAD (the URL is made
-            // before the body is known): signing the body's hash makes a URL S3 refuses.
-            settings.payload = PayloadSigning::Unsigned;
-        }
     }
     if args.unsigned_payload {
         settings.payload = PayloadSigning::Unsigned;

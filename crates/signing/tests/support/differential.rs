@@ -373,10 +373,6 @@ pub(crate) fn run(peer: &Peer) -> Summary {
         let unsigned_query;
         let sign_query = if spec.presigned {
             settings = settings.presigned(Duration::from_secs(spec.expires));
-            settings.content_sha256 = edgeward_signing::ContentSha256Header::Omit;
-            if spec.service == "s3" {
-                settings.payload = PayloadSigning::Unsigned;
-            }
             if peer.rewrites_presigned_query {
                 unsigned_query = query.as_deref().map(|q| {
                     q.split('&')
