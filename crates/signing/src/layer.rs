@@ -22,9 +22,10 @@ use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifie
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ErrorFormat {
-    /// JSON when the request is a JSON-protocol request (`application/x-amz-json-*` or
-    /// `application/json` content type, or an `X-Amz-Target` header); S3's XML and codes when
-    /// its credential scope names service `s3`; the query-protocol XML otherwise. (A request
+    /// S3's XML and codes when the request's credential scope names service `s3` (whatever
+    /// the content type of the object it carries); JSON when the request is a JSON-protocol
+    /// request (`application/x-amz-json-*` or `application/json` content type, or an
+    /// `X-Amz-Target` header); the query-protocol XML otherwise. (A request
     /// with no SigV4 at all names no service: a service that is only ever S3 sets `RestXml`.)
     #[default]
     Auto,
@@ -381,6 +382,14 @@ pub(crate) fn error_response(
 fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> ErrorFormat {
     match format {
         ErrorFormat::Auto => {
+            // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
+            if RequestView::from_parts(request)
+                .claimed_service()
+                .as_deref()
+                == Some("s3")
+            {
+                return ErrorFormat::RestXml;
+            }
             let json = request
                 .headers
                 .get(http::header::CONTENT_TYPE)
@@ -391,12 +400,6 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> ErrorF
                 || request.headers.contains_key("x-amz-target");
             if json {
                 ErrorFormat::Json
-            } else if RequestView::from_parts(request)
-                .claimed_service()
-                .as_deref()
-                == Some("s3")
-            {
-                ErrorFormat::RestXml
             } else {
                 ErrorFormat::QueryXml
             }

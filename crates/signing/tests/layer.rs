@@ -223,3 +223,39 @@ async fn stalled_chunked_upload_times_out() {
         "{text}"
     );
 }
+
+/// An S3 object can be JSON: a refused S3 request whose `Content-Type` is `application/json`
+/// is still answered in S3's XML with S3's codes (S3 never answers in JSON, and aws-sdk-s3
+/// reads only its XML), not in the JSON protocols' form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_refusals_stay_xml_for_json_objects() {
+    let addr = start_server().await;
+    let creds = Credentials::from_keys(AK, "not-the-secret", None);
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/object.json"))
+        .header("host", addr.to_string())
+        .header("content-type", "application/json")
+        .body(b"{\"a\":1}".to_vec())
+        .unwrap();
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: SystemTime::now(),
+    };
+    sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    let response = support::send(addr, request.map(|body| Full::new(Bytes::from(body)))).await;
+    let text = String::from_utf8_lossy(response.body()).into_owned();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/xml",
+        "{text}"
+    );
+    assert_s3_error(
+        (response.status().as_u16(), &text),
+        403,
+        "SignatureDoesNotMatch",
+        "the signature does not match",
+    );
+}
