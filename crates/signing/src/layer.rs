@@ -211,16 +211,19 @@ impl BodyFailure {
 pub struct IdleTimeoutBody<B> {
     inner: B,
     idle: Duration,
-    deadline: Pin<Box<tokio::time::Sleep>>,
+    /// Set on the first poll: until the service reads the body, the peer is not late (a
+    /// client that sent `Expect: 100-continue` sends nothing before that read).
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<B> IdleTimeoutBody<B> {
-    /// Wraps `inner`; the clock starts now and restarts with every frame.
+    /// Wraps `inner`; the clock starts when the body is first polled and restarts with every
+    /// frame.
     pub fn new(inner: B, idle: Duration) -> Self {
         Self {
             inner,
             idle,
-            deadline: Box::pin(tokio::time::sleep(idle)),
+            deadline: None,
         }
     }
 }
@@ -270,11 +273,19 @@ where
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                let next = tokio::time::Instant::now() + this.idle;
-                this.deadline.as_mut().reset(next);
+                if let Some(deadline) = this.deadline.as_mut() {
+                    deadline
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + this.idle);
+                }
                 Poll::Ready(frame.map(|f| f.map_err(IdleTimeoutError::Inner)))
             }
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+            Poll::Pending => match this
+                .deadline
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(this.idle)))
+                .as_mut()
+                .poll(cx)
+            {
                 Poll::Ready(()) => Poll::Ready(Some(Err(IdleTimeoutError::Idle(this.idle)))),
                 Poll::Pending => Poll::Pending,
             },

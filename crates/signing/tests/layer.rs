@@ -259,3 +259,23 @@ async fn s3_refusals_stay_xml_for_json_objects() {
         "the signature does not match",
     );
 }
+
+/// The idle clock of a streamed body starts when the service first reads it, not when the
+/// layer hands it over: a service may do its own work first (connect upstream, look
+/// something up), and a client that sent `Expect: 100-continue` sends nothing until the body
+/// is read. Here the body's data comes 50 ms after the first read, which is 400 ms after
+/// the body was made with a 200 ms idle timeout: it must arrive, not time out.
+#[tokio::test]
+async fn idle_clock_starts_at_the_first_read() {
+    use http_body_util::{BodyExt, StreamBody};
+
+    let idle = std::time::Duration::from_millis(200);
+    let data = futures_util::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from_static(b"data")))
+    });
+    let body = edgeward_signing::IdleTimeoutBody::new(StreamBody::new(Box::pin(data)), idle);
+    tokio::time::sleep(2 * idle).await;
+    let collected = body.collect().await.map_err(|e| e.to_string()).unwrap();
+    assert_eq!(collected.to_bytes(), "data");
+}
