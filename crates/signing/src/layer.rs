@@ -602,6 +602,24 @@ where
                         &parts,
                     );
                 }
+                // With the payload's hash in a header, the signature is checked before the
+                // body is read: a bad one is refused without reading (in place of `100
+                // Continue` to a client that asked), and only a valid signer gets a body
+                // buffered. Without it, the body is the payload hash.
+                let early = match parts
+                    .headers
+                    .get("x-amz-content-sha256")
+                    .map(|v| v.to_str().is_ok())
+                {
+                    Some(true) => {
+                        let view = RequestView::from_parts(&parts);
+                        match verifier.verify(&view, Payload::Unavailable).await {
+                            Ok(verified) => Some(verified),
+                            Err(e) => return reject(e, &parts),
+                        }
+                    }
+                    _ => None,
+                };
                 let collected = tokio::time::timeout(
                     settings.body_timeout,
                     Limited::new(body, settings.max_body_bytes).collect(),
@@ -633,10 +651,18 @@ where
                         )
                     }
                 };
-                let view = RequestView::from_parts(&parts);
-                let verified = match verifier.verify(&view, Payload::Bytes(&bytes)).await {
-                    Ok(v) => v,
-                    Err(e) => return reject(e, &parts),
+                let verified = match early {
+                    Some(mut verified) => match verified.check_body(&bytes) {
+                        Ok(()) => verified,
+                        Err(e) => return reject(e, &parts),
+                    },
+                    None => {
+                        let view = RequestView::from_parts(&parts);
+                        match verifier.verify(&view, Payload::Bytes(&bytes)).await {
+                            Ok(v) => v,
+                            Err(e) => return reject(e, &parts),
+                        }
+                    }
                 };
                 if let Err(e) = check_checksum_headers(&parts.headers, &bytes) {
                     return reject(e, &parts);

@@ -636,6 +636,25 @@ impl VerifiedRequest {
     pub fn chunk_verifier(&self) -> Option<ChunkChainVerifier> {
         self.chunk.clone().map(ChunkChainVerifier::new)
     }
+
+    /// For a request verified with [`Payload::Unavailable`] whose body was read afterwards
+    /// (the layer checks the signature before it reads a body): the body against the signed
+    /// SHA-256, as [`Verifier::verify`] does with [`Payload::Bytes`].
+    pub(crate) fn check_body(&mut self, body: &[u8]) -> Result<(), Error> {
+        if let PayloadKind::Sha256 { hex, body_checked } = &mut self.payload {
+            if !*body_checked {
+                let computed = sha256_hex(body);
+                if !constant_time_eq(&computed, hex.as_bytes()) {
+                    return Err(Error::PayloadHashMismatch {
+                        claimed: hex.clone(),
+                        computed: String::from_utf8_lossy(&computed).into_owned(),
+                    });
+                }
+                *body_checked = true;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for VerifiedRequest {

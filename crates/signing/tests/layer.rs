@@ -279,3 +279,87 @@ async fn idle_clock_starts_at_the_first_read() {
     let collected = body.collect().await.map_err(|e| e.to_string()).unwrap();
     assert_eq!(collected.to_bytes(), "data");
 }
+
+/// A request whose signature is wrong is refused before its body is read, when the body is
+/// not needed to check it (its hash is in `x-amz-content-sha256`): a client that sent
+/// `Expect: 100-continue` gets the 403 in place of `100 Continue`, as from S3, and does not
+/// upload the body for nothing; nobody without a valid signature makes the server buffer a
+/// body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_signature_is_refused_before_the_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let addr = start_server().await;
+    let creds = Credentials::from_keys(AK, "not-the-secret", None);
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/key"))
+        .header("host", addr.to_string())
+        .body(b"hello".to_vec())
+        .unwrap();
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: SystemTime::now(),
+    };
+    sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    assert!(request.headers().contains_key("x-amz-content-sha256"));
+
+    let mut head =
+        "PUT /bucket/key HTTP/1.1\r\ncontent-length: 5\r\nexpect: 100-continue\r\n".to_string();
+    for (name, value) in request.headers() {
+        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            response.extend_from_slice(&buf[..n]);
+            if n == 0 || response.windows(8).any(|w| w == b"</Error>") {
+                break;
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 403"), "{text}");
+    assert!(
+        text.contains("<Error><Code>SignatureDoesNotMatch</Code>"),
+        "{text}"
+    );
+
+    // Signed right, the body is still checked against the hash once it is read.
+    let creds = Credentials::from_keys(AK, SK, None);
+    let params = SigningParams {
+        credentials: &creds,
+        ..params
+    };
+    for (body, expected) in [("hello", 200), ("jello", 400)] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .body(b"hello".to_vec())
+            .unwrap();
+        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        let request = request.map(|_| Full::new(Bytes::from(body)));
+        let (status, text) = send_for_text(addr, request).await;
+        match expected {
+            200 => {
+                assert_eq!(status, 200, "{text}");
+                assert_eq!(text, "ok arn:aws:iam::123456789012:user/alice hello");
+            }
+            _ => assert_s3_error(
+                (status, &text),
+                400,
+                "XAmzContentSHA256Mismatch",
+                "payload hash mismatch",
+            ),
+        }
+    }
+}
