@@ -285,6 +285,14 @@ impl ChunkChainVerifier {
                             limit: self.limits.max_chunk_bytes as u64,
                         });
                     }
+                    if self
+                        .expected_decoded
+                        .is_some_and(|expected| self.decoded.saturating_add(size as u64) > expected)
+                    {
+                        return Err(Error::IncompleteBody {
+                            reason: "the chunks are longer than x-amz-decoded-content-length",
+                        });
+                    }
                     let signature = match &self.context {
                         Some(_) => {
                             let value = extension.strip_prefix("chunk-signature=").ok_or(
@@ -767,6 +775,19 @@ mod tests {
             "{elapsed:?} for {} bytes",
             body.len()
         );
+    }
+
+    /// Data past `x-amz-decoded-content-length` is refused when it arrives, not released to
+    /// the service and refused only at the end of the body.
+    #[test]
+    fn data_past_the_decoded_length_is_not_released() {
+        let mut verifier = ChunkChainVerifier::unsigned().with_decoded_length(5);
+        let mut out = Vec::new();
+        let error = verifier
+            .push(b"5\r\nhello\r\n3\r\nabc\r\n", &mut out)
+            .unwrap_err();
+        assert!(matches!(error, Error::IncompleteBody { .. }), "{error}");
+        assert_eq!(out, b"hello");
     }
 
     /// How the body is cut into pieces never changes what it decodes to.

@@ -539,12 +539,20 @@ where
                         &parts,
                     );
                 };
-                if let Some(length) = parts
-                    .headers
-                    .get("x-amz-decoded-content-length")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok())
-                {
+                if let Some(declared) = parts.headers.get("x-amz-decoded-content-length") {
+                    let digits = declared.as_bytes();
+                    let length = std::str::from_utf8(digits)
+                        .ok()
+                        .filter(|_| !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+                        .and_then(|v| v.parse::<u64>().ok());
+                    let Some(length) = length else {
+                        return reject(
+                            Error::MalformedChunk {
+                                reason: "x-amz-decoded-content-length is not a decimal number",
+                            },
+                            &parts,
+                        );
+                    };
                     chunk_verifier = chunk_verifier.with_decoded_length(length);
                 }
                 if let Some(declared) = parts.headers.get("x-amz-trailer") {

@@ -17,7 +17,7 @@ use support::{crc32_base64, send_for_text, start_server, start_server_with, AK, 
 fn signed_chunked_put(
     addr: SocketAddr,
     path: &str,
-    decoded_len: usize,
+    decoded_len: impl ToString,
     trailer: bool,
     checksum_header: Option<&str>,
 ) -> (http::Request<Vec<u8>>, ChunkSigner) {
@@ -360,6 +360,23 @@ async fn a_bad_signature_is_refused_before_the_body_is_read() {
                 "XAmzContentSHA256Mismatch",
                 "payload hash mismatch",
             ),
+        }
+    }
+}
+
+/// `x-amz-decoded-content-length` that is not a decimal number is refused, not ignored (the
+/// decoded length is then checked against nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decoded_length_that_is_not_a_number_is_refused() {
+    let addr = start_server().await;
+    for (declared, expected) in [("11", 200), ("eleven", 400), ("+11", 400), ("", 400)] {
+        let (request, mut signer) = signed_chunked_put(addr, "/bucket/key", declared, false, None);
+        let mut body = signer.chunk(b"hello world").unwrap();
+        body.extend(signer.finish(&[]).unwrap());
+        let (status, text) = send_chunked(addr, request, body).await;
+        assert_eq!(status, expected, "{declared:?}: {text}");
+        if expected == 400 {
+            assert!(text.contains("x-amz-decoded-content-length"), "{text}");
         }
     }
 }
