@@ -472,7 +472,12 @@ fn render_error(error: &Error, format: ErrorFormat) -> Response<Full<Bytes>> {
         http::HeaderValue::from_static(content_type),
     );
     if let Ok(id) = http::HeaderValue::try_from(request_id) {
-        headers.insert("x-amzn-requestid", id);
+        // S3 names its request ID header its own way (aws-sdk-s3 reads only that one).
+        let name = match format {
+            ErrorFormat::RestXml => "x-amz-request-id",
+            _ => "x-amzn-requestid",
+        };
+        headers.insert(name, id);
     }
     if format == ErrorFormat::Json {
         headers.insert("x-amzn-errortype", http::HeaderValue::from_static(aws.code));

@@ -225,7 +225,7 @@ async fn stalled_chunked_upload_times_out() {
 }
 
 /// An S3 object can be JSON: a refused S3 request whose `Content-Type` is `application/json`
-/// is still answered in S3's XML with S3's codes (S3 never answers in JSON, and aws-sdk-s3
+/// is still answered in S3's XML with S3's codes and request ID header (S3 never answers in JSON, and aws-sdk-s3
 /// reads only its XML), not in the JSON protocols' form.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_refusals_stay_xml_for_json_objects() {
@@ -250,6 +250,13 @@ async fn s3_refusals_stay_xml_for_json_objects() {
     assert_eq!(
         response.headers()["content-type"],
         "application/xml",
+        "{text}"
+    );
+    // S3's request ID header (aws-sdk-s3's `request_id()` reads this one), the same ID as in
+    // the XML.
+    let id = response.headers()["x-amz-request-id"].to_str().unwrap();
+    assert!(
+        text.contains(&format!("<RequestId>{id}</RequestId>")),
         "{text}"
     );
     assert_s3_error(
