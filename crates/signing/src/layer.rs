@@ -13,7 +13,7 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
-use crate::checksum::{check_checksum_headers, CHECKSUM_PREFIX};
+use crate::checksum::{check_checksum_headers, TrailerChecksum, CHECKSUM_PREFIX};
 use crate::chunked::{ChunkChainVerifier, ChunkedBody};
 use crate::error::Error;
 use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifier};
@@ -602,6 +602,24 @@ where
                 };
                 (verified, body, Some(failure))
             } else {
+                // Only an aws-chunked body has trailers: a checksum trailer declared on
+                // this one would go unchecked.
+                if let Some(declared) = parts.headers.get("x-amz-trailer") {
+                    let declared = String::from_utf8_lossy(declared.as_bytes());
+                    match TrailerChecksum::from_declared(&declared) {
+                        Ok(None) => {}
+                        Ok(Some(_)) => {
+                            return reject(
+                                Error::MalformedChunk {
+                                    reason: "x-amz-trailer declares a checksum trailer, but the \
+                                             body is not aws-chunked",
+                                },
+                                &parts,
+                            )
+                        }
+                        Err(e) => return reject(e, &parts),
+                    }
+                }
                 let declared = parts
                     .headers
                     .get(http::header::CONTENT_LENGTH)

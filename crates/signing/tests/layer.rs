@@ -387,3 +387,32 @@ async fn a_decoded_length_that_is_not_a_number_is_refused() {
         }
     }
 }
+
+/// A checksum trailer declared on a body that is not `aws-chunked` can never arrive (the
+/// layer reads no trailers from a plain body): the request is refused, not passed on with
+/// its checksum unchecked. (The same body with the checksum as a header is checked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checksum_trailer_on_a_plain_body_is_refused() {
+    let addr = start_server().await;
+    let creds = Credentials::from_keys(AK, SK, None);
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/key"))
+        .header("host", addr.to_string())
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .body(b"hello".to_vec())
+        .unwrap();
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::Unsigned;
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: SystemTime::now(),
+    };
+    sign_http(&mut request, &params, &settings).unwrap();
+    let request = request.map(|body| Full::new(Bytes::from(body)));
+    let (status, text) = send_for_text(addr, request).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("x-amz-trailer"), "{text}");
+}
