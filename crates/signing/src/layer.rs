@@ -485,6 +485,45 @@ fn render_error(error: &Error, format: ErrorFormat) -> Response<Full<Bytes>> {
     response
 }
 
+/// Makes the head of a streamed request describe the body the service reads, the decoded
+/// one: `Content-Length` its length (none when not declared), `Content-Encoding` without
+/// `aws-chunked` (S3 keeps the rest). A service that forwards the head would otherwise
+/// announce the encoded length and send fewer bytes.
+fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: Option<u64>) {
+    match decoded_length {
+        Some(length) => {
+            headers.insert(
+                http::header::CONTENT_LENGTH,
+                http::HeaderValue::from(length),
+            );
+        }
+        None => {
+            headers.remove(http::header::CONTENT_LENGTH);
+        }
+    }
+    let mut chunked = false;
+    let mut kept: Vec<String> = Vec::new();
+    for value in headers.get_all(http::header::CONTENT_ENCODING) {
+        for coding in String::from_utf8_lossy(value.as_bytes()).split(',') {
+            let coding = coding.trim();
+            if coding.eq_ignore_ascii_case("aws-chunked") {
+                chunked = true;
+            } else if !coding.is_empty() {
+                kept.push(coding.to_owned());
+            }
+        }
+    }
+    if !chunked {
+        return;
+    }
+    headers.remove(http::header::CONTENT_ENCODING);
+    if let Ok(value) = http::HeaderValue::try_from(kept.join(", ")) {
+        if !value.is_empty() {
+            headers.insert(http::header::CONTENT_ENCODING, value);
+        }
+    }
+}
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, L, B, ResBody> tower_service::Service<Request<B>> for SigV4Service<S, L>
@@ -516,7 +555,7 @@ where
         let verifier = self.verifier.clone();
         let settings = self.settings.clone();
         Box::pin(async move {
-            let (parts, body) = request.into_parts();
+            let (mut parts, body) = request.into_parts();
             let reject = |error: Error, parts: &http::request::Parts| {
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
             };
@@ -544,6 +583,7 @@ where
                         &parts,
                     );
                 };
+                let mut decoded_length = None;
                 if let Some(declared) = parts.headers.get("x-amz-decoded-content-length") {
                     let digits = declared.as_bytes();
                     let length = std::str::from_utf8(digits)
@@ -559,6 +599,7 @@ where
                         );
                     };
                     chunk_verifier = chunk_verifier.with_decoded_length(length);
+                    decoded_length = Some(length);
                 }
                 if let Some(declared) = parts.headers.get("x-amz-trailer") {
                     let declared = match declared.to_str() {
@@ -589,6 +630,7 @@ where
                             Err(e) => return reject(e, &parts),
                         };
                 }
+                describe_decoded_body(&mut parts.headers, decoded_length);
                 let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
                 let failure = Arc::new(BodyFailure {
                     format: resolve_format(settings.error_format, &parts),

@@ -416,3 +416,86 @@ async fn a_checksum_trailer_on_a_plain_body_is_refused() {
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("x-amz-trailer"), "{text}");
 }
+
+/// The service behind the layer gets the decoded body of an `aws-chunked` upload, so the
+/// head it gets must describe that body: `Content-Length` the decoded length (a proxy that
+/// forwards the head would otherwise announce the encoded length and send fewer bytes), and
+/// `Content-Encoding` without `aws-chunked` (what S3 keeps of it).
+#[tokio::test]
+async fn the_service_sees_the_head_of_the_decoded_body() {
+    use http_body_util::BodyExt;
+    use tower::{Layer, ServiceExt};
+
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let data = b"hello world";
+    for encoding in ["aws-chunked", "aws-chunked,gzip", "gzip, aws-chunked"] {
+        let (request, mut signer) = {
+            let (mut request, _) = signed_chunked_put(addr, "/bucket/key", data.len(), false, None);
+            request
+                .headers_mut()
+                .insert("content-encoding", encoding.parse().unwrap());
+            // Sign again with this Content-Encoding.
+            request.headers_mut().remove("authorization");
+            request.headers_mut().remove("x-amz-date");
+            request.headers_mut().remove("x-amz-content-sha256");
+            let creds = Credentials::from_keys(AK, SK, None);
+            let now = SystemTime::now();
+            let mut settings = SigningSettings::s3();
+            settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+            let params = SigningParams {
+                credentials: &creds,
+                region: "us-east-1",
+                service: "s3",
+                time: now,
+            };
+            let seed = sign_http(&mut request, &params, &settings).unwrap();
+            (
+                request,
+                ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed),
+            )
+        };
+        let mut body = signer.chunk(data).unwrap();
+        body.extend(signer.finish(&[]).unwrap());
+        let mut request = request.map(|_| Full::new(Bytes::from(body.clone())));
+        request
+            .headers_mut()
+            .insert("content-length", body.len().to_string().parse().unwrap());
+        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+            tower::service_fn(
+                |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
+                    let (parts, body) = request.into_parts();
+                    let body = body.collect().await.unwrap().to_bytes();
+                    let header = |name: &str| {
+                        parts
+                            .headers
+                            .get(name)
+                            .map(|v| v.to_str().unwrap().to_owned())
+                    };
+                    let text = format!(
+                        "{:?} {:?} {}",
+                        header("content-length"),
+                        header("content-encoding"),
+                        body.len()
+                    );
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(
+                        text,
+                    ))))
+                },
+            ),
+        );
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status();
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&text);
+        assert_eq!(status, 200, "{text}");
+        let expected_encoding = match encoding {
+            "aws-chunked" => "None".to_owned(),
+            _ => "Some(\"gzip\")".to_owned(),
+        };
+        assert_eq!(
+            text,
+            format!("Some(\"11\") {expected_encoding} 11"),
+            "{encoding}"
+        );
+    }
+}
