@@ -519,6 +519,25 @@ pub enum PayloadKind {
     StreamingUnsignedTrailer,
 }
 
+impl PayloadKind {
+    /// A signed SHA-256 not yet checked against the body: checks it (and marks it checked).
+    fn check_body(&mut self, body: &[u8]) -> Result<(), Error> {
+        if let Self::Sha256 { hex, body_checked } = self {
+            if !*body_checked {
+                let computed = sha256_hex(body);
+                if !constant_time_eq(&computed, hex.as_bytes()) {
+                    return Err(Error::PayloadHashMismatch {
+                        claimed: hex.clone(),
+                        computed: String::from_utf8_lossy(&computed).into_owned(),
+                    });
+                }
+                *body_checked = true;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The text fields of a [`VerifiedRequest`], in the order they sit in its one buffer.
 #[derive(Clone, Copy)]
 enum Field {
@@ -641,19 +660,7 @@ impl VerifiedRequest {
     /// (the layer checks the signature before it reads a body): the body against the signed
     /// SHA-256, as [`Verifier::verify`] does with [`Payload::Bytes`].
     pub(crate) fn check_body(&mut self, body: &[u8]) -> Result<(), Error> {
-        if let PayloadKind::Sha256 { hex, body_checked } = &mut self.payload {
-            if !*body_checked {
-                let computed = sha256_hex(body);
-                if !constant_time_eq(&computed, hex.as_bytes()) {
-                    return Err(Error::PayloadHashMismatch {
-                        claimed: hex.clone(),
-                        computed: String::from_utf8_lossy(&computed).into_owned(),
-                    });
-                }
-                *body_checked = true;
-            }
-        }
-        Ok(())
+        self.payload.check_body(body)
     }
 }
 
@@ -932,20 +939,8 @@ impl<L: CredentialLookup> Verifier<L> {
             return Err(Error::SessionTokenNotSigned);
         }
 
-        // The body against the signed hash.
-        if let (PayloadKind::Sha256 { hex, body_checked }, Payload::Bytes(body)) =
-            (&mut payload_kind, payload)
-        {
-            if !*body_checked {
-                let computed = sha256_hex(body);
-                if !constant_time_eq(&computed, hex.as_bytes()) {
-                    return Err(Error::PayloadHashMismatch {
-                        claimed: hex.clone(),
-                        computed: String::from_utf8_lossy(&computed).into_owned(),
-                    });
-                }
-                *body_checked = true;
-            }
+        if let Payload::Bytes(body) = payload {
+            payload_kind.check_body(body)?;
         }
         let chunk = match payload_kind {
             PayloadKind::StreamingSigned { trailer } => Some(ChunkContext {
