@@ -1092,7 +1092,12 @@ impl<L: CredentialLookup> Verifier<L> {
                 header: None,
             });
         }
-        if let Some(value) = known.x_amz_date.flatten() {
+        // An `X-Amz-Date` that is not text is malformed, not absent: it takes precedence over
+        // `Date` either way.
+        if let Some(value) = known.x_amz_date {
+            let value = value.ok_or_else(|| Error::MalformedDate {
+                value: "(not text)".into(),
+            })?;
             let value = value.trim_matches(|c| c == ' ' || c == '\t');
             let time = parse_amz_date(value)?;
             return Ok(RequestDate {

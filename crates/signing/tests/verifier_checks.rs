@@ -671,3 +671,37 @@ fn two_authorization_headers_are_malformed() {
         expect(result, "AuthorizationHeaderMalformed", 400, "two, in a map");
     }
 }
+
+/// An `X-Amz-Date` that is not text is a malformed date, not an absent one: the verifier does
+/// not fall back to a `Date` header next to it.
+#[test]
+fn an_x_amz_date_that_is_not_text_is_malformed() {
+    let later = now() + Duration::from_secs(3600);
+    let mut request = http::Request::builder()
+        .uri("http://example.com/a")
+        .header("date", "Tue, 14 Nov 2023 22:13:20 GMT")
+        .body(Vec::new())
+        .unwrap();
+    let creds = Credentials::from_keys("AKID", "secret", None);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "service",
+        time: now(),
+    };
+    edgeward_signing::sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+    request.headers_mut().insert(
+        "x-amz-date",
+        http::HeaderValue::from_bytes(b"20231114T221320Z\xff").unwrap(),
+    );
+    let error = Verifier::new(lookup(later), VerifierSettings::default())
+        .with_clock(Arc::new(FixedClock(now())))
+        .verify(
+            &edgeward_signing::RequestView::from_http(&request),
+            Payload::Bytes(b""),
+        )
+        .now_or_never()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(error, Error::MalformedDate { .. }), "{error}");
+}
