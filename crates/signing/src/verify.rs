@@ -27,6 +27,10 @@ pub enum Headers<'a> {
     /// An `http` header map.
     Map(&'a http::HeaderMap),
     /// `(name, value)` pairs in order, names in any case (e.g. [`crate::RawRequest`]).
+    ///
+    /// The verifier takes them as given: names and values must already be what HTTP allows
+    /// (no CR, LF or NUL; obs-fold unfolded), as [`crate::RawRequest`] and `http` ensure. A
+    /// line break in a value would add a line to the canonical headers.
     List(&'a [(String, String)]),
 }
 
@@ -433,6 +437,11 @@ pub enum AcceptedPathModes {
     #[default]
     ByService,
     /// Default rules first, then S3 rules (for services that see both kinds of client).
+    ///
+    /// The default rules normalise the path, so a request signed for `/b/a/k` also verifies
+    /// when sent as `/b/x/../a/k` or `/b/a//k`. A service that treats those as different
+    /// resources (as S3 keys are) must act on the verified path only when
+    /// [`VerifiedRequest::path_mode`] is [`PathMode::S3`], or use [`Self::ByService`].
     Both,
     /// Exactly these rules.
     Only(PathMode),
