@@ -4,6 +4,8 @@
 //!   `xtask/requirements-interop.txt` (boto3, botocore, awscrt, awscli, moto, sslyze); it is
 //!   rebuilt only when that file changes (a stamp holds the file's contents);
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
+//! - s3s-fs (the `s3s` crate's S3 server: a SigV4 verifier we did not write, for the signer's
+//!   tests) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - a check that `openssl` and `curl` are on the PATH (tests start `openssl
 //!   s_server`/`s_client`, and use curl's own SigV4 signer as a client).
 
@@ -18,7 +20,12 @@ use crate::cmd::{cargo, have, project_root, step, target_dir};
 pub(crate) struct Tools {
     /// The venv's `python`, handed to tests as `EDGEWARD_PYTHON`.
     pub(crate) python: PathBuf,
+    /// The s3s-fs binary, handed to tests as `EDGEWARD_S3S_FS`.
+    pub(crate) s3s_fs: PathBuf,
 }
+
+/// The s3s-fs release the signer tests run against (its `rust-version` fits our toolchain).
+const S3S_FS_VERSION: &str = "0.14.1";
 
 pub(crate) fn run() -> anyhow::Result<Tools> {
     if !have("openssl", &["version"]) {
@@ -36,7 +43,31 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
             cargo().args(["install", "cargo-fuzz", "--locked", "--version", "0.13.1"]),
         )?;
     }
-    Ok(Tools { python })
+    let s3s_fs = s3s_fs()?;
+    Ok(Tools { python, s3s_fs })
+}
+
+fn s3s_fs() -> anyhow::Result<PathBuf> {
+    let root = target_dir().join("tools");
+    let binary = root.join("bin/s3s-fs");
+    let installed = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    if installed.as_deref() == Some(&format!("s3s-fs {S3S_FS_VERSION}")) {
+        eprintln!("==> s3s-fs {S3S_FS_VERSION} is installed ({})", binary.display());
+        return Ok(binary);
+    }
+    step(
+        "install s3s-fs (a SigV4-verifying S3 server for the signer tests)",
+        cargo()
+            .args(["install", "s3s-fs", "--locked", "--features", "binary"])
+            .args(["--version", S3S_FS_VERSION, "--root"])
+            .arg(&root),
+    )?;
+    Ok(binary)
 }
 
 fn venv() -> anyhow::Result<PathBuf> {
