@@ -207,16 +207,19 @@ fn usage_and_parse_errors_exit_2() {
 }
 
 /// A signed `aws-chunked` PUT (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) as raw text: the head is
-/// signed for S3, the body is a chunk chain seeded with the head's signature.
-fn chunked_put(data: &[u8]) -> Vec<u8> {
+/// signed for S3 (with `x-amz-decoded-content-length: decoded_length` when given), the body
+/// is a chunk chain seeded with the head's signature.
+fn chunked_put(data: &[u8], decoded_length: Option<usize>) -> Vec<u8> {
     use edgeward_signing::{
         sign_raw, ChunkSigner, PayloadSigning, RawRequest, RawRequestLimits, SigningParams,
         SigningSettings,
     };
+    let declared = decoded_length
+        .map(|length| format!("x-amz-decoded-content-length:{length}\r\n"))
+        .unwrap_or_default();
     let text = format!(
         "PUT /bucket/key HTTP/1.1\r\nHost:example.com\r\nContent-Encoding:aws-chunked\r\n\
-         x-amz-decoded-content-length:{}\r\n\r\n",
-        data.len()
+         {declared}\r\n"
     );
     let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
     let credentials = aws_credential_types::Credentials::from_keys(AK, SK, None);
@@ -241,7 +244,8 @@ fn chunked_put(data: &[u8]) -> Vec<u8> {
 /// `verify` checks the chain too: a changed chunk is not `valid`.
 #[test]
 fn chunked_bodies_are_verified_chunk_by_chunk() {
-    let request = chunked_put(b"hello, chunked world");
+    let data = b"hello, chunked world";
+    let request = chunked_put(data, Some(data.len()));
     let output = verify(&base("-", "20150830T123600Z"), Some(&request));
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0), "{text}");
@@ -264,6 +268,18 @@ fn chunked_bodies_are_verified_chunk_by_chunk() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.starts_with("IncompleteBody\n"), "{text}");
+}
+
+/// A streamed upload that does not declare its decoded length is refused as the layer (and
+/// S3) refuse it, `MissingContentLength`, however intact its chunk chain.
+#[test]
+fn a_chunked_body_without_its_decoded_length_is_refused() {
+    let request = chunked_put(b"hello, chunked world", None);
+    let output = verify(&base("-", "20150830T123600Z"), Some(&request));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.starts_with("MissingContentLength\n"), "{text}");
+    assert!(text.contains("(HTTP 411)"), "{text}");
 }
 
 fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -279,6 +279,11 @@ pub enum Error {
         /// Another one.
         second: &'static str,
     },
+    /// A streamed (`aws-chunked`) upload does not declare its decoded length in
+    /// `x-amz-decoded-content-length`, which AWS requires of every `STREAMING-*` payload (S3's
+    /// `MissingContentLength`, 411).
+    #[error("a streamed (aws-chunked) upload must declare its decoded length in x-amz-decoded-content-length")]
+    MissingDecodedContentLength,
     /// A body exceeded a size limit.
     #[error("body too large: more than {limit} bytes")]
     BodyTooLarge {
@@ -396,6 +401,7 @@ impl Error {
             Self::MalformedChunk { .. } | Self::IncompleteBody { .. } | Self::BodyRead { .. } => {
                 "IncompleteBody"
             }
+            Self::MissingDecodedContentLength => "MissingContentLength",
             Self::BodyTooLarge { .. } => "EntityTooLarge",
             Self::ChecksumMismatch { .. } => "BadDigest",
             Self::UnsupportedChecksum { .. } | Self::MultipleChecksums { .. } => "InvalidRequest",
@@ -479,6 +485,7 @@ fn status_of(code: &str) -> u16 {
         | "InvalidClientTokenId"
         | "InvalidAccessKeyId"
         | "SignatureDoesNotMatch" => 403,
+        "MissingContentLength" => 411,
         "EntityTooLarge" => 413,
         "InternalFailure" | "InternalError" => 500,
         _ => 400,
@@ -512,5 +519,17 @@ mod tests {
         assert_eq!((aws.code, aws.status), ("InternalFailure", 500));
         assert_eq!((s3.code, s3.status), ("InternalError", 500));
         assert!(!error.is_peer_fault());
+    }
+
+    /// A streamed upload without `x-amz-decoded-content-length` is S3's
+    /// `MissingContentLength`, 411, in every error format.
+    #[test]
+    fn a_missing_decoded_length_is_411_in_either_terms() {
+        let error = Error::MissingDecodedContentLength;
+        let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
+        assert_eq!((aws.code, aws.status), ("MissingContentLength", 411));
+        assert_eq!((s3.code, s3.status), ("MissingContentLength", 411));
+        assert_eq!(error.http_status(), 411);
+        assert!(error.is_peer_fault());
     }
 }

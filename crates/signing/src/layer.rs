@@ -486,21 +486,14 @@ fn render_error(error: &Error, format: ErrorFormat) -> Response<Full<Bytes>> {
 }
 
 /// Makes the head of a streamed request describe the body the service reads, the decoded
-/// one: `Content-Length` its length (none when not declared), `Content-Encoding` without
-/// `aws-chunked` (S3 keeps the rest). A service that forwards the head would otherwise
-/// announce the encoded length and send fewer bytes.
-fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: Option<u64>) {
-    match decoded_length {
-        Some(length) => {
-            headers.insert(
-                http::header::CONTENT_LENGTH,
-                http::HeaderValue::from(length),
-            );
-        }
-        None => {
-            headers.remove(http::header::CONTENT_LENGTH);
-        }
-    }
+/// one: `Content-Length` its length, `Content-Encoding` without `aws-chunked` (S3 keeps the
+/// rest). A service that forwards the head would otherwise announce the encoded length and
+/// send fewer bytes.
+fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: u64) {
+    headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(decoded_length),
+    );
     let mut chunked = false;
     let mut kept: Vec<String> = Vec::new();
     for value in headers.get_all(http::header::CONTENT_ENCODING) {
@@ -583,24 +576,25 @@ where
                         &parts,
                     );
                 };
-                let mut decoded_length = None;
-                if let Some(declared) = parts.headers.get("x-amz-decoded-content-length") {
-                    let digits = declared.as_bytes();
-                    let length = std::str::from_utf8(digits)
-                        .ok()
-                        .filter(|_| !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
-                        .and_then(|v| v.parse::<u64>().ok());
-                    let Some(length) = length else {
-                        return reject(
-                            Error::MalformedChunk {
-                                reason: "x-amz-decoded-content-length is not a decimal number",
-                            },
-                            &parts,
-                        );
-                    };
-                    chunk_verifier = chunk_verifier.with_decoded_length(length);
-                    decoded_length = Some(length);
-                }
+                // Required of every streamed upload (S3 answers 411 without it): it is what
+                // the decoded body is held to.
+                let Some(declared) = parts.headers.get("x-amz-decoded-content-length") else {
+                    return reject(Error::MissingDecodedContentLength, &parts);
+                };
+                let digits = declared.as_bytes();
+                let decoded_length = std::str::from_utf8(digits)
+                    .ok()
+                    .filter(|_| !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+                    .and_then(|v| v.parse::<u64>().ok());
+                let Some(decoded_length) = decoded_length else {
+                    return reject(
+                        Error::MalformedChunk {
+                            reason: "x-amz-decoded-content-length is not a decimal number",
+                        },
+                        &parts,
+                    );
+                };
+                chunk_verifier = chunk_verifier.with_decoded_length(decoded_length);
                 if let Some(declared) = parts.headers.get("x-amz-trailer") {
                     let declared = match declared.to_str() {
                         Ok(declared) => declared,

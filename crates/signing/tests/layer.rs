@@ -499,3 +499,68 @@ async fn the_service_sees_the_head_of_the_decoded_body() {
         );
     }
 }
+
+/// A streamed upload that does not declare its decoded length in
+/// `x-amz-decoded-content-length` is refused as S3 refuses it, `411 MissingContentLength`,
+/// before its body is read (here a body that never sends a byte): the header is what bounds a
+/// streamed body, and without it the decoded length would be checked against nothing.
+#[tokio::test]
+async fn a_streamed_upload_without_its_decoded_length_is_refused_up_front() {
+    use http_body_util::{BodyExt, StreamBody};
+    use tower::{Layer, ServiceExt};
+
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    for payload in [
+        PayloadSigning::StreamingSigned { trailer: false },
+        PayloadSigning::StreamingSigned { trailer: true },
+        PayloadSigning::StreamingUnsignedTrailer,
+    ] {
+        let trailer = payload != PayloadSigning::StreamingSigned { trailer: false };
+        let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 11, trailer, None);
+        // Sign again without x-amz-decoded-content-length.
+        for name in [
+            "x-amz-decoded-content-length",
+            "authorization",
+            "x-amz-date",
+            "x-amz-content-sha256",
+        ] {
+            request.headers_mut().remove(name);
+        }
+        let creds = Credentials::from_keys(AK, SK, None);
+        let mut settings = SigningSettings::s3();
+        settings.payload = payload.clone();
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "s3",
+            time: SystemTime::now(),
+        };
+        sign_http(&mut request, &params, &settings).unwrap();
+        let silent =
+            futures_util::stream::pending::<Result<http_body::Frame<Bytes>, std::io::Error>>();
+        let request = request.map(|_| StreamBody::new(Box::pin(silent)));
+        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+            tower::service_fn(
+                |request: http::Request<edgeward_signing::VerifiedBody<_>>| async move {
+                    let body = request.into_body().collect().await.map(|c| c.to_bytes());
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                        body.unwrap_or_default(),
+                    )))
+                },
+            ),
+        );
+        let response =
+            tokio::time::timeout(std::time::Duration::from_secs(5), service.oneshot(request))
+                .await
+                .expect("the layer waited for the body")
+                .unwrap();
+        let status = response.status().as_u16();
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&text);
+        assert_s3_error((status, &text), 411, "MissingContentLength", "");
+        assert!(
+            text.contains("x-amz-decoded-content-length"),
+            "{payload:?}: {text}"
+        );
+    }
+}

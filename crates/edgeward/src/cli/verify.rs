@@ -88,15 +88,16 @@ fn check_chunked_body(
             reason: "streaming payload without a chunk chain",
         });
     };
-    if let Some(length) = request.header("x-amz-decoded-content-length") {
-        let length = length
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| Error::MalformedChunk {
-                reason: "x-amz-decoded-content-length is not a number",
-            })?;
-        chain = chain.with_decoded_length(length);
-    }
+    // Required of every streamed upload, as by the layer (and S3: 411 without it).
+    let length = request
+        .header("x-amz-decoded-content-length")
+        .ok_or(Error::MissingDecodedContentLength)?
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| Error::MalformedChunk {
+            reason: "x-amz-decoded-content-length is not a number",
+        })?;
+    chain = chain.with_decoded_length(length);
     if let Some(declared) = request.header("x-amz-trailer") {
         chain = chain.with_declared_trailer(declared)?;
     }
