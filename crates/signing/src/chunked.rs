@@ -148,8 +148,21 @@ impl ChunkChainVerifier {
     /// `-sha256`. The body then fails with `BadDigest` when the trailer's value differs from the
     /// checksum of the data released, and with `IncompleteBody` when the trailer is missing.
     /// Without this call a checksum trailer is refused, never passed on unchecked.
+    ///
+    /// A checksum trailer declared on a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form
+    /// without a trailer) is refused here, before any of the body is read.
     pub fn with_declared_trailer(mut self, declared: &str) -> Result<Self, Error> {
         if let Some(checksum) = TrailerChecksum::from_declared(declared)? {
+            if self
+                .context
+                .as_ref()
+                .is_some_and(|context| !context.trailer)
+            {
+                return Err(Error::MalformedChunk {
+                    reason: "x-amz-trailer declares a checksum trailer, but \
+                             STREAMING-AWS4-HMAC-SHA256-PAYLOAD carries no trailer",
+                });
+            }
             self.set_checksum(checksum)?;
         }
         Ok(self)

@@ -500,15 +500,56 @@ async fn the_service_sees_the_head_of_the_decoded_body() {
     }
 }
 
-/// A streamed upload that does not declare its decoded length in
-/// `x-amz-decoded-content-length` is refused as S3 refuses it, `411 MissingContentLength`,
-/// before its body is read (here a body that never sends a byte): the header is what bounds a
-/// streamed body, and without it the decoded length would be checked against nothing.
-#[tokio::test]
-async fn a_streamed_upload_without_its_decoded_length_is_refused_up_front() {
+/// `request` signed again (for S3, now, with `payload`), after its headers were changed.
+fn signed_again(request: &mut http::Request<Vec<u8>>, payload: PayloadSigning) {
+    for name in ["authorization", "x-amz-date", "x-amz-content-sha256"] {
+        request.headers_mut().remove(name);
+    }
+    let creds = Credentials::from_keys(AK, SK, None);
+    let mut settings = SigningSettings::s3();
+    settings.payload = payload;
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: SystemTime::now(),
+    };
+    sign_http(request, &params, &settings).unwrap();
+}
+
+/// The layer's answer to the head `request` with a body that never sends a byte (the inner
+/// service reads it): an answer within 5 s is one given without reading the body.
+async fn answer_before_the_body(request: http::Request<Vec<u8>>) -> (u16, String) {
     use http_body_util::{BodyExt, StreamBody};
     use tower::{Layer, ServiceExt};
 
+    let silent = futures_util::stream::pending::<Result<http_body::Frame<Bytes>, std::io::Error>>();
+    let request = request.map(|_| StreamBody::new(Box::pin(silent)));
+    let service =
+        support::test_layer(edgeward_signing::LayerSettings::default()).layer(tower::service_fn(
+            |request: http::Request<edgeward_signing::VerifiedBody<_>>| async move {
+                let body = request.into_body().collect().await.map(|c| c.to_bytes());
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                    body.unwrap_or_default(),
+                )))
+            },
+        ));
+    let response =
+        tokio::time::timeout(std::time::Duration::from_secs(5), service.oneshot(request))
+            .await
+            .expect("the layer waited for the body")
+            .unwrap();
+    let status = response.status().as_u16();
+    let text = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&text).into_owned())
+}
+
+/// A streamed upload that does not declare its decoded length in
+/// `x-amz-decoded-content-length` is refused as S3 refuses it, `411 MissingContentLength`,
+/// before its body is read: the header is what bounds a streamed body, and without it the
+/// decoded length would be checked against nothing.
+#[tokio::test]
+async fn a_streamed_upload_without_its_decoded_length_is_refused_up_front() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
     for payload in [
         PayloadSigning::StreamingSigned { trailer: false },
@@ -517,50 +558,34 @@ async fn a_streamed_upload_without_its_decoded_length_is_refused_up_front() {
     ] {
         let trailer = payload != PayloadSigning::StreamingSigned { trailer: false };
         let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 11, trailer, None);
-        // Sign again without x-amz-decoded-content-length.
-        for name in [
-            "x-amz-decoded-content-length",
-            "authorization",
-            "x-amz-date",
-            "x-amz-content-sha256",
-        ] {
-            request.headers_mut().remove(name);
-        }
-        let creds = Credentials::from_keys(AK, SK, None);
-        let mut settings = SigningSettings::s3();
-        settings.payload = payload.clone();
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "s3",
-            time: SystemTime::now(),
-        };
-        sign_http(&mut request, &params, &settings).unwrap();
-        let silent =
-            futures_util::stream::pending::<Result<http_body::Frame<Bytes>, std::io::Error>>();
-        let request = request.map(|_| StreamBody::new(Box::pin(silent)));
-        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
-            tower::service_fn(
-                |request: http::Request<edgeward_signing::VerifiedBody<_>>| async move {
-                    let body = request.into_body().collect().await.map(|c| c.to_bytes());
-                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
-                        body.unwrap_or_default(),
-                    )))
-                },
-            ),
-        );
-        let response =
-            tokio::time::timeout(std::time::Duration::from_secs(5), service.oneshot(request))
-                .await
-                .expect("the layer waited for the body")
-                .unwrap();
-        let status = response.status().as_u16();
-        let text = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&text);
+        request.headers_mut().remove("x-amz-decoded-content-length");
+        signed_again(&mut request, payload.clone());
+        let (status, text) = answer_before_the_body(request).await;
         assert_s3_error((status, &text), 411, "MissingContentLength", "");
         assert!(
             text.contains("x-amz-decoded-content-length"),
             "{payload:?}: {text}"
         );
     }
+}
+
+/// A checksum trailer declared (`x-amz-trailer`) on `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, the
+/// form that carries no trailer, can never arrive: the request is refused before its body is
+/// read, not at the end of an upload that was bound to fail. (On the `-TRAILER` form the
+/// same declaration is what `chunked_upload_through_the_layer` checks.)
+#[tokio::test]
+async fn a_checksum_trailer_on_a_chain_without_one_is_refused_up_front() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 11, false, None);
+    request.headers_mut().insert(
+        "x-amz-trailer",
+        http::HeaderValue::from_static("x-amz-checksum-crc32"),
+    );
+    signed_again(
+        &mut request,
+        PayloadSigning::StreamingSigned { trailer: false },
+    );
+    let (status, text) = answer_before_the_body(request).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("x-amz-trailer"), "{text}");
 }
