@@ -14,7 +14,7 @@ use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
 use crate::checksum::{check_checksum_headers, TrailerChecksum, CHECKSUM_PREFIX};
-use crate::chunked::{ChunkChainVerifier, ChunkedBody};
+use crate::chunked::{ChunkChainVerifier, ChunkLimits, ChunkedBody};
 use crate::error::Error;
 use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifier};
 
@@ -52,6 +52,11 @@ pub struct LayerSettings {
     /// fails with `IncompleteBody` (default 20 s). Streamed bodies have no total limit, so this
     /// is what stops a client that stalls mid-upload from holding the request forever.
     pub body_idle_timeout: Duration,
+    /// Limits on the chunks of a streamed (`aws-chunked`) body: the largest chunk, which is
+    /// held until its signature verifies (a larger one fails the body with `EntityTooLarge`),
+    /// the longest chunk-header or trailer line and the most trailer lines (default
+    /// [`ChunkLimits::default`]: 16 MiB, 4 KiB, 16).
+    pub chunk_limits: ChunkLimits,
     /// Error response format.
     pub error_format: ErrorFormat,
 }
@@ -62,6 +67,7 @@ impl Default for LayerSettings {
             max_body_bytes: 10 * 1024 * 1024,
             body_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(20),
+            chunk_limits: ChunkLimits::default(),
             error_format: ErrorFormat::Auto,
         }
     }
@@ -594,7 +600,9 @@ where
                         &parts,
                     );
                 };
-                chunk_verifier = chunk_verifier.with_decoded_length(decoded_length);
+                chunk_verifier = chunk_verifier
+                    .with_limits(settings.chunk_limits)
+                    .with_decoded_length(decoded_length);
                 if let Some(declared) = parts.headers.get("x-amz-trailer") {
                     let declared = match declared.to_str() {
                         Ok(declared) => declared,

@@ -589,3 +589,29 @@ async fn a_checksum_trailer_on_a_chain_without_one_is_refused_up_front() {
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("x-amz-trailer"), "{text}");
 }
+
+/// The limits on a streamed body's chunks are the layer's to set
+/// (`LayerSettings::chunk_limits`): a chunk larger than `max_chunk_bytes` fails the body with
+/// `EntityTooLarge`, one within it passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunk_limits_are_set_through_the_layer() {
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.chunk_limits.max_chunk_bytes = 8;
+    let addr = start_server_with(settings).await;
+    for (data, expected) in [(b"12345678".as_slice(), 200), (b"123456789", 413)] {
+        let (request, mut signer) =
+            signed_chunked_put(addr, "/bucket/key", data.len(), false, None);
+        let mut body = signer.chunk(data).unwrap();
+        body.extend(signer.finish(&[]).unwrap());
+        let (status, text) = send_chunked(addr, request, body).await;
+        match expected {
+            200 => assert_eq!(status, 200, "{text}"),
+            _ => assert_s3_error(
+                (status, &text),
+                expected,
+                "EntityTooLarge",
+                "body too large: more than 8 bytes",
+            ),
+        }
+    }
+}
