@@ -36,7 +36,9 @@ pub enum ErrorFormat {
     /// carries the canonical request and string-to-sign on `SignatureDoesNotMatch`, as S3
     /// does).
     RestXml,
-    /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols).
+    /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), as
+    /// `application/x-amz-json-1.0` when the request is, `application/x-amz-json-1.1`
+    /// otherwise.
     Json,
 }
 
@@ -196,7 +198,7 @@ enum BodyKind<B> {
 /// the body fails (in the format resolved for the request), taken when the inner service has
 /// answered.
 struct BodyFailure {
-    format: ErrorFormat,
+    format: ResolvedFormat,
     answer: std::sync::Mutex<Option<Response<Full<Bytes>>>>,
 }
 
@@ -395,18 +397,38 @@ pub(crate) fn error_response(
     render_error(error, resolve_format(format, request))
 }
 
+/// The error format of one request: [`ErrorFormat`] resolved for it, and the content type a
+/// JSON answer carries.
+#[derive(Debug, Clone, Copy)]
+struct ResolvedFormat {
+    /// Never `Auto`.
+    format: ErrorFormat,
+    /// The request's own JSON protocol version, `application/x-amz-json-1.0` or `-1.1`
+    /// (1.1 for any other request): an SDK reads the error in the version it speaks.
+    json_content_type: &'static str,
+}
+
 /// `format`, with `Auto` resolved by `request`'s headers and credential scope.
-fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> ErrorFormat {
-    match format {
+fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> ResolvedFormat {
+    let media_type = request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .map(str::trim);
+    let json_content_type = match media_type {
+        Some(media_type) if media_type.eq_ignore_ascii_case("application/x-amz-json-1.0") => {
+            "application/x-amz-json-1.0"
+        }
+        _ => "application/x-amz-json-1.1",
+    };
+    let format = match format {
         ErrorFormat::Auto => {
             // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
-            if RequestView::from_parts(request)
+            let s3 = RequestView::from_parts(request)
                 .claimed_service()
                 .as_deref()
-                == Some("s3")
-            {
-                return ErrorFormat::RestXml;
-            }
+                == Some("s3");
             let json = request
                 .headers
                 .get(http::header::CONTENT_TYPE)
@@ -415,18 +437,25 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> ErrorF
                     ct.starts_with("application/x-amz-json") || ct.starts_with("application/json")
                 })
                 || request.headers.contains_key("x-amz-target");
-            if json {
+            if s3 {
+                ErrorFormat::RestXml
+            } else if json {
                 ErrorFormat::Json
             } else {
                 ErrorFormat::QueryXml
             }
         }
         other => other,
+    };
+    ResolvedFormat {
+        format,
+        json_content_type,
     }
 }
 
-/// Renders `error` in `format` (already resolved: `Auto` reads as the query XML).
-fn render_error(error: &Error, format: ErrorFormat) -> Response<Full<Bytes>> {
+/// Renders `error` in `resolved` (`Auto` reads as the query XML).
+fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>> {
+    let format = resolved.format;
     let aws = match format {
         ErrorFormat::RestXml => error.to_s3_error(),
         _ => error.to_aws_error(),
@@ -438,7 +467,7 @@ fn render_error(error: &Error, format: ErrorFormat) -> Response<Full<Bytes>> {
     );
     let (content_type, body) = match format {
         ErrorFormat::Json => (
-            "application/x-amz-json-1.1",
+            resolved.json_content_type,
             format!("{{\"__type\":\"{}\",\"message\":\"{}\"}}", aws.code, json_escape(&aws.message)),
         ),
         ErrorFormat::RestXml => {

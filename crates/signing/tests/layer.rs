@@ -615,3 +615,50 @@ async fn chunk_limits_are_set_through_the_layer() {
         }
     }
 }
+
+/// A JSON-protocol refusal is sent in the request's own JSON protocol version: an
+/// `application/x-amz-json-1.0` request (DynamoDB, for one) gets a 1.0 answer, a 1.1 request
+/// a 1.1 answer, and any other JSON request (plain `application/json`, or only an
+/// `X-Amz-Target`) the 1.1 it always got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_refusals_answer_in_the_requests_json_version() {
+    let addr = start_server().await;
+    for (content_type, expected) in [
+        (
+            Some("application/x-amz-json-1.0"),
+            "application/x-amz-json-1.0",
+        ),
+        (
+            Some("Application/X-Amz-Json-1.0; charset=utf-8"),
+            "application/x-amz-json-1.0",
+        ),
+        (
+            Some("application/x-amz-json-1.1"),
+            "application/x-amz-json-1.1",
+        ),
+        (Some("application/json"), "application/x-amz-json-1.1"),
+        (None, "application/x-amz-json-1.1"),
+    ] {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{addr}/"))
+            .header("host", addr.to_string())
+            .header("x-amz-target", "DynamoDB_20120810.ListTables");
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let request = request.body(Full::new(Bytes::from_static(b"{}"))).unwrap();
+        let response = support::send(addr, request).await;
+        let text = String::from_utf8_lossy(response.body()).into_owned();
+        assert_eq!(response.status(), 403, "{text}");
+        assert_eq!(
+            response.headers()["content-type"],
+            expected,
+            "{content_type:?}: {text}"
+        );
+        assert!(
+            text.starts_with("{\"__type\":\"MissingAuthenticationToken\""),
+            "{text}"
+        );
+    }
+}
