@@ -459,20 +459,32 @@ impl Error {
 
     /// Code, status and message together.
     pub fn to_aws_error(&self) -> AwsError {
-        self.error_with_code(self.aws_error_code())
-    }
-
-    /// Code, status and message together, in S3's terms ([`Error::s3_error_code`]).
-    pub fn to_s3_error(&self) -> AwsError {
-        self.error_with_code(self.s3_error_code())
-    }
-
-    fn error_with_code(&self, code: &'static str) -> AwsError {
+        let code = self.aws_error_code();
         AwsError {
             code,
             status: status_of(code),
             message: self.to_string(),
         }
+    }
+
+    /// Code, status and message together, in S3's terms ([`Error::s3_error_code`], and the
+    /// status S3 sends with it: `EntityTooLarge` is 400 there, 413 elsewhere).
+    pub fn to_s3_error(&self) -> AwsError {
+        let code = self.s3_error_code();
+        AwsError {
+            code,
+            status: s3_status_of(code),
+            message: self.to_string(),
+        }
+    }
+}
+
+/// The HTTP status S3 sends with `code`: S3's list of error codes gives `EntityTooLarge` as
+/// `400 Bad Request` (not HTTP's 413); the rest as [`status_of`].
+fn s3_status_of(code: &str) -> u16 {
+    match code {
+        "EntityTooLarge" => 400,
+        _ => status_of(code),
     }
 }
 
@@ -519,6 +531,17 @@ mod tests {
         assert_eq!((aws.code, aws.status), ("InternalFailure", 500));
         assert_eq!((s3.code, s3.status), ("InternalError", 500));
         assert!(!error.is_peer_fault());
+    }
+
+    /// S3 lists `EntityTooLarge` as `400 Bad Request`; other services answer a body over
+    /// their limit with HTTP's 413.
+    #[test]
+    fn entity_too_large_is_400_in_s3_terms_only() {
+        let error = Error::BodyTooLarge { limit: 10 };
+        let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
+        assert_eq!((aws.code, aws.status), ("EntityTooLarge", 413));
+        assert_eq!((s3.code, s3.status), ("EntityTooLarge", 400));
+        assert_eq!(error.http_status(), 413);
     }
 
     /// A streamed upload without `x-amz-decoded-content-length` is S3's

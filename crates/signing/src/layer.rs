@@ -46,7 +46,8 @@ pub enum ErrorFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LayerSettings {
-    /// Largest body buffered for verification (default 10 MiB); larger gets `EntityTooLarge`.
+    /// Largest body buffered for verification (default 10 MiB); larger gets `EntityTooLarge`
+    /// (400 in S3's format, as from S3; 413 in the others).
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s).
     pub body_timeout: Duration,

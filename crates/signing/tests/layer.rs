@@ -598,7 +598,7 @@ async fn chunk_limits_are_set_through_the_layer() {
     let mut settings = edgeward_signing::LayerSettings::default();
     settings.chunk_limits.max_chunk_bytes = 8;
     let addr = start_server_with(settings).await;
-    for (data, expected) in [(b"12345678".as_slice(), 200), (b"123456789", 413)] {
+    for (data, expected) in [(b"12345678".as_slice(), 200), (b"123456789", 400)] {
         let (request, mut signer) =
             signed_chunked_put(addr, "/bucket/key", data.len(), false, None);
         let mut body = signer.chunk(data).unwrap();
@@ -660,5 +660,33 @@ async fn json_refusals_answer_in_the_requests_json_version() {
             text.starts_with("{\"__type\":\"MissingAuthenticationToken\""),
             "{text}"
         );
+    }
+}
+
+/// A body over the layer's limit is `EntityTooLarge`, with the status of the service the
+/// request names: 400 from S3 (S3's list of error codes gives `EntityTooLarge` as
+/// `400 Bad Request`, and S3 clients see that), 413 from the other services.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
+    let addr = start_server().await;
+    let creds = Credentials::from_keys(AK, SK, None);
+    for (service, expected) in [("s3", 400), ("sts", 413)] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/big"))
+            .header("host", addr.to_string())
+            .body(vec![b'x'; 2000])
+            .unwrap();
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service,
+            time: SystemTime::now(),
+        };
+        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let (status, text) = send_for_text(addr, request).await;
+        assert_eq!(status, expected, "{service}: {text}");
+        assert!(text.contains("<Code>EntityTooLarge</Code>"), "{text}");
     }
 }
