@@ -324,7 +324,8 @@ impl ChunkChainVerifier {
                         None => None,
                     };
                     self.chunk.clear();
-                    self.hasher = Some(digest::Context::new(&digest::SHA256));
+                    // Hashed only to check a signature: unsigned chunks are not.
+                    self.hasher = signature.map(|_| digest::Context::new(&digest::SHA256));
                     self.state = State::Data {
                         remaining: size,
                         signature,
@@ -431,11 +432,11 @@ impl ChunkChainVerifier {
         signature: Option<[u8; 32]>,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let hash = match self.hasher.take() {
-            Some(h) => hex64(h.finish().as_ref()),
-            None => sha256_hex(&self.chunk),
-        };
         if let Some(claimed) = signature {
+            let hash = match self.hasher.take() {
+                Some(h) => hex64(h.finish().as_ref()),
+                None => sha256_hex(&self.chunk),
+            };
             let computed = self
                 .sign(
                     "AWS4-HMAC-SHA256-PAYLOAD",
@@ -801,6 +802,32 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, Error::IncompleteBody { .. }), "{error}");
         assert_eq!(out, b"hello");
+    }
+
+    /// Chunk data is hashed only where a chunk signature is checked: an unsigned body
+    /// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`) computes no SHA-256 of its data, a signed one
+    /// hashes each chunk as it arrives.
+    #[test]
+    fn only_a_signed_chain_hashes_its_chunks() {
+        let mut unsigned = ChunkChainVerifier::unsigned();
+        let mut out = Vec::new();
+        unsigned.push(b"5\r\nhel", &mut out).unwrap();
+        assert!(unsigned.hasher.is_none());
+        unsigned.push(b"lo\r\n0\r\n\r\n", &mut out).unwrap();
+        unsigned.finish().unwrap();
+        assert_eq!(out, b"hello");
+
+        let secret = crate::crypto::SecretAccessKey::new("secret");
+        let mut signed = ChunkChainVerifier::new(ChunkContext {
+            key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
+            amz_date: "20130524T000000Z".to_owned(),
+            scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+            seed_signature: "0".repeat(64),
+            trailer: false,
+        });
+        let header = format!("5;chunk-signature={}\r\nhel", "0".repeat(64));
+        signed.push(header.as_bytes(), &mut out).unwrap();
+        assert!(signed.hasher.is_some());
     }
 
     /// How the body is cut into pieces never changes what it decodes to.
