@@ -57,7 +57,10 @@ fn s3s_fs() -> anyhow::Result<PathBuf> {
         .filter(|out| out.status.success())
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
     if installed.as_deref() == Some(&format!("s3s-fs {S3S_FS_VERSION}")) {
-        eprintln!("==> s3s-fs {S3S_FS_VERSION} is installed ({})", binary.display());
+        eprintln!(
+            "==> s3s-fs {S3S_FS_VERSION} is installed ({})",
+            binary.display()
+        );
         return Ok(binary);
     }
     step(

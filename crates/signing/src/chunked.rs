@@ -143,6 +143,11 @@ impl ChunkChainVerifier {
         self
     }
 
+    /// The decoded length required by [`Self::with_decoded_length`], if any.
+    pub fn decoded_length_declared(&self) -> Option<u64> {
+        self.expected_decoded
+    }
+
     /// Checks the body against the checksum trailer that `x-amz-trailer` (its value is
     /// `declared`) announces: `x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or
     /// `-sha256`. The body then fails with `BadDigest` when the trailer's value differs from the

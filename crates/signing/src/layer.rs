@@ -13,10 +13,10 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
-use crate::checksum::{check_checksum_headers, TrailerChecksum, CHECKSUM_PREFIX};
-use crate::chunked::{ChunkChainVerifier, ChunkLimits, ChunkedBody};
+use crate::checksum::{check_checksum_headers, TrailerChecksum};
+use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::Error;
-use crate::verify::{CredentialLookup, Payload, PayloadKind, RequestView, Verifier};
+use crate::verify::{CredentialLookup, Headers, Payload, RequestView, Verifier};
 
 /// The wire format of error responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -599,69 +599,20 @@ where
                     Ok(v) => v,
                     Err(e) => return reject(e, &parts),
                 };
-                let chunk_verifier = match verified.payload() {
-                    PayloadKind::StreamingSigned { .. } => verified.chunk_verifier(),
-                    PayloadKind::StreamingUnsignedTrailer => Some(ChunkChainVerifier::unsigned()),
-                    _ => None,
-                };
-                let Some(mut chunk_verifier) = chunk_verifier else {
-                    return reject(
-                        Error::MalformedChunk {
-                            reason: "streaming payload without a chunk chain",
-                        },
-                        &parts,
-                    );
-                };
-                // Required of every streamed upload (S3 answers 411 without it): it is what
-                // the decoded body is held to.
-                let Some(declared) = parts.headers.get("x-amz-decoded-content-length") else {
-                    return reject(Error::MissingDecodedContentLength, &parts);
-                };
-                let digits = declared.as_bytes();
-                let decoded_length = std::str::from_utf8(digits)
-                    .ok()
-                    .filter(|_| !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
-                    .and_then(|v| v.parse::<u64>().ok());
-                let Some(decoded_length) = decoded_length else {
-                    return reject(
-                        Error::MalformedChunk {
-                            reason: "x-amz-decoded-content-length is not a decimal number",
-                        },
-                        &parts,
-                    );
-                };
-                chunk_verifier = chunk_verifier
-                    .with_limits(settings.chunk_limits)
-                    .with_decoded_length(decoded_length);
-                if let Some(declared) = parts.headers.get("x-amz-trailer") {
-                    let declared = match declared.to_str() {
-                        Ok(declared) => declared,
-                        Err(_) => {
+                let chunk_verifier =
+                    match verified.streamed_body_verifier(&Headers::Map(&parts.headers)) {
+                        Ok(Some(chain)) => chain.with_limits(settings.chunk_limits),
+                        Ok(None) => {
                             return reject(
                                 Error::MalformedChunk {
-                                    reason: "x-amz-trailer is not text",
+                                    reason: "streaming payload without a chunk chain",
                                 },
                                 &parts,
                             )
                         }
-                    };
-                    chunk_verifier = match chunk_verifier.with_declared_trailer(declared) {
-                        Ok(verifier) => verifier,
                         Err(e) => return reject(e, &parts),
                     };
-                }
-                let checksum_headers = parts
-                    .headers
-                    .iter()
-                    .filter(|(name, _)| name.as_str().starts_with(CHECKSUM_PREFIX));
-                for (name, value) in checksum_headers {
-                    let value = String::from_utf8_lossy(value.as_bytes());
-                    chunk_verifier =
-                        match chunk_verifier.with_checksum_header(name.as_str(), &value) {
-                            Ok(verifier) => verifier,
-                            Err(e) => return reject(e, &parts),
-                        };
-                }
+                let decoded_length = chunk_verifier.decoded_length_declared().unwrap_or(0);
                 describe_decoded_body(&mut parts.headers, decoded_length);
                 let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
                 let failure = Arc::new(BodyFailure {

@@ -63,6 +63,28 @@ impl<'a> Headers<'a> {
         from_map.chain(from_list)
     }
 
+    /// The first value of the header `name` (lower-case), as sent.
+    pub(crate) fn first_bytes(&self, name: &str) -> Option<&'a [u8]> {
+        self.values(name).next()
+    }
+
+    /// Every `(name, value)`, in order (a map's names are lower-case, a list's as sent).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+        let (map, list) = match *self {
+            Self::Map(map) => (Some(map.iter()), None),
+            Self::List(list) => (None, Some(list.iter())),
+        };
+        let map = map
+            .into_iter()
+            .flatten()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()));
+        let list = list
+            .into_iter()
+            .flatten()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()));
+        map.chain(list)
+    }
+
     /// The first value of the header `name` (lower-case), if it is text.
     pub fn first(&self, name: &str) -> Option<&'a str> {
         match self {
@@ -663,6 +685,50 @@ impl VerifiedRequest {
     /// seeded with this request's signature.
     pub fn chunk_verifier(&self) -> Option<ChunkChainVerifier> {
         self.chunk.clone().map(ChunkChainVerifier::new)
+    }
+
+    /// For a streamed payload (`STREAMING-…`): the verifier its `aws-chunked` body must pass,
+    /// set up from the request's `headers` as S3 reads them: `x-amz-decoded-content-length`
+    /// (required, decimal digits: [`Error::MissingDecodedContentLength`] without it),
+    /// `x-amz-trailer`, and any `x-amz-checksum-*` header. `Ok(None)` for other payloads.
+    /// The layer and `edgeward verify` both start a streamed body here.
+    pub fn streamed_body_verifier(
+        &self,
+        headers: &Headers<'_>,
+    ) -> Result<Option<ChunkChainVerifier>, Error> {
+        let chain = match self.payload {
+            PayloadKind::StreamingSigned { .. } => self.chunk_verifier(),
+            PayloadKind::StreamingUnsignedTrailer => Some(ChunkChainVerifier::unsigned()),
+            _ => return Ok(None),
+        };
+        let Some(mut chain) = chain else {
+            return Err(Error::MalformedChunk {
+                reason: "streaming payload without a chunk chain",
+            });
+        };
+        // Required of every streamed upload (S3 answers 411 without it): it is what the
+        // decoded body is held to.
+        let declared = headers
+            .first_bytes("x-amz-decoded-content-length")
+            .ok_or(Error::MissingDecodedContentLength)?;
+        let length = std::str::from_utf8(declared)
+            .ok()
+            .filter(|_| !declared.is_empty() && declared.iter().all(u8::is_ascii_digit))
+            .and_then(|digits| digits.parse::<u64>().ok())
+            .ok_or(Error::MalformedChunk {
+                reason: "x-amz-decoded-content-length is not a decimal number",
+            })?;
+        chain = chain.with_decoded_length(length);
+        if let Some(declared) = headers.first_bytes("x-amz-trailer") {
+            let declared = std::str::from_utf8(declared).map_err(|_| Error::MalformedChunk {
+                reason: "x-amz-trailer is not text",
+            })?;
+            chain = chain.with_declared_trailer(declared)?;
+        }
+        for (name, value) in headers.iter() {
+            chain = chain.with_checksum_header(name, &String::from_utf8_lossy(value))?;
+        }
+        Ok(Some(chain))
     }
 
     /// For a request verified with [`Payload::Unavailable`] whose body was read afterwards

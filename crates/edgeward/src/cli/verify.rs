@@ -6,9 +6,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    Accept, ChunkChainVerifier, Error, FixedClock, Payload, PayloadKind, RawRequest,
-    ResolvedCredential, SignatureLocation, StaticCredentials, VerifiedRequest, Verifier,
-    VerifierSettings,
+    Accept, Error, FixedClock, Headers, Payload, PayloadKind, RawRequest, ResolvedCredential,
+    SignatureLocation, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
 };
 use serde_json::json;
 
@@ -78,32 +77,9 @@ fn check_chunked_body(
     request: &RawRequest,
     verified: VerifiedRequest,
 ) -> Result<VerifiedRequest, Error> {
-    let chain = match verified.payload() {
-        PayloadKind::StreamingSigned { .. } => verified.chunk_verifier(),
-        PayloadKind::StreamingUnsignedTrailer => Some(ChunkChainVerifier::unsigned()),
-        _ => return Ok(verified),
+    let Some(mut chain) = verified.streamed_body_verifier(&Headers::List(&request.headers))? else {
+        return Ok(verified);
     };
-    let Some(mut chain) = chain else {
-        return Err(Error::MalformedChunk {
-            reason: "streaming payload without a chunk chain",
-        });
-    };
-    // Required of every streamed upload, as by the layer (and S3: 411 without it).
-    let length = request
-        .header("x-amz-decoded-content-length")
-        .ok_or(Error::MissingDecodedContentLength)?
-        .trim()
-        .parse::<u64>()
-        .map_err(|_| Error::MalformedChunk {
-            reason: "x-amz-decoded-content-length is not a number",
-        })?;
-    chain = chain.with_decoded_length(length);
-    if let Some(declared) = request.header("x-amz-trailer") {
-        chain = chain.with_declared_trailer(declared)?;
-    }
-    for (name, value) in &request.headers {
-        chain = chain.with_checksum_header(name, value)?;
-    }
     let mut decoded = Vec::with_capacity(request.body.len());
     chain.push(&request.body, &mut decoded)?;
     chain.finish()?;
