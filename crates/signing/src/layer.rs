@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use crate::checksum::{check_checksum_headers, TrailerChecksum};
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::Error;
-use crate::verify::{CredentialLookup, Headers, Payload, RequestView, Verifier};
+use crate::verify::{Accept, CredentialLookup, Headers, Payload, RequestView, Verifier};
 
 /// The wire format of error responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -25,8 +25,9 @@ pub enum ErrorFormat {
     /// S3's XML and codes when the request's credential scope names service `s3` (whatever
     /// the content type of the object it carries); JSON when the request is a JSON-protocol
     /// request (`application/x-amz-json-*` or `application/json` content type, or an
-    /// `X-Amz-Target` header); the query-protocol XML otherwise. (A request
-    /// with no SigV4 at all names no service: a service that is only ever S3 sets `RestXml`.)
+    /// `X-Amz-Target` header); the query-protocol XML otherwise. A layer whose verifier
+    /// accepts service `s3` alone answers every request in S3's form, also one with no SigV4
+    /// to name its service.
     #[default]
     Auto,
     /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
@@ -129,7 +130,16 @@ impl<L> fmt::Debug for SigV4Layer<L> {
 
 impl<L> SigV4Layer<L> {
     /// A layer around a shared verifier.
-    pub fn new(verifier: Arc<Verifier<L>>, settings: LayerSettings) -> Self {
+    pub fn new(verifier: Arc<Verifier<L>>, mut settings: LayerSettings) -> Self {
+        // In front of S3 alone, every refusal is S3's, also that of a request whose missing or
+        // unreadable signature names no service.
+        let only_s3 = matches!(
+            &verifier.settings().services,
+            Accept::OneOf(services) if matches!(services.as_slice(), [only] if only == "s3")
+        );
+        if only_s3 && settings.error_format == ErrorFormat::Auto {
+            settings.error_format = ErrorFormat::RestXml;
+        }
         Self {
             verifier,
             settings: Arc::new(settings),

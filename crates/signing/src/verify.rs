@@ -828,6 +828,13 @@ fn classify_payload(value: &str) -> Result<PayloadKind, Error> {
     })
 }
 
+impl<L> Verifier<L> {
+    /// The settings.
+    pub fn settings(&self) -> &VerifierSettings {
+        &self.settings
+    }
+}
+
 impl<L: CredentialLookup> Verifier<L> {
     /// A verifier on the system clock.
     pub fn new(lookup: L, settings: VerifierSettings) -> Self {
@@ -844,11 +851,6 @@ impl<L: CredentialLookup> Verifier<L> {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &VerifierSettings {
-        &self.settings
     }
 
     /// Verifies a request. On success the returned identity says who signed it and how.

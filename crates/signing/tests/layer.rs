@@ -690,3 +690,45 @@ async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
         assert!(text.contains("<Code>EntityTooLarge</Code>"), "{text}");
     }
 }
+
+/// A request with no SigV4 names no service, so `ErrorFormat::Auto` cannot tell S3 from it:
+/// in front of a verifier that accepts `s3` alone it is S3's `AccessDenied` in S3's XML; in
+/// front of one that accepts any service, the query protocol's `MissingAuthenticationToken`.
+#[tokio::test]
+async fn an_s3_only_layer_answers_unsigned_requests_as_s3() {
+    use edgeward_signing::{Accept, LayerSettings, SigV4Layer, StaticCredentials, Verifier};
+    use tower::{Layer, ServiceExt};
+
+    for (services, status, start) in [
+        (
+            Accept::OneOf(vec!["s3".to_owned()]),
+            403,
+            "<Error><Code>AccessDenied</Code>",
+        ),
+        (
+            Accept::Any,
+            403,
+            "<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>",
+        ),
+    ] {
+        let mut settings = edgeward_signing::VerifierSettings::default();
+        settings.services = services;
+        let verifier = std::sync::Arc::new(Verifier::new(StaticCredentials::new(), settings));
+        let service = SigV4Layer::new(verifier, LayerSettings::default()).layer(tower::service_fn(
+            |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+            },
+        ));
+        let request = http::Request::get("http://example.com/bucket/key")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), status);
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains(start), "{text}");
+    }
+}
