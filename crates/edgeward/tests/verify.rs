@@ -206,6 +206,19 @@ fn usage_and_parse_errors_exit_2() {
     assert_eq!(bad_time.status.code(), Some(2));
 }
 
+/// A request longer than a head and a body at their limits (64 KiB, 16 MiB) is refused whole,
+/// not cut to size and verified as if it had ended there.
+#[test]
+fn an_oversized_request_is_refused_not_cut() {
+    let most = 64 * 1024 + 4 + 16 * 1024 * 1024;
+    let mut request = b"PUT /a HTTP/1.1\nHost:example.com\n\n".to_vec();
+    request.resize(most + 1, b'x');
+    let output = verify(&base("-", "20150830T123600Z"), Some(&request));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("longer than"), "{stderr}");
+}
+
 /// A signed `aws-chunked` PUT (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) as raw text: the head is
 /// signed for S3 (with `x-amz-decoded-content-length: decoded_length` when given), the body
 /// is a chunk chain seeded with the head's signature.

@@ -1,6 +1,6 @@
 //! `edgeward sign`: sign a raw HTTP/1.1 request with SigV4 and print the signed request.
 
-use std::io::{Read as _, Write as _};
+use std::io::{Read, Write as _};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -65,17 +65,26 @@ pub(crate) struct SignArgs {
 
 pub(crate) fn read_request(source: &str) -> anyhow::Result<RawRequest> {
     let limits = RawRequestLimits::default();
-    let bytes = if source == "-" {
-        let mut buffer = Vec::new();
-        std::io::stdin()
-            .lock()
-            .take(limits.max_body_bytes as u64 + 65_536)
-            .read_to_end(&mut buffer)
-            .context("reading the request from stdin")?;
-        buffer
+    // Head, blank line and body at their limits: anything longer is refused whole rather
+    // than cut to size (a cut body could parse as a complete request).
+    let most = limits.max_head_bytes + 4 + limits.max_body_bytes;
+    let reader: Box<dyn Read> = if source == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
-        std::fs::read(source).with_context(|| format!("reading {source}"))?
+        Box::new(std::fs::File::open(source).with_context(|| format!("reading {source}"))?)
     };
+    let mut bytes = Vec::new();
+    reader
+        .take(most as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {source}"))?;
+    if bytes.len() > most {
+        anyhow::bail!(
+            "the request in {source} is longer than {most} bytes (head at most {} bytes, body at most {})",
+            limits.max_head_bytes,
+            limits.max_body_bytes
+        );
+    }
     RawRequest::parse(&bytes, &limits)
         .with_context(|| format!("parsing the raw request in {source}"))
 }
