@@ -70,6 +70,44 @@ async fn send_chunked(
     .await
 }
 
+/// Writes `head` (request line and any extra header lines), `headers`, and then `sent` on a
+/// raw socket, with nothing more of the body after it, and reads the answer until it holds
+/// `until`, the server closes, or `wait` passes: the answer as text, and whether it ended
+/// before `wait`.
+async fn raw_exchange(
+    addr: SocketAddr,
+    head: &str,
+    headers: &http::HeaderMap,
+    sent: &[u8],
+    until: &[u8],
+    wait: std::time::Duration,
+) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut head = head.to_owned();
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+    }
+    head.push_str("\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(sent).await.unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    let answered = tokio::time::timeout(wait, async {
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            response.extend_from_slice(&buf[..n]);
+            if n == 0 || response.windows(until.len()).any(|w| w == until) {
+                break;
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&response).into_owned(), answered)
+}
+
 /// Asserts that the answer is the layer's refusal in S3's XML: `status`, `code`, and a message
 /// that starts with `message`.
 fn assert_s3_error((status, text): (u16, &str), expected: u16, code: &str, message: &str) {
@@ -183,8 +221,6 @@ async fn chunked_upload_with_a_checksum_header() {
 /// `IncompleteBody` after the idle timeout and the server answers, instead of waiting forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_chunked_upload_times_out() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let mut layer_settings = edgeward_signing::LayerSettings::default();
     layer_settings.body_idle_timeout = std::time::Duration::from_millis(300);
     let addr = start_server_with(layer_settings).await;
@@ -192,31 +228,16 @@ async fn stalled_chunked_upload_times_out() {
     let first = signer.chunk(&[b'x'; 100]).unwrap();
 
     // Promise 2000 bytes, send one 100-byte chunk, then go quiet (keeping the socket open).
-    let mut head = "PUT /bucket/stalled HTTP/1.1\r\ncontent-length: 2000\r\n".to_string();
-    for (name, value) in request.headers() {
-        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
-    }
-    head.push_str("\r\n");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&first).await.unwrap();
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-        loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            response.extend_from_slice(&buf[..n]);
-            if n == 0 || response.windows(4).any(|w| w == b"idle") {
-                break;
-            }
-        }
-    })
+    let (text, answered) = raw_exchange(
+        addr,
+        "PUT /bucket/stalled HTTP/1.1\r\ncontent-length: 2000\r\n",
+        request.headers(),
+        &first,
+        b"idle",
+        std::time::Duration::from_secs(10),
+    )
     .await;
-    assert!(
-        read.is_ok(),
-        "no answer: the stalled body was never timed out"
-    );
-    let text = String::from_utf8_lossy(&response);
+    assert!(answered, "no answer: the stalled body was never timed out");
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     assert!(
         text.contains("<Error><Code>IncompleteBody</Code>") && text.contains("idle timeout"),
@@ -294,8 +315,6 @@ async fn idle_clock_starts_at_the_first_read() {
 /// body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_signature_is_refused_before_the_body_is_read() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let addr = start_server().await;
     let creds = Credentials::from_keys(AK, "not-the-secret", None);
     let mut request = http::Request::builder()
@@ -313,27 +332,15 @@ async fn a_bad_signature_is_refused_before_the_body_is_read() {
     sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
     assert!(request.headers().contains_key("x-amz-content-sha256"));
 
-    let mut head =
-        "PUT /bucket/key HTTP/1.1\r\ncontent-length: 5\r\nexpect: 100-continue\r\n".to_string();
-    for (name, value) in request.headers() {
-        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
-    }
-    head.push_str("\r\n");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), async {
-        loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            response.extend_from_slice(&buf[..n]);
-            if n == 0 || response.windows(8).any(|w| w == b"</Error>") {
-                break;
-            }
-        }
-    })
+    let (text, _) = raw_exchange(
+        addr,
+        "PUT /bucket/key HTTP/1.1\r\ncontent-length: 5\r\nexpect: 100-continue\r\n",
+        request.headers(),
+        b"",
+        b"</Error>",
+        std::time::Duration::from_secs(3),
+    )
     .await;
-    let text = String::from_utf8_lossy(&response);
     assert!(text.starts_with("HTTP/1.1 403"), "{text}");
     assert!(
         text.contains("<Error><Code>SignatureDoesNotMatch</Code>"),
