@@ -72,6 +72,31 @@ fn expect(result: Result<(), Error>, code: &str, status: u16, what: &str) {
     );
 }
 
+/// Signs `request` with AKID's long-term key for `service`, now.
+fn sign_for(request: &mut http::Request<Vec<u8>>, service: &str, settings: &SigningSettings) {
+    let creds = Credentials::from_keys("AKID", "secret", None);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service,
+        time: now(),
+    };
+    edgeward_signing::sign_http(request, &params, settings).unwrap();
+}
+
+/// Verifies `view` with an empty body, now, with the default settings.
+fn verify_view(view: &edgeward_signing::RequestView<'_>, body: &[u8]) -> Result<(), Error> {
+    Verifier::new(
+        lookup(now() + Duration::from_secs(3600)),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(now())))
+    .verify(view, Payload::Bytes(body))
+    .now_or_never()
+    .unwrap()
+    .map(|_| ())
+}
+
 #[test]
 fn each_check_has_its_error() {
     let later = now() + Duration::from_secs(3600);
@@ -539,15 +564,7 @@ fn s3_refuses_unsigned_amz_headers() {
 /// whose repeated name is not adjacent still verifies.
 #[test]
 fn s3_amz_header_rule_holds_for_header_maps_and_lists() {
-    let later = now() + Duration::from_secs(3600);
-    let verify = |view: &edgeward_signing::RequestView<'_>| {
-        Verifier::new(lookup(later), VerifierSettings::default())
-            .with_clock(Arc::new(FixedClock(now())))
-            .verify(view, Payload::Bytes(b""))
-            .now_or_never()
-            .unwrap()
-            .map(|_| ())
-    };
+    let verify = |view: &edgeward_signing::RequestView<'_>| verify_view(view, b"");
     let mut request = http::Request::builder()
         .method("PUT")
         .uri("http://example.com/bucket/key")
@@ -557,14 +574,7 @@ fn s3_amz_header_rule_holds_for_header_maps_and_lists() {
         .header("x-amz-storage-class", "STANDARD")
         .body(Vec::new())
         .unwrap();
-    let creds = Credentials::from_keys("AKID", "secret", None);
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: now(),
-    };
-    edgeward_signing::sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    sign_for(&mut request, "s3", &SigningSettings::s3());
     verify(&edgeward_signing::RequestView::from_http(&request)).unwrap();
 
     let mut added = request.clone();
@@ -676,32 +686,16 @@ fn two_authorization_headers_are_malformed() {
 /// not fall back to a `Date` header next to it.
 #[test]
 fn an_x_amz_date_that_is_not_text_is_malformed() {
-    let later = now() + Duration::from_secs(3600);
     let mut request = http::Request::builder()
         .uri("http://example.com/a")
         .header("date", "Tue, 14 Nov 2023 22:13:20 GMT")
         .body(Vec::new())
         .unwrap();
-    let creds = Credentials::from_keys("AKID", "secret", None);
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "service",
-        time: now(),
-    };
-    edgeward_signing::sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
     request.headers_mut().insert(
         "x-amz-date",
         http::HeaderValue::from_bytes(b"20231114T221320Z\xff").unwrap(),
     );
-    let error = Verifier::new(lookup(later), VerifierSettings::default())
-        .with_clock(Arc::new(FixedClock(now())))
-        .verify(
-            &edgeward_signing::RequestView::from_http(&request),
-            Payload::Bytes(b""),
-        )
-        .now_or_never()
-        .unwrap()
-        .unwrap_err();
+    let error = verify_view(&edgeward_signing::RequestView::from_http(&request), b"").unwrap_err();
     assert!(matches!(error, Error::MalformedDate { .. }), "{error}");
 }
