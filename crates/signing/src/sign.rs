@@ -187,7 +187,48 @@ fn escape_invalid(input: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Signs the parts of a request; nothing is modified.
+/// The query parameters of a presigned signature.
+const PRESIGN_PARAMS: [&str; 7] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// The headers of a header signature (besides `x-amz-content-sha256`, which may be the
+/// caller's own).
+const SIGNATURE_HEADERS: [&str; 3] = ["authorization", "x-amz-date", "x-amz-security-token"];
+
+/// The request target without a previous presigned signature's query parameters (borrowed
+/// when there are none), so that signing again replaces that signature instead of signing it.
+fn without_presign_params(target: &str) -> Cow<'_, str> {
+    let Some((path, query)) = target.split_once('?') else {
+        return Cow::Borrowed(target);
+    };
+    let stale = |piece: &&str| {
+        let key = piece.split_once('=').map_or(*piece, |(key, _)| key);
+        PRESIGN_PARAMS.contains(&key)
+    };
+    if !query.split('&').any(|piece| stale(&piece)) {
+        return Cow::Borrowed(target);
+    }
+    let kept: Vec<&str> = query.split('&').filter(|piece| !stale(piece)).collect();
+    let kept = kept.join("&");
+    let mut out = String::with_capacity(target.len());
+    out.push_str(path);
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept);
+    }
+    Cow::Owned(out)
+}
+
+/// Signs the parts of a request; nothing is modified. The parts must not carry a previous
+/// signature (its headers and presigned query parameters would be signed as the request's
+/// own); [`sign_raw`] and [`sign_http`] drop one before signing.
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -366,12 +407,19 @@ fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K,
     target.push_str(&String::from_utf8_lossy(&encoded));
 }
 
-/// Signs a raw request in place; returns the signature.
+/// Signs a raw request in place; returns the signature. A previous signature (its headers,
+/// its presigned query parameters) is replaced, not kept.
 pub fn sign_raw(
     request: &mut RawRequest,
     params: &SigningParams<'_>,
     settings: &SigningSettings,
 ) -> Result<String, Error> {
+    if let Cow::Owned(target) = without_presign_params(&request.target) {
+        request.target = target;
+    }
+    for name in SIGNATURE_HEADERS {
+        request.remove_header(name);
+    }
     let headers: Vec<(&str, &str)> = request
         .headers
         .iter()
@@ -424,12 +472,27 @@ fn added_header_name(name: &'static str) -> Result<http::HeaderName, Error> {
 }
 
 /// Signs an `http::Request` in place; returns the signature. The URI must be valid (as
-/// `http::Uri` guarantees).
+/// `http::Uri` guarantees). A previous signature (its headers, its presigned query
+/// parameters) is replaced, not kept.
 pub fn sign_http<B: AsRef<[u8]>>(
     request: &mut http::Request<B>,
     params: &SigningParams<'_>,
     settings: &SigningSettings,
 ) -> Result<String, Error> {
+    for name in SIGNATURE_HEADERS {
+        request.headers_mut().remove(name);
+    }
+    let stale_query =
+        request
+            .uri()
+            .path_and_query()
+            .and_then(|pq| match without_presign_params(pq.as_str()) {
+                Cow::Owned(kept) => Some(kept),
+                Cow::Borrowed(_) => None,
+            });
+    if let Some(kept) = stale_query {
+        set_path_and_query(request.uri_mut(), &kept)?;
+    }
     let mut headers: Vec<(&str, &str)> = Vec::with_capacity(request.headers().len() + 1);
     let mut has_host = false;
     for (name, value) in request.headers() {
@@ -482,18 +545,117 @@ pub fn sign_http<B: AsRef<[u8]>>(
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
         append_query(&mut target, &new_query);
-        let mut parts = request.uri().clone().into_parts();
-        parts.path_and_query =
-            Some(
-                target
-                    .parse()
-                    .map_err(|e: http::uri::InvalidUri| Error::Signing {
-                        reason: e.to_string(),
-                    })?,
-            );
-        *request.uri_mut() = http::Uri::from_parts(parts).map_err(|e| Error::Signing {
-            reason: e.to_string(),
-        })?;
+        set_path_and_query(request.uri_mut(), &target)?;
     }
     Ok(signature)
+}
+
+/// Replaces the path and query of `uri`.
+fn set_path_and_query(uri: &mut http::Uri, path_and_query: &str) -> Result<(), Error> {
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query =
+        Some(
+            path_and_query
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| Error::Signing {
+                    reason: e.to_string(),
+                })?,
+        );
+    *uri = http::Uri::from_parts(parts).map_err(|e| Error::Signing {
+        reason: e.to_string(),
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+    use std::time::UNIX_EPOCH;
+
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::{
+        FixedClock, Payload, RawRequestLimits, ResolvedCredential, StaticCredentials, Verifier,
+        VerifierSettings,
+    };
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    fn verifies(request: &RawRequest, token: Option<&str>) -> Result<(), Error> {
+        let credential = match token {
+            Some(token) => ResolvedCredential::temporary(
+                "secret",
+                "p",
+                token,
+                now() + Duration::from_secs(3600),
+            ),
+            None => ResolvedCredential::new("secret", "p"),
+        };
+        let lookup = StaticCredentials::new().with("AKID", credential);
+        Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(&request.view(), Payload::Bytes(&request.body))
+            .now_or_never()
+            .unwrap()
+            .map(|_| ())
+    }
+
+    fn sign_with(request: &mut RawRequest, token: Option<&str>, settings: &SigningSettings) {
+        let credentials = Credentials::from_keys("AKID", "secret", token.map(str::to_owned));
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        sign_raw(request, &params, settings).unwrap();
+    }
+
+    /// Signing an already signed request (a retry, a switch between header and presigned
+    /// form, other credentials) replaces the old signature: nothing of it stays behind.
+    #[test]
+    fn re_signing_leaves_no_stale_signature() {
+        let header = SigningSettings::default();
+        let query = SigningSettings::default().presigned(Duration::from_secs(60));
+        let text = "GET /a?b=c HTTP/1.1\nHost:example.com\n\n";
+        for (first, first_token) in [(&header, Some("t1")), (&query, Some("t1")), (&header, None)] {
+            for (second, second_token) in [(&header, None), (&query, None), (&query, Some("t2"))] {
+                let mut request =
+                    RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+                sign_with(&mut request, first_token, first);
+                sign_with(&mut request, second_token, second);
+                let wire = String::from_utf8(request.to_bytes()).unwrap();
+                verifies(&request, second_token).unwrap_or_else(|e| panic!("{e}:\n{wire}"));
+                assert_eq!(wire.matches("Signature=").count(), 1, "{wire}");
+                assert!(!wire.contains("t1"), "{wire}");
+            }
+        }
+    }
+
+    /// A previous signature in an `http::Request` goes too.
+    #[test]
+    fn re_signing_an_http_request_leaves_no_stale_signature() {
+        let credentials = Credentials::from_keys("AKID", "secret", Some("t1".to_owned()));
+        let mut params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        let mut request = http::Request::builder()
+            .uri("https://example.com/a?b=c")
+            .body(Vec::new())
+            .unwrap();
+        let query = SigningSettings::default().presigned(Duration::from_secs(60));
+        sign_http(&mut request, &params, &query).unwrap();
+        let plain = Credentials::from_keys("AKID", "secret", None);
+        params.credentials = &plain;
+        sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+        assert_eq!(request.uri().query(), Some("b=c"));
+        assert!(request.headers().get("x-amz-security-token").is_none());
+    }
 }
