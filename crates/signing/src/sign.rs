@@ -266,9 +266,10 @@ fn sign_to_instructions(
 ) -> Result<(sigv4::SigningInstructions, String), Error> {
     let mut aws = sigv4::SigningSettings::default();
     if let SignatureTarget::Query { expires } = settings.target {
-        if expires.is_zero() || expires > MAX_PRESIGN_EXPIRES {
+        // X-Amz-Expires is whole seconds: under one second would be sent as 0.
+        if expires.as_secs() == 0 || expires > MAX_PRESIGN_EXPIRES {
             return Err(Error::InvalidSigningInput {
-                reason: format!("expiry {} s is not within 1 s to 7 days", expires.as_secs()),
+                reason: format!("expiry {expires:?} is not within 1 s to 7 days (604800 s)"),
             });
         }
         aws.signature_location = sigv4::SignatureLocation::QueryParams;
@@ -657,5 +658,34 @@ mod tests {
         sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
         assert_eq!(request.uri().query(), Some("b=c"));
         assert!(request.headers().get("x-amz-security-token").is_none());
+    }
+
+    /// `X-Amz-Expires` is whole seconds: an expiry under one second would be sent as 0,
+    /// which no verifier accepts, so it is refused like a zero one.
+    #[test]
+    fn a_sub_second_expiry_is_refused() {
+        let text = "GET /a HTTP/1.1\nHost:example.com\n\n";
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        for expires in [
+            Duration::ZERO,
+            Duration::from_millis(500),
+            MAX_PRESIGN_EXPIRES + Duration::from_secs(1),
+        ] {
+            let mut request =
+                RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+            let settings = SigningSettings::default().presigned(expires);
+            let result = sign_raw(&mut request, &params, &settings);
+            assert!(
+                matches!(result, Err(Error::InvalidSigningInput { .. })),
+                "{expires:?}: {result:?} {}",
+                request.target
+            );
+        }
     }
 }
