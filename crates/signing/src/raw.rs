@@ -62,6 +62,19 @@ fn trim_ows(s: &str) -> &str {
     s.trim_matches(|c| c == ' ' || c == '\t')
 }
 
+/// For an absolute-form target (`scheme://authority/path?query`), what follows the authority.
+fn after_authority(target: &str) -> Option<&str> {
+    let (scheme, rest) = target.split_once("://")?;
+    let mut scheme = scheme.bytes();
+    let valid = scheme.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !valid {
+        return None;
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    rest.get(end..)
+}
+
 impl RawRequest {
     /// Parses a raw request. Never panics; every size is bounded by `limits`.
     pub fn parse(input: &[u8], limits: &RawRequestLimits) -> Result<Self, Error> {
@@ -186,11 +199,19 @@ impl RawRequest {
         })
     }
 
-    /// The path part of the target (before `?`), as sent.
+    /// The path part of the target (before `?`), as sent. For an absolute-form target
+    /// (`http://host/a?b`, as sent to a proxy) the path after the authority (`/` if none).
     pub fn path(&self) -> &str {
-        self.target
-            .split_once('?')
-            .map_or(self.target.as_str(), |(path, _)| path)
+        match after_authority(&self.target) {
+            Some(rest) => match rest.split_once('?').map_or(rest, |(path, _)| path) {
+                "" => "/",
+                path => path,
+            },
+            None => self
+                .target
+                .split_once('?')
+                .map_or(self.target.as_str(), |(path, _)| path),
+        }
     }
 
     /// The query part of the target (after `?`), as sent.
@@ -266,5 +287,34 @@ impl RawRequest {
         out.extend_from_slice(eol);
         out.extend_from_slice(&self.body);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse(text: &str) -> RawRequest {
+        RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap()
+    }
+
+    /// An absolute-form target (`GET http://host/path`, as sent to a proxy) has the same path
+    /// and query as the origin form: the scheme and authority are not part of the path.
+    #[test]
+    fn an_absolute_form_target_has_the_origin_forms_path() {
+        let absolute =
+            parse("GET http://example.com:8080/a/./b?x=1 HTTP/1.1\nHost:example.com\n\n");
+        assert_eq!(absolute.path(), "/a/./b");
+        assert_eq!(absolute.query(), Some("x=1"));
+        let bare = parse("GET https://example.com?x=1 HTTP/1.1\nHost:example.com\n\n");
+        assert_eq!(bare.path(), "/");
+        assert_eq!(bare.query(), Some("x=1"));
+        let origin = parse("GET /http://example.com/a HTTP/1.1\nHost:example.com\n\n");
+        assert_eq!(origin.path(), "/http://example.com/a");
+        assert_eq!(
+            absolute.to_bytes(),
+            b"GET http://example.com:8080/a/./b?x=1 HTTP/1.1\nHost:example.com\n\n"
+        );
     }
 }
