@@ -167,3 +167,66 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(bad_time.status.code(), Some(2));
 }
+
+fn verify(signed: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args([
+            "verify",
+            "--request",
+            "-",
+            "--access-key-id",
+            "AKIDEXAMPLE",
+            "--secret-access-key",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "--now",
+            "20150830T123600Z",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(signed).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `--unsigned-payload` sends `x-amz-content-sha256: UNSIGNED-PAYLOAD` (signed), for any
+/// service and either form: without it a server cannot tell that the body is not signed,
+/// and hashes it.
+#[test]
+fn an_unsigned_payload_is_declared_so_the_request_verifies() {
+    let input = b"POST / HTTP/1.1\nHost:example.amazonaws.com\n\nthe body";
+    for (service, extra) in [
+        ("service", &[][..]),
+        ("service", &["--presign"][..]),
+        ("s3", &["--s3"][..]),
+        ("s3", &["--s3", "--presign"][..]),
+    ] {
+        let args = [
+            &[
+                "--request",
+                "-",
+                "--unsigned-payload",
+                "--region",
+                "us-east-1",
+            ][..],
+            &["--service", service, "--now", "20150830T123600Z"],
+            extra,
+        ]
+        .concat();
+        let signed = sign(&args, Some(input), true);
+        assert_eq!(signed.status.code(), Some(0), "{args:?}");
+        let verified = verify(&signed.stdout);
+        assert_eq!(
+            verified.status.code(),
+            Some(0),
+            "{args:?}\n{}\n{}",
+            String::from_utf8_lossy(&signed.stdout),
+            String::from_utf8_lossy(&verified.stdout)
+        );
+        assert!(
+            String::from_utf8_lossy(&verified.stdout).contains("UNSIGNED-PAYLOAD"),
+            "{args:?}"
+        );
+    }
+}

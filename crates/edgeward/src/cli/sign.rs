@@ -55,7 +55,8 @@ pub(crate) struct SignArgs {
     /// S3 rules: path as sent (no double encoding, no normalisation), x-amz-content-sha256 sent.
     #[arg(long)]
     s3: bool,
-    /// Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256.
+    /// Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256 (and send, signed,
+    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`, which tells the server so).
     #[arg(long)]
     unsigned_payload: bool,
     /// Print {"signature", "request"} as JSON instead of the raw request.
@@ -122,6 +123,11 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     }
     if args.unsigned_payload {
         settings.payload = PayloadSigning::Unsigned;
+        // A server hashes the body unless the request says otherwise; a presigned S3 request
+        // says so by being presigned.
+        if !(args.presign && args.s3) {
+            request.set_header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+        }
     }
     let params = SigningParams {
         credentials: &credentials,
