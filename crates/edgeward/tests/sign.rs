@@ -166,6 +166,9 @@ fn usage_errors_exit_2() {
         true,
     );
     assert_eq!(bad_time.status.code(), Some(2));
+    // The reason is said once (the time crate's error and its source say the same).
+    let stderr = String::from_utf8_lossy(&bad_time.stderr);
+    assert_eq!(stderr.matches("could not be parsed").count(), 1, "{stderr}");
 }
 
 fn verify(signed: &[u8]) -> Output {

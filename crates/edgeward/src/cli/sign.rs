@@ -97,8 +97,12 @@ pub(crate) fn parse_time(value: Option<&str>) -> anyhow::Result<std::time::Syste
     if let Ok(t) = edgeward_signing::parse_amz_date(value) {
         return Ok(t);
     }
+    // The reason goes in the message, not as a source: the time crate's error and its
+    // source display the same text, which the error chain would print twice.
     let t = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
-        .with_context(|| format!("--now {value:?} is neither RFC 3339 nor YYYYMMDDTHHMMSSZ"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("--now {value:?} is neither RFC 3339 nor YYYYMMDDTHHMMSSZ ({e})")
+        })?;
     Ok(t.into())
 }
 
