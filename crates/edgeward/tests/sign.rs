@@ -233,3 +233,23 @@ fn an_unsigned_payload_is_declared_so_the_request_verifies() {
         );
     }
 }
+
+/// `--json` carries the signed request as text: a body that is not UTF-8 is refused, not
+/// printed altered (the signature covers the original bytes).
+#[test]
+fn json_refuses_a_body_it_cannot_carry() {
+    let input = b"PUT /o HTTP/1.1\nHost:example.amazonaws.com\n\n\xff\xfe\x00binary";
+    let args = [&["--request", "-", "--json"][..], &COMMON].concat();
+    let output = sign(&args, Some(input), true);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("UTF-8"), "{stderr}");
+    let raw = sign(
+        &[&["--request", "-"][..], &COMMON].concat(),
+        Some(input),
+        true,
+    );
+    assert_eq!(raw.status.code(), Some(0));
+    assert!(raw.stdout.ends_with(b"\n\xff\xfe\x00binary"));
+}

@@ -59,7 +59,8 @@ pub(crate) struct SignArgs {
     /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`, which tells the server so).
     #[arg(long)]
     unsigned_payload: bool,
-    /// Print {"signature", "request"} as JSON instead of the raw request.
+    /// Print {"signature", "request"} as JSON instead of the raw request (which must then
+    /// be UTF-8).
     #[arg(long)]
     json: bool,
 }
@@ -142,9 +143,16 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     let signature = sign_raw(&mut request, &params, &settings).context("signing")?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
+        // JSON carries text: a lossy copy of a binary body would not be what was signed.
+        let text = String::from_utf8(request.to_bytes()).map_err(|_| {
+            anyhow::anyhow!(
+                "--json prints the signed request as text, but its body is not UTF-8: \
+                 leave out --json to get the signed request as raw bytes"
+            )
+        })?;
         let value = json!({
             "signature": signature,
-            "request": String::from_utf8_lossy(&request.to_bytes()),
+            "request": text,
         });
         writeln!(stdout, "{value}")?;
     } else {
