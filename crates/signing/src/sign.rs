@@ -208,6 +208,9 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
     let Some((path, query)) = target.split_once('?') else {
         return Cow::Borrowed(target);
     };
+    if !query.contains("X-Amz-") {
+        return Cow::Borrowed(target);
+    }
     let stale = |piece: &&str| {
         let key = piece.split_once('=').map_or(*piece, |(key, _)| key);
         PRESIGN_PARAMS.contains(&key)
@@ -480,8 +483,15 @@ pub fn sign_http<B: AsRef<[u8]>>(
     params: &SigningParams<'_>,
     settings: &SigningSettings,
 ) -> Result<String, Error> {
-    for name in SIGNATURE_HEADERS {
-        request.headers_mut().remove(name);
+    // One look over the names: removing by name would hash each of them on every call.
+    let stale_headers = request
+        .headers()
+        .keys()
+        .any(|name| SIGNATURE_HEADERS.contains(&name.as_str()));
+    if stale_headers {
+        for name in SIGNATURE_HEADERS {
+            request.headers_mut().remove(name);
+        }
     }
     let stale_query =
         request
