@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::SystemTime;
 
+use crate::auth::format_amz_date;
+
 /// Where a request carried its SigV4 signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -166,7 +168,11 @@ pub enum Error {
 
     // ---- Time --------------------------------------------------------------------------------
     /// The request time differs from the server's clock by more than the allowed skew.
-    #[error("request time {request_time:?} is more than {max_skew_secs} s from server time {server_time:?}")]
+    #[error(
+        "request time {} is more than {max_skew_secs} s from server time {}",
+        format_amz_date(*.request_time),
+        format_amz_date(*.server_time)
+    )]
     RequestTimeTooSkewed {
         /// When the request says it was signed.
         request_time: SystemTime,
@@ -176,13 +182,13 @@ pub enum Error {
         max_skew_secs: u64,
     },
     /// A presigned request's `X-Amz-Date + X-Amz-Expires` is in the past.
-    #[error("presigned request expired at {expired_at:?}")]
+    #[error("presigned request expired at {}", format_amz_date(*.expired_at))]
     PresignedExpired {
         /// When it expired.
         expired_at: SystemTime,
     },
     /// A presigned request's `X-Amz-Date` is in the future beyond the allowed skew.
-    #[error("presigned request is not valid before {valid_from:?}")]
+    #[error("presigned request is not valid before {}", format_amz_date(*.valid_from))]
     PresignedNotYetValid {
         /// When it becomes valid.
         valid_from: SystemTime,
@@ -208,7 +214,7 @@ pub enum Error {
     #[error("the session token does not match the access key")]
     SessionTokenMismatch,
     /// The temporary credentials have expired.
-    #[error("the security token expired at {expired_at:?}")]
+    #[error("the security token expired at {}", format_amz_date(*.expired_at))]
     ExpiredToken {
         /// When.
         expired_at: SystemTime,
@@ -554,5 +560,30 @@ mod tests {
         assert_eq!((s3.code, s3.status), ("MissingContentLength", 411));
         assert_eq!(error.http_status(), 411);
         assert!(error.is_peer_fault());
+    }
+
+    /// Times in messages are written as `X-Amz-Date` writes them, not as `SystemTime`'s debug
+    /// form (`SystemTime { tv_sec: … }`).
+    #[test]
+    fn times_read_like_x_amz_date() {
+        // 1,440,938,160 s is 2015-08-30T12:36:00Z, the AWS test suite's request time.
+        let at = |secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        let messages = [
+            Error::PresignedExpired {
+                expired_at: at(1_440_938_220),
+            }
+            .to_string(),
+            Error::RequestTimeTooSkewed {
+                request_time: at(1_440_938_160),
+                server_time: at(1_440_939_160),
+                max_skew_secs: 900,
+            }
+            .to_string(),
+        ];
+        assert_eq!(messages[0], "presigned request expired at 20150830T123700Z");
+        assert_eq!(
+            messages[1],
+            "request time 20150830T123600Z is more than 900 s from server time 20150830T125240Z"
+        );
     }
 }
