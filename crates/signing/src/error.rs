@@ -60,6 +60,14 @@ pub enum Error {
         /// What was wrong.
         reason: &'static str,
     },
+    /// A header that a request carries once came more than once (two `Host` headers name two
+    /// hosts: the signature would cover both and whatever reads the request after it may take
+    /// either).
+    #[error("the request has more than one {name} header")]
+    RepeatedHeader {
+        /// The header, lower-case.
+        name: &'static str,
+    },
     /// A raw HTTP/1.1 request exceeded a size limit.
     #[error("raw HTTP request too large: {what} exceeds {limit}")]
     RawRequestTooLarge {
@@ -345,7 +353,9 @@ impl Error {
     pub fn aws_error_code(&self) -> &'static str {
         use SignatureLocation::{Header, Query};
         match self {
-            Self::MalformedRawRequest { .. } | Self::RawRequestTooLarge { .. } => "InvalidRequest",
+            Self::MalformedRawRequest { .. }
+            | Self::RawRequestTooLarge { .. }
+            | Self::RepeatedHeader { .. } => "InvalidRequest",
             Self::MissingAuthentication => "MissingAuthenticationToken",
             Self::SignatureVersion2 => "InvalidRequest",
             Self::UnsupportedAlgorithm {

@@ -117,6 +117,8 @@ struct KnownHeaders<'a> {
     recorded_len: Option<usize>,
     /// Whether `Authorization` came more than once.
     repeated_authorization: bool,
+    /// How many `Host` headers came.
+    hosts: usize,
     /// How many distinct `x-amz-*` names the request has, or more when a name's values are
     /// not adjacent (never fewer: an over-count only sends S3 requests to the exact check).
     amz_names: usize,
@@ -133,8 +135,10 @@ impl<'a> KnownHeaders<'a> {
             recorded: [("", &[]); MAX_RECORDED_HEADERS],
             recorded_len: None,
             repeated_authorization: false,
+            hosts: 0,
             amz_names: 0,
         };
+        let mut hosts = 0;
         let mut repeated_authorization = false;
         let mut amz_names = 0;
         let mut previous = "";
@@ -143,6 +147,7 @@ impl<'a> KnownHeaders<'a> {
                 let mut count = 0;
                 for (name, value) in map.iter() {
                     let name = name.as_str();
+                    hosts += usize::from(name == "host");
                     if name.starts_with(AMZ_HEADER_PREFIX) && name != previous {
                         amz_names += 1;
                         previous = name;
@@ -163,6 +168,7 @@ impl<'a> KnownHeaders<'a> {
             Headers::List(list) => {
                 for (name, value) in list.iter() {
                     // Names in a list may be in any case.
+                    hosts += usize::from(name.eq_ignore_ascii_case("host"));
                     if name
                         .as_bytes()
                         .get(..AMZ_HEADER_PREFIX.len())
@@ -188,6 +194,7 @@ impl<'a> KnownHeaders<'a> {
         }
         known.repeated_authorization = repeated_authorization;
         known.amz_names = amz_names;
+        known.hosts = hosts;
         known
     }
 
@@ -860,6 +867,9 @@ impl<L: CredentialLookup> Verifier<L> {
         payload: Payload<'_>,
     ) -> Result<VerifiedRequest, Error> {
         let known = KnownHeaders::find(&request.headers);
+        if known.hosts > 1 {
+            return Err(Error::RepeatedHeader { name: "host" });
+        }
         let auth = self.parse(request, &known)?;
         let location = auth.location;
         let date = self.request_date(&known, &auth)?;

@@ -699,3 +699,38 @@ fn an_x_amz_date_that_is_not_text_is_malformed() {
     let error = verify_view(&edgeward_signing::RequestView::from_http(&request), b"").unwrap_err();
     assert!(matches!(error, Error::MalformedDate { .. }), "{error}");
 }
+
+/// Two `Host` headers name two hosts: the signature would cover both (joined by a comma) and
+/// whatever reads the request after the verifier may take either, so the request is refused
+/// (`InvalidRequest`, 400), from a header map and from a raw request alike.
+#[test]
+fn two_host_headers_are_refused() {
+    let mut request = http::Request::builder()
+        .uri("http://example.com/a")
+        .header("host", "example.com")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
+    request
+        .headers_mut()
+        .append("host", http::HeaderValue::from_static("internal.example"));
+    let from_map =
+        verify_view(&edgeward_signing::RequestView::from_http(&request), b"").unwrap_err();
+
+    let later = now() + Duration::from_secs(3600);
+    let mut raw = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    raw.headers
+        .push(("Host".to_owned(), "internal.example".to_owned()));
+    let from_list = check(VerifierSettings::default(), &raw, now(), later).unwrap_err();
+
+    for error in [from_map, from_list] {
+        assert!(
+            matches!(error, Error::RepeatedHeader { name: "host" }),
+            "{error}"
+        );
+        assert_eq!(
+            (error.aws_error_code(), error.http_status()),
+            ("InvalidRequest", 400)
+        );
+    }
+}
