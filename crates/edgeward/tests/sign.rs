@@ -253,3 +253,29 @@ fn json_refuses_a_body_it_cannot_carry() {
     assert_eq!(raw.status.code(), Some(0));
     assert!(raw.stdout.ends_with(b"\n\xff\xfe\x00binary"));
 }
+
+/// `-vvv` traces, but not aws-sigv4's canonical request, which for a presigned request holds
+/// the session token in clear: the token leaves only in the signed request on stdout.
+#[test]
+fn trace_output_does_not_carry_the_session_token() {
+    const TOKEN: &str = "session-token-that-must-stay-out-of-logs";
+    let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args(["-vvv", "sign", "--request"])
+        .arg(case("get-vanilla", "request.txt"))
+        .args(COMMON)
+        .args(["--presign", "--expires", "60"])
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_SESSION_TOKEN", TOKEN)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains(TOKEN), "{stdout}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+}

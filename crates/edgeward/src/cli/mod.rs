@@ -73,11 +73,13 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
 
 /// Logs go to stderr so stdout stays machine-readable.
 pub(crate) fn init_tracing(verbose: u8) {
+    // aws-sigv4 traces each canonical request, and a presigned one carries the session token
+    // in clear: below `info` it stays quiet unless RUST_LOG asks for it by name.
     let default = match verbose {
         0 => "warn",
         1 => "info",
-        2 => "debug",
-        _ => "trace",
+        2 => "debug,aws_sigv4=info",
+        _ => "trace,aws_sigv4=info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
