@@ -115,8 +115,9 @@ struct KnownHeaders<'a> {
     /// it has at most [`MAX_RECORDED_HEADERS`]; `recorded_len` is `None` otherwise.
     recorded: [(&'a str, &'a [u8]); MAX_RECORDED_HEADERS],
     recorded_len: Option<usize>,
-    /// Whether `Authorization` came more than once.
-    repeated_authorization: bool,
+    /// The first of the headers read by name that came more than once (each is a singleton:
+    /// the signature covers all its values joined, while the verifier reads the first).
+    repeated: Option<&'static str>,
     /// How many `Host` headers came.
     hosts: usize,
     /// How many distinct `x-amz-*` names the request has, or more when a name's values are
@@ -134,12 +135,12 @@ impl<'a> KnownHeaders<'a> {
             x_amz_content_sha256: None,
             recorded: [("", &[]); MAX_RECORDED_HEADERS],
             recorded_len: None,
-            repeated_authorization: false,
+            repeated: None,
             hosts: 0,
             amz_names: 0,
         };
         let mut hosts = 0;
-        let mut repeated_authorization = false;
+        let mut repeated = None;
         let mut amz_names = 0;
         let mut previous = "";
         match headers {
@@ -152,9 +153,9 @@ impl<'a> KnownHeaders<'a> {
                         amz_names += 1;
                         previous = name;
                     }
-                    if let Some(slot) = known.slot(name) {
+                    if let Some((known_name, slot)) = known.slot(name) {
                         match slot {
-                            Some(_) => repeated_authorization |= name == "authorization",
+                            Some(_) => _ = repeated.get_or_insert(known_name),
                             None => *slot = Some(value.to_str().ok()),
                         }
                     }
@@ -181,18 +182,16 @@ impl<'a> KnownHeaders<'a> {
                     let name = Self::NAMES
                         .into_iter()
                         .find(|known| known.eq_ignore_ascii_case(name));
-                    if let Some((name, slot)) =
-                        name.and_then(|name| Some((name, known.slot(name)?)))
-                    {
+                    if let Some((known_name, slot)) = name.and_then(|name| known.slot(name)) {
                         match slot {
-                            Some(_) => repeated_authorization |= name == "authorization",
+                            Some(_) => _ = repeated.get_or_insert(known_name),
                             None => *slot = Some(Some(value.as_str())),
                         }
                     }
                 }
             }
         }
-        known.repeated_authorization = repeated_authorization;
+        known.repeated = repeated;
         known.amz_names = amz_names;
         known.hosts = hosts;
         known
@@ -211,13 +210,21 @@ impl<'a> KnownHeaders<'a> {
         "x-amz-content-sha256",
     ];
 
-    fn slot(&mut self, lower_case_name: &str) -> Option<&mut Option<Option<&'a str>>> {
+    /// The slot of a name read by name, with the name as a `'static` string.
+    fn slot(
+        &mut self,
+        lower_case_name: &str,
+    ) -> Option<(&'static str, &mut Option<Option<&'a str>>)> {
         match lower_case_name {
-            "authorization" => Some(&mut self.authorization),
-            "x-amz-date" => Some(&mut self.x_amz_date),
-            "date" => Some(&mut self.date),
-            "x-amz-security-token" => Some(&mut self.x_amz_security_token),
-            "x-amz-content-sha256" => Some(&mut self.x_amz_content_sha256),
+            "authorization" => Some(("authorization", &mut self.authorization)),
+            "x-amz-date" => Some(("x-amz-date", &mut self.x_amz_date)),
+            "date" => Some(("date", &mut self.date)),
+            "x-amz-security-token" => {
+                Some(("x-amz-security-token", &mut self.x_amz_security_token))
+            }
+            "x-amz-content-sha256" => {
+                Some(("x-amz-content-sha256", &mut self.x_amz_content_sha256))
+            }
             _ => None,
         }
     }
@@ -870,6 +877,10 @@ impl<L: CredentialLookup> Verifier<L> {
         if known.hosts > 1 {
             return Err(Error::RepeatedHeader { name: "host" });
         }
+        // (Two `Authorization` headers are a malformed authorization, found by `parse`.)
+        if let Some(name) = known.repeated.filter(|&name| name != "authorization") {
+            return Err(Error::RepeatedHeader { name });
+        }
         let auth = self.parse(request, &known)?;
         let location = auth.location;
         let date = self.request_date(&known, &auth)?;
@@ -1128,7 +1139,7 @@ impl<L: CredentialLookup> Verifier<L> {
         request: &RequestView<'r>,
         known: &KnownHeaders<'r>,
     ) -> Result<ParsedAuthorization<'r>, Error> {
-        if known.repeated_authorization {
+        if known.repeated == Some("authorization") {
             return Err(Error::MalformedAuthorization {
                 location: SignatureLocation::Header,
                 reason: "more than one Authorization header".into(),

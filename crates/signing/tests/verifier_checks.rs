@@ -734,3 +734,23 @@ fn two_host_headers_are_refused() {
         );
     }
 }
+
+/// The other headers the verifier reads by name are singletons too: it reads the first value
+/// while the signature covers them all, so a second `X-Amz-Date`, `X-Amz-Content-Sha256` or
+/// `X-Amz-Security-Token` is refused rather than read one way and signed another.
+#[test]
+fn repeated_singleton_headers_are_refused() {
+    let later = now() + Duration::from_secs(3600);
+    let signed = signed(&SigningSettings::s3(), "ASIA", Some("tok"), now(), "");
+    check(VerifierSettings::default(), &signed, now(), later).unwrap();
+    for name in ["x-amz-date", "x-amz-content-sha256", "x-amz-security-token"] {
+        let mut request = signed.clone();
+        let value = request.header(name).unwrap().to_owned();
+        request.headers.push((name.to_ascii_uppercase(), value));
+        let error = check(VerifierSettings::default(), &request, now(), later).unwrap_err();
+        assert!(
+            matches!(error, Error::RepeatedHeader { name: repeated } if repeated == name),
+            "{name}: {error}"
+        );
+    }
+}
