@@ -61,6 +61,10 @@ pub struct LayerSettings {
     /// the longest chunk-header or trailer line and the most trailer lines (default
     /// [`ChunkLimits::default`]: 16 MiB, 4 KiB, 16).
     pub chunk_limits: ChunkLimits,
+    /// How long a verification may wait for the [`CredentialLookup`] (default 10 s); past it
+    /// the request is refused as a server-side failure (500 `InternalFailure`), so a lookup
+    /// backend that hangs cannot hold requests forever.
+    pub lookup_timeout: Duration,
     /// Error response format.
     pub error_format: ErrorFormat,
 }
@@ -72,6 +76,7 @@ impl Default for LayerSettings {
             body_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(20),
             chunk_limits: ChunkLimits::default(),
+            lookup_timeout: Duration::from_secs(10),
             error_format: ErrorFormat::Auto,
         }
     }
@@ -408,6 +413,23 @@ pub(crate) fn error_response(
     render_error(error, resolve_format(format, request))
 }
 
+/// [`Verifier::verify`] bounded by `limit`: only the credential lookup waits, and a lookup
+/// that does not answer is the server's failure, not the requester's.
+async fn verify_within<L: CredentialLookup>(
+    verifier: &Verifier<L>,
+    view: &RequestView<'_>,
+    payload: Payload<'_>,
+    limit: Duration,
+) -> Result<crate::VerifiedRequest, Error> {
+    tokio::time::timeout(limit, verifier.verify(view, payload))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::CredentialLookupFailed {
+                reason: format!("the credential lookup did not answer within {limit:?}"),
+            })
+        })
+}
+
 /// The error format of one request: [`ErrorFormat`] resolved for it, and the content type a
 /// JSON answer carries.
 #[derive(Debug, Clone, Copy)]
@@ -471,15 +493,23 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
         ErrorFormat::RestXml => error.to_s3_error(),
         _ => error.to_aws_error(),
     };
-    tracing::debug!(code = aws.code, error = %error, "SigV4 verification failed");
     let request_id = format!(
         "edgeward-{:016x}",
         REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
     );
+    // A server-side fault (a lookup backend's error text, say) is the operator's to read, not
+    // the requester's: the client gets AWS's generic words and the request ID to match the log.
+    let message = if error.is_peer_fault() {
+        tracing::debug!(code = aws.code, %request_id, %error, "SigV4 verification failed");
+        aws.message.as_str()
+    } else {
+        tracing::warn!(code = aws.code, %request_id, %error, "SigV4 verification could not finish");
+        "We encountered an internal error. Please try again."
+    };
     let (content_type, body) = match format {
         ErrorFormat::Json => (
             resolved.json_content_type,
-            format!("{{\"__type\":\"{}\",\"message\":\"{}\"}}", aws.code, json_escape(&aws.message)),
+            format!("{{\"__type\":\"{}\",\"message\":\"{}\"}}", aws.code, json_escape(message)),
         ),
         ErrorFormat::RestXml => {
             let mut extra = String::new();
@@ -495,7 +525,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
                 format!(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId></Error>",
                     aws.code,
-                    xml_escape(&aws.message)
+                    xml_escape(message)
                 ),
             )
         }
@@ -505,7 +535,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
                 "<ErrorResponse><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
                 if aws.status >= 500 { "Receiver" } else { "Sender" },
                 aws.code,
-                xml_escape(&aws.message)
+                xml_escape(message)
             ),
         ),
     };
@@ -605,7 +635,14 @@ where
                 .is_some_and(|v| v.starts_with("STREAMING-"));
             let (verified, body, failure) = if streaming {
                 let view = RequestView::from_parts(&parts);
-                let verified = match verifier.verify(&view, Payload::Unavailable).await {
+                let verified = match verify_within(
+                    &verifier,
+                    &view,
+                    Payload::Unavailable,
+                    settings.lookup_timeout,
+                )
+                .await
+                {
                     Ok(v) => v,
                     Err(e) => return reject(e, &parts),
                 };
@@ -679,7 +716,14 @@ where
                 {
                     Some(true) => {
                         let view = RequestView::from_parts(&parts);
-                        match verifier.verify(&view, Payload::Unavailable).await {
+                        match verify_within(
+                            &verifier,
+                            &view,
+                            Payload::Unavailable,
+                            settings.lookup_timeout,
+                        )
+                        .await
+                        {
                             Ok(verified) => Some(verified),
                             Err(e) => return reject(e, &parts),
                         }
@@ -724,7 +768,14 @@ where
                     },
                     None => {
                         let view = RequestView::from_parts(&parts);
-                        match verifier.verify(&view, Payload::Bytes(&bytes)).await {
+                        match verify_within(
+                            &verifier,
+                            &view,
+                            Payload::Bytes(&bytes),
+                            settings.lookup_timeout,
+                        )
+                        .await
+                        {
                             Ok(v) => v,
                             Err(e) => return reject(e, &parts),
                         }

@@ -739,3 +739,62 @@ async fn an_s3_only_layer_answers_unsigned_requests_as_s3() {
         assert!(text.contains(start), "{text}");
     }
 }
+
+/// A credential lookup that never answers does not hold the request: past
+/// `LayerSettings::lookup_timeout` it is refused as the server's failure (500), in AWS's
+/// generic words.
+#[tokio::test]
+async fn a_lookup_that_hangs_is_cut_off() {
+    use edgeward_signing::{
+        CredentialLookup, LayerSettings, LookupFailure, ResolvedCredential, SigV4Layer, Verifier,
+        VerifierSettings,
+    };
+    use tower::{Layer, ServiceExt};
+
+    struct Hangs;
+    impl CredentialLookup for Hangs {
+        async fn lookup(
+            &self,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<Option<std::sync::Arc<ResolvedCredential>>, LookupFailure> {
+            std::future::pending().await
+        }
+    }
+
+    let mut settings = LayerSettings::default();
+    settings.lookup_timeout = std::time::Duration::from_millis(200);
+    let verifier = std::sync::Arc::new(Verifier::new(Hangs, VerifierSettings::default()));
+    let service = SigV4Layer::new(verifier, settings).layer(tower::service_fn(
+        |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri("http://example.com/bucket/key")
+        .header("host", "example.com")
+        .body(b"data".to_vec())
+        .unwrap();
+    signed_again(&mut request, PayloadSigning::Signed);
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        service.oneshot(request.map(|body| Full::new(Bytes::from(body)))),
+    )
+    .await
+    .expect("the layer waited for the lookup")
+    .unwrap();
+    assert_eq!(response.status(), 500);
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    // The reason is the operator's (logged with the request ID), not the requester's.
+    assert!(
+        text.contains("<Code>InternalError</Code>")
+            && text.contains("We encountered an internal error")
+            && !text.contains("lookup"),
+        "{text}"
+    );
+}
