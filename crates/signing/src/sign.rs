@@ -128,6 +128,8 @@ impl SigningSettings {
     /// Presigned with `expires`. Under S3's rules the payload becomes `UNSIGNED-PAYLOAD` and
     /// `x-amz-content-sha256` is left out, as S3 computes a presigned request's payload hash
     /// (the URL is made before the body is known; botocore and aws-sdk-s3 presign so too).
+    /// An `x-amz-content-sha256` the request already carries is signed as its payload hash
+    /// instead, as with every setting that does not add the header.
     pub fn presigned(mut self, expires: Duration) -> Self {
         self.target = SignatureTarget::Query { expires };
         if self.path_mode == PathMode::S3 {
@@ -352,17 +354,29 @@ fn sign_to_instructions(
         })
         .collect();
 
-    let body = match &settings.payload {
-        PayloadSigning::Signed => SignableBody::Bytes(body),
-        PayloadSigning::Unsigned => SignableBody::UnsignedPayload,
-        PayloadSigning::Precomputed(hash) => SignableBody::Precomputed(hash.clone()),
-        PayloadSigning::StreamingSigned { trailer: false } => {
+    // A request's own `x-amz-content-sha256` (one this signing does not replace) is what a
+    // verifier takes as the payload hash, as botocore signs it: the signature is made with it.
+    let declared = match settings.content_sha256 {
+        ContentSha256Header::Omit => headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-content-sha256"))
+            .map(|&(_, value)| value),
+        ContentSha256Header::Include => None,
+    };
+    let body = match (declared, &settings.payload) {
+        (Some(value), _) => SignableBody::Precomputed(value.to_owned()),
+        (None, PayloadSigning::Signed) => SignableBody::Bytes(body),
+        (None, PayloadSigning::Unsigned) => SignableBody::UnsignedPayload,
+        (None, PayloadSigning::Precomputed(hash)) => SignableBody::Precomputed(hash.clone()),
+        (None, PayloadSigning::StreamingSigned { trailer: false }) => {
             SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned())
         }
-        PayloadSigning::StreamingSigned { trailer: true } => {
+        (None, PayloadSigning::StreamingSigned { trailer: true }) => {
             SignableBody::StreamingSignedPayloadTrailer
         }
-        PayloadSigning::StreamingUnsignedTrailer => SignableBody::StreamingUnsignedPayloadTrailer,
+        (None, PayloadSigning::StreamingUnsignedTrailer) => {
+            SignableBody::StreamingUnsignedPayloadTrailer
+        }
     };
     let signable = SignableRequest::new(
         method,
@@ -645,6 +659,28 @@ mod tests {
                 assert!(!wire.contains("t1"), "{wire}");
             }
         }
+    }
+
+    /// An S3 request signed in the header form carries `x-amz-content-sha256` with its body's
+    /// hash; presigned again (under S3's rules, `UNSIGNED-PAYLOAD`), that header is still
+    /// there, and a verifier (ours, botocore's canonical request, S3) takes its value as the
+    /// payload hash: the signature must be made with it too, or nobody accepts the URL.
+    #[test]
+    fn re_signing_an_s3_request_as_presigned_verifies() {
+        let text = "PUT /b/k HTTP/1.1\nHost:example.com\nContent-Length:3\n\nabc";
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "s3",
+            time: now(),
+        };
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        sign_raw(&mut request, &params, &SigningSettings::s3()).unwrap();
+        let presigned = SigningSettings::s3().presigned(Duration::from_secs(60));
+        sign_raw(&mut request, &params, &presigned).unwrap();
+        let wire = String::from_utf8(request.to_bytes()).unwrap();
+        verifies(&request, None).unwrap_or_else(|e| panic!("{e}:\n{wire}"));
     }
 
     /// A previous signature in an `http::Request` goes too.
