@@ -564,8 +564,10 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
 /// Makes the head of a streamed request describe the body the service reads, the decoded
 /// one: `Content-Length` its length, `Content-Encoding` without `aws-chunked` (S3 keeps the
 /// rest). A service that forwards the head would otherwise announce the encoded length and
-/// send fewer bytes.
+/// send fewer bytes. A `Transfer-Encoding` (already undone by the server) goes: a message
+/// with it must not carry `Content-Length` as well.
 fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: u64) {
+    headers.remove(http::header::TRANSFER_ENCODING);
     headers.insert(
         http::header::CONTENT_LENGTH,
         http::HeaderValue::from(decoded_length),
