@@ -776,24 +776,17 @@ mod tests {
         body
     }
 
-    /// The work per byte does not grow with the size of the piece it arrived in: a frame of
-    /// many small chunks (hyper hands over up to ~400 KiB at once) is decoded in one pass,
-    /// not with a copy of the rest of the frame for every chunk it holds.
+    /// A frame of many small chunks (hyper hands over up to ~400 KiB at once) decodes in one
+    /// push. That it does so in time linear in its size is measured, not asserted here: the
+    /// `aws_chunked` bench in `benches/` (BENCHMARKS.md).
     #[test]
-    fn a_large_frame_of_small_chunks_decodes_in_linear_time() {
+    fn a_large_frame_of_small_chunks_decodes() {
         let body = one_byte_chunks(200_000);
-        let started = std::time::Instant::now();
         let mut verifier = ChunkChainVerifier::unsigned();
         let mut out = Vec::new();
         verifier.push(&body, &mut out).unwrap();
         verifier.finish().unwrap();
-        assert_eq!(out.len(), 200_000);
-        let elapsed = started.elapsed();
-        assert!(
-            elapsed < std::time::Duration::from_secs(2),
-            "{elapsed:?} for {} bytes",
-            body.len()
-        );
+        assert_eq!(out, vec![b'x'; 200_000]);
     }
 
     /// Data past `x-amz-decoded-content-length` is refused when it arrives, not released to
