@@ -292,8 +292,9 @@ async fn s3_refusals_stay_xml_for_json_objects() {
 /// layer hands it over: a service may do its own work first (connect upstream, look
 /// something up), and a client that sent `Expect: 100-continue` sends nothing until the body
 /// is read. Here the body's data comes 50 ms after the first read, which is 400 ms after
-/// the body was made with a 200 ms idle timeout: it must arrive, not time out.
-#[tokio::test]
+/// the body was made with a 200 ms idle timeout: it must arrive, not time out. (Tokio's
+/// paused clock: the times are exact whatever the machine's load.)
+#[tokio::test(start_paused = true)]
 async fn idle_clock_starts_at_the_first_read() {
     use http_body_util::{BodyExt, StreamBody};
 
@@ -755,8 +756,8 @@ async fn an_s3_only_layer_answers_unsigned_requests_as_s3() {
 
 /// A credential lookup that never answers does not hold the request: past
 /// `LayerSettings::lookup_timeout` it is refused as the server's failure (500), in AWS's
-/// generic words.
-#[tokio::test]
+/// generic words. (Tokio's paused clock: the times are exact whatever the machine's load.)
+#[tokio::test(start_paused = true)]
 async fn a_lookup_that_hangs_is_cut_off() {
     use edgeward_signing::{
         CredentialLookup, LayerSettings, LookupFailure, ResolvedCredential, SigV4Layer, Verifier,
