@@ -251,7 +251,6 @@ async fn stalled_chunked_upload_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_refusals_stay_xml_for_json_objects() {
     let addr = start_server().await;
-    let creds = Credentials::from_keys(AK, "not-the-secret", None);
     let mut request = http::Request::builder()
         .method("PUT")
         .uri(format!("http://{addr}/bucket/object.json"))
@@ -259,13 +258,7 @@ async fn s3_refusals_stay_xml_for_json_objects() {
         .header("content-type", "application/json")
         .body(b"{\"a\":1}".to_vec())
         .unwrap();
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: SystemTime::now(),
-    };
-    sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    sign_s3(&mut request, "not-the-secret", PayloadSigning::Signed);
     let response = support::send(addr, request.map(|body| Full::new(Bytes::from(body)))).await;
     let text = String::from_utf8_lossy(response.body()).into_owned();
     assert_eq!(
@@ -317,20 +310,13 @@ async fn idle_clock_starts_at_the_first_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_signature_is_refused_before_the_body_is_read() {
     let addr = start_server().await;
-    let creds = Credentials::from_keys(AK, "not-the-secret", None);
     let mut request = http::Request::builder()
         .method("PUT")
         .uri(format!("http://{addr}/bucket/key"))
         .header("host", addr.to_string())
         .body(b"hello".to_vec())
         .unwrap();
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: SystemTime::now(),
-    };
-    sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    sign_s3(&mut request, "not-the-secret", PayloadSigning::Signed);
     assert!(request.headers().contains_key("x-amz-content-sha256"));
 
     let (text, _) = raw_exchange(
@@ -349,11 +335,6 @@ async fn a_bad_signature_is_refused_before_the_body_is_read() {
     );
 
     // Signed right, the body is still checked against the hash once it is read.
-    let creds = Credentials::from_keys(AK, SK, None);
-    let params = SigningParams {
-        credentials: &creds,
-        ..params
-    };
     for (body, expected) in [("hello", 200), ("jello", 400)] {
         let mut request = http::Request::builder()
             .method("PUT")
@@ -361,7 +342,7 @@ async fn a_bad_signature_is_refused_before_the_body_is_read() {
             .header("host", addr.to_string())
             .body(b"hello".to_vec())
             .unwrap();
-        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
         let request = request.map(|_| Full::new(Bytes::from(body)));
         let (status, text) = send_for_text(addr, request).await;
         match expected {
@@ -402,7 +383,6 @@ async fn a_decoded_length_that_is_not_a_number_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checksum_trailer_on_a_plain_body_is_refused() {
     let addr = start_server().await;
-    let creds = Credentials::from_keys(AK, SK, None);
     let mut request = http::Request::builder()
         .method("PUT")
         .uri(format!("http://{addr}/bucket/key"))
@@ -410,15 +390,7 @@ async fn a_checksum_trailer_on_a_plain_body_is_refused() {
         .header("x-amz-trailer", "x-amz-checksum-crc32")
         .body(b"hello".to_vec())
         .unwrap();
-    let mut settings = SigningSettings::s3();
-    settings.payload = PayloadSigning::Unsigned;
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: SystemTime::now(),
-    };
-    sign_http(&mut request, &params, &settings).unwrap();
+    sign_s3(&mut request, SK, PayloadSigning::Unsigned);
     let request = request.map(|body| Full::new(Bytes::from(body)));
     let (status, text) = send_for_text(addr, request).await;
     assert_eq!(status, 400, "{text}");
@@ -521,12 +493,10 @@ async fn the_service_sees_the_head_of_the_decoded_body() {
     }
 }
 
-/// `request` signed again (for S3, now, with `payload`), after its headers were changed.
-fn signed_again(request: &mut http::Request<Vec<u8>>, payload: PayloadSigning) {
-    for name in ["authorization", "x-amz-date", "x-amz-content-sha256"] {
-        request.headers_mut().remove(name);
-    }
-    let creds = Credentials::from_keys(AK, SK, None);
+/// Signs `request` for S3, now, with [`AK`] and `secret` (S3's rules, header form, `payload`;
+/// a previous signature is replaced): the seed signature.
+fn sign_s3(request: &mut http::Request<Vec<u8>>, secret: &str, payload: PayloadSigning) -> String {
+    let creds = Credentials::from_keys(AK, secret, None);
     let mut settings = SigningSettings::s3();
     settings.payload = payload;
     let params = SigningParams {
@@ -535,7 +505,7 @@ fn signed_again(request: &mut http::Request<Vec<u8>>, payload: PayloadSigning) {
         service: "s3",
         time: SystemTime::now(),
     };
-    sign_http(request, &params, &settings).unwrap();
+    sign_http(request, &params, &settings).unwrap()
 }
 
 /// The layer's answer to the head `request` with a body that never sends a byte (the inner
@@ -580,7 +550,7 @@ async fn a_streamed_upload_without_its_decoded_length_is_refused_up_front() {
         let trailer = payload != PayloadSigning::StreamingSigned { trailer: false };
         let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 11, trailer, None);
         request.headers_mut().remove("x-amz-decoded-content-length");
-        signed_again(&mut request, payload.clone());
+        sign_s3(&mut request, SK, payload.clone());
         let (status, text) = answer_before_the_body(request).await;
         assert_s3_error((status, &text), 411, "MissingContentLength", "");
         assert!(
@@ -602,8 +572,9 @@ async fn a_checksum_trailer_on_a_chain_without_one_is_refused_up_front() {
         "x-amz-trailer",
         http::HeaderValue::from_static("x-amz-checksum-crc32"),
     );
-    signed_again(
+    sign_s3(
         &mut request,
+        SK,
         PayloadSigning::StreamingSigned { trailer: false },
     );
     let (status, text) = answer_before_the_body(request).await;
@@ -790,7 +761,7 @@ async fn a_lookup_that_hangs_is_cut_off() {
         .header("host", "example.com")
         .body(b"data".to_vec())
         .unwrap();
-    signed_again(&mut request, PayloadSigning::Signed);
+    sign_s3(&mut request, SK, PayloadSigning::Signed);
     let response = tokio::time::timeout(
         std::time::Duration::from_secs(5),
         service.oneshot(request.map(|body| Full::new(Bytes::from(body)))),
