@@ -9,6 +9,7 @@ use crc::{Crc, Table, CRC_32_ISCSI, CRC_32_ISO_HDLC, CRC_64_NVME};
 
 use crate::crypto::constant_time_eq;
 use crate::error::{clip, Error};
+use crate::verify::Headers;
 
 /// What every flexible-checksum header and trailer name starts with.
 pub(crate) const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
@@ -121,11 +122,26 @@ impl TrailerChecksum {
 /// Checks a buffered body against the flexible-checksum header it carries, as S3 does
 /// (`BadDigest` on a mismatch, `InvalidRequest` for more than one). Other `x-amz-checksum-`
 /// headers (`-algorithm`, `-type`, `-mode`) name no value and are left alone; a header value
-/// that is not text is a mismatch.
-pub(crate) fn check_checksum_headers(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Error> {
-    let mut found: Option<(TrailerChecksum, &http::HeaderValue)> = None;
-    for (name, value) in headers {
-        let Some(checksum) = TrailerChecksum::named(name.as_str()) else {
+/// that is not text is a mismatch. A checksum *trailer* declared in `x-amz-trailer` is
+/// refused: only an `aws-chunked` body has trailers, so it could never be checked.
+pub(crate) fn check_buffered_checksums(headers: &Headers<'_>, body: &[u8]) -> Result<(), Error> {
+    if let Some(declared) = headers.first_bytes("x-amz-trailer") {
+        if TrailerChecksum::from_declared(&String::from_utf8_lossy(declared))?.is_some() {
+            return Err(Error::MalformedChunk {
+                reason: "x-amz-trailer declares a checksum trailer, but the body is not \
+                         aws-chunked",
+            });
+        }
+    }
+    let mut found: Option<(TrailerChecksum, &[u8])> = None;
+    for (name, value) in headers.iter() {
+        let is_checksum = name
+            .get(..CHECKSUM_PREFIX.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(CHECKSUM_PREFIX));
+        let Some(checksum) = is_checksum
+            .then(|| TrailerChecksum::named(&name.to_ascii_lowercase()))
+            .flatten()
+        else {
             continue;
         };
         if let Some((first, _)) = &found {
@@ -140,7 +156,7 @@ pub(crate) fn check_checksum_headers(headers: &http::HeaderMap, body: &[u8]) -> 
         return Ok(());
     };
     checksum.update(body);
-    checksum.check(&String::from_utf8_lossy(claimed.as_bytes()))
+    checksum.check(&String::from_utf8_lossy(claimed))
 }
 
 #[cfg(test)]
@@ -179,6 +195,10 @@ mod tests {
             let error = sum.check(expected).unwrap_err();
             assert_eq!(error.aws_error_code(), "BadDigest", "{trailer}");
         }
+    }
+
+    fn check_checksum_headers(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Error> {
+        check_buffered_checksums(&Headers::Map(headers), body)
     }
 
     #[test]

@@ -13,7 +13,6 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
-use crate::checksum::{check_checksum_headers, TrailerChecksum};
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::Error;
 use crate::verify::{Accept, CredentialLookup, Headers, Payload, RequestView, Verifier};
@@ -676,24 +675,6 @@ where
                 };
                 (verified, body, Some(failure))
             } else {
-                // Only an aws-chunked body has trailers: a checksum trailer declared on
-                // this one would go unchecked.
-                if let Some(declared) = parts.headers.get("x-amz-trailer") {
-                    let declared = String::from_utf8_lossy(declared.as_bytes());
-                    match TrailerChecksum::from_declared(&declared) {
-                        Ok(None) => {}
-                        Ok(Some(_)) => {
-                            return reject(
-                                Error::MalformedChunk {
-                                    reason: "x-amz-trailer declares a checksum trailer, but the \
-                                             body is not aws-chunked",
-                                },
-                                &parts,
-                            )
-                        }
-                        Err(e) => return reject(e, &parts),
-                    }
-                }
                 let declared = parts
                     .headers
                     .get(http::header::CONTENT_LENGTH)
@@ -763,11 +744,8 @@ where
                         )
                     }
                 };
-                let verified = match early {
-                    Some(mut verified) => match verified.check_body(&bytes) {
-                        Ok(()) => verified,
-                        Err(e) => return reject(e, &parts),
-                    },
+                let mut verified = match early {
+                    Some(verified) => verified,
                     None => {
                         let view = RequestView::from_parts(&parts);
                         match verify_within(
@@ -783,7 +761,8 @@ where
                         }
                     }
                 };
-                if let Err(e) = check_checksum_headers(&parts.headers, &bytes) {
+                if let Err(e) = verified.check_buffered_body(&Headers::Map(&parts.headers), &bytes)
+                {
                     return reject(e, &parts);
                 }
                 let body = VerifiedBody {

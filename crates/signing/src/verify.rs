@@ -15,6 +15,7 @@ use crate::auth::{
     Credential, ParsedAuthorization, ALGORITHM, AMZ_HEADER_PREFIX,
 };
 use crate::canonical::{canonical_query_into, canonical_uri_into, push_header_value, PathMode};
+use crate::checksum::check_buffered_checksums;
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, KeyCache, SecretAccessKey, SigningKey};
 use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
@@ -745,11 +746,15 @@ impl VerifiedRequest {
         Ok(Some(chain))
     }
 
-    /// For a request verified with [`Payload::Unavailable`] whose body was read afterwards
-    /// (the layer checks the signature before it reads a body): the body against the signed
-    /// SHA-256, as [`Verifier::verify`] does with [`Payload::Bytes`].
-    pub(crate) fn check_body(&mut self, body: &[u8]) -> Result<(), Error> {
-        self.payload.check_body(body)
+    /// For a body that is not streamed (not `STREAMING-…`), read whole: the checks that need
+    /// the body, as the layer and `edgeward verify` both make them. The body against the signed
+    /// SHA-256 when [`Verifier::verify`] had only [`Payload::Unavailable`] (the layer checks
+    /// the signature before it reads a body); the body against a flexible-checksum header
+    /// (`BadDigest`); and a checksum trailer declared in `x-amz-trailer` refused, as only an
+    /// `aws-chunked` body has trailers.
+    pub fn check_buffered_body(&mut self, headers: &Headers<'_>, body: &[u8]) -> Result<(), Error> {
+        self.payload.check_body(body)?;
+        check_buffered_checksums(headers, body)
     }
 }
 
