@@ -295,6 +295,40 @@ fn a_chunked_body_without_its_decoded_length_is_refused() {
     assert!(text.contains("(HTTP 411)"), "{text}");
 }
 
+/// A plain (not streamed) body is checked against its flexible-checksum header, as the layer
+/// (and S3) check it: the CRC-32 of `123456789` is `cbf43926` (the CRC catalogue), `y/Q5Jg==`
+/// as S3 writes it; a header with another value is `BadDigest`, however good the signature.
+#[test]
+fn a_plain_body_is_checked_against_its_checksum_header() {
+    use edgeward_signing::{
+        sign_raw, RawRequest, RawRequestLimits, SigningParams, SigningSettings,
+    };
+    let credentials = aws_credential_types::Credentials::from_keys(AK, SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "s3",
+        time: edgeward_signing::parse_amz_date("20150830T123600Z").unwrap(),
+    };
+    let signed = |crc32: &str| {
+        let text = format!(
+            "PUT /bucket/key HTTP/1.1\r\nHost:example.com\r\nx-amz-checksum-crc32:{crc32}\r\n\r\n123456789"
+        );
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        sign_raw(&mut request, &params, &SigningSettings::s3()).unwrap();
+        request.to_bytes()
+    };
+    let output = verify(&base("-", "20150830T123600Z"), Some(&signed("y/Q5Jg==")));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{text}");
+
+    // CRC-32C's value for the same bytes: a checksum, but not this body's CRC-32.
+    let output = verify(&base("-", "20150830T123600Z"), Some(&signed("4waSgw==")));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.starts_with("BadDigest\n"), "{text}");
+}
+
 fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -70,19 +70,23 @@ fn payload_name(kind: &PayloadKind) -> String {
     }
 }
 
-/// An `aws-chunked` body (`STREAMING-…` payload) is not covered by the request's signature,
-/// which only seeds the chain: each chunk (and the trailer) is checked here, as the layer
-/// checks them on the wire, with the decoded length and checksum the request declares.
-fn check_chunked_body(
+/// The checks the signature alone does not make, as the layer makes them: an `aws-chunked`
+/// body (`STREAMING-…` payload, which the signature only seeds) chunk by chunk with the
+/// decoded length and checksum the request declares; any other body against its
+/// flexible-checksum header.
+fn check_body(
     request: &RawRequest,
-    verified: VerifiedRequest,
+    mut verified: VerifiedRequest,
 ) -> Result<VerifiedRequest, Error> {
-    let Some(mut chain) = verified.streamed_body_verifier(&Headers::List(&request.headers))? else {
-        return Ok(verified);
-    };
-    let mut decoded = Vec::with_capacity(request.body.len());
-    chain.push(&request.body, &mut decoded)?;
-    chain.finish()?;
+    let headers = Headers::List(&request.headers);
+    match verified.streamed_body_verifier(&headers)? {
+        Some(mut chain) => {
+            let mut decoded = Vec::with_capacity(request.body.len());
+            chain.push(&request.body, &mut decoded)?;
+            chain.finish()?;
+        }
+        None => verified.check_buffered_body(&headers, &request.body)?,
+    }
     Ok(verified)
 }
 
@@ -111,7 +115,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let result = runtime
         .block_on(verifier.verify(&request.view(), Payload::Bytes(&request.body)))
-        .and_then(|verified| check_chunked_body(&request, verified));
+        .and_then(|verified| check_body(&request, verified));
     let mut stdout = std::io::stdout().lock();
     match result {
         Ok(verified) => {
