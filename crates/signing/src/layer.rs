@@ -454,29 +454,21 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
         }
         _ => "application/x-amz-json-1.1",
     };
+    let json = media_type.is_some_and(|media_type| {
+        media_type.starts_with("application/x-amz-json")
+            || media_type.starts_with("application/json")
+    }) || request.headers.contains_key("x-amz-target");
+    // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
+    let s3 = || {
+        RequestView::from_parts(request)
+            .claimed_service()
+            .as_deref()
+            == Some("s3")
+    };
     let format = match format {
-        ErrorFormat::Auto => {
-            // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
-            let s3 = RequestView::from_parts(request)
-                .claimed_service()
-                .as_deref()
-                == Some("s3");
-            let json = request
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| {
-                    ct.starts_with("application/x-amz-json") || ct.starts_with("application/json")
-                })
-                || request.headers.contains_key("x-amz-target");
-            if s3 {
-                ErrorFormat::RestXml
-            } else if json {
-                ErrorFormat::Json
-            } else {
-                ErrorFormat::QueryXml
-            }
-        }
+        ErrorFormat::Auto if s3() => ErrorFormat::RestXml,
+        ErrorFormat::Auto if json => ErrorFormat::Json,
+        ErrorFormat::Auto => ErrorFormat::QueryXml,
         other => other,
     };
     ResolvedFormat {
