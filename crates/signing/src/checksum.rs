@@ -9,7 +9,7 @@ use crc::{Crc, Table, CRC_32_ISCSI, CRC_32_ISO_HDLC, CRC_64_NVME};
 
 use crate::crypto::constant_time_eq;
 use crate::error::{clip, Error};
-use crate::verify::Headers;
+use crate::verify::{has_name_prefix, Headers};
 
 /// What every flexible-checksum header and trailer name starts with.
 pub(crate) const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
@@ -135,10 +135,7 @@ pub(crate) fn check_buffered_checksums(headers: &Headers<'_>, body: &[u8]) -> Re
     }
     let mut found: Option<(TrailerChecksum, &[u8])> = None;
     for (name, value) in headers.iter() {
-        let is_checksum = name
-            .get(..CHECKSUM_PREFIX.len())
-            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(CHECKSUM_PREFIX));
-        let Some(checksum) = is_checksum
+        let Some(checksum) = has_name_prefix(name, CHECKSUM_PREFIX)
             .then(|| TrailerChecksum::named(&name.to_ascii_lowercase()))
             .flatten()
         else {

@@ -13,6 +13,7 @@ use http_body::{Body, Frame};
 use crate::checksum::{TrailerChecksum, CHECKSUM_PREFIX};
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
 use crate::error::Error;
+use crate::verify::has_name_prefix;
 
 /// What the chain is anchored to: the request's derived key, time, scope and signature.
 #[derive(Clone, Debug)]
@@ -178,10 +179,7 @@ impl ChunkChainVerifier {
     /// names are ignored): the body then fails with `BadDigest` at its end when `value` is not
     /// the checksum of the data released. A body has at most one checksum, header or trailer.
     pub fn with_checksum_header(mut self, name: &str, value: &str) -> Result<Self, Error> {
-        let is_checksum = name
-            .get(..CHECKSUM_PREFIX.len())
-            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(CHECKSUM_PREFIX));
-        if !is_checksum {
+        if !has_name_prefix(name, CHECKSUM_PREFIX) {
             return Ok(self);
         }
         if let Some(checksum) = TrailerChecksum::named(&name.to_ascii_lowercase()) {

@@ -98,6 +98,13 @@ impl<'a> Headers<'a> {
     }
 }
 
+/// Whether a header `name` (in any case) starts with `lower_case_prefix`.
+pub(crate) fn has_name_prefix(name: &str, lower_case_prefix: &str) -> bool {
+    name.as_bytes()
+        .get(..lower_case_prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(lower_case_prefix.as_bytes()))
+}
+
 /// Most headers of an `http::HeaderMap` that [`KnownHeaders::find`] records for the canonical
 /// headers; a map with more is searched once per signed name instead.
 const MAX_RECORDED_HEADERS: usize = 16;
@@ -171,10 +178,7 @@ impl<'a> KnownHeaders<'a> {
                 for (name, value) in list.iter() {
                     // Names in a list may be in any case.
                     hosts += usize::from(name.eq_ignore_ascii_case("host"));
-                    if name
-                        .as_bytes()
-                        .get(..AMZ_HEADER_PREFIX.len())
-                        .is_some_and(|p| p.eq_ignore_ascii_case(AMZ_HEADER_PREFIX.as_bytes()))
+                    if has_name_prefix(name, AMZ_HEADER_PREFIX)
                         && !name.eq_ignore_ascii_case(previous)
                     {
                         amz_names += 1;
@@ -1316,7 +1320,6 @@ fn check_amz_headers_signed(
     headers: &Headers<'_>,
     auth: &ParsedAuthorization<'_>,
 ) -> Result<(), Error> {
-    const PREFIX: &[u8] = b"x-amz-";
     let exempt: &[&str] = match auth.location {
         SignatureLocation::Header => &["x-amz-content-sha256", "x-amz-security-token"],
         _ => &[
@@ -1326,20 +1329,15 @@ fn check_amz_headers_signed(
         ],
     };
     let unsigned = |name: &str| {
-        name.as_bytes()
-            .get(..PREFIX.len())
-            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(PREFIX))
+        has_name_prefix(name, AMZ_HEADER_PREFIX)
             && !exempt.iter().any(|e| e.eq_ignore_ascii_case(name))
             && !signed_header_names(&auth.signed_headers).any(|s| s.eq_ignore_ascii_case(name))
     };
-    let found = match headers {
-        Headers::Map(map) => map
-            .keys()
-            .map(http::HeaderName::as_str)
-            .find(|n| unsigned(n)),
-        Headers::List(list) => list.iter().map(|(n, _)| n.as_str()).find(|n| unsigned(n)),
-    };
-    match found {
+    match headers
+        .iter()
+        .map(|(name, _)| name)
+        .find(|name| unsigned(name))
+    {
         Some(name) => Err(Error::UnsignedAmzHeader {
             location: auth.location,
             name: clip(&name.to_ascii_lowercase()),
