@@ -533,8 +533,9 @@ pub(crate) fn claimed_service(authorization: Option<&str>, query: Option<&str>) 
         let service = parts.nth(1)?;
         (parts.count() == 3 && !service.is_empty()).then(|| service.to_owned())
     }
-    if let Some(header) = authorization {
-        let (_, rest) = header.split_once("Credential=")?;
+    // A header without a credential (a bearer token beside a presigned query) leaves the
+    // query to name the service.
+    if let Some((_, rest)) = authorization.and_then(|header| header.split_once("Credential=")) {
         let credential = rest.split(',').next().unwrap_or_default();
         return service_of(trim_blanks(credential));
     }
@@ -771,12 +772,23 @@ mod tests {
             Some("s3")
         );
         assert_eq!(claimed_service(None, Some(query)).as_deref(), Some("sts"));
+        // A header that names no scope (SigV2, a bearer token) beside a presigned query is
+        // refused as two auth mechanisms, in the terms of the service the query names.
+        for other in [
+            "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g=",
+            "Bearer eyJhbGciOi",
+        ] {
+            assert_eq!(
+                claimed_service(Some(other), Some(query)).as_deref(),
+                Some("sts")
+            );
+        }
         for (header, query) in [
             (None, None),
             (None, Some("X-Amz-Credential=AK%2F20150830")),
             (
                 Some("AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g="),
-                Some(query),
+                None,
             ),
             (
                 Some("AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1//aws4_request"),

@@ -81,6 +81,11 @@ pub enum Error {
     /// Neither an `Authorization` header nor presigned query parameters were present.
     #[error("the request carries no SigV4 authentication (no Authorization header, no X-Amz-Algorithm parameter)")]
     MissingAuthentication,
+    /// The request carries both an `Authorization` header (of any scheme) and presigned query
+    /// parameters. S3 refuses this as `InvalidArgument` ("Only one auth mechanism allowed"):
+    /// the two could name different keys, and a server must not pick one.
+    #[error("only one auth mechanism allowed: the request has both an Authorization header and presigned query parameters (X-Amz-Algorithm)")]
+    MultipleAuthMechanisms,
     /// The request is signed with Signature Version 2 (an `Authorization: AWS AKID:…` header,
     /// or an `AWSAccessKeyId` query parameter: an S3 presigned URL or a query-API request),
     /// which is not supported.
@@ -367,6 +372,7 @@ impl Error {
             Self::MalformedAuthorization {
                 location: Header, ..
             }
+            | Self::MultipleAuthMechanisms
             | Self::ScopeDateMismatch {
                 location: Header, ..
             }
@@ -435,6 +441,7 @@ impl Error {
             Self::UnknownAccessKey { .. } | Self::SessionTokenMissing => "InvalidAccessKeyId",
             Self::SessionTokenMismatch => "InvalidToken",
             Self::MissingAuthentication | Self::MissingDate => "AccessDenied",
+            Self::MultipleAuthMechanisms => "InvalidArgument",
             Self::UnsupportedAlgorithm {
                 location: Header, ..
             }

@@ -1166,10 +1166,7 @@ impl<L: CredentialLookup> Verifier<L> {
         };
         let presigned = request.query.is_some_and(has_presigned_query);
         match (header, presigned) {
-            (Some(_), true) => Err(Error::MalformedAuthorization {
-                location: SignatureLocation::Header,
-                reason: "both an Authorization header and presigned query parameters".into(),
-            }),
+            (Some(_), true) => Err(Error::MultipleAuthMechanisms),
             (Some(value), false) => parse_authorization_header(value),
             (None, true) => parse_presigned_query(request.query.unwrap_or_default()),
             (None, false) if request.query.is_some_and(has_sigv2_query) => {

@@ -557,6 +557,40 @@ fn s3_refuses_unsigned_amz_headers() {
     );
 }
 
+/// A presigned request that also carries an `Authorization` header (its own SigV4 signature,
+/// or a bearer token a client forwarded across a redirect) is refused whatever the header
+/// says: S3 answers `InvalidArgument` 400, "Only one auth mechanism allowed"; the other
+/// services' code for a bad header stays.
+#[test]
+fn a_presigned_request_with_an_authorization_header_is_refused() {
+    let later = now() + Duration::from_secs(3600);
+    let presigned = signed_for_s3(&SigningSettings::s3().presigned(Duration::from_secs(60)));
+    let header_signed = signed_for_s3(&SigningSettings::s3());
+    let own_signature = header_signed.header("authorization").unwrap().to_owned();
+    for authorization in [own_signature.as_str(), "Bearer eyJhbGciOi", "Basic YTpi"] {
+        let mut both = presigned.clone();
+        both.set_header("Authorization", authorization);
+        let error =
+            check(VerifierSettings::default(), &both, now(), later).expect_err(authorization);
+        assert!(
+            matches!(error, Error::MultipleAuthMechanisms),
+            "{authorization}: {error:?}"
+        );
+        let s3 = error.to_s3_error();
+        assert_eq!((s3.code, s3.status), ("InvalidArgument", 400), "{error}");
+        assert!(error.to_string().contains("only one auth mechanism"));
+        expect(
+            Err(error),
+            "AuthorizationHeaderMalformed",
+            400,
+            authorization,
+        );
+    }
+    // Each alone verifies.
+    check(VerifierSettings::default(), &presigned, now(), later).unwrap();
+    check(VerifierSettings::default(), &header_signed, now(), later).unwrap();
+}
+
 /// The same rule for requests as `http` holds them (a `HeaderMap`, where the verifier first
 /// compares the number of `x-amz-*` names with the number signed and searches only when they
 /// differ): repeated and many signed `x-amz-*` headers verify; one unsigned is refused, also
