@@ -233,6 +233,13 @@ fn is_canonical_component(raw: &[u8]) -> bool {
 }
 
 /// Decodes `%XX` escapes and `+` (as a space), then re-encodes with the SigV4 rules.
+///
+/// A raw `+` is a space: that is what the application behind the verifier reads (form
+/// decoding, as axum's `Query` and most frameworks apply), and how aws-sigv4 and MinIO read
+/// it, so the signature covers the value the application acts on. Reading it as a literal
+/// plus (`%2B`) as well would let a signer mean `+` where the
+/// application reads a space. botocore leaves a raw `+` raw in its canonical query, a form no
+/// other signer produces; such a request fails here.
 pub(crate) fn canonical_query_component(raw: &str) -> Cow<'_, str> {
     if is_canonical_component(raw.as_bytes()) {
         return Cow::Borrowed(raw);

@@ -788,3 +788,51 @@ fn repeated_singleton_headers_are_refused() {
         );
     }
 }
+
+/// A raw `+` in a query is a space, as aws-sigv4 (here signing on its own, not through our
+/// signer) and form decoding read it: a request aws-sigv4 signed with `q=a+b` verifies, and so
+/// does the same request with `%20` in place of the `+` (one value, two spellings), while `%2B`
+/// (a literal plus, another value) fails.
+#[test]
+fn a_raw_plus_in_a_query_is_a_space() {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_smithy_runtime_api::client::identity::Identity;
+
+    let identity: Identity = Credentials::from_keys("AKID", "secret", None).into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("service")
+        .time(now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let mut request = http::Request::get("http://example.com/find?q=a+b&r=c")
+        .header("host", "example.com")
+        .body(Vec::<u8>::new())
+        .unwrap();
+    let signable = SignableRequest::new(
+        "GET",
+        request.uri().to_string(),
+        [("host", "example.com")].into_iter(),
+        SignableBody::Bytes(b""),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions.apply_to_request_http1x(&mut request);
+    verify_view(&edgeward_signing::RequestView::from_http(&request), b"").unwrap();
+
+    let respelled = |spelling: &str| {
+        let mut request = request.clone();
+        let uri = request.uri().to_string().replace("q=a+b", spelling);
+        *request.uri_mut() = uri.parse().unwrap();
+        verify_view(&edgeward_signing::RequestView::from_http(&request), b"")
+    };
+    respelled("q=a%20b").unwrap();
+    let error = respelled("q=a%2Bb").unwrap_err();
+    assert!(
+        matches!(error, Error::SignatureDoesNotMatch { .. }),
+        "{error}"
+    );
+}
