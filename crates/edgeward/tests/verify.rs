@@ -379,3 +379,51 @@ fn presigned_s3_requests_from_sign_verify() {
     );
     assert!(text.contains("payload:        UNSIGNED-PAYLOAD"), "{text}");
 }
+
+/// Runs `command` with stdout a pipe whose reading end is already closed: its exit code and
+/// stderr.
+fn with_closed_stdout(command: &mut Command) -> (Option<i32>, String) {
+    // The pipe's only reader is a process that has exited: every write to it fails with
+    // EPIPE, whenever it comes.
+    let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+    let writer = reader.stdin.take().unwrap();
+    assert!(reader.wait().unwrap().success());
+    let output = command
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// A reader that stops reading (`edgeward verify … | head -1`) does not turn the verdict into a
+/// usage error: a valid request still exits 0 and an invalid one 1, with nothing on stderr;
+/// `edgeward sign` likewise exits 0.
+#[test]
+fn a_closed_stdout_keeps_the_verdict() {
+    let edgeward = || Command::new(env!("CARGO_BIN_EXE_edgeward"));
+    let request = case("get-vanilla", "header-signed-request.txt");
+    for (now, code) in [("20150830T123600Z", 0), ("20150830T130000Z", 1)] {
+        assert_eq!(
+            with_closed_stdout(edgeward().arg("verify").args(base(&request, now))),
+            (Some(code), String::new()),
+            "{now}"
+        );
+    }
+    let unsigned = case("get-vanilla", "request.txt");
+    assert_eq!(
+        with_closed_stdout(
+            edgeward()
+                .args(["sign", "--request", &unsigned, "--region", "us-east-1"])
+                .args(["--service", "service", "--now", "20150830T123600Z"])
+                .env("AWS_ACCESS_KEY_ID", AK)
+                .env("AWS_SECRET_ACCESS_KEY", SK)
+                .env_remove("AWS_SESSION_TOKEN")
+        ),
+        (Some(0), String::new())
+    );
+}

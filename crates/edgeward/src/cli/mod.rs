@@ -71,6 +71,18 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Writes a command's whole report to stdout. A reader that stopped reading (`| head`) is not
+/// a failure of the command: what it concluded stands, so a broken pipe is not an error here
+/// and the exit code still says valid or invalid.
+pub(crate) fn write_stdout(report: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(report).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
+    }
+}
+
 /// Logs go to stderr so stdout stays machine-readable.
 pub(crate) fn init_tracing(verbose: u8) {
     // aws-sigv4 traces each canonical request, and a presigned one carries the session token

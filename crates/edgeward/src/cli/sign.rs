@@ -1,6 +1,6 @@
 //! `edgeward sign`: sign a raw HTTP/1.1 request with SigV4 and print the signed request.
 
-use std::io::{Read, Write as _};
+use std::io::Read;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -11,7 +11,7 @@ use edgeward_signing::{
 };
 use serde_json::json;
 
-use super::Outcome;
+use super::{write_stdout, Outcome};
 
 /// Sign a raw HTTP/1.1 request (the AWS test suite's `request.txt` format) with SigV4.
 #[derive(Args)]
@@ -141,7 +141,6 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
         time,
     };
     let signature = sign_raw(&mut request, &params, &settings).context("signing")?;
-    let mut stdout = std::io::stdout().lock();
     if args.json {
         // JSON carries text: a lossy copy of a binary body would not be what was signed.
         let text = String::from_utf8(request.to_bytes()).map_err(|_| {
@@ -154,9 +153,9 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
             "signature": signature,
             "request": text,
         });
-        writeln!(stdout, "{value}")?;
+        write_stdout(format!("{value}\n").as_bytes())?;
     } else {
-        stdout.write_all(&request.to_bytes())?;
+        write_stdout(&request.to_bytes())?;
     }
     Ok(Outcome::Ok)
 }

@@ -1,6 +1,6 @@
 //! `edgeward verify`: verify the SigV4 signature of a raw HTTP/1.1 request.
 
-use std::io::Write as _;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -12,7 +12,7 @@ use edgeward_signing::{
 use serde_json::json;
 
 use super::sign::{parse_time, read_request};
-use super::Outcome;
+use super::{write_stdout, Outcome};
 
 /// Verify the SigV4 signature (Authorization header or presigned query) of a raw request.
 #[derive(Args)]
@@ -116,8 +116,8 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let result = runtime
         .block_on(verifier.verify(&request.view(), Payload::Bytes(&request.body)))
         .and_then(|verified| check_body(&request, verified));
-    let mut stdout = std::io::stdout().lock();
-    match result {
+    let mut report = String::new();
+    let outcome = match result {
         Ok(verified) => {
             let location = match verified.location() {
                 SignatureLocation::Header => "header",
@@ -138,15 +138,15 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                     "payload": payload_name(verified.payload()),
                     "signature": verified.signature(),
                 });
-                writeln!(stdout, "{value}")?;
+                writeln!(report, "{value}")?;
             } else {
-                writeln!(stdout, "valid")?;
-                writeln!(stdout, "access key:     {}", verified.access_key_id())?;
-                writeln!(stdout, "scope:          {scope}")?;
-                writeln!(stdout, "location:       {location}")?;
-                writeln!(stdout, "signed headers: {}", signed_headers.join(";"))?;
+                writeln!(report, "valid")?;
+                writeln!(report, "access key:     {}", verified.access_key_id())?;
+                writeln!(report, "scope:          {scope}")?;
+                writeln!(report, "location:       {location}")?;
+                writeln!(report, "signed headers: {}", signed_headers.join(";"))?;
                 writeln!(
-                    stdout,
+                    report,
                     "session token:  {}",
                     match (verified.session_token(), verified.session_token_signed()) {
                         (None, _) => "none",
@@ -155,13 +155,13 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                     }
                 )?;
                 writeln!(
-                    stdout,
+                    report,
                     "payload:        {}",
                     payload_name(verified.payload())
                 )?;
-                writeln!(stdout, "signature:      {}", verified.signature())?;
+                writeln!(report, "signature:      {}", verified.signature())?;
             }
-            Ok(Outcome::Ok)
+            Outcome::Ok
         }
         Err(error) if error.is_peer_fault() => {
             let details = error.mismatch_details();
@@ -179,21 +179,23 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                     "canonical_request": details.map(|d| d.canonical_request.clone()),
                     "string_to_sign": details.map(|d| d.string_to_sign.clone()),
                 });
-                writeln!(stdout, "{value}")?;
+                writeln!(report, "{value}")?;
             } else {
-                writeln!(stdout, "{}", aws.code)?;
-                writeln!(stdout, "{error} (HTTP {})", aws.status)?;
+                writeln!(report, "{}", aws.code)?;
+                writeln!(report, "{error} (HTTP {})", aws.status)?;
                 if let Some(details) = details {
                     writeln!(
-                        stdout,
+                        report,
                         "canonical request:\n{}\n",
                         details.canonical_request
                     )?;
-                    writeln!(stdout, "string to sign:\n{}", details.string_to_sign)?;
+                    writeln!(report, "string to sign:\n{}", details.string_to_sign)?;
                 }
             }
-            Ok(Outcome::CheckFailed)
+            Outcome::CheckFailed
         }
-        Err(error) => Err(anyhow::Error::new(error).context("verifying")),
-    }
+        Err(error) => return Err(anyhow::Error::new(error).context("verifying")),
+    };
+    write_stdout(report.as_bytes())?;
+    Ok(outcome)
 }
