@@ -406,8 +406,11 @@ impl ChunkChainVerifier {
                         reason: "trailer line has no colon",
                     })?;
                     if name.eq_ignore_ascii_case("x-amz-trailer-signature") {
+                        // Optional whitespace only: a stray CR or LF here is a broken line, not
+                        // padding.
+                        let value = value.trim_matches([' ', '\t']);
                         let mut sig = [0u8; 32];
-                        if hex::decode_to_slice(value.trim(), &mut sig).is_err() {
+                        if hex::decode_to_slice(value, &mut sig).is_err() {
                             return Err(Error::MalformedChunk {
                                 reason: "x-amz-trailer-signature is not 64 hex digits",
                             });
@@ -824,6 +827,51 @@ mod tests {
         let header = format!("5;chunk-signature={}\r\nhel", "0".repeat(64));
         signed.push(header.as_bytes(), &mut out).unwrap();
         assert!(signed.hasher.is_some());
+    }
+
+    /// The line carrying the trailer's signature ends in CRLF, and nothing but spaces or tabs
+    /// pads its value: a stray LF or CR before the CRLF is a malformed body, not whitespace.
+    #[test]
+    fn a_broken_line_ending_after_the_trailer_signature_is_malformed() {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
+        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed);
+        let mut body = signer.chunk(b"hello").unwrap();
+        body.extend(signer.finish(&[("x-amz-meta-a", "b")]).unwrap());
+        let verify = |body: &[u8]| {
+            let secret = crate::crypto::SecretAccessKey::new("secret");
+            let mut verifier = ChunkChainVerifier::new(ChunkContext {
+                key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
+                amz_date: "20130524T000000Z".to_owned(),
+                scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+                seed_signature: seed.to_owned(),
+                trailer: true,
+            });
+            let mut out = Vec::new();
+            verifier.push(body, &mut out)?;
+            verifier.finish()
+        };
+        verify(&body).unwrap();
+        let signature_line_end = body.len() - "\r\n\r\n".len();
+        let signature_line = &body[signature_line_end - 88..signature_line_end];
+        assert!(signature_line.starts_with(b"x-amz-trailer-signature:"));
+        for stray in [&b"\n"[..], b"\r", b" \n"] {
+            let mut broken = body[..signature_line_end].to_vec();
+            broken.extend_from_slice(stray);
+            broken.extend_from_slice(&body[signature_line_end..]);
+            let error = verify(&broken).unwrap_err();
+            assert!(
+                matches!(error, Error::MalformedChunk { .. }),
+                "{stray:?}: {error}"
+            );
+        }
+        let mut padded = body[..signature_line_end].to_vec();
+        padded.extend_from_slice(b" \t");
+        padded.extend_from_slice(&body[signature_line_end..]);
+        verify(&padded).unwrap();
     }
 
     /// How the body is cut into pieces never changes what it decodes to.
