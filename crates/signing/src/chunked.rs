@@ -82,6 +82,8 @@ pub struct ChunkChainVerifier {
     decoded: u64,
     expected_decoded: Option<u64>,
     trailers: Vec<(String, String)>,
+    /// The trailer names `x-amz-trailer` declared, lower-case: no other trailer is accepted.
+    declared_trailers: Vec<String>,
     trailer_signature: Option<[u8; 32]>,
     checksum: Option<TrailerChecksum>,
     /// The value of the checksum header that `checksum` is compared with, when the checksum
@@ -125,6 +127,7 @@ impl ChunkChainVerifier {
             decoded: 0,
             expected_decoded: None,
             trailers: Vec::new(),
+            declared_trailers: Vec::new(),
             trailer_signature: None,
             checksum: None,
             checksum_header: None,
@@ -149,15 +152,22 @@ impl ChunkChainVerifier {
         self.expected_decoded
     }
 
-    /// Checks the body against the checksum trailer that `x-amz-trailer` (its value is
-    /// `declared`) announces: `x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or
-    /// `-sha256`. The body then fails with `BadDigest` when the trailer's value differs from the
-    /// checksum of the data released, and with `IncompleteBody` when the trailer is missing.
-    /// Without this call a checksum trailer is refused, never passed on unchecked.
+    /// Accepts the trailers that `x-amz-trailer` (its value is `declared`, a comma-separated
+    /// list of names) announces, and no others: without this call any trailer fails the body
+    /// with [`Error::MalformedTrailer`], as does a trailer sent twice.
     ///
+    /// A declared checksum trailer (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or
+    /// `-sha256`) is checked: the body fails with `BadDigest` when its value differs from the
+    /// checksum of the data released, and with [`Error::MalformedTrailer`] when it is missing.
     /// A checksum trailer declared on a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form
     /// without a trailer) is refused here, before any of the body is read.
     pub fn with_declared_trailer(mut self, declared: &str) -> Result<Self, Error> {
+        self.declared_trailers.extend(
+            declared
+                .split(',')
+                .map(|name| name.trim_matches([' ', '\t']).to_ascii_lowercase())
+                .filter(|name| !name.is_empty()),
+        );
         if let Some(checksum) = TrailerChecksum::from_declared(declared)? {
             if self
                 .context
@@ -395,14 +405,14 @@ impl ChunkChainVerifier {
                         continue;
                     }
                     if self.trailers.len() >= self.limits.max_trailers {
-                        return Err(Error::MalformedChunk {
+                        return Err(Error::MalformedTrailer {
                             reason: "too many trailer lines",
                         });
                     }
-                    let line = String::from_utf8(line).map_err(|_| Error::MalformedChunk {
+                    let line = String::from_utf8(line).map_err(|_| Error::MalformedTrailer {
                         reason: "trailer is not text",
                     })?;
-                    let (name, value) = line.split_once(':').ok_or(Error::MalformedChunk {
+                    let (name, value) = line.split_once(':').ok_or(Error::MalformedTrailer {
                         reason: "trailer line has no colon",
                     })?;
                     if name.eq_ignore_ascii_case("x-amz-trailer-signature") {
@@ -410,15 +420,16 @@ impl ChunkChainVerifier {
                         // padding.
                         let value = value.trim_matches([' ', '\t']);
                         let mut sig = [0u8; 32];
-                        if hex::decode_to_slice(value, &mut sig).is_err() {
-                            return Err(Error::MalformedChunk {
-                                reason: "x-amz-trailer-signature is not 64 hex digits",
+                        if self.trailer_signature.is_some()
+                            || hex::decode_to_slice(value, &mut sig).is_err()
+                        {
+                            return Err(Error::MalformedTrailer {
+                                reason: "x-amz-trailer-signature is not one line of 64 hex digits",
                             });
                         }
                         self.trailer_signature = Some(sig);
                     } else {
-                        self.trailers
-                            .push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+                        self.push_trailer(name, value)?;
                     }
                 }
                 State::Done => {
@@ -466,29 +477,40 @@ impl ChunkChainVerifier {
         Ok(())
     }
 
-    /// The checksum against its header, or against its declared trailer; a checksum trailer
-    /// nobody declared is refused.
-    fn check_checksum(&mut self) -> Result<(), Error> {
-        let declared = match self.checksum_header {
-            Some(_) => None,
-            None => self.checksum.as_ref().map(TrailerChecksum::trailer),
-        };
-        let mut claimed = self.checksum_header.as_deref();
-        for (name, value) in &self.trailers {
-            if Some(name.as_str()) == declared {
-                claimed = Some(value.as_str());
-            } else if name.starts_with(CHECKSUM_PREFIX) {
-                return Err(Error::MalformedChunk {
-                    reason: "a checksum trailer that x-amz-trailer did not declare",
-                });
-            }
+    /// Keeps a trailer line that `x-amz-trailer` declared, once; refuses any other.
+    fn push_trailer(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        let name = name.trim_matches([' ', '\t']).to_ascii_lowercase();
+        if !self.declared_trailers.contains(&name) {
+            return Err(Error::MalformedTrailer {
+                reason: "a trailer that x-amz-trailer did not declare",
+            });
         }
+        if self.trailers.iter().any(|(seen, _)| *seen == name) {
+            return Err(Error::MalformedTrailer {
+                reason: "a trailer sent twice",
+            });
+        }
+        self.trailers.push((name, value.trim().to_owned()));
+        Ok(())
+    }
+
+    /// The checksum against its header, or against its declared trailer (every trailer
+    /// present was declared: [`Self::push_trailer`]).
+    fn check_checksum(&mut self) -> Result<(), Error> {
         let Some(checksum) = self.checksum.take() else {
             return Ok(());
         };
-        let claimed = claimed.ok_or(Error::IncompleteBody {
-            reason: "the checksum trailer x-amz-trailer declared is missing",
-        })?;
+        let claimed = match &self.checksum_header {
+            Some(header) => header.as_str(),
+            None => self
+                .trailers
+                .iter()
+                .find(|(name, _)| name == checksum.trailer())
+                .map(|(_, value)| value.as_str())
+                .ok_or(Error::MalformedTrailer {
+                    reason: "the checksum trailer x-amz-trailer declared is missing",
+                })?,
+        };
         checksum.check(claimed)
     }
 
@@ -505,13 +527,13 @@ impl ChunkChainVerifier {
         };
         if !context.trailer {
             if !self.trailers.is_empty() || self.trailer_signature.is_some() {
-                return Err(Error::MalformedChunk {
+                return Err(Error::MalformedTrailer {
                     reason: "trailer on a body declared without one",
                 });
             }
             return Ok(());
         }
-        let claimed = self.trailer_signature.ok_or(Error::MalformedChunk {
+        let claimed = self.trailer_signature.ok_or(Error::MalformedTrailer {
             reason: "x-amz-trailer-signature is missing",
         })?;
         let mut canonical = Vec::new();
@@ -849,7 +871,8 @@ mod tests {
                 scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
                 seed_signature: seed.to_owned(),
                 trailer: true,
-            });
+            })
+            .with_declared_trailer("x-amz-meta-a")?;
             let mut out = Vec::new();
             verifier.push(body, &mut out)?;
             verifier.finish()
@@ -864,7 +887,7 @@ mod tests {
             broken.extend_from_slice(&body[signature_line_end..]);
             let error = verify(&broken).unwrap_err();
             assert!(
-                matches!(error, Error::MalformedChunk { .. }),
+                matches!(error, Error::MalformedTrailer { .. }),
                 "{stray:?}: {error}"
             );
         }
@@ -879,8 +902,13 @@ mod tests {
     fn every_split_decodes_alike() {
         let mut body = b"5;ext=1\r\nhello\r\nA\r\n0123456789\r\n".to_vec();
         body.extend_from_slice(b"0\r\nx-amz-meta-a:b\r\n\r\n");
+        let declared = || {
+            ChunkChainVerifier::unsigned()
+                .with_declared_trailer("X-Amz-Meta-A")
+                .unwrap()
+        };
         for split in 0..=body.len() {
-            let mut verifier = ChunkChainVerifier::unsigned();
+            let mut verifier = declared();
             let mut out = Vec::new();
             verifier.push(&body[..split], &mut out).unwrap();
             verifier.push(&body[split..], &mut out).unwrap();
@@ -888,7 +916,7 @@ mod tests {
             assert_eq!(out, b"hello0123456789", "split at {split}");
             assert_eq!(verifier.trailers(), [("x-amz-meta-a".into(), "b".into())]);
         }
-        let mut verifier = ChunkChainVerifier::unsigned();
+        let mut verifier = declared();
         let mut out = Vec::new();
         for byte in body.chunks(1) {
             verifier.push(byte, &mut out).unwrap();

@@ -266,6 +266,14 @@ pub enum Error {
         /// What was wrong.
         reason: &'static str,
     },
+    /// The trailer section of an `aws-chunked` body is malformed, or does not match what
+    /// `x-amz-trailer` declared: a trailer it did not name, one it named that never came, one
+    /// sent twice (S3's `MalformedTrailerError`).
+    #[error("malformed aws-chunked trailer: {reason}")]
+    MalformedTrailer {
+        /// What was wrong.
+        reason: &'static str,
+    },
     /// A chunk's (or the trailer's) signature breaks the chain.
     #[error("chunk {index} signature does not match")]
     ChunkSignatureMismatch {
@@ -423,6 +431,7 @@ impl Error {
             Self::MalformedChunk { .. } | Self::IncompleteBody { .. } | Self::BodyRead { .. } => {
                 "IncompleteBody"
             }
+            Self::MalformedTrailer { .. } => "MalformedTrailerError",
             Self::MissingDecodedContentLength => "MissingContentLength",
             Self::BodyTooLarge { .. } => "EntityTooLarge",
             Self::ChecksumMismatch { .. } => "BadDigest",

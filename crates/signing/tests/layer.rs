@@ -828,3 +828,28 @@ async fn a_presigned_url_with_an_authorization_header_is_refused_in_s3_terms() {
         "only one auth mechanism allowed",
     );
 }
+
+/// An unsigned-payload upload (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`) may carry only the
+/// trailers its signed `x-amz-trailer` header names: one more, slipped in after the checksum,
+/// fails the body with S3's `MalformedTrailerError` rather than reach the service beside the
+/// verified identity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undeclared_trailer_fails_the_body() {
+    let addr = start_server().await;
+    let checksum = format!("x-amz-checksum-crc32:{}", crc32_base64(b"hello"));
+    for (extra, expected) in [("", 200), ("x-amz-meta-role:admin\r\n", 400)] {
+        let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 5, true, None);
+        sign_s3(&mut request, SK, PayloadSigning::StreamingUnsignedTrailer);
+        let body = format!("5\r\nhello\r\n0\r\n{checksum}\r\n{extra}\r\n").into_bytes();
+        let (status, text) = send_chunked(addr, request, body).await;
+        match expected {
+            200 => assert_eq!(status, 200, "{text}"),
+            _ => assert_s3_error(
+                (status, &text),
+                400,
+                "MalformedTrailerError",
+                "malformed aws-chunked trailer: a trailer that x-amz-trailer did not declare",
+            ),
+        }
+    }
+}
