@@ -97,6 +97,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             .args(["clippy", "--workspace", "--all-targets", "--all-features"])
             .args(["--", "-D", "warnings"]),
     ));
+    // The docs are the API's manual: a broken intra-doc link is a bug like a broken test.
+    check(step(
+        "rustdoc (broken links and bad HTML are errors)",
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    ));
 
     // `--all-features` turns on each crate's `interop` feature, which builds the test
     // targets that talk to the Python peers; plain `cargo test` leaves them out.

@@ -7,6 +7,10 @@
 //! Exit codes a script can rely on: 0 ok, 1 the check failed (not compliant, invalid,
 //! refused), 2 usage or environment error.
 
+// The doc comments of the `cli` argument structs are clap's `--help` text, written for a
+// terminal: `[IPv6]:PORT` and `<unix seconds>` are not links or HTML.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 mod cli;
 
 use std::process::ExitCode;

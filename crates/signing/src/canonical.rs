@@ -452,7 +452,8 @@ fn has_byte_below_0x21(value: &[u8]) -> bool {
     found | words.remainder().iter().any(|&b| b < 0x21)
 }
 
-/// A header value normalised like [`push_header_value`], as a string.
+/// A header value normalised as the canonical headers hold it (spaces and tabs trimmed at
+/// both ends, inner runs of them collapsed to one space), as a string.
 pub fn normalize_header_value(value: &str) -> String {
     let mut out = Vec::with_capacity(value.len());
     push_header_value(&mut out, value.as_bytes());
