@@ -536,8 +536,12 @@ impl ChunkChainVerifier {
         let claimed = self.trailer_signature.ok_or(Error::MalformedTrailer {
             reason: "x-amz-trailer-signature is missing",
         })?;
+        // Signed over its lines sorted by name, whatever order they came in (aws-sigv4's
+        // `sign_trailer` sorts, s3s too); each name comes once (`push_trailer`).
+        let mut sorted: Vec<&(String, String)> = self.trailers.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut canonical = Vec::new();
-        for (name, value) in &self.trailers {
+        for (name, value) in sorted {
             canonical.extend_from_slice(name.as_bytes());
             canonical.push(b':');
             canonical.extend_from_slice(value.as_bytes());

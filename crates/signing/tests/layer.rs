@@ -853,3 +853,43 @@ async fn an_undeclared_trailer_fails_the_body() {
         }
     }
 }
+
+/// A signed trailer of more than one line is signed over its lines sorted by name, as
+/// aws-sigv4's `sign_trailer` (which `ChunkSigner` calls) signs it and s3s verifies it,
+/// whatever order the lines come in: a checksum and a metadata trailer, sent in the order
+/// `x-amz-trailer` names them (not sorted), verify and reach the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_trailer_of_two_lines_in_any_order_verifies() {
+    let addr = start_server().await;
+    let creds = Credentials::from_keys(AK, SK, None);
+    let now = SystemTime::now();
+    let crc = crc32_base64(b"hello");
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/two-trailers"))
+        .header("host", addr.to_string())
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", "5")
+        .header("x-amz-trailer", "x-amz-meta-b,x-amz-checksum-crc32")
+        .body(Vec::<u8>::new())
+        .unwrap();
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingSigned { trailer: true };
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: now,
+    };
+    let seed = sign_http(&mut request, &params, &settings).unwrap();
+    let mut signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed);
+    let mut body = signer.chunk(b"hello").unwrap();
+    body.extend(
+        signer
+            .finish(&[("x-amz-meta-b", "1"), ("x-amz-checksum-crc32", &crc)])
+            .unwrap(),
+    );
+    let (status, text) = send_chunked(addr, request, body).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "ok arn:aws:iam::123456789012:user/alice hello");
+}
