@@ -33,7 +33,7 @@ pub struct ChunkLimits {
     pub max_chunk_bytes: usize,
     /// Longest chunk-header or trailer line (default 4 KiB).
     pub max_line_bytes: usize,
-    /// Most trailer lines (default 16).
+    /// Most trailer lines (default 16), besides the `x-amz-trailer-signature` line.
     pub max_trailers: usize,
 }
 
@@ -404,11 +404,6 @@ impl ChunkChainVerifier {
                         self.state = State::Done;
                         continue;
                     }
-                    if self.trailers.len() >= self.limits.max_trailers {
-                        return Err(Error::MalformedTrailer {
-                            reason: "too many trailer lines",
-                        });
-                    }
                     let line = String::from_utf8(line).map_err(|_| Error::MalformedTrailer {
                         reason: "trailer is not text",
                     })?;
@@ -479,6 +474,12 @@ impl ChunkChainVerifier {
 
     /// Keeps a trailer line that `x-amz-trailer` declared, once; refuses any other.
     fn push_trailer(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        // The signature line is not counted (it comes once), wherever it comes.
+        if self.trailers.len() >= self.limits.max_trailers {
+            return Err(Error::MalformedTrailer {
+                reason: "too many trailer lines",
+            });
+        }
         let name = name.trim_matches([' ', '\t']).to_ascii_lowercase();
         if !self.declared_trailers.contains(&name) {
             return Err(Error::MalformedTrailer {
@@ -899,6 +900,66 @@ mod tests {
         padded.extend_from_slice(b" \t");
         padded.extend_from_slice(&body[signature_line_end..]);
         verify(&padded).unwrap();
+    }
+
+    /// `max_trailers` counts the trailers, not the `x-amz-trailer-signature` line, wherever
+    /// that line comes: one trailer and its signature (aws-sdk-rust's form) pass a limit of one
+    /// in either order, two trailers fail it in either order.
+    #[test]
+    fn max_trailers_does_not_depend_on_where_the_signature_line_is() {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
+        let verify = |trailers: &[(&str, &str)], signature_first: bool| {
+            let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed);
+            let mut body = signer.chunk(b"hello").unwrap();
+            let mut tail = signer.finish(trailers).unwrap();
+            if signature_first {
+                // Move the signature line (the last before the closing CRLF) to the front.
+                let end = tail.len() - 2;
+                let start = tail[..end - 2]
+                    .windows(2)
+                    .rposition(|w| w == b"\r\n")
+                    .map_or(0, |at| at + 2);
+                let line = tail[start..end].to_vec();
+                tail.drain(start..end);
+                let first = tail.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+                tail.splice(first..first, line);
+            }
+            body.extend(tail);
+            let secret = crate::crypto::SecretAccessKey::new("secret");
+            let limits = ChunkLimits {
+                max_trailers: 1,
+                ..ChunkLimits::default()
+            };
+            let names: Vec<&str> = trailers.iter().map(|(name, _)| *name).collect();
+            let mut verifier = ChunkChainVerifier::new(ChunkContext {
+                key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
+                amz_date: "20130524T000000Z".to_owned(),
+                scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+                seed_signature: seed.to_owned(),
+                trailer: true,
+            })
+            .with_limits(limits)
+            .with_declared_trailer(&names.join(","))?;
+            let mut out = Vec::new();
+            verifier.push(&body, &mut out)?;
+            verifier.finish()
+        };
+        for signature_first in [false, true] {
+            verify(&[("x-amz-meta-a", "1")], signature_first).unwrap();
+            let error = verify(
+                &[("x-amz-meta-a", "1"), ("x-amz-meta-b", "2")],
+                signature_first,
+            )
+            .unwrap_err();
+            assert!(
+                matches!(error, Error::MalformedTrailer { .. }),
+                "{signature_first}: {error}"
+            );
+        }
     }
 
     /// How the body is cut into pieces never changes what it decodes to.
