@@ -125,8 +125,8 @@ impl TrailerChecksum {
 /// that is not text is a mismatch. A checksum *trailer* declared in `x-amz-trailer` is
 /// refused: only an `aws-chunked` body has trailers, so it could never be checked.
 pub(crate) fn check_buffered_checksums(headers: &Headers<'_>, body: &[u8]) -> Result<(), Error> {
-    if let Some(declared) = headers.first_bytes("x-amz-trailer") {
-        if TrailerChecksum::from_declared(&String::from_utf8_lossy(declared))?.is_some() {
+    if let Some(declared) = headers.joined_bytes("x-amz-trailer") {
+        if TrailerChecksum::from_declared(&String::from_utf8_lossy(&declared))?.is_some() {
             return Err(Error::MalformedChunk {
                 reason: "x-amz-trailer declares a checksum trailer, but the body is not \
                          aws-chunked",

@@ -64,6 +64,18 @@ impl<'a> Headers<'a> {
         from_map.chain(from_list)
     }
 
+    /// Every value of the list header `name` (lower-case) as one, joined with commas, as HTTP
+    /// combines a repeated list header and the canonical headers sign it.
+    pub(crate) fn joined_bytes(&self, name: &str) -> Option<Vec<u8>> {
+        let mut values = self.values(name);
+        let mut joined = values.next()?.to_vec();
+        for value in values {
+            joined.push(b',');
+            joined.extend_from_slice(value);
+        }
+        Some(joined)
+    }
+
     /// The first value of the header `name` (lower-case), as sent.
     pub(crate) fn first_bytes(&self, name: &str) -> Option<&'a [u8]> {
         self.values(name).next()
@@ -738,8 +750,8 @@ impl VerifiedRequest {
                 reason: "x-amz-decoded-content-length is not a decimal number",
             })?;
         chain = chain.with_decoded_length(length);
-        if let Some(declared) = headers.first_bytes("x-amz-trailer") {
-            let declared = std::str::from_utf8(declared).map_err(|_| Error::MalformedChunk {
+        if let Some(declared) = headers.joined_bytes("x-amz-trailer") {
+            let declared = std::str::from_utf8(&declared).map_err(|_| Error::MalformedChunk {
                 reason: "x-amz-trailer is not text",
             })?;
             chain = chain.with_declared_trailer(declared)?;

@@ -893,3 +893,37 @@ async fn a_signed_trailer_of_two_lines_in_any_order_verifies() {
     assert_eq!(status, 200, "{text}");
     assert_eq!(text, "ok arn:aws:iam::123456789012:user/alice hello");
 }
+
+/// `x-amz-trailer` sent as two header lines is one list (HTTP combines a repeated list header
+/// with commas, and the signature covers it so: aws-sigv4 signs `x-amz-trailer:a,b`): the
+/// checksum the second line declares is required and checked like one the first declares,
+/// so a body without it is refused and a body with both trailers is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_amz_trailer_on_two_lines_declares_both() {
+    let addr = start_server().await;
+    let checksum = format!("x-amz-checksum-crc32:{}", crc32_base64(b"hello"));
+    for (trailers, expected) in [
+        (format!("x-amz-meta-a:b\r\n{checksum}\r\n"), 200),
+        ("x-amz-meta-a:b\r\n".to_owned(), 400),
+    ] {
+        let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 5, false, None);
+        let headers = request.headers_mut();
+        headers.append("x-amz-trailer", "x-amz-meta-a".parse().unwrap());
+        headers.append("x-amz-trailer", "x-amz-checksum-crc32".parse().unwrap());
+        sign_s3(&mut request, SK, PayloadSigning::StreamingUnsignedTrailer);
+        let body = format!("5\r\nhello\r\n0\r\n{trailers}\r\n").into_bytes();
+        let (status, text) = send_chunked(addr, request, body).await;
+        match expected {
+            200 => assert_eq!(
+                (status, text.as_str()),
+                (200, "ok arn:aws:iam::123456789012:user/alice hello")
+            ),
+            _ => assert_s3_error(
+                (status, &text),
+                400,
+                "MalformedTrailerError",
+                "malformed aws-chunked trailer: the checksum trailer x-amz-trailer declared is missing",
+            ),
+        }
+    }
+}
