@@ -85,6 +85,8 @@ pub struct ChunkChainVerifier {
     /// The trailer names `x-amz-trailer` declared, lower-case: no other trailer is accepted.
     declared_trailers: Vec<String>,
     trailer_signature: Option<[u8; 32]>,
+    /// Whether the one empty line tolerated before a signed trailer was seen.
+    skipped_empty_line: bool,
     checksum: Option<TrailerChecksum>,
     /// The value of the checksum header that `checksum` is compared with, when the checksum
     /// came as a header rather than as a trailer.
@@ -129,6 +131,7 @@ impl ChunkChainVerifier {
             trailers: Vec::new(),
             declared_trailers: Vec::new(),
             trailer_signature: None,
+            skipped_empty_line: false,
             checksum: None,
             checksum_header: None,
             failed: false,
@@ -394,10 +397,13 @@ impl ChunkChainVerifier {
                     if line.is_empty() {
                         let expecting_trailer = self.context.as_ref().is_some_and(|c| c.trailer);
                         if expecting_trailer
+                            && !self.skipped_empty_line
                             && self.trailer_signature.is_none()
                             && self.trailers.is_empty()
                         {
-                            // Tolerate an empty line between the final chunk and the trailer.
+                            // Tolerate one empty line between the final chunk and the trailer
+                            // (one: nothing signs them, and they must not go on for ever).
+                            self.skipped_empty_line = true;
                             continue;
                         }
                         self.finish_trailers()?;
@@ -958,6 +964,57 @@ mod tests {
             assert!(
                 matches!(error, Error::MalformedTrailer { .. }),
                 "{signature_first}: {error}"
+            );
+        }
+    }
+
+    /// One empty line between the final chunk and a signed trailer is tolerated; more are
+    /// not, so a body cannot go on for ever after its last signed chunk with empty lines that
+    /// nothing signs.
+    #[test]
+    fn one_empty_line_before_the_signed_trailer_at_most() {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
+        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed);
+        let mut body = signer.chunk(b"hello").unwrap();
+        body.extend(signer.finish(&[("x-amz-meta-a", "b")]).unwrap());
+        // Cut after the final chunk's line, where the trailer starts.
+        let final_chunk = body.windows(3).position(|w| w == b"\n0;").unwrap() + 1;
+        let trailer_start = final_chunk
+            + body[final_chunk..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .unwrap()
+            + 2;
+        let (body, trailer) = body.split_at(trailer_start);
+        let verify = |blank_lines: usize| {
+            let secret = crate::crypto::SecretAccessKey::new("secret");
+            let mut verifier = ChunkChainVerifier::new(ChunkContext {
+                key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
+                amz_date: "20130524T000000Z".to_owned(),
+                scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+                seed_signature: seed.to_owned(),
+                trailer: true,
+            })
+            .with_declared_trailer("x-amz-meta-a")?;
+            let mut out = Vec::new();
+            verifier.push(body, &mut out)?;
+            for _ in 0..blank_lines {
+                verifier.push(b"\r\n", &mut out)?;
+            }
+            verifier.push(trailer, &mut out)?;
+            verifier.finish()
+        };
+        verify(0).unwrap();
+        verify(1).unwrap();
+        for blank_lines in [2, 1000] {
+            let error = verify(blank_lines).unwrap_err();
+            assert!(
+                matches!(error, Error::MalformedTrailer { .. }),
+                "{blank_lines}: {error}"
             );
         }
     }
