@@ -150,7 +150,8 @@ pub enum Error {
         /// The service found.
         service: String,
     },
-    /// `host`, or the header carrying the request time, is not among the signed headers.
+    /// `host`, the header carrying the request time, or the `x-amz-trailer` of a streamed
+    /// body is not among the signed headers.
     #[error("the {header} header must be signed ({location})")]
     RequiredHeaderNotSigned {
         /// Where the signature was.

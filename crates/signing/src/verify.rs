@@ -721,8 +721,9 @@ impl VerifiedRequest {
     /// For a streamed payload (`STREAMING-…`): the verifier its `aws-chunked` body must pass,
     /// set up from the request's `headers` as S3 reads them: `x-amz-decoded-content-length`
     /// (required, decimal digits: [`Error::MissingDecodedContentLength`] without it),
-    /// `x-amz-trailer`, and any `x-amz-checksum-*` header. `Ok(None)` for other payloads.
-    /// The layer and `edgeward verify` both start a streamed body here.
+    /// `x-amz-trailer` (signed: [`Error::RequiredHeaderNotSigned`] otherwise), and any
+    /// `x-amz-checksum-*` header. `Ok(None)` for other payloads. The layer and
+    /// `edgeward verify` both start a streamed body here.
     pub fn streamed_body_verifier(
         &self,
         headers: &Headers<'_>,
@@ -751,6 +752,17 @@ impl VerifiedRequest {
             })?;
         chain = chain.with_decoded_length(length);
         if let Some(declared) = headers.joined_bytes("x-amz-trailer") {
+            // It alone names the trailers that may reach the service (on an unsigned payload
+            // nothing else vouches for them): for any service, not only S3, it must be signed.
+            if !self
+                .signed_headers()
+                .any(|name| name.eq_ignore_ascii_case("x-amz-trailer"))
+            {
+                return Err(Error::RequiredHeaderNotSigned {
+                    location: self.location,
+                    header: "x-amz-trailer",
+                });
+            }
             let declared = std::str::from_utf8(&declared).map_err(|_| Error::MalformedChunk {
                 reason: "x-amz-trailer is not text",
             })?;

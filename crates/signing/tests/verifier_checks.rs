@@ -836,3 +836,63 @@ fn a_raw_plus_in_a_query_is_a_space() {
         "{error}"
     );
 }
+
+/// The trailers a streamed body may carry are the ones a *signed* `x-amz-trailer` names, for
+/// any service, not only S3 (whose rule signs every `x-amz-*` header): on
+/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER` nothing else vouches for them, so an `x-amz-trailer`
+/// added after signing is refused before the body is read; signed, the trailer it names passes.
+#[test]
+fn a_streamed_body_takes_its_trailers_from_a_signed_x_amz_trailer() {
+    use edgeward_signing::{ChunkChainVerifier, Headers, PayloadSigning};
+
+    let body = b"5\r\nhello\r\n0\r\nx-amz-meta-role:admin\r\n\r\n";
+    let decode = |sign_trailer_header: bool| -> Result<ChunkChainVerifier, Error> {
+        let mut request = http::Request::put("http://example.com/upload")
+            .header("host", "example.com")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", "5")
+            .header("x-amz-trailer", "x-amz-meta-role")
+            .body(Vec::new())
+            .unwrap();
+        let mut settings = SigningSettings::default();
+        settings.payload = PayloadSigning::StreamingUnsignedTrailer;
+        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+        if !sign_trailer_header {
+            settings.excluded_headers.push("x-amz-trailer".into());
+        }
+        sign_for(&mut request, "service", &settings);
+        let verified = Verifier::new(
+            lookup(now() + Duration::from_secs(3600)),
+            VerifierSettings::default(),
+        )
+        .with_clock(Arc::new(FixedClock(now())))
+        .verify(
+            &edgeward_signing::RequestView::from_http(&request),
+            Payload::Unavailable,
+        )
+        .now_or_never()
+        .unwrap()?;
+        let mut chain = verified
+            .streamed_body_verifier(&Headers::Map(request.headers()))?
+            .unwrap();
+        chain.push(body, &mut Vec::new())?;
+        chain.finish()?;
+        Ok(chain)
+    };
+    let chain = decode(true).unwrap();
+    assert_eq!(
+        chain.trailers(),
+        [("x-amz-meta-role".to_owned(), "admin".to_owned())]
+    );
+    let error = decode(false).map(|_| ()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::RequiredHeaderNotSigned {
+                header: "x-amz-trailer",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}
