@@ -497,7 +497,14 @@ impl ChunkChainVerifier {
                 reason: "a trailer sent twice",
             });
         }
-        self.trailers.push((name, value.trim().to_owned()));
+        let value = value.trim();
+        // What passes here is what the service reads in the trailers frame.
+        if header_field(&name, value).is_none() {
+            return Err(Error::MalformedTrailer {
+                reason: "a trailer that is not a valid HTTP field",
+            });
+        }
+        self.trailers.push((name, value.to_owned()));
         Ok(())
     }
 
@@ -597,6 +604,14 @@ impl ChunkChainVerifier {
     }
 }
 
+/// A trailer as an HTTP field (a value may hold obs-text, as a header's may), if it is one.
+fn header_field(name: &str, value: &str) -> Option<(http::HeaderName, http::HeaderValue)> {
+    Some((
+        http::HeaderName::from_bytes(name.as_bytes()).ok()?,
+        http::HeaderValue::from_bytes(value.as_bytes()).ok()?,
+    ))
+}
+
 /// An `http_body::Body` that decodes an `aws-chunked` body and fails on the first chunk whose
 /// signature breaks the chain. Trailers arrive as a trailers frame.
 pub struct ChunkedBody<B> {
@@ -676,12 +691,10 @@ where
                         return Poll::Ready(None);
                     }
                     let mut map = http::HeaderMap::new();
+                    // Every trailer kept is a valid field (`push_trailer`).
                     for (name, value) in trailers {
-                        if let (Ok(n), Ok(v)) = (
-                            http::HeaderName::try_from(name.as_str()),
-                            http::HeaderValue::try_from(value.as_str()),
-                        ) {
-                            map.append(n, v);
+                        if let Some((name, value)) = header_field(name, value) {
+                            map.append(name, value);
                         }
                     }
                     return Poll::Ready(Some(Ok(Frame::trailers(map))));
@@ -1017,6 +1030,41 @@ mod tests {
                 "{blank_lines}: {error}"
             );
         }
+    }
+
+    /// A trailer that passes is the one the service reads in the body's trailers frame: a
+    /// declared trailer whose name or value is no HTTP field (a control byte, a bare LF inside
+    /// the line) fails the body rather than vanish from that frame after it verified; UTF-8
+    /// in a value (obs-text to HTTP) passes, as in a header.
+    #[test]
+    fn a_trailer_that_passes_reaches_the_trailers_frame() {
+        use futures_util::FutureExt;
+        use http_body_util::{BodyExt, Full};
+
+        let decode = |declared: &str, line: &str| {
+            let body = format!("5\r\nhello\r\n0\r\n{line}\r\n\r\n");
+            let verifier = ChunkChainVerifier::unsigned()
+                .with_declared_trailer(declared)
+                .unwrap();
+            ChunkedBody::new(Full::new(Bytes::from(body)), verifier)
+                .collect()
+                .now_or_never()
+                .unwrap()
+                .map(|collected| collected.trailers().cloned().unwrap_or_default())
+        };
+        for (declared, line) in [
+            ("x-amz-meta-a", "x-amz-meta-a:b\x01c"),
+            ("x-amz-meta-a", "x-amz-meta-a:b\nc"),
+            ("x-amz-meta-a b", "x-amz-meta-a b:c"),
+        ] {
+            let error = decode(declared, line).unwrap_err();
+            assert!(
+                matches!(error, Error::MalformedTrailer { .. }),
+                "{line:?}: {error}"
+            );
+        }
+        let trailers = decode("x-amz-meta-a", "x-amz-meta-a: caf\u{e9} ").unwrap();
+        assert_eq!(trailers["x-amz-meta-a"].as_bytes(), "caf\u{e9}".as_bytes());
     }
 
     /// How the body is cut into pieces never changes what it decodes to.
