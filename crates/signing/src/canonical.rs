@@ -239,7 +239,8 @@ fn is_canonical_component(raw: &[u8]) -> bool {
 /// it, so the signature covers the value the application acts on. Reading it as a literal
 /// plus (`%2B`) as well would let a signer mean `+` where the
 /// application reads a space. botocore leaves a raw `+` raw in its canonical query, a form no
-/// other signer produces; such a request fails here.
+/// other signer produces, and awscrt (aws-c-auth) reads it as a literal plus (`%2B`): a
+/// request either of them signs with a raw `+` fails here.
 pub(crate) fn canonical_query_component(raw: &str) -> Cow<'_, str> {
     if is_canonical_component(raw.as_bytes()) {
         return Cow::Borrowed(raw);
