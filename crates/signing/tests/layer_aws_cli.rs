@@ -17,8 +17,8 @@ use edgeward_signing::LayerSettings;
 use http_body_util::Full;
 use support::interop::interop_python;
 use support::{
-    crc32_base64, send_for_text, start_server_answering, start_tls_server_answering, Answers, AK,
-    SK, TEMP_AK, TEMP_SK, TOKEN,
+    crc32_base64, send_for_text, sha256_hex, start_server_answering, start_tls_server_answering,
+    Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 /// Credentials for one CLI run.
@@ -182,17 +182,20 @@ async fn put_object(endpoint: &str, keys: &Keys<'_>, file: &str, extra: &[&str])
     aws(endpoint, keys, &args).await
 }
 
-/// Uploads a fresh object file `name` with `extra` arguments: it must verify, and the CRC32 the
-/// CLI prints (the server's, of the body the layer handed it) must be the file's; the same
-/// upload with a wrong secret must be refused. Returns the accepted upload's output, with its
-/// `--debug` log, and the file's path.
+/// Uploads a fresh object file `name` with `extra` arguments: it must verify, the CRC32 the
+/// CLI prints (the server's, of the body the layer handed it, or the trailer it was handed)
+/// must be the file's, and so must the SHA-256 in the ETag (of the body the server was
+/// handed); the same upload with a wrong secret must be refused. Returns the accepted upload's
+/// output, with its `--debug` log, and the file's path.
 async fn upload_checked(endpoint: &str, name: &str, extra: &[&str]) -> (Output, String) {
     let (file, contents) = object_file(name);
     let file = file.to_str().unwrap().to_owned();
     let output = put_object(endpoint, &ALICE, &file, extra).await;
+    let answer = stdout_json(&output);
+    assert_eq!(answer["ChecksumCRC32"], crc32_base64(contents.as_bytes()));
     assert_eq!(
-        stdout_json(&output)["ChecksumCRC32"],
-        crc32_base64(contents.as_bytes())
+        answer["ETag"],
+        format!("\"{}\"", sha256_hex(contents.as_bytes()))
     );
     assert_refused(
         &put_object(endpoint, &WRONG_SECRET, &file, extra).await,
@@ -245,8 +248,8 @@ async fn aws_cli_s3_calls_through_the_layer() {
 
 /// Over HTTPS the CLI streams `put-object` as `aws-chunked` with an unsigned payload and a
 /// CRC32 trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`): it verifies, the layer decodes it and
-/// checks the trailer, and the server's CRC32 of the decoded body is the file's. A wrong secret
-/// is refused.
+/// checks the trailer, and the server is handed the file's bytes and CRC32. A wrong secret is
+/// refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_streamed_upload_over_https_through_the_layer() {
     let (addr, certificate) =

@@ -3,7 +3,8 @@
 //! `x-amz-user-agent`, `amz-sdk-invocation-id`, `amz-sdk-request`) verify, the SDK parses the
 //! answer, and our refusals reach the SDK as the error codes its users match on. For S3 that
 //! covers the SDK's own forms: S3 path rules, a checksum header on an in-memory body, a
-//! streamed body as a signed chunk chain with a signed checksum trailer, and presigned URLs.
+//! streamed body as a signed chunk chain with a signed trailer of each checksum the SDK
+//! computes, and presigned URLs.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -12,13 +13,17 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use aws_sdk_s3::operation::put_object::PutObjectOutput;
+use aws_sdk_s3::types::ChecksumAlgorithm;
 use bytes::Bytes;
 use edgeward_signing::LayerSettings;
 use http_body_util::Full;
-use support::sdk::{refusal_code, s3_client, sts_client, PlainHttp, UploadFile};
+use support::sdk::{
+    refusal_code, s3_client, s3_client_as_if_tls, sts_client, PlainHttp, UploadFile,
+};
 use support::{
-    crc32_base64, send, send_for_text, start_server_answering, Answers, AK, MULTIPART_UPLOAD_ID,
-    SK, TEMP_AK, TEMP_SK, TOKEN,
+    crc32_base64, independent_checksum, send, send_for_text, sha256_hex, start_server_answering,
+    Answers, AK, MULTIPART_UPLOAD_ID, SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 async fn start_sts_server() -> SocketAddr {
@@ -89,11 +94,10 @@ fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> &'a str {
 /// segments that S3 keeps (a verifier that normalised them would compute another signature).
 const AWKWARD_KEYS: [&str; 2] = ["photos/2024/cat picture+1 \u{fc}.jpg", "a/../b/./c//d"];
 
-/// `PutObject` and `GetObject` as the SDK sends them by default: an in-memory body with its
-/// SHA-256 signed and a CRC32 header, and a streamed file as `aws-chunked` with
-/// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (every chunk signed, then a signed CRC32
-/// trailer; no other client in the tests sends this form). Each verifies, and the CRC32 the
-/// SDK reads back is the server's, computed over the body the layer handed on.
+/// `PutObject` and `GetObject` as the SDK sends them by default, of an in-memory body: its
+/// SHA-256 signed and a CRC32 header. Each verifies, and the CRC32 the SDK reads back is the
+/// server's, computed over the body the layer handed on. (A streamed body:
+/// `aws_sdk_rust_s3_streamed_uploads_verify_with_every_checksum`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_sdk_rust_s3_uploads_verify() {
     let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
@@ -121,24 +125,6 @@ async fn aws_sdk_rust_s3_uploads_verify() {
         assert!(sent.contains_key("x-amz-checksum-crc32"), "{sent:?}");
     }
 
-    let upload = UploadFile::new();
-    let put = upload.put(&s3, AWKWARD_KEYS[0]).await.unwrap();
-    assert_eq!(
-        put.checksum_crc32(),
-        Some(crc32_base64(&upload.contents).as_str())
-    );
-    let sent = http.last_sent();
-    assert_eq!(
-        header(&sent, "x-amz-content-sha256"),
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-        "{sent:?}"
-    );
-    assert_eq!(header(&sent, "x-amz-trailer"), "x-amz-checksum-crc32");
-    assert_eq!(
-        header(&sent, "x-amz-decoded-content-length"),
-        upload.contents.len().to_string()
-    );
-
     let got = s3
         .get_object()
         .bucket("bucket")
@@ -150,9 +136,159 @@ async fn aws_sdk_rust_s3_uploads_verify() {
     assert_eq!(&text[..], b"ok arn:aws:iam::123456789012:user/alice ");
 }
 
-/// The SDK's streamed upload (a signed chunk chain and a signed trailer) changed on the way:
-/// a byte of the second chunk's data, or the trailer's CRC32. Either fails the body, and the
-/// SDK reads `SignatureDoesNotMatch` from the layer's answer (not the service's).
+/// A checksum aws-sdk-s3 can send (aws-smithy-checksums computes these five and no other).
+struct SdkChecksum {
+    algorithm: ChecksumAlgorithm,
+    trailer: &'static str,
+    /// The checksum the SDK read from the service's answer to `PutObject`.
+    answered: fn(&PutObjectOutput) -> Option<&str>,
+}
+
+const SDK_CHECKSUMS: [SdkChecksum; 5] = [
+    SdkChecksum {
+        algorithm: ChecksumAlgorithm::Crc32,
+        trailer: "x-amz-checksum-crc32",
+        answered: PutObjectOutput::checksum_crc32,
+    },
+    SdkChecksum {
+        algorithm: ChecksumAlgorithm::Crc32C,
+        trailer: "x-amz-checksum-crc32c",
+        answered: PutObjectOutput::checksum_crc32_c,
+    },
+    SdkChecksum {
+        algorithm: ChecksumAlgorithm::Crc64Nvme,
+        trailer: "x-amz-checksum-crc64nvme",
+        answered: PutObjectOutput::checksum_crc64_nvme,
+    },
+    SdkChecksum {
+        algorithm: ChecksumAlgorithm::Sha1,
+        trailer: "x-amz-checksum-sha1",
+        answered: PutObjectOutput::checksum_sha1,
+    },
+    SdkChecksum {
+        algorithm: ChecksumAlgorithm::Sha256,
+        trailer: "x-amz-checksum-sha256",
+        answered: PutObjectOutput::checksum_sha256,
+    },
+];
+
+/// An `aws-chunked` body as it was sent, read apart from the layer: the sizes of its chunks of
+/// data, and its trailer lines (the trailer signature among them, on a signed chain).
+fn read_chunked(body: &[u8]) -> (Vec<usize>, Vec<(String, String)>) {
+    let mut sizes = Vec::new();
+    let mut at = 0;
+    loop {
+        let end = at + memchr::memmem::find(&body[at..], b"\r\n").unwrap();
+        let header = std::str::from_utf8(&body[at..end]).unwrap();
+        let size = usize::from_str_radix(header.split(';').next().unwrap(), 16).unwrap();
+        at = end + 2;
+        if size == 0 {
+            break;
+        }
+        sizes.push(size);
+        assert_eq!(&body[at + size..at + size + 2], b"\r\n");
+        at += size + 2;
+    }
+    let trailers = std::str::from_utf8(&body[at..])
+        .unwrap()
+        .split("\r\n")
+        .take_while(|line| !line.is_empty())
+        .map(|line| {
+            let (name, value) = line.split_once(':').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    (sizes, trailers)
+}
+
+/// The value of the trailer `name` in an `aws-chunked` body as it was sent.
+fn sent_trailer(body: &[u8], name: &str) -> String {
+    let (_, trailers) = read_chunked(body);
+    trailers
+        .into_iter()
+        .find(|(sent, _)| sent == name)
+        .unwrap_or_else(|| panic!("no {name} trailer in the body sent"))
+        .1
+}
+
+/// How the SDK streams an upload: to an `http` endpoint every chunk and the trailer signed, to
+/// an `https` one unsigned (the checksum trailer, vouched for by the signed `x-amz-trailer`,
+/// the only check of the data); and the code a body changed on the way fails with.
+struct StreamedForm {
+    client: fn(SocketAddr, Credentials, &PlainHttp) -> aws_sdk_s3::Client,
+    content_sha256: &'static str,
+    changed: &'static str,
+}
+
+const STREAMED_FORMS: [StreamedForm; 2] = [
+    StreamedForm {
+        client: s3_client,
+        content_sha256: "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        changed: "SignatureDoesNotMatch",
+    },
+    StreamedForm {
+        client: s3_client_as_if_tls,
+        content_sha256: "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        changed: "BadDigest",
+    },
+];
+
+/// `PutObject` of a streamed file (the SDK reads it as it sends, so it cannot hash it first)
+/// with each checksum the SDK computes, in both of its streamed forms: `aws-chunked` in
+/// several 64 KiB chunks, with `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (every chunk
+/// signed, then the checksum in a signed trailer; no other client in the tests sends this
+/// form) or `STREAMING-UNSIGNED-PAYLOAD-TRAILER`. Each verifies; the service is handed the
+/// file's bytes (the ETag is their SHA-256) and the trailer the SDK sent, which is the file's
+/// checksum where the test can compute it apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_s3_streamed_uploads_verify_with_every_checksum() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let upload = UploadFile::new();
+    let etag = format!("\"{}\"", sha256_hex(&upload.contents));
+    for form in STREAMED_FORMS {
+        let http = PlainHttp::default();
+        let s3 = (form.client)(addr, Credentials::from_keys(AK, SK, None), &http);
+        for checksum in SDK_CHECKSUMS {
+            let name = checksum.trailer;
+            let put = upload
+                .put_with(&s3, AWKWARD_KEYS[0], Some(checksum.algorithm))
+                .await
+                .unwrap_or_else(|e| panic!("{name}, {}: {e:?}", form.content_sha256));
+            let sent = http.last_sent();
+            assert_eq!(
+                header(&sent, "x-amz-content-sha256"),
+                form.content_sha256,
+                "{sent:?}"
+            );
+            assert_eq!(header(&sent, "x-amz-trailer"), name);
+            assert_eq!(
+                header(&sent, "x-amz-decoded-content-length"),
+                upload.contents.len().to_string()
+            );
+            let body = http.last_body();
+            let (chunks, _) = read_chunked(&body);
+            assert!(chunks.len() > 2, "{name}: {chunks:?}");
+
+            let computed = sent_trailer(&body, name);
+            if let Some(independent) = independent_checksum(name, &upload.contents) {
+                assert_eq!(computed, independent, "{name}");
+            }
+            let answered = (checksum.answered)(&put);
+            assert_eq!(
+                answered,
+                Some(computed.as_str()),
+                "{name}, {}",
+                form.content_sha256
+            );
+            assert_eq!(put.e_tag(), Some(etag.as_str()), "{name}");
+        }
+    }
+}
+
+/// The SDK's streamed upload changed on the way, in either form and with each checksum: a
+/// byte of the second chunk's data, or the trailer's checksum. Either fails the body, and the
+/// SDK reads the layer's answer (not the service's): `SignatureDoesNotMatch` where the chunks
+/// and trailer are signed, `BadDigest` where the checksum is the only check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_sdk_rust_s3_streamed_uploads_changed_on_the_way_fail() {
     let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
@@ -160,26 +296,42 @@ async fn aws_sdk_rust_s3_streamed_uploads_changed_on_the_way_fail() {
     let tampers: [fn(&mut Vec<u8>); 2] = [
         // Past the first chunk (64 KiB of data and its header).
         |body| body[100_000] ^= 1,
+        // The first character of the checksum trailer's value.
         |body| {
-            let at = memchr::memmem::rfind(body, b"x-amz-checksum-crc32:").unwrap();
-            let value = at + "x-amz-checksum-crc32:".len();
+            let at = memchr::memmem::rfind(body, b"\r\nx-amz-checksum-").unwrap();
+            let value = at + memchr::memchr(b':', &body[at..]).unwrap() + 1;
             body[value] = if body[value] == b'A' { b'B' } else { b'A' };
         },
     ];
-    for tamper in tampers {
-        let http = PlainHttp {
-            tamper: Some(tamper),
-            ..PlainHttp::default()
-        };
-        let s3 = s3_client(addr, Credentials::from_keys(AK, SK, None), &http);
-        let error = upload.put(&s3, AWKWARD_KEYS[0]).await.unwrap_err();
-        assert_eq!(refusal_code(&error), "SignatureDoesNotMatch");
+    for form in STREAMED_FORMS {
+        for checksum in SDK_CHECKSUMS {
+            for tamper in tampers {
+                let http = PlainHttp {
+                    tamper: Some(tamper),
+                    ..PlainHttp::default()
+                };
+                let s3 = (form.client)(addr, Credentials::from_keys(AK, SK, None), &http);
+                let error = upload
+                    .put_with(&s3, AWKWARD_KEYS[0], Some(checksum.algorithm.clone()))
+                    .await
+                    .unwrap_err();
+                assert_eq!(
+                    refusal_code(&error),
+                    form.changed,
+                    "{}, {}",
+                    checksum.trailer,
+                    form.content_sha256
+                );
+            }
+        }
     }
 }
 
-/// A multipart upload as the SDK sends one: `POST ?uploads`, `UploadPart` streamed
-/// (`?partNumber=1&uploadId=…`, the upload ID escaped in the query), and
-/// `CompleteMultipartUpload` with its XML body (`POST ?uploadId=…`). Each verifies.
+/// A multipart upload as the SDK sends one with a checksum other than its default (CRC32C):
+/// `POST ?uploads` naming the algorithm, `UploadPart` streamed (`?partNumber=1&uploadId=…`,
+/// the upload ID escaped in the query; a signed chunk chain with a signed CRC32C trailer), and
+/// `CompleteMultipartUpload` with its XML body (`POST ?uploadId=…`, the part's checksum in
+/// it). Each verifies, and the service is handed the part's bytes and the CRC32C the SDK sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_sdk_rust_s3_multipart_upload_verifies() {
     use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -192,6 +344,7 @@ async fn aws_sdk_rust_s3_multipart_upload_verifies() {
         .create_multipart_upload()
         .bucket("bucket")
         .key(key)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
         .send()
         .await
         .unwrap();
@@ -205,29 +358,28 @@ async fn aws_sdk_rust_s3_multipart_upload_verifies() {
         .key(key)
         .upload_id(upload_id)
         .part_number(1)
-        .body(
-            aws_sdk_s3::primitives::ByteStream::from_path(&upload.path)
-                .await
-                .unwrap(),
-        )
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+        .body(upload.stream().await)
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        part.checksum_crc32(),
-        Some(crc32_base64(&upload.contents).as_str())
-    );
     // The upload ID's `+`, `/` and `=` travel escaped.
     let query = http.last_uri().query().unwrap().to_owned();
     assert!(
         query.contains("uploadId=upload%2Bid%2Fwith%3Descapes.and_safe-chars"),
         "{query}"
     );
+    let sent = http.last_sent();
     assert_eq!(
-        http.last_sent()["x-amz-content-sha256"],
+        header(&sent, "x-amz-content-sha256"),
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
     );
+    assert_eq!(header(&sent, "x-amz-trailer"), "x-amz-checksum-crc32c");
+    let crc32c = sent_trailer(&http.last_body(), "x-amz-checksum-crc32c");
+    assert_eq!(part.checksum_crc32_c(), Some(crc32c.as_str()));
+    assert_eq!(part.checksum_crc32(), None);
     let etag = part.e_tag().unwrap();
+    assert_eq!(etag, format!("\"{}\"", sha256_hex(&upload.contents)));
 
     let completed = s3
         .complete_multipart_upload()
@@ -236,7 +388,13 @@ async fn aws_sdk_rust_s3_multipart_upload_verifies() {
         .upload_id(upload_id)
         .multipart_upload(
             CompletedMultipartUpload::builder()
-                .parts(CompletedPart::builder().part_number(1).e_tag(etag).build())
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(etag)
+                        .checksum_crc32_c(crc32c)
+                        .build(),
+                )
                 .build(),
         )
         .send()

@@ -1,13 +1,18 @@
 //! The tower layer over a real socket: a hyper 1 server on 127.0.0.1 with `SigV4Layer`,
 //! requests signed by botocore (the venv's Python from `EDGEWARD_PYTHON`) and sent with
-//! urllib3.
+//! urllib3; and botocore's S3 client streaming uploads with each checksum over HTTPS.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
+use edgeward_signing::LayerSettings;
 use serde_json::{json, Value};
 use support::interop::run_json_script;
-use support::{start_server, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+use support::sdk::UploadFile;
+use support::{
+    independent_checksum, sha256_hex, start_server, start_tls_server_answering, Answers, AK, SK,
+    TEMP_AK, TEMP_SK, TOKEN,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_requests_through_the_layer() {
@@ -185,4 +190,78 @@ async fn botocore_requests_through_the_layer() {
         "{}",
         body(7)
     );
+}
+
+/// botocore's S3 client, `put_object` of a file with `ChecksumAlgorithm` over HTTPS, where it
+/// streams the upload `aws-chunked` with `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (chunks of 1 MiB,
+/// the checksum in an unsigned trailer that only the signed `x-amz-trailer` vouches for): with
+/// every checksum botocore offers (CRC32C and CRC64NVME through awscrt), over several chunks.
+/// Each verifies; the service is handed the file's bytes (the ETag is their SHA-256) and the
+/// trailer botocore sent, which is the file's checksum where the test can compute it apart.
+/// The same upload changed on the way, in the second chunk's data or in the trailer's value,
+/// is refused with `BadDigest` (on this form the checksum is the only check of the data).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_streamed_uploads_through_the_layer() {
+    let (addr, certificate) =
+        start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    // Past two of botocore's 1 MiB chunks.
+    let upload = UploadFile::with_len(2_500_000);
+    let ca_bundle = upload.path.with_file_name("server-ca.pem");
+    std::fs::write(&ca_bundle, certificate).unwrap();
+    let algorithms = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
+    let tampers = [None, Some("data"), Some("trailer")];
+    let uploads: Vec<Value> = algorithms
+        .iter()
+        .flat_map(|algorithm| {
+            tampers.map(|tamper| {
+                json!({"key": "dir/an object.bin", "algorithm": algorithm, "tamper": tamper})
+            })
+        })
+        .collect();
+    let input = json!({
+        "endpoint": format!("https://{addr}"), "ca_bundle": ca_bundle, "access_key": AK,
+        "secret_key": SK, "file": upload.path, "uploads": uploads,
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_put_object.py");
+    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
+        .await
+        .unwrap();
+    assert_eq!(results.len(), algorithms.len() * tampers.len());
+
+    let etag = format!("\"{}\"", sha256_hex(&upload.contents));
+    for (i, result) in results.iter().enumerate() {
+        let (algorithm, tamper) = (algorithms[i / tampers.len()], tampers[i % tampers.len()]);
+        let trailer = format!("x-amz-checksum-{}", algorithm.to_ascii_lowercase());
+        let sent = &result["sent"];
+        assert_eq!(
+            sent["x-amz-content-sha256"], "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "{algorithm}: {result}"
+        );
+        assert_eq!(sent["x-amz-trailer"], trailer.as_str(), "{result}");
+        assert_eq!(sent["content-encoding"], "aws-chunked", "{result}");
+        assert_eq!(
+            sent["x-amz-decoded-content-length"],
+            upload.contents.len().to_string(),
+            "{result}"
+        );
+        if tamper.is_some() {
+            assert_eq!(
+                result["error"], "BadDigest",
+                "{algorithm} {tamper:?}: {result}"
+            );
+            assert_eq!(result["status"], 400, "{result}");
+            continue;
+        }
+        let response = &result["response"];
+        let computed = result["sent_trailer"].as_str().unwrap();
+        if let Some(independent) = independent_checksum(&trailer, &upload.contents) {
+            assert_eq!(computed, independent, "{algorithm}");
+        }
+        assert_eq!(
+            response[format!("Checksum{algorithm}")],
+            computed,
+            "{algorithm}: {result}"
+        );
+        assert_eq!(response["ETag"], etag.as_str(), "{algorithm}: {result}");
+    }
 }

@@ -36,7 +36,9 @@ pub(crate) enum Answers {
     /// What AWS clients parse: STS `GetCallerIdentity` in STS's XML with the verified
     /// principal; S3's XML for starting and completing a multipart upload (POST); for other
     /// S3 writes an empty 200 (botocore takes any other 200 body from S3 for an error) with
-    /// the body's `x-amz-checksum-crc32` and an ETag; `ok <principal> <body>` for the rest.
+    /// the checksum trailers the service was handed (as S3 echoes the checksum an upload
+    /// carried), or the body's `x-amz-checksum-crc32` when there are none, and as ETag the
+    /// hex SHA-256 of the body it was handed; `ok <principal> <body>` for the rest.
     LikeAws,
 }
 
@@ -56,8 +58,11 @@ async fn inner(
         })
         .unwrap_or_default();
     let (parts, body) = request.into_parts();
-    let body = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let (body, trailers) = match body.collect().await {
+        Ok(collected) => {
+            let trailers = collected.trailers().cloned().unwrap_or_default();
+            (collected.to_bytes(), trailers)
+        }
         Err(e) => {
             let text = format!("body failed: {} {e}", e.aws_error_code());
             return Ok(http::Response::builder()
@@ -104,13 +109,28 @@ async fn inner(
                 )
             }
         }
-        // S3 answers a write with the body's checksum (the AWS CLI prints it) and an ETag (a
-        // multipart upload's parts are named by theirs).
-        "s3" if parts.method != http::Method::GET => Ok(http::Response::builder()
-            .header("x-amz-checksum-crc32", crc32_base64(&body))
-            .header("etag", format!("\"{}\"", crc32fast::hash(&body)))
-            .body(Full::new(Bytes::new()))
-            .unwrap()),
+        // S3 answers a write with its checksum (the clients print or return it) and an ETag
+        // (a multipart upload's parts are named by theirs). Here the checksum is the trailer
+        // the service was handed, so a test can compare it with what the client sent, or else
+        // the CRC32 of the body; the ETag names the body the service was handed.
+        "s3" if parts.method != http::Method::GET => {
+            let mut checksums = http::HeaderMap::new();
+            for (name, value) in &trailers {
+                if name.as_str().starts_with("x-amz-checksum-") {
+                    checksums.append(name, value.clone());
+                }
+            }
+            if checksums.is_empty() {
+                let crc32 = crc32_base64(&body).parse().unwrap();
+                checksums.insert("x-amz-checksum-crc32", crc32);
+            }
+            let mut response = http::Response::builder()
+                .header("etag", format!("\"{}\"", sha256_hex(&body)))
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            response.headers_mut().extend(checksums);
+            Ok(response)
+        }
         _ => answer("text/plain", echo),
     }
 }
@@ -124,6 +144,27 @@ pub(crate) const MULTIPART_UPLOAD_ID: &str = "upload+id/with=escapes.and_safe-ch
 pub(crate) fn crc32_base64(data: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(data).to_be_bytes())
+}
+
+/// The flexible checksum `trailer` (`x-amz-checksum-crc32`, …) of `data` as S3 writes it
+/// (base64 of the big-endian value), computed apart from the layer and from the clients,
+/// where the tests have an implementation of it (crc32fast, aws-lc-rs): not for CRC32C and
+/// CRC64NVME.
+pub(crate) fn independent_checksum(trailer: &str, data: &[u8]) -> Option<String> {
+    use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
+    use base64::Engine as _;
+    let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    match trailer {
+        "x-amz-checksum-crc32" => Some(crc32_base64(data)),
+        "x-amz-checksum-sha1" => Some(base64(digest(&SHA1_FOR_LEGACY_USE_ONLY, data).as_ref())),
+        "x-amz-checksum-sha256" => Some(base64(digest(&SHA256, data).as_ref())),
+        _ => None,
+    }
+}
+
+/// The SHA-256 of `data` in lower-case hex (aws-lc-rs, not the crate's code).
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data))
 }
 
 /// Whether a form-encoded STS body is a `GetCallerIdentity` call.

@@ -19,15 +19,15 @@ use http_body_util::{BodyExt, Full};
 
 use super::send;
 
-/// The SDK's HTTP client: one plain HTTP/1.1 connection per request, with the tests' hyper
-/// client (the SDK ships none without its default features, which this workspace leaves off).
+/// The SDK's HTTP client: one plain HTTP/1.1 connection per request (whatever the URL's
+/// scheme), with the tests' hyper client (the SDK ships none without its default features, which this workspace leaves off).
 /// The body goes on the wire as the SDK encoded it (an `aws-chunked` body is read whole first:
-/// the chunks and trailer are in its bytes). Every request's URI and headers are kept in
-/// `sent`, so a test can show which signing form the SDK chose; `tamper`, when set, changes the body on its
-/// way, as an attacker on the path would.
+/// the chunks and trailer are in its bytes). Every request's URI, headers and body as sent are
+/// kept in `sent`, so a test can show which signing form the SDK chose and what it computed;
+/// `tamper`, when set, changes the body on its way, as an attacker on the path would.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PlainHttp {
-    pub(crate) sent: Arc<Mutex<Vec<(http::Uri, http::HeaderMap)>>>,
+    pub(crate) sent: Arc<Mutex<Vec<(http::Uri, http::HeaderMap, Bytes)>>>,
     pub(crate) tamper: Option<fn(&mut Vec<u8>)>,
 }
 
@@ -40,6 +40,11 @@ impl PlainHttp {
     /// The URI of the last request sent.
     pub(crate) fn last_uri(&self) -> http::Uri {
         self.sent.lock().unwrap().last().cloned().unwrap().0
+    }
+
+    /// The body of the last request, as it went on the wire (encoded, and tampered with).
+    pub(crate) fn last_body(&self) -> Bytes {
+        self.sent.lock().unwrap().last().cloned().unwrap().2
     }
 }
 
@@ -74,7 +79,7 @@ impl HttpConnector for PlainHttp {
                 .ok_or_else(|| failed("the endpoint is not an IP address and port".into()))?;
             sent.lock()
                 .unwrap()
-                .push((parts.uri.clone(), parts.headers.clone()));
+                .push((parts.uri.clone(), parts.headers.clone(), body.clone()));
             let response = send(addr, http::Request::from_parts(parts, Full::new(body))).await;
             aws_smithy_runtime_api::http::Response::try_from(response.map(SdkBody::from))
                 .map_err(|e| failed(Box::new(e)))
@@ -103,11 +108,26 @@ pub(crate) fn s3_client(
     credentials: Credentials,
     http: &PlainHttp,
 ) -> aws_sdk_s3::Client {
+    s3_client_of(&format!("http://{addr}"), credentials, http)
+}
+
+/// [`s3_client`] of an `https://` URL of `addr`: the SDK signs as it does over TLS (it streams
+/// an upload with an unsigned payload there), and `http` carries the request over plain HTTP,
+/// as it would reach a gateway behind a TLS-terminating proxy.
+pub(crate) fn s3_client_as_if_tls(
+    addr: SocketAddr,
+    credentials: Credentials,
+    http: &PlainHttp,
+) -> aws_sdk_s3::Client {
+    s3_client_of(&format!("https://{addr}"), credentials, http)
+}
+
+fn s3_client_of(endpoint: &str, credentials: Credentials, http: &PlainHttp) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
         .credentials_provider(credentials)
-        .endpoint_url(format!("http://{addr}"))
+        .endpoint_url(endpoint)
         .force_path_style(true)
         .http_client(http.clone())
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
@@ -125,7 +145,12 @@ pub(crate) struct UploadFile {
 
 impl UploadFile {
     pub(crate) fn new() -> Self {
-        let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        Self::with_len(200_000)
+    }
+
+    /// A file of `len` bytes.
+    pub(crate) fn with_len(len: u32) -> Self {
+        let contents: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("upload.bin");
         std::fs::write(&path, &contents).unwrap();
@@ -136,7 +161,8 @@ impl UploadFile {
         }
     }
 
-    /// `PutObject` of the file to `bucket/key`, streamed by `s3`.
+    /// `PutObject` of the file to `bucket/key`, streamed by `s3` (with the SDK's default
+    /// checksum, CRC32).
     pub(crate) async fn put(
         &self,
         s3: &aws_sdk_s3::Client,
@@ -145,15 +171,34 @@ impl UploadFile {
         aws_sdk_s3::operation::put_object::PutObjectOutput,
         aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::put_object::PutObjectError>,
     > {
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(&self.path)
-            .await
-            .unwrap();
+        self.put_with(s3, key, None).await
+    }
+
+    /// [`Self::put`], with the checksum `algorithm` when one is given.
+    pub(crate) async fn put_with(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        key: &str,
+        algorithm: Option<aws_sdk_s3::types::ChecksumAlgorithm>,
+    ) -> Result<
+        aws_sdk_s3::operation::put_object::PutObjectOutput,
+        aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::put_object::PutObjectError>,
+    > {
         s3.put_object()
             .bucket("bucket")
             .key(key)
-            .body(body)
+            .body(self.stream().await)
+            .set_checksum_algorithm(algorithm)
             .send()
             .await
+    }
+
+    /// The file as a stream the SDK reads as it sends (it cannot buffer it, so it signs it
+    /// chunk by chunk).
+    pub(crate) async fn stream(&self) -> aws_sdk_s3::primitives::ByteStream {
+        aws_sdk_s3::primitives::ByteStream::from_path(&self.path)
+            .await
+            .unwrap()
     }
 }
 
