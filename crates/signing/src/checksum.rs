@@ -14,6 +14,13 @@ use crate::verify::{has_name_prefix, Headers};
 /// What every flexible-checksum header and trailer name starts with.
 pub(crate) const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
 
+/// The S3 headers with that prefix that carry no checksum.
+const NOT_CHECKSUMS: [&str; 3] = [
+    "x-amz-checksum-algorithm",
+    "x-amz-checksum-type",
+    "x-amz-checksum-mode",
+];
+
 // Slice-by-16 tables, built at compile time: a chunk is checksummed as it is released.
 static CRC32: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC);
 static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
@@ -56,6 +63,26 @@ impl TrailerChecksum {
             found = Some(checksum);
         }
         Ok(found)
+    }
+
+    /// The checksum a request header carries, if it is a flexible-checksum header: `None` for
+    /// any other header, and for the `x-amz-checksum-` headers that carry no checksum (they name
+    /// an algorithm, a checksum type or a mode); an error for a checksum we cannot compute
+    /// (`-sha512`, `-md5`, `-xxhash64`, …), which would otherwise reach the service unchecked.
+    pub(crate) fn for_header(name: &str) -> Result<Option<Self>, Error> {
+        if !has_name_prefix(name, CHECKSUM_PREFIX) {
+            return Ok(None);
+        }
+        let lower = name.to_ascii_lowercase();
+        if NOT_CHECKSUMS.contains(&lower.as_str()) {
+            return Ok(None);
+        }
+        match Self::named(&lower) {
+            Some(checksum) => Ok(Some(checksum)),
+            None => Err(Error::UnsupportedChecksum {
+                trailer: clip(name),
+            }),
+        }
     }
 
     /// A running checksum for the lower-case trailer or header name, if it is one we compute.
@@ -120,10 +147,11 @@ impl TrailerChecksum {
 }
 
 /// Checks a buffered body against the flexible-checksum header it carries, as S3 does
-/// (`BadDigest` on a mismatch, `InvalidRequest` for more than one). Other `x-amz-checksum-`
-/// headers (`-algorithm`, `-type`, `-mode`) name no value and are left alone; a header value
-/// that is not text is a mismatch. A checksum *trailer* declared in `x-amz-trailer` is
-/// refused: only an `aws-chunked` body has trailers, so it could never be checked.
+/// (`BadDigest` on a mismatch, `InvalidRequest` for more than one, or for a checksum we cannot
+/// compute). Other `x-amz-checksum-` headers (`-algorithm`, `-type`, `-mode`) name no value
+/// and are left alone; a header value that is not text is a mismatch. A checksum *trailer*
+/// declared in `x-amz-trailer` is refused: only an `aws-chunked` body has trailers, so it could
+/// never be checked.
 pub(crate) fn check_buffered_checksums(headers: &Headers<'_>, body: &[u8]) -> Result<(), Error> {
     if let Some(declared) = headers.joined_bytes("x-amz-trailer") {
         if TrailerChecksum::from_declared(&String::from_utf8_lossy(&declared))?.is_some() {
@@ -135,10 +163,7 @@ pub(crate) fn check_buffered_checksums(headers: &Headers<'_>, body: &[u8]) -> Re
     }
     let mut found: Option<(TrailerChecksum, &[u8])> = None;
     for (name, value) in headers.iter() {
-        let Some(checksum) = has_name_prefix(name, CHECKSUM_PREFIX)
-            .then(|| TrailerChecksum::named(&name.to_ascii_lowercase()))
-            .flatten()
-        else {
+        let Some(checksum) = TrailerChecksum::for_header(name)? else {
             continue;
         };
         if let Some((first, _)) = &found {
@@ -222,6 +247,39 @@ mod tests {
         two.insert("x-amz-checksum-crc32c", "4waSgw==".parse().unwrap());
         let error = check_checksum_headers(&two, b"123456789").unwrap_err();
         assert_eq!(error.aws_error_code(), "InvalidRequest", "{error}");
+    }
+
+    /// A checksum header we cannot compute is refused, on a buffered body and on a streamed
+    /// one, never passed on unchecked; the headers that carry no checksum are not.
+    #[test]
+    fn checksum_headers_we_cannot_compute_are_refused() {
+        for name in [
+            "x-amz-checksum-sha512",
+            "X-Amz-Checksum-MD5",
+            "x-amz-checksum-xxhash64",
+            "x-amz-checksum-new-algorithm",
+        ] {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                "AAAAAA==".parse().unwrap(),
+            );
+            let error = check_checksum_headers(&headers, b"123456789").unwrap_err();
+            assert_eq!(error.aws_error_code(), "InvalidRequest", "{name}: {error}");
+            let error = crate::ChunkChainVerifier::unsigned()
+                .with_checksum_header(name, "AAAAAA==")
+                .unwrap_err();
+            assert_eq!(error.aws_error_code(), "InvalidRequest", "{name}: {error}");
+        }
+        for name in NOT_CHECKSUMS {
+            assert!(
+                TrailerChecksum::for_header(name).unwrap().is_none(),
+                "{name}"
+            );
+            crate::ChunkChainVerifier::unsigned()
+                .with_checksum_header(name, "CRC32")
+                .unwrap();
+        }
     }
 
     #[test]

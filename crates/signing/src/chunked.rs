@@ -10,10 +10,9 @@ use aws_lc_rs::digest;
 use bytes::Bytes;
 use http_body::{Body, Frame};
 
-use crate::checksum::{TrailerChecksum, CHECKSUM_PREFIX};
+use crate::checksum::TrailerChecksum;
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
 use crate::error::Error;
-use crate::verify::has_name_prefix;
 
 /// What the chain is anchored to: the request's derived key, time, scope and signature.
 #[derive(Clone, Debug)]
@@ -188,14 +187,14 @@ impl ChunkChainVerifier {
     }
 
     /// Checks the body against a flexible-checksum header of the request, when `name` is one
-    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or `-sha256`, any case; other
-    /// names are ignored): the body then fails with `BadDigest` at its end when `value` is not
-    /// the checksum of the data released. A body has at most one checksum, header or trailer.
+    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or `-sha256`, any case; names
+    /// without that prefix, and `x-amz-checksum-algorithm`, `-type` and `-mode`, are ignored):
+    /// the body then fails with `BadDigest` at its end when `value` is not the checksum of the
+    /// data released. Any other `x-amz-checksum-` header names a checksum this crate cannot
+    /// compute, and is refused here ([`Error::UnsupportedChecksum`]) rather than passed on
+    /// unchecked. A body has at most one checksum, header or trailer.
     pub fn with_checksum_header(mut self, name: &str, value: &str) -> Result<Self, Error> {
-        if !has_name_prefix(name, CHECKSUM_PREFIX) {
-            return Ok(self);
-        }
-        if let Some(checksum) = TrailerChecksum::named(&name.to_ascii_lowercase()) {
+        if let Some(checksum) = TrailerChecksum::for_header(name)? {
             self.set_checksum(checksum)?;
             self.checksum_header = Some(value.to_owned());
         }

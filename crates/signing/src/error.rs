@@ -293,10 +293,10 @@ pub enum Error {
         /// The checksum of the body received (base64).
         computed: String,
     },
-    /// `x-amz-trailer` declares a checksum this crate cannot compute.
-    #[error("unsupported checksum trailer {trailer}")]
+    /// `x-amz-trailer` declares, or a header carries, a checksum this crate cannot compute.
+    #[error("unsupported checksum {trailer}")]
     UnsupportedChecksum {
-        /// The declared trailer name (clipped).
+        /// The declared trailer name, or the header's (clipped).
         trailer: String,
     },
     /// A request gives its body more than one flexible checksum (headers, or a header and a

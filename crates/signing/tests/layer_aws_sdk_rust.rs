@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::operation::put_object::PutObjectOutput;
 use aws_sdk_s3::types::ChecksumAlgorithm;
 use bytes::Bytes;
@@ -404,6 +405,117 @@ async fn aws_sdk_rust_s3_multipart_upload_verifies() {
         completed.e_tag(),
         Some("\"completed by arn:aws:iam::123456789012:user/alice\"")
     );
+}
+
+/// A checksum header a caller can give aws-sdk-s3 (each of S3's checksums, though the SDK
+/// computes only five): its name, the builder's setter, and whether the layer computes it.
+struct GivenChecksum {
+    header: &'static str,
+    give: fn(PutObjectFluentBuilder, String) -> PutObjectFluentBuilder,
+    computed: bool,
+}
+
+const GIVEN_CHECKSUMS: [GivenChecksum; 10] = [
+    GivenChecksum {
+        header: "x-amz-checksum-crc32",
+        give: |put, value| put.checksum_crc32(value),
+        computed: true,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-crc32c",
+        give: |put, value| put.checksum_crc32_c(value),
+        computed: true,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-crc64nvme",
+        give: |put, value| put.checksum_crc64_nvme(value),
+        computed: true,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-sha1",
+        give: |put, value| put.checksum_sha1(value),
+        computed: true,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-sha256",
+        give: |put, value| put.checksum_sha256(value),
+        computed: true,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-sha512",
+        give: |put, value| put.checksum_sha512(value),
+        computed: false,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-md5",
+        give: |put, value| put.checksum_md5(value),
+        computed: false,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-xxhash64",
+        give: |put, value| put.checksum_xxhash64(value),
+        computed: false,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-xxhash3",
+        give: |put, value| put.checksum_xxhash3(value),
+        computed: false,
+    },
+    GivenChecksum {
+        header: "x-amz-checksum-xxhash128",
+        give: |put, value| put.checksum_xxhash128(value),
+        computed: false,
+    },
+];
+
+/// A streamed file with a checksum the caller gives: the SDK sends it as a header, the payload
+/// unsigned (`UNSIGNED-PAYLOAD`, not `aws-chunked`). With each checksum header the SDK has, the
+/// body's value verifies (where the test can compute it apart), and any other never reaches
+/// the service: `BadDigest` where the layer computes that checksum, `InvalidRequest` where it
+/// cannot (passed on, the header would vouch for a body nobody checked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_s3_given_checksums_on_streamed_uploads() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let http = PlainHttp::default();
+    let s3 = s3_client(addr, Credentials::from_keys(AK, SK, None), &http);
+    let upload = UploadFile::new();
+    let put = || async {
+        s3.put_object()
+            .bucket("bucket")
+            .key(AWKWARD_KEYS[0])
+            .body(upload.stream().await)
+    };
+    for given in GIVEN_CHECKSUMS {
+        let name = given.header;
+        let body_s = independent_checksum(name, &upload.contents).filter(|_| given.computed);
+        if let Some(value) = body_s {
+            let accepted = (given.give)(put().await, value.clone())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(
+                accepted.e_tag(),
+                Some(format!("\"{}\"", sha256_hex(&upload.contents)).as_str())
+            );
+        }
+        let error = (given.give)(put().await, "AAAAAA==".to_owned())
+            .send()
+            .await
+            .expect_err(name);
+        let sent = http.last_sent();
+        assert_eq!(
+            header(&sent, "x-amz-content-sha256"),
+            "UNSIGNED-PAYLOAD",
+            "{sent:?}"
+        );
+        assert_eq!(header(&sent, name), "AAAAAA==");
+        let code = if given.computed {
+            "BadDigest"
+        } else {
+            "InvalidRequest"
+        };
+        assert_eq!(refusal_code(&error), code, "{name}");
+    }
 }
 
 /// A wrong secret, a checksum header that is not the body's, an unknown key, and a temporary
