@@ -1,5 +1,5 @@
 //! The flexible checksums (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
-//! `-sha256`): as the trailer of an `aws-chunked` upload, the one integrity check a
+//! `-sha256`, `-sha512`): as the trailer of an `aws-chunked` upload, the one integrity check a
 //! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body has, and S3's `BadDigest` check for signed ones;
 //! as a request header, the same `BadDigest` check on a buffered or a streamed body.
 
@@ -68,7 +68,7 @@ impl TrailerChecksum {
     /// The checksum a request header carries, if it is a flexible-checksum header: `None` for
     /// any other header, and for the `x-amz-checksum-` headers that carry no checksum (they name
     /// an algorithm, a checksum type or a mode); an error for a checksum we cannot compute
-    /// (`-sha512`, `-md5`, `-xxhash64`, …), which would otherwise reach the service unchecked.
+    /// (`-md5`, `-xxhash64`, …), which would otherwise reach the service unchecked.
     pub(crate) fn for_header(name: &str) -> Result<Option<Self>, Error> {
         if !has_name_prefix(name, CHECKSUM_PREFIX) {
             return Ok(None);
@@ -101,6 +101,10 @@ impl TrailerChecksum {
             "x-amz-checksum-sha256" => (
                 "x-amz-checksum-sha256",
                 State::Sha(digest::Context::new(&digest::SHA256)),
+            ),
+            "x-amz-checksum-sha512" => (
+                "x-amz-checksum-sha512",
+                State::Sha(digest::Context::new(&digest::SHA512)),
             ),
             _ => return None,
         };
@@ -190,7 +194,8 @@ mod tests {
     /// catalogue (reveng.sourceforge.io/crc-catalogue: CRC-32/ISO-HDLC cbf43926, CRC-32/ISCSI
     /// e3069283, CRC-64/NVME ae8b14860a799888), digests from FIPS 180; written as S3 writes
     /// them (base64 of the big-endian value) and cross-checked with awscrt.checksums and
-    /// Python's zlib/hashlib.
+    /// Python's zlib/hashlib (SHA-512: hashlib, `openssl dgst -sha512` and botocore's
+    /// checksum).
     const CHECK: &[(&str, &str)] = &[
         ("x-amz-checksum-crc32", "y/Q5Jg=="),
         ("x-amz-checksum-crc32c", "4waSgw=="),
@@ -199,6 +204,10 @@ mod tests {
         (
             "x-amz-checksum-sha256",
             "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=",
+        ),
+        (
+            "x-amz-checksum-sha512",
+            "2eZ2LdHI6vbWGzxhkvxAjU1tXxF20MKRabwk5xw/J0rSf81YEbMT1oH35V7ALXPUmclUVba1u1A6z1dPuo/+hQ==",
         ),
     ];
 
@@ -254,7 +263,6 @@ mod tests {
     #[test]
     fn checksum_headers_we_cannot_compute_are_refused() {
         for name in [
-            "x-amz-checksum-sha512",
             "X-Amz-Checksum-MD5",
             "x-amz-checksum-xxhash64",
             "x-amz-checksum-new-algorithm",

@@ -158,8 +158,8 @@ impl ChunkChainVerifier {
     /// list of names) announces, and no others: without this call any trailer fails the body
     /// with [`Error::MalformedTrailer`], as does a trailer sent twice.
     ///
-    /// A declared checksum trailer (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or
-    /// `-sha256`) is checked: the body fails with `BadDigest` when its value differs from the
+    /// A declared checksum trailer (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
+    /// `-sha256` or `-sha512`) is checked: the body fails with `BadDigest` when its value differs from the
     /// checksum of the data released, and with [`Error::MalformedTrailer`] when it is missing.
     /// A checksum trailer declared on a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form
     /// without a trailer) is refused here, before any of the body is read.
@@ -187,7 +187,8 @@ impl ChunkChainVerifier {
     }
 
     /// Checks the body against a flexible-checksum header of the request, when `name` is one
-    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1` or `-sha256`, any case; names
+    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`, `-sha256` or `-sha512`, any
+    /// case; names
     /// without that prefix, and `x-amz-checksum-algorithm`, `-type` and `-mode`, are ignored):
     /// the body then fails with `BadDigest` at its end when `value` is not the checksum of the
     /// data released. Any other `x-amz-checksum-` header names a checksum this crate cannot

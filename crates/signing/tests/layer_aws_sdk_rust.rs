@@ -444,7 +444,7 @@ const GIVEN_CHECKSUMS: [GivenChecksum; 10] = [
     GivenChecksum {
         header: "x-amz-checksum-sha512",
         give: |put, value| put.checksum_sha512(value),
-        computed: false,
+        computed: true,
     },
     GivenChecksum {
         header: "x-amz-checksum-md5",

@@ -151,13 +151,14 @@ pub(crate) fn crc32_base64(data: &[u8]) -> String {
 /// where the tests have an implementation of it (crc32fast, aws-lc-rs): not for CRC32C and
 /// CRC64NVME.
 pub(crate) fn independent_checksum(trailer: &str, data: &[u8]) -> Option<String> {
-    use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
+    use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256, SHA512};
     use base64::Engine as _;
     let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     match trailer {
         "x-amz-checksum-crc32" => Some(crc32_base64(data)),
         "x-amz-checksum-sha1" => Some(base64(digest(&SHA1_FOR_LEGACY_USE_ONLY, data).as_ref())),
         "x-amz-checksum-sha256" => Some(base64(digest(&SHA256, data).as_ref())),
+        "x-amz-checksum-sha512" => Some(base64(digest(&SHA512, data).as_ref())),
         _ => None,
     }
 }
