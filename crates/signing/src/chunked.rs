@@ -159,7 +159,7 @@ impl ChunkChainVerifier {
     /// with [`Error::MalformedTrailer`], as does a trailer sent twice.
     ///
     /// A declared checksum trailer (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
-    /// `-sha256` or `-sha512`) is checked: the body fails with `BadDigest` when its value differs from the
+    /// `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3` or `-xxhash128`) is checked: the body fails with `BadDigest` when its value differs from the
     /// checksum of the data released, and with [`Error::MalformedTrailer`] when it is missing.
     /// A checksum trailer declared on a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form
     /// without a trailer) is refused here, before any of the body is read.
@@ -187,8 +187,8 @@ impl ChunkChainVerifier {
     }
 
     /// Checks the body against a flexible-checksum header of the request, when `name` is one
-    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`, `-sha256` or `-sha512`, any
-    /// case; names
+    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`, `-sha256`, `-sha512`,
+    /// `-xxhash64`, `-xxhash3` or `-xxhash128`, any case; names
     /// without that prefix, and `x-amz-checksum-algorithm`, `-type` and `-mode`, are ignored):
     /// the body then fails with `BadDigest` at its end when `value` is not the checksum of the
     /// data released. Any other `x-amz-checksum-` header names a checksum this crate cannot

@@ -454,17 +454,17 @@ const GIVEN_CHECKSUMS: [GivenChecksum; 10] = [
     GivenChecksum {
         header: "x-amz-checksum-xxhash64",
         give: |put, value| put.checksum_xxhash64(value),
-        computed: false,
+        computed: true,
     },
     GivenChecksum {
         header: "x-amz-checksum-xxhash3",
         give: |put, value| put.checksum_xxhash3(value),
-        computed: false,
+        computed: true,
     },
     GivenChecksum {
         header: "x-amz-checksum-xxhash128",
         give: |put, value| put.checksum_xxhash128(value),
-        computed: false,
+        computed: true,
     },
 ];
 

@@ -195,8 +195,8 @@ async fn botocore_requests_through_the_layer() {
 /// botocore's S3 client, `put_object` of a file with `ChecksumAlgorithm` over HTTPS, where it
 /// streams the upload `aws-chunked` with `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (chunks of 1 MiB,
 /// the checksum in an unsigned trailer that only the signed `x-amz-trailer` vouches for): with
-/// each checksum botocore offers that the layer computes (CRC32C and CRC64NVME through
-/// awscrt), over several chunks.
+/// each checksum botocore offers (CRC32C, CRC64NVME and the XXHASHes through awscrt), over
+/// several chunks.
 /// Each verifies; the service is handed the file's bytes (the ETag is their SHA-256) and the
 /// trailer botocore sent, which is the file's checksum where the test can compute it apart.
 /// The same upload changed on the way, in the second chunk's data or in the trailer's value,
@@ -209,7 +209,17 @@ async fn botocore_streamed_uploads_through_the_layer() {
     let upload = UploadFile::with_len(2_500_000);
     let ca_bundle = upload.path.with_file_name("server-ca.pem");
     std::fs::write(&ca_bundle, certificate).unwrap();
-    let algorithms = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512"];
+    let algorithms = [
+        "CRC32",
+        "CRC32C",
+        "CRC64NVME",
+        "SHA1",
+        "SHA256",
+        "SHA512",
+        "XXHASH64",
+        "XXHASH3",
+        "XXHASH128",
+    ];
     let tampers = [None, Some("data"), Some("trailer")];
     let uploads: Vec<Value> = algorithms
         .iter()
