@@ -875,6 +875,19 @@ mod tests {
         assert!(signed.hasher.is_some());
     }
 
+    /// A verifier for a `-TRAILER` chain signed with secret `secret` on 2013-05-24 for
+    /// us-east-1/s3, continuing from `seed` (what `ChunkSigner` makes with the same inputs).
+    fn signed_trailer_chain(seed: &str) -> ChunkChainVerifier {
+        let secret = crate::crypto::SecretAccessKey::new("secret");
+        ChunkChainVerifier::new(ChunkContext {
+            key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
+            amz_date: "20130524T000000Z".to_owned(),
+            scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+            seed_signature: seed.to_owned(),
+            trailer: true,
+        })
+    }
+
     /// The line carrying the trailer's signature ends in CRLF, and nothing but spaces or tabs
     /// pads its value: a stray LF or CR before the CRLF is a malformed body, not whitespace.
     #[test]
@@ -888,15 +901,7 @@ mod tests {
         let mut body = signer.chunk(b"hello").unwrap();
         body.extend(signer.finish(&[("x-amz-meta-a", "b")]).unwrap());
         let verify = |body: &[u8]| {
-            let secret = crate::crypto::SecretAccessKey::new("secret");
-            let mut verifier = ChunkChainVerifier::new(ChunkContext {
-                key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
-                amz_date: "20130524T000000Z".to_owned(),
-                scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
-                seed_signature: seed.to_owned(),
-                trailer: true,
-            })
-            .with_declared_trailer("x-amz-meta-a")?;
+            let mut verifier = signed_trailer_chain(seed).with_declared_trailer("x-amz-meta-a")?;
             let mut out = Vec::new();
             verifier.push(body, &mut out)?;
             verifier.finish()
@@ -1004,15 +1009,7 @@ mod tests {
             + 2;
         let (body, trailer) = body.split_at(trailer_start);
         let verify = |blank_lines: usize| {
-            let secret = crate::crypto::SecretAccessKey::new("secret");
-            let mut verifier = ChunkChainVerifier::new(ChunkContext {
-                key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
-                amz_date: "20130524T000000Z".to_owned(),
-                scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
-                seed_signature: seed.to_owned(),
-                trailer: true,
-            })
-            .with_declared_trailer("x-amz-meta-a")?;
+            let mut verifier = signed_trailer_chain(seed).with_declared_trailer("x-amz-meta-a")?;
             let mut out = Vec::new();
             verifier.push(body, &mut out)?;
             for _ in 0..blank_lines {
