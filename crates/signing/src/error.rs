@@ -68,6 +68,18 @@ pub enum Error {
         /// The header, lower-case.
         name: &'static str,
     },
+    /// The request names its host twice, differently: a `Host` header, and the authority of
+    /// an absolute-form target (`GET http://host/path`) or of HTTP/2's `:authority`. The
+    /// signature covers the `Host` header, while a server that follows RFC 9112 (3.2.2) routes
+    /// by the target's authority and ignores the header, so the request is refused rather than
+    /// verified for one host and served for the other.
+    #[error("the Host header ({host}) names another host than the request target ({authority})")]
+    HostMismatch {
+        /// The `Host` header (truncated).
+        host: String,
+        /// The target's authority (truncated).
+        authority: String,
+    },
     /// A raw HTTP/1.1 request exceeded a size limit.
     #[error("raw HTTP request too large: {what} exceeds {limit}")]
     RawRequestTooLarge {
@@ -370,7 +382,8 @@ impl Error {
         match self {
             Self::MalformedRawRequest { .. }
             | Self::RawRequestTooLarge { .. }
-            | Self::RepeatedHeader { .. } => "InvalidRequest",
+            | Self::RepeatedHeader { .. }
+            | Self::HostMismatch { .. } => "InvalidRequest",
             Self::MissingAuthentication => "MissingAuthenticationToken",
             Self::SignatureVersion2 => "InvalidRequest",
             Self::UnsupportedAlgorithm {

@@ -62,8 +62,9 @@ fn trim_ows(s: &str) -> &str {
     s.trim_matches(|c| c == ' ' || c == '\t')
 }
 
-/// For an absolute-form target (`scheme://authority/path?query`), what follows the authority.
-fn after_authority(target: &str) -> Option<&str> {
+/// For an absolute-form target (`scheme://authority/path?query`), the authority and what
+/// follows it.
+fn split_absolute_form(target: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = target.split_once("://")?;
     let mut scheme = scheme.bytes();
     let valid = scheme.next().is_some_and(|b| b.is_ascii_alphabetic())
@@ -72,7 +73,7 @@ fn after_authority(target: &str) -> Option<&str> {
         return None;
     }
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    rest.get(end..)
+    Some(rest.split_at(end))
 }
 
 impl RawRequest {
@@ -202,8 +203,8 @@ impl RawRequest {
     /// The path part of the target (before `?`), as sent. For an absolute-form target
     /// (`http://host/a?b`, as sent to a proxy) the path after the authority (`/` if none).
     pub fn path(&self) -> &str {
-        match after_authority(&self.target) {
-            Some(rest) => match rest.split_once('?').map_or(rest, |(path, _)| path) {
+        match split_absolute_form(&self.target) {
+            Some((_, rest)) => match rest.split_once('?').map_or(rest, |(path, _)| path) {
                 "" => "/",
                 path => path,
             },
@@ -212,6 +213,12 @@ impl RawRequest {
                 .split_once('?')
                 .map_or(self.target.as_str(), |(path, _)| path),
         }
+    }
+
+    /// The authority of an absolute-form target (`example.com:8080` in
+    /// `http://example.com:8080/a`); `None` for the origin form (`/a`).
+    pub fn authority(&self) -> Option<&str> {
+        split_absolute_form(&self.target).map(|(authority, _)| authority)
     }
 
     /// The query part of the target (after `?`), as sent.
@@ -261,7 +268,7 @@ impl RawRequest {
             path: self.path(),
             query: self.query(),
             headers: Headers::List(&self.headers),
-            authority: None,
+            authority: self.authority(),
         }
     }
 

@@ -117,6 +117,21 @@ pub(crate) fn has_name_prefix(name: &str, lower_case_prefix: &str) -> bool {
         .is_some_and(|start| start.eq_ignore_ascii_case(lower_case_prefix.as_bytes()))
 }
 
+/// Refuses a `Host` header that names another host than the request target's authority
+/// (absolute form, or HTTP/2's `:authority`): the signature covers the header, and a server
+/// that follows RFC 9112 routes by the authority. Host names compare without regard to case.
+fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> Result<(), Error> {
+    match (host, authority) {
+        (Some(host), Some(authority)) if !host.eq_ignore_ascii_case(authority.as_bytes()) => {
+            Err(Error::HostMismatch {
+                host: clip(&String::from_utf8_lossy(host)),
+                authority: clip(authority),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Most headers of an `http::HeaderMap` that [`KnownHeaders::find`] records for the canonical
 /// headers; a map with more is searched once per signed name instead.
 const MAX_RECORDED_HEADERS: usize = 16;
@@ -138,8 +153,9 @@ struct KnownHeaders<'a> {
     /// The first of the headers read by name that came more than once (each is a singleton:
     /// the signature covers all its values joined, while the verifier reads the first).
     repeated: Option<&'static str>,
-    /// How many `Host` headers came.
+    /// How many `Host` headers came, and the first one's value.
     hosts: usize,
+    host: Option<&'a [u8]>,
     /// How many distinct `x-amz-*` names the request has, or more when a name's values are
     /// not adjacent (never fewer: an over-count only sends S3 requests to the exact check).
     amz_names: usize,
@@ -157,6 +173,7 @@ impl<'a> KnownHeaders<'a> {
             recorded_len: None,
             repeated: None,
             hosts: 0,
+            host: None,
             amz_names: 0,
         };
         let mut hosts = 0;
@@ -168,7 +185,10 @@ impl<'a> KnownHeaders<'a> {
                 let mut count = 0;
                 for (name, value) in map.iter() {
                     let name = name.as_str();
-                    hosts += usize::from(name == "host");
+                    if name == "host" {
+                        hosts += 1;
+                        _ = known.host.get_or_insert(value.as_bytes());
+                    }
                     if name.starts_with(AMZ_HEADER_PREFIX) && name != previous {
                         amz_names += 1;
                         previous = name;
@@ -189,7 +209,10 @@ impl<'a> KnownHeaders<'a> {
             Headers::List(list) => {
                 for (name, value) in list.iter() {
                     // Names in a list may be in any case.
-                    hosts += usize::from(name.eq_ignore_ascii_case("host"));
+                    if name.eq_ignore_ascii_case("host") {
+                        hosts += 1;
+                        _ = known.host.get_or_insert(value.as_bytes());
+                    }
                     if has_name_prefix(name, AMZ_HEADER_PREFIX)
                         && !name.eq_ignore_ascii_case(previous)
                     {
@@ -910,6 +933,7 @@ impl<L: CredentialLookup> Verifier<L> {
         if known.hosts > 1 {
             return Err(Error::RepeatedHeader { name: "host" });
         }
+        check_host_is_the_authority(known.host, request.authority)?;
         // (Two `Authorization` headers are a malformed authorization, found by `parse`.)
         if let Some(name) = known.repeated.filter(|&name| name != "authorization") {
             return Err(Error::RepeatedHeader { name });

@@ -927,3 +927,44 @@ async fn x_amz_trailer_on_two_lines_declares_both() {
         }
     }
 }
+
+/// A request sent in absolute form (`GET http://host/path`, as to a proxy) names its host in
+/// the target too, and a server that follows RFC 9112 routes by that one. A request signed for
+/// `bucket.example` and replayed with the target naming another bucket is refused in S3's terms
+/// before it reaches the service; with the same host in both it is served.
+#[tokio::test]
+async fn a_target_naming_another_host_than_the_signed_one_is_refused() {
+    let addr = start_server().await;
+    let mut request = http::Request::builder()
+        .uri("http://bucket.example/key")
+        .header("host", "bucket.example")
+        .body(Vec::new())
+        .unwrap();
+    sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+    let wait = std::time::Duration::from_secs(5);
+    let head = |authority: &str| format!("GET http://{authority}/key HTTP/1.1\r\n");
+    let (served, _) = raw_exchange(
+        addr,
+        &head("bucket.example"),
+        request.headers(),
+        b"",
+        b"alice",
+        wait,
+    )
+    .await;
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    let (refused, _) = raw_exchange(
+        addr,
+        &head("secret-bucket.example"),
+        request.headers(),
+        b"",
+        b"</Error>",
+        wait,
+    )
+    .await;
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+    let message = "the Host header (bucket.example) names another host than the request \
+                   target (secret-bucket.example)";
+    let expected = format!("<Error><Code>InvalidRequest</Code><Message>{message}");
+    assert!(refused.contains(&expected), "{refused}");
+}

@@ -125,3 +125,22 @@ async fn curl_requests_through_the_layer() {
         );
     }
 }
+
+/// Through a forward proxy curl sends the absolute form (`GET http://bucket.example/key`) with
+/// a `Host` header for the same host, and signs that host. The layer here stands where the
+/// proxy would: the target's authority and the signed `Host` agree, so the request verifies
+/// (a target that named another host would be refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_through_a_proxy_sends_the_absolute_form() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::Echo).await;
+    let args = [
+        "--http1.1",
+        "--proxy",
+        &format!("http://{addr}"),
+        "http://bucket.example/dir/key.txt",
+    ]
+    .map(str::to_owned);
+    let answer = curl("s3", &format!("{AK}:{SK}"), &args).await;
+    assert!(answer.head.starts_with("HTTP/1.1 200"), "{}", answer.head);
+    assert_eq!(answer.body, "ok arn:aws:iam::123456789012:user/alice ");
+}

@@ -769,6 +769,62 @@ fn two_host_headers_are_refused() {
     }
 }
 
+/// An absolute-form target (`GET http://host/a`) or HTTP/2's `:authority` names the host
+/// beside the `Host` header, and a server that follows RFC 9112 routes by the former. So a
+/// `Host` header that names another host is refused (`InvalidRequest`, 400) rather than
+/// verified for the signed host and served for the other: from a header map and from a raw
+/// request alike. The same host in another case, and the authority alone, verify.
+#[test]
+fn a_host_header_that_is_not_the_targets_authority_is_refused() {
+    let mut request = http::Request::builder()
+        .uri("/a")
+        .header("host", "example.com")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
+    let with_authority = |authority: &str| {
+        let mut request = request.clone();
+        *request.uri_mut() = format!("http://{authority}/a").parse().unwrap();
+        verify_view(&edgeward_signing::RequestView::from_http(&request), b"")
+    };
+    with_authority("example.com").unwrap();
+    with_authority("Example.COM").unwrap();
+    let from_map = with_authority("internal.example").unwrap_err();
+
+    let later = now() + Duration::from_secs(3600);
+    let raw = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    let with_target = |target: &str, host: bool| {
+        let mut raw = raw.clone();
+        raw.target = target.to_owned();
+        if !host {
+            raw.remove_header("host");
+        }
+        check(VerifierSettings::default(), &raw, now(), later)
+    };
+    with_target("http://example.com/a?b=c", true).unwrap();
+    with_target("http://example.com/a?b=c", false).unwrap();
+    let from_list = with_target("http://internal.example/a?b=c", true).unwrap_err();
+
+    for error in [from_map, from_list] {
+        assert!(
+            matches!(
+                &error,
+                Error::HostMismatch { host, authority }
+                    if host == "example.com" && authority == "internal.example"
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            (
+                error.aws_error_code(),
+                error.s3_error_code(),
+                error.http_status()
+            ),
+            ("InvalidRequest", "InvalidRequest", 400)
+        );
+    }
+}
+
 /// The other headers the verifier reads by name are singletons too: it reads the first value
 /// while the signature covers them all, so a second `X-Amz-Date`, `X-Amz-Content-Sha256` or
 /// `X-Amz-Security-Token` is refused rather than read one way and signed another.
