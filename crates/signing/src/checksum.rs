@@ -68,9 +68,7 @@ impl TrailerChecksum {
                 continue;
             }
             let Some(checksum) = Self::named(&lower) else {
-                return Err(Error::UnsupportedChecksum {
-                    trailer: clip(name),
-                });
+                return Err(Error::UnsupportedChecksum { name: clip(name) });
             };
             if found.is_some() {
                 return Err(Error::MalformedChunk {
@@ -96,9 +94,7 @@ impl TrailerChecksum {
         }
         match Self::named(&lower) {
             Some(checksum) => Ok(Some(checksum)),
-            None => Err(Error::UnsupportedChecksum {
-                trailer: clip(name),
-            }),
+            None => Err(Error::UnsupportedChecksum { name: clip(name) }),
         }
     }
 
@@ -167,7 +163,7 @@ impl TrailerChecksum {
             Ok(())
         } else {
             Err(Error::ChecksumMismatch {
-                trailer: self.trailer,
+                name: self.trailer,
                 claimed: clip(claimed),
                 computed,
             })

@@ -296,20 +296,20 @@ pub enum Error {
     },
     /// The body does not match the checksum its trailer, or its header, carries (S3's
     /// `BadDigest`).
-    #[error("{trailer} does not match the body: it says {claimed}, the body's is {computed}")]
+    #[error("{name} does not match the body: it says {claimed}, the body's is {computed}")]
     ChecksumMismatch {
         /// The trailer or header name, e.g. `x-amz-checksum-crc32`.
-        trailer: &'static str,
+        name: &'static str,
         /// The trailer's or header's value (clipped).
         claimed: String,
         /// The checksum of the body received (base64).
         computed: String,
     },
     /// `x-amz-trailer` declares, or a header carries, a checksum this crate cannot compute.
-    #[error("unsupported checksum {trailer}")]
+    #[error("unsupported checksum {name}")]
     UnsupportedChecksum {
         /// The declared trailer name, or the header's (clipped).
-        trailer: String,
+        name: String,
     },
     /// A request gives its body more than one flexible checksum (headers, or a header and a
     /// declared trailer); S3 allows one.
