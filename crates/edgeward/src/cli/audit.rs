@@ -8,7 +8,7 @@ use anyhow::Context;
 use edgeward_tls_policy::audit::{self, AuditSettings, ProgressFn, ScanProgress};
 use edgeward_tls_policy::TlsPolicy;
 
-use super::Outcome;
+use super::{out, outln, Outcome};
 
 /// Probe a TLS server and judge what it accepts against a policy.
 ///
@@ -89,16 +89,16 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<Outcome> {
                     "target": args.target,
                     "error": e.to_string(),
                 });
-                println!("{out}");
+                outln!("{out}");
             }
             eprintln!("error: cannot audit {}: {e}", args.target);
             return Ok(Outcome::UsageOrEnvironment);
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report.to_text());
+        out!("{}", report.to_text());
     }
     Ok(if report.verdict.compliant {
         Outcome::Ok

@@ -13,7 +13,7 @@ use edgeward_device_identity::{
 use rustls_pki_types::UnixTime;
 use time::{Duration, OffsetDateTime};
 
-use super::Outcome;
+use super::{outln, Outcome};
 
 /// Inspect, verify and issue X.509 device certificates.
 #[derive(Args)]
@@ -271,12 +271,12 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<Outcome> {
         } else {
             serde_json::to_value(&infos)?
         };
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(Outcome::Ok);
     }
     for (i, info) in infos.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!();
         }
         print_info(info);
     }
@@ -291,39 +291,39 @@ fn print_info(info: &CertificateInfo) {
             v.join(", ")
         }
     };
-    println!("Certificate ID:      {}", info.certificate_id);
-    println!("SHA-1 fingerprint:   {}", info.sha1_fingerprint);
-    println!("Subject:             {}", info.subject);
-    println!("Issuer:              {}", info.issuer);
-    println!("Thing name (CN):     {}", info.thing_name().unwrap_or("-"));
+    outln!("Certificate ID:      {}", info.certificate_id);
+    outln!("SHA-1 fingerprint:   {}", info.sha1_fingerprint);
+    outln!("Subject:             {}", info.subject);
+    outln!("Issuer:              {}", info.issuer);
+    outln!("Thing name (CN):     {}", info.thing_name().unwrap_or("-"));
     let sans: Vec<String> = info
         .subject_alt_names
         .iter()
         .map(ToString::to_string)
         .collect();
-    println!("Subject alt names:   {}", list(&sans));
-    println!("Serial:              {}", info.serial);
-    println!("Not before:          {}", rfc3339(info.not_before));
-    println!("Not after:           {}", rfc3339(info.not_after));
-    println!("Public key:          {}", info.public_key);
-    println!("Signature algorithm: {}", info.signature_algorithm);
+    outln!("Subject alt names:   {}", list(&sans));
+    outln!("Serial:              {}", info.serial);
+    outln!("Not before:          {}", rfc3339(info.not_before));
+    outln!("Not after:           {}", rfc3339(info.not_after));
+    outln!("Public key:          {}", info.public_key);
+    outln!("Signature algorithm: {}", info.signature_algorithm);
     match info.basic_constraints {
-        Some(bc) => println!(
+        Some(bc) => outln!(
             "Basic constraints:   CA:{}{}",
             if bc.ca { "TRUE" } else { "FALSE" },
             bc.path_len
                 .map(|n| format!(", pathlen:{n}"))
                 .unwrap_or_default()
         ),
-        None => println!("Basic constraints:   -"),
+        None => outln!("Basic constraints:   -"),
     }
-    println!("Key usage:           {}", list(&info.key_usage));
-    println!("Extended key usage:  {}", list(&info.extended_key_usage));
-    println!(
+    outln!("Key usage:           {}", list(&info.key_usage));
+    outln!("Extended key usage:  {}", list(&info.extended_key_usage));
+    outln!(
         "Subject key ID:      {}",
         info.subject_key_id.as_deref().unwrap_or("-")
     );
-    println!(
+    outln!(
         "Authority key ID:    {}",
         info.authority_key_id.as_deref().unwrap_or("-")
     );
@@ -381,14 +381,14 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
                     "thing_name": identity.thing_name(),
                     "path": identity.path(),
                 });
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                outln!("{}", serde_json::to_string_pretty(&value)?);
             } else {
-                println!(
+                outln!(
                     "valid: {} (certificate ID {})",
                     identity.info().subject,
                     identity.certificate_id()
                 );
-                println!(
+                outln!(
                     "path: {}",
                     identity
                         .path()
@@ -408,9 +408,9 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<Outcome> {
                     "rule": rule.code(),
                     "reason": rule.to_string(),
                 });
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                outln!("{}", serde_json::to_string_pretty(&value)?);
             } else {
-                println!("invalid: certificate {certificate} refused: {rule}");
+                outln!("invalid: certificate {certificate} refused: {rule}");
             }
             Ok(Outcome::CheckFailed)
         }

@@ -18,7 +18,7 @@ use edgeward_tls_policy::{client_config, TlsPolicy};
 use rustls::RootCertStore;
 use serde_json::json;
 
-use super::Outcome;
+use super::{outln, Outcome};
 
 /// Obtain temporary credentials.
 #[derive(Args)]
@@ -316,7 +316,7 @@ fn print(creds: &Credentials, format: Format) {
             if let Some(exp) = &expiration {
                 doc["Expiration"] = json!(exp);
             }
-            println!("{doc}");
+            outln!("{doc}");
         }
         Format::CredentialProcess => {
             let mut doc = json!({
@@ -330,22 +330,22 @@ fn print(creds: &Credentials, format: Format) {
             if let Some(exp) = &expiration {
                 doc["Expiration"] = json!(exp);
             }
-            println!("{doc}");
+            outln!("{doc}");
         }
         Format::Env => {
-            println!(
+            outln!(
                 "export AWS_ACCESS_KEY_ID={}",
                 shell_quote(creds.access_key_id())
             );
-            println!(
+            outln!(
                 "export AWS_SECRET_ACCESS_KEY={}",
                 shell_quote(creds.secret_access_key())
             );
             if let Some(token) = creds.session_token() {
-                println!("export AWS_SESSION_TOKEN={}", shell_quote(token));
+                outln!("export AWS_SESSION_TOKEN={}", shell_quote(token));
             }
             if let Some(exp) = &expiration {
-                println!("export AWS_CREDENTIAL_EXPIRATION={}", shell_quote(exp));
+                outln!("export AWS_CREDENTIAL_EXPIRATION={}", shell_quote(exp));
             }
         }
     }

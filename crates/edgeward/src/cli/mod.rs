@@ -83,6 +83,39 @@ pub(crate) fn write_stdout(report: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// `println!` for a command's report: a reader that stopped reading (`| head`) ends the
+/// output but not the command, whose exit code still says what it concluded (`println!` would
+/// panic and exit 101). Any other failure to write is an environment error (exit 2).
+macro_rules! outln {
+    () => {
+        $crate::cli::print_report(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::print_report(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// `print!` to [`outln!`] as `print!` is to `println!`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::print_report(format_args!($($arg)*))
+    };
+}
+pub(crate) use out;
+
+/// What [`outln!`] and [`out!`] do.
+pub(crate) fn print_report(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_fmt(text) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write to stdout: {error}");
+            std::process::exit(2);
+        }
+        _ => {}
+    }
+}
+
 /// Logs go to stderr so stdout stays machine-readable.
 pub(crate) fn init_tracing(verbose: u8) {
     // aws-sigv4 traces each canonical request, and a presigned one carries the session token

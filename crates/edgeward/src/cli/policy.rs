@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use edgeward_tls_policy::{builtin_names, Error, TlsPolicy};
 use serde_json::json;
 
-use super::Outcome;
+use super::{outln, Outcome};
 
 /// List the built-in TLS policies or show one.
 #[derive(Args)]
@@ -76,12 +76,15 @@ fn list(as_json: bool) -> anyhow::Result<Outcome> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(Outcome::Ok);
     }
-    println!(
+    outln!(
         "{:<38} {:<28} {:>6}  {:<11} DESCRIPTION",
-        "NAME", "VERSIONS", "SUITES", "ENFORCED"
+        "NAME",
+        "VERSIONS",
+        "SUITES",
+        "ENFORCED"
     );
     for p in &rows {
         let versions: Vec<String> = p.versions().iter().map(|v| v.to_string()).collect();
@@ -90,7 +93,7 @@ fn list(as_json: bool) -> anyhow::Result<Outcome> {
         } else {
             p.name().to_owned()
         };
-        println!(
+        outln!(
             "{:<38} {:<28} {:>6}  {:<11} {}",
             name,
             versions.join(", "),
@@ -119,10 +122,10 @@ fn show(name: &str, as_json: bool) -> anyhow::Result<Outcome> {
         }
     };
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&policy)?);
+        outln!("{}", serde_json::to_string_pretty(&policy)?);
         return Ok(Outcome::Ok);
     }
-    println!(
+    outln!(
         "policy       {}",
         if policy.name().is_empty() {
             "(unnamed)"
@@ -131,22 +134,22 @@ fn show(name: &str, as_json: bool) -> anyhow::Result<Outcome> {
         }
     );
     if !policy.description().is_empty() {
-        println!("description  {}", policy.description());
+        outln!("description  {}", policy.description());
     }
     match enforceability(&policy) {
-        Ok(()) => println!("enforced     by rustls (client_config / server_config)"),
+        Ok(()) => outln!("enforced     by rustls (client_config / server_config)"),
         Err(parts) => {
-            println!("enforced     no: evaluate/audit only; rustls cannot enforce:");
+            outln!("enforced     no: evaluate/audit only; rustls cannot enforce:");
             for p in parts {
-                println!("               - {p}");
+                outln!("               - {p}");
             }
         }
     }
     let versions: Vec<String> = policy.versions().iter().map(|v| v.to_string()).collect();
-    println!("versions     {}", versions.join(", "));
-    println!("cipher suites (preference order):");
+    outln!("versions     {}", versions.join(", "));
+    outln!("cipher suites (preference order):");
     for s in policy.cipher_suites() {
-        println!(
+        outln!(
             "  0x{:04X}  {:<46} {:<32} {}{}",
             s.code,
             s.iana_name,
@@ -156,7 +159,7 @@ fn show(name: &str, as_json: bool) -> anyhow::Result<Outcome> {
         );
     }
     let groups: Vec<String> = policy.groups().iter().map(|g| g.to_string()).collect();
-    println!(
+    outln!(
         "groups       {}",
         if groups.is_empty() {
             "-".to_owned()
@@ -169,14 +172,14 @@ fn show(name: &str, as_json: bool) -> anyhow::Result<Outcome> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    println!("signatures   {}", schemes.join(", "));
+    outln!("signatures   {}", schemes.join(", "));
     let r = policy.resumption();
-    println!(
+    outln!(
         "resumption   {}, session tickets {}",
         if r.enabled { "on" } else { "off" },
         if r.tickets { "on" } else { "off" }
     );
-    println!(
+    outln!(
         "alpn         {}",
         if policy.alpn().is_empty() {
             "-".to_owned()
