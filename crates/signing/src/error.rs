@@ -80,6 +80,17 @@ pub enum Error {
         /// The target's authority (truncated).
         authority: String,
     },
+    /// The path is not in the normal form its signature covers (dot segments, empty
+    /// segments): under every service's rules but S3's the signature covers the normalised
+    /// path, so the path as sent names a resource the signer may not have meant, and a router
+    /// that does not normalise (axum's) would act on that one. Refused by [`crate::SigV4Layer`].
+    #[error("the path {path:?} is not in normal form (dot or empty segments): its signature covers {normalized:?}")]
+    PathNotNormalized {
+        /// The path as sent (truncated).
+        path: String,
+        /// The path the signature covers (truncated).
+        normalized: String,
+    },
     /// A raw HTTP/1.1 request exceeded a size limit.
     #[error("raw HTTP request too large: {what} exceeds {limit}")]
     RawRequestTooLarge {
@@ -383,7 +394,8 @@ impl Error {
             Self::MalformedRawRequest { .. }
             | Self::RawRequestTooLarge { .. }
             | Self::RepeatedHeader { .. }
-            | Self::HostMismatch { .. } => "InvalidRequest",
+            | Self::HostMismatch { .. }
+            | Self::PathNotNormalized { .. } => "InvalidRequest",
             Self::MissingAuthentication => "MissingAuthenticationToken",
             Self::SignatureVersion2 => "InvalidRequest",
             Self::UnsupportedAlgorithm {

@@ -13,7 +13,9 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
+use crate::canonical::{normalize_path, PathMode, PathNormalization};
 use crate::chunked::{ChunkLimits, ChunkedBody};
+use crate::error::clip;
 use crate::error::Error;
 use crate::verify::{Accept, CredentialLookup, Headers, Payload, RequestView, Verifier};
 
@@ -586,6 +588,26 @@ fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: u64) {
     }
 }
 
+/// Under path rules that normalise (every service but S3), the signature covers the path with
+/// its dot segments removed and empty segments collapsed, not the path as sent: a signature
+/// for `/public/file` also verifies `/admin/../public/file` and `/public//file`. The service
+/// behind the layer routes on the path as sent (axum's router does not normalise, and with
+/// `Router::layer` it has routed before the layer runs, so handing it a rewritten path would
+/// not help), so such a path is refused. Under S3's rules the path as sent is what was signed.
+fn check_path_normalized(path: &str, mode: PathMode) -> Result<(), Error> {
+    if mode.normalization != PathNormalization::Enabled {
+        return Ok(());
+    }
+    let normalized = normalize_path(path);
+    if normalized == path {
+        return Ok(());
+    }
+    Err(Error::PathNotNormalized {
+        path: clip(path),
+        normalized: clip(&normalized),
+    })
+}
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, L, B, ResBody> tower_service::Service<Request<B>> for SigV4Service<S, L>
@@ -762,6 +784,9 @@ where
                 };
                 (verified, body, None)
             };
+            if let Err(e) = check_path_normalized(parts.uri.path(), verified.path_mode()) {
+                return reject(e, &parts);
+            }
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);

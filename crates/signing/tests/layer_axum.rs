@@ -13,12 +13,15 @@ use std::sync::Arc;
 use aws_credential_types::Credentials;
 use axum::extract::{Extension, Path};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{post, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 use bytes::Bytes;
-use edgeward_signing::{LayerSettings, VerifiedRequest};
+use edgeward_signing::{sign_http, LayerSettings, SigningParams, SigningSettings, VerifiedRequest};
+use http_body_util::Full;
 use support::sdk::{refusal_code, s3_client, sts_client, PlainHttp, UploadFile};
-use support::{asks_for_caller_identity, caller_identity_xml, crc32_base64, test_layer, AK, SK};
+use support::{
+    asks_for_caller_identity, caller_identity_xml, crc32_base64, send_for_text, test_layer, AK, SK,
+};
 
 /// STS `GetCallerIdentity`, answered with the verified principal.
 async fn sts(Extension(verified): Extension<VerifiedRequest>, body: Bytes) -> Response {
@@ -98,4 +101,63 @@ async fn axum_routes_behind_the_layer() {
     let error = upload.put(&s3, "dir/a key.bin").await.unwrap_err();
     assert_eq!(refusal_code(&error), "SignatureDoesNotMatch");
     assert_eq!(uploads.load(Ordering::SeqCst), 1);
+}
+
+/// Every service but S3 signs its path normalised (dot segments removed, empty segments
+/// collapsed), so a signature for `GET /public/report` also verifies when the path is sent as
+/// `/admin/../public/report` or `/public//report`. axum routes on the path as sent (and with
+/// `Router::layer`, before the layer runs), where the first reaches `/admin/{*rest}` with the
+/// principal of a signer who asked for a public report: such a path is refused
+/// (`InvalidRequest`, 400), the path the signature covered passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_the_router_reads_unlike_its_signature_is_refused() {
+    async fn public(Path(name): Path<String>) -> String {
+        format!("public {name}")
+    }
+    async fn admin(Path(rest): Path<String>) -> String {
+        format!("admin {rest}")
+    }
+    let app = Router::new()
+        .route("/public/{name}", get(public))
+        .route("/admin/{*rest}", get(admin))
+        .layer(test_layer(LayerSettings::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut request = http::Request::builder()
+        .uri(format!("http://{addr}/public/report?format=pdf"))
+        .header("host", addr.to_string())
+        .body(Vec::new())
+        .unwrap();
+    let credentials = Credentials::from_keys(AK, SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "execute-api",
+        time: std::time::SystemTime::now(),
+    };
+    sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+    let send_path = |path: &str| {
+        let mut sent = request.clone();
+        *sent.uri_mut() = format!("http://{addr}{path}?format=pdf").parse().unwrap();
+        send_for_text(addr, sent.map(|body| Full::new(Bytes::from(body))))
+    };
+    assert_eq!(
+        send_path("/public/report").await,
+        (200, "public report".to_owned())
+    );
+    for path in [
+        "/admin/../public/report",
+        "/public//report",
+        "/public/./report",
+        "/admin/x/../../public/report",
+    ] {
+        let (status, text) = send_path(path).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(
+            text.contains("<Code>InvalidRequest</Code>"),
+            "{path}: {text}"
+        );
+    }
 }
