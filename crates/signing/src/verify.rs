@@ -14,7 +14,10 @@ use crate::auth::{
     parse_authorization_header, parse_http_date, parse_presigned_query, signed_header_names,
     Credential, ParsedAuthorization, ALGORITHM, AMZ_HEADER_PREFIX,
 };
-use crate::canonical::{canonical_query_into, canonical_uri_into, push_header_value, PathMode};
+use crate::canonical::{
+    canonical_query_into, canonical_uri_into, decode_query_component, push_header_value,
+    split_query, PathMode,
+};
 use crate::checksum::check_buffered_checksums;
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, KeyCache, SecretAccessKey, SigningKey};
@@ -959,6 +962,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 }
                 _ => (auth.session_token.clone(), None),
             };
+        check_second_session_token(request, &known, location, session_token.as_deref())?;
         if session_token.is_some()
             && token_signed_known == Some(false)
             && self.settings.unsigned_session_token == UnsignedSessionToken::Reject
@@ -1351,6 +1355,41 @@ impl<L: CredentialLookup> Verifier<L> {
                 Ok(Some(expires_at))
             }
         }
+    }
+}
+
+/// A session token in the place the signature's location does not read (the header beside a
+/// presigned query, an `X-Amz-Security-Token` parameter beside an `Authorization` header) is
+/// never compared with the credential, while the service behind the verifier may read that
+/// one (to open a sealed token and act for its principal, say): it must be the token that was
+/// checked, `token` (an absent one differs from any), or the request is `SessionTokenMismatch`.
+fn check_second_session_token(
+    request: &RequestView<'_>,
+    known: &KnownHeaders<'_>,
+    location: SignatureLocation,
+    token: Option<&str>,
+) -> Result<(), Error> {
+    const PARAMETER: &str = "X-Amz-Security-Token";
+    let same = |other: Option<&str>| {
+        matches!((other, token), (Some(other), Some(token))
+            if constant_time_eq(other.as_bytes(), token.as_bytes()))
+    };
+    let consistent = match location {
+        SignatureLocation::Header => request.query.is_none_or(|query| {
+            split_query(query)
+                // Decoding never lengthens a key: shorter ones are skipped undecoded.
+                .filter(|(key, _)| key.len() >= PARAMETER.len())
+                .filter(|(key, _)| decode_query_component(key) == PARAMETER)
+                .all(|(_, value)| same(Some(&decode_query_component(value))))
+        }),
+        _ => match known.x_amz_security_token {
+            None => true,
+            Some(header) => same(header),
+        },
+    };
+    match consistent {
+        true => Ok(()),
+        false => Err(Error::SessionTokenMismatch),
     }
 }
 

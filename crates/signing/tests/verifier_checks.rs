@@ -952,3 +952,98 @@ fn a_streamed_body_takes_its_trailers_from_a_signed_x_amz_trailer() {
         "{error:?}"
     );
 }
+
+/// A request carries its session token in one place: the `X-Amz-Security-Token` query
+/// parameter of a presigned request, or the header of one signed in the `Authorization`
+/// header. A token in the other place as well is never compared with the credential, while
+/// the service behind the verifier may read that one (to open a sealed token, say, and act for
+/// its principal): it must be the same token, or the request is refused
+/// (`SessionTokenMismatch`). Beside a presigned query the header need not even be signed.
+#[test]
+fn a_second_session_token_must_be_the_same() {
+    let later = now() + Duration::from_secs(3600);
+    let verify = |request: &http::Request<Vec<u8>>| {
+        Verifier::new(lookup(later), VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(
+                &edgeward_signing::RequestView::from_http(request),
+                Payload::Bytes(request.body()),
+            )
+            .now_or_never()
+            .unwrap()
+            .map(|_| ())
+    };
+    let sign = |uri: &str, settings: &SigningSettings| {
+        let mut request = http::Request::builder().uri(uri).body(Vec::new()).unwrap();
+        let creds = Credentials::from_keys("ASIA", "tsecret", Some("tok".to_owned()));
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        edgeward_signing::sign_http(&mut request, &params, settings).unwrap();
+        request
+    };
+
+    let presigned = sign(
+        "http://example.com/a?b=c",
+        &SigningSettings::default().presigned(Duration::from_secs(600)),
+    );
+    verify(&presigned).unwrap();
+    let mut same = presigned.clone();
+    same.headers_mut()
+        .insert("x-amz-security-token", "tok".parse().unwrap());
+    verify(&same).unwrap();
+    let mut other = presigned.clone();
+    other
+        .headers_mut()
+        .insert("x-amz-security-token", "someone-elses".parse().unwrap());
+    let error = verify(&other).unwrap_err();
+    assert!(matches!(error, Error::SessionTokenMismatch), "{error}");
+
+    // Signed in the header (by aws-sigv4: our signer drops the authentication parameters
+    // from a query), with the parameter signed like any other.
+    let header_signed = |query: &str| {
+        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+        use aws_smithy_runtime_api::client::identity::Identity;
+        let identity: Identity =
+            Credentials::from_keys("ASIA", "tsecret", Some("tok".to_owned())).into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("service")
+            .time(now())
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let mut request = http::Request::get(format!("http://example.com/a?{query}"))
+            .header("host", "example.com")
+            .body(Vec::<u8>::new())
+            .unwrap();
+        let signable = SignableRequest::new(
+            "GET",
+            request.uri().to_string(),
+            [("host", "example.com")].into_iter(),
+            SignableBody::Bytes(b""),
+        )
+        .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        assert_eq!(request.headers()["x-amz-security-token"], "tok");
+        request
+    };
+    verify(&header_signed("b=c")).unwrap();
+    verify(&header_signed("X-Amz-Security-Token=tok")).unwrap();
+    for query in [
+        "X-Amz-Security-Token=someone-elses",
+        "b=c&X-Amz-Security-Token=tok&X%2DAmz-Security-Token=someone-elses",
+    ] {
+        let error = verify(&header_signed(query)).unwrap_err();
+        assert!(
+            matches!(error, Error::SessionTokenMismatch),
+            "{query}: {error}"
+        );
+    }
+}
