@@ -17,7 +17,9 @@ use crate::canonical::{normalize_path, PathMode, PathNormalization};
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::clip;
 use crate::error::Error;
-use crate::verify::{Accept, CredentialLookup, Headers, Payload, RequestView, Verifier};
+use crate::verify::{
+    Accept, CredentialLookup, Headers, Payload, RequestView, VerifiedRequest, Verifier,
+};
 
 /// The wire format of error responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -608,6 +610,39 @@ fn check_path_normalized(path: &str, mode: PathMode) -> Result<(), Error> {
     })
 }
 
+/// SigV4 signs a header that came as several field lines as their values joined by commas,
+/// while a service that reads one value (`HeaderMap::get`, as most do) takes the first line
+/// alone: a signed `x-amz-copy-source: bucket/a,b` sent as the two lines `bucket/a` and `b`
+/// verifies, and would reach the service as `bucket/a`. So the lines of each signed header are
+/// joined into one before the service sees them (RFC 9110 5.3 lets a recipient combine field
+/// lines so), and what it reads is what was signed.
+fn join_repeated_signed_headers(headers: &mut http::HeaderMap, verified: &VerifiedRequest) {
+    // Counts values, not names: equal when no name came twice, the common case.
+    if headers.len() == headers.keys_len() {
+        return;
+    }
+    for name in verified.signed_headers() {
+        let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        let mut values = headers.get_all(&name).iter();
+        let Some(first) = values.next() else {
+            continue;
+        };
+        let mut joined = first.as_bytes().to_vec();
+        let mut repeated = false;
+        for value in values {
+            joined.push(b',');
+            joined.extend_from_slice(value.as_bytes());
+            repeated = true;
+        }
+        // The values were valid field values and a comma is one too, so this never fails.
+        if let (true, Ok(joined)) = (repeated, http::HeaderValue::from_bytes(&joined)) {
+            headers.insert(name, joined);
+        }
+    }
+}
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, L, B, ResBody> tower_service::Service<Request<B>> for SigV4Service<S, L>
@@ -787,6 +822,7 @@ where
             if let Err(e) = check_path_normalized(parts.uri.path(), verified.path_mode()) {
                 return reject(e, &parts);
             }
+            join_repeated_signed_headers(&mut parts.headers, &verified);
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);

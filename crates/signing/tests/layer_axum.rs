@@ -161,3 +161,53 @@ async fn a_path_the_router_reads_unlike_its_signature_is_refused() {
         );
     }
 }
+
+/// SigV4 signs a header sent as several lines as their values joined by commas, so a signed
+/// `x-amz-copy-source: source/a,b` also verifies when sent as the lines `source/a` and `b`.
+/// A handler reads one value (`HeaderMap::get`): behind the layer it reads the signed value
+/// whole, never the first line alone (here, the name of another object).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_header_split_into_lines_reaches_the_handler_whole() {
+    async fn copy(headers: http::HeaderMap) -> String {
+        let source = headers.get("x-amz-copy-source").unwrap();
+        let lines = headers.get_all("x-amz-copy-source").iter().count();
+        format!("{} in {lines} line", source.to_str().unwrap())
+    }
+    let app = Router::new()
+        .route("/bucket/{key}", put(copy))
+        .layer(test_layer(LayerSettings::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/copy"))
+        .header("host", addr.to_string())
+        .header("x-amz-copy-source", "source/a,b")
+        .body(Vec::new())
+        .unwrap();
+    let credentials = Credentials::from_keys(AK, SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "s3",
+        time: std::time::SystemTime::now(),
+    };
+    sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    let send = |request: http::Request<Vec<u8>>| {
+        send_for_text(addr, request.map(|body| Full::new(Bytes::from(body))))
+    };
+    assert_eq!(
+        send(request.clone()).await,
+        (200, "source/a,b in 1 line".to_owned())
+    );
+    let mut split = request;
+    split.headers_mut().remove("x-amz-copy-source");
+    for line in ["source/a", "b"] {
+        split
+            .headers_mut()
+            .append("x-amz-copy-source", http::HeaderValue::from_static(line));
+    }
+    assert_eq!(send(split).await, (200, "source/a,b in 1 line".to_owned()));
+}
