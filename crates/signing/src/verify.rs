@@ -937,6 +937,15 @@ impl<L: CredentialLookup> Verifier<L> {
             return Err(Error::RepeatedHeader { name: "host" });
         }
         check_host_is_the_authority(known.host, request.authority)?;
+        // A value that is not text is not an absent one: the service behind may read it.
+        if known.x_amz_content_sha256 == Some(None) {
+            return Err(Error::MalformedPayloadHash {
+                value: "(not text)".into(),
+            });
+        }
+        if known.x_amz_security_token == Some(None) {
+            return Err(Error::SessionTokenMismatch);
+        }
         // (Two `Authorization` headers are a malformed authorization, found by `parse`.)
         if let Some(name) = known.repeated.filter(|&name| name != "authorization") {
             return Err(Error::RepeatedHeader { name });

@@ -734,6 +734,35 @@ fn an_x_amz_date_that_is_not_text_is_malformed() {
     assert!(matches!(error, Error::MalformedDate { .. }), "{error}");
 }
 
+/// An `X-Amz-Content-Sha256` or `X-Amz-Security-Token` that is not text is not an absent one
+/// (here unsigned, which a service other than S3 allows): the first is a malformed payload
+/// hash (`InvalidArgument`), the second a token that does not match (`InvalidClientTokenId`),
+/// rather than a request verified with the body's hash, or with no token, and handed on with
+/// a header nobody checked.
+#[test]
+fn a_payload_hash_or_token_that_is_not_text_is_refused() {
+    let mut request = http::Request::builder()
+        .uri("http://example.com/a")
+        .header("host", "example.com")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
+    verify_view(&edgeward_signing::RequestView::from_http(&request), b"").unwrap();
+    for (name, code) in [
+        ("x-amz-content-sha256", "InvalidArgument"),
+        ("x-amz-security-token", "InvalidClientTokenId"),
+    ] {
+        let mut request = request.clone();
+        request.headers_mut().insert(
+            name,
+            http::HeaderValue::from_bytes(b"UNSIGNED-PAYLOAD\xff").unwrap(),
+        );
+        let error =
+            verify_view(&edgeward_signing::RequestView::from_http(&request), b"").unwrap_err();
+        assert_eq!(error.aws_error_code(), code, "{name}: {error}");
+    }
+}
+
 /// Two `Host` headers name two hosts: the signature would cover both (joined by a comma) and
 /// whatever reads the request after the verifier may take either, so the request is refused
 /// (`InvalidRequest`, 400), from a header map and from a raw request alike.
