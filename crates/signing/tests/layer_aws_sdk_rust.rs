@@ -4,7 +4,8 @@
 //! answer, and our refusals reach the SDK as the error codes its users match on. For S3 that
 //! covers the SDK's own forms: S3 path rules, a checksum header on an in-memory body, a
 //! streamed body as a signed chunk chain with a signed trailer of each checksum the SDK
-//! computes, and presigned URLs.
+//! computes, and presigned URLs. A client with a clock an hour off recovers as against AWS:
+//! the SDK corrects its clock from our `RequestTimeTooSkewed` answer and retries.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -632,4 +633,108 @@ async fn aws_sdk_rust_s3_presigned_urls_verify() {
         response.headers()["x-amz-checksum-crc32"],
         crc32_base64(body.as_bytes())
     );
+}
+
+/// A clock `offset` away from the real one, ahead or behind.
+#[derive(Debug)]
+struct SkewedClock {
+    offset: Duration,
+    ahead: bool,
+}
+
+impl aws_smithy_async::time::TimeSource for SkewedClock {
+    fn now(&self) -> std::time::SystemTime {
+        let now = std::time::SystemTime::now();
+        match self.ahead {
+            true => now + self.offset,
+            false => now - self.offset,
+        }
+    }
+}
+
+/// The `X-Amz-Date` of each request sent, as seconds from now (negative: in the past).
+fn sent_date_offsets(http: &PlainHttp) -> Vec<i64> {
+    let now = std::time::SystemTime::now();
+    http.sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, headers, _)| {
+            let date = header(headers, "x-amz-date");
+            let date = time::PrimitiveDateTime::parse(
+                date,
+                time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+            )
+            .unwrap()
+            .assume_utc();
+            let now = time::OffsetDateTime::from(now);
+            (date - now).whole_seconds()
+        })
+        .collect()
+}
+
+/// An edge device's clock is often wrong (no battery-backed clock, no time sync yet).
+/// aws-sdk-rust measures its skew from the `Date` of our `RequestTimeTooSkewed` answer and
+/// retries, signing with the corrected time; the retry verifies. Both ways (an hour behind, an
+/// hour ahead), for STS (query protocol) and S3 (REST XML). Without retries the SDK sees the
+/// refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_corrects_a_skewed_clock_from_our_refusal() {
+    use aws_sdk_s3::config::retry::RetryConfig;
+
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let retries = RetryConfig::standard()
+        .with_max_attempts(2)
+        .with_initial_backoff(Duration::from_millis(1));
+    for ahead in [false, true] {
+        let clock = || SkewedClock {
+            offset: Duration::from_secs(3600),
+            ahead,
+        };
+        let check_dates = |http: &PlainHttp| {
+            let offsets = sent_date_offsets(http);
+            assert_eq!(offsets.len(), 2, "{offsets:?}");
+            let skewed = if ahead { 3600 } else { -3600 };
+            assert!((offsets[0] - skewed).abs() < 60, "{offsets:?}");
+            assert!(offsets[1].abs() < 60, "{offsets:?}");
+        };
+
+        let http = PlainHttp::default();
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::from_keys(AK, SK, None))
+            .endpoint_url(format!("http://{addr}"))
+            .http_client(http.clone())
+            .time_source(clock());
+        let sts =
+            aws_sdk_sts::Client::from_conf(config.clone().retry_config(retries.clone()).build());
+        let identity = sts.get_caller_identity().send().await.unwrap();
+        assert_eq!(identity.arn(), Some("arn:aws:iam::123456789012:user/alice"));
+        check_dates(&http);
+        let once =
+            aws_sdk_sts::Client::from_conf(config.retry_config(RetryConfig::disabled()).build());
+        let error = once.get_caller_identity().send().await.unwrap_err();
+        assert_eq!(refusal_code(&error), "RequestTimeTooSkewed");
+
+        let http = PlainHttp::default();
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::from_keys(AK, SK, None))
+            .endpoint_url(format!("http://{addr}"))
+            .force_path_style(true)
+            .http_client(http.clone())
+            .time_source(clock())
+            .retry_config(retries.clone());
+        let s3 = aws_sdk_s3::Client::from_conf(config.build());
+        s3.put_object()
+            .bucket("bucket")
+            .key("clock")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"body"))
+            .send()
+            .await
+            .unwrap();
+        check_dates(&http);
+    }
 }
