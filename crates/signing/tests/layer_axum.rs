@@ -45,6 +45,26 @@ async fn put_object(
     [("x-amz-checksum-crc32", crc32_base64(&body))].into_response()
 }
 
+/// Serves `app` on 127.0.0.1 (a free port): its address.
+async fn serve(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// Signs `request` for `service` now, with [`AK`]'s long-term key.
+fn sign_now(request: &mut http::Request<Vec<u8>>, service: &str, settings: &SigningSettings) {
+    let credentials = Credentials::from_keys(AK, SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service,
+        time: std::time::SystemTime::now(),
+    };
+    sign_http(request, &params, settings).unwrap();
+}
+
 async fn start_axum() -> (SocketAddr, Arc<AtomicUsize>) {
     let uploads = Arc::new(AtomicUsize::new(0));
     let app = Router::new()
@@ -52,10 +72,7 @@ async fn start_axum() -> (SocketAddr, Arc<AtomicUsize>) {
         .route("/{bucket}/{*key}", put(put_object))
         .layer(Extension(Arc::clone(&uploads)))
         .layer(test_layer(LayerSettings::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, uploads)
+    (serve(app).await, uploads)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,23 +138,14 @@ async fn a_path_the_router_reads_unlike_its_signature_is_refused() {
         .route("/public/{name}", get(public))
         .route("/admin/{*rest}", get(admin))
         .layer(test_layer(LayerSettings::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = serve(app).await;
 
     let mut request = http::Request::builder()
         .uri(format!("http://{addr}/public/report?format=pdf"))
         .header("host", addr.to_string())
         .body(Vec::new())
         .unwrap();
-    let credentials = Credentials::from_keys(AK, SK, None);
-    let params = SigningParams {
-        credentials: &credentials,
-        region: "us-east-1",
-        service: "execute-api",
-        time: std::time::SystemTime::now(),
-    };
-    sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+    sign_now(&mut request, "execute-api", &SigningSettings::default());
     let send_path = |path: &str| {
         let mut sent = request.clone();
         *sent.uri_mut() = format!("http://{addr}{path}?format=pdf").parse().unwrap();
@@ -176,9 +184,7 @@ async fn a_signed_header_split_into_lines_reaches_the_handler_whole() {
     let app = Router::new()
         .route("/bucket/{key}", put(copy))
         .layer(test_layer(LayerSettings::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = serve(app).await;
 
     let mut request = http::Request::builder()
         .method("PUT")
@@ -187,14 +193,7 @@ async fn a_signed_header_split_into_lines_reaches_the_handler_whole() {
         .header("x-amz-copy-source", "source/a,b")
         .body(Vec::new())
         .unwrap();
-    let credentials = Credentials::from_keys(AK, SK, None);
-    let params = SigningParams {
-        credentials: &credentials,
-        region: "us-east-1",
-        service: "s3",
-        time: std::time::SystemTime::now(),
-    };
-    sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    sign_now(&mut request, "s3", &SigningSettings::s3());
     let send = |request: http::Request<Vec<u8>>| {
         send_for_text(addr, request.map(|body| Full::new(Bytes::from(body))))
     };

@@ -874,16 +874,13 @@ fn repeated_singleton_headers_are_refused() {
     }
 }
 
-/// A raw `+` in a query is a space, as aws-sigv4 (here signing on its own, not through our
-/// signer) and form decoding read it: a request aws-sigv4 signed with `q=a+b` verifies, and so
-/// does the same request with `%20` in place of the `+` (one value, two spellings), while `%2B`
-/// (a literal plus, another value) fails.
-#[test]
-fn a_raw_plus_in_a_query_is_a_space() {
+/// A `GET` of `uri` (host `example.com`, empty body) signed in the header by aws-sigv4 on its
+/// own, not through our signer, for `service` in `us-east-1` at [`now`].
+fn signed_by_aws_sigv4(uri: &str, credentials: Credentials) -> http::Request<Vec<u8>> {
     use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
     use aws_smithy_runtime_api::client::identity::Identity;
 
-    let identity: Identity = Credentials::from_keys("AKID", "secret", None).into();
+    let identity: Identity = credentials.into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
@@ -893,9 +890,9 @@ fn a_raw_plus_in_a_query_is_a_space() {
         .build()
         .unwrap()
         .into();
-    let mut request = http::Request::get("http://example.com/find?q=a+b&r=c")
+    let mut request = http::Request::get(uri)
         .header("host", "example.com")
-        .body(Vec::<u8>::new())
+        .body(Vec::new())
         .unwrap();
     let signable = SignableRequest::new(
         "GET",
@@ -906,6 +903,17 @@ fn a_raw_plus_in_a_query_is_a_space() {
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     instructions.apply_to_request_http1x(&mut request);
+    request
+}
+
+/// A raw `+` in a query is a space, as aws-sigv4 (here signing on its own, not through our
+/// signer) and form decoding read it: a request aws-sigv4 signed with `q=a+b` verifies, and so
+/// does the same request with `%20` in place of the `+` (one value, two spellings), while `%2B`
+/// (a literal plus, another value) fails.
+#[test]
+fn a_raw_plus_in_a_query_is_a_space() {
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let request = signed_by_aws_sigv4("http://example.com/find?q=a+b&r=c", credentials);
     verify_view(&edgeward_signing::RequestView::from_http(&request), b"").unwrap();
 
     let respelled = |spelling: &str| {
@@ -1034,32 +1042,8 @@ fn a_second_session_token_must_be_the_same() {
     // Signed in the header (by aws-sigv4: our signer drops the authentication parameters
     // from a query), with the parameter signed like any other.
     let header_signed = |query: &str| {
-        use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-        use aws_smithy_runtime_api::client::identity::Identity;
-        let identity: Identity =
-            Credentials::from_keys("ASIA", "tsecret", Some("tok".to_owned())).into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("service")
-            .time(now())
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let mut request = http::Request::get(format!("http://example.com/a?{query}"))
-            .header("host", "example.com")
-            .body(Vec::<u8>::new())
-            .unwrap();
-        let signable = SignableRequest::new(
-            "GET",
-            request.uri().to_string(),
-            [("host", "example.com")].into_iter(),
-            SignableBody::Bytes(b""),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions.apply_to_request_http1x(&mut request);
+        let credentials = Credentials::from_keys("ASIA", "tsecret", Some("tok".to_owned()));
+        let request = signed_by_aws_sigv4(&format!("http://example.com/a?{query}"), credentials);
         assert_eq!(request.headers()["x-amz-security-token"], "tok");
         request
     };
