@@ -55,8 +55,9 @@ pub struct LayerSettings {
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s).
     pub body_timeout: Duration,
-    /// How long a streamed (`aws-chunked`) body may go without delivering a byte before it
-    /// fails with `IncompleteBody` (default 20 s). Streamed bodies have no total limit, so this
+    /// How long a read of a streamed (`aws-chunked`) body may wait for the peer's next byte
+    /// before the body fails with `IncompleteBody` (default 20 s); the time the service spends
+    /// between its reads does not count. Streamed bodies have no total limit, so this
     /// is what stops a client that stalls mid-upload from holding the request forever.
     pub body_idle_timeout: Duration,
     /// Limits on the chunks of a streamed (`aws-chunked`) body: the largest chunk, which is
@@ -238,19 +239,24 @@ impl BodyFailure {
 pub struct IdleTimeoutBody<B> {
     inner: B,
     idle: Duration,
-    /// Set on the first poll: until the service reads the body, the peer is not late (a
-    /// client that sent `Expect: 100-continue` sends nothing before that read).
+    /// Made on the first poll that finds no frame: until the service reads the body, the peer
+    /// is not late (a client that sent `Expect: 100-continue` sends nothing before that read).
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Whether the clock runs: from a poll that found no frame to the next frame. Between a
+    /// frame and the next read the service is busy, not the peer late (and the server reads
+    /// nothing from the peer until it is asked to).
+    waiting: bool,
 }
 
 impl<B> IdleTimeoutBody<B> {
-    /// Wraps `inner`; the clock starts when the body is first polled and restarts with every
-    /// frame.
+    /// Wraps `inner`; the clock runs while a read of the body waits for the peer: it starts
+    /// when a poll finds no frame and stops at the next frame.
     pub fn new(inner: B, idle: Duration) -> Self {
         Self {
             inner,
             idle,
             deadline: None,
+            waiting: false,
         }
     }
 }
@@ -300,22 +306,30 @@ where
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
-                if let Some(deadline) = this.deadline.as_mut() {
-                    deadline
-                        .as_mut()
-                        .reset(tokio::time::Instant::now() + this.idle);
-                }
+                this.waiting = false;
                 Poll::Ready(frame.map(|f| f.map_err(IdleTimeoutError::Inner)))
             }
-            Poll::Pending => match this
-                .deadline
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep(this.idle)))
-                .as_mut()
-                .poll(cx)
-            {
-                Poll::Ready(()) => Poll::Ready(Some(Err(IdleTimeoutError::Idle(this.idle)))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                // The clock starts now, not at the last frame: however long the service took
+                // over that one, the peer has had `idle` from this read on.
+                if !std::mem::replace(&mut this.waiting, true) {
+                    let until = tokio::time::Instant::now() + this.idle;
+                    match this.deadline.as_mut() {
+                        Some(deadline) => deadline.as_mut().reset(until),
+                        None => this.deadline = Some(Box::pin(tokio::time::sleep_until(until))),
+                    }
+                }
+                match this
+                    .deadline
+                    .as_mut()
+                    .map(|deadline| deadline.as_mut().poll(cx))
+                {
+                    Some(Poll::Ready(())) => {
+                        Poll::Ready(Some(Err(IdleTimeoutError::Idle(this.idle))))
+                    }
+                    _ => Poll::Pending,
+                }
+            }
         }
     }
 

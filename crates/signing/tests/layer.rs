@@ -302,6 +302,31 @@ async fn idle_clock_starts_at_the_first_read() {
     assert_eq!(collected.to_bytes(), "data");
 }
 
+/// The idle clock runs only while the service waits for the peer: a service that takes longer
+/// than the idle timeout over one frame (a slow upstream it forwards to, say) and then reads
+/// on finds the next frame arriving, not a timeout the peer never caused. Here each frame
+/// comes 50 ms after the read that asks for it, and the service spends twice the 200 ms idle
+/// timeout between its two reads.
+#[tokio::test(start_paused = true)]
+async fn idle_clock_stops_while_the_service_works() {
+    use http_body_util::{BodyExt, StreamBody};
+
+    let idle = std::time::Duration::from_millis(200);
+    let frames = futures_util::stream::unfold((), |()| async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        Some((
+            Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from_static(b"data"))),
+            (),
+        ))
+    });
+    let mut body = edgeward_signing::IdleTimeoutBody::new(StreamBody::new(Box::pin(frames)), idle);
+    for read in 0..3 {
+        let frame = body.frame().await.unwrap().map_err(|e| e.to_string());
+        assert_eq!(frame.unwrap().into_data().unwrap(), "data", "read {read}");
+        tokio::time::sleep(2 * idle).await;
+    }
+}
+
 /// A request whose signature is wrong is refused before its body is read, when the body is
 /// not needed to check it (its hash is in `x-amz-content-sha256`): a client that sent
 /// `Expect: 100-continue` gets the 403 in place of `100 Continue`, as from S3, and does not
