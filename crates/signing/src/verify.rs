@@ -79,11 +79,6 @@ impl<'a> Headers<'a> {
         Some(joined)
     }
 
-    /// The first value of the header `name` (lower-case), as sent.
-    pub(crate) fn first_bytes(&self, name: &str) -> Option<&'a [u8]> {
-        self.values(name).next()
-    }
-
     /// Every `(name, value)`, in order (a map's names are lower-case, a list's as sent).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> {
         let (map, list) = match *self {
@@ -749,7 +744,8 @@ impl VerifiedRequest {
 
     /// For a streamed payload (`STREAMING-…`): the verifier its `aws-chunked` body must pass,
     /// set up from the request's `headers` as S3 reads them: `x-amz-decoded-content-length`
-    /// (required, decimal digits: [`Error::MissingDecodedContentLength`] without it),
+    /// (required, once, decimal digits: [`Error::MissingDecodedContentLength`] without it,
+    /// [`Error::RepeatedHeader`] when it comes twice),
     /// `x-amz-trailer` (signed: [`Error::RequiredHeaderNotSigned`] otherwise), and any
     /// `x-amz-checksum-*` header. `Ok(None)` for other payloads. The layer and
     /// `edgeward verify` both start a streamed body here.
@@ -769,9 +765,15 @@ impl VerifiedRequest {
         };
         // Required of every streamed upload (S3 answers 411 without it): it is what the
         // decoded body is held to.
-        let declared = headers
-            .first_bytes("x-amz-decoded-content-length")
-            .ok_or(Error::MissingDecodedContentLength)?;
+        // Read by name, so it comes once (the signature would cover two lines joined, and the
+        // service would read that joined line, not the value the body is held to).
+        let mut lines = headers.values("x-amz-decoded-content-length");
+        let declared = lines.next().ok_or(Error::MissingDecodedContentLength)?;
+        if lines.next().is_some() {
+            return Err(Error::RepeatedHeader {
+                name: "x-amz-decoded-content-length",
+            });
+        }
         let length = std::str::from_utf8(declared)
             .ok()
             .filter(|_| !declared.is_empty() && declared.iter().all(u8::is_ascii_digit))

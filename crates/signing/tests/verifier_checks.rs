@@ -1060,3 +1060,54 @@ fn a_second_session_token_must_be_the_same() {
         );
     }
 }
+
+/// `x-amz-decoded-content-length` is read by name and holds the decoded body to its value:
+/// sent twice, it would be signed as the two values joined (`5,1000`), held to the first, and
+/// handed to the service as the joined line. It is refused, as the headers the verifier reads
+/// by name are, before the body is read.
+#[test]
+fn a_decoded_length_sent_twice_is_refused() {
+    use edgeward_signing::{Headers, PayloadSigning};
+
+    let chain_for = |lengths: &[&str]| {
+        let mut request = http::Request::put("http://example.com/upload")
+            .header("host", "example.com")
+            .header("content-encoding", "aws-chunked");
+        for length in lengths {
+            request = request.header("x-amz-decoded-content-length", *length);
+        }
+        let mut request = request.body(Vec::new()).unwrap();
+        let mut settings = SigningSettings::default();
+        settings.payload = PayloadSigning::StreamingUnsignedTrailer;
+        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+        sign_for(&mut request, "service", &settings);
+        let verified = Verifier::new(
+            lookup(now() + Duration::from_secs(3600)),
+            VerifierSettings::default(),
+        )
+        .with_clock(Arc::new(FixedClock(now())))
+        .verify(
+            &edgeward_signing::RequestView::from_http(&request),
+            Payload::Unavailable,
+        )
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+        verified
+            .streamed_body_verifier(&Headers::Map(request.headers()))
+            .map(|chain| chain.and_then(|chain| chain.decoded_length_declared()))
+    };
+    assert_eq!(chain_for(&["5"]).unwrap(), Some(5));
+    for lengths in [&["5", "1000"][..], &["5", "5"]] {
+        let error = chain_for(lengths).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::RepeatedHeader {
+                    name: "x-amz-decoded-content-length"
+                }
+            ),
+            "{lengths:?}: {error:?}"
+        );
+    }
+}
