@@ -673,9 +673,15 @@ pub fn parse_http_date(value: &str) -> Result<SystemTime, Error> {
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    time::PrimitiveDateTime::parse(value.trim(), &format)
+    let bad = || Error::MalformedDate { value: clip(value) };
+    let fixdate = value.trim();
+    // IMF-fixdate is 29 bytes: `[year]` would also take a sign (`+2013`, `-2013`).
+    if fixdate.len() != 29 {
+        return Err(bad());
+    }
+    time::PrimitiveDateTime::parse(fixdate, &format)
         .map(|t| t.assume_utc().into())
-        .map_err(|_| Error::MalformedDate { value: clip(value) })
+        .map_err(|_| bad())
 }
 
 /// Formats a time as `YYYYMMDD'T'HHMMSS'Z'`.
@@ -863,5 +869,20 @@ mod tests {
             parse_amz_date("20130524T000000Z").unwrap()
         );
         assert!(parse_amz_date("20150230T123600Z").is_err());
+    }
+
+    /// The `Date` header's IMF-fixdate has a four-digit year and no sign (RFC 9110 5.6.7):
+    /// `+2013` is not 2013, nor is `-2013` a year before the epoch.
+    #[test]
+    fn an_http_date_year_has_four_digits_and_no_sign() {
+        assert!(parse_http_date("Fri, 24 May 2013 00:00:00 GMT").is_ok());
+        for value in [
+            "Fri, 24 May +2013 00:00:00 GMT",
+            "Fri, 24 May -2013 00:00:00 GMT",
+            "Fri, 24 May 013 00:00:00 GMT",
+        ] {
+            let error = parse_http_date(value).unwrap_err();
+            assert!(matches!(error, Error::MalformedDate { .. }), "{value}");
+        }
     }
 }
