@@ -313,7 +313,11 @@ where
                 // The clock starts now, not at the last frame: however long the service took
                 // over that one, the peer has had `idle` from this read on.
                 if !std::mem::replace(&mut this.waiting, true) {
-                    let until = tokio::time::Instant::now() + this.idle;
+                    // Past the clock's end (`Duration::MAX`), a year is as good as never.
+                    let now = tokio::time::Instant::now();
+                    let until = now
+                        .checked_add(this.idle)
+                        .unwrap_or_else(|| now + Duration::from_secs(365 * 86_400));
                     match this.deadline.as_mut() {
                         Some(deadline) => deadline.as_mut().reset(until),
                         None => this.deadline = Some(Box::pin(tokio::time::sleep_until(until))),

@@ -327,6 +327,28 @@ async fn idle_clock_stops_while_the_service_works() {
     }
 }
 
+/// An idle timeout too long for the clock to hold (`Duration::MAX`, "no idle timeout") waits
+/// for ever rather than panic when the deadline is set.
+#[tokio::test(start_paused = true)]
+async fn an_idle_timeout_past_the_clocks_end_never_fires() {
+    use http_body_util::{BodyExt, StreamBody};
+
+    let frames = futures_util::stream::unfold(0, |sent| async move {
+        (sent < 2).then_some(())?;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        Some((
+            Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from_static(b"data"))),
+            sent + 1,
+        ))
+    });
+    let body = edgeward_signing::IdleTimeoutBody::new(
+        StreamBody::new(Box::pin(frames)),
+        std::time::Duration::MAX,
+    );
+    let collected = body.collect().await.map_err(|e| e.to_string()).unwrap();
+    assert_eq!(collected.to_bytes(), "datadata");
+}
+
 /// A request whose signature is wrong is refused before its body is read, when the body is
 /// not needed to check it (its hash is in `x-amz-content-sha256`): a client that sent
 /// `Expect: 100-continue` gets the 403 in place of `100 Continue`, as from S3, and does not
