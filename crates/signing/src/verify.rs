@@ -1355,7 +1355,11 @@ impl<L: CredentialLookup> Verifier<L> {
                 Ok(None)
             }
             Some(expires) => {
-                if date.time > now + skew {
+                // A window past the clock's end (`Duration::MAX`) admits any time.
+                if now
+                    .checked_add(skew)
+                    .is_some_and(|latest| date.time > latest)
+                {
                     return Err(Error::PresignedNotYetValid {
                         valid_from: date.time,
                     });

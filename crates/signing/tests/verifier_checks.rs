@@ -1111,3 +1111,23 @@ fn a_decoded_length_sent_twice_is_refused() {
         );
     }
 }
+
+/// A skew window too long for the clock to hold (`Duration::MAX`, "do not check the clock")
+/// lets any request time pass; it does not panic on a presigned request, whose "not yet
+/// valid" test adds the window to the server's time.
+#[test]
+fn a_skew_window_past_the_clocks_end_does_not_panic() {
+    let mut settings = VerifierSettings::default();
+    settings.max_skew = Duration::MAX;
+    let later = now() + Duration::from_secs(3600);
+    let header = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    check(settings.clone(), &header, now(), later).unwrap();
+    let presigned = signed(
+        &SigningSettings::default().presigned(Duration::from_secs(60)),
+        "AKID",
+        None,
+        now(),
+        "",
+    );
+    check(settings, &presigned, now(), later).unwrap();
+}
