@@ -242,7 +242,8 @@ impl ChunkChainVerifier {
                 self.start += end + 2;
                 Ok(Some(line))
             }
-            None if pending.len() > self.limits.max_line_bytes + 1 => Err(too_long),
+            // `+ 1`: the line's CR may have come without its LF yet.
+            None if pending.len() > self.limits.max_line_bytes.saturating_add(1) => Err(too_long),
             None => Ok(None),
         }
     }
@@ -1062,6 +1063,22 @@ mod tests {
         }
         let trailers = decode("x-amz-meta-a", "x-amz-meta-a: caf\u{e9} ").unwrap();
         assert_eq!(trailers["x-amz-meta-a"].as_bytes(), "caf\u{e9}".as_bytes());
+    }
+
+    /// A line limit too large to add to (`usize::MAX`, "no limit") holds every line, whole or
+    /// cut across pieces; it neither overflows nor refuses the cut one.
+    #[test]
+    fn a_line_limit_of_usize_max_takes_any_line() {
+        let limits = ChunkLimits {
+            max_line_bytes: usize::MAX,
+            ..ChunkLimits::default()
+        };
+        let mut verifier = ChunkChainVerifier::unsigned().with_limits(limits);
+        let mut out = Vec::new();
+        verifier.push(b"5;ext", &mut out).unwrap();
+        verifier.push(b"\r\nhello\r\n0\r\n\r\n", &mut out).unwrap();
+        verifier.finish().unwrap();
+        assert_eq!(out, b"hello");
     }
 
     /// How the body is cut into pieces never changes what it decodes to.
