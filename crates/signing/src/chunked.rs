@@ -75,6 +75,9 @@ pub struct ChunkChainVerifier {
     /// holding many chunks costs one pass, not a copy of its rest per chunk.
     buffer: Vec<u8>,
     start: usize,
+    /// How many pending bytes the search for the current line's CRLF has passed already: a
+    /// line that arrives a byte at a time is searched once, not once per byte.
+    line_searched: usize,
     chunk: Vec<u8>,
     hasher: Option<digest::Context>,
     index: u64,
@@ -122,6 +125,7 @@ impl ChunkChainVerifier {
             state: State::Header,
             buffer: Vec::new(),
             start: 0,
+            line_searched: 0,
             chunk: Vec::new(),
             hasher: None,
             index: 0,
@@ -233,18 +237,28 @@ impl ChunkChainVerifier {
             reason: "chunk header or trailer line too long",
         };
         let pending = self.pending();
-        match pending.windows(2).position(|w| w == b"\r\n") {
+        // Resume one byte early: the CR of the CRLF may have been the last byte searched.
+        let from = self.line_searched.saturating_sub(1).min(pending.len());
+        let found = pending[from..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map(|at| from + at);
+        match found {
             // The limit holds however the bytes arrived: a long line that came in one piece
             // is refused just like one that came in many.
             Some(end) if end > self.limits.max_line_bytes => Err(too_long),
             Some(end) => {
                 let line = pending[..end].to_vec();
                 self.start += end + 2;
+                self.line_searched = 0;
                 Ok(Some(line))
             }
             // `+ 1`: the line's CR may have come without its LF yet.
             None if pending.len() > self.limits.max_line_bytes.saturating_add(1) => Err(too_long),
-            None => Ok(None),
+            None => {
+                self.line_searched = pending.len();
+                Ok(None)
+            }
         }
     }
 
