@@ -661,6 +661,10 @@ fn join_repeated_signed_headers(headers: &mut http::HeaderMap, verified: &Verifi
     }
 }
 
+/// A body larger than this (or of unknown length) whose hash is not in a header is read only
+/// after everything but the signature has been checked.
+const PRECHECKED_BODY_BYTES: u64 = 64 * 1024;
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, L, B, ResBody> tower_service::Service<Request<B>> for SigV4Service<S, L>
@@ -758,27 +762,29 @@ where
                 // With the payload's hash in a header, the signature is checked before the
                 // body is read: a bad one is refused without reading (in place of `100
                 // Continue` to a client that asked), and only a valid signer gets a body
-                // buffered. Without it, the body is the payload hash.
-                let early = match parts
-                    .headers
-                    .get("x-amz-content-sha256")
-                    .map(|v| v.to_str().is_ok())
-                {
-                    Some(true) => {
-                        let view = RequestView::from_parts(&parts);
-                        match verify_within(
-                            &verifier,
-                            &view,
-                            Payload::Unavailable,
-                            settings.lookup_timeout,
-                        )
-                        .await
-                        {
-                            Ok(verified) => Some(verified),
-                            Err(e) => return reject(e, &parts),
-                        }
+                // buffered. Without it, the body is the payload hash, so the signature waits
+                // for the body; a body that may be large is read only once everything else
+                // holds (the authorization's form, the date, the scope, a known access key
+                // and its token), so that a client without a key cannot have megabytes held
+                // for it. (That costs a second lookup; a small body is read without it.)
+                let hashed = parts.headers.contains_key("x-amz-content-sha256");
+                let large = declared.is_none_or(|len| len > PRECHECKED_BODY_BYTES);
+                let early = if hashed || large {
+                    let view = RequestView::from_parts(&parts);
+                    match verify_within(
+                        &verifier,
+                        &view,
+                        Payload::Unavailable,
+                        settings.lookup_timeout,
+                    )
+                    .await
+                    {
+                        Ok(verified) => Some(verified),
+                        Err(Error::BodyRequired) if !hashed => None,
+                        Err(e) => return reject(e, &parts),
                     }
-                    _ => None,
+                } else {
+                    None
                 };
                 let collected = tokio::time::timeout(
                     settings.body_timeout,

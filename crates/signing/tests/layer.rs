@@ -1015,3 +1015,62 @@ async fn a_target_naming_another_host_than_the_signed_one_is_refused() {
     let expected = format!("<Error><Code>InvalidRequest</Code><Message>{message}");
     assert!(refused.contains(&expected), "{refused}");
 }
+
+/// A body whose hash is not in a header must be read before its signature can be checked.
+/// When it may be large, everything else is checked first, so that a request from an unknown
+/// key, or with no authentication at all, is refused without its body being read or held:
+/// the answer comes while the client has sent only the head. The same request from a known key
+/// is read and verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_unhashed_body_is_read_only_for_a_known_key() {
+    let addr = start_server_with(edgeward_signing::LayerSettings::default()).await;
+    let body = vec![b'x'; 200_000];
+    let signed = |access_key_id: &str| {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{addr}/"))
+            .header("host", addr.to_string())
+            .body(body.clone())
+            .unwrap();
+        let creds = Credentials::from_keys(access_key_id, SK, None);
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "execute-api",
+            time: SystemTime::now(),
+        };
+        sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+        assert!(!request.headers().contains_key("x-amz-content-sha256"));
+        request
+    };
+    let head = format!("POST / HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
+    let wait = std::time::Duration::from_secs(5);
+
+    let unknown = signed("AKIDNOBODYKNOWS");
+    let (text, answered) = raw_exchange(
+        addr,
+        &head,
+        unknown.headers(),
+        b"",
+        b"</ErrorResponse>",
+        wait,
+    )
+    .await;
+    assert!(answered, "the layer waited for the body: {text}");
+    assert!(text.starts_with("HTTP/1.1 403"), "{text}");
+    assert!(text.contains("<Code>InvalidClientTokenId</Code>"), "{text}");
+
+    let mut anonymous = http::HeaderMap::new();
+    anonymous.insert("host", addr.to_string().parse().unwrap());
+    let (text, answered) =
+        raw_exchange(addr, &head, &anonymous, b"", b"</ErrorResponse>", wait).await;
+    assert!(answered, "the layer waited for the body: {text}");
+    assert!(
+        text.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{text}"
+    );
+
+    let known = signed(AK);
+    let (text, answered) = raw_exchange(addr, &head, known.headers(), &body, b"xxxx", wait).await;
+    assert!(answered && text.starts_with("HTTP/1.1 200"), "{text}");
+}
