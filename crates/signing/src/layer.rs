@@ -57,9 +57,14 @@ pub struct LayerSettings {
     pub body_timeout: Duration,
     /// How long a read of a streamed (`aws-chunked`) body may wait for the peer's next byte
     /// before the body fails with `IncompleteBody` (default 20 s); the time the service spends
-    /// between its reads does not count. Streamed bodies have no total limit, so this
+    /// between its reads does not count. Streamed bodies have no total time limit, so this
     /// is what stops a client that stalls mid-upload from holding the request forever.
     pub body_idle_timeout: Duration,
+    /// Largest decoded size a streamed (`aws-chunked`) body may declare in
+    /// `x-amz-decoded-content-length` (default 5 GiB, S3's largest single upload); a larger
+    /// one is refused with `EntityTooLarge` before its body is read. The body is then held
+    /// to the size it declared.
+    pub max_streamed_body_bytes: u64,
     /// Limits on the chunks of a streamed (`aws-chunked`) body: the largest chunk, which is
     /// held until its signature verifies (a larger one fails the body with `EntityTooLarge`),
     /// the longest chunk-header or trailer line and the most trailer lines (default
@@ -79,6 +84,7 @@ impl Default for LayerSettings {
             max_body_bytes: 10 * 1024 * 1024,
             body_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(20),
+            max_streamed_body_bytes: 5 * 1024 * 1024 * 1024,
             chunk_limits: ChunkLimits::default(),
             lookup_timeout: Duration::from_secs(10),
             error_format: ErrorFormat::Auto,
@@ -88,6 +94,10 @@ impl Default for LayerSettings {
 
 /// Verifies every request; passes verified ones on with the [`crate::VerifiedRequest`] in
 /// their extensions, answers the rest with an AWS error response.
+///
+/// The layer bounds what it reads of a body ([`LayerSettings`]); the request head and the
+/// response are the server's: give hyper a header-read timeout
+/// (`http1().header_read_timeout`) and a connection limit, as for any public endpoint.
 ///
 /// In front of an axum `Router` (the inner service reads a [`VerifiedBody`], which axum's
 /// extractors take like any body):
@@ -732,6 +742,14 @@ where
                         Err(e) => return reject(e, &parts),
                     };
                 let decoded_length = chunk_verifier.decoded_length_declared().unwrap_or(0);
+                if decoded_length > settings.max_streamed_body_bytes {
+                    return reject(
+                        Error::BodyTooLarge {
+                            limit: settings.max_streamed_body_bytes,
+                        },
+                        &parts,
+                    );
+                }
                 describe_decoded_body(&mut parts.headers, decoded_length);
                 let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
                 let failure = Arc::new(BodyFailure {

@@ -607,6 +607,28 @@ async fn a_streamed_upload_without_its_decoded_length_is_refused_up_front() {
     }
 }
 
+/// A streamed upload that declares more than `max_streamed_body_bytes` (5 GiB by default,
+/// S3's largest single upload) is refused as S3 refuses it, `400 EntityTooLarge`, before its
+/// body is read.
+#[tokio::test]
+async fn a_streamed_upload_over_the_size_limit_is_refused_up_front() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let limit = edgeward_signing::LayerSettings::default().max_streamed_body_bytes;
+    assert_eq!(limit, 5 << 30);
+    let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 11, false, None);
+    request.headers_mut().insert(
+        "x-amz-decoded-content-length",
+        (limit + 1).to_string().parse().unwrap(),
+    );
+    sign_s3(
+        &mut request,
+        SK,
+        PayloadSigning::StreamingSigned { trailer: false },
+    );
+    let (status, text) = answer_before_the_body(request).await;
+    assert_s3_error((status, &text), 400, "EntityTooLarge", "");
+}
+
 /// A checksum trailer declared (`x-amz-trailer`) on `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, the
 /// form that carries no trailer, can never arrive: the request is refused before its body is
 /// read, not at the end of an upload that was bound to fail. (On the `-TRAILER` form the
