@@ -204,6 +204,11 @@ const PRESIGN_PARAMS: [&str; 7] = [
 /// caller's own).
 const SIGNATURE_HEADERS: [&str; 3] = ["authorization", "x-amz-date", "x-amz-security-token"];
 
+/// The headers of the caller's that a server (and the verifier) reads as one value: the
+/// signer refuses a request that carries one of them twice (the signature's own headers it
+/// replaces).
+const READ_ONCE_HEADERS: [&str; 3] = ["host", "date", "x-amz-content-sha256"];
+
 /// The request target without a previous presigned signature's query parameters (borrowed
 /// when there are none), so that signing again replaces that signature instead of signing it.
 fn without_presign_params(target: &str) -> Cow<'_, str> {
@@ -233,7 +238,9 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 
 /// Signs the parts of a request; nothing is modified. The parts must not carry a previous
 /// signature (its headers and presigned query parameters would be signed as the request's
-/// own); [`sign_raw`] and [`sign_http`] drop one before signing.
+/// own); [`sign_raw`] and [`sign_http`] drop one before signing. A request that carries a
+/// `Host`, `Date` or (one the settings do not replace) `x-amz-content-sha256` header twice is
+/// refused (`InvalidSigningInput`), as no server reads it as signed.
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -335,6 +342,19 @@ fn sign_to_instructions(
             || (settings.content_sha256 == ContentSha256Header::Include
                 && name.eq_ignore_ascii_case("x-amz-content-sha256"))
     };
+    // A header a server reads as one value, sent twice, would be signed as the two joined:
+    // a request no server takes (RFC 9112 refuses two `Host`s; S3 a hash that is two).
+    for once in READ_ONCE_HEADERS {
+        let count = headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(once) && !replaced(name))
+            .count();
+        if count > 1 {
+            return Err(Error::InvalidSigningInput {
+                reason: format!("the request has more than one {once} header"),
+            });
+        }
+    }
     let normalized: Vec<(&str, Cow<'_, str>)> = headers
         .iter()
         .filter(|(name, _)| !replaced(name))
@@ -704,6 +724,57 @@ mod tests {
         sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
         assert_eq!(request.uri().query(), Some("b=c"));
         assert!(request.headers().get("x-amz-security-token").is_none());
+    }
+
+    fn try_sign(
+        text: &str,
+        params: &SigningParams<'_>,
+        settings: &SigningSettings,
+    ) -> Result<String, Error> {
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        sign_raw(&mut request, params, settings)
+    }
+
+    /// A header a verifier reads once (`Host`, `Date`, `x-amz-content-sha256`) that the
+    /// request carries twice is refused: signed, the pair is joined into a value no server
+    /// takes (RFC 9112 refuses two `Host`s, S3 an `x-amz-content-sha256` of two hashes).
+    #[test]
+    fn a_repeated_header_a_server_reads_once_is_refused() {
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        for (headers, settings) in [
+            (
+                "Host:example.com\nhost:example.com\n",
+                SigningSettings::default(),
+            ),
+            (
+                "Host:example.com\nDate:Mon, 09 Sep 2011 23:36:00 GMT\nDate:x\n",
+                SigningSettings::default(),
+            ),
+            (
+                "Host:example.com\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n\
+                 X-Amz-Content-Sha256:UNSIGNED-PAYLOAD\n",
+                SigningSettings::default().presigned(Duration::from_secs(60)),
+            ),
+        ] {
+            let text = format!("GET /a HTTP/1.1\n{headers}\n");
+            let result = try_sign(&text, &params, &settings);
+            assert!(
+                matches!(&result, Err(Error::InvalidSigningInput { reason }) if reason.contains("more than one")),
+                "{text}: {result:?}"
+            );
+        }
+        // Under S3's rules the signer replaces the header: a repeated one is not sent.
+        let text =
+            "GET /a HTTP/1.1\nHost:example.com\nx-amz-content-sha256:a\nx-amz-content-sha256:b\n\n";
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        sign_raw(&mut request, &params, &SigningSettings::s3()).unwrap();
+        verifies(&request, None).unwrap();
     }
 
     /// `X-Amz-Expires` is whole seconds: an expiry under one second would be sent as 0,
