@@ -18,6 +18,7 @@ use crate::canonical::{
 };
 use crate::error::Error;
 use crate::raw::RawRequest;
+use crate::verify::classify_payload;
 
 /// Where the signature goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +41,8 @@ pub enum PayloadSigning {
     Signed,
     /// `UNSIGNED-PAYLOAD`.
     Unsigned,
-    /// A hex SHA-256 (or keyword) the caller computed.
+    /// A hex SHA-256 (lower-case, or a keyword such as `UNSIGNED-PAYLOAD`) the caller
+    /// computed; anything else is refused.
     Precomputed(String),
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (`-TRAILER` with `trailer`); sign the chunks with
     /// [`crate::ChunkSigner`].
@@ -240,7 +242,9 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 /// signature (its headers and presigned query parameters would be signed as the request's
 /// own); [`sign_raw`] and [`sign_http`] drop one before signing. A request that carries a
 /// `Host`, `Date` or (one the settings do not replace) `x-amz-content-sha256` header twice is
-/// refused (`InvalidSigningInput`), as no server reads it as signed.
+/// refused (`InvalidSigningInput`), as no server reads it as signed; so is a payload hash
+/// (the request's own `x-amz-content-sha256`, or [`PayloadSigning::Precomputed`]) that is
+/// neither a lower-case SHA-256 hex digest nor a payload keyword.
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -383,6 +387,20 @@ fn sign_to_instructions(
             .map(|&(_, value)| value),
         ContentSha256Header::Include => None,
     };
+    // A hash no verifier reads (S3's `InvalidArgument`) is refused rather than signed.
+    let precomputed = match (declared, &settings.payload) {
+        (Some(value), _) => Some(value),
+        (None, PayloadSigning::Precomputed(hash)) => Some(hash.as_str()),
+        _ => None,
+    };
+    if let Some(value) = precomputed {
+        classify_payload(value).map_err(|e| Error::InvalidSigningInput {
+            reason: format!(
+                "{e}: not a lower-case SHA-256 hex digest nor a payload keyword \
+                 (UNSIGNED-PAYLOAD, STREAMING-…)"
+            ),
+        })?;
+    }
     let body = match (declared, &settings.payload) {
         (Some(value), _) => SignableBody::Precomputed(value.to_owned()),
         (None, PayloadSigning::Signed) => SignableBody::Bytes(body),
@@ -775,6 +793,49 @@ mod tests {
         let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
         sign_raw(&mut request, &params, &SigningSettings::s3()).unwrap();
         verifies(&request, None).unwrap();
+    }
+
+    /// An `x-amz-content-sha256` that is neither a SHA-256 hex digest nor a payload keyword
+    /// (the request's own header, or a precomputed payload hash) is refused: every verifier
+    /// refuses the request (S3's `InvalidArgument`).
+    #[test]
+    fn a_malformed_payload_hash_is_refused() {
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        let text = "GET /a HTTP/1.1\nHost:example.com\nx-amz-content-sha256:abc\n\n";
+        for settings in [
+            SigningSettings::default(),
+            SigningSettings::default().presigned(Duration::from_secs(60)),
+        ] {
+            let result = try_sign(text, &params, &settings);
+            assert!(
+                matches!(&result, Err(Error::InvalidSigningInput { reason }) if reason.contains("abc")),
+                "{result:?}"
+            );
+        }
+        let mut precomputed = SigningSettings::s3();
+        precomputed.payload = PayloadSigning::Precomputed("unsigned-payload".into());
+        let result = try_sign(
+            "GET /a HTTP/1.1\nHost:example.com\n\n",
+            &params,
+            &precomputed,
+        );
+        assert!(
+            matches!(&result, Err(Error::InvalidSigningInput { .. })),
+            "{result:?}"
+        );
+        precomputed.payload = PayloadSigning::Precomputed("UNSIGNED-PAYLOAD".into());
+        try_sign(
+            "GET /a HTTP/1.1\nHost:example.com\n\n",
+            &params,
+            &precomputed,
+        )
+        .unwrap();
     }
 
     /// `X-Amz-Expires` is whole seconds: an expiry under one second would be sent as 0,

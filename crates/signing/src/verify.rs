@@ -886,7 +886,9 @@ const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAIL
 const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
 
-fn classify_payload(value: &str) -> Result<PayloadKind, Error> {
+/// What an `x-amz-content-sha256` value names;
+/// `MalformedPayloadHash` for anything else. The signer refuses to sign what this refuses.
+pub(crate) fn classify_payload(value: &str) -> Result<PayloadKind, Error> {
     Ok(match value {
         UNSIGNED => PayloadKind::Unsigned,
         STREAMING_SIGNED => PayloadKind::StreamingSigned { trailer: false },
