@@ -244,7 +244,9 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 /// `Host`, `Date` or (one the settings do not replace) `x-amz-content-sha256` header twice is
 /// refused (`InvalidSigningInput`), as no server reads it as signed; so is a payload hash
 /// (the request's own `x-amz-content-sha256`, or [`PayloadSigning::Precomputed`]) that is
-/// neither a lower-case SHA-256 hex digest nor a payload keyword.
+/// neither a lower-case SHA-256 hex digest nor a payload keyword, and an access key ID,
+/// region or service that cannot stand in the credential scope (empty, or with a space, `,`,
+/// a `/` in region or service, or a byte that is not visible ASCII).
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -270,6 +272,35 @@ pub fn sign_parts(
     })
 }
 
+/// Refuses an access key ID, region or service that a verifier cannot read back out of
+/// `Credential=AKID/date/region/service/aws4_request`: empty, a byte that is not visible
+/// ASCII, a `,` (which ends the component in an `Authorization` header), or, in the region
+/// and service, a `/`.
+fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
+    let readable = |value: &str, slash: bool| {
+        !value.is_empty()
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b',' && (slash || b != b'/'))
+    };
+    for (what, value, slash) in [
+        ("access key ID", params.credentials.access_key_id(), true),
+        ("region", params.region, false),
+        ("service", params.service, false),
+    ] {
+        if !readable(value, slash) {
+            return Err(Error::InvalidSigningInput {
+                reason: format!(
+                    "the {what} {value:?} cannot stand in a credential scope \
+                     (empty, or a space, `,`{} or a byte that is not visible ASCII)",
+                    if slash { "" } else { ", `/`" }
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The signing itself; the callers apply aws-sigv4's instructions without copying them first.
 fn sign_to_instructions(
     method: &str,
@@ -280,6 +311,7 @@ fn sign_to_instructions(
     params: &SigningParams<'_>,
     settings: &SigningSettings,
 ) -> Result<(sigv4::SigningInstructions, String), Error> {
+    check_scope_parts(params)?;
     let mut aws = sigv4::SigningSettings::default();
     if let SignatureTarget::Query { expires } = settings.target {
         // X-Amz-Expires is whole seconds: under one second would be sent as 0.
@@ -836,6 +868,43 @@ mod tests {
             &precomputed,
         )
         .unwrap();
+    }
+
+    /// A region, service or access key ID that cannot stand in a credential scope (empty, or
+    /// with `/`, `,`, a space or a byte that is not visible ASCII) is refused: signed, it
+    /// makes a `Credential=` no verifier can read back.
+    #[test]
+    fn a_scope_part_a_verifier_cannot_read_is_refused() {
+        let text = "GET /a HTTP/1.1\nHost:example.com\n\n";
+        for (access_key, region, service) in [
+            ("AKID", "", "service"),
+            ("AKID", "us-east-1", ""),
+            ("AKID", "us east-1", "service"),
+            ("AKID", "us-east-1", "s/3"),
+            ("AKID", "us-east-1", "s,3"),
+            ("AKID", "us-é", "service"),
+            ("", "us-east-1", "service"),
+            ("AK ID", "us-east-1", "service"),
+            ("AK,ID", "us-east-1", "service"),
+        ] {
+            let credentials = Credentials::from_keys(access_key, "secret", None);
+            let params = SigningParams {
+                credentials: &credentials,
+                region,
+                service,
+                time: now(),
+            };
+            for settings in [
+                SigningSettings::default(),
+                SigningSettings::default().presigned(Duration::from_secs(60)),
+            ] {
+                let result = try_sign(text, &params, &settings);
+                assert!(
+                    matches!(&result, Err(Error::InvalidSigningInput { .. })),
+                    "{access_key:?} {region:?} {service:?}: {result:?}"
+                );
+            }
+        }
     }
 
     /// `X-Amz-Expires` is whole seconds: an expiry under one second would be sent as 0,
