@@ -496,7 +496,9 @@ fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K,
 }
 
 /// Signs a raw request in place; returns the signature. A previous signature (its headers,
-/// its presigned query parameters) is replaced, not kept.
+/// its presigned query parameters) is replaced, not kept. An absolute-form target
+/// (`http://host/path`) without a `Host` header gets one naming its authority; with one that
+/// names another host, it is refused.
 pub fn sign_raw(
     request: &mut RawRequest,
     params: &SigningParams<'_>,
@@ -507,6 +509,26 @@ pub fn sign_raw(
     }
     for name in SIGNATURE_HEADERS {
         request.remove_header(name);
+    }
+    // An absolute-form target names the host (RFC 9112 routes by it): a `Host` header that
+    // names another is refused (the signature would cover a host the request does not go
+    // to), and a missing one is added, as HTTP/1.1 requires one.
+    if let Some(authority) = request.authority() {
+        match request.header("host") {
+            None => {
+                let authority = authority.to_owned();
+                request.set_header("Host", &authority);
+            }
+            Some(host) if !host.eq_ignore_ascii_case(authority) => {
+                return Err(Error::InvalidSigningInput {
+                    reason: format!(
+                        "the Host header ({host}) names another host than the request target \
+                         ({authority})"
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
     }
     let headers: Vec<(&str, &str)> = request
         .headers
@@ -904,6 +926,41 @@ mod tests {
                     "{access_key:?} {region:?} {service:?}: {result:?}"
                 );
             }
+        }
+    }
+
+    /// An absolute-form target (as sent to a proxy) names the host the request goes to: without
+    /// a `Host` header the signer adds one with that authority (and signs it), and one that
+    /// names another host is refused, as a server routes by the target and a verifier refuses
+    /// the pair (`HostMismatch`).
+    #[test]
+    fn an_absolute_form_target_names_the_host() {
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        for settings in [
+            SigningSettings::default(),
+            SigningSettings::default().presigned(Duration::from_secs(60)),
+        ] {
+            let text = "GET http://example.com:8080/a?b=c HTTP/1.1\n\n";
+            let mut request =
+                RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+            sign_raw(&mut request, &params, &settings).unwrap();
+            assert_eq!(request.header("host"), Some("example.com:8080"));
+            verifies(&request, None).unwrap();
+
+            let text = "GET http://example.com/a HTTP/1.1\nHost:EXAMPLE.com\n\n";
+            try_sign(text, &params, &settings).unwrap();
+            let text = "GET http://example.com/a HTTP/1.1\nHost:other.example\n\n";
+            let result = try_sign(text, &params, &settings);
+            assert!(
+                matches!(&result, Err(Error::InvalidSigningInput { reason }) if reason.contains("other.example")),
+                "{result:?}"
+            );
         }
     }
 
