@@ -234,6 +234,35 @@ fn an_unsigned_payload_is_declared_so_the_request_verifies() {
     }
 }
 
+/// `--service s3` signs by S3's rules, `--s3` or not: by the default ones S3 refuses the
+/// request (a presigned URL whose payload is not `UNSIGNED-PAYLOAD`, a header signature
+/// without `x-amz-content-sha256`).
+#[test]
+fn service_s3_signs_by_s3_rules() {
+    let input =
+        b"PUT /bucket/a//key HTTP/1.1\nHost:bucket.s3.amazonaws.com\nContent-Length:4\n\nbody";
+    for extra in [&[][..], &["--presign"][..]] {
+        let args = [
+            &["--request", "-", "--region", "us-east-1", "--service", "s3"][..],
+            &["--now", "20150830T123600Z"],
+            extra,
+        ]
+        .concat();
+        let signed = sign(&args, Some(input), true);
+        assert_eq!(signed.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&signed.stdout).into_owned();
+        let verified = verify(&signed.stdout);
+        assert_eq!(
+            verified.status.code(),
+            Some(0),
+            "{args:?}\n{text}\n{}",
+            String::from_utf8_lossy(&verified.stdout)
+        );
+        let with_s3 = sign(&[&args[..], &["--s3"]].concat(), Some(input), true);
+        assert_eq!(signed.stdout, with_s3.stdout, "{args:?}");
+    }
+}
+
 /// `--json` carries the signed request as text: a body that is not UTF-8 is refused, not
 /// printed altered (the signature covers the original bytes).
 #[test]

@@ -52,7 +52,8 @@ pub(crate) struct SignArgs {
         requires = "presign"
     )]
     expires: u64,
-    /// S3 rules: path as sent (no double encoding, no normalisation), x-amz-content-sha256 sent.
+    /// S3 rules: path as sent (no double encoding, no normalisation), x-amz-content-sha256
+    /// sent, presigned with UNSIGNED-PAYLOAD. Implied by `--service s3`, which S3 requires.
     #[arg(long)]
     s3: bool,
     /// Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256 (and send, signed,
@@ -117,7 +118,10 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
         aws_credential_types::Credentials::from_keys(access_key, secret, env("AWS_SESSION_TOKEN"));
     let time = parse_time(args.now.as_deref())?;
     let mut request = read_request(&args.request)?;
-    let mut settings = if args.s3 {
+    // S3 refuses its requests signed by the default rules (a presigned URL not signed with
+    // UNSIGNED-PAYLOAD, a header signature without x-amz-content-sha256).
+    let s3 = args.s3 || args.service == "s3";
+    let mut settings = if s3 {
         SigningSettings::s3()
     } else {
         SigningSettings::default()
@@ -130,7 +134,7 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
         settings.payload = PayloadSigning::Unsigned;
         // A server hashes the body unless the request says otherwise; a presigned S3 request
         // says so by being presigned.
-        if !(args.presign && args.s3) {
+        if !(args.presign && s3) {
             request.set_header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
         }
     }
