@@ -379,3 +379,21 @@ fn presigned_s3_requests_from_sign_verify() {
     );
     assert!(text.contains("payload:        UNSIGNED-PAYLOAD"), "{text}");
 }
+
+/// `--help` names every field `--json` prints, valid or not: scripts read them by name.
+#[test]
+fn help_documents_the_json_fields() {
+    let help = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args(["verify", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let request = case("get-vanilla", "header-signed-request.txt");
+    for now in ["20150830T123600Z", "20250830T123600Z"] {
+        let output = verify(&[base(&request, now), vec!["--json"]].concat(), None);
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        for key in value.as_object().unwrap().keys() {
+            assert!(help.contains(&format!("\"{key}\"")), "{key}:\n{help}");
+        }
+    }
+}

@@ -26,6 +26,12 @@ use super::{write_stdout, Outcome};
 When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch), in S3's terms
 when the request's scope names service s3 (e.g. InvalidAccessKeyId, not InvalidClientTokenId);
 a signature mismatch also prints the canonical request and string-to-sign the verifier computed.
+
+--json prints one object. Valid: \"valid\": true, \"access_key_id\", \"scope\" (date/region/service),
+\"location\" (\"header\" or \"query\"), \"signed_headers\" (list), \"session_token\" (present),
+\"session_token_signed\", \"payload\" (the hash or keyword signed), \"signature\". Invalid:
+\"valid\": false, \"code\" (AWS error code), \"status\" (HTTP), \"message\", and on a mismatch
+\"canonical_request\" and \"string_to_sign\" (else null).
 TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
