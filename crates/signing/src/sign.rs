@@ -211,6 +211,17 @@ const SIGNATURE_HEADERS: [&str; 3] = ["authorization", "x-amz-date", "x-amz-secu
 /// replaces).
 const READ_ONCE_HEADERS: [&str; 3] = ["host", "date", "x-amz-content-sha256"];
 
+/// The index of `name` (in any case) in [`READ_ONCE_HEADERS`]. By length first: this runs on
+/// every header of every request signed.
+fn read_once_index(name: &str) -> Option<usize> {
+    match name.len() {
+        4 if name.eq_ignore_ascii_case("host") => Some(0),
+        4 if name.eq_ignore_ascii_case("date") => Some(1),
+        20 if name.eq_ignore_ascii_case("x-amz-content-sha256") => Some(2),
+        _ => None,
+    }
+}
+
 /// The request target without a previous presigned signature's query parameters (borrowed
 /// when there are none), so that signing again replaces that signature instead of signing it.
 fn without_presign_params(target: &str) -> Cow<'_, str> {
@@ -277,11 +288,18 @@ pub fn sign_parts(
 /// ASCII, a `,` (which ends the component in an `Authorization` header), or, in the region
 /// and service, a `/`.
 fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
+    // Visible ASCII (`!` to `~`) but `,` (0x2C), and, unless `slash`, `/` (0x2F): ranges,
+    // not a test per rule, as this runs on every request signed.
     let readable = |value: &str, slash: bool| {
         !value.is_empty()
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b',' && (slash || b != b'/'))
+            && match slash {
+                true => value
+                    .bytes()
+                    .all(|b| matches!(b, b'!'..=b'+' | b'-'..=b'~')),
+                false => value
+                    .bytes()
+                    .all(|b| matches!(b, b'!'..=b'+' | b'-'..=b'.' | b'0'..=b'~')),
+            }
     };
     for (what, value, slash) in [
         ("access key ID", params.credentials.access_key_id(), true),
@@ -365,12 +383,6 @@ fn sign_to_instructions(
         None => uri_path,
     };
 
-    let has_host = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host"));
-    if !has_host && !uri.contains("://") {
-        return Err(Error::InvalidSigningInput {
-            reason: "the request has no Host header".into(),
-        });
-    }
     let replaced = |name: &str| {
         ["x-amz-date", "x-amz-security-token", "authorization"]
             .iter()
@@ -380,16 +392,24 @@ fn sign_to_instructions(
     };
     // A header a server reads as one value, sent twice, would be signed as the two joined:
     // a request no server takes (RFC 9112 refuses two `Host`s; S3 a hash that is two).
-    for once in READ_ONCE_HEADERS {
-        let count = headers
-            .iter()
-            .filter(|(name, _)| name.eq_ignore_ascii_case(once) && !replaced(name))
-            .count();
-        if count > 1 {
+    let mut seen = [false; READ_ONCE_HEADERS.len()];
+    for (name, _) in headers {
+        let Some(at) = read_once_index(name) else {
+            continue;
+        };
+        if !replaced(name) && std::mem::replace(&mut seen[at], true) {
             return Err(Error::InvalidSigningInput {
-                reason: format!("the request has more than one {once} header"),
+                reason: format!(
+                    "the request has more than one {} header",
+                    READ_ONCE_HEADERS[at]
+                ),
             });
         }
+    }
+    if !seen[0] && !uri.contains("://") {
+        return Err(Error::InvalidSigningInput {
+            reason: "the request has no Host header".into(),
+        });
     }
     let normalized: Vec<(&str, Cow<'_, str>)> = headers
         .iter()
