@@ -397,3 +397,49 @@ fn help_documents_the_json_fields() {
         }
     }
 }
+
+/// The credentials may come from the environment, as `edgeward sign` reads them (a secret in
+/// an argument is in the process list). A token there goes only with a key from there: beside
+/// an access key ID given as an argument it belongs to other credentials and is not used.
+#[test]
+fn credentials_come_from_the_environment_too() {
+    let request = case("get-vanilla", "header-signed-request.txt");
+    let run = |flags: &[&str], env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
+        command
+            .args(["verify", "--request", &request, "--now", "20150830T123600Z"])
+            .args(flags)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .envs(env.iter().copied());
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let keys = [("AWS_ACCESS_KEY_ID", AK), ("AWS_SECRET_ACCESS_KEY", SK)];
+    let with_token = [keys[0], keys[1], ("AWS_SESSION_TOKEN", "a-token")];
+    let flags = ["--access-key-id", AK, "--secret-access-key", SK];
+
+    assert_eq!(run(&[], &keys).0, Some(0));
+    // The environment's token is required of the request, which carries none.
+    let (code, text) = run(&[], &with_token);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.starts_with("InvalidClientTokenId"), "{text}");
+    // Beside a key given as an argument, it is not used.
+    assert_eq!(run(&flags, &with_token).0, Some(0));
+    // The secret alone from the environment.
+    assert_eq!(
+        run(&["--access-key-id", AK], &[("AWS_SECRET_ACCESS_KEY", SK)]).0,
+        Some(0)
+    );
+    let (code, text) = run(&[], &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("give --access-key-id, or set AWS_ACCESS_KEY_ID"),
+        "{text}"
+    );
+}

@@ -20,8 +20,8 @@ use super::{write_stdout, Outcome};
   edgeward verify --request signed.txt --access-key-id AKIDEXAMPLE \\
       --secret-access-key wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY --now 20150830T123600Z
   edgeward sign --request r.txt --region us-east-1 --service sts | \\
-      edgeward verify --request - --access-key-id \"$AWS_ACCESS_KEY_ID\" \\
-      --secret-access-key \"$AWS_SECRET_ACCESS_KEY\" --region us-east-1 --service sts --json
+      edgeward verify --request - --region us-east-1 --service sts --json
+      (both read AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN)
 
 When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch), in S3's terms
 when the request's scope names service s3 (e.g. InvalidAccessKeyId, not InvalidClientTokenId);
@@ -38,13 +38,15 @@ pub(crate) struct VerifyArgs {
     /// The raw request: a file, or `-` for stdin.
     #[arg(long, value_name = "FILE|-")]
     request: String,
-    /// The access key ID the request must be signed with.
+    /// The access key ID the request must be signed with; default $AWS_ACCESS_KEY_ID.
     #[arg(long, value_name = "AK")]
-    access_key_id: String,
-    /// Its secret access key.
+    access_key_id: Option<String>,
+    /// Its secret access key; default $AWS_SECRET_ACCESS_KEY (which, unlike an argument, other
+    /// users cannot read in the process list).
     #[arg(long, value_name = "SK")]
-    secret_access_key: String,
-    /// The session token of temporary credentials (then required in the request).
+    secret_access_key: Option<String>,
+    /// The session token of temporary credentials (then required in the request); default
+    /// $AWS_SESSION_TOKEN when the access key ID comes from the environment too.
     #[arg(long, value_name = "T")]
     session_token: Option<String>,
     /// Accept only this region.
@@ -96,20 +98,48 @@ fn check_body(
     Ok(verified)
 }
 
+/// The credentials to verify with: the arguments, else the environment, as `edgeward sign`
+/// reads it. An environment token goes only with an environment key: beside an access key ID
+/// given as an argument it would belong to other credentials (a shell's temporary ones).
+fn credentials(args: &VerifyArgs) -> anyhow::Result<(String, String, Option<String>)> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (access_key_id, from_env) = match &args.access_key_id {
+        Some(given) => (given.clone(), false),
+        None => (
+            env("AWS_ACCESS_KEY_ID")
+                .ok_or_else(|| anyhow::anyhow!("give --access-key-id, or set AWS_ACCESS_KEY_ID"))?,
+            true,
+        ),
+    };
+    let secret = match &args.secret_access_key {
+        Some(given) => given.clone(),
+        None => env("AWS_SECRET_ACCESS_KEY").ok_or_else(|| {
+            anyhow::anyhow!("give --secret-access-key, or set AWS_SECRET_ACCESS_KEY")
+        })?,
+    };
+    let session_token = match &args.session_token {
+        Some(given) => Some(given.clone()),
+        None if from_env => env("AWS_SESSION_TOKEN"),
+        None => None,
+    };
+    Ok((access_key_id, secret, session_token))
+}
+
 pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let now = parse_time(args.now.as_deref())?;
     let request = read_request(&args.request)?;
-    let credential = match &args.session_token {
+    let (access_key_id, secret, session_token) = credentials(&args)?;
+    let credential = match session_token {
         // The CLI does not know the token's expiry; the request's own time checks still apply.
         Some(token) => ResolvedCredential::temporary(
-            args.secret_access_key.clone(),
-            args.access_key_id.clone(),
-            token.clone(),
+            secret,
+            access_key_id.clone(),
+            token,
             UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX)),
         ),
-        None => ResolvedCredential::new(args.secret_access_key.clone(), args.access_key_id.clone()),
+        None => ResolvedCredential::new(secret, access_key_id.clone()),
     };
-    let lookup = StaticCredentials::new().with(args.access_key_id.clone(), credential);
+    let lookup = StaticCredentials::new().with(access_key_id, credential);
     let mut settings = VerifierSettings::default();
     if let Some(region) = &args.region {
         settings.regions = Accept::OneOf(vec![region.clone()]);
