@@ -151,6 +151,12 @@ fn usage_errors_exit_2() {
         true,
     );
     assert_eq!(too_long.status.code(), Some(2));
+    // In seconds, as X-Amz-Expires counts them.
+    let stderr = String::from_utf8_lossy(&too_long.stderr);
+    assert!(
+        stderr.contains("expiry of 604801 s is not within 1 s to 7 days"),
+        "{stderr}"
+    );
     let bad_time = sign(
         &[
             "--request",

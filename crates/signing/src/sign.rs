@@ -335,7 +335,11 @@ fn sign_to_instructions(
         // X-Amz-Expires is whole seconds: under one second would be sent as 0.
         if expires.as_secs() == 0 || expires > MAX_PRESIGN_EXPIRES {
             return Err(Error::InvalidSigningInput {
-                reason: format!("expiry {expires:?} is not within 1 s to 7 days (604800 s)"),
+                // In seconds, as X-Amz-Expires counts (`{:?}` would say `0ns` for 0).
+                reason: format!(
+                    "expiry of {} s is not within 1 s to 7 days (604800 s)",
+                    expires.as_secs_f64()
+                ),
             });
         }
         aws.signature_location = sigv4::SignatureLocation::QueryParams;
