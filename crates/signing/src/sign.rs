@@ -745,14 +745,19 @@ mod tests {
             .map(|_| ())
     }
 
+    /// Signing parameters for `service` in us-east-1 at [`now`].
+    fn params_for<'a>(credentials: &'a Credentials, service: &'a str) -> SigningParams<'a> {
+        SigningParams {
+            credentials,
+            region: "us-east-1",
+            service,
+            time: now(),
+        }
+    }
+
     fn sign_with(request: &mut RawRequest, token: Option<&str>, settings: &SigningSettings) {
         let credentials = Credentials::from_keys("AKID", "secret", token.map(str::to_owned));
-        let params = SigningParams {
-            credentials: &credentials,
-            region: "us-east-1",
-            service: "service",
-            time: now(),
-        };
+        let params = params_for(&credentials, "service");
         sign_raw(request, &params, settings).unwrap();
     }
 
@@ -785,12 +790,7 @@ mod tests {
     fn re_signing_an_s3_request_as_presigned_verifies() {
         let text = "PUT /b/k HTTP/1.1\nHost:example.com\nContent-Length:3\n\nabc";
         let credentials = Credentials::from_keys("AKID", "secret", None);
-        let params = SigningParams {
-            credentials: &credentials,
-            region: "us-east-1",
-            service: "s3",
-            time: now(),
-        };
+        let params = params_for(&credentials, "s3");
         let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
         sign_raw(&mut request, &params, &SigningSettings::s3()).unwrap();
         let presigned = SigningSettings::s3().presigned(Duration::from_secs(60));
@@ -837,12 +837,7 @@ mod tests {
     #[test]
     fn a_repeated_header_a_server_reads_once_is_refused() {
         let credentials = Credentials::from_keys("AKID", "secret", None);
-        let params = SigningParams {
-            credentials: &credentials,
-            region: "us-east-1",
-            service: "service",
-            time: now(),
-        };
+        let params = params_for(&credentials, "service");
         for (headers, settings) in [
             (
                 "Host:example.com\nhost:example.com\n",
@@ -879,12 +874,7 @@ mod tests {
     #[test]
     fn a_malformed_payload_hash_is_refused() {
         let credentials = Credentials::from_keys("AKID", "secret", None);
-        let params = SigningParams {
-            credentials: &credentials,
-            region: "us-east-1",
-            service: "service",
-            time: now(),
-        };
+        let params = params_for(&credentials, "service");
         let text = "GET /a HTTP/1.1\nHost:example.com\nx-amz-content-sha256:abc\n\n";
         for settings in [
             SigningSettings::default(),
@@ -960,12 +950,7 @@ mod tests {
     #[test]
     fn an_absolute_form_target_names_the_host() {
         let credentials = Credentials::from_keys("AKID", "secret", None);
-        let params = SigningParams {
-            credentials: &credentials,
-            region: "us-east-1",
-            service: "service",
-            time: now(),
-        };
+        let params = params_for(&credentials, "service");
         for settings in [
             SigningSettings::default(),
             SigningSettings::default().presigned(Duration::from_secs(60)),
@@ -994,12 +979,7 @@ mod tests {
     fn a_sub_second_expiry_is_refused() {
         let text = "GET /a HTTP/1.1\nHost:example.com\n\n";
         let credentials = Credentials::from_keys("AKID", "secret", None);
-        let params = SigningParams {
-            credentials: &credentials,
-            region: "us-east-1",
-            service: "service",
-            time: now(),
-        };
+        let params = params_for(&credentials, "service");
         for expires in [
             Duration::ZERO,
             Duration::from_millis(500),
