@@ -84,6 +84,34 @@ fn sign_for(request: &mut http::Request<Vec<u8>>, service: &str, settings: &Sign
     edgeward_signing::sign_http(request, &params, settings).unwrap();
 }
 
+/// Signs `request`, the head of a streamed upload, as `STREAMING-UNSIGNED-PAYLOAD-TRAILER`
+/// for `service` (with `x-amz-trailer` left unsigned unless `sign_trailer`), verifies the
+/// head, and sets up its body's verifier from its headers, as the layer does.
+fn streamed_body_verifier(
+    request: &mut http::Request<Vec<u8>>,
+    sign_trailer: bool,
+) -> Result<Option<edgeward_signing::ChunkChainVerifier>, Error> {
+    let mut settings = SigningSettings::default();
+    settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+    settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+    if !sign_trailer {
+        settings.excluded_headers.push("x-amz-trailer".into());
+    }
+    sign_for(request, "service", &settings);
+    let verified = Verifier::new(
+        lookup(now() + Duration::from_secs(3600)),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(now())))
+    .verify(
+        &edgeward_signing::RequestView::from_http(request),
+        Payload::Unavailable,
+    )
+    .now_or_never()
+    .unwrap()?;
+    verified.streamed_body_verifier(&edgeward_signing::Headers::Map(request.headers()))
+}
+
 /// Verifies `view` with an empty body, now, with the default settings.
 fn verify_view(view: &edgeward_signing::RequestView<'_>, body: &[u8]) -> Result<(), Error> {
     Verifier::new(
@@ -936,7 +964,7 @@ fn a_raw_plus_in_a_query_is_a_space() {
 /// added after signing is refused before the body is read; signed, the trailer it names passes.
 #[test]
 fn a_streamed_body_takes_its_trailers_from_a_signed_x_amz_trailer() {
-    use edgeward_signing::{ChunkChainVerifier, Headers, PayloadSigning};
+    use edgeward_signing::ChunkChainVerifier;
 
     let body = b"5\r\nhello\r\n0\r\nx-amz-meta-role:admin\r\n\r\n";
     let decode = |sign_trailer_header: bool| -> Result<ChunkChainVerifier, Error> {
@@ -947,27 +975,7 @@ fn a_streamed_body_takes_its_trailers_from_a_signed_x_amz_trailer() {
             .header("x-amz-trailer", "x-amz-meta-role")
             .body(Vec::new())
             .unwrap();
-        let mut settings = SigningSettings::default();
-        settings.payload = PayloadSigning::StreamingUnsignedTrailer;
-        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
-        if !sign_trailer_header {
-            settings.excluded_headers.push("x-amz-trailer".into());
-        }
-        sign_for(&mut request, "service", &settings);
-        let verified = Verifier::new(
-            lookup(now() + Duration::from_secs(3600)),
-            VerifierSettings::default(),
-        )
-        .with_clock(Arc::new(FixedClock(now())))
-        .verify(
-            &edgeward_signing::RequestView::from_http(&request),
-            Payload::Unavailable,
-        )
-        .now_or_never()
-        .unwrap()?;
-        let mut chain = verified
-            .streamed_body_verifier(&Headers::Map(request.headers()))?
-            .unwrap();
+        let mut chain = streamed_body_verifier(&mut request, sign_trailer_header)?.unwrap();
         chain.push(body, &mut Vec::new())?;
         chain.finish()?;
         Ok(chain)
@@ -998,17 +1006,11 @@ fn a_streamed_body_takes_its_trailers_from_a_signed_x_amz_trailer() {
 /// (`SessionTokenMismatch`). Beside a presigned query the header need not even be signed.
 #[test]
 fn a_second_session_token_must_be_the_same() {
-    let later = now() + Duration::from_secs(3600);
     let verify = |request: &http::Request<Vec<u8>>| {
-        Verifier::new(lookup(later), VerifierSettings::default())
-            .with_clock(Arc::new(FixedClock(now())))
-            .verify(
-                &edgeward_signing::RequestView::from_http(request),
-                Payload::Bytes(request.body()),
-            )
-            .now_or_never()
-            .unwrap()
-            .map(|_| ())
+        verify_view(
+            &edgeward_signing::RequestView::from_http(request),
+            request.body(),
+        )
     };
     let sign = |uri: &str, settings: &SigningSettings| {
         let mut request = http::Request::builder().uri(uri).body(Vec::new()).unwrap();
@@ -1067,8 +1069,6 @@ fn a_second_session_token_must_be_the_same() {
 /// by name are, before the body is read.
 #[test]
 fn a_decoded_length_sent_twice_is_refused() {
-    use edgeward_signing::{Headers, PayloadSigning};
-
     let chain_for = |lengths: &[&str]| {
         let mut request = http::Request::put("http://example.com/upload")
             .header("host", "example.com")
@@ -1077,24 +1077,7 @@ fn a_decoded_length_sent_twice_is_refused() {
             request = request.header("x-amz-decoded-content-length", *length);
         }
         let mut request = request.body(Vec::new()).unwrap();
-        let mut settings = SigningSettings::default();
-        settings.payload = PayloadSigning::StreamingUnsignedTrailer;
-        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
-        sign_for(&mut request, "service", &settings);
-        let verified = Verifier::new(
-            lookup(now() + Duration::from_secs(3600)),
-            VerifierSettings::default(),
-        )
-        .with_clock(Arc::new(FixedClock(now())))
-        .verify(
-            &edgeward_signing::RequestView::from_http(&request),
-            Payload::Unavailable,
-        )
-        .now_or_never()
-        .unwrap()
-        .unwrap();
-        verified
-            .streamed_body_verifier(&Headers::Map(request.headers()))
+        streamed_body_verifier(&mut request, true)
             .map(|chain| chain.and_then(|chain| chain.decoded_length_declared()))
     };
     assert_eq!(chain_for(&["5"]).unwrap(), Some(5));
