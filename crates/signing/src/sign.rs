@@ -214,12 +214,9 @@ const READ_ONCE_HEADERS: [&str; 3] = ["host", "date", "x-amz-content-sha256"];
 /// The index of `name` (in any case) in [`READ_ONCE_HEADERS`]. By length first: this runs on
 /// every header of every request signed.
 fn read_once_index(name: &str) -> Option<usize> {
-    match name.len() {
-        4 if name.eq_ignore_ascii_case("host") => Some(0),
-        4 if name.eq_ignore_ascii_case("date") => Some(1),
-        20 if name.eq_ignore_ascii_case("x-amz-content-sha256") => Some(2),
-        _ => None,
-    }
+    READ_ONCE_HEADERS
+        .iter()
+        .position(|once| once.len() == name.len() && once.eq_ignore_ascii_case(name))
 }
 
 /// The request target without a previous presigned signature's query parameters (borrowed
