@@ -206,6 +206,36 @@ fn usage_and_parse_errors_exit_2() {
     assert_eq!(bad_time.status.code(), Some(2));
 }
 
+/// The suite's signed form POST verifies as given; with the newline an editor adds at the end
+/// of a file, its body no longer has the `Content-Length` bytes a server would read, and
+/// `verify` says so (exit 2) instead of verifying another body than the server's.
+#[test]
+fn a_body_that_is_not_its_content_length_is_a_parse_error() {
+    let file = case(
+        "post-x-www-form-urlencoded-parameters",
+        "header-signed-request.txt",
+    );
+    let args = base("-", "20150830T123600Z");
+    let signed = std::fs::read(&file).unwrap();
+    let as_given = verify(&args, Some(&signed));
+    assert_eq!(
+        as_given.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&as_given.stderr)
+    );
+
+    let mut with_newline = signed;
+    with_newline.push(b'\n');
+    let output = verify(&args, Some(&with_newline));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Content-Length is 13, but 14 bytes follow its head"),
+        "{stderr}"
+    );
+}
+
 /// A request longer than a head and a body at their limits (64 KiB, 16 MiB) is refused whole,
 /// not cut to size and verified as if it had ended there.
 #[test]

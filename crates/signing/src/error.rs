@@ -99,6 +99,17 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// A raw request's `Content-Length` is not the number of bytes after its head. A server
+    /// reads exactly `Content-Length` bytes, so the request would be signed or verified with
+    /// one body and read with another. The usual cause is a newline an editor added at the end
+    /// of the file.
+    #[error("the raw request's Content-Length is {declared}, but {actual} bytes follow its head{}", trailing_newline_hint(*declared, *actual))]
+    RawBodyLengthMismatch {
+        /// The `Content-Length` value.
+        declared: u64,
+        /// The bytes after the blank line that ends the head.
+        actual: usize,
+    },
 
     // ---- Authentication information ------------------------------------------------------------
     /// Neither an `Authorization` header nor presigned query parameters were present.
@@ -393,6 +404,7 @@ impl Error {
         match self {
             Self::MalformedRawRequest { .. }
             | Self::RawRequestTooLarge { .. }
+            | Self::RawBodyLengthMismatch { .. }
             | Self::RepeatedHeader { .. }
             | Self::HostMismatch { .. }
             | Self::PathNotNormalized { .. } => "InvalidRequest",
@@ -540,6 +552,16 @@ impl Error {
 
 /// The HTTP status S3 sends with `code`: S3's list of error codes gives `EntityTooLarge` as
 /// `400 Bad Request` (not HTTP's 413); the rest as [`status_of`].
+/// One or two bytes more than declared is most often a line end at the end of a file.
+fn trailing_newline_hint(declared: u64, actual: usize) -> &'static str {
+    let extra = u64::try_from(actual).map_or(0, |actual| actual.saturating_sub(declared));
+    if matches!(extra, 1 | 2) {
+        " (a line end at the end of the file?)"
+    } else {
+        ""
+    }
+}
+
 fn s3_status_of(code: &str) -> u16 {
     match code {
         "EntityTooLarge" => 400,

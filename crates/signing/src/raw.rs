@@ -76,8 +76,58 @@ fn split_absolute_form(target: &str) -> Option<(&str, &str)> {
     Some(rest.split_at(end))
 }
 
+/// The body is everything after the head, so the head must frame it that way too: a server
+/// reads `Content-Length` bytes, or decodes `Transfer-Encoding`, and a request signed or
+/// verified with one body must not be read with another (RFC 9112, 6.3).
+/// `lines[i]` is the line number of `headers[i]`.
+fn check_body_framing(
+    headers: &[(String, String)],
+    lines: &[usize],
+    body_len: usize,
+) -> Result<(), Error> {
+    let mut declared: Option<u64> = None;
+    for ((name, value), &line) in headers.iter().zip(lines) {
+        let malformed = |reason| Error::MalformedRawRequest { line, reason };
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            return Err(malformed(
+                "Transfer-Encoding is not supported: give the body as is, with Content-Length",
+            ));
+        }
+        if !name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        // 1*DIGIT only: no sign, no spaces, no list (`13, 13`).
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(malformed("Content-Length is not a number"));
+        }
+        let value = value
+            .parse::<u64>()
+            .map_err(|_| malformed("Content-Length is too large"))?;
+        if declared.is_some_and(|first| first != value) {
+            return Err(malformed(
+                "Content-Length given twice, with different values",
+            ));
+        }
+        declared = Some(value);
+    }
+    match declared {
+        Some(declared) if u64::try_from(body_len) != Ok(declared) => {
+            Err(Error::RawBodyLengthMismatch {
+                declared,
+                actual: body_len,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 impl RawRequest {
     /// Parses a raw request. Never panics; every size is bounded by `limits`.
+    ///
+    /// The body is every byte after the blank line that ends the head. A `Content-Length`
+    /// must count exactly those bytes ([`Error::RawBodyLengthMismatch`] otherwise), and
+    /// `Transfer-Encoding` is refused: either would make a server read another body than the
+    /// one signed or verified.
     pub fn parse(input: &[u8], limits: &RawRequestLimits) -> Result<Self, Error> {
         let malformed =
             |line: usize, reason: &'static str| Error::MalformedRawRequest { line, reason };
@@ -161,6 +211,7 @@ impl RawRequest {
             return Err(malformed(1, "empty request target"));
         }
         let mut headers: Vec<(String, String)> = Vec::with_capacity(header_lines.len());
+        let mut header_line_numbers = Vec::with_capacity(header_lines.len());
         for (index, line) in header_lines.iter().enumerate() {
             let number = index + 2;
             let line = std::str::from_utf8(line)
@@ -189,7 +240,9 @@ impl RawRequest {
                 return Err(malformed(number, "invalid header name"));
             }
             headers.push((name.to_owned(), trim_ows(value).to_owned()));
+            header_line_numbers.push(number);
         }
+        check_body_framing(&headers, &header_line_numbers, body.len())?;
         Ok(Self {
             method: method.to_owned(),
             target: target.to_owned(),
@@ -322,6 +375,87 @@ mod tests {
         assert_eq!(
             absolute.to_bytes(),
             b"GET http://example.com:8080/a/./b?x=1 HTTP/1.1\nHost:example.com\n\n"
+        );
+    }
+
+    fn parse_error(text: &str) -> Error {
+        RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap_err()
+    }
+
+    /// A server reads `Content-Length` bytes: a body of any other length would be signed or
+    /// verified as one body and read as another, so the parser refuses it.
+    #[test]
+    fn content_length_must_count_the_body() {
+        let head = "POST / HTTP/1.1\nHost:example.com\n";
+        assert_eq!(
+            parse(&format!("{head}Content-Length:3\n\nabc")).body,
+            b"abc"
+        );
+        assert_eq!(parse(&format!("{head}Content-Length: 0\n\n")).body, b"");
+        assert_eq!(
+            parse(&format!("{head}Content-Length:3\ncontent-length:3\n\nabc")).body,
+            b"abc"
+        );
+
+        let error = parse_error(&format!("{head}Content-Length:3\n\nabc\n"));
+        assert!(
+            matches!(
+                error,
+                Error::RawBodyLengthMismatch {
+                    declared: 3,
+                    actual: 4
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("line end at the end of the file"),
+            "{error}"
+        );
+        let error = parse_error(&format!("{head}Content-Length:13\n\nabc"));
+        assert!(
+            matches!(
+                error,
+                Error::RawBodyLengthMismatch {
+                    declared: 13,
+                    actual: 3
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(!error.to_string().contains("line end"), "{error}");
+
+        for (value, reason) in [
+            ("-3", "Content-Length is not a number"),
+            ("+3", "Content-Length is not a number"),
+            ("3, 3", "Content-Length is not a number"),
+            ("", "Content-Length is not a number"),
+            ("99999999999999999999", "Content-Length is too large"),
+        ] {
+            let error = parse_error(&format!("{head}Content-Length:{value}\n\nabc"));
+            assert!(
+                matches!(error, Error::MalformedRawRequest { line: 3, reason: r } if r == reason),
+                "{value:?}: {error:?}"
+            );
+        }
+        let error = parse_error(&format!("{head}Content-Length:3\nContent-Length:4\n\nabc"));
+        assert!(
+            matches!(error, Error::MalformedRawRequest { line: 4, .. }),
+            "{error:?}"
+        );
+    }
+
+    /// A chunked body is framing the parser does not decode: it would be taken as the body.
+    #[test]
+    fn transfer_encoding_is_refused() {
+        let error = parse_error(
+            "POST / HTTP/1.1\nHost:example.com\nTransfer-Encoding: chunked\n\n3\r\nabc\r\n0\r\n\r\n",
+        );
+        assert!(
+            matches!(error, Error::MalformedRawRequest { line: 3, reason } if reason.contains("Transfer-Encoding")),
+            "{error:?}"
         );
     }
 }

@@ -29,7 +29,8 @@ TIME is RFC 3339 (2015-08-30T12:36:00Z) or YYYYMMDDTHHMMSSZ; by default the curr
 Exit codes: 0 signed, 2 usage error, unreadable or unparsable request, missing credentials."
 )]
 pub(crate) struct SignArgs {
-    /// The raw request: a file, or `-` for stdin.
+    /// The raw request: a file, or `-` for stdin. Its body is every byte after the blank
+    /// line; a Content-Length must count them (no Transfer-Encoding).
     #[arg(long, value_name = "FILE|-")]
     request: String,
     /// Region to sign for.

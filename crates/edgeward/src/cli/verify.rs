@@ -35,7 +35,8 @@ a signature mismatch also prints the canonical request and string-to-sign the ve
 TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
-    /// The raw request: a file, or `-` for stdin.
+    /// The raw request: a file, or `-` for stdin. Its body is every byte after the blank
+    /// line; a Content-Length must count them (no Transfer-Encoding).
     #[arg(long, value_name = "FILE|-")]
     request: String,
     /// The access key ID the request must be signed with; default $AWS_ACCESS_KEY_ID.
