@@ -276,7 +276,7 @@ fn chunked_put(data: &[u8], decoded_length: Option<usize>) -> Vec<u8> {
     let mut settings = SigningSettings::s3();
     settings.payload = PayloadSigning::StreamingSigned { trailer: false };
     let seed = sign_raw(&mut request, &params, &settings).unwrap();
-    let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, &seed);
+    let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, &seed).unwrap();
     let mut body = signer.chunk(data).unwrap();
     body.extend(signer.finish(&[]).unwrap());
     request.body = body;

@@ -721,12 +721,21 @@ where
 
 /// Signs `aws-chunked` bodies on aws-sigv4 (`sign_chunk`, `sign_trailer`), continuing the
 /// chain from a request signed with [`crate::PayloadSigning::StreamingSigned`].
+///
+/// It refuses what would make a body no verifier accepts: an empty chunk before the end (the
+/// empty chunk is the last one), anything after [`Self::finish`], and, when the decoded length
+/// was given ([`Self::with_decoded_length`]), more or fewer bytes than that.
 pub struct ChunkSigner {
     identity: aws_smithy_runtime_api::client::identity::Identity,
     region: String,
     service: String,
     time: std::time::SystemTime,
     previous: String,
+    /// Data bytes signed so far.
+    signed_bytes: u64,
+    /// The request's `x-amz-decoded-content-length`, when the caller gave it.
+    decoded_length: Option<u64>,
+    finished: bool,
 }
 
 impl fmt::Debug for ChunkSigner {
@@ -740,21 +749,50 @@ impl fmt::Debug for ChunkSigner {
 }
 
 impl ChunkSigner {
-    /// Continues from the request's `seed_signature` (the `Signature=` of its Authorization).
+    /// Continues from the request's `seed_signature` (the `Signature=` of its Authorization,
+    /// 64 lower-case hex digits; anything else is [`Error::InvalidSigningInput`], since every
+    /// chunk signature would be wrong).
     pub fn new(
         credentials: &aws_credential_types::Credentials,
         region: &str,
         service: &str,
         time: std::time::SystemTime,
         seed_signature: &str,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, Error> {
+        let is_signature = seed_signature.len() == 64
+            && seed_signature
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !is_signature {
+            return Err(Error::InvalidSigningInput {
+                reason:
+                    "the seed signature is not 64 lower-case hex digits (the request's Signature=)"
+                        .into(),
+            });
+        }
+        Ok(Self {
             identity: credentials.clone().into(),
             region: region.to_owned(),
             service: service.to_owned(),
             time,
             previous: seed_signature.to_owned(),
-        }
+            signed_bytes: 0,
+            decoded_length: None,
+            finished: false,
+        })
+    }
+
+    /// Holds the body to `length` data bytes, the request's `x-amz-decoded-content-length`:
+    /// a chunk past it, or a [`Self::finish`] short of it, is refused, where a verifier would
+    /// refuse the body only at its end.
+    #[must_use]
+    pub fn with_decoded_length(mut self, length: u64) -> Self {
+        self.decoded_length = Some(length);
+        self
+    }
+
+    fn refuse(reason: String) -> Error {
+        Error::InvalidSigningInput { reason }
     }
 
     fn params(&self) -> Result<aws_sigv4::sign::v4::SigningParams<'_, ()>, Error> {
@@ -772,7 +810,31 @@ impl ChunkSigner {
 
     /// One chunk, encoded: `size;chunk-signature=…\r\ndata\r\n` (the final chunk is empty data
     /// and carries no data CRLF when a trailer follows; see [`Self::finish`]).
+    ///
+    /// `data` must not be empty: the empty chunk ends the body, and [`Self::finish`] sends it.
     pub fn chunk(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        if data.is_empty() {
+            return Err(Self::refuse(
+                "an empty chunk ends the body: call finish to end it".into(),
+            ));
+        }
+        self.sign_chunk(data)
+    }
+
+    fn sign_chunk(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
+        if self.finished {
+            return Err(Self::refuse("the body is already finished".into()));
+        }
+        let total = u64::try_from(data.len())
+            .ok()
+            .and_then(|len| self.signed_bytes.checked_add(len));
+        if let Some(declared) = self.decoded_length {
+            if total.is_none_or(|total| total > declared) {
+                return Err(Self::refuse(format!(
+                    "this chunk takes the body past its decoded length of {declared} bytes"
+                )));
+            }
+        }
         let signature = {
             let params = self.params()?;
             aws_sigv4::sign::v4::sign_chunk(&Bytes::copy_from_slice(data), &self.previous, &params)
@@ -788,22 +850,32 @@ impl ChunkSigner {
             out.extend_from_slice(b"\r\n");
         }
         self.previous = signature;
+        self.signed_bytes = total.unwrap_or(u64::MAX);
         Ok(out)
     }
 
     /// The final (empty) chunk, then the signed trailer if `trailers` is not empty, then the
-    /// closing CRLF.
+    /// closing CRLF. Nothing can be signed after it.
     pub fn finish(&mut self, trailers: &[(&str, &str)]) -> Result<Vec<u8>, Error> {
-        let mut out = self.chunk(&[])?;
+        if let Some(declared) = self.decoded_length.filter(|&d| d != self.signed_bytes) {
+            return Err(Self::refuse(format!(
+                "the body has {} data bytes, its decoded length says {declared}",
+                self.signed_bytes
+            )));
+        }
+        // The trailer is checked before the final chunk is signed: after that the chain has
+        // moved on and the body cannot be finished again.
+        let mut headers = aws_smithy_runtime_api::http::Headers::new();
+        for (name, value) in trailers {
+            headers
+                .try_append(name.to_ascii_lowercase(), (*value).to_owned())
+                .map_err(|e| Error::InvalidSigningInput {
+                    reason: e.to_string(),
+                })?;
+        }
+        let mut out = self.sign_chunk(&[])?;
+        self.finished = true;
         if !trailers.is_empty() {
-            let mut headers = aws_smithy_runtime_api::http::Headers::new();
-            for (name, value) in trailers {
-                headers
-                    .try_append(name.to_ascii_lowercase(), (*value).to_owned())
-                    .map_err(|e| Error::InvalidSigningInput {
-                        reason: e.to_string(),
-                    })?;
-            }
             let signature = {
                 let params = self.params()?;
                 aws_sigv4::sign::v4::sign_trailer(&headers, &self.previous, &params)
@@ -912,7 +984,7 @@ mod tests {
         let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
         let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
         let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
-        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed);
+        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed).unwrap();
         let mut body = signer.chunk(b"hello").unwrap();
         body.extend(signer.finish(&[("x-amz-meta-a", "b")]).unwrap());
         let verify = |body: &[u8]| {
@@ -952,7 +1024,7 @@ mod tests {
         let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
         let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
         let verify = |trailers: &[(&str, &str)], signature_first: bool| {
-            let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed);
+            let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed).unwrap();
             let mut body = signer.chunk(b"hello").unwrap();
             let mut tail = signer.finish(trailers).unwrap();
             if signature_first {
@@ -1011,7 +1083,7 @@ mod tests {
         let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
         let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
         let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
-        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed);
+        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed).unwrap();
         let mut body = signer.chunk(b"hello").unwrap();
         body.extend(signer.finish(&[("x-amz-meta-a", "b")]).unwrap());
         // Cut after the final chunk's line, where the trailer starts.
@@ -1121,5 +1193,65 @@ mod tests {
         }
         verifier.finish().unwrap();
         assert_eq!(out, b"hello0123456789");
+    }
+
+    /// The signer refuses what would end or break the chain before its time, and what a
+    /// verifier holding the decoded length would refuse; none of it moves the chain, so the
+    /// body can still be finished and verifies.
+    #[test]
+    fn the_signer_refuses_a_body_no_verifier_accepts() {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
+        let refused = |result: Result<Vec<u8>, Error>, what: &str| match result {
+            Err(Error::InvalidSigningInput { reason }) => {
+                assert!(reason.contains(what), "{reason}")
+            }
+            other => panic!("{what}: {other:?}"),
+        };
+        for bad_seed in [
+            "",
+            &seed[1..],
+            &seed.to_ascii_uppercase(),
+            &format!("{}g", &seed[1..]),
+        ] {
+            let error =
+                ChunkSigner::new(&credentials, "us-east-1", "s3", time, bad_seed).unwrap_err();
+            assert!(
+                matches!(error, Error::InvalidSigningInput { .. }),
+                "{bad_seed:?}: {error:?}"
+            );
+        }
+
+        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed)
+            .unwrap()
+            .with_decoded_length(10);
+        let mut body = signer.chunk(b"hello").unwrap();
+        refused(signer.chunk(b""), "empty chunk ends the body");
+        refused(signer.chunk(b"world!"), "past its decoded length of 10");
+        refused(
+            signer.finish(&[]),
+            "has 5 data bytes, its decoded length says 10",
+        );
+        body.extend(signer.chunk(b"world").unwrap());
+        let error = signer.finish(&[("bad name", "b")]).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidSigningInput { .. }),
+            "{error:?}"
+        );
+        body.extend(signer.finish(&[("x-amz-meta-a", "b")]).unwrap());
+        refused(signer.chunk(b"more"), "already finished");
+        refused(signer.finish(&[]), "already finished");
+
+        let mut verifier = signed_trailer_chain(seed)
+            .with_decoded_length(10)
+            .with_declared_trailer("x-amz-meta-a")
+            .unwrap();
+        let mut out = Vec::new();
+        verifier.push(&body, &mut out).unwrap();
+        verifier.finish().unwrap();
+        assert_eq!(out, b"helloworld");
     }
 }

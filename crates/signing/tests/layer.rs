@@ -52,7 +52,7 @@ fn signed_chunked_put(
         time: now,
     };
     let seed = sign_http(&mut request, &params, &settings).unwrap();
-    let signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed);
+    let signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap();
     (request, signer)
 }
 
@@ -484,7 +484,7 @@ async fn the_service_sees_the_head_of_the_decoded_body() {
             let seed = sign_http(&mut request, &params, &settings).unwrap();
             (
                 request,
-                ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed),
+                ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap(),
             )
         };
         let mut body = signer.chunk(data).unwrap();
@@ -951,7 +951,7 @@ async fn a_signed_trailer_of_two_lines_in_any_order_verifies() {
         time: now,
     };
     let seed = sign_http(&mut request, &params, &settings).unwrap();
-    let mut signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed);
+    let mut signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap();
     let mut body = signer.chunk(b"hello").unwrap();
     body.extend(
         signer

@@ -265,7 +265,8 @@ fn chunk_signer_reproduces_the_chains() {
             "s3",
             time,
             chain["seed_signature"].as_str().unwrap(),
-        );
+        )
+        .unwrap();
         let mut encoded = Vec::new();
         let steps = chain["steps"].as_array().unwrap();
         for step in steps
