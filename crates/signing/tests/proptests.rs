@@ -22,6 +22,29 @@ proptest! {
         let _ = RawRequest::parse(&input, &RawRequestLimits::default());
     }
 
+    /// The body is what follows the head, and a `Content-Length` (in any case, after any
+    /// other header) is accepted exactly when it counts those bytes.
+    #[test]
+    fn content_length_is_accepted_only_when_it_counts_the_body(
+        body in proptest::collection::vec(any::<u8>(), 0..64),
+        declared in 0u64..80,
+        name in prop::sample::select(vec!["Content-Length", "content-length", "CONTENT-LENGTH"]),
+        before in proptest::option::of("[A-Za-z][A-Za-z0-9]{0,8}: [a-z0-9]{1,8}\n"),
+    ) {
+        let mut text = format!("PUT /a HTTP/1.1\nHost:example.com\n{}{name}: {declared}\n\n", before.unwrap_or_default()).into_bytes();
+        text.extend_from_slice(&body);
+        let parsed = RawRequest::parse(&text, &RawRequestLimits::default());
+        if declared == body.len() as u64 {
+            prop_assert_eq!(parsed.unwrap().body, body);
+        } else {
+            let error = parsed.unwrap_err();
+            prop_assert!(
+                matches!(error, Error::RawBodyLengthMismatch { declared: d, actual } if d == declared && actual == body.len()),
+                "{:?}", error
+            );
+        }
+    }
+
     #[test]
     fn raw_parser_round_trips(
         method in "[A-Z]{1,7}",
