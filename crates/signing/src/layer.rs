@@ -99,6 +99,11 @@ impl Default for LayerSettings {
 /// response are the server's: give hyper a header-read timeout
 /// (`http1().header_read_timeout`) and a connection limit, as for any public endpoint.
 ///
+/// One thing SigV4 leaves unsigned the layer cannot make one way: the order of a repeated
+/// query parameter's values (`?id=1&id=2` and `?id=2&id=1` sign alike, since the canonical
+/// query sorts them). Reordering them would change what a client meant by a list, and refusing
+/// them would refuse valid requests, so the service must not give that order a meaning.
+///
 /// In front of an axum `Router` (the inner service reads a [`VerifiedBody`], which axum's
 /// extractors take like any body):
 ///
