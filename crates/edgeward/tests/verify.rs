@@ -6,6 +6,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use edgeward_signing::{RawRequest, RawRequestLimits};
+
 const SUITE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../signing/tests/sigv4/aws-signing-test-suite/v4"
@@ -206,6 +208,59 @@ fn usage_and_parse_errors_exit_2() {
     assert_eq!(bad_time.status.code(), Some(2));
 }
 
+/// A body a server would not read, for want of a Content-Length, is not verified (exit 2);
+/// `sign` adds the header, signed, so what it signs verifies.
+#[test]
+fn a_body_without_content_length_is_refused_and_sign_adds_it() {
+    let unframed =
+        b"POST / HTTP/1.1\nHost:example.amazonaws.com\nX-Amz-Date:20150830T123600Z\n\nthe body";
+    let output = verify(&base("-", "20150830T123600Z"), Some(unframed));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("8 body bytes but no Content-Length")
+            && stderr.contains("Content-Length: 8"),
+        "{stderr}"
+    );
+
+    let signed = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args([
+            "sign",
+            "--request",
+            "-",
+            "--region",
+            "us-east-1",
+            "--service",
+            "service",
+        ])
+        .args(["--now", "20150830T123600Z"])
+        .env("AWS_ACCESS_KEY_ID", AK)
+        .env("AWS_SECRET_ACCESS_KEY", SK)
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(unframed)?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(signed.status.code(), Some(0));
+    let text = String::from_utf8(signed.stdout.clone()).unwrap();
+    assert!(text.contains("\nContent-Length:8\n"), "{text}");
+    assert!(
+        text.contains("SignedHeaders=content-length;host;x-amz-date"),
+        "{text}"
+    );
+    let output = verify(&base("-", "20150830T123600Z"), Some(&signed.stdout));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
 /// The suite's signed form POST verifies as given; with the newline an editor adds at the end
 /// of a file, its body no longer has the `Content-Length` bytes a server would read, and
 /// `verify` says so (exit 2) instead of verifying another body than the server's.
@@ -253,10 +308,7 @@ fn an_oversized_request_is_refused_not_cut() {
 /// signed for S3 (with `x-amz-decoded-content-length: decoded_length` when given), the body
 /// is a chunk chain seeded with the head's signature.
 fn chunked_put(data: &[u8], decoded_length: Option<usize>) -> Vec<u8> {
-    use edgeward_signing::{
-        sign_raw, ChunkSigner, PayloadSigning, RawRequest, RawRequestLimits, SigningParams,
-        SigningSettings,
-    };
+    use edgeward_signing::{sign_raw, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
     let declared = decoded_length
         .map(|length| format!("x-amz-decoded-content-length:{length}\r\n"))
         .unwrap_or_default();
@@ -279,6 +331,8 @@ fn chunked_put(data: &[u8], decoded_length: Option<usize>) -> Vec<u8> {
     let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, &seed).unwrap();
     let mut body = signer.chunk(data).unwrap();
     body.extend(signer.finish(&[]).unwrap());
+    // The encoded length, as a client sends it (unsigned: S3 signs only `x-amz-*` headers).
+    request.set_header("Content-Length", &body.len().to_string());
     request.body = body;
     request.to_bytes()
 }
@@ -305,9 +359,12 @@ fn chunked_bodies_are_verified_chunk_by_chunk() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.starts_with("SignatureDoesNotMatch\n"), "{text}");
 
-    // A chain cut short (no final chunk) is incomplete, not valid.
-    let cut = &request[..request.len() - 4];
-    let output = verify(&base("-", "20150830T123600Z"), Some(cut));
+    // A chain cut short (no final chunk), with a Content-Length that says so, is incomplete,
+    // not valid.
+    let mut cut = RawRequest::parse(&request, &RawRequestLimits::default()).unwrap();
+    cut.body.truncate(cut.body.len() - 4);
+    cut.set_header("Content-Length", &cut.body.len().to_string());
+    let output = verify(&base("-", "20150830T123600Z"), Some(&cut.to_bytes()));
     let text = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.starts_with("IncompleteBody\n"), "{text}");
@@ -330,9 +387,7 @@ fn a_chunked_body_without_its_decoded_length_is_refused() {
 /// as S3 writes it; a header with another value is `BadDigest`, however good the signature.
 #[test]
 fn a_plain_body_is_checked_against_its_checksum_header() {
-    use edgeward_signing::{
-        sign_raw, RawRequest, RawRequestLimits, SigningParams, SigningSettings,
-    };
+    use edgeward_signing::{sign_raw, SigningParams, SigningSettings};
     let credentials = aws_credential_types::Credentials::from_keys(AK, SK, None);
     let params = SigningParams {
         credentials: &credentials,
@@ -342,7 +397,7 @@ fn a_plain_body_is_checked_against_its_checksum_header() {
     };
     let signed = |crc32: &str| {
         let text = format!(
-            "PUT /bucket/key HTTP/1.1\r\nHost:example.com\r\nx-amz-checksum-crc32:{crc32}\r\n\r\n123456789"
+            "PUT /bucket/key HTTP/1.1\r\nHost:example.com\r\nContent-Length:9\r\nx-amz-checksum-crc32:{crc32}\r\n\r\n123456789"
         );
         let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
         sign_raw(&mut request, &params, &SigningSettings::s3()).unwrap();

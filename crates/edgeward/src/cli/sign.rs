@@ -30,7 +30,8 @@ Exit codes: 0 signed, 2 usage error, unreadable or unparsable request, missing c
 )]
 pub(crate) struct SignArgs {
     /// The raw request: a file, or `-` for stdin. Its body is every byte after the blank
-    /// line; a Content-Length must count them (no Transfer-Encoding).
+    /// line; a Content-Length must count them (added, and signed, when the body has none; no
+    /// Transfer-Encoding).
     #[arg(long, value_name = "FILE|-")]
     request: String,
     /// Region to sign for.
@@ -119,6 +120,11 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
         aws_credential_types::Credentials::from_keys(access_key, secret, env("AWS_SESSION_TOKEN"));
     let time = parse_time(args.now.as_deref())?;
     let mut request = read_request(&args.request)?;
+    // Without Content-Length a server reads no body (RFC 9112, 6.3), so the signed request
+    // says how long its body is, as an SDK's does, and the signature covers that.
+    if !request.body.is_empty() && request.header("content-length").is_none() {
+        request.set_header("Content-Length", &request.body.len().to_string());
+    }
     // S3 refuses its requests signed by the default rules (a presigned URL not signed with
     // UNSIGNED-PAYLOAD, a header signature without x-amz-content-sha256).
     let s3 = args.s3 || args.service == "s3";

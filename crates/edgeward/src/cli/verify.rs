@@ -36,7 +36,8 @@ TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
     /// The raw request: a file, or `-` for stdin. Its body is every byte after the blank
-    /// line; a Content-Length must count them (no Transfer-Encoding).
+    /// line; a Content-Length must count them, and a body without one is refused (a server
+    /// would read none). No Transfer-Encoding.
     #[arg(long, value_name = "FILE|-")]
     request: String,
     /// The access key ID the request must be signed with; default $AWS_ACCESS_KEY_ID.
@@ -129,6 +130,13 @@ fn credentials(args: &VerifyArgs) -> anyhow::Result<(String, String, Option<Stri
 pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let now = parse_time(args.now.as_deref())?;
     let request = read_request(&args.request)?;
+    if !request.body.is_empty() && request.header("content-length").is_none() {
+        anyhow::bail!(
+            "the request has {len} body bytes but no Content-Length, so a server would read no \
+             body (RFC 9112, 6.3): add `Content-Length: {len}`",
+            len = request.body.len()
+        );
+    }
     let (access_key_id, secret, session_token) = credentials(&args)?;
     let credential = match session_token {
         // The CLI does not know the token's expiry; the request's own time checks still apply.
