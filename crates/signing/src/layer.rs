@@ -676,6 +676,31 @@ fn join_repeated_signed_headers(headers: &mut http::HeaderMap, verified: &Verifi
     }
 }
 
+/// Whether a request has a body (one that may still be on its way, if not yet read).
+fn has_body(request: &http::request::Parts) -> bool {
+    request
+        .headers
+        .contains_key(http::header::TRANSFER_ENCODING)
+        || request
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
+}
+
+/// An answer given before a request's whole body was read leaves the rest of the body on the
+/// connection, and hyper closes the connection after the answer. Unless the answer says so
+/// (RFC 9112, 9.6), a client that keeps connections alive sends its next request on the closed
+/// one and sees it fail (urllib3's `RemoteDisconnected`). HTTP/2 ends the stream alone, and
+/// forbids the header.
+fn announce_close<T>(response: &mut Response<T>, version: http::Version) {
+    if version <= http::Version::HTTP_11 {
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+}
+
 /// A body larger than this (or of unknown length) whose hash is not in a header is read only
 /// after everything but the signature has been checked.
 const PRECHECKED_BODY_BYTES: u64 = 64 * 1024;
@@ -712,7 +737,15 @@ where
         let settings = self.settings.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
+            // Before the whole body was read (its rest is left on the connection).
             let reject = |error: Error, parts: &http::request::Parts| {
+                let mut response = error_response(&error, settings.error_format, parts);
+                if has_body(parts) {
+                    announce_close(&mut response, parts.version);
+                }
+                Ok(response.map(Either::Right))
+            };
+            let reject_read = |error: Error, parts: &http::request::Parts| {
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
             };
             let streaming = parts
@@ -853,13 +886,13 @@ where
                         .await
                         {
                             Ok(v) => v,
-                            Err(e) => return reject(e, &parts),
+                            Err(e) => return reject_read(e, &parts),
                         }
                     }
                 };
                 if let Err(e) = verified.check_buffered_body(&Headers::Map(&parts.headers), &bytes)
                 {
-                    return reject(e, &parts);
+                    return reject_read(e, &parts);
                 }
                 let body = VerifiedBody {
                     inner: BodyKind::Buffered(Full::new(bytes)),
@@ -867,15 +900,23 @@ where
                 (verified, body, None)
             };
             if let Err(e) = check_path_normalized(parts.uri.path(), verified.path_mode()) {
-                return reject(e, &parts);
+                return match failure {
+                    Some(_) => reject(e, &parts),
+                    None => reject_read(e, &parts),
+                };
             }
             join_repeated_signed_headers(&mut parts.headers, &verified);
+            let version = parts.version;
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);
             let response = inner.call(request).await?;
             match failure.and_then(|failure| failure.take()) {
-                Some(refusal) => Ok(refusal.map(Either::Right)),
+                // The body failed part way: its rest is left on the connection.
+                Some(mut refusal) => {
+                    announce_close(&mut refusal, version);
+                    Ok(refusal.map(Either::Right))
+                }
                 None => Ok(response.map(Either::Left)),
             }
         })

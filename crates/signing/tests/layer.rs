@@ -1096,3 +1096,67 @@ async fn a_large_unhashed_body_is_read_only_for_a_known_key() {
     let (text, answered) = raw_exchange(addr, &head, known.headers(), &body, b"xxxx", wait).await;
     assert!(answered && text.starts_with("HTTP/1.1 200"), "{text}");
 }
+
+/// What a raw HTTP/1.1 client gets for `head` and `sent`: the bytes until the server closes
+/// the connection, or `None` when it has not closed it within `wait`.
+async fn answer_until_closed(
+    addr: SocketAddr,
+    head: &str,
+    sent: &[u8],
+    wait: std::time::Duration,
+) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(sent).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(wait, stream.read_to_end(&mut response))
+        .await
+        .ok()?
+        .ok()?;
+    Some(String::from_utf8_lossy(&response).into_owned())
+}
+
+/// An answer given before the body was read leaves the body's bytes on the connection, so
+/// hyper closes it; unless the answer says so (`Connection: close`, RFC 9112 9.6), a client
+/// that keeps connections alive sends its next request on a closed one and sees it fail
+/// (urllib3's `RemoteDisconnected`). An answer given after the whole body was read keeps the
+/// connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_before_the_body_closes_the_connection_and_says_so() {
+    let addr = start_server().await; // bodies of at most 1,024 bytes
+    let head = format!("PUT /big HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 2000\r\n\r\n");
+    let text = answer_until_closed(addr, &head, b"", std::time::Duration::from_secs(5))
+        .await
+        .expect("the server kept the connection with the body unread");
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{text}"
+    );
+
+    // Read whole, then refused (no authentication): the connection stays open for the next
+    // request, and the answer does not say otherwise.
+    let head = format!("PUT /small HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 5\r\n\r\n");
+    let kept = answer_until_closed(addr, &head, b"hello", std::time::Duration::from_secs(2)).await;
+    assert_eq!(kept, None);
+    let (text, answered) = raw_exchange(
+        addr,
+        "PUT /small HTTP/1.1\r\ncontent-length: 5\r\n",
+        &[("host", addr.to_string())]
+            .into_iter()
+            .map(|(n, v)| (http::HeaderName::from_static(n), v.parse().unwrap()))
+            .collect(),
+        b"hello",
+        b"</ErrorResponse>",
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    assert!(answered && text.starts_with("HTTP/1.1 403"), "{text}");
+    assert!(
+        !text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+}
