@@ -137,20 +137,27 @@ fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> 
 /// headers; a map with more is searched once per signed name instead.
 const MAX_RECORDED_HEADERS: usize = 16;
 
+/// Where [`KnownHeaders::find`] records a small map's `(name, value)`s. The caller owns it, so
+/// that `find` returns only a few words: returning the record inside [`KnownHeaders`] copied
+/// it out whole on every request. An empty slot is one store to set up, where a pair is four.
+type HeaderRecord<'a> = [Option<RecordedHeader<'a>>; MAX_RECORDED_HEADERS];
+
+/// A recorded `(name, value)`.
+type RecordedHeader<'a> = (&'a str, &'a [u8]);
+
 /// The headers the verifier reads by name, found in one pass over the headers (where a
 /// lookup per name would hash each name: this runs on every request). Each is its first
 /// value; `Some(None)` is a value that is not text. The same pass records a small map's
 /// headers, so that the canonical headers are built without walking the map again.
-struct KnownHeaders<'a> {
+struct KnownHeaders<'a, 'r> {
     authorization: Option<Option<&'a str>>,
     x_amz_date: Option<Option<&'a str>>,
     date: Option<Option<&'a str>>,
     x_amz_security_token: Option<Option<&'a str>>,
     x_amz_content_sha256: Option<Option<&'a str>>,
     /// A map's `(name, value)`s in map order (a name's values in the order received), when
-    /// it has at most [`MAX_RECORDED_HEADERS`]; `recorded_len` is `None` otherwise.
-    recorded: [(&'a str, &'a [u8]); MAX_RECORDED_HEADERS],
-    recorded_len: Option<usize>,
+    /// it has at most [`MAX_RECORDED_HEADERS`]; `None` otherwise.
+    recorded: Option<&'r [Option<RecordedHeader<'a>>]>,
     /// The first of the headers read by name that came more than once (each is a singleton:
     /// the signature covers all its values joined, while the verifier reads the first).
     repeated: Option<&'static str>,
@@ -162,16 +169,15 @@ struct KnownHeaders<'a> {
     amz_names: usize,
 }
 
-impl<'a> KnownHeaders<'a> {
-    fn find(headers: &Headers<'a>) -> Self {
+impl<'a, 'r> KnownHeaders<'a, 'r> {
+    fn find(headers: &Headers<'a>, record: &'r mut HeaderRecord<'a>) -> Self {
         let mut known = Self {
             authorization: None,
             x_amz_date: None,
             date: None,
             x_amz_security_token: None,
             x_amz_content_sha256: None,
-            recorded: [("", &[]); MAX_RECORDED_HEADERS],
-            recorded_len: None,
+            recorded: None,
             repeated: None,
             hosts: 0,
             host: None,
@@ -186,26 +192,41 @@ impl<'a> KnownHeaders<'a> {
                 let mut count = 0;
                 for (name, value) in map.iter() {
                     let name = name.as_str();
-                    if name == "host" {
-                        hosts += 1;
-                        _ = known.host.get_or_insert(value.as_bytes());
-                    }
-                    if name.starts_with(AMZ_HEADER_PREFIX) && name != previous {
-                        amz_names += 1;
-                        previous = name;
-                    }
-                    if let Some((known_name, slot)) = known.slot(name) {
+                    // One match on the name (its length first) for `host` and the names read
+                    // by name, where a comparison with each in turn cost a call per header.
+                    let slot = match name {
+                        "host" => {
+                            hosts += 1;
+                            _ = known.host.get_or_insert(value.as_bytes());
+                            None
+                        }
+                        "authorization" => Some(("authorization", &mut known.authorization)),
+                        "date" => Some(("date", &mut known.date)),
+                        "x-amz-date" => Some(("x-amz-date", &mut known.x_amz_date)),
+                        "x-amz-security-token" => {
+                            Some(("x-amz-security-token", &mut known.x_amz_security_token))
+                        }
+                        "x-amz-content-sha256" => {
+                            Some(("x-amz-content-sha256", &mut known.x_amz_content_sha256))
+                        }
+                        _ => None,
+                    };
+                    if let Some((known_name, slot)) = slot {
                         match slot {
                             Some(_) => _ = repeated.get_or_insert(known_name),
                             None => *slot = Some(value.to_str().ok()),
                         }
                     }
-                    if let Some(entry) = known.recorded.get_mut(count) {
-                        *entry = (name, value.as_bytes());
+                    if name.starts_with(AMZ_HEADER_PREFIX) && name != previous {
+                        amz_names += 1;
+                        previous = name;
+                    }
+                    if let Some(entry) = record.get_mut(count) {
+                        *entry = Some((name, value.as_bytes()));
                     }
                     count += 1;
                 }
-                known.recorded_len = (count <= MAX_RECORDED_HEADERS).then_some(count);
+                known.recorded = record.get(..count);
             }
             Headers::List(list) => {
                 for (name, value) in list.iter() {
@@ -238,9 +259,21 @@ impl<'a> KnownHeaders<'a> {
         known
     }
 
-    /// The recorded headers, when the map was small enough to record whole.
-    fn recorded(&self) -> Option<&[(&'a str, &'a [u8])]> {
-        self.recorded.get(..self.recorded_len?)
+    /// The values of the header `name` (lower-case) among the recorded headers, when the map
+    /// was small enough to record whole.
+    fn recorded_values<'n>(&self, name: &'n str) -> Option<impl Iterator<Item = &'a [u8]> + 'n>
+    where
+        'r: 'n,
+    {
+        let recorded = self.recorded?;
+        Some(
+            recorded
+                .iter()
+                .flatten()
+                // The length first: most names differ in it, and comparing it is no call.
+                .filter(move |(n, _)| n.len() == name.len() && *n == name)
+                .map(|&(_, value)| value),
+        )
     }
 
     const NAMES: [&'static str; 5] = [
@@ -939,7 +972,8 @@ impl<L: CredentialLookup> Verifier<L> {
         request: &RequestView<'_>,
         payload: Payload<'_>,
     ) -> Result<VerifiedRequest, Error> {
-        let known = KnownHeaders::find(&request.headers);
+        let mut record: HeaderRecord<'_> = [None; MAX_RECORDED_HEADERS];
+        let known = KnownHeaders::find(&request.headers, &mut record);
         if known.hosts > 1 {
             return Err(Error::RepeatedHeader { name: "host" });
         }
@@ -1171,7 +1205,8 @@ impl<L: CredentialLookup> Verifier<L> {
         mode: PathMode,
         token: SessionTokenPlacement,
     ) -> Result<MismatchDetails, Error> {
-        let known = KnownHeaders::find(&request.headers);
+        let mut record: HeaderRecord<'_> = [None; MAX_RECORDED_HEADERS];
+        let known = KnownHeaders::find(&request.headers, &mut record);
         let auth = self.parse(request, &known)?;
         let date = self.request_date(&known, &auth)?;
         let claimed = known.x_amz_content_sha256.flatten();
@@ -1214,7 +1249,7 @@ impl<L: CredentialLookup> Verifier<L> {
     fn parse<'r>(
         &self,
         request: &RequestView<'r>,
-        known: &KnownHeaders<'r>,
+        known: &KnownHeaders<'r, '_>,
     ) -> Result<ParsedAuthorization<'r>, Error> {
         if known.repeated == Some("authorization") {
             return Err(Error::MalformedAuthorization {
@@ -1246,7 +1281,7 @@ impl<L: CredentialLookup> Verifier<L> {
 
     fn request_date<'r>(
         &self,
-        known: &KnownHeaders<'r>,
+        known: &KnownHeaders<'r, '_>,
         auth: &ParsedAuthorization<'r>,
     ) -> Result<RequestDate<'r>, Error> {
         if let Some(date) = &auth.date {
@@ -1385,7 +1420,7 @@ impl<L: CredentialLookup> Verifier<L> {
 /// checked, `token` (an absent one differs from any), or the request is `SessionTokenMismatch`.
 fn check_second_session_token(
     request: &RequestView<'_>,
-    known: &KnownHeaders<'_>,
+    known: &KnownHeaders<'_, '_>,
     location: SignatureLocation,
     token: Option<&str>,
 ) -> Result<(), Error> {
@@ -1454,7 +1489,7 @@ fn check_amz_headers_signed(
 fn build_canonical_request(
     out: &mut Vec<u8>,
     request: &RequestView<'_>,
-    known: &KnownHeaders<'_>,
+    known: &KnownHeaders<'_, '_>,
     auth: &ParsedAuthorization<'_>,
     mode: PathMode,
     include_token_param: bool,
@@ -1471,16 +1506,9 @@ fn build_canonical_request(
     };
     canonical_query_into(out, request.query, skip);
     out.push(b'\n');
-    let recorded = known.recorded();
     for name in signed_header_names(&auth.signed_headers) {
-        match recorded {
-            Some(recorded) => {
-                let values = recorded
-                    .iter()
-                    .filter(|(n, _)| n.len() == name.len() && *n == name)
-                    .map(|&(_, value)| value);
-                push_canonical_header(out, name, values, request.authority)?;
-            }
+        match known.recorded_values(name) {
+            Some(values) => push_canonical_header(out, name, values, request.authority)?,
             None => {
                 push_canonical_header(out, name, request.headers.values(name), request.authority)?;
             }
