@@ -462,12 +462,20 @@ pub fn canonical_query(query: &str) -> String {
 
 /// Appends a header value trimmed of spaces and tabs at both ends, with every inner run of
 /// spaces and tabs collapsed to one space.
+///
+/// The common case is inlined into the caller (once per signed header on every request).
+#[inline]
 pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
     // Most values have no space, tab or control byte at all; such a value is copied whole.
     if !has_byte_below_0x21(value) {
         out.extend_from_slice(value);
         return;
     }
+    push_header_value_with_blanks(out, value);
+}
+
+/// [`push_header_value`] for a value with a space, tab or control byte.
+fn push_header_value_with_blanks(out: &mut Vec<u8>, value: &[u8]) {
     let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
     let start = value.iter().position(|b| !is_ws(b)).unwrap_or(value.len());
     let end = value
@@ -501,6 +509,7 @@ pub(crate) fn push_header_value(out: &mut Vec<u8>, value: &[u8]) {
 }
 
 /// Whether any byte is a space, tab or other control byte (`< 0x21`), eight bytes at a time.
+#[inline]
 fn has_byte_below_0x21(value: &[u8]) -> bool {
     // Non-zero in some lane's high bit exactly when some byte of `x` is below 0x21 (the
     // classic "has less than" test; exact as an any-test for thresholds up to 0x80), so the
