@@ -1517,7 +1517,11 @@ fn build_canonical_request(
     out.push(b'\n');
     out.extend_from_slice(auth.signed_headers.as_bytes());
     out.push(b'\n');
-    out.extend_from_slice(payload_hash.as_bytes());
+    // Nearly always a SHA-256's hex or `UNSIGNED-PAYLOAD`.
+    match <&[u8; 64]>::try_from(payload_hash.as_bytes()) {
+        Ok(hex) => out.extend_from_slice(hex),
+        Err(_) => extend_expecting::<16>(out, payload_hash.as_bytes()),
+    }
     Ok(())
 }
 
@@ -1574,18 +1578,42 @@ fn push_canonical_header<'v>(
 /// Appends the string to sign for the canonical request that `buffer` holds; the scope is
 /// written in place rather than formatted first (this runs on every verification).
 fn append_string_to_sign(buffer: &mut Vec<u8>, amz_date: &str, credential: &Credential<'_>) {
-    const TERMINATOR: &str = "aws4_request";
+    // The fixed pieces with their line breaks, each one constant copy.
+    const ALGORITHM_LINE: &[u8; 17] = b"AWS4-HMAC-SHA256\n";
+    const TERMINATOR_LINE: &[u8; 13] = b"aws4_request\n";
+    const _: () = {
+        let algorithm = ALGORITHM.as_bytes();
+        assert!(ALGORITHM_LINE.len() == algorithm.len() + 1);
+        let mut i = 0;
+        while i < algorithm.len() {
+            assert!(ALGORITHM_LINE[i] == algorithm[i]);
+            i += 1;
+        }
+    };
     let canonical_hash = sha256_hex(buffer);
-    for part in [ALGORITHM.as_bytes(), b"\n", amz_date.as_bytes(), b"\n"] {
-        buffer.extend_from_slice(part);
-    }
-    for part in [&credential.date, &credential.region, &credential.service] {
+    buffer.extend_from_slice(ALGORITHM_LINE);
+    // Both dates have been parsed, so have their one length (`YYYYMMDD'T'HHMMSS'Z'`, and the
+    // scope's `YYYYMMDD` equals its first eight bytes).
+    extend_expecting::<16>(buffer, amz_date.as_bytes());
+    buffer.push(b'\n');
+    extend_expecting::<8>(buffer, credential.date.as_bytes());
+    buffer.push(b'/');
+    for part in [&credential.region, &credential.service] {
         buffer.extend_from_slice(part.as_bytes());
         buffer.push(b'/');
     }
-    buffer.extend_from_slice(TERMINATOR.as_bytes());
-    buffer.push(b'\n');
+    buffer.extend_from_slice(TERMINATOR_LINE);
     buffer.extend_from_slice(&canonical_hash);
+}
+
+/// Appends `bytes`, with a copy of constant length when it has the length `N` it nearly always
+/// has: such a copy is a few moves, where one of a length known only at run time is a call to
+/// `memcpy` (a few dozen instructions for a few bytes).
+fn extend_expecting<const N: usize>(out: &mut Vec<u8>, bytes: &[u8]) {
+    match <&[u8; N]>::try_from(bytes) {
+        Ok(fixed) => out.extend_from_slice(fixed),
+        Err(_) => out.extend_from_slice(bytes),
+    }
 }
 
 /// The derived signing key for a scope, for callers that sign chunks themselves.
