@@ -1054,6 +1054,8 @@ fn a_second_session_token_must_be_the_same() {
     for query in [
         "X-Amz-Security-Token=someone-elses",
         "b=c&X-Amz-Security-Token=tok&X%2DAmz-Security-Token=someone-elses",
+        // The key's first character escaped, after an empty piece.
+        "b=c&&%58-Amz-Security-Token=someone-elses",
     ] {
         let error = verify(&header_signed(query)).unwrap_err();
         assert!(
