@@ -33,12 +33,65 @@ pub(crate) fn zero_lanes(x: u64) -> u64 {
     !(((x & low7) + low7) | x) & HIGH
 }
 
+/// `bytes[start..end]`'s first eight bytes (all of them if fewer) as a little-endian word
+/// padded with zeros. Callers keep `start <= end <= bytes.len()`.
+#[inline(always)]
+pub(crate) fn prefix_word(bytes: &[u8], start: usize, end: usize) -> u64 {
+    let whole = match bytes.get(start..start + 8) {
+        Some(eight) => word(eight),
+        // Near the end: the word ending at the last byte, shifted down to `start`, is one load
+        // where a copy would go byte by byte.
+        None => match bytes.len().checked_sub(8) {
+            Some(last) => {
+                let shift = u32::try_from(8 * start.saturating_sub(last)).unwrap_or(u32::MAX);
+                word(bytes.get(last..).unwrap_or_default())
+                    .checked_shr(shift)
+                    .unwrap_or(0)
+            }
+            None => bytes
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .fold(0, |word, &b| word << 8 | u64::from(b)),
+        },
+    };
+    let len = end - start;
+    if len < 8 {
+        whole & ((1 << (8 * len)) - 1)
+    } else {
+        whole
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Every byte value in every lane, against the plain comparison, with the other lanes
     /// holding other values (a carry out of one lane would show in its neighbour).
+    /// Every span of a few words' worth of bytes, against the bytes copied into a zeroed word.
+    #[test]
+    fn prefix_words_match_a_copy() {
+        let bytes: Vec<u8> = (1..=20).collect();
+        for len in 0..=bytes.len() {
+            let text = &bytes[..len];
+            for start in 0..=len {
+                for end in start..=len {
+                    let mut eight = [0u8; 8];
+                    let n = (end - start).min(8);
+                    eight[..n].copy_from_slice(&text[start..start + n]);
+                    let expected = u64::from_le_bytes(eight);
+                    assert_eq!(
+                        prefix_word(text, start, end),
+                        expected,
+                        "{len} {start} {end}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn lane_tests_match_byte_comparisons() {
         let background = word(&[0x00, 0x7f, 0x41, 0x20, 0x30, 0x66, 0x09, 0x5a]);
