@@ -91,21 +91,8 @@ fn split_first(value: &str, delimiter: u8) -> Option<(&str, &str)> {
     Some((value.get(..at)?, value.get(at + 1..)?))
 }
 
-/// Splits at the last `delimiter` (dropping it).
-fn split_last(value: &str, delimiter: u8) -> Option<(&str, &str)> {
-    let at = value.bytes().rposition(|b| b == delimiter)?;
-    Some((value.get(..at)?, value.get(at + 1..)?))
-}
-
 // The byte-class checks below fold without an early exit (no branch per byte): on valid
 // input, the case that matters for speed, every byte is looked at anyway.
-
-/// Whether every byte is visible ASCII (`!` to `~`).
-fn all_graphic(value: &str) -> bool {
-    value
-        .bytes()
-        .fold(true, |ok, b| ok & (b.wrapping_sub(0x21) < 0x5e))
-}
 
 /// Whether a byte may appear in a signed header name: visible ASCII, not upper-case, not `:`.
 /// (Without a branch, so that a fold over a list vectorises.)
@@ -129,21 +116,30 @@ fn parse_credential<'a>(
                 ),
             )
         };
+        let scan = scan_credential(value.as_bytes());
         let split = || {
-            let [access_key_id, date, region, service, terminator] = split_credential(value)?;
-            (terminator == "aws4_request").then_some([access_key_id, date, region, service])
+            let [a, b, c, d] = scan.last_slashes?;
+            let terminator = value.get(d + 1..)?;
+            (terminator == "aws4_request").then_some([
+                value.get(..a)?,
+                value.get(a + 1..b)?,
+                value.get(b + 1..c)?,
+                value.get(c + 1..d)?,
+            ])
         };
         let [access_key_id, date, region, service] = split().ok_or_else(bad)?;
         if access_key_id.is_empty() || region.is_empty() || service.is_empty() {
             return Err(bad());
         }
-        if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+        if !all_digits(date) {
             return Err(malformed(
                 location,
                 format!("credential date {:?} is not YYYYMMDD", clip(date)),
             ));
         }
-        if !(all_graphic(access_key_id) & all_graphic(region) & all_graphic(service)) {
+        // The date (digits), the terminator and the `/`s are visible, so the whole value is
+        // exactly when the access key ID, region and service are.
+        if !scan.all_graphic {
             return Err(bad());
         }
         Ok([access_key_id, date, region, service])
@@ -161,36 +157,58 @@ fn parse_credential<'a>(
     })
 }
 
-/// `value` cut at its last four `/`: what `rsplit_once('/')` four times gives.
-fn split_credential(value: &str) -> Option<[&str; 5]> {
-    let bytes = value.as_bytes();
-    if bytes.len() > 64 {
-        let (rest, terminator) = split_last(value, b'/')?;
-        let (rest, service) = split_last(rest, b'/')?;
-        let (rest, region) = split_last(rest, b'/')?;
-        let (access_key_id, date) = split_last(rest, b'/')?;
-        return Some([access_key_id, date, region, service, terminator]);
-    }
-    // Up to 64 bytes (every real credential): the slashes in one branch-free pass, then the
-    // last four from the mask.
-    let mut slashes = byte_mask(bytes, b'/');
-    let mut cuts = [0usize; 4];
-    for cut in cuts.iter_mut().rev() {
-        if slashes == 0 {
-            return None;
+/// What [`parse_credential`] needs to know about a credential's bytes, found in one pass.
+struct CredentialScan {
+    /// Where its last four `/` are, in order; `None` if it has fewer.
+    last_slashes: Option<[usize; 4]>,
+    /// Whether every byte is visible ASCII (`!` to `~`).
+    all_graphic: bool,
+}
+
+/// The last four `/` and whether every byte is visible, read eight bytes at a time (no branch
+/// per byte, and no search for the `/`s from the right, which `rsplit_once` would make).
+fn scan_credential(bytes: &[u8]) -> CredentialScan {
+    let len = bytes.len();
+    let mut slashes_seen = 0usize;
+    let mut last_slashes = [0usize; 4];
+    let mut invisible = 0;
+    let mut offset = 0;
+    while offset < len {
+        let eight = match bytes.get(offset..offset + 8) {
+            Some(eight) => swar::word(eight),
+            // Padded past the end with a visible byte that is not a `/`.
+            None => {
+                swar::prefix_word(bytes, offset, len)
+                    | (swar::ONES * u64::from(b'a')) << (8 * (len - offset))
+            }
+        };
+        let visible = swar::lanes_at_least(eight, 0x21) & swar::lanes_at_most(eight, 0x7e);
+        // A byte at or above 0x80 upsets its neighbours' lane tests, but is invisible itself.
+        invisible |= (eight | !visible) & swar::HIGH;
+        let mut slashes = swar::zero_lanes(eight ^ (swar::ONES * u64::from(b'/')));
+        while slashes != 0 {
+            let at = offset + slashes.trailing_zeros() as usize / 8;
+            last_slashes = [last_slashes[1], last_slashes[2], last_slashes[3], at];
+            slashes_seen += 1;
+            slashes &= slashes - 1;
         }
-        let last = 63 - slashes.leading_zeros() as usize;
-        slashes &= !(1u64 << last);
-        *cut = last;
+        offset += 8;
     }
-    let [a, b, c, d] = cuts;
-    Some([
-        value.get(..a)?,
-        value.get(a + 1..b)?,
-        value.get(b + 1..c)?,
-        value.get(c + 1..d)?,
-        value.get(d + 1..)?,
-    ])
+    CredentialScan {
+        last_slashes: (slashes_seen >= 4).then_some(last_slashes),
+        all_graphic: invisible == 0,
+    }
+}
+
+/// Whether `text` is eight ASCII digits, tested as one word.
+fn all_digits(text: &str) -> bool {
+    let Ok(eight) = <&[u8; 8]>::try_from(text.as_bytes()) else {
+        return false;
+    };
+    let x = u64::from_le_bytes(*eight);
+    let digit = swar::lanes_at_least(x, b'0') & swar::lanes_at_most(x, b'9');
+    // A byte at or above 0x80 can pass the lane tests by a carry, but is no digit.
+    digit == swar::HIGH && x & swar::HIGH == 0
 }
 
 /// Bit `i` set where `bytes[i] == needle`, for the first 64 bytes (callers check the length).
@@ -892,6 +910,27 @@ mod tests {
         fn signed_headers_match_the_model_on_any_text(value in any::<String>()) {
             let ours = parse_signed_headers(SignatureLocation::Header, &value);
             prop_assert_eq!(format!("{ours:?}"), format!("{:?}", model_signed_headers(&value)));
+        }
+    }
+
+    proptest! {
+        /// The one-pass credential scan finds what `rmatch_indices` and a byte test find,
+        /// whatever the bytes around the `/`s (non-ASCII ones upset the lane arithmetic).
+        #[test]
+        fn credential_scans_match_a_plain_search(value in "[a-z0-9/ \x7f\u{80}é\u{10000}]{0,80}") {
+            let slashes: Vec<usize> = value.rmatch_indices('/').take(4).map(|(at, _)| at).collect();
+            let last_slashes = (slashes.len() == 4)
+                .then(|| [slashes[3], slashes[2], slashes[1], slashes[0]]);
+            let scan = scan_credential(value.as_bytes());
+            prop_assert_eq!(scan.last_slashes, last_slashes);
+            prop_assert_eq!(scan.all_graphic, value.bytes().all(|b| b.is_ascii_graphic()));
+        }
+
+        /// Eight digits, tested as a word, as a byte test finds them.
+        #[test]
+        fn digit_words_match_a_byte_test(value in "[0-9/:a\x7f\u{80}é]{0,9}") {
+            let expected = value.len() == 8 && value.bytes().all(|b| b.is_ascii_digit());
+            prop_assert_eq!(all_digits(&value), expected);
         }
     }
 
