@@ -692,8 +692,15 @@ fn has_body(request: &http::request::Parts) -> bool {
 /// (RFC 9112, 9.6), a client that keeps connections alive sends its next request on the closed
 /// one and sees it fail (urllib3's `RemoteDisconnected`). HTTP/2 ends the stream alone, and
 /// forbids the header.
+///
+/// An HTTP/1.0 request gets an HTTP/1.0 answer here: to an HTTP/1.1 answer for an HTTP/1.0
+/// client that asked to keep the connection, hyper appends `keep-alive` to `Connection`, and
+/// `close, keep-alive` leaves the client to pick one.
 fn announce_close<T>(response: &mut Response<T>, version: http::Version) {
     if version <= http::Version::HTTP_11 {
+        if version <= http::Version::HTTP_10 {
+            *response.version_mut() = version;
+        }
         response.headers_mut().insert(
             http::header::CONNECTION,
             http::HeaderValue::from_static("close"),

@@ -1137,6 +1137,20 @@ async fn an_answer_before_the_body_closes_the_connection_and_says_so() {
         "{text}"
     );
 
+    // An HTTP/1.0 client that asked to keep the connection is told it closes, and only that:
+    // hyper adds `keep-alive` to an HTTP/1.1 answer's `Connection` for such a client, and
+    // `close, keep-alive` leaves the client to pick one.
+    let head = format!(
+        "PUT /big HTTP/1.0\r\nhost: {addr}\r\nconnection: keep-alive\r\ncontent-length: 2000\r\n\r\n"
+    );
+    let text = answer_until_closed(addr, &head, b"", std::time::Duration::from_secs(5))
+        .await
+        .expect("the server kept an HTTP/1.0 connection with the body unread");
+    assert!(text.starts_with("HTTP/1.0 413"), "{text}");
+    let lower = text.to_ascii_lowercase();
+    assert!(lower.contains("\r\nconnection: close\r\n"), "{text}");
+    assert!(!lower.contains("keep-alive"), "{text}");
+
     // Read whole, then refused (no authentication): the connection stays open for the next
     // request, and the answer does not say otherwise.
     let head = format!("PUT /small HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 5\r\n\r\n");
