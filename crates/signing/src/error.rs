@@ -213,6 +213,13 @@ pub enum Error {
     /// The session token was sent but not signed, and the policy requires it signed.
     #[error("the session token must be signed")]
     SessionTokenNotSigned,
+    /// The signature does not cover the payload (`payload` names the form), and the policy
+    /// requires it to ([`crate::UnsignedPayload::Reject`]).
+    #[error("the payload must be signed: this service does not accept {payload}")]
+    UnsignedPayloadRefused {
+        /// `UNSIGNED-PAYLOAD` or `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+        payload: &'static str,
+    },
 
     // ---- Time --------------------------------------------------------------------------------
     /// The request time differs from the server's clock by more than the allowed skew.
@@ -454,6 +461,7 @@ impl Error {
             | Self::UnsignedAmzHeader { .. }
             | Self::SignedHeaderMissing { .. }
             | Self::SessionTokenNotSigned
+            | Self::UnsignedPayloadRefused { .. }
             | Self::PresignedExpired { .. }
             | Self::PresignedNotYetValid { .. } => "AccessDenied",
             Self::RequestTimeTooSkewed { .. } => "RequestTimeTooSkewed",

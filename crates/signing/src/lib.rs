@@ -78,6 +78,6 @@ pub use sign::{
 pub use verify::{
     signing_key, Accept, AcceptedPathModes, Clock, CredentialLookup, CredentialScope, FixedClock,
     Headers, LookupFailure, Payload, PayloadKind, RequestView, ResolvedCredential, SessionToken,
-    StaticCredentials, SystemClock, TemporarySession, UnsignedSessionToken, VerifiedRequest,
-    Verifier, VerifierSettings,
+    StaticCredentials, SystemClock, TemporarySession, UnsignedPayload, UnsignedSessionToken,
+    VerifiedRequest, Verifier, VerifierSettings,
 };

@@ -569,6 +569,25 @@ pub enum UnsignedSessionToken {
     Reject,
 }
 
+/// A payload the signature does not cover: `UNSIGNED-PAYLOAD` (named in
+/// `x-amz-content-sha256`, or implied by an S3 presigned URL) and
+/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, whose trailing checksum no signature covers either.
+///
+/// S3 takes both, and so do the operations Smithy models mark `unsignedPayload`; a service
+/// whose bodies carry commands (most JSON and query APIs) may want each body signed, so that
+/// a captured request cannot be replayed with another body within the skew window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnsignedPayload {
+    /// Accept it.
+    #[default]
+    Accept,
+    /// Reject with `UnsignedPayloadRefused` (`AccessDenied`, 403, as S3 answers when a bucket
+    /// policy's `s3:x-amz-content-sha256` condition refuses unsigned payloads). This refuses
+    /// S3 presigned URLs too: their payload is always unsigned.
+    Reject,
+}
+
 /// Verification policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -583,6 +602,8 @@ pub struct VerifierSettings {
     pub path_modes: AcceptedPathModes,
     /// Unsigned session tokens (default accepted).
     pub unsigned_session_token: UnsignedSessionToken,
+    /// Payloads the signature does not cover (default accepted).
+    pub unsigned_payload: UnsignedPayload,
     /// How many derived signing keys to cache (default 4096; 0 disables the cache). A key is
     /// cached once it has verified a signature, so requests with made-up scopes and wrong
     /// signatures cannot evict the keys of valid ones; each secret keeps keys for its eight
@@ -599,6 +620,7 @@ impl Default for VerifierSettings {
             services: Accept::Any,
             path_modes: AcceptedPathModes::ByService,
             unsigned_session_token: UnsignedSessionToken::Accept,
+            unsigned_payload: UnsignedPayload::Accept,
             key_cache_capacity: 4096,
         }
     }
@@ -1140,6 +1162,18 @@ impl<L: CredentialLookup> Verifier<L> {
             });
         };
         self.cache.keep(&scoped_key);
+        // A policy, checked once the signer is known (as S3 checks a bucket policy): anyone
+        // else gets the error they would get without it.
+        if self.settings.unsigned_payload == UnsignedPayload::Reject {
+            let refused = match payload_kind {
+                PayloadKind::Unsigned => Some(UNSIGNED),
+                PayloadKind::StreamingUnsignedTrailer => Some(STREAMING_UNSIGNED_TRAILER),
+                PayloadKind::Sha256 { .. } | PayloadKind::StreamingSigned { .. } => None,
+            };
+            if let Some(payload) = refused {
+                return Err(Error::UnsignedPayloadRefused { payload });
+            }
+        }
         if location == SignatureLocation::Query
             && session_token.is_some()
             && !attempt.include_token_param

@@ -1116,3 +1116,168 @@ fn a_skew_window_past_the_clocks_end_does_not_panic() {
     );
     check(settings, &presigned, now(), later).unwrap();
 }
+
+/// A `PUT /bucket/key` of `body` whose `x-amz-content-sha256` says `payload`, signed in the
+/// header by aws-sigv4 on its own (not through our signer) for `service` at [`now`].
+fn put_signed_by_aws_sigv4(
+    service: &str,
+    payload: aws_sigv4::http_request::SignableBody<'_>,
+) -> http::Request<Vec<u8>> {
+    use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableRequest, SigningSettings};
+    use aws_smithy_runtime_api::client::identity::Identity;
+
+    let identity: Identity = Credentials::from_keys("AKID", "secret", None).into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let mut request = http::Request::put("http://example.com/bucket/key")
+        .header("host", "example.com")
+        .body(b"hello".to_vec())
+        .unwrap();
+    let signable = SignableRequest::new(
+        "PUT",
+        request.uri().to_string(),
+        [("host", "example.com")].into_iter(),
+        payload,
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions.apply_to_request_http1x(&mut request);
+    request
+}
+
+/// `UnsignedPayload::Reject` refuses every payload the signature does not cover, with the code
+/// S3 answers when a bucket policy refuses them (`AccessDenied`, 403), and only once the
+/// signature verified, as S3 checks a bucket policy: an unknown key or a wrong signature gets
+/// the error it gets without the policy. Payloads the signature covers (a hash, a signed chunk
+/// chain) still verify. The default accepts both kinds.
+#[test]
+fn a_service_may_require_signed_payloads() {
+    use aws_sigv4::http_request::SignableBody;
+    use edgeward_signing::{PayloadKind, UnsignedPayload};
+
+    let verify_with = |policy: UnsignedPayload, request: &http::Request<Vec<u8>>| {
+        let mut settings = VerifierSettings::default();
+        settings.unsigned_payload = policy;
+        let verifier = Verifier::new(lookup(now() + Duration::from_secs(3600)), settings)
+            .with_clock(Arc::new(FixedClock(now())));
+        let view = edgeward_signing::RequestView::from_http(request);
+        verifier
+            .verify(&view, Payload::Bytes(request.body()))
+            .now_or_never()
+            .unwrap()
+    };
+
+    for service in ["s3", "service"] {
+        for (payload, header) in [
+            (SignableBody::UnsignedPayload, "UNSIGNED-PAYLOAD"),
+            (
+                SignableBody::StreamingUnsignedPayloadTrailer,
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            ),
+        ] {
+            let request = put_signed_by_aws_sigv4(service, payload);
+            assert_eq!(request.headers()["x-amz-content-sha256"], header);
+            let accepted = verify_with(UnsignedPayload::Accept, &request)
+                .unwrap_or_else(|e| panic!("{service} {header}: {e}"));
+            assert!(
+                matches!(
+                    accepted.payload(),
+                    PayloadKind::Unsigned | PayloadKind::StreamingUnsignedTrailer
+                ),
+                "{service} {header}: {:?}",
+                accepted.payload()
+            );
+            let error = verify_with(UnsignedPayload::Reject, &request).unwrap_err();
+            assert!(
+                matches!(error, Error::UnsignedPayloadRefused { payload } if payload == header),
+                "{service} {header}: {error}"
+            );
+            assert_eq!(
+                (
+                    error.aws_error_code(),
+                    error.s3_error_code(),
+                    error.http_status()
+                ),
+                ("AccessDenied", "AccessDenied", 403),
+                "{service} {header}"
+            );
+            // Only the signer learns the policy.
+            let altered = |from: &str, to: &str| {
+                let mut altered = request.clone();
+                let auth = altered.headers()["authorization"].to_str().unwrap();
+                let auth = auth.replace(from, to);
+                altered
+                    .headers_mut()
+                    .insert("authorization", auth.parse().unwrap());
+                verify_with(UnsignedPayload::Reject, &altered).unwrap_err()
+            };
+            let error = altered("Credential=AKID/", "Credential=NOBODY/");
+            assert!(
+                matches!(error, Error::UnknownAccessKey { .. }),
+                "{service} {header}: {error}"
+            );
+            let signature = request.headers()["authorization"].to_str().unwrap();
+            let signature = &signature[signature.len() - 64..];
+            let flipped = if signature.starts_with('0') { "1" } else { "0" };
+            let error = altered(
+                &format!("Signature={}", &signature[..1]),
+                &format!("Signature={flipped}"),
+            );
+            assert!(
+                matches!(error, Error::SignatureDoesNotMatch { .. }),
+                "{service} {header}: {error}"
+            );
+        }
+
+        let hashed = put_signed_by_aws_sigv4(service, SignableBody::Bytes(b"hello"));
+        let verified = verify_with(UnsignedPayload::Reject, &hashed)
+            .unwrap_or_else(|e| panic!("{service} hashed: {e}"));
+        assert!(
+            matches!(
+                verified.payload(),
+                PayloadKind::Sha256 {
+                    body_checked: true,
+                    ..
+                }
+            ),
+            "{service}: {:?}",
+            verified.payload()
+        );
+        let chained = put_signed_by_aws_sigv4(
+            service,
+            SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned()),
+        );
+        let verified = verify_with(UnsignedPayload::Reject, &chained)
+            .unwrap_or_else(|e| panic!("{service} chained: {e}"));
+        assert!(
+            matches!(
+                verified.payload(),
+                PayloadKind::StreamingSigned { trailer: false }
+            ),
+            "{service}: {:?}",
+            verified.payload()
+        );
+    }
+
+    // An S3 presigned URL's payload is always unsigned.
+    let presigned = signed_for_s3(&SigningSettings::s3().presigned(Duration::from_secs(60)));
+    let mut strict = VerifierSettings::default();
+    strict.unsigned_payload = UnsignedPayload::Reject;
+    let later = now() + Duration::from_secs(3600);
+    check(VerifierSettings::default(), &presigned, now(), later).unwrap();
+    expect(
+        check(strict, &presigned, now(), later),
+        "AccessDenied",
+        403,
+        "presigned S3 URL under Reject",
+    );
+}
