@@ -418,11 +418,9 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// What `edgeward sign --s3 --presign` makes, `edgeward verify` (and S3) accepts: a presigned
-/// S3 request signs UNSIGNED-PAYLOAD, not the body's hash.
-#[test]
-fn presigned_s3_requests_from_sign_verify() {
-    let signed = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+/// `edgeward sign --s3 …` of a PUT with a body, with `extra` arguments.
+fn signed_s3_put(extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edgeward"))
         .args([
             "sign",
             "--request",
@@ -432,12 +430,10 @@ fn presigned_s3_requests_from_sign_verify() {
             "--service",
             "s3",
             "--s3",
-            "--presign",
-            "--expires",
-            "600",
             "--now",
             "20150830T123600Z",
         ])
+        .args(extra)
         .env("AWS_ACCESS_KEY_ID", AK)
         .env("AWS_SECRET_ACCESS_KEY", SK)
         .env_remove("AWS_SESSION_TOKEN")
@@ -452,7 +448,14 @@ fn presigned_s3_requests_from_sign_verify() {
                 .write_all(b"PUT /bucket/key HTTP/1.1\nHost:example.com\n\nthe body")?;
             child.wait_with_output()
         })
-        .unwrap();
+        .unwrap()
+}
+
+/// What `edgeward sign --s3 --presign` makes, `edgeward verify` (and S3) accepts: a presigned
+/// S3 request signs UNSIGNED-PAYLOAD, not the body's hash.
+#[test]
+fn presigned_s3_requests_from_sign_verify() {
+    let signed = signed_s3_put(&["--presign", "--expires", "600"]);
     assert_eq!(signed.status.code(), Some(0));
     let output = verify(&base("-", "20150830T123700Z"), Some(&signed.stdout));
     let text = String::from_utf8(output.stdout).unwrap();
@@ -527,4 +530,40 @@ fn credentials_come_from_the_environment_too() {
         text.contains("give --access-key-id, or set AWS_ACCESS_KEY_ID"),
         "{text}"
     );
+}
+
+/// `--require-signed-payload` refuses the payloads a signature does not cover, with the code S3
+/// answers when a bucket policy does, and accepts a signed hash.
+#[test]
+fn require_signed_payload_refuses_unsigned_ones() {
+    let strict = |signed: &Output| {
+        assert_eq!(
+            signed.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&signed.stderr)
+        );
+        let args = [
+            base("-", "20150830T123700Z"),
+            vec!["--require-signed-payload"],
+        ]
+        .concat();
+        let output = verify(&args, Some(&signed.stdout));
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    for extra in [
+        &["--presign", "--expires", "600"][..],
+        &["--unsigned-payload"][..],
+    ] {
+        let (code, text) = strict(&signed_s3_put(extra));
+        assert_eq!(code, Some(1), "{extra:?}: {text}");
+        assert!(text.starts_with("AccessDenied\n"), "{extra:?}: {text}");
+        assert!(text.contains("UNSIGNED-PAYLOAD"), "{extra:?}: {text}");
+    }
+    let (code, text) = strict(&signed_s3_put(&[]));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("UNSIGNED-PAYLOAD"), "{text}");
 }

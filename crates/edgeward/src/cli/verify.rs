@@ -7,7 +7,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use clap::Args;
 use edgeward_signing::{
     Accept, Error, FixedClock, Headers, Payload, PayloadKind, RawRequest, ResolvedCredential,
-    SignatureLocation, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
+    SignatureLocation, StaticCredentials, UnsignedPayload, VerifiedRequest, Verifier,
+    VerifierSettings,
 };
 use serde_json::json;
 
@@ -57,6 +58,11 @@ pub(crate) struct VerifyArgs {
     /// Accept only this service.
     #[arg(long, value_name = "S")]
     service: Option<String>,
+    /// Refuse a payload the signature does not cover (UNSIGNED-PAYLOAD, which S3 presigned
+    /// URLs imply, and STREAMING-UNSIGNED-PAYLOAD-TRAILER) with AccessDenied, as a service
+    /// whose verifier sets `UnsignedPayload::Reject` does.
+    #[arg(long)]
+    require_signed_payload: bool,
     /// The verifier's clock (RFC 3339 or YYYYMMDDTHHMMSSZ); default now.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
@@ -155,6 +161,9 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     }
     if let Some(service) = &args.service {
         settings.services = Accept::OneOf(vec![service.clone()]);
+    }
+    if args.require_signed_payload {
+        settings.unsigned_payload = UnsignedPayload::Reject;
     }
     let verifier = Verifier::new(lookup, settings).with_clock(Arc::new(FixedClock(now)));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
