@@ -905,28 +905,47 @@ fn repeated_singleton_headers_are_refused() {
 /// A `GET` of `uri` (host `example.com`, empty body) signed in the header by aws-sigv4 on its
 /// own, not through our signer, for `service` in `us-east-1` at [`now`].
 fn signed_by_aws_sigv4(uri: &str, credentials: Credentials) -> http::Request<Vec<u8>> {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let request = http::Request::get(uri)
+        .header("host", "example.com")
+        .body(Vec::new())
+        .unwrap();
+    let settings = aws_sigv4::http_request::SigningSettings::default();
+    let payload = aws_sigv4::http_request::SignableBody::Bytes(b"");
+    sign_with_aws_sigv4(request, credentials, "service", settings, payload)
+}
+
+/// `request` (whose only header is `host`) signed in the header by aws-sigv4 on its own, for
+/// `service` in `us-east-1` at [`now`], with `payload` as the payload it signs.
+fn sign_with_aws_sigv4(
+    mut request: http::Request<Vec<u8>>,
+    credentials: Credentials,
+    service: &str,
+    settings: aws_sigv4::http_request::SigningSettings,
+    payload: aws_sigv4::http_request::SignableBody<'_>,
+) -> http::Request<Vec<u8>> {
+    use aws_sigv4::http_request::{sign, SignableRequest};
     use aws_smithy_runtime_api::client::identity::Identity;
 
     let identity: Identity = credentials.into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
-        .name("service")
+        .name(service)
         .time(now())
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .unwrap()
         .into();
-    let mut request = http::Request::get(uri)
-        .header("host", "example.com")
-        .body(Vec::new())
-        .unwrap();
+    let headers: Vec<(&str, &str)> = request
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.to_str().unwrap()))
+        .collect();
     let signable = SignableRequest::new(
-        "GET",
+        request.method().as_str(),
         request.uri().to_string(),
-        [("host", "example.com")].into_iter(),
-        SignableBody::Bytes(b""),
+        headers.into_iter(),
+        payload,
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
@@ -1117,41 +1136,22 @@ fn a_skew_window_past_the_clocks_end_does_not_panic() {
     check(settings, &presigned, now(), later).unwrap();
 }
 
-/// A `PUT /bucket/key` of `body` whose `x-amz-content-sha256` says `payload`, signed in the
+/// A `PUT /bucket/key` of `hello` whose `x-amz-content-sha256` says `payload`, signed in the
 /// header by aws-sigv4 on its own (not through our signer) for `service` at [`now`].
 fn put_signed_by_aws_sigv4(
     service: &str,
     payload: aws_sigv4::http_request::SignableBody<'_>,
 ) -> http::Request<Vec<u8>> {
-    use aws_sigv4::http_request::{sign, PayloadChecksumKind, SignableRequest, SigningSettings};
-    use aws_smithy_runtime_api::client::identity::Identity;
+    use aws_sigv4::http_request::{PayloadChecksumKind, SigningSettings};
 
-    let identity: Identity = Credentials::from_keys("AKID", "secret", None).into();
-    let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name(service)
-        .time(now())
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let mut request = http::Request::put("http://example.com/bucket/key")
+    let request = http::Request::put("http://example.com/bucket/key")
         .header("host", "example.com")
         .body(b"hello".to_vec())
         .unwrap();
-    let signable = SignableRequest::new(
-        "PUT",
-        request.uri().to_string(),
-        [("host", "example.com")].into_iter(),
-        payload,
-    )
-    .unwrap();
-    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-    instructions.apply_to_request_http1x(&mut request);
-    request
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    sign_with_aws_sigv4(request, credentials, service, settings, payload)
 }
 
 /// `UnsignedPayload::Reject` refuses every payload the signature does not cover, with the code
