@@ -1174,3 +1174,53 @@ async fn an_answer_before_the_body_closes_the_connection_and_says_so() {
         "{text}"
     );
 }
+
+/// A layer whose verifier requires signed payloads refuses an unsigned one in S3's terms
+/// (`AccessDenied`, as S3 answers when a bucket policy refuses it) before the body is read, and
+/// says the connection closes; a payload whose hash is signed passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layer_that_requires_signed_payloads_refuses_unsigned_ones() {
+    let mut policy = edgeward_signing::VerifierSettings::default();
+    policy.unsigned_payload = edgeward_signing::UnsignedPayload::Reject;
+    let addr = support::start_server_verifying(policy).await;
+    let put = || {
+        http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .body(b"hello".to_vec())
+            .unwrap()
+    };
+
+    let mut unsigned = put();
+    sign_s3(&mut unsigned, SK, PayloadSigning::Unsigned);
+    assert_eq!(
+        unsigned.headers()["x-amz-content-sha256"],
+        "UNSIGNED-PAYLOAD"
+    );
+    let (text, answered) = raw_exchange(
+        addr,
+        "PUT /bucket/key HTTP/1.1\r\ncontent-length: 5\r\nexpect: 100-continue\r\n",
+        unsigned.headers(),
+        b"",
+        b"</Error>",
+        std::time::Duration::from_secs(3),
+    )
+    .await;
+    assert!(answered && text.starts_with("HTTP/1.1 403"), "{text}");
+    assert!(
+        text.contains("<Error><Code>AccessDenied</Code><Message>the payload must be signed"),
+        "{text}"
+    );
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{text}"
+    );
+
+    let mut signed = put();
+    sign_s3(&mut signed, SK, PayloadSigning::Signed);
+    let (status, text) = send_for_text(addr, signed.map(|b| Full::new(Bytes::from(b)))).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "ok arn:aws:iam::123456789012:user/alice hello");
+}

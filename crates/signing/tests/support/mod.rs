@@ -227,7 +227,7 @@ pub(crate) async fn start_server_answering(
     settings: LayerSettings,
     answers: Answers,
 ) -> SocketAddr {
-    serve(settings, answers, None).await
+    serve(settings, VerifierSettings::default(), answers, None).await
 }
 
 /// The same server over TLS (rustls, a fresh self-signed certificate for `127.0.0.1`): its
@@ -248,13 +248,27 @@ pub(crate) async fn start_tls_server_answering(
     .with_single_cert(vec![certified.cert.der().clone()], key)
     .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let addr = serve(settings, answers, Some(acceptor)).await;
+    let addr = serve(
+        settings,
+        VerifierSettings::default(),
+        answers,
+        Some(acceptor),
+    )
+    .await;
     (addr, certified.cert.pem())
 }
 
 /// The layer in front of every test server's service: [`AK`] (alice), and [`TEMP_AK`] with
 /// [`TOKEN`] for an hour.
 pub(crate) fn test_layer(settings: LayerSettings) -> SigV4Layer<StaticCredentials> {
+    test_layer_verifying(settings, VerifierSettings::default())
+}
+
+/// [`test_layer`] with a verification policy.
+pub(crate) fn test_layer_verifying(
+    settings: LayerSettings,
+    policy: VerifierSettings,
+) -> SigV4Layer<StaticCredentials> {
     let lookup = StaticCredentials::new()
         .with(
             AK,
@@ -269,17 +283,25 @@ pub(crate) fn test_layer(settings: LayerSettings) -> SigV4Layer<StaticCredential
                 SystemTime::now() + Duration::from_secs(3600),
             ),
         );
-    let verifier = Arc::new(Verifier::new(lookup, VerifierSettings::default()));
+    let verifier = Arc::new(Verifier::new(lookup, policy));
     SigV4Layer::new(verifier, settings)
+}
+
+/// The test server behind a layer whose verifier has `policy`.
+pub(crate) async fn start_server_verifying(policy: VerifierSettings) -> SocketAddr {
+    let mut settings = LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    serve(settings, policy, Answers::Echo, None).await
 }
 
 async fn serve(
     settings: LayerSettings,
+    policy: VerifierSettings,
     answers: Answers,
     tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> SocketAddr {
-    let service =
-        test_layer(settings).layer(tower::service_fn(move |request| inner(answers, request)));
+    let service = test_layer_verifying(settings, policy)
+        .layer(tower::service_fn(move |request| inner(answers, request)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
