@@ -558,8 +558,6 @@ impl Error {
     }
 }
 
-/// The HTTP status S3 sends with `code`: S3's list of error codes gives `EntityTooLarge` as
-/// `400 Bad Request` (not HTTP's 413); the rest as [`status_of`].
 /// One or two bytes more than declared is most often a line end at the end of a file.
 fn trailing_newline_hint(declared: u64, actual: usize) -> &'static str {
     let extra = u64::try_from(actual).map_or(0, |actual| actual.saturating_sub(declared));
@@ -570,6 +568,8 @@ fn trailing_newline_hint(declared: u64, actual: usize) -> &'static str {
     }
 }
 
+/// The HTTP status S3 sends with `code`: S3's list of error codes gives `EntityTooLarge` as
+/// `400 Bad Request` (not HTTP's 413); the rest as [`status_of`].
 fn s3_status_of(code: &str) -> u16 {
     match code {
         "EntityTooLarge" => 400,

@@ -68,8 +68,6 @@ pub(crate) fn prefix_word(bytes: &[u8], start: usize, end: usize) -> u64 {
 mod tests {
     use super::*;
 
-    /// Every byte value in every lane, against the plain comparison, with the other lanes
-    /// holding other values (a carry out of one lane would show in its neighbour).
     /// Every span of a few words' worth of bytes, against the bytes copied into a zeroed word.
     #[test]
     fn prefix_words_match_a_copy() {
@@ -92,6 +90,8 @@ mod tests {
         }
     }
 
+    /// Every byte value in every lane, against the plain comparison, with the other lanes
+    /// holding other values (a carry out of one lane would show in its neighbour).
     #[test]
     fn lane_tests_match_byte_comparisons() {
         let background = word(&[0x00, 0x7f, 0x41, 0x20, 0x30, 0x66, 0x09, 0x5a]);
