@@ -1687,23 +1687,16 @@ mod tests {
     /// an alphabet of the bytes that matter.
     #[test]
     fn no_key_that_may_be_the_token_parameter_is_passed_over() {
-        const ALPHABET: &[u8] = b"X&=%58+a";
-        let mut query = Vec::new();
-        for len in 0..=5u32 {
-            for mut n in 0..ALPHABET.len().pow(len) {
-                query.clear();
-                for _ in 0..len {
-                    query.push(ALPHABET[n % ALPHABET.len()]);
-                    n /= ALPHABET.len();
-                }
-                let query = std::str::from_utf8(&query).unwrap();
-                let starts_with_x =
-                    split_query(query).any(|(key, _)| decode_query_component(key).starts_with('X'));
-                if starts_with_x {
-                    assert!(may_have_key_starting_with_x(query), "{query:?}");
-                }
+        let mut looked_into = 0;
+        for query in crate::canonical::every_query(b"X&=%58+a", 5) {
+            let starts_with_x =
+                split_query(&query).any(|(key, _)| decode_query_component(key).starts_with('X'));
+            if starts_with_x {
+                assert!(may_have_key_starting_with_x(&query), "{query:?}");
+                looked_into += 1;
             }
         }
+        assert!(looked_into > 1000, "{looked_into}");
     }
 
     /// The canonical headers' splitter gives the names the parser's splitter gives.
