@@ -759,16 +759,11 @@ impl ChunkSigner {
         time: std::time::SystemTime,
         seed_signature: &str,
     ) -> Result<Self, Error> {
-        let is_signature = seed_signature.len() == 64
-            && seed_signature
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if !is_signature {
-            return Err(Error::InvalidSigningInput {
-                reason:
-                    "the seed signature is not 64 lower-case hex digits (the request's Signature=)"
-                        .into(),
-            });
+        if !crate::crypto::is_lower_hex64(seed_signature) {
+            return Err(Self::refuse(
+                "the seed signature is not 64 lower-case hex digits (the request's Signature=)"
+                    .into(),
+            ));
         }
         Ok(Self {
             identity: credentials.clone().into(),
@@ -869,9 +864,7 @@ impl ChunkSigner {
         for (name, value) in trailers {
             headers
                 .try_append(name.to_ascii_lowercase(), (*value).to_owned())
-                .map_err(|e| Error::InvalidSigningInput {
-                    reason: e.to_string(),
-                })?;
+                .map_err(|e| Self::refuse(e.to_string()))?;
         }
         let mut out = self.sign_chunk(&[])?;
         self.finished = true;

@@ -92,6 +92,11 @@ pub(crate) fn hex64(bytes: &[u8]) -> [u8; 64] {
     out
 }
 
+/// Whether `text` is 64 lower-case hex digits, as SigV4 writes a SHA-256 or a signature.
+pub(crate) fn is_lower_hex64(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// The 32 bytes that 64 hex digits (either case) spell; `None` for any other input. Eight
 /// digits per word (it runs on every verification, on the signature).
 pub(crate) fn decode_hex32(digits: &[u8]) -> Option<[u8; 32]> {

@@ -949,16 +949,10 @@ pub(crate) fn classify_payload(value: &str) -> Result<PayloadKind, Error> {
         STREAMING_SIGNED => PayloadKind::StreamingSigned { trailer: false },
         STREAMING_SIGNED_TRAILER => PayloadKind::StreamingSigned { trailer: true },
         STREAMING_UNSIGNED_TRAILER => PayloadKind::StreamingUnsignedTrailer,
-        hex if hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
-        {
-            PayloadKind::Sha256 {
-                hex: hex.to_owned(),
-                body_checked: false,
-            }
-        }
+        hex if crate::crypto::is_lower_hex64(hex) => PayloadKind::Sha256 {
+            hex: hex.to_owned(),
+            body_checked: false,
+        },
         other => return Err(Error::MalformedPayloadHash { value: clip(other) }),
     })
 }
