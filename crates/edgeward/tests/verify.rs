@@ -223,28 +223,7 @@ fn a_body_without_content_length_is_refused_and_sign_adds_it() {
         "{stderr}"
     );
 
-    let signed = Command::new(env!("CARGO_BIN_EXE_edgeward"))
-        .args([
-            "sign",
-            "--request",
-            "-",
-            "--region",
-            "us-east-1",
-            "--service",
-            "service",
-        ])
-        .args(["--now", "20150830T123600Z"])
-        .env("AWS_ACCESS_KEY_ID", AK)
-        .env("AWS_SECRET_ACCESS_KEY", SK)
-        .env_remove("AWS_SESSION_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child.stdin.take().unwrap().write_all(unframed)?;
-            child.wait_with_output()
-        })
-        .unwrap();
+    let signed = sign(&["--service", "service"], unframed);
     assert_eq!(signed.status.code(), Some(0));
     let text = String::from_utf8(signed.stdout.clone()).unwrap();
     assert!(text.contains("\nContent-Length:8\n"), "{text}");
@@ -418,37 +397,34 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// `edgeward sign --s3 …` of a PUT with a body, with `extra` arguments.
-fn signed_s3_put(extra: &[&str]) -> Output {
+/// `edgeward sign` of `request` (on stdin) in us-east-1 at 20150830T123600Z with `args`, the
+/// suite's credentials in the environment (where `sign` reads them).
+fn sign(args: &[&str], request: &[u8]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edgeward"))
-        .args([
-            "sign",
-            "--request",
-            "-",
-            "--region",
-            "us-east-1",
-            "--service",
-            "s3",
-            "--s3",
-            "--now",
-            "20150830T123600Z",
-        ])
-        .args(extra)
+        .args(["sign", "--request", "-", "--region", "us-east-1"])
+        .args(["--now", "20150830T123600Z"])
+        .args(args)
         .env("AWS_ACCESS_KEY_ID", AK)
         .env("AWS_SECRET_ACCESS_KEY", SK)
         .env_remove("AWS_SESSION_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"PUT /bucket/key HTTP/1.1\nHost:example.com\n\nthe body")?;
+            child.stdin.take().unwrap().write_all(request)?;
             child.wait_with_output()
         })
         .unwrap()
+}
+
+/// `edgeward sign --s3 …` of a PUT with a body, with `extra` arguments.
+fn signed_s3_put(extra: &[&str]) -> Output {
+    let args = [&["--service", "s3", "--s3"][..], extra].concat();
+    sign(
+        &args,
+        b"PUT /bucket/key HTTP/1.1\nHost:example.com\n\nthe body",
+    )
 }
 
 /// What `edgeward sign --s3 --presign` makes, `edgeward verify` (and S3) accepts: a presigned
