@@ -183,8 +183,6 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
             host: None,
             amz_names: 0,
         };
-        let mut hosts = 0;
-        let mut repeated = None;
         let mut amz_names = 0;
         let mut previous = "";
         match headers {
@@ -192,31 +190,7 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
                 let mut count = 0;
                 for (name, value) in map.iter() {
                     let name = name.as_str();
-                    // One match on the name (its length first) for `host` and the names read
-                    // by name, where a comparison with each in turn cost a call per header.
-                    let slot = match name {
-                        "host" => {
-                            hosts += 1;
-                            _ = known.host.get_or_insert(value.as_bytes());
-                            None
-                        }
-                        "authorization" => Some(("authorization", &mut known.authorization)),
-                        "date" => Some(("date", &mut known.date)),
-                        "x-amz-date" => Some(("x-amz-date", &mut known.x_amz_date)),
-                        "x-amz-security-token" => {
-                            Some(("x-amz-security-token", &mut known.x_amz_security_token))
-                        }
-                        "x-amz-content-sha256" => {
-                            Some(("x-amz-content-sha256", &mut known.x_amz_content_sha256))
-                        }
-                        _ => None,
-                    };
-                    if let Some((known_name, slot)) = slot {
-                        match slot {
-                            Some(_) => _ = repeated.get_or_insert(known_name),
-                            None => *slot = Some(value.to_str().ok()),
-                        }
-                    }
+                    known.note(name, value.as_bytes(), || value.to_str().ok());
                     if name.starts_with(AMZ_HEADER_PREFIX) && name != previous {
                         amz_names += 1;
                         previous = name;
@@ -230,33 +204,55 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
             }
             Headers::List(list) => {
                 for (name, value) in list.iter() {
-                    // Names in a list may be in any case.
-                    if name.eq_ignore_ascii_case("host") {
-                        hosts += 1;
-                        _ = known.host.get_or_insert(value.as_bytes());
-                    }
                     if has_name_prefix(name, AMZ_HEADER_PREFIX)
                         && !name.eq_ignore_ascii_case(previous)
                     {
                         amz_names += 1;
                         previous = name;
                     }
-                    let name = Self::NAMES
+                    // Names in a list may be in any case.
+                    let known_name = Self::NAMES
                         .into_iter()
                         .find(|known| known.eq_ignore_ascii_case(name));
-                    if let Some((known_name, slot)) = name.and_then(|name| known.slot(name)) {
-                        match slot {
-                            Some(_) => _ = repeated.get_or_insert(known_name),
-                            None => *slot = Some(Some(value.as_str())),
-                        }
+                    if let Some(known_name) = known_name {
+                        known.note(known_name, value.as_bytes(), || Some(value.as_str()));
                     }
                 }
             }
         }
-        known.repeated = repeated;
         known.amz_names = amz_names;
-        known.hosts = hosts;
         known
+    }
+
+    /// Takes note of a header if it is `host` or one of the names read by name
+    /// (`lower_case_name`; `text` is its value as text, `None` when it is not).
+    ///
+    /// One match on the name (its length first) for all of them: a comparison with each in
+    /// turn cost a call per header, and this runs on every header of every request.
+    #[inline(always)]
+    fn note(
+        &mut self,
+        lower_case_name: &str,
+        value: &'a [u8],
+        text: impl FnOnce() -> Option<&'a str>,
+    ) {
+        let (known_name, slot) = match lower_case_name {
+            "host" => {
+                self.hosts += 1;
+                _ = self.host.get_or_insert(value);
+                return;
+            }
+            "authorization" => ("authorization", &mut self.authorization),
+            "date" => ("date", &mut self.date),
+            "x-amz-date" => ("x-amz-date", &mut self.x_amz_date),
+            "x-amz-security-token" => ("x-amz-security-token", &mut self.x_amz_security_token),
+            "x-amz-content-sha256" => ("x-amz-content-sha256", &mut self.x_amz_content_sha256),
+            _ => return,
+        };
+        match slot {
+            Some(_) => _ = self.repeated.get_or_insert(known_name),
+            None => *slot = Some(text()),
+        }
     }
 
     /// The values of the header `name` (lower-case) among the recorded headers, when the map
@@ -276,32 +272,15 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
         )
     }
 
-    const NAMES: [&'static str; 5] = [
+    /// The names [`Self::note`] takes note of.
+    const NAMES: [&'static str; 6] = [
+        "host",
         "authorization",
         "x-amz-date",
         "date",
         "x-amz-security-token",
         "x-amz-content-sha256",
     ];
-
-    /// The slot of a name read by name, with the name as a `'static` string.
-    fn slot(
-        &mut self,
-        lower_case_name: &str,
-    ) -> Option<(&'static str, &mut Option<Option<&'a str>>)> {
-        match lower_case_name {
-            "authorization" => Some(("authorization", &mut self.authorization)),
-            "x-amz-date" => Some(("x-amz-date", &mut self.x_amz_date)),
-            "date" => Some(("date", &mut self.date)),
-            "x-amz-security-token" => {
-                Some(("x-amz-security-token", &mut self.x_amz_security_token))
-            }
-            "x-amz-content-sha256" => {
-                Some(("x-amz-content-sha256", &mut self.x_amz_content_sha256))
-            }
-            _ => None,
-        }
-    }
 }
 
 /// The parts of a received request that SigV4 covers, borrowed, exactly as on the wire.
