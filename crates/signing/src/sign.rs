@@ -211,6 +211,26 @@ const SIGNATURE_HEADERS: [&str; 3] = ["authorization", "x-amz-date", "x-amz-secu
 /// replaces).
 const READ_ONCE_HEADERS: [&str; 3] = ["host", "date", "x-amz-content-sha256"];
 
+/// The headers aws-sigv4 puts into the canonical request itself (besides the caller's).
+const HEADERS_AWS_SIGV4_ADDS: [&str; 4] = [
+    "host",
+    "x-amz-content-sha256",
+    "x-amz-date",
+    "x-amz-security-token",
+];
+
+/// Whether `name` lower-cased is in `excluded`, as aws-sigv4 matches its exclusion list (the
+/// list's names are lower-case; one that is not matches nothing there either).
+fn is_excluded(name: &str, excluded: &[Cow<'static, str>]) -> bool {
+    excluded.iter().any(|entry| {
+        entry.len() == name.len()
+            && entry
+                .bytes()
+                .zip(name.bytes())
+                .all(|(e, n)| e == n.to_ascii_lowercase())
+    })
+}
+
 /// The index of `name` (in any case) in [`READ_ONCE_HEADERS`]. By length first: this runs on
 /// every header of every request signed.
 fn read_once_index(name: &str) -> Option<usize> {
@@ -285,36 +305,53 @@ pub fn sign_parts(
 /// ASCII, a `,` (which ends the component in an `Authorization` header), or, in the region
 /// and service, a `/`.
 fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
-    // Visible ASCII (`!` to `~`) but `,` (0x2C), and, unless `slash`, `/` (0x2F): ranges,
-    // not a test per rule, as this runs on every request signed.
-    let readable = |value: &str, slash: bool| {
-        !value.is_empty()
-            && match slash {
-                true => value
-                    .bytes()
-                    .all(|b| matches!(b, b'!'..=b'+' | b'-'..=b'~')),
-                false => value
-                    .bytes()
-                    .all(|b| matches!(b, b'!'..=b'+' | b'-'..=b'.' | b'0'..=b'~')),
-            }
+    // A table and no early exit: this runs on every request signed.
+    let readable = |value: &str, accepted: u8| {
+        value.bytes().fold(!value.is_empty(), |ok, b| {
+            ok & (SCOPE_BYTES[usize::from(b)] & accepted != 0)
+        })
     };
-    for (what, value, slash) in [
-        ("access key ID", params.credentials.access_key_id(), true),
-        ("region", params.region, false),
-        ("service", params.service, false),
-    ] {
-        if !readable(value, slash) {
-            return Err(Error::InvalidSigningInput {
-                reason: format!(
-                    "the {what} {value:?} cannot stand in a credential scope \
-                     (empty, or a space, `,`{} or a byte that is not visible ASCII)",
-                    if slash { "" } else { ", `/`" }
-                ),
-            });
-        }
+    let access_key_id = params.credentials.access_key_id();
+    if readable(access_key_id, SCOPE_PLAIN | SCOPE_SLASH)
+        & readable(params.region, SCOPE_PLAIN)
+        & readable(params.service, SCOPE_PLAIN)
+    {
+        return Ok(());
     }
-    Ok(())
+    let (what, value, slash) = if !readable(access_key_id, SCOPE_PLAIN | SCOPE_SLASH) {
+        ("access key ID", access_key_id, true)
+    } else if !readable(params.region, SCOPE_PLAIN) {
+        ("region", params.region, false)
+    } else {
+        ("service", params.service, false)
+    };
+    Err(Error::InvalidSigningInput {
+        reason: format!(
+            "the {what} {value:?} cannot stand in a credential scope \
+             (empty, or a space, `,`{} or a byte that is not visible ASCII)",
+            if slash { "" } else { ", `/`" }
+        ),
+    })
 }
+
+/// [`SCOPE_BYTES`]: a byte any credential scope part may hold.
+const SCOPE_PLAIN: u8 = 1;
+/// [`SCOPE_BYTES`]: `/`, which only the access key ID may hold (it ends the others).
+const SCOPE_SLASH: u8 = 2;
+/// What each byte may be in a credential scope part: visible ASCII (`!` to `~`) but `,`.
+const SCOPE_BYTES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = b'!';
+    while b <= b'~' {
+        table[b as usize] = match b {
+            b',' => 0,
+            b'/' => SCOPE_SLASH,
+            _ => SCOPE_PLAIN,
+        };
+        b += 1;
+    }
+    table
+};
 
 /// The signing itself; the callers apply aws-sigv4's instructions without copying them first.
 fn sign_to_instructions(
@@ -350,7 +387,15 @@ fn sign_to_instructions(
         SessionTokenPlacement::Signed => SessionTokenMode::Include,
         SessionTokenPlacement::AppendedAfterSigning => SessionTokenMode::Exclude,
     };
-    aws.excluded_headers = Some(settings.excluded_headers.clone());
+    // The caller's excluded headers are left out here, so aws-sigv4 need not be handed a copy
+    // of the list on every request. It must apply the list itself only when the list names a
+    // header it adds to the canonical request; then it applies all of it.
+    let aws_excludes = settings
+        .excluded_headers
+        .iter()
+        .any(|name| HEADERS_AWS_SIGV4_ADDS.contains(&name.as_ref()));
+    aws.excluded_headers = aws_excludes.then(|| settings.excluded_headers.clone());
+    let excluded_here = |name: &str| !aws_excludes && is_excluded(name, &settings.excluded_headers);
 
     // A path with bytes an http::Uri cannot hold (a literal space, raw UTF-8) is canonicalised
     // here and handed over as already encoded; otherwise aws-sigv4 does all of it.
@@ -414,7 +459,7 @@ fn sign_to_instructions(
     }
     let normalized: Vec<(&str, Cow<'_, str>)> = headers
         .iter()
-        .filter(|(name, _)| !replaced(name))
+        .filter(|(name, _)| !replaced(name) && !excluded_here(name))
         .map(|(name, value)| {
             let needs = value.starts_with([' ', '\t'])
                 || value.ends_with([' ', '\t'])
@@ -620,14 +665,16 @@ pub fn sign_http<B: AsRef<[u8]>>(
             request.headers_mut().remove(name);
         }
     }
-    let stale_query =
-        request
-            .uri()
-            .path_and_query()
-            .and_then(|pq| match without_presign_params(pq.as_str()) {
+    // `Uri` knows where its query starts: most requests are done with here.
+    let stale_query = match request.uri().query() {
+        Some(query) if query.contains("X-Amz-") => request.uri().path_and_query().and_then(|pq| {
+            match without_presign_params(pq.as_str()) {
                 Cow::Owned(kept) => Some(kept),
                 Cow::Borrowed(_) => None,
-            });
+            }
+        }),
+        _ => None,
+    };
     if let Some(kept) = stale_query {
         set_path_and_query(request.uri_mut(), &kept)?;
     }
@@ -903,22 +950,92 @@ mod tests {
         .unwrap();
     }
 
+    /// Excluded headers are left out of the signature as aws-sigv4 leaves out those on its own
+    /// list (a request's header in any case, matched lower-cased; a list entry that is not
+    /// lower-case matches nothing), whether the signer leaves them out itself or, for a header
+    /// aws-sigv4 adds (`x-amz-date`, `host`, …), hands the list on. Raw aws-sigv4, given the
+    /// same request and list, is the oracle.
+    #[test]
+    fn excluded_headers_are_signed_as_aws_sigv4_excludes_them() {
+        let credentials = Credentials::from_keys("AKID", "secret", Some("token".to_owned()));
+        let params = params_for(&credentials, "service");
+        let headers = [
+            ("Host", "example.com"),
+            ("User-Agent", "curl/8.5.0 (x86_64)"),
+            ("Range", "bytes=0-1"),
+            ("X-Amzn-Trace-Id", "Root=1-5759e988"),
+            ("x-custom", "v"),
+        ];
+        let defaults = SigningSettings::default().excluded_headers;
+        let with = |extra: &[&'static str]| {
+            let mut list = defaults.clone();
+            list.extend(extra.iter().map(|name| Cow::Borrowed(*name)));
+            list
+        };
+        let mut signatures = Vec::new();
+        for excluded in [
+            defaults.clone(),
+            Vec::new(),
+            with(&["range"]),
+            with(&["Range", "x-custom"]),
+            with(&["x-amz-date"]),
+            with(&["x-amz-security-token", "range"]),
+            with(&["host"]),
+        ] {
+            let ours = SigningSettings {
+                excluded_headers: excluded.clone(),
+                ..SigningSettings::default()
+            };
+            let signed =
+                sign_parts("GET", "/a", Some("b=c"), &headers, b"body", &params, &ours).unwrap();
+
+            let mut settings = sigv4::SigningSettings::default();
+            settings.excluded_headers = Some(excluded.clone());
+            let identity = credentials.clone().into();
+            let aws_params = aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region("us-east-1")
+                .name("service")
+                .time(now())
+                .settings(settings)
+                .build()
+                .unwrap()
+                .into();
+            let signable = SignableRequest::new(
+                "GET",
+                "/a?b=c",
+                headers.iter().copied(),
+                SignableBody::Bytes(b"body"),
+            )
+            .unwrap();
+            let (_, expected) = sigv4::sign(signable, &aws_params).unwrap().into_parts();
+            assert_eq!(signed.signature, expected, "{excluded:?}");
+            signatures.push(expected);
+        }
+        // Each list leaves out something the others sign (the empty one signs `user-agent`).
+        let distinct: std::collections::BTreeSet<_> = signatures.iter().collect();
+        assert_eq!(distinct.len(), signatures.len(), "{signatures:?}");
+    }
+
     /// A region, service or access key ID that cannot stand in a credential scope (empty, or
     /// with `/`, `,`, a space or a byte that is not visible ASCII) is refused: signed, it
     /// makes a `Credential=` no verifier can read back.
     #[test]
     fn a_scope_part_a_verifier_cannot_read_is_refused() {
         let text = "GET /a HTTP/1.1\nHost:example.com\n\n";
-        for (access_key, region, service) in [
-            ("AKID", "", "service"),
-            ("AKID", "us-east-1", ""),
-            ("AKID", "us east-1", "service"),
-            ("AKID", "us-east-1", "s/3"),
-            ("AKID", "us-east-1", "s,3"),
-            ("AKID", "us-é", "service"),
-            ("", "us-east-1", "service"),
-            ("AK ID", "us-east-1", "service"),
-            ("AK,ID", "us-east-1", "service"),
+        for (access_key, region, service, named) in [
+            ("AKID", "", "service", "region"),
+            ("AKID", "us-east-1", "", "service"),
+            ("AKID", "us east-1", "service", "region"),
+            ("AKID", "us-east-1", "s/3", "service"),
+            ("AKID", "us-east-1", "s,3", "service"),
+            ("AKID", "us-é", "service", "region"),
+            ("AKID", "us-east-1", "s\x7f", "service"),
+            ("", "us-east-1", "service", "access key ID"),
+            ("AK ID", "us-east-1", "service", "access key ID"),
+            ("AK,ID", "us-east-1", "service", "access key ID"),
+            ("AK,ID", "us/east", "s/3", "access key ID"),
+            ("AKID", "us/east", "s/3", "region"),
         ] {
             let credentials = Credentials::from_keys(access_key, "secret", None);
             let params = SigningParams {
@@ -933,11 +1050,26 @@ mod tests {
             ] {
                 let result = try_sign(text, &params, &settings);
                 assert!(
-                    matches!(&result, Err(Error::InvalidSigningInput { .. })),
+                    matches!(&result, Err(Error::InvalidSigningInput { reason })
+                        if reason.starts_with(&format!("the {named} "))),
                     "{access_key:?} {region:?} {service:?}: {result:?}"
                 );
             }
         }
+        // Every other visible ASCII byte stands, and `/` in the access key ID (the verifier
+        // splits the credential from its end).
+        let visible: String = (b'!'..=b'~')
+            .filter(|b| *b != b',' && *b != b'/')
+            .map(char::from)
+            .collect();
+        let credentials = Credentials::from_keys(format!("AK/{visible}"), "secret", None);
+        let params = SigningParams {
+            credentials: &credentials,
+            region: &visible,
+            service: &visible,
+            time: now(),
+        };
+        try_sign(text, &params, &SigningSettings::default()).unwrap();
     }
 
     /// An absolute-form target (as sent to a proxy) names the host the request goes to: without
