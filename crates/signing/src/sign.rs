@@ -88,9 +88,11 @@ pub struct SigningSettings {
     pub path_mode: PathMode,
     /// Session token placement.
     pub session_token: SessionTokenPlacement,
-    /// Header names (lower-case) never signed. Default: botocore's list (`expect`,
-    /// `transfer-encoding`, `user-agent`, `x-amzn-trace-id`) plus `authorization`.
-    /// (`Cow` because aws-sigv4 takes them so: the default list is never copied per request.)
+    /// Header names never signed. Default: botocore's list (`expect`, `transfer-encoding`,
+    /// `user-agent`, `x-amzn-trace-id`) plus `authorization`. A request's header (in any case)
+    /// is left out when its name lower-cased equals an entry, as aws-sigv4 matches: write
+    /// the entries lower-case, as one that is not matches nothing.
+    /// (`Cow` because aws-sigv4 takes them so when the list names a header it adds itself.)
     pub excluded_headers: Vec<Cow<'static, str>>,
 }
 
