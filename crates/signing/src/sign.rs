@@ -18,7 +18,7 @@ use crate::canonical::{
 };
 use crate::error::Error;
 use crate::raw::RawRequest;
-use crate::verify::classify_payload;
+use crate::verify::{classify_payload, same_host};
 
 /// Where the signature goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -580,14 +580,15 @@ pub fn sign_raw(
     }
     // An absolute-form target names the host (RFC 9112 routes by it): a `Host` header that
     // names another is refused (the signature would cover a host the request does not go
-    // to), and a missing one is added, as HTTP/1.1 requires one.
+    // to), and a missing one is added, as HTTP/1.1 requires one: without the scheme's
+    // default port, as `sign_http`, aws-sigv4 and botocore sign the host.
     if let Some(authority) = request.authority() {
         match request.header("host") {
             None => {
-                let authority = authority.to_owned();
-                request.set_header("Host", &authority);
+                let host = host_for_authority(&request.target, authority).to_owned();
+                request.set_header("Host", &host);
             }
-            Some(host) if !host.eq_ignore_ascii_case(authority) => {
+            Some(host) if !same_host(host.as_bytes(), authority.as_bytes()) => {
                 return Err(Error::InvalidSigningInput {
                     reason: format!(
                         "the Host header ({host}) names another host than the request target \
@@ -735,6 +736,23 @@ pub fn sign_http<B: AsRef<[u8]>>(
         set_path_and_query(request.uri_mut(), &target)?;
     }
     Ok(signature)
+}
+
+/// The `Host` for an absolute-form `target`'s `authority`: the authority without its
+/// scheme's default port (`:443` for https, `:80` for http), as a client sends it.
+fn host_for_authority<'a>(target: &str, authority: &'a str) -> &'a str {
+    let scheme = target.split_once("://").map_or("", |(scheme, _)| scheme);
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        ":443"
+    } else if scheme.eq_ignore_ascii_case("http") {
+        ":80"
+    } else {
+        return authority;
+    };
+    authority
+        .strip_suffix(default_port)
+        .filter(|host| !host.is_empty())
+        .unwrap_or(authority)
 }
 
 /// Replaces the path and query of `uri`.
@@ -1077,7 +1095,8 @@ mod tests {
     /// An absolute-form target (as sent to a proxy) names the host the request goes to: without
     /// a `Host` header the signer adds one with that authority (and signs it), and one that
     /// names another host is refused, as a server routes by the target and a verifier refuses
-    /// the pair (`HostMismatch`).
+    /// the pair (`HostMismatch`). A scheme's default port, written on one side only, is the
+    /// same host (RFC 9110, 4.2.3).
     #[test]
     fn an_absolute_form_target_names_the_host() {
         let credentials = Credentials::from_keys("AKID", "secret", None);
@@ -1093,14 +1112,85 @@ mod tests {
             assert_eq!(request.header("host"), Some("example.com:8080"));
             verifies(&request, None).unwrap();
 
-            let text = "GET http://example.com/a HTTP/1.1\nHost:EXAMPLE.com\n\n";
-            try_sign(text, &params, &settings).unwrap();
-            let text = "GET http://example.com/a HTTP/1.1\nHost:other.example\n\n";
-            let result = try_sign(text, &params, &settings);
-            assert!(
-                matches!(&result, Err(Error::InvalidSigningInput { reason }) if reason.contains("other.example")),
-                "{result:?}"
-            );
+            // The scheme's default port is left out of the `Host` added, as aws-sigv4 and
+            // botocore sign it; another scheme's default port is not a default.
+            for (target, host) in [
+                ("https://example.com:443/a", "example.com"),
+                ("http://example.com:80/a", "example.com"),
+                ("HTTPS://example.com:443/a", "example.com"),
+                ("https://[::1]:443/a", "[::1]"),
+                ("http://example.com:443/a", "example.com:443"),
+                ("https://example.com:80/a", "example.com:80"),
+                ("https://example.com:4430/a", "example.com:4430"),
+            ] {
+                let text = format!("GET {target} HTTP/1.1\n\n");
+                let mut request =
+                    RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+                sign_raw(&mut request, &params, &settings).unwrap();
+                assert_eq!(request.header("host"), Some(host), "{target}");
+                verifies(&request, None).unwrap_or_else(|e| panic!("{target}: {e}"));
+            }
+
+            for text in [
+                "GET http://example.com/a HTTP/1.1\nHost:EXAMPLE.com\n\n",
+                "GET https://example.com:443/a HTTP/1.1\nHost:example.com\n\n",
+                "GET https://example.com/a HTTP/1.1\nHost:example.com:443\n\n",
+            ] {
+                let mut request =
+                    RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+                sign_raw(&mut request, &params, &settings).unwrap();
+                verifies(&request, None).unwrap_or_else(|e| panic!("{text}: {e}"));
+            }
+            for (text, named) in [
+                (
+                    "GET http://example.com/a HTTP/1.1\nHost:other.example\n\n",
+                    "other.example",
+                ),
+                (
+                    "GET https://example.com/a HTTP/1.1\nHost:example.com:8443\n\n",
+                    "example.com:8443",
+                ),
+                (
+                    "GET https://example.com:8443/a HTTP/1.1\nHost:example.com\n\n",
+                    "example.com:8443",
+                ),
+            ] {
+                let result = try_sign(text, &params, &settings);
+                assert!(
+                    matches!(&result, Err(Error::InvalidSigningInput { reason }) if reason.contains(named)),
+                    "{text}: {result:?}"
+                );
+            }
+        }
+    }
+
+    /// `sign_http` signs a target's authority without its scheme's default port when there is
+    /// no `Host` header (as aws-sigv4 does); the verifier, seeing that authority as an HTTP/2
+    /// server sees `:authority`, accepts it. A non-default port stays in both.
+    #[test]
+    fn sign_http_without_a_host_header_verifies_from_its_own_view() {
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = params_for(&credentials, "service");
+        for uri in [
+            "https://example.com:443/a",
+            "http://example.com:80/a",
+            "https://example.com/a",
+            "https://example.com:8443/a",
+        ] {
+            let mut request = http::Request::builder().uri(uri).body(Vec::new()).unwrap();
+            sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+            assert!(request.headers().get("host").is_none());
+            let lookup =
+                StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
+            Verifier::new(lookup, VerifierSettings::default())
+                .with_clock(Arc::new(FixedClock(now())))
+                .verify(
+                    &crate::RequestView::from_http(&request),
+                    Payload::Bytes(&[]),
+                )
+                .now_or_never()
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{uri}: {e}"));
         }
     }
 

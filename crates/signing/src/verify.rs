@@ -117,13 +117,11 @@ pub(crate) fn has_name_prefix(name: &str, lower_case_prefix: &str) -> bool {
 
 /// Refuses a `Host` header that names another host than the request target's authority
 /// (absolute form, or HTTP/2's `:authority`): the signature covers the header, and a server
-/// that follows RFC 9112 routes by the authority. Host names compare without regard to case.
+/// that follows RFC 9112 routes by the authority. Host names compare without regard to case,
+/// and a default port on either side is the same host ([`same_host`]).
 fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> Result<(), Error> {
     match (host, authority) {
-        // Byte-equal first: that is what clients send, and it is one memcmp.
-        (Some(host), Some(authority))
-            if host != authority.as_bytes() && !host.eq_ignore_ascii_case(authority.as_bytes()) =>
-        {
+        (Some(host), Some(authority)) if !same_host(host, authority.as_bytes()) => {
             Err(Error::HostMismatch {
                 host: clip(&String::from_utf8_lossy(host)),
                 authority: clip(authority),
@@ -131,6 +129,30 @@ fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> 
         }
         _ => Ok(()),
     }
+}
+
+/// Whether `host` and `authority` name the same host: equal without regard to case, once a
+/// default port (`:443`, `:80`) is taken off either. RFC 9110 (4.2.3) makes a scheme's
+/// default port, written or not, the same origin, and clients differ in which they send.
+/// Without the scheme, `:80` on an https authority also folds: SigV4 does not cover the
+/// scheme, so that widens nothing a signature could be replayed to.
+pub(crate) fn same_host(host: &[u8], authority: &[u8]) -> bool {
+    // Byte-equal first: that is what clients send, and it is one memcmp.
+    let equal = |a: &[u8], b: &[u8]| a == b || a.eq_ignore_ascii_case(b);
+    equal(host, authority)
+        || equal(
+            without_default_port(host).unwrap_or(host),
+            without_default_port(authority).unwrap_or(authority),
+        )
+}
+
+/// `authority` without a trailing default port (`:443` or `:80`), or `None` when it has
+/// none: the host that botocore, aws-sigv4 and the Go SDK sign for it.
+pub(crate) fn without_default_port(authority: &[u8]) -> Option<&[u8]> {
+    authority
+        .strip_suffix(b":443")
+        .or_else(|| authority.strip_suffix(b":80"))
+        .filter(|host| !host.is_empty() && !host.ends_with(b":"))
 }
 
 /// Most headers of an `http::HeaderMap` that [`KnownHeaders::find`] records for the canonical
@@ -294,7 +316,10 @@ pub struct RequestView<'a> {
     pub query: Option<&'a str>,
     /// The headers.
     pub headers: Headers<'a>,
-    /// The URI authority, used for `host` when there is no `Host` header (HTTP/2).
+    /// The URI authority (an absolute-form target's, or HTTP/2's `:authority`), as received.
+    /// With no `Host` header it stands in for one: a signature over it with or without a
+    /// default port (`:443`, `:80`) verifies, as clients differ in which they sign. Beside a
+    /// `Host` header it must name the same host (a default port on either side folds).
     pub authority: Option<&'a str>,
 }
 
@@ -1084,48 +1109,75 @@ impl<L: CredentialLookup> Verifier<L> {
             &auth.credential.service,
         );
         let key = &scoped_key.key;
+        // Without a `Host` header the authority stands in for it, and a default port in it
+        // may or may not be what the client signed: botocore, aws-sigv4 and the Go SDK leave
+        // it out, while the authority a client sends may carry it. Only trying both tells.
+        let without_port;
+        let views: &[RequestView<'_>] = match request.authority {
+            Some(authority) if known.host.is_none() => {
+                match without_default_port(authority.as_bytes())
+                    .and_then(|host| authority.get(..host.len()))
+                {
+                    Some(host) => {
+                        without_port = [
+                            *request,
+                            RequestView {
+                                authority: Some(host),
+                                ..*request
+                            },
+                        ];
+                        &without_port
+                    }
+                    None => std::slice::from_ref(request),
+                }
+            }
+            _ => std::slice::from_ref(request),
+        };
         // One buffer for every attempt: the canonical request, then the string to sign.
         let mut buffer = Vec::with_capacity(1024);
         let mut first_details: Option<MismatchDetails> = None;
         let mut tried: Vec<Vec<u8>> = Vec::new();
         let mut matched: Option<Attempt> = None;
-        'outer: for &mode in modes {
-            for &include_token_param in token_variants {
-                buffer.clear();
-                build_canonical_request(
-                    &mut buffer,
-                    request,
-                    &known,
-                    &auth,
-                    mode,
-                    include_token_param,
-                    payload_hash,
-                )?;
-                let canonical_len = buffer.len();
-                if tried
-                    .iter()
-                    .any(|t| t.as_slice() == &buffer[..canonical_len])
-                {
-                    continue;
-                }
-                append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
-                let signature = key.sign(&buffer[canonical_len..]);
-                if constant_time_eq(&signature, &auth.signature) {
-                    matched = Some(Attempt {
+        let attempts = views.len() * modes.len() * token_variants.len();
+        'outer: for view in views {
+            for &mode in modes {
+                for &include_token_param in token_variants {
+                    buffer.clear();
+                    build_canonical_request(
+                        &mut buffer,
+                        view,
+                        &known,
+                        &auth,
                         mode,
                         include_token_param,
-                    });
-                    break 'outer;
-                }
-                let (canonical, sts) = buffer.split_at(canonical_len);
-                if first_details.is_none() {
-                    first_details = Some(MismatchDetails {
-                        canonical_request: String::from_utf8_lossy(canonical).into_owned(),
-                        string_to_sign: String::from_utf8_lossy(sts).into_owned(),
-                    });
-                }
-                if modes.len() * token_variants.len() > 1 {
-                    tried.push(canonical.to_vec());
+                        payload_hash,
+                    )?;
+                    let canonical_len = buffer.len();
+                    if tried
+                        .iter()
+                        .any(|t| t.as_slice() == &buffer[..canonical_len])
+                    {
+                        continue;
+                    }
+                    append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
+                    let signature = key.sign(&buffer[canonical_len..]);
+                    if constant_time_eq(&signature, &auth.signature) {
+                        matched = Some(Attempt {
+                            mode,
+                            include_token_param,
+                        });
+                        break 'outer;
+                    }
+                    let (canonical, sts) = buffer.split_at(canonical_len);
+                    if first_details.is_none() {
+                        first_details = Some(MismatchDetails {
+                            canonical_request: String::from_utf8_lossy(canonical).into_owned(),
+                            string_to_sign: String::from_utf8_lossy(sts).into_owned(),
+                        });
+                    }
+                    if attempts > 1 {
+                        tried.push(canonical.to_vec());
+                    }
                 }
             }
         }

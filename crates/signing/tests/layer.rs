@@ -1224,3 +1224,58 @@ async fn a_layer_that_requires_signed_payloads_refuses_unsigned_ones() {
     assert_eq!(status, 200, "{text}");
     assert_eq!(text, "ok arn:aws:iam::123456789012:user/alice hello");
 }
+
+/// Over HTTP/2, hyper's client sends a request's authority as written, a default port and all,
+/// as `:authority` and no `Host` header, while our signer (like aws-sigv4 and botocore) signs
+/// the host without the scheme's default port. The layer verifies the host either way; an
+/// `:authority` with another port is another host, and the signature does not match.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_with_a_default_port_in_the_authority_verifies() {
+    use http_body_util::BodyExt;
+
+    let addr = start_server().await;
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let mut send = |request: http::Request<Vec<u8>>| {
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let response = sender.send_request(request);
+        async move {
+            let response = response.await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    for uri in [
+        "http://localhost:80/bucket/key",
+        "http://localhost/bucket/key",
+        "http://localhost:8080/bucket/key",
+    ] {
+        let mut request = http::Request::get(uri).body(Vec::new()).unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
+        assert!(request.headers().get("host").is_none());
+        let (status, text) = send(request).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (200, "ok arn:aws:iam::123456789012:user/alice "),
+            "{uri}"
+        );
+    }
+    let mut request = http::Request::get("http://localhost:80/bucket/key")
+        .body(Vec::new())
+        .unwrap();
+    sign_s3(&mut request, SK, PayloadSigning::Signed);
+    *request.uri_mut() = "http://localhost:8080/bucket/key".parse().unwrap();
+    let (status, text) = send(request).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        text.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{text}"
+    );
+}

@@ -882,6 +882,83 @@ fn a_host_header_that_is_not_the_targets_authority_is_refused() {
     }
 }
 
+/// A scheme's default port written on one side only (the target's authority or the `Host`
+/// header) names the same host (RFC 9110, 4.2.3). aws-sigv4, signing on its own here, leaves
+/// it out of the host it signs for `https://example.com:443`, while an HTTP/2 client sends the
+/// authority as written: that verifies, and so does a client that signed the port it sent.
+/// Another port, or another host, does not.
+#[test]
+fn a_default_port_on_one_side_names_the_same_host() {
+    use aws_sigv4::http_request::{SignableBody, SigningSettings};
+    use edgeward_signing::RequestView;
+
+    let aws_signed = |uri: &str, host: Option<&str>| {
+        let mut request = http::Request::get(uri);
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        let request = request.body(Vec::new()).unwrap();
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let payload = SignableBody::Bytes(b"");
+        sign_with_aws_sigv4(
+            request,
+            credentials,
+            "service",
+            SigningSettings::default(),
+            payload,
+        )
+    };
+    let at = |request: &http::Request<Vec<u8>>, uri: &str, host: Option<&str>| {
+        let mut request = request.clone();
+        *request.uri_mut() = uri.parse().unwrap();
+        match host {
+            Some(host) => request.headers_mut().insert("host", host.parse().unwrap()),
+            None => request.headers_mut().remove("host"),
+        };
+        verify_view(&RequestView::from_http(&request), b"")
+    };
+
+    // No `Host` header: the authority as sent, port and all, stands in for it.
+    for uri in ["https://example.com:443/a", "http://example.com:80/a"] {
+        let signed = aws_signed(uri, None);
+        assert!(signed.headers().get("host").is_none());
+        verify_view(&RequestView::from_http(&signed), b"").unwrap_or_else(|e| panic!("{uri}: {e}"));
+    }
+    let with_port = aws_signed("https://example.com:443/a", Some("example.com:443"));
+    at(&with_port, "https://example.com:443/a", None).unwrap();
+
+    // A `Host` header beside an authority that differs from it by a default port.
+    let without_port = aws_signed("https://example.com/a", Some("example.com"));
+    at(
+        &without_port,
+        "https://example.com:443/a",
+        Some("example.com"),
+    )
+    .unwrap();
+    at(&with_port, "https://example.com/a", Some("example.com:443")).unwrap();
+    at(&with_port, "https://EXAMPLE.com/a", Some("example.com:443")).unwrap();
+
+    // Another port is another host; so is another host on the default port.
+    for (uri, host) in [
+        ("https://example.com:8443/a", "example.com"),
+        ("https://example.com/a", "example.com:8443"),
+        ("https://other.example:443/a", "example.com"),
+    ] {
+        let error = at(&without_port, uri, Some(host)).unwrap_err();
+        assert!(
+            matches!(error, Error::HostMismatch { .. }),
+            "{uri} {host}: {error}"
+        );
+    }
+    for uri in ["https://example.com:8443/a", "https://other.example:443/a"] {
+        let error = at(&without_port, uri, None).unwrap_err();
+        assert!(
+            matches!(error, Error::SignatureDoesNotMatch { .. }),
+            "{uri}: {error}"
+        );
+    }
+}
+
 /// The other headers the verifier reads by name are singletons too: it reads the first value
 /// while the signature covers them all, so a second `X-Amz-Date`, `X-Amz-Content-Sha256` or
 /// `X-Amz-Security-Token` is refused rather than read one way and signed another.
