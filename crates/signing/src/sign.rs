@@ -314,15 +314,15 @@ fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
         })
     };
     let access_key_id = params.credentials.access_key_id();
-    if readable(access_key_id, SCOPE_PLAIN | SCOPE_SLASH)
-        & readable(params.region, SCOPE_PLAIN)
-        & readable(params.service, SCOPE_PLAIN)
-    {
+    let key_ok = readable(access_key_id, SCOPE_PLAIN | SCOPE_SLASH);
+    let region_ok = readable(params.region, SCOPE_PLAIN);
+    let service_ok = readable(params.service, SCOPE_PLAIN);
+    if key_ok & region_ok & service_ok {
         return Ok(());
     }
-    let (what, value, slash) = if !readable(access_key_id, SCOPE_PLAIN | SCOPE_SLASH) {
+    let (what, value, slash) = if !key_ok {
         ("access key ID", access_key_id, true)
-    } else if !readable(params.region, SCOPE_PLAIN) {
+    } else if !region_ok {
         ("region", params.region, false)
     } else {
         ("service", params.service, false)
