@@ -585,7 +585,8 @@ pub fn sign_raw(
     if let Some(authority) = request.authority() {
         match request.header("host") {
             None => {
-                let host = host_for_authority(&request.target, authority).to_owned();
+                let scheme = request.target.split_once("://").map(|(scheme, _)| scheme);
+                let host = host_for_authority(scheme, authority).to_owned();
                 request.set_header("Host", &host);
             }
             Some(host) if !same_host(host.as_bytes(), authority.as_bytes()) => {
@@ -693,12 +694,9 @@ pub fn sign_http<B: AsRef<[u8]>>(
     let authority;
     if !has_host {
         let uri = request.uri();
-        authority = match (uri.authority(), uri.scheme_str(), uri.port_u16()) {
-            (Some(a), Some("https"), Some(443)) | (Some(a), Some("http"), Some(80)) => {
-                a.host().to_owned()
-            }
-            (Some(a), _, _) => a.as_str().to_owned(),
-            (None, _, _) => {
+        authority = match uri.authority() {
+            Some(a) => host_for_authority(uri.scheme_str(), a.as_str()).to_owned(),
+            None => {
                 return Err(Error::InvalidSigningInput {
                     reason: "the request has no Host header and no authority".into(),
                 })
@@ -738,10 +736,12 @@ pub fn sign_http<B: AsRef<[u8]>>(
     Ok(signature)
 }
 
-/// The `Host` for an absolute-form `target`'s `authority`: the authority without its
-/// scheme's default port (`:443` for https, `:80` for http), as a client sends it.
-fn host_for_authority<'a>(target: &str, authority: &'a str) -> &'a str {
-    let scheme = target.split_once("://").map_or("", |(scheme, _)| scheme);
+/// The `Host` for a target's `authority` (`sign_raw`'s absolute form, `sign_http`'s URI):
+/// the authority without its `scheme`'s default port (`:443` for https, `:80` for http), as
+/// aws-sigv4 and botocore sign it. The port is compared as written, as aws-sigv4 compares
+/// it, so that `:0443` stays, as the verifier's default-port fold leaves it.
+fn host_for_authority<'a>(scheme: Option<&str>, authority: &'a str) -> &'a str {
+    let scheme = scheme.unwrap_or("");
     let default_port = if scheme.eq_ignore_ascii_case("https") {
         ":443"
     } else if scheme.eq_ignore_ascii_case("http") {
@@ -1166,7 +1166,8 @@ mod tests {
 
     /// `sign_http` signs a target's authority without its scheme's default port when there is
     /// no `Host` header (as aws-sigv4 does); the verifier, seeing that authority as an HTTP/2
-    /// server sees `:authority`, accepts it. A non-default port stays in both.
+    /// server sees `:authority`, accepts it. A non-default port stays in both, and so does a
+    /// default port not written as one (`:0443`, which aws-sigv4 keeps too).
     #[test]
     fn sign_http_without_a_host_header_verifies_from_its_own_view() {
         let credentials = Credentials::from_keys("AKID", "secret", None);
@@ -1176,6 +1177,7 @@ mod tests {
             "http://example.com:80/a",
             "https://example.com/a",
             "https://example.com:8443/a",
+            "https://example.com:0443/a",
         ] {
             let mut request = http::Request::builder().uri(uri).body(Vec::new()).unwrap();
             sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
