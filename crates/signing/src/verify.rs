@@ -1112,26 +1112,24 @@ impl<L: CredentialLookup> Verifier<L> {
         // Without a `Host` header the authority stands in for it, and a default port in it
         // may or may not be what the client signed: botocore, aws-sigv4 and the Go SDK leave
         // it out, while the authority a client sends may carry it. Only trying both tells.
-        let without_port;
-        let views: &[RequestView<'_>] = match request.authority {
-            Some(authority) if known.host.is_none() => {
-                match without_default_port(authority.as_bytes())
-                    .and_then(|host| authority.get(..host.len()))
-                {
-                    Some(host) => {
-                        without_port = [
-                            *request,
-                            RequestView {
-                                authority: Some(host),
-                                ..*request
-                            },
-                        ];
-                        &without_port
-                    }
-                    None => std::slice::from_ref(request),
-                }
+        let bare_host = match (known.host, request.authority) {
+            (None, Some(authority)) => without_default_port(authority.as_bytes())
+                .and_then(|host| authority.get(..host.len())),
+            _ => None,
+        };
+        let with_bare_host;
+        let views: &[RequestView<'_>] = match bare_host {
+            Some(host) => {
+                with_bare_host = [
+                    *request,
+                    RequestView {
+                        authority: Some(host),
+                        ..*request
+                    },
+                ];
+                &with_bare_host
             }
-            _ => std::slice::from_ref(request),
+            None => std::slice::from_ref(request),
         };
         // One buffer for every attempt: the canonical request, then the string to sign.
         let mut buffer = Vec::with_capacity(1024);
