@@ -2,6 +2,7 @@
 //! query parameters, the credential scope, and the request time.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{decode_query_component, split_query};
@@ -37,7 +38,10 @@ impl Credential<'_> {
 }
 
 /// Parsed authentication information, from either location.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints the presigned session token's length, not the token: it is bearer material
+/// (as [`SessionToken`](crate::SessionToken) prints it).
+#[derive(Clone, PartialEq, Eq)]
 pub struct ParsedAuthorization<'a> {
     /// Where it came from.
     pub location: SignatureLocation,
@@ -54,6 +58,33 @@ pub struct ParsedAuthorization<'a> {
     /// Presigned only: `X-Amz-Security-Token`.
     pub session_token: Option<Cow<'a, str>>,
     pub(crate) signs: SignedFlags,
+}
+
+impl fmt::Debug for ParsedAuthorization<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Redacted(usize);
+        impl fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "** redacted, {} bytes **", self.0)
+            }
+        }
+        f.debug_struct("ParsedAuthorization")
+            .field("location", &self.location)
+            .field("credential", &self.credential)
+            .field("signed_headers", &self.signed_headers)
+            .field("signature", &self.signature)
+            .field("date", &self.date)
+            .field("expires", &self.expires)
+            .field(
+                "session_token",
+                &self
+                    .session_token
+                    .as_ref()
+                    .map(|token| Redacted(token.len())),
+            )
+            .field("signs", &self.signs)
+            .finish()
+    }
 }
 
 fn malformed(location: SignatureLocation, reason: impl Into<String>) -> Error {
@@ -779,6 +810,29 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
+
+    /// A presigned query's session token is bearer material: `Debug` of what the parser
+    /// returns carries its length, never the token (a parsed query ends up in logs).
+    #[test]
+    fn a_parsed_session_token_is_redacted_in_debug() {
+        let token = "FQoGZXIvYXdzEXAMPLE-bearer-token";
+        let query = format!(
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256\
+             &X-Amz-Credential=ASIA%2F20231114%2Fus-east-1%2Fs3%2Faws4_request\
+             &X-Amz-Date=20231114T221320Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host\
+             &X-Amz-Security-Token={token}&X-Amz-Signature={}",
+            "0".repeat(64)
+        );
+        let parsed = parse_presigned_query(&query).unwrap();
+        assert_eq!(parsed.session_token.as_deref(), Some(token));
+        let debug = format!("{parsed:?}");
+        assert!(!debug.contains(token), "{debug}");
+        assert!(
+            debug.contains("session_token: Some(** redacted, 32 bytes **)"),
+            "{debug}"
+        );
+        assert!(debug.contains("ASIA"), "the rest is still printed: {debug}");
+    }
 
     proptest! {
         /// The scan that skips parameters finds `X-Amz-Algorithm` exactly when splitting the
