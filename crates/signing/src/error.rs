@@ -429,12 +429,6 @@ impl Error {
             | Self::MultipleAuthMechanisms
             | Self::ScopeDateMismatch {
                 location: Header, ..
-            }
-            | Self::RegionNotAccepted {
-                location: Header, ..
-            }
-            | Self::ServiceNotAccepted {
-                location: Header, ..
             } => "AuthorizationHeaderMalformed",
             Self::UnsupportedAlgorithm {
                 location: Query, ..
@@ -446,12 +440,6 @@ impl Error {
                 location: Query, ..
             }
             | Self::ScopeDateMismatch {
-                location: Query, ..
-            }
-            | Self::RegionNotAccepted {
-                location: Query, ..
-            }
-            | Self::ServiceNotAccepted {
                 location: Query, ..
             }
             | Self::InvalidExpires { .. } => "AuthorizationQueryParametersError",
@@ -470,9 +458,12 @@ impl Error {
             | Self::SessionTokenMismatch => "InvalidClientTokenId",
             Self::ExpiredToken { .. } => "ExpiredToken",
             Self::CredentialLookupFailed { .. } => "InternalFailure",
-            Self::SignatureDoesNotMatch { .. } | Self::ChunkSignatureMismatch { .. } => {
-                "SignatureDoesNotMatch"
-            }
+            // STS and IAM answer a scope their endpoint does not serve so ("Credential should
+            // be scoped to a valid region, not 'us-east-2'."; "… to correct service: …"), 403.
+            Self::SignatureDoesNotMatch { .. }
+            | Self::ChunkSignatureMismatch { .. }
+            | Self::RegionNotAccepted { .. }
+            | Self::ServiceNotAccepted { .. } => "SignatureDoesNotMatch",
             Self::MalformedPayloadHash { .. } => "InvalidArgument",
             Self::PayloadHashMismatch { .. } => "XAmzContentSHA256Mismatch",
             Self::MalformedChunk { .. } | Self::IncompleteBody { .. } | Self::BodyRead { .. } => {
@@ -492,7 +483,7 @@ impl Error {
     /// The error code S3 answers with: [`Error::aws_error_code`], except where S3's list of
     /// error codes names the failure otherwise (aws-sdk-s3 and botocore match on these).
     pub fn s3_error_code(&self) -> &'static str {
-        use SignatureLocation::Header;
+        use SignatureLocation::{Header, Query};
         match self {
             Self::UnknownAccessKey { .. } | Self::SessionTokenMissing => "InvalidAccessKeyId",
             Self::SessionTokenMismatch => "InvalidToken",
@@ -503,7 +494,21 @@ impl Error {
             }
             | Self::IncompleteSignature {
                 location: Header, ..
+            }
+            // S3's "the region 'us-east-1' is wrong; expecting 'eu-west-1'", which botocore's
+            // region redirector reads.
+            | Self::RegionNotAccepted {
+                location: Header, ..
+            }
+            | Self::ServiceNotAccepted {
+                location: Header, ..
             } => "AuthorizationHeaderMalformed",
+            Self::RegionNotAccepted {
+                location: Query, ..
+            }
+            | Self::ServiceNotAccepted {
+                location: Query, ..
+            } => "AuthorizationQueryParametersError",
             Self::CredentialLookupFailed { .. }
             | Self::InvalidSigningInput { .. }
             | Self::BodyRequired
@@ -569,10 +574,11 @@ fn trailing_newline_hint(declared: u64, actual: usize) -> &'static str {
 }
 
 /// The HTTP status S3 sends with `code`: S3's list of error codes gives `EntityTooLarge` as
-/// `400 Bad Request` (not HTTP's 413); the rest as [`status_of`].
+/// `400 Bad Request` (not HTTP's 413), and `ExpiredToken` as 400 (STS and IAM send 403); the
+/// rest as [`status_of`].
 fn s3_status_of(code: &str) -> u16 {
     match code {
-        "EntityTooLarge" => 400,
+        "EntityTooLarge" | "ExpiredToken" => 400,
         _ => status_of(code),
     }
 }
@@ -585,7 +591,8 @@ fn status_of(code: &str) -> u16 {
         | "RequestTimeTooSkewed"
         | "InvalidClientTokenId"
         | "InvalidAccessKeyId"
-        | "SignatureDoesNotMatch" => 403,
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken" => 403,
         "MissingContentLength" => 411,
         "EntityTooLarge" => 413,
         "InternalFailure" | "InternalError" => 500,

@@ -235,21 +235,22 @@ fn each_check_has_its_error() {
         "scope date",
     );
 
-    // Region and service not accepted.
+    // Region and service not accepted: see
+    // `a_scope_the_verifier_does_not_serve_is_answered_as_each_service_answers_it`.
     let mut settings = VerifierSettings::default();
     settings.regions = Accept::OneOf(vec!["eu-west-1".into()]);
     expect(
         check(settings, &ok, now(), later),
-        "AuthorizationHeaderMalformed",
-        400,
+        "SignatureDoesNotMatch",
+        403,
         "region",
     );
     let mut settings = VerifierSettings::default();
     settings.services = Accept::OneOf(vec!["s3".into()]);
     expect(
         check(settings, &ok, now(), later),
-        "AuthorizationHeaderMalformed",
-        400,
+        "SignatureDoesNotMatch",
+        403,
         "service",
     );
 
@@ -366,7 +367,7 @@ fn each_check_has_its_error() {
     expect(
         check(VerifierSettings::default(), &temp, now(), now()),
         "ExpiredToken",
-        400,
+        403,
         "token expired",
     );
     let mut after = SigningSettings::default();
@@ -486,6 +487,69 @@ fn s3_names_some_failures_its_own_way() {
         "RequestTimeTooSkewed",
         403,
     );
+}
+
+/// A credential scoped to a region or service the verifier does not serve. STS and IAM answer
+/// `SignatureDoesNotMatch`, 403, "Credential should be scoped to a valid region, not
+/// 'us-east-2'." (STS's query XML in cognitect-labs/aws-api#27, IAM in JuliaCloud/AWS.jl#565;
+/// the JSON services' `InvalidSignatureException`, 403, in aws/aws-sdk-js-v3#5576), and a
+/// wrong service "… should be scoped to correct service: 'batch'." S3 answers
+/// `AuthorizationHeaderMalformed`, 400 ("the region 'us-east-1' is wrong; expecting
+/// 'eu-west-1'", which botocore's S3 region redirector reads), and for a presigned URL
+/// `AuthorizationQueryParametersError`, 400.
+///
+/// An expired session token: `ExpiredToken`, 403, from STS (aws/aws-sdk-java-v2#1649) and IAM
+/// (cfn-sphere/cfn-sphere#55 shows IAM's `403 Forbidden` with `<Code>ExpiredToken</Code>`);
+/// S3's error-code list gives its `ExpiredToken` as 400.
+#[test]
+fn a_scope_the_verifier_does_not_serve_is_answered_as_each_service_answers_it() {
+    let later = now() + Duration::from_secs(3600);
+    let in_terms = |error: &Error| {
+        let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
+        [(aws.code, aws.status), (s3.code, s3.status)]
+    };
+    let header = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    let presigned = signed(
+        &SigningSettings::default().presigned(Duration::from_secs(60)),
+        "AKID",
+        None,
+        now(),
+        "",
+    );
+    for (request, s3_code) in [
+        (&header, "AuthorizationHeaderMalformed"),
+        (&presigned, "AuthorizationQueryParametersError"),
+    ] {
+        let mut regions = VerifierSettings::default();
+        regions.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+        let mut services = VerifierSettings::default();
+        services.services = Accept::OneOf(vec!["sts".into()]);
+        for settings in [regions, services] {
+            let error = check(settings, request, now(), later).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    Error::RegionNotAccepted { .. } | Error::ServiceNotAccepted { .. }
+                ),
+                "{error}"
+            );
+            assert_eq!(
+                in_terms(&error),
+                [("SignatureDoesNotMatch", 403), (s3_code, 400)],
+                "{error}"
+            );
+            assert_eq!(error.http_status(), 403);
+        }
+    }
+
+    let temporary = signed(&SigningSettings::default(), "ASIA", Some("tok"), now(), "");
+    let expired = check(VerifierSettings::default(), &temporary, now(), now()).unwrap_err();
+    assert!(matches!(expired, Error::ExpiredToken { .. }), "{expired}");
+    assert_eq!(
+        in_terms(&expired),
+        [("ExpiredToken", 403), ("ExpiredToken", 400)]
+    );
+    assert_eq!(expired.http_status(), 403);
 }
 
 /// HTTP/2 carries the host as the `:authority` pseudo-header, which `http` puts in the URI, not
