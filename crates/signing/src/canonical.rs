@@ -186,6 +186,15 @@ pub(crate) fn canonical_uri_into(out: &mut Vec<u8>, path: &str, mode: PathMode) 
     }
 }
 
+/// Whether the canonical URI of `path` under `mode` holds `%25`, an escaped `%`: the one
+/// escape the default rules (which encode the path again) and S3's (which keep it) read as
+/// different resources.
+pub(crate) fn canonical_uri_has_escaped_percent(path: &str, mode: PathMode) -> bool {
+    let mut out = Vec::with_capacity(path.len() * 3);
+    canonical_uri_into(&mut out, path, mode);
+    memchr::memmem::find(&out, b"%25").is_some()
+}
+
 /// The canonical URI of `path` under `mode`, as a string.
 pub fn canonical_uri(path: &str, mode: PathMode) -> String {
     let mut out = Vec::with_capacity(path.len() * 3);

@@ -15,8 +15,8 @@ use crate::auth::{
     Credential, ParsedAuthorization, ALGORITHM, AMZ_HEADER_PREFIX,
 };
 use crate::canonical::{
-    canonical_query_into, canonical_uri_into, decode_query_component, push_header_value,
-    split_query, PathMode,
+    canonical_query_into, canonical_uri_has_escaped_percent, canonical_uri_into,
+    decode_query_component, push_header_value, split_query, PathMode,
 };
 use crate::checksum::check_buffered_checksums;
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
@@ -551,6 +551,14 @@ pub enum AcceptedPathModes {
     #[default]
     ByService,
     /// Default rules first, then S3 rules (for services that see both kinds of client).
+    ///
+    /// A canonical URI holding `%25`, an escaped `%`, names a different resource under each:
+    /// a signature over `/docs/a%2520b` is the default rules' `/docs/a%20b` (the resource
+    /// `docs/a b`) and S3's `/docs/a%2520b` (the key `docs/a%20b`). So that a signature
+    /// verifies one request only, such a canonical URI is tried under the rules
+    /// [`Self::ByService`] picks, not both: a default-rules client whose path has an escape
+    /// (a space, UTF-8) verifies when its scope names a service other than `s3`, and an
+    /// S3-rules client whose key has a `%` when its scope names `s3`.
     ///
     /// The default rules normalise the path, so a request signed for `/b/a/k` also verifies
     /// when sent as `/b/x/../a/k` or `/b/a//k`. A service that treats those as different
@@ -1090,9 +1098,13 @@ impl<L: CredentialLookup> Verifier<L> {
         };
 
         // Canonical request attempts.
+        let by_service = if auth.credential.service == "s3" {
+            PathMode::S3
+        } else {
+            PathMode::DEFAULT
+        };
         let modes: &[PathMode] = match self.settings.path_modes {
-            AcceptedPathModes::ByService if auth.credential.service == "s3" => &[PathMode::S3],
-            AcceptedPathModes::ByService => &[PathMode::DEFAULT],
+            AcceptedPathModes::ByService => std::slice::from_ref(&by_service),
             AcceptedPathModes::Both => &[PathMode::DEFAULT, PathMode::S3],
             AcceptedPathModes::Only(ref mode) => std::slice::from_ref(mode),
         };
@@ -1139,6 +1151,12 @@ impl<L: CredentialLookup> Verifier<L> {
         let attempts = views.len() * modes.len() * token_variants.len();
         'outer: for view in views {
             for &mode in modes {
+                if self.settings.path_modes == AcceptedPathModes::Both
+                    && mode != by_service
+                    && canonical_uri_has_escaped_percent(view.path, mode)
+                {
+                    continue;
+                }
                 for &include_token_param in token_variants {
                     buffer.clear();
                     build_canonical_request(

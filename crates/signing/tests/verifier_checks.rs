@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
-    sign_raw, Accept, Error, FixedClock, Payload, RawRequest, RawRequestLimits, ResolvedCredential,
-    SessionTokenPlacement, SigningParams, SigningSettings, StaticCredentials, UnsignedSessionToken,
-    Verifier, VerifierSettings,
+    sign_raw, Accept, AcceptedPathModes, Error, FixedClock, PathMode, Payload, RawRequest,
+    RawRequestLimits, ResolvedCredential, SessionTokenPlacement, SigningParams, SigningSettings,
+    StaticCredentials, UnsignedSessionToken, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 
@@ -550,6 +550,89 @@ fn a_scope_the_verifier_does_not_serve_is_answered_as_each_service_answers_it() 
         [("ExpiredToken", 403), ("ExpiredToken", 400)]
     );
     assert_eq!(expired.http_status(), 403);
+}
+
+/// Under `AcceptedPathModes::Both` a signature verifies one request, not two. The default
+/// rules encode the path again and S3's keep it, so a canonical URI holding `%25` names a
+/// different resource under each: a default-rules signature for `/docs/a%20b` (`docs/a b`)
+/// is also S3's for `/docs/a%2520b` (`docs/a%20b`), and an S3 signature for the key
+/// `a%20b` is also the default rules' for `/bucket/a%20b` (`a b`). Such a signature is tried
+/// under the rules its scope's service picks only; one without `%25` reads the same either way
+/// and is tried under both.
+#[test]
+fn both_path_modes_give_a_signature_one_reading() {
+    let later = now() + Duration::from_secs(3600);
+    let sign = |path: &str, service: &str, settings: &SigningSettings| {
+        let text = format!("GET {path} HTTP/1.1\nHost:example.com\n\n");
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        let creds = Credentials::from_keys("AKID", "secret", None);
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service,
+            time: now(),
+        };
+        sign_raw(&mut request, &params, settings).unwrap();
+        request
+    };
+    let verify = |request: &RawRequest, sent_path: &str| {
+        let mut request = request.clone();
+        request.target = sent_path.to_owned();
+        let mut settings = VerifierSettings::default();
+        settings.path_modes = AcceptedPathModes::Both;
+        Verifier::new(lookup(later), settings)
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(&request.view(), Payload::Bytes(&request.body))
+            .now_or_never()
+            .unwrap()
+            .map(|verified| verified.path_mode())
+    };
+    let (default_rules, s3_rules) = (SigningSettings::default(), SigningSettings::s3());
+    let mismatch = |result: Result<PathMode, Error>, what: &str| match result {
+        Err(Error::SignatureDoesNotMatch { .. }) => {}
+        other => panic!("{what}: {other:?}"),
+    };
+
+    // A default-rules client, scope `service`: its request verifies; its signature on the
+    // path that is its canonical URI does not (S3's reading of it is another resource).
+    let request = sign("/docs/a%20b", "service", &default_rules);
+    assert_eq!(verify(&request, "/docs/a%20b").unwrap(), PathMode::DEFAULT);
+    mismatch(
+        verify(&request, "/docs/a%2520b"),
+        "default-rules signature as S3's",
+    );
+
+    // An S3 client with the key `a%20b`, scope `s3`: the same, the other way round.
+    let request = sign("/bucket/a%2520b", "s3", &s3_rules);
+    assert_eq!(verify(&request, "/bucket/a%2520b").unwrap(), PathMode::S3);
+    mismatch(
+        verify(&request, "/bucket/a%20b"),
+        "S3 signature as the default rules'",
+    );
+
+    // Without `%25` both readings are one resource, and either client verifies under either
+    // scope: an S3 client with `a b` scoped to `service`, a default-rules one with `a-b`
+    // scoped to `s3`.
+    let request = sign("/bucket/a%20b", "service", &s3_rules);
+    assert_eq!(verify(&request, "/bucket/a%20b").unwrap(), PathMode::S3);
+    let request = sign("/docs/a-b", "s3", &default_rules);
+    assert_eq!(verify(&request, "/docs/a-b").unwrap(), PathMode::DEFAULT);
+
+    // The price: a signature with `%25` under the other service's scope has the one reading
+    // its scope picks. A default-rules path with an escape, scoped to `s3`, is read as S3's,
+    // and an S3 key with a `%`, scoped to `service`, as the default rules'.
+    let request = sign("/docs/a%20b", "s3", &default_rules);
+    mismatch(verify(&request, "/docs/a%20b"), "default rules, scope s3");
+    assert_eq!(verify(&request, "/docs/a%2520b").unwrap(), PathMode::S3);
+    let request = sign("/bucket/a%2520b", "service", &s3_rules);
+    mismatch(
+        verify(&request, "/bucket/a%2520b"),
+        "S3 rules, scope service",
+    );
+    assert_eq!(
+        verify(&request, "/bucket/a%20b").unwrap(),
+        PathMode::DEFAULT
+    );
 }
 
 /// HTTP/2 carries the host as the `:authority` pseudo-header, which `http` puts in the URI, not
