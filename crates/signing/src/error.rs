@@ -517,6 +517,27 @@ impl Error {
         }
     }
 
+    /// The error code the JSON-protocol services answer with (DynamoDB, Kinesis, Cognito,
+    /// CloudWatch Logs, Lambda): [`Error::aws_error_code`], except that the authentication
+    /// failures carry their `…Exception` names there: `UnrecognizedClientException` for an
+    /// unknown key, `InvalidSignatureException` for a mismatch and for a request time out of
+    /// the window ("Signature expired: … is now earlier than …"), `ExpiredTokenException`,
+    /// `MissingAuthenticationTokenException`, `IncompleteSignatureException` and
+    /// `AccessDeniedException`. SDKs read the code from `__type`, so a client matching on
+    /// these names (or correcting its clock on `InvalidSignatureException`) sees the one it
+    /// knows.
+    pub fn json_error_code(&self) -> &'static str {
+        match self.aws_error_code() {
+            "InvalidClientTokenId" => "UnrecognizedClientException",
+            "SignatureDoesNotMatch" | "RequestTimeTooSkewed" => "InvalidSignatureException",
+            "ExpiredToken" => "ExpiredTokenException",
+            "MissingAuthenticationToken" => "MissingAuthenticationTokenException",
+            "IncompleteSignature" => "IncompleteSignatureException",
+            "AccessDenied" => "AccessDeniedException",
+            code => code,
+        }
+    }
+
     /// The HTTP status a client SDK expects for this error (with [`Error::aws_error_code`]).
     pub fn http_status(&self) -> u16 {
         status_of(self.aws_error_code())
@@ -547,6 +568,16 @@ impl Error {
         AwsError {
             code,
             status: status_of(code),
+            message: self.to_string(),
+        }
+    }
+
+    /// Code, status and message together, in the JSON-protocol services' terms
+    /// ([`Error::json_error_code`], with the status [`Error::http_status`] gives).
+    pub fn to_json_error(&self) -> AwsError {
+        AwsError {
+            code: self.json_error_code(),
+            status: self.http_status(),
             message: self.to_string(),
         }
     }
@@ -650,6 +681,58 @@ mod tests {
         assert_eq!((s3.code, s3.status), ("MissingContentLength", 411));
         assert_eq!(error.http_status(), 411);
         assert!(error.is_peer_fault());
+    }
+
+    /// The JSON-protocol services name the authentication failures `…Exception`, as their
+    /// answers show: `{"__type":"UnrecognizedClientException","message":"The security token
+    /// included in the request is invalid."}` from Cognito (ArranJacques/laravel-aws-cognito-auth#25)
+    /// and DynamoDB (yegor256/s3auth#244); `InvalidSignatureException`, "Signature expired:
+    /// 20151120T200815Z is now earlier than …", from Kinesis (remind101/logspout-kinesis#21)
+    /// for a request time out of the window; `ExpiredTokenException` from DynamoDB
+    /// (aws/aws-sdk-java#2730); `MissingAuthenticationTokenException` and
+    /// `IncompleteSignatureException` in DynamoDB's list of errors. The rest keep their codes.
+    #[test]
+    fn json_services_name_authentication_failures_as_exceptions() {
+        let at = std::time::UNIX_EPOCH;
+        let cases = [
+            (
+                Error::UnknownAccessKey {
+                    access_key_id: "AKID".to_owned(),
+                },
+                "UnrecognizedClientException",
+            ),
+            (
+                Error::SignatureDoesNotMatch {
+                    details: Box::default(),
+                },
+                "InvalidSignatureException",
+            ),
+            (
+                Error::RequestTimeTooSkewed {
+                    request_time: at,
+                    server_time: at,
+                    max_skew_secs: 900,
+                },
+                "InvalidSignatureException",
+            ),
+            (
+                Error::ExpiredToken { expired_at: at },
+                "ExpiredTokenException",
+            ),
+            (
+                Error::MissingAuthentication,
+                "MissingAuthenticationTokenException",
+            ),
+            (Error::MissingDate, "IncompleteSignatureException"),
+            (Error::SessionTokenNotSigned, "AccessDeniedException"),
+            (Error::BodyTooLarge { limit: 10 }, "EntityTooLarge"),
+        ];
+        for (error, code) in cases {
+            let json = error.to_json_error();
+            assert_eq!(json.code, code, "{error}");
+            assert_eq!(json.status, error.http_status(), "{error}");
+            assert_eq!(json.message, error.to_string());
+        }
     }
 
     /// Times in messages are written as `X-Amz-Date` writes them, not as `SystemTime`'s debug

@@ -40,7 +40,8 @@ pub enum ErrorFormat {
     /// carries the canonical request and string-to-sign on `SignatureDoesNotMatch`, as S3
     /// does).
     RestXml,
-    /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), as
+    /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), with the
+    /// JSON services' codes ([`Error::json_error_code`]), as
     /// `application/x-amz-json-1.0` when the request is, `application/x-amz-json-1.1`
     /// otherwise.
     Json,
@@ -519,6 +520,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     let format = resolved.format;
     let aws = match format {
         ErrorFormat::RestXml => error.to_s3_error(),
+        ErrorFormat::Json => error.to_json_error(),
         _ => error.to_aws_error(),
     };
     let request_id = format!(

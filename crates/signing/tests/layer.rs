@@ -718,7 +718,7 @@ async fn json_refusals_answer_in_the_requests_json_version() {
             "{content_type:?}: {text}"
         );
         assert!(
-            text.starts_with("{\"__type\":\"MissingAuthenticationToken\""),
+            text.starts_with("{\"__type\":\"MissingAuthenticationTokenException\""),
             "{text}"
         );
     }

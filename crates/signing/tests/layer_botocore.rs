@@ -166,10 +166,12 @@ async fn botocore_requests_through_the_layer() {
     );
     assert_eq!(status(4), 403);
     let json: Value = serde_json::from_str(&body(4)).unwrap();
-    assert_eq!(json["__type"], "InvalidClientTokenId");
+    // The JSON services' name for an unknown key (DynamoDB, Cognito: see
+    // `Error::json_error_code`), where the query services say InvalidClientTokenId.
+    assert_eq!(json["__type"], "UnrecognizedClientException");
     assert_eq!(
         results[4]["headers"]["x-amzn-errortype"],
-        "InvalidClientTokenId"
+        "UnrecognizedClientException"
     );
     assert_eq!(status(5), 413, "{}", body(5));
     assert!(body(5).contains("<Code>EntityTooLarge</Code>"));
