@@ -274,7 +274,7 @@ pub(crate) fn decode_query_component(raw: &str) -> Cow<'_, str> {
 }
 
 /// Decodes `%XX` escapes and `+` (as a space); a `%` not followed by two hex digits stays as is.
-fn decode_query_bytes(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn decode_query_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {

@@ -859,7 +859,21 @@ impl ChunkSigner {
             )));
         }
         // The trailer is checked before the final chunk is signed: after that the chain has
-        // moved on and the body cannot be finished again.
+        // moved on and the body cannot be finished again. A name given twice, or the
+        // signature's own, makes a trailer every verifier refuses (S3's MalformedTrailerError).
+        for (index, (name, _)) in trailers.iter().enumerate() {
+            if name.eq_ignore_ascii_case("x-amz-trailer-signature") {
+                return Err(Self::refuse(
+                    "x-amz-trailer-signature is the trailer's signature, not a trailer".into(),
+                ));
+            }
+            if trailers[..index]
+                .iter()
+                .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
+            {
+                return Err(Self::refuse(format!("the trailer {name} is given twice")));
+            }
+        }
         let mut headers = aws_smithy_runtime_api::http::Headers::new();
         for (name, value) in trailers {
             headers

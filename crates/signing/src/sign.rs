@@ -13,8 +13,8 @@ use aws_sigv4::http_request::{
 
 use crate::auth::MAX_PRESIGN_EXPIRES;
 use crate::canonical::{
-    canonical_uri, encode_into, normalize_header_value, normalize_path, PathEncoding, PathMode,
-    PathNormalization,
+    canonical_uri, decode_query_bytes, decode_query_component, encode_into, normalize_header_value,
+    normalize_path, split_query, PathEncoding, PathMode, PathNormalization,
 };
 use crate::error::Error;
 use crate::raw::RawRequest;
@@ -247,12 +247,14 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
     let Some((path, query)) = target.split_once('?') else {
         return Cow::Borrowed(target);
     };
-    if !query.contains("X-Amz-") {
+    // A key may spell its name with escapes (`X%2DAmz-Date`): it is the same parameter once
+    // decoded, as every verifier reads it, so it is as stale.
+    if !query.contains("X-Amz-") && !query.contains('%') {
         return Cow::Borrowed(target);
     }
     let stale = |piece: &&str| {
         let key = piece.split_once('=').map_or(*piece, |(key, _)| key);
-        PRESIGN_PARAMS.contains(&key)
+        PRESIGN_PARAMS.contains(&decode_query_component(key).as_ref())
     };
     if !query.split('&').any(|piece| stale(&piece)) {
         return Cow::Borrowed(target);
@@ -268,7 +270,9 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Signs the parts of a request; nothing is modified. The parts must not carry a previous
+/// Signs the parts of a request; nothing is modified. `path` is the path as sent
+/// (origin-form: `/…`, or empty for `/`), `query` the raw query after `?`, and `headers` must
+/// name the host (`Host`). The parts must not carry a previous
 /// signature (its headers and presigned query parameters would be signed as the request's
 /// own); [`sign_raw`] and [`sign_http`] drop one before signing. A request that carries a
 /// `Host`, `Date` or (one the settings do not replace) `x-amz-content-sha256` header twice is
@@ -336,6 +340,48 @@ fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
     })
 }
 
+/// Refuses a request target that would be signed otherwise than a server reads it, or that
+/// aws-sigv4 cannot take:
+/// - a `#`: a request target carries no fragment (RFC 9112 3.2), and `http::Uri` drops one,
+///   so the signature would cover less than was sent;
+/// - a path that is not origin-form (`/a`), such as `*`, `a` or `https://host/a` (aws-sigv4
+///   panics on the first two under S3's rules, and the default rules' normalising would
+///   read the third as a path);
+/// - a query parameter whose escapes do not decode to UTF-8 (`%FF`): aws-sigv4 signs U+FFFD
+///   in its place, while botocore and every verifier read the bytes sent.
+fn check_target(path: &str, query: Option<&str>) -> Result<(), Error> {
+    let refuse = |reason: String| Err(Error::InvalidSigningInput { reason });
+    if path.contains('#') || query.is_some_and(|query| query.contains('#')) {
+        return refuse("the request target has a `#`: a request carries no fragment".into());
+    }
+    if !(path.is_empty() || path.starts_with('/')) {
+        return refuse(format!(
+            "the request's path {:?} does not start with /",
+            crate::error::clip(path)
+        ));
+    }
+    if let Some(query) = query {
+        // The query is a `str`: only an escape of a byte ≥ 0x80 can decode to something else.
+        let high_escape = query.as_bytes().windows(2).any(|pair| {
+            pair[0] == b'%' && matches!(pair[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+        });
+        if high_escape {
+            for (key, value) in split_query(query) {
+                for component in [key, value] {
+                    if std::str::from_utf8(&decode_query_bytes(component.as_bytes())).is_err() {
+                        return refuse(format!(
+                            "the query component {:?} is not UTF-8 once decoded \
+                             (aws-sigv4 would sign U+FFFD in its place)",
+                            crate::error::clip(component)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// [`SCOPE_BYTES`]: a byte any credential scope part may hold.
 const SCOPE_PLAIN: u8 = 1;
 /// [`SCOPE_BYTES`]: `/`, which only the access key ID may hold (it ends the others).
@@ -366,6 +412,7 @@ fn sign_to_instructions(
     settings: &SigningSettings,
 ) -> Result<(sigv4::SigningInstructions, String), Error> {
     check_scope_parts(params)?;
+    check_target(path, query)?;
     let mut aws = sigv4::SigningSettings::default();
     if let SignatureTarget::Query { expires } = settings.target {
         // X-Amz-Expires is whole seconds: under one second would be sent as 0.
@@ -454,7 +501,9 @@ fn sign_to_instructions(
             });
         }
     }
-    if !seen[0] && !uri.contains("://") {
+    // The path is origin-form, so the host can come from nowhere else (aws-sigv4 would
+    // panic looking for an authority).
+    if !seen[0] {
         return Err(Error::InvalidSigningInput {
             reason: "the request has no Host header".into(),
         });
@@ -671,12 +720,13 @@ pub fn sign_http<B: AsRef<[u8]>>(
     }
     // `Uri` knows where its query starts: most requests are done with here.
     let stale_query = match request.uri().query() {
-        Some(query) if query.contains("X-Amz-") => request.uri().path_and_query().and_then(|pq| {
-            match without_presign_params(pq.as_str()) {
+        Some(query) if query.contains("X-Amz-") || query.contains('%') => request
+            .uri()
+            .path_and_query()
+            .and_then(|pq| match without_presign_params(pq.as_str()) {
                 Cow::Owned(kept) => Some(kept),
                 Cow::Borrowed(_) => None,
-            }
-        }),
+            }),
         _ => None,
     };
     if let Some(kept) = stale_query {

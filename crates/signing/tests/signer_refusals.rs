@@ -1,0 +1,316 @@
+//! What the signer cannot sign as sent it refuses with `InvalidSigningInput`, never a panic
+//! and never a signature over something else: for every request here, either the signer
+//! refuses, or our verifier accepts what it signed. The cases came from a review that found
+//! each one panicking or signing a request the verifier then refused.
+#![allow(clippy::unwrap_used)]
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use edgeward_signing::{
+    sign_http, sign_parts, sign_raw, ChunkSigner, Error, FixedClock, Headers, Payload,
+    PayloadSigning, RawRequest, RawRequestLimits, ResolvedCredential, SigningParams,
+    SigningSettings, StaticCredentials, Verifier, VerifierSettings,
+};
+use futures_util::FutureExt;
+
+fn now() -> SystemTime {
+    // 2023-11-14T22:13:20Z
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn params<'a>(credentials: &'a Credentials, service: &'a str) -> SigningParams<'a> {
+    SigningParams {
+        credentials,
+        region: "us-east-1",
+        service,
+        time: now(),
+    }
+}
+
+fn settings_for(service: &str, presign: bool) -> SigningSettings {
+    let settings = if service == "s3" {
+        SigningSettings::s3()
+    } else {
+        SigningSettings::default()
+    };
+    if presign {
+        settings.presigned(Duration::from_secs(60))
+    } else {
+        settings
+    }
+}
+
+fn verifier() -> Verifier<StaticCredentials> {
+    let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
+    Verifier::new(lookup, VerifierSettings::default()).with_clock(Arc::new(FixedClock(now())))
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// How signing `text` (a raw request) ended: `Ok(true)` signed and verified, `Ok(false)`
+/// refused as `InvalidSigningInput`, `Err` anything else (a panic, another error, or a
+/// signature our verifier refuses).
+fn sign_then_verify(text: &str, service: &str, presign: bool) -> Result<bool, String> {
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default())
+            .map_err(|e| format!("parse: {e}"))?;
+        let settings = settings_for(service, presign);
+        match sign_raw(&mut request, &params(&credentials, service), &settings) {
+            Err(Error::InvalidSigningInput { .. }) => Ok(false),
+            Err(e) => Err(format!("sign failed with {e:?}")),
+            Ok(_) => verifier()
+                .verify(&request.view(), Payload::Bytes(&request.body))
+                .now_or_never()
+                .unwrap()
+                .map(|_| true)
+                .map_err(|e| format!("the verifier refuses what the signer signed: {e}")),
+        }
+    }));
+    outcome.unwrap_or_else(|panic| Err(format!("panic: {}", panic_text(&*panic))))
+}
+
+/// Each case signed under `service`, header and presigned: the outcome expected, `true` for
+/// signed and verified, `false` for refused.
+fn expect_all(cases: &[(&str, &str, bool)]) {
+    let mut wrong = Vec::new();
+    for &(text, service, signs) in cases {
+        for presign in [false, true] {
+            match sign_then_verify(text, service, presign) {
+                Ok(outcome) if outcome == signs => {}
+                other => wrong.push(format!("[{service} presign={presign}] {text:?}: {other:?}")),
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+/// Without a `Host` header the host must come from an absolute-form target's authority
+/// (`sign_raw` adds the header then); a `://` in the query or the path is not one
+/// (aws-sigv4 panicked: "request uri authority must be set for signing"). `sign_parts` takes
+/// an origin-form path and a `Host` header.
+#[test]
+fn no_host_header_and_no_authority_is_refused() {
+    expect_all(&[
+        (
+            "GET /a?redirect=http://example.com/ HTTP/1.1\n\n",
+            "sts",
+            false,
+        ),
+        (
+            "GET /a?redirect=http://example.com/ HTTP/1.1\n\n",
+            "s3",
+            false,
+        ),
+        ("GET /http://example.com HTTP/1.1\n\n", "service", false),
+        ("GET /http://example.com HTTP/1.1\n\n", "s3", false),
+        ("GET /a HTTP/1.1\n\n", "sts", false),
+        // An absolute-form target names the host.
+        ("GET http://example.com/a?b=c HTTP/1.1\n\n", "sts", true),
+        ("GET http://example.com/a?b=c HTTP/1.1\n\n", "s3", true),
+    ]);
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let sign = |path: &str, query: Option<&str>| {
+        catch_unwind(AssertUnwindSafe(|| {
+            sign_parts(
+                "GET",
+                path,
+                query,
+                &[],
+                b"",
+                &params(&credentials, "sts"),
+                &SigningSettings::default(),
+            )
+        }))
+        .map_err(|panic| panic_text(&*panic))
+    };
+    assert!(matches!(
+        sign("/a", Some("next=https://example.com/")),
+        Ok(Err(Error::InvalidSigningInput { .. }))
+    ));
+    assert!(matches!(
+        sign("https://example.com/a", None),
+        Ok(Err(Error::InvalidSigningInput { .. }))
+    ));
+}
+
+/// A target that is neither `/…` nor `scheme://authority/…` (`*`, `a`) is refused under
+/// either rules (aws-sigv4 panicked on them under S3's: "adding query should not invalidate
+/// URI").
+#[test]
+fn a_target_without_a_leading_slash_is_refused() {
+    expect_all(&[
+        ("OPTIONS * HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        ("OPTIONS * HTTP/1.1\nHost: example.com\n\n", "sts", false),
+        ("GET a HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        ("GET a HTTP/1.1\nHost: example.com\n\n", "service", false),
+        ("GET / HTTP/1.1\nHost: example.com\n\n", "s3", true),
+    ]);
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut request = http::Request::builder()
+            .method("OPTIONS")
+            .uri("*")
+            .header("host", "example.com")
+            .body(Vec::<u8>::new())
+            .unwrap();
+        sign_http(
+            &mut request,
+            &params(&credentials, "s3"),
+            &settings_for("s3", true),
+        )
+    }));
+    assert!(
+        matches!(outcome, Ok(Err(Error::InvalidSigningInput { .. }))),
+        "{:?}",
+        outcome.map_err(|panic| panic_text(&*panic))
+    );
+}
+
+/// A query escape that does not decode to UTF-8 (`%FF`, a lone `%C3`): aws-sigv4 decodes the
+/// query lossily and would sign U+FFFD in its place (`%EF%BF%BD`), while botocore signs the
+/// bytes sent (`a=%FF`) and so does every verifier. It is refused; valid UTF-8 escapes are
+/// signed.
+#[test]
+fn a_query_escape_that_is_not_utf8_is_refused() {
+    expect_all(&[
+        ("GET /?a=%FF HTTP/1.1\nHost: example.com\n\n", "sts", false),
+        ("GET /b?a=%C3 HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        ("GET /b?%FF=1 HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        (
+            "GET /b?a=%C3%A9&b=%e2%82%ac HTTP/1.1\nHost: example.com\n\n",
+            "s3",
+            true,
+        ),
+        (
+            "GET /?a=%C3%A9%2B%7e HTTP/1.1\nHost: example.com\n\n",
+            "sts",
+            true,
+        ),
+    ]);
+}
+
+/// A raw `#` in the target: a request target carries no fragment (RFC 9112 3.2), and
+/// `http::Uri` drops one, so the signature covered `/a` where `/a#b` was sent.
+#[test]
+fn a_fragment_in_the_target_is_refused() {
+    expect_all(&[
+        ("GET /a#b HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        ("GET /a b#c HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        ("GET /a?b=#c HTTP/1.1\nHost: example.com\n\n", "sts", false),
+        (
+            "GET /a%23b?c=%23 HTTP/1.1\nHost: example.com\n\n",
+            "s3",
+            true,
+        ),
+    ]);
+}
+
+/// A previous presigned signature's parameter is the same parameter with its name escaped
+/// (`X%2DAmz-Date`), as the verifier reads it: signing again replaces it rather than sending
+/// it beside the new one (which the verifier refuses as a parameter sent twice).
+#[test]
+fn an_escaped_presign_parameter_is_replaced() {
+    expect_all(&[
+        (
+            "GET /a?X-Amz-Date=1 HTTP/1.1\nHost: example.com\n\n",
+            "sts",
+            true,
+        ),
+        (
+            "GET /a?X%2DAmz-Date=1 HTTP/1.1\nHost: example.com\n\n",
+            "sts",
+            true,
+        ),
+        (
+            "GET /a?X%2DAmz-Signature=00&b=c HTTP/1.1\nHost: example.com\n\n",
+            "s3",
+            true,
+        ),
+        (
+            "GET /a?%58-Amz-Credential=x HTTP/1.1\nHost: example.com\n\n",
+            "s3",
+            true,
+        ),
+    ]);
+    // Through `http::Request` as well.
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let mut request = http::Request::get("https://example.com/a?X%2DAmz-Date=1&b=c")
+        .body(Vec::<u8>::new())
+        .unwrap();
+    sign_http(
+        &mut request,
+        &params(&credentials, "sts"),
+        &settings_for("sts", true),
+    )
+    .unwrap();
+    let query = request.uri().query().unwrap();
+    assert!(!query.contains("X%2DAmz-Date"), "{query}");
+    verifier()
+        .verify(
+            &edgeward_signing::RequestView::from_http(&request),
+            Payload::Bytes(&[]),
+        )
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+}
+
+/// `ChunkSigner::finish` refuses a trailer that every verifier refuses: a name given twice
+/// (S3's `MalformedTrailerError`; our verifier's "a trailer sent twice"), in any case, and
+/// the trailer signature's own name. One trailer signs and verifies.
+#[test]
+fn the_chunk_signer_refuses_a_trailer_no_verifier_takes() {
+    let round_trip = |trailers: &[(&str, &str)]| -> Result<bool, String> {
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let text = "PUT /bucket/key HTTP/1.1\nHost: example.com\nContent-Encoding: aws-chunked\n\
+                    x-amz-decoded-content-length: 5\nx-amz-trailer: x-amz-meta-a\n\n";
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        let mut settings = SigningSettings::s3();
+        settings.payload = PayloadSigning::StreamingSigned { trailer: true };
+        let seed = sign_raw(&mut request, &params(&credentials, "s3"), &settings).unwrap();
+        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", now(), &seed)
+            .unwrap()
+            .with_decoded_length(5);
+        let mut body = signer.chunk(b"hello").unwrap();
+        match signer.finish(trailers) {
+            Err(Error::InvalidSigningInput { .. }) => return Ok(false),
+            Err(e) => return Err(format!("finish: {e:?}")),
+            Ok(tail) => body.extend(tail),
+        }
+        request.set_header("Content-Length", &body.len().to_string());
+        request.body = body;
+        let verified = verifier()
+            .verify(&request.view(), Payload::Bytes(&request.body))
+            .now_or_never()
+            .unwrap()
+            .map_err(|e| format!("head: {e}"))?;
+        let mut chain = verified
+            .streamed_body_verifier(&Headers::List(&request.headers))
+            .map_err(|e| format!("chain: {e}"))?
+            .unwrap();
+        let mut out = Vec::new();
+        chain
+            .push(&request.body, &mut out)
+            .and_then(|()| chain.finish())
+            .map(|()| true)
+            .map_err(|e| format!("the verifier refuses what ChunkSigner signed: {e}"))
+    };
+    assert_eq!(round_trip(&[("x-amz-meta-a", "1")]), Ok(true));
+    for trailers in [
+        &[("x-amz-meta-a", "1"), ("x-amz-meta-a", "1")][..],
+        &[("x-amz-meta-a", "1"), ("X-Amz-Meta-A", "2")][..],
+        &[("x-amz-meta-a", "1"), ("x-amz-trailer-signature", "00")][..],
+    ] {
+        assert_eq!(round_trip(trailers), Ok(false), "{trailers:?}");
+    }
+}
