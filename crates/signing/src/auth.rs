@@ -62,12 +62,6 @@ pub struct ParsedAuthorization<'a> {
 
 impl fmt::Debug for ParsedAuthorization<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Redacted(usize);
-        impl fmt::Debug for Redacted {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "** redacted, {} bytes **", self.0)
-            }
-        }
         f.debug_struct("ParsedAuthorization")
             .field("location", &self.location)
             .field("credential", &self.credential)
@@ -80,7 +74,7 @@ impl fmt::Debug for ParsedAuthorization<'_> {
                 &self
                     .session_token
                     .as_ref()
-                    .map(|token| Redacted(token.len())),
+                    .map(|token| crate::redact::token(token.len())),
             )
             .field("signs", &self.signs)
             .finish()

@@ -51,6 +51,7 @@ mod crypto;
 mod error;
 mod layer;
 mod raw;
+mod redact;
 mod sign;
 mod swar;
 mod verify;

@@ -38,7 +38,9 @@ pub enum LineEnding {
 }
 
 /// A raw HTTP/1.1 request, as written on the wire or in a test-suite `request.txt`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints a session token's length, not the token (header or presigned parameter).
+#[derive(Clone, PartialEq, Eq)]
 pub struct RawRequest {
     /// The method, e.g. `GET`.
     pub method: String,
@@ -52,6 +54,24 @@ pub struct RawRequest {
     pub body: Vec<u8>,
     /// The line ending used.
     pub line_ending: LineEnding,
+}
+
+impl std::fmt::Debug for RawRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, value)| crate::redact::header(name, value.as_bytes()))
+            .collect();
+        f.debug_struct("RawRequest")
+            .field("method", &self.method)
+            .field("target", &crate::redact::query_text(&self.target))
+            .field("version", &self.version)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .field("line_ending", &self.line_ending)
+            .finish()
+    }
 }
 
 fn is_tchar(b: u8) -> bool {

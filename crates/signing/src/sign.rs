@@ -18,6 +18,7 @@ use crate::canonical::{
 };
 use crate::error::Error;
 use crate::raw::RawRequest;
+use crate::redact;
 use crate::verify::{classify_payload, same_host};
 
 /// Where the signature goes.
@@ -158,8 +159,8 @@ pub struct SigningParams<'a> {
 }
 
 /// What signing produced: headers to set and query parameters to append (already applied by
-/// [`sign_raw`] and [`sign_http`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// [`sign_raw`] and [`sign_http`]). `Debug` prints a session token's length, not the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedParts {
     /// Headers to set (lower-case names).
     pub headers: Vec<(String, String)>,
@@ -167,6 +168,26 @@ pub struct SignedParts {
     pub query: Vec<(String, String)>,
     /// The signature (hex).
     pub signature: String,
+}
+
+impl std::fmt::Debug for SignedParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, value)| redact::header(name, value.as_bytes()))
+            .collect();
+        let query: Vec<_> = self
+            .query
+            .iter()
+            .map(|(name, value)| redact::parameter(name, value))
+            .collect();
+        f.debug_struct("SignedParts")
+            .field("headers", &headers)
+            .field("query", &query)
+            .field("signature", &self.signature)
+            .finish()
+    }
 }
 
 fn invalid_in_uri(b: u8) -> bool {

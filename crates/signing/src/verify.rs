@@ -24,8 +24,9 @@ use crate::crypto::{constant_time_eq, hex64, sha256_hex, KeyCache, SecretAccessK
 use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
 use crate::sign::SessionTokenPlacement;
 
-/// The request headers, borrowed from an `http::HeaderMap` or a list of raw lines.
-#[derive(Debug, Clone, Copy)]
+/// The request headers, borrowed from an `http::HeaderMap` or a list of raw lines. `Debug`
+/// prints a session token's length, not the token.
+#[derive(Clone, Copy)]
 #[non_exhaustive]
 pub enum Headers<'a> {
     /// An `http` header map.
@@ -36,6 +37,37 @@ pub enum Headers<'a> {
     /// (no CR, LF or NUL; obs-fold unfolded), as [`crate::RawRequest`] and `http` ensure. A
     /// line break in a value would add a line to the canonical headers.
     List(&'a [(String, String)]),
+}
+
+impl fmt::Debug for Headers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        match self {
+            Self::Map(map) => {
+                for (name, value) in map.iter() {
+                    list.entry(&crate::redact::header(name.as_str(), value.as_bytes()));
+                }
+            }
+            Self::List(lines) => {
+                for (name, value) in lines.iter() {
+                    list.entry(&crate::redact::header(name, value.as_bytes()));
+                }
+            }
+        }
+        list.finish()
+    }
+}
+
+impl fmt::Debug for RequestView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestView")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query.map(crate::redact::query_text))
+            .field("headers", &self.headers)
+            .field("authority", &self.authority)
+            .finish()
+    }
 }
 
 impl<'a> Headers<'a> {
@@ -306,7 +338,8 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
 }
 
 /// The parts of a received request that SigV4 covers, borrowed, exactly as on the wire.
-#[derive(Debug, Clone, Copy)]
+/// `Debug` prints a session token's length, not the token (header or presigned parameter).
+#[derive(Clone, Copy)]
 pub struct RequestView<'a> {
     /// The method.
     pub method: &'a str,

@@ -16,6 +16,8 @@ use edgeward_signing::{
 };
 use futures_util::FutureExt;
 
+const TOKEN: &str = "FQoGZXIvYXdzEXAMPLE-bearer-token";
+
 fn now() -> SystemTime {
     // 2023-11-14T22:13:20Z
     UNIX_EPOCH + Duration::from_secs(1_700_000_000)
@@ -263,6 +265,50 @@ fn an_escaped_presign_parameter_is_replaced() {
         .now_or_never()
         .unwrap()
         .unwrap();
+}
+
+/// A session token is bearer material: `Debug` of what signing returns, of a signed
+/// `RawRequest` and of a `RequestView` prints its length, in the header and in the presigned
+/// query alike.
+#[test]
+fn debug_forms_do_not_print_the_session_token() {
+    let credentials = Credentials::from_keys("AKID", "secret", Some(TOKEN.to_owned()));
+    let mut printed = Vec::new();
+    for presign in [false, true] {
+        let settings = settings_for("sts", presign);
+        let signed = sign_parts(
+            "GET",
+            "/a",
+            None,
+            &[("Host", "example.com")],
+            b"",
+            &params(&credentials, "sts"),
+            &settings,
+        )
+        .unwrap();
+        printed.push(format!("{signed:?}"));
+        let mut raw = RawRequest::parse(
+            b"GET /a?b=c HTTP/1.1\nHost: example.com\n\n",
+            &RawRequestLimits::default(),
+        )
+        .unwrap();
+        sign_raw(&mut raw, &params(&credentials, "sts"), &settings).unwrap();
+        printed.push(format!("{raw:?}"));
+        printed.push(format!("{:?}", raw.view()));
+        let mut request = http::Request::get("https://example.com/a")
+            .body(Vec::<u8>::new())
+            .unwrap();
+        sign_http(&mut request, &params(&credentials, "sts"), &settings).unwrap();
+        printed.push(format!(
+            "{:?}",
+            edgeward_signing::RequestView::from_http(&request)
+        ));
+    }
+    for debug in &printed {
+        assert!(!debug.contains(TOKEN), "{debug}");
+        assert!(debug.contains("** redacted, 32 bytes **"), "{debug}");
+        assert!(debug.contains("AKID"), "the rest is printed: {debug}");
+    }
 }
 
 /// `ChunkSigner::finish` refuses a trailer that every verifier refuses: a name given twice
