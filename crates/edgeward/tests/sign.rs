@@ -314,3 +314,103 @@ fn trace_output_does_not_carry_the_session_token() {
     assert!(stdout.contains(TOKEN), "{stdout}");
     assert!(!stderr.contains(TOKEN), "{stderr}");
 }
+
+/// A request the signer cannot sign as sent is a usage error (exit 2, the reason on stderr),
+/// never a panic (exit 101): no Host and no authority, a path without a leading `/`, a
+/// fragment, a query escape that is not UTF-8 once decoded.
+#[test]
+fn requests_that_cannot_be_signed_as_sent_exit_2() {
+    let mut wrong = Vec::new();
+    for (request, service, presign) in [
+        (
+            "GET /a?redirect=http://example.com/ HTTP/1.1\n\n",
+            "sts",
+            false,
+        ),
+        ("OPTIONS * HTTP/1.1\nHost: example.com\n\n", "s3", true),
+        ("GET a HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        (
+            "GET /bucket/a#b HTTP/1.1\nHost: example.com\n\n",
+            "s3",
+            false,
+        ),
+        ("GET /?a=%FF HTTP/1.1\nHost: example.com\n\n", "sts", false),
+    ] {
+        let mut args = vec![
+            "--request",
+            "-",
+            "--region",
+            "us-east-1",
+            "--service",
+            service,
+            "--now",
+            "20150830T123600Z",
+        ];
+        if presign {
+            args.push("--presign");
+        }
+        let output = sign(&args, Some(request.as_bytes()), true);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.code() != Some(2) || stderr.contains("panicked") || stderr.is_empty() {
+            wrong.push(format!("{request:?}: {:?}\n{stderr}", output.status.code()));
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+/// A credential variable that is set but not UTF-8 is an error (exit 2), not unset: a
+/// session token dropped so would sign as long-term credentials.
+#[cfg(unix)]
+#[test]
+fn a_credential_variable_that_is_not_utf8_exits_2() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"FQoGZXIvYXdz\xffTOKEN");
+    for command in ["sign", "verify"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+            .args([command, "--request", "-", "--region", "us-east-1"])
+            .args(["--service", "sts", "--now", "20150830T123600Z"])
+            .env("AWS_ACCESS_KEY_ID", "ASIATEMPORARY")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_SESSION_TOKEN", not_utf8)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"GET / HTTP/1.1\nHost: sts.amazonaws.com\n\n")
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("AWS_SESSION_TOKEN is set but is not UTF-8"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+/// A request carrying a previous presigned signature whose parameter names are escaped
+/// (`X%2DAmz-Date`) is signed again with those replaced, and verifies.
+#[test]
+fn an_escaped_previous_presign_parameter_is_replaced() {
+    let request = "GET /a?X%2DAmz-Date=1&b=c HTTP/1.1\nHost: example.com\n\n";
+    let signed = sign(
+        &[&["--request", "-", "--presign"][..], &COMMON].concat(),
+        Some(request.as_bytes()),
+        true,
+    );
+    assert_eq!(signed.status.code(), Some(0), "{signed:?}");
+    let text = String::from_utf8_lossy(&signed.stdout);
+    assert!(!text.contains("X%2DAmz-Date"), "{text}");
+    let verified = verify(&signed.stdout);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+}

@@ -110,14 +110,29 @@ pub(crate) fn parse_time(value: Option<&str>) -> anyhow::Result<std::time::Syste
     Ok(t.into())
 }
 
+/// A credential variable of the environment: `None` when unset or empty. One that is set but
+/// not UTF-8 is an error, not unset: a session token dropped so would sign as long-term
+/// credentials, and the request fail far from the cause.
+pub(super) fn credential_env(name: &str) -> anyhow::Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(value) => Ok(Some(value).filter(|v| !v.is_empty())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{name} is set but is not UTF-8"),
+    }
+}
+
 pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (Some(access_key), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-    else {
+    let (Some(access_key), Some(secret)) = (
+        credential_env("AWS_ACCESS_KEY_ID")?,
+        credential_env("AWS_SECRET_ACCESS_KEY")?,
+    ) else {
         anyhow::bail!("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set");
     };
-    let credentials =
-        aws_credential_types::Credentials::from_keys(access_key, secret, env("AWS_SESSION_TOKEN"));
+    let credentials = aws_credential_types::Credentials::from_keys(
+        access_key,
+        secret,
+        credential_env("AWS_SESSION_TOKEN")?,
+    );
     let time = parse_time(args.now.as_deref())?;
     let mut request = read_request(&args.request)?;
     // Without Content-Length a server reads no body (RFC 9112, 6.3), so the signed request

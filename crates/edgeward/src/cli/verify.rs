@@ -12,7 +12,7 @@ use edgeward_signing::{
 };
 use serde_json::json;
 
-use super::sign::{parse_time, read_request};
+use super::sign::{credential_env, parse_time, read_request};
 use super::{write_stdout, Outcome};
 
 /// Verify the SigV4 signature (Authorization header or presigned query) of a raw request.
@@ -110,24 +110,23 @@ fn check_body(
 /// reads it. An environment token goes only with an environment key: beside an access key ID
 /// given as an argument it would belong to other credentials (a shell's temporary ones).
 fn credentials(args: &VerifyArgs) -> anyhow::Result<(String, String, Option<String>)> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let (access_key_id, from_env) = match &args.access_key_id {
         Some(given) => (given.clone(), false),
         None => (
-            env("AWS_ACCESS_KEY_ID")
+            credential_env("AWS_ACCESS_KEY_ID")?
                 .ok_or_else(|| anyhow::anyhow!("give --access-key-id, or set AWS_ACCESS_KEY_ID"))?,
             true,
         ),
     };
     let secret = match &args.secret_access_key {
         Some(given) => given.clone(),
-        None => env("AWS_SECRET_ACCESS_KEY").ok_or_else(|| {
+        None => credential_env("AWS_SECRET_ACCESS_KEY")?.ok_or_else(|| {
             anyhow::anyhow!("give --secret-access-key, or set AWS_SECRET_ACCESS_KEY")
         })?,
     };
     let session_token = match &args.session_token {
         Some(given) => Some(given.clone()),
-        None if from_env => env("AWS_SESSION_TOKEN"),
+        None if from_env => credential_env("AWS_SESSION_TOKEN")?,
         None => None,
     };
     Ok((access_key_id, secret, session_token))
