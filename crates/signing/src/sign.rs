@@ -633,9 +633,11 @@ fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K,
         encoded.push(b'=');
         encode_into(&mut encoded, value.as_ref().as_bytes(), false);
     }
-    if target.contains('?') {
+    // After a query the parameters follow an `&`, after an empty one (`/a?`) directly; a
+    // query of its own that ends in `?` (`/a??`, the key `?`) is not empty.
+    if let Some((_, query)) = target.split_once('?') {
         encoded[0] = b'&';
-        if target.ends_with('?') {
+        if query.is_empty() {
             encoded.remove(0);
         }
     }

@@ -360,3 +360,18 @@ fn the_chunk_signer_refuses_a_trailer_no_verifier_takes() {
         assert_eq!(round_trip(trailers), Ok(false), "{trailers:?}");
     }
 }
+
+/// A presigned signature's parameters follow an `&` after a query, and directly after an empty
+/// one (`/a?`); a query that is itself `?` (`/a??`: the key `?`) is not empty, and appending
+/// directly made the first parameter `?X-Amz-Algorithm`, which no verifier finds (the fuzz
+/// target `raw_http_request` found it, signing `D://??`).
+#[test]
+fn presigned_parameters_follow_any_query() {
+    expect_all(&[
+        ("GET /a?? HTTP/1.1\nHost: example.com\n\n", "sts", true),
+        ("GET /a?? HTTP/1.1\nHost: example.com\n\n", "s3", true),
+        ("GET /a? HTTP/1.1\nHost: example.com\n\n", "sts", true),
+        ("GET /a?b? HTTP/1.1\nHost: example.com\n\n", "s3", true),
+        ("GET http://example.com?? HTTP/1.1\n\n", "sts", true),
+    ]);
+}
