@@ -1,15 +1,17 @@
 //! Raw HTTP/1.1 requests (the AWS test suite's `request.txt` format): parsing never panics,
-//! a parsed request re-serialises to one that parses the same, and verifying it (which
-//! canonicalises path, query and headers) never panics.
+//! a parsed request re-serialises to one that parses the same, verifying it (which
+//! canonicalises path, query and headers) never panics, and signing it (either rules, either
+//! location) either refuses or signs a request the verifier accepts.
 #![no_main]
 
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use aws_credential_types::Credentials;
 use edgeward_signing::{
-    FixedClock, Payload, RawRequest, RawRequestLimits, ResolvedCredential, StaticCredentials,
-    Verifier, VerifierSettings,
+    sign_raw, Error, FixedClock, Payload, RawRequest, RawRequestLimits, ResolvedCredential,
+    SigningParams, SigningSettings, StaticCredentials, Verifier, VerifierSettings,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -26,15 +28,49 @@ fuzz_target!(|data: &[u8]| {
 
     let lookup =
         StaticCredentials::new().with("AKIDEXAMPLE", ResolvedCredential::new("secret", "fuzz"));
-    let clock = std::sync::Arc::new(FixedClock(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160),
-    ));
-    let verifier = Verifier::new(lookup, VerifierSettings::default()).with_clock(clock);
-    let view = request.view();
-    let verify = pin!(verifier.verify(&view, Payload::Bytes(&request.body)));
-    // The static lookup is ready at once, so one poll finishes the verification.
-    assert!(matches!(
-        verify.poll(&mut Context::from_waker(Waker::noop())),
-        Poll::Ready(_)
-    ));
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+    let verifier = Verifier::new(lookup, VerifierSettings::default())
+        .with_clock(std::sync::Arc::new(FixedClock(now)));
+    let verify = |request: &RawRequest| {
+        let view = request.view();
+        let verify = pin!(verifier.verify(&view, Payload::Bytes(&request.body)));
+        // The static lookup is ready at once, so one poll finishes the verification.
+        match verify.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(result) => result.map(|_| ()),
+            Poll::Pending => panic!("a verification with a static lookup is ready at once"),
+        }
+    };
+    let _ = verify(&request);
+
+    let credentials = Credentials::from_keys("AKIDEXAMPLE", "secret", None);
+    for (service, rules) in [
+        ("service", SigningSettings::default()),
+        ("s3", SigningSettings::s3()),
+    ] {
+        for presign in [false, true] {
+            let settings = if presign {
+                rules.clone().presigned(std::time::Duration::from_secs(60))
+            } else {
+                rules.clone()
+            };
+            let params = SigningParams {
+                credentials: &credentials,
+                region: "us-east-1",
+                service,
+                time: now,
+            };
+            let mut signed = request.clone();
+            match sign_raw(&mut signed, &params, &settings) {
+                Ok(_) => {}
+                Err(Error::InvalidSigningInput { .. }) => continue,
+                Err(e) => panic!("signing failed with {e:?}"),
+            }
+            if let Err(e) = verify(&signed) {
+                panic!(
+                    "[{service} presign={presign}] the verifier refuses what the signer signed: {e}\n{}",
+                    String::from_utf8_lossy(&signed.to_bytes())
+                );
+            }
+        }
+    }
 });
