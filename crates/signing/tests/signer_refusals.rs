@@ -311,53 +311,96 @@ fn debug_forms_do_not_print_the_session_token() {
     }
 }
 
+/// Signs an S3 `PUT` of `data` as an `aws-chunked` body in chunks of `sizes` (the rest in one
+/// more), with `trailers`, then verifies it, the body arriving in pieces of `piece` bytes:
+/// `Ok(Some(decoded))` when signed and verified, `Ok(None)` when `ChunkSigner` refused.
+fn chunked_round_trip(
+    data: &[u8],
+    sizes: &[usize],
+    trailers: &[(&str, &str)],
+    piece: usize,
+) -> Result<Option<Vec<u8>>, String> {
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let mut declared: Vec<String> = trailers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    declared.dedup();
+    let mut text = format!(
+        "PUT /bucket/key HTTP/1.1\nHost: example.com\nContent-Encoding: aws-chunked\n\
+         x-amz-decoded-content-length: {}\n",
+        data.len()
+    );
+    if !trailers.is_empty() {
+        text.push_str(&format!("x-amz-trailer: {}\n", declared.join(",")));
+    }
+    text.push('\n');
+    let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingSigned {
+        trailer: !trailers.is_empty(),
+    };
+    let seed = sign_raw(&mut request, &params(&credentials, "s3"), &settings).unwrap();
+    let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", now(), &seed)
+        .unwrap()
+        .with_decoded_length(data.len() as u64);
+    let mut body = Vec::new();
+    let mut rest = data;
+    for &size in sizes {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, after) = rest.split_at(size.clamp(1, rest.len()));
+        body.extend(signer.chunk(chunk).map_err(|e| format!("chunk: {e:?}"))?);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        body.extend(signer.chunk(rest).map_err(|e| format!("chunk: {e:?}"))?);
+    }
+    match signer.finish(trailers) {
+        Err(Error::InvalidSigningInput { .. }) => return Ok(None),
+        Err(e) => return Err(format!("finish: {e:?}")),
+        Ok(tail) => body.extend(tail),
+    }
+    request.set_header("Content-Length", &body.len().to_string());
+    request.body = body;
+    let verified = verifier()
+        .verify(&request.view(), Payload::Bytes(&request.body))
+        .now_or_never()
+        .unwrap()
+        .map_err(|e| format!("head: {e}"))?;
+    let mut chain = verified
+        .streamed_body_verifier(&Headers::List(&request.headers))
+        .map_err(|e| format!("chain: {e}"))?
+        .ok_or("no chain")?;
+    let mut decoded = Vec::new();
+    for part in request.body.chunks(piece.max(1)) {
+        chain
+            .push(part, &mut decoded)
+            .map_err(|e| format!("the verifier refuses what ChunkSigner signed: {e}"))?;
+    }
+    chain
+        .finish()
+        .map_err(|e| format!("the verifier refuses what ChunkSigner signed: {e}"))?;
+    Ok(Some(decoded))
+}
+
 /// `ChunkSigner::finish` refuses a trailer that every verifier refuses: a name given twice
 /// (S3's `MalformedTrailerError`; our verifier's "a trailer sent twice"), in any case, and
 /// the trailer signature's own name. One trailer signs and verifies.
 #[test]
 fn the_chunk_signer_refuses_a_trailer_no_verifier_takes() {
-    let round_trip = |trailers: &[(&str, &str)]| -> Result<bool, String> {
-        let credentials = Credentials::from_keys("AKID", "secret", None);
-        let text = "PUT /bucket/key HTTP/1.1\nHost: example.com\nContent-Encoding: aws-chunked\n\
-                    x-amz-decoded-content-length: 5\nx-amz-trailer: x-amz-meta-a\n\n";
-        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
-        let mut settings = SigningSettings::s3();
-        settings.payload = PayloadSigning::StreamingSigned { trailer: true };
-        let seed = sign_raw(&mut request, &params(&credentials, "s3"), &settings).unwrap();
-        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", now(), &seed)
-            .unwrap()
-            .with_decoded_length(5);
-        let mut body = signer.chunk(b"hello").unwrap();
-        match signer.finish(trailers) {
-            Err(Error::InvalidSigningInput { .. }) => return Ok(false),
-            Err(e) => return Err(format!("finish: {e:?}")),
-            Ok(tail) => body.extend(tail),
-        }
-        request.set_header("Content-Length", &body.len().to_string());
-        request.body = body;
-        let verified = verifier()
-            .verify(&request.view(), Payload::Bytes(&request.body))
-            .now_or_never()
-            .unwrap()
-            .map_err(|e| format!("head: {e}"))?;
-        let mut chain = verified
-            .streamed_body_verifier(&Headers::List(&request.headers))
-            .map_err(|e| format!("chain: {e}"))?
-            .unwrap();
-        let mut out = Vec::new();
-        chain
-            .push(&request.body, &mut out)
-            .and_then(|()| chain.finish())
-            .map(|()| true)
-            .map_err(|e| format!("the verifier refuses what ChunkSigner signed: {e}"))
-    };
-    assert_eq!(round_trip(&[("x-amz-meta-a", "1")]), Ok(true));
+    let round_trip = |trailers: &[(&str, &str)]| chunked_round_trip(b"hello", &[5], trailers, 7);
+    assert_eq!(
+        round_trip(&[("x-amz-meta-a", "1")]),
+        Ok(Some(b"hello".to_vec()))
+    );
     for trailers in [
         &[("x-amz-meta-a", "1"), ("x-amz-meta-a", "1")][..],
         &[("x-amz-meta-a", "1"), ("X-Amz-Meta-A", "2")][..],
         &[("x-amz-meta-a", "1"), ("x-amz-trailer-signature", "00")][..],
     ] {
-        assert_eq!(round_trip(trailers), Ok(false), "{trailers:?}");
+        assert_eq!(round_trip(trailers), Ok(None), "{trailers:?}");
     }
 }
 
@@ -414,7 +457,38 @@ mod round_trip {
             .prop_map(|pieces| pieces.concat())
     }
 
+    const TRAILER_NAMES: &[&str] = &["x-amz-meta-a", "X-Amz-Meta-B", "x-amz-meta-c"];
+    const TRAILER_VALUES: &[&str] = &["1", " padded ", "", "a,b", "a  b", "\tt"];
+
     proptest! {
+        /// However `ChunkSigner` is fed (chunk sizes, trailers, values with spaces), the
+        /// chain it signs verifies, the body arriving in any pieces, and releases exactly the
+        /// data; or `finish` refuses the trailer.
+        #[test]
+        fn chunk_signer_chains_verify_however_they_arrive(
+            data in proptest::collection::vec(any::<u8>(), 0..300),
+            sizes in proptest::collection::vec(1usize..120, 0..5),
+            trailers in proptest::collection::vec(
+                (proptest::sample::select(TRAILER_NAMES), proptest::sample::select(TRAILER_VALUES)),
+                0..3,
+            ),
+            piece in 1usize..64,
+        ) {
+            let outcome = chunked_round_trip(&data, &sizes, &trailers, piece);
+            match outcome {
+                Ok(Some(decoded)) => prop_assert_eq!(decoded, data),
+                Ok(None) => {
+                    let mut names: Vec<String> =
+                        trailers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+                    names.sort();
+                    let before = names.len();
+                    names.dedup();
+                    prop_assert!(names.len() < before, "refused without a repeated name");
+                }
+                Err(e) => prop_assert!(false, "{}: {:?} {:?}", e, sizes, trailers),
+            }
+        }
+
         /// Whatever the target, with or without a `Host` header (an absolute-form target names
         /// its own), the signer refuses it or signs a request our verifier accepts, under
         /// either rules and in either location: never a panic, never a signature over
