@@ -629,10 +629,22 @@ fn header_field(name: &str, value: &str) -> Option<(http::HeaderName, http::Head
 
 /// An `http_body::Body` that decodes an `aws-chunked` body and fails on the first chunk whose
 /// signature breaks the chain. Trailers arrive as a trailers frame.
+///
+/// When the decoded length is declared ([`ChunkChainVerifier::with_decoded_length`]), the
+/// frame that completes the data is held back until the rest of the body (the final chunk,
+/// the trailer and its signature, the checksum) has been checked and the body has ended: a
+/// reader that stops once it has `Content-Length` bytes (hyper's client forwarding the body,
+/// a handler reading what the head announces; RFC 9110 8.6) then gets the failure in place of
+/// the last bytes, never all of them from a body that fails.
 pub struct ChunkedBody<B> {
     inner: B,
     verifier: ChunkChainVerifier,
+    /// The inner body has ended (or failed).
     finished: bool,
+    /// The data that completes the declared length, until the body has ended well.
+    held: Option<Bytes>,
+    /// What is left to hand out once the body ended well: the held data, then the trailers.
+    tail: std::collections::VecDeque<Frame<Bytes>>,
 }
 
 impl<B> fmt::Debug for ChunkedBody<B> {
@@ -650,7 +662,14 @@ impl<B> ChunkedBody<B> {
             inner,
             verifier,
             finished: false,
+            held: None,
+            tail: std::collections::VecDeque::new(),
         }
+    }
+
+    /// Whether all the declared data has been decoded (`false` when none was declared).
+    fn all_data_decoded(&self) -> bool {
+        self.verifier.expected_decoded == Some(self.verifier.decoded)
     }
 }
 
@@ -667,6 +686,9 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let this = &mut *self;
+        if let Some(frame) = this.tail.pop_front() {
+            return Poll::Ready(Some(Ok(frame)));
+        }
         if this.finished {
             return Poll::Ready(None);
         }
@@ -686,6 +708,10 @@ where
                             data.advance(n);
                         }
                         if !out.is_empty() {
+                            if this.all_data_decoded() {
+                                this.held = Some(Bytes::from(out));
+                                continue;
+                            }
                             return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
                         }
                     }
@@ -699,20 +725,24 @@ where
                 None => {
                     this.finished = true;
                     if let Err(e) = this.verifier.finish() {
+                        this.held = None;
                         return Poll::Ready(Some(Err(e)));
                     }
+                    if let Some(data) = this.held.take() {
+                        this.tail.push_back(Frame::data(data));
+                    }
                     let trailers = this.verifier.trailers();
-                    if trailers.is_empty() {
-                        return Poll::Ready(None);
-                    }
-                    let mut map = http::HeaderMap::new();
-                    // Every trailer kept is a valid field (`push_trailer`).
-                    for (name, value) in trailers {
-                        if let Some((name, value)) = header_field(name, value) {
-                            map.append(name, value);
+                    if !trailers.is_empty() {
+                        let mut map = http::HeaderMap::new();
+                        // Every trailer kept is a valid field (`push_trailer`).
+                        for (name, value) in trailers {
+                            if let Some((name, value)) = header_field(name, value) {
+                                map.append(name, value);
+                            }
                         }
+                        this.tail.push_back(Frame::trailers(map));
                     }
-                    return Poll::Ready(Some(Ok(Frame::trailers(map))));
+                    return Poll::Ready(this.tail.pop_front().map(Ok));
                 }
             }
         }

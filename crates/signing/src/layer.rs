@@ -224,6 +224,9 @@ pub struct VerifiedBody<B> {
 
 enum BodyKind<B> {
     Buffered(Full<Bytes>),
+    /// A streamed body read and checked to its end before the service was called: its
+    /// trailers frame, if any (the data is empty).
+    Checked(Option<Frame<Bytes>>),
     Chunked {
         body: Box<ChunkedBody<IdleTimeoutBody<B>>>,
         failure: Arc<BodyFailure>,
@@ -362,6 +365,7 @@ impl<B> fmt::Debug for VerifiedBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             BodyKind::Buffered(_) => f.write_str("VerifiedBody::Buffered"),
+            BodyKind::Checked(_) => f.write_str("VerifiedBody::Checked"),
             BodyKind::Chunked { body, .. } => {
                 f.debug_tuple("VerifiedBody::Chunked").field(body).finish()
             }
@@ -385,6 +389,7 @@ where
             BodyKind::Buffered(full) => Pin::new(full)
                 .poll_frame(cx)
                 .map_err(|never| match never {}),
+            BodyKind::Checked(trailers) => Poll::Ready(trailers.take().map(Ok)),
             BodyKind::Chunked { body, failure } => {
                 let polled = Pin::new(body.as_mut()).poll_frame(cx);
                 if let Poll::Ready(Some(Err(error))) = &polled {
@@ -398,6 +403,7 @@ where
     fn is_end_stream(&self) -> bool {
         match &self.inner {
             BodyKind::Buffered(full) => full.is_end_stream(),
+            BodyKind::Checked(trailers) => trailers.is_none(),
             BodyKind::Chunked { body, .. } => body.is_end_stream(),
         }
     }
@@ -405,6 +411,7 @@ where
     fn size_hint(&self) -> http_body::SizeHint {
         match &self.inner {
             BodyKind::Buffered(full) => full.size_hint(),
+            BodyKind::Checked(_) => http_body::SizeHint::with_exact(0),
             BodyKind::Chunked { body, .. } => body.size_hint(),
         }
     }
@@ -788,7 +795,8 @@ where
                         }
                         Err(e) => return reject(e, &parts),
                     };
-                let decoded_length = chunk_verifier.decoded_length_declared().unwrap_or(0);
+                let declared_length = chunk_verifier.decoded_length_declared();
+                let decoded_length = declared_length.unwrap_or(0);
                 if decoded_length > settings.max_streamed_body_bytes {
                     return reject(
                         Error::BodyTooLarge {
@@ -799,17 +807,36 @@ where
                 }
                 describe_decoded_body(&mut parts.headers, decoded_length);
                 let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
-                let failure = Arc::new(BodyFailure {
-                    format: resolve_format(settings.error_format, &parts),
-                    answer: std::sync::Mutex::new(None),
-                });
-                let body = VerifiedBody {
-                    inner: BodyKind::Chunked {
-                        body: Box::new(ChunkedBody::new(body, chunk_verifier)),
-                        failure: Arc::clone(&failure),
-                    },
-                };
-                (verified, body, Some(failure))
+                if declared_length == Some(0) {
+                    // A service told `Content-Length: 0` has no reason to read the body, so
+                    // its chain (the final chunk, the trailer, its checksum) is checked here,
+                    // before the service is called; it is a few lines (`ChunkLimits`).
+                    let mut chunked = ChunkedBody::new(body, chunk_verifier);
+                    let mut trailers = None;
+                    while let Some(frame) = chunked.frame().await {
+                        match frame {
+                            Ok(frame) if frame.is_trailers() => trailers = Some(frame),
+                            Ok(_) => {}
+                            Err(e) => return reject(e, &parts),
+                        }
+                    }
+                    let body = VerifiedBody {
+                        inner: BodyKind::Checked(trailers),
+                    };
+                    (verified, body, None)
+                } else {
+                    let failure = Arc::new(BodyFailure {
+                        format: resolve_format(settings.error_format, &parts),
+                        answer: std::sync::Mutex::new(None),
+                    });
+                    let body = VerifiedBody {
+                        inner: BodyKind::Chunked {
+                            body: Box::new(ChunkedBody::new(body, chunk_verifier)),
+                            failure: Arc::clone(&failure),
+                        },
+                    };
+                    (verified, body, Some(failure))
+                }
             } else {
                 let declared = parts
                     .headers

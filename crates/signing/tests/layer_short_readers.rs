@@ -1,0 +1,291 @@
+//! Services that read a streamed upload only as far as its head says: hyper's client
+//! forwarding the body (it stops polling once `Content-Length` bytes are written), a handler
+//! reading `Content-Length` bytes, a handler that never reads a body of length 0. The last
+//! chunk, the trailer and its checksum must still be checked before such a service has all
+//! of the data: it gets the failure in place of the last bytes, and the layer answers it
+//! (found by an adversarial review: a tampered upload was stored upstream and answered 200).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::convert::Infallible;
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use bytes::Bytes;
+use edgeward_signing::{sign_http, PayloadSigning, SigningParams, SigningSettings, VerifiedBody};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper_util::rt::TokioIo;
+use support::{AK, SK};
+use tower::{Layer, ServiceExt};
+
+/// A STREAMING-UNSIGNED-PAYLOAD-TRAILER PUT head (checksum trailer crc32), signed.
+fn unsigned_trailer_put(decoded_len: usize) -> http::Request<()> {
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri("http://upstream.example/bucket/key")
+        .header("host", "upstream.example")
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", decoded_len.to_string())
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .body(Vec::<u8>::new())
+        .unwrap();
+    let creds = Credentials::from_keys(AK, SK, None);
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingUnsignedTrailer;
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: SystemTime::now(),
+    };
+    sign_http(&mut request, &params, &settings).unwrap();
+    request.map(|_| ())
+}
+
+/// An upstream HTTP/1.1 server that reads the whole body and answers `stored <n> bytes: <body>`.
+async fn start_upstream() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    |request: http::Request<hyper::body::Incoming>| async move {
+                        let body = request.into_body().collect().await.unwrap().to_bytes();
+                        Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(format!(
+                            "stored {} bytes: {}",
+                            body.len(),
+                            String::from_utf8_lossy(&body)
+                        )))))
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// The service behind the layer is a plain reverse proxy: it forwards the verified head and
+/// body with hyper's client (the head says `Content-Length: <decoded>`, as the layer set it).
+/// The body's data frames carry all the decoded bytes; the final chunk and the checksum
+/// trailer come in a later frame, and the trailer's CRC32 is wrong (the data was tampered
+/// with in flight; on STREAMING-UNSIGNED-PAYLOAD-TRAILER nothing but that checksum vouches
+/// for it). Expected: the layer answers 400 BadDigest. Actual: hyper's client stops polling
+/// the body once Content-Length bytes are written, the trailer is never read, and the
+/// tampered body is stored upstream and answered with 200.
+#[tokio::test]
+async fn a_proxy_behind_the_layer_forwards_a_body_whose_checksum_trailer_fails() {
+    let upstream = start_upstream().await;
+    let data = b"hello world"; // tampered: the client sent other bytes
+    let frames = vec![
+        Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from(format!(
+            "b\r\n{}\r\n",
+            std::str::from_utf8(data).unwrap()
+        )))),
+        // The CRC32 of what the client meant to send, not of `data`.
+        Ok(http_body::Frame::data(Bytes::from_static(
+            b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+        ))),
+    ];
+    let body = StreamBody::new(futures_util::stream::iter(frames));
+    let request = unsigned_trailer_put(data.len()).map(|_| body);
+    let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+        tower::service_fn(move |request: http::Request<VerifiedBody<_>>| async move {
+            let stream = tokio::net::TcpStream::connect(upstream).await.unwrap();
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                    .await
+                    .unwrap();
+            tokio::spawn(connection);
+            // A proxy answers a request body that failed as a bad gateway; the layer puts
+            // the body's own failure in its place.
+            let Ok(response) = sender.send_request(request).await else {
+                let mut bad_gateway = http::Response::new(Full::new(Bytes::new()));
+                *bad_gateway.status_mut() = http::StatusCode::BAD_GATEWAY;
+                return Ok::<_, Infallible>(bad_gateway);
+            };
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await.unwrap().to_bytes();
+            Ok::<_, Infallible>(http::Response::from_parts(parts, Full::new(body)))
+        }),
+    );
+    let response = service.oneshot(request).await.unwrap();
+    let status = response.status();
+    let text = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&text);
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("BadDigest"), "{text}");
+}
+
+/// The same with a service that reads the body as its head describes it: `Content-Length`
+/// bytes, then answers (no proxy involved).
+#[tokio::test]
+async fn a_service_reading_content_length_bytes_never_sees_the_bad_trailer() {
+    let data = b"hello world";
+    let frames = vec![
+        Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from(format!(
+            "b\r\n{}\r\n",
+            std::str::from_utf8(data).unwrap()
+        )))),
+        Ok(http_body::Frame::data(Bytes::from_static(
+            b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+        ))),
+    ];
+    let body = StreamBody::new(futures_util::stream::iter(frames));
+    let request = unsigned_trailer_put(data.len()).map(|_| body);
+    let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+        tower::service_fn(|request: http::Request<VerifiedBody<_>>| async move {
+            let (parts, mut body) = request.into_parts();
+            let length: usize = parts.headers["content-length"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let mut got = Vec::new();
+            while got.len() < length {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        got.extend_from_slice(&frame.into_data().unwrap_or_default())
+                    }
+                    _ => break,
+                }
+            }
+            let status = if got.len() == length { 200 } else { 400 };
+            Ok::<_, Infallible>(
+                http::Response::builder()
+                    .status(status)
+                    .body(Full::new(Bytes::from(got)))
+                    .unwrap(),
+            )
+        }),
+    );
+    let response = service.oneshot(request).await.unwrap();
+    let status = response.status();
+    let text = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&text);
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("BadDigest"), "{text}");
+}
+
+/// A body from a list of frames.
+type Frames = StreamBody<
+    futures_util::stream::Iter<std::vec::IntoIter<Result<http_body::Frame<Bytes>, std::io::Error>>>,
+>;
+
+/// Data frames as the peer's reads deliver them.
+fn frames(parts: &[&str]) -> Frames {
+    let frames: Vec<Result<_, std::io::Error>> = parts
+        .iter()
+        .map(|part| Ok(http_body::Frame::data(Bytes::from(part.to_string()))))
+        .collect();
+    StreamBody::new(futures_util::stream::iter(frames))
+}
+
+/// An empty upload (`x-amz-decoded-content-length: 0`) tells the service `Content-Length: 0`,
+/// so a service need not read its body at all: the layer checks the chain first. A bad
+/// checksum trailer is `BadDigest` before the service runs; a good one reaches the service
+/// as an HTTP trailer.
+#[tokio::test]
+async fn an_empty_upload_is_checked_before_a_service_that_never_reads_it() {
+    let good = support::crc32_base64(b"");
+    // (The CRC32 of no bytes is 0, `AAAAAA==`.)
+    for (trailer, expected) in [("AAAAAQ==".to_owned(), 400u16), (good.clone(), 200)] {
+        let body = frames(&["0\r\n", &format!("x-amz-checksum-crc32:{trailer}\r\n\r\n")]);
+        let request = unsigned_trailer_put(0).map(|_| body);
+        let called = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = std::sync::Arc::clone(&called);
+        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+            tower::service_fn(move |request: http::Request<VerifiedBody<_>>| {
+                seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    let length = request.headers()["content-length"]
+                        .to_str()
+                        .unwrap()
+                        .to_owned();
+                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(length))))
+                }
+            }),
+        );
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&text);
+        assert_eq!(status, expected, "{text}");
+        if expected == 400 {
+            assert!(text.contains("BadDigest"), "{text}");
+            assert!(!called.load(std::sync::atomic::Ordering::SeqCst));
+        } else {
+            assert_eq!(text, "0");
+        }
+    }
+    // The trailer reaches a service that reads the body.
+    let body = frames(&[&format!("0\r\nx-amz-checksum-crc32:{good}\r\n\r\n")]);
+    let request = unsigned_trailer_put(0).map(|_| body);
+    let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+        tower::service_fn(|request: http::Request<VerifiedBody<_>>| async move {
+            let collected = request.into_body().collect().await.unwrap();
+            let trailer = collected
+                .trailers()
+                .and_then(|t| t.get("x-amz-checksum-crc32"))
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(trailer))))
+        }),
+    );
+    let response = service.oneshot(request).await.unwrap();
+    let text = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(String::from_utf8_lossy(&text), good);
+}
+
+/// Control: the same bad trailer in the same frame as the data is refused (BadDigest), and the
+/// right CRC32 split over two frames passes, through the Content-Length-reading service.
+#[tokio::test]
+async fn control_same_frame_is_refused_and_good_crc_passes() {
+    let data = b"hello world";
+    let crc = support::crc32_base64(data);
+    for (frames, expected) in [
+        (
+            vec![format!(
+                "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"
+            )],
+            400u16,
+        ),
+        (
+            vec![
+                "b\r\nhello world\r\n".to_owned(),
+                format!("0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n"),
+            ],
+            200,
+        ),
+    ] {
+        let frames: Vec<Result<_, std::io::Error>> = frames
+            .into_iter()
+            .map(|f| Ok(http_body::Frame::data(Bytes::from(f))))
+            .collect();
+        let body = StreamBody::new(futures_util::stream::iter(frames));
+        let request = unsigned_trailer_put(data.len()).map(|_| body);
+        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+            tower::service_fn(|request: http::Request<VerifiedBody<_>>| async move {
+                let body = request.into_body().collect().await;
+                let status = if body.is_ok() { 200 } else { 400 };
+                Ok::<_, Infallible>(
+                    http::Response::builder()
+                        .status(status)
+                        .body(Full::new(Bytes::new()))
+                        .unwrap(),
+                )
+            }),
+        );
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(status, expected, "{}", String::from_utf8_lossy(&text));
+    }
+}
