@@ -289,3 +289,73 @@ async fn control_same_frame_is_refused_and_good_crc_passes() {
         assert_eq!(status, expected, "{}", String::from_utf8_lossy(&text));
     }
 }
+
+/// The signed form: a chain whose final chunk's signature is wrong, sent after the data in a
+/// read of its own, fails the body of a service that reads `Content-Length` bytes, with the
+/// chunk signature's failure; the intact chain reaches it whole.
+#[tokio::test]
+async fn a_bad_final_chunk_signature_fails_a_content_length_reader() {
+    let data = b"hello world";
+    for tamper in [true, false] {
+        let creds = Credentials::from_keys(AK, SK, None);
+        let now = SystemTime::now();
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri("http://upstream.example/bucket/key")
+            .header("host", "upstream.example")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", data.len().to_string())
+            .body(Vec::<u8>::new())
+            .unwrap();
+        let mut settings = SigningSettings::s3();
+        settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "s3",
+            time: now,
+        };
+        let seed = sign_http(&mut request, &params, &settings).unwrap();
+        let mut signer =
+            edgeward_signing::ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap();
+        let first = String::from_utf8(signer.chunk(data).unwrap()).unwrap();
+        let mut last = String::from_utf8(signer.finish(&[]).unwrap()).unwrap();
+        if tamper {
+            // The final chunk's signature, last hex digit changed.
+            let at = last.find("\r\n").unwrap() - 1;
+            let digit = if &last[at..=at] == "0" { "1" } else { "0" };
+            last.replace_range(at..=at, digit);
+        }
+        let request = request.map(|_| frames(&[&first, &last]));
+        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+            tower::service_fn(|request: http::Request<VerifiedBody<_>>| async move {
+                let (parts, mut body) = request.into_parts();
+                let length: usize = parts.headers["content-length"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let mut got = Vec::new();
+                while got.len() < length {
+                    match body.frame().await {
+                        Some(Ok(frame)) => {
+                            got.extend_from_slice(&frame.into_data().unwrap_or_default());
+                        }
+                        _ => break,
+                    }
+                }
+                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(got))))
+            }),
+        );
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&text);
+        if tamper {
+            assert_eq!(status, 403, "{text}");
+            assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+        } else {
+            assert_eq!((status, text.as_ref()), (200, "hello world"));
+        }
+    }
+}
