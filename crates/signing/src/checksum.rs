@@ -159,7 +159,10 @@ impl TrailerChecksum {
             State::Xxh3 { state, wide: true } => state.digest128().to_be_bytes().to_vec(),
         };
         let computed = base64::engine::general_purpose::STANDARD.encode(computed);
-        if constant_time_eq(computed.as_bytes(), claimed.trim().as_bytes()) {
+        // HTTP's optional whitespace (RFC 9110 5.6.3), not `str::trim`'s Unicode spaces: the
+        // service reads the value as sent, and a U+00A0 after it is not the checksum.
+        let claimed_value = claimed.trim_matches([' ', '\t']);
+        if constant_time_eq(computed.as_bytes(), claimed_value.as_bytes()) {
             Ok(())
         } else {
             Err(Error::ChecksumMismatch {
@@ -251,6 +254,29 @@ mod tests {
             sum.update(b"123456780");
             let error = sum.check(expected).unwrap_err();
             assert_eq!(error.aws_error_code(), "BadDigest", "{trailer}");
+        }
+    }
+
+    /// Spaces and tabs around a value are HTTP's optional whitespace; other Unicode spaces
+    /// (U+00A0, U+2003) are part of the value, which is then not the checksum.
+    #[test]
+    fn only_http_whitespace_is_trimmed_from_a_claimed_checksum() {
+        let (trailer, expected) = CHECK[0];
+        let check = |claimed: &str| {
+            let mut sum = TrailerChecksum::from_declared(trailer).unwrap().unwrap();
+            sum.update(b"123456789");
+            sum.check(claimed)
+        };
+        for claimed in [
+            expected.to_owned(),
+            format!(" {expected}\t"),
+            format!("\t{expected}  "),
+        ] {
+            check(&claimed).unwrap();
+        }
+        for claimed in [format!("{expected}\u{a0}"), format!("\u{2003}{expected}")] {
+            let error = check(&claimed).unwrap_err();
+            assert_eq!(error.aws_error_code(), "BadDigest", "{claimed:?}");
         }
     }
 

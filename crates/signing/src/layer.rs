@@ -609,15 +609,20 @@ fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: u64) {
         http::header::CONTENT_LENGTH,
         http::HeaderValue::from(decoded_length),
     );
+    // On the value's bytes: a coding that is not UTF-8 reaches the service as sent, not as
+    // U+FFFD.
     let mut chunked = false;
-    let mut kept: Vec<String> = Vec::new();
+    let mut kept: Vec<u8> = Vec::new();
     for value in headers.get_all(http::header::CONTENT_ENCODING) {
-        for coding in String::from_utf8_lossy(value.as_bytes()).split(',') {
-            let coding = coding.trim();
-            if coding.eq_ignore_ascii_case("aws-chunked") {
+        for coding in value.as_bytes().split(|&b| b == b',') {
+            let coding = coding.trim_ascii();
+            if coding.eq_ignore_ascii_case(b"aws-chunked") {
                 chunked = true;
             } else if !coding.is_empty() {
-                kept.push(coding.to_owned());
+                if !kept.is_empty() {
+                    kept.extend_from_slice(b", ");
+                }
+                kept.extend_from_slice(coding);
             }
         }
     }
@@ -625,7 +630,7 @@ fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: u64) {
         return;
     }
     headers.remove(http::header::CONTENT_ENCODING);
-    if let Ok(value) = http::HeaderValue::try_from(kept.join(", ")) {
+    if let Ok(value) = http::HeaderValue::from_bytes(&kept) {
         if !value.is_empty() {
             headers.insert(http::header::CONTENT_ENCODING, value);
         }
@@ -956,5 +961,53 @@ where
                 None => Ok(response.map(Either::Left)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The decoded body's head: `aws-chunked` out of `Content-Encoding`, every other coding
+    /// kept byte for byte (one that is not UTF-8 too), the decoded `Content-Length`, no
+    /// `Transfer-Encoding`.
+    #[test]
+    fn the_decoded_head_keeps_the_other_codings_as_sent() {
+        let mut headers = http::HeaderMap::new();
+        headers.append(
+            http::header::CONTENT_ENCODING,
+            http::HeaderValue::from_bytes(b"gzip, aws-chunked").unwrap(),
+        );
+        headers.append(
+            http::header::CONTENT_ENCODING,
+            http::HeaderValue::from_bytes(b"x-\xe9t\xe9 ,\tbr").unwrap(),
+        );
+        headers.insert(
+            http::header::TRANSFER_ENCODING,
+            http::HeaderValue::from_static("chunked"),
+        );
+        describe_decoded_body(&mut headers, 11);
+        assert_eq!(
+            headers[http::header::CONTENT_ENCODING].as_bytes(),
+            b"gzip, x-\xe9t\xe9, br"
+        );
+        assert_eq!(
+            headers
+                .get_all(http::header::CONTENT_ENCODING)
+                .iter()
+                .count(),
+            1
+        );
+        assert_eq!(headers[http::header::CONTENT_LENGTH], "11");
+        assert!(!headers.contains_key(http::header::TRANSFER_ENCODING));
+
+        let mut only_chunked = http::HeaderMap::new();
+        only_chunked.insert(
+            http::header::CONTENT_ENCODING,
+            http::HeaderValue::from_static("AWS-Chunked"),
+        );
+        describe_decoded_body(&mut only_chunked, 0);
+        assert!(!only_chunked.contains_key(http::header::CONTENT_ENCODING));
     }
 }
