@@ -448,10 +448,15 @@ fn sign_to_instructions(
         // X-Amz-Expires is whole seconds: under one second would be sent as 0.
         if expires.as_secs() == 0 || expires > MAX_PRESIGN_EXPIRES {
             return Err(Error::InvalidSigningInput {
-                // In seconds, as X-Amz-Expires counts (`{:?}` would say `0ns` for 0).
+                // In seconds, as X-Amz-Expires counts (`{:?}` would say `0ns` for 0); whole
+                // ones as an integer (an f64 writes u64::MAX as 18446744073709552000).
                 reason: format!(
                     "expiry of {} s is not within 1 s to 7 days (604800 s)",
-                    expires.as_secs_f64()
+                    if expires.subsec_nanos() == 0 {
+                        expires.as_secs().to_string()
+                    } else {
+                        expires.as_secs_f64().to_string()
+                    }
                 ),
             });
         }
@@ -1285,20 +1290,30 @@ mod tests {
         let text = "GET /a HTTP/1.1\nHost:example.com\n\n";
         let credentials = Credentials::from_keys("AKID", "secret", None);
         let params = params_for(&credentials, "service");
-        for expires in [
-            Duration::ZERO,
-            Duration::from_millis(500),
-            MAX_PRESIGN_EXPIRES + Duration::from_secs(1),
+        // The message counts seconds as X-Amz-Expires does; whole ones as an integer, also
+        // past f64's exact range.
+        for (expires, said) in [
+            (Duration::ZERO, "expiry of 0 s "),
+            (Duration::from_millis(500), "expiry of 0.5 s "),
+            (
+                MAX_PRESIGN_EXPIRES + Duration::from_secs(1),
+                "expiry of 604801 s ",
+            ),
+            (
+                Duration::from_secs(u64::MAX),
+                "expiry of 18446744073709551615 s ",
+            ),
         ] {
             let mut request =
                 RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
             let settings = SigningSettings::default().presigned(expires);
             let result = sign_raw(&mut request, &params, &settings);
-            assert!(
-                matches!(result, Err(Error::InvalidSigningInput { .. })),
-                "{expires:?}: {result:?} {}",
-                request.target
-            );
+            match result {
+                Err(Error::InvalidSigningInput { reason }) => {
+                    assert!(reason.starts_with(said), "{expires:?}: {reason}");
+                }
+                other => panic!("{expires:?}: {other:?} {}", request.target),
+            }
         }
     }
 }
