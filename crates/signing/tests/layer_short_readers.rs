@@ -43,6 +43,60 @@ fn unsigned_trailer_put(decoded_len: usize) -> http::Request<()> {
     request.map(|_| ())
 }
 
+/// A body from a list of frames.
+type Frames = StreamBody<
+    futures_util::stream::Iter<std::vec::IntoIter<Result<http_body::Frame<Bytes>, std::io::Error>>>,
+>;
+
+/// Data frames as the peer's reads deliver them.
+fn frames(parts: &[&str]) -> Frames {
+    let frames: Vec<Result<_, std::io::Error>> = parts
+        .iter()
+        .map(|part| Ok(http_body::Frame::data(Bytes::from(part.to_string()))))
+        .collect();
+    StreamBody::new(futures_util::stream::iter(frames))
+}
+
+/// A service that reads the body as its head describes it: `Content-Length` bytes, then no
+/// further; it answers what it read, 200 if that was all of it.
+async fn read_content_length_bytes<B>(
+    request: http::Request<VerifiedBody<B>>,
+) -> Result<http::Response<Full<Bytes>>, Infallible>
+where
+    B: http_body::Body + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let (parts, mut body) = request.into_parts();
+    let length: usize = parts.headers["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < length {
+        match body.frame().await {
+            Some(Ok(frame)) => got.extend_from_slice(&frame.into_data().unwrap_or_default()),
+            _ => break,
+        }
+    }
+    let status = if got.len() == length { 200 } else { 400 };
+    Ok(http::Response::builder()
+        .status(status)
+        .body(Full::new(Bytes::from(got)))
+        .unwrap())
+}
+
+/// The layer's answer: status and body text.
+async fn answer<B>(response: http::Response<B>) -> (u16, String)
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
 /// An upstream HTTP/1.1 server that reads the whole body and answers `stored <n> bytes: <body>`.
 async fn start_upstream() -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -83,18 +137,12 @@ async fn start_upstream() -> std::net::SocketAddr {
 #[tokio::test]
 async fn a_proxy_behind_the_layer_forwards_a_body_whose_checksum_trailer_fails() {
     let upstream = start_upstream().await;
-    let data = b"hello world"; // tampered: the client sent other bytes
-    let frames = vec![
-        Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from(format!(
-            "b\r\n{}\r\n",
-            std::str::from_utf8(data).unwrap()
-        )))),
-        // The CRC32 of what the client meant to send, not of `data`.
-        Ok(http_body::Frame::data(Bytes::from_static(
-            b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
-        ))),
-    ];
-    let body = StreamBody::new(futures_util::stream::iter(frames));
+    let data = "hello world"; // tampered: the client sent other bytes
+                              // The CRC32 of what the client meant to send, not of `data`.
+    let body = frames(&[
+        &format!("b\r\n{data}\r\n"),
+        "0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+    ]);
     let request = unsigned_trailer_put(data.len()).map(|_| body);
     let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
         tower::service_fn(move |request: http::Request<VerifiedBody<_>>| async move {
@@ -116,10 +164,7 @@ async fn a_proxy_behind_the_layer_forwards_a_body_whose_checksum_trailer_fails()
             Ok::<_, Infallible>(http::Response::from_parts(parts, Full::new(body)))
         }),
     );
-    let response = service.oneshot(request).await.unwrap();
-    let status = response.status();
-    let text = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&text);
+    let (status, text) = answer(service.oneshot(request).await.unwrap()).await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("BadDigest"), "{text}");
 }
@@ -128,64 +173,17 @@ async fn a_proxy_behind_the_layer_forwards_a_body_whose_checksum_trailer_fails()
 /// bytes, then answers (no proxy involved).
 #[tokio::test]
 async fn a_service_reading_content_length_bytes_never_sees_the_bad_trailer() {
-    let data = b"hello world";
-    let frames = vec![
-        Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from(format!(
-            "b\r\n{}\r\n",
-            std::str::from_utf8(data).unwrap()
-        )))),
-        Ok(http_body::Frame::data(Bytes::from_static(
-            b"0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
-        ))),
-    ];
-    let body = StreamBody::new(futures_util::stream::iter(frames));
+    let data = "hello world";
+    let body = frames(&[
+        &format!("b\r\n{data}\r\n"),
+        "0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
+    ]);
     let request = unsigned_trailer_put(data.len()).map(|_| body);
-    let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
-        tower::service_fn(|request: http::Request<VerifiedBody<_>>| async move {
-            let (parts, mut body) = request.into_parts();
-            let length: usize = parts.headers["content-length"]
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let mut got = Vec::new();
-            while got.len() < length {
-                match body.frame().await {
-                    Some(Ok(frame)) => {
-                        got.extend_from_slice(&frame.into_data().unwrap_or_default())
-                    }
-                    _ => break,
-                }
-            }
-            let status = if got.len() == length { 200 } else { 400 };
-            Ok::<_, Infallible>(
-                http::Response::builder()
-                    .status(status)
-                    .body(Full::new(Bytes::from(got)))
-                    .unwrap(),
-            )
-        }),
-    );
-    let response = service.oneshot(request).await.unwrap();
-    let status = response.status();
-    let text = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&text);
+    let service = support::test_layer(edgeward_signing::LayerSettings::default())
+        .layer(tower::service_fn(read_content_length_bytes));
+    let (status, text) = answer(service.oneshot(request).await.unwrap()).await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("BadDigest"), "{text}");
-}
-
-/// A body from a list of frames.
-type Frames = StreamBody<
-    futures_util::stream::Iter<std::vec::IntoIter<Result<http_body::Frame<Bytes>, std::io::Error>>>,
->;
-
-/// Data frames as the peer's reads deliver them.
-fn frames(parts: &[&str]) -> Frames {
-    let frames: Vec<Result<_, std::io::Error>> = parts
-        .iter()
-        .map(|part| Ok(http_body::Frame::data(Bytes::from(part.to_string()))))
-        .collect();
-    StreamBody::new(futures_util::stream::iter(frames))
 }
 
 /// An empty upload (`x-amz-decoded-content-length: 0`) tells the service `Content-Length: 0`,
@@ -213,10 +211,7 @@ async fn an_empty_upload_is_checked_before_a_service_that_never_reads_it() {
                 }
             }),
         );
-        let response = service.oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&text);
+        let (status, text) = answer(service.oneshot(request).await.unwrap()).await;
         assert_eq!(status, expected, "{text}");
         if expected == 400 {
             assert!(text.contains("BadDigest"), "{text}");
@@ -239,37 +234,25 @@ async fn an_empty_upload_is_checked_before_a_service_that_never_reads_it() {
             Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(trailer))))
         }),
     );
-    let response = service.oneshot(request).await.unwrap();
-    let text = response.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(String::from_utf8_lossy(&text), good);
+    let (_, text) = answer(service.oneshot(request).await.unwrap()).await;
+    assert_eq!(text, good);
 }
 
 /// Control: the same bad trailer in the same frame as the data is refused (BadDigest), and the
-/// right CRC32 split over two frames passes, through the Content-Length-reading service.
+/// right CRC32 split over two frames passes, through a service that reads the body to its end.
 #[tokio::test]
 async fn control_same_frame_is_refused_and_good_crc_passes() {
     let data = b"hello world";
     let crc = support::crc32_base64(data);
-    for (frames, expected) in [
+    let good_trailer = format!("0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n");
+    for (parts, expected) in [
         (
-            vec![format!(
-                "b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"
-            )],
+            &["b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"][..],
             400u16,
         ),
-        (
-            vec![
-                "b\r\nhello world\r\n".to_owned(),
-                format!("0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n"),
-            ],
-            200,
-        ),
+        (&["b\r\nhello world\r\n", good_trailer.as_str()][..], 200),
     ] {
-        let frames: Vec<Result<_, std::io::Error>> = frames
-            .into_iter()
-            .map(|f| Ok(http_body::Frame::data(Bytes::from(f))))
-            .collect();
-        let body = StreamBody::new(futures_util::stream::iter(frames));
+        let body = frames(parts);
         let request = unsigned_trailer_put(data.len()).map(|_| body);
         let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
             tower::service_fn(|request: http::Request<VerifiedBody<_>>| async move {
@@ -283,10 +266,8 @@ async fn control_same_frame_is_refused_and_good_crc_passes() {
                 )
             }),
         );
-        let response = service.oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(status, expected, "{}", String::from_utf8_lossy(&text));
+        let (status, text) = answer(service.oneshot(request).await.unwrap()).await;
+        assert_eq!(status, expected, "{text}");
     }
 }
 
@@ -327,35 +308,14 @@ async fn a_bad_final_chunk_signature_fails_a_content_length_reader() {
             last.replace_range(at..=at, digit);
         }
         let request = request.map(|_| frames(&[&first, &last]));
-        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
-            tower::service_fn(|request: http::Request<VerifiedBody<_>>| async move {
-                let (parts, mut body) = request.into_parts();
-                let length: usize = parts.headers["content-length"]
-                    .to_str()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                let mut got = Vec::new();
-                while got.len() < length {
-                    match body.frame().await {
-                        Some(Ok(frame)) => {
-                            got.extend_from_slice(&frame.into_data().unwrap_or_default());
-                        }
-                        _ => break,
-                    }
-                }
-                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(got))))
-            }),
-        );
-        let response = service.oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&text);
+        let service = support::test_layer(edgeward_signing::LayerSettings::default())
+            .layer(tower::service_fn(read_content_length_bytes));
+        let (status, text) = answer(service.oneshot(request).await.unwrap()).await;
         if tamper {
             assert_eq!(status, 403, "{text}");
             assert!(text.contains("SignatureDoesNotMatch"), "{text}");
         } else {
-            assert_eq!((status, text.as_ref()), (200, "hello world"));
+            assert_eq!((status, text.as_str()), (200, "hello world"));
         }
     }
 }
