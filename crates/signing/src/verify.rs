@@ -442,7 +442,9 @@ impl SessionToken {
 
 impl fmt::Debug for SessionToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionToken(** redacted, {} bytes **)", self.0.len())
+        f.debug_tuple("SessionToken")
+            .field(&crate::redact::token(self.0.len()))
+            .finish()
     }
 }
 
