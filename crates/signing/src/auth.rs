@@ -775,7 +775,7 @@ pub fn parse_http_date(value: &str) -> Result<SystemTime, Error> {
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
     let bad = || Error::MalformedDate { value: clip(value) };
-    let fixdate = value.trim();
+    let fixdate = value.trim_matches(|c| c == ' ' || c == '\t');
     // IMF-fixdate is 29 bytes: `[year]` would also take a sign (`+2013`, `-2013`).
     if fixdate.len() != 29 {
         return Err(bad());
@@ -1085,6 +1085,14 @@ mod tests {
             parse_amz_date("20130524T000000Z").unwrap()
         );
         assert!(parse_amz_date("20150230T123600Z").is_err());
+    }
+
+    /// Only HTTP's whitespace (RFC 9110 5.5) surrounds a field value; a no-break space is part
+    /// of it, and no IMF-fixdate starts or ends with one.
+    #[test]
+    fn an_http_date_is_trimmed_of_spaces_and_tabs_only() {
+        assert!(parse_http_date(" \tFri, 24 May 2013 00:00:00 GMT\t ").is_ok());
+        assert!(parse_http_date("\u{a0}Fri, 24 May 2013 00:00:00 GMT").is_err());
     }
 
     /// The `Date` header's IMF-fixdate has a four-digit year and no sign (RFC 9110 5.6.7):

@@ -152,7 +152,8 @@ pub enum Error {
     /// The request time (`X-Amz-Date` or `Date`) is missing.
     #[error("the request has no X-Amz-Date (or Date) to sign with")]
     MissingDate,
-    /// The request time is not `YYYYMMDD'T'HHMMSS'Z'` (or an RFC 1123 `Date`).
+    /// The request time is not `YYYYMMDD'T'HHMMSS'Z'` (a `Date` header may also be an RFC 1123
+    /// IMF-fixdate).
     #[error("malformed request time {value:?}")]
     MalformedDate {
         /// The value found (truncated).

@@ -1505,3 +1505,58 @@ fn a_service_may_require_signed_payloads() {
         "presigned S3 URL under Reject",
     );
 }
+
+/// `GET /` to example.com with a `Date` header and no `X-Amz-Date`, signed (`date;host`) for
+/// AKID at [`now`] by the steps of AWS's "Create a signed AWS API request", written out here on
+/// aws-lc-rs so that neither our signer nor our key derivation vouches for it (aws-sigv4 and
+/// botocore always add `X-Amz-Date`). `string_to_sign_time` is the string-to-sign's time.
+fn signed_with_a_date_header(date: &str, string_to_sign_time: &str) -> RawRequest {
+    use aws_lc_rs::{digest, hmac};
+    fn mac(key: &[u8], data: &str) -> Vec<u8> {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+        hmac::sign(&key, data.as_bytes()).as_ref().to_vec()
+    }
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let day = &string_to_sign_time[..8];
+    let canonical = format!("GET\n/\n\ndate:{date}\nhost:example.com\n\ndate;host\n{EMPTY}");
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{string_to_sign_time}\n{day}/us-east-1/service/aws4_request\n{}",
+        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+    );
+    let mut key = mac(b"AWS4secret", day);
+    for part in ["us-east-1", "service", "aws4_request"] {
+        key = mac(&key, part);
+    }
+    let signature = hex::encode(mac(&key, &string_to_sign));
+    let text = format!(
+        "GET / HTTP/1.1\nHost: example.com\nDate: {date}\nAuthorization: AWS4-HMAC-SHA256 \
+         Credential=AKID/{day}/us-east-1/service/aws4_request, SignedHeaders=date;host, \
+         Signature={signature}\n\n"
+    );
+    RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap()
+}
+
+/// A `Date` header signs in place of `X-Amz-Date` in either form AWS reads: ISO 8601 basic,
+/// the one AWS documents for it (General Reference, "Handling dates in Signature Version 4";
+/// S3 API Reference, common request headers: "If the Date header is to be used for signing it
+/// must be specified in the ISO 8601 basic format"; MinIO's `doesSignatureMatch` parses only
+/// that), and the IMF-fixdate of the 2011 AWS test suite. Either is the time the window holds.
+#[test]
+fn a_date_header_signs_in_iso8601_basic_or_imf_fixdate_form() {
+    let skewed = now() + Duration::from_secs(901);
+    for date in ["20231114T221320Z", "Tue, 14 Nov 2023 22:13:20 GMT"] {
+        let request = signed_with_a_date_header(date, "20231114T221320Z");
+        check(VerifierSettings::default(), &request, now(), now()).unwrap();
+        let late = check(VerifierSettings::default(), &request, skewed, now());
+        expect(late, "RequestTimeTooSkewed", 403, date);
+    }
+    // The ISO form is the string-to-sign's time as sent; a signature over another is refused.
+    let other_time = signed_with_a_date_header("20231114T221320Z", "20231114T221321Z");
+    let mismatch = check(VerifierSettings::default(), &other_time, now(), now());
+    expect(
+        mismatch,
+        "SignatureDoesNotMatch",
+        403,
+        "another string-to-sign time",
+    );
+}
