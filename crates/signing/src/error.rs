@@ -392,6 +392,28 @@ pub enum Error {
     },
 }
 
+/// Which of AWS's two JSON protocols an answer is in ([`Error::to_json_error`]). They name
+/// the authentication failures alike (`UnrecognizedClientException`, …) but send them with
+/// different statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonProtocol {
+    /// `awsJson1_0` / `awsJson1_1`: a `POST` naming its operation in `X-Amz-Target`, with an
+    /// `application/x-amz-json-1.0` or `-1.1` body (DynamoDB, Kinesis, Cognito, CloudWatch
+    /// Logs, ECS). They answer an authentication failure with 400, as every client fault:
+    /// DynamoDB's raw `HTTP/1.1 400 Bad Request` with `ExpiredTokenException` (guregu/dynamo#68),
+    /// Cognito's `400 Bad Request` with `UnrecognizedClientException`
+    /// (ArranJacques/laravel-aws-cognito-auth#25), `InvalidSignatureException` "Signature
+    /// expired" with status 400 (aws/aws-sdk-js#254), DynamoDB's
+    /// `MissingAuthenticationTokenException` with status 400
+    /// (amazon-archives/aws-dynamodb-session-tomcat#42).
+    AwsJson,
+    /// `restJson1`: the operation in the method and path (Lambda, API Gateway). They answer an
+    /// authentication failure with the query services' 403: Lambda's
+    /// `UnrecognizedClientException` is "StatusCode: 403" (iann0036/iamlive#58).
+    RestJson,
+}
+
 /// The AWS error an SDK expects for an [`Error`]: code, HTTP status, and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsError {
@@ -574,11 +596,16 @@ impl Error {
     }
 
     /// Code, status and message together, in the JSON-protocol services' terms
-    /// ([`Error::json_error_code`], with the status [`Error::http_status`] gives).
-    pub fn to_json_error(&self) -> AwsError {
+    /// ([`Error::json_error_code`]), with the status `protocol`'s services send: see
+    /// [`JsonProtocol`].
+    pub fn to_json_error(&self, protocol: JsonProtocol) -> AwsError {
+        let status = match (protocol, self.http_status()) {
+            (JsonProtocol::AwsJson, 403) => 400,
+            (_, status) => status,
+        };
         AwsError {
             code: self.json_error_code(),
-            status: self.http_status(),
+            status,
             message: self.to_string(),
         }
     }
@@ -692,6 +719,7 @@ mod tests {
     /// for a request time out of the window; `ExpiredTokenException` from DynamoDB
     /// (aws/aws-sdk-java#2730); `MissingAuthenticationTokenException` and
     /// `IncompleteSignatureException` in DynamoDB's list of errors. The rest keep their codes.
+    /// The statuses are each protocol's ([`JsonProtocol`]'s sources).
     #[test]
     fn json_services_name_authentication_failures_as_exceptions() {
         let at = std::time::UNIX_EPOCH;
@@ -729,10 +757,17 @@ mod tests {
             (Error::BodyTooLarge { limit: 10 }, "EntityTooLarge"),
         ];
         for (error, code) in cases {
-            let json = error.to_json_error();
-            assert_eq!(json.code, code, "{error}");
-            assert_eq!(json.status, error.http_status(), "{error}");
-            assert_eq!(json.message, error.to_string());
+            let rest = error.to_json_error(JsonProtocol::RestJson);
+            assert_eq!(rest.code, code, "{error}");
+            assert_eq!(rest.status, error.http_status(), "{error}");
+            assert_eq!(rest.message, error.to_string());
+            // awsJson sends its client faults as 400, authentication failures included.
+            let aws_json = error.to_json_error(JsonProtocol::AwsJson);
+            let status = match error.http_status() {
+                403 => 400,
+                status => status,
+            };
+            assert_eq!((aws_json.code, aws_json.status), (code, status), "{error}");
         }
     }
 

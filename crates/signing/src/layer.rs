@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use crate::canonical::{normalize_path, PathMode, PathNormalization};
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::clip;
-use crate::error::Error;
+use crate::error::{Error, JsonProtocol};
 use crate::verify::{
     Accept, CredentialLookup, Headers, Payload, RequestView, VerifiedRequest, Verifier,
 };
@@ -41,9 +41,11 @@ pub enum ErrorFormat {
     /// does).
     RestXml,
     /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), with the
-    /// JSON services' codes ([`Error::json_error_code`]), as
-    /// `application/x-amz-json-1.0` when the request is, `application/x-amz-json-1.1`
-    /// otherwise.
+    /// JSON services' codes ([`Error::json_error_code`]). To an awsJson request (an
+    /// `application/x-amz-json-*` content type or an `X-Amz-Target`) in its version
+    /// (`application/x-amz-json-1.0` when the request is, `-1.1` otherwise) and with its
+    /// statuses (400 for an authentication failure); to any other request as restJson
+    /// (`application/json`, 403): see [`JsonProtocol`].
     Json,
 }
 
@@ -480,8 +482,11 @@ async fn verify_within<L: CredentialLookup>(
 struct ResolvedFormat {
     /// Never `Auto`.
     format: ErrorFormat,
+    /// The JSON protocol the request speaks, by its content type and `X-Amz-Target`.
+    json_protocol: JsonProtocol,
     /// The request's own JSON protocol version, `application/x-amz-json-1.0` or `-1.1`
-    /// (1.1 for any other request): an SDK reads the error in the version it speaks.
+    /// (1.1 for any other awsJson request), or restJson's `application/json`: an SDK reads
+    /// the error in the version it speaks.
     json_content_type: &'static str,
 }
 
@@ -493,16 +498,23 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
         .and_then(|v| v.to_str().ok())
         .and_then(|ct| ct.split(';').next())
         .map(str::trim);
-    let json_content_type = match media_type {
-        Some(media_type) if media_type.eq_ignore_ascii_case("application/x-amz-json-1.0") => {
-            "application/x-amz-json-1.0"
-        }
-        _ => "application/x-amz-json-1.1",
+    let starts_with = |prefix: &str| {
+        media_type.is_some_and(|media_type| {
+            media_type
+                .get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        })
     };
-    let json = media_type.is_some_and(|media_type| {
-        media_type.starts_with("application/x-amz-json")
-            || media_type.starts_with("application/json")
-    }) || request.headers.contains_key("x-amz-target");
+    let aws_json =
+        starts_with("application/x-amz-json") || request.headers.contains_key("x-amz-target");
+    let (json_protocol, json_content_type) = match media_type {
+        _ if !aws_json => (JsonProtocol::RestJson, "application/json"),
+        Some(media_type) if media_type.eq_ignore_ascii_case("application/x-amz-json-1.0") => {
+            (JsonProtocol::AwsJson, "application/x-amz-json-1.0")
+        }
+        _ => (JsonProtocol::AwsJson, "application/x-amz-json-1.1"),
+    };
+    let json = aws_json || starts_with("application/json");
     // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
     let s3 = || {
         RequestView::from_parts(request)
@@ -518,6 +530,7 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
     };
     ResolvedFormat {
         format,
+        json_protocol,
         json_content_type,
     }
 }
@@ -527,7 +540,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     let format = resolved.format;
     let aws = match format {
         ErrorFormat::RestXml => error.to_s3_error(),
-        ErrorFormat::Json => error.to_json_error(),
+        ErrorFormat::Json => error.to_json_error(resolved.json_protocol),
         _ => error.to_aws_error(),
     };
     let request_id = format!(

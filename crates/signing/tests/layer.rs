@@ -677,49 +677,79 @@ async fn chunk_limits_are_set_through_the_layer() {
     }
 }
 
-/// A JSON-protocol refusal is sent in the request's own JSON protocol version: an
-/// `application/x-amz-json-1.0` request (DynamoDB, for one) gets a 1.0 answer, a 1.1 request
-/// a 1.1 answer, and any other JSON request (plain `application/json`, or only an
-/// `X-Amz-Target`) the 1.1 it always got.
+/// A JSON-protocol refusal is sent in the request's own JSON protocol: an awsJson request
+/// (an `X-Amz-Target`, or an `application/x-amz-json-*` body) gets awsJson's 400 (DynamoDB,
+/// Cognito and Kinesis answer authentication failures so: `JsonProtocol`'s sources) in its
+/// version, `application/x-amz-json-1.0` for a 1.0 request and 1.1 for any other; a plain
+/// `application/json` request without `X-Amz-Target` is restJson (Lambda, API Gateway), which
+/// answers 403 as `application/json`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_refusals_answer_in_the_requests_json_version() {
+async fn json_refusals_answer_in_the_requests_json_protocol() {
     let addr = start_server().await;
-    for (content_type, expected) in [
+    let target = Some("DynamoDB_20120810.ListTables");
+    for (content_type, target, expected_type, expected_status) in [
         (
             Some("application/x-amz-json-1.0"),
+            target,
             "application/x-amz-json-1.0",
+            400,
         ),
         (
             Some("Application/X-Amz-Json-1.0; charset=utf-8"),
+            target,
             "application/x-amz-json-1.0",
+            400,
         ),
         (
             Some("application/x-amz-json-1.1"),
+            target,
             "application/x-amz-json-1.1",
+            400,
         ),
-        (Some("application/json"), "application/x-amz-json-1.1"),
-        (None, "application/x-amz-json-1.1"),
+        (
+            Some("application/x-amz-json-1.0"),
+            None,
+            "application/x-amz-json-1.0",
+            400,
+        ),
+        (
+            Some("application/json"),
+            target,
+            "application/x-amz-json-1.1",
+            400,
+        ),
+        (None, target, "application/x-amz-json-1.1", 400),
+        (Some("application/json"), None, "application/json", 403),
+        (Some("Application/JSON"), None, "application/json", 403),
     ] {
         let mut request = http::Request::builder()
             .method("POST")
             .uri(format!("http://{addr}/"))
-            .header("host", addr.to_string())
-            .header("x-amz-target", "DynamoDB_20120810.ListTables");
+            .header("host", addr.to_string());
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
+        if let Some(target) = target {
+            request = request.header("x-amz-target", target);
+        }
         let request = request.body(Full::new(Bytes::from_static(b"{}"))).unwrap();
         let response = support::send(addr, request).await;
+        let case = format!("{content_type:?}, target {target:?}");
         let text = String::from_utf8_lossy(response.body()).into_owned();
-        assert_eq!(response.status(), 403, "{text}");
+        assert_eq!(response.status(), expected_status, "{case}: {text}");
         assert_eq!(
             response.headers()["content-type"],
-            expected,
-            "{content_type:?}: {text}"
+            expected_type,
+            "{case}: {text}"
+        );
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            "MissingAuthenticationTokenException",
+            "{case}"
         );
         assert!(
             text.starts_with("{\"__type\":\"MissingAuthenticationTokenException\""),
-            "{text}"
+            "{case}: {text}"
         );
     }
 }

@@ -164,10 +164,10 @@ async fn botocore_requests_through_the_layer() {
         "{}",
         body(3)
     );
-    assert_eq!(status(4), 403);
+    // awsJson's status (DynamoDB, Cognito: see `JsonProtocol`) and its name for an unknown key
+    // (`Error::json_error_code`), where the query services say InvalidClientTokenId with 403.
+    assert_eq!(status(4), 400, "{}", body(4));
     let json: Value = serde_json::from_str(&body(4)).unwrap();
-    // The JSON services' name for an unknown key (DynamoDB, Cognito: see
-    // `Error::json_error_code`), where the query services say InvalidClientTokenId.
     assert_eq!(json["__type"], "UnrecognizedClientException");
     assert_eq!(
         results[4]["headers"]["x-amzn-errortype"],
