@@ -1599,10 +1599,26 @@ fn check_amz_headers_signed(
             "x-amz-checksum-mode",
         ],
     };
+    // `SignedHeaders` parsed lower-case, sorted and without duplicates, so its `x-amz-*` names
+    // are too: one binary search per header, where a scan of the list per header cost header
+    // lines × signed names, for a peer with no key (measured: 36 ms for one request of 95
+    // headers and 40,000 signed names).
+    let signed: Vec<&str> = signed_header_names(&auth.signed_headers)
+        .filter(|name| name.starts_with(AMZ_HEADER_PREFIX))
+        .collect();
     let unsigned = |name: &str| {
-        has_name_prefix(name, AMZ_HEADER_PREFIX)
-            && !exempt.iter().any(|e| e.eq_ignore_ascii_case(name))
-            && !signed_header_names(&auth.signed_headers).any(|s| s.eq_ignore_ascii_case(name))
+        if !has_name_prefix(name, AMZ_HEADER_PREFIX)
+            || exempt.iter().any(|e| e.eq_ignore_ascii_case(name))
+        {
+            return false;
+        }
+        // A `Headers::List` keeps the names as sent.
+        let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        };
+        signed.binary_search(&lower.as_ref()).is_err()
     };
     match headers
         .iter()
