@@ -150,7 +150,7 @@ pub(crate) fn has_name_prefix(name: &str, lower_case_prefix: &str) -> bool {
 /// Refuses a `Host` header that names another host than the request target's authority
 /// (absolute form, or HTTP/2's `:authority`): the signature covers the header, and a server
 /// that follows RFC 9112 routes by the authority. Host names compare without regard to case,
-/// and a default port on either side is the same host ([`same_host`]).
+/// and a default port written on one side only is the same host ([`same_host`]).
 fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> Result<(), Error> {
     match (host, authority) {
         (Some(host), Some(authority)) if !same_host(host, authority.as_bytes()) => {
@@ -163,19 +163,18 @@ fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> 
     }
 }
 
-/// Whether `host` and `authority` name the same host: equal without regard to case, once a
-/// default port (`:443`, `:80`) is taken off either. RFC 9110 (4.2.3) makes a scheme's
-/// default port, written or not, the same origin, and clients differ in which they send.
-/// Without the scheme, `:80` on an https authority also folds: SigV4 does not cover the
-/// scheme, so that widens nothing a signature could be replayed to.
+/// Whether `host` and `authority` name the same host: equal without regard to case, or once
+/// a default port (`:443`, `:80`) written on one side only is taken off it. RFC 9110 (4.2.3)
+/// makes a scheme's default port, written or not, the same origin, and clients differ in
+/// which they send. Without the scheme, `:80` on an https authority also folds: SigV4 does
+/// not cover the scheme, so that widens nothing a signature could be replayed to. Two
+/// written ports are two ports: `h:443` is not `h:80`, whatever the scheme.
 pub(crate) fn same_host(host: &[u8], authority: &[u8]) -> bool {
     // Byte-equal first: that is what clients send, and it is one memcmp.
     let equal = |a: &[u8], b: &[u8]| a == b || a.eq_ignore_ascii_case(b);
     equal(host, authority)
-        || equal(
-            without_default_port(host).unwrap_or(host),
-            without_default_port(authority).unwrap_or(authority),
-        )
+        || without_default_port(host).is_some_and(|host| equal(host, authority))
+        || without_default_port(authority).is_some_and(|authority| equal(host, authority))
 }
 
 /// `authority` without a trailing default port (`:443` or `:80`), or `None` when it has

@@ -1091,13 +1091,26 @@ fn a_default_port_on_one_side_names_the_same_host() {
     at(&with_port, "https://example.com/a", Some("example.com:443")).unwrap();
     at(&with_port, "https://EXAMPLE.com/a", Some("example.com:443")).unwrap();
 
-    // Another port is another host; so is another host on the default port.
+    // Another port is another host; so is another host on the default port, and so is the
+    // other default port written on each side (RFC 9110 4.2.3 folds a default port written
+    // or left out, not two ports one into the other).
     for (uri, host) in [
         ("https://example.com:8443/a", "example.com"),
         ("https://example.com/a", "example.com:8443"),
         ("https://other.example:443/a", "example.com"),
     ] {
         let error = at(&without_port, uri, Some(host)).unwrap_err();
+        assert!(
+            matches!(error, Error::HostMismatch { .. }),
+            "{uri} {host}: {error}"
+        );
+    }
+    let with_port_80 = aws_signed("http://example.com:80/a", Some("example.com:80"));
+    for (signed, uri, host) in [
+        (&with_port, "http://example.com:80/a", "example.com:443"),
+        (&with_port_80, "https://example.com:443/a", "example.com:80"),
+    ] {
+        let error = at(signed, uri, Some(host)).unwrap_err();
         assert!(
             matches!(error, Error::HostMismatch { .. }),
             "{uri} {host}: {error}"
