@@ -91,6 +91,15 @@ pub enum Error {
         /// The path the signature covers (truncated).
         normalized: String,
     },
+    /// A signed header's value starts or ends with a space or tab. SigV4 signs the value
+    /// trimmed, and an HTTP/1.1 server strips the blanks (RFC 9112 5.1), but HTTP/2 hands them
+    /// on (RFC 9113 8.2.1 makes such a request malformed), so the service would read a value
+    /// other than the one signed. Refused by [`crate::SigV4Layer`].
+    #[error("the signed header {name} has a value that starts or ends with a space or tab (a malformed request, RFC 9113 8.2.1)")]
+    UntrimmedHeaderValue {
+        /// The header, lower-case (truncated).
+        name: String,
+    },
     /// A raw HTTP/1.1 request exceeded a size limit.
     #[error("raw HTTP request too large: {what} exceeds {limit}")]
     RawRequestTooLarge {
@@ -437,7 +446,8 @@ impl Error {
             | Self::RawBodyLengthMismatch { .. }
             | Self::RepeatedHeader { .. }
             | Self::HostMismatch { .. }
-            | Self::PathNotNormalized { .. } => "InvalidRequest",
+            | Self::PathNotNormalized { .. }
+            | Self::UntrimmedHeaderValue { .. } => "InvalidRequest",
             Self::MissingAuthentication => "MissingAuthenticationToken",
             Self::SignatureVersion2 => "InvalidRequest",
             Self::UnsupportedAlgorithm {

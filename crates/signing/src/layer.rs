@@ -670,6 +670,26 @@ fn check_path_normalized(path: &str, mode: PathMode) -> Result<(), Error> {
     })
 }
 
+/// SigV4 signs a header value trimmed of spaces and tabs at its ends, and an HTTP/1.1 server
+/// strips them before the service sees the value (RFC 9112 5.1), but HTTP/2 hands them on:
+/// RFC 9113 (8.2.1) makes such a request malformed, and a service would read a value other
+/// than the one signed (`" reader\t"` for `reader`). So a signed header with one is refused.
+fn check_signed_values_trimmed(
+    headers: &http::HeaderMap,
+    verified: &VerifiedRequest,
+) -> Result<(), Error> {
+    let blank = |byte: Option<&u8>| matches!(byte, Some(b' ' | b'\t'));
+    for name in verified.signed_headers() {
+        for value in headers.get_all(name) {
+            let bytes = value.as_bytes();
+            if blank(bytes.first()) || blank(bytes.last()) {
+                return Err(Error::UntrimmedHeaderValue { name: clip(name) });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// SigV4 signs a header that came as several field lines as their values joined by commas,
 /// while a service that reads one value (`HeaderMap::get`, as most do) takes the first line
 /// alone: a signed `x-amz-copy-source: bucket/a,b` sent as the two lines `bucket/a` and `b`
@@ -953,7 +973,9 @@ where
                 };
                 (verified, body, None)
             };
-            if let Err(e) = check_path_normalized(parts.uri.path(), verified.path_mode()) {
+            let checked = check_path_normalized(parts.uri.path(), verified.path_mode())
+                .and_then(|()| check_signed_values_trimmed(&parts.headers, &verified));
+            if let Err(e) = checked {
                 return match failure {
                     Some(_) => reject(e, &parts),
                     None => reject_read(e, &parts),

@@ -1255,15 +1255,11 @@ async fn a_layer_that_requires_signed_payloads_refuses_unsigned_ones() {
     assert_eq!(text, "ok arn:aws:iam::123456789012:user/alice hello");
 }
 
-/// Over HTTP/2, hyper's client sends a request's authority as written, a default port and all,
-/// as `:authority` and no `Host` header, while our signer (like aws-sigv4 and botocore) signs
-/// the host without the scheme's default port. The layer verifies the host either way; an
-/// `:authority` with another port is another host, and the signature does not match.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http2_with_a_default_port_in_the_authority_verifies() {
+/// `request` over h2c (hyper's client: `:authority` from the URI, no `Host` header unless the
+/// request has one) on a fresh connection: the status and the answer's body.
+async fn send_http2(addr: std::net::SocketAddr, request: http::Request<Vec<u8>>) -> (u16, String) {
     use http_body_util::BodyExt;
 
-    let addr = start_server().await;
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
@@ -1272,16 +1268,21 @@ async fn http2_with_a_default_port_in_the_authority_verifies() {
     .await
     .unwrap();
     tokio::spawn(connection);
-    let mut send = |request: http::Request<Vec<u8>>| {
-        let request = request.map(|body| Full::new(Bytes::from(body)));
-        let response = sender.send_request(request);
-        async move {
-            let response = response.await.unwrap();
-            let status = response.status().as_u16();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
-    };
+    let request = request.map(|body| Full::new(Bytes::from(body)));
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Over HTTP/2, hyper's client sends a request's authority as written, a default port and all,
+/// as `:authority` and no `Host` header, while our signer (like aws-sigv4 and botocore) signs
+/// the host without the scheme's default port. The layer verifies the host either way; an
+/// `:authority` with another port is another host, and the signature does not match.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_with_a_default_port_in_the_authority_verifies() {
+    let addr = start_server().await;
+    let send = |request| send_http2(addr, request);
     for uri in [
         "http://localhost:80/bucket/key",
         "http://localhost/bucket/key",
@@ -1308,4 +1309,29 @@ async fn http2_with_a_default_port_in_the_authority_verifies() {
         text.contains("<Code>SignatureDoesNotMatch</Code>"),
         "{text}"
     );
+}
+
+/// HTTP/2 hands a field value on with spaces or tabs at its ends (RFC 9113 8.2.1 makes such a
+/// request malformed; an HTTP/1.1 server strips them, RFC 9112 5.1). SigV4 signs the value
+/// trimmed, so the signature for `reader` also covers `" reader\t"`, which the service would
+/// read: the layer refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_blanks_around_a_signed_header_value_are_refused() {
+    let addr = start_server().await;
+    let mut signed = http::Request::get("http://localhost/bucket/key")
+        .header("x-amz-meta-role", "reader")
+        .body(Vec::new())
+        .unwrap();
+    sign_s3(&mut signed, SK, PayloadSigning::Signed);
+    let (status, text) = send_http2(addr, signed.clone()).await;
+    assert_eq!(status, 200, "{text}");
+    for value in [" reader", "reader\t", "\treader "] {
+        let mut request = signed.clone();
+        let value = http::HeaderValue::from_str(value).unwrap();
+        request.headers_mut().insert("x-amz-meta-role", value);
+        let (status, text) = send_http2(addr, request).await;
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains("<Code>InvalidRequest</Code>"), "{text}");
+        assert!(text.contains("x-amz-meta-role"), "{text}");
+    }
 }
