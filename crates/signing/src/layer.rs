@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -459,15 +459,18 @@ pub(crate) fn error_response(
     render_error(error, resolve_format(format, request))
 }
 
-/// [`Verifier::verify`] bounded by `limit`: only the credential lookup waits, and a lookup
-/// that does not answer is the server's failure, not the requester's.
+/// [`Verifier::verify`] as of `arrived` (when the request's head came: a body read in between
+/// does not move the request out of its time window), bounded by `limit`: only the credential
+/// lookup waits, and a lookup that does not answer is the server's failure, not the
+/// requester's.
 async fn verify_within<L: CredentialLookup>(
     verifier: &Verifier<L>,
     view: &RequestView<'_>,
     payload: Payload<'_>,
+    arrived: SystemTime,
     limit: Duration,
 ) -> Result<crate::VerifiedRequest, Error> {
-    tokio::time::timeout(limit, verifier.verify(view, payload))
+    tokio::time::timeout(limit, verifier.verify_as_of(view, payload, Some(arrived)))
         .await
         .unwrap_or_else(|_| {
             Err(Error::CredentialLookupFailed {
@@ -790,6 +793,7 @@ where
         let verifier = self.verifier.clone();
         let settings = self.settings.clone();
         Box::pin(async move {
+            let arrived = verifier.now();
             let (mut parts, body) = request.into_parts();
             // Before the whole body was read (its rest is left on the connection).
             let reject = |error: Error, parts: &http::request::Parts| {
@@ -813,6 +817,7 @@ where
                     &verifier,
                     &view,
                     Payload::Unavailable,
+                    arrived,
                     settings.lookup_timeout,
                 )
                 .await
@@ -905,6 +910,7 @@ where
                         &verifier,
                         &view,
                         Payload::Unavailable,
+                        arrived,
                         settings.lookup_timeout,
                     )
                     .await
@@ -955,6 +961,7 @@ where
                             &verifier,
                             &view,
                             Payload::Bytes(&bytes),
+                            arrived,
                             settings.lookup_timeout,
                         )
                         .await

@@ -1034,6 +1034,23 @@ impl<L: CredentialLookup> Verifier<L> {
         request: &RequestView<'_>,
         payload: Payload<'_>,
     ) -> Result<VerifiedRequest, Error> {
+        self.verify_as_of(request, payload, None).await
+    }
+
+    /// The clock's time: when a request that is verified later (after its body) arrived.
+    pub(crate) fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// [`Verifier::verify`], with the time checks (skew, presigned expiry, token expiry) made
+    /// at `arrived` when given, else at the clock's time. A request is held to the time it
+    /// arrived, as AWS holds it, not to when its body finished arriving.
+    pub(crate) async fn verify_as_of(
+        &self,
+        request: &RequestView<'_>,
+        payload: Payload<'_>,
+        arrived: Option<SystemTime>,
+    ) -> Result<VerifiedRequest, Error> {
         let mut record: HeaderRecord<'_> = [None; MAX_RECORDED_HEADERS];
         let known = KnownHeaders::find(&request.headers, &mut record);
         if known.hosts > 1 {
@@ -1062,7 +1079,7 @@ impl<L: CredentialLookup> Verifier<L> {
         if auth.credential.service == "s3" && known.amz_names != auth.signs.amz_headers {
             check_amz_headers_signed(&request.headers, &auth)?;
         }
-        let now = self.clock.now();
+        let now = arrived.unwrap_or_else(|| self.clock.now());
         let expires_at = self.check_time(&auth, &date, now)?;
 
         // Session token and whether the signature covers it.

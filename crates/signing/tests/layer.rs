@@ -1335,3 +1335,80 @@ async fn http2_blanks_around_a_signed_header_value_are_refused() {
         assert!(text.contains("x-amz-meta-role"), "{text}");
     }
 }
+
+/// A clock that reads `first` once, then `later` ever after: a request that arrives at `first`
+/// and whose body has finished arriving by `later`.
+struct ArrivalThenLater {
+    read: std::sync::atomic::AtomicBool,
+    first: SystemTime,
+    later: SystemTime,
+}
+
+impl edgeward_signing::Clock for ArrivalThenLater {
+    fn now(&self) -> SystemTime {
+        match self.read.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            false => self.first,
+            true => self.later,
+        }
+    }
+}
+
+/// A request whose body is its payload hash (no `x-amz-content-sha256`) is verified once its
+/// body has arrived, but held to the time window when it arrived: AWS holds a request to
+/// the time it was received, and an upload that starts in the window (or with a session that
+/// is valid then) is not refused for the time its body took. Both bodies the layer reads only
+/// after everything else has been checked: one of unknown length, one over 64 KiB.
+#[tokio::test]
+async fn a_request_is_held_to_the_time_it_arrived_not_its_body_end() {
+    use edgeward_signing::{
+        LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedBody, Verifier,
+        VerifierSettings,
+    };
+    use http_body_util::BodyExt;
+    use std::time::Duration;
+    use tower::{Layer, ServiceExt};
+
+    let signed_at = SystemTime::now();
+    for (size, declared) in [(100, false), (200 * 1024, true)] {
+        let clock = ArrivalThenLater {
+            read: false.into(),
+            first: signed_at + Duration::from_secs(14 * 60),
+            later: signed_at + Duration::from_secs(16 * 60),
+        };
+        let lookup = StaticCredentials::new().with(AK, ResolvedCredential::new(SK, "alice"));
+        let verifier = Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(std::sync::Arc::new(clock));
+        let service = SigV4Layer::new(std::sync::Arc::new(verifier), LayerSettings::default())
+            .layer(tower::service_fn(
+                |request: http::Request<VerifiedBody<Full<Bytes>>>| async move {
+                    let body = request.into_body().collect().await.unwrap().to_bytes();
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(body)))
+                },
+            ));
+        let mut request = http::Request::put("http://example.com/upload");
+        if declared {
+            request = request.header("content-length", size);
+        }
+        let mut request = request.body(vec![b'x'; size]).unwrap();
+        let creds = Credentials::from_keys(AK, SK, None);
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "service",
+            time: signed_at,
+        };
+        sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+        assert!(request.headers().get("x-amz-content-sha256").is_none());
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(
+            status,
+            200,
+            "{size} bytes: {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(body.len(), size);
+    }
+}
