@@ -1,5 +1,6 @@
 //! The crate's one error type and its mapping to AWS error codes and HTTP statuses.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
@@ -34,10 +35,20 @@ pub struct MismatchDetails {
     pub string_to_sign: String,
 }
 
+impl MismatchDetails {
+    /// The canonical request with a session token's value (its header line, or its query
+    /// parameter) replaced by its length, as `Debug` prints it: for logs and terminals. The
+    /// token is bearer material; the rest of the request compares line for line with what a
+    /// client signed.
+    pub fn canonical_request_redacted(&self) -> Cow<'_, str> {
+        crate::redact::canonical_request(&self.canonical_request)
+    }
+}
+
 impl fmt::Debug for MismatchDetails {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MismatchDetails")
-            .field("canonical_request", &self.canonical_request)
+            .field("canonical_request", &self.canonical_request_redacted())
             .field("string_to_sign", &self.string_to_sign)
             .finish()
     }

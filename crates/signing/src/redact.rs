@@ -73,6 +73,33 @@ pub(crate) fn query_text(text: &str) -> impl fmt::Debug + '_ {
     QueryText(redact_query_text(text))
 }
 
+/// A canonical request with the session token's value redacted: in its header line
+/// (`x-amz-security-token:…`) and in the canonical query (the third line).
+pub(crate) fn canonical_request(text: &str) -> Cow<'_, str> {
+    let header_prefix = "x-amz-security-token:";
+    let has_header = text.contains(header_prefix);
+    let query = text.split('\n').nth(2).unwrap_or_default();
+    let query_redacted = redact_query_text(query);
+    if !has_header && matches!(query_redacted, Cow::Borrowed(_)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        match line.strip_prefix(header_prefix) {
+            _ if index == 2 => out.push_str(&query_redacted),
+            Some(value) if index > 2 => {
+                out.push_str(header_prefix);
+                out.push_str(&format!("{:?}", Redacted(value.len())));
+            }
+            _ => out.push_str(line),
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn redact_query_text(text: &str) -> Cow<'_, str> {
     // A token parameter's name holds `Security` or an escape.
     if !text.contains("Security") && !text.contains('%') {
@@ -138,5 +165,25 @@ mod tests {
             format!("{:?}", parameter("X-Amz-Security-Token", "tok")),
             "(\"X-Amz-Security-Token\", ** redacted, 3 bytes **)"
         );
+    }
+
+    #[test]
+    fn canonical_requests_lose_the_token_in_either_place() {
+        let header =
+            "GET\n/\na=b\nhost:h\nx-amz-security-token:tok\n\nhost;x-amz-security-token\nUNSIGNED";
+        assert_eq!(
+            canonical_request(header),
+            "GET\n/\na=b\nhost:h\nx-amz-security-token:** redacted, 3 bytes **\n\n\
+             host;x-amz-security-token\nUNSIGNED"
+        );
+        let query =
+            "GET\n/\nX-Amz-Date=1&X-Amz-Security-Token=tok%2F&a=b\nhost:h\n\nhost\nUNSIGNED";
+        assert_eq!(
+            canonical_request(query),
+            "GET\n/\nX-Amz-Date=1&X-Amz-Security-Token=** redacted, 6 bytes **&a=b\nhost:h\n\n\
+             host\nUNSIGNED"
+        );
+        let without = "GET\n/x-amz-security-token:a\n\nhost:h\n\nhost\nUNSIGNED";
+        assert_eq!(canonical_request(without), without);
     }
 }

@@ -1579,3 +1579,43 @@ fn a_date_header_signs_in_iso8601_basic_or_imf_fixdate_form() {
         "another string-to-sign time",
     );
 }
+
+/// A `SignatureDoesNotMatch` carries the canonical request, which holds the session token (a
+/// header line, or a query parameter when presigned): its `Debug` form, which an `unwrap` or
+/// a `?error` log prints, shows the token's length in its place, as every `Debug` of the
+/// crate does (`redact.rs`); `canonical_request_redacted` gives that text.
+#[test]
+fn a_mismatch_does_not_print_the_session_token_in_debug() {
+    const TOKEN: &str = "SECRETSESSIONTOKEN";
+    let lookup = StaticCredentials::new().with(
+        "ASIA",
+        ResolvedCredential::temporary("tsecret", "role", TOKEN, now() + Duration::from_secs(60)),
+    );
+    let verifier =
+        Verifier::new(lookup, VerifierSettings::default()).with_clock(Arc::new(FixedClock(now())));
+    let presigned = SigningSettings::default().presigned(Duration::from_secs(60));
+    for settings in [SigningSettings::default(), presigned] {
+        let text = "GET /a HTTP/1.1\nHost:example.com\n\n";
+        let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        let creds = Credentials::from_keys("ASIA", "tsecret", Some(TOKEN.to_owned()));
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "service",
+            time: now(),
+        };
+        sign_raw(&mut request, &params, &settings).unwrap();
+        request.target = request.target.replacen("/a", "/b", 1);
+        let error = verifier
+            .verify(&request.view(), Payload::Bytes(&request.body))
+            .now_or_never()
+            .unwrap()
+            .unwrap_err();
+        let details = error.mismatch_details().expect("a mismatch");
+        assert!(details.canonical_request.contains(TOKEN), "{error}");
+        let debug = format!("{error:?}");
+        assert!(!debug.contains(TOKEN), "{debug}");
+        assert!(debug.contains("** redacted, 18 bytes **"), "{debug}");
+        assert!(!details.canonical_request_redacted().contains(TOKEN));
+    }
+}
