@@ -266,7 +266,8 @@ pub enum Error {
     /// A presigned request's `X-Amz-Date` is in the future beyond the allowed skew.
     #[error("presigned request is not valid before {}", format_amz_date(*.valid_from))]
     PresignedNotYetValid {
-        /// When it becomes valid.
+        /// When this verifier starts to accept it: its `X-Amz-Date` less the clock skew
+        /// allowed.
         valid_from: SystemTime,
     },
     /// `X-Amz-Expires` is not a number of seconds between 1 and 604800.

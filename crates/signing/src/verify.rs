@@ -1534,8 +1534,9 @@ impl<L: CredentialLookup> Verifier<L> {
                     .checked_add(skew)
                     .is_some_and(|latest| date.time > latest)
                 {
+                    // Accepted once `now + skew` reaches `X-Amz-Date`.
                     return Err(Error::PresignedNotYetValid {
-                        valid_from: date.time,
+                        valid_from: date.time.checked_sub(skew).unwrap_or(date.time),
                     });
                 }
                 let expires_at = date.time + expires;

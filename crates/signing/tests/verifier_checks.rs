@@ -1619,3 +1619,19 @@ fn a_mismatch_does_not_print_the_session_token_in_debug() {
         assert!(!details.canonical_request_redacted().contains(TOKEN));
     }
 }
+
+/// A presigned URL dated ahead of the server's clock is accepted once the skew window reaches
+/// its `X-Amz-Date`; the refusal before that names that moment, not the `X-Amz-Date`.
+#[test]
+fn a_presigned_url_not_yet_valid_names_when_it_becomes_valid() {
+    let presigned = SigningSettings::default().presigned(Duration::from_secs(60));
+    let request = signed(&presigned, "AKID", None, now(), "");
+    let valid_from = now() - Duration::from_secs(15 * 60);
+    let early = valid_from - Duration::from_secs(1);
+    let settings = VerifierSettings::default;
+    match check(settings(), &request, early, now()).unwrap_err() {
+        Error::PresignedNotYetValid { valid_from: named } => assert_eq!(named, valid_from),
+        other => panic!("{other}"),
+    }
+    check(settings(), &request, valid_from, now()).unwrap();
+}
