@@ -57,7 +57,8 @@ impl fmt::Debug for MismatchDetails {
 /// Everything that can go wrong while parsing, signing or verifying.
 ///
 /// Variants before [`Error::InvalidSigningInput`] are faults of the peer or of the input (a
-/// request, a file); the rest are caller misuse. [`Error::aws_error_code`] and
+/// request, a file), but for [`Error::CredentialLookupFailed`], a backend's; the rest are
+/// caller misuse. [`Error::is_peer_fault`] tells them apart. [`Error::aws_error_code`] and
 /// [`Error::http_status`] give what an AWS client SDK expects to see.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -123,12 +124,15 @@ pub enum Error {
     /// reads exactly `Content-Length` bytes, so the request would be signed or verified with
     /// one body and read with another. The usual cause is a newline an editor added at the end
     /// of the file.
-    #[error("the raw request's Content-Length is {declared}, but {actual} bytes follow its head{}", trailing_newline_hint(*declared, *actual))]
+    #[error("the raw request's Content-Length is {declared}, but {actual} bytes follow its head{}", if *surplus_is_line_end { " (a line end at the end of the file?)" } else { "" })]
     RawBodyLengthMismatch {
         /// The `Content-Length` value.
         declared: u64,
         /// The bytes after the blank line that ends the head.
         actual: usize,
+        /// Whether the bytes past `declared` are one line end (`\n` or `\r\n`), as an editor
+        /// adds at the end of a file.
+        surplus_is_line_end: bool,
     },
 
     // ---- Authentication information ------------------------------------------------------------
@@ -641,16 +645,6 @@ impl Error {
             status: s3_status_of(code),
             message: self.to_string(),
         }
-    }
-}
-
-/// One or two bytes more than declared is most often a line end at the end of a file.
-fn trailing_newline_hint(declared: u64, actual: usize) -> &'static str {
-    let extra = u64::try_from(actual).map_or(0, |actual| actual.saturating_sub(declared));
-    if matches!(extra, 1 | 2) {
-        " (a line end at the end of the file?)"
-    } else {
-        ""
     }
 }
 

@@ -103,7 +103,7 @@ fn split_absolute_form(target: &str) -> Option<(&str, &str)> {
 fn check_body_framing(
     headers: &[(String, String)],
     lines: &[usize],
-    body_len: usize,
+    body: &[u8],
 ) -> Result<(), Error> {
     let mut declared: Option<u64> = None;
     for ((name, value), &line) in headers.iter().zip(lines) {
@@ -131,10 +131,16 @@ fn check_body_framing(
         declared = Some(value);
     }
     match declared {
-        Some(declared) if u64::try_from(body_len) != Ok(declared) => {
+        Some(declared) if u64::try_from(body.len()) != Ok(declared) => {
+            // What follows the declared bytes, when the body is longer.
+            let surplus = usize::try_from(declared)
+                .ok()
+                .and_then(|declared| body.get(declared..))
+                .unwrap_or_default();
             Err(Error::RawBodyLengthMismatch {
                 declared,
-                actual: body_len,
+                actual: body.len(),
+                surplus_is_line_end: matches!(surplus, b"\n" | b"\r\n"),
             })
         }
         _ => Ok(()),
@@ -262,7 +268,7 @@ impl RawRequest {
             headers.push((name.to_owned(), trim_ows(value).to_owned()));
             header_line_numbers.push(number);
         }
-        check_body_framing(&headers, &header_line_numbers, body.len())?;
+        check_body_framing(&headers, &header_line_numbers, &body)?;
         Ok(Self {
             method: method.to_owned(),
             target: target.to_owned(),
@@ -423,7 +429,8 @@ mod tests {
                 error,
                 Error::RawBodyLengthMismatch {
                     declared: 3,
-                    actual: 4
+                    actual: 4,
+                    surplus_is_line_end: true,
                 }
             ),
             "{error:?}"
@@ -440,12 +447,18 @@ mod tests {
                 error,
                 Error::RawBodyLengthMismatch {
                     declared: 13,
-                    actual: 3
+                    actual: 3,
+                    surplus_is_line_end: false,
                 }
             ),
             "{error:?}"
         );
         assert!(!error.to_string().contains("line end"), "{error}");
+        // One byte too many that is not a line end is not one an editor added.
+        let error = parse_error(&format!("{head}Content-Length:2\n\nabc"));
+        assert!(!error.to_string().contains("line end"), "{error}");
+        let error = parse_error(&format!("{head}Content-Length:3\n\nabc\r\n"));
+        assert!(error.to_string().contains("line end"), "{error}");
 
         for (value, reason) in [
             ("-3", "Content-Length is not a number"),

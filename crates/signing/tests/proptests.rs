@@ -39,7 +39,7 @@ proptest! {
         } else {
             let error = parsed.unwrap_err();
             prop_assert!(
-                matches!(error, Error::RawBodyLengthMismatch { declared: d, actual } if d == declared && actual == body.len()),
+                matches!(error, Error::RawBodyLengthMismatch { declared: d, actual, .. } if d == declared && actual == body.len()),
                 "{:?}", error
             );
         }
