@@ -367,6 +367,25 @@ fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
     })
 }
 
+/// Refuses a session token that an `x-amz-security-token` header cannot carry (a control
+/// byte such as a line end): aws-sigv4 fails on it without saying why. The token is not
+/// named: it is bearer material.
+fn check_session_token_is_a_header_value(params: &SigningParams<'_>) -> Result<(), Error> {
+    let Some(token) = params.credentials.session_token() else {
+        return Ok(());
+    };
+    let control = |&(_, b): &(usize, u8)| (b < b' ' && b != b'\t') || b == 0x7f;
+    match token.bytes().enumerate().find(control) {
+        None => Ok(()),
+        Some((at, byte)) => Err(Error::InvalidSigningInput {
+            reason: format!(
+                "the session token has a control byte (0x{byte:02x}, at byte {at}) that an \
+                 x-amz-security-token header cannot carry"
+            ),
+        }),
+    }
+}
+
 /// Refuses a request target that would be signed otherwise than a server reads it, or that
 /// aws-sigv4 cannot take:
 /// - a `#`: a request target carries no fragment (RFC 9112 3.2), and `http::Uri` drops one,
@@ -443,6 +462,9 @@ fn sign_to_instructions(
 ) -> Result<(sigv4::SigningInstructions, String), Error> {
     check_scope_parts(params)?;
     check_target(path, query)?;
+    if settings.target == SignatureTarget::Header {
+        check_session_token_is_a_header_value(params)?;
+    }
     let mut aws = sigv4::SigningSettings::default();
     if let SignatureTarget::Query { expires } = settings.target {
         // X-Amz-Expires is whole seconds: under one second would be sent as 0.
