@@ -268,7 +268,7 @@ impl RawRequest {
             headers.push((name.to_owned(), trim_ows(value).to_owned()));
             header_line_numbers.push(number);
         }
-        check_body_framing(&headers, &header_line_numbers, &body)?;
+        check_body_framing(&headers, &header_line_numbers, body)?;
         Ok(Self {
             method: method.to_owned(),
             target: target.to_owned(),
