@@ -414,3 +414,106 @@ fn an_escaped_previous_presign_parameter_is_replaced() {
         String::from_utf8_lossy(&verified.stdout)
     );
 }
+
+/// `--unsigned-payload` holds for a presigned S3 request too when the request carries its own
+/// `x-amz-content-sha256` (which is otherwise signed as it stands): the payload signed is
+/// UNSIGNED-PAYLOAD, not that hash.
+#[test]
+fn unsigned_payload_replaces_a_presigned_s3_requests_own_hash() {
+    let input = b"PUT /bucket/key HTTP/1.1\nHost:s3.amazonaws.com\n\
+x-amz-content-sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n\
+Content-Length:5\n\nhello";
+    let args = [
+        &["--request", "-", "--unsigned-payload", "--presign"][..],
+        &COMMON,
+    ]
+    .concat()
+    .iter()
+    .map(|arg| if *arg == "service" { "s3" } else { *arg })
+    .collect::<Vec<_>>();
+    let signed = sign(&args, Some(input), true);
+    assert_eq!(signed.status.code(), Some(0), "{signed:?}");
+    let verified = verify(&signed.stdout);
+    let report = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("payload:        UNSIGNED-PAYLOAD"),
+        "{report}"
+    );
+}
+
+/// A request's own `x-amz-content-sha256` is signed as it stands; one that is a SHA-256 but
+/// not the body's (a body edited after an earlier signing) would make a request every server
+/// refuses, so `sign` exits 2 and says which hash the body has. The body's own hash signs.
+#[test]
+fn a_payload_hash_the_body_contradicts_is_refused() {
+    let request = |hash: &str| {
+        format!(
+            "POST / HTTP/1.1\nHost:example.amazonaws.com\nx-amz-content-sha256:{hash}\n\
+             Content-Length:5\n\nhello"
+        )
+    };
+    let args = [&["--request", "-"][..], &COMMON].concat();
+    let stale = sign(&args, Some(request(&"0".repeat(64)).as_bytes()), true);
+    assert_eq!(stale.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&stale.stderr);
+    let body_hash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+    assert!(
+        stderr.contains(&format!("SHA-256 is {body_hash}")),
+        "{stderr}"
+    );
+    let own = sign(&args, Some(request(body_hash).as_bytes()), true);
+    assert_eq!(own.status.code(), Some(0));
+    let verified = verify(&own.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{verified:?}");
+}
+
+/// `RUST_LOG=trace` names no target, yet turned aws-sigv4's traces on, and for a presigned
+/// request they hold the session token in clear: aws-sigv4 stays at `info` unless RUST_LOG
+/// names it.
+#[test]
+fn rust_log_trace_does_not_carry_the_session_token() {
+    const TOKEN: &str = "session-token-that-must-stay-out-of-logs";
+    let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args(["sign", "--request"])
+        .arg(case("get-vanilla", "request.txt"))
+        .args(COMMON)
+        .args(["--presign", "--expires", "60"])
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_SESSION_TOKEN", TOKEN)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+}
+
+/// A session token with a control byte cannot go in a header: exit 2 with the reason, which
+/// does not print the token.
+#[test]
+fn a_session_token_a_header_cannot_carry_exits_2() {
+    let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+        .args(["sign", "--request"])
+        .arg(case("get-vanilla", "request.txt"))
+        .args(COMMON)
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_SESSION_TOKEN", "SECRET\nTOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("session token has a control byte"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+}

@@ -544,3 +544,54 @@ fn require_signed_payload_refuses_unsigned_ones() {
     assert_eq!(code, Some(0), "{text}");
     assert!(!text.contains("UNSIGNED-PAYLOAD"), "{text}");
 }
+
+/// On a mismatch, the canonical request printed (text and `--json`) holds the session token's
+/// length, not the token: on success only its presence is reported, and the canonical request
+/// is for comparing with what a client signed, line for line.
+#[test]
+fn a_mismatch_prints_the_session_token_by_its_length() {
+    let name = "get-vanilla-with-session-token";
+    let context = std::fs::read_to_string(case(name, "context.json")).unwrap();
+    let context: serde_json::Value = serde_json::from_str(&context).unwrap();
+    let token = context["credentials"]["token"].as_str().unwrap();
+    let redacted = format!("** redacted, {} bytes **", token.len());
+    for signed in ["header-signed-request.txt", "query-signed-request.txt"] {
+        let text = std::fs::read_to_string(case(name, signed)).unwrap();
+        let tampered = text.replacen("GET /", "GET /tampered", 1);
+        for json in [false, true] {
+            let mut args = base("-", "20150830T123600Z");
+            args.extend(["--session-token", token]);
+            if json {
+                args.push("--json");
+            }
+            let output = verify(&args, Some(tampered.as_bytes()));
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(output.status.code(), Some(1), "{signed}: {stdout}");
+            assert!(
+                stdout.contains("SignatureDoesNotMatch"),
+                "{signed}: {stdout}"
+            );
+            assert!(!stdout.contains(token), "{signed} json={json}: {stdout}");
+            assert!(stdout.contains(&redacted), "{signed} json={json}: {stdout}");
+        }
+    }
+}
+
+/// A `--now` in the YYYYMMDDTHHMMSSZ shape that names no such time says so, not what the
+/// RFC 3339 parser found wrong with it; `--json` leaves stdout empty on exit 2, as its help
+/// says, with the error on stderr.
+#[test]
+fn a_now_of_no_such_day_says_so() {
+    let request = case("get-vanilla", "header-signed-request.txt");
+    for now in ["20150230T123600Z", "20150830T246000Z", "20150830T123660Z"] {
+        let output = verify(&[base(&request, now), vec!["--json"]].concat(), None);
+        assert_eq!(output.status.code(), Some(2), "{now}");
+        assert!(output.stdout.is_empty(), "{now}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("is not a YYYYMMDDTHHMMSSZ time"),
+            "{now}: {stderr}"
+        );
+        assert!(!stderr.contains("literal"), "{now}: {stderr}");
+    }
+}

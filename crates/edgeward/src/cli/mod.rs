@@ -126,8 +126,18 @@ pub(crate) fn init_tracing(verbose: u8) {
         2 => "debug,aws_sigv4=info",
         _ => "trace,aws_sigv4=info",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(value) if !value.trim().is_empty() => {
+            let filter = tracing_subscriber::EnvFilter::try_new(&value)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+            // `RUST_LOG=trace` names no target, yet turns aws-sigv4's traces on.
+            match "aws_sigv4=info".parse() {
+                Ok(quiet) if !value.contains("aws_sigv4") => filter.add_directive(quiet),
+                _ => filter,
+            }
+        }
+        _ => tracing_subscriber::EnvFilter::new(default),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

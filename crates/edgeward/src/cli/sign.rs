@@ -101,11 +101,19 @@ pub(crate) fn parse_time(value: Option<&str>) -> anyhow::Result<std::time::Syste
     if let Ok(t) = edgeward_signing::parse_amz_date(value) {
         return Ok(t);
     }
+    // Shaped as YYYYMMDDTHHMMSSZ, it was meant as one: the RFC 3339 parser's reason would be
+    // about a format the value never tried.
+    let bytes = value.as_bytes();
+    if bytes.len() == 16 && bytes[8] == b'T' && bytes[15] == b'Z' {
+        anyhow::bail!(
+            "--now {value:?} is not a YYYYMMDDTHHMMSSZ time: no such date, or no such time of day"
+        );
+    }
     // The reason goes in the message, not as a source: the time crate's error and its
     // source display the same text, which the error chain would print twice.
     let t = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .map_err(|e| {
-            anyhow::anyhow!("--now {value:?} is neither RFC 3339 nor YYYYMMDDTHHMMSSZ ({e})")
+            anyhow::anyhow!("--now {value:?} is neither RFC 3339 ({e}) nor YYYYMMDDTHHMMSSZ")
         })?;
     Ok(t.into())
 }
@@ -119,6 +127,31 @@ pub(super) fn credential_env(name: &str) -> anyhow::Result<Option<String>> {
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{name} is set but is not UTF-8"),
     }
+}
+
+/// Refuses an `x-amz-content-sha256` that is a SHA-256 digest but not the body's.
+fn check_declared_payload_hash(request: &RawRequest) -> anyhow::Result<()> {
+    let Some(declared) = request.header("x-amz-content-sha256") else {
+        return Ok(());
+    };
+    let declared = declared.trim_matches([' ', '\t']);
+    let is_digest = declared.len() == 64
+        && declared
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !is_digest {
+        return Ok(());
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &request.body);
+    let body_hash: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    if declared != body_hash {
+        anyhow::bail!(
+            "the request's x-amz-content-sha256 is {declared}, but its body's SHA-256 is \
+             {body_hash}: a server would refuse it (XAmzContentSHA256Mismatch). Remove the \
+             header to sign the body's hash, or fix the body"
+        );
+    }
+    Ok(())
 }
 
 pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
@@ -155,10 +188,17 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     if args.unsigned_payload {
         settings.payload = PayloadSigning::Unsigned;
         // A server hashes the body unless the request says otherwise; a presigned S3 request
-        // says so by being presigned.
-        if !(args.presign && s3) {
+        // says so by being presigned, unless it carries a hash of its own, which is signed.
+        if !(args.presign && s3) || request.header("x-amz-content-sha256").is_some() {
             request.set_header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
         }
+    }
+    // A request's own x-amz-content-sha256 is signed as it stands (as botocore signs it),
+    // unless these settings replace it; one that is not the body's would sign a request that
+    // every server refuses (XAmzContentSHA256Mismatch), most often a body edited after an
+    // earlier signing.
+    if settings.content_sha256 == ContentSha256Header::Omit {
+        check_declared_payload_hash(&request)?;
     }
     let params = SigningParams {
         credentials: &credentials,

@@ -26,13 +26,15 @@ use super::{write_stdout, Outcome};
 
 When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch), in S3's terms
 when the request's scope names service s3 (e.g. InvalidAccessKeyId, not InvalidClientTokenId);
-a signature mismatch also prints the canonical request and string-to-sign the verifier computed.
+when the request's own signature does not match, the canonical request and string-to-sign the
+verifier computed follow (a session token's value in them replaced by its length).
 
---json prints one object. Valid: \"valid\": true, \"access_key_id\", \"scope\" (date/region/service),
+--json prints one object on exit 0 or 1 (on exit 2, stdout stays empty and the error goes to
+stderr as text). Valid: \"valid\": true, \"access_key_id\", \"scope\" (date/region/service),
 \"location\" (\"header\" or \"query\"), \"signed_headers\" (list), \"session_token\" (present),
 \"session_token_signed\", \"payload\" (the hash or keyword signed), \"signature\". Invalid:
-\"valid\": false, \"code\" (AWS error code), \"status\" (HTTP), \"message\", and on a mismatch
-\"canonical_request\" and \"string_to_sign\" (else null).
+\"valid\": false, \"code\" (AWS error code), \"status\" (HTTP), \"message\", and when the request's
+own signature does not match \"canonical_request\" and \"string_to_sign\" (else null).
 TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
@@ -66,7 +68,7 @@ pub(crate) struct VerifyArgs {
     /// The verifier's clock (RFC 3339 or YYYYMMDDTHHMMSSZ); default now.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
-    /// One JSON object on stdout.
+    /// One JSON object on stdout (exit 0 or 1; on exit 2 the error goes to stderr).
     #[arg(long)]
     json: bool,
 }
@@ -229,7 +231,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                     "code": aws.code,
                     "status": aws.status,
                     "message": error.to_string(),
-                    "canonical_request": details.map(|d| d.canonical_request.clone()),
+                    "canonical_request": details.map(|d| d.canonical_request_redacted()),
                     "string_to_sign": details.map(|d| d.string_to_sign.clone()),
                 });
                 writeln!(report, "{value}")?;
@@ -240,7 +242,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                     writeln!(
                         report,
                         "canonical request:\n{}\n",
-                        details.canonical_request
+                        details.canonical_request_redacted()
                     )?;
                     writeln!(report, "string to sign:\n{}", details.string_to_sign)?;
                 }
