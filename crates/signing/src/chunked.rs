@@ -512,7 +512,9 @@ impl ChunkChainVerifier {
                 reason: "a trailer sent twice",
             });
         }
-        let value = value.trim();
+        // HTTP's whitespace (RFC 9110 5.5), as for the name: `str::trim` also took a form
+        // feed or a no-break space, which no HTTP field value ends with.
+        let value = value.trim_matches([' ', '\t']);
         // What passes here is what the service reads in the trailers frame.
         if header_field(&name, value).is_none() {
             return Err(Error::MalformedTrailer {
@@ -1034,7 +1036,7 @@ mod tests {
         let signature_line_end = body.len() - "\r\n\r\n".len();
         let signature_line = &body[signature_line_end - 88..signature_line_end];
         assert!(signature_line.starts_with(b"x-amz-trailer-signature:"));
-        for stray in [&b"\n"[..], b"\r", b" \n"] {
+        for stray in [&b"\n"[..], b"\r", b" \n", b"\x0c"] {
             let mut broken = body[..signature_line_end].to_vec();
             broken.extend_from_slice(stray);
             broken.extend_from_slice(&body[signature_line_end..]);
@@ -1177,6 +1179,8 @@ mod tests {
             ("x-amz-meta-a", "x-amz-meta-a:b\x01c"),
             ("x-amz-meta-a", "x-amz-meta-a:b\nc"),
             ("x-amz-meta-a b", "x-amz-meta-a b:c"),
+            ("x-amz-meta-a", "x-amz-meta-a:b\x0c"),
+            ("x-amz-meta-a", "x-amz-meta-a:\x0bb"),
         ] {
             let error = decode(declared, line).unwrap_err();
             assert!(
@@ -1186,6 +1190,12 @@ mod tests {
         }
         let trailers = decode("x-amz-meta-a", "x-amz-meta-a: caf\u{e9} ").unwrap();
         assert_eq!(trailers["x-amz-meta-a"].as_bytes(), "caf\u{e9}".as_bytes());
+        // A no-break space is part of the value, as in a header.
+        let trailers = decode("x-amz-meta-a", "x-amz-meta-a:\t\u{a0}b\u{a0} ").unwrap();
+        assert_eq!(
+            trailers["x-amz-meta-a"].as_bytes(),
+            "\u{a0}b\u{a0}".as_bytes()
+        );
     }
 
     /// A line limit too large to add to (`usize::MAX`, "no limit") holds every line, whole or
