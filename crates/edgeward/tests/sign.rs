@@ -289,25 +289,41 @@ fn json_refuses_a_body_it_cannot_carry() {
     assert!(raw.stdout.ends_with(b"\n\xff\xfe\x00binary"));
 }
 
-/// `-vvv` traces, but not aws-sigv4's canonical request, which for a presigned request holds
-/// the session token in clear: the token leaves only in the signed request on stdout.
-#[test]
-fn trace_output_does_not_carry_the_session_token() {
-    const TOKEN: &str = "session-token-that-must-stay-out-of-logs";
-    let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
-        .args(["-vvv", "sign", "--request"])
+/// `edgeward {global} sign --request get-vanilla/request.txt {COMMON} {extra}` with the
+/// suite's keys and `token` in the environment, and `RUST_LOG` as given (unset for `None`).
+fn sign_vanilla_with_token(
+    global: &[&str],
+    extra: &[&str],
+    token: &str,
+    rust_log: Option<&str>,
+) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
+    command
+        .args(global)
+        .args(["sign", "--request"])
         .arg(case("get-vanilla", "request.txt"))
         .args(COMMON)
-        .args(["--presign", "--expires", "60"])
+        .args(extra)
         .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
         .env(
             "AWS_SECRET_ACCESS_KEY",
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         )
-        .env("AWS_SESSION_TOKEN", TOKEN)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap();
+        .env("AWS_SESSION_TOKEN", token);
+    match rust_log {
+        Some(filter) => command.env("RUST_LOG", filter),
+        None => command.env_remove("RUST_LOG"),
+    };
+    command.output().unwrap()
+}
+
+/// `-vvv` traces, but not aws-sigv4's canonical request, which for a presigned request holds
+/// the session token in clear: the token leaves only in the signed request on stdout.
+#[test]
+fn trace_output_does_not_carry_the_session_token() {
+    const TOKEN: &str = "session-token-that-must-stay-out-of-logs";
+    let presign = ["--presign", "--expires", "60"];
+    let output = sign_vanilla_with_token(&["-vvv"], &presign, TOKEN, None);
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -474,20 +490,8 @@ fn a_payload_hash_the_body_contradicts_is_refused() {
 #[test]
 fn rust_log_trace_does_not_carry_the_session_token() {
     const TOKEN: &str = "session-token-that-must-stay-out-of-logs";
-    let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
-        .args(["sign", "--request"])
-        .arg(case("get-vanilla", "request.txt"))
-        .args(COMMON)
-        .args(["--presign", "--expires", "60"])
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_SESSION_TOKEN", TOKEN)
-        .env("RUST_LOG", "trace")
-        .output()
-        .unwrap();
+    let presign = ["--presign", "--expires", "60"];
+    let output = sign_vanilla_with_token(&[], &presign, TOKEN, Some("trace"));
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains(TOKEN), "{stderr}");
@@ -497,18 +501,7 @@ fn rust_log_trace_does_not_carry_the_session_token() {
 /// does not print the token.
 #[test]
 fn a_session_token_a_header_cannot_carry_exits_2() {
-    let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
-        .args(["sign", "--request"])
-        .arg(case("get-vanilla", "request.txt"))
-        .args(COMMON)
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_SESSION_TOKEN", "SECRET\nTOKEN")
-        .output()
-        .unwrap();
+    let output = sign_vanilla_with_token(&[], &[], "SECRET\nTOKEN", None);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
