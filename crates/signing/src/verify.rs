@@ -180,10 +180,18 @@ pub(crate) fn same_host(host: &[u8], authority: &[u8]) -> bool {
 /// `authority` without a trailing default port (`:443` or `:80`), or `None` when it has
 /// none: the host that botocore, aws-sigv4 and the Go SDK sign for it.
 pub(crate) fn without_default_port(authority: &[u8]) -> Option<&[u8]> {
+    // What is left must be a host alone: `h:443:443` is not `h:443` without its port.
+    let has_port = |host: &[u8]| {
+        let after_literal = match host.iter().rposition(|&b| b == b']') {
+            Some(end) => host.get(end + 1..).unwrap_or_default(),
+            None => host,
+        };
+        after_literal.contains(&b':')
+    };
     authority
         .strip_suffix(b":443")
         .or_else(|| authority.strip_suffix(b":80"))
-        .filter(|host| !host.is_empty() && !host.ends_with(b":"))
+        .filter(|host| !host.is_empty() && !has_port(host))
 }
 
 /// Most headers of an `http::HeaderMap` that [`KnownHeaders::find`] records for the canonical
@@ -1801,6 +1809,46 @@ mod tests {
 
     use super::*;
     use crate::{sign_raw, RawRequest, RawRequestLimits, SigningParams, SigningSettings};
+
+    /// A default port folds on one side only, and only off a host that has no port left:
+    /// `h:443:443` is not `h:443`, nor `h:443` `h:443:80`.
+    #[test]
+    fn a_default_port_folds_off_a_host_alone() {
+        for (host, authority) in [
+            ("h", "h:443"),
+            ("h:80", "h"),
+            ("H:443", "h"),
+            ("[::1]:443", "[::1]"),
+            ("[::1]", "[::1]:80"),
+        ] {
+            assert!(
+                same_host(host.as_bytes(), authority.as_bytes()),
+                "{host} {authority}"
+            );
+            assert!(
+                same_host(authority.as_bytes(), host.as_bytes()),
+                "{authority} {host}"
+            );
+        }
+        for (host, authority) in [
+            ("h:443:443", "h:443"),
+            ("h:80:443", "h:80"),
+            ("h:443", "h:443:80"),
+            ("h:443", "h:80"),
+            ("h::443", "h:"),
+            (":443", ""),
+            ("[::1]:80:443", "[::1]:80"),
+        ] {
+            assert!(
+                !same_host(host.as_bytes(), authority.as_bytes()),
+                "{host} {authority}"
+            );
+            assert!(
+                !same_host(authority.as_bytes(), host.as_bytes()),
+                "{authority} {host}"
+            );
+        }
+    }
 
     /// Every query with a key whose decoding starts with `X` (as `X-Amz-Security-Token`'s does)
     /// is one the second-session-token check looks into: every query of up to five bytes from
