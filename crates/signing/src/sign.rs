@@ -367,23 +367,38 @@ fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
     })
 }
 
-/// Refuses a session token that an `x-amz-security-token` header cannot carry (a control
-/// byte such as a line end): aws-sigv4 fails on it without saying why. The token is not
-/// named: it is bearer material.
+/// Refuses a session token that an `x-amz-security-token` header cannot carry as signed:
+/// - a control byte such as a line end, on which aws-sigv4 fails without saying why;
+/// - blanks that a header value loses: a space or tab at an end (a server strips them,
+///   RFC 9112 5.1), a tab or two spaces in a row (the canonical headers collapse them, which
+///   aws-sigv4 does not do for the token), so that no verifier could match what was signed.
+///
+/// The token is not named: it is bearer material.
 fn check_session_token_is_a_header_value(params: &SigningParams<'_>) -> Result<(), Error> {
     let Some(token) = params.credentials.session_token() else {
         return Ok(());
     };
     let control = |&(_, b): &(usize, u8)| (b < b' ' && b != b'\t') || b == 0x7f;
-    match token.bytes().enumerate().find(control) {
-        None => Ok(()),
-        Some((at, byte)) => Err(Error::InvalidSigningInput {
+    if let Some((at, byte)) = token.bytes().enumerate().find(control) {
+        return Err(Error::InvalidSigningInput {
             reason: format!(
                 "the session token has a control byte (0x{byte:02x}, at byte {at}) that an \
                  x-amz-security-token header cannot carry"
             ),
-        }),
+        });
     }
+    let blanks = token.starts_with([' ', '\t'])
+        || token.ends_with([' ', '\t'])
+        || token.contains('\t')
+        || token.contains("  ");
+    if blanks {
+        return Err(Error::InvalidSigningInput {
+            reason: "the session token has a space or tab at an end, a tab, or two spaces in a \
+                     row, which an x-amz-security-token header does not keep as signed"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// Refuses a request target that would be signed otherwise than a server reads it, or that
