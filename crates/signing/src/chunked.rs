@@ -1015,18 +1015,29 @@ mod tests {
         })
     }
 
+    /// The seed both [`signed_trailer_chain`] and [`hello_with_trailer`] continue from.
+    const TRAILER_SEED: &str = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+
+    /// `hello` as one chunk and the trailer `x-amz-meta-a: value`, signed by `ChunkSigner` with
+    /// the inputs [`signed_trailer_chain`] verifies, from [`TRAILER_SEED`].
+    fn hello_with_trailer(value: &str) -> Vec<u8> {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
+        let mut signer =
+            ChunkSigner::new(&credentials, "us-east-1", "s3", time, TRAILER_SEED).unwrap();
+        let mut body = signer.chunk(b"hello").unwrap();
+        body.extend(signer.finish(&[("x-amz-meta-a", value)]).unwrap());
+        body
+    }
+
     /// The line carrying the trailer's signature ends in CRLF, and nothing but spaces or tabs
     /// pads its value: a stray LF or CR before the CRLF is a malformed body, not whitespace.
     #[test]
     fn a_broken_line_ending_after_the_trailer_signature_is_malformed() {
-        use std::time::{Duration, UNIX_EPOCH};
-
-        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
-        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
-        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
-        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed).unwrap();
-        let mut body = signer.chunk(b"hello").unwrap();
-        body.extend(signer.finish(&[("x-amz-meta-a", "b")]).unwrap());
+        let seed = TRAILER_SEED;
+        let body = hello_with_trailer("b");
         let verify = |body: &[u8]| {
             let mut verifier = signed_trailer_chain(seed).with_declared_trailer("x-amz-meta-a")?;
             let mut out = Vec::new();
@@ -1059,22 +1070,14 @@ mod tests {
     /// writes the trimmed value, so this sends the untrimmed one by hand.)
     #[test]
     fn a_trailer_value_is_trimmed_as_aws_sigv4_signs_it() {
-        use std::time::{Duration, UNIX_EPOCH};
-
-        let time = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
-        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
-        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
-        let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed).unwrap();
-        let mut body = signer.chunk(b"hello").unwrap();
         let value = "caf\u{e9}\u{a0}";
-        body.extend(signer.finish(&[("x-amz-meta-a", value)]).unwrap());
-        let sent = String::from_utf8(body).unwrap();
+        let sent = String::from_utf8(hello_with_trailer(value)).unwrap();
         let untrimmed = sent.replace(
             "x-amz-meta-a:caf\u{e9}\r\n",
             &format!("x-amz-meta-a:{value}\r\n"),
         );
         assert_ne!(untrimmed, sent);
-        let mut verifier = signed_trailer_chain(seed)
+        let mut verifier = signed_trailer_chain(TRAILER_SEED)
             .with_declared_trailer("x-amz-meta-a")
             .unwrap();
         let mut out = Vec::new();
