@@ -11,7 +11,9 @@ use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::Full;
-use support::{crc32_base64, send_for_text, start_server, start_server_with, AK, SK};
+use support::{
+    crc32_base64, send_for_text, sign_chunked_head, start_server, start_server_with, AK, SK,
+};
 
 /// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
 fn signed_chunked_put(
@@ -21,8 +23,6 @@ fn signed_chunked_put(
     trailer: bool,
     checksum_header: Option<&str>,
 ) -> (http::Request<Vec<u8>>, ChunkSigner) {
-    let creds = Credentials::from_keys(AK, SK, None);
-    let now = SystemTime::now();
     let mut request = http::Request::builder()
         .method("PUT")
         .uri(format!("http://{addr}{path}"))
@@ -43,16 +43,7 @@ fn signed_chunked_put(
             http::HeaderValue::from_str(crc32).unwrap(),
         );
     }
-    let mut settings = SigningSettings::s3();
-    settings.payload = PayloadSigning::StreamingSigned { trailer };
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: now,
-    };
-    let seed = sign_http(&mut request, &params, &settings).unwrap();
-    let signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap();
+    let signer = sign_chunked_head(&mut request, trailer, SystemTime::now());
     (request, signer)
 }
 
@@ -960,8 +951,6 @@ async fn an_undeclared_trailer_fails_the_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_trailer_of_two_lines_in_any_order_verifies() {
     let addr = start_server().await;
-    let creds = Credentials::from_keys(AK, SK, None);
-    let now = SystemTime::now();
     let crc = crc32_base64(b"hello");
     let mut request = http::Request::builder()
         .method("PUT")
@@ -972,16 +961,7 @@ async fn a_signed_trailer_of_two_lines_in_any_order_verifies() {
         .header("x-amz-trailer", "x-amz-meta-b,x-amz-checksum-crc32")
         .body(Vec::<u8>::new())
         .unwrap();
-    let mut settings = SigningSettings::s3();
-    settings.payload = PayloadSigning::StreamingSigned { trailer: true };
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: now,
-    };
-    let seed = sign_http(&mut request, &params, &settings).unwrap();
-    let mut signer = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap();
+    let mut signer = sign_chunked_head(&mut request, true, SystemTime::now());
     let mut body = signer.chunk(b"hello").unwrap();
     body.extend(
         signer

@@ -9,10 +9,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edgeward_signing::{
-    LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedBody,
-    VerifiedRequest, Verifier, VerifierSettings,
+    sign_http, ChunkSigner, LayerSettings, PayloadSigning, ResolvedCredential, SigV4Layer,
+    SigningParams, SigningSettings, StaticCredentials, VerifiedBody, VerifiedRequest, Verifier,
+    VerifierSettings,
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -27,6 +29,27 @@ pub(crate) const SK: &str = "layer-secret-key/EXAMPLE";
 pub(crate) const TEMP_AK: &str = "ASIALAYERTEST";
 pub(crate) const TEMP_SK: &str = "temporary-secret";
 pub(crate) const TOKEN: &str = "session/token+value==";
+
+/// Signs `request`, the head of an `aws-chunked` upload (no body yet), for S3 in us-east-1
+/// with [`AK`] at `now`, as a signed chunk chain (with a signed trailer when `trailer`), and
+/// returns the signer of its chunks.
+pub(crate) fn sign_chunked_head(
+    request: &mut http::Request<Vec<u8>>,
+    trailer: bool,
+    now: SystemTime,
+) -> ChunkSigner {
+    let creds = Credentials::from_keys(AK, SK, None);
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingSigned { trailer };
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: now,
+    };
+    let seed = sign_http(request, &params, &settings).unwrap();
+    ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap()
+}
 
 /// How the inner service answers a verified request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
