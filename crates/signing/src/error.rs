@@ -745,12 +745,14 @@ mod tests {
                     access_key_id: "AKID".to_owned(),
                 },
                 "UnrecognizedClientException",
+                (403, 400),
             ),
             (
                 Error::SignatureDoesNotMatch {
                     details: Box::default(),
                 },
                 "InvalidSignatureException",
+                (403, 400),
             ),
             (
                 Error::RequestTimeTooSkewed {
@@ -759,31 +761,47 @@ mod tests {
                     max_skew_secs: 900,
                 },
                 "InvalidSignatureException",
+                (403, 400),
             ),
             (
                 Error::ExpiredToken { expired_at: at },
                 "ExpiredTokenException",
+                (403, 400),
             ),
             (
                 Error::MissingAuthentication,
                 "MissingAuthenticationTokenException",
+                (403, 400),
             ),
-            (Error::MissingDate, "IncompleteSignatureException"),
-            (Error::SessionTokenNotSigned, "AccessDeniedException"),
-            (Error::BodyTooLarge { limit: 10 }, "EntityTooLarge"),
+            (
+                Error::MissingDate,
+                "IncompleteSignatureException",
+                (400, 400),
+            ),
+            (
+                Error::SessionTokenNotSigned,
+                "AccessDeniedException",
+                (403, 400),
+            ),
+            (
+                Error::BodyTooLarge { limit: 10 },
+                "EntityTooLarge",
+                (413, 413),
+            ),
         ];
-        for (error, code) in cases {
+        // (restJson's status, awsJson's): awsJson sends its client faults as 400,
+        // authentication failures included.
+        for (error, code, (rest_status, aws_json_status)) in cases {
             let rest = error.to_json_error(JsonProtocol::RestJson);
-            assert_eq!(rest.code, code, "{error}");
+            assert_eq!((rest.code, rest.status), (code, rest_status), "{error}");
             assert_eq!(rest.status, error.http_status(), "{error}");
             assert_eq!(rest.message, error.to_string());
-            // awsJson sends its client faults as 400, authentication failures included.
             let aws_json = error.to_json_error(JsonProtocol::AwsJson);
-            let status = match error.http_status() {
-                403 => 400,
-                status => status,
-            };
-            assert_eq!((aws_json.code, aws_json.status), (code, status), "{error}");
+            assert_eq!(
+                (aws_json.code, aws_json.status),
+                (code, aws_json_status),
+                "{error}"
+            );
         }
     }
 
