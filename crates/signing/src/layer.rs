@@ -313,6 +313,17 @@ impl<E: fmt::Display> fmt::Display for IdleTimeoutError<E> {
     }
 }
 
+/// So the body is an ordinary one: hyper and axum take bodies whose error converts into a
+/// boxed `std::error::Error`.
+impl<E: std::error::Error + 'static> std::error::Error for IdleTimeoutError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Inner(e) => Some(e),
+            Self::Idle(_) => None,
+        }
+    }
+}
+
 impl<B> Body for IdleTimeoutBody<B>
 where
     B: Body + Unpin,
@@ -1051,5 +1062,23 @@ mod tests {
         );
         describe_decoded_body(&mut only_chunked, 0);
         assert!(!only_chunked.contains_key(http::header::CONTENT_ENCODING));
+    }
+
+    /// An `IdleTimeoutBody` is an ordinary body: axum and hyper take it (their bound is an
+    /// error that boxes into `std::error::Error`), and its error names the inner one as source.
+    #[tokio::test]
+    async fn an_idle_timeout_body_is_an_ordinary_body() {
+        let body =
+            IdleTimeoutBody::new(Full::new(Bytes::from_static(b"hi")), Duration::from_secs(1));
+        let bytes = axum::body::Body::new(body)
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(&bytes[..], b"hi");
+
+        let inner = std::io::Error::other("reset");
+        let error: Box<dyn std::error::Error + Send + Sync> = IdleTimeoutError::Inner(inner).into();
+        assert_eq!(error.source().unwrap().to_string(), "reset");
     }
 }
