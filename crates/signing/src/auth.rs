@@ -40,7 +40,8 @@ impl Credential<'_> {
 /// Parsed authentication information, from either location.
 ///
 /// `Debug` prints the presigned session token's length, not the token: it is bearer material
-/// (as [`SessionToken`](crate::SessionToken) prints it).
+/// (as [`SessionToken`](crate::SessionToken) prints it). Of the signature it prints the first
+/// 8 hex digits: whole, it would replay the request.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ParsedAuthorization<'a> {
     /// Where it came from.
@@ -66,7 +67,10 @@ impl fmt::Debug for ParsedAuthorization<'_> {
             .field("location", &self.location)
             .field("credential", &self.credential)
             .field("signed_headers", &self.signed_headers)
-            .field("signature", &self.signature)
+            .field(
+                "signature",
+                &crate::redact::signature_bytes(&self.signature),
+            )
             .field("date", &self.date)
             .field("expires", &self.expires)
             .field(

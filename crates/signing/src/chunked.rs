@@ -776,7 +776,7 @@ impl fmt::Debug for ChunkSigner {
         f.debug_struct("ChunkSigner")
             .field("region", &self.region)
             .field("service", &self.service)
-            .field("previous", &self.previous)
+            .field("previous", &crate::redact::signature(&self.previous))
             .finish_non_exhaustive()
     }
 }

@@ -1,5 +1,8 @@
-//! `Debug` forms of request parts that may carry a session token: the token is bearer
-//! material, so its length stands in its place, as [`crate::SessionToken`] prints it.
+//! `Debug` forms of request parts that may carry bearer material. A session token's length
+//! stands in its place, as [`crate::SessionToken`] prints it. A signature keeps its first
+//! [`SIGNATURE_DIGITS_SHOWN`] hex digits: whole, a valid one replays its request for as long
+//! as the request is valid (a presigned URL: up to 7 days), so aws-sigv4's own logs leave the
+//! `Authorization` header out; a prefix still tells two signatures apart when debugging.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -8,6 +11,11 @@ use crate::canonical::decode_query_component;
 
 const TOKEN_HEADER: &str = "x-amz-security-token";
 const TOKEN_PARAMETER: &str = "X-Amz-Security-Token";
+const SIGNATURE_PARAMETER: &str = "X-Amz-Signature";
+/// What precedes the signature in an `Authorization` header.
+const SIGNATURE_FIELD: &str = "Signature=";
+/// How many hex digits of a signature `Debug` shows.
+const SIGNATURE_DIGITS_SHOWN: usize = 8;
 
 /// The placeholder for a token of `len` bytes.
 struct Redacted(usize);
@@ -23,18 +31,76 @@ pub(crate) fn token(len: usize) -> impl fmt::Debug {
     Redacted(len)
 }
 
+/// A signature (hex) for `Debug`: its first digits.
+pub(crate) fn signature(hex: &str) -> impl fmt::Debug + '_ {
+    struct Signature<'a>(&'a str);
+    impl fmt::Debug for Signature<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(&shortened(self.0), f)
+        }
+    }
+    Signature(hex)
+}
+
+/// A signature's bytes for `Debug`: the hex of its first bytes.
+pub(crate) fn signature_bytes(bytes: &[u8]) -> impl fmt::Debug + '_ {
+    struct SignatureBytes<'a>(&'a [u8]);
+    impl fmt::Debug for SignatureBytes<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let mut hex = String::with_capacity(SIGNATURE_DIGITS_SHOWN);
+            for byte in self.0.iter().take(SIGNATURE_DIGITS_SHOWN / 2) {
+                hex.push_str(&format!("{byte:02x}"));
+            }
+            if self.0.len() > SIGNATURE_DIGITS_SHOWN / 2 {
+                hex.push('…');
+            }
+            fmt::Debug::fmt(&hex, f)
+        }
+    }
+    SignatureBytes(bytes)
+}
+
+/// `value` cut to its first [`SIGNATURE_DIGITS_SHOWN`] characters, `…` marking the cut.
+fn shortened(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(SIGNATURE_DIGITS_SHOWN) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &value[..cut])),
+        None => Cow::Borrowed(value),
+    }
+}
+
+/// An `Authorization` header's value with its `Signature=` shortened.
+fn authorization(value: &str) -> Cow<'_, str> {
+    let Some(at) = value.find(SIGNATURE_FIELD) else {
+        return Cow::Borrowed(value);
+    };
+    let start = at + SIGNATURE_FIELD.len();
+    let rest = &value[start..];
+    let end = start
+        + rest
+            .find(|c: char| c == ',' || c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+    let signature = &value[start..end];
+    match shortened(signature) {
+        Cow::Borrowed(_) => Cow::Borrowed(value),
+        Cow::Owned(short) => Cow::Owned(format!("{}{short}{}", &value[..start], &value[end..])),
+    }
+}
+
 /// A header's `(name, value)` for `Debug`: the value redacted when the header carries a
-/// session token.
+/// session token, the signature shortened in an `Authorization` header.
 pub(crate) fn header<'a>(name: &'a str, value: &'a [u8]) -> impl fmt::Debug + 'a {
     struct Header<'a>(&'a str, &'a [u8]);
     impl fmt::Debug for Header<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let mut tuple = f.debug_tuple("");
             tuple.field(&self.0);
+            let value = String::from_utf8_lossy(self.1);
             if self.0.eq_ignore_ascii_case(TOKEN_HEADER) {
                 tuple.field(&Redacted(self.1.len()));
+            } else if self.0.eq_ignore_ascii_case("authorization") {
+                tuple.field(&authorization(&value));
             } else {
-                tuple.field(&String::from_utf8_lossy(self.1));
+                tuple.field(&value);
             }
             tuple.finish()
         }
@@ -43,18 +109,18 @@ pub(crate) fn header<'a>(name: &'a str, value: &'a [u8]) -> impl fmt::Debug + 'a
 }
 
 /// A decoded query parameter's `(name, value)` for `Debug`: the value redacted when it is a
-/// session token.
+/// session token, shortened when it is a signature.
 pub(crate) fn parameter<'a>(name: &'a str, value: &'a str) -> impl fmt::Debug + 'a {
     struct Parameter<'a>(&'a str, &'a str);
     impl fmt::Debug for Parameter<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let mut tuple = f.debug_tuple("");
             tuple.field(&self.0);
-            if self.0 == TOKEN_PARAMETER {
-                tuple.field(&Redacted(self.1.len()));
-            } else {
-                tuple.field(&self.1);
-            }
+            match self.0 {
+                TOKEN_PARAMETER => tuple.field(&Redacted(self.1.len())),
+                SIGNATURE_PARAMETER => tuple.field(&shortened(self.1)),
+                _ => tuple.field(&self.1),
+            };
             tuple.finish()
         }
     }
@@ -62,7 +128,8 @@ pub(crate) fn parameter<'a>(name: &'a str, value: &'a str) -> impl fmt::Debug + 
 }
 
 /// A raw query (`query`) or request target (`/a?query`) for `Debug`, with the value of every
-/// `X-Amz-Security-Token` parameter (its name escaped or not) redacted.
+/// `X-Amz-Security-Token` parameter (its name escaped or not) redacted and of every
+/// `X-Amz-Signature` shortened.
 pub(crate) fn query_text(text: &str) -> impl fmt::Debug + '_ {
     struct QueryText<'a>(Cow<'a, str>);
     impl fmt::Debug for QueryText<'_> {
@@ -101,8 +168,8 @@ pub(crate) fn canonical_request(text: &str) -> Cow<'_, str> {
 }
 
 fn redact_query_text(text: &str) -> Cow<'_, str> {
-    // A token parameter's name holds `Security` or an escape.
-    if !text.contains("Security") && !text.contains('%') {
+    // A token or signature parameter's name holds `Security`, `Signature` or an escape.
+    if !text.contains("Security") && !text.contains("Signature") && !text.contains('%') {
         return Cow::Borrowed(text);
     }
     let (head, query) = match text.split_once('?') {
@@ -118,13 +185,16 @@ fn redact_query_text(text: &str) -> Cow<'_, str> {
         if index > 0 {
             out.push('&');
         }
-        match piece.split_once('=') {
-            Some((key, value)) if decode_query_component(key) == TOKEN_PARAMETER => {
-                out.push_str(key);
-                out.push('=');
-                out.push_str(&format!("{:?}", Redacted(value.len())));
-            }
-            _ => out.push_str(piece),
+        let Some((key, value)) = piece.split_once('=') else {
+            out.push_str(piece);
+            continue;
+        };
+        out.push_str(key);
+        out.push('=');
+        match &*decode_query_component(key) {
+            TOKEN_PARAMETER => out.push_str(&format!("{:?}", Redacted(value.len()))),
+            SIGNATURE_PARAMETER => out.push_str(&shortened(value)),
+            _ => out.push_str(value),
         }
     }
     Cow::Owned(out)
@@ -150,6 +220,14 @@ mod tests {
                 "/p?X-Amz-Security-Tokens=visible",
                 "\"/p?X-Amz-Security-Tokens=visible\"",
             ),
+            (
+                "/p?a=b&X-Amz-Signature=0123456789abcdef&c",
+                "\"/p?a=b&X-Amz-Signature=01234567…&c\"",
+            ),
+            (
+                "X%2DAmz-Signature=0123456789",
+                "\"X%2DAmz-Signature=01234567…\"",
+            ),
         ] {
             assert_eq!(format!("{:?}", query_text(text)), expected, "{text}");
         }
@@ -164,6 +242,43 @@ mod tests {
         assert_eq!(
             format!("{:?}", parameter("X-Amz-Security-Token", "tok")),
             "(\"X-Amz-Security-Token\", ** redacted, 3 bytes **)"
+        );
+        assert_eq!(
+            format!("{:?}", parameter("X-Amz-Signature", "0123456789abcdef")),
+            "(\"X-Amz-Signature\", \"01234567…\")"
+        );
+    }
+
+    #[test]
+    fn signatures_keep_only_their_first_digits() {
+        assert_eq!(
+            format!(
+                "{:?}",
+                header(
+                    "Authorization",
+                    b"AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/iam/aws4_request, \
+                      SignedHeaders=host;x-amz-date, Signature=0123456789abcdef"
+                )
+            ),
+            "(\"Authorization\", \"AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/iam/\
+             aws4_request, SignedHeaders=host;x-amz-date, Signature=01234567…\")"
+        );
+        // Wherever the field stands, and however short.
+        assert_eq!(
+            format!(
+                "{:?}",
+                header("authorization", b"X Signature=0123456789, Credential=c")
+            ),
+            "(\"authorization\", \"X Signature=01234567…, Credential=c\")"
+        );
+        assert_eq!(
+            format!("{:?}", header("authorization", b"X Signature=0123")),
+            "(\"authorization\", \"X Signature=0123\")"
+        );
+        assert_eq!(format!("{:?}", signature("0123456789")), "\"01234567…\"");
+        assert_eq!(
+            format!("{:?}", signature_bytes(&[0xde, 0xad, 0xbe, 0xef, 0x01])),
+            "\"deadbeef…\""
         );
     }
 

@@ -159,7 +159,8 @@ pub struct SigningParams<'a> {
 }
 
 /// What signing produced: headers to set and query parameters to append (already applied by
-/// [`sign_raw`] and [`sign_http`]). `Debug` prints a session token's length, not the token.
+/// [`sign_raw`] and [`sign_http`]). `Debug` prints a session token's length, not the token,
+/// and the signature's first 8 hex digits, not all of it: either would replay the request.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignedParts {
     /// Headers to set (lower-case names).
@@ -185,7 +186,7 @@ impl std::fmt::Debug for SignedParts {
         f.debug_struct("SignedParts")
             .field("headers", &headers)
             .field("query", &query)
-            .field("signature", &self.signature)
+            .field("signature", &redact::signature(&self.signature))
             .finish()
     }
 }
@@ -658,7 +659,18 @@ fn sign_to_instructions(
             reason: e.to_string(),
         })?
         .into();
-    let output = sigv4::sign(signable, &signing_params).map_err(|e| Error::Signing {
+    let sign = || sigv4::sign(signable, &signing_params);
+    // aws-sigv4 traces the canonical request with its sensitive *headers* redacted, but not
+    // its query line, where a presigned request's `X-Amz-Security-Token` stands in clear: so
+    // that signing leaves no subscriber to hear it (at no cost to any other signing).
+    let output = if matches!(settings.target, SignatureTarget::Query { .. })
+        && params.credentials.session_token().is_some()
+    {
+        tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign)
+    } else {
+        sign()
+    }
+    .map_err(|e| Error::Signing {
         reason: e.to_string(),
     })?;
     Ok(output.into_parts())

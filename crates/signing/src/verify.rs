@@ -940,7 +940,7 @@ impl fmt::Debug for VerifiedRequest {
             .field("expires_at", &self.expires_at)
             .field("path_mode", &self.path_mode)
             .field("payload", &self.payload)
-            .field("signature", &self.signature())
+            .field("signature", &crate::redact::signature(self.signature()))
             .finish_non_exhaustive()
     }
 }
