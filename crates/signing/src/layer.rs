@@ -964,8 +964,16 @@ where
                         )
                     }
                 };
-                let mut verified = match early {
-                    Some(verified) => verified,
+                let verified = match early {
+                    // Verified before the body came: its checks are left.
+                    Some(mut verified) => {
+                        let headers = Headers::Map(&parts.headers);
+                        if let Err(e) = verified.check_buffered_body(&headers, &bytes) {
+                            return reject_read(e, &parts);
+                        }
+                        verified
+                    }
+                    // With the body in hand, verification makes its checks too.
                     None => {
                         let view = RequestView::from_parts(&parts);
                         match verify_within(
@@ -982,10 +990,6 @@ where
                         }
                     }
                 };
-                if let Err(e) = verified.check_buffered_body(&Headers::Map(&parts.headers), &bytes)
-                {
-                    return reject_read(e, &parts);
-                }
                 let body = VerifiedBody {
                     inner: BodyKind::Buffered(Full::new(bytes)),
                 };

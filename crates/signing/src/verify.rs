@@ -398,10 +398,22 @@ impl<'a> RequestView<'a> {
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Payload<'a> {
-    /// The whole body.
+    /// The whole body, as received. [`Verifier::verify`] then makes every check the body
+    /// needs: its SHA-256, a flexible-checksum header (`x-amz-checksum-*`: `BadDigest`), and
+    /// for a streamed payload (`STREAMING-…`) the whole `aws-chunked` chain, decoded and
+    /// discarded (to keep the decoded data, pass [`Payload::Unavailable`] and feed the body
+    /// to [`VerifiedRequest::streamed_body_verifier`]).
     Bytes(&'a [u8]),
+    /// The SHA-256 digest of the body as received, for a caller that hashed the body as it
+    /// streamed by (where no `x-amz-content-sha256` names it, as SDKs sign every service but
+    /// S3): it stands in for the body's hash, and one that differs from a claimed
+    /// `x-amz-content-sha256` is [`Error::PayloadHashMismatch`]. Checks that need the bytes
+    /// (a flexible checksum, an `aws-chunked` chain) are the caller's:
+    /// [`VerifiedRequest::check_buffered_body`], [`VerifiedRequest::streamed_body_verifier`].
+    Sha256([u8; 32]),
     /// Not buffered (streaming). Verification then relies on `x-amz-content-sha256` and
-    /// reports [`PayloadKind::Sha256`] with `body_checked: false`.
+    /// reports [`PayloadKind::Sha256`] with `body_checked: false`; the body's checks are the
+    /// caller's, as for [`Payload::Sha256`].
     Unavailable,
 }
 
@@ -705,7 +717,7 @@ pub enum PayloadKind {
     /// `UNSIGNED-PAYLOAD`.
     Unsigned,
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (`trailer`: the `-TRAILER` form): verify the body
-    /// with [`VerifiedRequest::chunk_verifier`].
+    /// with [`VerifiedRequest::streamed_body_verifier`].
     StreamingSigned {
         /// Whether a signed trailer follows the final chunk.
         trailer: bool,
@@ -717,9 +729,19 @@ pub enum PayloadKind {
 impl PayloadKind {
     /// A signed SHA-256 not yet checked against the body: checks it (and marks it checked).
     fn check_body(&mut self, body: &[u8]) -> Result<(), Error> {
+        self.check_hash(|| sha256_hex(body))
+    }
+
+    /// [`Self::check_body`] with the body's digest already computed.
+    fn check_digest(&mut self, digest: &[u8; 32]) -> Result<(), Error> {
+        self.check_hash(|| hex64(digest))
+    }
+
+    /// The body's hash (hex, computed only when needed) against the one signed.
+    fn check_hash(&mut self, body_hash: impl FnOnce() -> [u8; 64]) -> Result<(), Error> {
         if let Self::Sha256 { hex, body_checked } = self {
             if !*body_checked {
-                let computed = sha256_hex(body);
+                let computed = body_hash();
                 if !constant_time_eq(&computed, hex.as_bytes()) {
                     return Err(Error::PayloadHashMismatch {
                         claimed: hex.clone(),
@@ -845,8 +867,11 @@ impl VerifiedRequest {
         &self.payload
     }
 
-    /// For `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` bodies: the chunk-chain verifier
-    /// seeded with this request's signature.
+    /// For `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` bodies: the bare chunk-chain
+    /// verifier, seeded with this request's signature and nothing else. It knows none of the
+    /// request's headers, so it accepts no trailer and checks neither the decoded length nor
+    /// a checksum header until told with its `with_…` methods: to verify a request's body, use
+    /// [`Self::streamed_body_verifier`], which tells it all of them.
     pub fn chunk_verifier(&self) -> Option<ChunkChainVerifier> {
         self.chunk.clone().map(ChunkChainVerifier::new)
     }
@@ -923,6 +948,28 @@ impl VerifiedRequest {
     pub fn check_buffered_body(&mut self, headers: &Headers<'_>, body: &[u8]) -> Result<(), Error> {
         self.payload.check_body(body)?;
         check_buffered_checksums(headers, body)
+    }
+
+    /// What [`Verifier::verify`] checks of a [`Payload::Bytes`] body: a streamed one through
+    /// its whole chain, any other as [`Self::check_buffered_body`] does (its checksum search
+    /// skipped when `may_name_checksums` is false: no `x-amz-*` header beyond the date, token
+    /// and content hash).
+    fn check_whole_body(
+        &mut self,
+        headers: &Headers<'_>,
+        body: &[u8],
+        may_name_checksums: bool,
+    ) -> Result<(), Error> {
+        if let Some(mut chain) = self.streamed_body_verifier(headers)? {
+            let mut decoded = Vec::with_capacity(body.len());
+            chain.push(body, &mut decoded)?;
+            return chain.finish();
+        }
+        self.payload.check_body(body)?;
+        if may_name_checksums {
+            check_buffered_checksums(headers, body)?;
+        }
+        Ok(())
     }
 }
 
@@ -1140,13 +1187,14 @@ impl<L: CredentialLookup> Verifier<L> {
                 PayloadKind::Unsigned
             }
             None => match payload {
-                Payload::Bytes(body) => {
-                    let hex = sha256_hex(body);
-                    PayloadKind::Sha256 {
-                        hex: String::from_utf8_lossy(&hex).into_owned(),
-                        body_checked: true,
-                    }
-                }
+                Payload::Bytes(body) => PayloadKind::Sha256 {
+                    hex: String::from_utf8_lossy(&sha256_hex(body)).into_owned(),
+                    body_checked: true,
+                },
+                Payload::Sha256(digest) => PayloadKind::Sha256 {
+                    hex: String::from_utf8_lossy(&hex64(&digest)).into_owned(),
+                    body_checked: true,
+                },
                 Payload::Unavailable => return Err(Error::BodyRequired),
             },
         };
@@ -1282,8 +1330,8 @@ impl<L: CredentialLookup> Verifier<L> {
             return Err(Error::SessionTokenNotSigned);
         }
 
-        if let Payload::Bytes(body) = payload {
-            payload_kind.check_body(body)?;
+        if let Payload::Sha256(digest) = payload {
+            payload_kind.check_digest(&digest)?;
         }
         let chunk = match payload_kind {
             PayloadKind::StreamingSigned { trailer } => Some(ChunkContext {
@@ -1313,7 +1361,7 @@ impl<L: CredentialLookup> Verifier<L> {
             text.push_str(field);
             *end = text.len();
         }
-        Ok(VerifiedRequest {
+        let mut verified = VerifiedRequest {
             text,
             ends,
             signature: auth.signature,
@@ -1326,7 +1374,19 @@ impl<L: CredentialLookup> Verifier<L> {
             path_mode: attempt.mode,
             payload: payload_kind,
             chunk,
-        })
+        };
+        if let Payload::Bytes(body) = payload {
+            // Only a header beyond these three can ask for more than the SHA-256 (a checksum,
+            // a trailer): counted, not searched, so a plain request pays nothing more.
+            let known_amz = [
+                known.x_amz_date.is_some(),
+                known.x_amz_security_token.is_some(),
+                known.x_amz_content_sha256.is_some(),
+            ];
+            let more_amz_headers = known.amz_names > known_amz.iter().filter(|&&b| b).count();
+            verified.check_whole_body(&request.headers, body, more_amz_headers)?;
+        }
+        Ok(verified)
     }
 
     /// The canonical request and string-to-sign the verifier would compute for `request`
@@ -1355,6 +1415,10 @@ impl<L: CredentialLookup> Verifier<L> {
             None => match payload {
                 Payload::Bytes(body) => {
                     body_hash = sha256_hex(body);
+                    std::str::from_utf8(&body_hash).unwrap_or_default()
+                }
+                Payload::Sha256(digest) => {
+                    body_hash = hex64(&digest);
                     std::str::from_utf8(&body_hash).unwrap_or_default()
                 }
                 Payload::Unavailable => return Err(Error::BodyRequired),

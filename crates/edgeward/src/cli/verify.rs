@@ -6,9 +6,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    Accept, Error, FixedClock, Headers, Payload, PayloadKind, RawRequest, ResolvedCredential,
-    SignatureLocation, StaticCredentials, UnsignedPayload, VerifiedRequest, Verifier,
-    VerifierSettings,
+    Accept, FixedClock, Payload, PayloadKind, ResolvedCredential, SignatureLocation,
+    StaticCredentials, UnsignedPayload, Verifier, VerifierSettings,
 };
 use serde_json::json;
 
@@ -88,26 +87,6 @@ fn payload_name(kind: &PayloadKind) -> String {
     }
 }
 
-/// The checks the signature alone does not make, as the layer makes them: an `aws-chunked`
-/// body (`STREAMING-…` payload, which the signature only seeds) chunk by chunk with the
-/// decoded length and checksum the request declares; any other body against its
-/// flexible-checksum header.
-fn check_body(
-    request: &RawRequest,
-    mut verified: VerifiedRequest,
-) -> Result<VerifiedRequest, Error> {
-    let headers = Headers::List(&request.headers);
-    match verified.streamed_body_verifier(&headers)? {
-        Some(mut chain) => {
-            let mut decoded = Vec::with_capacity(request.body.len());
-            chain.push(&request.body, &mut decoded)?;
-            chain.finish()?;
-        }
-        None => verified.check_buffered_body(&headers, &request.body)?,
-    }
-    Ok(verified)
-}
-
 /// The credentials to verify with: the arguments, else the environment, as `edgeward sign`
 /// reads it. An environment token goes only with an environment key: beside an access key ID
 /// given as an argument it would belong to other credentials (a shell's temporary ones).
@@ -168,9 +147,9 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let verifier = Verifier::new(lookup, settings).with_clock(Arc::new(FixedClock(now)));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let result = runtime
-        .block_on(verifier.verify(&request.view(), Payload::Bytes(&request.body)))
-        .and_then(|verified| check_body(&request, verified));
+    // With the whole body given, verification checks it too, as the layer does: an
+    // `aws-chunked` body chunk by chunk, any other against its flexible-checksum header.
+    let result = runtime.block_on(verifier.verify(&request.view(), Payload::Bytes(&request.body)));
     let mut report = String::new();
     let outcome = match result {
         Ok(verified) => {
