@@ -679,7 +679,7 @@ impl<B> ChunkedBody<B> {
 impl<B> Body for ChunkedBody<B>
 where
     B: Body + Unpin,
-    B::Error: fmt::Display,
+    B::Error: fmt::Display + 'static,
 {
     type Data = Bytes;
     type Error = Error;
@@ -721,9 +721,19 @@ where
                 }
                 Some(Err(e)) => {
                     this.finished = true;
-                    return Poll::Ready(Some(Err(Error::BodyRead {
-                        reason: e.to_string(),
-                    })));
+                    // An inner body that already speaks this crate's errors (the layer's, with
+                    // its timeouts) keeps its error; any other is a failed read.
+                    let mut failed = Some(e);
+                    let error = match (&mut failed as &mut dyn std::any::Any)
+                        .downcast_mut::<Option<Error>>()
+                        .and_then(Option::take)
+                    {
+                        Some(own) => own,
+                        None => Error::BodyRead {
+                            reason: failed.map(|e| e.to_string()).unwrap_or_default(),
+                        },
+                    };
+                    return Poll::Ready(Some(Err(error)));
                 }
                 None => {
                     this.finished = true;

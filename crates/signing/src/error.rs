@@ -392,6 +392,15 @@ pub enum Error {
         /// What was missing.
         reason: &'static str,
     },
+    /// The peer stopped sending the body: nothing arrived within a body timeout. S3's
+    /// `RequestTimeout` ("Your socket connection to the server was not read from or written
+    /// to within the timeout period"), which SDKs retry, where a body that *ended* short is
+    /// `IncompleteBody`, which they do not.
+    #[error("timed out reading the body: {reason}")]
+    BodyTimeout {
+        /// Which timeout, and how long it was.
+        reason: String,
+    },
     /// Reading the request body failed.
     #[error("reading the request body failed: {reason}")]
     BodyRead {
@@ -518,6 +527,7 @@ impl Error {
             Self::MalformedChunk { .. } | Self::IncompleteBody { .. } | Self::BodyRead { .. } => {
                 "IncompleteBody"
             }
+            Self::BodyTimeout { .. } => "RequestTimeout",
             Self::MalformedTrailer { .. } => "MalformedTrailerError",
             Self::MissingDecodedContentLength => "MissingContentLength",
             Self::BodyTooLarge { .. } => "EntityTooLarge",
@@ -583,6 +593,7 @@ impl Error {
             "MissingAuthenticationToken" => "MissingAuthenticationTokenException",
             "IncompleteSignature" => "IncompleteSignatureException",
             "AccessDenied" => "AccessDeniedException",
+            "RequestTimeout" => "RequestTimeoutException",
             code => code,
         }
     }

@@ -56,10 +56,11 @@ pub struct LayerSettings {
     /// Largest body buffered for verification (default 10 MiB); larger gets `EntityTooLarge`
     /// (400 in S3's format, as from S3; 413 in the others).
     pub max_body_bytes: usize,
-    /// How long reading the whole (non-streaming) body may take (default 30 s).
+    /// How long reading the whole (non-streaming) body may take (default 30 s); past it, the
+    /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload.
     pub body_timeout: Duration,
     /// How long a read of a streamed (`aws-chunked`) body may wait for the peer's next byte
-    /// before the body fails with `IncompleteBody` (default 20 s); the time the service spends
+    /// before the body fails with `RequestTimeout` (default 20 s); the time the service spends
     /// between its reads does not count. Streamed bodies have no total time limit, so this
     /// is what stops a client that stalls mid-upload from holding the request forever.
     pub body_idle_timeout: Duration,
@@ -220,19 +221,38 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
 /// client's SDK sees `SignatureDoesNotMatch` or `BadDigest`, not the service's reaction to a
 /// failed read (axum's `Bytes` extractor, for one, answers a plain-text 400). A service must
 /// not commit anything it read from a body that ended in an error.
-pub struct VerifiedBody<B> {
+pub struct VerifiedBody<B: Body> {
     inner: BodyKind<B>,
 }
 
-enum BodyKind<B> {
+enum BodyKind<B: Body> {
     Buffered(Full<Bytes>),
     /// A streamed body read and checked to its end before the service was called: its
     /// trailers frame, if any (the data is empty).
     Checked(Option<Frame<Bytes>>),
     Chunked {
-        body: Box<ChunkedBody<IdleTimeoutBody<B>>>,
+        body: Box<ChunkedBody<TimedBody<B>>>,
         failure: Arc<BodyFailure>,
     },
+}
+
+/// A streamed body under its idle timeout, failing with this crate's errors, so that the
+/// chunk decoder passes a timeout on as one (`RequestTimeout`), not as a failed read.
+type TimedBody<B> = http_body_util::combinators::MapErr<
+    IdleTimeoutBody<B>,
+    fn(IdleTimeoutError<<B as Body>::Error>) -> Error,
+>;
+
+/// A streamed body's read error: a timeout as [`Error::BodyTimeout`].
+fn timed_body_error<E: fmt::Display>(error: IdleTimeoutError<E>) -> Error {
+    match error {
+        IdleTimeoutError::Idle(_) => Error::BodyTimeout {
+            reason: error.to_string(),
+        },
+        IdleTimeoutError::Inner(inner) => Error::BodyRead {
+            reason: inner.to_string(),
+        },
+    }
 }
 
 /// Where a streamed body leaves the answer to its failure for [`SigV4Service`]: rendered when
@@ -374,7 +394,7 @@ where
     }
 }
 
-impl<B> fmt::Debug for VerifiedBody<B> {
+impl<B: Body> fmt::Debug for VerifiedBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             BodyKind::Buffered(_) => f.write_str("VerifiedBody::Buffered"),
@@ -441,6 +461,13 @@ fn xml_escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // Not characters at all to XML 1.0 (its `Char`), escaped or not, yet a header
+            // value may carry them (as UTF-8 obs-text): a parser would refuse the whole answer
+            // and an SDK read no error code.
+            '\u{fffe}' | '\u{ffff}' => out.push(char::REPLACEMENT_CHARACTER),
+            c if c < ' ' && !matches!(c, '\t' | '\n' | '\r') => {
+                out.push(char::REPLACEMENT_CHARACTER);
+            }
             c => out.push(c),
         }
     }
@@ -860,7 +887,8 @@ where
                     );
                 }
                 describe_decoded_body(&mut parts.headers, decoded_length);
-                let body = IdleTimeoutBody::new(body, settings.body_idle_timeout);
+                let body: TimedBody<B> = IdleTimeoutBody::new(body, settings.body_idle_timeout)
+                    .map_err(timed_body_error::<B::Error>);
                 if declared_length == Some(0) {
                     // A service told `Content-Length: 0` has no reason to read the body, so
                     // its chain (the final chunk, the trailer, its checksum) is checked here,
@@ -957,8 +985,11 @@ where
                     }
                     Err(_) => {
                         return reject(
-                            Error::IncompleteBody {
-                                reason: "timed out reading the body",
+                            Error::BodyTimeout {
+                                reason: format!(
+                                    "the whole body took longer than {} ms (body timeout)",
+                                    settings.body_timeout.as_millis()
+                                ),
                             },
                             &parts,
                         )

@@ -209,7 +209,8 @@ async fn chunked_upload_with_a_checksum_header() {
 }
 
 /// A client that stops sending in the middle of an `aws-chunked` upload: the body fails with
-/// `IncompleteBody` after the idle timeout and the server answers, instead of waiting forever.
+/// S3's `RequestTimeout` (which SDKs retry) after the idle timeout and the server answers,
+/// instead of waiting forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_chunked_upload_times_out() {
     let mut layer_settings = edgeward_signing::LayerSettings::default();
@@ -231,7 +232,7 @@ async fn stalled_chunked_upload_times_out() {
     assert!(answered, "no answer: the stalled body was never timed out");
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     assert!(
-        text.contains("<Error><Code>IncompleteBody</Code>") && text.contains("idle timeout"),
+        text.contains("<Error><Code>RequestTimeout</Code>") && text.contains("idle timeout"),
         "{text}"
     );
 }

@@ -1,0 +1,283 @@
+//! The layer's answers at the HTTP level, over real sockets against hyper 1: error answers
+//! that stay well-formed XML whatever a client put in the headers they echo, and a stalled
+//! body answered as S3 answers it. From the review of the layer's HTTP semantics
+//! (2026-12-03); with the `interop` feature botocore's own parsers read the answers.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use bytes::Bytes;
+use edgeward_signing::{
+    sign_http, LayerSettings, SigningParams, SigningSettings, VerifiedBody, VerifiedRequest,
+};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use support::{AK, SK};
+use tower::{Layer, ServiceExt};
+
+/// The layer (test credentials) in front of a service that answers with the head it was
+/// handed (`name: value` lines), then `--`, then the body; HTTP/1.1 (and h2c) as the support
+/// server is.
+async fn start_dumping(settings: LayerSettings) -> SocketAddr {
+    let service = support::test_layer(settings).layer(tower::service_fn(
+        |request: http::Request<VerifiedBody<Incoming>>| async move {
+            let (parts, body) = request.into_parts();
+            let principal = parts
+                .extensions
+                .get::<VerifiedRequest>()
+                .map(|v| v.principal().to_owned())
+                .unwrap_or_default();
+            let mut text = format!("principal {principal}\n");
+            for (name, value) in &parts.headers {
+                text.push_str(&format!(
+                    "{name}: {}\n",
+                    String::from_utf8_lossy(value.as_bytes())
+                ));
+            }
+            text.push_str("--\n");
+            match body.collect().await {
+                Ok(c) => text.push_str(&String::from_utf8_lossy(&c.to_bytes())),
+                Err(e) => text.push_str(&format!("BODY ERROR {e}")),
+            }
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let service = service.clone();
+            tokio::spawn(async move {
+                let hyper_service =
+                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                        service.clone().oneshot(request)
+                    });
+                let mut http = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                );
+                http.http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(5));
+                let _ = http
+                    .serve_connection(TokioIo::new(stream), hyper_service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Signs `request` for `service` in us-east-1 now with `secret` (`settings`).
+fn sign(
+    request: &mut http::Request<Vec<u8>>,
+    service: &str,
+    secret: &str,
+    settings: &SigningSettings,
+) {
+    let creds = Credentials::from_keys(AK, secret, None);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service,
+        time: SystemTime::now(),
+    };
+    sign_http(request, &params, settings).unwrap();
+}
+
+/// Head lines (`name: value\r\n`) of `headers`, values as raw bytes.
+fn head_lines(headers: &http::HeaderMap) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Writes `bytes` on a fresh connection and reads until the server closes or `wait` passes:
+/// everything read, and whether the server closed.
+async fn exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> (Vec<u8>, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 8192];
+    let closed = tokio::time::timeout(wait, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (response, closed)
+}
+
+/// Whether `c` is a character XML 1.0 allows in a document at all (its `Char` production,
+/// escaped or not): tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000 and above.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// The body of an HTTP/1.1 answer (after the head).
+fn answer_body(answer: &[u8]) -> &[u8] {
+    let at = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    &answer[at + 4..]
+}
+
+/// What botocore's parser for `protocol` reads out of `answer`: `Code RequestId`.
+#[cfg(feature = "interop")]
+fn botocore_reads(protocol: &str, answer: &[u8]) -> String {
+    let python = support::interop::interop_python();
+    let script = format!(
+        r#"
+import sys, botocore.parsers as p
+raw = sys.stdin.buffer.read()
+head, _, body = raw.partition(b"\r\n\r\n")
+lines = head.split(b"\r\n")
+headers = {{}}
+for line in lines[1:]:
+    k, _, v = line.partition(b":")
+    headers[k.decode().strip()] = v.decode("latin-1").strip()
+r = p.create_parser("{protocol}").parse({{"status_code": int(lines[0].split()[1]), "headers": headers, "body": body}}, None)
+print(r["Error"].get("Code"), r["ResponseMetadata"].get("RequestId"))
+"#
+    );
+    python_with(&python, &script, answer)
+}
+
+#[cfg(feature = "interop")]
+fn python_with(python: &str, script: &str, stdin: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout).trim(),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// S3's `SignatureDoesNotMatch` echoes the canonical request, and with it the raw value of
+/// every signed header. HTTP lets a field value carry any byte from 0x80 up (obs-text), so a
+/// value can hold the UTF-8 of U+FFFE or U+FFFF, which XML 1.0 forbids anywhere in a document
+/// (escaped or not). The answer must stay well-formed XML, so that botocore (expat) reads the
+/// error code and request ID out of it (it fell back to `Code: 403` before the layer replaced
+/// them). botocore's own parser reads the answer in the interop run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_mismatch_answer_stays_well_formed_xml() {
+    let addr = start_dumping(LayerSettings::default()).await;
+    for bad in ["\u{ffff}", "\u{fffe}"] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .header("x-amz-meta-note", "plain")
+            .body(b"hello".to_vec())
+            .unwrap();
+        sign(&mut request, "s3", SK, &SigningSettings::s3());
+        // Changed after signing (a proxy that re-encodes, or a client that signs other
+        // bytes than it sends): the signature no longer matches.
+        request.headers_mut().insert(
+            "x-amz-meta-note",
+            http::HeaderValue::from_bytes(format!("a{bad}b").as_bytes()).unwrap(),
+        );
+        let mut raw =
+            b"PUT /bucket/key HTTP/1.1\r\ncontent-length: 5\r\nconnection: close\r\n".to_vec();
+        raw.extend(head_lines(request.headers()));
+        raw.extend_from_slice(b"\r\nhello");
+        let (answer, _) = exchange(addr, &raw, Duration::from_secs(5)).await;
+        let text = String::from_utf8(answer_body(&answer).to_vec()).unwrap();
+        assert!(
+            text.contains("<Code>SignatureDoesNotMatch</Code>"),
+            "{text}"
+        );
+        #[cfg(feature = "interop")]
+        {
+            let read = botocore_reads("rest-xml", &answer);
+            assert!(
+                read.starts_with("SignatureDoesNotMatch edgeward-"),
+                "botocore read {read:?} from {text:?}"
+            );
+        }
+        let illegal: Vec<char> = text.chars().filter(|&c| !xml_char(c)).collect();
+        assert!(
+            illegal.is_empty(),
+            "characters XML forbids: {illegal:?} in {text:?}"
+        );
+    }
+}
+
+/// The same for a message that echoes a header as sent: `HostMismatch` names the `Host`
+/// header, and a `Host` value with U+FFFF makes the query-protocol XML ill-formed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_mismatch_answer_stays_well_formed_xml() {
+    let addr = start_dumping(LayerSettings::default()).await;
+    let mut raw = format!("GET http://{addr}/bucket/key HTTP/1.1\r\nhost: a").into_bytes();
+    raw.extend_from_slice("\u{ffff}".as_bytes());
+    raw.extend_from_slice(b"\r\nconnection: close\r\n\r\n");
+    let (answer, _) = exchange(addr, &raw, Duration::from_secs(5)).await;
+    let text = String::from_utf8(answer_body(&answer).to_vec()).unwrap();
+    assert!(text.contains("names another host"), "{text}");
+    #[cfg(feature = "interop")]
+    {
+        let read = botocore_reads("query", &answer);
+        assert!(
+            read.starts_with("InvalidRequest edgeward-"),
+            "botocore read {read:?} from {text:?}"
+        );
+    }
+    let illegal: Vec<char> = text.chars().filter(|&c| !xml_char(c)).collect();
+    assert!(
+        illegal.is_empty(),
+        "characters XML forbids: {illegal:?} in {text:?}"
+    );
+}
+
+/// A client that declared `Content-Length: 10`, sent 5 bytes and then nothing (the
+/// connection still open) hits the body timeout. S3 answers that `400 RequestTimeout` ("Your
+/// socket connection to the server was not read from or written to within the timeout
+/// period"); `IncompleteBody` is S3's answer to a body that ended short. The SDKs retry the
+/// first (botocore's `_retry.json`, S3 `timeouts`; its standard mode's transient codes;
+/// aws-sdk-rust's transient codes) and not the second. (A body cut short by the client
+/// closing is `IncompleteBody`, rightly.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_s3_body_is_answered_request_timeout() {
+    let mut settings = LayerSettings::default();
+    settings.body_timeout = Duration::from_secs(1);
+    let addr = start_dumping(settings).await;
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/key"))
+        .header("host", addr.to_string())
+        .body(b"helloworld".to_vec())
+        .unwrap();
+    sign(&mut request, "s3", SK, &SigningSettings::s3());
+    let mut raw = b"PUT /bucket/key HTTP/1.1\r\ncontent-length: 10\r\n".to_vec();
+    raw.extend(head_lines(request.headers()));
+    raw.extend_from_slice(b"\r\nhello");
+    let (answer, _) = exchange(addr, &raw, Duration::from_secs(5)).await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("<Code>RequestTimeout</Code>"), "{text}");
+}
