@@ -95,7 +95,8 @@ pub enum Error {
     /// The path is not in the normal form its signature covers (dot segments, empty
     /// segments): under every service's rules but S3's the signature covers the normalised
     /// path, so the path as sent names a resource the signer may not have meant, and a router
-    /// that does not normalise (axum's) would act on that one. Refused by [`crate::SigV4Layer`].
+    /// that does not normalise (axum's) would act on that one. Refused by [`crate::SigV4Layer`]
+    /// and [`crate::VerifiedRequest::check_served_path`].
     #[error("the path {path:?} is not in normal form (dot or empty segments): its signature covers {normalized:?}")]
     PathNotNormalized {
         /// The path as sent (truncated).

@@ -13,7 +13,6 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
-use crate::canonical::{normalize_path, PathMode, PathNormalization};
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::clip;
 use crate::error::{Error, JsonProtocol};
@@ -101,7 +100,17 @@ impl Default for LayerSettings {
 ///
 /// The layer bounds what it reads of a body ([`LayerSettings`]); the request head and the
 /// response are the server's: give hyper a header-read timeout
-/// (`http1().header_read_timeout`) and a connection limit, as for any public endpoint.
+/// (`http1().header_read_timeout`) and a connection limit, as for any public endpoint, and
+/// `http1().half_close(true)` if clients may shut their side down once they have sent a
+/// request (hyper otherwise closes such a connection without an answer).
+///
+/// Where it goes: on the router that sees the path the client signed. axum hands a router
+/// added with `Router::nest("/prefix", inner)` its paths without the prefix, so a layer on
+/// `inner` rebuilds the canonical request for a path nobody signed and refuses every request
+/// (`SignatureDoesNotMatch`): put it on the outer router. Everything that reaches it must be
+/// signed, unknown routes too (403 rather than 404, so routes cannot be probed): a layer that
+/// answers unsigned requests itself, such as CORS preflights (browsers send `OPTIONS` without
+/// credentials), goes outside it.
 ///
 /// One thing SigV4 leaves unsigned the layer cannot make one way: the order of a repeated
 /// query parameter's values (`?id=1&id=2` and `?id=2&id=1` sign alike, since the canonical
@@ -691,26 +700,6 @@ fn describe_decoded_body(headers: &mut http::HeaderMap, decoded_length: u64) {
     }
 }
 
-/// Under path rules that normalise (every service but S3), the signature covers the path with
-/// its dot segments removed and empty segments collapsed, not the path as sent: a signature
-/// for `/public/file` also verifies `/admin/../public/file` and `/public//file`. The service
-/// behind the layer routes on the path as sent (axum's router does not normalise, and with
-/// `Router::layer` it has routed before the layer runs, so handing it a rewritten path would
-/// not help), so such a path is refused. Under S3's rules the path as sent is what was signed.
-fn check_path_normalized(path: &str, mode: PathMode) -> Result<(), Error> {
-    if mode.normalization != PathNormalization::Enabled {
-        return Ok(());
-    }
-    let normalized = normalize_path(path);
-    if normalized == path {
-        return Ok(());
-    }
-    Err(Error::PathNotNormalized {
-        path: clip(path),
-        normalized: clip(&normalized),
-    })
-}
-
 /// SigV4 signs a header value trimmed of spaces and tabs at its ends, and an HTTP/1.1 server
 /// strips them before the service sees the value (RFC 9112 5.1), but HTTP/2 hands them on:
 /// RFC 9113 (8.2.1) makes such a request malformed, and a service would read a value other
@@ -1026,7 +1015,12 @@ where
                 };
                 (verified, body, None)
             };
-            let checked = check_path_normalized(parts.uri.path(), verified.path_mode())
+            // The service routes on the path as sent (axum's router does not normalise, and
+            // with `Router::layer` it has routed before the layer runs, so handing it a
+            // rewritten path would not help): one the signature covers only normalised is
+            // refused.
+            let checked = verified
+                .check_served_path(parts.uri.path())
                 .and_then(|()| check_signed_values_trimmed(&parts.headers, &verified));
             if let Err(e) = checked {
                 return match failure {

@@ -939,6 +939,26 @@ impl VerifiedRequest {
         Ok(Some(chain))
     }
 
+    /// Whether a service may act on `path` (the path as sent, undecoded) for this request.
+    /// Under S3's rules the signature covers the path as sent, so any path is the one signed.
+    /// Under the others it covers the normalised path (no `.`, `..` or empty segments), so a
+    /// path that normalisation would change names a resource other than the signed one to a
+    /// router that does not normalise: [`Error::PathNotNormalized`]. [`crate::SigV4Layer`]
+    /// makes this check; a service on its own HTTP stack should make it before routing.
+    pub fn check_served_path(&self, path: &str) -> Result<(), Error> {
+        if self.path_mode.normalization != crate::canonical::PathNormalization::Enabled {
+            return Ok(());
+        }
+        let normalized = crate::canonical::normalize_path(path);
+        if normalized == path {
+            return Ok(());
+        }
+        Err(Error::PathNotNormalized {
+            path: clip(path),
+            normalized: clip(&normalized),
+        })
+    }
+
     /// For a body that is not streamed (not `STREAMING-…`), read whole: the checks that need
     /// the body, as the layer and `edgeward verify` both make them. The body against the signed
     /// SHA-256 when [`Verifier::verify`] had only [`Payload::Unavailable`] (the layer checks
@@ -1084,6 +1104,18 @@ impl<L: CredentialLookup> Verifier<L> {
     }
 
     /// Verifies a request. On success the returned identity says who signed it and how.
+    ///
+    /// `Ok` covers the request as the signature saw it. A service on its own HTTP stack (not
+    /// behind [`crate::SigV4Layer`], which does all of this) must also act on *that* request:
+    /// - **The path.** Under every service's rules but S3's the signature covers the
+    ///   normalised path, so `/admin/../public/file` verifies for a request signed for
+    ///   `/public/file`. Route on the path as sent only after
+    ///   [`VerifiedRequest::check_served_path`] accepted it.
+    /// - **Repeated signed headers.** The signature covers all of a header's values, joined
+    ///   with `,`: read them joined, not the first one only.
+    /// - **Blanks around a signed value.** It covers the value trimmed; over HTTP/2, where
+    ///   nothing trims it, refuse a value with a space or tab at either end.
+    /// - **The body,** unless given as [`Payload::Bytes`]: see [`Payload`].
     pub async fn verify(
         &self,
         request: &RequestView<'_>,

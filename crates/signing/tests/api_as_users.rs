@@ -550,3 +550,82 @@ async fn user3_whole_chunked_body_in_hand() {
         result.map(|v| v.payload().clone())
     );
 }
+
+/// User 3 (own HTTP stack, routes on the path as sent) follows `Verifier::verify`'s docs. A
+/// request signed for `/public/file` and sent as `/admin/../public/file` verifies (correct
+/// SigV4: the AWS suite's `get-relative*` cases need it); `check_served_path` is what stops a
+/// router acting on `/admin/..`, as the layer's `PathNotNormalized` does.
+#[tokio::test]
+async fn user3_path_as_sent_differs_from_path_signed() {
+    let verifier = plain_verifier();
+    let mut request = http::Request::get("http://svc.example.com/public/file")
+        .body(Vec::new())
+        .unwrap();
+    let c = Credentials::from_keys(LONG_AK, SK, None);
+    let params = SigningParams {
+        credentials: &c,
+        region: "us-east-1",
+        service: "myservice",
+        time: at(T0),
+    };
+    sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+    let mut wire = to_wire(&request);
+    let signed = verifier
+        .verify(&view(&wire), Payload::Bytes(&wire.body))
+        .await
+        .unwrap();
+    signed.check_served_path(&wire.path).unwrap();
+    for sent in ["/admin/../public/file", "/public//file", "/public/./file"] {
+        wire.path = sent.into();
+        let verified = verifier
+            .verify(&view(&wire), Payload::Bytes(&wire.body))
+            .await
+            .unwrap();
+        let error = verified.check_served_path(sent).unwrap_err();
+        assert!(
+            matches!(error, Error::PathNotNormalized { .. }),
+            "{sent}: {error}"
+        );
+        assert_eq!(error.aws_error_code(), "InvalidRequest");
+    }
+}
+
+/// User 2 groups the S3 routes under a prefix with `Router::nest`, the usual axum way. axum
+/// hands a nested router the path without its prefix, while the signature covers the full
+/// path: so, as `SigV4Layer`'s docs say, the layer goes on the outer router, where it
+/// verifies; on the nested router it refuses every request (fails closed).
+#[tokio::test]
+async fn user2_layer_on_a_nested_router() {
+    let clock = Arc::new(TestClock(AtomicU64::new(T0)));
+    let s3 = Arc::new(Verifier::new(lookup(at(T0 + 3600)), settings(&["s3"])).with_clock(clock));
+    let storage = || Router::new().route("/{bucket}/{*key}", get(principal));
+    let outer = Router::new()
+        .nest("/storage", storage())
+        .layer(SigV4Layer::new(Arc::clone(&s3), LayerSettings::default()));
+    let inner = Router::new().nest(
+        "/storage",
+        storage().layer(SigV4Layer::new(s3, LayerSettings::default())),
+    );
+    let signed = || {
+        let mut request = http::Request::get("http://s3.example.com/storage/bucket/obj.txt")
+            .body(Vec::new())
+            .unwrap();
+        let c = creds();
+        let params = SigningParams {
+            credentials: &c,
+            region: "us-east-1",
+            service: "s3",
+            time: at(T0),
+        };
+        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        request
+    };
+    let (status, body, _) = call(&outer, signed()).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body, _) = call(&inner, signed()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
+    );
+}
