@@ -98,7 +98,9 @@ pub struct SigningSettings {
 }
 
 impl Default for SigningSettings {
-    /// Header signing with the body's SHA-256, default canonicalisation, token signed.
+    /// Header signing with the body's SHA-256, default canonicalisation, token signed: for
+    /// every service but S3, whose requests need [`SigningSettings::s3`] (with service `s3`
+    /// anything else is refused, as S3 would refuse the signature).
     fn default() -> Self {
         Self {
             target: SignatureTarget::Header,
@@ -121,7 +123,9 @@ impl Default for SigningSettings {
 }
 
 impl SigningSettings {
-    /// S3's rules: path as sent, `x-amz-content-sha256` included.
+    /// S3's rules: path as sent, `x-amz-content-sha256` included. Required with service `s3`
+    /// (S3 Control included); other services whose paths are sent unnormalised (S3-compatible
+    /// ones under their own signing name) may use them too.
     pub fn s3() -> Self {
         Self {
             path_mode: PathMode::S3,
@@ -478,6 +482,16 @@ fn sign_to_instructions(
 ) -> Result<(sigv4::SigningInstructions, String), Error> {
     check_scope_parts(params)?;
     check_target(path, query)?;
+    // S3 (and every API signed with its name, S3 Control too) reads the path as sent, and
+    // botocore and the SDKs choose those rules by the name: a signature under the others is
+    // one S3 refuses whenever the path holds anything encoded, `//` or a dot segment.
+    if params.service == "s3" && settings.path_mode != PathMode::S3 {
+        return Err(Error::InvalidSigningInput {
+            reason: "service `s3` signs the path as sent (S3's rules): start from \
+                     SigningSettings::s3()"
+                .to_owned(),
+        });
+    }
     if settings.target == SignatureTarget::Header {
         check_session_token_is_a_header_value(params)?;
     }

@@ -629,3 +629,34 @@ async fn user2_layer_on_a_nested_router() {
         "{body}"
     );
 }
+
+/// User 1 signs an S3 request with `SigningSettings::default()` ("header signing with the
+/// body's SHA-256"), service `s3`: signed, that is a signature over `/bucket/a%2520key.txt`,
+/// which S3 (and the layer's S3 route) refuses. The signer refuses it and names the settings
+/// to use; with them the layer answers 200.
+#[tokio::test]
+async fn user1_s3_signed_with_default_settings() {
+    let clock = Arc::new(TestClock(AtomicU64::new(T0)));
+    let app = app(clock, at(T0 + 3600));
+    let request = || {
+        http::Request::get("http://s3.example.com/bucket/a%20key.txt")
+            .body(Vec::new())
+            .unwrap()
+    };
+    let c = creds();
+    let params = SigningParams {
+        credentials: &c,
+        region: "us-east-1",
+        service: "s3",
+        time: at(T0),
+    };
+    let error = sign_http(&mut request(), &params, &SigningSettings::default()).unwrap_err();
+    assert!(
+        matches!(error, Error::InvalidSigningInput { ref reason } if reason.contains("SigningSettings::s3()")),
+        "{error}"
+    );
+    let mut signed = request();
+    sign_http(&mut signed, &params, &SigningSettings::s3()).unwrap();
+    let (status, body, _) = call(&app, signed).await;
+    assert_eq!(status, 200, "{body}");
+}

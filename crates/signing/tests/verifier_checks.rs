@@ -566,6 +566,26 @@ fn both_path_modes_give_a_signature_one_reading() {
         let text = format!("GET {path} HTTP/1.1\nHost:example.com\n\n");
         let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
         let creds = Credentials::from_keys("AKID", "secret", None);
+        if service == "s3" && settings.path_mode == PathMode::DEFAULT {
+            // Our signer refuses the default rules under scope `s3` (S3 reads no path so);
+            // another client's signer may not, so aws-sigv4 on its own signs it.
+            let signed = sign_with_aws_sigv4(
+                http::Request::get(format!("http://example.com{path}"))
+                    .header("host", "example.com")
+                    .body(Vec::new())
+                    .unwrap(),
+                creds,
+                service,
+                aws_sigv4::http_request::SigningSettings::default(),
+                aws_sigv4::http_request::SignableBody::Bytes(b""),
+            );
+            for (name, value) in signed.headers() {
+                if name != "host" {
+                    request.set_header(name.as_str(), value.to_str().unwrap());
+                }
+            }
+            return request;
+        }
         let params = SigningParams {
             credentials: &creds,
             region: "us-east-1",
