@@ -1,6 +1,7 @@
 //! `aws-chunked` bodies: verifying the chunk-signature chain of
 //! `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` (and decoding
-//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER`) as a body wrapper, and signing chunks (on aws-sigv4).
+//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER`) as a body wrapper, and signing chunks with the same
+//! chain code.
 
 use std::fmt;
 use std::pin::Pin;
@@ -13,6 +14,46 @@ use http_body::{Body, Frame};
 use crate::checksum::TrailerChecksum;
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
 use crate::error::Error;
+
+/// The signature of one link of a chain: a chunk (`AWS4-HMAC-SHA256-PAYLOAD`, hashes: the
+/// empty string's and the data's) or the trailer (`AWS4-HMAC-SHA256-TRAILER`, hash: its
+/// canonical lines'), over the request's time and scope and the link before it.
+fn chain_signature(
+    key: &SigningKey,
+    algorithm: &str,
+    amz_date: &str,
+    scope: &str,
+    previous: &str,
+    hashes: &[&[u8]],
+) -> [u8; 32] {
+    let mut sts = Vec::with_capacity(256);
+    for part in [algorithm, amz_date, scope, previous] {
+        sts.extend_from_slice(part.as_bytes());
+        sts.push(b'\n');
+    }
+    for (i, hash) in hashes.iter().enumerate() {
+        if i > 0 {
+            sts.push(b'\n');
+        }
+        sts.extend_from_slice(hash);
+    }
+    key.sign(&sts)
+}
+
+/// A trailer's canonical form, which its signature covers: `name:value\n` per line, sorted by
+/// name (as aws-sigv4's `sign_trailer` and s3s sort; names lower-case, values trimmed).
+fn canonical_trailer<'a>(lines: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<u8> {
+    let mut sorted: Vec<(&str, &str)> = lines.collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut canonical = Vec::new();
+    for (name, value) in sorted {
+        canonical.extend_from_slice(name.as_bytes());
+        canonical.push(b':');
+        canonical.extend_from_slice(value.as_bytes());
+        canonical.push(b'\n');
+    }
+    canonical
+}
 
 /// What the chain is anchored to: the request's derived key, time, scope and signature.
 #[derive(Clone, Debug)]
@@ -264,23 +305,14 @@ impl ChunkChainVerifier {
 
     fn sign(&self, algorithm: &str, hashes: &[&[u8]]) -> Option<[u8; 32]> {
         let context = self.context.as_ref()?;
-        let mut sts = Vec::with_capacity(256);
-        for part in [
-            algorithm.as_bytes(),
-            context.amz_date.as_bytes(),
-            context.scope.as_bytes(),
-            self.previous.as_bytes(),
-        ] {
-            sts.extend_from_slice(part);
-            sts.push(b'\n');
-        }
-        for (i, hash) in hashes.iter().enumerate() {
-            if i > 0 {
-                sts.push(b'\n');
-            }
-            sts.extend_from_slice(hash);
-        }
-        Some(context.key.sign(&sts))
+        Some(chain_signature(
+            &context.key,
+            algorithm,
+            &context.amz_date,
+            &context.scope,
+            &self.previous,
+            hashes,
+        ))
     }
 
     /// Feeds body bytes; verified, decoded data is appended to `out`. After an error the
@@ -568,17 +600,13 @@ impl ChunkChainVerifier {
         let claimed = self.trailer_signature.ok_or(Error::MalformedTrailer {
             reason: "x-amz-trailer-signature is missing",
         })?;
-        // Signed over its lines sorted by name, whatever order they came in (aws-sigv4's
-        // `sign_trailer` sorts, s3s too); each name comes once (`push_trailer`).
-        let mut sorted: Vec<&(String, String)> = self.trailers.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut canonical = Vec::new();
-        for (name, value) in sorted {
-            canonical.extend_from_slice(name.as_bytes());
-            canonical.push(b':');
-            canonical.extend_from_slice(value.as_bytes());
-            canonical.push(b'\n');
-        }
+        // Signed over its lines sorted by name, whatever order they came in; each name comes
+        // once (`push_trailer`).
+        let canonical = canonical_trailer(
+            self.trailers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        );
         let hash = sha256_hex(&canonical);
         let computed =
             self.sign("AWS4-HMAC-SHA256-TRAILER", &[&hash])
@@ -762,17 +790,49 @@ where
     }
 }
 
-/// Signs `aws-chunked` bodies on aws-sigv4 (`sign_chunk`, `sign_trailer`), continuing the
-/// chain from a request signed with [`crate::PayloadSigning::StreamingSigned`].
+/// Signs `aws-chunked` bodies, continuing the chain from a request signed with
+/// [`crate::PayloadSigning::StreamingSigned`]: the same chain code the verifier checks with,
+/// under a signing key derived once (and zeroized), where signing each chunk through
+/// aws-sigv4 derived it again per chunk from an unzeroized copy of the secret.
 ///
 /// It refuses what would make a body no verifier accepts: an empty chunk before the end (the
 /// empty chunk is the last one), anything after [`Self::finish`], and, when the decoded length
 /// was given ([`Self::with_decoded_length`]), more or fewer bytes than that.
+///
+/// ```
+/// # use std::time::SystemTime;
+/// # use aws_credential_types::Credentials;
+/// use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
+///
+/// # fn main() -> Result<(), edgeward_signing::Error> {
+/// let credentials = Credentials::from_keys("AKIDEXAMPLE", "secret", None);
+/// let data = b"hello chunked world";
+/// let mut request = http::Request::put("https://s3.example.com/bucket/key")
+///     .header("content-encoding", "aws-chunked")
+///     .header("x-amz-decoded-content-length", data.len())
+///     .body(Vec::new())
+///     .expect("a valid request");
+/// let mut settings = SigningSettings::s3();
+/// settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+/// // One `SigningParams` for the request and its chunks: one clock reading.
+/// let params = SigningParams {
+///     credentials: &credentials,
+///     region: "us-east-1",
+///     service: "s3",
+///     time: SystemTime::now(),
+/// };
+/// let seed = sign_http(&mut request, &params, &settings)?;
+/// let mut signer = ChunkSigner::for_request(&params, &seed)?.with_decoded_length(data.len() as u64);
+/// let mut body = signer.chunk(data)?;
+/// body.extend(signer.finish(&[])?);
+/// *request.body_mut() = body;
+/// # Ok(())
+/// # }
+/// ```
 pub struct ChunkSigner {
-    identity: aws_smithy_runtime_api::client::identity::Identity,
-    region: String,
-    service: String,
-    time: std::time::SystemTime,
+    key: SigningKey,
+    amz_date: String,
+    scope: String,
     previous: String,
     /// Data bytes signed so far.
     signed_bytes: u64,
@@ -784,17 +844,35 @@ pub struct ChunkSigner {
 impl fmt::Debug for ChunkSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChunkSigner")
-            .field("region", &self.region)
-            .field("service", &self.service)
+            .field("amz_date", &self.amz_date)
+            .field("scope", &self.scope)
             .field("previous", &crate::redact::signature(&self.previous))
             .finish_non_exhaustive()
     }
 }
 
 impl ChunkSigner {
+    /// Continues the chain of the request signed with `params` (the same credentials, region,
+    /// service and time: its `X-Amz-Date` and scope) whose signature is `seed_signature`.
+    pub fn for_request(
+        params: &crate::SigningParams<'_>,
+        seed_signature: &str,
+    ) -> Result<Self, Error> {
+        Self::new(
+            params.credentials,
+            params.region,
+            params.service,
+            params.time,
+            seed_signature,
+        )
+    }
+
     /// Continues from the request's `seed_signature` (the `Signature=` of its Authorization,
     /// 64 lower-case hex digits; anything else is [`Error::InvalidSigningInput`], since every
-    /// chunk signature would be wrong).
+    /// chunk signature would be wrong). `credentials`, `region`, `service` and `time` must be
+    /// those the request was signed with: the chain is over its `X-Amz-Date` and scope, so a
+    /// second reading of the clock that falls in another second makes every chunk signature
+    /// wrong ([`Self::for_request`] takes them in one piece).
     pub fn new(
         credentials: &aws_credential_types::Credentials,
         region: &str,
@@ -808,11 +886,13 @@ impl ChunkSigner {
                     .into(),
             ));
         }
+        let amz_date = crate::auth::format_amz_date(time);
+        let date = amz_date.get(..8).unwrap_or_default();
+        let secret = crate::crypto::SecretAccessKey::new(credentials.secret_access_key());
         Ok(Self {
-            identity: credentials.clone().into(),
-            region: region.to_owned(),
-            service: service.to_owned(),
-            time,
+            key: SigningKey::derive(&secret, date, region, service),
+            scope: format!("{date}/{region}/{service}/aws4_request"),
+            amz_date,
             previous: seed_signature.to_owned(),
             signed_bytes: 0,
             decoded_length: None,
@@ -833,17 +913,18 @@ impl ChunkSigner {
         Error::InvalidSigningInput { reason }
     }
 
-    fn params(&self) -> Result<aws_sigv4::sign::v4::SigningParams<'_, ()>, Error> {
-        aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&self.identity)
-            .region(&self.region)
-            .name(&self.service)
-            .time(self.time)
-            .settings(())
-            .build()
-            .map_err(|e| Error::Signing {
-                reason: e.to_string(),
-            })
+    /// The next link's signature (hex), which becomes the one before the link after it.
+    fn link(&mut self, algorithm: &str, hashes: &[&[u8]]) -> String {
+        let signature = chain_signature(
+            &self.key,
+            algorithm,
+            &self.amz_date,
+            &self.scope,
+            &self.previous,
+            hashes,
+        );
+        self.previous = String::from_utf8_lossy(&hex64(&signature)).into_owned();
+        self.previous.clone()
     }
 
     /// One chunk, encoded: `size;chunk-signature=…\r\ndata\r\n` (the final chunk is empty data
@@ -873,27 +954,22 @@ impl ChunkSigner {
                 )));
             }
         }
-        let signature = {
-            let params = self.params()?;
-            aws_sigv4::sign::v4::sign_chunk(&Bytes::copy_from_slice(data), &self.previous, &params)
-                .map_err(|e| Error::Signing {
-                    reason: e.to_string(),
-                })?
-                .signature()
-                .to_owned()
-        };
+        let signature = self.link(
+            "AWS4-HMAC-SHA256-PAYLOAD",
+            &[EMPTY_SHA256.as_bytes(), &sha256_hex(data)],
+        );
         let mut out = format!("{:x};chunk-signature={signature}\r\n", data.len()).into_bytes();
         out.extend_from_slice(data);
         if !data.is_empty() {
             out.extend_from_slice(b"\r\n");
         }
-        self.previous = signature;
         self.signed_bytes = total.unwrap_or(u64::MAX);
         Ok(out)
     }
 
     /// The final (empty) chunk, then the signed trailer if `trailers` is not empty, then the
-    /// closing CRLF. Nothing can be signed after it.
+    /// closing CRLF. Nothing can be signed after it. Trailer names are sent lower-case and
+    /// values trimmed, as they are signed.
     pub fn finish(&mut self, trailers: &[(&str, &str)]) -> Result<Vec<u8>, Error> {
         if let Some(declared) = self.decoded_length.filter(|&d| d != self.signed_bytes) {
             return Err(Self::refuse(format!(
@@ -904,44 +980,36 @@ impl ChunkSigner {
         // The trailer is checked before the final chunk is signed: after that the chain has
         // moved on and the body cannot be finished again. A name given twice, or the
         // signature's own, makes a trailer every verifier refuses (S3's MalformedTrailerError).
-        for (index, (name, _)) in trailers.iter().enumerate() {
-            if name.eq_ignore_ascii_case("x-amz-trailer-signature") {
+        let lines: Vec<(String, &str)> = trailers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
+            .collect();
+        for (index, (name, value)) in lines.iter().enumerate() {
+            if name == "x-amz-trailer-signature" {
                 return Err(Self::refuse(
                     "x-amz-trailer-signature is the trailer's signature, not a trailer".into(),
                 ));
             }
-            if trailers[..index]
-                .iter()
-                .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
-            {
+            if lines[..index].iter().any(|(earlier, _)| earlier == name) {
                 return Err(Self::refuse(format!("the trailer {name} is given twice")));
             }
-        }
-        let mut headers = aws_smithy_runtime_api::http::Headers::new();
-        for (name, value) in trailers {
-            headers
-                .try_append(name.to_ascii_lowercase(), (*value).to_owned())
-                .map_err(|e| Self::refuse(e.to_string()))?;
+            // A line no HTTP peer could read back as a field (a verifier reads it so).
+            if header_field(name, value).is_none() {
+                return Err(Self::refuse(format!(
+                    "the trailer {name} is not an HTTP field name and value"
+                )));
+            }
         }
         let mut out = self.sign_chunk(&[])?;
         self.finished = true;
-        if !trailers.is_empty() {
-            let signature = {
-                let params = self.params()?;
-                aws_sigv4::sign::v4::sign_trailer(&headers, &self.previous, &params)
-                    .map_err(|e| Error::Signing {
-                        reason: e.to_string(),
-                    })?
-                    .signature()
-                    .to_owned()
-            };
-            for (name, value) in trailers {
-                out.extend_from_slice(
-                    format!("{}:{}\r\n", name.to_ascii_lowercase(), value.trim()).as_bytes(),
-                );
+        if !lines.is_empty() {
+            let canonical =
+                canonical_trailer(lines.iter().map(|(name, value)| (name.as_str(), *value)));
+            let signature = self.link("AWS4-HMAC-SHA256-TRAILER", &[&sha256_hex(&canonical)]);
+            for (name, value) in &lines {
+                out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
             }
             out.extend_from_slice(format!("x-amz-trailer-signature:{signature}\r\n").as_bytes());
-            self.previous = signature;
         }
         out.extend_from_slice(b"\r\n");
         Ok(out)
@@ -1343,5 +1411,76 @@ mod tests {
         verifier.push(&body, &mut out).unwrap();
         verifier.finish().unwrap();
         assert_eq!(out, b"helloworld");
+    }
+
+    proptest::proptest! {
+        /// The signer's chain (its own key derivation and string to sign) is aws-sigv4's:
+        /// each chunk's signature as `sign_chunk` makes it, the trailer's as `sign_trailer`
+        /// does (names lower-cased, values trimmed, lines sorted), continuing from the link
+        /// before, for any time, scope, data and trailer lines.
+        #[test]
+        fn chunk_signer_agrees_with_aws_sigv4(
+            seconds in 0u64..4_102_444_800,
+            region in "[a-z]{2}-[a-z]{4,9}-[1-9]",
+            service in "[a-z0-9-]{1,12}",
+            chunks in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 1..300), 0..4),
+            trailers in proptest::collection::btree_map("x-amz-[a-z]{1,8}|X-Amz-Meta-[A-Za-z]{1,6}", "[ \t]{0,2}[!-~]{0,12}[ \t]{0,2}", 0..4),
+        ) {
+            use aws_smithy_runtime_api::client::identity::Identity;
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+            let credentials =
+                aws_credential_types::Credentials::from_keys("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG", None);
+            let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+            let identity: Identity = credentials.clone().into();
+            let params = aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region(&region)
+                .name(&service)
+                .time(time)
+                .settings(())
+                .build()
+                .unwrap();
+            // Trailer names differing only in case are one name: keep the first.
+            let mut seen = std::collections::BTreeSet::new();
+            let trailers: Vec<(&str, &str)> = trailers
+                .iter()
+                .filter(|(name, _)| seen.insert(name.to_ascii_lowercase()))
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect();
+
+            let mut signer = ChunkSigner::new(&credentials, &region, &service, time, seed).unwrap();
+            let mut previous = seed.to_owned();
+            for data in chunks.iter().map(Vec::as_slice).chain([&[][..]]) {
+                let encoded = if data.is_empty() {
+                    signer.finish(&trailers).unwrap()
+                } else {
+                    signer.chunk(data).unwrap()
+                };
+                let expected = aws_sigv4::sign::v4::sign_chunk(
+                    &Bytes::copy_from_slice(data),
+                    &previous,
+                    &params,
+                )
+                .unwrap()
+                .signature()
+                .to_owned();
+                let head = format!("{:x};chunk-signature={expected}\r\n", data.len());
+                proptest::prop_assert!(encoded.starts_with(head.as_bytes()), "{:?}", String::from_utf8_lossy(&encoded));
+                previous = expected;
+                if data.is_empty() && !trailers.is_empty() {
+                    let mut headers = aws_smithy_runtime_api::http::Headers::new();
+                    for (name, value) in &trailers {
+                        headers.append(name.to_ascii_lowercase(), value.trim().to_owned());
+                    }
+                    let expected = aws_sigv4::sign::v4::sign_trailer(&headers, &previous, &params)
+                        .unwrap()
+                        .signature()
+                        .to_owned();
+                    let line = format!("x-amz-trailer-signature:{expected}\r\n");
+                    let text = String::from_utf8_lossy(&encoded);
+                    proptest::prop_assert!(text.contains(&line), "{text:?} lacks {line:?}");
+                }
+            }
+        }
     }
 }
