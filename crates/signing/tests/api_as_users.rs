@@ -660,3 +660,37 @@ async fn user1_s3_signed_with_default_settings() {
     let (status, body, _) = call(&app, signed).await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// User 1 writes the chunked PUT as `ChunkSigner`'s docs show it: one `SigningParams` for the
+/// request and its chunks (`for_request`), so one clock reading, even one a microsecond before
+/// the next second (before the review, `ChunkSigner::new` took its own time, and code that read
+/// the clock again broke every chunk when the second turned).
+#[tokio::test]
+async fn user1_chunk_signer_takes_the_requests_params() {
+    let clock = Arc::new(TestClock(AtomicU64::new(T0)));
+    let app = app(clock, at(T0 + 3600));
+    let data = b"hello chunked world";
+    let c = creds();
+    let mut request = http::Request::put("http://s3.example.com/bucket/obj.txt")
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", data.len().to_string())
+        .body(Vec::new())
+        .unwrap();
+    let mut settings = SigningSettings::s3();
+    settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+    let params = SigningParams {
+        credentials: &c,
+        region: "us-east-1",
+        service: "s3",
+        time: at(T0) + Duration::from_micros(999_999),
+    };
+    let seed = sign_http(&mut request, &params, &settings).unwrap();
+    let mut signer = ChunkSigner::for_request(&params, &seed)
+        .unwrap()
+        .with_decoded_length(data.len() as u64);
+    let mut body = signer.chunk(data).unwrap();
+    body.extend(signer.finish(&[]).unwrap());
+    *request.body_mut() = body;
+    let (status, body, _) = call(&app, request).await;
+    assert_eq!(status, 200, "{body}");
+}
