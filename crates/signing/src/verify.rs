@@ -410,7 +410,7 @@ pub enum Payload<'a> {
     /// `x-amz-content-sha256` is [`Error::PayloadHashMismatch`]. Checks that need the bytes
     /// (a flexible checksum, an `aws-chunked` chain) are the caller's:
     /// [`VerifiedRequest::check_buffered_body`], [`VerifiedRequest::streamed_body_verifier`].
-    Sha256([u8; 32]),
+    Sha256(&'a [u8; 32]),
     /// Not buffered (streaming). Verification then relies on `x-amz-content-sha256` and
     /// reports [`PayloadKind::Sha256`] with `body_checked: false`; the body's checks are the
     /// caller's, as for [`Payload::Sha256`].
@@ -970,26 +970,16 @@ impl VerifiedRequest {
         check_buffered_checksums(headers, body)
     }
 
-    /// What [`Verifier::verify`] checks of a [`Payload::Bytes`] body: a streamed one through
-    /// its whole chain, any other as [`Self::check_buffered_body`] does (its checksum search
-    /// skipped when `may_name_checksums` is false: no `x-amz-*` header beyond the date, token
-    /// and content hash).
-    fn check_whole_body(
-        &mut self,
-        headers: &Headers<'_>,
-        body: &[u8],
-        may_name_checksums: bool,
-    ) -> Result<(), Error> {
+    /// What [`Verifier::verify`] checks of a streamed payload's whole `aws-chunked` body when
+    /// given it as [`Payload::Bytes`]: the chain, its decoded length and checksum, as the
+    /// layer checks it (the decoded data is not kept).
+    fn check_whole_stream(self, headers: &Headers<'_>, body: &[u8]) -> Result<Self, Error> {
         if let Some(mut chain) = self.streamed_body_verifier(headers)? {
             let mut decoded = Vec::with_capacity(body.len());
             chain.push(body, &mut decoded)?;
-            return chain.finish();
+            chain.finish()?;
         }
-        self.payload.check_body(body)?;
-        if may_name_checksums {
-            check_buffered_checksums(headers, body)?;
-        }
-        Ok(())
+        Ok(self)
     }
 }
 
@@ -1224,7 +1214,7 @@ impl<L: CredentialLookup> Verifier<L> {
                     body_checked: true,
                 },
                 Payload::Sha256(digest) => PayloadKind::Sha256 {
-                    hex: String::from_utf8_lossy(&hex64(&digest)).into_owned(),
+                    hex: String::from_utf8_lossy(&hex64(digest)).into_owned(),
                     body_checked: true,
                 },
                 Payload::Unavailable => return Err(Error::BodyRequired),
@@ -1362,8 +1352,27 @@ impl<L: CredentialLookup> Verifier<L> {
             return Err(Error::SessionTokenNotSigned);
         }
 
-        if let Payload::Sha256(digest) = payload {
-            payload_kind.check_digest(&digest)?;
+        let streamed = matches!(
+            payload_kind,
+            PayloadKind::StreamingSigned { .. } | PayloadKind::StreamingUnsignedTrailer
+        );
+        match payload {
+            Payload::Sha256(digest) => payload_kind.check_digest(digest)?,
+            // A streamed body's chain needs the verified request, below.
+            Payload::Bytes(body) if !streamed => {
+                payload_kind.check_body(body)?;
+                // Only a header beyond these three can name a checksum or a trailer: counted,
+                // not searched, so a plain request pays nothing more.
+                let known_amz = [
+                    known.x_amz_date.is_some(),
+                    known.x_amz_security_token.is_some(),
+                    known.x_amz_content_sha256.is_some(),
+                ];
+                if known.amz_names > known_amz.iter().filter(|&&b| b).count() {
+                    check_buffered_checksums(&request.headers, body)?;
+                }
+            }
+            Payload::Bytes(_) | Payload::Unavailable => {}
         }
         let chunk = match payload_kind {
             PayloadKind::StreamingSigned { trailer } => Some(ChunkContext {
@@ -1393,7 +1402,7 @@ impl<L: CredentialLookup> Verifier<L> {
             text.push_str(field);
             *end = text.len();
         }
-        let mut verified = VerifiedRequest {
+        let verified = VerifiedRequest {
             text,
             ends,
             signature: auth.signature,
@@ -1407,18 +1416,10 @@ impl<L: CredentialLookup> Verifier<L> {
             payload: payload_kind,
             chunk,
         };
-        if let Payload::Bytes(body) = payload {
-            // Only a header beyond these three can ask for more than the SHA-256 (a checksum,
-            // a trailer): counted, not searched, so a plain request pays nothing more.
-            let known_amz = [
-                known.x_amz_date.is_some(),
-                known.x_amz_security_token.is_some(),
-                known.x_amz_content_sha256.is_some(),
-            ];
-            let more_amz_headers = known.amz_names > known_amz.iter().filter(|&&b| b).count();
-            verified.check_whole_body(&request.headers, body, more_amz_headers)?;
+        match payload {
+            Payload::Bytes(body) if streamed => verified.check_whole_stream(&request.headers, body),
+            _ => Ok(verified),
         }
-        Ok(verified)
     }
 
     /// The canonical request and string-to-sign the verifier would compute for `request`
@@ -1450,7 +1451,7 @@ impl<L: CredentialLookup> Verifier<L> {
                     std::str::from_utf8(&body_hash).unwrap_or_default()
                 }
                 Payload::Sha256(digest) => {
-                    body_hash = hex64(&digest);
+                    body_hash = hex64(digest);
                     std::str::from_utf8(&body_hash).unwrap_or_default()
                 }
                 Payload::Unavailable => return Err(Error::BodyRequired),

@@ -387,7 +387,7 @@ async fn user3_verifies_with_the_body_hash_alone() {
     let verifier = plain_verifier();
     let wire = to_wire(&json_request());
     let verified = verifier
-        .verify(&view(&wire), Payload::Sha256(digest(&wire.body)))
+        .verify(&view(&wire), Payload::Sha256(&digest(&wire.body)))
         .await
         .unwrap();
     assert!(matches!(
@@ -398,7 +398,7 @@ async fn user3_verifies_with_the_body_hash_alone() {
         }
     ));
     let error = verifier
-        .verify(&view(&wire), Payload::Sha256(digest(b"another body")))
+        .verify(&view(&wire), Payload::Sha256(&digest(b"another body")))
         .await
         .unwrap_err();
     assert_eq!(error.aws_error_code(), "SignatureDoesNotMatch", "{error}");
@@ -417,7 +417,7 @@ async fn user3_verifies_with_the_body_hash_alone() {
     sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
     let wire = to_wire(&request);
     let verified = verifier
-        .verify(&view(&wire), Payload::Sha256(digest(&body)))
+        .verify(&view(&wire), Payload::Sha256(&digest(&body)))
         .await
         .unwrap();
     assert!(matches!(
@@ -428,7 +428,7 @@ async fn user3_verifies_with_the_body_hash_alone() {
         }
     ));
     let error = verifier
-        .verify(&view(&wire), Payload::Sha256(digest(b"another object")))
+        .verify(&view(&wire), Payload::Sha256(&digest(b"another object")))
         .await
         .unwrap_err();
     assert!(
