@@ -443,9 +443,18 @@ impl Clock for FixedClock {
     }
 }
 
-/// A session token (bearer material): redacted in `Debug`, zeroized on drop.
-#[derive(Clone, PartialEq, Eq)]
+/// A session token (bearer material): redacted in `Debug`, zeroized on drop, compared in
+/// time that depends only on the lengths (`==` on it is safe against a peer's token).
+#[derive(Clone)]
 pub struct SessionToken(Zeroizing<String>);
+
+impl PartialEq for SessionToken {
+    fn eq(&self, other: &Self) -> bool {
+        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for SessionToken {}
 
 impl SessionToken {
     /// Wraps a token.
@@ -1905,6 +1914,22 @@ mod tests {
     use futures_util::FutureExt;
 
     use super::*;
+
+    /// Equality by content (in constant time, which no test observes): equal, unequal at the
+    /// first or last byte, and of other lengths.
+    #[test]
+    fn session_tokens_compare_by_content() {
+        let token = SessionToken::new("FwoGZXIvYXdzEBYa");
+        assert_eq!(token, SessionToken::new(String::from("FwoGZXIvYXdzEBYa")));
+        for other in [
+            "GwoGZXIvYXdzEBYa",
+            "FwoGZXIvYXdzEBYb",
+            "FwoGZXIvYXdzEBY",
+            "",
+        ] {
+            assert_ne!(token, SessionToken::new(other), "{other}");
+        }
+    }
     use crate::{sign_raw, RawRequest, RawRequestLimits, SigningParams, SigningSettings};
 
     /// A default port folds on one side only, and only off a host that has no port left:
