@@ -10,7 +10,7 @@ use xxhash_rust::{xxh3::Xxh3Default, xxh64::Xxh64};
 
 use crate::crypto::constant_time_eq;
 use crate::error::{clip, Error};
-use crate::verify::{has_name_prefix, Headers};
+use crate::verify::{has_name_prefix, RequestView};
 
 /// What every flexible-checksum header and trailer name starts with.
 pub(crate) const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
@@ -179,8 +179,13 @@ impl TrailerChecksum {
 /// compute). Other `x-amz-checksum-` headers (`-algorithm`, `-type`, `-mode`) name no value
 /// and are left alone; a header value that is not text is a mismatch. A checksum *trailer*
 /// declared in `x-amz-trailer` is refused: only an `aws-chunked` body has trailers, so it could
-/// never be checked.
-pub(crate) fn check_buffered_checksums(headers: &Headers<'_>, body: &[u8]) -> Result<(), Error> {
+/// never be checked. `service` is the signature's (S3's own exception, below).
+pub(crate) fn check_buffered_checksums(
+    request: &RequestView<'_>,
+    service: &str,
+    body: &[u8],
+) -> Result<(), Error> {
+    let headers = &request.headers;
     if let Some(declared) = headers.joined_bytes("x-amz-trailer") {
         if TrailerChecksum::from_declared(&String::from_utf8_lossy(&declared))?.is_some() {
             return Err(Error::MalformedChunk {
@@ -205,14 +210,33 @@ pub(crate) fn check_buffered_checksums(headers: &Headers<'_>, body: &[u8]) -> Re
     let Some((mut checksum, claimed)) = found else {
         return Ok(());
     };
+    if service == "s3" && completes_a_multipart_upload(request) {
+        return Ok(());
+    }
     checksum.update(body);
     checksum.check(&String::from_utf8_lossy(claimed))
+}
+
+/// S3's `CompleteMultipartUpload` (`POST` with an `uploadId` parameter): its checksum headers
+/// are the whole object's (`x-amz-checksum-type: FULL_OBJECT`, or a checksum of the parts'
+/// checksums), which S3 checks against the parts it assembles, not against the body (the list
+/// of parts); the operation has no body checksum (no `httpChecksum` in S3's model), so
+/// botocore and the SDKs send one there that no body matches. Only the service can check it.
+fn completes_a_multipart_upload(request: &RequestView<'_>) -> bool {
+    request.method == "POST"
+        && request.query.is_some_and(|query| {
+            query.split('&').any(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+                crate::canonical::decode_query_component(name) == "uploadId"
+            })
+        })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::verify::Headers;
 
     /// The check values: each algorithm over the ASCII bytes `123456789`. CRCs from the CRC
     /// catalogue (reveng.sourceforge.io/crc-catalogue: CRC-32/ISO-HDLC cbf43926, CRC-32/ISCSI
@@ -281,7 +305,14 @@ mod tests {
     }
 
     fn check_checksum_headers(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Error> {
-        check_buffered_checksums(&Headers::Map(headers), body)
+        let request = RequestView {
+            method: "PUT",
+            path: "/bucket/key",
+            query: None,
+            headers: Headers::Map(headers),
+            authority: None,
+        };
+        check_buffered_checksums(&request, "s3", body)
     }
 
     #[test]
@@ -351,5 +382,47 @@ mod tests {
         assert!(
             TrailerChecksum::from_declared("x-amz-checksum-crc32,x-amz-checksum-sha1").is_err()
         );
+    }
+
+    /// S3's `CompleteMultipartUpload` (`POST ?uploadId=…`) carries the whole object's checksum,
+    /// not its body's (the list of parts): passed on for S3 to check against the parts. Not
+    /// for `UploadPart` (`PUT`, whose checksum is its body's), not for another service.
+    #[test]
+    fn only_s3_completing_an_upload_carries_another_checksum_than_its_body() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-amz-checksum-crc32", "mnG7TA==".parse().unwrap());
+        headers.insert("x-amz-checksum-type", "FULL_OBJECT".parse().unwrap());
+        let body = b"<CompleteMultipartUpload/>";
+        for (method, query, service, passed) in [
+            ("POST", Some("uploadId=up1"), "s3", true),
+            (
+                "POST",
+                Some("x-id=CompleteMultipartUpload&upload%49d=up1"),
+                "s3",
+                true,
+            ),
+            ("PUT", Some("partNumber=1&uploadId=up1"), "s3", false),
+            ("POST", Some("uploads"), "s3", false),
+            ("POST", Some("uploadIds=up1"), "s3", false),
+            ("POST", None, "s3", false),
+            ("POST", Some("uploadId=up1"), "service", false),
+        ] {
+            let request = RequestView {
+                method,
+                path: "/bucket/key",
+                query,
+                headers: Headers::Map(&headers),
+                authority: None,
+            };
+            let result = check_buffered_checksums(&request, service, body);
+            assert_eq!(
+                result.is_ok(),
+                passed,
+                "{method} {query:?} {service}: {result:?}"
+            );
+            if let Err(error) = result {
+                assert_eq!(error.aws_error_code(), "BadDigest");
+            }
+        }
     }
 }

@@ -987,8 +987,8 @@ where
                 let verified = match early {
                     // Verified before the body came: its checks are left.
                     Some(mut verified) => {
-                        let headers = Headers::Map(&parts.headers);
-                        if let Err(e) = verified.check_buffered_body(&headers, &bytes) {
+                        let view = RequestView::from_parts(&parts);
+                        if let Err(e) = verified.check_buffered_body(&view, &bytes) {
                             return reject_read(e, &parts);
                         }
                         verified

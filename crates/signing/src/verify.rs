@@ -890,8 +890,9 @@ impl VerifiedRequest {
     /// (required, once, decimal digits: [`Error::MissingDecodedContentLength`] without it,
     /// [`Error::RepeatedHeader`] when it comes twice),
     /// `x-amz-trailer` (signed: [`Error::RequiredHeaderNotSigned`] otherwise), and any
-    /// `x-amz-checksum-*` header. `Ok(None)` for other payloads. The layer and
-    /// `edgeward verify` both start a streamed body here.
+    /// `x-amz-checksum-*` header. `Ok(None)` for other payloads. The layer, and
+    /// [`Verifier::verify`] given the whole body ([`Payload::Bytes`]), start a streamed body
+    /// here.
     pub fn streamed_body_verifier(
         &self,
         headers: &Headers<'_>,
@@ -968,15 +969,21 @@ impl VerifiedRequest {
         })
     }
 
-    /// For a body that is not streamed (not `STREAMING-…`), read whole: the checks that need
-    /// the body, as the layer and `edgeward verify` both make them. The body against the signed
-    /// SHA-256 when [`Verifier::verify`] had only [`Payload::Unavailable`] (the layer checks
-    /// the signature before it reads a body); the body against a flexible-checksum header
-    /// (`BadDigest`); and a checksum trailer declared in `x-amz-trailer` refused, as only an
+    /// For a body that is not streamed (not `STREAMING-…`), read whole after `request` was
+    /// verified without it ([`Payload::Unavailable`], [`Payload::Sha256`]; the layer checks a
+    /// signature before it reads a body): the checks that need the body, as
+    /// [`Verifier::verify`] makes them with [`Payload::Bytes`]. The body against the signed
+    /// SHA-256; the body against a flexible-checksum header (`BadDigest`; except S3's
+    /// `CompleteMultipartUpload`, whose checksum is the whole object's, for the service to
+    /// check); and a checksum trailer declared in `x-amz-trailer` refused, as only an
     /// `aws-chunked` body has trailers.
-    pub fn check_buffered_body(&mut self, headers: &Headers<'_>, body: &[u8]) -> Result<(), Error> {
+    pub fn check_buffered_body(
+        &mut self,
+        request: &RequestView<'_>,
+        body: &[u8],
+    ) -> Result<(), Error> {
         self.payload.check_body(body)?;
-        check_buffered_checksums(headers, body)
+        check_buffered_checksums(request, self.field(Field::Service), body)
     }
 
     /// What [`Verifier::verify`] checks of a streamed payload's whole `aws-chunked` body when
@@ -1378,7 +1385,7 @@ impl<L: CredentialLookup> Verifier<L> {
                     known.x_amz_content_sha256.is_some(),
                 ];
                 if known.amz_names > known_amz.iter().filter(|&&b| b).count() {
-                    check_buffered_checksums(&request.headers, body)?;
+                    check_buffered_checksums(request, &auth.credential.service, body)?;
                 }
             }
             Payload::Bytes(_) | Payload::Unavailable => {}

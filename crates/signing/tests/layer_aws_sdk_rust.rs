@@ -394,7 +394,7 @@ async fn aws_sdk_rust_s3_multipart_upload_verifies() {
                     CompletedPart::builder()
                         .part_number(1)
                         .e_tag(etag)
-                        .checksum_crc32_c(crc32c)
+                        .checksum_crc32_c(crc32c.clone())
                         .build(),
                 )
                 .build(),
@@ -406,6 +406,36 @@ async fn aws_sdk_rust_s3_multipart_upload_verifies() {
         completed.e_tag(),
         Some("\"completed by arn:aws:iam::123456789012:user/alice\"")
     );
+
+    // With the whole object's checksum (`x-amz-checksum-type: FULL_OBJECT`; of one part, the
+    // part's): a header no body matches, since the body is the list of parts, and S3 checks
+    // it against the object. The layer refused it `BadDigest` before the review of
+    // 2026-12-03.
+    let completed = s3
+        .complete_multipart_upload()
+        .bucket("bucket")
+        .key(key)
+        .upload_id(upload_id)
+        .checksum_crc32_c(crc32c.clone())
+        .checksum_type(aws_sdk_s3::types::ChecksumType::FullObject)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(etag)
+                        .checksum_crc32_c(crc32c.clone())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sent = http.last_sent();
+    assert_eq!(header(&sent, "x-amz-checksum-crc32c"), crc32c);
+    assert_eq!(header(&sent, "x-amz-checksum-type"), "FULL_OBJECT");
+    assert!(completed.e_tag().is_some());
 }
 
 /// A checksum header a caller can give aws-sdk-s3 (each of S3's checksums, though the SDK
