@@ -329,10 +329,11 @@ pub enum IdleTimeoutError<E> {
     Idle(Duration),
 }
 
-impl<E: fmt::Display> fmt::Display for IdleTimeoutError<E> {
+impl<E> fmt::Display for IdleTimeoutError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Inner(e) => e.fmt(f),
+            // The inner error is the `source`: an error chain prints it once.
+            Self::Inner(_) => f.write_str("reading the body failed"),
             Self::Idle(idle) => write!(
                 f,
                 "no body data for {} ms (streamed-body idle timeout)",
@@ -1106,8 +1107,10 @@ mod tests {
             .to_bytes();
         assert_eq!(&bytes[..], b"hi");
 
+        // The inner error once in a chain: as the source, not in the message too.
         let inner = std::io::Error::other("reset");
         let error: Box<dyn std::error::Error + Send + Sync> = IdleTimeoutError::Inner(inner).into();
+        assert_eq!(error.to_string(), "reading the body failed");
         assert_eq!(error.source().unwrap().to_string(), "reset");
     }
 }

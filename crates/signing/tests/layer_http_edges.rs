@@ -10,70 +10,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use bytes::Bytes;
-use edgeward_signing::{
-    sign_http, LayerSettings, SigningParams, SigningSettings, VerifiedBody, VerifiedRequest,
-};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use edgeward_signing::{sign_http, LayerSettings, SigningParams, SigningSettings};
 use support::{AK, SK};
-use tower::{Layer, ServiceExt};
-
-/// The layer (test credentials) in front of a service that answers with the head it was
-/// handed (`name: value` lines), then `--`, then the body; HTTP/1.1 (and h2c) as the support
-/// server is.
-async fn start_dumping(settings: LayerSettings) -> SocketAddr {
-    let service = support::test_layer(settings).layer(tower::service_fn(
-        |request: http::Request<VerifiedBody<Incoming>>| async move {
-            let (parts, body) = request.into_parts();
-            let principal = parts
-                .extensions
-                .get::<VerifiedRequest>()
-                .map(|v| v.principal().to_owned())
-                .unwrap_or_default();
-            let mut text = format!("principal {principal}\n");
-            for (name, value) in &parts.headers {
-                text.push_str(&format!(
-                    "{name}: {}\n",
-                    String::from_utf8_lossy(value.as_bytes())
-                ));
-            }
-            text.push_str("--\n");
-            match body.collect().await {
-                Ok(c) => text.push_str(&String::from_utf8_lossy(&c.to_bytes())),
-                Err(e) => text.push_str(&format!("BODY ERROR {e}")),
-            }
-            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
-        },
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let service = service.clone();
-            tokio::spawn(async move {
-                let hyper_service =
-                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                        service.clone().oneshot(request)
-                    });
-                let mut http = hyper_util::server::conn::auto::Builder::new(
-                    hyper_util::rt::TokioExecutor::new(),
-                );
-                http.http1()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(5));
-                let _ = http
-                    .serve_connection(TokioIo::new(stream), hyper_service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
 
 /// Signs `request` for `service` in us-east-1 now with `secret` (`settings`).
 fn sign(
@@ -186,7 +124,7 @@ fn python_with(python: &str, script: &str, stdin: &[u8]) -> String {
 /// them). botocore's own parser reads the answer in the interop run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signature_mismatch_answer_stays_well_formed_xml() {
-    let addr = start_dumping(LayerSettings::default()).await;
+    let addr = support::start_server_with(LayerSettings::default()).await;
     for bad in ["\u{ffff}", "\u{fffe}"] {
         let mut request = http::Request::builder()
             .method("PUT")
@@ -232,7 +170,7 @@ async fn a_signature_mismatch_answer_stays_well_formed_xml() {
 /// header, and a `Host` value with U+FFFF makes the query-protocol XML ill-formed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_mismatch_answer_stays_well_formed_xml() {
-    let addr = start_dumping(LayerSettings::default()).await;
+    let addr = support::start_server_with(LayerSettings::default()).await;
     let mut raw = format!("GET http://{addr}/bucket/key HTTP/1.1\r\nhost: a").into_bytes();
     raw.extend_from_slice("\u{ffff}".as_bytes());
     raw.extend_from_slice(b"\r\nconnection: close\r\n\r\n");
@@ -265,7 +203,7 @@ async fn a_host_mismatch_answer_stays_well_formed_xml() {
 async fn a_stalled_s3_body_is_answered_request_timeout() {
     let mut settings = LayerSettings::default();
     settings.body_timeout = Duration::from_secs(1);
-    let addr = start_dumping(settings).await;
+    let addr = support::start_server_with(settings).await;
     let mut request = http::Request::builder()
         .method("PUT")
         .uri(format!("http://{addr}/bucket/key"))
