@@ -194,6 +194,11 @@ pub(crate) fn check_buffered_checksums(
             });
         }
     }
+    // Decided before any header is read: the whole object's checksum may name an algorithm
+    // we do not compute (`-md5`), and it is the service's to check.
+    if service == "s3" && completes_a_multipart_upload(request) {
+        return Ok(());
+    }
     let mut found: Option<(TrailerChecksum, &[u8])> = None;
     for (name, value) in headers.iter() {
         let Some(checksum) = TrailerChecksum::for_header(name)? else {
@@ -210,9 +215,6 @@ pub(crate) fn check_buffered_checksums(
     let Some((mut checksum, claimed)) = found else {
         return Ok(());
     };
-    if service == "s3" && completes_a_multipart_upload(request) {
-        return Ok(());
-    }
     checksum.update(body);
     checksum.check(&String::from_utf8_lossy(claimed))
 }
@@ -222,14 +224,22 @@ pub(crate) fn check_buffered_checksums(
 /// checksums), which S3 checks against the parts it assembles, not against the body (the list
 /// of parts); the operation has no body checksum (no `httpChecksum` in S3's model), so
 /// botocore and the SDKs send one there that no body matches. Only the service can check it.
+/// Only `uploadId` (and the SDKs' `x-id`) may come: another parameter names another `POST`
+/// operation (`?delete`, `?restore`, `?select`), which a router such as s3s's or moto's picks
+/// before `uploadId`, and whose checksum is its body's.
 fn completes_a_multipart_upload(request: &RequestView<'_>) -> bool {
-    request.method == "POST"
-        && request.query.is_some_and(|query| {
-            query.split('&').any(|pair| {
-                let name = pair.split_once('=').map_or(pair, |(name, _)| name);
-                crate::canonical::decode_query_component(name) == "uploadId"
-            })
+    let Some(query) = request.query.filter(|_| request.method == "POST") else {
+        return false;
+    };
+    let names = || {
+        query.split('&').map(|pair| {
+            crate::canonical::decode_query_component(
+                pair.split_once('=').map_or(pair, |(name, _)| name),
+            )
         })
+    };
+    names().any(|name| name == "uploadId")
+        && names().all(|name| name == "uploadId" || name == "x-id")
 }
 
 #[cfg(test)]
@@ -404,6 +414,10 @@ mod tests {
             ("PUT", Some("partNumber=1&uploadId=up1"), "s3", false),
             ("POST", Some("uploads"), "s3", false),
             ("POST", Some("uploadIds=up1"), "s3", false),
+            // Another POST operation with an `uploadId` added: still its body's checksum.
+            ("POST", Some("delete&uploadId=x"), "s3", false),
+            ("POST", Some("restore&uploadId=x"), "s3", false),
+            ("POST", Some("select&select-type=2&uploadId=x"), "s3", false),
             ("POST", None, "s3", false),
             ("POST", Some("uploadId=up1"), "service", false),
         ] {
@@ -424,5 +438,21 @@ mod tests {
                 assert_eq!(error.aws_error_code(), "BadDigest");
             }
         }
+
+        // The whole object's MD5, which S3's model lists for this operation and we do not
+        // compute: the service's to check too.
+        let mut md5 = http::HeaderMap::new();
+        md5.insert(
+            "x-amz-checksum-md5",
+            "1B2M2Y8AsgTpgAmY7PhCfg==".parse().unwrap(),
+        );
+        let request = RequestView {
+            method: "POST",
+            path: "/bucket/key",
+            query: Some("uploadId=up1"),
+            headers: Headers::Map(&md5),
+            authority: None,
+        };
+        check_buffered_checksums(&request, "s3", body).unwrap();
     }
 }
