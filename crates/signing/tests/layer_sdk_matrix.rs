@@ -20,14 +20,13 @@ use bytes::Bytes;
 use edgeward_signing::{LayerSettings, VerifiedBody, VerifiedRequest};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use support::interop::run_json_script;
 use support::{
     asks_for_caller_identity, caller_identity_xml, sha256_hex, test_layer, AK, SK, TEMP_AK,
     TEMP_SK, TOKEN,
 };
-use tower::{Layer, ServiceExt};
+use tower::Layer;
 
 async fn recording(
     request: http::Request<VerifiedBody<Incoming>>,
@@ -124,67 +123,15 @@ async fn recording(
 /// certificate for 127.0.0.1 and localhost, whose PEM is returned).
 async fn start(tls: bool) -> (SocketAddr, Option<String>) {
     let service = test_layer(LayerSettings::default()).layer(tower::service_fn(recording));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (acceptor, pem) = if tls {
-        let certified = rcgen::generate_simple_self_signed(vec![
-            "127.0.0.1".to_owned(),
-            "localhost".to_owned(),
-            "bucket.localhost".to_owned(),
-        ])
-        .unwrap();
-        let key =
-            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .unwrap();
-        (
-            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
-            Some(certified.cert.pem()),
-        )
-    } else {
-        (None, None)
-    };
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let service = service.clone();
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let hyper_service =
-                    hyper::service::service_fn(move |request: http::Request<Incoming>| {
-                        service.clone().oneshot(request)
-                    });
-                let mut http = hyper_util::server::conn::auto::Builder::new(
-                    hyper_util::rt::TokioExecutor::new(),
-                );
-                http.http1()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(5));
-                let _ = match acceptor {
-                    None => {
-                        http.serve_connection(TokioIo::new(stream), hyper_service)
-                            .await
-                    }
-                    Some(acceptor) => {
-                        let Ok(stream) = acceptor.accept(stream).await else {
-                            return;
-                        };
-                        http.serve_connection(TokioIo::new(stream), hyper_service)
-                            .await
-                    }
-                };
-            });
+    let (acceptor, pem) = match tls {
+        true => {
+            let (acceptor, pem) =
+                support::self_signed_acceptor(&["127.0.0.1", "localhost", "bucket.localhost"]);
+            (Some(acceptor), Some(pem))
         }
-    });
-    (addr, pem)
+        false => (None, None),
+    };
+    (support::serve_service(service, acceptor).await, pem)
 }
 
 fn check(results: &[Value]) {

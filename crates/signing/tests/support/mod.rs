@@ -260,7 +260,22 @@ pub(crate) async fn start_tls_server_answering(
     settings: LayerSettings,
     answers: Answers,
 ) -> (SocketAddr, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (acceptor, pem) = self_signed_acceptor(&["127.0.0.1"]);
+    let addr = serve(
+        settings,
+        VerifierSettings::default(),
+        answers,
+        Some(acceptor),
+    )
+    .await;
+    (addr, pem)
+}
+
+/// A TLS acceptor (rustls on aws-lc-rs) with a fresh self-signed certificate for `names`, and
+/// the certificate's PEM for a client to trust.
+pub(crate) fn self_signed_acceptor(names: &[&str]) -> (tokio_rustls::TlsAcceptor, String) {
+    let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+    let certified = rcgen::generate_simple_self_signed(names).unwrap();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
@@ -270,15 +285,10 @@ pub(crate) async fn start_tls_server_answering(
     .with_no_client_auth()
     .with_single_cert(vec![certified.cert.der().clone()], key)
     .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let addr = serve(
-        settings,
-        VerifierSettings::default(),
-        answers,
-        Some(acceptor),
+    (
+        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        certified.cert.pem(),
     )
-    .await;
-    (addr, certified.cert.pem())
 }
 
 /// The layer in front of every test server's service: [`AK`] (alice), and [`TEMP_AK`] with
@@ -325,6 +335,26 @@ async fn serve(
 ) -> SocketAddr {
     let service = test_layer_verifying(settings, policy)
         .layer(tower::service_fn(move |request| inner(answers, request)));
+    serve_service(service, tls).await
+}
+
+/// `service` on 127.0.0.1 (a free port): HTTP/1.1, or HTTP/2 with prior knowledge (h2c) when
+/// the client starts so; over TLS when given an acceptor.
+pub(crate) async fn serve_service<S, B>(
+    service: S,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> SocketAddr
+where
+    S: tower::Service<http::Request<Incoming>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -339,7 +369,6 @@ async fn serve(
                     hyper::service::service_fn(move |request: http::Request<Incoming>| {
                         service.clone().oneshot(request)
                     });
-                // HTTP/1.1, or HTTP/2 with prior knowledge (h2c) when the client starts so.
                 let mut http = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
                 );
