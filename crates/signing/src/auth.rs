@@ -790,8 +790,22 @@ pub fn parse_http_date(value: &str) -> Result<SystemTime, Error> {
 }
 
 /// Formats a time as `YYYYMMDD'T'HHMMSS'Z'`.
+///
+/// A time outside the years -9999 to 9999 is written as the nearer end of that range: such a
+/// time can come from a credential store (an expiry of `i64::MIN` seconds meaning "revoked"),
+/// and formatting an error about it must not fail.
 pub fn format_amz_date(t: SystemTime) -> String {
-    let t = time::OffsetDateTime::from(t);
+    use time::{OffsetDateTime, PrimitiveDateTime};
+    let t = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => time::Duration::try_from(after)
+            .ok()
+            .and_then(|after| OffsetDateTime::UNIX_EPOCH.checked_add(after))
+            .unwrap_or(PrimitiveDateTime::MAX.assume_utc()),
+        Err(before) => time::Duration::try_from(before.duration())
+            .ok()
+            .and_then(|before| OffsetDateTime::UNIX_EPOCH.checked_sub(before))
+            .unwrap_or(PrimitiveDateTime::MIN.assume_utc()),
+    };
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         t.year(),
@@ -806,6 +820,21 @@ pub fn format_amz_date(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    /// A time the `time` crate cannot hold is written as its range's end, not a panic.
+    #[test]
+    fn format_amz_date_is_total() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let far_past = UNIX_EPOCH - Duration::from_secs(i64::MAX as u64);
+        let far_future = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64);
+        assert_eq!(format_amz_date(far_past), "-99990101T000000Z");
+        assert_eq!(format_amz_date(far_future), "99991231T235959Z");
+        assert_eq!(
+            format_amz_date(UNIX_EPOCH + Duration::from_secs(1_440_938_160)),
+            "20150830T123600Z"
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 
