@@ -205,7 +205,8 @@ impl ChunkChainVerifier {
     ///
     /// A declared checksum trailer (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
     /// `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3` or `-xxhash128`) is checked: the body fails with `BadDigest` when its value differs from the
-    /// checksum of the data released, and with [`Error::MalformedTrailer`] when it is missing.
+    /// checksum of the data released. A declared trailer of any name that does not come fails
+    /// the body with [`Error::MalformedTrailer`].
     /// A checksum trailer declared on a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form
     /// without a trailer) is refused here, before any of the body is read.
     pub fn with_declared_trailer(mut self, declared: &str) -> Result<Self, Error> {
@@ -582,7 +583,20 @@ impl ChunkChainVerifier {
     /// checksum it carries.
     fn finish_trailers(&mut self) -> Result<(), Error> {
         self.check_trailer_signature()?;
-        self.check_checksum()
+        self.check_checksum()?;
+        // A service reading a trailer the signed `x-amz-trailer` promised must find it.
+        let carries_trailers = self.context.as_ref().is_none_or(|context| context.trailer);
+        let missing = || {
+            self.declared_trailers
+                .iter()
+                .any(|declared| !self.trailers.iter().any(|(name, _)| name == declared))
+        };
+        if carries_trailers && missing() {
+            return Err(Error::MalformedTrailer {
+                reason: "a trailer x-amz-trailer declared is missing",
+            });
+        }
+        Ok(())
     }
 
     fn check_trailer_signature(&self) -> Result<(), Error> {

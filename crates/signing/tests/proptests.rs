@@ -391,6 +391,11 @@ fn undeclared_missing_or_repeated_trailers_fail() {
         ),
         (Some("x-amz-checksum-sha256"), Some(checksum.clone())),
         (Some("x-amz-checksum-crc32"), None),
+        (Some("x-amz-meta-a"), None),
+        (
+            Some("x-amz-checksum-crc32, x-amz-meta-a"),
+            Some(checksum.clone()),
+        ),
         (Some("x-amz-checksum-crc32"), Some(format!(":{crc}"))),
         (
             Some("x-amz-checksum-crc32"),
