@@ -28,6 +28,8 @@ enum Model {
     Unsupported(String),
     Incomplete(&'static str),
     Malformed(String),
+    /// Signature Version 2's `AWS AKID:signature`.
+    SignatureVersion2,
 }
 
 fn clip(value: &str) -> String {
@@ -45,6 +47,9 @@ fn clip(value: &str) -> String {
 fn model_parse(value: &str) -> Model {
     let value = value.trim_matches(|c| c == ' ' || c == '\t');
     let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if algorithm == "AWS" {
+        return Model::SignatureVersion2;
+    }
     if algorithm != "AWS4-HMAC-SHA256" {
         return Model::Unsupported(clip(algorithm));
     }
@@ -140,6 +145,7 @@ fn ours(value: &str) -> Model {
             signed_headers: parsed.signed_headers.into_owned(),
             signature: parsed.signature,
         },
+        Err(Error::SignatureVersion2) => Model::SignatureVersion2,
         Err(Error::UnsupportedAlgorithm { algorithm, .. }) => Model::Unsupported(algorithm),
         Err(Error::IncompleteSignature { component, .. }) => Model::Incomplete(component),
         Err(Error::MalformedAuthorization { reason, .. }) => Model::Malformed(reason),
@@ -157,6 +163,7 @@ fn near_valid_header() -> impl Strategy<Value = String> {
         1 => Just("AWS4-HMAC-SHA256"),
         1 => Just("AWS4-HMAC-SHA1 "),
         1 => Just("aws4-hmac-sha256 "),
+        1 => Just("AWS "),
     ];
     // Each part is valid most of the time, so that the later checks are reached too.
     let credential = (
