@@ -195,12 +195,18 @@ pub enum Error {
         request_date: String,
     },
     /// The credential scope names a region this verifier does not accept.
-    #[error("the region {region:?} is not accepted ({location})")]
+    #[error("the region {region:?} is {}", match expected {
+        Some(expected) => format!("wrong; expecting {expected:?} ({location})"),
+        None => format!("not accepted ({location})"),
+    })]
     RegionNotAccepted {
         /// Where the signature was.
         location: SignatureLocation,
         /// The region found.
         region: String,
+        /// The one region accepted, when there is one: S3 names it in `<Region>` and
+        /// `x-amz-bucket-region`, from which SDKs re-sign for it ([`Error::expected_region`]).
+        expected: Option<String>,
     },
     /// The credential scope names a service this verifier does not accept.
     #[error("the service {service:?} is not accepted ({location})")]
@@ -555,8 +561,8 @@ impl Error {
             | Self::IncompleteSignature {
                 location: Header, ..
             }
-            // S3's "the region 'us-east-1' is wrong; expecting 'eu-west-1'", which botocore's
-            // region redirector reads.
+            // botocore's region redirector acts on this code with a `<Region>` in the answer
+            // (`expected_region`).
             | Self::RegionNotAccepted {
                 location: Header, ..
             }
@@ -613,6 +619,17 @@ impl Error {
                 | Self::BodyRequired
                 | Self::Signing { .. }
         )
+    }
+
+    /// The region a request signed for another one should be signed for: the verifier's one
+    /// accepted region. S3 answers it in `<Region>` and the `x-amz-bucket-region` header,
+    /// and botocore's S3 region redirector (which reads those, not the message) re-signs
+    /// the request for it.
+    pub fn expected_region(&self) -> Option<&str> {
+        match self {
+            Self::RegionNotAccepted { expected, .. } => expected.as_deref(),
+            _ => None,
+        }
     }
 
     /// The canonical request and string-to-sign behind a `SignatureDoesNotMatch`.

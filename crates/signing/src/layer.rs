@@ -614,6 +614,9 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
         ),
         ErrorFormat::RestXml => {
             let mut extra = String::new();
+            if let Some(region) = error.expected_region() {
+                extra = format!("<Region>{}</Region>", xml_escape(region));
+            }
             if let Some(details) = error.mismatch_details() {
                 extra = format!(
                     "<StringToSign>{}</StringToSign><CanonicalRequest>{}</CanonicalRequest>",
@@ -658,6 +661,12 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     }
     if format == ErrorFormat::Json {
         headers.insert("x-amzn-errortype", http::HeaderValue::from_static(aws.code));
+    }
+    if format == ErrorFormat::RestXml {
+        // What botocore's region redirector reads from an answer to HEAD, which has no body.
+        if let Some(Ok(region)) = error.expected_region().map(http::HeaderValue::from_str) {
+            headers.insert("x-amz-bucket-region", region);
+        }
     }
     response
 }

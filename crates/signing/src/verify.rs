@@ -1597,9 +1597,14 @@ impl<L: CredentialLookup> Verifier<L> {
             });
         }
         if !self.settings.regions.allows(&auth.credential.region) {
+            let expected = match &self.settings.regions {
+                Accept::OneOf(regions) if regions.len() == 1 => Some(regions[0].clone()),
+                _ => None,
+            };
             return Err(Error::RegionNotAccepted {
                 location,
                 region: clip(&auth.credential.region),
+                expected,
             });
         }
         if !self.settings.services.allows(&auth.credential.service) {
