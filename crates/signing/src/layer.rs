@@ -795,6 +795,60 @@ fn announce_close<T>(response: &mut Response<T>, version: http::Version) {
     }
 }
 
+/// Reads and drops, in a task of its own, the body of a request refused from its head, when
+/// that is bounded; true when it does, so the answer need not close the connection.
+///
+/// Closing a connection with the client's body still arriving makes the server's TCP stack
+/// answer the rest with a reset, which can erase the refusal from the client's receive buffer
+/// before it is read (RFC 9112, 9.6). Over TLS, botocore then reports an `SSLError` and
+/// retries, and aws-sdk-rust a broken pipe, with no `Date` to correct a skewed clock from.
+/// So the refusal goes out at once, and the body is read and dropped behind it: at most
+/// `max_body_bytes`, within `body_timeout`, as a body the layer buffers would be (a peer
+/// without a key can have it read, not kept). Then hyper can keep the connection. Not read (the
+/// answer closes the connection): a client that asked `Expect: 100-continue` (it has not sent
+/// the body), a declared length over the limit, HTTP/2 (where the stream ends alone), and a
+/// layer run outside a tokio runtime.
+fn drain_behind_refusal<B>(parts: &http::request::Parts, body: B, settings: &LayerSettings) -> bool
+where
+    B: Body + Unpin + Send + 'static,
+    B::Data: Send,
+{
+    let expects_continue = parts
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = settings.max_body_bytes as u64;
+    if parts.version > http::Version::HTTP_11
+        || expects_continue
+        || declared.is_some_and(|len| len > limit)
+    {
+        return false;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return false;
+    };
+    let mut body = body;
+    let read_and_drop = async move {
+        let mut read = 0u64;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                read = read.saturating_add(bytes::Buf::remaining(data) as u64);
+                if read > limit {
+                    // Dropping the body closes the connection.
+                    return;
+                }
+            }
+        }
+    };
+    runtime.spawn(tokio::time::timeout(settings.body_timeout, read_and_drop));
+    true
+}
+
 /// A body larger than this (or of unknown length) whose hash is not in a header is read only
 /// after everything but the signature has been checked.
 const PRECHECKED_BODY_BYTES: u64 = 64 * 1024;
@@ -843,6 +897,15 @@ where
             let reject_read = |error: Error, parts: &http::request::Parts| {
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
             };
+            // Refused from the head, with the body not yet touched: the answer goes out at
+            // once, and the body is read behind it if that is bounded, so that the answer is
+            // not lost (`drain_behind_refusal`).
+            let refuse_unread = |error: Error, parts: &http::request::Parts, body: B| {
+                if has_body(parts) && drain_behind_refusal(parts, body, &settings) {
+                    return reject_read(error, parts);
+                }
+                reject(error, parts)
+            };
             let streaming = parts
                 .headers
                 .get("x-amz-content-sha256")
@@ -860,20 +923,18 @@ where
                 .await
                 {
                     Ok(v) => v,
-                    Err(e) => return reject(e, &parts),
+                    Err(e) => return refuse_unread(e, &parts, body),
                 };
                 let chunk_verifier =
                     match verified.streamed_body_verifier(&Headers::Map(&parts.headers)) {
                         Ok(Some(chain)) => chain.with_limits(settings.chunk_limits),
                         Ok(None) => {
-                            return reject(
-                                Error::MalformedChunk {
-                                    reason: "streaming payload without a chunk chain",
-                                },
-                                &parts,
-                            )
+                            let error = Error::MalformedChunk {
+                                reason: "streaming payload without a chunk chain",
+                            };
+                            return refuse_unread(error, &parts, body);
                         }
-                        Err(e) => return reject(e, &parts),
+                        Err(e) => return refuse_unread(e, &parts, body),
                     };
                 let declared_length = chunk_verifier.decoded_length_declared();
                 let decoded_length = declared_length.unwrap_or(0);
@@ -955,7 +1016,7 @@ where
                     {
                         Ok(verified) => Some(verified),
                         Err(Error::BodyRequired) if !hashed => None,
-                        Err(e) => return reject(e, &parts),
+                        Err(e) => return refuse_unread(e, &parts, body),
                     }
                 } else {
                     None

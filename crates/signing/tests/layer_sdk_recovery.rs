@@ -1,0 +1,457 @@
+//! How real AWS clients recover from the layer's refusals: botocore's S3
+//! region redirect, and what botocore and aws-sdk-rust see when the layer refuses a request
+//! over TLS before reading its (large) body, a clock-skew refusal among them.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use bytes::Bytes;
+use edgeward_signing::{Accept, LayerSettings, VerifiedBody, VerifierSettings};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use support::interop::run_json_script;
+use support::{start_tls_server_answering, Answers, AK, SK};
+use tower::Layer;
+
+const SCRIPT: &str = "tests/sdk_recovery.py";
+
+/// An S3 server behind a layer that accepts region us-east-1 only; the service answers every
+/// verified request with an empty 200 (what S3 answers to `PutObject`).
+async fn start_us_east_1_only_server() -> SocketAddr {
+    let mut policy = VerifierSettings::default();
+    policy.regions = Accept::OneOf(vec!["us-east-1".to_owned()]);
+    policy.services = Accept::OneOf(vec!["s3".to_owned()]);
+    let service =
+        support::test_layer_verifying(LayerSettings::default(), policy).layer(tower::service_fn(
+            |request: http::Request<VerifiedBody<Incoming>>| async move {
+                let _ = request.into_body().collect().await;
+                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::new())))
+            },
+        ));
+    support::serve_service(service, None).await
+}
+
+/// boto3's S3 client configured for a region the endpoint does not serve: against S3 the call
+/// succeeds, since S3 answers `AuthorizationHeaderMalformed` with `<Region>` (the region it
+/// expects) and botocore's region redirector (`S3RegionRedirectorv2.redirect_from_error`:
+/// `error_code == 'AuthorizationHeaderMalformed' and 'Region' in error`) re-signs for that
+/// region and retries. Against a layer that accepts one region, it should too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_redirects_to_the_one_accepted_region() {
+    let addr = start_us_east_1_only_server().await;
+    let results = tokio::task::spawn_blocking(move || {
+        run_json_script(
+            SCRIPT,
+            &json!({"scenario": "region", "addr": addr.to_string(), "access_key": AK, "secret_key": SK}),
+        )
+    })
+    .await
+    .unwrap();
+    eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    assert_eq!(results[0]["outcome"], "ok", "{results:?}");
+    let unrecovered: Vec<&Value> = results[1..]
+        .iter()
+        .filter(|result| result["outcome"] != "ok")
+        .collect();
+    assert!(
+        unrecovered.is_empty(),
+        "signed for eu-west-1, botocore did not recover: {unrecovered:#?}"
+    );
+}
+
+/// botocore over HTTPS, a request with a large body that the layer refuses before reading the
+/// body (an unknown access key, known from the head): the user should get the AWS error
+/// (`UnrecognizedClientException`, `InvalidClientTokenId`), as with a small body. botocore
+/// sends `Expect: 100-continue` to S3 only, so these clients send their whole body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_sees_an_early_refusal_over_tls() {
+    let (addr, pem) = start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let spec = json!({
+        "scenario": "early_tls", "addr": addr.to_string(), "ca_bundle": ca,
+        "access_key": AK, "secret_key": SK, "size": 6_000_000,
+    });
+    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
+        .await
+        .unwrap();
+    eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    let expected = [
+        ("UnrecognizedClientException", 400),
+        ("InvalidClientTokenId", 403),
+        ("UnrecognizedClientException", 400),
+    ];
+    let mut wrong: Vec<&Value> = Vec::new();
+    for (result, (code, status)) in results.iter().zip(expected) {
+        if result["outcome"] != "client_error"
+            || result["code"] != code
+            || result["status"] != status
+        {
+            wrong.push(result);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "botocore did not see the refusal: {wrong:#?}"
+    );
+}
+
+/// aws-sdk-rust's HTTP client over TLS (rustls, trusting the test certificate), one
+/// connection per request, as hyper sends: the body streams while the answer may already be
+/// on its way. A failed exchange is an I/O error to the SDK (which it retries as transient).
+#[derive(Clone)]
+struct TlsHttp {
+    connector: tokio_rustls::TlsConnector,
+}
+
+impl std::fmt::Debug for TlsHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsHttp")
+    }
+}
+
+impl TlsHttp {
+    fn trusting(pem: &str) -> Self {
+        use base64::Engine as _;
+        let b64: String = pem
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der))
+            .unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Self {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+        }
+    }
+}
+
+impl HttpClient for TlsHttp {
+    fn http_connector(
+        &self,
+        _settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+impl HttpConnector for TlsHttp {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let connector = self.connector.clone();
+        HttpConnectorFuture::new(async move {
+            let io = |e: Box<dyn std::error::Error + Send + Sync>| ConnectorError::io(e);
+            let request = request.try_into_http1x().map_err(|e| io(Box::new(e)))?;
+            let (parts, body) = request.into_parts();
+            let body = body.collect().await.map_err(io)?.to_bytes();
+            let addr: SocketAddr = parts.uri.authority().unwrap().as_str().parse().unwrap();
+            let tcp = tokio::net::TcpStream::connect(addr)
+                .await
+                .map_err(|e| io(Box::new(e)))?;
+            let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+            let tls = connector
+                .connect(name, tcp)
+                .await
+                .map_err(|e| io(Box::new(e)))?;
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+                .await
+                .map_err(|e| io(Box::new(e)))?;
+            tokio::spawn(connection);
+            let response = sender
+                .send_request(http::Request::from_parts(parts, Full::new(body)))
+                .await
+                .map_err(|e| io(Box::new(e)))?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| io(Box::new(e)))?
+                .to_bytes();
+            aws_smithy_runtime_api::http::Response::try_from(http::Response::from_parts(
+                parts,
+                SdkBody::from(body),
+            ))
+            .map_err(|e| io(Box::new(e)))
+        })
+    }
+}
+
+/// A clock 20 minutes behind the real one.
+#[derive(Debug)]
+struct TwentyMinutesBehind;
+
+impl aws_smithy_async::time::TimeSource for TwentyMinutesBehind {
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now() - Duration::from_secs(20 * 60)
+    }
+}
+
+fn tls_s3_client(
+    addr: SocketAddr,
+    http: TlsHttp,
+    credentials: Credentials,
+    skewed: bool,
+) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::retry::RetryConfig;
+    let mut config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(format!("https://{addr}"))
+        .force_path_style(true)
+        .http_client(http)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1)),
+        );
+    if skewed {
+        config = config.time_source(TwentyMinutesBehind);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// What a call's error is, for the assertion messages: the service's code, or the failure.
+fn describe<E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    error: &aws_sdk_s3::error::SdkError<E, R>,
+) -> String {
+    match error.as_service_error() {
+        Some(service) => format!("service error {:?}", service.code()),
+        None => format!("no answer from the service: {error:?}"),
+    }
+}
+
+/// aws-sdk-rust (which never sends `Expect: 100-continue`) uploading over TLS with a clock 20
+/// minutes behind: the layer refuses `RequestTimeTooSkewed` from the head, the SDK measures
+/// its skew from the answer's `Date` and retries with a corrected clock (as
+/// `aws_sdk_rust_corrects_a_skewed_clock_from_our_refusal` shows for a small body over plain
+/// HTTP). A wrong secret should reach the SDK as `SignatureDoesNotMatch`. Both with a small
+/// body (passes) and with one of 9 MB (an ordinary `PutObject`, under the 10 MiB limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_recovers_from_early_refusals_over_tls() {
+    let (addr, pem) = start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let http = TlsHttp::trusting(&pem);
+    let mut failures = Vec::new();
+    // Whether the answer reaches the SDK is a race (the refusal against the body's write), so
+    // each case runs three times.
+    for size in [1_000usize, 9_000_000, 9_000_000, 9_000_000] {
+        let body = vec![b'x'; size];
+        let skewed = tls_s3_client(
+            addr,
+            http.clone(),
+            Credentials::from_keys(AK, SK, None),
+            true,
+        );
+        let put = skewed
+            .put_object()
+            .bucket("bucket")
+            .key("skewed")
+            .body(aws_sdk_s3::primitives::ByteStream::from(body.clone()))
+            .send()
+            .await;
+        if let Err(e) = &put {
+            failures.push(format!(
+                "{size} bytes, clock 20 min behind: {}",
+                describe(e)
+            ));
+        }
+
+        let wrong = Credentials::from_keys(AK, "not-the-secret", None);
+        let refused = tls_s3_client(addr, http.clone(), wrong, false)
+            .put_object()
+            .bucket("bucket")
+            .key("wrong")
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .unwrap_err();
+        let code = refused
+            .as_service_error()
+            .and_then(|e| aws_sdk_s3::error::ProvideErrorMetadata::code(e).map(str::to_owned));
+        if code.as_deref() != Some("SignatureDoesNotMatch") {
+            failures.push(format!(
+                "{size} bytes, wrong secret: {}",
+                describe(&refused)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+const EXPIRED_AK: &str = "ASIAEXPIREDTEST";
+const EXPIRED_SK: &str = "expired-secret";
+const EXPIRED_TOKEN: &str = "expired/session+token==";
+
+/// A server whose only credential is temporary and expired a minute ago.
+async fn start_expired_credentials_server() -> SocketAddr {
+    let lookup = edgeward_signing::StaticCredentials::new().with(
+        EXPIRED_AK,
+        edgeward_signing::ResolvedCredential::temporary(
+            EXPIRED_SK,
+            "arn:aws:sts::123456789012:assumed-role/r/s",
+            EXPIRED_TOKEN,
+            std::time::SystemTime::now() - Duration::from_secs(60),
+        ),
+    );
+    let verifier = Arc::new(edgeward_signing::Verifier::new(
+        lookup,
+        VerifierSettings::default(),
+    ));
+    let service = edgeward_signing::SigV4Layer::new(verifier, LayerSettings::default()).layer(
+        tower::service_fn(
+            |request: http::Request<VerifiedBody<Incoming>>| async move {
+                let _ = request.into_body().collect().await;
+                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::new())))
+            },
+        ),
+    );
+    support::serve_service(service, None).await
+}
+
+/// Expired temporary credentials reach botocore and aws-sdk-rust as the codes and statuses
+/// AWS sends: S3's `ExpiredToken` (400), STS's `ExpiredToken` (403), a JSON service's
+/// `ExpiredTokenException` (400), not retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_credentials_reach_clients_as_aws_sends_them() {
+    let addr = start_expired_credentials_server().await;
+    let spec = json!({
+        "scenario": "expired", "addr": addr.to_string(),
+        "access_key": EXPIRED_AK, "secret_key": EXPIRED_SK, "token": EXPIRED_TOKEN,
+    });
+    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
+        .await
+        .unwrap();
+    eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    let expected = [
+        ("ExpiredToken", 400),
+        ("ExpiredToken", 403),
+        ("ExpiredTokenException", 400),
+    ];
+    for (result, (code, status)) in results.iter().zip(expected) {
+        assert_eq!(result["code"], code, "{result}");
+        assert_eq!(result["status"], status, "{result}");
+        assert_eq!(result["sends"], 1, "{result}");
+    }
+
+    let credentials =
+        Credentials::from_keys(EXPIRED_AK, EXPIRED_SK, Some(EXPIRED_TOKEN.to_owned()));
+    let http = support::sdk::PlainHttp::default();
+    let s3 = support::sdk::s3_client(addr, credentials.clone(), &http);
+    let error = s3
+        .put_object()
+        .bucket("bucket")
+        .key("key")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"hi"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(support::sdk::refusal_code(&error), "ExpiredToken");
+    assert_eq!(error.raw_response().unwrap().status().as_u16(), 400);
+    let error = support::sdk::sts_client(addr, credentials)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(support::sdk::refusal_code(&error), "ExpiredToken");
+    assert_eq!(error.raw_response().unwrap().status().as_u16(), 403);
+}
+
+/// A credential store that takes 1.5 s to answer (a remote one; the layer waits up to
+/// `lookup_timeout`, 10 s by default).
+struct SlowLookup(edgeward_signing::StaticCredentials);
+
+impl edgeward_signing::CredentialLookup for SlowLookup {
+    fn lookup(
+        &self,
+        access_key_id: &str,
+        session_token: Option<&str>,
+    ) -> impl std::future::Future<
+        Output = Result<
+            Option<Arc<edgeward_signing::ResolvedCredential>>,
+            edgeward_signing::LookupFailure,
+        >,
+    > + Send {
+        let table = self.0.clone();
+        let (key, token) = (access_key_id.to_owned(), session_token.map(str::to_owned));
+        async move {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            table.lookup(&key, token.as_deref()).await
+        }
+    }
+}
+
+/// boto3 uploading to S3 over HTTPS with a wrong secret, against a layer whose credential
+/// lookup takes longer than botocore's 1 s wait for `100 Continue`: botocore sends the body,
+/// the layer refuses from the head (`SignatureDoesNotMatch`) without reading it. The user
+/// should see `SignatureDoesNotMatch` for a large body as for a small one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_s3_upload_refused_behind_a_slow_lookup_over_tls() {
+    use edgeward_signing::CredentialLookup as _;
+    let lookup = SlowLookup(edgeward_signing::StaticCredentials::new().with(
+        AK,
+        edgeward_signing::ResolvedCredential::new(SK, "arn:aws:iam::123456789012:user/alice"),
+    ));
+    let _ = lookup.0.lookup(AK, None).await;
+    let verifier = Arc::new(edgeward_signing::Verifier::new(
+        lookup,
+        VerifierSettings::default(),
+    ));
+    // Room for a body larger than the sockets' buffers (a refusal of a body over
+    // `max_body_bytes` comes before the lookup).
+    let mut settings = LayerSettings::default();
+    settings.max_body_bytes = 64 << 20;
+    let service = edgeward_signing::SigV4Layer::new(verifier, settings).layer(tower::service_fn(
+        |request: http::Request<VerifiedBody<Incoming>>| async move {
+            let _ = request.into_body().collect().await;
+            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    let (acceptor, pem) = support::self_signed_acceptor(&["127.0.0.1"]);
+    let addr = support::serve_service(service, Some(acceptor)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let spec = json!({
+        "scenario": "s3_tls_wrong_secret", "addr": addr.to_string(), "ca_bundle": ca,
+        "access_key": AK, "secret_key": "not-the-secret", "size": 32_000_000,
+    });
+    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
+        .await
+        .unwrap();
+    eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    let wrong: Vec<&Value> = results
+        .iter()
+        .filter(|result| result["code"] != "SignatureDoesNotMatch" || result["status"] != 403)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "botocore did not see the refusal: {wrong:#?}"
+    );
+}

@@ -1,0 +1,121 @@
+"""botocore's recovery from the layer's refusals, for tests/layer_sdk_recovery.rs.
+stdin: {"scenario", "addr", "ca_bundle", "access_key", "secret_key", "size"}; stdout: a JSON
+array of results, one per call: "outcome" ("ok", "client_error" with "code" and "status", or
+"exception" with its class and text) and "sends", how many attempts went on the wire."""
+
+import json
+import os
+import sys
+
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3  # noqa: E402
+import botocore  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+SPEC = json.load(sys.stdin)
+RESULTS = []
+
+
+def client(service, scheme, region="us-east-1", access_key=None, token=None, **config):
+    sends = []
+    c = boto3.session.Session().client(
+        service,
+        region_name=region,
+        endpoint_url=f"{scheme}://{SPEC['addr']}",
+        aws_access_key_id=access_key or SPEC["access_key"],
+        aws_secret_access_key=SPEC["secret_key"],
+        aws_session_token=token,
+        verify=SPEC.get("ca_bundle") if scheme == "https" else None,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, **config),
+    )
+    c.meta.events.register("before-send", lambda **kwargs: sends.append(1) and None)
+    return c, sends
+
+
+def record(name, call, sends):
+    result = {"name": name}
+    try:
+        call()
+        result["outcome"] = "ok"
+    except botocore.exceptions.ClientError as e:
+        result["outcome"] = "client_error"
+        result["code"] = e.response["Error"].get("Code")
+        result["status"] = e.response["ResponseMetadata"].get("HTTPStatusCode")
+    except Exception as e:  # noqa: BLE001: what the user's code would see
+        result["outcome"] = "exception"
+        result["exception"] = f"{type(e).__name__}: {e}"[:300]
+    result["sends"] = len(sends)
+    RESULTS.append(result)
+
+
+scenario = SPEC["scenario"]
+if scenario == "region":
+    # A client configured for another region than the one the layer accepts: against S3,
+    # botocore's region redirector re-signs for the region S3 names and the call succeeds.
+    for region in ("us-east-1", "eu-west-1"):
+        s3, sends = client("s3", "http", region=region, s3={"addressing_style": "path"})
+        record(
+            f"s3 put_object signed for {region}",
+            lambda: s3.put_object(Bucket="bucket", Key="key", Body=b"hello"),
+            sends,
+        )
+    # A HEAD answer has no body: botocore reads S3's `x-amz-bucket-region` header instead.
+    s3, sends = client("s3", "http", region="eu-west-1", s3={"addressing_style": "path"})
+    record(
+        "s3 head_object signed for eu-west-1",
+        lambda: s3.head_object(Bucket="bucket", Key="key"),
+        sends,
+    )
+elif scenario == "expired":
+    # Temporary credentials past their expiry, with their session token.
+    def expired_client(service, **config):
+        return client(service, "http", token=SPEC["token"], **config)
+
+    s3, sends = expired_client("s3", s3={"addressing_style": "path"})
+    record("s3 put_object", lambda: s3.put_object(Bucket="bucket", Key="key", Body=b"hi"), sends)
+    sts, sends = expired_client("sts")
+    record("sts get_caller_identity", lambda: sts.get_caller_identity(), sends)
+    kinesis, sends = expired_client("kinesis")
+    record("kinesis list_streams", lambda: kinesis.list_streams(), sends)
+elif scenario == "s3_tls_wrong_secret":
+    # S3 over HTTPS with a wrong secret: botocore sends `Expect: 100-continue` and waits 1 s
+    # for an answer (`AWSConnection._send_output`), then sends the body anyway.
+    s3, sends = client("s3", "https", s3={"addressing_style": "path"})
+    for size in (100, SPEC["size"]):
+        record(
+            f"s3 put_object of {size} bytes, wrong secret",
+            lambda: s3.put_object(Bucket="bucket", Key="key", Body=b"x" * size),
+            sends,
+        )
+        sends.clear()
+elif scenario == "early_tls":
+    # Over HTTPS, a request whose body is large and which the layer refuses before reading it
+    # (an unknown access key). botocore sends `Expect: 100-continue` to S3 only.
+    size = SPEC["size"]
+    unknown = "AKIDUNKNOWNKEY"
+    kinesis, sends = client("kinesis", "https", access_key=unknown)
+    record(
+        "kinesis put_record, unknown key",
+        lambda: kinesis.put_record(StreamName="s", Data=b"a" * size, PartitionKey="p"),
+        sends,
+    )
+    sns, sends = client("sns", "https", access_key=unknown)
+    record(
+        "sns publish, unknown key",
+        lambda: sns.publish(TopicArn="arn:aws:sns:us-east-1:123456789012:t", Message="a" * size),
+        sends,
+    )
+    # The same calls with a small body: the refusal arrives.
+    kinesis, sends = client("kinesis", "https", access_key=unknown)
+    record(
+        "kinesis put_record, unknown key, small body",
+        lambda: kinesis.put_record(StreamName="s", Data=b"a" * 100, PartitionKey="p"),
+        sends,
+    )
+else:
+    raise SystemExit(f"unknown scenario {scenario}")
+
+json.dump(RESULTS, sys.stdout)
