@@ -422,6 +422,38 @@ mod tests {
         );
     }
 
+    /// Many threads deriving, keeping and reading at once, with
+    /// evictions all the time: every key handed out is the right one for its secret and
+    /// scope, and the bound holds throughout.
+    #[test]
+    fn the_cache_holds_under_threads() {
+        let cache = std::sync::Arc::new(KeyCache::new(7));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let cache = cache.clone();
+                std::thread::spawn(move || {
+                    for n in 0..3000usize {
+                        let s = (n * 31 + t * 17) % 40;
+                        let secret = SecretAccessKey::new(format!("secret-{s}"));
+                        let region = format!("r{}", n % 11);
+                        let scoped = cache.get_or_derive(&secret, "20200101", &region, "s");
+                        let expected = SigningKey::derive(&secret, "20200101", &region, "s");
+                        assert_eq!(scoped.key.sign(b"probe"), expected.sign(b"probe"));
+                        cache.keep(&scoped);
+                        assert!(cache.len() <= 7, "{}", cache.len());
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let entries = cache.entries.lock().unwrap();
+        let counted: usize = entries.by_secret.values().map(Vec::len).sum();
+        assert_eq!(counted, entries.keys);
+        assert!(entries.keys <= 7);
+    }
+
     #[test]
     fn a_signer_churning_scopes_evicts_only_its_own_keys() {
         let cache = KeyCache::new(16);

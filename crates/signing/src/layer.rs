@@ -873,14 +873,18 @@ where
     type Error = S::Error;
     type Future = BoxFuture<Result<Self::Response, S::Error>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    /// Always ready: the inner service's readiness is taken once a request has verified.
+    ///
+    /// Readiness can be a reservation (tower's `ConcurrencyLimit` and `Buffer` take their
+    /// permit in `poll_ready`), and a request is in the layer for up to the lookup and body
+    /// timeouts before it verifies: passing readiness through let a peer without a key hold
+    /// the service's capacity for that long.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        // The ready service goes with this request; its clone waits for the next poll_ready.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = self.inner.clone();
         let verifier = self.verifier.clone();
         let settings = self.settings.clone();
         Box::pin(async move {
@@ -1104,6 +1108,7 @@ where
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);
+            std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
             let response = inner.call(request).await?;
             match failure.and_then(|failure| failure.take()) {
                 // The body failed part way: its rest is left on the connection.
