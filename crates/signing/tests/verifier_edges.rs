@@ -1,0 +1,345 @@
+//! Verifier checks that no fast test noticed broken: cargo-mutants over verify.rs and
+//! checksum.rs (2026-12-04) left these mutants alive. Each test fails under the mutant its
+//! doc names (`cargo mutants --in-place -p edgeward-signing -f crates/signing/src/verify.rs`).
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use edgeward_signing::{
+    Error, FixedClock, Payload, RequestView, ResolvedCredential, SigningParams, SigningSettings,
+    StaticCredentials, Verifier, VerifierSettings,
+};
+use futures_util::FutureExt;
+
+const NOW: u64 = 1_700_000_000;
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(NOW)
+}
+
+fn sign_for(request: &mut http::Request<Vec<u8>>, service: &str, settings: &SigningSettings) {
+    let creds = Credentials::from_keys("AKID", "secret", None);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service,
+        time: now(),
+    };
+    edgeward_signing::sign_http(request, &params, settings).unwrap();
+}
+
+fn verify_with(
+    settings: VerifierSettings,
+    view: &RequestView<'_>,
+    payload: Payload<'_>,
+) -> Result<(), Error> {
+    Verifier::new(
+        StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "alice")),
+        settings,
+    )
+    .with_clock(Arc::new(FixedClock(now())))
+    .verify(view, payload)
+    .now_or_never()
+    .unwrap()
+    .map(|_| ())
+}
+
+/// An IPv6 literal whose last group is empty (`[2001:db8::]`) with a default port written on
+/// one side only names the same host, as `[2001:db8::1]` does (RFC 9110 4.2.3; the crate's
+/// `same_host`). Mutant "replace + with - in without_default_port" reads
+/// the `:` before `]` as a port separator and refuses it as `HostMismatch`.
+#[test]
+fn an_ipv6_literal_ending_in_colons_folds_a_default_port() {
+    for (target, host) in [
+        ("https://[2001:db8::]/a", "[2001:db8::]:443"),
+        ("https://[2001:db8::]:443/a", "[2001:db8::]"),
+    ] {
+        let mut request = http::Request::get(target)
+            .header("host", host)
+            .body(Vec::new())
+            .unwrap();
+        sign_for(&mut request, "service", &SigningSettings::default());
+        verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(b""),
+        )
+        .unwrap_or_else(|e| panic!("{target} with Host {host}: {e}"));
+    }
+}
+
+/// `GET /` to example.com signed `date;host` with an ISO 8601 basic `Date` (no `X-Amz-Date`)
+/// for AKID at [`now`], on aws-lc-rs, as `verifier_checks.rs` builds it; returned as an
+/// `http::Request` whose `Date` value is `sent` (the signed value with whitespace around it).
+fn date_signed_http(sent: &str) -> http::Request<Vec<u8>> {
+    use aws_lc_rs::{digest, hmac};
+    fn mac(key: &[u8], data: &str) -> Vec<u8> {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+        hmac::sign(&key, data.as_bytes()).as_ref().to_vec()
+    }
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let time = "20231114T221320Z";
+    let day = &time[..8];
+    let canonical = format!("GET\n/\n\ndate:{time}\nhost:example.com\n\ndate;host\n{EMPTY}");
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{time}\n{day}/us-east-1/service/aws4_request\n{}",
+        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+    );
+    let mut key = mac(b"AWS4secret", day);
+    for part in ["us-east-1", "service", "aws4_request"] {
+        key = mac(&key, part);
+    }
+    let signature = hex::encode(mac(&key, &string_to_sign));
+    http::Request::get("/")
+        .header("host", "example.com")
+        .header("date", sent)
+        .header(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential=AKID/{day}/us-east-1/service/aws4_request, \
+                 SignedHeaders=date;host, Signature={signature}"
+            ),
+        )
+        .body(Vec::new())
+        .unwrap()
+}
+
+/// A header map (an `http::HeaderMap` a service builds itself, or one from a stack that keeps
+/// optional whitespace) may hold an `X-Amz-Date` or `Date` with spaces or tabs around it. The
+/// verifier trims them (verify.rs `request_date`, as the canonical header value is trimmed),
+/// so the request verifies. Mutants of `request_date` (`||` to `&&`
+/// in either trim predicate) trim nothing and refuse it.
+#[test]
+fn a_date_with_whitespace_around_it_in_a_header_map_verifies() {
+    // X-Amz-Date, signed by the crate's signer, then padded as a header map may hold it.
+    let mut request = http::Request::get("http://example.com/a")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
+    let date = request.headers()["x-amz-date"].to_str().unwrap().to_owned();
+    for padded in [
+        format!(" {date}"),
+        format!("{date}\t"),
+        format!(" \t{date} "),
+    ] {
+        request
+            .headers_mut()
+            .insert("x-amz-date", padded.parse().unwrap());
+        verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(b""),
+        )
+        .unwrap_or_else(|e| panic!("X-Amz-Date {padded:?}: {e}"));
+    }
+    // Date in ISO 8601 basic form.
+    for padded in [
+        " 20231114T221320Z",
+        "20231114T221320Z\t",
+        " \t20231114T221320Z ",
+    ] {
+        let request = date_signed_http(padded);
+        verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(b""),
+        )
+        .unwrap_or_else(|e| panic!("Date {padded:?}: {e}"));
+    }
+}
+
+/// S3's rule that every `x-amz-*` header be signed has per-location exemptions (verify.rs
+/// `check_amz_headers_signed`): with an `Authorization` header, `x-amz-security-token` is
+/// left to [`edgeward_signing::UnsignedSessionToken`] (default `Accept`), while
+/// `x-amz-user-agent` and `x-amz-checksum-mode` are exempt only on presigned requests, where
+/// aws-sigv4 leaves them unsigned on purpose. Mutant "delete match arm
+/// SignatureLocation::Header in check_amz_headers_signed" gives header-signed requests the
+/// presigned list: it refuses the unsigned token the policy accepts, and lets an unsigned
+/// `x-amz-user-agent` through.
+#[test]
+fn header_signed_s3_requests_have_their_own_amz_exemptions() {
+    let token = "session-token";
+    let expiry = now() + Duration::from_secs(3600);
+    let verifier = Verifier::new(
+        StaticCredentials::new()
+            .with("AKID", ResolvedCredential::new("secret", "alice"))
+            .with(
+                "ASIA",
+                ResolvedCredential::temporary("tsecret", "role", token, expiry),
+            ),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(now())));
+    let verify = |request: &http::Request<Vec<u8>>| {
+        verifier
+            .verify(&RequestView::from_http(request), Payload::Bytes(b""))
+            .now_or_never()
+            .unwrap()
+    };
+
+    // A session token header the signature does not cover: the policy (Accept) decides.
+    let mut request = http::Request::get("http://example.com/bucket/key")
+        .body(Vec::new())
+        .unwrap();
+    let mut settings = SigningSettings::s3();
+    settings
+        .excluded_headers
+        .push("x-amz-security-token".into());
+    let creds = Credentials::from_keys("ASIA", "tsecret", Some(token.to_owned()));
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: now(),
+    };
+    edgeward_signing::sign_http(&mut request, &params, &settings).unwrap();
+    assert!(request.headers().contains_key("x-amz-security-token"));
+    let verified = verify(&request).unwrap_or_else(|e| panic!("unsigned token header: {e}"));
+    assert!(!verified.session_token_signed());
+
+    // An unsigned `x-amz-user-agent` beside an `Authorization` header is refused.
+    let mut request = http::Request::get("http://example.com/bucket/key")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "s3", &SigningSettings::s3());
+    request
+        .headers_mut()
+        .insert("x-amz-user-agent", "added/1.0".parse().unwrap());
+    let error = verify(&request).unwrap_err();
+    assert!(
+        matches!(&error, Error::UnsignedAmzHeader { name, .. } if name == "x-amz-user-agent"),
+        "{error}"
+    );
+}
+
+/// [`edgeward_signing::VerifiedRequest::session_token_signed`] says whether the signature
+/// covers a session token; with no token there is none to cover. Mutants of
+/// `verify_as_of`'s token-signed test (`&&` to `||`): one reports a presigned request with no
+/// token as token-signed, the other reports an unsigned `X-Amz-Security-Token` header as signed.
+#[test]
+fn session_token_signed_is_false_without_a_signed_token() {
+    let mut request = http::Request::get("http://example.com/a")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(
+        &mut request,
+        "service",
+        &SigningSettings::default().presigned(Duration::from_secs(60)),
+    );
+    assert!(request.uri().query().unwrap().contains("X-Amz-Signature"));
+    let verified = Verifier::new(
+        StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "alice")),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(now())))
+    .verify(&RequestView::from_http(&request), Payload::Bytes(b""))
+    .now_or_never()
+    .unwrap()
+    .unwrap();
+    assert!(verified.session_token().is_none());
+    assert!(!verified.session_token_signed(), "presigned, no token");
+
+    // A header-located token the signature leaves out (policy Accept): not signed.
+    let token = "session-token";
+    let mut request = http::Request::get("http://example.com/a")
+        .body(Vec::new())
+        .unwrap();
+    let mut settings = SigningSettings::default();
+    settings
+        .excluded_headers
+        .push("x-amz-security-token".into());
+    let creds = Credentials::from_keys("ASIA", "tsecret", Some(token.to_owned()));
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "service",
+        time: now(),
+    };
+    edgeward_signing::sign_http(&mut request, &params, &settings).unwrap();
+    let verified = Verifier::new(
+        StaticCredentials::new().with(
+            "ASIA",
+            ResolvedCredential::temporary(
+                "tsecret",
+                "role",
+                token,
+                now() + Duration::from_secs(60),
+            ),
+        ),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(now())))
+    .verify(&RequestView::from_http(&request), Payload::Bytes(b""))
+    .now_or_never()
+    .unwrap()
+    .unwrap();
+    assert!(verified.session_token().is_some());
+    assert!(!verified.session_token_signed(), "unsigned token header");
+}
+
+/// [`Verifier::verify`] given the whole body ([`Payload::Bytes`]) checks a flexible-checksum
+/// header against it (`BadDigest`), as the crate docs and `check_buffered_body` promise. The
+/// check runs only when the request has more `x-amz-*` headers than the three the verifier
+/// knows; mutants of `verify_as_of`'s gate (`>` to `==` or `<`) skip it when there are, and a
+/// body that does not match its signed `x-amz-checksum-crc32` verifies.
+#[test]
+fn a_checksum_header_is_checked_against_a_whole_body() {
+    let body = b"hello".to_vec();
+    for (checksum, ok) in [("NhCmhg==", true), ("AAAAAA==", false)] {
+        let mut request = http::Request::put("http://example.com/a")
+            .header("x-amz-checksum-crc32", checksum)
+            .body(body.clone())
+            .unwrap();
+        sign_for(&mut request, "service", &SigningSettings::default());
+        let result = verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(&body),
+        );
+        match (ok, result) {
+            (true, Ok(())) => {}
+            (false, Err(error)) => {
+                assert_eq!(error.aws_error_code(), "BadDigest", "{error}");
+            }
+            (_, other) => panic!("checksum {checksum}: {other:?}"),
+        }
+    }
+}
+
+/// A `STREAMING-UNSIGNED-PAYLOAD-TRAILER` upload given whole to [`Verifier::verify`]
+/// ([`Payload::Bytes`], the `aws-chunked` bytes) is checked as a stream: its trailer checksum
+/// against the decoded data. A matching trailer verifies; a wrong one is `BadDigest`.
+/// Mutant "guard `streamed` to `false`" in `verify_as_of` never checks the chain, so the
+/// wrong trailer verifies; mutant "guard `!streamed` to `true`" checks the
+/// chunked bytes as a plain body, refusing the declared trailer of the good one.
+#[test]
+fn a_whole_streamed_body_is_checked_as_a_stream() {
+    for (trailer, ok) in [("NhCmhg==", true), ("AAAAAA==", false)] {
+        let body =
+            format!("5\r\nhello\r\n0\r\nx-amz-checksum-crc32:{trailer}\r\n\r\n").into_bytes();
+        let mut request = http::Request::put("http://example.com/a")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", "5")
+            .header("x-amz-trailer", "x-amz-checksum-crc32")
+            .body(body.clone())
+            .unwrap();
+        let mut settings = SigningSettings::default();
+        settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+        sign_for(&mut request, "service", &settings);
+        let result = verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(&body),
+        );
+        match (ok, result) {
+            (true, Ok(())) => {}
+            (false, Err(error)) => {
+                assert_eq!(error.aws_error_code(), "BadDigest", "{error}");
+            }
+            (_, other) => panic!("trailer {trailer}: {other:?}"),
+        }
+    }
+}
