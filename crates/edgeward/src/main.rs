@@ -1,4 +1,6 @@
-//! `edgeward`: the gateway, the device agent and the operator's command-line tool.
+//! `edgeward`: the operator's command-line tool (TLS policy audits, device certificates,
+//! temporary credentials, SigV4 signing and verification); the gateway and the device agent
+//! are to come here too.
 //!
 //! This binary is glue: every piece of real work lives in a library crate
 //! (`edgeward-tls-policy`, `edgeward-signing`, `edgeward-device-identity`,

@@ -1,4 +1,5 @@
-//! The crate's one error type and its mapping to AWS error codes and HTTP statuses.
+//! The crate's main error type and its mapping to AWS error codes and HTTP statuses
+//! (`LookupFailure` and `IdleTimeoutError` are the errors of a lookup backend and of a body).
 
 use std::borrow::Cow;
 use std::fmt;
