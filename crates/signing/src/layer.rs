@@ -806,8 +806,8 @@ fn announce_close<T>(response: &mut Response<T>, version: http::Version) {
 /// `max_body_bytes`, within `body_timeout`, as a body the layer buffers would be (a peer
 /// without a key can have it read, not kept). Then hyper can keep the connection. Not read (the
 /// answer closes the connection): a client that asked `Expect: 100-continue` (it has not sent
-/// the body), a declared length over the limit, HTTP/2 (where the stream ends alone), and a
-/// layer run outside a tokio runtime.
+/// the body), a body without a `Content-Length` or with one over the limit, HTTP/2 (where the
+/// stream ends alone), and a layer run outside a tokio runtime.
 fn drain_behind_refusal<B>(parts: &http::request::Parts, body: B, settings: &LayerSettings) -> bool
 where
     B: Body + Unpin + Send + 'static,
@@ -823,9 +823,11 @@ where
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let limit = settings.max_body_bytes as u64;
+    // A body of unknown length may outgrow the limit after the answer went out saying
+    // nothing of a close; one with a `Content-Length` cannot (hyper holds it to that).
     if parts.version > http::Version::HTTP_11
         || expects_continue
-        || declared.is_some_and(|len| len > limit)
+        || declared.is_none_or(|len| len > limit)
     {
         return false;
     }
