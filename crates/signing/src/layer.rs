@@ -796,19 +796,19 @@ fn announce_close<T>(response: &mut Response<T>, version: http::Version) {
 }
 
 /// Reads and drops, in a task of its own, the body of a request refused from its head, when
-/// that is bounded; true when it does, so the answer need not close the connection.
+/// that is bounded.
 ///
-/// Closing a connection with the client's body still arriving makes the server's TCP stack
-/// answer the rest with a reset, which can erase the refusal from the client's receive buffer
-/// before it is read (RFC 9112, 9.6). Over TLS, botocore then reports an `SSLError` and
-/// retries, and aws-sdk-rust a broken pipe, with no `Date` to correct a skewed clock from.
-/// So the refusal goes out at once, and the body is read and dropped behind it: at most
-/// `max_body_bytes`, within `body_timeout`, as a body the layer buffers would be (a peer
-/// without a key can have it read, not kept). Then hyper can keep the connection. Not read (the
-/// answer closes the connection): a client that asked `Expect: 100-continue` (it has not sent
-/// the body), a body without a `Content-Length` or with one over the limit, HTTP/2 (where the
-/// stream ends alone), and a layer run outside a tokio runtime.
-fn drain_behind_refusal<B>(parts: &http::request::Parts, body: B, settings: &LayerSettings) -> bool
+/// The answer says the connection closes (as any answer before the body does), and hyper
+/// closes it once the body has been read: closing with the client's body still arriving makes
+/// the server's TCP stack answer the rest with a reset, which can erase the refusal from the
+/// client's receive buffer before it is read (RFC 9112, 9.6: a lingering close). Over TLS,
+/// botocore then reported an `SSLError` and retried, and aws-sdk-rust a broken pipe, with no
+/// `Date` to correct a skewed clock from. At most `max_body_bytes` are read, within
+/// `body_timeout`, as for a body the layer buffers (a peer without a key can have it read, not
+/// kept); past either the body is dropped and hyper closes at once. Not read: a client that
+/// asked `Expect: 100-continue` (it has not sent the body), a declared length over the limit,
+/// HTTP/2 (where the stream ends alone), and a layer run outside a tokio runtime.
+fn drain_behind_refusal<B>(parts: &http::request::Parts, body: B, settings: &LayerSettings)
 where
     B: Body + Unpin + Send + 'static,
     B::Data: Send,
@@ -823,16 +823,14 @@ where
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let limit = settings.max_body_bytes as u64;
-    // A body of unknown length may outgrow the limit after the answer went out saying
-    // nothing of a close; one with a `Content-Length` cannot (hyper holds it to that).
     if parts.version > http::Version::HTTP_11
         || expects_continue
-        || declared.is_none_or(|len| len > limit)
+        || declared.is_some_and(|len| len > limit)
     {
-        return false;
+        return;
     }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return false;
+        return;
     };
     let mut body = body;
     let read_and_drop = async move {
@@ -848,7 +846,6 @@ where
         }
     };
     runtime.spawn(tokio::time::timeout(settings.body_timeout, read_and_drop));
-    true
 }
 
 /// A body larger than this (or of unknown length) whose hash is not in a header is read only
@@ -904,11 +901,11 @@ where
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
             };
             // Refused from the head, with the body not yet touched: the answer goes out at
-            // once, and the body is read behind it if that is bounded, so that the answer is
-            // not lost (`drain_behind_refusal`).
+            // once, and the body is read behind it, so that closing does not reset the
+            // connection under the answer (`drain_behind_refusal`).
             let refuse_unread = |error: Error, parts: &http::request::Parts, body: B| {
-                if has_body(parts) && drain_behind_refusal(parts, body, &settings) {
-                    return reject_read(error, parts);
+                if has_body(parts) {
+                    drain_behind_refusal(parts, body, &settings);
                 }
                 reject(error, parts)
             };
