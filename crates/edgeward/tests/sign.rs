@@ -393,12 +393,13 @@ fn a_credential_variable_that_is_not_utf8_exits_2() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child
+        // The tool may refuse the variable and exit before it reads the request: a broken
+        // pipe here is that, not a failure.
+        let _ = child
             .stdin
             .take()
             .unwrap()
-            .write_all(b"GET / HTTP/1.1\nHost: sts.amazonaws.com\n\n")
-            .unwrap();
+            .write_all(b"GET / HTTP/1.1\nHost: sts.amazonaws.com\n\n");
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
