@@ -1,0 +1,251 @@
+//! Parser checks (auth.rs, chunked.rs) that no fast test noticed broken: cargo-mutants
+//! (2026-12-04, round 2) left these mutants alive. Each test fails under the mutant its doc
+//! names.
+#![allow(clippy::unwrap_used)]
+
+use edgeward_signing::{
+    parse_amz_date, parse_authorization_header, parse_presigned_query, Error, SignatureLocation,
+};
+
+/// Trailer lines as the decoder hands them on: name, value.
+type Trailers = Vec<(String, String)>;
+
+const SIG: &str = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024";
+
+fn header(credential: &str) -> String {
+    format!("AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature={SIG}")
+}
+
+/// An empty access key ID, or an empty region, alone makes a credential malformed (as an empty
+/// service does). Mutant "replace || with && in parse_credential::parts" (auth.rs:160:37) lets
+/// each through.
+#[test]
+fn an_empty_access_key_id_or_region_alone_is_malformed() {
+    for credential in [
+        "/20130524/us-east-1/s3/aws4_request",
+        "AKID/20130524//s3/aws4_request",
+        "AKID/20130524/us-east-1//aws4_request",
+    ] {
+        let text = header(credential);
+        let got = parse_authorization_header(&text);
+        assert!(
+            matches!(
+                got,
+                Err(Error::MalformedAuthorization {
+                    location: SignatureLocation::Header,
+                    ..
+                })
+            ),
+            "{credential}: {got:?}"
+        );
+    }
+    // The control: the same header with every part present parses.
+    parse_authorization_header(&header("AKID/20130524/us-east-1/s3/aws4_request")).unwrap();
+}
+
+/// A presigned URL naming another algorithm (SigV4a's `AWS4-ECDSA-P256-SHA256`) is
+/// `UnsupportedAlgorithm` at the query, and `X-Amz-Algorithm=AWS` is `SignatureVersion2`, as
+/// the header parser answers. Mutant "replace == with != in parse_presigned_query"
+/// (auth.rs:688:22) swaps the two answers.
+#[test]
+fn a_presigned_query_with_another_algorithm_is_unsupported() {
+    let query = |algorithm: &str| {
+        format!(
+            "X-Amz-Algorithm={algorithm}&X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request\
+             &X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host\
+             &X-Amz-Signature={SIG}"
+        )
+    };
+    parse_presigned_query(&query("AWS4-HMAC-SHA256")).unwrap();
+    let sigv4a = query("AWS4-ECDSA-P256-SHA256");
+    let got = parse_presigned_query(&sigv4a);
+    assert!(
+        matches!(
+            &got,
+            Err(Error::UnsupportedAlgorithm { location: SignatureLocation::Query, algorithm })
+                if algorithm == "AWS4-ECDSA-P256-SHA256"
+        ),
+        "{got:?}"
+    );
+    let sigv2 = query("AWS");
+    let got = parse_presigned_query(&sigv2);
+    assert!(matches!(got, Err(Error::SignatureVersion2)), "{got:?}");
+}
+
+/// `X-Amz-Date` is `YYYYMMDD'T'HHMMSS'Z'`: fourteen digits, a `T` and a `Z`. Mutants that
+/// break the digit test ("replace & with | / ^ in parse_amz_date" at auth.rs:739:63, "replace
+/// < with <=" at 739:75: `:` is the byte after `9`, read as the digit 10) or the `T`/`Z` test
+/// ("replace & with |" at 740:20 and 740:37) accept these.
+#[test]
+fn amz_date_refuses_non_digits_and_a_wrong_t_or_z() {
+    parse_amz_date("20130524T000010Z").unwrap();
+    for text in [
+        "20130524T00000:Z", // `:` = '0' + 10
+        "2013052:T000000Z",
+        "2013052:T00000:Z", // two: an even count passes an XOR fold
+        "201305 4T000000Z",
+        "20130524X000000Z",
+        "20130524T000000X",
+        "20130524 000000 ",
+    ] {
+        let got = parse_amz_date(text);
+        assert!(
+            matches!(got, Err(Error::MalformedDate { .. })),
+            "{text}: {got:?}"
+        );
+    }
+}
+
+mod chunked {
+    use edgeward_signing::{ChunkChainVerifier, ChunkLimits, Error};
+
+    fn unsigned(max_line_bytes: usize) -> ChunkChainVerifier {
+        let mut limits = ChunkLimits::default();
+        limits.max_line_bytes = max_line_bytes;
+        ChunkChainVerifier::unsigned().with_limits(limits)
+    }
+
+    /// Decodes `pieces` pushed one after another, then finishes.
+    fn decode(mut verifier: ChunkChainVerifier, pieces: &[&[u8]]) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        for piece in pieces {
+            verifier.push(piece, &mut out)?;
+        }
+        verifier.finish()?;
+        Ok(out)
+    }
+
+    fn too_long(result: &Result<Vec<u8>, Error>) -> bool {
+        matches!(
+            result,
+            Err(Error::MalformedChunk {
+                reason: "chunk header or trailer line too long"
+            })
+        )
+    }
+
+    /// `max_line_bytes` is the longest line taken, whole or with its CR waiting for its LF;
+    /// one byte more is refused, whole or still open. Mutants in
+    /// `ChunkChainVerifier::take_line`: "replace > with >=" (chunked.rs:291:30) refuses a line
+    /// of exactly the limit; "replace > with >=" (299:35) refuses it when its LF comes in the
+    /// next piece; "replace > with ==" (299:35) and "replace match guard … with false"
+    /// (299:21) buffer a line that never ends without bound.
+    #[test]
+    fn the_line_limit_is_exact_and_holds_for_a_line_that_never_ends() {
+        // `5;ext=ab` is 8 bytes.
+        let rest: &[u8] = b"hello\r\n0\r\n\r\n";
+        assert_eq!(
+            decode(unsigned(8), &[b"5;ext=ab\r\n", rest]).unwrap(),
+            b"hello"
+        );
+        assert_eq!(
+            decode(unsigned(8), &[b"5;ext=ab\r", b"\n", rest]).unwrap(),
+            b"hello"
+        );
+        let got = decode(unsigned(8), &[b"5;ext=abc\r\n", rest]);
+        assert!(too_long(&got), "{got:?}");
+        // No CRLF at all: refused as soon as more than the limit (and a CR) is pending, in
+        // one piece or in many, not held until a CRLF comes.
+        let mut verifier = unsigned(8);
+        let got = verifier.push(&[b'5'; 64], &mut Vec::new());
+        assert!(
+            matches!(got, Err(Error::MalformedChunk { .. })),
+            "64 bytes without a CRLF: {got:?}"
+        );
+        let mut verifier = unsigned(8);
+        let got = (0..64).try_for_each(|_| verifier.push(b"5", &mut Vec::new()));
+        assert!(
+            matches!(got, Err(Error::MalformedChunk { .. })),
+            "64 one-byte pieces without a CRLF: {got:?}"
+        );
+    }
+
+    /// A chunk size is 1 to 16 hex digits and nothing else: `usize::from_str_radix` would also
+    /// take a leading `+` and more than 16 digits of leading zeros. Mutants in
+    /// `ChunkChainVerifier::process`: "replace || with &&" (chunked.rs:350:25) takes `+5`;
+    /// "replace || with &&" (349:25) and "replace > with ==" (349:39) take 17 digits;
+    /// "replace > with >=" (349:39) refuses 16.
+    #[test]
+    fn a_chunk_size_is_one_to_sixteen_hex_digits() {
+        let body = |size: &str| format!("{size}\r\nhello\r\n0\r\n\r\n").into_bytes();
+        let sixteen = decode(unsigned(4096), &[&body("0000000000000005")]);
+        assert_eq!(sixteen.unwrap(), b"hello");
+        for size in ["+5", "00000000000000005", "-0", " 5"] {
+            let got = decode(unsigned(4096), &[&body(size)]);
+            assert!(
+                matches!(
+                    got,
+                    Err(Error::MalformedChunk {
+                        reason: "chunk size is not hex"
+                    })
+                ),
+                "{size:?}: {got:?}"
+            );
+        }
+    }
+}
+
+mod support;
+
+/// A signed chain without a trailer (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) carries no trailer:
+/// a trailer line after its final chunk, even one the signed `x-amz-trailer` names, is signed
+/// by nothing and must not reach the service. Mutant "replace || with && in
+/// ChunkChainVerifier::check_trailer_signature" (chunked.rs:607:42) accepts it and hands it
+/// on in `trailers()`.
+#[test]
+fn a_chain_without_a_trailer_refuses_an_unsigned_trailer_line() {
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    use edgeward_signing::{
+        FixedClock, Headers, Payload, RequestView, ResolvedCredential, StaticCredentials, Verifier,
+        VerifierSettings,
+    };
+
+    let now = SystemTime::now();
+    let verifier = Verifier::new(
+        StaticCredentials::new().with(support::AK, ResolvedCredential::new(support::SK, "alice")),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(now)));
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri("/bucket/key")
+        .header("host", "s3.amazonaws.com")
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", "5")
+        .header("x-amz-trailer", "x-amz-meta-a")
+        .body(Vec::new())
+        .unwrap();
+    let mut signer = support::sign_chunked_head(&mut request, false, now).with_decoded_length(5);
+    let mut body = signer.chunk(b"hello").unwrap();
+    body.extend(signer.finish(&[]).unwrap());
+    let decode = |body: &[u8]| -> Result<(Vec<u8>, Trailers), Error> {
+        let verified = futures_util::FutureExt::now_or_never(
+            verifier.verify(&RequestView::from_http(&request), Payload::Unavailable),
+        )
+        .unwrap()?;
+        let mut chain = verified
+            .streamed_body_verifier(&Headers::Map(request.headers()))?
+            .unwrap();
+        let mut out = Vec::new();
+        chain.push(body, &mut out)?;
+        chain.finish()?;
+        Ok((out, chain.trailers().to_vec()))
+    };
+    // The control: the chain as signed decodes, with no trailer.
+    assert_eq!(decode(&body).unwrap(), (b"hello".to_vec(), Vec::new()));
+    // The same chain with an unsigned trailer line before its closing empty line.
+    assert!(
+        body.ends_with(b"\r\n\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&body)
+    );
+    body.truncate(body.len() - 2);
+    body.extend_from_slice(b"x-amz-meta-a:forged\r\n\r\n");
+    let got = decode(&body);
+    assert!(
+        matches!(got, Err(Error::MalformedTrailer { .. })),
+        "{got:?}"
+    );
+}
