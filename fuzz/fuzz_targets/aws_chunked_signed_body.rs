@@ -15,8 +15,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 use edgeward_signing::{
     sign_http, FixedClock, Headers, Payload, PayloadSigning, RequestView, ResolvedCredential,
-    SigningParams, SigningSettings, StaticCredentials, VerifiedRequest, Verifier,
-    VerifierSettings,
+    SigningParams, SigningSettings, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
 };
 use libfuzzer_sys::fuzz_target;
 
