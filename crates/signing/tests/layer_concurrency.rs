@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edgeward_signing::{
-    sign_http, ChunkSigner, CredentialLookup, Error, LayerSettings, LookupFailure, Payload,
-    PayloadSigning, RequestView, ResolvedCredential, SigV4Layer, SigningParams, SigningSettings,
-    VerifiedBody, Verifier, VerifierSettings,
+    sign_http, CredentialLookup, Error, LayerSettings, LookupFailure, Payload, PayloadSigning,
+    RequestView, ResolvedCredential, SigV4Layer, SigningParams, SigningSettings, VerifiedBody,
+    Verifier, VerifierSettings,
 };
 use http_body_util::{BodyExt, Full, StreamBody};
 use tower::{Layer, Service, ServiceExt};
@@ -322,13 +322,13 @@ async fn a_panicking_lookup_takes_down_its_connection_only() {
             .body(body.to_vec())
             .unwrap();
         let creds = Credentials::from_keys(ak, secret, None);
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "s3",
-            time: SystemTime::now(),
-        };
-        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        support::sign_s3(
+            &mut request,
+            &creds,
+            "us-east-1",
+            PayloadSigning::Signed,
+            SystemTime::now(),
+        );
         request.map(|b| Full::new(Bytes::from(b)))
     };
     let _ = target;
@@ -463,17 +463,8 @@ async fn dropping_the_future_at_each_await_point_leaves_nothing_behind() {
         .body(Vec::new())
         .unwrap();
     let creds = Credentials::from_keys(AK, SK, None);
-    let mut settings = SigningSettings::s3();
-    settings.payload = PayloadSigning::StreamingSigned { trailer: false };
     let now = SystemTime::now();
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: now,
-    };
-    let seed = sign_http(&mut head, &params, &settings).unwrap();
-    let mut chunks = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap();
+    let mut chunks = support::sign_chunked_head_as(&mut head, &creds, false, now);
     let encoded = chunks.chunk(b"0123456789").unwrap();
     let half = encoded[..encoded.len() - 4].to_vec();
     let dropped = Arc::new(AtomicBool::new(false));
@@ -493,8 +484,7 @@ async fn dropping_the_future_at_each_await_point_leaves_nothing_behind() {
         .header("x-amz-decoded-content-length", "0")
         .body(Vec::new())
         .unwrap();
-    let seed = sign_http(&mut head, &params, &settings).unwrap();
-    let mut chunks = ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap();
+    let mut chunks = support::sign_chunked_head_as(&mut head, &creds, false, now);
     let encoded = chunks.finish(&[]).unwrap();
     let half = encoded[..encoded.len() / 2].to_vec();
     let dropped = Arc::new(AtomicBool::new(false));
@@ -546,13 +536,13 @@ fn concurrent_verifications_all_verify_with_a_small_cache() {
                 .body(b"payload".to_vec())
                 .unwrap();
             let creds = Credentials::from_keys(ak, sk, None);
-            let params = SigningParams {
-                credentials: &creds,
+            support::sign_s3(
+                &mut request,
+                &creds,
                 region,
-                service: "s3",
-                time: SystemTime::now(),
-            };
-            sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+                PayloadSigning::Signed,
+                SystemTime::now(),
+            );
             requests.push(request);
         }
     }
@@ -818,17 +808,17 @@ async fn a_panicking_lookup_over_http2_ends_its_stream_only() {
             .body(body.to_vec())
             .unwrap();
         let creds = Credentials::from_keys(ak, secret, None);
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "s3",
-            time: SystemTime::now(),
-        };
         // HTTP/2: no Host header, the authority stands in.
         request
             .headers_mut()
             .insert("host", addr.to_string().parse().unwrap());
-        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        support::sign_s3(
+            &mut request,
+            &creds,
+            "us-east-1",
+            PayloadSigning::Signed,
+            SystemTime::now(),
+        );
         request.headers_mut().remove("host");
         *request.version_mut() = http::Version::HTTP_2;
         request.map(|b| Full::new(Bytes::from(b)))
@@ -897,13 +887,13 @@ async fn a_far_past_expiry_from_the_lookup_is_an_expired_token() {
         .body(b"x".to_vec())
         .unwrap();
     let creds = Credentials::from_keys(AK, SK, Some("the-token".to_owned()));
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: SystemTime::now(),
-    };
-    sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+    support::sign_s3(
+        &mut request,
+        &creds,
+        "us-east-1",
+        PayloadSigning::Signed,
+        SystemTime::now(),
+    );
     let request = request.map(|b| Full::new(Bytes::from(b)));
     let outcome = tokio::spawn(answer(service, request)).await;
     let (status, _, text) = outcome.expect("the layer panicked");

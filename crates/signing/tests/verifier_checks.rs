@@ -2,6 +2,9 @@
 //! SDK expects.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/hand_signed.rs"]
+mod hand_signed;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -1553,27 +1556,11 @@ fn a_service_may_require_signed_payloads() {
 }
 
 /// `GET /` to example.com with a `Date` header and no `X-Amz-Date`, signed (`date;host`) for
-/// AKID at [`now`] by the steps of AWS's "Create a signed AWS API request", written out here on
-/// aws-lc-rs so that neither our signer nor our key derivation vouches for it (aws-sigv4 and
-/// botocore always add `X-Amz-Date`). `string_to_sign_time` is the string-to-sign's time.
+/// AKID at [`now`] by hand (see `support/hand_signed.rs`). `string_to_sign_time` is the
+/// string-to-sign's time.
 fn signed_with_a_date_header(date: &str, string_to_sign_time: &str) -> RawRequest {
-    use aws_lc_rs::{digest, hmac};
-    fn mac(key: &[u8], data: &str) -> Vec<u8> {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-        hmac::sign(&key, data.as_bytes()).as_ref().to_vec()
-    }
-    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     let day = &string_to_sign_time[..8];
-    let canonical = format!("GET\n/\n\ndate:{date}\nhost:example.com\n\ndate;host\n{EMPTY}");
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{string_to_sign_time}\n{day}/us-east-1/service/aws4_request\n{}",
-        hex::encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
-    );
-    let mut key = mac(b"AWS4secret", day);
-    for part in ["us-east-1", "service", "aws4_request"] {
-        key = mac(&key, part);
-    }
-    let signature = hex::encode(mac(&key, &string_to_sign));
+    let signature = hand_signed::date_header_signature(date, string_to_sign_time);
     let text = format!(
         "GET / HTTP/1.1\nHost: example.com\nDate: {date}\nAuthorization: AWS4-HMAC-SHA256 \
          Credential=AKID/{day}/us-east-1/service/aws4_request, SignedHeaders=date;host, \

@@ -30,6 +30,26 @@ pub(crate) const TEMP_AK: &str = "ASIALAYERTEST";
 pub(crate) const TEMP_SK: &str = "temporary-secret";
 pub(crate) const TOKEN: &str = "session/token+value==";
 
+/// Signs `request` for S3 in `region` with `credentials` at `now` (S3's rules, the payload as
+/// `payload` says) and returns the seed signature.
+pub(crate) fn sign_s3(
+    request: &mut http::Request<Vec<u8>>,
+    credentials: &Credentials,
+    region: &str,
+    payload: PayloadSigning,
+    now: SystemTime,
+) -> String {
+    let mut settings = SigningSettings::s3();
+    settings.payload = payload;
+    let params = SigningParams {
+        credentials,
+        region,
+        service: "s3",
+        time: now,
+    };
+    sign_http(request, &params, &settings).unwrap()
+}
+
 /// Signs `request`, the head of an `aws-chunked` upload (no body yet), for S3 in us-east-1
 /// with [`AK`] at `now`, as a signed chunk chain (with a signed trailer when `trailer`), and
 /// returns the signer of its chunks.
@@ -38,17 +58,19 @@ pub(crate) fn sign_chunked_head(
     trailer: bool,
     now: SystemTime,
 ) -> ChunkSigner {
-    let creds = Credentials::from_keys(AK, SK, None);
-    let mut settings = SigningSettings::s3();
-    settings.payload = PayloadSigning::StreamingSigned { trailer };
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "s3",
-        time: now,
-    };
-    let seed = sign_http(request, &params, &settings).unwrap();
-    ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap()
+    sign_chunked_head_as(request, &Credentials::from_keys(AK, SK, None), trailer, now)
+}
+
+/// [`sign_chunked_head`] with other credentials.
+pub(crate) fn sign_chunked_head_as(
+    request: &mut http::Request<Vec<u8>>,
+    credentials: &Credentials,
+    trailer: bool,
+    now: SystemTime,
+) -> ChunkSigner {
+    let payload = PayloadSigning::StreamingSigned { trailer };
+    let seed = sign_s3(request, credentials, "us-east-1", payload, now);
+    ChunkSigner::new(credentials, "us-east-1", "s3", now, &seed).unwrap()
 }
 
 /// How the inner service answers a verified request.
