@@ -877,7 +877,9 @@ where
     /// Readiness can be a reservation (tower's `ConcurrencyLimit` and `Buffer` take their
     /// permit in `poll_ready`), and a request is in the layer for up to the lookup and body
     /// timeouts before it verifies: passing readiness through let a peer without a key hold
-    /// the service's capacity for that long.
+    /// the service's capacity for that long. A limit belongs behind this layer, around the
+    /// inner service, where only verified requests reach it: a `LoadShed` in front of the layer
+    /// never sees it not ready, so it never sheds.
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         Poll::Ready(Ok(()))
     }
