@@ -634,3 +634,103 @@ fn a_session_token_a_header_cannot_carry_is_refused_by_name() {
             .unwrap_or_else(|e| panic!("{token:?}: {e}"));
     }
 }
+
+/// A session token with single spaces inside is a header value as it stands (nothing trims
+/// or collapses them), so it signs in the header form and verifies. Mutant "replace
+/// contains(\"  \") with contains(\" \")" in `check_session_token_is_a_header_value`
+/// (sign.rs:386) refused it.
+#[test]
+fn a_session_token_with_single_inner_spaces_signs() {
+    for token in ["SEC RET", "A B C", "a b+c/d="] {
+        let credentials = Credentials::from_keys("AKID", "secret", Some(token.to_owned()));
+        let lookup = StaticCredentials::new().with(
+            "AKID",
+            ResolvedCredential::temporary("secret", "p", token, now() + Duration::from_secs(60)),
+        );
+        let verifier = Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())));
+        for presign in [false, true] {
+            let mut request =
+                RawRequest::parse(b"GET / HTTP/1.1\nHost:h\n\n", &RawRequestLimits::default())
+                    .unwrap();
+            sign_raw(
+                &mut request,
+                &params(&credentials, "service"),
+                &settings_for("service", presign),
+            )
+            .unwrap_or_else(|e| panic!("{token:?} presign={presign}: {e}"));
+            verifier
+                .verify(&request.view(), Payload::Bytes(&request.body))
+                .now_or_never()
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{token:?} presign={presign}: {e}"));
+        }
+    }
+}
+
+/// A raw query may hold bytes an `http::Uri` cannot (`"`, `<`, `>`, `\`, `^`, `` ` ``, `{`,
+/// `|`, `}`): a client that sends them as they are is signed over what it sends, and
+/// verifies. Mutants of `escape_invalid` (sign.rs:208), which makes the query a `Uri` for
+/// aws-sigv4, fail these with a signing error.
+#[test]
+fn a_query_with_bytes_a_uri_cannot_hold_signs_as_sent() {
+    let mut cases = Vec::new();
+    for byte in ['"', '<', '>', '\\', '^', '`', '{', '|', '}'] {
+        cases.push(format!(
+            "GET /a?b={byte}&{byte}=c HTTP/1.1\nHost: example.com\n\n"
+        ));
+    }
+    cases.push("GET /a?b=\"<>{}|^`\\ HTTP/1.1\nHost: example.com\n\n".to_owned());
+    let cases: Vec<(&str, &str, bool)> = cases
+        .iter()
+        .flat_map(|text| [(text.as_str(), "s3", true), (text.as_str(), "sts", true)])
+        .collect();
+    expect_all(&cases);
+}
+
+/// `sign_http` marks the headers that carry bearer material (`Authorization`,
+/// `X-Amz-Security-Token`) as sensitive, so that `http`'s own `Debug` and HTTP/2's HPACK
+/// (never indexed) treat them so; the others it adds are plain. Mutants of the check in
+/// `sign_http` (sign.rs:873) leave them plain.
+#[test]
+fn sign_http_marks_bearer_headers_sensitive() {
+    let credentials = Credentials::from_keys("AKID", "secret", Some(TOKEN.to_owned()));
+    let mut request = http::Request::get("https://example.com/a")
+        .body(Vec::<u8>::new())
+        .unwrap();
+    sign_http(
+        &mut request,
+        &params(&credentials, "sts"),
+        &settings_for("sts", false),
+    )
+    .unwrap();
+    let headers = request.headers();
+    assert!(headers["authorization"].is_sensitive());
+    assert!(headers["x-amz-security-token"].is_sensitive());
+    assert!(!headers["x-amz-date"].is_sensitive());
+    let debug = format!("{headers:?}");
+    assert!(!debug.contains(TOKEN), "{debug}");
+}
+
+/// A session token parameter whose name is escaped (`X-Amz-%53ecurity-Token`, which a
+/// verifier decodes to `X-Amz-Security-Token`) is still the token: `Debug` of a `RawRequest`
+/// and of its `RequestView` print its length. Mutants of the quick test in
+/// `redact_query_text` (redact.rs:172) printed it.
+#[test]
+fn an_escaped_token_parameter_is_redacted_in_debug() {
+    for name in [
+        "X-Amz-%53ecurity-Token",
+        "X%2DAmz-Security-Token",
+        "X-Amz-Security-Token",
+    ] {
+        let text = format!("GET /a?b=c&{name}={TOKEN} HTTP/1.1\nHost: example.com\n\n");
+        let raw = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+        for debug in [format!("{raw:?}"), format!("{:?}", raw.view())] {
+            assert!(!debug.contains(TOKEN), "{name}: {debug}");
+            assert!(
+                debug.contains("** redacted, 32 bytes **"),
+                "{name}: {debug}"
+            );
+        }
+    }
+}
