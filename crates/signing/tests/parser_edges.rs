@@ -1,6 +1,6 @@
-//! Parser checks (auth.rs, chunked.rs) that no fast test noticed broken: cargo-mutants
-//! (2026-12-04, round 2) left these mutants alive. Each test fails under the mutant its doc
-//! names.
+//! Parser checks (auth.rs, chunked.rs, raw.rs) that no fast test noticed broken:
+//! cargo-mutants (2026-12-04, rounds 2 and 3) left these mutants alive. Each test fails under
+//! the mutant its doc names.
 #![allow(clippy::unwrap_used)]
 
 use edgeward_signing::{
@@ -248,4 +248,130 @@ fn a_chain_without_a_trailer_refuses_an_unsigned_trailer_line() {
         matches!(got, Err(Error::MalformedTrailer { .. })),
         "{got:?}"
     );
+}
+
+mod raw {
+    use edgeward_signing::{Error, RawRequest, RawRequestLimits};
+
+    fn limits(
+        max_head_bytes: usize,
+        max_headers: usize,
+        max_body_bytes: usize,
+    ) -> RawRequestLimits {
+        let mut limits = RawRequestLimits::default();
+        limits.max_head_bytes = max_head_bytes;
+        limits.max_headers = max_headers;
+        limits.max_body_bytes = max_body_bytes;
+        limits
+    }
+
+    fn too_large(result: Result<RawRequest, Error>) -> Option<&'static str> {
+        match result {
+            Err(Error::RawRequestTooLarge { what, .. }) => Some(what),
+            _ => None,
+        }
+    }
+
+    /// Each limit is exact: a request at the limit parses, one byte or one header line over it
+    /// is `RawRequestTooLarge` naming that limit. The head counts every byte up to and with the
+    /// empty line that ends it; the header count leaves out the request line. Mutants
+    /// "replace > with >=" at raw.rs:178, 203 and 212 refuse the request at the limit.
+    #[test]
+    fn each_size_limit_is_exact() {
+        let head = "PUT /a HTTP/1.1\r\nHost: example.com\r\nContent-Length: 4\r\n\r\n";
+        let text = format!("{head}body");
+        let parse = |limits: &RawRequestLimits| RawRequest::parse(text.as_bytes(), limits);
+        let loose = RawRequestLimits::default();
+
+        parse(&limits(head.len(), loose.max_headers, 4)).unwrap();
+        assert_eq!(
+            too_large(parse(&limits(head.len() - 1, loose.max_headers, 4))),
+            Some("request head")
+        );
+        assert_eq!(
+            too_large(parse(&limits(loose.max_head_bytes, loose.max_headers, 3))),
+            Some("body")
+        );
+
+        parse(&limits(loose.max_head_bytes, 2, 4)).unwrap();
+        assert_eq!(
+            too_large(parse(&limits(loose.max_head_bytes, 1, 4))),
+            Some("header lines")
+        );
+        // Folded (obs-fold) lines count as lines: they are what the limit bounds.
+        let folded = "GET / HTTP/1.1\nHost: example.com\nX-A: 1\n 2\n\n";
+        RawRequest::parse(folded.as_bytes(), &limits(loose.max_head_bytes, 3, 0)).unwrap();
+        assert_eq!(
+            too_large(RawRequest::parse(
+                folded.as_bytes(),
+                &limits(loose.max_head_bytes, 2, 0)
+            )),
+            Some("header lines")
+        );
+    }
+
+    fn malformed(text: &[u8]) -> Option<(usize, &'static str)> {
+        match RawRequest::parse(text, &RawRequestLimits::default()) {
+            Err(Error::MalformedRawRequest { line, reason }) => Some((line, reason)),
+            _ => None,
+        }
+    }
+
+    /// A control byte in the request line (DEL too; a tab is a blank) is refused as such.
+    /// Mutant "replace || with && in RawRequest::parse" (raw.rs:226) lets both through.
+    #[test]
+    fn a_control_byte_in_the_request_line_is_refused() {
+        for line in [
+            &b"GET /a\x01b HTTP/1.1"[..],
+            b"GET /a\x7fb HTTP/1.1",
+            b"GET /a?b=\x1b HTTP/1.1",
+        ] {
+            let text = [line, b"\nHost: example.com\n\n"].concat();
+            assert_eq!(
+                malformed(&text),
+                Some((1, "control character in request line")),
+                "{line:?}"
+            );
+        }
+        RawRequest::parse(
+            b"GET /a?b=~ HTTP/1.1\nHost: example.com\n\n",
+            &RawRequestLimits::default(),
+        )
+        .unwrap();
+    }
+
+    /// A method and a header name are RFC 9110 tokens: every `tchar` passes (the special
+    /// ones included), anything else is refused. Mutants in `is_tchar` (raw.rs:78) and
+    /// "replace || with &&" in the header name check (raw.rs:277) change which pass.
+    #[test]
+    fn methods_and_header_names_are_tokens() {
+        const SPECIALS: &str = "!#$%&'*+-.^_`|~";
+        let parsed = RawRequest::parse(
+            format!("X{SPECIALS}9 / HTTP/1.1\nHost: example.com\nX{SPECIALS}9: v\n\n").as_bytes(),
+            &RawRequestLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(parsed.method, format!("X{SPECIALS}9"));
+        assert_eq!(parsed.headers[1].0, format!("X{SPECIALS}9"));
+        for separator in [
+            '(', ')', '"', '/', '@', '[', ']', '{', '}', ',', ';', '=', '?', '\\',
+        ] {
+            let method = format!("G{separator}T / HTTP/1.1\nHost: example.com\n\n");
+            assert_eq!(
+                malformed(method.as_bytes()),
+                Some((1, "invalid method")),
+                "{method:?}"
+            );
+            let name = format!("GET / HTTP/1.1\nHost: example.com\nX{separator}Y: v\n\n");
+            assert_eq!(
+                malformed(name.as_bytes()),
+                Some((3, "invalid header name")),
+                "{name:?}"
+            );
+        }
+        assert_eq!(
+            malformed(b"GET / HTTP/1.1\nHost: example.com\n: v\n\n"),
+            Some((3, "invalid header name"))
+        );
+    }
 }

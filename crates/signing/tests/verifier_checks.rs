@@ -1649,3 +1649,43 @@ fn a_presigned_url_not_yet_valid_names_when_it_becomes_valid() {
     }
     check(settings(), &request, valid_from, now()).unwrap();
 }
+
+/// A signed header that shares `x-amz-date`'s length and its first eight or last two bytes
+/// (`x-amz-dabc`, `x-amz-zzte`) does not sign the date: the request is refused as if
+/// `x-amz-date` were left out. Mutants of the word-at-a-time name test
+/// (`&&` → `||` at auth.rs:406) took either for it.
+#[test]
+fn a_look_alike_of_x_amz_date_does_not_sign_it() {
+    for look_alike in ["x-amz-dabc", "x-amz-zzte"] {
+        let mut request = signed(
+            &SigningSettings::default(),
+            "AKID",
+            None,
+            now(),
+            &format!("{look_alike}: 1\n"),
+        );
+        let auth = request.header("authorization").unwrap().to_owned();
+        let mut names = ["host", look_alike, "x-amz-date"];
+        names.sort_unstable();
+        let signed_list = format!("SignedHeaders={}", names.join(";"));
+        assert!(auth.contains(&signed_list), "{auth}");
+        let without_date = auth.replace(&signed_list, &format!("SignedHeaders=host;{look_alike}"));
+        request.set_header("Authorization", &without_date);
+        let got = check(
+            VerifierSettings::default(),
+            &request,
+            now(),
+            now() + Duration::from_secs(3600),
+        );
+        assert!(
+            matches!(
+                got,
+                Err(Error::RequiredHeaderNotSigned {
+                    header: "x-amz-date",
+                    ..
+                })
+            ),
+            "{look_alike}: {got:?}"
+        );
+    }
+}
