@@ -1,0 +1,159 @@
+//! What a refusal says, as a client reads it: the region S3's redirect logic re-signs for,
+//! JSON that a JSON parser takes whatever the error text holds, messages that name where the
+//! signature was, and untrusted values clipped. The cases came from a mutation review
+//! (cargo-mutants, 2026-12-04, round 3) that found each rendering unchecked by a fast test.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use bytes::Bytes;
+use edgeward_signing::{
+    parse_authorization_header, parse_presigned_query, Accept, PayloadSigning, VerifierSettings,
+};
+use http_body_util::Full;
+use support::{sign_s3, start_server_verifying, AK, SK};
+
+const SIG: &str = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024";
+
+/// An S3 request signed for a region other than the one the server accepts is answered as S3
+/// answers it, with the region to use in `<Region>` and in `x-amz-bucket-region` (the header
+/// for a `HEAD`, which has no body): botocore's `S3RegionRedirectorv2` reads either and signs
+/// again for it. When more than one region is accepted there is no one region to name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_region_names_the_accepted_one_for_s3() {
+    let mut one = VerifierSettings::default();
+    one.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+    let mut two = VerifierSettings::default();
+    two.regions = Accept::OneOf(vec!["eu-west-1".into(), "eu-west-2".into()]);
+    let credentials = Credentials::from_keys(AK, SK, None);
+    for (policy, expected) in [(one, Some("eu-west-1")), (two, None)] {
+        let addr = start_server_verifying(policy).await;
+        for method in ["GET", "HEAD"] {
+            let mut request = http::Request::builder()
+                .method(method)
+                .uri(format!("http://{addr}/bucket/key"))
+                .header("host", addr.to_string())
+                .body(Vec::new())
+                .unwrap();
+            sign_s3(
+                &mut request,
+                &credentials,
+                "us-east-1",
+                PayloadSigning::Unsigned,
+                SystemTime::now(),
+            );
+            let (parts, body) = request.into_parts();
+            let response = support::send(
+                addr,
+                http::Request::from_parts(parts, Full::new(Bytes::from(body))),
+            )
+            .await;
+            let text = String::from_utf8_lossy(response.body()).into_owned();
+            let case = format!("{method}, expecting {expected:?}: {text}");
+            assert_eq!(response.status(), 400, "{case}");
+            assert_eq!(
+                response
+                    .headers()
+                    .get("x-amz-bucket-region")
+                    .map(|v| v.to_str().unwrap()),
+                expected,
+                "{case}"
+            );
+            if method == "GET" {
+                assert!(
+                    text.contains("<Code>AuthorizationHeaderMalformed</Code>"),
+                    "{case}"
+                );
+                match expected {
+                    Some(region) => {
+                        assert!(
+                            text.contains(&format!("<Region>{region}</Region>")),
+                            "{case}"
+                        );
+                    }
+                    None => assert!(!text.contains("<Region>"), "{case}"),
+                }
+            }
+        }
+    }
+}
+
+/// A refusal in JSON is JSON whatever its message holds: the quotes and backslashes that a
+/// malformed `SignedHeaders` puts in the message (it quotes the name it read) are escaped,
+/// and the message a JSON parser reads back is the error's text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_refusal_escapes_its_message() {
+    let addr = start_server_verifying(VerifierSettings::default()).await;
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={AK}/20231114/us-east-1/dynamodb/aws4_request, \
+         SignedHeaders=Q\"\\, Signature={}",
+        "0".repeat(64)
+    );
+    let expected = parse_authorization_header(&authorization).unwrap_err();
+    let message = expected.to_string();
+    assert!(message.contains('"') && message.contains('\\'), "{message}");
+    let request = http::Request::post(format!("http://{addr}/"))
+        .header("host", addr.to_string())
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", "DynamoDB_20120810.ListTables")
+        .header("x-amz-date", "20231114T221320Z")
+        .header("authorization", &authorization)
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .unwrap();
+    let response = support::send(addr, request).await;
+    let text = String::from_utf8_lossy(response.body()).into_owned();
+    let json: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(json["__type"], expected.json_error_code(), "{text}");
+    assert_eq!(json["message"], message.as_str(), "{text}");
+}
+
+/// A parse error names where the signature was: the `Authorization` header or the presigned
+/// URL's query parameters (`SignatureLocation`'s `Display`).
+#[test]
+fn a_malformed_signature_says_where_it_was() {
+    let header = parse_authorization_header(&format!(
+        "AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/s3/aws4_request, \
+         SignedHeaders=HOST, Signature={SIG}"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        header.starts_with("malformed Authorization header: "),
+        "{header}"
+    );
+    let query = parse_presigned_query(&format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20231114%2Fus-east-1%2Fs3%2Faws4_request\
+         &X-Amz-Date=20231114T221320Z&X-Amz-Expires=60&X-Amz-SignedHeaders=HOST&X-Amz-Signature={SIG}"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(query.starts_with("malformed query parameters: "), "{query}");
+}
+
+/// An untrusted value quoted in an error is cut to its first 64 bytes (at a character
+/// boundary) and marked `…`: a value of exactly 64 bytes is quoted whole.
+#[test]
+fn untrusted_values_in_errors_are_clipped_to_64_bytes() {
+    let message = |name: &str| {
+        parse_authorization_header(&format!(
+            "AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/s3/aws4_request, \
+             SignedHeaders={name}, Signature={SIG}"
+        ))
+        .unwrap_err()
+        .to_string()
+    };
+    let exact = "H".repeat(64);
+    let text = message(&exact);
+    assert!(text.contains(&format!("{exact:?}")), "{text}");
+    let long = "H".repeat(65);
+    let text = message(&long);
+    assert!(text.contains(&format!("\"{}…\"", &long[..64])), "{text}");
+    // `é` is two bytes, at 63 and 64: the cut falls before it.
+    let straddling = format!("{}é{}", "H".repeat(63), "H".repeat(10));
+    let text = message(&straddling);
+    assert!(text.contains(&format!("\"{}…\"", "H".repeat(63))), "{text}");
+}
