@@ -581,11 +581,12 @@ fn blanks_in_the_target_are_sent_escaped_where_they_sign_alike() {
     }
 }
 
-/// Signing adds header fields; past the 100 that hyper's server reads by default, the output
-/// would be refused (431), so `edgeward sign` warns.
+/// Signing adds header fields (two here: `X-Amz-Date`, `Authorization`); past the 100 that
+/// hyper's server reads by default, the output would be refused (431), so `edgeward sign`
+/// warns: at 101, not at exactly 100.
 #[test]
 fn a_signed_request_past_a_servers_header_count_warns() {
-    for (count, warns) in [(97, false), (99, true)] {
+    for (count, warns) in [(97, false), (98, false), (99, true)] {
         let mut input = String::from("GET / HTTP/1.1\nHost: example.amazonaws.com\n");
         for i in 1..count {
             input.push_str(&format!("X-Filler-{i}: {i}\n"));
@@ -599,5 +600,35 @@ fn a_signed_request_past_a_servers_header_count_warns() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(0), "{stderr}");
         assert_eq!(stderr.contains("header fields"), warns, "{count}: {stderr}");
+    }
+}
+
+/// A request with its head and its body each exactly at `RawRequestLimits`' defaults (64 KiB,
+/// 16 MiB) is read whole and signed; one byte more of either is refused.
+#[test]
+fn a_request_at_both_size_limits_signs() {
+    const HEAD: usize = 64 * 1024;
+    const BODY: usize = 16 * 1024 * 1024;
+    let request = |head_bytes: usize, body_bytes: usize| {
+        let start = format!(
+            "PUT /a HTTP/1.1\r\nHost: example.amazonaws.com\r\nContent-Length: {body_bytes}\r\nX-Pad: "
+        );
+        let mut bytes = start.into_bytes();
+        let pad = head_bytes - bytes.len() - "\r\n\r\n".len();
+        bytes.resize(bytes.len() + pad, b'p');
+        bytes.extend(b"\r\n\r\n");
+        assert_eq!(bytes.len(), head_bytes);
+        bytes.resize(head_bytes + body_bytes, b'b');
+        bytes
+    };
+    let args = [&["--request", "-"][..], &COMMON].concat();
+    let at_limits = sign(&args, Some(&request(HEAD, BODY)), true);
+    let stderr = String::from_utf8_lossy(&at_limits.stderr);
+    assert_eq!(at_limits.status.code(), Some(0), "{stderr}");
+    assert!(at_limits.stdout.len() > HEAD + BODY);
+    for (head, body) in [(HEAD + 1, BODY), (HEAD, BODY + 1)] {
+        let over = sign(&args, Some(&request(head, body)), true);
+        let stderr = String::from_utf8_lossy(&over.stderr);
+        assert_eq!(over.status.code(), Some(2), "{head} {body}: {stderr}");
     }
 }

@@ -288,15 +288,39 @@ fn an_oversized_request_is_refused_not_cut() {
 /// signed for S3 (with `x-amz-decoded-content-length: decoded_length` when given), the body
 /// is a chunk chain seeded with the head's signature.
 fn chunked_put(data: &[u8], decoded_length: Option<usize>) -> Vec<u8> {
+    use edgeward_signing::PayloadSigning;
+    s3_put(
+        data,
+        decoded_length,
+        PayloadSigning::StreamingSigned { trailer: false },
+        false,
+    )
+}
+
+/// A PUT of `data` signed for S3 as raw text, its payload as `payload` says: a plain body, or
+/// for a streamed form an `aws-chunked` body (its chunks signed from the head's signature, or
+/// not signed), with the trailer `x-amz-meta-note: hi` declared in `x-amz-trailer` when
+/// `trailer`, and `x-amz-decoded-content-length: decoded_length` when given.
+fn s3_put(
+    data: &[u8],
+    decoded_length: Option<usize>,
+    payload: edgeward_signing::PayloadSigning,
+    trailer: bool,
+) -> Vec<u8> {
     use edgeward_signing::{sign_raw, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
-    let declared = decoded_length
-        .map(|length| format!("x-amz-decoded-content-length:{length}\r\n"))
-        .unwrap_or_default();
-    let text = format!(
-        "PUT /bucket/key HTTP/1.1\r\nHost:example.com\r\nContent-Encoding:aws-chunked\r\n\
-         {declared}\r\n"
-    );
-    let mut request = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap();
+    let mut head = String::from("PUT /bucket/key HTTP/1.1\r\nHost:example.com\r\n");
+    let streamed = !matches!(payload, PayloadSigning::Unsigned | PayloadSigning::Signed);
+    if streamed {
+        head.push_str("Content-Encoding:aws-chunked\r\n");
+    }
+    if let Some(length) = decoded_length {
+        head.push_str(&format!("x-amz-decoded-content-length:{length}\r\n"));
+    }
+    if trailer {
+        head.push_str("x-amz-trailer:x-amz-meta-note\r\n");
+    }
+    head.push_str("\r\n");
+    let mut request = RawRequest::parse(head.as_bytes(), &RawRequestLimits::default()).unwrap();
     let credentials = aws_credential_types::Credentials::from_keys(AK, SK, None);
     let time = edgeward_signing::parse_amz_date("20150830T123600Z").unwrap();
     let params = SigningParams {
@@ -306,11 +330,38 @@ fn chunked_put(data: &[u8], decoded_length: Option<usize>) -> Vec<u8> {
         time,
     };
     let mut settings = SigningSettings::s3();
-    settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+    settings.payload = payload.clone();
+    if !streamed {
+        // A plain body is signed as it stands.
+        request.body = data.to_vec();
+        request.set_header("Content-Length", &data.len().to_string());
+    }
     let seed = sign_raw(&mut request, &params, &settings).unwrap();
-    let mut signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, &seed).unwrap();
-    let mut body = signer.chunk(data).unwrap();
-    body.extend(signer.finish(&[]).unwrap());
+    let trailers: &[(&str, &str)] = if trailer {
+        &[("x-amz-meta-note", "hi")]
+    } else {
+        &[]
+    };
+    let body = match payload {
+        PayloadSigning::StreamingSigned { .. } => {
+            let mut signer =
+                ChunkSigner::new(&credentials, "us-east-1", "s3", time, &seed).unwrap();
+            let mut body = signer.chunk(data).unwrap();
+            body.extend(signer.finish(trailers).unwrap());
+            body
+        }
+        PayloadSigning::StreamingUnsignedTrailer => {
+            let mut body = format!("{:x}\r\n", data.len()).into_bytes();
+            body.extend(data);
+            body.extend(b"\r\n0\r\n");
+            for (name, value) in trailers {
+                body.extend(format!("{name}:{value}\r\n").as_bytes());
+            }
+            body.extend(b"\r\n");
+            body
+        }
+        _ => data.to_vec(),
+    };
     // The encoded length, as a client sends it (unsigned: S3 signs only `x-amz-*` headers).
     request.set_header("Content-Length", &body.len().to_string());
     request.body = body;
@@ -593,5 +644,58 @@ fn a_now_of_no_such_day_says_so() {
             "{now}: {stderr}"
         );
         assert!(!stderr.contains("literal"), "{now}: {stderr}");
+    }
+}
+
+/// `--json` names where the signature was (`header` or `query`) and the payload as signed:
+/// the body's SHA-256, or one of the names S3 gives in `x-amz-content-sha256`
+/// (`UNSIGNED-PAYLOAD`, and the three streamed forms, with and without a trailer).
+#[test]
+fn json_names_the_location_and_the_payload() {
+    use edgeward_signing::PayloadSigning;
+
+    let json = |stdin: Option<&[u8]>, request: &str| -> serde_json::Value {
+        let output = verify(
+            &[base(request, "20150830T123600Z"), vec!["--json"]].concat(),
+            stdin,
+        );
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{request}: {text}");
+        serde_json::from_str(&text).unwrap()
+    };
+    let header = json(None, &case("get-vanilla", "header-signed-request.txt"));
+    assert_eq!(header["location"], "header");
+    // SHA-256 of the empty body (FIPS 180-4; `printf '' | sha256sum`).
+    assert_eq!(
+        header["payload"],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    let query = json(None, &case("get-vanilla", "query-signed-request.txt"));
+    assert_eq!(query["location"], "query");
+
+    let data = b"hello, chunked world";
+    for (payload, trailer, name) in [
+        (PayloadSigning::Unsigned, false, "UNSIGNED-PAYLOAD"),
+        (
+            PayloadSigning::StreamingSigned { trailer: false },
+            false,
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        ),
+        (
+            PayloadSigning::StreamingSigned { trailer: true },
+            true,
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        ),
+        (
+            PayloadSigning::StreamingUnsignedTrailer,
+            true,
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        ),
+    ] {
+        let decoded_length = (name != "UNSIGNED-PAYLOAD").then_some(data.len());
+        let request = s3_put(data, decoded_length, payload, trailer);
+        let value = json(Some(&request), "-");
+        assert_eq!(value["location"], "header", "{name}");
+        assert_eq!(value["payload"], name);
     }
 }
