@@ -543,4 +543,63 @@ mod tests {
         cache.keep(&again);
         assert_eq!(cache.len(), 1);
     }
+
+    /// A scope of exactly `MAX_CACHED_SCOPE` bytes (`date/region/service`) is cached; one a
+    /// byte longer is derived every time, correctly and without touching the cache. Mutants
+    /// "replace > with >= in KeyCache::get_or_derive" (crypto.rs:256:44: the longest scope is
+    /// not cached), "replace > with == in KeyCache::get_or_derive" (crypto.rs:256:44: a longer
+    /// one overflows the buffer), "replace + with - / * in KeyCache::get_or_derive"
+    /// (crypto.rs:255, the scope's length miscounted) and "replace > with >= in
+    /// KeyCache::get_or_derive" (crypto.rs:265:22: a leading `/` that overflows the buffer)
+    /// each fail it.
+    #[test]
+    fn the_longest_cacheable_scope_is_cached_and_a_longer_one_is_not() {
+        let cache = KeyCache::new(16);
+        let secret = SecretAccessKey::new("a");
+        // `20200101/` + region + `/s`: 8 + 1 + 117 + 1 + 1 = 128 bytes.
+        let region = "r".repeat(117);
+        assert_eq!(8 + 1 + region.len() + 1 + 1, MAX_CACHED_SCOPE);
+        let scoped = cache.get_or_derive(&secret, "20200101", &region, "s");
+        let expected = SigningKey::derive(&secret, "20200101", &region, "s");
+        assert_eq!(scoped.key.sign(b"x"), expected.sign(b"x"));
+        cache.keep(&scoped);
+        assert_eq!(cache.len(), 1);
+        assert!(is_cached(&cache, &secret, &region));
+
+        let longer = "r".repeat(118);
+        let scoped = cache.get_or_derive(&secret, "20200101", &longer, "s");
+        let expected = SigningKey::derive(&secret, "20200101", &longer, "s");
+        assert_eq!(scoped.key.sign(b"x"), expected.sign(b"x"));
+        assert!(scoped.uncached.is_none(), "nowhere to cache it");
+        cache.keep(&scoped);
+        assert_eq!(cache.len(), 1);
+    }
+
+    /// When the cache is full, keeping a key for a new secret evicts half the secrets plus one
+    /// (rounded down), not all of them nor just one: ten secrets of one key each at capacity
+    /// ten leave four, plus the new one. Mutants "replace / with * in KeyCache::keep"
+    /// (crypto.rs:314:47, all evicted) and "replace / with % in KeyCache::keep" (the same
+    /// place, one evicted) each leave another count.
+    #[test]
+    fn a_full_cache_evicts_half_its_secrets_and_one_more() {
+        let cache = KeyCache::new(10);
+        let secrets: Vec<SecretAccessKey> = (0..11)
+            .map(|n| SecretAccessKey::new(format!("secret-{n}")))
+            .collect();
+        for secret in &secrets[..10] {
+            let scoped = cache.get_or_derive(secret, "20200101", "r", "s");
+            cache.keep(&scoped);
+        }
+        assert_eq!(cache.len(), 10);
+        let scoped = cache.get_or_derive(&secrets[10], "20200101", "r", "s");
+        cache.keep(&scoped);
+        // 10 / 2 + 1 = 6 of the 10 secrets gave way.
+        assert_eq!(cache.len(), 5);
+        let survivors = secrets[..10]
+            .iter()
+            .filter(|secret| is_cached(&cache, secret, "r"))
+            .count();
+        assert_eq!(survivors, 4);
+        assert!(is_cached(&cache, &secrets[10], "r"));
+    }
 }

@@ -12,8 +12,8 @@ use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edgeward_signing::{
     sign_http, sign_parts, ErrorFormat, FixedClock, LayerSettings, Payload, RawRequest,
-    RawRequestLimits, ResolvedCredential, SigV4Layer, SigningParams, SigningSettings,
-    StaticCredentials, Verifier, VerifierSettings,
+    RawRequestLimits, ResolvedCredential, SecretAccessKey, SigV4Layer, SigningKey, SigningParams,
+    SigningSettings, StaticCredentials, Verifier, VerifierSettings,
 };
 use http_body_util::{BodyExt, Full};
 use tower::{Layer, ServiceExt};
@@ -506,4 +506,27 @@ fn request_debug_forms_do_not_print_a_valid_signature() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// A secret access key and a derived signing key say in `Debug` what they are and that they
+/// are redacted (a log line with an empty field hides that a secret was there), and never
+/// print the secret. Mutants "replace <impl fmt::Debug for SecretAccessKey>::fmt ->
+/// fmt::Result with Ok(Default::default())" (crypto.rs:48:9) and "replace <impl fmt::Debug
+/// for SigningKey>::fmt -> fmt::Result with Ok(Default::default())" (crypto.rs:181:9) print
+/// nothing.
+#[test]
+fn secrets_and_signing_keys_are_named_and_redacted_in_debug() {
+    let secret = SecretAccessKey::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+    let key = SigningKey::derive(&secret, "20150830", "us-east-1", "iam");
+    for (debug, name) in [
+        (format!("{secret:?}"), "SecretAccessKey"),
+        (format!("{key:?}"), "SigningKey"),
+    ] {
+        assert!(debug.starts_with(name), "{debug}");
+        assert!(debug.contains("redacted"), "{debug}");
+        assert!(!debug.contains("wJalrXUtnFEMI"), "{debug}");
+    }
+    // Nested in a struct's `Debug`, the field still says so.
+    let nested = format!("{:?}", Some(&secret));
+    assert!(nested.contains("redacted"), "{nested}");
 }
