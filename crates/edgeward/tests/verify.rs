@@ -332,11 +332,14 @@ fn s3_put(
     let mut settings = SigningSettings::s3();
     settings.payload = payload.clone();
     if !streamed {
-        // A plain body is signed as it stands.
         request.body = data.to_vec();
         request.set_header("Content-Length", &data.len().to_string());
     }
     let seed = sign_raw(&mut request, &params, &settings).unwrap();
+    if !streamed {
+        // A plain body is signed as it stands.
+        return request.to_bytes();
+    }
     let trailers: &[(&str, &str)] = if trailer {
         &[("x-amz-meta-note", "hi")]
     } else {
@@ -360,7 +363,7 @@ fn s3_put(
             body.extend(b"\r\n");
             body
         }
-        _ => data.to_vec(),
+        other => unreachable!("{other:?} is not a streamed payload"),
     };
     // The encoded length, as a client sends it (unsigned: S3 signs only `x-amz-*` headers).
     request.set_header("Content-Length", &body.len().to_string());

@@ -33,14 +33,29 @@ fn signed_get(region: &str, service: &str) -> RawRequest {
     request
 }
 
-fn verify(
+/// A verifier that knows AKIDEXAMPLE's secret, at [`NOW`], with its default key cache.
+fn verifier() -> Verifier<StaticCredentials> {
+    let lookup =
+        StaticCredentials::new().with("AKIDEXAMPLE", ResolvedCredential::new("secret", "alice"));
+    Verifier::new(lookup, VerifierSettings::default())
+        .with_clock(Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW))))
+}
+
+/// Verifies a GET signed for `region` and `service` twice: when the first verification
+/// cached its key, the second is served from the cache.
+fn verify_twice(
     verifier: &Verifier<StaticCredentials>,
-    request: &RawRequest,
-) -> Result<edgeward_signing::VerifiedRequest, Error> {
-    futures_util::FutureExt::now_or_never(
-        verifier.verify(&request.view(), Payload::Bytes(&request.body)),
-    )
-    .expect("the static lookup is ready at once")
+    region: &str,
+    service: &str,
+) -> Result<(), Error> {
+    for _ in 0..2 {
+        let request = signed_get(region, service);
+        futures_util::FutureExt::now_or_never(
+            verifier.verify(&request.view(), Payload::Bytes(&request.body)),
+        )
+        .expect("the static lookup is ready at once")?;
+    }
+    Ok(())
 }
 
 /// The key cache tells scopes apart by all three parts, not by their concatenation: a request
@@ -52,17 +67,10 @@ fn verify(
 /// overwritten) serve the first scope's key for the second, which then fails to verify.
 #[test]
 fn scopes_that_concatenate_alike_get_their_own_keys() {
-    let lookup =
-        StaticCredentials::new().with("AKIDEXAMPLE", ResolvedCredential::new("secret", "alice"));
-    let verifier = Verifier::new(lookup, VerifierSettings::default())
-        .with_clock(Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW))));
+    let verifier = verifier();
     for (region, service) in [("ab", "c"), ("a", "bc"), ("abc", "d"), ("ab", "cd")] {
-        // Twice each: the second is served from the cache.
-        for _ in 0..2 {
-            let request = signed_get(region, service);
-            let verified = verify(&verifier, &request);
-            assert!(verified.is_ok(), "{region}/{service}: {verified:?}");
-        }
+        let verified = verify_twice(&verifier, region, service);
+        assert!(verified.is_ok(), "{region}/{service}: {verified:?}");
     }
 }
 
@@ -76,17 +84,11 @@ fn scopes_that_concatenate_alike_get_their_own_keys() {
 /// leading `/` that overflows it at exactly 128.
 #[test]
 fn scopes_around_the_cache_limit_verify() {
-    let lookup =
-        StaticCredentials::new().with("AKIDEXAMPLE", ResolvedCredential::new("secret", "alice"));
-    let verifier = Verifier::new(lookup, VerifierSettings::default())
-        .with_clock(Arc::new(FixedClock(UNIX_EPOCH + Duration::from_secs(NOW))));
+    let verifier = verifier();
     // `20150830/` + region + `/svc`: 13 bytes besides the region.
     for scope_len in [127, 128, 129, 130, 131, 132, 200] {
         let region = "r".repeat(scope_len - 13);
-        for _ in 0..2 {
-            let request = signed_get(&region, "svc");
-            let verified = verify(&verifier, &request);
-            assert!(verified.is_ok(), "{scope_len}: {verified:?}");
-        }
+        let verified = verify_twice(&verifier, &region, "svc");
+        assert!(verified.is_ok(), "{scope_len}: {verified:?}");
     }
 }
