@@ -648,4 +648,20 @@ mod tests {
         assert_eq!(normalize_header_value("  a   b\t\tc  "), "a b c");
         assert_eq!(normalize_header_value("\"a   b   c\""), "\"a b c\"");
     }
+
+    /// A tab is blank space like a space (botocore's canonical value is `' '.join(v.split())`),
+    /// also where it is the only blank between two words, so no run of two needs collapsing.
+    /// Mutants of the tab test in `push_header_value_with_blanks` copied such a value whole.
+    #[test]
+    fn a_lone_inner_tab_becomes_a_space() {
+        for (value, canonical) in [
+            ("a\tb", "a b"),
+            ("a \tb", "a b"),
+            ("a\t b", "a b"),
+            ("\ta b\t", "a b"),
+            ("x\ty z", "x y z"),
+        ] {
+            assert_eq!(normalize_header_value(value), canonical, "{value:?}");
+        }
+    }
 }

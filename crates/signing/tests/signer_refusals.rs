@@ -728,3 +728,40 @@ fn an_escaped_token_parameter_is_redacted_in_debug() {
         }
     }
 }
+
+/// The longest expiry the protocol allows, exactly 7 days (604,800 s), signs, is sent as
+/// such, and verifies until it has passed. Mutants of the bound (`>` to `>=` in the signer's
+/// check, `1..=` to `1..` in the verifier's parse) refused it.
+#[test]
+fn an_expiry_of_exactly_seven_days_signs_and_verifies_until_it_passes() {
+    let seven_days = Duration::from_secs(604_800);
+    assert_eq!(edgeward_signing::MAX_PRESIGN_EXPIRES, seven_days);
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let mut request =
+        RawRequest::parse(b"GET /k HTTP/1.1\nHost:h\n\n", &RawRequestLimits::default()).unwrap();
+    sign_raw(
+        &mut request,
+        &params(&credentials, "s3"),
+        &SigningSettings::s3().presigned(seven_days),
+    )
+    .unwrap();
+    assert!(
+        request.target.contains("X-Amz-Expires=604800&"),
+        "{}",
+        request.target
+    );
+    let verify_at = |at: SystemTime| {
+        let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
+        Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(at)))
+            .verify(&request.view(), Payload::Bytes(&request.body))
+            .now_or_never()
+            .unwrap()
+    };
+    for at in [now(), now() + seven_days - Duration::from_secs(1)] {
+        let verified = verify_at(at).unwrap();
+        assert_eq!(verified.expires_at(), Some(now() + seven_days));
+    }
+    let late = verify_at(now() + seven_days + Duration::from_secs(1)).unwrap_err();
+    assert_eq!(late.s3_error_code(), "AccessDenied", "{late}");
+}
