@@ -399,6 +399,65 @@ mod tests {
         assert_eq!(decode_hex32(&[valid.as_slice(), b"00"].concat()), None);
     }
 
+    /// A plain byte-by-byte hex decoder: the model `decode_hex32` must agree with.
+    fn model_decode_hex32(digits: &[u8]) -> Option<[u8; 32]> {
+        fn nibble(b: u8) -> Option<u8> {
+            match b {
+                b'0'..=b'9' => Some(b - b'0'),
+                b'a'..=b'f' => Some(b - b'a' + 10),
+                b'A'..=b'F' => Some(b - b'A' + 10),
+                _ => None,
+            }
+        }
+        if digits.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+            *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+        }
+        Some(out)
+    }
+
+    /// `decode_hex32` (eight digits per word) agrees with a byte-by-byte model on every byte
+    /// value at every position of a mixed-case valid string (digits, `a`-`f` and `A`-`F`, each
+    /// of them in several lanes of a word), and refuses 63 and 65 digits. Written for the
+    /// `decode_hex32` mutants (crypto.rs:103-123), to pin its lane arithmetic to the model
+    /// rather than to round trips of our own encoder.
+    #[test]
+    fn decode_hex32_matches_a_byte_by_byte_model() {
+        // 22 hex characters (coprime with the word's 8 lanes), repeated: every one of them
+        // falls in several lanes and in both the high and the low nibble of a byte.
+        let valid: Vec<u8> = b"0123456789abcdefABCDEF"
+            .iter()
+            .copied()
+            .cycle()
+            .take(64)
+            .collect();
+        let expected_valid = model_decode_hex32(&valid);
+        assert!(expected_valid.is_some());
+        assert_eq!(decode_hex32(&valid), expected_valid);
+        let mut rejected = 0;
+        for position in 0..64 {
+            for value in 0..=255u8 {
+                let mut digits = valid.clone();
+                digits[position] = value;
+                let expected = model_decode_hex32(&digits);
+                rejected += usize::from(expected.is_none());
+                assert_eq!(
+                    decode_hex32(&digits),
+                    expected,
+                    "byte {value:#04x} at {position}"
+                );
+            }
+        }
+        // The model itself: 256 - 22 non-hex bytes at each of 64 positions.
+        assert_eq!(rejected, 64 * (256 - 22));
+        assert_eq!(decode_hex32(&valid[..63]), None);
+        assert_eq!(decode_hex32(&[valid.as_slice(), b"0"].concat()), None);
+        assert_eq!(decode_hex32(&[valid.as_slice(), b"A"].concat()), None);
+    }
+
     #[test]
     fn cache_is_bounded_and_keyed_by_secret() {
         let cache = KeyCache::new(4);
