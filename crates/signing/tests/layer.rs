@@ -341,6 +341,57 @@ async fn an_idle_timeout_past_the_clocks_end_never_fires() {
     assert_eq!(collected.to_bytes(), "datadata");
 }
 
+/// An `IdleTimeoutBody` ends when the body it wraps ends (`is_end_stream`, which hyper reads
+/// to tell an empty body from one still to come): not before its data is read, and as soon
+/// as an empty body is wrapped or the last frame is read. The expected answers are the
+/// wrapped body's own (`Full`'s). Written for mutants "replace
+/// <impl Body for IdleTimeoutBody<B>>::is_end_stream -> bool with true" and "... with false"
+/// (layer.rs:403:9), which answer the same whatever the wrapped body says.
+#[tokio::test]
+async fn an_idle_timeout_body_ends_when_its_body_ends() {
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+
+    let idle = std::time::Duration::from_secs(1);
+    let empty = Full::new(Bytes::new());
+    assert!(empty.is_end_stream());
+    assert!(edgeward_signing::IdleTimeoutBody::new(empty, idle).is_end_stream());
+
+    let full = Full::new(Bytes::from_static(b"data"));
+    assert!(!full.is_end_stream());
+    let mut body = edgeward_signing::IdleTimeoutBody::new(full, idle);
+    assert!(!body.is_end_stream());
+    let frame = body.frame().await.map(|f| f.map_err(|e| e.to_string()));
+    let data = frame.and_then(|f| f.ok()).and_then(|f| f.into_data().ok());
+    assert_eq!(data, Some(Bytes::from_static(b"data")));
+    assert!(body.is_end_stream());
+}
+
+/// "No idle timeout" (`Duration::MAX`) holds over a long silence too: a frame that comes 30
+/// days after the read that asks for it arrives (the clock's stand-in for "never" is a year,
+/// not a day). Written for mutant "replace * with + in IdleTimeoutBody::poll_frame"
+/// (layer.rs:382:74: `365 + 86_400` seconds, about a day, in place of a year), under which
+/// the body times out after a day.
+#[tokio::test(start_paused = true)]
+async fn no_idle_timeout_outlasts_a_month_of_silence() {
+    use http_body_util::{BodyExt, StreamBody};
+
+    let month = std::time::Duration::from_secs(30 * 86_400);
+    let data = futures_util::stream::once(async move {
+        tokio::time::sleep(month).await;
+        Ok::<_, std::io::Error>(http_body::Frame::data(Bytes::from_static(b"late")))
+    });
+    let body = edgeward_signing::IdleTimeoutBody::new(
+        StreamBody::new(Box::pin(data)),
+        std::time::Duration::MAX,
+    );
+    let collected = body.collect().await.map_err(|e| e.to_string());
+    assert_eq!(
+        collected.map(|c| c.to_bytes()),
+        Ok(Bytes::from_static(b"late"))
+    );
+}
+
 /// A request whose signature is wrong is refused before its body is read, when the body is
 /// not needed to check it (its hash is in `x-amz-content-sha256`): a client that sent
 /// `Expect: 100-continue` gets the 403 in place of `100 Continue`, as from S3, and does not
