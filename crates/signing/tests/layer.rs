@@ -1529,3 +1529,89 @@ async fn a_request_is_held_to_the_time_it_arrived_not_its_body_end() {
         assert_eq!(body.len(), size);
     }
 }
+
+/// What the service's body says of itself before it is read, and after its frames are read:
+/// `is_end_stream` and `size_hint` (lower, upper), as text.
+async fn body_as_the_service_sees_it(request: http::Request<Full<Bytes>>) -> (u16, String) {
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+    use tower::{Layer, ServiceExt};
+
+    let service =
+        support::test_layer(edgeward_signing::LayerSettings::default()).layer(tower::service_fn(
+            |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
+                let mut body = request.into_body();
+                let describe = |body: &edgeward_signing::VerifiedBody<Full<Bytes>>| {
+                    let hint = body.size_hint();
+                    format!(
+                        "{} {} {:?}",
+                        body.is_end_stream(),
+                        hint.lower(),
+                        hint.upper()
+                    )
+                };
+                let before = describe(&body);
+                let mut frames = 0;
+                while let Some(Ok(_)) = body.frame().await {
+                    frames += 1;
+                }
+                let text = format!("{before} | {frames} frames | {}", describe(&body));
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
+            },
+        ));
+    let response = service.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The verified body tells the service what the body it stands for would: a buffered body
+/// its exact length and whether it is empty (the answers `Full` gives for the same bytes,
+/// which hyper reads to frame the body it forwards: `Content-Length` or none), an empty
+/// streamed upload checked before the service runs no data and, until its trailers frame is
+/// read, that it has not ended. Written for mutants "replace <impl Body for
+/// VerifiedBody<B>>::is_end_stream -> bool with true" / "with false" (layer.rs:447:9) and
+/// "replace <impl Body for VerifiedBody<B>>::size_hint -> http_body::SizeHint with
+/// Default::default()" (layer.rs:455:9).
+#[tokio::test]
+async fn the_verified_body_describes_itself_as_its_body_would() {
+    use http_body::Body as _;
+
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    // What `Full` says of the same bytes, before and after its one frame is read.
+    let model = |data: &'static [u8]| {
+        let full = Full::new(Bytes::from_static(data));
+        let hint = full.size_hint();
+        let frames = usize::from(!data.is_empty());
+        format!(
+            "{} {} {:?} | {frames} frames | true 0 Some(0)",
+            full.is_end_stream(),
+            hint.lower(),
+            hint.upper()
+        )
+    };
+    for data in [&b"hello"[..], &b""[..]] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .header("content-length", data.len().to_string())
+            .body(data.to_vec())
+            .unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let (status, text) = body_as_the_service_sees_it(request).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(text, model(data), "a buffered body of {} bytes", data.len());
+    }
+    // An empty upload with a CRC32 trailer: checked before the service runs, no data, and a
+    // trailers frame still to read.
+    let (request, mut signer) = signed_chunked_put(addr, "/bucket/key", 0, true, None);
+    let body = signer
+        .finish(&[("x-amz-checksum-crc32", &crc32_base64(b""))])
+        .unwrap();
+    let request = request.map(|_| Full::new(Bytes::from(body)));
+    let (status, text) = body_as_the_service_sees_it(request).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(text, "false 0 Some(0) | 1 frames | true 0 Some(0)");
+}
