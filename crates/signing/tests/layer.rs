@@ -1615,3 +1615,57 @@ async fn the_verified_body_describes_itself_as_its_body_would() {
     assert_eq!(status, 200, "{text}");
     assert_eq!(text, "false 0 Some(0) | 1 frames | true 0 Some(0)");
 }
+
+/// A refusal from the head says `Connection: close` only when the request has a body that
+/// may be left unread behind it: one with `Transfer-Encoding` or a `Content-Length` other
+/// than 0 (RFC 9112 6.3, 9.6). A refused request without a body leaves nothing on the
+/// connection, which stays usable for the client's next request. Each request here is
+/// refused from its head (unsigned, its payload hash in `x-amz-content-sha256`). Written
+/// for mutant "replace has_body -> bool with true" (layer.rs:768:5), under which every
+/// refusal closes the connection.
+#[tokio::test]
+async fn only_a_refusal_that_leaves_a_body_behind_closes_the_connection() {
+    use http_body_util::BodyExt;
+    use tower::{Layer, ServiceExt};
+
+    let cases = [
+        ("GET", None, &b""[..], false),
+        ("GET", Some(("content-length", "0")), b"", false),
+        ("PUT", Some(("content-length", "0")), b"", false),
+        ("PUT", Some(("content-length", "5")), b"hello", true),
+        (
+            "PUT",
+            Some(("transfer-encoding", "chunked")),
+            b"hello",
+            true,
+        ),
+    ];
+    for (method, framing, body, closes) in cases {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri("http://127.0.0.1:9/bucket/key")
+            .header("host", "127.0.0.1:9")
+            .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+        if let Some((name, value)) = framing {
+            request = request.header(name, value);
+        }
+        let request = request.body(Full::new(Bytes::from_static(body))).unwrap();
+        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+            tower::service_fn(
+                |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                        Bytes::from_static(b"the service answered"),
+                    )))
+                },
+            ),
+        );
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status();
+        let connection = response.headers().get("connection").cloned();
+        let text = response.into_body().collect().await.unwrap().to_bytes();
+        let case = format!("{method} {framing:?}: {status} {connection:?} {text:?}");
+        assert!(status.is_client_error(), "{case}");
+        let says_close = connection.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        assert_eq!(says_close, closes, "{case}");
+    }
+}
