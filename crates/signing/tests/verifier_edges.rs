@@ -331,3 +331,69 @@ fn a_whole_streamed_body_is_checked_as_a_stream() {
         }
     }
 }
+
+/// [`edgeward_signing::VerifiedRequest::session_token_signed`] is true when the signature
+/// covers the session token: aws-sigv4 signs `x-amz-security-token` in `SignedHeaders` by
+/// default, and a presigned URL's `X-Amz-Security-Token` in its canonical query. Mutant
+/// verify.rs:851 (`VerifiedRequest::session_token_signed` → `false`) reported every signed
+/// token as unsigned; only the false cases (above) were tested.
+#[test]
+fn session_token_signed_is_true_for_a_signed_token() {
+    let token = "session-token";
+    let creds = Credentials::from_keys("ASIA", "tsecret", Some(token.to_owned()));
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "service",
+        time: now(),
+    };
+    let verifier = Verifier::new(
+        StaticCredentials::new().with(
+            "ASIA",
+            ResolvedCredential::temporary(
+                "tsecret",
+                "role",
+                token,
+                now() + Duration::from_secs(60),
+            ),
+        ),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(now())));
+    for (form, settings) in [
+        ("header", SigningSettings::default()),
+        (
+            "presigned",
+            SigningSettings::default().presigned(Duration::from_secs(60)),
+        ),
+    ] {
+        let mut request = http::Request::get("http://example.com/a")
+            .body(Vec::new())
+            .unwrap();
+        edgeward_signing::sign_http(&mut request, &params, &settings).unwrap();
+        let verified = verifier
+            .verify(&RequestView::from_http(&request), Payload::Bytes(b""))
+            .now_or_never()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(
+            verified.session_token().map(|t| t.expose()),
+            Some(token),
+            "{form}"
+        );
+        // The set-up: the token is in the signed request, where its form puts it.
+        let carried = match form {
+            "header" => request
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("x-amz-security-token")),
+            _ => request
+                .uri()
+                .query()
+                .is_some_and(|q| q.contains("X-Amz-Security-Token=")),
+        };
+        assert!(carried, "{form}: the token is signed");
+        assert!(verified.session_token_signed(), "{form}");
+    }
+}
