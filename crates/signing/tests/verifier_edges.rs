@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
-    Error, FixedClock, Payload, RequestView, ResolvedCredential, SigningParams, SigningSettings,
-    StaticCredentials, Verifier, VerifierSettings,
+    Error, FixedClock, Headers, Payload, RequestView, ResolvedCredential, SigningParams,
+    SigningSettings, StaticCredentials, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 
@@ -395,5 +395,29 @@ fn session_token_signed_is_true_for_a_signed_token() {
         };
         assert!(carried, "{form}: the token is signed");
         assert!(verified.session_token_signed(), "{form}");
+    }
+}
+
+/// `Headers::for_each` calls its closure with each value of the name, in order, and returns
+/// how many (its doc), for a header map and for a list whose names are in any case. Mutants
+/// verify.rs:76 (`for_each` → `0` or `1`: no call at all) and verify.rs:79 (`count += 1` →
+/// `-=` or `*=`: a wrong count) were caught by no test.
+#[test]
+fn headers_for_each_gives_every_value_in_order_and_counts_them() {
+    let mut map = http::HeaderMap::new();
+    map.append("x-amz-meta-a", "one".parse().unwrap());
+    map.append("host", "example.com".parse().unwrap());
+    map.append("x-amz-meta-a", "two".parse().unwrap());
+    let list = [
+        ("X-Amz-Meta-A".to_owned(), "one".to_owned()),
+        ("Host".to_owned(), "example.com".to_owned()),
+        ("x-amz-meta-a".to_owned(), "two".to_owned()),
+    ];
+    for headers in [Headers::Map(&map), Headers::List(&list)] {
+        let mut seen = Vec::new();
+        let count = headers.for_each("x-amz-meta-a", |value| seen.push(value.to_vec()));
+        assert_eq!(count, 2, "{headers:?}");
+        assert_eq!(seen, [b"one".to_vec(), b"two".to_vec()], "{headers:?}");
+        assert_eq!(headers.for_each("x-amz-meta-b", |_| panic!("no value")), 0);
     }
 }
