@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 use edgeward_signing::{
     Error, FixedClock, Headers, Payload, RequestView, ResolvedCredential, SigningParams,
-    SigningSettings, StaticCredentials, Verifier, VerifierSettings,
+    SigningSettings, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 
@@ -230,41 +230,48 @@ fn session_token_signed_is_false_without_a_signed_token() {
     assert!(!verified.session_token_signed(), "presigned, no token");
 
     // A header-located token the signature leaves out (policy Accept): not signed.
-    let token = "session-token";
-    let mut request = http::Request::get("http://example.com/a")
-        .body(Vec::new())
-        .unwrap();
     let mut settings = SigningSettings::default();
     settings
         .excluded_headers
         .push("x-amz-security-token".into());
-    let creds = Credentials::from_keys("ASIA", "tsecret", Some(token.to_owned()));
+    let (_, verified) = sign_and_verify_with_session_token(&settings).unwrap();
+    assert!(verified.session_token().is_some());
+    assert!(!verified.session_token_signed(), "unsigned token header");
+}
+
+const SESSION_TOKEN: &str = "session-token";
+
+/// A GET signed by aws-sigv4 (through `sign_http`) with temporary credentials and
+/// [`SESSION_TOKEN`] under `settings`, and what a verifier that knows that session makes of it.
+fn sign_and_verify_with_session_token(
+    settings: &SigningSettings,
+) -> Result<(http::Request<Vec<u8>>, VerifiedRequest), Error> {
+    let creds = Credentials::from_keys("ASIA", "tsecret", Some(SESSION_TOKEN.to_owned()));
     let params = SigningParams {
         credentials: &creds,
         region: "us-east-1",
         service: "service",
         time: now(),
     };
-    edgeward_signing::sign_http(&mut request, &params, &settings).unwrap();
+    let mut request = http::Request::get("http://example.com/a")
+        .body(Vec::new())
+        .unwrap();
+    edgeward_signing::sign_http(&mut request, &params, settings).unwrap();
+    let session = ResolvedCredential::temporary(
+        "tsecret",
+        "role",
+        SESSION_TOKEN,
+        now() + Duration::from_secs(60),
+    );
     let verified = Verifier::new(
-        StaticCredentials::new().with(
-            "ASIA",
-            ResolvedCredential::temporary(
-                "tsecret",
-                "role",
-                token,
-                now() + Duration::from_secs(60),
-            ),
-        ),
+        StaticCredentials::new().with("ASIA", session),
         VerifierSettings::default(),
     )
     .with_clock(Arc::new(FixedClock(now())))
     .verify(&RequestView::from_http(&request), Payload::Bytes(b""))
     .now_or_never()
-    .unwrap()
-    .unwrap();
-    assert!(verified.session_token().is_some());
-    assert!(!verified.session_token_signed(), "unsigned token header");
+    .unwrap()?;
+    Ok((request, verified))
 }
 
 /// [`Verifier::verify`] given the whole body ([`Payload::Bytes`]) checks a flexible-checksum
@@ -339,27 +346,6 @@ fn a_whole_streamed_body_is_checked_as_a_stream() {
 /// token as unsigned; only the false cases (above) were tested.
 #[test]
 fn session_token_signed_is_true_for_a_signed_token() {
-    let token = "session-token";
-    let creds = Credentials::from_keys("ASIA", "tsecret", Some(token.to_owned()));
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "service",
-        time: now(),
-    };
-    let verifier = Verifier::new(
-        StaticCredentials::new().with(
-            "ASIA",
-            ResolvedCredential::temporary(
-                "tsecret",
-                "role",
-                token,
-                now() + Duration::from_secs(60),
-            ),
-        ),
-        VerifierSettings::default(),
-    )
-    .with_clock(Arc::new(FixedClock(now())));
     for (form, settings) in [
         ("header", SigningSettings::default()),
         (
@@ -367,18 +353,11 @@ fn session_token_signed_is_true_for_a_signed_token() {
             SigningSettings::default().presigned(Duration::from_secs(60)),
         ),
     ] {
-        let mut request = http::Request::get("http://example.com/a")
-            .body(Vec::new())
-            .unwrap();
-        edgeward_signing::sign_http(&mut request, &params, &settings).unwrap();
-        let verified = verifier
-            .verify(&RequestView::from_http(&request), Payload::Bytes(b""))
-            .now_or_never()
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{form}: {e}"));
+        let (request, verified) =
+            sign_and_verify_with_session_token(&settings).unwrap_or_else(|e| panic!("{form}: {e}"));
         assert_eq!(
             verified.session_token().map(|t| t.expose()),
-            Some(token),
+            Some(SESSION_TOKEN),
             "{form}"
         );
         // The set-up: the token is in the signed request, where its form puts it.
