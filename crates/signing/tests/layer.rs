@@ -620,9 +620,20 @@ async fn answer_before_the_body(request: http::Request<Vec<u8>>) -> (u16, String
             .await
             .expect("the layer waited for the body")
             .unwrap();
+    status_and_text(response).await
+}
+
+/// A response's status and its whole body as text.
+async fn status_and_text<B>(response: http::Response<B>) -> (u16, String)
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    use http_body_util::BodyExt;
+
     let status = response.status().as_u16();
-    let text = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&text).into_owned())
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// A streamed upload that does not declare its decoded length in
@@ -1375,8 +1386,6 @@ async fn a_layer_that_requires_signed_payloads_refuses_unsigned_ones() {
 /// `request` over h2c (hyper's client: `:authority` from the URI, no `Host` header unless the
 /// request has one) on a fresh connection: the status and the answer's body.
 async fn send_http2(addr: std::net::SocketAddr, request: http::Request<Vec<u8>>) -> (u16, String) {
-    use http_body_util::BodyExt;
-
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
@@ -1387,9 +1396,7 @@ async fn send_http2(addr: std::net::SocketAddr, request: http::Request<Vec<u8>>)
     tokio::spawn(connection);
     let request = request.map(|body| Full::new(Bytes::from(body)));
     let response = sender.send_request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    status_and_text(response).await
 }
 
 /// Over HTTP/2, hyper's client sends a request's authority as written, a default port and all,
@@ -1560,9 +1567,7 @@ async fn body_as_the_service_sees_it(request: http::Request<Full<Bytes>>) -> (u1
             },
         ));
     let response = service.oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&text).into_owned())
+    status_and_text(response).await
 }
 
 /// The verified body tells the service what the body it stands for would: a buffered body
