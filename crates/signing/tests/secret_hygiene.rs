@@ -24,7 +24,7 @@ const TOKEN: &str = "TOKENMARKER/FwoGZXIvYXdzEBYaDHc3+session==";
 
 // ---- a subscriber that records every span and event, with all fields, at every level ------
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Capture(Arc<Mutex<String>>);
 
 struct Fields<'a>(&'a mut String);
@@ -80,23 +80,23 @@ impl tracing::Subscriber for Capture {
     fn exit(&self, _: &tracing::span::Id) {}
 }
 
-/// A new `Capture`, heard on every thread's callsites.
-///
-/// While at most one dispatcher is registered, tracing-core gives a callsite met for the
-/// first time the interest of the *registering thread's* subscriber. Tests run on parallel
-/// threads, so a test signing with no subscriber could meet aws-sigv4's callsite first while
-/// another test's `Capture` was the only dispatcher, cache "never", and leave that `Capture`
-/// hearing nothing ("no trace captured", seen once under load). A second dispatcher that
-/// lives as long as the process keeps tracing-core on the path that asks every registered
-/// dispatcher, so a callsite's interest always counts every live `Capture`.
-fn capture() -> Capture {
-    static SECOND_DISPATCHER: OnceLock<tracing::Dispatch> = OnceLock::new();
-    SECOND_DISPATCHER
-        .get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-    Capture::default()
-}
-
 impl Capture {
+    /// A new `Capture`, heard on every thread's callsites (the only way to make one).
+    ///
+    /// While at most one dispatcher is registered, tracing-core gives a callsite met for the
+    /// first time the interest of the *registering thread's* subscriber. Tests run on parallel
+    /// threads, so a test signing with no subscriber could meet aws-sigv4's callsite first
+    /// while another test's `Capture` was the only dispatcher, cache "never", and leave that
+    /// `Capture` hearing nothing ("no trace captured", seen once under load). A second
+    /// dispatcher that lives as long as the process keeps tracing-core on the path that asks
+    /// every registered dispatcher, so a callsite's interest always counts every live `Capture`.
+    fn new() -> Self {
+        static SECOND_DISPATCHER: OnceLock<tracing::Dispatch> = OnceLock::new();
+        SECOND_DISPATCHER
+            .get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+        Capture(Arc::default())
+    }
+
     fn text(&self) -> String {
         self.0.lock().unwrap().clone()
     }
@@ -126,7 +126,7 @@ fn carries_token(text: &str) -> bool {
 #[test]
 fn presigned_signing_traces_no_session_token() {
     let presign = |creds: &Credentials| {
-        let capture = capture();
+        let capture = Capture::new();
         let settings = SigningSettings::default().presigned(Duration::from_secs(600));
         tracing::subscriber::with_default(capture.clone(), || {
             sign_parts(
@@ -158,7 +158,7 @@ fn presigned_signing_traces_no_session_token() {
 /// The same in the header form: aws-sigv4 redacts the `x-amz-security-token` line.
 #[test]
 fn header_signing_traces_no_session_token() {
-    let capture = capture();
+    let capture = Capture::new();
     let creds = credentials();
     tracing::subscriber::with_default(capture.clone(), || {
         sign_parts(
@@ -280,7 +280,7 @@ async fn layer_traces_and_answers_carry_no_secret_material() {
             ] {
                 let (valid, signature) = signed_request(presign, service);
                 let invalid = with_wrong_signature(&valid, &signature);
-                let capture = capture();
+                let capture = Capture::new();
                 let dispatch = tracing::Dispatch::new(capture.clone());
                 let _guard = tracing::dispatcher::set_default(&dispatch);
                 let (ok_status, _, ok_body) = through_layer(valid, format).await;
