@@ -3,6 +3,8 @@
 //! [`RawRequest`] (whose target may hold bytes an `http::Uri` cannot).
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -680,7 +682,7 @@ fn sign_to_instructions(
     let output = if matches!(settings.target, SignatureTarget::Query { .. })
         && params.credentials.session_token().is_some()
     {
-        tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign)
+        sign_in_silence(sign)
     } else {
         sign()
     }
@@ -688,6 +690,34 @@ fn sign_to_instructions(
         reason: e.to_string(),
     })?;
     Ok(output.into_parts())
+}
+
+/// Runs `sign` with no subscriber, and makes sure that aws-sigv4 is heard again afterwards.
+///
+/// While a process has a single dispatcher (one global subscriber), tracing-core gives a
+/// callsite met for the first time the interest of the *current thread's* subscriber: here,
+/// none. aws-sigv4's callsites first met in silence would cache "never", and its traces stay
+/// silent for the life of the process. So after the first silent signing that succeeds (and
+/// so has met all of them: the query form's trace comes last) every callsite's interest is
+/// recomputed. The silent signings before that one take turns, so that none can be halfway
+/// through registering a callsite while the interest is recomputed; after it, none waits.
+fn sign_in_silence<T, E>(sign: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    static HEARD_AGAIN: AtomicBool = AtomicBool::new(false);
+    static FIRST_SILENT_SIGNINGS: Mutex<()> = Mutex::new(());
+    let silent = || tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign);
+    if HEARD_AGAIN.load(Ordering::Acquire) {
+        return silent();
+    }
+    let _turn = FIRST_SILENT_SIGNINGS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let output = silent();
+    if output.is_ok() && !HEARD_AGAIN.load(Ordering::Acquire) {
+        // Walks every callsite under tracing-core's lock: once, not on every silent signing.
+        tracing::callsite::rebuild_interest_cache();
+        HEARD_AGAIN.store(true, Ordering::Release);
+    }
+    output
 }
 
 fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K, V)]) {

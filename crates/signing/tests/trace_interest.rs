@@ -1,0 +1,109 @@
+//! aws-sigv4's traces stay audible after a process's first presigned signing with a session
+//! token.
+//!
+//! `sign_parts` runs that signing with no subscriber, so that aws-sigv4's trace of the query
+//! line (which holds `X-Amz-Security-Token` in clear) is heard by no one. While a process has
+//! a single dispatcher (a service with one global subscriber), tracing-core gives a callsite
+//! met for the first time the interest of the *current thread's* subscriber, which inside that
+//! signing is none: aws-sigv4's callsites would cache "never" and stay silent for the life of
+//! the process. This file holds one test, so that its process is exactly that: one global
+//! subscriber, and the silenced signing is the first signing there is.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use edgeward_signing::{sign_parts, SigningParams, SigningSettings};
+
+const TOKEN: &str = "TOKENMARKER/FwoGZXIvYXdzEBYaDHc3+session==";
+
+/// Every event's target and message, at every level.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<String>>>);
+
+struct Message<'a>(&'a mut String);
+
+impl tracing::field::Visit for Message<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            *self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Events {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::TRACE)
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = String::new();
+        event.record(&mut Message(&mut message));
+        let line = format!("{} {message}", event.metadata().target());
+        self.0.lock().unwrap().push(line);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+impl Events {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+}
+
+fn presign(credentials: &Credentials) {
+    let params = SigningParams {
+        credentials,
+        region: "us-east-1",
+        service: "sts",
+        time: SystemTime::now(),
+    };
+    sign_parts(
+        "GET",
+        "/",
+        Some("Action=GetCallerIdentity&Version=2011-06-15"),
+        &[("host", "sts.example.com")],
+        b"",
+        &params,
+        &SigningSettings::default().presigned(Duration::from_secs(600)),
+    )
+    .unwrap();
+}
+
+#[test]
+fn aws_sigv4_is_heard_after_a_first_presigned_signing_with_a_token() {
+    let events = Events::default();
+    tracing::subscriber::set_global_default(events.clone()).unwrap();
+
+    presign(&Credentials::from_keys(
+        "ASIAEXAMPLE",
+        "secret",
+        Some(TOKEN.into()),
+    ));
+    let silenced = events.take();
+    assert!(
+        silenced.is_empty(),
+        "the signing with a token in its query was heard: {silenced:?}"
+    );
+
+    presign(&Credentials::from_keys("AKIAEXAMPLE", "secret", None));
+    let heard = events.take();
+    // The two callsites the silenced signing met first: `sign`'s own and the query form's.
+    for message in ["signing request", "calculated signing parameters"] {
+        assert!(
+            heard
+                .iter()
+                .any(|line| line.starts_with("aws_sigv4") && line.ends_with(message)),
+            "aws-sigv4's {message:?} trace is silent after the first silenced signing: {heard:?}"
+        );
+    }
+}
