@@ -731,6 +731,47 @@ async fn chunk_limits_are_set_through_the_layer() {
     }
 }
 
+/// The body limits are the largest body allowed, as S3's 5 GiB is the largest single upload:
+/// a body of exactly `max_body_bytes` (buffered) or declaring exactly
+/// `max_streamed_body_bytes` (streamed) passes, one byte more is `EntityTooLarge`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_of_exactly_the_limit_passes() {
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 8;
+    settings.max_streamed_body_bytes = 8;
+    let addr = start_server_with(settings).await;
+    let creds = Credentials::from_keys(AK, SK, None);
+    for (data, expected) in [(b"12345678".as_slice(), 200), (b"123456789", 400)] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .body(data.to_vec())
+            .unwrap();
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service: "s3",
+            time: SystemTime::now(),
+        };
+        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        let buffered = send_for_text(addr, request.map(|body| Full::new(Bytes::from(body)))).await;
+
+        let (request, mut signer) =
+            signed_chunked_put(addr, "/bucket/key", data.len(), false, None);
+        let mut body = signer.chunk(data).unwrap();
+        body.extend(signer.finish(&[]).unwrap());
+        let streamed = send_chunked(addr, request, body).await;
+
+        for (form, (status, text)) in [("buffered", buffered), ("streamed", streamed)] {
+            match expected {
+                200 => assert_eq!(status, 200, "{form}, {} bytes: {text}", data.len()),
+                _ => assert_s3_error((status, &text), expected, "EntityTooLarge", ""),
+            }
+        }
+    }
+}
+
 /// A JSON-protocol refusal is sent in the request's own JSON protocol: an awsJson request
 /// (an `X-Amz-Target`, or an `application/x-amz-json-*` body) gets awsJson's 400 (DynamoDB,
 /// Cognito and Kinesis answer authentication failures so: `JsonProtocol`'s sources) in its
