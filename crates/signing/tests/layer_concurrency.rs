@@ -226,6 +226,39 @@ async fn rotation_takes_effect_on_the_next_request() {
     assert!(check(&new).await.is_err());
 }
 
+/// A body whose hash is not in a header is the payload hash, so the signature waits for it.
+/// A small body (up to 64 KiB) is just read, with one lookup; a larger one is read only after
+/// the head has been checked (with a lookup of its own), so that a client without a key cannot
+/// have megabytes held for it: two lookups.
+#[tokio::test]
+async fn only_a_body_over_64_kib_is_checked_from_the_head_first() {
+    for (length, lookups) in [(64 * 1024, 1), (64 * 1024 + 1, 2)] {
+        let lookup = Arc::new(Scripted::default().with(AK, SK));
+        let verifier = Arc::new(Verifier::new(lookup.clone(), VerifierSettings::default()));
+        let service = SigV4Layer::new(verifier, LayerSettings::default()).layer(echo());
+        let body = vec![b'x'; length];
+        let mut request = signed(AK, SK, "sts", PayloadSigning::Signed, &body, None);
+        assert!(!request.headers().contains_key("x-amz-content-sha256"));
+        request.headers_mut().insert(
+            http::header::CONTENT_LENGTH,
+            http::HeaderValue::from(length),
+        );
+        let request = request.map(|b| Full::new(Bytes::from(b)));
+        let (status, _, text) = answer(service, request).await;
+        assert_eq!(
+            status,
+            200,
+            "{length} bytes: {}",
+            &text[..text.len().min(200)]
+        );
+        assert_eq!(
+            lookup.calls.load(Ordering::SeqCst),
+            lookups,
+            "lookups for a body of {length} bytes"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // A lookup that fails: code, status, and nothing of its text to the client.
 // ---------------------------------------------------------------------------------------------
