@@ -445,6 +445,16 @@ async fn debug_and_display_never_print_secret_material() {
         ));
         texts.push(format!("{:?}", error.to_aws_error()));
     }
+    // What the layer and its service print instead is their settings.
+    let service = layer.layer("the inner service");
+    for (name, text) in [
+        ("SigV4Layer", format!("{layer:?}")),
+        ("SigV4Service", format!("{service:?}")),
+    ] {
+        assert!(text.starts_with(&format!("{name} {{ settings: ")), "{text}");
+        assert!(text.contains("max_body_bytes: "), "{text}");
+        texts.push(text);
+    }
     for text in texts {
         assert!(!text.contains(SK), "secret in {text}");
         assert!(!carries_token(&text), "token in {text}");
