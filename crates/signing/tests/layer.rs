@@ -921,7 +921,10 @@ async fn an_s3_only_layer_answers_unsigned_requests_as_s3() {
 
 /// A credential lookup that never answers does not hold the request: past
 /// `LayerSettings::lookup_timeout` it is refused as the server's failure (500), in AWS's
-/// generic words. (Tokio's paused clock: the times are exact whatever the machine's load.)
+/// generic words, on each of the layer's three paths to a lookup: a payload hash in a header
+/// (looked up before the body is read), a small body without one (looked up with the body in
+/// hand), and a streamed upload (looked up from its head). (Tokio's paused clock: the times
+/// are exact whatever the machine's load.)
 #[tokio::test(start_paused = true)]
 async fn a_lookup_that_hangs_is_cut_off() {
     use edgeward_signing::{
@@ -944,38 +947,69 @@ async fn a_lookup_that_hangs_is_cut_off() {
     let mut settings = LayerSettings::default();
     settings.lookup_timeout = std::time::Duration::from_millis(200);
     let verifier = std::sync::Arc::new(Verifier::new(Hangs, VerifierSettings::default()));
-    let service = SigV4Layer::new(verifier, settings).layer(tower::service_fn(
-        |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
-            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
-        },
-    ));
-    let mut request = http::Request::builder()
-        .method("PUT")
-        .uri("http://example.com/bucket/key")
-        .header("host", "example.com")
-        .body(b"data".to_vec())
-        .unwrap();
-    sign_s3(&mut request, SK, PayloadSigning::Signed);
-    let response = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        service.oneshot(request.map(|body| Full::new(Bytes::from(body)))),
-    )
-    .await
-    .expect("the layer waited for the lookup")
-    .unwrap();
-    assert_eq!(response.status(), 500);
-    let body = http_body_util::BodyExt::collect(response.into_body())
+    let layer = SigV4Layer::new(verifier, settings);
+
+    let put = |body: &[u8]| {
+        http::Request::builder()
+            .method("PUT")
+            .uri("http://example.com/bucket/key")
+            .header("host", "example.com")
+            .body(body.to_vec())
+            .unwrap()
+    };
+    let mut hashed = put(b"data");
+    sign_s3(&mut hashed, SK, PayloadSigning::Signed);
+    let mut unhashed = put(b"data");
+    let creds = Credentials::from_keys(AK, SK, None);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "sts",
+        time: SystemTime::now(),
+    };
+    sign_http(&mut unhashed, &params, &SigningSettings::default()).unwrap();
+    assert!(!unhashed.headers().contains_key("x-amz-content-sha256"));
+    unhashed
+        .headers_mut()
+        .insert("content-length", http::HeaderValue::from(4));
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let (mut streamed, mut signer) = signed_chunked_put(addr, "/bucket/key", 4, false, None);
+    let mut chunks = signer.chunk(b"data").unwrap();
+    chunks.extend(signer.finish(&[]).unwrap());
+    *streamed.body_mut() = chunks;
+
+    // S3's generic code is `InternalError`, the query protocol's (STS) `InternalFailure`.
+    for (case, request, code) in [
+        ("payload hash in a header", hashed, "InternalError"),
+        ("small body, no payload hash", unhashed, "InternalFailure"),
+        ("streamed upload", streamed, "InternalError"),
+    ] {
+        let service = layer.layer(tower::service_fn(
+            |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+            },
+        ));
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            service.oneshot(request.map(|body| Full::new(Bytes::from(body)))),
+        )
         .await
-        .unwrap()
-        .to_bytes();
-    let text = String::from_utf8_lossy(&body);
-    // The reason is the operator's (logged with the request ID), not the requester's.
-    assert!(
-        text.contains("<Code>InternalError</Code>")
-            && text.contains("We encountered an internal error")
-            && !text.contains("lookup"),
-        "{text}"
-    );
+        .unwrap_or_else(|_| panic!("{case}: the layer waited for the lookup"))
+        .unwrap();
+        assert_eq!(response.status(), 500, "{case}");
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        // The reason is the operator's (logged with the request ID), not the requester's.
+        assert!(
+            text.contains(&format!("<Code>{code}</Code>"))
+                && text.contains("We encountered an internal error")
+                && !text.contains("lookup"),
+            "{case}: {text}"
+        );
+    }
 }
 
 /// A presigned S3 URL fetched with an `Authorization` header as well (a client that forwards
