@@ -259,6 +259,25 @@ async fn only_a_body_over_64_kib_is_checked_from_the_head_first() {
     }
 }
 
+/// A body that declares no length (chunked transfer coding) and goes past `max_body_bytes` is
+/// `EntityTooLarge`, as one that declares too much is: the limit, not a failed read.
+#[tokio::test]
+async fn a_body_of_no_declared_length_over_the_limit_is_entity_too_large() {
+    let lookup = Arc::new(Scripted::default().with(AK, SK));
+    let verifier = Arc::new(Verifier::new(lookup, VerifierSettings::default()));
+    let mut settings = LayerSettings::default();
+    settings.max_body_bytes = 8;
+    let request = s3_put(AK, SK, b"123456789");
+    assert!(!request.headers().contains_key(http::header::CONTENT_LENGTH));
+    let (status, _, text) =
+        answer(SigV4Layer::new(verifier, settings).layer(echo()), request).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("<Error><Code>EntityTooLarge</Code>"),
+        "{text}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // A lookup that fails: code, status, and nothing of its text to the client.
 // ---------------------------------------------------------------------------------------------
