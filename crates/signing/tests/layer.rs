@@ -1535,6 +1535,67 @@ async fn http2_blanks_around_a_signed_header_value_are_refused() {
     }
 }
 
+/// A refusal made once the head is verified but before a streamed body was read (here a signed
+/// header value with a blank at its end, which a stack other than hyper's HTTP/1 may hand on)
+/// leaves that body on the connection, so the answer says `Connection: close` (RFC 9112 9.6);
+/// the same refusal of a buffered body, read whole by then, leaves the connection usable.
+#[tokio::test]
+async fn a_refusal_after_the_head_closes_only_with_a_streamed_body_unread() {
+    use edgeward_signing::{
+        LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedBody, Verifier,
+        VerifierSettings,
+    };
+    use tower::{Layer, ServiceExt};
+
+    let lookup = StaticCredentials::new().with(AK, ResolvedCredential::new(SK, "alice"));
+    let verifier = std::sync::Arc::new(Verifier::new(lookup, VerifierSettings::default()));
+    let layer = SigV4Layer::new(verifier, LayerSettings::default());
+    let put = || {
+        http::Request::builder()
+            .method("PUT")
+            .uri("http://example.com/bucket/key")
+            .header("host", "example.com")
+            .header("x-amz-meta-role", "reader")
+    };
+
+    let mut streamed = put()
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", "4")
+        .body(Vec::new())
+        .unwrap();
+    let mut signer = sign_chunked_head(&mut streamed, false, SystemTime::now());
+    let mut chunks = signer.chunk(b"data").unwrap();
+    chunks.extend(signer.finish(&[]).unwrap());
+    *streamed.body_mut() = chunks;
+    let mut buffered = put().body(b"data".to_vec()).unwrap();
+    sign_s3(&mut buffered, SK, PayloadSigning::Signed);
+
+    for (case, mut request, closes) in [("streamed", streamed, true), ("buffered", buffered, false)]
+    {
+        let length = request.body().len();
+        let headers = request.headers_mut();
+        headers.insert("content-length", http::HeaderValue::from(length));
+        headers.insert("x-amz-meta-role", http::HeaderValue::from_static("reader "));
+        let service = layer.layer(tower::service_fn(
+            |_: http::Request<VerifiedBody<Full<Bytes>>>| async {
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+            },
+        ));
+        let response = service
+            .oneshot(request.map(|body| Full::new(Bytes::from(body))))
+            .await
+            .unwrap();
+        let connection = response.headers().get("connection").cloned();
+        let (status, text) = status_and_text(response).await;
+        assert_eq!(status, 400, "{case}: {text}");
+        assert!(text.contains("x-amz-meta-role"), "{case}: {text}");
+        match closes {
+            true => assert_eq!(connection.unwrap(), "close", "{case}"),
+            false => assert_eq!(connection, None, "{case}"),
+        }
+    }
+}
+
 /// A clock that reads `first` once, then `later` ever after: a request that arrives at `first`
 /// and whose body has finished arriving by `later`.
 struct ArrivalThenLater {
