@@ -1535,16 +1535,19 @@ async fn http2_blanks_around_a_signed_header_value_are_refused() {
     }
 }
 
-/// A refusal made once the head is verified but before a streamed body was read (here a signed
-/// header value with a blank at its end, which a stack other than hyper's HTTP/1 may hand on)
-/// leaves that body on the connection, so the answer says `Connection: close` (RFC 9112 9.6);
-/// the same refusal of a buffered body, read whole by then, leaves the connection usable.
+/// A refusal made before a streamed body was read to its end leaves the rest of that body on
+/// the connection, so the answer says `Connection: close` (RFC 9112 9.6): one made once the
+/// head is verified (here a signed header value with a blank at its end, which a stack other
+/// than hyper's HTTP/1 may hand on), and one that replaces the service's answer when a chunk
+/// fails as the service reads it. The same head refused with a buffered body, read whole by
+/// then, leaves the connection usable.
 #[tokio::test]
-async fn a_refusal_after_the_head_closes_only_with_a_streamed_body_unread() {
+async fn a_refusal_with_a_streamed_body_unread_says_the_connection_closes() {
     use edgeward_signing::{
         LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedBody, Verifier,
         VerifierSettings,
     };
+    use http_body_util::BodyExt;
     use tower::{Layer, ServiceExt};
 
     let lookup = StaticCredentials::new().with(AK, ResolvedCredential::new(SK, "alice"));
@@ -1557,28 +1560,61 @@ async fn a_refusal_after_the_head_closes_only_with_a_streamed_body_unread() {
             .header("host", "example.com")
             .header("x-amz-meta-role", "reader")
     };
-
-    let mut streamed = put()
-        .header("content-encoding", "aws-chunked")
-        .header("x-amz-decoded-content-length", "4")
-        .body(Vec::new())
-        .unwrap();
-    let mut signer = sign_chunked_head(&mut streamed, false, SystemTime::now());
-    let mut chunks = signer.chunk(b"data").unwrap();
-    chunks.extend(signer.finish(&[]).unwrap());
-    *streamed.body_mut() = chunks;
+    let streamed = |data: &[u8], sent: &[u8]| {
+        let mut request = put()
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", data.len())
+            .body(Vec::new())
+            .unwrap();
+        let mut signer = sign_chunked_head(&mut request, false, SystemTime::now());
+        let mut chunks = signer.chunk(data).unwrap();
+        chunks.extend(signer.finish(&[]).unwrap());
+        let at = chunks.windows(data.len()).position(|w| w == data).unwrap();
+        chunks.splice(at..at + data.len(), sent.iter().copied());
+        *request.body_mut() = chunks;
+        request
+    };
+    let untrimmed = |mut request: http::Request<Vec<u8>>| {
+        let value = http::HeaderValue::from_static("reader ");
+        request.headers_mut().insert("x-amz-meta-role", value);
+        request
+    };
     let mut buffered = put().body(b"data".to_vec()).unwrap();
     sign_s3(&mut buffered, SK, PayloadSigning::Signed);
 
-    for (case, mut request, closes) in [("streamed", streamed, true), ("buffered", buffered, false)]
-    {
+    for (case, mut request, status, says, closes) in [
+        (
+            "streamed, refused from the head",
+            untrimmed(streamed(b"data", b"data")),
+            400,
+            "x-amz-meta-role",
+            true,
+        ),
+        (
+            "streamed, a chunk fails as it is read",
+            streamed(b"data", b"dada"),
+            403,
+            "<Code>SignatureDoesNotMatch</Code>",
+            true,
+        ),
+        (
+            "buffered, refused once read",
+            untrimmed(buffered),
+            400,
+            "x-amz-meta-role",
+            false,
+        ),
+    ] {
         let length = request.body().len();
-        let headers = request.headers_mut();
-        headers.insert("content-length", http::HeaderValue::from(length));
-        headers.insert("x-amz-meta-role", http::HeaderValue::from_static("reader "));
+        let length = http::HeaderValue::from(length);
+        request.headers_mut().insert("content-length", length);
         let service = layer.layer(tower::service_fn(
-            |_: http::Request<VerifiedBody<Full<Bytes>>>| async {
-                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+            |request: http::Request<VerifiedBody<Full<Bytes>>>| async {
+                let read = request.into_body().collect().await;
+                let answer = if read.is_ok() { "read" } else { "failed" };
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                    Bytes::from_static(answer.as_bytes()),
+                )))
             },
         ));
         let response = service
@@ -1586,9 +1622,9 @@ async fn a_refusal_after_the_head_closes_only_with_a_streamed_body_unread() {
             .await
             .unwrap();
         let connection = response.headers().get("connection").cloned();
-        let (status, text) = status_and_text(response).await;
-        assert_eq!(status, 400, "{case}: {text}");
-        assert!(text.contains("x-amz-meta-role"), "{case}: {text}");
+        let (answered, text) = status_and_text(response).await;
+        assert_eq!(answered, status, "{case}: {text}");
+        assert!(text.contains(says), "{case}: {text}");
         match closes {
             true => assert_eq!(connection.unwrap(), "close", "{case}"),
             false => assert_eq!(connection, None, "{case}"),
