@@ -518,13 +518,7 @@ async fn the_service_sees_the_head_of_the_decoded_body() {
             let now = SystemTime::now();
             let mut settings = SigningSettings::s3();
             settings.payload = PayloadSigning::StreamingSigned { trailer: false };
-            let params = SigningParams {
-                credentials: &creds,
-                region: "us-east-1",
-                service: "s3",
-                time: now,
-            };
-            let seed = sign_http(&mut request, &params, &settings).unwrap();
+            let seed = sign_for(&mut request, &creds, "s3", now, &settings);
             (
                 request,
                 ChunkSigner::new(&creds, "us-east-1", "s3", now, &seed).unwrap(),
@@ -586,16 +580,27 @@ async fn the_service_sees_the_head_of_the_decoded_body() {
 /// Signs `request` for S3, now, with [`AK`] and `secret` (S3's rules, header form, `payload`;
 /// a previous signature is replaced): the seed signature.
 fn sign_s3(request: &mut http::Request<Vec<u8>>, secret: &str, payload: PayloadSigning) -> String {
-    let creds = Credentials::from_keys(AK, secret, None);
     let mut settings = SigningSettings::s3();
     settings.payload = payload;
+    let creds = Credentials::from_keys(AK, secret, None);
+    sign_for(request, &creds, "s3", SystemTime::now(), &settings)
+}
+
+/// Signs `request` with `credentials` for `service` in us-east-1 at `time`: the seed signature.
+fn sign_for(
+    request: &mut http::Request<Vec<u8>>,
+    credentials: &Credentials,
+    service: &str,
+    time: SystemTime,
+    settings: &SigningSettings,
+) -> String {
     let params = SigningParams {
-        credentials: &creds,
+        credentials,
         region: "us-east-1",
-        service: "s3",
-        time: SystemTime::now(),
+        service,
+        time,
     };
-    sign_http(request, &params, &settings).unwrap()
+    sign_http(request, &params, settings).unwrap()
 }
 
 /// The layer's answer to the head `request` with a body that never sends a byte (the inner
@@ -740,7 +745,6 @@ async fn a_body_of_exactly_the_limit_passes() {
     settings.max_body_bytes = 8;
     settings.max_streamed_body_bytes = 8;
     let addr = start_server_with(settings).await;
-    let creds = Credentials::from_keys(AK, SK, None);
     for (data, expected) in [(b"12345678".as_slice(), 200), (b"123456789", 400)] {
         let mut request = http::Request::builder()
             .method("PUT")
@@ -748,13 +752,7 @@ async fn a_body_of_exactly_the_limit_passes() {
             .header("host", addr.to_string())
             .body(data.to_vec())
             .unwrap();
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "s3",
-            time: SystemTime::now(),
-        };
-        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
         let buffered = send_for_text(addr, request.map(|body| Full::new(Bytes::from(body)))).await;
 
         let (request, mut signer) =
@@ -863,13 +861,13 @@ async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
             .header("host", addr.to_string())
             .body(vec![b'x'; 2000])
             .unwrap();
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
+        sign_for(
+            &mut request,
+            &creds,
             service,
-            time: SystemTime::now(),
-        };
-        sign_http(&mut request, &params, &SigningSettings::s3()).unwrap();
+            SystemTime::now(),
+            &SigningSettings::s3(),
+        );
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let (status, text) = send_for_text(addr, request).await;
         assert_eq!(status, expected, "{service}: {text}");
@@ -961,13 +959,8 @@ async fn a_lookup_that_hangs_is_cut_off() {
     sign_s3(&mut hashed, SK, PayloadSigning::Signed);
     let mut unhashed = put(b"data");
     let creds = Credentials::from_keys(AK, SK, None);
-    let params = SigningParams {
-        credentials: &creds,
-        region: "us-east-1",
-        service: "sts",
-        time: SystemTime::now(),
-    };
-    sign_http(&mut unhashed, &params, &SigningSettings::default()).unwrap();
+    let settings = SigningSettings::default();
+    sign_for(&mut unhashed, &creds, "sts", SystemTime::now(), &settings);
     assert!(!unhashed.headers().contains_key("x-amz-content-sha256"));
     unhashed
         .headers_mut()
@@ -1203,13 +1196,14 @@ async fn a_large_unhashed_body_is_read_only_for_a_known_key() {
             .body(body.clone())
             .unwrap();
         let creds = Credentials::from_keys(access_key_id, SK, None);
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "execute-api",
-            time: SystemTime::now(),
-        };
-        sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+        let settings = SigningSettings::default();
+        sign_for(
+            &mut request,
+            &creds,
+            "execute-api",
+            SystemTime::now(),
+            &settings,
+        );
         assert!(!request.headers().contains_key("x-amz-content-sha256"));
         request
     };
@@ -1687,13 +1681,13 @@ async fn a_request_is_held_to_the_time_it_arrived_not_its_body_end() {
         }
         let mut request = request.body(vec![b'x'; size]).unwrap();
         let creds = Credentials::from_keys(AK, SK, None);
-        let params = SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "service",
-            time: signed_at,
-        };
-        sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+        sign_for(
+            &mut request,
+            &creds,
+            "service",
+            signed_at,
+            &SigningSettings::default(),
+        );
         assert!(request.headers().get("x-amz-content-sha256").is_none());
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let response = service.oneshot(request).await.unwrap();
