@@ -400,3 +400,41 @@ fn headers_for_each_gives_every_value_in_order_and_counts_them() {
         assert_eq!(headers.for_each("x-amz-meta-b", |_| panic!("no value")), 0);
     }
 }
+
+/// An `aws-chunked` body ends with its zero-length chunk and decodes to the length
+/// `x-amz-decoded-content-length` declares (S3's "Signature calculations for the
+/// Authorization header: transferring payload in multiple chunks"). Given whole to
+/// [`Verifier::verify`], a body cut before its final chunk, or one that decodes to fewer
+/// bytes than declared, is incomplete. A hand mutant of `check_whole_stream` that skips the
+/// chain's `finish()` (round 7) accepted both: only the end of the body tells.
+#[test]
+fn a_whole_streamed_body_that_ends_early_is_incomplete() {
+    let upload = |declared: &str, body: &str| {
+        let body = body.as_bytes().to_vec();
+        let mut request = http::Request::put("http://example.com/a")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", declared)
+            .body(body.clone())
+            .unwrap();
+        let mut settings = SigningSettings::default();
+        settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+        sign_for(&mut request, "service", &settings);
+        verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(&body),
+        )
+    };
+    upload("5", "5\r\nhello\r\n0\r\n\r\n").unwrap();
+    for (what, declared, body) in [
+        ("no final chunk", "5", "5\r\nhello\r\n"),
+        ("shorter than declared", "6", "5\r\nhello\r\n0\r\n\r\n"),
+    ] {
+        let result = upload(declared, body);
+        assert!(
+            matches!(result, Err(Error::IncompleteBody { .. })),
+            "{what}: {result:?}"
+        );
+    }
+}
