@@ -938,6 +938,31 @@ fn an_x_amz_date_that_is_not_text_is_malformed() {
     assert!(matches!(error, Error::MalformedDate { .. }), "{error}");
 }
 
+/// An `Authorization` header that is not text (obs-text bytes, which `http` keeps) is a
+/// malformed authorization header, `AuthorizationHeaderMalformed` (400) as S3 names it, not a
+/// presigned query's error. A hand mutant (round 7) that gave it the query's location, and so
+/// `AuthorizationQueryParametersError`, was missed.
+#[test]
+fn an_authorization_header_that_is_not_text_is_malformed() {
+    let mut request = http::Request::builder()
+        .uri("http://example.com/a")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
+    let mut value = request.headers()["authorization"].as_bytes().to_vec();
+    value.push(0xff);
+    request.headers_mut().insert(
+        "authorization",
+        http::HeaderValue::from_bytes(&value).unwrap(),
+    );
+    expect(
+        verify_view(&edgeward_signing::RequestView::from_http(&request), b""),
+        "AuthorizationHeaderMalformed",
+        400,
+        "Authorization not text",
+    );
+}
+
 /// An `X-Amz-Content-Sha256` or `X-Amz-Security-Token` that is not text is not an absent one
 /// (here unsigned, which a service other than S3 allows): the first is a malformed payload
 /// hash (`InvalidArgument`), the second a token that does not match (`InvalidClientTokenId`),
