@@ -445,14 +445,20 @@ async fn debug_and_display_never_print_secret_material() {
         ));
         texts.push(format!("{:?}", error.to_aws_error()));
     }
-    // What the layer and its service print instead is their settings.
+    // What the verifier, the layer and its service print instead is their settings.
     let service = layer.layer("the inner service");
     for (name, text) in [
+        ("Verifier", format!("{verifier:?}")),
         ("SigV4Layer", format!("{layer:?}")),
         ("SigV4Service", format!("{service:?}")),
     ] {
         assert!(text.starts_with(&format!("{name} {{ settings: ")), "{text}");
-        assert!(text.contains("max_body_bytes: "), "{text}");
+        let setting = if name == "Verifier" {
+            "max_skew: "
+        } else {
+            "max_body_bytes: "
+        };
+        assert!(text.contains(setting), "{text}");
         texts.push(text);
     }
     for text in texts {
@@ -544,9 +550,11 @@ fn request_debug_forms_do_not_print_a_valid_signature() {
 fn secrets_and_signing_keys_are_named_and_redacted_in_debug() {
     let secret = SecretAccessKey::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
     let key = SigningKey::derive(&secret, "20150830", "us-east-1", "iam");
+    let token = edgeward_signing::SessionToken::new("wJalrXUtnFEMI-as-a-token");
     for (debug, name) in [
         (format!("{secret:?}"), "SecretAccessKey"),
         (format!("{key:?}"), "SigningKey"),
+        (format!("{token:?}"), "SessionToken"),
     ] {
         assert!(debug.starts_with(name), "{debug}");
         assert!(debug.contains("redacted"), "{debug}");
