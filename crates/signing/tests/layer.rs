@@ -1537,16 +1537,11 @@ async fn http2_blanks_around_a_signed_header_value_are_refused() {
 /// then, leaves the connection usable.
 #[tokio::test]
 async fn a_refusal_with_a_streamed_body_unread_says_the_connection_closes() {
-    use edgeward_signing::{
-        LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedBody, Verifier,
-        VerifierSettings,
-    };
+    use edgeward_signing::{LayerSettings, VerifiedBody};
     use http_body_util::BodyExt;
     use tower::{Layer, ServiceExt};
 
-    let lookup = StaticCredentials::new().with(AK, ResolvedCredential::new(SK, "alice"));
-    let verifier = std::sync::Arc::new(Verifier::new(lookup, VerifierSettings::default()));
-    let layer = SigV4Layer::new(verifier, LayerSettings::default());
+    let layer = support::test_layer(LayerSettings::default());
     let put = || {
         http::Request::builder()
             .method("PUT")
@@ -1796,7 +1791,6 @@ async fn the_verified_body_describes_itself_as_its_body_would() {
 /// refusal closes the connection.
 #[tokio::test]
 async fn only_a_refusal_that_leaves_a_body_behind_closes_the_connection() {
-    use http_body_util::BodyExt;
     use tower::{Layer, ServiceExt};
 
     let cases = [
@@ -1831,11 +1825,10 @@ async fn only_a_refusal_that_leaves_a_body_behind_closes_the_connection() {
             ),
         );
         let response = service.oneshot(request).await.unwrap();
-        let status = response.status();
         let connection = response.headers().get("connection").cloned();
-        let text = response.into_body().collect().await.unwrap().to_bytes();
+        let (status, text) = status_and_text(response).await;
         let case = format!("{method} {framing:?}: {status} {connection:?} {text:?}");
-        assert!(status.is_client_error(), "{case}");
+        assert!((400..500).contains(&status), "{case}");
         let says_close = connection.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         assert_eq!(says_close, closes, "{case}");
     }
