@@ -142,10 +142,13 @@ fn a_date_with_whitespace_around_it_in_a_header_map_verifies() {
 /// `check_amz_headers_signed`): with an `Authorization` header, `x-amz-security-token` is
 /// left to [`edgeward_signing::UnsignedSessionToken`] (default `Accept`), while
 /// `x-amz-user-agent` and `x-amz-checksum-mode` are exempt only on presigned requests, where
-/// aws-sigv4 leaves them unsigned on purpose. Mutant "delete match arm
-/// SignatureLocation::Header in check_amz_headers_signed" gives header-signed requests the
-/// presigned list: it refuses the unsigned token the policy accepts, and lets an unsigned
-/// `x-amz-user-agent` through.
+/// aws-sigv4 leaves them unsigned on purpose; `x-amz-content-sha256` is exempt in both, its
+/// value being the canonical request's payload hash, which the signature binds anyway. Mutant
+/// "delete match arm SignatureLocation::Header in check_amz_headers_signed" gives
+/// header-signed requests the presigned list: it refuses the unsigned token the policy
+/// accepts, and lets an unsigned `x-amz-user-agent` through. Hand mutants (round 7) that
+/// dropped `x-amz-content-sha256` from the header-located list, or compared the exemptions with
+/// the name's case, refused the unsigned payload hash.
 #[test]
 fn header_signed_s3_requests_have_their_own_amz_exemptions() {
     let token = "session-token";
@@ -200,6 +203,25 @@ fn header_signed_s3_requests_have_their_own_amz_exemptions() {
         matches!(&error, Error::UnsignedAmzHeader { name, .. } if name == "x-amz-user-agent"),
         "{error}"
     );
+
+    // `x-amz-content-sha256` sent and left out of `SignedHeaders`: verifies, in any case.
+    let mut request = http::Request::get("http://example.com/bucket/key")
+        .body(Vec::new())
+        .unwrap();
+    let mut settings = SigningSettings::s3();
+    settings
+        .excluded_headers
+        .push("x-amz-content-sha256".into());
+    sign_for(&mut request, "s3", &settings);
+    assert!(request.headers().contains_key("x-amz-content-sha256"));
+    let authorization = request.headers()["authorization"].to_str().unwrap();
+    assert!(
+        !authorization.contains("x-amz-content-sha256"),
+        "{authorization}"
+    );
+    for result in verify_as_map_and_list(&request) {
+        result.unwrap();
+    }
 }
 
 /// [`edgeward_signing::VerifiedRequest::session_token_signed`] says whether the signature
@@ -383,22 +405,34 @@ fn session_token_signed_is_true_for_a_signed_token() {
 /// `-=` or `*=`: a wrong count) were caught by no test.
 #[test]
 fn headers_for_each_gives_every_value_in_order_and_counts_them() {
-    let mut map = http::HeaderMap::new();
-    map.append("x-amz-meta-a", "one".parse().unwrap());
-    map.append("host", "example.com".parse().unwrap());
-    map.append("x-amz-meta-a", "two".parse().unwrap());
-    let list = [
-        ("X-Amz-Meta-A".to_owned(), "one".to_owned()),
-        ("Host".to_owned(), "example.com".to_owned()),
-        ("x-amz-meta-a".to_owned(), "two".to_owned()),
-    ];
+    let (map, list) = two_values_of_one_name();
     for headers in [Headers::Map(&map), Headers::List(&list)] {
         let mut seen = Vec::new();
         let count = headers.for_each("x-amz-meta-a", |value| seen.push(value.to_vec()));
         assert_eq!(count, 2, "{headers:?}");
         assert_eq!(seen, [b"one".to_vec(), b"two".to_vec()], "{headers:?}");
-        assert_eq!(headers.for_each("x-amz-meta-b", |_| panic!("no value")), 0);
+        assert_eq!(headers.for_each("x-amz-meta-c", |_| panic!("no value")), 0);
     }
+}
+
+/// `x-amz-meta-a` twice (`one`, then `two`) with a `Host` between, as a header map (which also
+/// holds an `x-amz-meta-b` that is not text) and as a list whose names are in mixed case.
+fn two_values_of_one_name() -> (http::HeaderMap, Vec<(String, String)>) {
+    let mut map = http::HeaderMap::new();
+    map.append("x-amz-meta-a", "one".parse().unwrap());
+    map.append("host", "example.com".parse().unwrap());
+    map.append("x-amz-meta-a", "two".parse().unwrap());
+    map.append(
+        "x-amz-meta-b",
+        http::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+    );
+    let list = [
+        ("X-Amz-Meta-A", "one"),
+        ("Host", "example.com"),
+        ("x-amz-meta-a", "two"),
+    ];
+    let list = list.map(|(name, value)| (name.to_owned(), value.to_owned()));
+    (map, list.to_vec())
 }
 
 /// An `aws-chunked` body ends with its zero-length chunk and decodes to the length
@@ -494,49 +528,12 @@ fn a_presigned_s3_url_verifies_with_the_sdk_headers_it_leaves_unsigned() {
     }
 }
 
-/// With an `Authorization` header, an S3 request whose `x-amz-content-sha256` is sent but
-/// left out of `SignedHeaders` verifies: its value is the canonical request's payload hash,
-/// so the signature binds it anyway (`check_amz_headers_signed`'s exemption), however the
-/// name is written. Hand mutants of that function (round 7) that dropped it from the
-/// header-located exemptions, or compared the exemptions with the name's case, were missed.
-#[test]
-fn a_header_signed_s3_request_verifies_with_its_payload_hash_unsigned() {
-    let mut request = http::Request::get("http://example.com/bucket/key")
-        .body(Vec::new())
-        .unwrap();
-    let mut settings = SigningSettings::s3();
-    settings
-        .excluded_headers
-        .push("x-amz-content-sha256".into());
-    sign_for(&mut request, "s3", &settings);
-    // The set-up: sent, and not signed.
-    assert!(request.headers().contains_key("x-amz-content-sha256"));
-    let authorization = request.headers()["authorization"].to_str().unwrap();
-    assert!(
-        !authorization.contains("x-amz-content-sha256"),
-        "{authorization}"
-    );
-    for result in verify_as_map_and_list(&request) {
-        result.unwrap();
-    }
-}
-
 /// `Headers::first` is the first value of a name (its doc), whatever case a list writes the
 /// name in; a map's first value that is not text is none. Hand mutants (round 7) that took
 /// a list's last value, or matched a list's names with their case, were missed.
 #[test]
 fn headers_first_is_the_first_value_in_any_case() {
-    let mut map = http::HeaderMap::new();
-    map.append("x-amz-meta-a", "one".parse().unwrap());
-    map.append("x-amz-meta-a", "two".parse().unwrap());
-    map.append(
-        "x-amz-meta-b",
-        http::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
-    );
-    let list = [
-        ("X-Amz-Meta-A".to_owned(), "one".to_owned()),
-        ("x-amz-meta-a".to_owned(), "two".to_owned()),
-    ];
+    let (map, list) = two_values_of_one_name();
     for headers in [Headers::Map(&map), Headers::List(&list)] {
         assert_eq!(headers.first("x-amz-meta-a"), Some("one"), "{headers:?}");
         assert_eq!(headers.first("x-amz-meta-c"), None, "{headers:?}");
