@@ -833,6 +833,33 @@ fn added_header_name(name: &'static str) -> Result<http::HeaderName, Error> {
 /// Signs an `http::Request` in place; returns the signature. The URI must be valid (as
 /// `http::Uri` guarantees). A previous signature (its headers, its presigned query
 /// parameters) is replaced, not kept.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use aws_credential_types::Credentials;
+/// use edgeward_signing::{sign_http, SigningParams, SigningSettings};
+///
+/// # fn main() -> Result<(), edgeward_signing::Error> {
+/// let credentials = Credentials::from_keys("ASIAEXAMPLE", "secret", Some("the-session-token".into()));
+/// let params = SigningParams { credentials: &credentials, region: "eu-west-1", service: "s3", time: SystemTime::now() };
+///
+/// // The signature in the headers (`Authorization`, `X-Amz-Date`, `X-Amz-Security-Token`).
+/// let mut put = http::Request::put("https://bucket.s3.eu-west-1.amazonaws.com/photos/cat.jpg")
+///     .body(b"meow".to_vec())
+///     .expect("a valid request");
+/// sign_http(&mut put, &params, &SigningSettings::s3())?;
+/// assert!(put.headers().contains_key("authorization"));
+///
+/// // A URL whoever holds it can GET for 15 minutes (at most 7 days).
+/// let mut get = http::Request::get("https://bucket.s3.eu-west-1.amazonaws.com/photos/cat.jpg")
+///     .body(Vec::new())
+///     .expect("a valid request");
+/// sign_http(&mut get, &params, &SigningSettings::s3().presigned(Duration::from_secs(15 * 60)))?;
+/// let url = get.uri().to_string();
+/// assert!(url.contains("X-Amz-Expires=900") && url.contains("X-Amz-Signature="));
+/// # Ok(())
+/// # }
+/// ```
 pub fn sign_http<B: AsRef<[u8]>>(
     request: &mut http::Request<B>,
     params: &SigningParams<'_>,

@@ -530,7 +530,100 @@ impl ResolvedCredential {
 pub struct LookupFailure(pub String);
 
 /// Resolves an access key ID (and the session token the request carried, so stateless
-/// sealed tokens can be opened) to its secret and principal.
+/// sealed tokens can be opened) to its secret and principal: the one part of verification
+/// that is the service's own (a table, a database, a key store, a sealed token).
+///
+/// [`Verifier::verify`] calls it once per request, after the signature's form, date, scope
+/// and time were checked and before any signature is computed. So:
+/// - **Its inputs are not authenticated.** The key ID and the token are what the client
+///   wrote, bounded only by the size of the request's head. Query with them, never log the
+///   token.
+/// - **An unknown key is `Ok(None)`** (`InvalidClientTokenId`, 403). `Err` is for a backend
+///   that failed (`InternalFailure`, S3's `InternalError`: 500, which SDKs retry), never for a
+///   key it does not know.
+/// - **Temporary credentials** are [`ResolvedCredential::temporary`]: the verifier compares
+///   the request's token with it in constant time and refuses it from its expiry on
+///   (`ExpiredToken`), so the lookup need not. A lookup that opens sealed tokens returns the
+///   token it opened, with the expiry sealed in it: opening it is what authenticates it.
+/// - **Keep the [`ResolvedCredential`]s** (they are `Arc`s): building one hashes its secret
+///   for the derived-key cache. A rotated secret hashes differently, so rotation needs no
+///   cache flush.
+/// - **No time limit here.** [`crate::SigV4Layer`] bounds each call with
+///   [`crate::LayerSettings::lookup_timeout`]; a caller of [`Verifier::verify`] bounds it
+///   itself.
+///
+/// A key store the operator changes while the service runs:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, RwLock};
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use edgeward_signing::{
+///     sign_http, CredentialLookup, Error, FixedClock, LookupFailure, Payload, RequestView,
+///     ResolvedCredential, SigningParams, SigningSettings, Verifier, VerifierSettings,
+/// };
+/// use futures_util::FutureExt as _;
+///
+/// #[derive(Default)]
+/// struct KeyStore {
+///     keys: RwLock<HashMap<String, Arc<ResolvedCredential>>>,
+/// }
+///
+/// impl CredentialLookup for KeyStore {
+///     async fn lookup(
+///         &self,
+///         access_key_id: &str,
+///         _session_token: Option<&str>,
+///     ) -> Result<Option<Arc<ResolvedCredential>>, LookupFailure> {
+///         let keys = self.keys.read().map_err(|_| LookupFailure("key store poisoned".into()))?;
+///         Ok(keys.get(access_key_id).cloned())
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Error> {
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let store = Arc::new(KeyStore::default());
+/// store.keys.write().expect("not poisoned").insert(
+///     "ASIAEXAMPLE".into(),
+///     Arc::new(ResolvedCredential::temporary(
+///         "secret",
+///         "arn:aws:sts::123456789012:assumed-role/device/thing-7",
+///         "the-session-token",
+///         now + Duration::from_secs(3600),
+///     )),
+/// );
+/// let verifier = Verifier::new(store.clone(), VerifierSettings::default())
+///     .with_clock(Arc::new(FixedClock(now)));
+///
+/// // A device signs with the temporary credentials.
+/// let credentials = aws_credential_types::Credentials::from_keys(
+///     "ASIAEXAMPLE",
+///     "secret",
+///     Some("the-session-token".into()),
+/// );
+/// let params = SigningParams { credentials: &credentials, region: "eu-west-1", service: "execute-api", time: now };
+/// let mut request = http::Request::get("https://api.example.com/things/thing-7")
+///     .body(Vec::new())
+///     .expect("a valid request");
+/// sign_http(&mut request, &params, &SigningSettings::default())?;
+///
+/// let verify = |request: &http::Request<Vec<u8>>| {
+///     verifier
+///         .verify(&RequestView::from_http(request), Payload::Bytes(request.body()))
+///         .now_or_never()
+///         .expect("this lookup never waits")
+/// };
+/// assert_eq!(
+///     verify(&request)?.principal(),
+///     "arn:aws:sts::123456789012:assumed-role/device/thing-7"
+/// );
+///
+/// // Revoked: the same signed request is refused from now on.
+/// store.keys.write().expect("not poisoned").remove("ASIAEXAMPLE");
+/// assert!(matches!(verify(&request), Err(Error::UnknownAccessKey { .. })));
+/// # Ok(())
+/// # }
+/// ```
 pub trait CredentialLookup: Send + Sync {
     /// `Ok(None)` when the key is unknown.
     fn lookup(
