@@ -681,6 +681,66 @@ fn header_field(name: &str, value: &str) -> Option<(http::HeaderName, http::Head
 /// reader that stops once it has `Content-Length` bytes (hyper's client forwarding the body,
 /// a handler reading what the head announces; RFC 9110 8.6) then gets the failure in place of
 /// the last bytes, never all of them from a body that fails.
+///
+/// A service on its own HTTP stack verifies the head first (the body has not arrived), then
+/// reads the body through the chain the verified head describes ([`crate::SigV4Layer`] does
+/// all of this):
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use aws_credential_types::Credentials;
+/// use bytes::Bytes;
+/// use edgeward_signing::{
+///     sign_http, ChunkSigner, ChunkedBody, Error, FixedClock, Payload, PayloadSigning,
+///     RequestView, ResolvedCredential, SigningParams, SigningSettings, StaticCredentials,
+///     Verifier, VerifierSettings,
+/// };
+/// use futures_util::FutureExt as _;
+/// use http_body_util::{BodyExt as _, Full};
+///
+/// # fn main() -> Result<(), Error> {
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// // A device uploads readings in two signed chunks (see `ChunkSigner`).
+/// let credentials = Credentials::from_keys("AKIDEXAMPLE", "secret", None);
+/// let params = SigningParams { credentials: &credentials, region: "us-east-1", service: "s3", time: now };
+/// let data = b"sensor readings, a chunk at a time";
+/// let mut request = http::Request::put("https://s3.example.com/bucket/readings")
+///     .header("content-encoding", "aws-chunked")
+///     .header("x-amz-decoded-content-length", data.len())
+///     .body(Vec::new())
+///     .expect("a valid request");
+/// let mut settings = SigningSettings::s3();
+/// settings.payload = PayloadSigning::StreamingSigned { trailer: false };
+/// let seed = sign_http(&mut request, &params, &settings)?;
+/// let mut signer = ChunkSigner::for_request(&params, &seed)?.with_decoded_length(data.len() as u64);
+/// let mut wire = signer.chunk(&data[..16])?;
+/// wire.extend(signer.chunk(&data[16..])?);
+/// wire.extend(signer.finish(&[])?);
+///
+/// // The service: the head first, with no body (its chunks carry their own signatures).
+/// let lookup = StaticCredentials::new().with("AKIDEXAMPLE", ResolvedCredential::new("secret", "device"));
+/// let verifier = Verifier::new(lookup, VerifierSettings::default()).with_clock(Arc::new(FixedClock(now)));
+/// let (head, _empty) = request.into_parts();
+/// let view = RequestView::from_parts(&head);
+/// let verified = verifier
+///     .verify(&view, Payload::Unavailable)
+///     .now_or_never()
+///     .expect("a static lookup never waits")?;
+/// let read = |wire: Vec<u8>| -> Result<Bytes, Error> {
+///     let chain = verified.streamed_body_verifier(&view.headers)?.expect("a streamed payload");
+///     let body = ChunkedBody::new(Full::new(Bytes::from(wire)), chain);
+///     Ok(body.collect().now_or_never().expect("in memory")?.to_bytes())
+/// };
+/// assert_eq!(read(wire.clone())?, &data[..]);
+///
+/// // One byte of the first chunk's data changed on the way: the body fails at that chunk.
+/// let first_data = wire.windows(2).position(|pair| pair == b"\r\n").expect("a chunk line") + 2;
+/// wire[first_data] ^= 1;
+/// assert!(matches!(read(wire), Err(Error::ChunkSignatureMismatch { .. })));
+/// # Ok(())
+/// # }
+/// ```
 pub struct ChunkedBody<B> {
     inner: B,
     verifier: ChunkChainVerifier,
