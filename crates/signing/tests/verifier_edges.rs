@@ -33,6 +33,13 @@ fn sign_for(request: &mut http::Request<Vec<u8>>, service: &str, settings: &Sign
     edgeward_signing::sign_http(request, &params, settings).unwrap();
 }
 
+/// A `GET` of `uri` with no body, signed by [`sign_for`].
+fn signed_get(uri: &str, service: &str, settings: &SigningSettings) -> http::Request<Vec<u8>> {
+    let mut request = http::Request::get(uri).body(Vec::new()).unwrap();
+    sign_for(&mut request, service, settings);
+    request
+}
+
 fn verify_with(
     settings: VerifierSettings,
     view: &RequestView<'_>,
@@ -102,10 +109,11 @@ fn date_signed_http(sent: &str) -> http::Request<Vec<u8>> {
 #[test]
 fn a_date_with_whitespace_around_it_in_a_header_map_verifies() {
     // X-Amz-Date, signed by the crate's signer, then padded as a header map may hold it.
-    let mut request = http::Request::get("http://example.com/a")
-        .body(Vec::new())
-        .unwrap();
-    sign_for(&mut request, "service", &SigningSettings::default());
+    let mut request = signed_get(
+        "http://example.com/a",
+        "service",
+        &SigningSettings::default(),
+    );
     let date = request.headers()["x-amz-date"].to_str().unwrap().to_owned();
     for padded in [
         format!(" {date}"),
@@ -191,10 +199,11 @@ fn header_signed_s3_requests_have_their_own_amz_exemptions() {
     assert!(!verified.session_token_signed());
 
     // An unsigned `x-amz-user-agent` beside an `Authorization` header is refused.
-    let mut request = http::Request::get("http://example.com/bucket/key")
-        .body(Vec::new())
-        .unwrap();
-    sign_for(&mut request, "s3", &SigningSettings::s3());
+    let mut request = signed_get(
+        "http://example.com/bucket/key",
+        "s3",
+        &SigningSettings::s3(),
+    );
     request
         .headers_mut()
         .insert("x-amz-user-agent", "added/1.0".parse().unwrap());
@@ -205,14 +214,11 @@ fn header_signed_s3_requests_have_their_own_amz_exemptions() {
     );
 
     // `x-amz-content-sha256` sent and left out of `SignedHeaders`: verifies, in any case.
-    let mut request = http::Request::get("http://example.com/bucket/key")
-        .body(Vec::new())
-        .unwrap();
     let mut settings = SigningSettings::s3();
     settings
         .excluded_headers
         .push("x-amz-content-sha256".into());
-    sign_for(&mut request, "s3", &settings);
+    let request = signed_get("http://example.com/bucket/key", "s3", &settings);
     assert!(request.headers().contains_key("x-amz-content-sha256"));
     let authorization = request.headers()["authorization"].to_str().unwrap();
     assert!(
@@ -230,11 +236,8 @@ fn header_signed_s3_requests_have_their_own_amz_exemptions() {
 /// token as token-signed, the other reports an unsigned `X-Amz-Security-Token` header as signed.
 #[test]
 fn session_token_signed_is_false_without_a_signed_token() {
-    let mut request = http::Request::get("http://example.com/a")
-        .body(Vec::new())
-        .unwrap();
-    sign_for(
-        &mut request,
+    let request = signed_get(
+        "http://example.com/a",
         "service",
         &SigningSettings::default().presigned(Duration::from_secs(60)),
     );
@@ -499,11 +502,8 @@ fn verify_as_map_and_list(request: &http::Request<Vec<u8>>) -> [Result<(), Error
 /// the presigned exemptions, or compared the exemptions with the name's case, were missed.
 #[test]
 fn a_presigned_s3_url_verifies_with_the_sdk_headers_it_leaves_unsigned() {
-    let mut request = http::Request::get("http://example.com/bucket/key")
-        .body(Vec::new())
-        .unwrap();
-    sign_for(
-        &mut request,
+    let request = signed_get(
+        "http://example.com/bucket/key",
         "s3",
         &SigningSettings::s3().presigned(Duration::from_secs(60)),
     );
