@@ -872,6 +872,63 @@ const FIELDS: usize = 6;
 
 /// A request whose signature verified: who signed it, for which scope, and how.
 ///
+/// What a service reads from it to decide whether to serve the request (authorisation is
+/// the service's own): here, a presigned S3 download made with temporary credentials.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use edgeward_signing::{
+///     sign_http, Error, FixedClock, Payload, PayloadKind, RequestView, ResolvedCredential,
+///     SignatureLocation, SigningParams, SigningSettings, StaticCredentials, Verifier,
+///     VerifierSettings,
+/// };
+/// use futures_util::FutureExt as _;
+///
+/// # fn main() -> Result<(), Error> {
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000); // 2023-11-14T22:13:20Z
+/// let lookup = StaticCredentials::new().with(
+///     "ASIAEXAMPLE",
+///     ResolvedCredential::temporary("secret", "device/thing-7", "the-token", now + Duration::from_secs(3600)),
+/// );
+/// let verifier = Verifier::new(lookup, VerifierSettings::default())
+///     .with_clock(Arc::new(FixedClock(now)));
+///
+/// let credentials = aws_credential_types::Credentials::from_keys(
+///     "ASIAEXAMPLE",
+///     "secret",
+///     Some("the-token".into()),
+/// );
+/// let params = SigningParams { credentials: &credentials, region: "eu-west-1", service: "s3", time: now };
+/// let mut request = http::Request::get("https://bucket.s3.eu-west-1.amazonaws.com/firmware/v2.bin")
+///     .body(Vec::new())
+///     .expect("a valid request");
+/// let presigned = SigningSettings::s3().presigned(Duration::from_secs(15 * 60));
+/// sign_http(&mut request, &params, &presigned)?;
+///
+/// let verified = verifier
+///     .verify(&RequestView::from_http(&request), Payload::Unavailable)
+///     .now_or_never()
+///     .expect("the static lookup is ready at once")?;
+///
+/// // Who, and for what: the inputs of the service's own policy.
+/// assert_eq!(verified.access_key_id(), "ASIAEXAMPLE");
+/// assert_eq!(verified.principal(), "device/thing-7");
+/// let scope = verified.scope();
+/// assert_eq!((scope.date, scope.region, scope.service), ("20231114", "eu-west-1", "s3"));
+///
+/// // How: a URL anyone holding it may use until it expires, its token inside the signature.
+/// assert_eq!(verified.location(), SignatureLocation::Query);
+/// assert_eq!(verified.expires_at(), Some(now + Duration::from_secs(15 * 60)));
+/// assert_eq!(verified.session_token().map(|token| token.expose()), Some("the-token"));
+/// assert!(verified.session_token_signed());
+/// assert_eq!(verified.signed_headers().collect::<Vec<_>>(), ["host"]);
+/// // A presigned URL cannot know its body: nothing about it was signed.
+/// assert_eq!(verified.payload(), &PayloadKind::Unsigned);
+/// # Ok(())
+/// # }
+/// ```
+///
 /// The text fields live in one buffer: one allocation per verified request, where a `String`
 /// per field and per signed header name cost ten or more (this is built on every request a
 /// gateway serves).
@@ -1048,6 +1105,43 @@ impl VerifiedRequest {
     /// path that normalisation would change names a resource other than the signed one to a
     /// router that does not normalise: [`Error::PathNotNormalized`]. [`crate::SigV4Layer`]
     /// makes this check; a service on its own HTTP stack should make it before routing.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use edgeward_signing::{
+    ///     sign_http, Error, FixedClock, Payload, RequestView, ResolvedCredential, SigningParams,
+    ///     SigningSettings, StaticCredentials, Verifier, VerifierSettings,
+    /// };
+    /// use futures_util::FutureExt as _;
+    ///
+    /// # fn main() -> Result<(), Error> {
+    /// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let lookup = StaticCredentials::new().with("AKIDEXAMPLE", ResolvedCredential::new("secret", "thing-7"));
+    /// let verifier = Verifier::new(lookup, VerifierSettings::default())
+    ///     .with_clock(Arc::new(FixedClock(now)));
+    /// let credentials = aws_credential_types::Credentials::from_keys("AKIDEXAMPLE", "secret", None);
+    /// let params = SigningParams { credentials: &credentials, region: "eu-west-1", service: "execute-api", time: now };
+    ///
+    /// // Signed under the default rules, which resolve `..` first: as `/things/thing-8/shadow`...
+    /// let mut request = http::Request::get("https://api.example.com/things/thing-7/shadow/../../thing-8/shadow")
+    ///     .body(Vec::new())
+    ///     .expect("a valid request");
+    /// sign_http(&mut request, &params, &SigningSettings::default())?;
+    /// let verified = verifier
+    ///     .verify(&RequestView::from_http(&request), Payload::Bytes(request.body()))
+    ///     .now_or_never()
+    ///     .expect("the static lookup is ready at once")?;
+    ///
+    /// // ...so a router that takes the path as sent must not serve it.
+    /// assert!(matches!(
+    ///     verified.check_served_path(request.uri().path()),
+    ///     Err(Error::PathNotNormalized { .. })
+    /// ));
+    /// assert!(verified.check_served_path("/things/thing-8/shadow").is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn check_served_path(&self, path: &str) -> Result<(), Error> {
         if self.path_mode.normalization != crate::canonical::PathNormalization::Enabled {
             return Ok(());
