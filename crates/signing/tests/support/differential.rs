@@ -29,6 +29,22 @@ use crate::interop::run_json_script;
 const ACCESS_KEY: &str = "AKIDIFFERENTIAL";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYDIFFKEY";
 
+/// Paths with a raw `:` that URI parsers read two ways (aws-c-common takes `/a:` for a
+/// scheme and `b` in `/a://b/c` for an authority), put in the first cases of every run
+/// whatever its seed draws: a peer's divergence predicate is checked against the peer on
+/// both sides, those that diverge and those that only seem to.
+const PINNED_PATHS: &[(&str, &str)] = &[
+    // `..` removes `a:` as aws-c-common drops `/a://..`: both readings sign `/c`.
+    ("sts", "/a://../c"),
+    ("execute-api", "/%2F://../.."),
+    // `/a:/b/c` against aws-c-common's `/c`.
+    ("sts", "/a://b/c"),
+    // aws-c-common refuses it.
+    ("iam", "/a:/b"),
+    // S3's rules do not normalise: `/a://../c` against `/c`.
+    ("s3", "/a://../c"),
+];
+
 /// A signer to compare with.
 pub(crate) struct Peer {
     /// Its name in messages.
@@ -236,7 +252,12 @@ pub(crate) fn run(peer: &Peer) -> Summary {
     let mut rng = StdRng::seed_from_u64(peer.seed);
     let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let amz_date = format_amz_date(now);
-    let specs: Vec<Spec> = (0..cases).map(|_| generate(&mut rng)).collect();
+    let mut specs: Vec<Spec> = (0..cases).map(|_| generate(&mut rng)).collect();
+    for (spec, &(service, path)) in specs.iter_mut().zip(PINNED_PATHS) {
+        spec.service = service;
+        spec.path = path.to_owned();
+        spec.unsigned &= service == "s3";
+    }
     let input: Vec<Value> = specs
         .iter()
         .map(|s| {
