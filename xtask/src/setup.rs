@@ -6,6 +6,9 @@
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
 //! - s3s-fs (the `s3s` crate's S3 server: a SigV4 verifier we did not write, for the signer's
 //!   tests) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
+//! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3's
+//!   SigV4 signer) at `target/js-peers`, by `npm ci`; reinstalled only when that lock file
+//!   changes;
 //! - a check that `openssl` and `curl` are on the PATH (tests start `openssl
 //!   s_server`/`s_client`, and use curl's own SigV4 signer as a client).
 
@@ -22,6 +25,8 @@ pub(crate) struct Tools {
     pub(crate) python: PathBuf,
     /// The s3s-fs binary, handed to tests as `EDGEWARD_S3S_FS`.
     pub(crate) s3s_fs: PathBuf,
+    /// Where the Node.js peers are installed, handed to tests as `EDGEWARD_JS_PEERS`.
+    pub(crate) js_peers: PathBuf,
 }
 
 /// The s3s-fs release the signer tests run against (its `rust-version` fits our toolchain).
@@ -44,7 +49,45 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
         )?;
     }
     let s3s_fs = s3s_fs()?;
-    Ok(Tools { python, s3s_fs })
+    let js_peers = js_peers()?;
+    Ok(Tools {
+        python,
+        s3s_fs,
+        js_peers,
+    })
+}
+
+fn js_peers() -> anyhow::Result<PathBuf> {
+    for tool in ["node", "npm"] {
+        if !have(tool, &["--version"]) {
+            bail!("`{tool}` is not on the PATH; the SigV4 differential against the AWS SDK for JavaScript needs Node.js 18+ and npm (apt-get install nodejs npm)");
+        }
+    }
+    let source = project_root().join("xtask/js-peers");
+    let lock = std::fs::read_to_string(source.join("package-lock.json"))
+        .context("reading xtask/js-peers/package-lock.json")?;
+    let peers = target_dir().join("js-peers");
+    let stamp = peers.join("edgeward-lock.stamp");
+    if peers.join("node_modules").is_dir()
+        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&lock)
+    {
+        eprintln!("==> Node.js peers are up to date ({})", peers.display());
+        return Ok(peers);
+    }
+    std::fs::create_dir_all(&peers).with_context(|| format!("creating {}", peers.display()))?;
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(source.join(file), peers.join(file))
+            .with_context(|| format!("copying xtask/js-peers/{file}"))?;
+    }
+    step(
+        "install Node.js peers (npm ci)",
+        Command::new("npm")
+            // Exactly the lock file's packages; none of them runs an install script.
+            .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+            .current_dir(&peers),
+    )?;
+    std::fs::write(&stamp, lock).context("writing the Node.js peers stamp")?;
+    Ok(peers)
 }
 
 fn s3s_fs() -> anyhow::Result<PathBuf> {

@@ -127,6 +127,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
     tests.env("EDGEWARD_PYTHON", &tools.python);
     tests.env("EDGEWARD_S3S_FS", &tools.s3s_fs);
+    tests.env("EDGEWARD_JS_PEERS", &tools.js_peers);
     check(step("unit, integration and interop tests", &mut tests));
     check(step(
         "doc tests",

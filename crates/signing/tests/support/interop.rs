@@ -1,5 +1,5 @@
-//! The interop venv's Python, for every test that starts a Python peer. Declared by
-//! `support/mod.rs` and, with `#[path]`, by the differential tests.
+//! The interop venv's Python and the Node.js peers, for every test that starts a peer script.
+//! Declared by `support/mod.rs` and, with `#[path]`, by the differential tests.
 
 use std::process::{Command, Stdio};
 
@@ -18,17 +18,38 @@ pub(crate) fn interop_python() -> String {
     python
 }
 
-/// Runs the venv's Python on `script` with `input` as JSON on stdin, and reads a JSON array of
-/// results from its stdout (its stderr goes to the test's); the script must succeed.
+/// The directory `cargo xtask setup` installs the Node.js peers into (`EDGEWARD_JS_PEERS`:
+/// `target/js-peers`, from `xtask/js-peers/package-lock.json`); a test that needs it fails
+/// without it rather than skipping.
+fn js_peers() -> String {
+    let peers = std::env::var("EDGEWARD_JS_PEERS").unwrap_or_else(|_| {
+        panic!("EDGEWARD_JS_PEERS is not set: run `cargo xtask test`, or set it to the directory `cargo xtask setup` installs the Node.js peers into (target/js-peers)")
+    });
+    assert!(
+        std::path::Path::new(&peers).join("node_modules").is_dir(),
+        "EDGEWARD_JS_PEERS={peers} has no node_modules (run `cargo xtask setup`)"
+    );
+    peers
+}
+
+/// Runs `script` (a `.cjs` file with Node.js and the Node.js peers, any other with the venv's
+/// Python) with `input` as JSON on stdin, and reads a JSON array of results from its stdout
+/// (its stderr goes to the test's); the script must succeed.
 pub(crate) fn run_json_script(script: &str, input: &Value) -> Vec<Value> {
-    let python = interop_python();
-    let mut child = Command::new(&python)
+    let mut command = if script.ends_with(".cjs") {
+        let mut node = Command::new("node");
+        node.env("EDGEWARD_JS_PEERS", js_peers());
+        node
+    } else {
+        Command::new(interop_python())
+    };
+    let mut child = command
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| panic!("starting {python}: {e}"));
+        .unwrap_or_else(|e| panic!("starting {command:?}: {e}"));
     let stdin = child.stdin.take().unwrap();
     serde_json::to_writer(stdin, input).unwrap();
     let output = child.wait_with_output().unwrap();
