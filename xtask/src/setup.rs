@@ -6,9 +6,9 @@
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
 //! - s3s-fs (the `s3s` crate's S3 server: a SigV4 verifier we did not write, for the signer's
 //!   tests) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
-//! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3's
-//!   SigV4 signer) at `target/js-peers`, by `npm ci`; reinstalled only when that lock file
-//!   changes;
+//! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
+//!   its SigV4 signer, STS and S3 clients, S3 presigner) at `target/js-peers`, by `npm ci`;
+//!   reinstalled only when that lock file changes;
 //! - a check that `openssl` and `curl` are on the PATH (tests start `openssl
 //!   s_server`/`s_client`, and use curl's own SigV4 signer as a client).
 
@@ -60,7 +60,7 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
 fn js_peers() -> anyhow::Result<PathBuf> {
     for tool in ["node", "npm"] {
         if !have(tool, &["--version"]) {
-            bail!("`{tool}` is not on the PATH; the SigV4 differential against the AWS SDK for JavaScript needs Node.js 18+ and npm (apt-get install nodejs npm)");
+            bail!("`{tool}` is not on the PATH; the tests against the AWS SDK for JavaScript need Node.js 20+ and npm (apt-get install nodejs npm)");
         }
     }
     let source = project_root().join("xtask/js-peers");

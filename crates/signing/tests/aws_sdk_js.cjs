@@ -1,0 +1,130 @@
+// The AWS SDK for JavaScript v3's STS and S3 clients against the layer, for
+// tests/layer_aws_sdk_js.rs. The packages are those `cargo xtask setup` installs into
+// $EDGEWARD_JS_PEERS (xtask/js-peers/package-lock.json).
+//
+// stdin: {"endpoint", "alice": {"access_key", "secret_key"}, "temporary": {"access_key",
+//   "secret_key", "token"}, "object"}: the object's text is uploaded.
+// stdout: a JSON array, one result per call: {"name", "outcome": "ok", ...what the call
+//   returned} or {"name", "outcome": "error", "code", "status"}; each S3 upload also reports
+//   "content_sha256" and "content_encoding", the headers the SDK signed, so the test knows
+//   which form of upload went on the wire.
+"use strict";
+
+const fs = require("node:fs");
+const path = require("node:path");
+const { Readable } = require("node:stream");
+const { createRequire } = require("node:module");
+
+for (const name of ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
+  process.env[name] = "/dev/null";
+}
+for (const name of ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"]) {
+  delete process.env[name];
+}
+
+const peers = process.env.EDGEWARD_JS_PEERS;
+if (!peers) {
+  throw new Error("EDGEWARD_JS_PEERS is not set: run `cargo xtask test` (or `cargo xtask setup`)");
+}
+const requirePeer = createRequire(path.join(peers, "package.json"));
+const { STSClient, GetCallerIdentityCommand } = requirePeer("@aws-sdk/client-sts");
+const { S3Client, PutObjectCommand, GetObjectCommand } = requirePeer("@aws-sdk/client-s3");
+const { getSignedUrl } = requirePeer("@aws-sdk/s3-request-presigner");
+
+const spec = JSON.parse(fs.readFileSync(0, "utf8"));
+const KEY = "dir/an object+ሴ.txt";
+
+function credentials({ access_key, secret_key, token }) {
+  return { accessKeyId: access_key, secretAccessKey: secret_key, sessionToken: token ?? undefined };
+}
+
+const common = (keys) => ({
+  endpoint: spec.endpoint,
+  region: "us-east-1",
+  credentials: credentials(keys),
+  maxAttempts: 1,
+});
+
+function s3(keys) {
+  const client = new S3Client({ ...common(keys), forcePathStyle: true });
+  const signed = {};
+  // After signing: what went on the wire.
+  client.middlewareStack.addRelativeTo(
+    (next) => async (args) => {
+      signed.content_sha256 = args.request.headers["x-amz-content-sha256"] ?? null;
+      signed.content_encoding = args.request.headers["content-encoding"] ?? null;
+      return next(args);
+    },
+    { relation: "after", toMiddleware: "httpSigningMiddleware", name: "edgewardRecordSigned" },
+  );
+  return [client, signed];
+}
+
+async function call(name, run) {
+  try {
+    return { name, outcome: "ok", ...(await run()) };
+  } catch (error) {
+    return {
+      name,
+      outcome: "error",
+      code: error.Code ?? error.name,
+      status: error.$metadata?.httpStatusCode ?? null,
+      message: String(error.message ?? error),
+    };
+  }
+}
+
+async function callerIdentity(keys) {
+  const answer = await new STSClient(common(keys)).send(new GetCallerIdentityCommand({}));
+  return { arn: answer.Arn, account: answer.Account };
+}
+
+async function put(keys, body) {
+  const [client, signed] = s3(keys);
+  const answer = await client.send(
+    new PutObjectCommand({ Bucket: "bucket", Key: KEY, Body: body(), ContentLength: Buffer.byteLength(spec.object) }),
+  );
+  return { etag: answer.ETag, checksum_crc32: answer.ChecksumCRC32 ?? null, ...signed };
+}
+
+async function main() {
+  const wrong = { ...spec.alice, secret_key: "not-the-secret" };
+  const unknown = { ...spec.alice, access_key: "AKIDUNKNOWN" };
+  const inMemory = () => Buffer.from(spec.object);
+  // A stream of unknown content the SDK cannot hash in advance: it sends it aws-chunked.
+  const streamed = () => Readable.from([Buffer.from(spec.object.slice(0, 7)), Buffer.from(spec.object.slice(7))]);
+  const results = [];
+  results.push(await call("sts_alice", () => callerIdentity(spec.alice)));
+  results.push(await call("sts_temporary", () => callerIdentity(spec.temporary)));
+  results.push(await call("sts_wrong_secret", () => callerIdentity(wrong)));
+  results.push(await call("s3_put_buffer", () => put(spec.alice, inMemory)));
+  results.push(await call("s3_put_stream", () => put(spec.temporary, streamed)));
+  results.push(await call("s3_put_stream_wrong_secret", () => put(wrong, streamed)));
+  results.push(await call("s3_put_unknown_key", () => put(unknown, inMemory)));
+  results.push(
+    await call("s3_get", async () => {
+      const [client] = s3(spec.alice);
+      const answer = await client.send(new GetObjectCommand({ Bucket: "bucket", Key: KEY }));
+      return { body: await answer.Body.transformToString() };
+    }),
+  );
+  const [presigner] = s3(spec.alice);
+  const url = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: "bucket", Key: KEY }), { expiresIn: 300 });
+  for (const [name, target] of [
+    ["s3_presigned_get", url],
+    ["s3_presigned_get_other_key", url.replace("object", "objects")],
+  ]) {
+    results.push(
+      await call(name, async () => {
+        const answer = await fetch(target);
+        return { url: target, status: answer.status, body: await answer.text() };
+      }),
+    );
+  }
+  process.stdout.write(JSON.stringify(results));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

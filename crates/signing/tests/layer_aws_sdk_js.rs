@@ -1,0 +1,122 @@
+//! The AWS SDK for JavaScript v3 (Node.js, with the packages `cargo xtask setup` installs into
+//! `EDGEWARD_JS_PEERS`) against a hyper 1 server on 127.0.0.1 behind `SigV4Layer`: its STS
+//! client with long-term and temporary credentials, and its S3 client uploading from memory
+//! (the payload's SHA-256 signed, a CRC32 header) and from a stream (`aws-chunked`, unsigned
+//! payload, CRC32 trailer: its own encoder, written apart from botocore's and aws-sdk-rust's),
+//! downloading, and presigning. Everything it signs verifies, the service is handed the
+//! object's bytes and checksum, and the SDK parses our answers and our refusals.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use edgeward_signing::LayerSettings;
+use serde_json::{json, Value};
+use support::interop::run_json_script;
+use support::{
+    crc32_base64, sha256_hex, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
+};
+
+const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_for_javascript_through_the_layer() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let object = "an object the AWS SDK for JavaScript uploads, ሴ included\n".repeat(40);
+    let input = json!({
+        "endpoint": format!("http://{addr}"),
+        "alice": {"access_key": AK, "secret_key": SK},
+        "temporary": {"access_key": TEMP_AK, "secret_key": TEMP_SK, "token": TOKEN},
+        "object": object,
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws_sdk_js.cjs");
+    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
+        .await
+        .unwrap();
+    let result = |name: &str| -> &Value {
+        results
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no result for {name}: {results:?}"))
+    };
+    let ok = |name: &str| -> &Value {
+        let r = result(name);
+        assert_eq!(r["outcome"], "ok", "{r}");
+        r
+    };
+    let refused = |name: &str, code: &str, status: u64| {
+        let r = result(name);
+        assert_eq!(
+            (
+                r["outcome"].as_str(),
+                r["code"].as_str(),
+                r["status"].as_u64()
+            ),
+            (Some("error"), Some(code), Some(status)),
+            "{r}"
+        );
+    };
+
+    // STS: the SDK parses the verified principal from our answer.
+    assert_eq!(ok("sts_alice")["arn"], ALICE);
+    assert_eq!(
+        ok("sts_temporary")["arn"],
+        "arn:aws:sts::123456789012:assumed-role/r/s"
+    );
+    refused("sts_wrong_secret", "SignatureDoesNotMatch", 403);
+
+    // S3 uploads: the service was handed the object (its SHA-256 in the ETag) and its CRC32
+    // (the header's, or the trailer's), each as the SDK sent it.
+    let etag = format!("\"{}\"", sha256_hex(object.as_bytes()));
+    let crc32 = crc32_base64(object.as_bytes());
+    let buffered = ok("s3_put_buffer");
+    assert_eq!(
+        buffered["content_sha256"],
+        sha256_hex(object.as_bytes()),
+        "{buffered}"
+    );
+    assert_eq!(
+        (&buffered["etag"], &buffered["checksum_crc32"]),
+        (&json!(etag), &json!(crc32))
+    );
+    let streamed = ok("s3_put_stream");
+    assert_eq!(
+        (&streamed["content_sha256"], &streamed["content_encoding"]),
+        (
+            &json!("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+            &json!("aws-chunked")
+        ),
+        "{streamed}"
+    );
+    assert_eq!(
+        (&streamed["etag"], &streamed["checksum_crc32"]),
+        (&json!(etag), &json!(crc32))
+    );
+    refused("s3_put_stream_wrong_secret", "SignatureDoesNotMatch", 403);
+    // S3's code for a key it does not know (STS says InvalidClientTokenId).
+    refused("s3_put_unknown_key", "InvalidAccessKeyId", 403);
+
+    // Downloads: the body is the server's answer, naming the verified principal.
+    assert_eq!(ok("s3_get")["body"], format!("ok {ALICE} "));
+    let presigned = ok("s3_presigned_get");
+    assert!(
+        presigned["url"]
+            .as_str()
+            .unwrap()
+            .contains("X-Amz-Signature="),
+        "{presigned}"
+    );
+    assert_eq!(
+        (&presigned["status"], &presigned["body"]),
+        (&json!(200), &json!(format!("ok {ALICE} "))),
+        "{presigned}"
+    );
+    let other_key = ok("s3_presigned_get_other_key");
+    assert_eq!(other_key["status"], 403, "{other_key}");
+    assert!(
+        other_key["body"]
+            .as_str()
+            .unwrap()
+            .contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{other_key}"
+    );
+}
