@@ -3,7 +3,9 @@
 // $EDGEWARD_JS_PEERS (xtask/js-peers/package-lock.json).
 //
 // stdin: {"endpoint", "alice": {"access_key", "secret_key"}, "temporary": {"access_key",
-//   "secret_key", "token"}, "object"}: the object's text is uploaded.
+//   "secret_key", "token"}, "object"}: the object's text is uploaded, from memory with a CRC32
+//   and streamed with each checksum the SDK computes without the CRT (CRC32, CRC32C, SHA1,
+//   SHA256); an upload reports the checksum S3's answer carried.
 // stdout: a JSON array, one result per call: {"name", "outcome": "ok", ...what the call
 //   returned} or {"name", "outcome": "error", "code", "status"}; each S3 upload also reports
 //   "content_sha256" and "content_encoding", the headers the SDK signed, so the test knows
@@ -79,12 +81,18 @@ async function callerIdentity(keys) {
   return { arn: answer.Arn, account: answer.Account };
 }
 
-async function put(keys, body) {
+async function put(keys, body, algorithm = "CRC32") {
   const [client, signed] = s3(keys);
   const answer = await client.send(
-    new PutObjectCommand({ Bucket: "bucket", Key: KEY, Body: body(), ContentLength: Buffer.byteLength(spec.object) }),
+    new PutObjectCommand({
+      Bucket: "bucket",
+      Key: KEY,
+      Body: body(),
+      ContentLength: Buffer.byteLength(spec.object),
+      ChecksumAlgorithm: algorithm,
+    }),
   );
-  return { etag: answer.ETag, checksum_crc32: answer.ChecksumCRC32 ?? null, ...signed };
+  return { etag: answer.ETag, checksum: answer[`Checksum${algorithm}`] ?? null, ...signed };
 }
 
 async function main() {
@@ -99,6 +107,9 @@ async function main() {
   results.push(await call("sts_wrong_secret", () => callerIdentity(wrong)));
   results.push(await call("s3_put_buffer", () => put(spec.alice, inMemory)));
   results.push(await call("s3_put_stream", () => put(spec.temporary, streamed)));
+  for (const algorithm of ["CRC32C", "SHA1", "SHA256"]) {
+    results.push(await call(`s3_put_stream_${algorithm}`, () => put(spec.alice, streamed, algorithm)));
+  }
   results.push(await call("s3_put_stream_wrong_secret", () => put(wrong, streamed)));
   results.push(await call("s3_put_unknown_key", () => put(unknown, inMemory)));
   results.push(

@@ -2,7 +2,8 @@
 //! `EDGEWARD_JS_PEERS`) against a hyper 1 server on 127.0.0.1 behind `SigV4Layer`: its STS
 //! client with long-term and temporary credentials, and its S3 client uploading from memory
 //! (the payload's SHA-256 signed, a CRC32 header) and from a stream (`aws-chunked`, unsigned
-//! payload, CRC32 trailer: its own encoder, written apart from botocore's and aws-sdk-rust's),
+//! payload, a CRC32, CRC32C, SHA-1 or SHA-256 trailer: its own encoder, written apart from
+//! botocore's and aws-sdk-rust's),
 //! downloading, and presigning. Everything it signs verifies, the service is handed the
 //! object's bytes and checksum, and the SDK parses our answers and our refusals.
 #![allow(clippy::unwrap_used)]
@@ -13,7 +14,8 @@ use edgeward_signing::LayerSettings;
 use serde_json::{json, Value};
 use support::interop::run_json_script;
 use support::{
-    crc32_base64, sha256_hex, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
+    crc32_base64, independent_checksum, sha256_hex, start_server_answering, Answers, AK, SK,
+    TEMP_AK, TEMP_SK, TOKEN,
 };
 
 const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
@@ -75,7 +77,7 @@ async fn aws_sdk_for_javascript_through_the_layer() {
         "{buffered}"
     );
     assert_eq!(
-        (&buffered["etag"], &buffered["checksum_crc32"]),
+        (&buffered["etag"], &buffered["checksum"]),
         (&json!(etag), &json!(crc32))
     );
     let streamed = ok("s3_put_stream");
@@ -88,9 +90,26 @@ async fn aws_sdk_for_javascript_through_the_layer() {
         "{streamed}"
     );
     assert_eq!(
-        (&streamed["etag"], &streamed["checksum_crc32"]),
+        (&streamed["etag"], &streamed["checksum"]),
         (&json!(etag), &json!(crc32))
     );
+    // With each other checksum the SDK computes, the trailer the service was handed is the
+    // object's (computed here where the tests have an implementation; the layer checked
+    // CRC32C's against the body, or the upload would have been refused).
+    for algorithm in ["CRC32C", "SHA1", "SHA256"] {
+        let upload = ok(&format!("s3_put_stream_{algorithm}"));
+        assert_eq!(
+            (&upload["content_sha256"], &upload["etag"]),
+            (&json!("STREAMING-UNSIGNED-PAYLOAD-TRAILER"), &json!(etag)),
+            "{upload}"
+        );
+        let trailer = format!("x-amz-checksum-{}", algorithm.to_lowercase());
+        if let Some(expected) = independent_checksum(&trailer, object.as_bytes()) {
+            assert_eq!(upload["checksum"], expected, "{upload}");
+        } else {
+            assert!(upload["checksum"].is_string(), "{upload}");
+        }
+    }
     refused("s3_put_stream_wrong_secret", "SignatureDoesNotMatch", 403);
     // S3's code for a key it does not know (STS says InvalidClientTokenId).
     refused("s3_put_unknown_key", "InvalidAccessKeyId", 403);
