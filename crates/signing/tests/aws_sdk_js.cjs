@@ -132,6 +132,17 @@ async function main() {
       }),
     );
   }
+  // A presigned upload with temporary credentials: the token rides in the query.
+  const [temporaryPresigner] = s3(spec.temporary);
+  const putUrl = await getSignedUrl(temporaryPresigner, new PutObjectCommand({ Bucket: "bucket", Key: KEY }), {
+    expiresIn: 300,
+  });
+  results.push(
+    await call("s3_presigned_put_temporary", async () => {
+      const answer = await fetch(putUrl, { method: "PUT", body: spec.object });
+      return { url: putUrl, status: answer.status, etag: answer.headers.get("etag") };
+    }),
+  );
   process.stdout.write(JSON.stringify(results));
 }
 

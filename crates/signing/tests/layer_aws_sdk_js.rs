@@ -3,9 +3,9 @@
 //! client with long-term and temporary credentials, and its S3 client uploading from memory
 //! (the payload's SHA-256 signed, a CRC32 header) and from a stream (`aws-chunked`, unsigned
 //! payload, a CRC32, CRC32C, SHA-1 or SHA-256 trailer: its own encoder, written apart from
-//! botocore's and aws-sdk-rust's),
-//! downloading, and presigning. Everything it signs verifies, the service is handed the
-//! object's bytes and checksum, and the SDK parses our answers and our refusals.
+//! botocore's and aws-sdk-rust's), downloading, and presigning (a GET, and a PUT with
+//! temporary credentials). Everything it signs verifies, the service is handed the object's
+//! bytes and checksum, and the SDK parses our answers and our refusals.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -128,6 +128,19 @@ async fn aws_sdk_for_javascript_through_the_layer() {
         (&presigned["status"], &presigned["body"]),
         (&json!(200), &json!(format!("ok {ALICE} "))),
         "{presigned}"
+    );
+    let put = ok("s3_presigned_put_temporary");
+    assert!(
+        put["url"]
+            .as_str()
+            .unwrap()
+            .contains("X-Amz-Security-Token="),
+        "{put}"
+    );
+    assert_eq!(
+        (&put["status"], &put["etag"]),
+        (&json!(200), &json!(etag)),
+        "{put}"
     );
     let other_key = ok("s3_presigned_get_other_key");
     assert_eq!(other_key["status"], 403, "{other_key}");
