@@ -13,9 +13,7 @@
 "use strict";
 
 const fs = require("node:fs");
-const path = require("node:path");
 const { Readable } = require("node:stream");
-const { createRequire } = require("node:module");
 
 for (const name of ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
   process.env[name] = "/dev/null";
@@ -24,11 +22,7 @@ for (const name of ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
   delete process.env[name];
 }
 
-const peers = process.env.EDGEWARD_JS_PEERS;
-if (!peers) {
-  throw new Error("EDGEWARD_JS_PEERS is not set: run `cargo xtask test` (or `cargo xtask setup`)");
-}
-const requirePeer = createRequire(path.join(peers, "package.json"));
+const { requirePeer } = require("./support/js_peers.cjs");
 const { STSClient, GetCallerIdentityCommand } = requirePeer("@aws-sdk/client-sts");
 const { S3Client, PutObjectCommand, GetObjectCommand } = requirePeer("@aws-sdk/client-s3");
 const { getSignedUrl } = requirePeer("@aws-sdk/s3-request-presigner");

@@ -20,14 +20,8 @@
 "use strict";
 
 const fs = require("node:fs");
-const path = require("node:path");
-const { createRequire } = require("node:module");
 
-const peers = process.env.EDGEWARD_JS_PEERS;
-if (!peers) {
-  throw new Error("EDGEWARD_JS_PEERS is not set: run `cargo xtask test` (or `cargo xtask setup`)");
-}
-const requirePeer = createRequire(path.join(peers, "package.json"));
+const { requirePeer } = require("./support/js_peers.cjs");
 const { SignatureV4 } = requirePeer("@smithy/signature-v4");
 const { Hash } = requirePeer("@smithy/hash-node");
 const { parseQueryString } = requirePeer("@smithy/querystring-parser");
