@@ -8,7 +8,8 @@
 //!   tests) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
 //!   its SigV4 signer, STS and S3 clients, S3 presigner) at `target/js-peers`, by `npm ci`;
-//!   reinstalled only when that lock file changes;
+//!   reinstalled only when that lock file changes; `node` must be at least the version the
+//!   manifest's `engines.node` names;
 //! - a check that `openssl` and `curl` are on the PATH (tests start `openssl
 //!   s_server`/`s_client`, and use curl's own SigV4 signer as a client).
 
@@ -60,10 +61,11 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
 fn js_peers() -> anyhow::Result<PathBuf> {
     for tool in ["node", "npm"] {
         if !have(tool, &["--version"]) {
-            bail!("`{tool}` is not on the PATH; the tests against the AWS SDK for JavaScript need Node.js 20+ and npm (apt-get install nodejs npm)");
+            bail!("`{tool}` is not on the PATH; the tests against the AWS SDK for JavaScript need Node.js and npm (apt-get install nodejs npm)");
         }
     }
     let source = project_root().join("xtask/js-peers");
+    check_node_version(&source)?;
     let lock = std::fs::read_to_string(source.join("package-lock.json"))
         .context("reading xtask/js-peers/package-lock.json")?;
     let peers = target_dir().join("js-peers");
@@ -88,6 +90,43 @@ fn js_peers() -> anyhow::Result<PathBuf> {
     )?;
     std::fs::write(&stamp, lock).context("writing the Node.js peers stamp")?;
     Ok(peers)
+}
+
+/// Fails when `node` is older than `package.json`'s `engines.node` (`>=N`): the pinned SDK
+/// packages require it, and on an older Node.js they fail at `require` or, worse, in the
+/// middle of a test with an error that does not name the cause.
+fn check_node_version(js_peers: &std::path::Path) -> anyhow::Result<()> {
+    let manifest = std::fs::read_to_string(js_peers.join("package.json"))
+        .context("reading xtask/js-peers/package.json")?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&manifest).context("parsing xtask/js-peers/package.json")?;
+    let wanted = manifest["engines"]["node"]
+        .as_str()
+        .and_then(|range| range.strip_prefix(">="))
+        .and_then(major_version)
+        .context("xtask/js-peers/package.json: engines.node must be \">=N\"")?;
+    let out = Command::new("node")
+        .arg("--version")
+        .output()
+        .context("running `node --version`")?;
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let found = version
+        .strip_prefix('v')
+        .and_then(major_version)
+        .with_context(|| format!("`node --version` printed {version:?}, not vN.N.N"))?;
+    if found < wanted {
+        bail!(
+            "Node.js {version} is too old: the AWS SDK for JavaScript pinned in \
+             xtask/js-peers needs Node.js {wanted}+ (https://nodejs.org/en/download, or \
+             NodeSource's packages for Debian)"
+        );
+    }
+    Ok(())
+}
+
+/// The major version of `20`, `20.1` or `20.1.2`.
+fn major_version(version: &str) -> Option<u32> {
+    version.split('.').next()?.parse().ok()
 }
 
 fn s3s_fs() -> anyhow::Result<PathBuf> {
