@@ -2,7 +2,9 @@
 //! certificates, and resumed ones, in memory (rustls `ClientConnection`/`ServerConnection`
 //! pumping bytes through a buffer). Each case runs twice in the same run: with the configs
 //! `edgeward-tls-policy` builds for the `intermediate` policy (`handshake/<case>/edgeward`) and
-//! with rustls's default configs (`handshake/<case>/rustls_default`).
+//! with rustls's default configs (`handshake/<case>/rustls_default`). Each ID first logs the
+//! cipher suite and key-exchange group it negotiates (stderr): the two sides of a case measure
+//! the same work only where those agree.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
@@ -85,6 +87,14 @@ fn rustls_default_pair(id: &Identity, tls12: bool) -> Pair {
 
 /// One handshake in memory; returns whether it was resumed.
 fn handshake(pair: &Pair, buf: &mut Vec<u8>) -> bool {
+    matches!(
+        connect(pair, buf).handshake_kind(),
+        Some(rustls::HandshakeKind::Resumed)
+    )
+}
+
+/// One handshake in memory; returns the client's side of it.
+fn connect(pair: &Pair, buf: &mut Vec<u8>) -> ClientConnection {
     let name = ServerName::try_from("localhost").unwrap();
     let mut c = ClientConnection::new(pair.client.clone(), name).unwrap();
     let mut s = ServerConnection::new(pair.server.clone()).unwrap();
@@ -108,7 +118,17 @@ fn handshake(pair: &Pair, buf: &mut Vec<u8>) -> bool {
         }
         c.process_new_packets().unwrap();
     }
-    matches!(c.handshake_kind(), Some(rustls::HandshakeKind::Resumed))
+    c
+}
+
+/// What a handshake of `pair` negotiates, for the bench's log: the two sides of a case are
+/// only comparable when they agree (rustls 0.23.48's defaults put P-384 ahead of X25519, so
+/// its TLS 1.2 handshakes use P-384 where `intermediate`'s use X25519).
+fn negotiated(pair: &Pair, buf: &mut Vec<u8>) -> String {
+    let c = connect(pair, buf);
+    let suite = c.negotiated_cipher_suite().map(|s| s.suite());
+    let group = c.negotiated_key_exchange_group().map(|g| g.name());
+    format!("{suite:?}, {group:?}")
 }
 
 fn bench(c: &mut Criterion) {
@@ -134,6 +154,7 @@ fn bench(c: &mut Criterion) {
             // The configs are built inside the routine, so a filtered run (one ID) allocates
             // only the configs it measures: the other side's allocations cannot shift its
             // memory layout.
+            let mut logged = false;
             group.bench_function(BenchmarkId::new(case, label), |b| {
                 let pair = make(id, tls12);
                 let pair = if resumed {
@@ -153,6 +174,10 @@ fn bench(c: &mut Criterion) {
                     assert!(!handshake(&pair, &mut buf));
                     pair
                 };
+                if !logged {
+                    eprintln!("handshake/{case}/{label}: {}", negotiated(&pair, &mut buf));
+                    logged = true;
+                }
                 b.iter(|| black_box(handshake(&pair, &mut buf)))
             });
         }
