@@ -23,7 +23,9 @@ use crate::report::ConnectionReport;
 pub struct AcceptSettings {
     /// The whole handshake (ClientHello read included) must finish within this. Default 10 s.
     pub handshake_timeout: Duration,
-    /// Largest ClientHello message read before refusing. Default 16 KiB.
+    /// Largest ClientHello message read before refusing. Default 16 KiB. The acceptor buffers
+    /// at most this plus two whole records (2 × (5 + 16,640) bytes) of a hello however it is
+    /// fragmented, then refuses with [`HelloError::TooLarge`].
     pub max_hello_len: usize,
 }
 

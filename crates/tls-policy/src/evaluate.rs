@@ -586,4 +586,138 @@ mod tests {
         );
         assert_eq!(v.reasons.len(), 2);
     }
+
+    #[test]
+    fn a_forward_secret_aead_suite_of_another_version_is_no_allowed_suite_not_an_aead_reason() {
+        // ECDHE-RSA-AES128-GCM is forward secret and AEAD, but a TLS 1.2 suite offered for
+        // TLS 1.3 alone: the client lacks an allowed suite, not security.
+        let offer = Offer::new(vec![Tls13], vec![0xC02F])
+            .with_groups(vec![NamedGroup::X25519])
+            .with_signature_schemes(vec![SignatureScheme(0x0804)]);
+        let v = intermediate().evaluate_offer(&offer);
+        assert_eq!(
+            v.reasons,
+            [Reason::NoAllowedSuite {
+                offered: vec![0xC02F]
+            }]
+        );
+        assert_eq!(v.alert(), Some(AlertDescription::HandshakeFailure));
+    }
+
+    #[test]
+    fn tls13_needs_signature_algorithms_and_tls12_does_not() {
+        // RFC 8446 4.2.3: a TLS 1.3 ClientHello that authenticates by certificate must send
+        // signature_algorithms; RFC 5246 7.4.1.4.1 gives TLS 1.2 defaults when it is absent.
+        let tls13 = Offer::new(vec![Tls13], vec![0x1301]).with_groups(vec![NamedGroup::X25519]);
+        assert_eq!(
+            intermediate().evaluate_offer(&tls13).reasons,
+            [Reason::NoAllowedSignatureScheme {
+                offered: Vec::new()
+            }]
+        );
+        let tls12 = Offer::new(vec![Tls12], vec![0xC02F]).with_groups(vec![NamedGroup::P256]);
+        assert!(intermediate().evaluate_offer(&tls12).accepted());
+    }
+
+    #[test]
+    fn an_application_protocol_outside_the_policy_gets_no_application_protocol() {
+        let policy = TlsPolicy::from_toml_str(
+            "versions = [\"TLS1.3\"]\ncipher_suites = [\"TLS_AES_128_GCM_SHA256\"]\ngroups = [\"X25519\"]\nsignature_schemes = [\"ed25519\"]\nalpn = [\"mqtt\"]\n",
+        )
+        .unwrap();
+        let offer = Offer::new(vec![Tls13], vec![0x1301])
+            .with_groups(vec![NamedGroup::X25519])
+            .with_signature_schemes(vec![SignatureScheme(0x0807)]);
+        assert!(policy.evaluate_offer(&offer).accepted());
+        let v = policy.evaluate_offer(&offer.clone().with_alpn(vec!["h2".into()]));
+        assert_eq!(
+            v.reasons,
+            [Reason::NoAllowedAlpn {
+                offered: vec!["h2".into()]
+            }]
+        );
+        // RFC 7301 3.2.
+        assert_eq!(v.alert(), Some(AlertDescription::NoApplicationProtocol));
+        assert!(policy
+            .evaluate_offer(&offer.with_alpn(vec!["h2".into(), "mqtt".into()]))
+            .accepted());
+    }
+
+    #[test]
+    fn support_skips_grease_and_signalling_values() {
+        let support = Offer::new(
+            vec![Tls12, Tls13],
+            vec![0x0A0A, 0x00FF, 0x5600, 0x1301, 0xC02F],
+        );
+        assert_eq!(intermediate().evaluate_support(&support).reasons, []);
+    }
+
+    #[test]
+    fn support_without_versions_judges_each_suite_by_the_policy_alone() {
+        let support = Offer::new(Vec::new(), vec![0xC02F, 0x002F]);
+        assert_eq!(
+            intermediate().evaluate_support(&support).reasons,
+            [Reason::SuiteNotAllowed(0x002F)]
+        );
+    }
+
+    #[test]
+    fn suite_weaknesses_name_the_key_exchange_and_the_cipher() {
+        assert_eq!(
+            suite_weaknesses(0xC00E),
+            ["static (EC)DH key exchange", "CBC"]
+        );
+        assert_eq!(
+            suite_weaknesses(0x008C),
+            ["no forward secrecy", "no certificate authentication", "CBC"]
+        );
+        assert_eq!(
+            suite_weaknesses(0x0002),
+            ["static RSA key exchange", "no encryption"]
+        );
+        assert_eq!(suite_weaknesses(0xC02F), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn empty_offers_are_described_as_empty() {
+        let v = Reason::NoAllowedVersion {
+            offered: Vec::new(),
+            allowed: vec![Tls12, Tls13],
+        };
+        assert_eq!(
+            v.to_string(),
+            "offers no TLS version; the policy requires TLS 1.2 or TLS 1.3"
+        );
+        let g = Reason::NoAllowedGroup {
+            offered: Vec::new(),
+        };
+        assert_eq!(g.to_string(), "no key-exchange group offered");
+    }
+
+    #[test]
+    fn a_policy_that_allows_static_rsa_or_cbc_does_not_blame_a_missing_suite_on_them() {
+        // AWS IoT's oldest policy allows static RSA: a client with only 3DES lacks an
+        // allowed suite, not forward secrecy.
+        let iot = TlsPolicy::named("IoTSecurityPolicy_TLS12_1_0_2015_01").unwrap();
+        assert!(!iot.requires_forward_secrecy());
+        let offer = Offer::new(vec![Tls12], vec![0x000A]).with_groups(vec![NamedGroup::P256]);
+        assert_eq!(
+            iot.evaluate_offer(&offer).reasons,
+            [Reason::NoAllowedSuite {
+                offered: vec![0x000A]
+            }]
+        );
+        // legacy-pfs allows ECDHE with CBC: ECDHE with 3DES lacks an allowed suite, not AEAD.
+        let legacy = TlsPolicy::named("legacy-pfs").unwrap();
+        assert!(legacy.requires_forward_secrecy());
+        assert!(!legacy.requires_aead());
+        let offer = Offer::new(vec![Tls12], vec![0xC012]).with_groups(vec![NamedGroup::P256]);
+        assert_eq!(
+            legacy.evaluate_offer(&offer).reasons,
+            [Reason::NoAllowedSuite {
+                offered: vec![0xC012]
+            }]
+        );
+        assert!(intermediate().requires_forward_secrecy() && intermediate().requires_aead());
+    }
 }

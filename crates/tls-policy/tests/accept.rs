@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use edgeward_tls_policy::{
-    client_config, server_config, AcceptSettings, Error, HelloError, PolicyAcceptor,
+    client_config, server_config, AcceptSettings, Error, HelloError, PeekedStream, PolicyAcceptor,
     PolicyConnector, ProtocolVersion, TlsPolicy,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -111,6 +111,23 @@ async fn garbage_is_refused_without_panicking() {
         "{err}"
     );
     assert_eq!(got, [21, 3, 3, 0, 2, 2, 22]);
+    // An SSL 2.0-format ClientHello (msg_type 1 after a two-byte length with the high bit
+    // set) and a record claiming SSL major version 2: protocol_version (70) for both.
+    let (err, got) = refuse(&fx, &[0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15]).await;
+    assert!(
+        matches!(err, Error::MalformedHello(HelloError::Sslv2)),
+        "{err}"
+    );
+    assert_eq!(got, [21, 3, 3, 0, 2, 2, 70]);
+    let (err, got) = refuse(&fx, &[22, 2, 0, 0, 4, 1, 0, 0, 0]).await;
+    assert!(
+        matches!(
+            err,
+            Error::MalformedHello(HelloError::RecordVersion(0x0200))
+        ),
+        "{err}"
+    );
+    assert_eq!(got, [21, 3, 3, 0, 2, 2, 70]);
     // A client that closes mid-hello.
     let hello = vector("openssl-default");
     let (err, _) = refuse_then(&fx, &hello[..100], true).await;
@@ -118,6 +135,71 @@ async fn garbage_is_refused_without_panicking() {
         matches!(err, Error::MalformedHello(HelloError::Truncated(100))),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_peeked_stream_replays_its_prefix_and_passes_flush_and_shutdown_through() {
+    let (near, mut far) = tokio::io::duplex(1024);
+    let mut stream = PeekedStream::new(b"peeked ".to_vec(), tokio::io::BufWriter::new(near));
+    far.write_all(b"then read").await.unwrap();
+    let mut got = [0u8; 16];
+    stream.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"peeked then read");
+
+    // The write waits in the BufWriter until the flush reaches it.
+    stream.write_all(b"answer").await.unwrap();
+    stream.flush().await.unwrap();
+    let mut answer = [0u8; 6];
+    tokio::time::timeout(Duration::from_secs(5), far.read_exact(&mut answer))
+        .await
+        .expect("the flush did not reach the inner stream")
+        .unwrap();
+    assert_eq!(&answer, b"answer");
+
+    // A TLS close_notify is followed by the transport's shutdown: the peer must see EOF.
+    stream.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), far.read_to_end(&mut rest))
+        .await
+        .expect("the shutdown did not reach the inner stream")
+        .unwrap();
+    assert!(rest.is_empty());
+}
+
+#[tokio::test]
+async fn a_hello_in_tiny_records_is_refused_once_the_buffer_holds_the_bound() {
+    // A ClientHello announcing the largest body allowed, sent one byte per record: six bytes
+    // on the wire per byte of hello, so it never completes within the buffer's bound.
+    let fx = fixture("intermediate", AcceptSettings::default());
+    let max_hello_len = AcceptSettings::default().max_hello_len;
+    let [_, len_hi, len_mid, len_lo] = u32::try_from(max_hello_len).unwrap().to_be_bytes();
+    let message = [1, len_hi, len_mid, len_lo]
+        .into_iter()
+        .chain(std::iter::repeat(3))
+        .take(4 + max_hello_len);
+    let records: Vec<u8> = message.flat_map(|b| [22, 3, 1, 0, 1, b]).collect();
+    let (mut client, server) = tokio::io::duplex(64 * 1024);
+    let writer = tokio::spawn(async move {
+        // Fails once the acceptor has refused and closed: that is the point.
+        let _ = client.write_all(&records).await;
+    });
+    let err = fx.acceptor.accept(server).await.unwrap_err();
+    let bound = max_hello_len + 2 * (5 + 16_640);
+    assert!(
+        matches!(
+            err,
+            Error::MalformedHello(HelloError::TooLarge { len, limit })
+                if len == bound && limit == max_hello_len
+        ),
+        "{err}"
+    );
+    writer.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_acceptor_tells_which_policy_it_enforces() {
+    let fx = fixture("modern", AcceptSettings::default());
+    assert_eq!(fx.acceptor.policy(), &TlsPolicy::named("modern").unwrap());
 }
 
 #[tokio::test]
@@ -163,6 +245,10 @@ async fn a_compliant_client_completes_the_handshake_through_the_acceptor() {
         report
     };
     let (accepted, report) = tokio::join!(server, client);
+    assert_eq!(
+        fx.acceptor.policy(),
+        &TlsPolicy::named("intermediate").unwrap()
+    );
     assert_eq!(report.version, Some(ProtocolVersion::Tls13));
     assert_eq!(accepted.report.version, Some(ProtocolVersion::Tls13));
     assert_eq!(accepted.hello.sni.as_deref(), Some("localhost"));

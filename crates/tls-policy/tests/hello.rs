@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use edgeward_tls_policy::{
     builtin_names, client_config, parse_client_hello, server_config, ClientHelloReport,
-    ConnectionReport, HelloProgress, NamedGroup, PolicySpec, ProtocolVersion, TlsPolicy,
+    ConnectionReport, HelloError, HelloProgress, NamedGroup, PolicySpec, ProtocolVersion,
+    TlsPolicy,
 };
 use proptest::prelude::*;
 use rustls::pki_types::ServerName;
@@ -99,6 +100,116 @@ fn a_restricted_policy_restricts_groups_schemes_and_alpn_on_the_wire() {
     );
     assert_eq!(hello.alpn, ["h2"]);
     assert_eq!(hello.supported_versions, Some(vec![0x0304]));
+}
+
+#[test]
+fn without_supported_versions_a_hello_offers_tls10_up_to_its_legacy_version_or_ssl3_alone() {
+    use edgeward_tls_policy::audit::ClientHelloSpec;
+    use ProtocolVersion::*;
+    let offered = |legacy_version: u16| {
+        let mut spec = ClientHelloSpec::new(legacy_version, [1; 32], vec![0x002F]);
+        spec.no_extensions = true;
+        ClientHelloReport::parse(&spec.encode())
+            .unwrap()
+            .offered_versions()
+    };
+    assert_eq!(offered(0x0300), [Ssl3]);
+    assert_eq!(offered(0x0301), [Tls10]);
+    assert_eq!(offered(0x0303), [Tls10, Tls11, Tls12]);
+    // A TLS 1.3 client says so in supported_versions, never in legacy_version.
+    assert_eq!(offered(0x0304), [Tls10, Tls11, Tls12]);
+}
+
+#[test]
+fn the_report_reads_grease_tickets_key_shares_and_only_a_plausible_server_name() {
+    use edgeward_tls_policy::audit::ClientHelloSpec;
+    let mut spec = ClientHelloSpec::new(0x0303, [2; 32], vec![0x0A0A, 0x1A1A, 0x1301]);
+    spec.supported_versions = vec![0x0304];
+    spec.groups = vec![0x001D, 0x0017];
+    spec.key_shares = Some(vec![(0x001D, vec![9; 32]), (0x0017, vec![4; 65])]);
+    spec.signature_algorithms = vec![0x0403];
+    spec.session_ticket = true;
+    spec.server_name = Some("device.example".into());
+    let report = ClientHelloReport::parse(&spec.encode()).unwrap();
+    assert!(report.grease, "two GREASE suites");
+    assert!(report.session_ticket);
+    assert_eq!(
+        report.key_share_groups,
+        [NamedGroup::X25519, NamedGroup::P256]
+    );
+    assert_eq!(report.sni.as_deref(), Some("device.example"));
+
+    // RFC 6066 3: a HostName is ASCII; RFC 1035: at most 253 characters written out.
+    let longest = format!("{}.example", "a".repeat(253 - 8));
+    for (name, kept) in [
+        (longest.clone(), true),
+        (format!("a{longest}"), false),
+        ("gerät.example".to_owned(), false),
+    ] {
+        spec.server_name = Some(name.clone());
+        let report = ClientHelloReport::parse(&spec.encode()).unwrap();
+        assert_eq!(report.sni.is_some(), kept, "{name}");
+    }
+}
+
+#[test]
+fn a_hello_exactly_as_long_as_the_limit_is_read() {
+    let bytes = client_hello_bytes(&TlsPolicy::named("intermediate").unwrap());
+    // The handshake message's 24-bit length, after the 5-byte record header and its type.
+    let body_len = usize::from(bytes[6]) << 16 | usize::from(bytes[7]) << 8 | usize::from(bytes[8]);
+    assert!(matches!(
+        parse_client_hello(&bytes, body_len),
+        Ok(HelloProgress::Complete { .. })
+    ));
+    assert_eq!(
+        parse_client_hello(&bytes, body_len - 1),
+        Err(HelloError::TooLarge {
+            len: body_len,
+            limit: body_len - 1
+        })
+    );
+}
+
+#[test]
+fn a_record_header_longer_than_a_record_can_be_is_refused_before_its_body_arrives() {
+    // 2^14 bytes of plaintext (RFC 8446 5.1) plus the 256 that RFC 5246 6.2.2 allowed for
+    // compression: the most a ClientHello record may claim. Anything longer is refused from
+    // the header alone, so a peer cannot make us wait for (or buffer) a body we would refuse.
+    let header = |len: u16| {
+        let [hi, lo] = len.to_be_bytes();
+        [22, 3, 1, hi, lo]
+    };
+    assert_eq!(
+        parse_client_hello(&header(16_640), 64 * 1024),
+        Ok(HelloProgress::NeedMore)
+    );
+    assert_eq!(
+        parse_client_hello(&header(16_641), 64 * 1024),
+        Err(HelloError::RecordLength(16_641))
+    );
+    assert_eq!(
+        parse_client_hello(&header(u16::MAX), 64 * 1024),
+        Err(HelloError::RecordLength(65_535))
+    );
+}
+
+#[test]
+fn what_is_not_tls_is_refused_before_a_whole_record_header_arrives() {
+    assert!(matches!(
+        parse_client_hello(b"GE", 4096),
+        Err(HelloError::NotTls {
+            first_byte: b'G',
+            ..
+        })
+    ));
+    assert_eq!(
+        parse_client_hello(&[0x80, 0x2e, 0x01], 4096),
+        Err(HelloError::Sslv2)
+    );
+    assert_eq!(
+        parse_client_hello(&[22, 3], 4096),
+        Ok(HelloProgress::NeedMore)
+    );
 }
 
 #[test]
