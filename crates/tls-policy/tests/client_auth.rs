@@ -45,6 +45,14 @@ struct Leaf {
 }
 
 impl Leaf {
+    /// This certificate and key as a policy client's identity.
+    fn identity(&self) -> ClientIdentity {
+        ClientIdentity::CertAndKey {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+
     fn certified(&self) -> Arc<CertifiedKey> {
         let provider = rustls::crypto::aws_lc_rs::default_provider();
         Arc::new(
@@ -123,6 +131,11 @@ fn plain_client(
         .unwrap()
         .with_root_certificates(pki.roots.clone())
         .with_client_cert_resolver(resolver)
+}
+
+/// A client under the Ed25519-only policy that trusts the test CA.
+fn policy_client(pki: &Pki, identity: ClientIdentity) -> ClientConfig {
+    client_config(&ed25519_only(), pki.roots.clone(), Some(identity)).unwrap()
 }
 
 /// A plain rustls server of `version` that requires a client certificate from the test CA,
@@ -357,11 +370,7 @@ fn a_policy_server_given_a_verifier_that_offers_no_client_auth_asks_for_no_certi
 fn a_policy_client_presents_its_certificate_signing_with_the_policys_scheme() {
     let pki = pki();
     for (label, version) in VERSIONS {
-        let identity = ClientIdentity::CertAndKey {
-            chain: pki.client_ed25519.chain.clone(),
-            key: pki.client_ed25519.key.clone_key(),
-        };
-        let client = client_config(&ed25519_only(), pki.roots.clone(), Some(identity)).unwrap();
+        let client = policy_client(&pki, pki.client_ed25519.identity());
         let outcome = handshake(client, plain_server(&pki, version));
         outcome.client.unwrap();
         assert_eq!(
@@ -373,8 +382,7 @@ fn a_policy_client_presents_its_certificate_signing_with_the_policys_scheme() {
         // The same through a resolver: it is told only the policy's schemes, although the
         // server offered every scheme rustls verifies.
         let recording = Recording::new(pki.client_ed25519.certified());
-        let identity = ClientIdentity::Resolver(recording.clone());
-        let client = client_config(&ed25519_only(), pki.roots.clone(), Some(identity)).unwrap();
+        let client = policy_client(&pki, ClientIdentity::Resolver(recording.clone()));
         let outcome = handshake(client, plain_server(&pki, version));
         outcome.client.unwrap();
         assert_eq!(
@@ -390,11 +398,7 @@ fn a_policy_client_presents_its_certificate_signing_with_the_policys_scheme() {
 fn a_policy_client_does_not_sign_with_a_key_the_policy_does_not_allow() {
     let pki = pki();
     for (label, version) in VERSIONS {
-        let identity = ClientIdentity::CertAndKey {
-            chain: pki.client_p256.chain.clone(),
-            key: pki.client_p256.key.clone_key(),
-        };
-        let client = client_config(&ed25519_only(), pki.roots.clone(), Some(identity)).unwrap();
+        let client = policy_client(&pki, pki.client_p256.identity());
         let outcome = handshake(client, plain_server(&pki, version));
         assert_eq!(
             outcome.server.unwrap_err(),
@@ -407,11 +411,7 @@ fn a_policy_client_does_not_sign_with_a_key_the_policy_does_not_allow() {
 #[test]
 fn a_client_identitys_debug_form_names_the_chain_and_hides_the_key() {
     let pki = pki();
-    let identity = ClientIdentity::CertAndKey {
-        chain: pki.client_ed25519.chain.clone(),
-        key: pki.client_ed25519.key.clone_key(),
-    };
-    let shown = format!("{identity:?}");
+    let shown = format!("{:?}", pki.client_ed25519.identity());
     assert_eq!(shown, r#"CertAndKey { chain_len: 1, key: "<redacted>" }"#);
 }
 
