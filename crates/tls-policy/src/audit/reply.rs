@@ -518,4 +518,223 @@ mod tests {
         let e = parse_server_reply(&[0x16, 3, 3, 0xFF, 0xFF]).unwrap_err();
         assert_eq!(e, ReplyError::RecordTooLong { len: 0xFFFF });
     }
+
+    /// A ServerHello handshake message choosing ECDHE-RSA-AES128-GCM-SHA256; with
+    /// `supported_versions` naming TLS 1.3 when `tls13`.
+    fn server_hello(tls13: bool) -> Vec<u8> {
+        if tls13 {
+            server_hello_with(&[0, 0x2B, 0, 2, 3, 4])
+        } else {
+            server_hello_with(&[])
+        }
+    }
+
+    /// The same with these extensions (none when empty).
+    fn server_hello_with(extensions: &[u8]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.extend_from_slice(&[0, 0xC0, 0x2F, 0]);
+        if !extensions.is_empty() {
+            body.extend_from_slice(&u16::try_from(extensions.len()).unwrap().to_be_bytes());
+            body.extend_from_slice(extensions);
+        }
+        let mut msg = vec![2, 0, 0, u8::try_from(body.len()).unwrap()];
+        msg.extend_from_slice(&body);
+        msg
+    }
+
+    #[test]
+    fn a_record_may_carry_the_largest_body_any_tls_version_allows_and_no_more() {
+        // TLSCiphertext: 2^14 + 2048 in TLS 1.0-1.2 (RFC 5246 6.2.3).
+        let [hi, lo] = u16::try_from((1 << 14) + 2048).unwrap().to_be_bytes();
+        let r = parse_server_reply(&[0x17, 3, 3, hi, lo]).unwrap();
+        assert_eq!(
+            r.incomplete.as_deref(),
+            Some("0 of 18432 record body bytes")
+        );
+        let e = parse_server_reply(&[0x17, 3, 3, hi, lo + 1]).unwrap_err();
+        assert_eq!(e, ReplyError::RecordTooLong { len: 18_433 });
+    }
+
+    #[test]
+    fn a_reply_longer_than_max_reply_is_refused_whole() {
+        // Change-cipher-spec records (6 bytes) up to MAX_REPLY, the rest a partial header.
+        let mut reply: Vec<u8> = std::iter::repeat_n(record(0x14, &[1]), MAX_REPLY / 6)
+            .flatten()
+            .collect();
+        let tail = MAX_REPLY - reply.len();
+        reply.extend_from_slice(&[0x14, 3, 3, 0, 1][..tail]);
+        let r = parse_server_reply(&reply).unwrap();
+        assert_eq!(r.messages.len(), MAX_REPLY / 6);
+        assert!(r
+            .messages
+            .iter()
+            .all(|m| *m == ServerMessage::ChangeCipherSpec));
+        reply.push(0x14);
+        assert_eq!(
+            parse_server_reply(&reply).unwrap_err(),
+            ReplyError::ReplyTooLong
+        );
+    }
+
+    #[test]
+    fn record_headers_are_checked_from_their_first_byte() {
+        // A short first header that cannot be TLS is NotTls, with its bytes shown.
+        for bad in [&[0x13][..], &[0x16, 2], &[0x16, 3, 5], &[0x19, 3, 3, 0]] {
+            assert!(
+                matches!(parse_server_reply(bad), Err(ReplyError::NotTls(_))),
+                "{bad:?}"
+            );
+        }
+        let e = parse_server_reply(b"HT").unwrap_err();
+        assert_eq!(e, ReplyError::NotTls("48 54 (\"HT\")".into()));
+        let e = parse_server_reply(b"<!DO\x07").unwrap_err();
+        assert_eq!(e, ReplyError::NotTls("3c 21 44 4f 07 (\"<!DO.\")".into()));
+        let e = parse_server_reply(b"a b\n").unwrap_err();
+        assert_eq!(e, ReplyError::NotTls("61 20 62 0a (\"a b.\")".into()));
+        // After a good record the same bytes are a malformed header, not "not TLS".
+        let mut reply = record(0x15, &[2, 40]);
+        reply.extend_from_slice(&[0x16, 2]);
+        assert_eq!(
+            parse_server_reply(&reply).unwrap_err(),
+            ReplyError::Malformed {
+                what: "record header"
+            }
+        );
+        // Every record type from change_cipher_spec to heartbeat, TLS 1.0 to 1.3.
+        for (kind, minor) in [(0x14, 1), (0x18, 4)] {
+            assert!(parse_server_reply(&[kind, 3, minor]).is_ok());
+        }
+    }
+
+    #[test]
+    fn alerts_are_pairs_and_change_cipher_spec_is_its_own_message() {
+        let r = parse_server_reply(&record(0x15, &[1, 0, 2, 40])).unwrap();
+        assert_eq!(
+            r.messages,
+            [
+                ServerMessage::Alert {
+                    level: 1,
+                    description: 0
+                },
+                ServerMessage::Alert {
+                    level: 2,
+                    description: 40
+                }
+            ]
+        );
+        for odd in [&[2][..], &[1, 0, 2]] {
+            assert_eq!(
+                parse_server_reply(&record(0x15, odd)).unwrap_err(),
+                ReplyError::Malformed { what: "alert" }
+            );
+        }
+        let r = parse_server_reply(&record(0x14, &[1])).unwrap();
+        assert_eq!(r.messages, [ServerMessage::ChangeCipherSpec]);
+        assert!(!r.has_answer() && !r.has_flight());
+    }
+
+    #[test]
+    fn a_split_handshake_message_says_how_far_it_got() {
+        let r = parse_server_reply(&record(0x16, &[2, 0])).unwrap();
+        assert_eq!(
+            r.incomplete.as_deref(),
+            Some("2 of 4 handshake header bytes")
+        );
+        let r = parse_server_reply(&record(0x16, &[2, 0x01, 0x02, 0x03, 9, 9])).unwrap();
+        assert_eq!(
+            r.incomplete.as_deref(),
+            Some("2 of 66051 handshake message bytes")
+        );
+    }
+
+    #[test]
+    fn a_tls12_server_hello_answers_but_its_flight_goes_on_and_tls13s_does_not() {
+        let r = parse_server_reply(&record(0x16, &server_hello(false))).unwrap();
+        assert_eq!(r.server_hello().unwrap().version, 0x0303);
+        assert!(r.has_answer());
+        assert!(
+            !r.has_flight(),
+            "a TLS 1.2 flight ends with ServerHelloDone"
+        );
+        let mut done = server_hello(false);
+        done.extend_from_slice(&[14, 0, 0, 0]);
+        assert!(parse_server_reply(&record(0x16, &done))
+            .unwrap()
+            .has_flight());
+        let r = parse_server_reply(&record(0x16, &server_hello(true))).unwrap();
+        assert_eq!(r.server_hello().unwrap().version, 0x0304);
+        assert!(r.has_answer() && r.has_flight());
+    }
+
+    #[test]
+    fn the_server_hello_reports_the_application_protocol_chosen() {
+        // RFC 7301 3.1: one ProtocolName in the server's list.
+        let alpn = [0, 0x10, 0, 5, 0, 3, 2, b'h', b'2'];
+        let r = parse_server_reply(&record(0x16, &server_hello_with(&alpn))).unwrap();
+        assert_eq!(r.server_hello().unwrap().alpn.as_deref(), Some("h2"));
+    }
+
+    #[test]
+    fn a_handshake_message_may_be_128_kib_and_no_more() {
+        let header = |len: u32| {
+            let [_, a, b, c] = len.to_be_bytes();
+            record(0x16, &[11, a, b, c])
+        };
+        let r = parse_server_reply(&header(1 << 17)).unwrap();
+        assert_eq!(
+            r.incomplete.as_deref(),
+            Some("0 of 131072 handshake message bytes")
+        );
+        assert_eq!(
+            parse_server_reply(&header((1 << 17) + 1)).unwrap_err(),
+            ReplyError::MessageTooLong { len: 131_073 }
+        );
+    }
+
+    #[test]
+    fn the_dhe_prime_size_counts_from_its_first_set_bit() {
+        // ServerDHParams (RFC 5246 7.4.3): p, g and Ys, each with a two-byte length.
+        let params = |p: &[u8]| {
+            let mut out = u16::try_from(p.len()).unwrap().to_be_bytes().to_vec();
+            out.extend_from_slice(p);
+            out.extend_from_slice(&[0, 1, 2, 0, 1, 5]);
+            out
+        };
+        assert_eq!(dhe_prime_bits(&params(&[0x00, 0x40, 0x01])), Some(15));
+        let mut p2048 = vec![0xFF; 256];
+        p2048[255] = 0x61;
+        assert_eq!(dhe_prime_bits(&params(&p2048)), Some(2048));
+        assert_eq!(dhe_prime_bits(&params(&[0, 0])), None);
+    }
+
+    #[test]
+    fn alert_names_are_the_rfc_8446_names() {
+        // RFC 8446 6 (and RFC 7301 3.2, RFC 7507 for 86).
+        for (code, name) in [
+            (0, "close_notify"),
+            (10, "unexpected_message"),
+            (20, "bad_record_mac"),
+            (22, "record_overflow"),
+            (40, "handshake_failure"),
+            (42, "bad_certificate"),
+            (47, "illegal_parameter"),
+            (48, "unknown_ca"),
+            (50, "decode_error"),
+            (51, "decrypt_error"),
+            (70, "protocol_version"),
+            (71, "insufficient_security"),
+            (80, "internal_error"),
+            (86, "inappropriate_fallback"),
+            (90, "user_canceled"),
+            (109, "missing_extension"),
+            (110, "unsupported_extension"),
+            (112, "unrecognized_name"),
+            (116, "certificate_required"),
+            (120, "no_application_protocol"),
+            (255, "unknown alert"),
+        ] {
+            assert_eq!(alert_name(code), name, "{code}");
+        }
+    }
 }
