@@ -54,9 +54,8 @@ impl Leaf {
     }
 
     fn certified(&self) -> Arc<CertifiedKey> {
-        let provider = rustls::crypto::aws_lc_rs::default_provider();
         Arc::new(
-            CertifiedKey::from_der(self.chain.clone(), self.key.clone_key(), &provider).unwrap(),
+            CertifiedKey::from_der(self.chain.clone(), self.key.clone_key(), &provider()).unwrap(),
         )
     }
 }

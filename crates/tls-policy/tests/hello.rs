@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use edgeward_tls_policy::audit::ClientHelloSpec;
 use edgeward_tls_policy::{
     builtin_names, client_config, parse_client_hello, server_config, ClientHelloReport,
     ConnectionReport, HelloError, HelloProgress, NamedGroup, PolicySpec, ProtocolVersion,
@@ -104,7 +105,6 @@ fn a_restricted_policy_restricts_groups_schemes_and_alpn_on_the_wire() {
 
 #[test]
 fn without_supported_versions_a_hello_offers_tls10_up_to_its_legacy_version_or_ssl3_alone() {
-    use edgeward_tls_policy::audit::ClientHelloSpec;
     use ProtocolVersion::*;
     let offered = |legacy_version: u16| {
         let mut spec = ClientHelloSpec::new(legacy_version, [1; 32], vec![0x002F]);
@@ -122,7 +122,6 @@ fn without_supported_versions_a_hello_offers_tls10_up_to_its_legacy_version_or_s
 
 #[test]
 fn the_report_reads_grease_tickets_key_shares_and_only_a_plausible_server_name() {
-    use edgeward_tls_policy::audit::ClientHelloSpec;
     let mut spec = ClientHelloSpec::new(0x0303, [2; 32], vec![0x0A0A, 0x1A1A, 0x1301]);
     spec.supported_versions = vec![0x0304];
     spec.groups = vec![0x001D, 0x0017];
