@@ -11,6 +11,7 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::der_parser::oid::Oid;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
+use x509_parser::public_key::RSAPublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::error::{CertificateRef, Error};
@@ -350,12 +351,14 @@ impl PublicKeyKind {
     pub(crate) fn of(spki: &SubjectPublicKeyInfo<'_>) -> Self {
         let oid = spki.algorithm.algorithm.to_id_string();
         match oid.as_str() {
-            "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => match spki.parsed() {
-                Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Self::Rsa {
-                    bits: bit_length(rsa.modulus),
-                },
-                _ => Self::Rsa { bits: 0 },
-            },
+            // rsaEncryption and id-RSASSA-PSS keys carry the same RSAPublicKey (RFC 4055 §1.2);
+            // x509-parser's `parsed` only reads the first, so read the bit string ourselves.
+            "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
+                let key = RSAPublicKey::from_der(&spki.subject_public_key.data);
+                Self::Rsa {
+                    bits: key.map_or(0, |(_, rsa)| bit_length(rsa.modulus)),
+                }
+            }
             "1.2.840.10045.2.1" => {
                 let curve = spki
                     .algorithm

@@ -682,10 +682,11 @@ fn parse_csr(der: &[u8]) -> Result<ParsedCsr, Error> {
     if !rest.is_empty() {
         return Err(bad("trailing data after the CSR".into()));
     }
-    csr.verify_signature()
-        .map_err(|e| bad(format!("signature does not verify: {e}")))?;
     let info = &csr.certification_request_info;
     let spki = &info.subject_pki;
+    // The key is judged before the signature: the verifier cannot check a signature made with a
+    // key it does not support (RSA under 2048 bits), and "signature does not verify" would send
+    // the operator looking for a corrupted file instead of a weak key.
     let alg: &'static rcgen::SignatureAlgorithm = match PublicKeyKind::of(spki) {
         PublicKeyKind::Ec {
             curve: NamedCurve::P256,
@@ -697,6 +698,8 @@ fn parse_csr(der: &[u8]) -> Result<ParsedCsr, Error> {
         PublicKeyKind::Rsa { bits } if bits >= 2048 => &rcgen::PKCS_RSA_SHA256,
         other => return Err(bad(format!("public key not allowed for a device: {other}"))),
     };
+    csr.verify_signature()
+        .map_err(|e| bad(format!("signature does not verify: {e}")))?;
     let common_name = info
         .subject
         .iter_common_name()

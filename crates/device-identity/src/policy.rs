@@ -756,6 +756,18 @@ fn check_chain(
             if !is_ca || !can_sign {
                 return refuse(Rule::NotACertificateAuthority);
             }
+            // What `EkuIfPresent` has webpki check for every intermediate, checked here too so
+            // that the refusal names the intermediate rather than the end entity. Trust anchors'
+            // extensions are not looked at, by webpki or here.
+            let purpose = policy.extended_key_usage.purpose();
+            if !is_root
+                && !info.extended_key_usage.is_empty()
+                && !info.extended_key_usage.iter().any(|e| e == purpose.name())
+            {
+                return refuse(Rule::MissingExtendedKeyUsage {
+                    required: purpose.name().into(),
+                });
+            }
             // Intermediates between this issuer and the end entity.
             let below = i - 1;
             if let Some(path_len) = info.basic_constraints.and_then(|bc| bc.path_len) {

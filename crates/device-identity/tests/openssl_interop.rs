@@ -6,70 +6,22 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc};
 use std::time::Duration as StdDuration;
 
 use edgeward_device_identity::{
     certificate_pem, crl_pem, peer_certificate_info, refusal_reason, write_private_key_file,
-    CaSettings, CertificateAuthority, CertificateInfo, CertificateStatus, CrlSettings,
-    DeviceCertVerifier, DeviceIdentity, DevicePolicy, DeviceSettings, InMemoryStatus,
-    KeyFilePermissions, LoadOptions, PublicKeyKind, Rule, ServerSettings, SubjectAltName,
-    Validator,
+    CaSettings, CertificateAuthority, CertificateInfo, CertificateStatus, ClientAuthMode,
+    CrlSettings, DeviceCertVerifier, DeviceIdentity, DevicePolicy, DeviceSettings,
+    ExtendedKeyUsageRule, InMemoryStatus, KeyFilePermissions, LoadOptions, PublicKeyKind, Purpose,
+    Rule, ServerSettings, SubjectAltName, Validator,
 };
 use time::{Duration, OffsetDateTime};
 
-fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl on PATH");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// Has openssl make `<name>.key` and a CSR for `/CN=<name>` (key options `newkey`), and sign
-/// it into `<name>.pem` with `<issuer>.pem`/`<issuer>.key` and the extensions file `ext`.
-fn openssl_issue(dir: &Path, name: &str, newkey: &[&str], issuer: &str, ext: &str) {
-    let (key, csr, pem) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.pem"),
-    );
-    let subject = format!("/CN={name}");
-    let mut args = vec!["req", "-new", "-nodes", "-keyout", &key, "-out", &csr];
-    args.extend(newkey);
-    args.extend(["-subj", &subject]);
-    openssl(&args, dir);
-    let (issuer_pem, issuer_key) = (format!("{issuer}.pem"), format!("{issuer}.key"));
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &issuer_pem,
-            "-CAkey",
-            &issuer_key,
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-sha256",
-            "-extfile",
-            ext,
-            "-out",
-            &pem,
-        ],
-        dir,
-    );
-}
+mod support;
+use support::{openssl, openssl_issue, openssl_root};
 
 /// A child process killed (by its pid) when dropped.
 struct Peer(Child);
@@ -145,13 +97,16 @@ impl Pki {
         let pem = format!("{name}.pem");
         let ext = format!("{name}.ext");
         std::fs::write(dir.join(&ext), extensions).unwrap();
-        openssl_issue(dir, name, &["-newkey", newkey], "ca", &ext);
+        openssl_issue(dir, name, &["-newkey", newkey], "ca", "-sha256", &ext);
         let chain = edgeward_device_identity::load_certificates(&self.path(&pem)).unwrap();
         CertificateInfo::from_der(&chain[0]).unwrap()
     }
 
     fn server_config(&self, validator: Validator) -> Arc<rustls::ServerConfig> {
-        let verifier = Arc::new(DeviceCertVerifier::new(Arc::new(validator)));
+        self.server_config_with(Arc::new(DeviceCertVerifier::new(Arc::new(validator))))
+    }
+
+    fn server_config_with(&self, verifier: Arc<DeviceCertVerifier>) -> Arc<rustls::ServerConfig> {
         let config = rustls::ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .unwrap()
@@ -484,9 +439,6 @@ fn our_client_and_our_verifier_complete_mtls() {
     let info = pki.device("dev", &DeviceSettings::new("thing-ours"), now);
     let registry = Arc::new(InMemoryStatus::new());
     registry.set(info.certificate_id.clone(), CertificateStatus::Active);
-    let config = pki.server_config(validator(&pki).with_status_source(registry));
-    let (port, rx) = serve_once(config);
-
     let identity = DeviceIdentity::load(
         &pki.path("dev.pem"),
         &pki.path("dev.key"),
@@ -495,26 +447,87 @@ fn our_client_and_our_verifier_complete_mtls() {
     .unwrap();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca.certificate().clone()).unwrap();
-    let client = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_client_cert_resolver(identity.client_cert_resolver());
-    let mut conn =
-        rustls::ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap()).unwrap();
-    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    tcp.set_read_timeout(Some(StdDuration::from_secs(10)))
-        .unwrap();
-    let mut stream = rustls::Stream::new(&mut conn, &mut tcp);
-    let mut greeting = String::new();
-    stream.read_to_string(&mut greeting).ok();
-    assert_eq!(greeting, "hello device\n");
-    let seen = rx
-        .recv_timeout(StdDuration::from_secs(10))
-        .unwrap()
-        .unwrap();
-    assert_eq!(seen.certificate_id, info.certificate_id);
-    assert_eq!(seen.thing_name(), Some("thing-ours"));
+    // TLS 1.2 signs the whole handshake transcript: the client keeps it only if the resolver
+    // says it has a certificate to present.
+    for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+        let config = pki.server_config(validator(&pki).with_status_source(registry.clone()));
+        let (port, rx) = serve_once(config);
+        let client = rustls::ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_client_cert_resolver(identity.client_cert_resolver());
+        let mut conn =
+            rustls::ClientConnection::new(Arc::new(client), "localhost".try_into().unwrap())
+                .unwrap();
+        let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        tcp.set_read_timeout(Some(StdDuration::from_secs(10)))
+            .unwrap();
+        let mut stream = rustls::Stream::new(&mut conn, &mut tcp);
+        let mut greeting = String::new();
+        stream.read_to_string(&mut greeting).ok();
+        assert_eq!(greeting, "hello device\n", "{version:?}");
+        let seen = rx
+            .recv_timeout(StdDuration::from_secs(10))
+            .unwrap()
+            .unwrap();
+        assert_eq!(seen.certificate_id, info.certificate_id);
+        assert_eq!(seen.thing_name(), Some("thing-ours"));
+        assert_eq!(conn.protocol_version(), Some(version.version));
+    }
+}
+
+/// What `openssl s_client` without a certificate sees of our verifier: the roots as the
+/// CertificateRequest's CA names; with `ClientAuthMode::Optional` the handshake completes without
+/// a certificate, with the default (required) it is refused.
+#[test]
+fn s_client_without_a_certificate_sees_the_roots_and_the_mode() {
+    let pki = Pki::new();
+    for mode in [ClientAuthMode::Optional, ClientAuthMode::Required] {
+        let verifier = DeviceCertVerifier::with_mode(Arc::new(validator(&pki)), mode);
+        let (port, rx) = serve_once(pki.server_config_with(Arc::new(verifier)));
+        let mut child = Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+            .current_dir(pki.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let _peer = Peer(child);
+        let outcome = rx.recv_timeout(StdDuration::from_secs(20)).unwrap();
+        match mode {
+            // The server completed the handshake and found no certificate.
+            ClientAuthMode::Optional => {
+                assert!(
+                    matches!(&outcome, Err(rustls::Error::General(m)) if m == "no client certificate"),
+                    "{outcome:?}"
+                );
+            }
+            _ => {
+                assert!(
+                    matches!(outcome, Err(rustls::Error::NoCertificatesPresented)),
+                    "{outcome:?}"
+                );
+                continue;
+            }
+        }
+        let mut transcript = String::new();
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = String::new();
+        while std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) > 0 {
+            transcript.push_str(&line);
+            if line.starts_with("SSL-Session") {
+                break;
+            }
+            line.clear();
+        }
+        assert!(
+            transcript.contains("Acceptable client certificate CA names\nCN = Interop Device CA\n"),
+            "{transcript}"
+        );
+    }
 }
 
 #[test]
@@ -776,14 +789,7 @@ fn max_intermediates_agrees_with_openssl_verify_depth() {
     let device_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
                       extendedKeyUsage=clientAuth\n";
     std::fs::write(d.join("device.ext"), device_ext).unwrap();
-    let mut args = vec![
-        "req", "-x509", "-nodes", "-keyout", "root.key", "-out", "root.pem",
-    ];
-    args.extend(newkey);
-    args.extend(["-subj", "/CN=Depth Root", "-days", "3", "-addext"]);
-    args.extend(["basicConstraints=critical,CA:TRUE", "-addext"]);
-    args.push("keyUsage=critical,keyCertSign,cRLSign");
-    openssl(&args, d);
+    openssl_root(d, "root", &newkey, "-sha256");
     let chain = [("i1", "root"), ("i2", "i1"), ("i3", "i2"), ("device", "i3")];
     for (name, issuer) in chain {
         let ext = if name == "device" {
@@ -791,7 +797,7 @@ fn max_intermediates_agrees_with_openssl_verify_depth() {
         } else {
             "ca.ext"
         };
-        openssl_issue(d, name, &newkey, issuer, ext);
+        openssl_issue(d, name, &newkey, issuer, "-sha256", ext);
     }
     let intermediates_pem: String = ["i1", "i2", "i3"]
         .iter()
@@ -822,4 +828,228 @@ fn max_intermediates_agrees_with_openssl_verify_depth() {
         assert_eq!(openssl_ok, depth == 3, "openssl at depth {depth}");
         assert_eq!(ours.is_ok(), openssl_ok, "ours at depth {depth}: {ours:?}");
     }
+}
+
+/// Issuers made by openssl that webpki would take and the device policy does not: a CA whose
+/// keyUsage lacks keyCertSign (webpki reads keyUsage only for CRLs), and a CA whose
+/// extendedKeyUsage lists only serverAuth. Each refusal names the intermediate. A device without
+/// any extendedKeyUsage passes under `RequiredIfPresent` and fails under the default `Required`.
+#[test]
+fn issuers_and_devices_are_held_to_key_usage_and_extended_key_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    openssl_root(d, "root", &p256, "-sha256");
+    let device_ext = "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n";
+    let files = [
+        (
+            "good-ca.ext",
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n",
+        ),
+        (
+            "no-cert-sign.ext",
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,cRLSign\n",
+        ),
+        (
+            "server-only-ca.ext",
+            "basicConstraints=critical,CA:TRUE\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("device.ext", device_ext),
+        ("no-eku.ext", "basicConstraints=critical,CA:FALSE\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let load = |name: &str| {
+        edgeward_device_identity::load_certificates(&d.join(format!("{name}.pem"))).unwrap()[0]
+            .clone()
+    };
+    let trusted = [load("root")];
+    let policy = DevicePolicy::device();
+    let now = rustls_pki_types::UnixTime::now;
+
+    for (ca, ext, refused) in [
+        ("good-ca", "good-ca.ext", None),
+        (
+            "no-cert-sign",
+            "no-cert-sign.ext",
+            Some(Rule::NotACertificateAuthority),
+        ),
+        (
+            "server-only-ca",
+            "server-only-ca.ext",
+            Some(Rule::MissingExtendedKeyUsage {
+                required: "clientAuth".into(),
+            }),
+        ),
+    ] {
+        openssl_issue(d, ca, &p256, "root", "-sha256", ext);
+        let device = format!("device-of-{ca}");
+        openssl_issue(d, &device, &p256, ca, "-sha256", "device.ext");
+        let verdict = Validator::new(&trusted, policy.clone()).unwrap().validate(
+            &load(&device),
+            &[load(ca)],
+            now(),
+        );
+        match (refused, verdict) {
+            (None, Ok(identity)) => assert_eq!(identity.path().len(), 3),
+            (
+                Some(rule),
+                Err(edgeward_device_identity::Error::Rejected {
+                    certificate,
+                    rule: got,
+                }),
+            ) => {
+                assert_eq!(
+                    (certificate.subject.as_str(), got),
+                    (format!("CN={ca}").as_str(), rule)
+                );
+            }
+            (_, other) => panic!("{ca}: {other:?}"),
+        }
+    }
+
+    openssl_issue(d, "no-eku", &p256, "root", "-sha256", "no-eku.ext");
+    let lenient = policy
+        .clone()
+        .with_extended_key_usage(ExtendedKeyUsageRule::RequiredIfPresent(Purpose::ClientAuth));
+    Validator::new(&trusted, lenient.clone())
+        .unwrap()
+        .validate(&load("no-eku"), &[], now())
+        .unwrap();
+    let strict = Validator::new(&trusted, policy).unwrap();
+    let err = strict.validate(&load("no-eku"), &[], now()).unwrap_err();
+    assert!(
+        matches!(err.rule(), Some(Rule::MissingExtendedKeyUsage { .. })),
+        "{err}"
+    );
+    // RequiredIfPresent still refuses a device whose extension lists other purposes only.
+    let server = load("device-of-good-ca");
+    let err = Validator::new(
+        &trusted,
+        lenient
+            .with_extended_key_usage(ExtendedKeyUsageRule::RequiredIfPresent(Purpose::ServerAuth)),
+    )
+    .unwrap()
+    .validate(&server, &[load("good-ca")], now())
+    .unwrap_err();
+    assert_eq!(
+        err.rule(),
+        Some(&Rule::MissingExtendedKeyUsage {
+            required: "serverAuth".into()
+        })
+    );
+}
+
+/// When webpki finds no path, the explanation walks the offered chain by name. Extra
+/// certificates a client sends (here a device certificate of another thing, sent first) are
+/// not mistaken for the issuer: the expired intermediate is named.
+#[test]
+fn an_explanation_skips_offered_certificates_that_did_not_issue_the_chain() {
+    let pki = Pki::new();
+    let now = OffsetDateTime::now_utc();
+    let expired = pki
+        .ca
+        .create_intermediate(
+            &CaSettings::new("Expired Issuing CA").lifetime(Duration::days(1)),
+            now - Duration::days(10),
+        )
+        .unwrap();
+    let device = expired
+        .issue_device(
+            &DeviceSettings::new("thing-under-expired").lifetime(Duration::days(30)),
+            now - Duration::days(9),
+        )
+        .unwrap();
+    let bystander = pki
+        .ca
+        .issue_device(&DeviceSettings::new("bystander"), now)
+        .unwrap();
+    let err = validator(&pki)
+        .validate(
+            &device.certificate,
+            &[bystander.certificate.clone(), expired.certificate().clone()],
+            rustls_pki_types::UnixTime::now(),
+        )
+        .unwrap_err();
+    let edgeward_device_identity::Error::Rejected { certificate, rule } = err else {
+        panic!("{err}")
+    };
+    assert!(matches!(rule, Rule::Expired { .. }), "{rule}");
+    assert_eq!(certificate.subject, "CN=Expired Issuing CA");
+}
+
+/// What openssl prints about a certificate's names and key identifiers, and what it reads of
+/// our CSRs, matches what we say and write.
+#[test]
+fn names_key_identifiers_and_csrs_agree_with_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        &[
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "names.key", "-out", "names.pem", "-days", "1", "-subj", "/CN=names",
+            "-addext",
+            "subjectAltName=DNS:a.example,IP:192.0.2.7,IP:2001:db8::7,email:ops@example.com,URI:urn:thing:7",
+        ],
+        d,
+    );
+    let text =
+        String::from_utf8(openssl(&["x509", "-in", "names.pem", "-noout", "-text"], d)).unwrap();
+    let der = edgeward_device_identity::load_certificates(&d.join("names.pem")).unwrap();
+    let info = CertificateInfo::from_der(&der[0]).unwrap();
+    assert_eq!(
+        info.subject_alt_names,
+        vec![
+            SubjectAltName::Dns("a.example".into()),
+            SubjectAltName::Ip("192.0.2.7".parse().unwrap()),
+            SubjectAltName::Ip("2001:db8::7".parse().unwrap()),
+            SubjectAltName::Email("ops@example.com".into()),
+            SubjectAltName::Uri("urn:thing:7".into()),
+        ]
+    );
+    let shown: Vec<String> = info
+        .subject_alt_names
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "DNS:a.example",
+            "IP:192.0.2.7",
+            "IP:2001:db8::7",
+            "email:ops@example.com",
+            "URI:urn:thing:7"
+        ]
+    );
+    // openssl prints key identifiers as colon-separated uppercase hex, on the line after the
+    // extension's name (a self-signed certificate's AKI is its SKI).
+    let after = |heading: &str| {
+        let mut lines = text.lines().skip_while(|l| !l.contains(heading));
+        lines.next();
+        lines
+            .next()
+            .unwrap()
+            .trim()
+            .replace(':', "")
+            .to_ascii_lowercase()
+    };
+    let ski = after("X509v3 Subject Key Identifier");
+    assert_eq!(info.subject_key_id.as_deref(), Some(ski.as_str()));
+    assert_eq!(info.authority_key_id.as_deref(), Some(ski.as_str()));
+
+    // A CSR we create and print as PEM is one openssl reads and whose signature it verifies.
+    let key = edgeward_device_identity::PrivateKey::generate(
+        edgeward_device_identity::KeyType::EcdsaP256,
+    )
+    .unwrap();
+    let csr = edgeward_device_identity::create_csr(&key, "thing-csr").unwrap();
+    std::fs::write(d.join("ours.csr"), edgeward_device_identity::csr_pem(&csr)).unwrap();
+    let subject = String::from_utf8(openssl(
+        &["req", "-in", "ours.csr", "-noout", "-verify", "-subject"],
+        d,
+    ))
+    .unwrap();
+    assert_eq!(subject.trim(), "subject=CN = thing-csr");
 }
