@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use edgeward_device_identity::{
-    create_csr, parse_certificates, write_private_key_file, CaSettings, CacheSettings,
-    CertificateAuthority, CertificateInfo, CertificateStatus, CrlSettings, DeviceIdentity,
-    DevicePolicy, DeviceSettings, Error, InMemoryStatus, KeyFilePermissions, KeyType, LoadOptions,
-    PrivateKey, PublicKeyKind, Renewal, RenewalPolicy, Rule, ServerSettings, Validator,
+    create_csr, load_certificates, load_crls, load_private_key, parse_certificates,
+    write_private_key_file, write_public_file, CaSettings, CacheSettings, CertificateAuthority,
+    CertificateInfo, CertificateStatus, CrlSettings, DeviceIdentity, DevicePolicy, DeviceSettings,
+    Error, InMemoryStatus, KeyFilePermissions, KeyType, LoadOptions, PrivateKey, PublicKeyKind,
+    Renewal, RenewalPolicy, Rule, ServerSettings, Validator, MAX_FILE_SIZE,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 use time::{Duration, OffsetDateTime};
@@ -480,5 +481,323 @@ fn der_and_pem_chains_parse_alike() {
     assert!(matches!(
         parse_certificates(b"\x30\x03\x02\x01\x00", "junk"),
         Err(Error::MalformedCertificate { .. })
+    ));
+}
+
+/// The CRL revokes an intermediate: the refusal names the intermediate, not the device below
+/// it, also when the intermediate's own (empty) CRL is loaded beside its issuer's.
+#[test]
+fn a_revoked_intermediate_is_named_not_the_device_below_it() {
+    let ca = root();
+    let intermediate = ca
+        .create_intermediate(&CaSettings::new("Revoked Issuing CA"), t0())
+        .unwrap();
+    let device = intermediate
+        .issue_device(&DeviceSettings::new("sensor-under-revoked"), t0())
+        .unwrap();
+    let crl = |issuer: &CertificateAuthority, revoked: Option<&CertificateDer<'_>>| {
+        let mut settings = CrlSettings::new(t0(), Duration::days(7), 1);
+        if let Some(certificate) = revoked {
+            settings = settings.revoke(certificate).unwrap();
+        }
+        issuer.issue_crl(&settings).unwrap()
+    };
+    let root_crl = crl(&ca, Some(intermediate.certificate()));
+    let intermediate_crl = crl(&intermediate, None);
+    for crls in [
+        vec![root_crl.clone()],
+        vec![intermediate_crl.clone(), root_crl.clone()],
+    ] {
+        let err = validator(&ca)
+            .with_crls(&crls)
+            .unwrap()
+            .validate(
+                &device.certificate,
+                &[intermediate.certificate().clone()],
+                at(t0()),
+            )
+            .unwrap_err();
+        let Error::Rejected { certificate, rule } = err else {
+            panic!("{err}")
+        };
+        assert_eq!(rule, Rule::RevokedByCrl);
+        assert_eq!(certificate.subject, "CN=Revoked Issuing CA");
+    }
+}
+
+/// Two trusted roots with the same name and different keys (a root key rollover): a device is
+/// checked against the root whose key signed it, not the first root with a matching name.
+#[test]
+fn roots_sharing_a_name_are_told_apart_by_their_keys() {
+    let old = CertificateAuthority::create_root(
+        &CaSettings::new("Fleet Root").lifetime(Duration::days(1)),
+        t0() - Duration::days(30),
+    )
+    .unwrap();
+    let new = CertificateAuthority::create_root(&CaSettings::new("Fleet Root"), t0()).unwrap();
+    let device = new
+        .issue_device(&DeviceSettings::new("sensor-after-rollover"), t0())
+        .unwrap();
+    let trusted = [old.certificate().clone(), new.certificate().clone()];
+    let identity = Validator::new(&trusted, DevicePolicy::device())
+        .unwrap()
+        .validate(&device.certificate, &[], at(t0()))
+        .unwrap();
+    let new_id = CertificateInfo::from_der(new.certificate())
+        .unwrap()
+        .certificate_id;
+    assert_eq!(identity.path().last(), Some(&new_id));
+}
+
+/// RFC 5280 §4.1.2.5: the validity period includes notBefore and notAfter. One second outside
+/// either is refused, with the bound in RFC 3339 (1_800_000_000 is 2027-01-15T08:00:00Z; devices
+/// are issued valid from five minutes before `now` for seven days).
+#[test]
+fn validity_bounds_are_inclusive_and_named_in_rfc_3339() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-bounds"), t0())
+        .unwrap();
+    let v = validator(&ca);
+    let not_before = t0() - Duration::minutes(5);
+    let not_after = t0() + Duration::days(7);
+    for inside in [not_before, not_after] {
+        v.validate(&device.certificate, &[], at(inside)).unwrap();
+    }
+    let early = v
+        .validate(
+            &device.certificate,
+            &[],
+            at(not_before - Duration::seconds(1)),
+        )
+        .unwrap_err();
+    assert_eq!(
+        early.rule(),
+        Some(&Rule::NotYetValid {
+            not_before: "2027-01-15T07:55:00Z".into()
+        })
+    );
+    let late = v
+        .validate(
+            &device.certificate,
+            &[],
+            at(not_after + Duration::seconds(1)),
+        )
+        .unwrap_err();
+    assert_eq!(
+        late.rule(),
+        Some(&Rule::Expired {
+            not_after: "2027-01-22T08:00:00Z".into()
+        })
+    );
+}
+
+#[test]
+fn the_cache_keeps_at_most_its_capacity() {
+    let ca = root();
+    let v = validator(&ca).with_cache(CacheSettings::new(2, std::time::Duration::from_secs(60)));
+    for (n, expected) in [(1, 1), (2, 2), (3, 2), (4, 2)] {
+        let device = ca
+            .issue_device(&DeviceSettings::new(format!("cached-{n}")), t0())
+            .unwrap();
+        v.validate(&device.certificate, &[], at(t0())).unwrap();
+        assert_eq!(v.cached_len(), expected, "after {n} devices");
+    }
+    let none = validator(&ca).with_cache(CacheSettings::new(0, std::time::Duration::from_secs(60)));
+    let device = ca
+        .issue_device(&DeviceSettings::new("never-cached"), t0())
+        .unwrap();
+    none.validate(&device.certificate, &[], at(t0())).unwrap();
+    assert_eq!(none.cached_len(), 0);
+}
+
+/// A refusal's message names the certificate by subject and ID, and says the rule.
+#[test]
+fn a_refusal_message_names_the_certificate_and_the_rule() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-switched-off"), t0())
+        .unwrap();
+    let id = CertificateInfo::from_der(&device.certificate)
+        .unwrap()
+        .certificate_id;
+    let registry = Arc::new(InMemoryStatus::new());
+    registry.set(id.clone(), CertificateStatus::Inactive);
+    let v = validator(&ca).with_status_source(registry.clone());
+    let message = v
+        .validate(&device.certificate, &[], at(t0()))
+        .unwrap_err()
+        .to_string();
+    for part in ["CN=sensor-switched-off", id.as_str(), "INACTIVE"] {
+        assert!(message.contains(part), "{part} missing from: {message}");
+    }
+    // Forgotten by the registry: not registered any more.
+    registry.remove(&id);
+    let err = v.validate(&device.certificate, &[], at(t0())).unwrap_err();
+    assert_eq!(err.rule(), Some(&Rule::NotRegistered));
+}
+
+/// The statuses as AWS IoT spells them (`CertificateDescription.status` in the AWS IoT API
+/// reference), and nothing else: the spelling is exact.
+#[test]
+fn registry_statuses_read_and_print_as_aws_iot_spells_them() {
+    for (text, status) in [
+        ("ACTIVE", CertificateStatus::Active),
+        ("INACTIVE", CertificateStatus::Inactive),
+        ("REVOKED", CertificateStatus::Revoked),
+        ("PENDING_ACTIVATION", CertificateStatus::PendingActivation),
+    ] {
+        assert_eq!(CertificateStatus::parse(text), Some(status));
+        assert_eq!(status.as_str(), text);
+        assert_eq!(status.to_string(), text);
+    }
+    for other in ["active", "PENDING_TRANSFER", "", "ACTIVE "] {
+        assert_eq!(CertificateStatus::parse(other), None, "{other:?}");
+    }
+}
+
+/// RFC 5280 §4.1.2.2: serials are positive, at most 20 octets, unique per CA. Ours are 16 random
+/// octets with the top bit clear (positive without a leading zero octet) and the next bit set (so
+/// always 16 octets long).
+#[test]
+fn serial_numbers_are_positive_sixteen_octet_and_distinct() {
+    let ca = root();
+    let mut seen = std::collections::HashSet::new();
+    for n in 0..64 {
+        let device = ca
+            .issue_device(&DeviceSettings::new(format!("serial-{n}")), t0())
+            .unwrap();
+        let serial = CertificateInfo::from_der(&device.certificate)
+            .unwrap()
+            .serial;
+        assert_eq!(serial.len(), 32, "{serial}");
+        let first = u8::from_str_radix(&serial[..2], 16).unwrap();
+        assert_eq!(first & 0xc0, 0x40, "{serial}");
+        assert!(seen.insert(serial));
+    }
+}
+
+/// Every key-holding type names itself in `Debug` and never shows the key.
+#[test]
+fn debug_output_never_shows_a_private_key() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-debug"), t0())
+        .unwrap();
+    let identity =
+        DeviceIdentity::from_pem(&device.certificate_pem(), &device.key.to_pem()).unwrap();
+    let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    let ca_id = CertificateInfo::from_der(ca.certificate())
+        .unwrap()
+        .certificate_id;
+    let cases = [
+        (
+            format!("{identity:?}"),
+            device.key.to_pem(),
+            identity.certificate_id().to_string(),
+        ),
+        (format!("{ca:?}"), ca.key_pem().clone(), ca_id.to_string()),
+        (format!("{key:?}"), key.to_pem(), "PrivateKey".to_owned()),
+    ];
+    for (debug, secret, named) in cases {
+        assert!(debug.contains(&named), "{debug}");
+        let body: String = secret.lines().filter(|l| !l.starts_with("-----")).collect();
+        assert!(
+            !debug.contains(&body[..16]) && !debug.contains("PRIVATE"),
+            "{debug}"
+        );
+    }
+}
+
+#[test]
+fn key_types_parse_from_their_documented_names() {
+    for (names, key_type) in [
+        (&["p256", "P-256", "ecdsa-p256"][..], KeyType::EcdsaP256),
+        (&["p384", "P-384", "ECDSA-P384"][..], KeyType::EcdsaP384),
+        (&["ed25519", "Ed25519"][..], KeyType::Ed25519),
+        (&["rsa2048", "RSA-2048"][..], KeyType::Rsa2048),
+        (&["rsa3072", "rsa-3072"][..], KeyType::Rsa3072),
+    ] {
+        for name in names {
+            assert_eq!(KeyType::parse(name), Some(key_type), "{name}");
+        }
+    }
+    for unknown in ["p521", "rsa1024", "ed448", ""] {
+        assert_eq!(KeyType::parse(unknown), None, "{unknown}");
+    }
+}
+
+/// Renewal is due when strictly less than the threshold is left.
+#[test]
+fn renewal_is_due_only_below_the_threshold() {
+    let ca = root();
+    let device = ca
+        .issue_device(&DeviceSettings::new("sensor-renew"), t0())
+        .unwrap();
+    let info = CertificateInfo::from_der(&device.certificate).unwrap();
+    let policy = RenewalPolicy::default();
+    let at_threshold = info.not_after - Duration::days(1);
+    assert_eq!(
+        policy.check(&info, at_threshold),
+        Renewal::NotYet {
+            remaining: Duration::days(1)
+        }
+    );
+    assert_eq!(
+        policy.check(&info, at_threshold + Duration::seconds(1)),
+        Renewal::Due {
+            remaining: Duration::days(1) - Duration::seconds(1)
+        }
+    );
+    assert_eq!(policy.check(&info, info.not_after), Renewal::Expired);
+}
+
+/// Files are read up to `MAX_FILE_SIZE` bytes; one byte more is refused before parsing.
+#[test]
+fn files_over_the_size_limit_are_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = usize::try_from(MAX_FILE_SIZE).unwrap();
+    assert_eq!(size, 16 * 1024 * 1024, "the documented limit");
+    let at_limit = dir.path().join("at-limit.pem");
+    let over = dir.path().join("over.pem");
+    std::fs::write(&at_limit, vec![b'x'; size]).unwrap();
+    std::fs::write(&over, vec![b'x'; size + 1]).unwrap();
+    // At the limit the file is read, and its bytes are not a certificate.
+    let err = load_certificates(&at_limit).unwrap_err();
+    assert!(matches!(err, Error::MalformedCertificate { .. }), "{err}");
+    for read in [
+        load_certificates(&over).map(drop),
+        load_crls(&over).map(drop),
+        load_private_key(
+            &over,
+            &LoadOptions::default()
+                .with_key_file_permissions(KeyFilePermissions::AllowGroupOrOtherReadable),
+        )
+        .map(drop),
+    ] {
+        match read {
+            Err(Error::Io { source, .. }) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::InvalidData);
+                assert!(source.to_string().contains("16 MiB"), "{source}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn public_files_are_written_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = root();
+    let path = dir.path().join("root.pem");
+    write_public_file(&path, &ca.certificate_pem()).unwrap();
+    assert_eq!(
+        parse_certificates(&std::fs::read(&path).unwrap(), "root.pem").unwrap()[0],
+        *ca.certificate()
+    );
+    let missing = dir.path().join("no-such-dir").join("root.pem");
+    assert!(matches!(
+        write_public_file(&missing, "x"),
+        Err(Error::Io { path, .. }) if path == missing
     ));
 }
