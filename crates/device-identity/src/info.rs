@@ -8,6 +8,7 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
+use x509_parser::der_parser::asn1_rs::{Any, Tag};
 use x509_parser::der_parser::oid::Oid;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
@@ -381,10 +382,23 @@ impl PublicKeyKind {
             "1.3.101.112" => Self::Ed25519,
             "1.3.101.113" => Self::Ed448,
             "1.2.840.10040.4.1" => Self::Dsa {
-                bits: spki.parsed().map(|k| k.key_size()).unwrap_or(0),
+                bits: dsa_prime_bits(spki),
             },
             _ => Self::Other { oid },
         }
+    }
+}
+
+/// A DSA key's size: the bits of its prime p, the first of the Dss-Parms in the algorithm
+/// parameters (RFC 3279 §2.3.2). x509-parser's `key_size` counts the octets of the public value
+/// y instead, which gives 2056 or 2040 for a 2048-bit key depending on y.
+fn dsa_prime_bits(spki: &SubjectPublicKeyInfo<'_>) -> usize {
+    let Some(params) = spki.algorithm.parameters.as_ref() else {
+        return 0;
+    };
+    match Any::from_der(params.data) {
+        Ok((_, p)) if p.tag() == Tag::Integer => bit_length(p.data),
+        _ => 0,
     }
 }
 

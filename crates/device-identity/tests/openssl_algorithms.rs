@@ -382,6 +382,29 @@ fn broken_signature_algorithms_are_refused_anywhere_in_the_path() {
         assert_eq!(rule, Rule::WeakSignatureAlgorithm { algorithm });
     }
 
+    // Old roots were signed with MD2, which no tool makes any more. Its OID,
+    // 1.2.840.113549.1.1.2, is as long as SHA-1's 1.2.840.113549.1.1.5 (RFC 3279 §2.2.1): patched
+    // into the SHA-1 root, it gives an MD2 root whose key still verifies the device below it.
+    let sha1_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05,
+    ];
+    let mut md2_root = certificate(d, "sha1-root").to_vec();
+    let mut patched = 0;
+    for at in 0..md2_root.len() - sha1_oid.len() {
+        if md2_root[at..].starts_with(&sha1_oid) {
+            md2_root[at + sha1_oid.len() - 1] = 0x02;
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 2, "the signature OID is in the TBS and after it");
+    let validator =
+        Validator::new(&[CertificateDer::from(md2_root)], DevicePolicy::device()).unwrap();
+    let verdict = validator.validate(&certificate(d, "under-sha1-root"), &[], UnixTime::now());
+    let (subject, rule) = refusal(verdict.unwrap_err());
+    assert_eq!(subject, "CN=sha1-root");
+    let algorithm = "md2WithRSAEncryption".into();
+    assert_eq!(rule, Rule::WeakSignatureAlgorithm { algorithm });
+
     openssl_root(d, "ec-root", &p256, "-sha256");
     for (root, device, key, digest, algorithm) in [
         (
