@@ -2,12 +2,29 @@
 //! embedders) pass a map instead of mutating the process environment.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 
 /// Where environment variables come from.
-#[derive(Clone, Debug, Default)]
+///
+/// `Debug` shows variable names, never values: `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` and
+/// `AWS_CONTAINER_AUTHORIZATION_TOKEN` are secrets, and every provider's `Debug` includes its `Env`.
+#[derive(Clone, Default)]
 pub struct Env {
     map: Option<Arc<HashMap<String, String>>>,
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.map {
+            None => f.write_str("Env(process)"),
+            Some(map) => {
+                let mut names: Vec<&str> = map.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                f.debug_struct("Env").field("names", &names).finish()
+            }
+        }
+    }
 }
 
 impl Env {

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use edgeward_sts_credentials::{
-    AssumeRoleProvider, CachingProvider, Env, EnvironmentProvider, ProfileProvider,
+    AssumeRoleProvider, CachingProvider, Env, EnvironmentProvider, Error, ErrorClass,
+    ProfileProvider,
 };
 
 struct Moto {
@@ -23,6 +24,11 @@ impl Drop for Moto {
 }
 
 fn start_moto() -> Moto {
+    start_moto_with(&[])
+}
+
+/// Starts moto with extra environment variables (its settings are read from the environment).
+fn start_moto_with(env: &[(&str, &str)]) -> Moto {
     let python = std::env::var("EDGEWARD_PYTHON").unwrap_or_else(|_| {
         panic!("EDGEWARD_PYTHON is not set: point it at the interop venv's python (cargo xtask test sets it)")
     });
@@ -44,6 +50,7 @@ fn start_moto() -> Moto {
             "-p",
             &port.to_string(),
         ])
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -147,4 +154,55 @@ async fn profile_role_chain_assumes_through_moto() {
     assert!(creds.access_key_id().starts_with("ASIA"));
     assert_eq!(creds.account_id().map(|a| a.as_str()), Some("210987654321"));
     assert_close(creds.expiry().unwrap(), before + Duration::from_secs(1800));
+}
+
+/// A refused AssumeRole is the caller's fault (class `Client`: the cache waits its client backoff
+/// before asking again); an STS that cannot be reached is a connection failure. moto checks
+/// signatures and keys once `INITIAL_NO_AUTH_ACTION_COUNT` is 0, and refuses an unknown access
+/// key with 403 `InvalidClientTokenId`, as STS does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assume_role_failures_are_classed_by_whose_fault_they_are() {
+    let moto = start_moto_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for (port, class, says) in [
+        (moto.port, ErrorClass::Client, "InvalidClientTokenId"),
+        (closed, ErrorClass::Connection, "STS AssumeRole failed"),
+    ] {
+        let provider = AssumeRoleProvider::new(
+            "arn:aws:iam::123456789012:role/edge-device",
+            "refused",
+            EnvironmentProvider::with_env(base_env()),
+        )
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .max_attempts(1);
+        let err = provider.assume_role().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Sts { operation: "AssumeRole", class: c, .. } if *c == class),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}
+
+/// The provider's `Debug` says which role it assumes, and hides the external ID (a shared
+/// secret between the role's owner and the caller, in AWS's confused-deputy advice).
+#[test]
+fn assume_role_debug_names_the_role_and_hides_the_external_id() {
+    let provider = AssumeRoleProvider::new(
+        "arn:aws:iam::123456789012:role/edge-device",
+        "debugged",
+        EnvironmentProvider::with_env(base_env()),
+    )
+    .external_id("ext-secret-4711");
+    let debug = format!("{provider:?}");
+    assert!(
+        debug.contains("role/edge-device") && debug.contains("debugged"),
+        "{debug}"
+    );
+    assert!(!debug.contains("ext-secret-4711"), "{debug}");
+    assert!(!debug.contains("wJalrXUtnFEMI"), "{debug}");
 }

@@ -312,3 +312,36 @@ proptest! {
         prop_assert_eq!(profiles[&name][&key].as_str(), value.as_str());
     }
 }
+
+/// Any environment variable may hold a secret: `Debug` of an `Env` (and of every provider that
+/// holds one) names the variables and shows no value.
+#[test]
+fn debug_output_names_environment_variables_but_shows_no_value() {
+    let env = Env::from_pairs([
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_SESSION_TOKEN", "session-token-value-31337"),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "container-token-value-4242",
+        ),
+    ]);
+    let shown = [
+        format!("{env:?}"),
+        format!("{:?}", EnvironmentProvider::with_env(env.clone())),
+        format!(
+            "{:?}",
+            ChainProvider::new().or_else("environment", EnvironmentProvider::with_env(env))
+        ),
+    ];
+    for debug in shown {
+        assert!(debug.contains("AWS_SECRET_ACCESS_KEY"), "{debug}");
+        for value in ["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "31337", "4242"] {
+            assert!(!debug.contains(value), "{value} in {debug}");
+        }
+    }
+    assert_eq!(format!("{:?}", Env::process()), "Env(process)");
+}
