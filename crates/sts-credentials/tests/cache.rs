@@ -9,17 +9,18 @@ use std::time::Duration;
 use aws_credential_types::provider::ProvideCredentials;
 use common::{t0, CredentialsServer, ManualClock, Mode};
 use edgeward_sts_credentials::{
-    BackoffJitter, CacheSettings, CachingProvider, ContainerProvider, ErrorClass, FixedRandomness,
-    HttpLimits,
+    BackoffJitter, CacheSettings, CachingProvider, ContainerProvider, Env, EnvironmentProvider,
+    ErrorClass, FixedRandomness, HttpLimits,
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
 const MIN: Duration = Duration::from_secs(60);
 
+/// Every setting away from its default, so a setter that did nothing would show.
 fn settings() -> CacheSettings {
     CacheSettings::default()
-        .with_refresh_before_expiry(5 * MIN)
-        .with_refresh_jitter(MIN)
+        .with_refresh_before_expiry(7 * MIN)
+        .with_refresh_jitter(2 * MIN)
         .with_load_timeout(Duration::from_millis(800))
         .with_backoff(
             Duration::from_secs(10),
@@ -86,8 +87,8 @@ async fn early_refresh_happens_in_the_window_and_not_before() {
     assert_eq!(first.access_key_id(), "ASIATEST000000000001");
     assert_eq!(first.expiry(), Some(expiry));
     assert_eq!(server.requests(), 1);
-    // Window start: 5 min + 0.5 × 1 min jitter before expiry.
-    let window = expiry - Duration::from_secs(5 * 60 + 30);
+    // Window start: 7 min + 0.5 × 2 min jitter before expiry.
+    let window = expiry - Duration::from_secs(7 * 60 + 60);
     assert_eq!(cache.status().refresh_at, Some(window));
 
     server.set_expiry(expiry + HOUR);
@@ -381,7 +382,7 @@ async fn an_error_cached_while_valid_never_outlives_the_expiry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_lived_credentials_refresh_at_half_their_lifetime() {
-    // 4-minute credentials: "5 minutes before expiry" would be before they were issued.
+    // 4-minute credentials: "7 minutes before expiry" would be before they were issued.
     let server = CredentialsServer::start(t0() + 4 * MIN).await;
     let clock = ManualClock::new(t0());
     let cache = cache(&server, &clock, settings());
@@ -402,4 +403,68 @@ fn backoff_delays_grow_and_saturate() {
         .collect();
     assert_eq!(delays, [1, 3, 9, 27, 81, 100, 100]);
     assert_eq!(settings.backoff.delay(u32::MAX), Duration::from_secs(100));
+}
+
+/// Every caller a failed refresh is served to, the first and those served from the error cache,
+/// gets the upstream's kind of error (so an SDK chain moves on past a source with nothing to
+/// offer, and stops at a broken configuration) with the upstream's whole reason in its chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_error_keeps_the_upstreams_kind_and_reason() {
+    use aws_credential_types::provider::error::CredentialsError;
+    let clock = ManualClock::new(t0());
+    let build = |upstream: EnvironmentProvider| {
+        CachingProvider::builder(upstream)
+            .settings(settings())
+            .clock(clock.clone())
+            .randomness(FixedRandomness(0.5))
+            .build()
+    };
+    let empty = build(EnvironmentProvider::with_env(
+        Env::from_pairs::<&str, &str>([]),
+    ));
+    let bad_expiry = build(EnvironmentProvider::with_env(Env::from_pairs([
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_CREDENTIAL_EXPIRATION", "next tuesday"),
+    ])));
+    for attempt in ["first", "from the error cache"] {
+        let err = empty.provide_credentials().await.unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::CredentialsNotLoaded(_)),
+            "{attempt}: {err:?}"
+        );
+        let chain = error_chain(&err);
+        assert!(chain.contains("AWS_ACCESS_KEY_ID"), "{attempt}: {chain}");
+
+        let err = bad_expiry.provide_credentials().await.unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::InvalidConfiguration(_)),
+            "{attempt}: {err:?}"
+        );
+        let chain = error_chain(&err);
+        assert!(
+            chain.contains("credentials refresh failed"),
+            "{attempt}: {chain}"
+        );
+        assert!(chain.contains("next tuesday"), "{attempt}: {chain}");
+    }
+    assert_eq!(empty.status().upstream_calls, 1);
+    assert_eq!(bad_expiry.status().upstream_calls, 1);
+
+    // An upstream that never answers: the load timeout, to the first caller and the next.
+    let mut server = CredentialsServer::start(t0() + HOUR).await;
+    server.set_mode(Mode::Hang);
+    let hanging = cache(&server, &clock, settings());
+    for attempt in ["first", "from the error cache"] {
+        let err = hanging.provide_credentials().await.unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::ProviderTimedOut(_)),
+            "{attempt}: {err:?}"
+        );
+    }
+    assert_eq!(hanging.status().upstream_calls, 1);
+    server.kill().await;
 }
