@@ -9,8 +9,8 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use common::{t0, CredentialsServer, Mode};
 use edgeward_sts_credentials::{
-    parse_process_output, parse_profile_file, ChainProvider, ContainerProvider, Env,
-    EnvironmentProvider, Error, ProfileProvider, StaticProvider,
+    parse_process_output, parse_profile_file, AssumeRoleProvider, ChainProvider, ContainerProvider,
+    Env, EnvironmentProvider, Error, ProfileProvider, StaticProvider,
 };
 use proptest::prelude::*;
 
@@ -344,4 +344,29 @@ fn debug_output_names_environment_variables_but_shows_no_value() {
         }
     }
     assert_eq!(format!("{:?}", Env::process()), "Env(process)");
+}
+
+/// The provider's `Debug` says which role it assumes, and hides the external ID (a shared
+/// secret between the role's owner and the caller, in AWS's confused-deputy advice).
+#[test]
+fn assume_role_debug_names_the_role_and_hides_the_external_id() {
+    let provider = AssumeRoleProvider::new(
+        "arn:aws:iam::123456789012:role/edge-device",
+        "debugged",
+        EnvironmentProvider::with_env(Env::from_pairs([
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+        ])),
+    )
+    .external_id("ext-secret-4711");
+    let debug = format!("{provider:?}");
+    assert!(
+        debug.contains("role/edge-device") && debug.contains("debugged"),
+        "{debug}"
+    );
+    assert!(!debug.contains("ext-secret-4711"), "{debug}");
+    assert!(!debug.contains("wJalrXUtnFEMI"), "{debug}");
 }
