@@ -10,7 +10,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use common::{t0, CredentialsServer, ManualClock, Mode};
 use edgeward_sts_credentials::{
     BackoffJitter, CacheSettings, CachingProvider, ContainerProvider, Env, EnvironmentProvider,
-    ErrorClass, FixedRandomness, HttpLimits,
+    Error, ErrorClass, FixedRandomness, HttpLimits,
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -450,6 +450,13 @@ async fn a_served_error_keeps_the_upstreams_kind_and_reason() {
             "{attempt}: {chain}"
         );
         assert!(chain.contains("next tuesday"), "{attempt}: {chain}");
+        // The chain reaches our error, for a caller that wants more than the text.
+        let ours = std::iter::successors(std::error::Error::source(&err), |e| e.source())
+            .find_map(|e| e.downcast_ref::<Error>());
+        assert!(
+            matches!(ours, Some(Error::InvalidSetting { setting, .. }) if setting == "AWS_CREDENTIAL_EXPIRATION"),
+            "{attempt}: {ours:?}"
+        );
     }
     assert_eq!(empty.status().upstream_calls, 1);
     assert_eq!(bad_expiry.status().upstream_calls, 1);

@@ -9,8 +9,8 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use common::{t0, CredentialsServer, Mode};
 use edgeward_sts_credentials::{
-    parse_process_output, parse_profile_file, AssumeRoleProvider, ChainProvider, ContainerProvider,
-    Env, EnvironmentProvider, Error, ProfileProvider, StaticProvider,
+    parse_process_output, parse_profile_file, AssumeRoleProvider, CachingProvider, ChainProvider,
+    ContainerProvider, Env, EnvironmentProvider, Error, ProfileProvider, StaticProvider,
 };
 use proptest::prelude::*;
 
@@ -334,7 +334,11 @@ fn debug_output_names_environment_variables_but_shows_no_value() {
         format!("{:?}", EnvironmentProvider::with_env(env.clone())),
         format!(
             "{:?}",
-            ChainProvider::new().or_else("environment", EnvironmentProvider::with_env(env))
+            ChainProvider::new().or_else("environment", EnvironmentProvider::with_env(env.clone()))
+        ),
+        format!(
+            "{:?}",
+            CachingProvider::new(EnvironmentProvider::with_env(env))
         ),
     ];
     for debug in shown {
