@@ -144,11 +144,13 @@ pub(crate) async fn send(
                 endpoint: endpoint.clone(),
                 source,
             })?;
-        // The connection task is bounded by the same limit as the exchange.
-        let bound = limits.response_timeout;
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(bound, connection).await;
-        });
+        // The connection task lives exactly as long as this exchange: aborted when the exchange
+        // ends or its timeout drops it. (A timer of its own, with the exchange's limit, could
+        // fire in the same tick and end the exchange with hyper's "dispatch gone" instead of
+        // our timeout.)
+        let _connection = AbortOnDrop(tokio::spawn(async move {
+            let _ = connection.await;
+        }));
         if !request.headers().contains_key(HOST) {
             let value = match uri.port_u16() {
                 Some(p) => format!("{}:{p}", uri.host().unwrap_or_default()),
@@ -195,6 +197,15 @@ pub(crate) async fn send(
             stage: "response",
             after: limits.response_timeout,
         })?
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Maps a non-200 status to its typed error, with the (truncated, lossy) body as message.

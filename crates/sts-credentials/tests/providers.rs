@@ -9,8 +9,9 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
 use common::{t0, CredentialsServer, Mode};
 use edgeward_sts_credentials::{
-    parse_process_output, parse_profile_file, AssumeRoleProvider, CachingProvider, ChainProvider,
-    ContainerProvider, Env, EnvironmentProvider, Error, ProfileProvider, StaticProvider,
+    classify, parse_process_output, parse_profile_file, AssumeRoleProvider, CachingProvider,
+    ChainProvider, ContainerProvider, Env, EnvironmentProvider, Error, ErrorClass, HttpLimits,
+    ProfileProvider, StaticProvider,
 };
 use proptest::prelude::*;
 
@@ -269,13 +270,20 @@ fn container_plain_http_only_to_loopback() {
         "http://127.0.0.1:8080/creds",
         "http://[::1]:8080/creds",
         "http://localhost/creds",
+        // The container endpoints of ECS and of EKS Pod Identity (IPv4 and IPv6), which the AWS
+        // SDKs also accept over plain HTTP.
         "http://169.254.170.2/v2/credentials/x",
+        "http://169.254.170.23/v1/credentials",
+        "http://[fd00:ec2::23]/v1/credentials",
         "https://creds.example.com/x",
     ] {
         assert!(ContainerProvider::new(ok).is_ok(), "{ok}");
     }
     for refused in [
         "http://10.0.0.1/creds",
+        "http://169.254.170.3/creds",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fd00:ec2::24]/creds",
         "http://example.com/creds",
         "http://127.0.0.1.nip.io/x",
     ] {
@@ -373,4 +381,105 @@ fn assume_role_debug_names_the_role_and_hides_the_external_id() {
     );
     assert!(!debug.contains("ext-secret-4711"), "{debug}");
     assert!(!debug.contains("wJalrXUtnFEMI"), "{debug}");
+}
+
+/// What a container endpoint answers is mapped by status, with its (printable) body as the
+/// message; the request carries `Host`, which HTTP/1.1 requires (RFC 9112 §3.2); a response that
+/// never comes ends at the configured response timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn container_statuses_host_and_response_timeout() {
+    let server = CredentialsServer::start(t0() + Duration::from_secs(3600)).await;
+    let limits = HttpLimits::default()
+        .with_connect_timeout(Duration::from_secs(1))
+        .with_response_timeout(Duration::from_millis(300));
+    let provider = ContainerProvider::new(&server.uri())
+        .unwrap()
+        .with_limits(limits);
+    provider.provide_credentials().await.unwrap();
+    let port = server
+        .uri()
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(server.last_host(), Some(format!("127.0.0.1:{port}")));
+
+    let ours = |err: &dyn std::error::Error| -> String {
+        let found = std::iter::successors(err.source(), |e| e.source())
+            .find_map(|e| e.downcast_ref::<Error>())
+            .unwrap_or_else(|| panic!("no edgeward error in {}", chain_text(err)));
+        format!("{found:?}")
+    };
+    for (status, variant) in [
+        (401, "Unauthorized"),
+        (403, "Unauthorized"),
+        (404, "NotFound"),
+        (429, "Throttled"),
+        (500, "ServerError"),
+        (503, "ServerError"),
+        (418, "UnexpectedStatus"),
+    ] {
+        server.set_mode(Mode::Status(status));
+        let err = provider.provide_credentials().await.unwrap_err();
+        let debug = ours(&err);
+        assert!(debug.starts_with(variant), "{status}: {debug}");
+        assert!(debug.contains("upstream says no"), "{status}: {debug}");
+    }
+
+    server.set_mode(Mode::Hang);
+    let started = std::time::Instant::now();
+    let err = provider.provide_credentials().await.unwrap_err();
+    let debug = ours(&err);
+    assert!(
+        debug.starts_with("Timeout") && debug.contains("300ms"),
+        "{debug}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "waited {:?}",
+        started.elapsed()
+    );
+}
+
+/// `classify` on errors that are not ours: by variant.
+#[test]
+fn foreign_credentials_errors_are_classed_by_variant() {
+    use aws_credential_types::provider::error::CredentialsError;
+    for (error, class) in [
+        (
+            CredentialsError::not_loaded("nothing here"),
+            ErrorClass::Client,
+        ),
+        (
+            CredentialsError::invalid_configuration("bad"),
+            ErrorClass::Client,
+        ),
+        (
+            CredentialsError::provider_timed_out(Duration::from_secs(1)),
+            ErrorClass::Connection,
+        ),
+        (
+            CredentialsError::provider_error("upstream broke"),
+            ErrorClass::Server,
+        ),
+    ] {
+        assert_eq!(classify(&error), class, "{error:?}");
+    }
+}
+
+#[test]
+fn a_chain_lists_its_providers_in_order() {
+    let chain = ChainProvider::new()
+        .or_else(
+            "first",
+            EnvironmentProvider::with_env(Env::from_pairs::<&str, &str>([])),
+        )
+        .or_else(
+            "second",
+            EnvironmentProvider::with_env(Env::from_pairs::<&str, &str>([])),
+        );
+    assert_eq!(chain.names().collect::<Vec<_>>(), ["first", "second"]);
 }

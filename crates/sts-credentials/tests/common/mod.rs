@@ -65,6 +65,7 @@ struct ServerState {
     expires_at: SystemTime,
     delay: Duration,
     required_token: Option<String>,
+    last_host: Option<String>,
 }
 
 /// The server; dropped or [`CredentialsServer::kill`]ed, its port refuses connections.
@@ -92,6 +93,7 @@ impl CredentialsServer {
             expires_at,
             delay: Duration::ZERO,
             required_token: None,
+            last_host: None,
         }));
         let requests = Arc::new(AtomicU64::new(0));
         let (st, rq) = (Arc::clone(&state), Arc::clone(&requests));
@@ -107,8 +109,14 @@ impl CredentialsServer {
                         let (st, rq) = (Arc::clone(&st), Arc::clone(&rq));
                         async move {
                             let n = rq.fetch_add(1, Ordering::SeqCst) + 1;
+                            let host = req
+                                .headers()
+                                .get("host")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned);
                             let (mode, expires_at, delay, required) = {
-                                let s = st.lock().unwrap();
+                                let mut s = st.lock().unwrap();
+                                s.last_host = host;
                                 (s.mode.clone(), s.expires_at, s.delay, s.required_token.clone())
                             };
                             if !delay.is_zero() {
@@ -181,6 +189,10 @@ impl CredentialsServer {
     }
     pub fn require_token(&self, token: &str) {
         self.state.lock().unwrap().required_token = Some(token.to_owned());
+    }
+    /// The `Host` header of the last request, if it had one.
+    pub fn last_host(&self) -> Option<String> {
+        self.state.lock().unwrap().last_host.clone()
     }
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
