@@ -98,3 +98,69 @@ proptest! {
         prop_assert_eq!(creds.expiry(), Some(UNIX_EPOCH + Duration::from_secs(secs as u64)));
     }
 }
+
+fn container_doc(access_key_id: &str, secret: &str, token: &str, account: Option<&str>) -> Vec<u8> {
+    let account = account.map_or(String::new(), |a| format!(r#","AccountId":"{a}""#));
+    format!(
+        r#"{{"AccessKeyId":"{access_key_id}","SecretAccessKey":"{secret}","Token":"{token}","Expiration":"2026-11-29T18:00:00Z"{account}}}"#
+    )
+    .into_bytes()
+}
+
+/// Each field is read up to its documented bound (access key ID and secret 128 bytes, session
+/// token 16 KiB) and refused one byte beyond it, naming the field.
+#[test]
+fn field_lengths_are_bounded_exactly() {
+    let (key, secret, token) = ("ASIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "IQoJb3JpZ2lu");
+    for (field, max) in [
+        ("access key ID", 128),
+        ("secret access key", 128),
+        ("session token", 16 * 1024),
+    ] {
+        for (len, ok) in [(max, true), (max + 1, false)] {
+            let long = "A".repeat(len);
+            let body = match field {
+                "access key ID" => container_doc(&long, secret, token, None),
+                "secret access key" => container_doc(key, &long, token, None),
+                _ => container_doc(key, secret, &long, None),
+            };
+            match (parse_container_credentials(&body), ok) {
+                (Ok(_), true) => {}
+                (Err(Error::MalformedResponse { reason }), false) => {
+                    assert_eq!(reason, format!("{field} is longer than {max} bytes"));
+                }
+                (other, _) => panic!("{field} of {len} bytes: {other:?}"),
+            }
+        }
+    }
+}
+
+/// `AccountId` is optional and taken only when it looks like an account: 1 to 32 digits (AWS
+/// account IDs are 12). Anything else is ignored, not an error: the credentials still work.
+#[test]
+fn account_id_is_taken_only_when_it_is_digits() {
+    let thirty_two = "1".repeat(32);
+    let thirty_three = "1".repeat(33);
+    for (account, taken) in [
+        (Some("123456789012"), true),
+        (Some(thirty_two.as_str()), true),
+        (Some(thirty_three.as_str()), false),
+        (Some("12345678901a"), false),
+        (Some(""), false),
+        (None, false),
+    ] {
+        let body = container_doc(
+            "ASIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI",
+            "IQoJb3JpZ2lu",
+            account,
+        );
+        let creds = parse_container_credentials(&body).unwrap();
+        let expected = if taken { account } else { None };
+        assert_eq!(
+            creds.account_id().map(|a| a.as_str()),
+            expected,
+            "{account:?}"
+        );
+    }
+}

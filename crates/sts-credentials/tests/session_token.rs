@@ -204,9 +204,23 @@ fn bad_inputs_are_refused_with_reasons() {
 fn debug_output_redacts_secrets() {
     let ring = ring("k1", 1);
     let minted = ring.mint(&request(), now(), &SystemRandom::new()).unwrap();
-    let debug = format!("{minted:?} {:?} {ring:?}", minted.claims());
+    let claims = format!("{:?}", minted.claims());
+    let debug = format!("{minted:?} {claims} {ring:?}");
     assert!(!debug.contains(minted.secret_access_key()));
     assert!(!debug.contains(minted.session_token()));
+    // What may be shown is: whose credentials, until when, sealed by which key.
+    let whole = format!("{minted:?}");
+    for shown in [minted.access_key_id(), ARN, "thing-42", "k1"] {
+        assert!(claims.contains(shown), "{shown} missing from {claims}");
+        assert!(whole.contains(shown), "{shown} missing from {whole}");
+    }
+    let key = SealingKey::new("k2", [7; 32]).unwrap();
+    assert_eq!(key.id(), "k2");
+    let key_debug = format!("{key:?}");
+    assert!(
+        key_debug.contains("k2") && key_debug.contains("redacted"),
+        "{key_debug}"
+    );
 }
 
 proptest! {
