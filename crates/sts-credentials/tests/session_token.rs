@@ -44,7 +44,8 @@ fn access_key_and_secret_have_the_aws_shapes() {
     let ring = ring("k1", 1);
     let random = SystemRandom::new();
     let mut seen = std::collections::HashSet::new();
-    for _ in 0..200 {
+    let mut symbols_at = vec![std::collections::HashSet::new(); 16];
+    for _ in 0..512 {
         let minted = ring.mint(&request(), now(), &random).unwrap();
         let akid = minted.access_key_id();
         assert_eq!(akid.len(), 20);
@@ -58,6 +59,14 @@ fn access_key_and_secret_have_the_aws_shapes() {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'));
         assert!(seen.insert(akid.to_owned()), "access key repeated");
+        for (position, symbol) in akid[4..].chars().enumerate() {
+            symbols_at[position].insert(symbol);
+        }
+    }
+    // Ten random bytes spread over sixteen symbols: every position takes nearly all 32 values
+    // in 512 draws (fewer than 20 has a probability far below 1e-12), none is stuck.
+    for (position, symbols) in symbols_at.iter().enumerate() {
+        assert!(symbols.len() >= 20, "position {position}: only {symbols:?}");
     }
 }
 
@@ -128,6 +137,7 @@ fn rotation_seals_with_the_newest_and_opens_older_until_retired() {
     ring.rotate(SealingKey::new("2026-11", [2; 32]).unwrap());
     let new = ring.mint(&request(), now(), &random).unwrap();
     assert_eq!(new.claims().key_id(), "2026-11");
+    assert_eq!(ring.key_ids().collect::<Vec<_>>(), ["2026-10", "2026-11"]);
     assert_eq!(
         ring.open(old.session_token(), now()).unwrap().key_id(),
         "2026-10"
@@ -142,6 +152,7 @@ fn rotation_seals_with_the_newest_and_opens_older_until_retired() {
         Err(Error::TokenUnknownKey { key_id }) if key_id == "2026-10"
     ));
     assert!(ring.open(new.session_token(), now()).is_ok());
+    assert_eq!(ring.key_ids().collect::<Vec<_>>(), ["2026-11"]);
 }
 
 #[test]
@@ -198,6 +209,64 @@ fn bad_inputs_are_refused_with_reasons() {
             "{text}"
         );
     }
+}
+
+/// Every length limit holds exactly: at the limit accepted, one past it refused, for what is
+/// minted (principal ARN 2048 bytes, session name 64) and what is opened (token text 4096
+/// characters; key ID length 1 to 32; header, nonce and tag all present).
+#[test]
+fn length_limits_are_exact() {
+    let ring = ring("k1", 1);
+    let random = SystemRandom::new();
+    let mint = |arn: &str, session: &str| {
+        ring.mint(
+            &MintRequest::new(arn, session, Duration::from_secs(60)),
+            now(),
+            &random,
+        )
+    };
+    let arn = "a".repeat(2048);
+    assert_eq!(
+        ring.open(mint(&arn, "s").unwrap().session_token(), now())
+            .unwrap()
+            .principal_arn(),
+        arn
+    );
+    assert!(matches!(
+        mint(&"a".repeat(2049), "s"),
+        Err(Error::InvalidSetting { .. })
+    ));
+    assert!(mint(ARN, &"s".repeat(64)).is_ok());
+    assert!(matches!(
+        mint(ARN, &"s".repeat(65)),
+        Err(Error::InvalidSetting { .. })
+    ));
+
+    let too_long = |text: &str| matches!(ring.open(text, now()), Err(Error::TokenMalformed { reason }) if reason.contains("maximum token length"));
+    assert!(!too_long(&"A".repeat(4096)));
+    assert!(too_long(&"A".repeat(4097)));
+
+    // Hand-made tokens: version 1, key ID length, key ID, then nonce and tag (an empty sealed
+    // body). The shortest complete one reaches the AEAD, which refuses it; one byte less, or a
+    // key ID length of 0 or 33, is truncated before any key is looked up.
+    let token = |id_len: u8, id: &[u8], rest: usize| {
+        let mut raw = vec![1, id_len];
+        raw.extend_from_slice(id);
+        raw.extend(std::iter::repeat_n(0u8, rest));
+        URL_SAFE_NO_PAD.encode(raw)
+    };
+    let truncated = |text: &str| matches!(ring.open(text, now()), Err(Error::TokenMalformed { reason }) if reason == "truncated");
+    assert!(matches!(
+        ring.open(&token(2, b"k1", 12 + 16), now()),
+        Err(Error::TokenTampered)
+    ));
+    assert!(truncated(&token(2, b"k1", 12 + 15)));
+    assert!(truncated(&token(0, b"", 12 + 16)));
+    assert!(truncated(&token(33, &[b'k'; 33], 12 + 16)));
+    assert!(matches!(
+        ring.open(&token(32, &[b'k'; 32], 12 + 16), now()),
+        Err(Error::TokenUnknownKey { key_id }) if key_id.len() == 32
+    ));
 }
 
 #[test]
