@@ -77,3 +77,46 @@ pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
 pub(crate) fn scale(d: Duration, fraction: f64) -> Duration {
     Duration::try_from_secs_f64(d.as_secs_f64() * fraction.clamp(0.0, 1.0)).unwrap_or(d)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    // Expected instants from `date -u -d <text> +%s`.
+    #[test]
+    fn rfc3339_both_ways_around_the_epoch() {
+        let cases = [
+            (
+                "2026-11-29T06:00:00Z",
+                UNIX_EPOCH + Duration::from_secs(1_795_932_000),
+            ),
+            ("1969-12-31T23:59:59Z", UNIX_EPOCH - Duration::from_secs(1)),
+            (
+                "1960-01-01T00:00:00Z",
+                UNIX_EPOCH - Duration::from_secs(315_619_200),
+            ),
+        ];
+        for (text, at) in cases {
+            assert_eq!(rfc3339(at), text);
+            assert_eq!(parse_rfc3339(text), Some(at), "{text}");
+        }
+        // A numeric offset and a fraction name the same instants.
+        let offset = parse_rfc3339("2026-11-29T07:00:00+01:00");
+        assert_eq!(
+            offset,
+            Some(UNIX_EPOCH + Duration::from_secs(1_795_932_000))
+        );
+        let fraction = parse_rfc3339("1969-12-31T23:59:59.5Z");
+        assert_eq!(fraction, Some(UNIX_EPOCH - Duration::from_millis(500)));
+        assert_eq!(parse_rfc3339("2026-11-29 06:00:00"), None);
+    }
+
+    #[test]
+    fn thread_randomness_is_spread_over_zero_to_one() {
+        let draws: Vec<f64> = (0..1000).map(|_| ThreadRandomness.fraction()).collect();
+        assert!(draws.iter().all(|f| (0.0..1.0).contains(f)));
+        // Both halves are hit (each missed with probability 2^-1000).
+        assert!(draws.iter().any(|f| *f < 0.5) && draws.iter().any(|f| *f >= 0.5));
+    }
+}

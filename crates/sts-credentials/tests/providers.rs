@@ -483,3 +483,96 @@ fn a_chain_lists_its_providers_in_order() {
         );
     assert_eq!(chain.names().collect::<Vec<_>>(), ["first", "second"]);
 }
+
+/// A `source_profile` chain of eight profiles resolves; nine is refused (the limit is eight).
+/// A configuration file that exists but cannot be read is an error, not a missing file.
+#[test]
+fn profile_chains_stop_at_eight_and_unreadable_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from("[profile p0]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n");
+    for n in 1..9 {
+        text.push_str(&format!(
+            "[profile p{n}]\nrole_arn = arn:aws:iam::123456789012:role/r{n}\nsource_profile = p{}\n",
+            n - 1
+        ));
+    }
+    let config = write(dir.path(), "config", &text);
+    let env = Env::from_pairs([
+        ("AWS_CONFIG_FILE", config.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+    ]);
+    ProfileProvider::with_env(env.clone())
+        .profile("p7")
+        .resolve()
+        .unwrap();
+    let error = ProfileProvider::with_env(env)
+        .profile("p8")
+        .resolve()
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::ProfileChain { chain } if chain.len() == 9),
+        "{error:?}"
+    );
+
+    // A directory where the file should be: read fails with something other than NotFound.
+    let env = Env::from_pairs([
+        ("AWS_CONFIG_FILE", dir.path().to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+    ]);
+    let error = ProfileProvider::with_env(env).resolve().unwrap_err();
+    assert!(matches!(error, Error::ReadFile { .. }), "{error:?}");
+}
+
+/// `credential_process` output is read up to 64 KiB (a document padded to exactly that size is
+/// taken) and refused one byte beyond; a process slower than `process_timeout` is stopped.
+#[tokio::test]
+async fn credential_process_output_and_time_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let document = r#"{"Version":1,"AccessKeyId":"AKIDPROC","SecretAccessKey":"sp"}"#;
+    for (size, taken) in [(64 * 1024, true), (64 * 1024 + 1, false)] {
+        let padded = format!("{document}{}", " ".repeat(size - document.len()));
+        let file = write(dir.path(), &format!("out-{size}.json"), &padded);
+        let config = write(
+            dir.path(),
+            "config",
+            &format!("[default]\ncredential_process = cat {file}\n"),
+        );
+        let env = Env::from_pairs([
+            ("AWS_CONFIG_FILE", config.as_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+        ]);
+        let result = ProfileProvider::with_env(env).provide_credentials().await;
+        match (result, taken) {
+            (Ok(creds), true) => assert_eq!(creds.access_key_id(), "AKIDPROC"),
+            (Err(error), false) => {
+                let text = chain_text(&error);
+                assert!(text.contains("output exceeds 65536 bytes"), "{text}");
+            }
+            (other, _) => panic!("{size} bytes: {other:?}"),
+        }
+    }
+
+    // The command runs through `sh -c`, and a timeout kills that shell only, not what it started:
+    // `exec` makes `sleep` the process itself. (Killing the process group is left to an issue.)
+    let config = write(
+        dir.path(),
+        "config",
+        "[default]\ncredential_process = exec sleep 5\n",
+    );
+    let env = Env::from_pairs([
+        ("AWS_CONFIG_FILE", config.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+    ]);
+    let provider = ProfileProvider::with_env(env).process_timeout(Duration::from_millis(300));
+    assert!(format!("{provider:?}").contains("default"), "{provider:?}");
+    let started = std::time::Instant::now();
+    let error = provider.provide_credentials().await.unwrap_err();
+    let text = chain_text(&error);
+    assert!(text.contains("did not finish within 300ms"), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
