@@ -356,6 +356,24 @@ fn debug_output_names_environment_variables_but_shows_no_value() {
         }
     }
     assert_eq!(format!("{:?}", Env::process()), "Env(process)");
+    // The container provider shows where it fetches from, and hides the token it sends.
+    let container = ContainerProvider::from_env(&Env::from_pairs([
+        (
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "http://127.0.0.1:9911/creds",
+        ),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "container-token-value-4242",
+        ),
+    ]))
+    .unwrap();
+    let debug = format!("{container:?}");
+    assert!(
+        debug.contains("127.0.0.1:9911") && debug.contains("redacted"),
+        "{debug}"
+    );
+    assert!(!debug.contains("4242"), "{debug}");
 }
 
 /// The provider's `Debug` says which role it assumes, and hides the external ID (a shared
