@@ -11,6 +11,9 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
+use x509_parser::der_parser::asn1_rs::{Any, Tag};
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::RSAPublicKey;
 
 /// What one certificate of the chain says.
 #[non_exhaustive]
@@ -47,9 +50,15 @@ impl CertificateInfo {
     pub fn from_der(der: &[u8]) -> Option<Self> {
         let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
         let spki = cert.public_key();
+        let algorithm = spki.algorithm.algorithm.to_id_string();
         let (key_type, key_bits, curve) = match spki.parsed() {
-            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
-                ("RSA".to_owned(), rsa.key_size() as u32, None)
+            // rsaEncryption and id-RSASSA-PSS keys are the same RSAPublicKey (RFC 4055 §1.2);
+            // x509-parser's `parsed` reads only the first, and its `key_size` misjudges a
+            // modulus whose first octet is not zero, so the size is the modulus's bit length.
+            _ if matches!(algorithm.as_str(), RSA_ENCRYPTION | RSASSA_PSS) => {
+                let rsa = RSAPublicKey::from_der(&spki.subject_public_key.data).ok();
+                let bits = rsa.map_or(0, |(_, key)| bit_length(key.modulus));
+                ("RSA".to_owned(), bits, None)
             }
             Ok(x509_parser::public_key::PublicKey::EC(point)) => {
                 let curve = spki
@@ -60,8 +69,14 @@ impl CertificateInfo {
                     .map(|oid| curve_name(&oid.to_id_string()));
                 ("EC".to_owned(), point.key_size() as u32, curve)
             }
-            Ok(x509_parser::public_key::PublicKey::DSA(y)) => {
-                ("DSA".to_owned(), (y.len() * 8) as u32, None)
+            // A DSA key's size is its prime p's, the first of the Dss-Parms (RFC 3279 §2.3.2);
+            // the public value y that x509-parser returns is an octet longer or shorter.
+            Ok(x509_parser::public_key::PublicKey::DSA(_)) => {
+                let p = spki.algorithm.parameters.as_ref().and_then(|params| {
+                    let (_, p) = Any::from_der(params.data).ok()?;
+                    (p.tag() == Tag::Integer).then(|| bit_length(p.data))
+                });
+                ("DSA".to_owned(), p.unwrap_or(0), None)
             }
             _ => {
                 let oid = spki.algorithm.algorithm.to_id_string();
@@ -104,6 +119,20 @@ impl CertificateInfo {
     /// Whole days from `now` until the end of validity (negative once expired).
     pub fn days_left(&self, now: SystemTime) -> i64 {
         (self.not_after_unix - unix(now)).div_euclid(86_400)
+    }
+}
+
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+
+/// Bits of a big-endian unsigned integer, leading zero octets ignored.
+fn bit_length(bytes: &[u8]) -> u32 {
+    match bytes.iter().position(|b| *b != 0) {
+        Some(first) => {
+            let octets = u32::try_from(bytes.len() - first).unwrap_or(u32::MAX / 8);
+            octets.saturating_mul(8) - bytes[first].leading_zeros()
+        }
+        None => 0,
     }
 }
 
