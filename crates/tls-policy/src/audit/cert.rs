@@ -67,7 +67,13 @@ impl CertificateInfo {
                     .as_ref()
                     .and_then(|p| p.as_oid().ok())
                     .map(|oid| curve_name(&oid.to_id_string()));
-                ("EC".to_owned(), point.key_size() as u32, curve)
+                // The curve's size, not the point's: x509-parser counts a P-521 point's 66-octet
+                // coordinates as 528 bits.
+                let bits = match curve.as_deref() {
+                    Some("P-521") => 521,
+                    _ => point.key_size() as u32,
+                };
+                ("EC".to_owned(), bits, curve)
             }
             // A DSA key's size is its prime p's, the first of the Dss-Parms (RFC 3279 §2.3.2);
             // the public value y that x509-parser returns is an octet longer or shorter.
