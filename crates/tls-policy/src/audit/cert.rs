@@ -353,3 +353,17 @@ pub(crate) async fn rustls_handshake(
         tls13_ticket: spy.tls13_ticket.load(Ordering::SeqCst),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::bit_length;
+
+    #[test]
+    fn bit_length_counts_from_the_first_set_bit() {
+        assert_eq!(bit_length(&[0x00, 0x01, 0xff]), 9);
+        assert_eq!(bit_length(&[0x7f, 0x00]), 15);
+        assert_eq!(bit_length(&[0x80]), 8);
+        assert_eq!(bit_length(&[0x00, 0x00]), 0);
+        assert_eq!(bit_length(&[]), 0);
+    }
+}
