@@ -84,14 +84,14 @@ impl CertificateInfo {
                 });
                 ("DSA".to_owned(), p.unwrap_or(0), None)
             }
-            _ => {
-                let oid = spki.algorithm.algorithm.to_id_string();
-                match oid.as_str() {
-                    "1.3.101.112" => ("Ed25519".to_owned(), 256, None),
-                    "1.3.101.113" => ("Ed448".to_owned(), 456, None),
-                    _ => (oid, (spki.subject_public_key.data.len() * 8) as u32, None),
+            _ => match algorithm.as_str() {
+                "1.3.101.112" => ("Ed25519".to_owned(), 256, None),
+                "1.3.101.113" => ("Ed448".to_owned(), 456, None),
+                _ => {
+                    let bits = (spki.subject_public_key.data.len() * 8) as u32;
+                    (algorithm.clone(), bits, None)
                 }
-            }
+            },
         };
         let mut sans = Vec::new();
         if let Ok(Some(ext)) = cert.subject_alternative_name() {
