@@ -6,9 +6,9 @@ use std::sync::Arc;
 use edgeward_device_identity::{
     create_csr, load_certificates, load_crls, load_private_key, parse_certificates,
     write_private_key_file, write_public_file, CaSettings, CacheSettings, CertificateAuthority,
-    CertificateInfo, CertificateStatus, CrlSettings, DeviceIdentity, DevicePolicy, DeviceSettings,
-    Error, InMemoryStatus, KeyFilePermissions, KeyType, LoadOptions, PrivateKey, PublicKeyKind,
-    Renewal, RenewalPolicy, Rule, ServerSettings, Validator, MAX_FILE_SIZE,
+    CertificateId, CertificateInfo, CertificateStatus, CrlSettings, DeviceIdentity, DevicePolicy,
+    DeviceSettings, Error, InMemoryStatus, KeyFilePermissions, KeyType, LoadOptions, PrivateKey,
+    PublicKeyKind, Renewal, RenewalPolicy, Rule, ServerSettings, Validator, MAX_FILE_SIZE,
 };
 use rustls_pki_types::{CertificateDer, UnixTime};
 use time::{Duration, OffsetDateTime};
@@ -274,9 +274,7 @@ fn status_hook_and_cache() {
     let device = ca
         .issue_device(&DeviceSettings::new("sensor-6"), t0())
         .unwrap();
-    let id = CertificateInfo::from_der(&device.certificate)
-        .unwrap()
-        .certificate_id;
+    let id = CertificateId::of_der(&device.certificate);
     let registry = Arc::new(InMemoryStatus::new());
     let v = validator(&ca)
         .with_status_source(registry.clone())
@@ -543,9 +541,7 @@ fn roots_sharing_a_name_are_told_apart_by_their_keys() {
         .unwrap()
         .validate(&device.certificate, &[], at(t0()))
         .unwrap();
-    let new_id = CertificateInfo::from_der(new.certificate())
-        .unwrap()
-        .certificate_id;
+    let new_id = CertificateId::of_der(new.certificate());
     assert_eq!(identity.path().last(), Some(&new_id));
 }
 
@@ -618,9 +614,7 @@ fn a_refusal_message_names_the_certificate_and_the_rule() {
     let device = ca
         .issue_device(&DeviceSettings::new("sensor-switched-off"), t0())
         .unwrap();
-    let id = CertificateInfo::from_der(&device.certificate)
-        .unwrap()
-        .certificate_id;
+    let id = CertificateId::of_der(&device.certificate);
     let registry = Arc::new(InMemoryStatus::new());
     registry.set(id.clone(), CertificateStatus::Inactive);
     let v = validator(&ca).with_status_source(registry.clone());
@@ -687,9 +681,7 @@ fn debug_output_never_shows_a_private_key() {
     let identity =
         DeviceIdentity::from_pem(&device.certificate_pem(), &device.key.to_pem()).unwrap();
     let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
-    let ca_id = CertificateInfo::from_der(ca.certificate())
-        .unwrap()
-        .certificate_id;
+    let ca_id = CertificateId::of_der(ca.certificate());
     let cases = [
         (
             format!("{identity:?}"),
