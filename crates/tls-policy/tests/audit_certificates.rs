@@ -1,24 +1,16 @@
-//! What the audit reads from a server's certificate, checked against what `openssl x509 -text`
-//! says of the same certificate: the key's type and size, for every key type OpenSSL makes.
+//! What the audit reads from a server's certificate, checked against what `openssl x509` says of
+//! the same certificate: the key's type and size for every key type OpenSSL makes, names,
+//! addresses, dates and signature algorithms.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
 use edgeward_tls_policy::audit::CertificateInfo;
 
 fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl on PATH");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    common::openssl_output(dir, args)
 }
 
 /// The number in openssl's "Public-Key: (N bit)" line.

@@ -5,6 +5,8 @@
 //! prefix parses into a prefix, arbitrary bytes never panic.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -27,17 +29,7 @@ impl Drop for Server {
 }
 
 fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    common::openssl_output(dir, args)
 }
 
 fn start(args: &[&str], dir: &Path) -> Server {

@@ -26,16 +26,22 @@ pub struct Pki {
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
+    openssl_output(dir, args);
+}
+
+/// Runs `openssl args` in `dir` and returns its standard output; panics with its stderr on failure.
+pub fn openssl_output(dir: &Path, args: &[&str]) -> Vec<u8> {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
         .output()
-        .unwrap();
+        .expect("openssl on PATH");
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out.stdout
 }
 
 impl Pki {
