@@ -11,12 +11,13 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use audit_support::{
-    audit_json, edgeward, matrix, report_suites, report_versions, Server, ALL_VERSIONS,
+    audit_json, edgeward, matrix, report_suites, report_versions, Material, Server, ALL_VERSIONS,
 };
 
 fn check_case(name: &str) {
     let case = matrix().into_iter().find(|c| c.name == name).unwrap();
-    let server = Server::start(&case.args());
+    let material = Material::new();
+    let server = Server::start(&case.args(&material));
     let (code, report, stderr) = audit_json(&server.target(), &[]);
     let violations: Vec<String> = report["verdict"]["violations"]
         .as_array()
@@ -86,7 +87,8 @@ fn dhe_suites_are_not_compliant_and_the_group_size_is_read() {
         .into_iter()
         .find(|c| c.name == "dhe_suites")
         .unwrap();
-    let server = Server::start(&case.args());
+    let material = Material::new();
+    let server = Server::start(&case.args(&material));
     let (_, report, _) = audit_json(&server.target(), &[]);
     assert_eq!(report["dhe_bits"], 2048);
     let tls12 = &report["versions"][3];
@@ -119,7 +121,8 @@ fn the_report_describes_the_certificate_and_the_groups() {
         .into_iter()
         .find(|c| c.name == "tls13_only")
         .unwrap();
-    let server = Server::start(&case.args());
+    let material = Material::new();
+    let server = Server::start(&case.args(&material));
     let (_, r, _) = audit_json(&server.target(), &["--sni", "localhost"]);
     assert_eq!(r["schema_version"], 1);
     assert_eq!(r["sni"], "localhost");
@@ -163,8 +166,8 @@ fn the_report_describes_the_certificate_and_the_groups() {
 
 #[test]
 fn server_preference_order_is_detected() {
+    let m = Material::new();
     let args = |pref: bool| {
-        let m = audit_support::material();
         let mut a: Vec<String> = [
             "-tls1_2",
             "-cipher",
@@ -214,7 +217,8 @@ fn human_output_has_a_table_per_version_and_the_verdict() {
         .into_iter()
         .find(|c| c.name == "tls12_static_rsa_only")
         .unwrap();
-    let server = Server::start(&case.args());
+    let material = Material::new();
+    let server = Server::start(&case.args(&material));
     let out = edgeward(&["audit", &server.target()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -234,7 +238,8 @@ fn a_policy_file_is_used() {
         .into_iter()
         .find(|c| c.name == "tls12_static_rsa_only")
         .unwrap();
-    let server = Server::start(&case.args());
+    let material = Material::new();
+    let server = Server::start(&case.args(&material));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rsa-ok.toml");
     std::fs::write(

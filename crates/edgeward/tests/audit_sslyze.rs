@@ -9,7 +9,7 @@ mod audit_support;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use audit_support::{audit_json, matrix, report_suites, Server, ALL_VERSIONS};
+use audit_support::{audit_json, matrix, report_suites, Material, Server, ALL_VERSIONS};
 
 fn python() -> String {
     let p = std::env::var("EDGEWARD_PYTHON").unwrap_or_else(|_| {
@@ -78,7 +78,8 @@ fn sslyze(target: &str) -> Vec<(&'static str, BTreeSet<String>)> {
 
 fn compare(name: &str) {
     let case = matrix().into_iter().find(|c| c.name == name).unwrap();
-    let server = Server::start(&case.args());
+    let material = Material::new();
+    let server = Server::start(&case.args(&material));
     let (code, report, stderr) = audit_json(&server.target(), &[]);
     assert_eq!(code, if case.compliant { 0 } else { 1 }, "{name}: {stderr}");
     assert_eq!(report["verdict"]["compliant"], case.compliant, "{name}");

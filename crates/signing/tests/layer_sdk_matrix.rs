@@ -163,17 +163,20 @@ async fn run(input: Value) -> Vec<Value> {
         .unwrap()
 }
 
-fn input(plain: SocketAddr, tls: SocketAddr, pem: &str, suite: &str) -> Value {
-    let dir = std::env::temp_dir().join(format!("sdk-matrix-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// The script's input, and the directory it writes its files in (the CA bundle, a 9 MiB
+/// transfer file), removed when the test drops it.
+fn input(plain: SocketAddr, tls: SocketAddr, pem: &str, suite: &str) -> (Value, tempfile::TempDir) {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, pem).unwrap();
-    json!({
+    let input = json!({
         "suite": suite,
         "plain_port": plain.port(), "tls_port": tls.port(), "ca_bundle": ca, "dir": dir,
         "access_key": AK, "secret_key": SK,
         "temp_access_key": TEMP_AK, "temp_secret_key": TEMP_SK, "token": TOKEN,
-    })
+    });
+    (input, scratch)
 }
 
 macro_rules! matrix_test {
@@ -182,7 +185,8 @@ macro_rules! matrix_test {
         async fn $name() {
             let (plain, _) = start(false).await;
             let (tls, pem) = start(true).await;
-            let results = run(input(plain, tls, &pem.unwrap(), $suite)).await;
+            let (input, _scratch) = input(plain, tls, &pem.unwrap(), $suite);
+            let results = run(input).await;
             check(&results);
         }
     };

@@ -8,10 +8,11 @@ use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Certificates and parameters, generated once per test binary with the `openssl` CLI.
+/// Certificates and parameters made with the `openssl` CLI, in a directory removed when the
+/// test drops this. Each test makes its own (a static would never be dropped, and would leave
+/// one directory in the system's temp directory per test process, as nextest runs them).
 pub struct Material {
     _dir: tempfile::TempDir,
     pub path: PathBuf,
@@ -36,9 +37,8 @@ fn openssl(args: &[&str], dir: &Path) {
     );
 }
 
-pub fn material() -> &'static Material {
-    static M: OnceLock<Material> = OnceLock::new();
-    M.get_or_init(|| {
+impl Material {
+    pub fn new() -> Material {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().to_path_buf();
         let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
@@ -136,7 +136,7 @@ pub fn material() -> &'static Material {
             &p,
         );
         Material { _dir: dir, path: p }
-    })
+    }
 }
 
 /// A running `openssl s_server`, killed (by pid) on drop.
@@ -341,9 +341,8 @@ pub fn matrix() -> Vec<Case> {
 }
 
 impl Case {
-    /// The full s_server argument list.
-    pub fn args(&self) -> Vec<String> {
-        let m = material();
+    /// The full s_server argument list, naming files in `m`.
+    pub fn args(&self, m: &Material) -> Vec<String> {
         let mut a: Vec<String> = Vec::new();
         let mut cert = |crt: &str, key: &str, flag: (&str, &str)| {
             a.extend([
