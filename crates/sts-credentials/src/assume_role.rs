@@ -13,7 +13,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
 use rustls::ClientConfig;
 
-use crate::http::HttpLimits;
+use crate::http::{is_loopback, HttpLimits};
 use crate::sdk_http::SdkHttpClient;
 use crate::{Error, ErrorClass};
 
@@ -96,12 +96,16 @@ impl AssumeRoleProvider {
         self.region = region.into();
         self
     }
-    /// The STS endpoint, e.g. `http://127.0.0.1:5000` or an edgeward gateway.
+    /// The STS endpoint, e.g. an edgeward gateway. Plain `http` only to loopback (`localhost`,
+    /// 127.0.0.0/8, `::1`), since the response carries the new secret key; anything else is
+    /// refused, before any request, as [`Error::PlainHttpNotLoopback`].
     pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
         self.endpoint_url = Some(url.into());
         self
     }
-    /// The TLS configuration for an `https` endpoint.
+    /// The TLS configuration for an `https` endpoint, AWS's own included: there is no built-in
+    /// trust store, and without one an `https` endpoint is refused before connecting
+    /// ([`Error::MissingSetting`]).
     pub fn tls(mut self, config: Arc<ClientConfig>) -> Self {
         self.tls = Some(config);
         self
@@ -134,8 +138,38 @@ impl AssumeRoleProvider {
         aws_sdk_sts::Client::from_conf(config.build())
     }
 
+    /// The endpoint URL, refused before any request when it cannot be one: the SDK would
+    /// report it as a dispatch failure, which reads (and is cached) as a network fault.
+    fn check_endpoint(&self) -> Result<(), Error> {
+        let Some(url) = &self.endpoint_url else {
+            return Ok(());
+        };
+        let invalid = |reason: String| Error::InvalidSetting {
+            setting: "endpoint_url".into(),
+            reason,
+        };
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| invalid(format!("{url:?} is not a URL: {e}")))?;
+        match uri.scheme_str() {
+            Some("https") if self.tls.is_none() => Err(Error::MissingSetting {
+                setting: format!("TLS client configuration for {url} (AssumeRoleProvider::tls)"),
+            }),
+            Some("http" | "https") if uri.host().is_none_or(str::is_empty) => {
+                Err(invalid(format!("{url:?} has no host")))
+            }
+            // The response carries the new secret key.
+            Some("http") if !is_loopback(&uri) => {
+                Err(Error::PlainHttpNotLoopback { uri: url.clone() })
+            }
+            Some("http" | "https") => Ok(()),
+            _ => Err(invalid(format!("{url:?} is not an http or https URL"))),
+        }
+    }
+
     /// Calls AssumeRole once.
     pub async fn assume_role(&self) -> Result<Credentials, Error> {
+        self.check_endpoint()?;
         let mut call = self
             .client()
             .assume_role()
@@ -184,7 +218,13 @@ where
     R: fmt::Debug + HasStatus,
 {
     let class = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ErrorClass::Connection,
+        // Our HTTP client's own error, when it is inside, knows whose fault it was (a
+        // configuration it refused is not a network fault).
+        SdkError::DispatchFailure(failure) => failure
+            .as_connector_error()
+            .and_then(|e| our_error_in(e))
+            .map_or(ErrorClass::Connection, Error::class),
+        SdkError::TimeoutError(_) => ErrorClass::Connection,
         SdkError::ConstructionFailure(_) => ErrorClass::Client,
         SdkError::ServiceError(service) => match service.raw().status_code() {
             429 => ErrorClass::Server,
@@ -221,5 +261,156 @@ impl ProvideCredentials for AssumeRoleProvider {
                 .await
                 .map_err(provider::error::CredentialsError::from)
         })
+    }
+}
+
+/// The first of our [`Error`]s in `error`'s source chain.
+fn our_error_in<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e Error> {
+    let mut source = Some(error);
+    while let Some(inner) = source {
+        if let Some(ours) = inner.downcast_ref::<Error>() {
+            return Some(ours);
+        }
+        source = inner.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::StaticProvider;
+
+    fn provider() -> AssumeRoleProvider {
+        AssumeRoleProvider::new(
+            "arn:aws:iam::123456789012:role/edge-device",
+            "session",
+            StaticProvider::new(Credentials::new(
+                "AKIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                None,
+                None,
+                "test",
+            )),
+        )
+        .max_attempts(1)
+    }
+
+    /// A listener that must not be connected to: the provider refuses before it connects.
+    fn untouched() -> (std::net::TcpListener, u16) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        (listener, port)
+    }
+
+    #[tokio::test]
+    async fn an_unusable_endpoint_url_is_a_configuration_error() {
+        let (listener, port) = untouched();
+        for (url, says) in [
+            ("not a url".to_owned(), "is not a URL"),
+            (
+                format!("ftp://127.0.0.1:{port}/"),
+                "is not an http or https URL",
+            ),
+            (format!("127.0.0.1:{port}"), "is not an http or https URL"),
+            ("http://".to_owned(), "is not a URL"),
+            ("http://[::1/".to_owned(), "is not a URL"),
+        ] {
+            let err = provider()
+                .endpoint_url(&url)
+                .assume_role()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidSetting { setting, reason }
+                    if setting == "endpoint_url" && reason.contains(says)),
+                "{url}: {err:?}"
+            );
+            assert_eq!(err.class(), ErrorClass::Client, "{url}");
+        }
+        let err = provider()
+            .endpoint_url(format!("https://127.0.0.1:{port}"))
+            .assume_role()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::MissingSetting { setting }
+                if setting.contains("TLS client configuration")),
+            "{err:?}"
+        );
+        assert_eq!(err.class(), ErrorClass::Client);
+        assert_eq!(
+            listener.accept().map_err(|e| e.kind()).unwrap_err(),
+            std::io::ErrorKind::WouldBlock,
+            "nothing may connect"
+        );
+    }
+
+    /// The response carries a secret key: plain HTTP is for loopback only (ARCHITECTURE's
+    /// invariant for every credentials request).
+    #[tokio::test]
+    async fn plain_http_is_refused_beyond_loopback() {
+        for url in [
+            "http://10.0.0.5:5000",
+            "http://sts.us-east-1.amazonaws.com",
+            "http://169.254.170.2/",
+            "http://[fd00:ec2::23]/",
+            "http://localhost.example.com/",
+        ] {
+            let err = provider()
+                .endpoint_url(url)
+                .assume_role()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::PlainHttpNotLoopback { uri } if uri == url),
+                "{url}: {err:?}"
+            );
+            assert_eq!(err.class(), ErrorClass::Client);
+        }
+        // Loopback is allowed: these reach the network (a closed port), and fail there.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        for url in [
+            format!("http://127.0.0.1:{closed}"),
+            format!("http://127.0.0.2:{closed}"),
+            format!("http://LOCALHOST:{closed}/"),
+            format!("http://[::1]:{closed}/"),
+        ] {
+            let err = provider()
+                .endpoint_url(&url)
+                .assume_role()
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    Error::Sts {
+                        class: ErrorClass::Connection,
+                        ..
+                    }
+                ),
+                "{url}: {err:?}"
+            );
+        }
+    }
+
+    /// The SDK's own endpoint is `https`; without a TLS configuration our HTTP client refuses
+    /// before connecting, and the SDK wraps that as a dispatch failure. Its class is ours
+    /// (the caller's configuration), not a network fault.
+    #[tokio::test]
+    async fn a_configuration_error_inside_the_sdk_keeps_its_class() {
+        let err = provider().assume_role().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Sts { operation: "AssumeRole", class: ErrorClass::Client, message }
+                if message.contains("TLS client configuration for https://sts.")),
+            "{err:?}"
+        );
     }
 }

@@ -19,7 +19,7 @@ use rustls::ClientConfig;
 use zeroize::Zeroizing;
 
 use crate::env::Env;
-use crate::http::{endpoint_of, send, status_error, HttpLimits};
+use crate::http::{endpoint_of, is_loopback, send, status_error, HttpLimits};
 use crate::json::parse_container_credentials;
 use crate::Error;
 
@@ -69,17 +69,19 @@ impl fmt::Debug for ContainerProvider {
 }
 
 fn allowed_plain_http(uri: &Uri) -> bool {
+    if is_loopback(uri) {
+        return true;
+    }
     let Some(host) = uri.host() else {
         return false;
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
+    match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         Ok(ip) => {
-            ip.is_loopback()
-                || ip == IpAddr::V4(Ipv4Addr::new(169, 254, 170, 2))
+            ip == IpAddr::V4(Ipv4Addr::new(169, 254, 170, 2))
                 || ip == IpAddr::V4(Ipv4Addr::new(169, 254, 170, 23))
                 || ip == IpAddr::V6(Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x23))
         }

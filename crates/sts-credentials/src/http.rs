@@ -61,6 +61,19 @@ impl HttpLimits {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// The URI's host is `localhost` or a loopback address: the only hosts a credentials request
+/// may reach over plain HTTP (credentials come back in the response).
+pub(crate) fn is_loopback(uri: &Uri) -> bool {
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// `host:port` of a URI, for error messages and connecting.
 pub(crate) fn endpoint_of(uri: &Uri) -> Result<(String, u16), Error> {
     let host = uri.host().ok_or_else(|| Error::InvalidSetting {
@@ -100,6 +113,17 @@ pub(crate) async fn send(
         }
     };
 
+    // Checked before connecting: a configuration error is not worth a connection attempt,
+    // and must not be reported as whatever that attempt ran into.
+    let tls_config = match (https, tls) {
+        (true, Some(config)) => Some(config),
+        (true, None) => {
+            return Err(Error::MissingSetting {
+                setting: format!("TLS client configuration for {uri}"),
+            })
+        }
+        (false, _) => None,
+    };
     let connect = async {
         let tcp = TcpStream::connect((host.as_str(), port))
             .await
@@ -108,10 +132,7 @@ pub(crate) async fn send(
                 source,
             })?;
         let _ = tcp.set_nodelay(true);
-        let stream: Box<dyn Io> = if https {
-            let config = tls.ok_or_else(|| Error::MissingSetting {
-                setting: "TLS client configuration for https".into(),
-            })?;
+        let stream: Box<dyn Io> = if let Some(config) = tls_config {
             let name = ServerName::try_from(host.clone()).map_err(|e| Error::InvalidSetting {
                 setting: "endpoint".into(),
                 reason: format!("{host} is not a valid TLS server name: {e}"),
