@@ -36,16 +36,16 @@ print(json.dumps({"Arn": identity["Arn"], "Account": identity["Account"], "Acces
                   "Method": session.get_credentials().method}))
 "#;
 
-#[test]
-fn boto3_uses_edgeward_as_credential_process_against_moto() {
-    let python = python();
+/// Starts moto's server on a free port of 127.0.0.1 (`extra`: more `moto.server` arguments)
+/// and waits until it accepts connections.
+fn start_moto(python: &str, extra: &[&str]) -> (Moto, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let _moto = Moto(
-        Command::new(&python)
+    let moto = Moto(
+        Command::new(python)
             .args([
                 "-m",
                 "moto.server",
@@ -54,6 +54,7 @@ fn boto3_uses_edgeward_as_credential_process_against_moto() {
                 "-p",
                 &port.to_string(),
             ])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -68,6 +69,26 @@ fn boto3_uses_edgeward_as_credential_process_against_moto() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(up, "moto did not start");
+    (moto, port)
+}
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl on PATH");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn boto3_uses_edgeward_as_credential_process_against_moto() {
+    let python = python();
+    let (_moto, port) = start_moto(&python, &[]);
 
     let endpoint = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
@@ -113,5 +134,176 @@ fn boto3_uses_edgeward_as_credential_process_against_moto() {
     assert_eq!(
         result["Arn"],
         "arn:aws:sts::123456789012:assumed-role/edge-device/boto3-via-edgeward"
+    );
+}
+
+/// `--source profile` with a `role_arn` profile calls STS over https with the trust anchors of
+/// `--ca`: here moto's STS, serving a certificate an `openssl` CA issued for 127.0.0.1.
+#[test]
+fn a_role_profile_assumes_over_https_with_the_given_trust_anchors() {
+    let python = python();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=creds test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        d.join("ext.cnf"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.pem",
+        ],
+    );
+    // Another CA, for a trust store that must not accept moto's certificate.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=other CA",
+        ],
+    );
+    let cert = d.join("server.pem");
+    let key = d.join("server.key");
+    let (_moto, port) = start_moto(
+        &python,
+        &["-c", cert.to_str().unwrap(), "-k", key.to_str().unwrap()],
+    );
+    let config = d.join("config");
+    std::fs::write(
+        &config,
+        "[profile base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n\n[profile edge]\nrole_arn = arn:aws:iam::123456789012:role/edge-device\nrole_session_name = over-https\nsource_profile = base\n",
+    )
+    .unwrap();
+    let creds = |ca: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .args([
+                "creds",
+                "get",
+                "--source",
+                "profile",
+                "--profile",
+                "edge",
+                "--json",
+            ])
+            .args(ca)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", d.join("no-credentials"))
+            .env("AWS_ENDPOINT_URL_STS", format!("https://127.0.0.1:{port}"))
+            .env("SSL_CERT_FILE", d.join("no-system-bundle.pem"))
+            .output()
+            .unwrap()
+    };
+
+    let ca = d.join("ca.pem");
+    let out = creds(&["--ca", ca.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["AccessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{doc}"
+    );
+    assert!(!doc["SessionToken"].as_str().unwrap().is_empty(), "{doc}");
+
+    // A trust store without moto's CA: the handshake fails, and says so.
+    let other = d.join("other.pem");
+    let out = creds(&["--ca", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+
+    // No trust store at all (no `--ca`, no system bundle): refused before connecting, naming
+    // what is missing.
+    let out = creds(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("TLS client configuration"), "{stderr}");
+
+    // A `--ca` that cannot be read is an error even for a profile that would not need it.
+    let out = creds(&["--ca", d.join("missing.pem").to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing.pem"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -159,25 +159,38 @@ fn https_config(args: &GetArgs) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     Ok(Arc::new(config))
 }
 
-fn profile_provider(args: &GetArgs) -> ProfileProvider {
+/// The profile provider, with the TLS configuration its `role_arn` profiles need to reach STS
+/// over https. A profile of plain keys needs none, so a system bundle that is missing is no
+/// error here (STS calls then fail naming the missing configuration); `--ca` and
+/// `--tls-policy`, when wrong, are.
+fn profile_provider(args: &GetArgs) -> anyhow::Result<ProfileProvider> {
     let mut provider = ProfileProvider::new();
     if let Some(name) = &args.profile {
         provider = provider.profile(name.clone());
     }
-    provider
+    let policy = TlsPolicy::named(&args.tls_policy)
+        .with_context(|| format!("TLS policy {:?}", args.tls_policy))?;
+    match roots(args.ca.as_deref()) {
+        Ok(roots) => {
+            provider = provider.tls(Arc::new(client_config(&policy, roots, None)?));
+        }
+        Err(e) if args.ca.is_some() => return Err(e),
+        Err(_) => {}
+    }
+    Ok(provider)
 }
 
-fn base_chain(args: &GetArgs) -> ChainProvider {
-    ChainProvider::new()
+fn base_chain(args: &GetArgs) -> anyhow::Result<ChainProvider> {
+    Ok(ChainProvider::new()
         .or_else("env", EnvironmentProvider::new())
-        .or_else("profile", profile_provider(args))
+        .or_else("profile", profile_provider(args)?))
 }
 
 fn build(args: &GetArgs) -> anyhow::Result<Box<dyn ProvideCredentials>> {
     let needs_https = |url: &str| url.starts_with("https://");
     Ok(match args.source {
         Source::Env => Box::new(EnvironmentProvider::new()),
-        Source::Profile => Box::new(profile_provider(args)),
+        Source::Profile => Box::new(profile_provider(args)?),
         Source::Container => {
             let mut provider = ContainerProvider::from_env(&Env::process())?;
             if provider.uri().scheme_str() == Some("https") {
@@ -186,7 +199,7 @@ fn build(args: &GetArgs) -> anyhow::Result<Box<dyn ProvideCredentials>> {
             Box::new(provider)
         }
         Source::Chain => {
-            let mut chain = base_chain(args);
+            let mut chain = base_chain(args)?;
             match ContainerProvider::from_env(&Env::process()) {
                 Ok(container) => chain = chain.or_else("container", container),
                 Err(e) => chain = chain.or_else("container", FailingProvider(e.to_string())),
@@ -206,7 +219,7 @@ fn build(args: &GetArgs) -> anyhow::Result<Box<dyn ProvideCredentials>> {
                         .map_or(0, |d| d.as_secs())
                 )
             });
-            let mut provider = AssumeRoleProvider::new(role_arn, session, base_chain(args));
+            let mut provider = AssumeRoleProvider::new(role_arn, session, base_chain(args)?);
             let region = args
                 .region
                 .clone()
