@@ -368,15 +368,23 @@ impl CredentialProcessProvider {
             command: self.command.clone(),
             reason,
         };
-        let mut child = tokio::process::Command::new("sh")
+        let mut command = tokio::process::Command::new("sh");
+        command
             .arg("-c")
             .arg(&self.command)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        // A group of its own, so that a timeout stops what the shell started, not only the shell.
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command
             .spawn()
             .map_err(|e| fail(format!("cannot start: {e}")))?;
+        // Declared after `child`, so dropped before it: the group is killed while the shell is
+        // still unreaped.
+        let mut group = ProcessGroup::of(&child);
         let mut stdout = child
             .stdout
             .take()
@@ -388,10 +396,15 @@ impl CredentialProcessProvider {
                 .read_to_end(&mut output)
                 .await
                 .map_err(|e| fail(format!("reading output: {e}")))?;
+            if output.len() as u64 > MAX_PROCESS_OUTPUT {
+                // Not waited for: it may be blocked writing more. `group` stops it.
+                return Err(fail(format!("output exceeds {MAX_PROCESS_OUTPUT} bytes")));
+            }
             let status = child
                 .wait()
                 .await
                 .map_err(|e| fail(format!("waiting: {e}")))?;
+            group.reaped();
             Ok::<_, Error>((status, output))
         };
         let (status, output) = tokio::time::timeout(self.timeout, run)
@@ -400,10 +413,51 @@ impl CredentialProcessProvider {
         if !status.success() {
             return Err(fail(format!("exited with {status}")));
         }
-        if output.len() as u64 > MAX_PROCESS_OUTPUT {
-            return Err(fail(format!("output exceeds {MAX_PROCESS_OUTPUT} bytes")));
-        }
         parse_process_output(&output).map_err(|e| fail(e.to_string()))
+    }
+}
+
+/// The process group of a running `credential_process`, killed (SIGKILL) when this is dropped
+/// before the shell was reaped: on a timeout, an error, too much output, or a caller that gave
+/// up. Once the shell is reaped its PID, which is the group's ID, may be reused, so the group
+/// is then left alone; what the process left running after a clean exit is its own business,
+/// as with the AWS CLI.
+struct ProcessGroup {
+    #[cfg(unix)]
+    id: Option<rustix::process::Pid>,
+}
+
+impl ProcessGroup {
+    fn of(child: &tokio::process::Child) -> Self {
+        #[cfg(unix)]
+        return Self {
+            id: child
+                .id()
+                .and_then(|id| i32::try_from(id).ok())
+                .and_then(rustix::process::Pid::from_raw),
+        };
+        #[cfg(not(unix))]
+        {
+            let _ = child;
+            Self {}
+        }
+    }
+
+    fn reaped(&mut self) {
+        #[cfg(unix)]
+        {
+            self.id = None;
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(id) = self.id {
+            // ESRCH (every member already gone) is the only expected failure.
+            let _ = rustix::process::kill_process_group(id, rustix::process::Signal::KILL);
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use aws_credential_types::Credentials;
 use common::{t0, CredentialsServer, Mode};
 use edgeward_sts_credentials::{
     classify, parse_process_output, parse_profile_file, AssumeRoleProvider, CachingProvider,
-    ChainProvider, ContainerProvider, Env, EnvironmentProvider, Error, ErrorClass, HttpLimits,
-    ProfileProvider, StaticProvider,
+    ChainProvider, ContainerProvider, CredentialProcessProvider, Env, EnvironmentProvider, Error,
+    ErrorClass, HttpLimits, ProfileProvider, StaticProvider,
 };
 use proptest::prelude::*;
 
@@ -571,12 +571,11 @@ async fn credential_process_output_and_time_are_bounded() {
         }
     }
 
-    // The command runs through `sh -c`, and a timeout kills that shell only, not what it started:
-    // `exec` makes `sleep` the process itself. (Killing the process group is left to an issue.)
+    // A slow process is stopped at `process_timeout`.
     let config = write(
         dir.path(),
         "config",
-        "[default]\ncredential_process = exec sleep 5\n",
+        "[default]\ncredential_process = sleep 5\n",
     );
     let env = Env::from_pairs([
         ("AWS_CONFIG_FILE", config.as_str()),
@@ -584,13 +583,124 @@ async fn credential_process_output_and_time_are_bounded() {
     ]);
     let provider = ProfileProvider::with_env(env).process_timeout(Duration::from_millis(300));
     assert!(format!("{provider:?}").contains("default"), "{provider:?}");
-    let started = std::time::Instant::now();
     let error = provider.provide_credentials().await.unwrap_err();
     let text = chain_text(&error);
     assert!(text.contains("did not finish within 300ms"), "{text}");
+}
+
+/// Whether `pid` is still running: a zombie (killed, not yet reaped by its new parent) is not.
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(") ")
+                .next()
+                .and_then(|rest| rest.chars().next());
+            !matches!(state, Some('Z' | 'X'))
+        }
+        Err(_) => false,
+    }
+}
+
+/// Waits (up to 10 s) for `pid` to stop running.
+async fn stopped(pid: u32) -> bool {
+    for _ in 0..200 {
+        if !running(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A command that starts a long `sleep` in the background, writes its PID to `file`, then
+/// waits for it (or floods its output first, when `flood`).
+fn background_sleeper(file: &str, flood: bool) -> String {
+    let then = if flood { "yes" } else { "wait" };
+    format!("sleep 60 >/dev/null & echo $! > {file}; {then}")
+}
+
+async fn pid_in(file: &std::path::Path) -> u32 {
+    for _ in 0..200 {
+        if let Ok(text) = std::fs::read_to_string(file) {
+            if let Ok(pid) = text.trim().parse() {
+                return pid;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} never held a PID", file.display());
+}
+
+/// `credential_process` runs through `sh -c`; whatever stops it (its timeout, output beyond the
+/// limit, or a caller that gives up) stops everything the shell started too, not the shell only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_credential_process_takes_its_children_along() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let file = dir.path().join("timeout.pid");
+    let error = CredentialProcessProvider::new(background_sleeper(file.to_str().unwrap(), false))
+        .timeout(Duration::from_millis(500))
+        .run()
+        .await
+        .unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
+        error.to_string().contains("did not finish within 500ms"),
+        "{error}"
     );
+    let pid = pid_in(&file).await;
+    assert!(
+        stopped(pid).await,
+        "the background sleep {pid} survived the timeout"
+    );
+
+    // Endless output: refused at the limit, without waiting for the timeout.
+    let file = dir.path().join("flood.pid");
+    let error = CredentialProcessProvider::new(background_sleeper(file.to_str().unwrap(), true))
+        .timeout(Duration::from_secs(30))
+        .run()
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("output exceeds 65536 bytes"),
+        "{error}"
+    );
+    let pid = pid_in(&file).await;
+    assert!(stopped(pid).await, "the background sleep {pid} survived");
+
+    // The caller drops the call while the process runs.
+    let file = dir.path().join("dropped.pid");
+    let provider =
+        CredentialProcessProvider::new(background_sleeper(file.to_str().unwrap(), false))
+            .timeout(Duration::from_secs(30));
+    let call = tokio::spawn(async move { provider.run().await });
+    let pid = pid_in(&file).await;
+    assert!(running(pid));
+    call.abort();
+    assert!(call.await.unwrap_err().is_cancelled());
+    assert!(
+        stopped(pid).await,
+        "the background sleep {pid} survived the caller"
+    );
+
+    // A process that exits cleanly is reaped, and what it left behind is its own business
+    // (as with the AWS CLI): the group is not signalled after its leader's PID is free.
+    let file = dir.path().join("clean.pid");
+    let document = r#"{"Version":1,"AccessKeyId":"AKIDPROC","SecretAccessKey":"sp"}"#;
+    let creds = CredentialProcessProvider::new(format!(
+        "sleep 60 >/dev/null & echo $! > {}; echo '{document}'",
+        file.to_str().unwrap()
+    ))
+    .run()
+    .await
+    .unwrap();
+    assert_eq!(creds.access_key_id(), "AKIDPROC");
+    let pid = pid_in(&file).await;
+    assert!(
+        running(pid),
+        "a clean exit leaves the background sleep alone"
+    );
+    let _ = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
 }
