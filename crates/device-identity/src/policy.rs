@@ -573,25 +573,30 @@ impl Validator {
         let mut chain = vec![leaf.clone()];
         let mut used = vec![false; parsed.len()];
         while let Some(last) = chain.last() {
-            if let Some(root) = self
+            let root = self
                 .roots
                 .iter()
-                .find(|r| r.cert.subject_raw == last.issuer_raw)
-            {
+                .filter_map(|r| Some((issuer_rank(last, &r.cert)?, r)))
+                .min_by_key(|(rank, _)| *rank);
+            if let Some((_, root)) = root {
                 chain.push(root.cert.clone());
                 return NaiveChain {
                     chain,
                     complete: true,
+                    offered: parsed,
                 };
             }
             if chain.len() > self.policy.max_intermediates + 2 {
                 break;
             }
-            let next = parsed.iter().enumerate().find(|(i, c)| {
-                !used[*i] && c.subject_raw == last.issuer_raw && c.subject_raw != c.issuer_raw
-            });
+            let next = parsed
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| !used[*i] && c.subject_raw != c.issuer_raw)
+                .filter_map(|(i, c)| Some((issuer_rank(last, c)?, i, c)))
+                .min_by_key(|(rank, _, _)| *rank);
             match next {
-                Some((i, c)) => {
+                Some((_, i, c)) => {
                     used[i] = true;
                     chain.push(c.clone());
                 }
@@ -601,6 +606,7 @@ impl Validator {
         NaiveChain {
             chain,
             complete: false,
+            offered: parsed,
         }
     }
 
@@ -613,25 +619,47 @@ impl Validator {
             .chain
             .last()
             .map_or_else(|| leaf.clone(), ChainCert::reference);
+        // webpki reports the gravest failure of every path it tried (an expired certificate
+        // outranks a revoked one), not necessarily one of the path the certificate names. A
+        // revocation on that path is the explanation, whatever webpki reported.
+        let revoked = naive.chain.iter().find(|c| {
+            crls.revoked
+                .iter()
+                .any(|(issuer, serials)| *issuer == c.issuer_raw && serials.contains(&c.serial_raw))
+        });
+        if let Some(revoked) = revoked {
+            return Error::rejected(revoked.reference(), Rule::RevokedByCrl);
+        }
+        // A date failure names the certificate whose date it is, which may be one offered
+        // for another path.
+        let dated = |date: &dyn Fn(&CertificateInfo) -> OffsetDateTime, when: UnixTime| {
+            let when = i64::try_from(when.as_secs()).unwrap_or(i64::MAX);
+            naive
+                .chain
+                .iter()
+                .chain(&naive.offered)
+                .find(|c| date(&c.info).unix_timestamp() == when)
+                .map_or_else(|| leaf.clone(), ChainCert::reference)
+        };
         let rule = match &error {
             W::UnknownIssuer => return Error::rejected(last, Rule::UnknownIssuer),
-            W::CertRevoked => {
-                let revoked = naive.chain.iter().find(|c| {
-                    crls.revoked.iter().any(|(issuer, serials)| {
-                        *issuer == c.issuer_raw && serials.contains(&c.serial_raw)
-                    })
-                });
+            W::CertRevoked => return Error::rejected(leaf, Rule::RevokedByCrl),
+            W::CertExpired { not_after, .. } => {
                 return Error::rejected(
-                    revoked.map_or(leaf, ChainCert::reference),
-                    Rule::RevokedByCrl,
-                );
+                    dated(&|info| info.not_after, *not_after),
+                    Rule::Expired {
+                        not_after: format_time(to_datetime(*not_after)),
+                    },
+                )
             }
-            W::CertExpired { .. } => Rule::Expired {
-                not_after: format_time(naive.chain[0].info.not_after),
-            },
-            W::CertNotValidYet { .. } => Rule::NotYetValid {
-                not_before: format_time(naive.chain[0].info.not_before),
-            },
+            W::CertNotValidYet { not_before, .. } => {
+                return Error::rejected(
+                    dated(&|info| info.not_before, *not_before),
+                    Rule::NotYetValid {
+                        not_before: format_time(to_datetime(*not_before)),
+                    },
+                )
+            }
             W::CaUsedAsEndEntity => Rule::CertificateAuthorityAsEndEntity,
             W::EndEntityUsedAsCa => Rule::NotACertificateAuthority,
             W::PathLenConstraintViolated => Rule::PathLengthExceeded,
@@ -664,12 +692,32 @@ impl Validator {
     }
 }
 
+/// How likely `candidate` is to have issued `child`, for explaining a refusal (lower is more
+/// likely; `None`: its name is not `child`'s issuer). Among several of that name (a key
+/// rollover, a cross-signature), the one whose subject key identifier is `child`'s authority
+/// key identifier (RFC 5280 §4.2.1.1) comes first, then one that does not say, and one whose
+/// identifier differs only when nothing else has the name.
+fn issuer_rank(child: &ChainCert, candidate: &ChainCert) -> Option<u8> {
+    if candidate.subject_raw != child.issuer_raw {
+        return None;
+    }
+    Some(
+        match (&child.info.authority_key_id, &candidate.info.subject_key_id) {
+            (Some(wanted), Some(has)) if wanted == has => 0,
+            (Some(_), Some(_)) => 2,
+            _ => 1,
+        },
+    )
+}
+
 /// A path the policy accepted, with the window in which all its certificates are valid.
 type AcceptedPath = (Vec<ChainCert>, (i64, i64));
 
 struct NaiveChain {
     chain: Vec<ChainCert>,
     complete: bool,
+    /// Every intermediate offered, on the chain or not.
+    offered: Vec<ChainCert>,
 }
 
 fn crl_facts(der: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), Error> {

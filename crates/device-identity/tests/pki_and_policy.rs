@@ -545,6 +545,151 @@ fn roots_sharing_a_name_are_told_apart_by_their_keys() {
     assert_eq!(identity.path().last(), Some(&new_id));
 }
 
+/// The same rollover, refused: a refusal is explained with the root whose key identifier the
+/// certificate names (RFC 5280 §4.2.1.1), not the first root of that name. Here the old root
+/// has expired, and the device, issued by the new one, is revoked by the new root's CRL.
+#[test]
+fn a_refusal_after_a_rollover_is_explained_by_the_issuing_root() {
+    let old = CertificateAuthority::create_root(
+        &CaSettings::new("Fleet Root").lifetime(Duration::days(1)),
+        t0() - Duration::days(30),
+    )
+    .unwrap();
+    let new = CertificateAuthority::create_root(&CaSettings::new("Fleet Root"), t0()).unwrap();
+    let intermediate = new
+        .create_intermediate(&CaSettings::new("Fleet Issuing CA"), t0())
+        .unwrap();
+    let old_intermediate = new
+        .create_intermediate(
+            &CaSettings::new("Fleet Issuing CA").lifetime(Duration::days(1)),
+            t0() - Duration::days(30),
+        )
+        .unwrap();
+    let device = new
+        .issue_device(&DeviceSettings::new("sensor-revoked"), t0())
+        .unwrap();
+    let below = intermediate
+        .issue_device(&DeviceSettings::new("sensor-revoked-below"), t0())
+        .unwrap();
+    let crl = new
+        .issue_crl(
+            &CrlSettings::new(t0(), Duration::days(7), 1)
+                .revoke(&device.certificate)
+                .unwrap()
+                .revoke(intermediate.certificate())
+                .unwrap(),
+        )
+        .unwrap();
+    for trusted in [
+        [old.certificate().clone(), new.certificate().clone()],
+        [new.certificate().clone(), old.certificate().clone()],
+    ] {
+        let v = Validator::new(&trusted, DevicePolicy::device())
+            .unwrap()
+            .with_crls(std::slice::from_ref(&crl))
+            .unwrap();
+        let err = v.validate(&device.certificate, &[], at(t0())).unwrap_err();
+        let Error::Rejected { certificate, rule } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(rule, Rule::RevokedByCrl);
+        assert!(
+            certificate.subject.contains("sensor-revoked"),
+            "{certificate:?}"
+        );
+
+        let err = v
+            .validate(
+                &below.certificate,
+                std::slice::from_ref(intermediate.certificate()),
+                at(t0()),
+            )
+            .unwrap_err();
+        let Error::Rejected { certificate, rule } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(rule, Rule::RevokedByCrl);
+        assert!(
+            certificate.subject.contains("Fleet Issuing CA"),
+            "{certificate:?}"
+        );
+        assert_eq!(
+            certificate.id,
+            CertificateId::of_der(intermediate.certificate())
+        );
+
+        // The same for intermediates: an expired one of the same name, offered first, is not
+        // the one blamed.
+        let err = v
+            .validate(
+                &below.certificate,
+                &[
+                    old_intermediate.certificate().clone(),
+                    intermediate.certificate().clone(),
+                ],
+                at(t0()),
+            )
+            .unwrap_err();
+        let Error::Rejected { certificate, rule } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(rule, Rule::RevokedByCrl);
+        assert_eq!(
+            certificate.id,
+            CertificateId::of_der(intermediate.certificate())
+        );
+    }
+}
+
+/// webpki reports the gravest failure of all the paths it tried: here an expired intermediate
+/// offered alongside (same name, another key), while the device's own issuer leads to an
+/// untrusted root. The refusal names the expired certificate and its date, never the device,
+/// which has not expired.
+#[test]
+fn an_expiry_on_another_path_names_the_expired_certificate() {
+    let trusted = CertificateAuthority::create_root(&CaSettings::new("Fleet Root"), t0()).unwrap();
+    let expired = trusted
+        .create_intermediate(
+            &CaSettings::new("Fleet Issuing CA").lifetime(Duration::days(1)),
+            t0() - Duration::days(30),
+        )
+        .unwrap();
+    let untrusted =
+        CertificateAuthority::create_root(&CaSettings::new("Other Root"), t0()).unwrap();
+    let issuer = untrusted
+        .create_intermediate(&CaSettings::new("Fleet Issuing CA"), t0())
+        .unwrap();
+    let device = issuer
+        .issue_device(&DeviceSettings::new("sensor-elsewhere"), t0())
+        .unwrap();
+    let err = validator(&trusted)
+        .validate(
+            &device.certificate,
+            &[expired.certificate().clone(), issuer.certificate().clone()],
+            at(t0()),
+        )
+        .unwrap_err();
+    let Error::Rejected { certificate, rule } = err else {
+        panic!("{err:?}")
+    };
+    let expired_info = CertificateInfo::from_der(expired.certificate()).unwrap();
+    assert_eq!(
+        certificate.id, expired_info.certificate_id,
+        "{certificate:?}"
+    );
+    assert_eq!(
+        rule,
+        Rule::Expired {
+            not_after: "2026-12-17T08:00:00Z".into()
+        }
+    );
+    assert_eq!(
+        expired_info.not_after,
+        t0() - Duration::days(29),
+        "the date above is the intermediate's"
+    );
+}
+
 /// RFC 5280 §4.1.2.5: the validity period includes notBefore and notAfter. One second outside
 /// either is refused, with the bound in RFC 3339 (1_800_000_000 is 2027-01-15T08:00:00Z; devices
 /// are issued valid from five minutes before `now` for seven days).
