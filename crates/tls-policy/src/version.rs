@@ -255,6 +255,54 @@ mod tests {
     }
 
     #[test]
+    fn ssl3_parses_in_its_usual_spellings() {
+        for s in ["SSLv3", "ssl3", "SSL3.0", "SSL 3.0"] {
+            assert_eq!(
+                ProtocolVersion::parse(s),
+                Some(ProtocolVersion::Ssl3),
+                "{s}"
+            );
+        }
+        assert_eq!(ProtocolVersion::parse("SSLv2"), None);
+    }
+
+    /// Code points from RFC 8446 §B.1 and RFC 6101 (SSL 3.0 is 0x0300).
+    #[test]
+    fn version_names_by_code_point() {
+        assert_eq!(version_name(0x0300), "SSL 3.0");
+        assert_eq!(version_name(0x0301), "TLS 1.0");
+        assert_eq!(version_name(0x0303), "TLS 1.2");
+        assert_eq!(version_name(0x0304), "TLS 1.3");
+        // A TLS 1.3 draft (0x7F00 + draft number), unknown here.
+        assert_eq!(version_name(0x7F1C), "0x7F1C");
+    }
+
+    /// RFC 7919 §8 gives the finite-field groups 0x0100–0x0104 and reserves 0x01FC–0x01FF
+    /// for private FFDHE groups (RFC 8446 §4.2.7).
+    #[test]
+    fn ffdhe_groups_are_the_0x01xx_range() {
+        for name in [
+            "ffdhe2048",
+            "ffdhe3072",
+            "ffdhe4096",
+            "ffdhe6144",
+            "ffdhe8192",
+        ] {
+            assert!(NamedGroup::parse(name).unwrap().is_ffdhe(), "{name}");
+        }
+        assert!(NamedGroup(0x01FF).is_ffdhe());
+        for group in [
+            NamedGroup::X25519,
+            NamedGroup::P256,
+            NamedGroup::X25519MLKEM768,
+            NamedGroup(0x00FF),
+            NamedGroup(0x0200),
+        ] {
+            assert!(!group.is_ffdhe(), "{group}");
+        }
+    }
+
+    #[test]
     fn groups_parse_by_alias_and_code() {
         assert_eq!(NamedGroup::parse("secp256r1"), Some(NamedGroup::P256));
         assert_eq!(

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use edgeward_tls_policy::audit::{audit, AuditSettings};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use edgeward_tls_policy::audit::{audit_with_progress, AuditSettings, ProgressFn};
 use edgeward_tls_policy::registry::{self, Authentication};
 use edgeward_tls_policy::{ProtocolVersion, TlsPolicy};
 
@@ -103,9 +106,22 @@ fn check(key_args: &[&str], auth: Authentication) {
         .enable_all()
         .build()
         .unwrap();
+    let reported = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&reported);
+    let progress: ProgressFn = Arc::new(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
     let report = rt
-        .block_on(audit(&format!("127.0.0.1:{port}"), &policy, &settings))
+        .block_on(audit_with_progress(
+            &format!("127.0.0.1:{port}"),
+            &policy,
+            &settings,
+            Some(progress),
+        ))
         .unwrap();
+    // The report counts every probe, as the progress callback saw them.
+    assert!(report.probes > 10, "{}", report.probes);
+    assert_eq!(report.probes, reported.load(Ordering::SeqCst));
 
     assert!(report.verdict.compliant, "{}", report.to_text());
     let accepted: Vec<ProtocolVersion> = report

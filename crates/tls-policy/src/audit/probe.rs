@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::cert::{self, CertificateInfo};
 use super::hello::{key_share_for, ClientHelloSpec, RENEGOTIATION_SCSV};
-use super::reply::{self, parse_server_reply, ServerReply, MAX_REPLY};
+use super::reply::{self, parse_server_reply, ServerReply};
 use super::{AuditError, AuditSettings, ProgressFn, ScanProgress};
 use crate::registry::{self, KeyExchange};
 use crate::version::{NamedGroup, ProtocolVersion};
@@ -118,6 +118,12 @@ impl Prober {
             .map_err(|_| self.timed_out(label))?;
         let result =
             tokio::time::timeout_at(self.deadline, self.exchange_inner(spec, until, label)).await;
+        self.finished(label);
+        result.map_err(|_| self.timed_out(label))?
+    }
+
+    /// Counts a finished probe and reports it to the progress callback.
+    fn finished(&self, label: &str) {
         let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(p) = &self.progress {
             p(&ScanProgress {
@@ -125,7 +131,6 @@ impl Prober {
                 last_probe: label.to_owned(),
             });
         }
-        result.map_err(|_| self.timed_out(label))?
     }
 
     async fn exchange_inner(
@@ -178,12 +183,7 @@ impl Prober {
                 return Ok(Outcome::Reply(reply));
             }
             buf.extend_from_slice(&chunk[..n]);
-            if buf.len() > MAX_REPLY {
-                return Err(AuditError::Reply {
-                    probe: label.to_owned(),
-                    source: reply::ReplyError::ReplyTooLong,
-                });
-            }
+            // Bounded: `parse_server_reply` refuses more than `reply::MAX_REPLY` bytes.
             let reply = parse_server_reply(&buf).map_err(|source| AuditError::Reply {
                 probe: label.to_owned(),
                 source,
@@ -602,7 +602,7 @@ pub(crate) async fn run_scan(
             })
             .await
             .map_err(|_| p.timed_out("rustls handshake"))?;
-            p.done.fetch_add(1, Ordering::SeqCst);
+            p.finished("rustls handshake");
             Ok(Detail::Rustls(facts.map_err(|e| e.to_string())))
         });
     }
