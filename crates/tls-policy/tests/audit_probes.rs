@@ -173,3 +173,39 @@ async fn tls13_suites_are_found_through_hello_retry_requests() {
     assert_eq!(result.accepted_versions(), [ProtocolVersion::Tls13]);
     assert_eq!(result.groups, [NamedGroup::P384]);
 }
+
+/// A reset after part of a reply is a broken reply, not a refusal: the scan fails naming the
+/// read, rather than reporting the versions as refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_in_the_middle_of_a_reply_is_an_error() {
+    use tokio::io::AsyncWriteExt;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut hello = [0u8; 512];
+                let _ = stream.read(&mut hello).await;
+                // The first three bytes of a handshake record (RFC 5246 §6.2.1), then a reset
+                // once the client has had time to read them.
+                let _ = stream.write_all(&[22, 3, 3]).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                #[allow(deprecated)]
+                let _ = stream.set_linger(Some(Duration::ZERO));
+            });
+        }
+    });
+    let mut settings = AuditSettings::default();
+    settings.timeout = Duration::from_secs(30);
+    let error = scan(&format!("127.0.0.1:{port}"), &settings, None)
+        .await
+        .unwrap_err();
+    let AuditError::Io { source, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        source.kind(),
+        std::io::ErrorKind::ConnectionReset,
+        "{error}"
+    );
+}
