@@ -209,3 +209,46 @@ async fn a_reset_in_the_middle_of_a_reply_is_an_error() {
         "{error}"
     );
 }
+
+/// A TLS 1.2-only server: its groups come from the ServerKeyExchange of ECDHE probes, one group
+/// offered at a time; tickets from its flight. `openssl s_server` issues RFC 5077
+/// tickets unless told not to, and selects `h2` when given `-alpn h2`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls12_server_is_described_from_its_own_flight() {
+    let pki = common::Pki::new(common::KeyKind::Rsa2048);
+    let server = common::s_server(&pki, &["-tls1_2", "-groups", "P-384:X25519", "-alpn", "h2"]);
+    let mut settings = AuditSettings::default();
+    settings.timeout = Duration::from_secs(30);
+    let target = server.addr.to_string();
+    let result = scan(&target, &settings, None).await.unwrap();
+    assert_eq!(result.target, target);
+    assert_eq!(result.address, Some(server.addr));
+    assert_eq!(result.sni, None, "an IP address is not sent as SNI");
+    assert_eq!(result.accepted_versions(), [ProtocolVersion::Tls12]);
+    let groups: BTreeSet<NamedGroup> = result.groups.iter().copied().collect();
+    assert_eq!(
+        groups,
+        BTreeSet::from([NamedGroup::X25519, NamedGroup::P384])
+    );
+    assert_eq!(result.groups_method, Some("TLS 1.2 ServerKeyExchange"));
+    assert_eq!(result.tls12_tickets, Some(true));
+    assert_eq!(result.alpn.as_deref(), Some("h2"));
+    assert_eq!(
+        result.chain.len(),
+        1,
+        "s_server sends the server certificate alone"
+    );
+
+    // Static RSA only: no ECDHE suite to learn groups from, and no method claimed.
+    let server = common::s_server(
+        &pki,
+        &["-tls1_2", "-cipher", "AES128-GCM-SHA256", "-no_ticket"],
+    );
+    let result = scan(&server.addr.to_string(), &settings, None)
+        .await
+        .unwrap();
+    assert!(result.groups.is_empty(), "{:?}", result.groups);
+    assert_eq!(result.groups_method, None);
+    assert_eq!(result.tls12_tickets, Some(false));
+    assert_eq!(result.alpn, None);
+}
