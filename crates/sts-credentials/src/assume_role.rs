@@ -318,6 +318,8 @@ mod tests {
             (format!("127.0.0.1:{port}"), "is not an http or https URL"),
             ("http://".to_owned(), "is not a URL"),
             ("http://[::1/".to_owned(), "is not a URL"),
+            // `http::Uri` takes an authority of a port alone, with an empty host.
+            ("http://:80/".to_owned(), "has no host"),
         ] {
             let err = provider()
                 .endpoint_url(&url)
@@ -399,6 +401,34 @@ mod tests {
                 "{url}: {err:?}"
             );
         }
+    }
+
+    /// With a TLS configuration an `https` endpoint is used: the call reaches the network (a
+    /// closed port) and fails there.
+    #[tokio::test]
+    async fn an_https_endpoint_with_a_tls_configuration_is_used() {
+        let crypto = rustls::crypto::aws_lc_rs::default_provider();
+        let tls = ClientConfig::builder_with_provider(Arc::new(crypto))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = provider()
+            .tls(Arc::new(tls))
+            .endpoint_url(format!("https://127.0.0.1:{closed}"))
+            .assume_role()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Sts { class: ErrorClass::Connection, message, .. }
+                if message.contains("Connection refused")),
+            "{err:?}"
+        );
     }
 
     /// The SDK's own endpoint is `https`; without a TLS configuration our HTTP client refuses
