@@ -279,6 +279,16 @@ fn unknown_policy_and_bad_target_are_exit_2() {
     let out = edgeward(&["audit", "no-port-here"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
+    for timeout in ["0", "-1", "inf", "NaN"] {
+        let out = edgeward(&["audit", "127.0.0.1:1", &format!("--timeout={timeout}")]);
+        assert_eq!(out.status.code(), Some(2), "--timeout {timeout}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("--timeout must be a positive number of seconds"),
+            "--timeout {timeout}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// A TCP server on a free port that answers every connection with `behaviour`.

@@ -458,3 +458,121 @@ fn rsa_ca_option() {
     assert!(text.contains("CA:TRUE"), "{text}");
     assert!(text.contains("Certificate Sign, CRL Sign"), "{text}");
 }
+
+/// `cert inspect` of a file with two certificates: two blocks, one blank line between them,
+/// each with the dates openssl reads from the same certificate (`-dateopt iso_8601`, the
+/// RFC 3339 form with a space for the `T`); `--json` gives an array.
+#[test]
+fn inspect_shows_every_certificate_of_a_chain_with_openssl_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let out = openssl(d, args);
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=Inspect CA",
+    ]);
+    run(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=inspect-leaf",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "3",
+        "-out",
+        "leaf.pem",
+    ]);
+    let mut chain = std::fs::read(d.join("leaf.pem")).unwrap();
+    chain.extend(std::fs::read(d.join("ca.pem")).unwrap());
+    std::fs::write(d.join("chain.pem"), chain).unwrap();
+    let dates = |file: &str| {
+        let text = String::from_utf8(run(&[
+            "x509",
+            "-in",
+            file,
+            "-noout",
+            "-startdate",
+            "-enddate",
+            "-dateopt",
+            "iso_8601",
+        ]))
+        .unwrap();
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap()
+                .replace(' ', "T")
+        };
+        (field("notBefore="), field("notAfter="))
+    };
+
+    let text = ok(d, &["cert", "inspect", "chain.pem"]);
+    let blocks: Vec<&str> = text.split("\n\n").collect();
+    assert_eq!(blocks.len(), 2, "{text:?}");
+    for (block, (file, subject)) in blocks
+        .iter()
+        .zip([("leaf.pem", "CN=inspect-leaf"), ("ca.pem", "CN=Inspect CA")])
+    {
+        assert!(block.starts_with("Certificate ID:"), "{block}");
+        assert!(
+            block.contains(&format!("Subject:             {subject}\n")),
+            "{block}"
+        );
+        let (not_before, not_after) = dates(file);
+        assert!(
+            block.contains(&format!("Not before:          {not_before}\n")),
+            "{block}\nopenssl: {not_before}"
+        );
+        assert!(
+            block.contains(&format!("Not after:           {not_after}\n")),
+            "{block}\nopenssl: {not_after}"
+        );
+    }
+
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(d, &["cert", "inspect", "chain.pem", "--json"])).unwrap();
+    let array = json.as_array().unwrap();
+    assert_eq!(array.len(), 2);
+    assert_eq!(array[0]["common_name"], "inspect-leaf");
+    assert_eq!(array[1]["common_name"], "Inspect CA");
+}

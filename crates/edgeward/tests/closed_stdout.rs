@@ -1,6 +1,7 @@
 //! Every subcommand with a reader that stopped reading (`edgeward … | head -1`): the output
 //! ends, the command does not. Its exit code still says what it concluded, and nothing goes to
-//! stderr (where `println!` would have panicked and exited 101).
+//! stderr (where `println!` would have panicked and exited 101). Any other write failure is an
+//! environment error.
 #![allow(clippy::unwrap_used)]
 
 use std::process::{Command, Stdio};
@@ -104,5 +105,63 @@ fn the_other_subcommands_keep_their_exit_code() {
         );
         assert_eq!(status, Some(code), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// A stdout that fails for another reason than a gone reader (`/dev/full`: ENOSPC) is an
+/// environment error, exit 2 with a message, not a silent success: on both output paths, the
+/// whole-report one of `sign` and `verify` and the line-by-line one of the other subcommands.
+#[test]
+fn a_full_stdout_is_an_environment_error() {
+    let request = format!("{SUITE}/header-signed-request.txt");
+    let unsigned = format!("{SUITE}/request.txt");
+    let verify = [
+        "verify",
+        "--request",
+        &request,
+        "--access-key-id",
+        AK,
+        "--secret-access-key",
+        SK,
+        "--now",
+        "20150830T123600Z",
+    ];
+    let sign = [
+        "sign",
+        "--request",
+        &unsigned,
+        "--region",
+        "us-east-1",
+        "--service",
+        "service",
+        "--now",
+        "20150830T123600Z",
+    ];
+    let cases: [&[&str]; 4] = [
+        &verify,
+        &sign,
+        &["policy", "list"],
+        &["policy", "show", "intermediate", "--json"],
+    ];
+    for args in cases {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = edgeward(args)
+            .env("AWS_ACCESS_KEY_ID", AK)
+            .env("AWS_SECRET_ACCESS_KEY", SK)
+            .env_remove("AWS_SESSION_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("No space left on device"),
+            "{args:?}: {stderr}"
+        );
     }
 }
