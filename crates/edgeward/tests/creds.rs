@@ -120,3 +120,62 @@ fn failures_and_usage_have_their_exit_codes() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("credential_process"));
 }
+
+/// `--source container` against a container-credentials endpoint on loopback (plain HTTP, as
+/// the ECS and EKS agents serve it), answering with the document AWS documents for it
+/// (`AccessKeyId`, `SecretAccessKey`, `Token`, `Expiration`). Plain HTTP needs no trust store:
+/// a missing system bundle is no error here. The request carries the authorization token.
+#[test]
+fn container_source_reads_a_loopback_endpoint() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            head.push(line.trim_end().to_owned());
+        }
+        let body = r#"{"AccessKeyId":"ASIACONTAINEREXAMPLE","SecretAccessKey":"container-secret","Token":"container-token","Expiration":"2030-01-01T00:00:00Z","RoleArn":"arn:aws:iam::123456789012:role/task"}"#;
+        write!(
+            reader.get_mut(),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        head
+    });
+    let out = edgeward()
+        .args(["creds", "get", "--source", "container", "--json"])
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("http://127.0.0.1:{port}/v2/credentials/task"),
+        )
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-auth")
+        .env("SSL_CERT_FILE", "/nonexistent/bundle.pem")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["AccessKeyId"], "ASIACONTAINEREXAMPLE");
+    assert_eq!(doc["SessionToken"], "container-token");
+    assert_eq!(doc["Expiration"], "2030-01-01T00:00:00Z");
+    let head = server.join().unwrap();
+    assert_eq!(head[0], "GET /v2/credentials/task HTTP/1.1");
+    assert!(
+        head.iter()
+            .any(|h| h.eq_ignore_ascii_case("authorization: container-auth")),
+        "{head:?}"
+    );
+}
