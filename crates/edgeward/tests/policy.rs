@@ -51,6 +51,13 @@ fn show_prints_the_issue_policy_and_its_json_loads_back() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("versions     TLS 1.2, TLS 1.3"), "{text}");
+    // The description the built-in policy is defined with (crates/tls-policy/src/builtin.rs).
+    assert!(
+        text.contains(
+            "description  the default: TLS 1.2 + 1.3, ECDHE with AES-GCM or ChaCha20-Poly1305 only\n"
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("groups       X25519MLKEM768, X25519, P-256, P-384"),
         "{text}"
