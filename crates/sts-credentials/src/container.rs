@@ -19,7 +19,7 @@ use rustls::ClientConfig;
 use zeroize::Zeroizing;
 
 use crate::env::Env;
-use crate::http::{endpoint_of, is_loopback, send, status_error, HttpLimits};
+use crate::http::{bare_host, endpoint_of, is_loopback, send, status_error, HttpLimits};
 use crate::json::parse_container_credentials;
 use crate::Error;
 
@@ -72,14 +72,10 @@ fn allowed_plain_http(uri: &Uri) -> bool {
     if is_loopback(uri) {
         return true;
     }
-    let Some(host) = uri.host() else {
+    let Some(host) = bare_host(uri) else {
         return false;
     };
-    match host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
+    match host.parse::<IpAddr>() {
         Ok(ip) => {
             ip == IpAddr::V4(Ipv4Addr::new(169, 254, 170, 2))
                 || ip == IpAddr::V4(Ipv4Addr::new(169, 254, 170, 23))

@@ -61,28 +61,30 @@ impl HttpLimits {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// The URI's host, an IPv6 address without its brackets.
+pub(crate) fn bare_host(uri: &Uri) -> Option<&str> {
+    uri.host()
+        .map(|host| host.trim_start_matches('[').trim_end_matches(']'))
+}
+
 /// The URI's host is `localhost` or a loopback address: the only hosts a credentials request
 /// may reach over plain HTTP (credentials come back in the response).
 pub(crate) fn is_loopback(uri: &Uri) -> bool {
-    let Some(host) = uri.host() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    bare_host(uri).is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 /// `host:port` of a URI, for error messages and connecting.
 pub(crate) fn endpoint_of(uri: &Uri) -> Result<(String, u16), Error> {
-    let host = uri.host().ok_or_else(|| Error::InvalidSetting {
-        setting: "endpoint".into(),
-        reason: format!("{uri} has no host"),
-    })?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
+    let host = bare_host(uri)
+        .ok_or_else(|| Error::InvalidSetting {
+            setting: "endpoint".into(),
+            reason: format!("{uri} has no host"),
+        })?
         .to_owned();
     let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
         Some("https") => 443,
