@@ -152,10 +152,12 @@ fn roots(ca: Option<&Path>) -> anyhow::Result<RootCertStore> {
     Ok(store)
 }
 
+fn tls_policy(args: &GetArgs) -> anyhow::Result<TlsPolicy> {
+    TlsPolicy::named(&args.tls_policy).with_context(|| format!("TLS policy {:?}", args.tls_policy))
+}
+
 fn https_config(args: &GetArgs) -> anyhow::Result<Arc<rustls::ClientConfig>> {
-    let policy = TlsPolicy::named(&args.tls_policy)
-        .with_context(|| format!("TLS policy {:?}", args.tls_policy))?;
-    let config = client_config(&policy, roots(args.ca.as_deref())?, None)?;
+    let config = client_config(&tls_policy(args)?, roots(args.ca.as_deref())?, None)?;
     Ok(Arc::new(config))
 }
 
@@ -168,8 +170,7 @@ fn profile_provider(args: &GetArgs) -> anyhow::Result<ProfileProvider> {
     if let Some(name) = &args.profile {
         provider = provider.profile(name.clone());
     }
-    let policy = TlsPolicy::named(&args.tls_policy)
-        .with_context(|| format!("TLS policy {:?}", args.tls_policy))?;
+    let policy = tls_policy(args)?;
     match roots(args.ca.as_deref()) {
         Ok(roots) => {
             provider = provider.tls(Arc::new(client_config(&policy, roots, None)?));
@@ -263,8 +264,7 @@ fn build(args: &GetArgs) -> anyhow::Result<Box<dyn ProvideCredentials>> {
             let key = args.key.as_deref().context("--source iot needs --key")?;
             let identity = DeviceIdentity::load(cert, key, &LoadOptions::default())
                 .context("loading the device identity")?;
-            let policy = TlsPolicy::named(&args.tls_policy)
-                .with_context(|| format!("TLS policy {:?}", args.tls_policy))?;
+            let policy = tls_policy(args)?;
             let mut provider = IotCredentialsProvider::with_policy(
                 endpoint,
                 alias,
