@@ -18,8 +18,31 @@ use edgeward_tls_policy::audit::{
 };
 use edgeward_tls_policy::registry;
 use edgeward_tls_policy::{NamedGroup, ProtocolVersion};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A TCP server on a free port of 127.0.0.1 that runs `behaviour` on every connection, each in
+/// a task of its own.
+async fn tcp_server<F, Fut>(behaviour: F) -> u16
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(behaviour(stream));
+        }
+    });
+    port
+}
+
+/// Reads (some of) the ClientHello, so that the reply follows it.
+async fn read_hello(stream: &mut TcpStream) {
+    let mut hello = [0u8; 512];
+    let _ = stream.read(&mut hello).await;
+}
 
 /// What the server saw: the ClientHello randoms, one per connection.
 type Seen = Arc<Mutex<Vec<[u8; 32]>>>;
@@ -27,36 +50,33 @@ type Seen = Arc<Mutex<Vec<[u8; 32]>>>;
 /// A server that reads one ClientHello per connection and then closes it, with a reset when
 /// `reset`.
 async fn refusing_server(reset: bool) -> (u16, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
     let seen: Seen = Arc::default();
     let record = Arc::clone(&seen);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let record = Arc::clone(&record);
-            tokio::spawn(async move {
-                // The whole first record: a close with unread data would be a reset too.
-                let mut header = [0u8; 5];
-                if stream.read_exact(&mut header).await.is_err() {
-                    return;
-                }
-                let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
-                if stream.read_exact(&mut body).await.is_err() {
-                    return;
-                }
-                // Handshake header (4: type 1, ClientHello) + legacy_version (2) + random (32).
-                if header[0] == 22 && body.first() == Some(&1) && body.len() >= 38 {
-                    record.lock().unwrap().push(body[6..38].try_into().unwrap());
-                }
-                if reset {
-                    // A zero linger makes the close a reset; the socket has nothing left to
-                    // send, so the drop does not block.
-                    #[allow(deprecated)]
-                    stream.set_linger(Some(Duration::ZERO)).unwrap();
-                }
-            });
+    let port = tcp_server(move |mut stream| {
+        let record = Arc::clone(&record);
+        async move {
+            // The whole first record: a close with unread data would be a reset too.
+            let mut header = [0u8; 5];
+            if stream.read_exact(&mut header).await.is_err() {
+                return;
+            }
+            let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+            if stream.read_exact(&mut body).await.is_err() {
+                return;
+            }
+            // Handshake header (4: type 1, ClientHello) + legacy_version (2) + random (32).
+            if header[0] == 22 && body.first() == Some(&1) && body.len() >= 38 {
+                record.lock().unwrap().push(body[6..38].try_into().unwrap());
+            }
+            if reset {
+                // A zero linger makes the close a reset; the socket has nothing left to
+                // send, so the drop does not block.
+                #[allow(deprecated)]
+                stream.set_linger(Some(Duration::ZERO)).unwrap();
+            }
         }
-    });
+    })
+    .await;
     (port, seen)
 }
 
@@ -111,20 +131,13 @@ async fn a_server_that_resets_every_connection_is_no_tls_server() {
 /// timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endless_reply_is_cut_at_the_bound() {
-    use tokio::io::AsyncWriteExt;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut hello = [0u8; 512];
-                let _ = stream.read(&mut hello).await;
-                // RFC 5246 §6.2.1 record: type 20 (change_cipher_spec), TLS 1.2, length 1, body 1.
-                let records: Vec<u8> = [20u8, 3, 3, 0, 1, 1].repeat(4096);
-                while stream.write_all(&records).await.is_ok() {}
-            });
-        }
-    });
+    let port = tcp_server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        // RFC 5246 §6.2.1 record: type 20 (change_cipher_spec), TLS 1.2, length 1, body 1.
+        let records: Vec<u8> = [20u8, 3, 3, 0, 1, 1].repeat(4096);
+        while stream.write_all(&records).await.is_ok() {}
+    })
+    .await;
     let mut settings = AuditSettings::default();
     settings.timeout = Duration::from_secs(60);
     let error = scan(&format!("127.0.0.1:{port}"), &settings, None)
@@ -178,23 +191,16 @@ async fn tls13_suites_are_found_through_hello_retry_requests() {
 /// read, rather than reporting the versions as refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_in_the_middle_of_a_reply_is_an_error() {
-    use tokio::io::AsyncWriteExt;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut hello = [0u8; 512];
-                let _ = stream.read(&mut hello).await;
-                // The first three bytes of a handshake record (RFC 5246 §6.2.1), then a reset
-                // once the client has had time to read them.
-                let _ = stream.write_all(&[22, 3, 3]).await;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                #[allow(deprecated)]
-                let _ = stream.set_linger(Some(Duration::ZERO));
-            });
-        }
-    });
+    let port = tcp_server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        // The first three bytes of a handshake record (RFC 5246 §6.2.1), then a reset once the
+        // client has had time to read them.
+        let _ = stream.write_all(&[22, 3, 3]).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        #[allow(deprecated)]
+        let _ = stream.set_linger(Some(Duration::ZERO));
+    })
+    .await;
     let mut settings = AuditSettings::default();
     settings.timeout = Duration::from_secs(30);
     let error = scan(&format!("127.0.0.1:{port}"), &settings, None)
