@@ -1,10 +1,20 @@
-//! The scanner's probes against particular servers. An `openssl s_server` whose only TLS 1.3
-//! group is one the probes send no key share for: it answers with HelloRetryRequests. Then servers
-//! that answer no TLS at all: one that closes every connection
-//! after reading the ClientHello, one that resets it (RST). Both are servers that refuse every
-//! version (`NoTls`), not a failed read: a reset is how many servers refuse. The servers are plain TCP listeners on 127.0.0.1 that record what each probe
-//! sent; the ClientHello layout read here is RFC 8446 §4.1.2 (record header, handshake header,
-//! legacy_version, then the 32-byte random).
+//! The scanner's probes against particular servers:
+//! - `openssl s_server`s: one whose only TLS 1.3 group is one the probes send no key share
+//!   for (it answers with HelloRetryRequests), a TLS 1.2-only one described from its own
+//!   flight, and a default one whose refused versions take one probe each;
+//! - servers that answer no TLS at all: one that closes every connection after reading the
+//!   ClientHello, one that resets it (RST), both refusing every version (`NoTls`, not a failed
+//!   read: a reset is how many servers refuse), and one that answers every hello with a
+//!   HelloRetryRequest, which accepts no suite in any version;
+//! - a TLS 1.2 server whose ECDHE curve is fixed, whatever the hello offers: only that group
+//!   is reported;
+//! - broken answers: an endless reply, a reset in the middle of one;
+//! - an `s_server` behind a box that closes on hellos it trips over (too many suites, or one
+//!   suite): the scan still finds every suite, in shorter lists.
+//!
+//! The hostile servers are plain TCP listeners on 127.0.0.1; the ClientHello layout read here
+//! is RFC 8446 §4.1.2 (record header, handshake header, legacy_version, the 32-byte random,
+//! legacy_session_id, cipher_suites).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -44,6 +54,18 @@ async fn read_hello(stream: &mut TcpStream) {
     let _ = stream.read(&mut hello).await;
 }
 
+/// Reads one whole TLS record (RFC 5246 §6.2.1: a 5-byte header, then as many bytes as it
+/// says), header included; `None` if the connection ends first. Reading all of it matters:
+/// a close with unread data would be a reset.
+async fn read_record(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut record = vec![0u8; 5];
+    stream.read_exact(&mut record).await.ok()?;
+    let len = usize::from(u16::from_be_bytes([record[3], record[4]]));
+    record.resize(5 + len, 0);
+    stream.read_exact(&mut record[5..]).await.ok()?;
+    Some(record)
+}
+
 /// What the server saw: the ClientHello randoms, one per connection.
 type Seen = Arc<Mutex<Vec<[u8; 32]>>>;
 
@@ -55,18 +77,16 @@ async fn refusing_server(reset: bool) -> (u16, Seen) {
     let port = tcp_server(move |mut stream| {
         let record = Arc::clone(&record);
         async move {
-            // The whole first record: a close with unread data would be a reset too.
-            let mut header = [0u8; 5];
-            if stream.read_exact(&mut header).await.is_err() {
+            let Some(hello) = read_record(&mut stream).await else {
                 return;
-            }
-            let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
-            if stream.read_exact(&mut body).await.is_err() {
-                return;
-            }
-            // Handshake header (4: type 1, ClientHello) + legacy_version (2) + random (32).
-            if header[0] == 22 && body.first() == Some(&1) && body.len() >= 38 {
-                record.lock().unwrap().push(body[6..38].try_into().unwrap());
+            };
+            // Record header (5), handshake header (4: type 1, ClientHello), legacy_version
+            // (2), random (32).
+            if hello[0] == 22 && hello.get(5) == Some(&1) && hello.len() >= 43 {
+                record
+                    .lock()
+                    .unwrap()
+                    .push(hello[11..43].try_into().unwrap());
             }
             if reset {
                 // A zero linger makes the close a reset; the socket has nothing left to
@@ -257,4 +277,267 @@ async fn a_tls12_server_is_described_from_its_own_flight() {
     assert_eq!(result.groups_method, None);
     assert_eq!(result.tls12_tickets, Some(false));
     assert_eq!(result.alpn, None);
+}
+
+/// The cipher suites a ClientHello record offers (RFC 8446 §4.1.2: handshake header, then
+/// legacy_version, random, legacy_session_id, cipher_suites), or `None` if it is not one.
+fn offered_suites(record: &[u8]) -> Option<Vec<u16>> {
+    let body = record.get(5..)?;
+    if record.first() != Some(&22) || body.first() != Some(&1) {
+        return None;
+    }
+    let session_id_len = usize::from(*body.get(38)?);
+    let at = 39 + session_id_len;
+    let len = usize::from(u16::from_be_bytes(body.get(at..at + 2)?.try_into().ok()?));
+    let suites = body.get(at + 2..at + 2 + len)?;
+    Some(
+        suites
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect(),
+    )
+}
+
+/// A box in front of `upstream` (a middlebox, or a server's own front end) that reads each
+/// ClientHello and closes the connection without a word when `trips_over` its suites, as
+/// boxes that cannot parse long or unfamiliar hellos do; every other connection goes through
+/// to `upstream` untouched. Returns its port and the suite lists it closed on.
+async fn intolerant_box(
+    upstream: std::net::SocketAddr,
+    trips_over: fn(&[u16]) -> bool,
+) -> (u16, Arc<Mutex<Vec<Vec<u16>>>>) {
+    let closed: Arc<Mutex<Vec<Vec<u16>>>> = Arc::default();
+    let record = Arc::clone(&closed);
+    let port = tcp_server(move |mut client| {
+        let record = Arc::clone(&record);
+        async move {
+            let Some(hello) = read_record(&mut client).await else {
+                return;
+            };
+            let suites = offered_suites(&hello).unwrap_or_default();
+            if trips_over(&suites) {
+                record.lock().unwrap().push(suites);
+                return;
+            }
+            let Ok(mut server) = TcpStream::connect(upstream).await else {
+                return;
+            };
+            if server.write_all(&hello).await.is_ok() {
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            }
+        }
+    })
+    .await;
+    (port, closed)
+}
+
+/// The suites `openssl ciphers -V -s -tls1_2 LIST` names, by code point: what an `s_server
+/// -tls1_2 -cipher LIST` with an RSA key accepts.
+fn openssl_tls12_suites(pki: &common::Pki, list: &str) -> BTreeSet<u16> {
+    let listed = common::openssl_output(pki.dir.path(), &["ciphers", "-V", "-s", "-tls1_2", list]);
+    String::from_utf8(listed)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            // "          0xC0,0x2F - ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 Kx=ECDH ..."
+            let code = line.split_whitespace().next().unwrap();
+            let (high, low) = code.split_once(',').unwrap();
+            let byte = |b: &str| u8::from_str_radix(b.trim_start_matches("0x"), 16).unwrap();
+            u16::from_be_bytes([byte(high), byte(low)])
+        })
+        .collect()
+}
+
+/// Two ECDHE suites, one DHE, two static RSA.
+const SERVED: &str = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:\
+                      DHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256:AES256-SHA";
+
+/// What a scan behind the box found, what openssl says the server accepts, how many hellos
+/// the box closed on, and the report's notes.
+async fn scan_behind_box(
+    trips_over: fn(&[u16]) -> bool,
+) -> (BTreeSet<u16>, BTreeSet<u16>, usize, Vec<String>) {
+    let pki = common::Pki::new(common::KeyKind::Rsa2048);
+    let expected = openssl_tls12_suites(&pki, SERVED);
+    assert_eq!(expected.len(), 5, "{expected:x?}");
+    let server = common::s_server(&pki, &["-tls1_2", "-cipher", SERVED]);
+    let (port, closed) = intolerant_box(server.addr, trips_over).await;
+    let mut settings = AuditSettings::default();
+    settings.timeout = Duration::from_secs(60);
+    settings.sni = Some("server.example".to_owned());
+    let result = scan(&format!("127.0.0.1:{port}"), &settings, None)
+        .await
+        .unwrap();
+    assert_eq!(result.sni.as_deref(), Some("server.example"));
+    assert_eq!(result.accepted_versions(), [ProtocolVersion::Tls12]);
+    let found: BTreeSet<u16> = result
+        .suites(ProtocolVersion::Tls12)
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
+    let closed = closed.lock().unwrap().len();
+    (found, expected, closed, result.notes)
+}
+
+/// A box that drops every ClientHello offering more than 100 suites: the whole list (every
+/// TLS 1.2 suite the registry knows) never gets through, so the scan must find the version
+/// and its suites in shorter lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suites_are_found_behind_a_box_that_drops_long_hellos() {
+    let (found, expected, closed, notes) = scan_behind_box(|suites| suites.len() > 100).await;
+    assert_eq!(found, expected);
+    assert!(closed > 0, "the box never closed a connection");
+    // Clients that offer many suites fail against it: the report says so.
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with("TLS 1.2: ") && notes[0].contains("trips over such a hello"),
+        "{notes:?}"
+    );
+}
+
+/// A box that trips over one suite (0xC02C, ECDHE-ECDSA, which a server with an RSA key does
+/// not take) wherever it is offered: the lists that hold it are refused without an alert, so
+/// the scan offers their suites one at a time, and still finds the suites of the other key
+/// exchanges after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suites_are_found_behind_a_box_that_trips_over_one_suite() {
+    let (found, expected, closed, _) = scan_behind_box(|suites| suites.contains(&0xC02C)).await;
+    assert_eq!(found, expected);
+    assert!(closed > 0, "the box never closed a connection");
+}
+
+/// A version refused with an alert takes one probe: the server read the hello, so a shorter
+/// list would be refused alike. OpenSSL 3 with its defaults answers a TLS 1.0 or 1.1 hello
+/// with internal_error (its security level leaves it no usable suite there), not with a
+/// protocol_version alert, and neither is a close without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_refused_with_an_alert_takes_one_probe() {
+    let pki = common::Pki::new(common::KeyKind::Rsa2048);
+    let server = common::s_server(&pki, &[]);
+    let (progress, calls) = counting_progress();
+    let mut settings = AuditSettings::default();
+    settings.timeout = Duration::from_secs(30);
+    let result = scan(&server.addr.to_string(), &settings, Some(progress))
+        .await
+        .unwrap();
+    assert_eq!(
+        result.accepted_versions(),
+        [ProtocolVersion::Tls12, ProtocolVersion::Tls13]
+    );
+    let calls = calls.lock().unwrap();
+    for refused in ["SSL 3.0", "TLS 1.0", "TLS 1.1"] {
+        let label = format!("{refused} suites");
+        let probes = calls.iter().filter(|c| c.last_probe == label).count();
+        assert_eq!(probes, 1, "{label}");
+    }
+}
+
+/// One handshake message (RFC 5246 §7.4: type, 24-bit length, body).
+fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(body.len()).unwrap().to_be_bytes();
+    let mut message = vec![kind, len[1], len[2], len[3]];
+    message.extend_from_slice(body);
+    message
+}
+
+/// `messages` in one handshake record (RFC 5246 §6.2.1), TLS 1.2, kept for the test's life.
+fn handshake_record(messages: &[Vec<u8>]) -> &'static [u8] {
+    let fragment = messages.concat();
+    let mut record = vec![22, 3, 3];
+    record.extend_from_slice(&u16::try_from(fragment.len()).unwrap().to_be_bytes());
+    record.extend_from_slice(&fragment);
+    record.leak()
+}
+
+/// Reads until the client closes, so that the server's own close resets no unread data.
+async fn read_until_closed(stream: &mut TcpStream) {
+    let mut rest = [0u8; 4096];
+    while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
+}
+
+/// A server that answers every ClientHello, whatever its version, with a HelloRetryRequest
+/// (RFC 8446 §4.1.3: a ServerHello whose random is SHA-256("HelloRetryRequest"), with
+/// supported_versions 0x0304) naming TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, a TLS 1.2 suite
+/// the TLS 1.2 probes offer. A retry request is a TLS 1.3 message: it accepts no suite in a
+/// TLS 1.2 probe, and in a TLS 1.3 probe it names a suite that probe did not offer. So the
+/// server accepts nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hello_retry_request_to_every_version_accepts_nothing() {
+    const HRR_RANDOM: [u8; 32] = [
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8,
+        0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8,
+        0x33, 0x9C,
+    ];
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&HRR_RANDOM);
+    body.push(0); // legacy_session_id_echo: empty
+    body.extend_from_slice(&[0xC0, 0x2F, 0]); // cipher_suite, legacy_compression_method
+    let extensions = [
+        0x00, 0x2B, 0x00, 0x02, 0x03, 0x04, // supported_versions: TLS 1.3
+        0x00, 0x33, 0x00, 0x02, 0x00, 0x17, // key_share: selected_group secp256r1
+    ];
+    body.extend_from_slice(&u16::try_from(extensions.len()).unwrap().to_be_bytes());
+    body.extend_from_slice(&extensions);
+    let record = handshake_record(&[handshake_message(2, &body)]);
+
+    let port = tcp_server(move |mut stream| async move {
+        read_hello(&mut stream).await;
+        let _ = stream.write_all(record).await;
+        read_until_closed(&mut stream).await;
+    })
+    .await;
+    let mut settings = AuditSettings::default();
+    settings.timeout = Duration::from_secs(30);
+    let target = format!("127.0.0.1:{port}");
+    let error = scan(&target, &settings, None).await.unwrap_err();
+    assert!(matches!(error, AuditError::NoTls { .. }), "{error:?}");
+}
+
+/// A TLS 1.2 server with a fixed ECDHE curve, as servers configured with one
+/// (`SSL_CTX_set_tmp_ecdh` in OpenSSL 1.0) were: whatever groups a hello offers, its
+/// ServerKeyExchange is on P-256 (RFC 8422 §5.4: curve_type 3 = named_curve, then the group).
+/// It takes TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 in TLS 1.2 and answers any other hello with
+/// a handshake_failure alert. A group probe counts only when the server used the group it
+/// offered: the scan reports P-256 alone, not every curve it tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_a_fixed_curve_supports_that_curve_only() {
+    let mut hello = vec![0x03, 0x03];
+    hello.extend_from_slice(&[7; 32]); // random
+    hello.extend_from_slice(&[0, 0xC0, 0x2F, 0, 0, 0]); // no session id, suite, null, no extensions
+    let mut key_exchange = vec![3, 0x00, 0x17, 65, 4]; // named_curve secp256r1, an uncompressed point
+    key_exchange.extend_from_slice(&[9; 64]);
+    key_exchange.extend_from_slice(&[0x04, 0x01, 0x00, 0x02, 0xAB, 0xCD]); // rsa_pkcs1_sha256, a signature
+    let answer = handshake_record(&[
+        handshake_message(2, &hello),
+        handshake_message(12, &key_exchange),
+        handshake_message(14, &[]),
+    ]);
+    let handshake_failure: &'static [u8] = &[21, 3, 3, 0, 2, 2, 40];
+
+    let port = tcp_server(move |mut stream| async move {
+        let Some(record) = read_record(&mut stream).await else {
+            return;
+        };
+        // legacy_version follows the record and handshake headers.
+        let tls12 = record.get(9..11) == Some(&[3, 3][..]);
+        let offers_suite = offered_suites(&record).is_some_and(|s| s.contains(&0xC02F));
+        let reply = if tls12 && offers_suite {
+            answer
+        } else {
+            handshake_failure
+        };
+        let _ = stream.write_all(reply).await;
+        read_until_closed(&mut stream).await;
+    })
+    .await;
+    let mut settings = AuditSettings::default();
+    settings.timeout = Duration::from_secs(30);
+    let result = scan(&format!("127.0.0.1:{port}"), &settings, None)
+        .await
+        .unwrap();
+    assert_eq!(result.accepted_versions(), [ProtocolVersion::Tls12]);
+    assert_eq!(result.suites(ProtocolVersion::Tls12), Some(&[0xC02F][..]));
+    assert_eq!(result.groups, [NamedGroup::P256]);
+    assert_eq!(result.groups_method, Some("TLS 1.2 ServerKeyExchange"));
 }

@@ -81,7 +81,7 @@
 //!   "alpn": "h2" | null,
 //!   "extended_master_secret": true | false | null,
 //!   "secure_renegotiation": true | false | null,
-//!   "notes": ["…"],                   // what could not be determined
+//!   "notes": ["…"],                   // what could not be determined, hellos it tripped over
 //!   "verdict": { "policy": "intermediate", "compliant": false,
 //!     "violations": [ { "kind": "version" | "cipher_suite" | "group" | "dhe" | "certificate",
 //!                       "message": "accepts TLS 1.0" } ],

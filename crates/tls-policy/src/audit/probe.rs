@@ -48,6 +48,18 @@ pub(crate) enum Outcome {
     Closed,
 }
 
+/// How a server answered a probe, besides the suite it chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// A handshake_failure, protocol_version or insufficient_security alert: a clean
+    /// "nothing in common".
+    NothingInCommon,
+    /// A hello, or another alert (a server tripping over the hello, or refusing otherwise).
+    Other,
+    /// A close or reset without a reply.
+    Silence,
+}
+
 /// What to read before closing the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Until {
@@ -248,16 +260,14 @@ impl Prober {
         Ok(self.choose_detailed(version, suites).await?.0)
     }
 
-    /// [`Self::choose`], and whether a refusal was a clean "nothing in common" (a
-    /// handshake_failure, protocol_version or insufficient_security alert) rather than a
-    /// server tripping over the hello (another alert, or a close without one).
+    /// [`Self::choose`], and how the server answered.
     async fn choose_detailed(
         &self,
         version: ProtocolVersion,
         suites: &[u16],
-    ) -> Result<(Option<u16>, bool), AuditError> {
+    ) -> Result<(Option<u16>, Answer), AuditError> {
         if suites.is_empty() {
-            return Ok((None, true));
+            return Ok((None, Answer::NothingInCommon));
         }
         let label = format!("{version} suites");
         let outcome = self
@@ -275,11 +285,43 @@ impl Prober {
                             .filter(|h| h.version == 0x0304 && version == ProtocolVersion::Tls13)
                             .map(|h| h.cipher_suite)
                     });
-                let clean = matches!(r.alert(), Some((_, 40 | 70 | 71)));
-                (chosen.filter(|c| suites.contains(c)), clean)
+                let answer = if matches!(r.alert(), Some((_, 40 | 70 | 71))) {
+                    Answer::NothingInCommon
+                } else {
+                    Answer::Other
+                };
+                (chosen.filter(|c| suites.contains(c)), answer)
             }
-            Outcome::Closed => (None, false),
+            Outcome::Closed => (None, Answer::Silence),
         })
+    }
+
+    /// The suite the server chooses from `offered` in `version`: `None` when it refuses the
+    /// version; `true` with it when it was found only in a shorter list. A close without a word may be a server (or a box in front of it) tripping
+    /// over the long list rather than over the version, so then the leftover groups are
+    /// offered before the version counts as refused. A server that answers with an alert
+    /// read the hello: OpenSSL 3 answers a TLS 1.0 hello with internal_error, and offering it
+    /// the groups would only cost probes. Nor are the suites offered one by one here: a
+    /// server that closes on every hello of a version it does not speak would cost a probe
+    /// per suite.
+    async fn first_choice(
+        &self,
+        version: ProtocolVersion,
+        offered: &[u16],
+    ) -> Result<(Option<u16>, bool), AuditError> {
+        let (chosen, answer) = self.choose_detailed(version, offered).await?;
+        if chosen.is_some() || answer != Answer::Silence {
+            return Ok((chosen, false));
+        }
+        for chunk in leftover_chunks(offered) {
+            if chunk.len() == offered.len() {
+                continue; // The whole list again: already refused.
+            }
+            if let Some(c) = self.choose(version, &chunk).await? {
+                return Ok((Some(c), true));
+            }
+        }
+        Ok((None, false))
     }
 
     /// Every suite of `offered` the server accepts in `version`, in the order found (the
@@ -303,20 +345,22 @@ impl Prober {
             // group is refused uncleanly, each of its suites alone.
             let mut found = false;
             for chunk in leftover_chunks(&remaining) {
-                let (chosen, clean) = self.choose_detailed(version, &chunk).await?;
+                let (chosen, answer) = self.choose_detailed(version, &chunk).await?;
                 if let Some(c) = chosen {
                     accepted.push(c);
                     remaining.retain(|r| *r != c);
                     found = true;
                     break;
                 }
-                if !clean {
+                if answer != Answer::NothingInCommon {
                     for &single in &chunk {
                         if let Some(c) = self.choose(version, &[single]).await? {
                             accepted.push(c);
-                            remaining.retain(|r| *r != c);
                         }
                     }
+                    // Each has had an answer of its own: offering them again, in a list the
+                    // server trips over, would only repeat this.
+                    remaining.retain(|r| !chunk.contains(r));
                 }
             }
             if !found {
@@ -410,7 +454,8 @@ pub struct ScanResult {
     pub duration: Duration,
     /// When the scan started (from the settings' clock).
     pub started: Option<SystemTime>,
-    /// Notes about what could not be determined (not failures).
+    /// Notes: what could not be determined, and hellos the server tripped over (not
+    /// failures).
     pub notes: Vec<String>,
 }
 
@@ -461,17 +506,26 @@ pub(crate) async fn run_scan(
         let p = prober.clone();
         set.spawn(async move {
             let offered = suites_for(version);
-            let first = p.choose(version, &offered).await?;
+            let (first, in_shorter_list) = p.first_choice(version, &offered).await?;
             let suites = match first {
                 Some(first) => Some(p.enumerate(version, offered, first).await?),
                 None => None,
             };
-            Ok::<_, AuditError>((version, suites))
+            Ok::<_, AuditError>((version, suites, in_shorter_list))
         });
     }
     let mut versions = join_all(&mut set).await?;
-    versions.sort_by_key(|(v, _)| *v);
-    result.versions = versions;
+    versions.sort_by_key(|(v, _, _)| *v);
+    for (version, _, in_shorter_list) in &versions {
+        if *in_shorter_list {
+            result.notes.push(format!(
+                "{version}: a hello offering every suite met a close without an answer, and \
+                 shorter ones were accepted: the server, or a box before it, trips over such a \
+                 hello (its length, or a suite in it) and will refuse clients that send one"
+            ));
+        }
+    }
+    result.versions = versions.into_iter().map(|(v, s, _)| (v, s)).collect();
     if result.accepted_versions().is_empty() {
         return Err(AuditError::NoTls {
             address: prober.addr,
@@ -698,4 +752,67 @@ async fn join_all<T: 'static>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key exchange an IANA suite name spells (`TLS_<kx>_WITH_…`), as the registry's
+    /// four families: the chunks are checked against the names, not against `kx`.
+    fn family_by_name(code: u16) -> &'static str {
+        let name = registry::suite_name(code);
+        let kx = name
+            .strip_prefix("TLS_")
+            .and_then(|n| n.split_once("_WITH_"))
+            .map_or("", |(kx, _)| kx);
+        let psk = kx.ends_with("_PSK");
+        if !psk && (kx.starts_with("ECDHE_") || kx == "ECDH_anon") {
+            "ECDHE"
+        } else if !psk && (kx.starts_with("DHE_") || kx.starts_with("DH_anon")) {
+            "DHE" // Anonymous Diffie-Hellman is ephemeral too.
+        } else if kx == "RSA" || kx.starts_with("RSA_EXPORT") {
+            "RSA"
+        } else {
+            "other"
+        }
+    }
+
+    #[test]
+    fn leftover_chunks_split_by_key_exchange_into_at_most_64() {
+        for version in ProtocolVersion::ALL {
+            let offered = suites_for(version);
+            let chunks = leftover_chunks(&offered);
+            let mut rejoined: Vec<u16> = chunks.concat();
+            rejoined.sort_unstable();
+            let mut sorted = offered.clone();
+            sorted.sort_unstable();
+            assert_eq!(
+                rejoined, sorted,
+                "{version}: every suite in exactly one chunk"
+            );
+            for chunk in &chunks {
+                assert!(
+                    !chunk.is_empty() && chunk.len() <= 64,
+                    "{version}: {}",
+                    chunk.len()
+                );
+                let family = family_by_name(chunk[0]);
+                assert!(
+                    chunk.iter().all(|c| family_by_name(*c) == family),
+                    "{version}: a chunk mixes key exchanges: {chunk:x?}"
+                );
+            }
+        }
+        // TLS 1.2 has suites of all four families, and more than 64 of some (DHE, other):
+        // those fill a chunk and go on in the next.
+        let chunks = leftover_chunks(&suites_for(ProtocolVersion::Tls12));
+        let families: BTreeSet<&str> = chunks.iter().map(|c| family_by_name(c[0])).collect();
+        assert_eq!(families.len(), 4, "{families:?}");
+        assert!(
+            chunks.iter().any(|c| c.len() == 64),
+            "no family fills a chunk"
+        );
+        assert!(chunks.len() > families.len());
+    }
 }
