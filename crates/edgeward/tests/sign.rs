@@ -479,6 +479,15 @@ fn a_payload_hash_the_body_contradicts_is_refused() {
         stderr.contains(&format!("SHA-256 is {body_hash}")),
         "{stderr}"
     );
+    // A value of hex digits that is no digest at all (not 64 of them) is malformed, not
+    // contradicted: the signer refuses it as such, and no body hash is compared.
+    let short = sign(&args, Some(request("beef").as_bytes()), true);
+    assert_eq!(short.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        stderr.contains("not a lower-case SHA-256 hex digest") && !stderr.contains(body_hash),
+        "{stderr}"
+    );
     let own = sign(&args, Some(request(body_hash).as_bytes()), true);
     assert_eq!(own.status.code(), Some(0));
     let verified = verify(&own.stdout);
