@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod audit_support;
+mod pki_support;
 
 use std::collections::BTreeSet;
 use std::process::Command;

@@ -6,6 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod pki_support;
+
 fn edgeward(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edgeward"))
         .args(args)
@@ -464,78 +466,25 @@ fn rsa_ca_option() {
 /// RFC 3339 form with a space for the `T`); `--json` gives an array.
 #[test]
 fn inspect_shows_every_certificate_of_a_chain_with_openssl_dates() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let run = |args: &[&str]| {
-        let out = openssl(d, args);
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "30",
-        "-subj",
-        "/CN=Inspect CA",
-    ]);
-    run(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
-        "/CN=inspect-leaf",
-    ]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "3",
-        "-out",
-        "leaf.pem",
-    ]);
-    let mut chain = std::fs::read(d.join("leaf.pem")).unwrap();
+    let pki = pki_support::TestPki::new();
+    let d = pki.dir();
+    let mut chain = std::fs::read(d.join("device.pem")).unwrap();
     chain.extend(std::fs::read(d.join("ca.pem")).unwrap());
     std::fs::write(d.join("chain.pem"), chain).unwrap();
     let dates = |file: &str| {
-        let text = String::from_utf8(run(&[
-            "x509",
-            "-in",
-            file,
-            "-noout",
-            "-startdate",
-            "-enddate",
-            "-dateopt",
-            "iso_8601",
-        ]))
+        let text = String::from_utf8(pki_support::openssl(
+            d,
+            &[
+                "x509",
+                "-in",
+                file,
+                "-noout",
+                "-startdate",
+                "-enddate",
+                "-dateopt",
+                "iso_8601",
+            ],
+        ))
         .unwrap();
         let field = |name: &str| {
             text.lines()
@@ -551,7 +500,7 @@ fn inspect_shows_every_certificate_of_a_chain_with_openssl_dates() {
     assert_eq!(blocks.len(), 2, "{text:?}");
     for (block, (file, subject)) in blocks
         .iter()
-        .zip([("leaf.pem", "CN=inspect-leaf"), ("ca.pem", "CN=Inspect CA")])
+        .zip([("device.pem", "CN=thing-7"), ("ca.pem", "CN=creds test CA")])
     {
         assert!(block.starts_with("Certificate ID:"), "{block}");
         assert!(
@@ -573,6 +522,6 @@ fn inspect_shows_every_certificate_of_a_chain_with_openssl_dates() {
         serde_json::from_str(&ok(d, &["cert", "inspect", "chain.pem", "--json"])).unwrap();
     let array = json.as_array().unwrap();
     assert_eq!(array.len(), 2);
-    assert_eq!(array[0]["common_name"], "inspect-leaf");
-    assert_eq!(array[1]["common_name"], "Inspect CA");
+    assert_eq!(array[0]["common_name"], "thing-7");
+    assert_eq!(array[1]["common_name"], "creds test CA");
 }

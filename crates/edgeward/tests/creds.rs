@@ -1,7 +1,11 @@
-//! `edgeward creds get`: formats, exit codes, and a real container-credentials endpoint.
+//! `edgeward creds get`: formats, exit codes, and real credential endpoints: a container
+//! endpoint on loopback and over https, and an IoT credentials endpoint over mutual TLS (what
+//! it answers, and what the CLI sends it).
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
+
+mod pki_support;
 
 fn edgeward() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
@@ -25,6 +29,21 @@ fn with_env_creds(command: &mut Command) -> &mut Command {
         )
         .env("AWS_SESSION_TOKEN", "it's-a-token")
         .env("AWS_CREDENTIAL_EXPIRATION", "2030-01-01T00:00:00Z")
+}
+
+/// The answer AWS documents for the IoT credentials provider's
+/// `GET /role-aliases/ALIAS/credentials`.
+const IOT_DOCUMENT: &str = r#"{"credentials":{"accessKeyId":"ASIAIOTEXAMPLE","secretAccessKey":"iot-secret","sessionToken":"iot-token","expiration":"2030-01-01T00:00:00Z"}}"#;
+
+/// The JSON `creds get --json` printed, once it exited 0 (else its stderr in the failure).
+fn succeeded(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -161,13 +180,7 @@ fn container_source_reads_a_loopback_endpoint() {
         .env("SSL_CERT_FILE", "/nonexistent/bundle.pem")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = succeeded(&out);
     assert_eq!(doc["AccessKeyId"], "ASIACONTAINEREXAMPLE");
     assert_eq!(doc["SessionToken"], "container-token");
     assert_eq!(doc["Expiration"], "2030-01-01T00:00:00Z");
@@ -178,4 +191,191 @@ fn container_source_reads_a_loopback_endpoint() {
             .any(|h| h.eq_ignore_ascii_case("authorization: container-auth")),
         "{head:?}"
     );
+}
+
+/// `--source iot` against `openssl s_server` as the credentials endpoint: mutual TLS
+/// (`-Verify 1 -verify_return_error`: a client certificate from the test CA is required;
+/// without the second, s_server only logs a failed verification), serving the document
+/// AWS documents for `GET /role-aliases/ALIAS/credentials` from a file (`-WWW`). The device
+/// presents `--cert`/`--key` and trusts `--ca`; a wrong `--ca`, or a device certificate from
+/// a CA the endpoint does not trust, is refused with the handshake's reason.
+#[test]
+fn iot_source_exchanges_a_device_certificate_over_mutual_tls() {
+    let pki = pki_support::TestPki::new();
+    let www = pki.dir().join("www");
+    std::fs::create_dir_all(www.join("role-aliases/edge-role")).unwrap();
+    std::fs::write(www.join("role-aliases/edge-role/credentials"), IOT_DOCUMENT).unwrap();
+    let ca = pki.arg("ca.pem");
+    let server = pki_support::s_server(
+        &pki,
+        &www,
+        &[
+            "-CAfile",
+            &ca,
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-WWW",
+        ],
+    );
+    let endpoint = server.addr.to_string();
+    let creds = |ca: &str, device: &str| {
+        edgeward()
+            .args([
+                "creds",
+                "get",
+                "--source",
+                "iot",
+                "--json",
+                "--role-alias",
+                "edge-role",
+            ])
+            .args([
+                "--endpoint-url",
+                &endpoint,
+                "--ca",
+                ca,
+                "--thing-name",
+                "thing-7",
+            ])
+            .args(["--cert", &pki.arg(&format!("{device}.pem"))])
+            .args(["--key", &pki.arg(&format!("{device}.key"))])
+            .output()
+            .unwrap()
+    };
+
+    let out = creds(&ca, "device");
+    let doc = succeeded(&out);
+    assert_eq!(doc["AccessKeyId"], "ASIAIOTEXAMPLE");
+    assert_eq!(doc["SecretAccessKey"], "iot-secret");
+    assert_eq!(doc["SessionToken"], "iot-token");
+    assert_eq!(doc["Expiration"], "2030-01-01T00:00:00Z");
+
+    // The device does not trust the endpoint's issuer.
+    let out = creds(&pki.arg("other.pem"), "device");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+
+    // The endpoint does not trust the device's issuer: openssl answers with an unknown_ca alert.
+    let out = creds(&ca, "stranger");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("UnknownCA"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ASIA"));
+}
+
+/// `--source container` at an https endpoint (`openssl s_server -WWW` serving AWS's documented
+/// document from a file) trusts `--ca` and nothing else; with no trust store at all (no
+/// `--ca`, no system bundle) it is refused before connecting, naming the bundle it could not
+/// load.
+#[test]
+fn container_source_over_https_trusts_the_given_ca() {
+    let pki = pki_support::TestPki::new();
+    let www = pki.dir().join("www");
+    std::fs::create_dir_all(www.join("v2/credentials")).unwrap();
+    std::fs::write(
+        www.join("v2/credentials/task"),
+        r#"{"AccessKeyId":"ASIACONTAINEREXAMPLE","SecretAccessKey":"container-secret","Token":"container-token","Expiration":"2030-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let server = pki_support::s_server(&pki, &www, &["-WWW"]);
+    let creds = |ca: &[&str]| {
+        edgeward()
+            .args(["creds", "get", "--source", "container", "--json"])
+            .args(ca)
+            .env(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                format!("https://{}/v2/credentials/task", server.addr),
+            )
+            .env("SSL_CERT_FILE", pki.path("no-system-bundle.pem"))
+            .output()
+            .unwrap()
+    };
+    let out = creds(&["--ca", &pki.arg("ca.pem")]);
+    let doc = succeeded(&out);
+    assert_eq!(doc["AccessKeyId"], "ASIACONTAINEREXAMPLE");
+    assert_eq!(doc["SessionToken"], "container-token");
+
+    let out = creds(&["--ca", &pki.arg("other.pem")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+
+    let out = creds(&[]);
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("trust anchors") && stderr.contains("no-system-bundle.pem"),
+        "{stderr}"
+    );
+}
+
+/// What `--source iot` sends: `GET /role-aliases/ALIAS/credentials` with `--thing-name` in
+/// `x-amzn-iot-thingname`, as AWS documents the call. The endpoint is a bare `openssl
+/// s_server` requiring the device's certificate: the test reads the request as the endpoint
+/// received it, then answers it.
+#[test]
+fn iot_source_sends_the_role_alias_and_thing_name() {
+    use std::io::{Read, Write};
+    let pki = pki_support::TestPki::new();
+    let ca = pki.arg("ca.pem");
+    let mut server = pki_support::s_server_piped(
+        &pki,
+        &["-CAfile", &ca, "-Verify", "1", "-verify_return_error"],
+    );
+    let mut received = server.child.stdout.take().unwrap();
+    let mut reply = server.child.stdin.take().unwrap();
+    let mut command = edgeward();
+    command
+        .args([
+            "creds",
+            "get",
+            "--source",
+            "iot",
+            "--json",
+            "--role-alias",
+            "edge-role",
+        ])
+        .args(["--endpoint-url", &server.addr.to_string(), "--ca", &ca])
+        .args(["--thing-name", "thing-7"])
+        .args([
+            "--cert",
+            &pki.arg("device.pem"),
+            "--key",
+            &pki.arg("device.key"),
+        ]);
+    let cli = std::thread::spawn(move || command.output().unwrap());
+    let (sender, head) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut request = Vec::new();
+        let mut byte = [0u8];
+        while !request.ends_with(b"\r\n\r\n") && matches!(received.read(&mut byte), Ok(1)) {
+            request.push(byte[0]);
+        }
+        let _ = sender.send(String::from_utf8_lossy(&request).into_owned());
+    });
+    let head = head
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the endpoint received no request");
+    write!(
+        reply,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{IOT_DOCUMENT}",
+        IOT_DOCUMENT.len()
+    )
+    .unwrap();
+    reply.flush().unwrap();
+    let doc = succeeded(&cli.join().unwrap());
+    let lines: Vec<&str> = head.lines().collect();
+    assert_eq!(
+        lines[0], "GET /role-aliases/edge-role/credentials HTTP/1.1",
+        "{head}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case("x-amzn-iot-thingname: thing-7")),
+        "{head}"
+    );
+    assert_eq!(doc["AccessKeyId"], "ASIAIOTEXAMPLE");
 }

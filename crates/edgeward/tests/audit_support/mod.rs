@@ -6,9 +6,11 @@
 
 use std::collections::BTreeSet;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::pki_support::openssl;
 
 /// Certificates and parameters made with the `openssl` CLI, in a directory removed when the
 /// test drops this. Each test makes its own (a static would never be dropped, and would leave
@@ -24,25 +26,13 @@ impl Material {
     }
 }
 
-fn openssl(args: &[&str], dir: &Path) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl on PATH");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 impl Material {
     pub fn new() -> Material {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().to_path_buf();
         let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
         openssl(
+            &p,
             &[
                 "req",
                 "-x509",
@@ -60,9 +50,9 @@ impl Material {
                 "-addext",
                 san,
             ],
-            &p,
         );
         openssl(
+            &p,
             &[
                 "req",
                 "-x509",
@@ -82,10 +72,10 @@ impl Material {
                 "-addext",
                 san,
             ],
-            &p,
         );
         // Expired yesterday: `-days -1` puts notAfter one day before notBefore (= now).
         openssl(
+            &p,
             &[
                 "req",
                 "-new",
@@ -96,9 +86,9 @@ impl Material {
                 "-out",
                 "exp.csr",
             ],
-            &p,
         );
         openssl(
+            &p,
             &[
                 "x509",
                 "-req",
@@ -111,18 +101,18 @@ impl Material {
                 "-out",
                 "expired.crt",
             ],
-            &p,
         );
         // Expires in 3 days.
         openssl(
+            &p,
             &[
                 "x509", "-req", "-in", "exp.csr", "-signkey", "ec.key", "-days", "3", "-out",
                 "soon.crt",
             ],
-            &p,
         );
         // The RFC 7919 ffdhe2048 group as DH parameters for `-dhparam`.
         openssl(
+            &p,
             &[
                 "genpkey",
                 "-genparam",
@@ -133,7 +123,6 @@ impl Material {
                 "-out",
                 "dh2048.pem",
             ],
-            &p,
         );
         Material { _dir: dir, path: p }
     }
