@@ -4,8 +4,9 @@
 //
 // stdin: {"endpoint", "alice": {"access_key", "secret_key"}, "temporary": {"access_key",
 //   "secret_key", "token"}, "object"}: the object's text is uploaded, from memory with a CRC32
-//   and streamed with each checksum the SDK computes without the CRT (CRC32, CRC32C, SHA1,
-//   SHA256); an upload reports the checksum S3's answer carried.
+//   and streamed with each checksum the SDK computes without the CRT (CRC32, CRC32C,
+//   CRC64NVME in its JavaScript fallback, SHA1, SHA256), and as one part of a multipart
+//   upload (CRC64NVME); an upload reports the checksum S3's answer carried.
 // stdout: a JSON array, one result per call: {"name", "outcome": "ok", ...what the call
 //   returned} or {"name", "outcome": "error", "code", "status"}; each S3 upload also reports
 //   "content_sha256" and "content_encoding", the headers the SDK signed, so the test knows
@@ -24,7 +25,14 @@ for (const name of ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 
 const { requirePeer } = require("./support/js_peers.cjs");
 const { STSClient, GetCallerIdentityCommand } = requirePeer("@aws-sdk/client-sts");
-const { S3Client, PutObjectCommand, GetObjectCommand } = requirePeer("@aws-sdk/client-s3");
+const {
+  S3Client,
+  PutObjectCommand,
+  GetObjectCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
+} = requirePeer("@aws-sdk/client-s3");
 const { getSignedUrl } = requirePeer("@aws-sdk/s3-request-presigner");
 
 const spec = JSON.parse(fs.readFileSync(0, "utf8"));
@@ -101,10 +109,44 @@ async function main() {
   results.push(await call("sts_wrong_secret", () => callerIdentity(wrong)));
   results.push(await call("s3_put_buffer", () => put(spec.alice, inMemory)));
   results.push(await call("s3_put_stream", () => put(spec.temporary, streamed)));
-  for (const algorithm of ["CRC32C", "SHA1", "SHA256"]) {
+  for (const algorithm of ["CRC32C", "CRC64NVME", "SHA1", "SHA256"]) {
     results.push(await call(`s3_put_stream_${algorithm}`, () => put(spec.alice, streamed, algorithm)));
   }
   results.push(await call("s3_put_stream_wrong_secret", () => put(wrong, streamed)));
+  // Start (POST ?uploads), one streamed part (PUT ?partNumber=1&uploadId=…, the ID escaped),
+  // complete (POST ?uploadId=…, an XML body naming the part and its checksum).
+  results.push(
+    await call("s3_multipart", async () => {
+      const [client, signed] = s3(spec.alice);
+      const target = { Bucket: "bucket", Key: KEY };
+      const started = await client.send(new CreateMultipartUploadCommand({ ...target, ChecksumAlgorithm: "CRC64NVME" }));
+      const part = await client.send(
+        new UploadPartCommand({
+          ...target,
+          UploadId: started.UploadId,
+          PartNumber: 1,
+          Body: streamed(),
+          ContentLength: Buffer.byteLength(spec.object),
+          ChecksumAlgorithm: "CRC64NVME",
+        }),
+      );
+      const partSigned = { ...signed };
+      const completed = await client.send(
+        new CompleteMultipartUploadCommand({
+          ...target,
+          UploadId: started.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag, ChecksumCRC64NVME: part.ChecksumCRC64NVME }] },
+        }),
+      );
+      return {
+        upload_id: started.UploadId,
+        part_etag: part.ETag,
+        part_checksum: part.ChecksumCRC64NVME ?? null,
+        part_content_sha256: partSigned.content_sha256,
+        etag: completed.ETag,
+      };
+    }),
+  );
   results.push(await call("s3_put_unknown_key", () => put(unknown, inMemory)));
   results.push(
     await call("s3_get", async () => {

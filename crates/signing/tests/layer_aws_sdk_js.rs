@@ -2,9 +2,9 @@
 //! `EDGEWARD_JS_PEERS`) against a hyper 1 server on 127.0.0.1 behind `SigV4Layer`: its STS
 //! client with long-term and temporary credentials, and its S3 client uploading from memory
 //! (the payload's SHA-256 signed, a CRC32 header) and from a stream (`aws-chunked`, unsigned
-//! payload, a CRC32, CRC32C, SHA-1 or SHA-256 trailer: its own encoder, written apart from
-//! botocore's and aws-sdk-rust's), downloading, and presigning (a GET, and a PUT with
-//! temporary credentials). Everything it signs verifies, the service is handed the object's
+//! payload, a CRC32, CRC32C, CRC64NVME, SHA-1 or SHA-256 trailer: its own encoder and its own
+//! CRC64NVME, written apart from botocore's and aws-sdk-rust's), a multipart upload,
+//! downloading, and presigning (a GET, and a PUT with temporary credentials). Everything it signs verifies, the service is handed the object's
 //! bytes and checksum, and the SDK parses our answers and our refusals.
 #![allow(clippy::unwrap_used)]
 
@@ -14,8 +14,8 @@ use edgeward_signing::LayerSettings;
 use serde_json::{json, Value};
 use support::interop::run_json_script;
 use support::{
-    crc32_base64, independent_checksum, sha256_hex, start_server_answering, Answers, AK, SK,
-    TEMP_AK, TEMP_SK, TOKEN,
+    crc32_base64, independent_checksum, sha256_hex, start_server_answering, Answers, AK,
+    MULTIPART_UPLOAD_ID, SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
@@ -96,7 +96,7 @@ async fn aws_sdk_for_javascript_through_the_layer() {
     // With each other checksum the SDK computes, the trailer the service was handed is the
     // object's (computed here where the tests have an implementation; the layer checked
     // CRC32C's against the body, or the upload would have been refused).
-    for algorithm in ["CRC32C", "SHA1", "SHA256"] {
+    for algorithm in ["CRC32C", "CRC64NVME", "SHA1", "SHA256"] {
         let upload = ok(&format!("s3_put_stream_{algorithm}"));
         assert_eq!(
             (&upload["content_sha256"], &upload["etag"]),
@@ -111,6 +111,23 @@ async fn aws_sdk_for_javascript_through_the_layer() {
         }
     }
     refused("s3_put_stream_wrong_secret", "SignatureDoesNotMatch", 403);
+
+    // A multipart upload: the upload ID the service gave (with characters a query escapes)
+    // came back in each later request's query, which verified; the part went streamed with
+    // its CRC64NVME trailer, which the layer checked against the part's bytes.
+    let multipart = ok("s3_multipart");
+    assert_eq!(multipart["upload_id"], MULTIPART_UPLOAD_ID, "{multipart}");
+    assert_eq!(
+        (&multipart["part_etag"], &multipart["part_content_sha256"]),
+        (&json!(etag), &json!("STREAMING-UNSIGNED-PAYLOAD-TRAILER")),
+        "{multipart}"
+    );
+    assert!(multipart["part_checksum"].is_string(), "{multipart}");
+    assert_eq!(
+        multipart["etag"],
+        format!("\"completed by {ALICE}\""),
+        "{multipart}"
+    );
     // S3's code for a key it does not know (STS says InvalidClientTokenId).
     refused("s3_put_unknown_key", "InvalidAccessKeyId", 403);
 
