@@ -193,6 +193,24 @@ fn container_source_reads_a_loopback_endpoint() {
     );
 }
 
+/// `edgeward creds get --source iot --json` for role alias `edge-role` and thing `thing-7`
+/// at `endpoint`, trusting `ca`, presenting `DEVICE.pem`/`DEVICE.key` from `pki`.
+fn iot_creds(
+    pki: &pki_support::TestPki,
+    endpoint: std::net::SocketAddr,
+    ca: &str,
+    device: &str,
+) -> Command {
+    let mut command = edgeward();
+    command
+        .args(["creds", "get", "--source", "iot", "--json"])
+        .args(["--role-alias", "edge-role", "--thing-name", "thing-7"])
+        .args(["--endpoint-url", &endpoint.to_string(), "--ca", ca])
+        .args(["--cert", &pki.arg(&format!("{device}.pem"))])
+        .args(["--key", &pki.arg(&format!("{device}.key"))]);
+    command
+}
+
 /// `--source iot` against `openssl s_server` as the credentials endpoint: mutual TLS
 /// (`-Verify 1 -verify_return_error`: a client certificate from the test CA is required;
 /// without the second, s_server only logs a failed verification), serving the document
@@ -218,31 +236,7 @@ fn iot_source_exchanges_a_device_certificate_over_mutual_tls() {
             "-WWW",
         ],
     );
-    let endpoint = server.addr.to_string();
-    let creds = |ca: &str, device: &str| {
-        edgeward()
-            .args([
-                "creds",
-                "get",
-                "--source",
-                "iot",
-                "--json",
-                "--role-alias",
-                "edge-role",
-            ])
-            .args([
-                "--endpoint-url",
-                &endpoint,
-                "--ca",
-                ca,
-                "--thing-name",
-                "thing-7",
-            ])
-            .args(["--cert", &pki.arg(&format!("{device}.pem"))])
-            .args(["--key", &pki.arg(&format!("{device}.key"))])
-            .output()
-            .unwrap()
-    };
+    let creds = |ca: &str, device: &str| iot_creds(&pki, server.addr, ca, device).output().unwrap();
 
     let out = creds(&ca, "device");
     let doc = succeeded(&out);
@@ -326,25 +320,7 @@ fn iot_source_sends_the_role_alias_and_thing_name() {
     );
     let mut received = server.child.stdout.take().unwrap();
     let mut reply = server.child.stdin.take().unwrap();
-    let mut command = edgeward();
-    command
-        .args([
-            "creds",
-            "get",
-            "--source",
-            "iot",
-            "--json",
-            "--role-alias",
-            "edge-role",
-        ])
-        .args(["--endpoint-url", &server.addr.to_string(), "--ca", &ca])
-        .args(["--thing-name", "thing-7"])
-        .args([
-            "--cert",
-            &pki.arg("device.pem"),
-            "--key",
-            &pki.arg("device.key"),
-        ]);
+    let mut command = iot_creds(&pki, server.addr, &ca, "device");
     let cli = std::thread::spawn(move || command.output().unwrap());
     let (sender, head) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
