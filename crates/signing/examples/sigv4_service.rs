@@ -1,0 +1,121 @@
+//! A service behind SigV4: every request must be signed with a key the service knows, and
+//! the answer names who signed it. Served the way `SigV4Layer`'s docs ask of a public
+//! endpoint: a header-read timeout, half-closed connections answered, and a bound on
+//! connections.
+//!
+//! ```sh
+//! cargo run -p edgeward-signing --example sigv4_service            # on 127.0.0.1:8080
+//! cargo run -p edgeward-signing --example sigv4_service 0.0.0.0:9000
+//!
+//! curl --aws-sigv4 aws:amz:us-east-1:execute-api \
+//!      --user AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY \
+//!      http://127.0.0.1:8080/hello
+//! # alice (AKIDEXAMPLE) signed GET /hello for execute-api in us-east-1
+//!
+//! curl -i http://127.0.0.1:8080/hello
+//! # HTTP/1.1 403 Forbidden, with an AWS error body naming MissingAuthenticationToken
+//! ```
+//!
+//! A real service puts its own [`CredentialLookup`](edgeward_signing::CredentialLookup) where
+//! `StaticCredentials` is here.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::any;
+use axum::{Extension, Router};
+use edgeward_signing::{
+    LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedRequest, Verifier,
+    VerifierSettings,
+};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+
+/// The example's one key: the AWS documentation's example pair.
+pub const ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
+/// Its secret.
+pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+/// How long a client may take to send a request head before the connection is closed.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; the next waits in the listener's backlog.
+const MAX_CONNECTIONS: usize = 1024;
+
+/// Who signed the request, for what; only a verified request reaches this.
+async fn who_signed(
+    Extension(verified): Extension<VerifiedRequest>,
+    method: http::Method,
+    uri: http::Uri,
+) -> String {
+    let scope = verified.scope();
+    format!(
+        "{} ({}) signed {method} {} for {} in {}\n",
+        verified.principal(),
+        verified.access_key_id(),
+        uri.path(),
+        scope.service,
+        scope.region,
+    )
+}
+
+/// The router, every route behind the layer.
+pub fn app() -> Router {
+    let lookup = StaticCredentials::new().with(
+        ACCESS_KEY_ID,
+        ResolvedCredential::new(SECRET_ACCESS_KEY, "alice"),
+    );
+    let verifier = Arc::new(Verifier::new(lookup, VerifierSettings::default()));
+    Router::new()
+        .fallback(any(who_signed))
+        .layer(SigV4Layer::new(verifier, LayerSettings::default()))
+}
+
+/// Serves [`app`] on `listener` until accepting fails.
+pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
+    let app = app();
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = Arc::clone(&connections)
+            .acquire_owned()
+            .await
+            .map_err(std::io::Error::other)?;
+        let (stream, _) = listener.accept().await?;
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+                app.clone().oneshot(request)
+            });
+            let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            http.http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .half_close(true);
+            // A client that goes away mid-request is no error of the service's.
+            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+            drop(permit);
+        });
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr: SocketAddr = match std::env::args().nth(1) {
+        Some(arg) => arg.parse().map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{arg:?} is not an address such as 127.0.0.1:8080: {e}"),
+            )
+        })?,
+        None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+    };
+    let listener = TcpListener::bind(addr).await?;
+    eprintln!(
+        "listening on http://{}; sign with {ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}",
+        listener.local_addr()?
+    );
+    serve(listener).await
+}
