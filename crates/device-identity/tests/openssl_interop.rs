@@ -941,6 +941,156 @@ fn issuers_and_devices_are_held_to_key_usage_and_extended_key_usage() {
     );
 }
 
+/// Two offered intermediates share the device's issuer name: one whose subject key identifier
+/// differs from the device's authority key identifier (so it did not issue it), and one with
+/// no identifier at all (it may have), expired. The refusal is explained by the expired one,
+/// whichever order they come in, as `openssl verify`, which matches the identifiers, also
+/// says; the other is not a CA and would have been blamed for that instead.
+#[test]
+fn an_explanation_prefers_an_issuer_without_a_key_identifier_to_one_that_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    openssl_root(d, "root", &p256, "-sha256");
+    let files = [
+        (
+            "other.ext",
+            "basicConstraints=critical,CA:FALSE\nsubjectKeyIdentifier=hash\n",
+        ),
+        (
+            "issuer.ext",
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n\
+             subjectKeyIdentifier=none\n",
+        ),
+        (
+            "twin.ext",
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n\
+             subjectKeyIdentifier=hash\n",
+        ),
+        (
+            "device.ext",
+            "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n\
+             authorityKeyIdentifier=keyid:always\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let sign = |csr: &str, ca: &str, ca_key: &str, days: &str, ext: &str, out: &str| {
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                csr,
+                "-CA",
+                ca,
+                "-CAkey",
+                ca_key,
+                "-CAcreateserial",
+                "-days",
+                days,
+                "-sha256",
+                "-extfile",
+                ext,
+                "-out",
+                out,
+            ],
+            d,
+        );
+    };
+    for name in ["other", "issuer", "device"] {
+        let cn = if name == "device" {
+            "/CN=thing-7"
+        } else {
+            "/CN=Issuing CA"
+        };
+        let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
+        let mut args = vec!["req", "-new", "-nodes", "-keyout", &key, "-out", &csr];
+        args.extend(p256);
+        args.extend(["-subj", cn]);
+        openssl(&args, d);
+    }
+    sign(
+        "other.csr",
+        "root.pem",
+        "root.key",
+        "2",
+        "other.ext",
+        "other.pem",
+    );
+    // `-days -1`: notAfter a day before notBefore (now), so expired.
+    sign(
+        "issuer.csr",
+        "root.pem",
+        "root.key",
+        "-1",
+        "issuer.ext",
+        "issuer.pem",
+    );
+    // OpenSSL 3.0 writes an authority key identifier only from an issuer certificate that has
+    // a subject key identifier: the device is signed through a twin of the issuer (same key
+    // and name) that has one, and the issuer without one is what is offered.
+    sign(
+        "issuer.csr",
+        "root.pem",
+        "root.key",
+        "2",
+        "twin.ext",
+        "twin.pem",
+    );
+    sign(
+        "device.csr",
+        "twin.pem",
+        "issuer.key",
+        "2",
+        "device.ext",
+        "device.pem",
+    );
+    std::fs::write(
+        d.join("offered.pem"),
+        [
+            std::fs::read(d.join("other.pem")).unwrap(),
+            std::fs::read(d.join("issuer.pem")).unwrap(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let openssl_says = Command::new("openssl")
+        .args(["verify", "-CAfile", "root.pem", "-untrusted", "offered.pem"])
+        .arg("device.pem")
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let openssl_says = String::from_utf8_lossy(&openssl_says.stdout).into_owned()
+        + &String::from_utf8_lossy(&openssl_says.stderr);
+    assert!(
+        openssl_says.contains("error 10 at 1 depth") && openssl_says.contains("expired"),
+        "{openssl_says}"
+    );
+
+    let load = |name: &str| {
+        edgeward_device_identity::load_certificates(&d.join(format!("{name}.pem"))).unwrap()[0]
+            .clone()
+    };
+    let validator = Validator::new(&[load("root")], DevicePolicy::device()).unwrap();
+    let (other, issuer) = (load("other"), load("issuer"));
+    for offered in [[other.clone(), issuer.clone()], [issuer.clone(), other]] {
+        let err = validator
+            .validate(&load("device"), &offered, rustls_pki_types::UnixTime::now())
+            .unwrap_err();
+        let edgeward_device_identity::Error::Rejected { certificate, rule } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(matches!(rule, Rule::Expired { .. }), "{err}");
+        assert_eq!(
+            certificate.id,
+            edgeward_device_identity::CertificateId::of_der(&issuer),
+            "{err}"
+        );
+    }
+}
+
 /// When webpki finds no path, the explanation walks the offered chain by name. Extra
 /// certificates a client sends (here a device certificate of another thing, sent first) are
 /// not mistaken for the issuer: the expired intermediate is named.
