@@ -44,6 +44,8 @@ pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; the next waits in the listener's backlog.
 const MAX_CONNECTIONS: usize = 1024;
+/// How long to wait after a failed accept before the next.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 /// Who signed the request, for what; only a verified request reaches this.
 async fn who_signed(
@@ -74,16 +76,25 @@ pub fn app() -> Router {
         .layer(SigV4Layer::new(verifier, LayerSettings::default()))
 }
 
-/// Serves [`app`] on `listener` until accepting fails.
-pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
+/// Serves [`app`] on `listener`, for good.
+pub async fn serve(listener: TcpListener) {
     let app = app();
     let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
-        let permit = Arc::clone(&connections)
-            .acquire_owned()
-            .await
-            .map_err(std::io::Error::other)?;
-        let (stream, _) = listener.accept().await?;
+        let Ok(permit) = Arc::clone(&connections).acquire_owned().await else {
+            return; // Never: the semaphore is not closed.
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // A connection that failed before it was accepted, or no descriptor left for
+                // it: neither is a reason to stop serving the others. The pause keeps a full
+                // descriptor table from turning this loop into a spin.
+                eprintln!("accept: {e}");
+                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                continue;
+            }
+        };
         let app = app.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
@@ -117,5 +128,6 @@ async fn main() -> std::io::Result<()> {
         "listening on http://{}; sign with {ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}",
         listener.local_addr()?
     );
-    serve(listener).await
+    serve(listener).await;
+    Ok(())
 }
