@@ -6,10 +6,10 @@
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/sigv4_service.rs"]
 mod example;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
 async fn start() -> SocketAddr {
@@ -19,35 +19,18 @@ async fn start() -> SocketAddr {
     addr
 }
 
-/// curl's status code and body for `url`, signing as `user` when given.
-async fn curl(url: String, user: Option<String>) -> (String, String) {
-    let mut command = Command::new("curl");
-    command.args([
-        "--silent",
-        "--show-error",
-        "--max-time",
-        "20",
-        "--write-out",
-        "\n%{http_code}",
-    ]);
+/// curl's answer for `url`, signing as `user` when given.
+async fn curl(url: String, user: Option<String>) -> support::CurlAnswer {
+    let mut args = Vec::new();
     if let Some(user) = user {
-        command
-            .args(["--aws-sigv4", "aws:amz:us-east-1:execute-api"])
-            .args(["--user", &user]);
+        args.extend([
+            "--aws-sigv4".to_owned(),
+            "aws:amz:us-east-1:execute-api".to_owned(),
+        ]);
+        args.extend(["--user".to_owned(), user]);
     }
-    command.arg(url);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .expect("curl must be on the PATH for this test");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    let (body, status) = text.rsplit_once('\n').unwrap();
-    (status.to_owned(), body.to_owned())
+    args.push(url);
+    support::curl(args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,25 +39,33 @@ async fn the_example_answers_as_its_docs_say() {
     let url = format!("http://{addr}/hello");
     let key = |secret: &str| Some(format!("{}:{secret}", example::ACCESS_KEY_ID));
 
-    let (status, body) = curl(url.clone(), key(example::SECRET_ACCESS_KEY)).await;
-    assert_eq!(status, "200", "{body}");
+    let signed = curl(url.clone(), key(example::SECRET_ACCESS_KEY)).await;
+    assert!(signed.head.starts_with("HTTP/1.1 200 "), "{}", signed.head);
     assert_eq!(
-        body,
+        signed.body,
         "alice (AKIDEXAMPLE) signed GET /hello for execute-api in us-east-1\n"
     );
 
-    let (status, body) = curl(url.clone(), None).await;
-    assert_eq!(status, "403", "{body}");
+    let unsigned = curl(url.clone(), None).await;
     assert!(
-        body.contains("<Code>MissingAuthenticationToken</Code>"),
-        "{body}"
+        unsigned.head.starts_with("HTTP/1.1 403 "),
+        "{}",
+        unsigned.head
+    );
+    assert!(
+        unsigned
+            .body
+            .contains("<Code>MissingAuthenticationToken</Code>"),
+        "{}",
+        unsigned.body
     );
 
-    let (status, body) = curl(url, key("not-the-secret")).await;
-    assert_eq!(status, "403", "{body}");
+    let wrong = curl(url, key("not-the-secret")).await;
+    assert!(wrong.head.starts_with("HTTP/1.1 403 "), "{}", wrong.head);
     assert!(
-        body.contains("<Code>SignatureDoesNotMatch</Code>"),
-        "{body}"
+        wrong.body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{}",
+        wrong.body
     );
 }
 

@@ -11,42 +11,21 @@
 
 mod support;
 
-use std::process::Command;
-
 use edgeward_signing::LayerSettings;
-use support::{crc32_base64, start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
-
-/// What curl printed: the status line and headers of the last response, and its body.
-struct Answer {
-    head: String,
-    body: String,
-}
+use support::{
+    crc32_base64, start_server_answering, Answers, CurlAnswer, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
+};
 
 /// curl, signing for `service` as `user` (`AK:SK`), with `args`.
-async fn curl(service: &str, user: &str, args: &[String]) -> Answer {
-    let mut command = Command::new("curl");
-    command
-        .args(["--silent", "--show-error", "--include", "--max-time", "20"])
-        .args(["--aws-sigv4", &format!("aws:amz:us-east-1:{service}")])
-        .args(["--user", user])
-        .args(args);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .expect("curl must be on the PATH for this test");
-    assert!(
-        output.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    // `--include` prints every response head (a `100 Continue` too); the last one is the answer.
-    let (heads, body) = text.rsplit_once("\r\n\r\n").unwrap();
-    let head = heads.rsplit("\r\n\r\n").next().unwrap().to_owned();
-    Answer {
-        head,
-        body: body.to_owned(),
-    }
+async fn curl(service: &str, user: &str, args: &[String]) -> CurlAnswer {
+    let mut signed = vec![
+        "--aws-sigv4".to_owned(),
+        format!("aws:amz:us-east-1:{service}"),
+        "--user".to_owned(),
+        user.to_owned(),
+    ];
+    signed.extend_from_slice(args);
+    support::curl(signed).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

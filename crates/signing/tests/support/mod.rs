@@ -30,6 +30,39 @@ pub(crate) const TEMP_AK: &str = "ASIALAYERTEST";
 pub(crate) const TEMP_SK: &str = "temporary-secret";
 pub(crate) const TOKEN: &str = "session/token+value==";
 
+/// What curl printed with `--include`: the status line and headers of the last response,
+/// and its body.
+pub(crate) struct CurlAnswer {
+    pub(crate) head: String,
+    pub(crate) body: String,
+}
+
+/// The machine's curl with `args` (after `--silent --show-error --include --max-time 20`), run
+/// off the runtime's threads; fails the test when curl fails.
+pub(crate) async fn curl(args: Vec<String>) -> CurlAnswer {
+    let mut command = std::process::Command::new("curl");
+    command
+        .args(["--silent", "--show-error", "--include", "--max-time", "20"])
+        .args(&args);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("curl must be on the PATH for this test");
+    assert!(
+        output.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    // `--include` prints every response head (a `100 Continue` too); the last one is the answer.
+    let (heads, body) = text.rsplit_once("\r\n\r\n").unwrap();
+    let head = heads.rsplit("\r\n\r\n").next().unwrap().to_owned();
+    CurlAnswer {
+        head,
+        body: body.to_owned(),
+    }
+}
+
 /// Signs `request` for S3 in `region` with `credentials` at `now` (S3's rules, the payload as
 /// `payload` says) and returns the seed signature.
 pub(crate) fn sign_s3(
