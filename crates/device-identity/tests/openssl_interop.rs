@@ -999,16 +999,15 @@ fn an_explanation_prefers_an_issuer_without_a_key_identifier_to_one_that_differs
             d,
         );
     };
-    for name in ["other", "issuer", "device"] {
-        let cn = if name == "device" {
-            "/CN=thing-7"
-        } else {
-            "/CN=Issuing CA"
-        };
+    for (name, subject) in [
+        ("other", "/CN=Issuing CA"),
+        ("issuer", "/CN=Issuing CA"),
+        ("device", "/CN=thing-7"),
+    ] {
         let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
         let mut args = vec!["req", "-new", "-nodes", "-keyout", &key, "-out", &csr];
         args.extend(p256);
-        args.extend(["-subj", cn]);
+        args.extend(["-subj", subject]);
         openssl(&args, d);
     }
     sign(

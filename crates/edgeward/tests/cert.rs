@@ -498,10 +498,10 @@ fn inspect_shows_every_certificate_of_a_chain_with_openssl_dates() {
     let text = ok(d, &["cert", "inspect", "chain.pem"]);
     let blocks: Vec<&str> = text.split("\n\n").collect();
     assert_eq!(blocks.len(), 2, "{text:?}");
-    for (block, (file, subject)) in blocks
-        .iter()
-        .zip([("device.pem", "CN=thing-7"), ("ca.pem", "CN=creds test CA")])
-    {
+    for (block, (file, subject)) in blocks.iter().zip([
+        ("device.pem", "CN=thing-7"),
+        ("ca.pem", "CN=edgeward test CA"),
+    ]) {
         assert!(block.starts_with("Certificate ID:"), "{block}");
         assert!(
             block.contains(&format!("Subject:             {subject}\n")),
@@ -523,5 +523,5 @@ fn inspect_shows_every_certificate_of_a_chain_with_openssl_dates() {
     let array = json.as_array().unwrap();
     assert_eq!(array.len(), 2);
     assert_eq!(array[0]["common_name"], "thing-7");
-    assert_eq!(array[1]["common_name"], "creds test CA");
+    assert_eq!(array[1]["common_name"], "edgeward test CA");
 }

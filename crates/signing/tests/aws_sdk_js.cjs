@@ -130,7 +130,7 @@ async function main() {
           ChecksumAlgorithm: "CRC64NVME",
         }),
       );
-      const partSigned = { ...signed };
+      const partSigned = { ...signed }; // The part's headers, before the completion's replace them.
       const completed = await client.send(
         new CompleteMultipartUploadCommand({
           ...target,

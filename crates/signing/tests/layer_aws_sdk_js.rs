@@ -4,8 +4,9 @@
 //! (the payload's SHA-256 signed, a CRC32 header) and from a stream (`aws-chunked`, unsigned
 //! payload, a CRC32, CRC32C, CRC64NVME, SHA-1 or SHA-256 trailer: its own encoder and its own
 //! CRC64NVME, written apart from botocore's and aws-sdk-rust's), a multipart upload,
-//! downloading, and presigning (a GET, and a PUT with temporary credentials). Everything it signs verifies, the service is handed the object's
-//! bytes and checksum, and the SDK parses our answers and our refusals.
+//! downloading, and presigning (a GET, and a PUT with temporary credentials). Everything it
+//! signs verifies, the service is handed the object's bytes and checksum, and the SDK parses
+//! our answers and our refusals.
 #![allow(clippy::unwrap_used)]
 
 mod support;

@@ -40,7 +40,7 @@ impl TestPki {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for (name, subject) in [("ca", "/CN=creds test CA"), ("other", "/CN=other CA")] {
+        for (name, subject) in [("ca", "/CN=edgeward test CA"), ("other", "/CN=other CA")] {
             let (key, cert) = (format!("{name}.key"), format!("{name}.pem"));
             let mut args = vec!["req", "-x509"];
             args.extend(EC_KEY);
@@ -95,6 +95,7 @@ impl TestPki {
         self.path(name).to_str().unwrap().to_owned()
     }
 
+    /// The directory holding them (a test may add files, such as what `s_server -WWW` serves).
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }

@@ -297,13 +297,14 @@ impl Prober {
     }
 
     /// The suite the server chooses from `offered` in `version`: `None` when it refuses the
-    /// version; `true` with it when it was found only in a shorter list. A close without a word may be a server (or a box in front of it) tripping
-    /// over the long list rather than over the version, so then the leftover groups are
-    /// offered before the version counts as refused. A server that answers with an alert
-    /// read the hello: OpenSSL 3 answers a TLS 1.0 hello with internal_error, and offering it
-    /// the groups would only cost probes. Nor are the suites offered one by one here: a
-    /// server that closes on every hello of a version it does not speak would cost a probe
-    /// per suite.
+    /// version; `true` with it when it was found only in a shorter list.
+    ///
+    /// A close without a word may be a server (or a box in front of it) tripping over the
+    /// long list rather than over the version, so then the leftover groups are offered before
+    /// the version counts as refused. A server that answers with an alert read the hello:
+    /// OpenSSL 3 answers a TLS 1.0 hello with internal_error, and offering it the groups
+    /// would only cost probes. Nor are the suites offered one by one here: a server that
+    /// closes on every hello of a version it does not speak would cost a probe per suite.
     async fn first_choice(
         &self,
         version: ProtocolVersion,
