@@ -39,7 +39,7 @@ enum Command {
     /// Count instructions per call of each sigv4 bench routine under callgrind (needs
     /// valgrind): deterministic where timings drift, and without SHA extensions.
     ///
-    /// Example: `cargo xtask instructions --json`
+    /// Examples: `cargo xtask instructions --json`, `cargo xtask instructions --check`
     Instructions(instructions::Args),
 }
 
