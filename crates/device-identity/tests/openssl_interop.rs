@@ -1202,3 +1202,92 @@ fn names_key_identifiers_and_csrs_agree_with_openssl() {
     .unwrap();
     assert_eq!(subject.trim(), "subject=CN = thing-csr");
 }
+
+/// A chain that reaches no trusted root is explained as `openssl verify` at the same depth
+/// explains it: within `max_intermediates`, the top intermediate's issuer is unknown (OpenSSL's
+/// error 20); longer, the first intermediate over the limit makes the chain too long (error 22),
+/// however many more follow. The explanation walks the offered chain only that far.
+#[test]
+fn a_chain_to_no_root_is_explained_as_openssl_verify_explains_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
+    std::fs::write(d.join("ca.ext"), ca_ext).unwrap();
+    let device_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+                      extendedKeyUsage=clientAuth\n";
+    std::fs::write(d.join("device.ext"), device_ext).unwrap();
+    openssl_root(d, "root", &newkey, "-sha256");
+    openssl_root(d, "stranger", &newkey, "-sha256");
+    // root -> i1 -> ... -> i7 -> device; the device's nearest issuer is i7.
+    let intermediates: Vec<String> = (1..=7).map(|i| format!("i{i}")).collect();
+    let mut issuer = "root";
+    for name in &intermediates {
+        openssl_issue(d, name, &newkey, issuer, "-sha256", "ca.ext");
+        issuer = name;
+    }
+    openssl_issue(d, "device", &newkey, issuer, "-sha256", "device.ext");
+    let trusted = edgeward_device_identity::load_certificates(&d.join("stranger.pem")).unwrap();
+    let device = edgeward_device_identity::load_certificates(&d.join("device.pem")).unwrap();
+
+    for depth in [1usize, 3] {
+        for offered in 1..=intermediates.len() {
+            let nearest = &intermediates[intermediates.len() - offered..];
+            let pem: String = nearest
+                .iter()
+                .map(|n| std::fs::read_to_string(d.join(format!("{n}.pem"))).unwrap())
+                .collect();
+            std::fs::write(d.join("offered.pem"), &pem).unwrap();
+            let output = Command::new("openssl")
+                .args(["verify", "-verify_depth", &depth.to_string()])
+                .args([
+                    "-CAfile",
+                    "stranger.pem",
+                    "-untrusted",
+                    "offered.pem",
+                    "device.pem",
+                ])
+                .current_dir(d)
+                .output()
+                .unwrap();
+            assert!(!output.status.success(), "openssl accepted");
+            // `CN = i7` then `error 20 at 1 depth lookup: ...`.
+            let said = String::from_utf8_lossy(&output.stderr).into_owned();
+            let mut lines = said.lines();
+            let openssl_names = lines.next().unwrap_or_default().replace(" = ", "=");
+            let openssl_error = lines
+                .next()
+                .and_then(|l| l.strip_prefix("error "))
+                .and_then(|l| l.split(' ').next())
+                .unwrap_or_default();
+
+            let offered_der =
+                edgeward_device_identity::load_certificates(&d.join("offered.pem")).unwrap();
+            let err = Validator::new(
+                &trusted,
+                DevicePolicy::device().with_max_intermediates(depth),
+            )
+            .unwrap()
+            .validate(&device[0], &offered_der, rustls_pki_types::UnixTime::now())
+            .unwrap_err();
+            let edgeward_device_identity::Error::Rejected { certificate, rule } = err else {
+                panic!("{err}")
+            };
+            let case = format!(
+                "depth {depth}, {offered} offered: ours {rule} for {}, openssl {said:?}",
+                certificate.subject
+            );
+            assert_eq!(certificate.subject, openssl_names, "{case}");
+            match openssl_error {
+                "20" => assert!(matches!(rule, Rule::UnknownIssuer), "{case}"),
+                "22" => assert!(
+                    matches!(rule, Rule::ChainTooDeep { max_intermediates } if max_intermediates == depth),
+                    "{case}"
+                ),
+                _ => panic!("unexpected openssl answer: {case}"),
+            }
+            // What the two say follows from the count alone.
+            assert_eq!(openssl_error == "22", offered > depth, "{case}");
+        }
+    }
+}
