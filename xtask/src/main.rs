@@ -7,6 +7,7 @@ mod bench;
 mod cmd;
 mod fuzz;
 mod instructions;
+mod rust_version;
 mod setup;
 mod test;
 

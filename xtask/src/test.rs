@@ -91,6 +91,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         ));
     }
     check(one_crypto_stack());
+    check(crate::rust_version::check());
     check(step(
         "clippy",
         cargo()
