@@ -775,6 +775,26 @@ fn our_device_client_authenticates_to_openssl_s_server() {
     assert!(conn.peer_certificates().is_some());
 }
 
+/// `openssl req -newkey` arguments for a P-256 key.
+const P256: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+
+/// Writes an openssl-made chain into `dir`: `root.pem`, each of `intermediates` issued by the
+/// one before it (the first by the root), and `device.pem` issued by the last, with their keys.
+fn openssl_chain(dir: &std::path::Path, intermediates: &[&str]) {
+    let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
+    std::fs::write(dir.join("ca.ext"), ca_ext).unwrap();
+    let device_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+                      extendedKeyUsage=clientAuth\n";
+    std::fs::write(dir.join("device.ext"), device_ext).unwrap();
+    openssl_root(dir, "root", &P256, "-sha256");
+    let mut issuer = "root";
+    for name in intermediates {
+        openssl_issue(dir, name, &P256, issuer, "-sha256", "ca.ext");
+        issuer = name;
+    }
+    openssl_issue(dir, "device", &P256, issuer, "-sha256", "device.ext");
+}
+
 /// `max_intermediates` means what OpenSSL's verify depth means (and what x509-limbo's OpenSSL
 /// harness passes `max_chain_depth` to): the number of intermediates allowed between the device
 /// certificate and the root. An openssl-made chain with three intermediates is refused by
@@ -783,22 +803,7 @@ fn our_device_client_authenticates_to_openssl_s_server() {
 fn max_intermediates_agrees_with_openssl_verify_depth() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-    let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
-    std::fs::write(d.join("ca.ext"), ca_ext).unwrap();
-    let device_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-                      extendedKeyUsage=clientAuth\n";
-    std::fs::write(d.join("device.ext"), device_ext).unwrap();
-    openssl_root(d, "root", &newkey, "-sha256");
-    let chain = [("i1", "root"), ("i2", "i1"), ("i3", "i2"), ("device", "i3")];
-    for (name, issuer) in chain {
-        let ext = if name == "device" {
-            "device.ext"
-        } else {
-            "ca.ext"
-        };
-        openssl_issue(d, name, &newkey, issuer, "-sha256", ext);
-    }
+    openssl_chain(d, &["i1", "i2", "i3"]);
     let intermediates_pem: String = ["i1", "i2", "i3"]
         .iter()
         .map(|n| std::fs::read_to_string(d.join(format!("{n}.pem"))).unwrap())
@@ -1211,22 +1216,10 @@ fn names_key_identifiers_and_csrs_agree_with_openssl() {
 fn a_chain_to_no_root_is_explained_as_openssl_verify_explains_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-    let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
-    std::fs::write(d.join("ca.ext"), ca_ext).unwrap();
-    let device_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-                      extendedKeyUsage=clientAuth\n";
-    std::fs::write(d.join("device.ext"), device_ext).unwrap();
-    openssl_root(d, "root", &newkey, "-sha256");
-    openssl_root(d, "stranger", &newkey, "-sha256");
     // root -> i1 -> ... -> i7 -> device; the device's nearest issuer is i7.
-    let intermediates: Vec<String> = (1..=7).map(|i| format!("i{i}")).collect();
-    let mut issuer = "root";
-    for name in &intermediates {
-        openssl_issue(d, name, &newkey, issuer, "-sha256", "ca.ext");
-        issuer = name;
-    }
-    openssl_issue(d, "device", &newkey, issuer, "-sha256", "device.ext");
+    let intermediates = ["i1", "i2", "i3", "i4", "i5", "i6", "i7"];
+    openssl_chain(d, &intermediates);
+    openssl_root(d, "stranger", &P256, "-sha256");
     let trusted = edgeward_device_identity::load_certificates(&d.join("stranger.pem")).unwrap();
     let device = edgeward_device_identity::load_certificates(&d.join("device.pem")).unwrap();
 
