@@ -23,6 +23,9 @@ use time::{Duration, OffsetDateTime};
 mod support;
 use support::{openssl, openssl_issue, openssl_root};
 
+/// `openssl req -newkey` arguments for a P-256 key.
+const P256: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+
 /// A child process killed (by its pid) when dropped.
 struct Peer(Child);
 
@@ -775,9 +778,6 @@ fn our_device_client_authenticates_to_openssl_s_server() {
     assert!(conn.peer_certificates().is_some());
 }
 
-/// `openssl req -newkey` arguments for a P-256 key.
-const P256: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-
 /// Writes an openssl-made chain into `dir`: `root.pem`, each of `intermediates` issued by the
 /// one before it (the first by the root), and `device.pem` issued by the last, with their keys.
 fn openssl_chain(dir: &std::path::Path, intermediates: &[&str]) {
@@ -843,8 +843,7 @@ fn max_intermediates_agrees_with_openssl_verify_depth() {
 fn issuers_and_devices_are_held_to_key_usage_and_extended_key_usage() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-    openssl_root(d, "root", &p256, "-sha256");
+    openssl_root(d, "root", &P256, "-sha256");
     let device_ext = "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n";
     let files = [
         (
@@ -888,9 +887,9 @@ fn issuers_and_devices_are_held_to_key_usage_and_extended_key_usage() {
             }),
         ),
     ] {
-        openssl_issue(d, ca, &p256, "root", "-sha256", ext);
+        openssl_issue(d, ca, &P256, "root", "-sha256", ext);
         let device = format!("device-of-{ca}");
-        openssl_issue(d, &device, &p256, ca, "-sha256", "device.ext");
+        openssl_issue(d, &device, &P256, ca, "-sha256", "device.ext");
         let verdict = Validator::new(&trusted, policy.clone()).unwrap().validate(
             &load(&device),
             &[load(ca)],
@@ -914,7 +913,7 @@ fn issuers_and_devices_are_held_to_key_usage_and_extended_key_usage() {
         }
     }
 
-    openssl_issue(d, "no-eku", &p256, "root", "-sha256", "no-eku.ext");
+    openssl_issue(d, "no-eku", &P256, "root", "-sha256", "no-eku.ext");
     let lenient = policy
         .clone()
         .with_extended_key_usage(ExtendedKeyUsageRule::RequiredIfPresent(Purpose::ClientAuth));
@@ -955,8 +954,7 @@ fn issuers_and_devices_are_held_to_key_usage_and_extended_key_usage() {
 fn an_explanation_prefers_an_issuer_without_a_key_identifier_to_one_that_differs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-    openssl_root(d, "root", &p256, "-sha256");
+    openssl_root(d, "root", &P256, "-sha256");
     let files = [
         (
             "other.ext",
@@ -1011,7 +1009,7 @@ fn an_explanation_prefers_an_issuer_without_a_key_identifier_to_one_that_differs
     ] {
         let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
         let mut args = vec!["req", "-new", "-nodes", "-keyout", &key, "-out", &csr];
-        args.extend(p256);
+        args.extend(P256);
         args.extend(["-subj", subject]);
         openssl(&args, d);
     }
