@@ -70,6 +70,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             .find(|(name, _)| *name == id)
             .map_or(f64::NAN, |(_, count)| *count)
     };
+    // Each ratio's value, and whether it meets its target (`None`: shown for context).
+    let judged: Vec<(&Ratio, f64, Option<bool>)> = listed
+        .ratios
+        .iter()
+        .map(|ratio| {
+            let value = ratio.of(per_call);
+            (ratio, value, ratio.target.map(|t| t.is_met_by(value)))
+        })
+        .collect();
 
     if args.json {
         let routines: serde_json::Map<String, serde_json::Value> = counts
@@ -81,25 +90,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 ((*id).to_owned(), serde_json::json!(whole))
             })
             .collect();
-        let ratios: serde_json::Map<String, serde_json::Value> = listed
-            .ratios
+        let ratios: serde_json::Map<String, serde_json::Value> = judged
             .iter()
-            .map(|ratio| (ratio.name(), serde_json::json!(ratio.of(per_call))))
+            .map(|(ratio, value, _)| (ratio.name(), serde_json::json!(value)))
             .collect();
-        let targets: serde_json::Map<String, serde_json::Value> = listed
-            .ratios
+        let targets: serde_json::Map<String, serde_json::Value> = judged
             .iter()
-            .filter_map(|ratio| {
-                let target = ratio.target?;
-                let value = ratio.of(per_call);
-                Some((
-                    ratio.name(),
-                    serde_json::json!({
-                        "target": target.to_string(),
-                        "ratio": value,
-                        "met": target.is_met_by(value),
-                    }),
-                ))
+            .filter_map(|(ratio, value, met)| {
+                let report = serde_json::json!({
+                    "target": ratio.target?.to_string(),
+                    "ratio": value,
+                    "met": met,
+                });
+                Some((ratio.name(), report))
             })
             .collect();
         let report = serde_json::json!({
@@ -117,25 +120,22 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         for (id, count) in &counts {
             println!("  {id:<17} {count:>10.0}");
         }
-        for ratio in &listed.ratios {
-            let value = ratio.of(per_call);
-            let verdict = match ratio.target {
-                Some(target) if target.is_met_by(value) => ", met in instructions",
-                Some(_) => ", NOT met in instructions",
+        for (ratio, value, met) in &judged {
+            let verdict = match met {
+                Some(true) => ", met in instructions",
+                Some(false) => ", NOT met in instructions",
                 None => "",
             };
             println!("  {}: {value:.3} ({}{verdict})", ratio.name(), ratio.note);
         }
     }
     if args.check {
-        let missed: Vec<String> = listed
-            .ratios
+        let missed: Vec<String> = judged
             .iter()
-            .filter_map(|ratio| {
-                let target = ratio.target?;
-                let value = ratio.of(per_call);
-                (!target.is_met_by(value))
-                    .then(|| format!("{} is {value:.3}, target {target}", ratio.name()))
+            .filter(|(_, _, met)| *met == Some(false))
+            .map(|(ratio, value, _)| {
+                let target = ratio.target.map(|t| t.to_string()).unwrap_or_default();
+                format!("{} is {value:.3}, target {target}", ratio.name())
             })
             .collect();
         if !missed.is_empty() {
