@@ -23,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Install test tools, then run fmt, clippy, every test and a smoke run of every fuzz target.
+    /// Install test tools, then run fmt, clippy, every test, the speed targets in instructions
+    /// and a smoke run of every fuzz target.
     ///
     /// This is exactly what CI runs (`.ci/run`).
     Test(test::Args),

@@ -10,8 +10,9 @@
 //!   its SigV4 signer, STS and S3 clients, S3 presigner) at `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the
 //!   manifest's `engines.node` names;
-//! - a check that `openssl` and `curl` are on the PATH (tests start `openssl
-//!   s_server`/`s_client`, and use curl's own SigV4 signer as a client).
+//! - a check that `openssl`, `curl` and `valgrind` are on the PATH (tests start `openssl
+//!   s_server`/`s_client` and use curl's own SigV4 signer as a client; the speed targets are
+//!   held in instructions counted by callgrind).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -41,6 +42,9 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
     }
     if !have("curl", &["--version"]) {
         bail!("`curl` is not on the PATH; the SigV4 layer tests use its signer (apt-get install curl)");
+    }
+    if !have("valgrind", &["--version"]) {
+        bail!("`valgrind` is not on the PATH; the sigv4 speed targets are held in instructions counted by callgrind (apt-get install valgrind)");
     }
     let python = venv()?;
     if !have("cargo", &["fuzz", "--version"]) {
