@@ -40,12 +40,21 @@ pub(crate) struct Args {
 /// The check `cargo xtask test` runs: every target met in instructions, the default number of
 /// calls, the table printed.
 pub(crate) fn gate() -> anyhow::Result<()> {
-    eprintln!("\n==> sigv4 speed targets, held in instructions (cargo xtask instructions --check)");
-    run(&Args {
+    const NAME: &str = "sigv4 speed targets, held in instructions";
+    eprintln!("\n==> {NAME}\n    $ cargo xtask instructions --check");
+    let started = std::time::Instant::now();
+    let result = run(&Args {
         calls: 1000,
         json: false,
         check: true,
-    })
+    });
+    let verdict = if result.is_ok() { "ok" } else { "failed" };
+    eprintln!(
+        "<== {NAME}: {verdict} in {:.1?}{}",
+        started.elapsed(),
+        crate::cmd::free_disk_note()
+    );
+    result
 }
 
 /// Calls made before the counted ones, in both runs: they warm the key cache and lazy
