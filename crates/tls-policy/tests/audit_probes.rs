@@ -10,7 +10,7 @@
 //!   is reported;
 //! - broken answers: an endless reply, a reset in the middle of one;
 //! - an `s_server` behind a box that closes on hellos it trips over (too many suites, or one
-//!   suite): the scan still finds every suite, in shorter lists.
+//!   suite): the scan still finds every suite, in shorter lists, and offers no list twice.
 //!
 //! The hostile servers are plain TCP listeners on 127.0.0.1; the ClientHello layout read here
 //! is RFC 8446 §4.1.2 (record header, handshake header, legacy_version, the 32-byte random,
@@ -126,6 +126,19 @@ async fn check(reset: bool) {
     let numbers: BTreeSet<usize> = calls.iter().map(|c| c.probes_done).collect();
     assert_eq!(numbers, (1..=calls.len()).collect::<BTreeSet<_>>());
     assert!(calls.iter().all(|c| !c.last_probe.is_empty()));
+
+    // Silence may be a server tripping over a long list, so each version's key-exchange groups
+    // are offered too; but never one suite at a time, which against a server that closes on
+    // every hello would cost a probe per suite.
+    let tls12_suites = registry::all_suites()
+        .iter()
+        .filter(|s| !s.signaling && !s.is_tls13() && s.usable_in(ProtocolVersion::Tls12))
+        .count();
+    assert!(
+        calls.len() < tls12_suites,
+        "reset={reset}: {} probes for {tls12_suites} TLS 1.2 suites",
+        calls.len()
+    );
 
     // Each probe sent a ClientHello of its own random (RFC 8446 §4.1.2: 32 bytes from a
     // secure random number generator).
@@ -298,16 +311,24 @@ fn offered_suites(record: &[u8]) -> Option<Vec<u16>> {
     )
 }
 
+/// One ClientHello that reached the box: its legacy_version, its suites, and whether the box
+/// closed on it.
+struct HelloAtBox {
+    version: u16,
+    suites: Vec<u16>,
+    closed: bool,
+}
+
 /// A box in front of `upstream` (a middlebox, or a server's own front end) that reads each
 /// ClientHello and closes the connection without a word when `trips_over` its suites, as
 /// boxes that cannot parse long or unfamiliar hellos do; every other connection goes through
-/// to `upstream` untouched. Returns its port and the suite lists it closed on.
+/// to `upstream` untouched. Returns its port and every hello it read.
 async fn intolerant_box(
     upstream: std::net::SocketAddr,
     trips_over: fn(&[u16]) -> bool,
-) -> (u16, Arc<Mutex<Vec<Vec<u16>>>>) {
-    let closed: Arc<Mutex<Vec<Vec<u16>>>> = Arc::default();
-    let record = Arc::clone(&closed);
+) -> (u16, Arc<Mutex<Vec<HelloAtBox>>>) {
+    let seen: Arc<Mutex<Vec<HelloAtBox>>> = Arc::default();
+    let record = Arc::clone(&seen);
     let port = tcp_server(move |mut client| {
         let record = Arc::clone(&record);
         async move {
@@ -315,8 +336,17 @@ async fn intolerant_box(
                 return;
             };
             let suites = offered_suites(&hello).unwrap_or_default();
-            if trips_over(&suites) {
-                record.lock().unwrap().push(suites);
+            // Record header (5 bytes), handshake header (4), then legacy_version.
+            let version = hello
+                .get(9..11)
+                .map_or(0, |v| u16::from_be_bytes([v[0], v[1]]));
+            let closed = trips_over(&suites);
+            record.lock().unwrap().push(HelloAtBox {
+                version,
+                suites,
+                closed,
+            });
+            if closed {
                 return;
             }
             let Ok(mut server) = TcpStream::connect(upstream).await else {
@@ -328,7 +358,7 @@ async fn intolerant_box(
         }
     })
     .await;
-    (port, closed)
+    (port, seen)
 }
 
 /// The suites `openssl ciphers -V -s -tls1_2 LIST` names, by code point: what an `s_server
@@ -354,6 +384,12 @@ const SERVED: &str = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:\
 
 /// What a scan behind the box found, what openssl says the server accepts, how many hellos
 /// the box closed on, and the report's notes.
+///
+/// Every scan behind the box must offer no list twice in a version: a hello that offers a
+/// suite the server does not take is a probe for suites, and offering the same list again
+/// would be answered alike. (Hellos that offer only suites found, and the renegotiation
+/// SCSV, are the later probes for groups, parameters and the flight, which offer the same
+/// suites with different extensions.)
 async fn scan_behind_box(
     trips_over: fn(&[u16]) -> bool,
 ) -> (BTreeSet<u16>, BTreeSet<u16>, usize, Vec<String>) {
@@ -361,7 +397,7 @@ async fn scan_behind_box(
     let expected = openssl_tls12_suites(&pki, SERVED);
     assert_eq!(expected.len(), 5, "{expected:x?}");
     let server = common::s_server(&pki, &["-tls1_2", "-cipher", SERVED]);
-    let (port, closed) = intolerant_box(server.addr, trips_over).await;
+    let (port, seen) = intolerant_box(server.addr, trips_over).await;
     let mut settings = AuditSettings::default();
     settings.timeout = Duration::from_secs(60);
     settings.sni = Some("server.example".to_owned());
@@ -376,7 +412,22 @@ async fn scan_behind_box(
         .iter()
         .copied()
         .collect();
-    let closed = closed.lock().unwrap().len();
+    let seen = seen.lock().unwrap();
+    let mut suite_probes = BTreeSet::new();
+    for hello in seen.iter() {
+        let not_taken = |s: &u16| {
+            !expected.contains(s) && !registry::lookup(*s).is_some_and(|info| info.signaling)
+        };
+        if hello.suites.iter().any(not_taken) {
+            assert!(
+                suite_probes.insert((hello.version, hello.suites.clone())),
+                "offered twice in {:#06x}: {:04x?}",
+                hello.version,
+                hello.suites
+            );
+        }
+    }
+    let closed = seen.iter().filter(|hello| hello.closed).count();
     (found, expected, closed, result.notes)
 }
 
@@ -411,6 +462,10 @@ async fn suites_are_found_behind_a_box_that_trips_over_one_suite() {
 /// list would be refused alike. OpenSSL 3 with its defaults answers a TLS 1.0 or 1.1 hello
 /// with internal_error (its security level leaves it no usable suite there), not with a
 /// protocol_version alert, and neither is a close without a word.
+///
+/// And an accepted version's suites take one probe each and one refusal, and no more when
+/// what is left fits in one key-exchange group, as TLS 1.3's suites do: that group was the
+/// list just refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_refused_with_an_alert_takes_one_probe() {
     let pki = common::Pki::new(common::KeyKind::Rsa2048);
@@ -431,6 +486,14 @@ async fn a_version_refused_with_an_alert_takes_one_probe() {
         let probes = calls.iter().filter(|c| c.last_probe == label).count();
         assert_eq!(probes, 1, "{label}");
     }
+    let tls13 = result.suites(ProtocolVersion::Tls13).unwrap();
+    assert!(tls13.len() >= 2, "{tls13:04x?}");
+    let probes = calls
+        .iter()
+        .filter(|c| c.last_probe == "TLS 1.3 suites")
+        .count();
+    // One per suite, one refusal, and the later preference probe (the suites reversed).
+    assert_eq!(probes, tls13.len() + 2, "{tls13:04x?}");
 }
 
 /// One handshake message (RFC 5246 §7.4: type, 24-bit length, body).

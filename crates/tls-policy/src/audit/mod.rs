@@ -12,7 +12,8 @@
 //!   64 at a time) in case the long list hid one, and continue the elimination in a group that
 //!   finds one; a group the server refuses uncleanly (a close without an alert, or an alert
 //!   other than handshake_failure, protocol_version or insufficient_security) has each of its
-//!   suites offered alone. Each suite is classified (key exchange, forward secrecy, AEAD);
+//!   suites offered alone once the version is known to be accepted. No list is offered twice.
+//!   Each suite is classified (key exchange, forward secrecy, AEAD);
 //! - **preference**: the accepted suites offered in reverse order; if the server still picks
 //!   its first, it imposes its order (and the suites are listed in it);
 //! - **groups**: TLS 1.3: one probe per known group with that group alone in

@@ -296,78 +296,72 @@ impl Prober {
         })
     }
 
-    /// The suite the server chooses from `offered` in `version`: `None` when it refuses the
-    /// version; `true` with it when it was found only in a shorter list.
-    ///
-    /// A close without a word may be a server (or a box in front of it) tripping over the
-    /// long list rather than over the version, so then the leftover groups are offered before
-    /// the version counts as refused. A server that answers with an alert read the hello:
-    /// OpenSSL 3 answers a TLS 1.0 hello with internal_error, and offering it the groups
-    /// would only cost probes. Nor are the suites offered one by one here: a server that
-    /// closes on every hello of a version it does not speak would cost a probe per suite.
-    async fn first_choice(
-        &self,
-        version: ProtocolVersion,
-        offered: &[u16],
-    ) -> Result<(Option<u16>, bool), AuditError> {
-        let (chosen, answer) = self.choose_detailed(version, offered).await?;
-        if chosen.is_some() || answer != Answer::Silence {
-            return Ok((chosen, false));
-        }
-        for chunk in leftover_chunks(offered) {
-            if chunk.len() == offered.len() {
-                continue; // The whole list again: already refused.
-            }
-            if let Some(c) = self.choose(version, &chunk).await? {
-                return Ok((Some(c), true));
-            }
-        }
-        Ok((None, false))
-    }
-
     /// Every suite of `offered` the server accepts in `version`, in the order found (the
-    /// server's preference order when it has one), starting from a known first choice.
-    async fn enumerate(
+    /// server's preference order when it has one), or `None` when it refuses the version;
+    /// `true` with them when the whole list met a close without a word and shorter lists found
+    /// them.
+    ///
+    /// First the whole list by elimination: offer all that is left, remove the chosen suite,
+    /// repeat. Then what is left in groups by key exchange, each by the same elimination, in
+    /// case the whole list hid some: a server that chooses by certificate type, or one (or a
+    /// box in front of it) that trips over long lists. A server that answers the whole list
+    /// with an alert read the hello and refused the version: OpenSSL 3 answers a TLS 1.0 hello
+    /// with internal_error, and offering it the groups would only cost probes. Where a group
+    /// is refused uncleanly, its suites are offered one at a time, but only once the version
+    /// is known to be accepted: a server that closes on every hello of a version it does not
+    /// speak would cost a probe per suite.
+    ///
+    /// No list is offered twice: the server would answer it alike.
+    async fn accepted_suites(
         &self,
         version: ProtocolVersion,
         offered: Vec<u16>,
-        first: u16,
-    ) -> Result<Vec<u16>, AuditError> {
-        let mut accepted = vec![first];
-        let mut remaining: Vec<u16> = offered.into_iter().filter(|c| *c != first).collect();
-        loop {
-            // Offer all that is left, remove the chosen one, repeat.
-            while let Some(c) = self.choose(version, &remaining).await? {
-                accepted.push(c);
-                remaining.retain(|r| *r != c);
-            }
-            // Then the leftovers in groups by key exchange, in case the whole list hid one
-            // (servers that choose by certificate type, or that trip over long lists); where a
-            // group is refused uncleanly, each of its suites alone.
-            let mut found = false;
-            for chunk in leftover_chunks(&remaining) {
-                let (chosen, answer) = self.choose_detailed(version, &chunk).await?;
+    ) -> Result<(Option<Vec<u16>>, bool), AuditError> {
+        let mut accepted = Vec::new();
+        let mut remaining = offered;
+        let (whole_list_silenced, last_answer) = loop {
+            let (chosen, answer) = self.choose_detailed(version, &remaining).await?;
+            let Some(c) = chosen else {
+                break (accepted.is_empty() && answer == Answer::Silence, answer);
+            };
+            accepted.push(c);
+            remaining.retain(|r| *r != c);
+        };
+        if accepted.is_empty() && !whole_list_silenced {
+            return Ok((None, false));
+        }
+
+        let mut refused_uncleanly = Vec::new();
+        for mut chunk in leftover_chunks(&remaining) {
+            // The last list above, when it fits in one group, has had its answer.
+            let mut known = (chunk == remaining).then_some(last_answer);
+            loop {
+                let (chosen, answer) = match known.take() {
+                    Some(known) => (None, known),
+                    None => self.choose_detailed(version, &chunk).await?,
+                };
                 if let Some(c) = chosen {
                     accepted.push(c);
-                    remaining.retain(|r| *r != c);
-                    found = true;
-                    break;
+                    chunk.retain(|r| *r != c);
+                    continue;
                 }
                 if answer != Answer::NothingInCommon {
-                    for &single in &chunk {
-                        if let Some(c) = self.choose(version, &[single]).await? {
-                            accepted.push(c);
-                        }
-                    }
-                    // Each has had an answer of its own: offering them again, in a list the
-                    // server trips over, would only repeat this.
-                    remaining.retain(|r| !chunk.contains(r));
+                    refused_uncleanly.push(chunk);
                 }
-            }
-            if !found {
-                return Ok(accepted);
+                break;
             }
         }
+        if accepted.is_empty() {
+            return Ok((None, false));
+        }
+        for chunk in refused_uncleanly {
+            for single in chunk {
+                if let Some(c) = self.choose(version, &[single]).await? {
+                    accepted.push(c);
+                }
+            }
+        }
+        Ok((Some(accepted), whole_list_silenced))
     }
 }
 
@@ -506,12 +500,7 @@ pub(crate) async fn run_scan(
     for version in ProtocolVersion::ALL {
         let p = prober.clone();
         set.spawn(async move {
-            let offered = suites_for(version);
-            let (first, in_shorter_list) = p.first_choice(version, &offered).await?;
-            let suites = match first {
-                Some(first) => Some(p.enumerate(version, offered, first).await?),
-                None => None,
-            };
+            let (suites, in_shorter_list) = p.accepted_suites(version, suites_for(version)).await?;
             Ok::<_, AuditError>((version, suites, in_shorter_list))
         });
     }
