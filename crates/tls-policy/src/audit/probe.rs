@@ -354,7 +354,11 @@ impl Prober {
         if accepted.is_empty() {
             return Ok((None, false));
         }
-        for chunk in refused_uncleanly {
+        // A group of one suite was that suite alone.
+        for chunk in refused_uncleanly
+            .into_iter()
+            .filter(|chunk| chunk.len() > 1)
+        {
             for single in chunk {
                 if let Some(c) = self.choose(version, &[single]).await? {
                     accepted.push(c);
