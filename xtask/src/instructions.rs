@@ -26,7 +26,7 @@ use crate::cmd::{cargo, have, render, target_dir};
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Calls counted per routine.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = DEFAULT_CALLS)]
     calls: u32,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -37,6 +37,9 @@ pub(crate) struct Args {
     check: bool,
 }
 
+/// Calls counted per routine unless `--calls` says otherwise.
+const DEFAULT_CALLS: u32 = 1000;
+
 /// The check `cargo xtask test` runs: every target met in instructions, the default number of
 /// calls, the table printed.
 pub(crate) fn gate() -> anyhow::Result<()> {
@@ -44,7 +47,7 @@ pub(crate) fn gate() -> anyhow::Result<()> {
     eprintln!("\n==> {NAME}\n    $ cargo xtask instructions --check");
     let started = std::time::Instant::now();
     let result = run(&Args {
-        calls: 1000,
+        calls: DEFAULT_CALLS,
         json: false,
         check: true,
     });

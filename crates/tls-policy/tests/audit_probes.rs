@@ -413,11 +413,10 @@ async fn scan_behind_box(
         .copied()
         .collect();
     let seen = seen.lock().unwrap();
+    let not_taken =
+        |s: &u16| !expected.contains(s) && !registry::lookup(*s).is_some_and(|info| info.signaling);
     let mut suite_probes = BTreeSet::new();
     for hello in seen.iter() {
-        let not_taken = |s: &u16| {
-            !expected.contains(s) && !registry::lookup(*s).is_some_and(|info| info.signaling)
-        };
         if hello.suites.iter().any(not_taken) {
             assert!(
                 suite_probes.insert((hello.version, hello.suites.clone())),
@@ -467,7 +466,7 @@ async fn suites_are_found_behind_a_box_that_trips_over_one_suite() {
 /// what is left fits in one key-exchange group, as TLS 1.3's suites do: that group was the
 /// list just refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_version_refused_with_an_alert_takes_one_probe() {
+async fn refused_versions_take_one_probe_and_accepted_ones_one_per_suite() {
     let pki = common::Pki::new(common::KeyKind::Rsa2048);
     let server = common::s_server(&pki, &[]);
     let (progress, calls) = counting_progress();
