@@ -337,7 +337,7 @@ impl Prober {
             let mut known = (chunk == remaining).then_some(last_answer);
             loop {
                 let (chosen, answer) = match known.take() {
-                    Some(known) => (None, known),
+                    Some(answered) => (None, answered),
                     None => self.choose_detailed(version, &chunk).await?,
                 };
                 if let Some(c) = chosen {
