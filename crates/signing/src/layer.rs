@@ -891,16 +891,22 @@ where
         Box::pin(async move {
             let arrived = verifier.now();
             let (mut parts, body) = request.into_parts();
-            // Before the whole body was read (its rest is left on the connection).
-            let reject = |error: Error, parts: &http::request::Parts| {
-                let mut response = error_response(&error, settings.error_format, parts);
-                if has_body(parts) {
-                    announce_close(&mut response, parts.version);
-                }
-                Ok(response.map(Either::Right))
-            };
             let reject_read = |error: Error, parts: &http::request::Parts| {
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
+            };
+            // Part way through the body: its rest is left on the connection.
+            let reject_mid_body = |error: Error, parts: &http::request::Parts| {
+                let mut response = error_response(&error, settings.error_format, parts);
+                announce_close(&mut response, parts.version);
+                Ok(response.map(Either::Right))
+            };
+            // Before the whole body was read, if the head says there is one.
+            let reject = |error: Error, parts: &http::request::Parts| {
+                if has_body(parts) {
+                    reject_mid_body(error, parts)
+                } else {
+                    reject_read(error, parts)
+                }
             };
             // Refused from the head, with the body not yet touched: the answer goes out at
             // once, and the body is read behind it, so that closing does not reset the
@@ -964,7 +970,9 @@ where
                         match frame {
                             Ok(frame) if frame.is_trailers() => trailers = Some(frame),
                             Ok(_) => {}
-                            Err(e) => return reject(e, &parts),
+                            // The head now says `Content-Length: 0`; the chain's bytes say
+                            // otherwise, and may not all have been read.
+                            Err(e) => return reject_mid_body(e, &parts),
                         }
                     }
                     let body = VerifiedBody {

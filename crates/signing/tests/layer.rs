@@ -1533,8 +1533,9 @@ async fn http2_blanks_around_a_signed_header_value_are_refused() {
 /// the connection, so the answer says `Connection: close` (RFC 9112 9.6): one made once the
 /// head is verified (here a signed header value with a blank at its end, which a stack other
 /// than hyper's HTTP/1 may hand on), and one that replaces the service's answer when a chunk
-/// fails as the service reads it. The same head refused with a buffered body, read whole by
-/// then, leaves the connection usable.
+/// fails as the service reads it, or as the layer reads a chain declared empty (whose head
+/// already says `Content-Length: 0` by then). The same head refused with a buffered body, read
+/// whole by then, leaves the connection usable.
 #[tokio::test]
 async fn a_refusal_with_a_streamed_body_unread_says_the_connection_closes() {
     use edgeward_signing::{LayerSettings, VerifiedBody};
@@ -1563,6 +1564,20 @@ async fn a_refusal_with_a_streamed_body_unread_says_the_connection_closes() {
         *request.body_mut() = chunks;
         request
     };
+    // Declared empty, so the layer reads the chain itself before calling the service, and
+    // the head it hands on says `Content-Length: 0`: a chunk of data fails at its header.
+    let declared_empty_with = |sent: &[u8]| {
+        let mut request = put()
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", "0")
+            .body(Vec::new())
+            .unwrap();
+        let mut signer = sign_chunked_head(&mut request, false, SystemTime::now());
+        let mut chunks = signer.chunk(sent).unwrap();
+        chunks.extend(signer.finish(&[]).unwrap());
+        *request.body_mut() = chunks;
+        request
+    };
     let untrimmed = |mut request: http::Request<Vec<u8>>| {
         let value = http::HeaderValue::from_static("reader ");
         request.headers_mut().insert("x-amz-meta-role", value);
@@ -1584,6 +1599,13 @@ async fn a_refusal_with_a_streamed_body_unread_says_the_connection_closes() {
             streamed(b"data", b"dada"),
             403,
             "<Code>SignatureDoesNotMatch</Code>",
+            true,
+        ),
+        (
+            "streamed, declared empty, a chunk of data fails as the layer reads it",
+            declared_empty_with(&[b'x'; 64 * 1024]),
+            400,
+            "<Code>IncompleteBody</Code>",
             true,
         ),
         (
