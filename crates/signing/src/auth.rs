@@ -789,6 +789,28 @@ pub fn parse_http_date(value: &str) -> Result<SystemTime, Error> {
         .map_err(|_| bad())
 }
 
+/// Seconds from 0000-01-01T00:00:00Z to the Unix epoch, and from the epoch to
+/// 10000-01-01T00:00:00Z: `X-Amz-Date` writes the year in four digits.
+const AMZ_DATE_SECONDS_BEFORE_EPOCH: u64 = 62_167_219_200;
+const AMZ_DATE_SECONDS_AFTER_EPOCH: u64 = 253_402_300_800;
+
+/// Refuses a signing time that `X-Amz-Date` cannot write (outside the years 0000 to 9999):
+/// aws-sigv4 panics formatting one past ±9999, and a signature at any other would carry a
+/// date no verifier reads.
+pub(crate) fn check_signing_time(t: SystemTime) -> Result<(), Error> {
+    let side = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) if after.as_secs() < AMZ_DATE_SECONDS_AFTER_EPOCH => return Ok(()),
+        Err(before) if before.duration() <= Duration::from_secs(AMZ_DATE_SECONDS_BEFORE_EPOCH) => {
+            return Ok(())
+        }
+        Ok(_) => "after the year 9999",
+        Err(_) => "before the year 0000",
+    };
+    Err(Error::InvalidSigningInput {
+        reason: format!("the signing time is {side}: X-Amz-Date writes the year in four digits"),
+    })
+}
+
 /// Formats a time as `YYYYMMDD'T'HHMMSS'Z'`.
 ///
 /// A time outside the years -9999 to 9999 is written as the nearer end of that range: such a
@@ -820,6 +842,21 @@ pub fn format_amz_date(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    /// The signing time's bounds are the first and last second `format_amz_date` (the `time`
+    /// crate's calendar) writes with a four-digit year.
+    #[test]
+    fn signing_time_bounds_are_the_four_digit_years() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let first = UNIX_EPOCH - Duration::from_secs(AMZ_DATE_SECONDS_BEFORE_EPOCH);
+        let last = UNIX_EPOCH + Duration::from_secs(AMZ_DATE_SECONDS_AFTER_EPOCH - 1);
+        assert_eq!(format_amz_date(first), "00000101T000000Z");
+        assert_eq!(format_amz_date(last), "99991231T235959Z");
+        assert!(check_signing_time(first).is_ok());
+        assert!(check_signing_time(last + Duration::from_millis(999)).is_ok());
+        assert!(check_signing_time(first - Duration::from_nanos(1)).is_err());
+        assert!(check_signing_time(last + Duration::from_secs(1)).is_err());
+    }
 
     /// A time the `time` crate cannot hold is written as its range's end, not a panic.
     #[test]

@@ -946,7 +946,8 @@ impl ChunkSigner {
     /// chunk signature would be wrong). `credentials`, `region`, `service` and `time` must be
     /// those the request was signed with: the chain is over its `X-Amz-Date` and scope, so a
     /// second reading of the clock that falls in another second makes every chunk signature
-    /// wrong ([`Self::for_request`] takes them in one piece).
+    /// wrong ([`Self::for_request`] takes them in one piece). A time outside the years 0000
+    /// to 9999, at which no request was signed, is refused too.
     pub fn new(
         credentials: &aws_credential_types::Credentials,
         region: &str,
@@ -960,6 +961,7 @@ impl ChunkSigner {
                     .into(),
             ));
         }
+        crate::auth::check_signing_time(time)?;
         let amz_date = crate::auth::format_amz_date(time);
         let date = amz_date.get(..8).unwrap_or_default();
         let secret = crate::crypto::SecretAccessKey::new(credentials.secret_access_key());

@@ -314,7 +314,8 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 /// (the request's own `x-amz-content-sha256`, or [`PayloadSigning::Precomputed`]) that is
 /// neither a lower-case SHA-256 hex digest nor a payload keyword, and an access key ID,
 /// region or service that cannot stand in the credential scope (empty, or with a space, `,`,
-/// a `/` in region or service, or a byte that is not visible ASCII).
+/// a `/` in region or service, or a byte that is not visible ASCII), and a signing time
+/// outside the years 0000 to 9999 that `X-Amz-Date` can write.
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -483,6 +484,7 @@ fn sign_to_instructions(
     settings: &SigningSettings,
 ) -> Result<(sigv4::SigningInstructions, String), Error> {
     check_scope_parts(params)?;
+    crate::auth::check_signing_time(params.time)?;
     check_target(path, query)?;
     // S3 (and every API signed with its name, S3 Control too) reads the path as sent, and
     // botocore and the SDKs choose those rules by the name: a signature under the others is

@@ -765,3 +765,84 @@ fn an_expiry_of_exactly_seven_days_signs_and_verifies_until_it_passes() {
     let late = verify_at(now() + seven_days + Duration::from_secs(1)).unwrap_err();
     assert_eq!(late.s3_error_code(), "AccessDenied", "{late}");
 }
+
+/// `X-Amz-Date` writes the year in four digits. A signing time past 9999 or before 0000 is
+/// refused by every entry point (aws-sigv4 panics formatting one past ±9999); the last and
+/// first seconds it can write sign, and the last verifies at that time.
+#[test]
+fn a_signing_time_x_amz_date_cannot_write_is_refused() {
+    // 10000-01-01T00:00:00Z and 0000-01-01T00:00:00Z, from the Unix epoch.
+    let year_10000 = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+    let year_0 = UNIX_EPOCH - Duration::from_secs(62_167_219_200);
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let at = |time| SigningParams {
+        time,
+        ..params(&credentials, "service")
+    };
+    let sign_all = |time: SystemTime| {
+        let settings = SigningSettings::default();
+        let parts = sign_parts(
+            "GET",
+            "/",
+            None,
+            &[("host", "h")],
+            b"",
+            &at(time),
+            &settings,
+        );
+        let mut raw =
+            RawRequest::parse(b"GET / HTTP/1.1\nHost: h\n\n", &RawRequestLimits::default())
+                .unwrap();
+        let raw = sign_raw(&mut raw, &at(time), &settings).map(|_| raw);
+        let mut http = http::Request::get("http://h/").body(Vec::new()).unwrap();
+        let http = sign_http(&mut http, &at(time), &settings).map(|_| http);
+        let chain = ChunkSigner::for_request(&at(time), &"0".repeat(64));
+        (parts, raw, http, chain)
+    };
+    for (case, time) in [
+        ("past 9999", year_10000),
+        (
+            "far past 9999",
+            year_10000 + Duration::from_secs(400 * 366 * 86_400),
+        ),
+        ("before 0000", year_0 - Duration::from_secs(1)),
+        (
+            "far before 0000",
+            year_0 - Duration::from_secs(400 * 366 * 86_400),
+        ),
+    ] {
+        let (parts, raw, http, chain) = catch_unwind(AssertUnwindSafe(|| sign_all(time)))
+            .unwrap_or_else(|panic| panic!("{case}: panicked: {}", panic_text(&*panic)));
+        for (entry, refused) in [
+            ("sign_parts", parts.err()),
+            ("sign_raw", raw.err()),
+            ("sign_http", http.err()),
+            ("ChunkSigner", chain.err()),
+        ] {
+            match refused {
+                Some(Error::InvalidSigningInput { reason }) => {
+                    assert!(reason.contains("four digits"), "{case}, {entry}: {reason}")
+                }
+                other => panic!("{case}, {entry}: {other:?}"),
+            }
+        }
+    }
+    let last = year_10000 - Duration::from_secs(1);
+    let (parts, raw, http, chain) = sign_all(last);
+    let (parts, raw, _, _) = (parts.unwrap(), raw.unwrap(), http.unwrap(), chain.unwrap());
+    assert!(parts
+        .headers
+        .contains(&("x-amz-date".into(), "99991231T235959Z".into())));
+    let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
+    Verifier::new(lookup, VerifierSettings::default())
+        .with_clock(Arc::new(FixedClock(last)))
+        .verify(&raw.view(), Payload::Bytes(&raw.body))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+    let (parts, ..) = sign_all(year_0);
+    let parts = parts.unwrap();
+    assert!(parts
+        .headers
+        .contains(&("x-amz-date".into(), "00000101T000000Z".into())));
+}
