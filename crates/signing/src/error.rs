@@ -93,6 +93,15 @@ pub enum Error {
         /// The target's authority (truncated).
         authority: String,
     },
+    /// The request target's authority (absolute form, or HTTP/2's `:authority`) carries user
+    /// information (`user:password@host`). HTTP deprecates it and has a recipient treat it as
+    /// an error (RFC 9110, 4.2.4; HTTP/2 forbids it, RFC 9113, 8.3.1): it can hide the host a
+    /// request goes to, and it is often a password, so it is not repeated here.
+    #[error(
+        "the request target's authority carries user information (`…@host`), which HTTP \
+         deprecates (RFC 9110, 4.2.4)"
+    )]
+    UserinfoInAuthority,
     /// The path is not in the normal form its signature covers (dot segments, empty
     /// segments): under every service's rules but S3's the signature covers the normalised
     /// path, so the path as sent names a resource the signer may not have meant, and a router
@@ -479,6 +488,7 @@ impl Error {
             | Self::RawBodyLengthMismatch { .. }
             | Self::RepeatedHeader { .. }
             | Self::HostMismatch { .. }
+            | Self::UserinfoInAuthority
             | Self::PathNotNormalized { .. }
             | Self::UntrimmedHeaderValue { .. } => "InvalidRequest",
             Self::MissingAuthentication => "MissingAuthenticationToken",

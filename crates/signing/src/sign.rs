@@ -747,12 +747,25 @@ fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K,
 /// Signs a raw request in place; returns the signature. A previous signature (its headers,
 /// its presigned query parameters) is replaced, not kept. An absolute-form target
 /// (`http://host/path`) without a `Host` header gets one naming its authority; with one that
-/// names another host, it is refused.
+/// names another host, it is refused, as is one whose authority carries user information
+/// (`http://user:password@host/`, which HTTP deprecates and servers refuse).
 pub fn sign_raw(
     request: &mut RawRequest,
     params: &SigningParams<'_>,
     settings: &SigningSettings,
 ) -> Result<String, Error> {
+    // Before anything changes: a refused request is left as it came.
+    if request
+        .authority()
+        .is_some_and(|authority| authority.contains('@'))
+    {
+        return Err(Error::InvalidSigningInput {
+            reason: "the request target's authority carries user information (`…@host`), which \
+                     HTTP deprecates and a server refuses (RFC 9110, 4.2.4): take it out of \
+                     the target"
+                .into(),
+        });
+    }
     if let Cow::Owned(target) = without_presign_params(&request.target) {
         request.target = target;
     }
@@ -834,7 +847,9 @@ fn added_header_name(name: &'static str) -> Result<http::HeaderName, Error> {
 
 /// Signs an `http::Request` in place; returns the signature. The URI must be valid (as
 /// `http::Uri` guarantees). A previous signature (its headers, its presigned query
-/// parameters) is replaced, not kept.
+/// parameters) is replaced, not kept. Without a `Host` header the URI's host is signed as a
+/// client sends it: with its port unless that is the scheme's default, and without user
+/// information (`https://user:password@host/`), as botocore signs it.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -904,7 +919,12 @@ pub fn sign_http<B: AsRef<[u8]>>(
     if !has_host {
         let uri = request.uri();
         authority = match uri.authority() {
-            Some(a) => host_for_authority(uri.scheme_str(), a.as_str()).to_owned(),
+            // Without user information, which no client sends in `Host` (hyper-util sends
+            // the host and port, botocore signs them alone).
+            Some(a) => {
+                let host_and_port = a.as_str().rsplit_once('@').map_or(a.as_str(), |(_, h)| h);
+                host_for_authority(uri.scheme_str(), host_and_port).to_owned()
+            }
             None => {
                 return Err(Error::InvalidSigningInput {
                     reason: "the request has no Host header and no authority".into(),

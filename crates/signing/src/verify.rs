@@ -150,8 +150,13 @@ pub(crate) fn has_name_prefix(name: &str, lower_case_prefix: &str) -> bool {
 /// Refuses a `Host` header that names another host than the request target's authority
 /// (absolute form, or HTTP/2's `:authority`): the signature covers the header, and a server
 /// that follows RFC 9112 routes by the authority. Host names compare without regard to case,
-/// and a default port written on one side only is the same host ([`same_host`]).
+/// and a default port written on one side only is the same host ([`same_host`]). An
+/// authority with user information is refused whatever the header says (RFC 9110, 4.2.4).
 fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> Result<(), Error> {
+    // No host name holds an `@` (RFC 3986, 3.2.2), so one ends user information.
+    if authority.is_some_and(|authority| authority.contains('@')) {
+        return Err(Error::UserinfoInAuthority);
+    }
     match (host, authority) {
         (Some(host), Some(authority)) if !same_host(host, authority.as_bytes()) => {
             Err(Error::HostMismatch {

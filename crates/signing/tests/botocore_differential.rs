@@ -29,3 +29,52 @@ fn botocore_signed_requests_verify_and_we_sign_identically() {
     });
     assert_eq!(summary.ran, 400, "botocore signs every generated input");
 }
+
+/// botocore signs a URL's host without its user information (`_host_from_url`), as a client
+/// sends `Host` (hyper-util: the host, and a port other than the scheme's default); so does
+/// `sign_http` given such a URI and no `Host` header. The plain URL is the control.
+#[test]
+fn user_information_in_a_url_is_not_signed_as_the_host() {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use aws_credential_types::Credentials;
+    use edgeward_signing::{sign_http, SigningParams, SigningSettings};
+    use serde_json::json;
+
+    let urls = [
+        "https://example.com/a",
+        "https://user:pw@example.com/a",
+        "https://user:pw@example.com:443/a",
+        "http://user@example.com:8080/a",
+        "http://us%40er:p%3Aw@example.com/a",
+    ];
+    let input: Vec<_> = urls
+        .iter()
+        .map(|url| {
+            json!({
+                "method": "GET", "url": url, "headers": [], "body": "",
+                "access_key": "AKID", "secret_key": "secret", "token": null,
+                "region": "us-east-1", "service": "service", "amz_date": "20231114T221320Z",
+                "kind": "header", "s3": false, "unsigned": false, "expires": 60,
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py");
+    let signed = interop::run_json_script(script, &json!(input));
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "service",
+        // 2023-11-14T22:13:20Z, the amz_date above.
+        time: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+    };
+    for (url, botocore) in urls.iter().zip(&signed) {
+        let expected = botocore["signature"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{url}: botocore: {botocore}"));
+        let mut request = http::Request::get(*url).body(Vec::new()).unwrap();
+        let ours = sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+        assert_eq!(ours, expected, "{url}: {}", botocore["canonical_request"]);
+    }
+}

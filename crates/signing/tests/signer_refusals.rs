@@ -846,3 +846,38 @@ fn a_signing_time_x_amz_date_cannot_write_is_refused() {
         .headers
         .contains(&("x-amz-date".into(), "00000101T000000Z".into())));
 }
+
+/// An absolute-form target with user information (`GET http://user:password@host/a`) goes on
+/// the wire as written, and a server refuses it (RFC 9110, 4.2.4; our verifier does), so
+/// `sign_raw` refuses it, with or without a `Host` header, leaves the request as it came (a
+/// previous signature and all) and does not repeat the password. Before, a missing `Host` was
+/// added with the password in it, and a matching one was refused as another host, password
+/// and all.
+#[test]
+fn sign_raw_refuses_user_information_in_the_target_and_leaves_the_request() {
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let params = params(&credentials, "service");
+    let settings = SigningSettings::default();
+    let mut previous = RawRequest::parse(
+        b"GET /a HTTP/1.1\nHost: example.com\n\n",
+        &RawRequestLimits::default(),
+    )
+    .unwrap();
+    sign_raw(&mut previous, &params, &settings).unwrap();
+    for host in [None, Some("example.com")] {
+        let mut request = previous.clone();
+        request.target = "http://user:s3cr3t@example.com/a".into();
+        match host {
+            Some(host) => request.set_header("Host", host),
+            None => request.remove_header("host"),
+        }
+        let before = request.clone();
+        let error = sign_raw(&mut request, &params, &settings).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidSigningInput { reason } if reason.contains("user information")),
+            "{host:?}: {error}"
+        );
+        assert!(!error.to_string().contains("s3cr3t"), "{host:?}: {error}");
+        assert!(request == before, "{host:?}: the refused request changed");
+    }
+}

@@ -1083,6 +1083,64 @@ fn a_host_header_that_is_not_the_targets_authority_is_refused() {
     }
 }
 
+/// User information in the target's authority (`http://user:password@host/a`) is refused
+/// (`InvalidRequest`, 400) whatever the `Host` header says, as RFC 9110 (4.2.4) asks of a
+/// recipient, from a header map and from a raw request alike, and the refusal does not repeat
+/// it (it is often a password). Before, a matching `Host` was refused as another host, with
+/// the password in the message, and without one the userinfo was read as part of the host.
+#[test]
+fn user_information_in_the_targets_authority_is_refused_unrepeated() {
+    let mut request = http::Request::builder()
+        .uri("/a")
+        .header("host", "example.com")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
+    let with_authority = |authority: &str, host: bool| {
+        let mut request = request.clone();
+        *request.uri_mut() = format!("http://{authority}/a").parse().unwrap();
+        if !host {
+            request.headers_mut().remove("host");
+        }
+        verify_view(&edgeward_signing::RequestView::from_http(&request), b"")
+    };
+    with_authority("example.com", true).unwrap();
+    let later = now() + Duration::from_secs(3600);
+    let raw = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    let with_target = |target: &str, host: bool| {
+        let mut raw = raw.clone();
+        raw.target = target.to_owned();
+        if !host {
+            raw.remove_header("host");
+        }
+        check(VerifierSettings::default(), &raw, now(), later)
+    };
+    with_target("http://example.com/a?b=c", true).unwrap();
+    let mut refusals = Vec::new();
+    for (authority, host) in [
+        ("user:s3cr3t@example.com", true),
+        ("user:s3cr3t@example.com", false),
+        ("s3cr3t@example.com:80", true),
+        ("user:s3cr3t@other.example", true),
+    ] {
+        refusals.push(with_authority(authority, host).unwrap_err());
+        let target = format!("http://{authority}/a?b=c");
+        refusals.push(with_target(&target, host).unwrap_err());
+    }
+    for error in refusals {
+        assert!(matches!(error, Error::UserinfoInAuthority), "{error}");
+        assert!(!error.to_string().contains("s3cr3t"), "{error}");
+        assert_eq!(
+            (
+                error.aws_error_code(),
+                error.s3_error_code(),
+                error.http_status()
+            ),
+            ("InvalidRequest", "InvalidRequest", 400)
+        );
+    }
+}
+
 /// A scheme's default port written on one side only (the target's authority or the `Host`
 /// header) names the same host (RFC 9110, 4.2.3). aws-sigv4, signing on its own here, leaves
 /// it out of the host it signs for `https://example.com:443`, while an HTTP/2 client sends the
