@@ -15,8 +15,8 @@ use aws_sigv4::http_request::{
 
 use crate::auth::MAX_PRESIGN_EXPIRES;
 use crate::canonical::{
-    canonical_uri, decode_query_bytes, decode_query_component, encode_into, normalize_header_value,
-    normalize_path, split_query, PathEncoding, PathMode, PathNormalization,
+    canonical_query, canonical_uri, decode_query_bytes, decode_query_component, encode_into,
+    normalize_header_value, normalize_path, split_query, PathEncoding, PathMode, PathNormalization,
 };
 use crate::error::Error;
 use crate::raw::RawRequest;
@@ -314,8 +314,10 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 /// (the request's own `x-amz-content-sha256`, or [`PayloadSigning::Precomputed`]) that is
 /// neither a lower-case SHA-256 hex digest nor a payload keyword, and an access key ID,
 /// region or service that cannot stand in the credential scope (empty, or with a space, `,`,
-/// a `/` in region or service, or a byte that is not visible ASCII), and a signing time
-/// outside the years 0000 to 9999 that `X-Amz-Date` can write.
+/// a `/` in region or service, or a byte that is not visible ASCII), a signing time outside
+/// the years 0000 to 9999 that `X-Amz-Date` can write, and a path and query that, re-encoded
+/// and with any presigned parameters, would be longer than an `http::Uri` holds (65,534
+/// bytes).
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -473,6 +475,62 @@ const SCOPE_BYTES: [u8; 256] = {
     table
 };
 
+/// The longest path and query an `http::Uri` holds.
+const MAX_PATH_AND_QUERY: usize = u16::MAX as usize - 1;
+
+/// Refuses a request whose path and canonical query (with the presigned parameters) would be
+/// longer than an `http::Uri` holds: aws-sigv4 writes them into one and panics when it cannot.
+/// Re-encoding can take a query from well within the limit past it (each `%` or `+` becomes
+/// three bytes), and presigning adds its parameters. The presigned part is bounded from above,
+/// the query counted exactly, and only when a bound on it says it could matter.
+fn check_signed_target_length(
+    path: &str,
+    query: Option<&str>,
+    headers: &[(&str, &str)],
+    params: &SigningParams<'_>,
+    settings: &SigningSettings,
+) -> Result<(), Error> {
+    let presigned = match settings.target {
+        SignatureTarget::Header => 0,
+        // The parameters' names, date, expiry and separators (under 200 bytes), then what
+        // may be escaped: the credential scope (a date and `aws4_request` with it), the
+        // signed header names and `;`s, and the session token.
+        SignatureTarget::Query { .. } => {
+            let scope = params.credentials.access_key_id().len()
+                + params.region.len()
+                + params.service.len()
+                + 25;
+            let names: usize = headers
+                .iter()
+                .map(|(name, _)| name.len() + 1)
+                .sum::<usize>()
+                + "host;x-amz-content-sha256;x-amz-date;x-amz-security-token".len();
+            let token = params.credentials.session_token().map_or(0, str::len);
+            256 + 3 * (scope + names + token)
+        }
+    };
+    let query_length = query.map_or(0, str::len);
+    // A byte of query is written as at most three, and a key without `=` gains one.
+    if path.len() + 1 + 4 * query_length + presigned <= MAX_PATH_AND_QUERY {
+        return Ok(());
+    }
+    let length = path.len() + 1 + query.map_or(0, |q| canonical_query(q).len()) + presigned;
+    if length <= MAX_PATH_AND_QUERY {
+        return Ok(());
+    }
+    Err(Error::InvalidSigningInput {
+        reason: format!(
+            "the path and query as signed (about {length} bytes: the query re-encoded{}) are \
+             longer than a URI holds ({MAX_PATH_AND_QUERY} bytes)",
+            if presigned > 0 {
+                ", the presigned parameters added"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
 /// The signing itself; the callers apply aws-sigv4's instructions without copying them first.
 fn sign_to_instructions(
     method: &str,
@@ -557,9 +615,10 @@ fn sign_to_instructions(
             PathNormalization::Disabled => Cow::Borrowed(path),
         }
     };
+    let query = query.map(escape_invalid);
+    check_signed_target_length(&uri_path, query.as_deref(), headers, params, settings)?;
     let uri: Cow<'_, str> = match query {
         Some(q) => {
-            let q = escape_invalid(q);
             let mut uri = String::with_capacity(uri_path.len() + 1 + q.len());
             uri.push_str(&uri_path);
             uri.push('?');

@@ -881,3 +881,81 @@ fn sign_raw_refuses_user_information_in_the_target_and_leaves_the_request() {
         assert!(request == before, "{host:?}: the refused request changed");
     }
 }
+
+/// aws-sigv4 writes the path and the re-encoded query (presigned parameters and all) into an
+/// `http::Uri`, which holds 65,534 bytes, and panicked past that: a query of 22,000 `%` (each
+/// re-encoded as `%25`) within a 64 KiB request, or a 65,400-byte path presigned. Each entry
+/// point refuses those; the same shapes that fit sign and verify.
+#[test]
+fn a_target_too_long_once_re_encoded_is_refused_not_a_panic() {
+    let credentials = Credentials::from_keys("AKID", "secret", Some(TOKEN.into()));
+    let params = params(&credentials, "service");
+    let header = SigningSettings::default();
+    let presigned = SigningSettings::default().presigned(Duration::from_secs(60));
+    let attempt = |target: &str, settings: &SigningSettings| {
+        let text = format!("GET {target} HTTP/1.1\nHost: h\n\n");
+        let mut limits = RawRequestLimits::default();
+        limits.max_head_bytes = 1 << 20;
+        let mut raw = RawRequest::parse(text.as_bytes(), &limits).unwrap();
+        let (path, query) = target
+            .split_once('?')
+            .map_or((target, None), |(p, q)| (p, Some(q)));
+        catch_unwind(AssertUnwindSafe(|| {
+            let parts = sign_parts("GET", path, query, &[("host", "h")], b"", &params, settings);
+            let raw = sign_raw(&mut raw, &params, settings).map(|_| raw);
+            let mut http = http::Request::get(format!("http://h{target}"))
+                .body(Vec::new())
+                .unwrap();
+            let http = sign_http(&mut http, &params, settings).map(|_| http);
+            (parts, raw, http)
+        }))
+        .unwrap_or_else(|panic| panic!("{}: panicked: {}", target.len(), panic_text(&*panic)))
+    };
+    let long_path = format!("/{}", "b".repeat(65_400));
+    for (case, target, settings) in [
+        ("22,000 %", format!("/?a={}", "%".repeat(22_000)), &header),
+        ("22,000 +", format!("/?a={}", "+".repeat(22_000)), &header),
+        ("a long path, presigned", long_path.clone(), &presigned),
+    ] {
+        let (parts, raw, http) = attempt(&target, settings);
+        for (entry, refused) in [
+            ("sign_parts", parts.err()),
+            ("sign_raw", raw.err()),
+            ("sign_http", http.err()),
+        ] {
+            match refused {
+                Some(Error::InvalidSigningInput { reason }) => {
+                    assert!(
+                        reason.contains("longer than a URI holds"),
+                        "{case}, {entry}: {reason}"
+                    )
+                }
+                other => panic!("{case}, {entry}: {other:?}"),
+            }
+        }
+    }
+    for (case, target, settings) in [
+        ("20,000 %", format!("/?a={}", "%".repeat(20_000)), &header),
+        (
+            "20,000 % presigned",
+            format!("/?a={}", "%".repeat(20_000)),
+            &presigned,
+        ),
+        ("a long path", long_path, &header),
+    ] {
+        let (parts, raw, http) = attempt(&target, settings);
+        parts.unwrap_or_else(|e| panic!("{case}: {e}"));
+        http.unwrap_or_else(|e| panic!("{case}: {e}"));
+        let raw = raw.unwrap_or_else(|e| panic!("{case}: {e}"));
+        let lookup = StaticCredentials::new().with(
+            "AKID",
+            ResolvedCredential::temporary("secret", "p", TOKEN, now() + Duration::from_secs(3600)),
+        );
+        Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(&raw.view(), Payload::Bytes(&raw.body))
+            .now_or_never()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+    }
+}
