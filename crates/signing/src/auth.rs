@@ -773,13 +773,27 @@ fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// Parses an RFC 1123 `Date` header (`Fri, 24 May 2013 00:00:00 GMT`).
+/// Parses an RFC 1123 `Date` header (`Fri, 24 May 2013 00:00:00 GMT`), or the same with
+/// RFC 2822's numeric zone for UTC (`Fri, 24 May 2013 00:00:00 -0000`): botocore signs a
+/// request that has a `Date` header with the signing time written so (Python's
+/// `email.utils.formatdate`), and sends no `X-Amz-Date`.
 pub fn parse_http_date(value: &str) -> Result<SystemTime, Error> {
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
     let bad = || Error::MalformedDate { value: clip(value) };
-    let fixdate = value.trim_matches(|c| c == ' ' || c == '\t');
+    let trimmed = value.trim_matches(|c| c == ' ' || c == '\t');
+    let with_gmt;
+    let fixdate = match trimmed
+        .strip_suffix(" -0000")
+        .or_else(|| trimmed.strip_suffix(" +0000"))
+    {
+        Some(date_and_time) => {
+            with_gmt = format!("{date_and_time} GMT");
+            &with_gmt
+        }
+        None => trimmed,
+    };
     // IMF-fixdate is 29 bytes: `[year]` would also take a sign (`+2013`, `-2013`).
     if fixdate.len() != 29 {
         return Err(bad());
@@ -1174,6 +1188,34 @@ mod tests {
             "Fri, 24 May +2013 00:00:00 GMT",
             "Fri, 24 May -2013 00:00:00 GMT",
             "Fri, 24 May 013 00:00:00 GMT",
+        ] {
+            let error = parse_http_date(value).unwrap_err();
+            assert!(matches!(error, Error::MalformedDate { .. }), "{value}");
+        }
+    }
+
+    /// RFC 2822's numeric zone is read only for UTC (`-0000`, as Python's
+    /// `email.utils.formatdate` writes it for botocore, or `+0000`): any other offset, a
+    /// zone beside `GMT`, or a year with a sign is refused.
+    #[test]
+    fn an_http_date_takes_a_numeric_zone_for_utc_only() {
+        let gmt = parse_http_date("Fri, 24 May 2013 00:00:00 GMT").unwrap();
+        for value in [
+            "Fri, 24 May 2013 00:00:00 -0000",
+            "Fri, 24 May 2013 00:00:00 +0000",
+            "\tFri, 24 May 2013 00:00:00 -0000 ",
+        ] {
+            assert_eq!(parse_http_date(value).unwrap(), gmt, "{value}");
+        }
+        for value in [
+            "Fri, 24 May 2013 00:00:00 +0100",
+            "Fri, 24 May 2013 00:00:00 -0500",
+            "Fri, 24 May 2013 00:00:00 GMT -0000",
+            "Fri, 24 May 2013 00:00:00 -0000 GMT",
+            "Fri, 24 May 2013 00:00:00 0000",
+            "Fri, 24 May 2013 00:00:00  -0000",
+            "Fri, 24 May +2013 00:00:00 -0000",
+            "Fri, 24 May 2013 00:00:00-0000",
         ] {
             let error = parse_http_date(value).unwrap_err();
             assert!(matches!(error, Error::MalformedDate { .. }), "{value}");

@@ -188,7 +188,7 @@ pub enum Error {
     #[error("the request has no X-Amz-Date (or Date) to sign with")]
     MissingDate,
     /// The request time is not `YYYYMMDD'T'HHMMSS'Z'` (a `Date` header may also be an RFC 1123
-    /// IMF-fixdate).
+    /// IMF-fixdate, in `GMT` or, as botocore writes it, `-0000`).
     #[error("malformed request time {value:?}")]
     MalformedDate {
         /// The value found (truncated).

@@ -1755,7 +1755,8 @@ impl<L: CredentialLookup> Verifier<L> {
         if let Some(value) = known.date.flatten() {
             // ISO 8601 basic, the form AWS documents for a `Date` that signs ("Handling dates
             // in Signature Version 4"; S3's common request headers), is the string-to-sign's
-            // time as sent; an IMF-fixdate (the 2011 AWS suite's) is read as HTTP's date.
+            // time as sent; an IMF-fixdate (the 2011 AWS suite's, or botocore's with `-0000` for
+            // `GMT`) is read as HTTP's date.
             let trimmed = value.trim_matches(|c| c == ' ' || c == '\t');
             if let Ok(time) = parse_amz_date(trimmed) {
                 return Ok(RequestDate {

@@ -78,3 +78,75 @@ fn user_information_in_a_url_is_not_signed_as_the_host() {
         assert_eq!(ours, expected, "{url}: {}", botocore["canonical_request"]);
     }
 }
+
+/// A request that already has a `Date` header keeps one when botocore signs it: botocore
+/// replaces it with the signing time written by `email.utils.formatdate`, in RFC 2822's
+/// numeric zone (`Sun, 30 Aug 2015 12:36:00 -0000`), signs it, and sends no `X-Amz-Date`.
+/// Our verifier takes that date, header and S3 rules alike.
+#[test]
+fn botocore_signs_a_date_header_and_we_verify_it() {
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use edgeward_signing::{
+        FixedClock, Headers, Payload, RequestView, ResolvedCredential, StaticCredentials, Verifier,
+        VerifierSettings,
+    };
+    use futures_util::FutureExt;
+    use serde_json::json;
+
+    let input: Vec<_> = [("service", false), ("s3", true)]
+        .iter()
+        .map(|(service, s3)| {
+            json!({
+                "method": "GET", "url": "https://example.com/a?b=c",
+                "headers": [["Date", "Thu, 01 Jan 1970 00:00:00 GMT"]], "body": "",
+                "access_key": "AKID", "secret_key": "secret", "token": null,
+                "region": "us-east-1", "service": service, "amz_date": "20231114T221320Z",
+                "kind": "header", "s3": s3, "unsigned": false, "expires": 60,
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py");
+    let signed = interop::run_json_script(script, &json!(input));
+    // 2023-11-14T22:13:20Z, the amz_date above.
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    for result in &signed {
+        // As sent: botocore's headers, and the `Host` its HTTP client adds from the URL.
+        let mut headers: Vec<(String, String)> = result["headers"]
+            .as_array()
+            .unwrap_or_else(|| panic!("botocore: {result}"))
+            .iter()
+            .map(|h| (h[0].as_str().unwrap().into(), h[1].as_str().unwrap().into()))
+            .collect();
+        headers.push(("Host".into(), "example.com".into()));
+        let date = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("date"));
+        assert_eq!(
+            date.map(|(_, value)| value.as_str()),
+            Some("Tue, 14 Nov 2023 22:13:20 -0000"),
+            "botocore's Date: {headers:?}"
+        );
+        assert!(
+            !headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("x-amz-date")),
+            "{headers:?}"
+        );
+        let view = RequestView {
+            method: "GET",
+            path: "/a",
+            query: Some("b=c"),
+            headers: Headers::List(&headers),
+            authority: None,
+        };
+        let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
+        Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now)))
+            .verify(&view, Payload::Bytes(b""))
+            .now_or_never()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}: {}", result["canonical_request"]));
+    }
+}
