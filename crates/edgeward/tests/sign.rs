@@ -612,6 +612,57 @@ fn a_signed_request_past_a_servers_header_count_warns() {
     }
 }
 
+/// Signing adds lines and bytes to the head, so a request read within the limits can come out
+/// past what `edgeward verify` reads (128 header lines, a 64 KiB head). `edgeward sign` still
+/// prints it, and warns exactly when `verify` cannot read it back.
+#[test]
+fn a_signed_request_past_what_verify_reads_warns() {
+    let with_headers = |count: usize| {
+        let mut input = String::from("GET / HTTP/1.1\nHost: example.amazonaws.com\n");
+        for i in 1..count {
+            input.push_str(&format!("X-Filler-{i}: {i}\n"));
+        }
+        input + "\n"
+    };
+    let with_head = |bytes: usize| {
+        let start = "GET / HTTP/1.1\nHost: example.amazonaws.com\nX-Pad: ";
+        format!("{start}{}\n\n", "p".repeat(bytes - start.len() - 2))
+    };
+    let cases = [
+        ("126 header lines", with_headers(126), false),
+        ("127 header lines", with_headers(127), true),
+        (
+            "a head 400 bytes short of 64 KiB",
+            with_head(64 * 1024 - 400),
+            false,
+        ),
+        (
+            "a head 100 bytes short of 64 KiB",
+            with_head(64 * 1024 - 100),
+            true,
+        ),
+    ];
+    for (case, input, past) in cases {
+        let output = sign(
+            &[&["--request", "-"][..], &COMMON].concat(),
+            Some(input.as_bytes()),
+            true,
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{case}: {stderr}");
+        let warned = stderr.contains("that `edgeward verify` reads");
+        assert_eq!(warned, past, "{case}: {stderr}");
+        let verified = verify(&output.stdout);
+        let expected = if past { 2 } else { 0 };
+        assert_eq!(
+            verified.status.code(),
+            Some(expected),
+            "{case}: {}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
+}
+
 /// A request with its head and its body each exactly at `RawRequestLimits`' defaults (64 KiB,
 /// 16 MiB) is read whole and signed; one byte more of either is refused.
 #[test]

@@ -58,8 +58,9 @@ pub(crate) struct SignArgs {
     /// sent, presigned with UNSIGNED-PAYLOAD. Implied by `--service s3`, which S3 requires.
     #[arg(long)]
     s3: bool,
-    /// Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256 (and send, signed,
-    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`, which tells the server so).
+    /// Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256, and send, signed,
+    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`, which tells the server so (a presigned S3
+    /// request says so by being presigned, and gets the header only when it has one already).
     #[arg(long)]
     unsigned_payload: bool,
     /// Print {"signature", "request"} as JSON instead of the raw request (which must then
@@ -215,9 +216,11 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
              most {SERVER_HEADER_FIELDS} (hyper's default), and would refuse it (431)"
         );
     }
+    let signed = request.to_bytes();
+    warn_past_read_limits(signed.len() - request.body.len(), fields);
     if args.json {
         // JSON carries text: a lossy copy of a binary body would not be what was signed.
-        let text = String::from_utf8(request.to_bytes()).map_err(|_| {
+        let text = String::from_utf8(signed).map_err(|_| {
             anyhow::anyhow!(
                 "--json prints the signed request as text, but its body is not UTF-8: \
                  leave out --json to get the signed request as raw bytes"
@@ -229,9 +232,30 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
         });
         write_stdout(format!("{value}\n").as_bytes())?;
     } else {
-        write_stdout(&request.to_bytes())?;
+        write_stdout(&signed)?;
     }
     Ok(Outcome::Ok)
+}
+
+/// Signing adds headers (and, presigned, query parameters), so a request read within
+/// [`read_request`]'s limits can come out past them, where `edgeward verify` (and `sign`
+/// again) cannot read it back: said, since the request may still suit another server.
+fn warn_past_read_limits(head_bytes: usize, header_lines: usize) {
+    let limits = RawRequestLimits::default();
+    if head_bytes > limits.max_head_bytes {
+        eprintln!(
+            "warning: the signed request's head is {head_bytes} bytes, over the {} that \
+             `edgeward verify` reads",
+            limits.max_head_bytes
+        );
+    }
+    if header_lines > limits.max_headers {
+        eprintln!(
+            "warning: the signed request has {header_lines} header lines, over the {} that \
+             `edgeward verify` reads",
+            limits.max_headers
+        );
+    }
 }
 
 /// How many header fields hyper's HTTP/1 server reads by default (its `max_headers`).
