@@ -13,7 +13,7 @@
 //! # alice (AKIDEXAMPLE) signed GET /hello for execute-api in us-east-1
 //!
 //! curl -i http://127.0.0.1:8080/hello
-//! # HTTP/1.1 403 Forbidden, with an AWS error body naming MissingAuthenticationToken
+//! # HTTP/1.1 403 Forbidden, with API Gateway's JSON error: MissingAuthenticationTokenException
 //! ```
 //!
 //! A real service puts its own [`CredentialLookup`](edgeward_signing::CredentialLookup) where

@@ -24,12 +24,24 @@ use crate::verify::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ErrorFormat {
-    /// S3's XML and codes when the request's credential scope names service `s3` (whatever
-    /// the content type of the object it carries); JSON when the request is a JSON-protocol
-    /// request (`application/x-amz-json-*` or `application/json` content type, or an
-    /// `X-Amz-Target` header); the query-protocol XML otherwise. A layer whose verifier
-    /// accepts service `s3` alone answers every request in S3's form, also one with no SigV4
-    /// to name its service.
+    /// The form the request's protocol reads, told from the request as botocore and the SDKs
+    /// send it (the protocols of botocore's service models):
+    /// - S3's XML and codes when the credential scope names service `s3` (whatever the
+    ///   content type of the object it carries);
+    /// - JSON to an awsJson or restJson request with a JSON body (`application/x-amz-json-*`
+    ///   or `application/json` content type, or an `X-Amz-Target` header), or one that
+    ///   accepts `application/json`;
+    /// - CBOR to a Smithy RPC v2 CBOR request (`smithy-protocol: rpc-v2-cbor`, or an
+    ///   `application/cbor` content type);
+    /// - the query-protocol XML to a query request (a form body,
+    ///   `application/x-www-form-urlencoded`, or an `Action` in the query) and to the other
+    ///   restXml services (`cloudfront`, `route53`), which answer in the same `ErrorResponse`;
+    /// - restJson's JSON to any other request: most services are restJson, and their clients
+    ///   send no content type without a body (botocore for Lambda's `ListFunctions`), so an
+    ///   answer in XML would reach them as code `403`.
+    ///
+    /// A layer whose verifier accepts service `s3` alone answers every request in S3's form,
+    /// also one with no SigV4 to name its service.
     #[default]
     Auto,
     /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
@@ -46,6 +58,11 @@ pub enum ErrorFormat {
     /// statuses (400 for an authentication failure); to any other request as restJson
     /// (`application/json`, 403): see [`JsonProtocol`].
     Json,
+    /// Smithy RPC v2 CBOR (CloudWatch, and services new since 2024): the JSON form's
+    /// `{"__type": code, "message": …}` as a CBOR map, `application/cbor`, with the
+    /// `smithy-protocol: rpc-v2-cbor` header the protocol's clients check, and the awsJson
+    /// codes and statuses ([`JsonProtocol::AwsJson`]).
+    Cbor,
 }
 
 /// Layer policy.
@@ -565,18 +582,49 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
         }
         _ => (JsonProtocol::AwsJson, "application/x-amz-json-1.1"),
     };
-    let json = aws_json || starts_with("application/json");
-    // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
-    let s3 = || {
-        RequestView::from_parts(request)
-            .claimed_service()
-            .as_deref()
-            == Some("s3")
+    let accepts_json = || {
+        request
+            .headers
+            .get_all(http::header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|range| range.split(';').next())
+            .any(|range| range.trim().eq_ignore_ascii_case("application/json"))
+    };
+    let json = aws_json || starts_with("application/json") || accepts_json();
+    let cbor = || {
+        request
+            .headers
+            .get("smithy-protocol")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"rpc-v2-cbor"))
+            || starts_with("application/cbor")
+    };
+    let query = || {
+        starts_with("application/x-www-form-urlencoded")
+            || request.uri.query().is_some_and(|query| {
+                query
+                    .split('&')
+                    .any(|parameter| parameter.starts_with("Action="))
+            })
     };
     let format = match format {
-        ErrorFormat::Auto if s3() => ErrorFormat::RestXml,
-        ErrorFormat::Auto if json => ErrorFormat::Json,
-        ErrorFormat::Auto => ErrorFormat::QueryXml,
+        ErrorFormat::Auto => {
+            let service = RequestView::from_parts(request).claimed_service();
+            let service = service.as_deref();
+            // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
+            if service == Some("s3") {
+                ErrorFormat::RestXml
+            } else if json {
+                ErrorFormat::Json
+            } else if cbor() {
+                ErrorFormat::Cbor
+            } else if query() || matches!(service, Some("cloudfront" | "route53")) {
+                ErrorFormat::QueryXml
+            } else {
+                ErrorFormat::Json
+            }
+        }
         other => other,
     };
     ResolvedFormat {
@@ -592,6 +640,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     let aws = match format {
         ErrorFormat::RestXml => error.to_s3_error(),
         ErrorFormat::Json => error.to_json_error(resolved.json_protocol),
+        ErrorFormat::Cbor => error.to_json_error(JsonProtocol::AwsJson),
         _ => error.to_aws_error(),
     };
     let request_id = format!(
@@ -610,8 +659,16 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     let (content_type, body) = match format {
         ErrorFormat::Json => (
             resolved.json_content_type,
-            format!("{{\"__type\":\"{}\",\"message\":\"{}\"}}", aws.code, json_escape(message)),
+            format!("{{\"__type\":\"{}\",\"message\":\"{}\"}}", aws.code, json_escape(message))
+                .into_bytes(),
         ),
+        ErrorFormat::Cbor => {
+            let mut body = vec![0xa2]; // a map of two pairs
+            for text in ["__type", aws.code, "message", message] {
+                push_cbor_text(&mut body, text);
+            }
+            ("application/cbor", body)
+        }
         ErrorFormat::RestXml => {
             let mut extra = String::new();
             if let Some(region) = error.expected_region() {
@@ -630,7 +687,8 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId></Error>",
                     aws.code,
                     xml_escape(message)
-                ),
+                )
+                .into_bytes(),
             )
         }
         _ => (
@@ -640,7 +698,8 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
                 if aws.status >= 500 { "Receiver" } else { "Sender" },
                 aws.code,
                 xml_escape(message)
-            ),
+            )
+            .into_bytes(),
         ),
     };
     let mut response = Response::new(Full::new(Bytes::from(body)));
@@ -662,6 +721,12 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     if format == ErrorFormat::Json {
         headers.insert("x-amzn-errortype", http::HeaderValue::from_static(aws.code));
     }
+    if format == ErrorFormat::Cbor {
+        headers.insert(
+            "smithy-protocol",
+            http::HeaderValue::from_static("rpc-v2-cbor"),
+        );
+    }
     if format == ErrorFormat::RestXml {
         // What botocore's region redirector reads from an answer to HEAD, which has no body.
         if let Some(Ok(region)) = error.expected_region().map(http::HeaderValue::from_str) {
@@ -669,6 +734,31 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
         }
     }
     response
+}
+
+/// Appends `text` as a CBOR text string (RFC 8949, 3.1: major type 3, its length in the
+/// shortest form that holds it).
+fn push_cbor_text(out: &mut Vec<u8>, text: &str) {
+    const TEXT: u8 = 3 << 5;
+    let length = text.len() as u64;
+    // The ranges make each cast exact.
+    match length {
+        0..=23 => out.push(TEXT | length as u8),
+        24..=0xff => out.extend([TEXT | 24, length as u8]),
+        0x100..=0xffff => {
+            out.push(TEXT | 25);
+            out.extend((length as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(TEXT | 26);
+            out.extend((length as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(TEXT | 27);
+            out.extend(length.to_be_bytes());
+        }
+    }
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// Makes the head of a streamed request describe the body the service reads, the decoded
@@ -1135,6 +1225,27 @@ where
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// A CBOR text string's head is major type 3 (0x60) with the length in the shortest form
+    /// that holds it: in the head byte up to 23, then one, two, four bytes (RFC 8949, 3.1).
+    #[test]
+    fn cbor_text_lengths_take_the_shortest_form() {
+        for (length, head) in [
+            (0, vec![0x60]),
+            (23, vec![0x77]),
+            (24, vec![0x78, 24]),
+            (255, vec![0x78, 0xff]),
+            (256, vec![0x79, 0x01, 0x00]),
+            (65_535, vec![0x79, 0xff, 0xff]),
+            (65_536, vec![0x7a, 0x00, 0x01, 0x00, 0x00]),
+        ] {
+            let text = "x".repeat(length);
+            let mut out = Vec::new();
+            push_cbor_text(&mut out, &text);
+            assert_eq!(out[..head.len()], head[..], "{length}");
+            assert_eq!(&out[head.len()..], text.as_bytes(), "{length}");
+        }
+    }
 
     /// The decoded body's head: `aws-chunked` out of `Content-Encoding`, every other coding
     /// kept byte for byte (one that is not UTF-8 too), the decoded `Content-Length`, no

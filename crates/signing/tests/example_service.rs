@@ -55,7 +55,7 @@ async fn the_example_answers_as_its_docs_say() {
     assert!(
         unsigned
             .body
-            .contains("<Code>MissingAuthenticationToken</Code>"),
+            .contains("{\"__type\":\"MissingAuthenticationTokenException\""),
         "{}",
         unsigned.body
     );
@@ -63,7 +63,9 @@ async fn the_example_answers_as_its_docs_say() {
     let wrong = curl(url, key("not-the-secret")).await;
     assert!(wrong.head.starts_with("HTTP/1.1 403 "), "{}", wrong.head);
     assert!(
-        wrong.body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        wrong
+            .body
+            .contains("{\"__type\":\"InvalidSignatureException\""),
         "{}",
         wrong.body
     );

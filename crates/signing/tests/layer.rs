@@ -855,10 +855,12 @@ async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
     let addr = start_server().await;
     let creds = Credentials::from_keys(AK, SK, None);
     for (service, expected) in [("s3", 400), ("sts", 413)] {
+        // An STS client's form body: the query protocol, answered in its XML.
         let mut request = http::Request::builder()
             .method("PUT")
             .uri(format!("http://{addr}/bucket/big"))
             .header("host", addr.to_string())
+            .header("content-type", "application/x-www-form-urlencoded")
             .body(vec![b'x'; 2000])
             .unwrap();
         sign_for(
@@ -877,20 +879,30 @@ async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
 
 /// A request with no SigV4 names no service, so `ErrorFormat::Auto` cannot tell S3 from it:
 /// in front of a verifier that accepts `s3` alone it is S3's `AccessDenied` in S3's XML; in
-/// front of one that accepts any service, the query protocol's `MissingAuthenticationToken`.
+/// front of one that accepts any service, restJson's `MissingAuthenticationTokenException`
+/// (API Gateway's answer), or the query protocol's `MissingAuthenticationToken` when the
+/// request names an `Action`.
 #[tokio::test]
 async fn an_s3_only_layer_answers_unsigned_requests_as_s3() {
     use edgeward_signing::{Accept, LayerSettings, SigV4Layer, StaticCredentials, Verifier};
     use tower::{Layer, ServiceExt};
 
-    for (services, status, start) in [
+    for (services, target, status, start) in [
         (
             Accept::OneOf(vec!["s3".to_owned()]),
+            "/bucket/key",
             403,
             "<Error><Code>AccessDenied</Code>",
         ),
         (
             Accept::Any,
+            "/bucket/key",
+            403,
+            "{\"__type\":\"MissingAuthenticationTokenException\"",
+        ),
+        (
+            Accept::Any,
+            "/?Action=ListUsers&Version=2010-05-08",
             403,
             "<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>",
         ),
@@ -903,11 +915,11 @@ async fn an_s3_only_layer_answers_unsigned_requests_as_s3() {
                 Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
             },
         ));
-        let request = http::Request::get("http://example.com/bucket/key")
+        let request = http::Request::get(format!("http://example.com{target}"))
             .body(Full::new(Bytes::new()))
             .unwrap();
         let response = service.oneshot(request).await.unwrap();
-        assert_eq!(response.status(), status);
+        assert_eq!(response.status(), status, "{target}");
         let body = http_body_util::BodyExt::collect(response.into_body())
             .await
             .unwrap()
@@ -957,7 +969,12 @@ async fn a_lookup_that_hangs_is_cut_off() {
     };
     let mut hashed = put(b"data");
     sign_s3(&mut hashed, SK, PayloadSigning::Signed);
+    // As an STS client sends it: a form body (the query protocol, answered in its XML).
     let mut unhashed = put(b"data");
+    unhashed.headers_mut().insert(
+        "content-type",
+        http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
     let creds = Credentials::from_keys(AK, SK, None);
     let settings = SigningSettings::default();
     sign_for(&mut unhashed, &creds, "sts", SystemTime::now(), &settings);
@@ -1211,26 +1228,21 @@ async fn a_large_unhashed_body_is_read_only_for_a_known_key() {
     let wait = std::time::Duration::from_secs(5);
 
     let unknown = signed("AKIDNOBODYKNOWS");
-    let (text, answered) = raw_exchange(
-        addr,
-        &head,
-        unknown.headers(),
-        b"",
-        b"</ErrorResponse>",
-        wait,
-    )
-    .await;
+    let (text, answered) = raw_exchange(addr, &head, unknown.headers(), b"", b"\"}", wait).await;
+    // API Gateway (`execute-api`) is restJson: its answer is JSON.
     assert!(answered, "the layer waited for the body: {text}");
     assert!(text.starts_with("HTTP/1.1 403"), "{text}");
-    assert!(text.contains("<Code>InvalidClientTokenId</Code>"), "{text}");
+    assert!(
+        text.contains("{\"__type\":\"UnrecognizedClientException\""),
+        "{text}"
+    );
 
     let mut anonymous = http::HeaderMap::new();
     anonymous.insert("host", addr.to_string().parse().unwrap());
-    let (text, answered) =
-        raw_exchange(addr, &head, &anonymous, b"", b"</ErrorResponse>", wait).await;
+    let (text, answered) = raw_exchange(addr, &head, &anonymous, b"", b"\"}", wait).await;
     assert!(answered, "the layer waited for the body: {text}");
     assert!(
-        text.contains("<Code>MissingAuthenticationToken</Code>"),
+        text.contains("{\"__type\":\"MissingAuthenticationTokenException\""),
         "{text}"
     );
 
@@ -1306,7 +1318,7 @@ async fn an_answer_before_the_body_closes_the_connection_and_says_so() {
             .map(|(n, v)| (http::HeaderName::from_static(n), v.parse().unwrap()))
             .collect(),
         b"hello",
-        b"</ErrorResponse>",
+        b"\"}",
         std::time::Duration::from_secs(5),
     )
     .await;

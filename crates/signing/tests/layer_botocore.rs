@@ -73,7 +73,8 @@ async fn botocore_requests_through_the_layer() {
             "s3",
             json!([]),
         ),
-        // 3: wrong secret: SignatureDoesNotMatch in query-protocol XML.
+        // 3: wrong secret: SignatureDoesNotMatch in query-protocol XML (the form body's
+        // content type, as botocore's query serializer sends it, says which protocol).
         spec(
             "POST",
             "/",
@@ -83,7 +84,10 @@ async fn botocore_requests_through_the_layer() {
             None,
             "header",
             "sts",
-            json!([]),
+            json!([[
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8"
+            ]]),
         ),
         // 4: unknown key, JSON protocol: JSON error.
         spec(
@@ -174,7 +178,12 @@ async fn botocore_requests_through_the_layer() {
         "UnrecognizedClientException"
     );
     assert_eq!(status(5), 413, "{}", body(5));
-    assert!(body(5).contains("<Code>EntityTooLarge</Code>"));
+    // A body without a content type names no protocol: restJson's, the most services'.
+    assert!(
+        body(5).contains("{\"__type\":\"EntityTooLarge\""),
+        "{}",
+        body(5)
+    );
     assert_eq!(status(6), 403);
     assert_eq!(results[6]["headers"]["content-type"], "application/xml");
     let s3_error = body(6);

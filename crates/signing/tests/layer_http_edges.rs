@@ -167,11 +167,12 @@ async fn a_signature_mismatch_answer_stays_well_formed_xml() {
 }
 
 /// The same for a message that echoes a header as sent: `HostMismatch` names the `Host`
-/// header, and a `Host` value with U+FFFF makes the query-protocol XML ill-formed.
+/// header, and a `Host` value with U+FFFF makes the query-protocol XML ill-formed (the
+/// `Action` makes it a query request, answered in that XML).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_mismatch_answer_stays_well_formed_xml() {
     let addr = support::start_server_with(LayerSettings::default()).await;
-    let mut raw = format!("GET http://{addr}/bucket/key HTTP/1.1\r\nhost: a").into_bytes();
+    let mut raw = format!("GET http://{addr}/?Action=ListUsers HTTP/1.1\r\nhost: a").into_bytes();
     raw.extend_from_slice("\u{ffff}".as_bytes());
     raw.extend_from_slice(b"\r\nconnection: close\r\n\r\n");
     let (answer, _) = exchange(addr, &raw, Duration::from_secs(5)).await;
@@ -218,4 +219,130 @@ async fn a_stalled_s3_body_is_answered_request_timeout() {
     let text = String::from_utf8_lossy(&answer).into_owned();
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     assert!(text.contains("<Code>RequestTimeout</Code>"), "{text}");
+}
+
+/// `ErrorFormat::Auto` answers each protocol in the form its clients parse, told from the
+/// request as botocore sends it (the protocols of botocore's service models): a restJson
+/// request without a body or content type (Lambda's `ListFunctions`) in restJson's JSON, which
+/// an XML answer reached as code `403`; a Smithy RPC v2 CBOR request (CloudWatch) in CBOR,
+/// which an XML answer made botocore fail to parse at all; a query request named by its
+/// `Action` and a restXml service's (Route 53) in the query XML. Each is signed with the wrong
+/// secret; with the `interop` feature botocore's parser for the protocol reads the code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
+    let addr = support::start_server_with(LayerSettings::default()).await;
+    // (botocore's protocol, method, target, headers, the scope's service, the answer's type)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+        &'static str,
+    );
+    let cases: [Case; 5] = [
+        (
+            "rest-json",
+            "GET",
+            "/2015-03-31/functions/",
+            &[],
+            "lambda",
+            "application/json",
+        ),
+        (
+            "rest-json",
+            "GET",
+            "/restapis",
+            &[("accept", "application/json")],
+            "apigateway",
+            "application/json",
+        ),
+        (
+            "smithy-rpc-v2-cbor",
+            "POST",
+            "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+            &[
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("content-type", "application/cbor"),
+                ("accept", "application/cbor"),
+            ],
+            "monitoring",
+            "application/cbor",
+        ),
+        (
+            "query",
+            "GET",
+            "/?Action=GetCallerIdentity&Version=2011-06-15",
+            &[],
+            "sts",
+            "text/xml",
+        ),
+        (
+            "rest-xml",
+            "GET",
+            "/2013-04-01/hostedzone",
+            &[],
+            "route53",
+            "text/xml",
+        ),
+    ];
+    for (protocol, method, target, headers, service, content_type) in cases {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{addr}{target}"))
+            .header("host", addr.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(Vec::new()).unwrap();
+        sign(
+            &mut request,
+            service,
+            "not-the-secret",
+            &SigningSettings::default(),
+        );
+        let mut raw = format!("{method} {target} HTTP/1.1\r\nconnection: close\r\n").into_bytes();
+        raw.extend(head_lines(request.headers()));
+        raw.extend_from_slice(b"\r\n");
+        let (answer, _) = exchange(addr, &raw, Duration::from_secs(5)).await;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let case = format!("{protocol} {service}: {text}");
+        assert!(text.starts_with("HTTP/1.1 4"), "{case}");
+        assert!(
+            text.contains(&format!("\r\ncontent-type: {content_type}\r\n")),
+            "{case}"
+        );
+        let body = answer_body(&answer);
+        match protocol {
+            "rest-json" => assert!(
+                body.starts_with(b"{\"__type\":\"InvalidSignatureException\""),
+                "{case}"
+            ),
+            // A map of two pairs whose first key is the text `__type` (RFC 8949: 0xa2, then
+            // major type 3 with length 6).
+            "smithy-rpc-v2-cbor" => {
+                assert!(body.starts_with(b"\xa2\x66__type"), "{case}");
+                assert!(
+                    text.contains("\r\nsmithy-protocol: rpc-v2-cbor\r\n"),
+                    "{case}"
+                );
+            }
+            _ => assert!(
+                String::from_utf8_lossy(body).contains("<Code>SignatureDoesNotMatch</Code>"),
+                "{case}"
+            ),
+        }
+        #[cfg(feature = "interop")]
+        {
+            let code = match protocol {
+                "rest-json" | "smithy-rpc-v2-cbor" => "InvalidSignatureException",
+                _ => "SignatureDoesNotMatch",
+            };
+            let read = botocore_reads(protocol, &answer);
+            assert!(
+                read.starts_with(&format!("{code} edgeward-")),
+                "botocore read {read:?}: {case}"
+            );
+        }
+    }
 }
