@@ -283,10 +283,15 @@ fn is_presign_piece(piece: &str) -> bool {
 
 /// The request target without a previous presigned signature's query parameters (borrowed
 /// when there are none), so that signing again replaces that signature instead of signing it.
+/// A target with a fragment is left whole, for the signer to refuse: dropped with the last
+/// parameter, the fragment would go unnoticed.
 fn without_presign_params(target: &str) -> Cow<'_, str> {
     let Some((path, query)) = target.split_once('?') else {
         return Cow::Borrowed(target);
     };
+    if query.contains('#') {
+        return Cow::Borrowed(target);
+    }
     if !query.split('&').any(is_presign_piece) {
         return Cow::Borrowed(target);
     }
@@ -807,13 +812,13 @@ fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K,
 /// its presigned query parameters) is replaced, not kept. An absolute-form target
 /// (`http://host/path`) without a `Host` header gets one naming its authority; with one that
 /// names another host, it is refused, as is one whose authority carries user information
-/// (`http://user:password@host/`, which HTTP deprecates and servers refuse).
+/// (`http://user:password@host/`, which HTTP deprecates and servers refuse). A refused
+/// request is left as it came.
 pub fn sign_raw(
     request: &mut RawRequest,
     params: &SigningParams<'_>,
     settings: &SigningSettings,
 ) -> Result<String, Error> {
-    // Before anything changes: a refused request is left as it came.
     if request
         .authority()
         .is_some_and(|authority| authority.contains('@'))
@@ -825,22 +830,35 @@ pub fn sign_raw(
                 .into(),
         });
     }
-    if let Cow::Owned(target) = without_presign_params(&request.target) {
-        request.target = target;
-    }
-    for name in SIGNATURE_HEADERS {
-        request.remove_header(name);
-    }
+    // The head as it will be signed, apart from the request, which changes only once signing
+    // succeeded: a refused request is left as it came, its previous signature and all.
+    let mut head = RawRequest {
+        method: String::new(),
+        target: without_presign_params(&request.target).into_owned(),
+        version: String::new(),
+        headers: request
+            .headers
+            .iter()
+            .filter(|(name, _)| {
+                !SIGNATURE_HEADERS
+                    .iter()
+                    .any(|s| name.eq_ignore_ascii_case(s))
+            })
+            .cloned()
+            .collect(),
+        body: Vec::new(),
+        line_ending: request.line_ending,
+    };
     // An absolute-form target names the host (RFC 9112 routes by it): a `Host` header that
     // names another is refused (the signature would cover a host the request does not go
     // to), and a missing one is added, as HTTP/1.1 requires one: without the scheme's
     // default port, as `sign_http`, aws-sigv4 and botocore sign the host.
-    if let Some(authority) = request.authority() {
-        match request.header("host") {
+    if let Some(authority) = head.authority() {
+        match head.header("host") {
             None => {
-                let scheme = request.target.split_once("://").map(|(scheme, _)| scheme);
+                let scheme = head.target.split_once("://").map(|(scheme, _)| scheme);
                 let host = host_for_authority(scheme, authority).to_owned();
-                request.set_header("Host", &host);
+                head.set_header("Host", &host);
             }
             Some(host) if !same_host(host.as_bytes(), authority.as_bytes()) => {
                 return Err(Error::InvalidSigningInput {
@@ -853,20 +871,23 @@ pub fn sign_raw(
             Some(_) => {}
         }
     }
-    let headers: Vec<(&str, &str)> = request
+    let headers: Vec<(&str, &str)> = head
         .headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let signed = sign_parts(
         &request.method,
-        request.path(),
-        request.query(),
+        head.path(),
+        head.query(),
         &headers,
         &request.body,
         params,
         settings,
     )?;
+    drop(headers);
+    request.target = head.target;
+    request.headers = head.headers;
     for (name, value) in &signed.headers {
         request.set_header(&display_name(name), value);
     }

@@ -959,3 +959,59 @@ fn a_target_too_long_once_re_encoded_is_refused_not_a_panic() {
             .unwrap_or_else(|e| panic!("{case}: {e}"));
     }
 }
+
+/// `sign_raw` changes the request only once signing succeeded: refused for its scope, its
+/// time, its target or a `Host` that names another host, a request that was signed before
+/// keeps its previous signature, headers and target byte for byte (before, the previous
+/// signature was already gone, and a missing `Host` added). A fragment after a previous
+/// presigned signature is refused too: it went with that signature's last parameter, unseen,
+/// and the request signed.
+#[test]
+fn a_refused_sign_raw_leaves_the_request_as_it_came() {
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let good = params(&credentials, "service");
+    let bad_region = SigningParams {
+        region: "us east",
+        ..good
+    };
+    let bad_time = SigningParams {
+        time: UNIX_EPOCH + Duration::from_secs(253_402_300_800),
+        ..good
+    };
+    let presigned = SigningSettings::default().presigned(Duration::from_secs(60));
+    for previous in [SigningSettings::default(), presigned.clone()] {
+        let mut signed = RawRequest::parse(
+            b"GET /a?b=c HTTP/1.1\nHost: example.com\n\n",
+            &RawRequestLimits::default(),
+        )
+        .unwrap();
+        sign_raw(&mut signed, &good, &previous).unwrap();
+        assert!(
+            signed.target.contains("X-Amz-Signature=") || signed.header("authorization").is_some()
+        );
+        let mut elsewhere = signed.clone();
+        elsewhere.target = format!("http://other.example{}", signed.target);
+        let mut no_host = signed.clone();
+        no_host.remove_header("host");
+        no_host.target = format!("http://example.com{}#fragment", signed.target);
+        for (case, request, params) in [
+            ("a region a scope cannot hold", &signed, &bad_region),
+            ("a time past 9999", &signed, &bad_time),
+            ("a Host naming another host", &elsewhere, &good),
+            ("a fragment, no Host", &no_host, &good),
+        ] {
+            for settings in [SigningSettings::default(), presigned.clone()] {
+                let mut attempt = request.clone();
+                let error = sign_raw(&mut attempt, params, &settings)
+                    .map(|_| attempt.to_bytes())
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .expect_err(case);
+                assert!(
+                    matches!(error, Error::InvalidSigningInput { .. }),
+                    "{case}: {error}"
+                );
+                assert!(attempt == *request, "{case}: the refused request changed");
+            }
+        }
+    }
+}
