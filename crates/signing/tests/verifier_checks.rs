@@ -1027,6 +1027,37 @@ fn two_host_headers_are_refused() {
     }
 }
 
+/// A request signed for `example.com` (`Host`), verified from a header map with its target's
+/// authority set to `authority`, with or without the `Host` header.
+fn verify_with_authority(authority: &str, host: bool) -> Result<(), Error> {
+    let mut request = http::Request::builder()
+        .uri("/a")
+        .header("host", "example.com")
+        .body(Vec::new())
+        .unwrap();
+    sign_for(&mut request, "service", &SigningSettings::default());
+    *request.uri_mut() = format!("http://{authority}/a").parse().unwrap();
+    if !host {
+        request.headers_mut().remove("host");
+    }
+    verify_view(&edgeward_signing::RequestView::from_http(&request), b"")
+}
+
+/// The same from a raw request whose target is `target` (`GET /a?b=c` signed).
+fn verify_with_target(target: &str, host: bool) -> Result<(), Error> {
+    let mut raw = signed(&SigningSettings::default(), "AKID", None, now(), "");
+    raw.target = target.to_owned();
+    if !host {
+        raw.remove_header("host");
+    }
+    check(
+        VerifierSettings::default(),
+        &raw,
+        now(),
+        now() + Duration::from_secs(3600),
+    )
+}
+
 /// An absolute-form target (`GET http://host/a`) or HTTP/2's `:authority` names the host
 /// beside the `Host` header, and a server that follows RFC 9112 routes by the former. So a
 /// `Host` header that names another host is refused (`InvalidRequest`, 400) rather than
@@ -1034,34 +1065,12 @@ fn two_host_headers_are_refused() {
 /// request alike. The same host in another case, and the authority alone, verify.
 #[test]
 fn a_host_header_that_is_not_the_targets_authority_is_refused() {
-    let mut request = http::Request::builder()
-        .uri("/a")
-        .header("host", "example.com")
-        .body(Vec::new())
-        .unwrap();
-    sign_for(&mut request, "service", &SigningSettings::default());
-    let with_authority = |authority: &str| {
-        let mut request = request.clone();
-        *request.uri_mut() = format!("http://{authority}/a").parse().unwrap();
-        verify_view(&edgeward_signing::RequestView::from_http(&request), b"")
-    };
-    with_authority("example.com").unwrap();
-    with_authority("Example.COM").unwrap();
-    let from_map = with_authority("internal.example").unwrap_err();
-
-    let later = now() + Duration::from_secs(3600);
-    let raw = signed(&SigningSettings::default(), "AKID", None, now(), "");
-    let with_target = |target: &str, host: bool| {
-        let mut raw = raw.clone();
-        raw.target = target.to_owned();
-        if !host {
-            raw.remove_header("host");
-        }
-        check(VerifierSettings::default(), &raw, now(), later)
-    };
-    with_target("http://example.com/a?b=c", true).unwrap();
-    with_target("http://example.com/a?b=c", false).unwrap();
-    let from_list = with_target("http://internal.example/a?b=c", true).unwrap_err();
+    verify_with_authority("example.com", true).unwrap();
+    verify_with_authority("Example.COM", true).unwrap();
+    let from_map = verify_with_authority("internal.example", true).unwrap_err();
+    verify_with_target("http://example.com/a?b=c", true).unwrap();
+    verify_with_target("http://example.com/a?b=c", false).unwrap();
+    let from_list = verify_with_target("http://internal.example/a?b=c", true).unwrap_err();
 
     for error in [from_map, from_list] {
         assert!(
@@ -1090,32 +1099,8 @@ fn a_host_header_that_is_not_the_targets_authority_is_refused() {
 /// the password in the message, and without one the userinfo was read as part of the host.
 #[test]
 fn user_information_in_the_targets_authority_is_refused_unrepeated() {
-    let mut request = http::Request::builder()
-        .uri("/a")
-        .header("host", "example.com")
-        .body(Vec::new())
-        .unwrap();
-    sign_for(&mut request, "service", &SigningSettings::default());
-    let with_authority = |authority: &str, host: bool| {
-        let mut request = request.clone();
-        *request.uri_mut() = format!("http://{authority}/a").parse().unwrap();
-        if !host {
-            request.headers_mut().remove("host");
-        }
-        verify_view(&edgeward_signing::RequestView::from_http(&request), b"")
-    };
-    with_authority("example.com", true).unwrap();
-    let later = now() + Duration::from_secs(3600);
-    let raw = signed(&SigningSettings::default(), "AKID", None, now(), "");
-    let with_target = |target: &str, host: bool| {
-        let mut raw = raw.clone();
-        raw.target = target.to_owned();
-        if !host {
-            raw.remove_header("host");
-        }
-        check(VerifierSettings::default(), &raw, now(), later)
-    };
-    with_target("http://example.com/a?b=c", true).unwrap();
+    verify_with_authority("example.com", true).unwrap();
+    verify_with_target("http://example.com/a?b=c", true).unwrap();
     let mut refusals = Vec::new();
     for (authority, host) in [
         ("user:s3cr3t@example.com", true),
@@ -1123,9 +1108,9 @@ fn user_information_in_the_targets_authority_is_refused_unrepeated() {
         ("s3cr3t@example.com:80", true),
         ("user:s3cr3t@other.example", true),
     ] {
-        refusals.push(with_authority(authority, host).unwrap_err());
+        refusals.push(verify_with_authority(authority, host).unwrap_err());
         let target = format!("http://{authority}/a?b=c");
-        refusals.push(with_target(&target, host).unwrap_err());
+        refusals.push(verify_with_target(&target, host).unwrap_err());
     }
     for error in refusals {
         assert!(matches!(error, Error::UserinfoInAuthority), "{error}");
