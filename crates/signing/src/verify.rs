@@ -154,7 +154,7 @@ pub(crate) fn has_name_prefix(name: &str, lower_case_prefix: &str) -> bool {
 /// authority with user information is refused whatever the header says (RFC 9110, 4.2.4).
 fn check_host_is_the_authority(host: Option<&[u8]>, authority: Option<&str>) -> Result<(), Error> {
     // No host name holds an `@` (RFC 3986, 3.2.2), so one ends user information.
-    if authority.is_some_and(|authority| authority.contains('@')) {
+    if authority.is_some_and(|authority| memchr::memchr(b'@', authority.as_bytes()).is_some()) {
         return Err(Error::UserinfoInAuthority);
     }
     match (host, authority) {
