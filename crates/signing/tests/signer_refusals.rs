@@ -50,6 +50,29 @@ fn verifier() -> Verifier<StaticCredentials> {
     Verifier::new(lookup, VerifierSettings::default()).with_clock(Arc::new(FixedClock(now())))
 }
 
+/// Our verifier's answer for `request` at `at`, from a lookup that knows `AKID` (`secret`),
+/// as temporary credentials with `token` (for an hour from `now()`) when one is given.
+fn verify_raw_at(
+    request: &RawRequest,
+    at: SystemTime,
+    token: Option<&str>,
+) -> Result<edgeward_signing::VerifiedRequest, Error> {
+    let credential = match token {
+        Some(token) => {
+            ResolvedCredential::temporary("secret", "p", token, now() + Duration::from_secs(3600))
+        }
+        None => ResolvedCredential::new("secret", "p"),
+    };
+    Verifier::new(
+        StaticCredentials::new().with("AKID", credential),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(at)))
+    .verify(&request.view(), Payload::Bytes(&request.body))
+    .now_or_never()
+    .unwrap()
+}
+
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
@@ -750,14 +773,7 @@ fn an_expiry_of_exactly_seven_days_signs_and_verifies_until_it_passes() {
         "{}",
         request.target
     );
-    let verify_at = |at: SystemTime| {
-        let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
-        Verifier::new(lookup, VerifierSettings::default())
-            .with_clock(Arc::new(FixedClock(at)))
-            .verify(&request.view(), Payload::Bytes(&request.body))
-            .now_or_never()
-            .unwrap()
-    };
+    let verify_at = |at: SystemTime| verify_raw_at(&request, at, None);
     for at in [now(), now() + seven_days - Duration::from_secs(1)] {
         let verified = verify_at(at).unwrap();
         assert_eq!(verified.expires_at(), Some(now() + seven_days));
@@ -833,13 +849,7 @@ fn a_signing_time_x_amz_date_cannot_write_is_refused() {
     assert!(parts
         .headers
         .contains(&("x-amz-date".into(), "99991231T235959Z".into())));
-    let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
-    Verifier::new(lookup, VerifierSettings::default())
-        .with_clock(Arc::new(FixedClock(last)))
-        .verify(&raw.view(), Payload::Bytes(&raw.body))
-        .now_or_never()
-        .unwrap()
-        .unwrap();
+    verify_raw_at(&raw, last, None).unwrap();
     let (parts, ..) = sign_all(year_0);
     let parts = parts.unwrap();
     assert!(parts
@@ -947,16 +957,7 @@ fn a_target_too_long_once_re_encoded_is_refused_not_a_panic() {
         parts.unwrap_or_else(|e| panic!("{case}: {e}"));
         http.unwrap_or_else(|e| panic!("{case}: {e}"));
         let raw = raw.unwrap_or_else(|e| panic!("{case}: {e}"));
-        let lookup = StaticCredentials::new().with(
-            "AKID",
-            ResolvedCredential::temporary("secret", "p", TOKEN, now() + Duration::from_secs(3600)),
-        );
-        Verifier::new(lookup, VerifierSettings::default())
-            .with_clock(Arc::new(FixedClock(now())))
-            .verify(&raw.view(), Payload::Bytes(&raw.body))
-            .now_or_never()
-            .unwrap()
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        verify_raw_at(&raw, now(), Some(TOKEN)).unwrap_or_else(|e| panic!("{case}: {e}"));
     }
 }
 
