@@ -692,3 +692,43 @@ fn a_request_at_both_size_limits_signs() {
         assert_eq!(over.status.code(), Some(2), "{head} {body}: {stderr}");
     }
 }
+
+/// A service signed as S3 under another name (S3 Object Lambda, S3 on Outposts) gets S3's
+/// rules without `--s3`, as `--service s3` does, and `edgeward verify` reads it by them: the
+/// path as sent, and presigned, `UNSIGNED-PAYLOAD`. Before, `sign --s3` made a request that
+/// `verify` refused.
+#[test]
+fn a_service_signed_as_s3_round_trips_without_s3() {
+    let input = b"GET /my%20photo.jpg HTTP/1.1\nHost: example.com\n\n";
+    for service in ["s3-object-lambda", "s3-outposts"] {
+        for (presign, s3) in [(false, false), (true, false), (false, true), (true, true)] {
+            let mut args = vec![
+                "--request",
+                "-",
+                "--region",
+                "us-east-1",
+                "--service",
+                service,
+                "--now",
+                "20150830T123600Z",
+            ];
+            if presign {
+                args.push("--presign");
+            }
+            if s3 {
+                args.push("--s3");
+            }
+            let signed = sign(&args, Some(input), true);
+            let stderr = String::from_utf8_lossy(&signed.stderr);
+            assert_eq!(signed.status.code(), Some(0), "{service}: {stderr}");
+            let verified = verify(&signed.stdout);
+            assert_eq!(
+                verified.status.code(),
+                Some(0),
+                "{service} presign={presign} --s3={s3}: {}{}",
+                String::from_utf8_lossy(&verified.stdout),
+                String::from_utf8_lossy(&signed.stdout)
+            );
+        }
+    }
+}

@@ -196,7 +196,7 @@ pub(crate) fn check_buffered_checksums(
     }
     // Decided before any header is read: the whole object's checksum may name an algorithm
     // we do not compute (`-md5`), and it is the service's to check.
-    if service == "s3" && completes_a_multipart_upload(request) {
+    if crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request) {
         return Ok(());
     }
     let mut found: Option<(TrailerChecksum, &[u8])> = None;

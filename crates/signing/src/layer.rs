@@ -17,7 +17,8 @@ use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::clip;
 use crate::error::{Error, JsonProtocol};
 use crate::verify::{
-    Accept, CredentialLookup, Headers, Payload, RequestView, VerifiedRequest, Verifier,
+    uses_s3_rules, Accept, CredentialLookup, Headers, Payload, RequestView, VerifiedRequest,
+    Verifier,
 };
 
 /// The wire format of error responses.
@@ -26,8 +27,8 @@ use crate::verify::{
 pub enum ErrorFormat {
     /// The form the request's protocol reads, told from the request as botocore and the SDKs
     /// send it (the protocols of botocore's service models):
-    /// - S3's XML and codes when the credential scope names service `s3` (whatever the
-    ///   content type of the object it carries);
+    /// - S3's XML and codes when the credential scope names `s3` or another service that
+    ///   [`uses_s3_rules`] (whatever the content type of the object it carries);
     /// - JSON to an awsJson or restJson request with a JSON body (`application/x-amz-json-*`
     ///   or `application/json` content type, or an `X-Amz-Target` header), or one that
     ///   accepts `application/json`;
@@ -613,7 +614,7 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
             let service = RequestView::from_parts(request).claimed_service();
             let service = service.as_deref();
             // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
-            if service == Some("s3") {
+            if service.is_some_and(uses_s3_rules) {
                 ErrorFormat::RestXml
             } else if json {
                 ErrorFormat::Json

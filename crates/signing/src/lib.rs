@@ -78,8 +78,8 @@ pub use sign::{
     SignatureTarget, SignedParts, SigningParams, SigningSettings,
 };
 pub use verify::{
-    signing_key, Accept, AcceptedPathModes, Clock, CredentialLookup, CredentialScope, FixedClock,
-    Headers, LookupFailure, Payload, PayloadKind, RequestView, ResolvedCredential, SessionToken,
-    StaticCredentials, SystemClock, TemporarySession, UnsignedPayload, UnsignedSessionToken,
-    VerifiedRequest, Verifier, VerifierSettings,
+    signing_key, uses_s3_rules, Accept, AcceptedPathModes, Clock, CredentialLookup,
+    CredentialScope, FixedClock, Headers, LookupFailure, Payload, PayloadKind, RequestView,
+    ResolvedCredential, SessionToken, StaticCredentials, SystemClock, TemporarySession,
+    UnsignedPayload, UnsignedSessionToken, VerifiedRequest, Verifier, VerifierSettings,
 };

@@ -21,7 +21,7 @@ use crate::canonical::{
 use crate::error::Error;
 use crate::raw::RawRequest;
 use crate::redact;
-use crate::verify::{classify_payload, same_host};
+use crate::verify::{classify_payload, same_host, uses_s3_rules};
 
 /// Where the signature goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +101,9 @@ pub struct SigningSettings {
 
 impl Default for SigningSettings {
     /// Header signing with the body's SHA-256, default canonicalisation, token signed: for
-    /// every service but S3, whose requests need [`SigningSettings::s3`] (with service `s3`
-    /// anything else is refused, as S3 would refuse the signature).
+    /// every service but S3, whose requests need [`SigningSettings::s3`] (with service `s3`,
+    /// or another that [`uses_s3_rules`], anything else is refused, as S3 would refuse the
+    /// signature).
     fn default() -> Self {
         Self {
             target: SignatureTarget::Header,
@@ -126,7 +127,7 @@ impl Default for SigningSettings {
 
 impl SigningSettings {
     /// S3's rules: path as sent, `x-amz-content-sha256` included. Required with service `s3`
-    /// (S3 Control included); other services whose paths are sent unnormalised (S3-compatible
+    /// (S3 Control included) and the others that [`uses_s3_rules`] names; other services whose paths are sent unnormalised (S3-compatible
     /// ones under their own signing name) may use them too.
     pub fn s3() -> Self {
         Self {
@@ -552,11 +553,13 @@ fn sign_to_instructions(
     // S3 (and every API signed with its name, S3 Control too) reads the path as sent, and
     // botocore and the SDKs choose those rules by the name: a signature under the others is
     // one S3 refuses whenever the path holds anything encoded, `//` or a dot segment.
-    if params.service == "s3" && settings.path_mode != PathMode::S3 {
+    if uses_s3_rules(params.service) && settings.path_mode != PathMode::S3 {
         return Err(Error::InvalidSigningInput {
-            reason: "service `s3` signs the path as sent (S3's rules): start from \
-                     SigningSettings::s3()"
-                .to_owned(),
+            reason: format!(
+                "service `{}` signs the path as sent (S3's rules): start from \
+                 SigningSettings::s3()",
+                params.service
+            ),
         });
     }
     if settings.target == SignatureTarget::Header {

@@ -704,11 +704,25 @@ impl Accept {
     }
 }
 
+/// Whether requests to `service` (the credential scope's) are signed with S3's rules: S3 and
+/// the services signed as it under other names, S3 on Outposts (`s3-outposts`), S3 Object
+/// Lambda (`s3-object-lambda`) and S3 Express One Zone (`s3express`), which botocore signs
+/// with its S3 signer and the SDKs with S3's settings. Their rules: the path as sent (encoded
+/// once, not normalised), a presigned request's payload `UNSIGNED-PAYLOAD`, every `x-amz-*`
+/// header signed, and S3's error codes.
+pub fn uses_s3_rules(service: &str) -> bool {
+    matches!(
+        service,
+        "s3" | "s3-outposts" | "s3-object-lambda" | "s3express"
+    )
+}
+
 /// Which canonical-URI rules the verifier tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum AcceptedPathModes {
-    /// S3 rules for service `s3`, the default rules otherwise.
+    /// S3 rules for the services [`uses_s3_rules`] names (`s3` and its family), the default
+    /// rules otherwise.
     #[default]
     ByService,
     /// Default rules first, then S3 rules (for services that see both kinds of client).
@@ -718,8 +732,9 @@ pub enum AcceptedPathModes {
     /// `docs/a b`) and S3's `/docs/a%2520b` (the key `docs/a%20b`). So that a signature
     /// verifies one request only, such a canonical URI is tried under the rules
     /// [`Self::ByService`] picks, not both: a default-rules client whose path has an escape
-    /// (a space, UTF-8) verifies when its scope names a service other than `s3`, and an
-    /// S3-rules client whose key has a `%` when its scope names `s3`.
+    /// (a space, UTF-8) verifies when its scope names a service that does not
+    /// [`uses_s3_rules`], and an S3-rules client whose key has a `%` when its scope names one
+    /// that does.
     ///
     /// The default rules normalise the path, so a request signed for `/b/a/k` also verifies
     /// when sent as `/b/x/../a/k` or `/b/a//k`. A service that treats those as different
@@ -1361,7 +1376,7 @@ impl<L: CredentialLookup> Verifier<L> {
         self.check_scope(&auth, &date)?;
         // Every signed header must be present (the canonical headers check that), so when
         // the counts agree every `x-amz-*` header is signed and no search is needed.
-        if auth.credential.service == "s3" && known.amz_names != auth.signs.amz_headers {
+        if uses_s3_rules(&auth.credential.service) && known.amz_names != auth.signs.amz_headers {
             check_amz_headers_signed(&request.headers, &auth)?;
         }
         let now = arrived.unwrap_or_else(|| self.clock.now());
@@ -1413,7 +1428,9 @@ impl<L: CredentialLookup> Verifier<L> {
         let claimed = known.x_amz_content_sha256.flatten();
         let mut payload_kind = match claimed {
             Some(value) => classify_payload(value)?,
-            None if location == SignatureLocation::Query && auth.credential.service == "s3" => {
+            None if location == SignatureLocation::Query
+                && uses_s3_rules(&auth.credential.service) =>
+            {
                 PayloadKind::Unsigned
             }
             None => match payload {
@@ -1435,7 +1452,7 @@ impl<L: CredentialLookup> Verifier<L> {
         };
 
         // Canonical request attempts.
-        let by_service = if auth.credential.service == "s3" {
+        let by_service = if uses_s3_rules(&auth.credential.service) {
             PathMode::S3
         } else {
             PathMode::DEFAULT
@@ -1649,7 +1666,7 @@ impl<L: CredentialLookup> Verifier<L> {
         let payload_hash = match claimed {
             Some(value) => value,
             None if auth.location == SignatureLocation::Query
-                && auth.credential.service == "s3" =>
+                && uses_s3_rules(&auth.credential.service) =>
             {
                 UNSIGNED
             }

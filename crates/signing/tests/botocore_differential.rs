@@ -150,3 +150,100 @@ fn botocore_signs_a_date_header_and_we_verify_it() {
             .unwrap_or_else(|e| panic!("{e}: {}", result["canonical_request"]));
     }
 }
+
+/// S3 on Outposts, S3 Object Lambda and S3 Express One Zone sign with S3's rules under their
+/// own names: botocore signs them with its S3 signers (path as sent, presigned with
+/// `UNSIGNED-PAYLOAD`). Our verifier, with its default settings, accepts what botocore signed
+/// for each (header and presigned, a key with a space, `+`, `%` and `//`), and our signer with
+/// S3's settings signs it identically. Before, the verifier read them under the default rules
+/// and refused boto3's presigned URLs (`SignatureDoesNotMatch`).
+#[test]
+fn the_services_signed_as_s3_verify_and_sign_as_botocore_does() {
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use aws_credential_types::Credentials;
+    use edgeward_signing::{
+        sign_http, uses_s3_rules, FixedClock, Headers, Payload, RequestView, ResolvedCredential,
+        SigningParams, SigningSettings, StaticCredentials, Verifier, VerifierSettings,
+    };
+    use futures_util::FutureExt;
+    use serde_json::json;
+
+    let path = "/a%20b%2Bc/%25d//e.txt";
+    let cases: Vec<(&str, &str, &str)> = ["s3-outposts", "s3-object-lambda", "s3express"]
+        .into_iter()
+        .flat_map(|service| [(service, "PUT", "header"), (service, "GET", "query")])
+        .collect();
+    let input: Vec<_> = cases
+        .iter()
+        .map(|(service, method, kind)| {
+            assert!(uses_s3_rules(service));
+            json!({
+                "method": method, "url": format!("https://ap.example.com{path}"),
+                "headers": [], "body": if *method == "PUT" { "hello" } else { "" },
+                "access_key": "AKID", "secret_key": "secret", "token": null,
+                "region": "us-west-2", "service": service, "amz_date": "20231114T221320Z",
+                "kind": kind, "s3": true, "unsigned": false, "expires": 900,
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py");
+    let signed = interop::run_json_script(script, &json!(input));
+    // 2023-11-14T22:13:20Z, the amz_date above.
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    for ((service, method, kind), botocore) in cases.iter().zip(&signed) {
+        let case = format!(
+            "{service} {method} {kind}: {}",
+            botocore["canonical_request"]
+        );
+        let url = botocore["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{case}: {botocore}"));
+        let target = url.strip_prefix("https://ap.example.com").unwrap();
+        let (sent_path, query) = target
+            .split_once('?')
+            .map_or((target, None), |(p, q)| (p, Some(q)));
+        let mut headers: Vec<(String, String)> = botocore["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (h[0].as_str().unwrap().into(), h[1].as_str().unwrap().into()))
+            .collect();
+        headers.push(("Host".into(), "ap.example.com".into()));
+        let body: Vec<u8> = botocore["body"].as_str().unwrap().bytes().collect();
+        let view = RequestView {
+            method,
+            path: sent_path,
+            query,
+            headers: Headers::List(&headers),
+            authority: None,
+        };
+        let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
+        Verifier::new(lookup, VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now)))
+            .verify(&view, Payload::Bytes(&body))
+            .now_or_never()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}: {case}"));
+
+        let params = SigningParams {
+            credentials: &credentials,
+            region: "us-west-2",
+            service,
+            time: now,
+        };
+        let settings = match *kind {
+            "header" => SigningSettings::s3(),
+            _ => SigningSettings::s3().presigned(Duration::from_secs(900)),
+        };
+        let mut ours = http::Request::builder()
+            .method(*method)
+            .uri(format!("https://ap.example.com{path}"))
+            .body(body.clone())
+            .unwrap();
+        let signature = sign_http(&mut ours, &params, &settings).unwrap();
+        assert_eq!(signature, botocore["signature"].as_str().unwrap(), "{case}");
+    }
+}

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use edgeward_signing::{
-    sign_raw, ContentSha256Header, PayloadSigning, RawRequest, RawRequestLimits, SigningParams,
-    SigningSettings,
+    sign_raw, uses_s3_rules, ContentSha256Header, PayloadSigning, RawRequest, RawRequestLimits,
+    SigningParams, SigningSettings,
 };
 use serde_json::json;
 
@@ -55,7 +55,8 @@ pub(crate) struct SignArgs {
     )]
     expires: u64,
     /// S3 rules: path as sent (no double encoding, no normalisation), x-amz-content-sha256
-    /// sent, presigned with UNSIGNED-PAYLOAD. Implied by `--service s3`, which S3 requires.
+    /// sent, presigned with UNSIGNED-PAYLOAD. Implied by `--service s3` (and the services
+    /// signed as it: s3-outposts, s3-object-lambda, s3express), which S3 requires.
     #[arg(long)]
     s3: bool,
     /// Sign `UNSIGNED-PAYLOAD` instead of the body's SHA-256, and send, signed,
@@ -176,7 +177,7 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
     }
     // S3 refuses its requests signed by the default rules (a presigned URL not signed with
     // UNSIGNED-PAYLOAD, a header signature without x-amz-content-sha256).
-    let s3 = args.s3 || args.service == "s3";
+    let s3 = args.s3 || uses_s3_rules(&args.service);
     let mut settings = if s3 {
         SigningSettings::s3()
     } else {

@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    Accept, FixedClock, Payload, PayloadKind, ResolvedCredential, SignatureLocation,
+    uses_s3_rules, Accept, FixedClock, Payload, PayloadKind, ResolvedCredential, SignatureLocation,
     StaticCredentials, UnsignedPayload, Verifier, VerifierSettings,
 };
 use serde_json::json;
@@ -24,7 +24,8 @@ use super::{write_stdout, Outcome};
       (both read AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN)
 
 When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch), in S3's terms
-when the request's scope names service s3 (e.g. InvalidAccessKeyId, not InvalidClientTokenId);
+when the request's scope names s3 or a service signed as it (s3-outposts, s3-object-lambda,
+s3express; e.g. InvalidAccessKeyId, not InvalidClientTokenId);
 when the request's own signature does not match, the canonical request and string-to-sign the
 verifier computed follow (a session token's value in them replaced by its length).
 
@@ -201,7 +202,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             let details = error.mismatch_details();
             // In the terms of the service the request names, as the SDK calling it expects.
             let aws = match request.view().claimed_service().as_deref() {
-                Some("s3") => error.to_s3_error(),
+                Some(service) if uses_s3_rules(service) => error.to_s3_error(),
                 _ => error.to_aws_error(),
             };
             if args.json {
