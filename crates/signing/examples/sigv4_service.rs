@@ -23,12 +23,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::routing::any;
 use axum::{Extension, Router};
 use edgeward_signing::{
     LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedRequest, Verifier,
     VerifierSettings,
 };
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -48,11 +50,18 @@ const MAX_CONNECTIONS: usize = 1024;
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 /// Who signed the request, for what; only a verified request reaches this.
+///
+/// The body is read to its end before the answer, as any handler behind the layer must: a
+/// streamed upload's chunk signatures are checked as it is read (when one fails, the layer
+/// answers with the failure instead), and an answer given over a body still arriving has
+/// hyper close the connection under it, which the client can see as a reset, not the answer.
 async fn who_signed(
     Extension(verified): Extension<VerifiedRequest>,
     method: http::Method,
     uri: http::Uri,
+    mut body: Body,
 ) -> String {
+    while let Some(Ok(_)) = body.frame().await {}
     let scope = verified.scope();
     format!(
         "{} ({}) signed {method} {} for {} in {}\n",

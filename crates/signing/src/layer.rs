@@ -130,6 +130,13 @@ impl Default for LayerSettings {
 /// answers unsigned requests itself, such as CORS preflights (browsers send `OPTIONS` without
 /// credentials), goes outside it.
 ///
+/// A streamed (`aws-chunked`) body reaches the service as it arrives, each chunk checked
+/// against its signature as the service reads it: a handler must read the body to its end
+/// before it acts on the upload or answers. An unread chunk is an unchecked one (when a chunk
+/// fails, the layer answers with the failure in place of the service's answer), and an answer
+/// given over a body still arriving has hyper close the connection under it, which the client
+/// can see as a reset instead of the answer. `examples/sigv4_service.rs` reads every body.
+///
 /// One thing SigV4 leaves unsigned the layer cannot make one way: the order of a repeated
 /// query parameter's values (`?id=1&id=2` and `?id=2&id=1` sign alike, since the canonical
 /// query sorts them). Reordering them would change what a client meant by a list, and refusing

@@ -94,3 +94,84 @@ async fn a_client_that_half_closes_still_gets_its_answer() {
     assert!(answer.starts_with("HTTP/1.1 403 "), "{answer:?}");
     assert!(answer.contains("MissingAuthenticationToken"), "{answer:?}");
 }
+
+/// A streamed upload is answered once the handler has read it: a chunk changed after signing
+/// gets the layer's refusal, not the handler's 200, and a whole 1 MiB upload gets the 200.
+/// Before, the handler answered without reading: the changed chunk got 200 (never checked),
+/// and the client sending the rest often saw a reset where the 200 was (hyper closes a
+/// connection with a body unread).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_upload_is_answered_once_read_and_verified() {
+    use aws_credential_types::Credentials;
+    use std::time::SystemTime;
+
+    let addr = start().await;
+    let credentials =
+        Credentials::from_keys(example::ACCESS_KEY_ID, example::SECRET_ACCESS_KEY, None);
+    let upload = |changed: bool| {
+        let data = vec![b'x'; 1 << 20];
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/big"))
+            .header("host", addr.to_string())
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", data.len())
+            .body(Vec::new())
+            .unwrap();
+        let mut signer =
+            support::sign_chunked_head_as(&mut request, &credentials, false, SystemTime::now());
+        let mut body = Vec::new();
+        for chunk in data.chunks(64 * 1024) {
+            body.extend(signer.chunk(chunk).unwrap());
+        }
+        body.extend(signer.finish(&[]).unwrap());
+        if changed {
+            // A byte of the first chunk's data, past its header line.
+            let data_starts = body.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+            body[data_starts + 10] = b'y';
+        }
+        let mut raw = format!(
+            "PUT /bucket/big HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        for (name, value) in request.headers() {
+            raw.extend_from_slice(name.as_str().as_bytes());
+            raw.extend_from_slice(b": ");
+            raw.extend_from_slice(value.as_bytes());
+            raw.extend_from_slice(b"\r\n");
+        }
+        raw.extend_from_slice(b"\r\n");
+        raw.extend(body);
+        raw
+    };
+    for (changed, status, says) in [
+        (
+            false,
+            "HTTP/1.1 200 ",
+            "alice (AKIDEXAMPLE) signed PUT /bucket/big for s3 in us-east-1",
+        ),
+        (true, "HTTP/1.1 403 ", "<Code>SignatureDoesNotMatch</Code>"),
+    ] {
+        let raw = upload(changed);
+        let answer = tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut reader = stream.try_clone().unwrap();
+            // Sent while the answer is read, as a client does; a reset ends either side.
+            let writer = std::thread::spawn(move || {
+                let _ = stream.write_all(&raw);
+            });
+            let mut answer = Vec::new();
+            let _ = reader.read_to_end(&mut answer);
+            writer.join().unwrap();
+            String::from_utf8_lossy(&answer).into_owned()
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with(status), "changed={changed}: {answer:?}");
+        assert!(answer.contains(says), "changed={changed}: {answer:?}");
+    }
+}
