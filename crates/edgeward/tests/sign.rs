@@ -49,6 +49,21 @@ fn sign(args: &[&str], stdin: Option<&[u8]>, with_credentials: bool) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `sign`'s arguments for a request on stdin, signed for `service` in us-east-1 at the
+/// suite's time.
+fn stdin_args_for(service: &str) -> Vec<&str> {
+    vec![
+        "--request",
+        "-",
+        "--region",
+        "us-east-1",
+        "--service",
+        service,
+        "--now",
+        "20150830T123600Z",
+    ]
+}
+
 const COMMON: [&str; 6] = [
     "--region",
     "us-east-1",
@@ -352,16 +367,7 @@ fn requests_that_cannot_be_signed_as_sent_exit_2() {
         ),
         ("GET /?a=%FF HTTP/1.1\nHost: example.com\n\n", "sts", false),
     ] {
-        let mut args = vec![
-            "--request",
-            "-",
-            "--region",
-            "us-east-1",
-            "--service",
-            service,
-            "--now",
-            "20150830T123600Z",
-        ];
+        let mut args = stdin_args_for(service);
         if presign {
             args.push("--presign");
         }
@@ -557,16 +563,7 @@ fn blanks_in_the_target_are_sent_escaped_where_they_sign_alike() {
         ("service", "/ab?x=c d", "/ab?x=c%20d", false),
     ] {
         let input = format!("GET {target} HTTP/1.1\nHost: example.amazonaws.com\n\n");
-        let args = [
-            "--request",
-            "-",
-            "--region",
-            "us-east-1",
-            "--service",
-            service,
-            "--now",
-            "20150830T123600Z",
-        ];
+        let args = stdin_args_for(service);
         let output = sign(&args, Some(input.as_bytes()), true);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(0), "{target}: {stderr}");
@@ -702,16 +699,7 @@ fn a_service_signed_as_s3_round_trips_without_s3() {
     let input = b"GET /my%20photo.jpg HTTP/1.1\nHost: example.com\n\n";
     for service in ["s3-object-lambda", "s3-outposts"] {
         for (presign, s3) in [(false, false), (true, false), (false, true), (true, true)] {
-            let mut args = vec![
-                "--request",
-                "-",
-                "--region",
-                "us-east-1",
-                "--service",
-                service,
-                "--now",
-                "20150830T123600Z",
-            ];
+            let mut args = stdin_args_for(service);
             if presign {
                 args.push("--presign");
             }
