@@ -13,13 +13,25 @@ mod differential;
 #[path = "support/interop.rs"]
 mod interop;
 
-use differential::Peer;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use differential::{signing_time, Peer, Sent};
+use edgeward_signing::{
+    format_amz_date, sign_http, uses_s3_rules, FixedClock, Payload, ResolvedCredential,
+    SigningParams, SigningSettings, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
+};
+use futures_util::FutureExt;
+use serde_json::{json, Value};
+
+const BOTOCORE_SIGN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py");
 
 #[test]
 fn botocore_signed_requests_verify_and_we_sign_identically() {
     let summary = differential::run(&Peer {
         name: "botocore",
-        script: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py"),
+        script: BOTOCORE_SIGN,
         seed: 0x5147_0004,
         cases: 400,
         // botocore rewrites the operation parameters (parse_qs + re-encode) before adding its
@@ -30,17 +42,39 @@ fn botocore_signed_requests_verify_and_we_sign_identically() {
     assert_eq!(summary.ran, 400, "botocore signs every generated input");
 }
 
+/// `botocore_sign.py`'s input for `method` on `url` for `service` in us-east-1, signed with
+/// `AKID`/`secret` at [`signing_time`] (`kind`: `header` or `query`; `s3`: botocore's S3
+/// signers), no headers, no body: a test sets the fields it needs beside these.
+fn spec(method: &str, url: &str, service: &str, kind: &str, s3: bool) -> Value {
+    json!({
+        "method": method, "url": url, "headers": [], "body": "",
+        "access_key": "AKID", "secret_key": "secret", "token": null,
+        "region": "us-east-1", "service": service, "amz_date": format_amz_date(signing_time()),
+        "kind": kind, "s3": s3, "unsigned": false, "expires": 900,
+    })
+}
+
+/// Our verifier's answer, at [`signing_time`] and with its default settings, for `sent` as a
+/// server receives it: with the `Host` botocore's HTTP client adds from the URL.
+fn verify_as_received(
+    sent: &mut Sent,
+    method: &str,
+    host: &str,
+) -> Result<VerifiedRequest, edgeward_signing::Error> {
+    sent.headers.push(("Host".into(), host.into()));
+    let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
+    Verifier::new(lookup, VerifierSettings::default())
+        .with_clock(Arc::new(FixedClock(signing_time())))
+        .verify(&sent.view(method), Payload::Bytes(&sent.body))
+        .now_or_never()
+        .unwrap()
+}
+
 /// botocore signs a URL's host without its user information (`_host_from_url`), as a client
 /// sends `Host` (hyper-util: the host, and a port other than the scheme's default); so does
 /// `sign_http` given such a URI and no `Host` header. The plain URL is the control.
 #[test]
 fn user_information_in_a_url_is_not_signed_as_the_host() {
-    use std::time::{Duration, UNIX_EPOCH};
-
-    use aws_credential_types::Credentials;
-    use edgeward_signing::{sign_http, SigningParams, SigningSettings};
-    use serde_json::json;
-
     let urls = [
         "https://example.com/a",
         "https://user:pw@example.com/a",
@@ -50,24 +84,15 @@ fn user_information_in_a_url_is_not_signed_as_the_host() {
     ];
     let input: Vec<_> = urls
         .iter()
-        .map(|url| {
-            json!({
-                "method": "GET", "url": url, "headers": [], "body": "",
-                "access_key": "AKID", "secret_key": "secret", "token": null,
-                "region": "us-east-1", "service": "service", "amz_date": "20231114T221320Z",
-                "kind": "header", "s3": false, "unsigned": false, "expires": 60,
-            })
-        })
+        .map(|url| spec("GET", url, "service", "header", false))
         .collect();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py");
-    let signed = interop::run_json_script(script, &json!(input));
+    let signed = interop::run_json_script(BOTOCORE_SIGN, &json!(input));
     let credentials = Credentials::from_keys("AKID", "secret", None);
     let params = SigningParams {
         credentials: &credentials,
         region: "us-east-1",
         service: "service",
-        // 2023-11-14T22:13:20Z, the amz_date above.
-        time: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        time: signing_time(),
     };
     for (url, botocore) in urls.iter().zip(&signed) {
         let expected = botocore["signature"]
@@ -85,68 +110,33 @@ fn user_information_in_a_url_is_not_signed_as_the_host() {
 /// Our verifier takes that date, header and S3 rules alike.
 #[test]
 fn botocore_signs_a_date_header_and_we_verify_it() {
-    use std::sync::Arc;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    use edgeward_signing::{
-        FixedClock, Headers, Payload, RequestView, ResolvedCredential, StaticCredentials, Verifier,
-        VerifierSettings,
-    };
-    use futures_util::FutureExt;
-    use serde_json::json;
-
     let input: Vec<_> = [("service", false), ("s3", true)]
-        .iter()
+        .into_iter()
         .map(|(service, s3)| {
-            json!({
-                "method": "GET", "url": "https://example.com/a?b=c",
-                "headers": [["Date", "Thu, 01 Jan 1970 00:00:00 GMT"]], "body": "",
-                "access_key": "AKID", "secret_key": "secret", "token": null,
-                "region": "us-east-1", "service": service, "amz_date": "20231114T221320Z",
-                "kind": "header", "s3": s3, "unsigned": false, "expires": 60,
-            })
+            let mut spec = spec("GET", "https://example.com/a?b=c", service, "header", s3);
+            spec["headers"] = json!([["Date", "Thu, 01 Jan 1970 00:00:00 GMT"]]);
+            spec
         })
         .collect();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py");
-    let signed = interop::run_json_script(script, &json!(input));
-    // 2023-11-14T22:13:20Z, the amz_date above.
-    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let signed = interop::run_json_script(BOTOCORE_SIGN, &json!(input));
     for result in &signed {
-        // As sent: botocore's headers, and the `Host` its HTTP client adds from the URL.
-        let mut headers: Vec<(String, String)> = result["headers"]
-            .as_array()
-            .unwrap_or_else(|| panic!("botocore: {result}"))
-            .iter()
-            .map(|h| (h[0].as_str().unwrap().into(), h[1].as_str().unwrap().into()))
-            .collect();
-        headers.push(("Host".into(), "example.com".into()));
-        let date = headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("date"));
-        assert_eq!(
-            date.map(|(_, value)| value.as_str()),
-            Some("Tue, 14 Nov 2023 22:13:20 -0000"),
-            "botocore's Date: {headers:?}"
-        );
-        assert!(
-            !headers
+        let mut sent = Sent::from_result(result);
+        let header = |name: &str| {
+            sent.headers
                 .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case("x-amz-date")),
-            "{headers:?}"
-        );
-        let view = RequestView {
-            method: "GET",
-            path: "/a",
-            query: Some("b=c"),
-            headers: Headers::List(&headers),
-            authority: None,
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.clone())
         };
-        let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
-        Verifier::new(lookup, VerifierSettings::default())
-            .with_clock(Arc::new(FixedClock(now)))
-            .verify(&view, Payload::Bytes(b""))
-            .now_or_never()
-            .unwrap()
+        // The signing time (the spec's amz_date) as formatdate writes it.
+        let date = header("date");
+        assert_eq!(
+            date.as_deref(),
+            Some("Tue, 14 Nov 2023 22:13:20 -0000"),
+            "botocore's Date: {:?}",
+            sent.headers
+        );
+        assert_eq!(header("x-amz-date"), None, "{:?}", sent.headers);
+        verify_as_received(&mut sent, "GET", "example.com")
             .unwrap_or_else(|e| panic!("{e}: {}", result["canonical_request"]));
     }
 }
@@ -159,89 +149,48 @@ fn botocore_signs_a_date_header_and_we_verify_it() {
 /// and refused boto3's presigned URLs (`SignatureDoesNotMatch`).
 #[test]
 fn the_services_signed_as_s3_verify_and_sign_as_botocore_does() {
-    use std::sync::Arc;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    use aws_credential_types::Credentials;
-    use edgeward_signing::{
-        sign_http, uses_s3_rules, FixedClock, Headers, Payload, RequestView, ResolvedCredential,
-        SigningParams, SigningSettings, StaticCredentials, Verifier, VerifierSettings,
-    };
-    use futures_util::FutureExt;
-    use serde_json::json;
-
-    let path = "/a%20b%2Bc/%25d//e.txt";
+    let url = "https://ap.example.com/a%20b%2Bc/%25d//e.txt";
     let cases: Vec<(&str, &str, &str)> = ["s3-outposts", "s3-object-lambda", "s3express"]
         .into_iter()
         .flat_map(|service| [(service, "PUT", "header"), (service, "GET", "query")])
         .collect();
     let input: Vec<_> = cases
         .iter()
-        .map(|(service, method, kind)| {
+        .map(|&(service, method, kind)| {
             assert!(uses_s3_rules(service));
-            json!({
-                "method": method, "url": format!("https://ap.example.com{path}"),
-                "headers": [], "body": if *method == "PUT" { "hello" } else { "" },
-                "access_key": "AKID", "secret_key": "secret", "token": null,
-                "region": "us-west-2", "service": service, "amz_date": "20231114T221320Z",
-                "kind": kind, "s3": true, "unsigned": false, "expires": 900,
-            })
+            let mut spec = spec(method, url, service, kind, true);
+            spec["region"] = json!("us-west-2");
+            if method == "PUT" {
+                spec["body"] = json!("hello");
+            }
+            spec
         })
         .collect();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_sign.py");
-    let signed = interop::run_json_script(script, &json!(input));
-    // 2023-11-14T22:13:20Z, the amz_date above.
-    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let signed = interop::run_json_script(BOTOCORE_SIGN, &json!(input));
     let credentials = Credentials::from_keys("AKID", "secret", None);
-    for ((service, method, kind), botocore) in cases.iter().zip(&signed) {
+    for (&(service, method, kind), botocore) in cases.iter().zip(&signed) {
         let case = format!(
             "{service} {method} {kind}: {}",
             botocore["canonical_request"]
         );
-        let url = botocore["url"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{case}: {botocore}"));
-        let target = url.strip_prefix("https://ap.example.com").unwrap();
-        let (sent_path, query) = target
-            .split_once('?')
-            .map_or((target, None), |(p, q)| (p, Some(q)));
-        let mut headers: Vec<(String, String)> = botocore["headers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| (h[0].as_str().unwrap().into(), h[1].as_str().unwrap().into()))
-            .collect();
-        headers.push(("Host".into(), "ap.example.com".into()));
-        let body: Vec<u8> = botocore["body"].as_str().unwrap().bytes().collect();
-        let view = RequestView {
-            method,
-            path: sent_path,
-            query,
-            headers: Headers::List(&headers),
-            authority: None,
-        };
-        let lookup = StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p"));
-        Verifier::new(lookup, VerifierSettings::default())
-            .with_clock(Arc::new(FixedClock(now)))
-            .verify(&view, Payload::Bytes(&body))
-            .now_or_never()
-            .unwrap()
+        let mut sent = Sent::from_result(botocore);
+        verify_as_received(&mut sent, method, "ap.example.com")
             .unwrap_or_else(|e| panic!("{e}: {case}"));
 
         let params = SigningParams {
             credentials: &credentials,
             region: "us-west-2",
             service,
-            time: now,
+            time: signing_time(),
         };
-        let settings = match *kind {
+        let settings = match kind {
             "header" => SigningSettings::s3(),
             _ => SigningSettings::s3().presigned(Duration::from_secs(900)),
         };
         let mut ours = http::Request::builder()
-            .method(*method)
-            .uri(format!("https://ap.example.com{path}"))
-            .body(body.clone())
+            .method(method)
+            .uri(url)
+            .body(sent.body.clone())
             .unwrap();
         let signature = sign_http(&mut ours, &params, &settings).unwrap();
         assert_eq!(signature, botocore["signature"].as_str().unwrap(), "{case}");

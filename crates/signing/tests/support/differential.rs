@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
@@ -243,6 +243,64 @@ pub(crate) struct Summary {
     pub(crate) mutations: [usize; MUTATIONS.len()],
 }
 
+/// The time every differential request is signed and verified at: 2023-11-14T22:13:20Z.
+pub(crate) fn signing_time() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+/// A peer's signed request as it goes on the wire: the target's path and query, the headers,
+/// and the body (the scripts write it as latin-1 text, one character per byte).
+pub(crate) struct Sent {
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Sent {
+    /// Reads a peer script's result.
+    pub(crate) fn from_result(result: &Value) -> Self {
+        let url = result["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no signed request: {result}"));
+        let (path, query) = split_url(url);
+        let headers = result["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h[0].as_str().unwrap().to_owned(),
+                    h[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let body = result["body"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .map(|c| c as u32 as u8)
+            .collect();
+        Self {
+            path,
+            query,
+            headers,
+            body,
+        }
+    }
+
+    /// The view a server verifies for it, `method` as sent.
+    pub(crate) fn view<'a>(&'a self, method: &'a str) -> RequestView<'a> {
+        RequestView {
+            method,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: Headers::List(&self.headers),
+            authority: None,
+        }
+    }
+}
+
 /// Generates `peer.cases` requests, has the peer sign them, checks each (see the module
 /// documentation) and that the cases covered what the generator claims to; panics with every
 /// failing case.
@@ -250,7 +308,7 @@ pub(crate) fn run(peer: &Peer) -> Summary {
     let cases = peer.cases;
     let name = peer.name;
     let mut rng = StdRng::seed_from_u64(peer.seed);
-    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let now = signing_time();
     let amz_date = format_amz_date(now);
     let mut specs: Vec<Spec> = (0..cases).map(|_| generate(&mut rng)).collect();
     for (spec, &(service, path)) in specs.iter_mut().zip(PINNED_PATHS) {
@@ -300,33 +358,16 @@ pub(crate) fn run(peer: &Peer) -> Summary {
         let peer_signature = result["signature"].as_str().unwrap().to_owned();
 
         // 1. Our verifier accepts the peer's signed request as it would arrive.
-        let (path, query) = split_url(result["url"].as_str().unwrap());
-        let headers: Vec<(String, String)> = result["headers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                (
-                    h[0].as_str().unwrap().to_owned(),
-                    h[1].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        let body: Vec<u8> = result["body"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .map(|c| c as u32 as u8)
-            .collect();
-        let view = RequestView {
-            method: spec.method,
-            path: &path,
-            query: query.as_deref(),
-            headers: Headers::List(&headers),
-            authority: None,
-        };
+        let sent = Sent::from_result(result);
+        let Sent {
+            path,
+            query,
+            headers,
+            body,
+        } = &sent;
+        let view = sent.view(spec.method);
         let verified = verifier
-            .verify(&view, Payload::Bytes(&body))
+            .verify(&view, Payload::Bytes(body))
             .now_or_never()
             .unwrap();
         if let Some(reason) = divergence {
@@ -361,7 +402,7 @@ pub(crate) fn run(peer: &Peer) -> Summary {
         summary.unsigned_payload += usize::from(spec.unsigned);
 
         // 2b. The same request with one signed part changed is refused.
-        let mutation = mutate(&mut rng, spec.method, &path, query.as_deref(), &headers);
+        let mutation = mutate(&mut rng, spec.method, path, query.as_deref(), headers);
         let view = RequestView {
             method: mutation.method,
             path: &mutation.path,
@@ -370,7 +411,7 @@ pub(crate) fn run(peer: &Peer) -> Summary {
             authority: None,
         };
         summary.mutations[mutation.kind] += 1;
-        match verifier.verify(&view, Payload::Bytes(&body)).now_or_never().unwrap() {
+        match verifier.verify(&view, Payload::Bytes(body)).now_or_never().unwrap() {
             Err(e) if e.aws_error_code() == "SignatureDoesNotMatch" => {}
             other => failures.push(format!(
                 "case {index}: after changing the {}, expected SignatureDoesNotMatch, got {other:?}\n  url {}",
