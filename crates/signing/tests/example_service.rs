@@ -135,12 +135,7 @@ async fn a_streamed_upload_is_answered_once_read_and_verified() {
             body.len()
         )
         .into_bytes();
-        for (name, value) in request.headers() {
-            raw.extend_from_slice(name.as_str().as_bytes());
-            raw.extend_from_slice(b": ");
-            raw.extend_from_slice(value.as_bytes());
-            raw.extend_from_slice(b"\r\n");
-        }
+        raw.extend(support::head_lines(request.headers()));
         raw.extend_from_slice(b"\r\n");
         raw.extend(body);
         raw

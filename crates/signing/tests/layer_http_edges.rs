@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{sign_http, LayerSettings, SigningParams, SigningSettings};
-use support::{AK, SK};
+use support::{head_lines, AK, SK};
 
 /// Signs `request` for `service` in us-east-1 now with `secret` (`settings`).
 fn sign(
@@ -28,18 +28,6 @@ fn sign(
         time: SystemTime::now(),
     };
     sign_http(request, &params, settings).unwrap();
-}
-
-/// Head lines (`name: value\r\n`) of `headers`, values as raw bytes.
-fn head_lines(headers: &http::HeaderMap) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out
 }
 
 /// Writes `bytes` on a fresh connection and reads until the server closes or `wait` passes:

@@ -106,6 +106,19 @@ pub(crate) fn sign_chunked_head_as(
     ChunkSigner::new(credentials, "us-east-1", "s3", now, &seed).unwrap()
 }
 
+/// Head lines (`name: value\r\n`) of `headers`, values as raw bytes: a signed request's
+/// headers for a raw HTTP/1.1 exchange.
+pub(crate) fn head_lines(headers: &http::HeaderMap) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
 /// How the inner service answers a verified request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Answers {
