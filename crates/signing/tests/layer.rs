@@ -12,7 +12,8 @@ use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::Full;
 use support::{
-    crc32_base64, send_for_text, sign_chunked_head, start_server, start_server_with, AK, SK,
+    crc32_base64, head_lines, send_for_text, sign_chunked_head, start_server, start_server_with,
+    AK, SK,
 };
 
 /// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
@@ -75,13 +76,11 @@ async fn raw_exchange(
 ) -> (String, bool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let mut head = head.to_owned();
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
-    }
-    head.push_str("\r\n");
+    let mut head = head.as_bytes().to_vec();
+    head.extend_from_slice(&head_lines(headers));
+    head.extend_from_slice(b"\r\n");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&head).await.unwrap();
     stream.write_all(sent).await.unwrap();
     let mut response = Vec::new();
     let mut buf = [0u8; 4096];
