@@ -632,11 +632,13 @@ pub(crate) fn has_sigv2_query(query: &str) -> bool {
 /// checking anything else. It is for wording a refusal in the service's terms, so it also
 /// answers for requests that failed to parse; `None` when no scope names a service.
 pub(crate) fn claimed_service(authorization: Option<&str>, query: Option<&str>) -> Option<String> {
-    /// Split from the right into five parts, as [`parse_credential`] splits.
+    /// Split from the right into five parts, as [`parse_credential`] splits. A SigV4a scope
+    /// (`AK/DATE/SERVICE/aws4_request`: its regions are in `X-Amz-Region-Set`) has no region
+    /// and is refused, but still names the service whose error form its client reads.
     fn service_of(credential: &str) -> Option<String> {
         let mut parts = credential.rsplitn(5, '/');
         let service = parts.nth(1)?;
-        (parts.count() == 3 && !service.is_empty()).then(|| service.to_owned())
+        (matches!(parts.count(), 2 | 3) && !service.is_empty()).then(|| service.to_owned())
     }
     // A header without a credential (a bearer token beside a presigned query) leaves the
     // query to name the service.
@@ -1078,6 +1080,16 @@ mod tests {
             Some("s3")
         );
         assert_eq!(claimed_service(None, Some(query)).as_deref(), Some("sts"));
+        // SigV4a (botocore's `s3v4a`, a multi-region access point): no region in the scope.
+        let sigv4a = "AWS4-ECDSA-P256-SHA256 Credential=AK/20150830/s3/aws4_request, \
+                      SignedHeaders=host;x-amz-date;x-amz-region-set, Signature=3045";
+        assert_eq!(claimed_service(Some(sigv4a), None).as_deref(), Some("s3"));
+        let sigv4a_query =
+            "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256&X-Amz-Credential=AK%2F20150830%2Fs3%2Faws4_request";
+        assert_eq!(
+            claimed_service(None, Some(sigv4a_query)).as_deref(),
+            Some("s3")
+        );
         // A header that names no scope (SigV2, a bearer token) beside a presigned query is
         // refused as two auth mechanisms, in the terms of the service the query names.
         for other in [

@@ -157,3 +157,54 @@ fn untrusted_values_in_errors_are_clipped_to_64_bytes() {
     let text = message(&straddling);
     assert!(text.contains(&format!("\"{}…\"", "H".repeat(63))), "{text}");
 }
+
+/// A SigV4a request to S3 (botocore's `signature_version='s3v4a'`, or an S3 SDK given a
+/// multi-region access point ARN) has the scope `AK/DATE/s3/aws4_request`, with no region: it
+/// still names `s3`, so its refusal comes in S3's XML, from which S3's SDKs read a code (in
+/// JSON, botocore's S3 parser reads none: `(400) Bad Request`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigv4a_s3_request_is_refused_in_s3s_form() {
+    let addr = support::start_server().await;
+    let empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let header = http::Request::builder()
+        .uri(format!("http://{addr}/bucket/k"))
+        .header("host", addr.to_string())
+        .header("x-amz-date", "20261205T155152Z")
+        .header("x-amz-region-set", "us-east-1")
+        .header("x-amz-content-sha256", empty_sha256)
+        .header(
+            "authorization",
+            format!(
+                "AWS4-ECDSA-P256-SHA256 Credential={AK}/20261205/s3/aws4_request, \
+                 SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-region-set, \
+                 Signature=3045022100aa"
+            ),
+        )
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let presigned = http::Request::builder()
+        .uri(format!(
+            "http://{addr}/bucket/k?X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256\
+             &X-Amz-Credential={AK}%2F20261205%2Fs3%2Faws4_request&X-Amz-Date=20261205T155152Z\
+             &X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Region-Set=us-east-1\
+             &X-Amz-Signature=3045022100aa"
+        ))
+        .header("host", addr.to_string())
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    for (form, request) in [("header", header), ("presigned", presigned)] {
+        let response = support::send(addr, request).await;
+        let text = String::from_utf8_lossy(response.body()).into_owned();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/xml",
+            "{form}: {text}"
+        );
+        assert!(
+            text.contains("<Error><Code>AuthorizationHeaderMalformed</Code>")
+                || text.contains("<Error><Code>AuthorizationQueryParametersError</Code>"),
+            "{form}: {text}"
+        );
+        assert!(text.contains("AWS4-ECDSA-P256-SHA256"), "{form}: {text}");
+    }
+}
