@@ -207,8 +207,10 @@ impl ChunkChainVerifier {
     /// `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3` or `-xxhash128`) is checked: the body fails with `BadDigest` when its value differs from the
     /// checksum of the data released. A declared trailer of any name that does not come fails
     /// the body with [`Error::MalformedTrailer`].
-    /// A checksum trailer declared on a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form
-    /// without a trailer) is refused here, before any of the body is read.
+    ///
+    /// On a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form without a trailer) a declared
+    /// trailer can never come, so declaring one is refused here
+    /// ([`Error::MalformedChunk`]), before any of the body is read.
     pub fn with_declared_trailer(mut self, declared: &str) -> Result<Self, Error> {
         self.declared_trailers.extend(
             declared
@@ -216,17 +218,17 @@ impl ChunkChainVerifier {
                 .map(|name| name.trim_matches([' ', '\t']).to_ascii_lowercase())
                 .filter(|name| !name.is_empty()),
         );
+        let carries_no_trailer = self
+            .context
+            .as_ref()
+            .is_some_and(|context| !context.trailer);
+        if carries_no_trailer && !self.declared_trailers.is_empty() {
+            return Err(Error::MalformedChunk {
+                reason: "x-amz-trailer declares a trailer, but \
+                         STREAMING-AWS4-HMAC-SHA256-PAYLOAD carries no trailer",
+            });
+        }
         if let Some(checksum) = TrailerChecksum::from_declared(declared)? {
-            if self
-                .context
-                .as_ref()
-                .is_some_and(|context| !context.trailer)
-            {
-                return Err(Error::MalformedChunk {
-                    reason: "x-amz-trailer declares a checksum trailer, but \
-                             STREAMING-AWS4-HMAC-SHA256-PAYLOAD carries no trailer",
-                });
-            }
             self.set_checksum(checksum)?;
         }
         Ok(self)
@@ -584,14 +586,13 @@ impl ChunkChainVerifier {
     fn finish_trailers(&mut self) -> Result<(), Error> {
         self.check_trailer_signature()?;
         self.check_checksum()?;
-        // A service reading a trailer the signed `x-amz-trailer` promised must find it.
-        let carries_trailers = self.context.as_ref().is_none_or(|context| context.trailer);
-        let missing = || {
-            self.declared_trailers
-                .iter()
-                .any(|declared| !self.trailers.iter().any(|(name, _)| name == declared))
-        };
-        if carries_trailers && missing() {
+        // A service reading a trailer the signed `x-amz-trailer` promised must find it (a
+        // chain without trailers was refused any declaration up front).
+        let missing = self
+            .declared_trailers
+            .iter()
+            .any(|declared| !self.trailers.iter().any(|(name, _)| name == declared));
+        if missing {
             return Err(Error::MalformedTrailer {
                 reason: "a trailer x-amz-trailer declared is missing",
             });

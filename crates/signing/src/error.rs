@@ -352,9 +352,8 @@ pub enum Error {
         reason: &'static str,
     },
     /// The trailer section of an `aws-chunked` body is malformed, or does not match what
-    /// `x-amz-trailer` declared: a trailer it did not name, a checksum trailer it named that
-    /// never came (another named trailer may be left out), one sent twice (S3's
-    /// `MalformedTrailerError`).
+    /// `x-amz-trailer` declared: a trailer it did not name, a trailer it named that never
+    /// came, one sent twice (S3's `MalformedTrailerError`).
     #[error("malformed aws-chunked trailer: {reason}")]
     MalformedTrailer {
         /// What was wrong.

@@ -687,26 +687,28 @@ async fn a_streamed_upload_over_the_size_limit_is_refused_up_front() {
     assert_s3_error((status, &text), 400, "EntityTooLarge", "");
 }
 
-/// A checksum trailer declared (`x-amz-trailer`) on `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, the
-/// form that carries no trailer, can never arrive: the request is refused before its body is
-/// read, not at the end of an upload that was bound to fail. (On the `-TRAILER` form the
-/// same declaration is what `chunked_upload_through_the_layer` checks.)
+/// A trailer declared (`x-amz-trailer`) on `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, the form
+/// that carries no trailer, can never arrive, checksum or not: the request is refused before
+/// its body is read, not at the end of an upload that was bound to fail, nor passed on with a
+/// promise the body cannot keep. (On the `-TRAILER` form the same declaration is what
+/// `chunked_upload_through_the_layer` checks.)
 #[tokio::test]
-async fn a_checksum_trailer_on_a_chain_without_one_is_refused_up_front() {
+async fn a_trailer_declared_on_a_chain_without_one_is_refused_up_front() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-    let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 11, false, None);
-    request.headers_mut().insert(
-        "x-amz-trailer",
-        http::HeaderValue::from_static("x-amz-checksum-crc32"),
-    );
-    sign_s3(
-        &mut request,
-        SK,
-        PayloadSigning::StreamingSigned { trailer: false },
-    );
-    let (status, text) = answer_before_the_body(request).await;
-    assert_eq!(status, 400, "{text}");
-    assert!(text.contains("x-amz-trailer"), "{text}");
+    for declared in ["x-amz-checksum-crc32", "x-amz-meta-note"] {
+        let (mut request, _) = signed_chunked_put(addr, "/bucket/key", 11, false, None);
+        request
+            .headers_mut()
+            .insert("x-amz-trailer", http::HeaderValue::from_static(declared));
+        sign_s3(
+            &mut request,
+            SK,
+            PayloadSigning::StreamingSigned { trailer: false },
+        );
+        let (status, text) = answer_before_the_body(request).await;
+        assert_eq!(status, 400, "{declared}: {text}");
+        assert!(text.contains("x-amz-trailer"), "{declared}: {text}");
+    }
 }
 
 /// The limits on a streamed body's chunks are the layer's to set

@@ -188,10 +188,10 @@ mod chunked {
 mod support;
 
 /// A signed chain without a trailer (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) carries no trailer:
-/// a trailer line after its final chunk, even one the signed `x-amz-trailer` names, is signed
-/// by nothing and must not reach the service. Mutant "replace || with && in
-/// ChunkChainVerifier::check_trailer_signature" (chunked.rs:607:42) accepts it and hands it
-/// on in `trailers()`.
+/// a trailer line after its final chunk is signed by nothing and must not reach the service.
+/// Mutant "replace || with && in ChunkChainVerifier::check_trailer_signature" accepts it and
+/// hands it on in `trailers()`. Declaring a trailer in a signed `x-amz-trailer` on this form
+/// is refused before the body is read: it could never come.
 #[test]
 fn a_chain_without_a_trailer_refuses_an_unsigned_trailer_line() {
     use std::sync::Arc;
@@ -208,16 +208,21 @@ fn a_chain_without_a_trailer_refuses_an_unsigned_trailer_line() {
         VerifierSettings::default(),
     )
     .with_clock(Arc::new(FixedClock(now)));
-    let mut request = http::Request::builder()
-        .method("PUT")
-        .uri("/bucket/key")
-        .header("host", "s3.amazonaws.com")
-        .header("content-encoding", "aws-chunked")
-        .header("x-amz-decoded-content-length", "5")
-        .header("x-amz-trailer", "x-amz-meta-a")
-        .body(Vec::new())
-        .unwrap();
-    let mut signer = support::sign_chunked_head(&mut request, false, now).with_decoded_length(5);
+    let head = |declared: Option<&str>| {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri("/bucket/key")
+            .header("host", "s3.amazonaws.com")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", "5");
+        if let Some(declared) = declared {
+            request = request.header("x-amz-trailer", declared);
+        }
+        let mut request = request.body(Vec::new()).unwrap();
+        let signer = support::sign_chunked_head(&mut request, false, now).with_decoded_length(5);
+        (request, signer)
+    };
+    let (request, mut signer) = head(None);
     let mut body = signer.chunk(b"hello").unwrap();
     body.extend(signer.finish(&[]).unwrap());
     let decode = |body: &[u8]| -> Result<(Vec<u8>, Trailers), Error> {
@@ -247,6 +252,19 @@ fn a_chain_without_a_trailer_refuses_an_unsigned_trailer_line() {
     assert!(
         matches!(got, Err(Error::MalformedTrailer { .. })),
         "{got:?}"
+    );
+    // The same head declaring that trailer, signed: refused before any of the body.
+    let (declared, _) = head(Some("x-amz-meta-a"));
+    let verified = futures_util::FutureExt::now_or_never(
+        verifier.verify(&RequestView::from_http(&declared), Payload::Unavailable),
+    )
+    .unwrap()
+    .unwrap();
+    let refused = verified.streamed_body_verifier(&Headers::Map(declared.headers()));
+    assert!(
+        matches!(&refused, Err(Error::MalformedChunk { reason }) if reason.contains("x-amz-trailer")),
+        "{:?}",
+        refused.map(|_| ())
     );
 }
 
