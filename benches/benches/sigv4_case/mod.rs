@@ -1,4 +1,4 @@
-//! The typical request and the five routines the sigv4 benches time, shared by `sigv4`
+//! The typical request and the six routines the sigv4 benches time, shared by `sigv4`
 //! (criterion) and `sigv4_paired` (alternating rounds in one process), so both measure the
 //! same code.
 //!

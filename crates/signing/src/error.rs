@@ -599,7 +599,8 @@ impl Error {
     /// unknown key, `InvalidSignatureException` for a mismatch and for a request time out of
     /// the window ("Signature expired: … is now earlier than …"), `ExpiredTokenException`,
     /// `MissingAuthenticationTokenException`, `IncompleteSignatureException` and
-    /// `AccessDeniedException`. SDKs read the code from `__type`, so a client matching on
+    /// `AccessDeniedException`; and a stalled body's `RequestTimeout` is
+    /// `RequestTimeoutException`. SDKs read the code from `__type`, so a client matching on
     /// these names (or correcting its clock on `InvalidSignatureException`) sees the one it
     /// knows.
     pub fn json_error_code(&self) -> &'static str {
@@ -676,7 +677,8 @@ impl Error {
     }
 
     /// Code, status and message together, in S3's terms ([`Error::s3_error_code`], and the
-    /// status S3 sends with it: `EntityTooLarge` is 400 there, 413 elsewhere).
+    /// status S3 sends with it: `EntityTooLarge` and `ExpiredToken` are 400 there, 413 and 403
+    /// elsewhere).
     pub fn to_s3_error(&self) -> AwsError {
         let code = self.s3_error_code();
         AwsError {

@@ -92,7 +92,8 @@ pub struct LayerSettings {
     /// [`ChunkLimits::default`]: 16 MiB, 4 KiB, 16).
     pub chunk_limits: ChunkLimits,
     /// How long a verification may wait for the [`CredentialLookup`] (default 10 s); past it
-    /// the request is refused as a server-side failure (500 `InternalFailure`), so a lookup
+    /// the request is refused as a server-side failure (500: `InternalFailure`, S3's
+    /// `InternalError`), so a lookup
     /// backend that hangs cannot hold requests forever.
     pub lookup_timeout: Duration,
     /// Error response format.

@@ -26,7 +26,8 @@ Examples:
   edgeward sign --request request.txt --region us-east-1 --service service --now 20150830T123600Z
 
 TIME is RFC 3339 (2015-08-30T12:36:00Z) or YYYYMMDDTHHMMSSZ; by default the current time.
-Exit codes: 0 signed, 2 usage error, unreadable or unparsable request, missing credentials."
+Exit codes: 0 signed, 2 usage error, unreadable or unparsable request, missing credentials, or a
+request the signer refuses (no Host header, an expiry over 7 days, ...)."
 )]
 pub(crate) struct SignArgs {
     /// The raw request: a file, or `-` for stdin. Its body is every byte after the blank
