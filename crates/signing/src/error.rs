@@ -718,15 +718,19 @@ fn status_of(code: &str) -> u16 {
 
 /// Truncates untrusted text for inclusion in an error.
 pub(crate) fn clip(value: &str) -> String {
-    const MAX: usize = 64;
-    if value.len() <= MAX {
-        return value.to_owned();
+    clip_to(value, 64).into_owned()
+}
+
+/// `value` cut to its first `max` bytes (at a character boundary) and marked `…`, or whole.
+pub(crate) fn clip_to(value: &str, max: usize) -> Cow<'_, str> {
+    if value.len() <= max {
+        return Cow::Borrowed(value);
     }
-    let mut end = MAX;
+    let mut end = max;
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}…", &value[..end])
+    Cow::Owned(format!("{}…", &value[..end]))
 }
 
 #[cfg(test)]

@@ -14,8 +14,7 @@ use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
 use crate::chunked::{ChunkLimits, ChunkedBody};
-use crate::error::clip;
-use crate::error::{Error, JsonProtocol};
+use crate::error::{clip, clip_to, Error, JsonProtocol};
 use crate::verify::{
     uses_s3_rules, Accept, CredentialLookup, Headers, Payload, RequestView, VerifiedRequest,
     Verifier,
@@ -50,7 +49,7 @@ pub enum ErrorFormat {
     QueryXml,
     /// `<Error><Code/><Message/>…</Error>` with S3's error codes ([`Error::s3_error_code`];
     /// carries the canonical request and string-to-sign on `SignatureDoesNotMatch`, as S3
-    /// does).
+    /// does, each cut to its first 8 KiB).
     RestXml,
     /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), with the
     /// JSON services' codes ([`Error::json_error_code`]). To an awsJson request (an
@@ -488,6 +487,10 @@ where
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// The most of the string-to-sign and of the canonical request S3's form echoes (each; then
+/// `…`): a usual request's whole, and at most ~40 KiB each once escaped.
+const MAX_ECHOED_SIGNING_TEXT: usize = 8 * 1024;
+
 fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -684,10 +687,14 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
                 extra = format!("<Region>{}</Region>", xml_escape(region));
             }
             if let Some(details) = error.mismatch_details() {
+                // Both are as long as the peer made them (a head of hyper's ~400 KB, and
+                // escaping can make each byte five): cut, so that the answer to a forged
+                // request does not grow with it. S3's 8 KiB head keeps its own echo short.
+                let echo = |text| xml_escape(&clip_to(text, MAX_ECHOED_SIGNING_TEXT));
                 extra = format!(
                     "<StringToSign>{}</StringToSign><CanonicalRequest>{}</CanonicalRequest>",
-                    xml_escape(&details.string_to_sign),
-                    xml_escape(&details.canonical_request)
+                    echo(&details.string_to_sign),
+                    echo(&details.canonical_request)
                 );
             }
             (

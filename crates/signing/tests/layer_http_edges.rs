@@ -334,3 +334,43 @@ async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
         }
     }
 }
+
+/// A peer with no key, only an access key ID (presigned URLs publish them), sends a forged S3
+/// head of 300 KB, inside hyper's default head limit: once with a signed header of `&`s, once
+/// with a region of `&`s in its scope (any region is accepted by default). S3's
+/// `SignatureDoesNotMatch` answer echoes the string-to-sign and the canonical request, where
+/// each `&` escapes to five bytes: uncut, the answer was five times the head (1.5 MB), built
+/// and held for a peer that need never read it. Each echo is cut to its first 8 KiB and
+/// marked `…`, so the answer stays bounded whatever the head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_request_is_not_answered_with_a_multiple_of_its_head() {
+    let addr = support::start_server_with(LayerSettings::default()).await;
+    let amz = edgeward_signing::format_amz_date(SystemTime::now());
+    let long = "&".repeat(300_000);
+    for (region, meta) in [("us-east-1", long.as_str()), (long.as_str(), "m")] {
+        let head = format!(
+            "GET /bucket/key HTTP/1.1\r\nhost: {addr}\r\nx-amz-date: {amz}\r\n\
+             x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nx-amz-meta-a: {meta}\r\n\
+             authorization: AWS4-HMAC-SHA256 Credential={AK}/{}/{region}/s3/aws4_request, \
+             SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-meta-a, Signature={}\r\n\
+             connection: close\r\n\r\n",
+            &amz[..8],
+            "0".repeat(64),
+        );
+        let (answer, _) = exchange(addr, head.as_bytes(), Duration::from_secs(10)).await;
+        let body = String::from_utf8_lossy(answer_body(&answer)).into_owned();
+        assert!(
+            body.contains("<Code>SignatureDoesNotMatch</Code>"),
+            "{}",
+            &body[..body.len().min(300)]
+        );
+        assert!(
+            body.len() <= 2 * 5 * 8 * 1024 + 1024,
+            "a forged head of {} bytes got an answer of {} bytes",
+            head.len(),
+            body.len()
+        );
+        // The cut echo is marked as cut, in whichever of the two the `&`s were.
+        assert!(body.contains("…</"), "{}", &body[body.len() - 300..]);
+    }
+}
