@@ -377,9 +377,15 @@ fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<Sign
         };
         let name = || bytes.get(start..end).unwrap_or_default();
         let name_len = end - start;
-        if name_len == 0 || (!all_valid && !name().iter().all(|&b| signed_header_byte(b))) {
+        // HTTP/2's `:authority` pseudo-header, which aws-sdk-js v3 signs in place of `host`
+        // over HTTP/2 (its host-header middleware), names the host as `host` does.
+        let authority = name() == b":authority";
+        if name_len == 0
+            || (!all_valid && !authority && !name().iter().all(|&b| signed_header_byte(b)))
+        {
             return Err(invalid_signed_header_name(location, value.get(start..end)));
         }
+        flags.host |= authority;
         let prefix = swar::prefix_word(bytes, start, end);
         let key = prefix.swap_bytes();
         if let Some((previous_start, previous_end, previous_key)) = previous {
@@ -986,7 +992,8 @@ mod tests {
         let mut previous: Option<&str> = None;
         for name in value.split(';') {
             let valid = |b: u8| b.is_ascii_graphic() && !b.is_ascii_uppercase() && b != b':';
-            if name.is_empty() || !name.bytes().all(valid) {
+            let authority = name == ":authority";
+            if name.is_empty() || !(authority || name.bytes().all(valid)) {
                 return Err(malformed(
                     location,
                     format!("invalid signed header name {:?}", clip(name)),
@@ -999,7 +1006,7 @@ mod tests {
                 ));
             }
             previous = Some(name);
-            flags.host |= name == "host";
+            flags.host |= name == "host" || authority;
             flags.x_amz_date |= name == "x-amz-date";
             flags.date |= name == "date";
             flags.x_amz_security_token |= name == "x-amz-security-token";
@@ -1022,6 +1029,7 @@ mod tests {
                         Just("x-amz"), Just("x-amz-meta-a-long-header-name-past-a-word"),
                         Just("content-type"), Just("hos"), Just("hosts"), Just("x-amz-dat"),
                         Just("x-amz-date-x"), Just("x-amz-meta-b"), Just("x-amz-da"),
+                        Just(":authority"), Just(":authorit"), Just(":authority:"),
                     ].prop_map(str::to_owned),
                     1 => "[a-z:;A-Z\x00-\x21\x7e-\x7fé-]{0,10}",
                 ],

@@ -869,6 +869,28 @@ fn join_repeated_signed_headers(headers: &mut http::HeaderMap, verified: &Verifi
     }
 }
 
+/// HTTP/2 and HTTP/3 let a client split `Cookie` into several fields ("crumbs", RFC 9113
+/// 8.2.3, RFC 9114 4.2.1); a receiver joins them with `"; "` before anything else reads them.
+/// A client signs the one `Cookie` it gave its HTTP stack, so the crumbs are joined before the
+/// request is verified (and the service reads that one cookie, not the crumbs joined with `,`).
+fn join_cookie_crumbs(parts: &mut http::request::Parts) {
+    if parts.version < http::Version::HTTP_2 {
+        return;
+    }
+    let mut crumbs = parts.headers.get_all(http::header::COOKIE).iter();
+    let (Some(first), Some(_)) = (crumbs.next(), crumbs.next()) else {
+        return;
+    };
+    let mut joined = first.as_bytes().to_vec();
+    for crumb in parts.headers.get_all(http::header::COOKIE).iter().skip(1) {
+        joined.extend_from_slice(b"; ");
+        joined.extend_from_slice(crumb.as_bytes());
+    }
+    if let Ok(joined) = http::HeaderValue::from_bytes(&joined) {
+        parts.headers.insert(http::header::COOKIE, joined);
+    }
+}
+
 /// Whether a request has a body (one that may still be on its way, if not yet read).
 fn has_body(request: &http::request::Parts) -> bool {
     request
@@ -997,6 +1019,7 @@ where
         Box::pin(async move {
             let arrived = verifier.now();
             let (mut parts, body) = request.into_parts();
+            join_cookie_crumbs(&mut parts);
             let reject_read = |error: Error, parts: &http::request::Parts| {
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
             };

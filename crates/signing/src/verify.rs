@@ -364,12 +364,18 @@ pub struct RequestView<'a> {
     /// The URI authority (an absolute-form target's, or HTTP/2's `:authority`), as received.
     /// With no `Host` header it stands in for one: a signature over it with or without a
     /// default port (`:443`, `:80`) verifies, as clients differ in which they sign. Beside a
-    /// `Host` header it must name the same host (a default port on either side folds).
+    /// `Host` header it must name the same host (a default port on either side folds). A
+    /// signed `:authority` (the AWS SDK for JavaScript signs it in place of `host` over
+    /// HTTP/2) is this value, and counts as the signed host.
     pub authority: Option<&'a str>,
 }
 
 impl<'a> RequestView<'a> {
     /// A view of an `http::Request`'s head.
+    ///
+    /// Over HTTP/2 and HTTP/3 a client may split its one signed `Cookie` into several fields
+    /// (RFC 9113 8.2.3), which a receiver joins with `"; "` before reading them; neither hyper
+    /// nor this view does, so join them first ([`crate::SigV4Layer`] does).
     pub fn from_http<B>(request: &'a http::Request<B>) -> Self {
         Self {
             method: request.method().as_str(),
@@ -2068,7 +2074,7 @@ fn push_canonical_header<'v>(
     }
     if first {
         match (name, authority) {
-            ("host", Some(authority)) => out.extend_from_slice(authority.as_bytes()),
+            ("host" | ":authority", Some(authority)) => out.extend_from_slice(authority.as_bytes()),
             _ => return Err(Error::SignedHeaderMissing { name: clip(name) }),
         }
     }

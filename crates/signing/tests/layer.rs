@@ -1868,3 +1868,29 @@ async fn only_a_refusal_that_leaves_a_body_behind_closes_the_connection() {
         assert_eq!(says_close, closes, "{case}");
     }
 }
+
+/// RFC 9113 8.2.3: an HTTP/2 client may send `Cookie` as several fields ("crumbs"; Node's
+/// http2 client does for an array value, nghttp2's `nghttp` and browsers do), and a receiver
+/// joins them with `"; "` before anything reads them. A client signs the one `Cookie` it
+/// gave its HTTP stack: the crumbs `a=1`, `b=2` of a signed `cookie: a=1; b=2` verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_cookie_crumbs_of_a_signed_cookie_verify() {
+    let addr = start_server().await;
+    let mut signed = http::Request::get("http://localhost/bucket/key")
+        .header("cookie", "a=1; b=2")
+        .body(Vec::new())
+        .unwrap();
+    sign_s3(&mut signed, SK, PayloadSigning::Signed);
+    let (status, text) = send_http2(addr, signed.clone()).await;
+    assert_eq!(status, 200, "one field: {text}");
+    let mut crumbs = signed;
+    crumbs.headers_mut().remove("cookie");
+    crumbs
+        .headers_mut()
+        .append("cookie", http::HeaderValue::from_static("a=1"));
+    crumbs
+        .headers_mut()
+        .append("cookie", http::HeaderValue::from_static("b=2"));
+    let (status, text) = send_http2(addr, crumbs).await;
+    assert_eq!(status, 200, "crumbs: {text}");
+}

@@ -170,3 +170,26 @@ async fn aws_sdk_for_javascript_through_the_layer() {
         "{other_key}"
     );
 }
+
+/// aws-sdk-js v3 over HTTP/2 (`NodeHttp2Handler`, the handler of its streaming services, h2c
+/// to an `http://` endpoint): its host-header middleware replaces `host` with `:authority`,
+/// and its signer signs `SignedHeaders=:authority;…` (no `host`). It verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_for_javascript_over_http2_signs_the_authority() {
+    let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let input = json!({"endpoint": format!("http://{addr}"), "access_key": AK, "secret_key": SK});
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws_sdk_js_h2.cjs");
+    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 2, "{results:?}");
+    for result in &results {
+        let signed = result["signed_headers"].as_str().unwrap();
+        assert!(
+            signed.starts_with(":authority;") && !signed.contains("host"),
+            "{result}"
+        );
+        assert_eq!(result["outcome"], "ok", "{result}");
+    }
+    assert_eq!(results[0]["arn"], ALICE);
+}
