@@ -377,15 +377,15 @@ fn parse_signed_headers(location: SignatureLocation, value: &str) -> Result<Sign
         };
         let name = || bytes.get(start..end).unwrap_or_default();
         let name_len = end - start;
-        // HTTP/2's `:authority` pseudo-header, which aws-sdk-js v3 signs in place of `host`
-        // over HTTP/2 (its host-header middleware), names the host as `host` does.
-        let authority = name() == b":authority";
-        if name_len == 0
-            || (!all_valid && !authority && !name().iter().all(|&b| signed_header_byte(b)))
-        {
-            return Err(invalid_signed_header_name(location, value.get(start..end)));
+        if name_len == 0 || (!all_valid && !name().iter().all(|&b| signed_header_byte(b))) {
+            // HTTP/2's `:authority` pseudo-header, which aws-sdk-js v3 signs in place of
+            // `host` over HTTP/2 (its host-header middleware), names the host as `host` does.
+            // Looked for only here: `:` is in no other valid name.
+            if name() != b":authority" {
+                return Err(invalid_signed_header_name(location, value.get(start..end)));
+            }
+            flags.host = true;
         }
-        flags.host |= authority;
         let prefix = swar::prefix_word(bytes, start, end);
         let key = prefix.swap_bytes();
         if let Some((previous_start, previous_end, previous_key)) = previous {
