@@ -174,17 +174,53 @@ impl TrailerChecksum {
     }
 }
 
-/// Checks a buffered body against the flexible-checksum header it carries, as S3 does
-/// (`BadDigest` on a mismatch, `InvalidRequest` for more than one, or for a checksum we cannot
-/// compute). Other `x-amz-checksum-` headers (`-algorithm`, `-type`, `-mode`) name no value
-/// and are left alone; a header value that is not text is a mismatch. A checksum *trailer*
-/// declared in `x-amz-trailer` is refused: only an `aws-chunked` body has trailers, so it could
-/// never be checked. `service` is the signature's (S3's own exception, below).
+/// Checks a buffered body against the flexible-checksum header it carries, as S3 does:
+/// [`plain_body_checksum`], then the body's checksum against the claimed one (`BadDigest` on a
+/// mismatch).
 pub(crate) fn check_buffered_checksums(
     request: &RequestView<'_>,
     service: &str,
     body: &[u8],
 ) -> Result<(), Error> {
+    match plain_body_checksum(request, service)? {
+        Some(mut checksum) => {
+            checksum.update(body);
+            checksum.check()
+        }
+        None => Ok(()),
+    }
+}
+
+/// A flexible checksum a body that is not `aws-chunked` must match, running over the body as
+/// it is read (S3's `BadDigest` check of a checksum header).
+pub(crate) struct ClaimedChecksum {
+    running: TrailerChecksum,
+    /// The header's value, as text (a value that is not text is a mismatch).
+    claimed: String,
+}
+
+impl ClaimedChecksum {
+    /// Adds the next bytes of the body.
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.running.update(data);
+    }
+
+    /// At the body's end: `BadDigest` unless the body's checksum is the claimed one.
+    pub(crate) fn check(self) -> Result<(), Error> {
+        self.running.check(&self.claimed)
+    }
+}
+
+/// The checksum a body that is not `aws-chunked` must match: the flexible-checksum header it
+/// carries, if any (`InvalidRequest` for more than one, or for a checksum we cannot compute).
+/// Other `x-amz-checksum-` headers (`-algorithm`, `-type`, `-mode`) name no value and are left
+/// alone. A checksum *trailer* declared in `x-amz-trailer` is refused: only an `aws-chunked`
+/// body has trailers, so it could never be checked. `service` is the signature's (S3's own
+/// exception, below).
+pub(crate) fn plain_body_checksum(
+    request: &RequestView<'_>,
+    service: &str,
+) -> Result<Option<ClaimedChecksum>, Error> {
     let headers = &request.headers;
     if let Some(declared) = headers.joined_bytes("x-amz-trailer") {
         if TrailerChecksum::from_declared(&String::from_utf8_lossy(&declared))?.is_some() {
@@ -197,7 +233,7 @@ pub(crate) fn check_buffered_checksums(
     // Decided before any header is read: the whole object's checksum may name an algorithm
     // we do not compute (`-md5`), and it is the service's to check.
     if crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request) {
-        return Ok(());
+        return Ok(None);
     }
     let mut found: Option<(TrailerChecksum, &[u8])> = None;
     for (name, value) in headers.iter() {
@@ -212,11 +248,10 @@ pub(crate) fn check_buffered_checksums(
         }
         found = Some((checksum, value));
     }
-    let Some((mut checksum, claimed)) = found else {
-        return Ok(());
-    };
-    checksum.update(body);
-    checksum.check(&String::from_utf8_lossy(claimed))
+    Ok(found.map(|(running, claimed)| ClaimedChecksum {
+        running,
+        claimed: String::from_utf8_lossy(claimed).into_owned(),
+    }))
 }
 
 /// S3's `CompleteMultipartUpload` (`POST` with an `uploadId` parameter): its checksum headers

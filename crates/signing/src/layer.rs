@@ -13,11 +13,13 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
+use crate::auth::has_presigned_query;
+use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::{clip, clip_to, Error, JsonProtocol};
 use crate::verify::{
-    uses_s3_rules, Accept, CredentialLookup, Headers, Payload, RequestView, VerifiedRequest,
-    Verifier,
+    uses_s3_rules, Accept, CredentialLookup, Headers, Payload, PayloadKind, RequestView,
+    VerifiedRequest, Verifier,
 };
 
 /// The wire format of error responses.
@@ -70,20 +72,25 @@ pub enum ErrorFormat {
 #[non_exhaustive]
 pub struct LayerSettings {
     /// Largest body buffered for verification (default 10 MiB); larger gets `EntityTooLarge`
-    /// (400 in S3's format, as from S3; 413 in the others).
+    /// (400 in S3's format, as from S3; 413 in the others). An `UNSIGNED-PAYLOAD` body (S3's
+    /// presigned uploads, SDKs told not to sign payloads) is not part of the signature, so one
+    /// that may be larger (a `Content-Length` over this, or none) is not buffered: it is
+    /// passed on as it is read, within [`Self::max_streamed_body_bytes`].
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s); past it, the
     /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload.
     pub body_timeout: Duration,
-    /// How long a read of a streamed (`aws-chunked`) body may wait for the peer's next byte
-    /// before the body fails with `RequestTimeout` (default 20 s); the time the service spends
+    /// How long a read of a streamed body (`aws-chunked`, or `UNSIGNED-PAYLOAD` passed on
+    /// unbuffered) may wait for the peer's next byte before the body fails with
+    /// `RequestTimeout` (default 20 s); the time the service spends
     /// between its reads does not count. Streamed bodies have no total time limit, so this
     /// is what stops a client that stalls mid-upload from holding the request forever.
     pub body_idle_timeout: Duration,
     /// Largest decoded size a streamed (`aws-chunked`) body may declare in
     /// `x-amz-decoded-content-length` (default 5 GiB, S3's largest single upload); a larger
     /// one is refused with `EntityTooLarge` before its body is read. The body is then held
-    /// to the size it declared.
+    /// to the size it declared. The largest `UNSIGNED-PAYLOAD` body passed on unbuffered, too
+    /// (its `Content-Length` is refused above it; without one, the body fails past it).
     pub max_streamed_body_bytes: u64,
     /// Limits on the chunks of a streamed (`aws-chunked`) body: the largest chunk, which is
     /// held until its signature verifies (a larger one fails the body with `EntityTooLarge`),
@@ -246,8 +253,10 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
     }
 }
 
-/// The request body the inner service sees: the buffered body, already verified, or an
-/// `aws-chunked` body verified chunk by chunk as it is read.
+/// The request body the inner service sees: the buffered body, already verified; an
+/// `aws-chunked` body verified chunk by chunk as it is read; or an `UNSIGNED-PAYLOAD` body too
+/// large to buffer, passed on as it is read and checked against its checksum header, if any,
+/// at its end.
 ///
 /// A streamed body that fails (a chunk or trailer signature, its checksum, its length, the
 /// idle timeout) yields the [`Error`] to its reader, and [`SigV4Service`] then answers the
@@ -261,6 +270,12 @@ pub struct VerifiedBody<B: Body> {
 
 enum BodyKind<B: Body> {
     Buffered(Full<Bytes>),
+    /// An `UNSIGNED-PAYLOAD` body too large to buffer, passed on as it is read: the signature
+    /// did not cover it, so only its size and its checksum header are left to check.
+    Unsigned {
+        body: Box<UnsignedBody<TimedBody<B>>>,
+        failure: Arc<BodyFailure>,
+    },
     /// A streamed body read and checked to its end before the service was called: its
     /// trailers frame, if any (the data is empty).
     Checked(Option<Frame<Bytes>>),
@@ -276,6 +291,79 @@ type TimedBody<B> = http_body_util::combinators::MapErr<
     IdleTimeoutBody<B>,
     fn(IdleTimeoutError<<B as Body>::Error>) -> Error,
 >;
+
+/// An `UNSIGNED-PAYLOAD` body passed on as read: held to `limit` bytes, its transport
+/// trailers (which nothing signed) dropped, and checked at its end against the checksum header
+/// the request carries, if any (`BadDigest`).
+struct UnsignedBody<B> {
+    inner: B,
+    checksum: Option<ClaimedChecksum>,
+    limit: u64,
+    read: u64,
+    finished: bool,
+}
+
+impl<B> Body for UnsignedBody<B>
+where
+    B: Body<Error = Error> + Unpin,
+{
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        use bytes::Buf;
+        let this = self.get_mut();
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        loop {
+            let frame = match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(frame) => frame,
+            };
+            match frame {
+                Some(Ok(frame)) => {
+                    let Ok(mut data) = frame.into_data() else {
+                        continue;
+                    };
+                    let data = data.copy_to_bytes(data.remaining());
+                    this.read = this.read.saturating_add(data.len() as u64);
+                    if this.read > this.limit {
+                        this.finished = true;
+                        return Poll::Ready(Some(Err(Error::BodyTooLarge { limit: this.limit })));
+                    }
+                    if let Some(checksum) = &mut this.checksum {
+                        checksum.update(&data);
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Some(Err(error)) => {
+                    this.finished = true;
+                    return Poll::Ready(Some(Err(error)));
+                }
+                None => {
+                    this.finished = true;
+                    return match this.checksum.take().map(ClaimedChecksum::check) {
+                        Some(Err(error)) => Poll::Ready(Some(Err(error))),
+                        _ => Poll::Ready(None),
+                    };
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        // With a checksum to check, the end is the poll that finds it.
+        self.finished || (self.checksum.is_none() && self.inner.is_end_stream())
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
 
 /// A streamed body's read error: a timeout as [`Error::BodyTimeout`].
 fn timed_body_error<E: fmt::Display>(error: IdleTimeoutError<E>) -> Error {
@@ -434,6 +522,7 @@ impl<B: Body> fmt::Debug for VerifiedBody<B> {
         match &self.inner {
             BodyKind::Buffered(_) => f.write_str("VerifiedBody::Buffered"),
             BodyKind::Checked(_) => f.write_str("VerifiedBody::Checked"),
+            BodyKind::Unsigned { .. } => f.write_str("VerifiedBody::Unsigned"),
             BodyKind::Chunked { body, .. } => {
                 f.debug_tuple("VerifiedBody::Chunked").field(body).finish()
             }
@@ -465,6 +554,13 @@ where
                 }
                 polled
             }
+            BodyKind::Unsigned { body, failure } => {
+                let polled = Pin::new(body.as_mut()).poll_frame(cx);
+                if let Poll::Ready(Some(Err(error))) = &polled {
+                    failure.record(error);
+                }
+                polled
+            }
         }
     }
 
@@ -473,6 +569,7 @@ where
             BodyKind::Buffered(full) => full.is_end_stream(),
             BodyKind::Checked(trailers) => trailers.is_none(),
             BodyKind::Chunked { body, .. } => body.is_end_stream(),
+            BodyKind::Unsigned { body, .. } => body.is_end_stream(),
         }
     }
 
@@ -481,6 +578,7 @@ where
             BodyKind::Buffered(full) => full.size_hint(),
             BodyKind::Checked(_) => http_body::SizeHint::with_exact(0),
             BodyKind::Chunked { body, .. } => body.size_hint(),
+            BodyKind::Unsigned { body, .. } => body.size_hint(),
         }
     }
 }
@@ -1127,10 +1225,18 @@ where
                     .get(http::header::CONTENT_LENGTH)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<u64>().ok());
-                if declared.is_some_and(|len| len > settings.max_body_bytes as u64) {
+                let buffer_limit = settings.max_body_bytes as u64;
+                let over_buffer_limit = declared.is_some_and(|len| len > buffer_limit);
+                let payload_hash = parts.headers.get("x-amz-content-sha256");
+                // `UNSIGNED-PAYLOAD` said, or implied by an S3 presigned URL without the header.
+                let may_be_unsigned = match payload_hash {
+                    Some(hash) => hash.as_bytes() == b"UNSIGNED-PAYLOAD",
+                    None => parts.uri.query().is_some_and(has_presigned_query),
+                };
+                if over_buffer_limit && !may_be_unsigned {
                     return reject(
                         Error::BodyTooLarge {
-                            limit: settings.max_body_bytes as u64,
+                            limit: buffer_limit,
                         },
                         &parts,
                     );
@@ -1143,9 +1249,10 @@ where
                 // holds (the authorization's form, the date, the scope, a known access key
                 // and its token), so that a client without a key cannot have megabytes held
                 // for it. (That costs a second lookup; a small body is read without it.)
-                let hashed = parts.headers.contains_key("x-amz-content-sha256");
-                let large = declared.is_none_or(|len| len > PRECHECKED_BODY_BYTES);
-                let early = if hashed || large {
+                let hashed = payload_hash.is_some();
+                let large =
+                    over_buffer_limit || declared.is_none_or(|len| len > PRECHECKED_BODY_BYTES);
+                let mut early = if hashed || large {
                     let view = RequestView::from_parts(&parts);
                     match verify_within(
                         &verifier,
@@ -1163,70 +1270,121 @@ where
                 } else {
                     None
                 };
-                let collected = tokio::time::timeout(
-                    settings.body_timeout,
-                    Limited::new(body, settings.max_body_bytes).collect(),
-                )
-                .await;
-                let bytes = match collected {
-                    Ok(Ok(collected)) => collected.to_bytes(),
-                    Ok(Err(e)) => {
-                        let error = if e
-                            .downcast_ref::<http_body_util::LengthLimitError>()
-                            .is_some()
-                        {
-                            Error::BodyTooLarge {
-                                limit: settings.max_body_bytes as u64,
-                            }
-                        } else {
-                            Error::BodyRead {
-                                reason: e.to_string(),
-                            }
-                        };
-                        return reject(error, &parts);
-                    }
-                    Err(_) => {
+                // Verified from the head, and nothing of the body is signed: one that may be
+                // larger than the buffer goes to the service as it is read, as S3 takes up to
+                // 5 GiB through a presigned URL (`max_streamed_body_bytes`).
+                let unsigned_past_buffer = |verified: &mut VerifiedRequest| {
+                    *verified.payload() == PayloadKind::Unsigned
+                        && declared.is_none_or(|len| len > buffer_limit)
+                };
+                if let Some(verified) = early.take_if(unsigned_past_buffer) {
+                    if declared.is_some_and(|len| len > settings.max_streamed_body_bytes) {
                         return reject(
-                            Error::BodyTimeout {
-                                reason: format!(
-                                    "the whole body took longer than {} ms (body timeout)",
-                                    settings.body_timeout.as_millis()
-                                ),
+                            Error::BodyTooLarge {
+                                limit: settings.max_streamed_body_bytes,
                             },
                             &parts,
-                        )
+                        );
                     }
-                };
-                let verified = match early {
-                    // Verified before the body came: its checks are left.
-                    Some(mut verified) => {
-                        let view = RequestView::from_parts(&parts);
-                        if let Err(e) = verified.check_buffered_body(&view, &bytes) {
-                            return reject_read(e, &parts);
+                    let checksum =
+                        match verified.plain_body_checksum(&RequestView::from_parts(&parts)) {
+                            Ok(checksum) => checksum,
+                            Err(e) => return refuse_unread(e, &parts, body),
+                        };
+                    let failure = Arc::new(BodyFailure {
+                        format: resolve_format(settings.error_format, &parts),
+                        answer: std::sync::Mutex::new(None),
+                    });
+                    let timed: TimedBody<B> =
+                        IdleTimeoutBody::new(body, settings.body_idle_timeout)
+                            .map_err(timed_body_error::<B::Error>);
+                    let body = VerifiedBody {
+                        inner: BodyKind::Unsigned {
+                            body: Box::new(UnsignedBody {
+                                inner: timed,
+                                checksum,
+                                limit: settings.max_streamed_body_bytes,
+                                read: 0,
+                                finished: false,
+                            }),
+                            failure: Arc::clone(&failure),
+                        },
+                    };
+                    (verified, body, Some(failure))
+                } else {
+                    if over_buffer_limit {
+                        return reject(
+                            Error::BodyTooLarge {
+                                limit: buffer_limit,
+                            },
+                            &parts,
+                        );
+                    }
+                    let collected = tokio::time::timeout(
+                        settings.body_timeout,
+                        Limited::new(body, settings.max_body_bytes).collect(),
+                    )
+                    .await;
+                    let bytes = match collected {
+                        Ok(Ok(collected)) => collected.to_bytes(),
+                        Ok(Err(e)) => {
+                            let error = if e
+                                .downcast_ref::<http_body_util::LengthLimitError>()
+                                .is_some()
+                            {
+                                Error::BodyTooLarge {
+                                    limit: settings.max_body_bytes as u64,
+                                }
+                            } else {
+                                Error::BodyRead {
+                                    reason: e.to_string(),
+                                }
+                            };
+                            return reject(error, &parts);
                         }
-                        verified
-                    }
-                    // With the body in hand, verification makes its checks too.
-                    None => {
-                        let view = RequestView::from_parts(&parts);
-                        match verify_within(
-                            &verifier,
-                            &view,
-                            Payload::Bytes(&bytes),
-                            arrived,
-                            settings.lookup_timeout,
-                        )
-                        .await
-                        {
-                            Ok(v) => v,
-                            Err(e) => return reject_read(e, &parts),
+                        Err(_) => {
+                            return reject(
+                                Error::BodyTimeout {
+                                    reason: format!(
+                                        "the whole body took longer than {} ms (body timeout)",
+                                        settings.body_timeout.as_millis()
+                                    ),
+                                },
+                                &parts,
+                            )
                         }
-                    }
-                };
-                let body = VerifiedBody {
-                    inner: BodyKind::Buffered(Full::new(bytes)),
-                };
-                (verified, body, None)
+                    };
+                    let verified = match early {
+                        // Verified before the body came: its checks are left.
+                        Some(mut verified) => {
+                            let view = RequestView::from_parts(&parts);
+                            if let Err(e) = verified.check_buffered_body(&view, &bytes) {
+                                return reject_read(e, &parts);
+                            }
+                            verified
+                        }
+                        // With the body in hand, verification makes its checks too.
+                        None => {
+                            let view = RequestView::from_parts(&parts);
+                            match verify_within(
+                                &verifier,
+                                &view,
+                                Payload::Bytes(&bytes),
+                                arrived,
+                                settings.lookup_timeout,
+                            )
+                            .await
+                            {
+                                Ok(v) => v,
+                                Err(e) => return reject_read(e, &parts),
+                            }
+                        }
+                    };
+                    let body = VerifiedBody {
+                        inner: BodyKind::Buffered(Full::new(bytes)),
+                    };
+                    (verified, body, None)
+                }
             };
             // The service routes on the path as sent (axum's router does not normalise, and
             // with `Router::layer` it has routed before the layer runs, so handing it a

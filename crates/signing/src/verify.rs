@@ -1199,6 +1199,16 @@ impl VerifiedRequest {
         check_buffered_checksums(request, self.field(Field::Service), body)
     }
 
+    /// The flexible checksum an `UNSIGNED-PAYLOAD` body that is passed on as it is read (not
+    /// buffered) must match at its end: [`Self::check_buffered_body`]'s checks, but for the
+    /// body's, which are made as it goes.
+    pub(crate) fn plain_body_checksum(
+        &self,
+        request: &RequestView<'_>,
+    ) -> Result<Option<crate::checksum::ClaimedChecksum>, Error> {
+        crate::checksum::plain_body_checksum(request, self.field(Field::Service))
+    }
+
     /// What [`Verifier::verify`] checks of a streamed payload's whole `aws-chunked` body when
     /// given it as [`Payload::Bytes`]: the chain, its decoded length and checksum, as the
     /// layer checks it (the decoded data is not kept).

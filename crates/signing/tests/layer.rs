@@ -1894,3 +1894,134 @@ async fn http2_cookie_crumbs_of_a_signed_cookie_verify() {
     let (status, text) = send_http2(addr, crumbs).await;
     assert_eq!(status, 200, "crumbs: {text}");
 }
+
+/// `data` in HTTP/1.1's chunked transfer coding, in chunks of `size` bytes.
+fn transfer_chunked(data: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for piece in data.chunks(size) {
+        out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+/// An `UNSIGNED-PAYLOAD` upload is verified from its head: nothing of the body is signed, and
+/// S3 takes up to 5 GiB through a presigned URL, or from an SDK told not to sign payloads
+/// (aws-sdk-s3 with `RequestChecksumCalculation::WhenRequired` streaming a file). One past
+/// `max_body_bytes` is passed on as it is read, not refused: with the payload header, through
+/// a presigned URL (which implies it), and with no length declared (chunked transfer coding);
+/// the service reads all of it. It is held to `max_streamed_body_bytes`, declared or not; a
+/// signed payload (its SHA-256 in the signature) of the same size is still `EntityTooLarge`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    settings.max_streamed_body_bytes = 8192;
+    let addr = start_server_with(settings).await;
+    let data: Vec<u8> = (0..4096u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let put = |body: Vec<u8>| {
+        http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/big"))
+            .header("host", addr.to_string())
+            .body(body)
+            .unwrap()
+    };
+    let served =
+        |text: &str| text.starts_with("ok ") && text.ends_with(&*String::from_utf8_lossy(&data));
+
+    let mut header_form = put(data.clone());
+    sign_s3(&mut header_form, SK, PayloadSigning::Unsigned);
+    let (status, text) = send_for_text(addr, header_form.map(|b| Full::new(Bytes::from(b)))).await;
+    assert_eq!(status, 200, "header form: {text}");
+    assert!(served(&text), "header form: {text}");
+
+    let creds = Credentials::from_keys(AK, SK, None);
+    let mut presigned = put(data.clone());
+    sign_for(
+        &mut presigned,
+        &creds,
+        "s3",
+        SystemTime::now(),
+        &SigningSettings::s3().presigned(std::time::Duration::from_secs(60)),
+    );
+    assert!(!presigned.headers().contains_key("x-amz-content-sha256"));
+    let (status, text) = send_for_text(addr, presigned.map(|b| Full::new(Bytes::from(b)))).await;
+    assert_eq!(status, 200, "presigned: {text}");
+    assert!(served(&text), "presigned: {text}");
+
+    // No length declared: passed on, and failed past `max_streamed_body_bytes`.
+    let wait = std::time::Duration::from_secs(10);
+    for (body, expected) in [
+        (data.clone(), "HTTP/1.1 200"),
+        (vec![b'x'; 8193], "HTTP/1.1 400"),
+    ] {
+        let mut head = put(Vec::new());
+        sign_s3(&mut head, SK, PayloadSigning::Unsigned);
+        let (text, answered) = raw_exchange(
+            addr,
+            "PUT /bucket/big HTTP/1.1\r\ntransfer-encoding: chunked\r\n",
+            head.headers(),
+            &transfer_chunked(&body, 1000),
+            b"\r\n\r\n",
+            wait,
+        )
+        .await;
+        assert!(
+            answered && text.starts_with(expected),
+            "{} bytes: {text}",
+            body.len()
+        );
+        if expected.ends_with("400") {
+            assert!(text.contains("connection: close"), "{text}");
+        }
+    }
+    // Declared past `max_streamed_body_bytes`: refused before the body.
+    let mut declared = put(vec![b'x'; 8193]);
+    sign_s3(&mut declared, SK, PayloadSigning::Unsigned);
+    let (status, text) = send_for_text(addr, declared.map(|b| Full::new(Bytes::from(b)))).await;
+    assert_s3_error(
+        (status, &text),
+        400,
+        "EntityTooLarge",
+        "body too large: more than 8192",
+    );
+
+    let mut signed = put(data.clone());
+    sign_s3(&mut signed, SK, PayloadSigning::Signed);
+    let (status, text) = send_for_text(addr, signed.map(|b| Full::new(Bytes::from(b)))).await;
+    assert_s3_error(
+        (status, &text),
+        400,
+        "EntityTooLarge",
+        "body too large: more than 1024",
+    );
+}
+
+/// An `UNSIGNED-PAYLOAD` body passed on as read is checked against its checksum header as a
+/// buffered one is, at its end: the right CRC32 passes, another is `BadDigest` in place of
+/// the service's answer, with the connection closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unbuffered_unsigned_body_is_checked_against_its_checksum_header() {
+    let addr = start_server().await; // max_body_bytes 1,024
+    let data = vec![b'z'; 4096];
+    for (claimed, expected) in [(crc32_base64(&data), 200), (crc32_base64(b"other"), 400)] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/big"))
+            .header("host", addr.to_string())
+            .header("x-amz-checksum-crc32", claimed)
+            .body(data.clone())
+            .unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+        let response = support::send(addr, request.map(|b| Full::new(Bytes::from(b)))).await;
+        let text = String::from_utf8_lossy(response.body()).into_owned();
+        assert_eq!(response.status(), expected, "{text}");
+        if expected == 400 {
+            assert_s3_error((400, &text), 400, "BadDigest", "");
+            assert_eq!(response.headers()["connection"], "close");
+        }
+    }
+}

@@ -21,7 +21,7 @@ use bytes::Bytes;
 use edgeward_signing::LayerSettings;
 use http_body_util::Full;
 use support::sdk::{
-    refusal_code, s3_client, s3_client_as_if_tls, sts_client, PlainHttp, UploadFile,
+    refusal_code, s3_client, s3_client_as_if_tls, s3_config, sts_client, PlainHttp, UploadFile,
 };
 use support::{
     crc32_base64, independent_checksum, send, send_for_text, sha256_hex, start_server_answering,
@@ -766,5 +766,44 @@ async fn aws_sdk_rust_corrects_a_skewed_clock_from_our_refusal() {
             .await
             .unwrap();
         check_dates(&http);
+    }
+}
+
+/// aws-sdk-s3 told to compute checksums only where an operation requires one
+/// (`RequestChecksumCalculation::WhenRequired`, the usual setting for S3-compatible
+/// endpoints) uploads a file as one body with `UNSIGNED-PAYLOAD`, not as a chunk chain. The
+/// signature covers none of it, so one past the layer's buffer (64 KiB here; the file is
+/// 200,000 bytes) is passed on as read, over HTTP and as over TLS: it verifies, and the service
+/// is handed the whole file (the ETag is its SHA-256).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_unsigned_payload_uploads_past_the_buffer_verify() {
+    use aws_sdk_s3::config::RequestChecksumCalculation;
+
+    let mut settings = LayerSettings::default();
+    settings.max_body_bytes = 64 * 1024;
+    let addr = start_server_answering(settings, Answers::LikeAws).await;
+    let upload = UploadFile::new();
+    let etag = format!("\"{}\"", sha256_hex(&upload.contents));
+    for endpoint in [format!("http://{addr}"), format!("https://{addr}")] {
+        let http = PlainHttp::default();
+        let config = s3_config(&endpoint, Credentials::from_keys(AK, SK, None), &http)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .build();
+        let s3 = aws_sdk_s3::Client::from_conf(config);
+        let put = upload
+            .put(&s3, "big")
+            .await
+            .unwrap_or_else(|e| panic!("{endpoint}: {e:?}"));
+        let sent = http.last_sent();
+        assert_eq!(
+            header(&sent, "x-amz-content-sha256"),
+            "UNSIGNED-PAYLOAD",
+            "{sent:?}"
+        );
+        assert_eq!(
+            header(&sent, "content-length"),
+            upload.contents.len().to_string()
+        );
+        assert_eq!(put.e_tag(), Some(etag.as_str()), "{endpoint}");
     }
 }

@@ -123,7 +123,17 @@ pub(crate) fn s3_client_as_if_tls(
 }
 
 fn s3_client_of(endpoint: &str, credentials: Credentials, http: &PlainHttp) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
+    aws_sdk_s3::Client::from_conf(s3_config(endpoint, credentials, http).build())
+}
+
+/// The configuration of [`s3_client`] (of [`s3_client_as_if_tls`] for an `https://`
+/// `endpoint`), for a test to change.
+pub(crate) fn s3_config(
+    endpoint: &str,
+    credentials: Credentials,
+    http: &PlainHttp,
+) -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
         .credentials_provider(credentials)
@@ -131,8 +141,6 @@ fn s3_client_of(endpoint: &str, credentials: Credentials, http: &PlainHttp) -> a
         .force_path_style(true)
         .http_client(http.clone())
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// A file for streamed uploads (the SDK streams a body it reads from a file), over 64 KiB so
