@@ -254,9 +254,9 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
 }
 
 /// The request body the inner service sees: the buffered body, already verified; an
-/// `aws-chunked` body verified chunk by chunk as it is read; or an `UNSIGNED-PAYLOAD` body too
-/// large to buffer, passed on as it is read and checked against its checksum header, if any,
-/// at its end.
+/// `aws-chunked` body verified chunk by chunk as it is read; or an `UNSIGNED-PAYLOAD` body
+/// that may be too large to buffer (over the limit, or of no declared length), passed on as it
+/// is read and checked against its checksum header, if any, at its end.
 ///
 /// A streamed body that fails (a chunk or trailer signature, its checksum, its length, the
 /// idle timeout) yields the [`Error`] to its reader, and [`SigV4Service`] then answers the
@@ -270,8 +270,9 @@ pub struct VerifiedBody<B: Body> {
 
 enum BodyKind<B: Body> {
     Buffered(Full<Bytes>),
-    /// An `UNSIGNED-PAYLOAD` body too large to buffer, passed on as it is read: the signature
-    /// did not cover it, so only its size and its checksum header are left to check.
+    /// An `UNSIGNED-PAYLOAD` body that may be too large to buffer (its length over the limit,
+    /// or not declared), passed on as it is read: the signature did not cover it, so only its
+    /// size and its checksum header are left to check.
     Unsigned {
         body: Box<UnsignedBody<TimedBody<B>>>,
         failure: Arc<BodyFailure>,
@@ -586,7 +587,7 @@ where
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// The most of the string-to-sign and of the canonical request S3's form echoes (each; then
-/// `…`): a usual request's whole, and at most ~40 KiB each once escaped.
+/// `…`): a usual request's whole, and at most 48 KiB each once escaped (`&quot;` is six bytes).
 const MAX_ECHOED_SIGNING_TEXT: usize = 8 * 1024;
 
 fn xml_escape(text: &str) -> String {
@@ -637,8 +638,32 @@ pub(crate) fn error_response(
 /// [`Verifier::verify`] as of `arrived` (when the request's head came: a body read in between
 /// does not move the request out of its time window), bounded by `limit`: only the credential
 /// lookup waits, and a lookup that does not answer is the server's failure, not the
-/// requester's.
+/// requester's. `as_received` is the headers before [`join_cookie_crumbs`] joined them, tried
+/// when the joined ones do not match.
 async fn verify_within<L: CredentialLookup>(
+    verifier: &Verifier<L>,
+    view: &RequestView<'_>,
+    as_received: Option<&http::HeaderMap>,
+    payload: Payload<'_>,
+    arrived: SystemTime,
+    limit: Duration,
+) -> Result<crate::VerifiedRequest, Error> {
+    let verified = verify_once(verifier, view, payload, arrived, limit).await;
+    match (verified, as_received) {
+        // Cookie crumbs joined with `"; "` did not match: the signer may have had them apart.
+        (Err(Error::SignatureDoesNotMatch { .. }), Some(headers)) => {
+            let view = RequestView {
+                headers: Headers::Map(headers),
+                ..*view
+            };
+            verify_once(verifier, &view, payload, arrived, limit).await
+        }
+        (verified, _) => verified,
+    }
+}
+
+/// One verification as of `arrived`, its lookup given `limit`.
+async fn verify_once<L: CredentialLookup>(
     verifier: &Verifier<L>,
     view: &RequestView<'_>,
     payload: Payload<'_>,
@@ -969,24 +994,27 @@ fn join_repeated_signed_headers(headers: &mut http::HeaderMap, verified: &Verifi
 
 /// HTTP/2 and HTTP/3 let a client split `Cookie` into several fields ("crumbs", RFC 9113
 /// 8.2.3, RFC 9114 4.2.1); a receiver joins them with `"; "` before anything else reads them.
-/// A client signs the one `Cookie` it gave its HTTP stack, so the crumbs are joined before the
-/// request is verified (and the service reads that one cookie, not the crumbs joined with `,`).
-fn join_cookie_crumbs(parts: &mut http::request::Parts) {
+/// A client that split the one `Cookie` it signed needs them joined so; one whose signer was
+/// given the values apart signed them joined with `,`, as SigV4 joins any repeated header
+/// (aws-sigv4 behind hyper's HTTP/2 client). The service reads the one cookie; the headers as
+/// received come back, for [`verify_within`] to try when the joined ones do not match.
+fn join_cookie_crumbs(parts: &mut http::request::Parts) -> Option<http::HeaderMap> {
     if parts.version < http::Version::HTTP_2 {
-        return;
+        return None;
     }
     let mut crumbs = parts.headers.get_all(http::header::COOKIE).iter();
     let (Some(first), Some(_)) = (crumbs.next(), crumbs.next()) else {
-        return;
+        return None;
     };
     let mut joined = first.as_bytes().to_vec();
     for crumb in parts.headers.get_all(http::header::COOKIE).iter().skip(1) {
         joined.extend_from_slice(b"; ");
         joined.extend_from_slice(crumb.as_bytes());
     }
-    if let Ok(joined) = http::HeaderValue::from_bytes(&joined) {
-        parts.headers.insert(http::header::COOKIE, joined);
-    }
+    let joined = http::HeaderValue::from_bytes(&joined).ok()?;
+    let as_received = parts.headers.clone();
+    parts.headers.insert(http::header::COOKIE, joined);
+    Some(as_received)
 }
 
 /// Whether a request has a body (one that may still be on its way, if not yet read).
@@ -1117,7 +1145,7 @@ where
         Box::pin(async move {
             let arrived = verifier.now();
             let (mut parts, body) = request.into_parts();
-            join_cookie_crumbs(&mut parts);
+            let as_received = join_cookie_crumbs(&mut parts);
             let reject_read = |error: Error, parts: &http::request::Parts| {
                 Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
             };
@@ -1154,6 +1182,7 @@ where
                 let verified = match verify_within(
                     &verifier,
                     &view,
+                    as_received.as_ref(),
                     Payload::Unavailable,
                     arrived,
                     settings.lookup_timeout,
@@ -1257,6 +1286,7 @@ where
                     match verify_within(
                         &verifier,
                         &view,
+                        as_received.as_ref(),
                         Payload::Unavailable,
                         arrived,
                         settings.lookup_timeout,
@@ -1369,6 +1399,7 @@ where
                             match verify_within(
                                 &verifier,
                                 &view,
+                                as_received.as_ref(),
                                 Payload::Bytes(&bytes),
                                 arrived,
                                 settings.lookup_timeout,

@@ -375,7 +375,9 @@ impl<'a> RequestView<'a> {
     ///
     /// Over HTTP/2 and HTTP/3 a client may split its one signed `Cookie` into several fields
     /// (RFC 9113 8.2.3), which a receiver joins with `"; "` before reading them; neither hyper
-    /// nor this view does, so join them first ([`crate::SigV4Layer`] does).
+    /// nor this view does. A signer given the values apart joined them with `,`: to accept
+    /// both, verify with the crumbs joined and, on `SignatureDoesNotMatch`, as received
+    /// ([`crate::SigV4Layer`] does).
     pub fn from_http<B>(request: &'a http::Request<B>) -> Self {
         Self {
             method: request.method().as_str(),

@@ -2025,3 +2025,39 @@ async fn an_unbuffered_unsigned_body_is_checked_against_its_checksum_header() {
         }
     }
 }
+
+/// A request signed with two `Cookie` values (our signer, like aws-sigv4, canonicalises them
+/// `cookie:a=1,b=2`): over HTTP/1.1 (two field lines) it verifies, and over h2c, where hyper's
+/// client sends the two values as two fields, which the layer joins as crumbs of one cookie
+/// (`a=1; b=2`) first, it verifies too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_signed_cookie_values_verify_over_http1_and_http2() {
+    let addr = start_server().await;
+    let mut request = http::Request::get(format!("http://{addr}/bucket/key"))
+        .body(Vec::new())
+        .unwrap();
+    request
+        .headers_mut()
+        .append("cookie", http::HeaderValue::from_static("a=1"));
+    request
+        .headers_mut()
+        .append("cookie", http::HeaderValue::from_static("b=2"));
+    sign_s3(&mut request, SK, PayloadSigning::Signed);
+    let mut http1 = request.clone();
+    http1.headers_mut().insert(
+        "host",
+        http::HeaderValue::from_str(&addr.to_string()).unwrap(),
+    );
+    let (status, text) = send_for_text(addr, http1.map(|b| Full::new(Bytes::from(b)))).await;
+    assert_eq!(status, 200, "HTTP/1.1: {text}");
+    let (status, text) = send_http2(addr, request.clone()).await;
+    assert_eq!(status, 200, "HTTP/2: {text}");
+    // A wrong signature is still refused, after both readings.
+    sign_s3(&mut request, "not-the-secret", PayloadSigning::Signed);
+    let (status, text) = send_http2(addr, request).await;
+    assert_eq!(status, 403, "HTTP/2, wrong secret: {text}");
+    assert!(
+        text.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{text}"
+    );
+}
