@@ -762,6 +762,12 @@ impl<B> fmt::Debug for ChunkedBody<B> {
 }
 
 impl<B> ChunkedBody<B> {
+    /// The raw body, as far as it has not been read (for the layer to drain it behind a
+    /// refusal).
+    pub(crate) fn into_inner(self) -> B {
+        self.inner
+    }
+
     /// Wraps `inner` (the raw `aws-chunked` bytes).
     pub fn new(inner: B, verifier: ChunkChainVerifier) -> Self {
         Self {

@@ -276,6 +276,7 @@ enum BodyKind<B: Body> {
     Unsigned {
         body: Box<UnsignedBody<TimedBody<B>>>,
         failure: Arc<BodyFailure>,
+        drain: DrainRaw<B>,
     },
     /// A streamed body read and checked to its end before the service was called: its
     /// trailers frame, if any (the data is empty).
@@ -283,8 +284,13 @@ enum BodyKind<B: Body> {
     Chunked {
         body: Box<ChunkedBody<TimedBody<B>>>,
         failure: Arc<BodyFailure>,
+        drain: DrainRaw<B>,
     },
 }
+
+/// [`Drain::spawn`] for the raw body type, made where the layer knows it can be sent to a
+/// task (so that [`VerifiedBody`]'s `Body` impl asks nothing more of it).
+type DrainRaw<B> = fn(Drain, B);
 
 /// A streamed body under its idle timeout, failing with this crate's errors, so that the
 /// chunk decoder passes a timeout on as one (`RequestTimeout`), not as a failed read.
@@ -384,6 +390,8 @@ fn timed_body_error<E: fmt::Display>(error: IdleTimeoutError<E>) -> Error {
 struct BodyFailure {
     format: ResolvedFormat,
     answer: std::sync::Mutex<Option<Response<Full<Bytes>>>>,
+    /// How the rest of the body is read and dropped once it fails (`None` over HTTP/2).
+    drain: Option<Drain>,
 }
 
 impl BodyFailure {
@@ -395,6 +403,59 @@ impl BodyFailure {
 
     fn take(&self) -> Option<Response<Full<Bytes>>> {
         self.answer.lock().ok()?.take()
+    }
+}
+
+/// How much of a body the layer reads and drops behind an answer that refused it, and for how
+/// long: a lingering close (RFC 9112, 9.6), so that hyper's close does not reset the
+/// connection under the answer while the client is still sending.
+#[derive(Debug, Clone, Copy)]
+struct Drain {
+    limit: u64,
+    within: Duration,
+    /// The most a read may wait for the peer (the streamed bodies' idle timeout), if bounded.
+    idle: Option<Duration>,
+}
+
+impl Drain {
+    /// Reads and drops `body` in a task of its own, up to the limit, within the time; past
+    /// either (or at the body's end, or an error) the body is dropped and hyper closes. Not
+    /// outside a tokio runtime.
+    fn spawn<B>(self, body: B)
+    where
+        B: Body + Unpin + Send + 'static,
+        B::Data: Send,
+    {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut body = IdleTimeoutBody::new(body, self.idle.unwrap_or(self.within));
+        let limit = self.limit;
+        let read_and_drop = async move {
+            let mut read = 0u64;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(data) = frame.data_ref() {
+                    read = read.saturating_add(bytes::Buf::remaining(data) as u64);
+                    if read > limit {
+                        return;
+                    }
+                }
+            }
+        };
+        runtime.spawn(tokio::time::timeout(self.within, read_and_drop));
+    }
+
+    /// The drain behind a body that failed part way through (it was being sent, so whether the
+    /// client asked `Expect: 100-continue` no longer matters): at most the largest body the
+    /// layer takes, while the client keeps sending (`body_idle_timeout` between reads) and
+    /// within the longer of the two body timeouts. None over HTTP/2, where the stream ends
+    /// alone.
+    fn after_failure(version: http::Version, settings: &LayerSettings) -> Option<Self> {
+        (version <= http::Version::HTTP_11).then(|| Self {
+            limit: settings.max_streamed_body_bytes,
+            within: settings.body_timeout.max(settings.body_idle_timeout),
+            idle: Some(settings.body_idle_timeout),
+        })
     }
 }
 
@@ -413,6 +474,11 @@ pub struct IdleTimeoutBody<B> {
 }
 
 impl<B> IdleTimeoutBody<B> {
+    /// The body it wraps.
+    pub fn into_inner(self) -> B {
+        self.inner
+    }
+
     /// Wraps `inner`; the clock runs while a read of the body waits for the peer: it starts
     /// when a poll finds no frame and stops at the next frame.
     pub fn new(inner: B, idle: Duration) -> Self {
@@ -543,26 +609,46 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        match &mut self.get_mut().inner {
+        let this = self.get_mut();
+        let mut failed = None;
+        let polled = match &mut this.inner {
             BodyKind::Buffered(full) => Pin::new(full)
                 .poll_frame(cx)
                 .map_err(|never| match never {}),
             BodyKind::Checked(trailers) => Poll::Ready(trailers.take().map(Ok)),
-            BodyKind::Chunked { body, failure } => {
+            BodyKind::Chunked { body, failure, .. } => {
                 let polled = Pin::new(body.as_mut()).poll_frame(cx);
                 if let Poll::Ready(Some(Err(error))) = &polled {
                     failure.record(error);
+                    failed = failure.drain;
                 }
                 polled
             }
-            BodyKind::Unsigned { body, failure } => {
+            BodyKind::Unsigned { body, failure, .. } => {
                 let polled = Pin::new(body.as_mut()).poll_frame(cx);
                 if let Poll::Ready(Some(Err(error))) = &polled {
                     failure.record(error);
+                    failed = failure.drain;
                 }
                 polled
+            }
+        };
+        // The answer goes out in place of the service's, with the rest of the body still on
+        // its way: it is read and dropped behind the answer, or closing resets the connection
+        // under it (a lingering close, as for a refusal from the head).
+        if let Some(drain) = failed {
+            match std::mem::replace(&mut this.inner, BodyKind::Checked(None)) {
+                // The raw body, out of the idle clock that may just have fired.
+                BodyKind::Chunked {
+                    body, drain: spawn, ..
+                } => spawn(drain, body.into_inner().into_inner().into_inner()),
+                BodyKind::Unsigned {
+                    body, drain: spawn, ..
+                } => spawn(drain, body.inner.into_inner().into_inner()),
+                _ => {}
             }
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -1057,11 +1143,12 @@ fn announce_close<T>(response: &mut Response<T>, version: http::Version) {
 /// the server's TCP stack answer the rest with a reset, which can erase the refusal from the
 /// client's receive buffer before it is read (RFC 9112, 9.6: a lingering close). Over TLS,
 /// botocore then reported an `SSLError` and retried, and aws-sdk-rust a broken pipe, with no
-/// `Date` to correct a skewed clock from. At most `max_body_bytes` are read, within
+/// `Date` to correct a skewed clock from. At most the declared length (up to
+/// `max_streamed_body_bytes`), or `max_body_bytes` when none is declared, is read within
 /// `body_timeout`, as for a body the layer buffers (a peer without a key can have it read, not
 /// kept); past either the body is dropped and hyper closes at once. Not read: a client that
-/// asked `Expect: 100-continue` (it has not sent the body), a declared length over the limit,
-/// HTTP/2 (where the stream ends alone), and a layer run outside a tokio runtime.
+/// asked `Expect: 100-continue` (it has not sent the body), HTTP/2 (where the stream ends
+/// alone), and a layer run outside a tokio runtime.
 fn drain_behind_refusal<B>(parts: &http::request::Parts, body: B, settings: &LayerSettings)
 where
     B: Body + Unpin + Send + 'static,
@@ -1076,30 +1163,21 @@ where
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let limit = settings.max_body_bytes as u64;
-    if parts.version > http::Version::HTTP_11
-        || expects_continue
-        || declared.is_some_and(|len| len > limit)
-    {
+    if parts.version > http::Version::HTTP_11 || expects_continue {
         return;
     }
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    let mut body = body;
-    let read_and_drop = async move {
-        let mut read = 0u64;
-        while let Some(Ok(frame)) = body.frame().await {
-            if let Some(data) = frame.data_ref() {
-                read = read.saturating_add(bytes::Buf::remaining(data) as u64);
-                if read > limit {
-                    // Dropping the body closes the connection.
-                    return;
-                }
-            }
-        }
-    };
-    runtime.spawn(tokio::time::timeout(settings.body_timeout, read_and_drop));
+    // A declared length is read to its end (as far as the largest body the layer takes): a
+    // body refused for its size is sent whole by clients that read no answer before they
+    // have sent it, as botocore and aws-sdk-rust do.
+    let limit = declared.map_or(settings.max_body_bytes as u64, |len| {
+        len.min(settings.max_streamed_body_bytes)
+    });
+    Drain {
+        limit,
+        within: settings.body_timeout,
+        idle: None,
+    }
+    .spawn(body);
 }
 
 /// A body larger than this (or of unknown length) whose hash is not in a header is read only
@@ -1206,11 +1284,12 @@ where
                 let declared_length = chunk_verifier.decoded_length_declared();
                 let decoded_length = declared_length.unwrap_or(0);
                 if decoded_length > settings.max_streamed_body_bytes {
-                    return reject(
+                    return refuse_unread(
                         Error::BodyTooLarge {
                             limit: settings.max_streamed_body_bytes,
                         },
                         &parts,
+                        body,
                     );
                 }
                 describe_decoded_body(&mut parts.headers, decoded_length);
@@ -1239,11 +1318,13 @@ where
                     let failure = Arc::new(BodyFailure {
                         format: resolve_format(settings.error_format, &parts),
                         answer: std::sync::Mutex::new(None),
+                        drain: Drain::after_failure(parts.version, &settings),
                     });
                     let body = VerifiedBody {
                         inner: BodyKind::Chunked {
                             body: Box::new(ChunkedBody::new(body, chunk_verifier)),
                             failure: Arc::clone(&failure),
+                            drain: |drain, raw| drain.spawn(raw),
                         },
                     };
                     (verified, body, Some(failure))
@@ -1263,11 +1344,12 @@ where
                     None => parts.uri.query().is_some_and(has_presigned_query),
                 };
                 if over_buffer_limit && !may_be_unsigned {
-                    return reject(
+                    return refuse_unread(
                         Error::BodyTooLarge {
                             limit: buffer_limit,
                         },
                         &parts,
+                        body,
                     );
                 }
                 // With the payload's hash in a header, the signature is checked before the
@@ -1309,11 +1391,12 @@ where
                 };
                 if let Some(verified) = early.take_if(unsigned_past_buffer) {
                     if declared.is_some_and(|len| len > settings.max_streamed_body_bytes) {
-                        return reject(
+                        return refuse_unread(
                             Error::BodyTooLarge {
                                 limit: settings.max_streamed_body_bytes,
                             },
                             &parts,
+                            body,
                         );
                     }
                     let checksum =
@@ -1324,6 +1407,7 @@ where
                     let failure = Arc::new(BodyFailure {
                         format: resolve_format(settings.error_format, &parts),
                         answer: std::sync::Mutex::new(None),
+                        drain: Drain::after_failure(parts.version, &settings),
                     });
                     let timed: TimedBody<B> =
                         IdleTimeoutBody::new(body, settings.body_idle_timeout)
@@ -1338,23 +1422,33 @@ where
                                 finished: false,
                             }),
                             failure: Arc::clone(&failure),
+                            drain: |drain, raw| drain.spawn(raw),
                         },
                     };
                     (verified, body, Some(failure))
                 } else {
                     if over_buffer_limit {
-                        return reject(
+                        return refuse_unread(
                             Error::BodyTooLarge {
                                 limit: buffer_limit,
                             },
                             &parts,
+                            body,
                         );
                     }
+                    let mut body = body;
                     let collected = tokio::time::timeout(
                         settings.body_timeout,
-                        Limited::new(body, settings.max_body_bytes).collect(),
+                        Limited::new(&mut body, settings.max_body_bytes).collect(),
                     )
                     .await;
+                    // Refused part way, with the rest of the body still coming: it is read and
+                    // dropped behind the answer (a lingering close), while the client sends.
+                    let drain_rest = |body: B| {
+                        if let Some(drain) = Drain::after_failure(parts.version, &settings) {
+                            drain.spawn(body);
+                        }
+                    };
                     let bytes = match collected {
                         Ok(Ok(collected)) => collected.to_bytes(),
                         Ok(Err(e)) => {
@@ -1362,6 +1456,7 @@ where
                                 .downcast_ref::<http_body_util::LengthLimitError>()
                                 .is_some()
                             {
+                                drain_rest(body);
                                 Error::BodyTooLarge {
                                     limit: settings.max_body_bytes as u64,
                                 }
@@ -1373,6 +1468,7 @@ where
                             return reject(error, &parts);
                         }
                         Err(_) => {
+                            drain_rest(body);
                             return reject(
                                 Error::BodyTimeout {
                                     reason: format!(
@@ -1381,7 +1477,7 @@ where
                                     ),
                                 },
                                 &parts,
-                            )
+                            );
                         }
                     };
                     let verified = match early {

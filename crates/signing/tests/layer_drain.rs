@@ -1,6 +1,6 @@
 //! The layer's lingering close (`drain_behind_refusal`): a request refused from its head is
-//! answered at once with `Connection: close`, and its body, up to `max_body_bytes`, is read
-//! behind the answer before the connection closes (RFC 9112, 9.6), so the client's body meets
+//! answered at once with `Connection: close`, and its body, up to its declared length (or
+//! `max_body_bytes` when none is declared), is read behind the answer before the connection closes (RFC 9112, 9.6), so the client's body meets
 //! no reset. Cases cargo-mutants (2026-12-04) found no test held: HTTP/1.0, a `Content-Length`
 //! of exactly the limit, and the limit on a body of unknown length.
 #![allow(clippy::unwrap_used)]

@@ -455,3 +455,94 @@ async fn botocore_s3_upload_refused_behind_a_slow_lookup_over_tls() {
         "botocore did not see the refusal: {wrong:#?}"
     );
 }
+
+/// botocore over HTTPS, a Kinesis `PutRecord` whose body (8 MB of data, base64 in JSON) is
+/// over `max_body_bytes` (10 MiB): the layer refuses `EntityTooLarge` (413) from the head.
+/// The user should get that code, once, not a TLS error after four sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_sees_entity_too_large_over_tls() {
+    let (addr, pem) = start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let spec = json!({
+        "scenario": "over_limit_tls", "addr": addr.to_string(), "ca_bundle": ca,
+        "access_key": AK, "secret_key": SK, "size": 8_000_000,
+    });
+    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
+        .await
+        .unwrap();
+    let result = &results[0];
+    assert!(
+        result["outcome"] == "client_error"
+            && result["code"] == "EntityTooLarge"
+            && result["status"] == 413
+            && result["sends"] == 1,
+        "{result:#}"
+    );
+}
+
+/// aws-sdk-rust over TLS, an in-memory `PutObject` of 11 MiB (its SHA-256 signed in the head)
+/// against the default 10 MiB `max_body_bytes`: refused `EntityTooLarge` from the head, which
+/// the SDK should read (one attempt), not a broken pipe retried three times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_sees_entity_too_large_over_tls() {
+    let (addr, pem) = start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let http = TlsHttp::trusting(&pem);
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let error = tls_s3_client(
+            addr,
+            http.clone(),
+            Credentials::from_keys(AK, SK, None),
+            false,
+        )
+        .put_object()
+        .bucket("bucket")
+        .key("big")
+        .body(aws_sdk_s3::primitives::ByteStream::from(vec![
+            b'x';
+            11 << 20
+        ]))
+        .send()
+        .await
+        .unwrap_err();
+        let code = error
+            .as_service_error()
+            .and_then(|e| aws_sdk_s3::error::ProvideErrorMetadata::code(e).map(str::to_owned));
+        if code.as_deref() != Some("EntityTooLarge") {
+            failures.push(describe(&error));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// botocore over HTTPS, an S3 upload whose source stalls mid-body for longer than the
+/// layer's timeouts (2 s here: `body_idle_timeout` for the `aws-chunked` body botocore streams
+/// by default, `body_timeout` for the one body it sends with `when_required` checksums) and
+/// then sends the rest. The layer answers `RequestTimeout` (400), which S3 sends too and which
+/// SDKs know to retry; the user should read that, as over plain HTTP, not a TLS failure: the
+/// rest of the body is read and dropped behind the answer while the client sends it (within
+/// one more idle timeout: the stall is 3 s), so that closing does not reset the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_sees_request_timeout_for_a_stall_mid_body_over_tls() {
+    let mut settings = LayerSettings::default();
+    settings.body_timeout = Duration::from_secs(2);
+    settings.body_idle_timeout = Duration::from_secs(2);
+    let (addr, pem) = start_tls_server_answering(settings, Answers::LikeAws).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let spec = json!({
+        "scenario": "stall_tls", "addr": addr.to_string(), "ca_bundle": ca,
+        "access_key": AK, "secret_key": SK, "stall": 3.0,
+    });
+    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
+        .await
+        .unwrap();
+    let wrong: Vec<&Value> = results
+        .iter()
+        .filter(|result| result["code"] != "RequestTimeout" || result["status"] != 400)
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

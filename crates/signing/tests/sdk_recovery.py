@@ -115,6 +115,75 @@ elif scenario == "early_tls":
         lambda: kinesis.put_record(StreamName="s", Data=b"a" * 100, PartitionKey="p"),
         sends,
     )
+elif scenario == "over_limit_tls":
+    # Over HTTPS, a body larger than the layer's `max_body_bytes` (refused `EntityTooLarge`
+    # from its `Content-Length`, before it is read); no `Expect: 100-continue` outside S3.
+    kinesis, sends = client("kinesis", "https")
+    record(
+        "kinesis put_record over the limit",
+        lambda: kinesis.put_record(StreamName="s", Data=b"a" * SPEC["size"], PartitionKey="p"),
+        sends,
+    )
+elif scenario == "stall_tls":
+    # Over HTTPS, an S3 upload whose source stalls once (a slow disk, a paused producer) for
+    # longer than the layer's body timeouts, mid-body: the layer answers `RequestTimeout`.
+    # botocore streams it `aws-chunked` (idle timeout) by default, as one buffered body
+    # (`body_timeout`) when told to compute checksums only when required. One attempt, so
+    # that the result is what the user reads once retries are spent.
+    import io
+    import time
+    import traceback
+
+    class StallingFile(io.RawIOBase):
+        """Stalls once (SPEC["stall"] seconds) while urllib3 sends it, past its first 300 KiB."""
+
+        def __init__(self, data):
+            self.data = io.BytesIO(data)
+            self.stalled = False
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return True
+
+        def seek(self, *args):
+            return self.data.seek(*args)
+
+        def tell(self):
+            return self.data.tell()
+
+        def readinto(self, buf):
+            sending = any("urllib3" in f.filename for f in traceback.extract_stack())
+            if sending and not self.stalled and self.data.tell() >= 300 * 1024:
+                self.stalled = True
+                time.sleep(SPEC["stall"])
+            chunk = self.data.read(min(len(buf), 65536))
+            buf[: len(chunk)] = chunk
+            return len(chunk)
+
+    for checksums in ("when_supported", "when_required"):
+        sends = []
+        s3 = boto3.session.Session().client(
+            "s3",
+            region_name="us-east-1",
+            endpoint_url=f"https://{SPEC['addr']}",
+            aws_access_key_id=SPEC["access_key"],
+            aws_secret_access_key=SPEC["secret_key"],
+            verify=SPEC["ca_bundle"],
+            config=Config(
+                retries={"total_max_attempts": 1, "mode": "standard"},
+                request_checksum_calculation=checksums,
+                s3={"addressing_style": "path"},
+            ),
+        )
+        s3.meta.events.register("before-send", lambda **kwargs: sends.append(1) and None)
+        body = StallingFile(b"x" * (900 * 1024))
+        record(
+            f"s3 put_object stalling mid-body, checksums {checksums}",
+            lambda: s3.put_object(Bucket="bucket", Key="key", Body=body),
+            sends,
+        )
 else:
     raise SystemExit(f"unknown scenario {scenario}")
 
