@@ -1522,7 +1522,16 @@ where
                 .and_then(|()| check_signed_values_trimmed(&parts.headers, &verified));
             if let Err(e) = checked {
                 return match failure {
-                    Some(_) => reject(e, &parts),
+                    // The streamed body is not read yet: drained behind the answer.
+                    Some(_) => match body.inner {
+                        BodyKind::Chunked { body, .. } => {
+                            refuse_unread(e, &parts, body.into_inner().into_inner().into_inner())
+                        }
+                        BodyKind::Unsigned { body, .. } => {
+                            refuse_unread(e, &parts, body.inner.into_inner().into_inner())
+                        }
+                        _ => reject(e, &parts),
+                    },
                     None => reject_read(e, &parts),
                 };
             }

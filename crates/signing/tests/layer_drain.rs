@@ -145,3 +145,54 @@ async fn a_refused_body_of_unknown_length_is_read_up_to_the_limit() {
         );
     }
 }
+
+/// A refusal after verification, of a body the layer has not read: a non-S3 `UNSIGNED-PAYLOAD`
+/// upload past `max_body_bytes` (passed on unbuffered) whose path the client sent with an
+/// empty segment and signed normalised (as botocore and aws-sigv4 sign for every service but
+/// S3; botocore's `mediastore-data` `PutObject` is such an upload): `check_served_path`
+/// refuses it (400 `InvalidRequest`). Its body is read and dropped behind the answer like
+/// every other refusal's, so a client that sends its whole body before it reads the answer
+/// reads the answer, not a reset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_after_verification_drains_the_unread_body() {
+    use aws_credential_types::Credentials;
+    use edgeward_signing::{ContentSha256Header, PayloadSigning, SigningParams, SigningSettings};
+
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    let addr = support::start_server_with(settings).await;
+    let len = 8usize << 20;
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri("/media//big")
+        .header("host", addr.to_string())
+        .body(Vec::new())
+        .unwrap();
+    let mut signing = SigningSettings::default();
+    signing.payload = PayloadSigning::Unsigned;
+    signing.content_sha256 = ContentSha256Header::Include;
+    let credentials = Credentials::from_keys(support::AK, support::SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "mediastore",
+        time: SystemTime::now(),
+    };
+    edgeward_signing::sign_http(&mut request, &params, &signing).unwrap();
+    let mut head = format!("PUT /media//big HTTP/1.1\r\ncontent-length: {len}\r\n").into_bytes();
+    head.extend(support::head_lines(request.headers()));
+    head.extend_from_slice(b"\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&head).await.unwrap();
+    let sent = stream.write_all(&vec![b'x'; len]).await;
+    assert!(sent.is_ok(), "the body met a reset: {sent:?}");
+    let answer = read_until(&mut stream, "\"}").await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 400")
+                && a.contains("InvalidRequest")
+                && a.to_ascii_lowercase().contains("\r\nconnection: close\r\n")),
+        "{answer:?}"
+    );
+}
