@@ -2064,3 +2064,373 @@ async fn two_signed_cookie_values_verify_over_http1_and_http2() {
         "{text}"
     );
 }
+
+/// An `UNSIGNED-PAYLOAD` body of no declared length, which the layer passes on as it is read
+/// (not buffered), as the service sees it: `is_end_stream` before and after it has read the
+/// body, and `size_hint`. A body with data has not ended before it is read, and has once it
+/// is; an empty one has ended before any read (the answers `Full` gives for the same bytes).
+/// Written for the mutants cargo-mutants (2026-12-05) found no test held: "replace <impl Body
+/// for UnsignedBody<B>>::is_end_stream -> bool with true" / "with false", "replace || with
+/// &&" and "replace && with ||" in it, and "replace size_hint with Default::default()" (which
+/// `IdleTimeoutBody` hid until it passed its body's hint on).
+#[tokio::test]
+async fn an_unbuffered_unsigned_body_describes_itself_as_its_body_would() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    for (data, checksum, expected) in [
+        (
+            &b"hello"[..],
+            None,
+            "false 5 Some(5) | 1 frames | true 0 Some(0)",
+        ),
+        (&b""[..], None, "true 0 Some(0) | 0 frames | true 0 Some(0)"),
+        // With a checksum to check, the end is the poll that finds it.
+        (
+            &b""[..],
+            Some(crc32_base64(b"")),
+            "false 0 Some(0) | 0 frames | true 0 Some(0)",
+        ),
+    ] {
+        // No `Content-Length`: a body that may be too large to buffer.
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .body(data.to_vec())
+            .unwrap();
+        if let Some(crc32) = &checksum {
+            request
+                .headers_mut()
+                .insert("x-amz-checksum-crc32", crc32.parse().unwrap());
+        }
+        sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+        assert!(!request.headers().contains_key("content-length"));
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let (status, text) = body_as_the_service_sees_it(request).await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(
+            text,
+            expected,
+            "{} bytes, checksum {checksum:?}",
+            data.len()
+        );
+    }
+}
+
+/// An `UNSIGNED-PAYLOAD` body passed on as read may be exactly `max_streamed_body_bytes`
+/// long: the service reads all of it. One byte more fails it with `EntityTooLarge`. Written
+/// for mutant "replace > with >= in <impl Body for UnsignedBody<B>>::poll_frame"
+/// (layer.rs:341), under which a body of exactly the limit is refused.
+#[tokio::test]
+async fn an_unbuffered_unsigned_body_of_exactly_the_streamed_limit_passes() {
+    use http_body_util::BodyExt;
+    use tower::{Layer, ServiceExt};
+
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_streamed_body_bytes = 16;
+    for (len, expected) in [(16usize, 200u16), (17, 400)] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .body(vec![b'x'; len])
+            .unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let service = support::test_layer(settings.clone()).layer(tower::service_fn(
+            |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
+                let read = match request.into_body().collect().await {
+                    Ok(collected) => format!("read {}", collected.to_bytes().len()),
+                    Err(e) => format!("failed: {e}"),
+                };
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(read))))
+            },
+        ));
+        let response = service.oneshot(request).await.unwrap();
+        let (status, text) = status_and_text(response).await;
+        assert_eq!(status, expected, "{len} bytes: {text}");
+        if expected == 200 {
+            assert_eq!(text, format!("read {len}"));
+        } else {
+            assert_s3_error(
+                (status, &text),
+                400,
+                "EntityTooLarge",
+                "body too large: more than 16",
+            );
+        }
+    }
+}
+
+/// S3's `SignatureDoesNotMatch` echoes the canonical request and string-to-sign; the layer
+/// echoes each whole up to 8 KiB (`MAX_ECHOED_SIGNING_TEXT`) and cuts a longer one to its
+/// first 8,192 bytes and `…`, so that the answer to a forged request does not grow with it.
+/// Written for mutants "replace * with +" / "replace * with /" in `MAX_ECHOED_SIGNING_TEXT`
+/// (layer.rs:677), which cut at 1,032 bytes or echo nothing, and no test saw.
+#[tokio::test]
+async fn a_mismatch_echoes_its_signing_text_up_to_8_kib() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let between = |text: &str, tag: &str| -> String {
+        let open = format!("<{tag}>");
+        let start = text.find(&open).unwrap() + open.len();
+        let end = text.find(&format!("</{tag}>")).unwrap();
+        text[start..end].to_owned()
+    };
+    for value_len in [4000usize, 20_000] {
+        let value = "v".repeat(value_len);
+        let mut request = http::Request::get(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .header("x-amz-meta-big", &value)
+            .body(Vec::new())
+            .unwrap();
+        sign_s3(&mut request, "not-the-secret", PayloadSigning::Signed);
+        let (status, text) = answer_before_the_body(request).await;
+        assert_eq!(status, 403, "{}", &text[..200.min(text.len())]);
+        let canonical = between(&text, "CanonicalRequest");
+        let string_to_sign = between(&text, "StringToSign");
+        assert!(
+            string_to_sign.starts_with("AWS4-HMAC-SHA256\n"),
+            "{string_to_sign}"
+        );
+        assert!(!string_to_sign.ends_with('…'), "{string_to_sign}");
+        if value_len < 8192 {
+            assert!(
+                canonical.contains(&format!("x-amz-meta-big:{value}\n")),
+                "{canonical}"
+            );
+            assert!(!canonical.ends_with('…'));
+        } else {
+            assert_eq!(canonical.len(), 8192 + '…'.len_utf8(), "{value_len}");
+            assert!(canonical.ends_with('…'));
+        }
+    }
+}
+
+/// HTTP/1.1 has one `Cookie` field (RFC 6265 5.4); only HTTP/2 and later split it into crumbs
+/// the receiver joins with `"; "`. Over HTTP/1.1, two `Cookie` fields are two values: a
+/// signature over the one cookie `a=1; b=2` does not cover them, as it does their crumbs over
+/// HTTP/2. Written for mutant "replace < with > in join_cookie_crumbs" (layer.rs:1088), which
+/// joins them over HTTP/1.1 too.
+#[tokio::test]
+async fn cookie_fields_are_joined_as_crumbs_only_over_http2() {
+    use tower::{Layer, ServiceExt};
+
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    for (version, expected) in [
+        (http::Version::HTTP_11, 403u16),
+        (http::Version::HTTP_2, 200),
+    ] {
+        let mut request = http::Request::get(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .header("cookie", "a=1; b=2")
+            .body(Vec::new())
+            .unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
+        request.headers_mut().remove("cookie");
+        request
+            .headers_mut()
+            .append("cookie", http::HeaderValue::from_static("a=1"));
+        request
+            .headers_mut()
+            .append("cookie", http::HeaderValue::from_static("b=2"));
+        *request.version_mut() = version;
+        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let service = support::test_layer(edgeward_signing::LayerSettings::default()).layer(
+            tower::service_fn(
+                |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                        Bytes::from_static(b"served"),
+                    )))
+                },
+            ),
+        );
+        let response = service.oneshot(request).await.unwrap();
+        let (status, text) = status_and_text(response).await;
+        assert_eq!(status, expected, "{version:?}: {text}");
+    }
+}
+
+/// The service may log the body it was given: an `UNSIGNED-PAYLOAD` body passed on as read
+/// names itself. Written for mutant "replace <impl fmt::Debug for VerifiedBody<B>>::fmt ->
+/// fmt::Result with Ok(Default::default())" (layer.rs:589).
+#[tokio::test]
+async fn an_unbuffered_unsigned_body_debugs_as_such() {
+    use tower::{Layer, ServiceExt};
+
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}/bucket/key"))
+        .header("host", addr.to_string())
+        .body(b"hello".to_vec())
+        .unwrap();
+    sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+    let request = request.map(|body| Full::new(Bytes::from(body)));
+    let service =
+        support::test_layer(edgeward_signing::LayerSettings::default()).layer(tower::service_fn(
+            |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
+                let text = format!("{:?}", request.body());
+                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
+            },
+        ));
+    let response = service.oneshot(request).await.unwrap();
+    let (status, text) = status_and_text(response).await;
+    assert_eq!((status, text.as_str()), (200, "VerifiedBody::Unsigned"));
+}
+
+/// The layer's answer to `request` under `settings`, the service reading the body and
+/// answering how it was handed it (`VerifiedBody`'s `Debug`) and how much it read; `None`
+/// when no answer came within 5 s.
+async fn unsigned_answer<B>(
+    settings: edgeward_signing::LayerSettings,
+    request: http::Request<B>,
+) -> Option<(u16, String)>
+where
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    use http_body_util::BodyExt;
+    use tower::{Layer, ServiceExt};
+
+    let service = support::test_layer(settings).layer(tower::service_fn(
+        |request: http::Request<edgeward_signing::VerifiedBody<B>>| async move {
+            let body = request.into_body();
+            let kind = format!("{body:?}");
+            let read = match body.collect().await {
+                Ok(collected) => format!("read {}", collected.to_bytes().len()),
+                Err(e) => format!("failed: {e}"),
+            };
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(format!(
+                "{kind} {read}"
+            )))))
+        },
+    ));
+    let response =
+        tokio::time::timeout(std::time::Duration::from_secs(5), service.oneshot(request))
+            .await
+            .ok()?
+            .unwrap();
+    Some(status_and_text(response).await)
+}
+
+/// The bounds of the `UNSIGNED-PAYLOAD` pass-through, by declared `Content-Length`: up to
+/// `max_body_bytes` the body is buffered; past it, passed on as read; exactly
+/// `max_streamed_body_bytes` passes whole; one byte more is refused before any of the body
+/// is read. Written for mutants "replace > with >=" (layer.rs:1390, the buffer's bound) and
+/// "replace > with == / >=" (layer.rs:1393, the streamed bound) in `SigV4Service::call`.
+#[tokio::test]
+async fn unsigned_payload_bounds_by_declared_length() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 16;
+    settings.max_streamed_body_bytes = 64;
+    let request = |len: usize| {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .header("content-length", len.to_string())
+            .body(vec![b'x'; len])
+            .unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+        request
+    };
+    for (len, expected) in [
+        (16usize, "VerifiedBody::Buffered read 16"),
+        (17, "VerifiedBody::Unsigned read 17"),
+        (64, "VerifiedBody::Unsigned read 64"),
+    ] {
+        let answer = unsigned_answer(
+            settings.clone(),
+            request(len).map(|body| Full::new(Bytes::from(body))),
+        )
+        .await;
+        assert_eq!(answer, Some((200, expected.to_owned())), "{len} bytes");
+    }
+    // Declared past the streamed bound, with a body that never comes: refused from the head.
+    let silent = futures_util::stream::pending::<Result<http_body::Frame<Bytes>, std::io::Error>>();
+    let request = request(65).map(|_| http_body_util::StreamBody::new(Box::pin(silent)));
+    let (status, text) = unsigned_answer(settings, request)
+        .await
+        .expect("the layer waited for the body");
+    assert_s3_error(
+        (status, &text),
+        400,
+        "EntityTooLarge",
+        "body too large: more than 64",
+    );
+}
+
+/// A body whose SHA-256 is in `x-amz-content-sha256`, sent with no declared length (chunked
+/// transfer coding), is buffered and checked against that hash: another body is refused
+/// (`XAmzContentSHA256Mismatch`), not passed on as an `UNSIGNED-PAYLOAD` body would be.
+/// Written for mutant "replace && with ||" in `unsigned_past_buffer` (layer.rs:1390), under
+/// which every body of no declared length is passed on unchecked.
+#[tokio::test]
+async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    for (sent, expected) in [(&b"hello"[..], 200u16), (&b"HELLO"[..], 400)] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .body(b"hello".to_vec())
+            .unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
+        assert!(!request.headers().contains_key("content-length"));
+        let request = request.map(|_| Full::new(Bytes::from_static(sent)));
+        let (status, text) = unsigned_answer(edgeward_signing::LayerSettings::default(), request)
+            .await
+            .unwrap();
+        assert_eq!(status, expected, "{text}");
+        if expected == 400 {
+            assert!(
+                text.contains("<Code>XAmzContentSHA256Mismatch</Code>"),
+                "{text}"
+            );
+        } else {
+            assert_eq!(text, "VerifiedBody::Buffered read 5");
+        }
+    }
+}
+
+/// A body of no hash header whose length is exactly `PRECHECKED_BODY_BYTES` (64 KiB) is small
+/// enough to read before anything is checked: with an unknown access key the layer waits for
+/// it (here, until the body timeout), while one byte more is refused from the head
+/// (`unknown access key ID`), without reading. Written for mutant "replace > with >=" on
+/// `PRECHECKED_BODY_BYTES` (layer.rs:1365).
+#[tokio::test]
+async fn only_a_body_past_64_kib_is_prechecked_before_it_is_read() {
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.body_timeout = std::time::Duration::from_millis(300);
+    for (len, code) in [
+        (64usize << 10, "RequestTimeout"),
+        ((64 << 10) + 1, "unknown access key ID"),
+    ] {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{addr}/"))
+            .header("host", addr.to_string())
+            .header("content-length", len.to_string())
+            .body(Vec::new())
+            .unwrap();
+        let credentials = Credentials::from_keys("AKIDUNKNOWN", SK, None);
+        sign_for(
+            &mut request,
+            &credentials,
+            "sqs",
+            SystemTime::now(),
+            &SigningSettings::default(),
+        );
+        assert!(!request.headers().contains_key("x-amz-content-sha256"));
+        let silent =
+            futures_util::stream::pending::<Result<http_body::Frame<Bytes>, std::io::Error>>();
+        let request = request.map(|_| http_body_util::StreamBody::new(Box::pin(silent)));
+        let (status, text) = unsigned_answer(settings.clone(), request)
+            .await
+            .expect("no answer");
+        assert!((400..500).contains(&status), "{len}: {text}");
+        assert!(text.contains(code), "{len}: {text}");
+    }
+}

@@ -196,3 +196,140 @@ async fn a_refusal_after_verification_drains_the_unread_body() {
         "{answer:?}"
     );
 }
+
+/// An `UNSIGNED-PAYLOAD` upload of no declared length, passed on as read, that fails part way
+/// (past `max_streamed_body_bytes`) is answered `EntityTooLarge` with `Connection: close`
+/// while the client is still sending: the rest is read and dropped behind the answer (a
+/// lingering close), so the connection stays open for the client's next bytes. Written for
+/// mutant "delete match arm BodyKind::Unsigned{body, drain:spawn, ..} in <impl Body for
+/// VerifiedBody<B>>::poll_frame" (layer.rs:645), under which the server closes at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_body_that_fails_part_way_is_drained_behind_the_answer() {
+    use aws_credential_types::Credentials;
+    use edgeward_signing::{PayloadSigning, SigningParams, SigningSettings};
+
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    settings.max_streamed_body_bytes = 2048;
+    let addr = support::start_server_with(settings).await;
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri("/bucket/big")
+        .header("host", addr.to_string())
+        .body(Vec::new())
+        .unwrap();
+    let mut signing = SigningSettings::s3();
+    signing.payload = PayloadSigning::Unsigned;
+    let credentials = Credentials::from_keys(support::AK, support::SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "s3",
+        time: SystemTime::now(),
+    };
+    edgeward_signing::sign_http(&mut request, &params, &signing).unwrap();
+    let mut head = b"PUT /bucket/big HTTP/1.1\r\ntransfer-encoding: chunked\r\n".to_vec();
+    head.extend(support::head_lines(request.headers()));
+    head.extend_from_slice(b"\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&head).await.unwrap();
+    // 3,000 bytes in pieces of 500, with no last chunk: the body fails past 2,048.
+    for _ in 0..6 {
+        let mut chunk = b"1f4\r\n".to_vec();
+        chunk.extend(std::iter::repeat_n(b'x', 500));
+        chunk.extend_from_slice(b"\r\n");
+        stream.write_all(&chunk).await.unwrap();
+    }
+    let answer = read_until(&mut stream, "</Error>").await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 400")
+                && a.contains("<Code>EntityTooLarge</Code>")
+                && a.to_ascii_lowercase().contains("\r\nconnection: close\r\n")),
+        "{answer:?}"
+    );
+    assert!(
+        still_open(&mut stream).await,
+        "closed under the client's body, not drained"
+    );
+}
+
+/// A client that asked `Expect: 100-continue` has not sent its body: behind a refusal from the
+/// head there is nothing to drain, and the server closes at once, not after waiting for a
+/// body that will not come. Written for mutant "replace || with && in drain_behind_refusal"
+/// (layer.rs:1166), under which the layer waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_to_an_expect_continue_request_closes_at_once() {
+    let addr = support::start_server().await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let framing = "content-length: 5\r\nexpect: 100-continue\r\n";
+    stream
+        .write_all(forged_head(addr, "1.1", framing).as_bytes())
+        .await
+        .unwrap();
+    let answer = read_until(&mut stream, "</Error>").await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 403")),
+        "{answer:?}"
+    );
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(end, Ok(Ok(0))),
+        "{end:?} {}",
+        String::from_utf8_lossy(&rest)
+    );
+}
+
+/// [`a_refusal_after_verification_drains_the_unread_body`] for an `aws-chunked` upload: a
+/// non-S3 streamed upload whose path has an empty segment, signed normalised, verifies from its
+/// head and is then refused by `check_served_path`, before any of its body is read; the body
+/// is read and dropped behind the answer, so the client that sends all of it first reads the
+/// answer, not a reset. Written for mutant "delete match arm BodyKind::Chunked{body, ..} in
+/// <impl Service for SigV4Service>::call" (layer.rs:1527), under which the body is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_after_verification_drains_an_unread_chunked_body() {
+    use aws_credential_types::Credentials;
+    use edgeward_signing::{ContentSha256Header, PayloadSigning, SigningParams, SigningSettings};
+
+    let addr = support::start_server().await;
+    let len = 8usize << 20;
+    let mut request = http::Request::builder()
+        .method("PUT")
+        .uri("/media//big")
+        .header("host", addr.to_string())
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", (len - 4096).to_string())
+        .body(Vec::new())
+        .unwrap();
+    let mut signing = SigningSettings::default();
+    signing.payload = PayloadSigning::StreamingSigned { trailer: false };
+    signing.content_sha256 = ContentSha256Header::Include;
+    let credentials = Credentials::from_keys(support::AK, support::SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "mediastore",
+        time: SystemTime::now(),
+    };
+    edgeward_signing::sign_http(&mut request, &params, &signing).unwrap();
+    let mut head = format!("PUT /media//big HTTP/1.1\r\ncontent-length: {len}\r\n").into_bytes();
+    head.extend(support::head_lines(request.headers()));
+    head.extend_from_slice(b"\r\n");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&head).await.unwrap();
+    let sent = stream.write_all(&vec![b'x'; len]).await;
+    assert!(sent.is_ok(), "the body met a reset: {sent:?}");
+    let answer = read_until(&mut stream, "\"}").await;
+    assert!(
+        answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 400")
+                && a.contains("InvalidRequest")
+                && a.to_ascii_lowercase().contains("\r\nconnection: close\r\n")),
+        "{answer:?}"
+    );
+}
