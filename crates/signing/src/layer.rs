@@ -404,6 +404,20 @@ impl BodyFailure {
     fn take(&self) -> Option<Response<Full<Bytes>>> {
         self.answer.lock().ok()?.take()
     }
+
+    /// Passes `polled` on; a failure is recorded, and `failed` set to how the rest of the body
+    /// is to be drained.
+    fn watch<T>(
+        &self,
+        polled: Poll<Option<Result<T, Error>>>,
+        failed: &mut Option<Drain>,
+    ) -> Poll<Option<Result<T, Error>>> {
+        if let Poll::Ready(Some(Err(error))) = &polled {
+            self.record(error);
+            *failed = self.drain;
+        }
+        polled
+    }
 }
 
 /// How much of a body the layer reads and drops behind an answer that refused it, and for how
@@ -621,20 +635,10 @@ where
                 .map_err(|never| match never {}),
             BodyKind::Checked(trailers) => Poll::Ready(trailers.take().map(Ok)),
             BodyKind::Chunked { body, failure, .. } => {
-                let polled = Pin::new(body.as_mut()).poll_frame(cx);
-                if let Poll::Ready(Some(Err(error))) = &polled {
-                    failure.record(error);
-                    failed = failure.drain;
-                }
-                polled
+                failure.watch(Pin::new(body.as_mut()).poll_frame(cx), &mut failed)
             }
             BodyKind::Unsigned { body, failure, .. } => {
-                let polled = Pin::new(body.as_mut()).poll_frame(cx);
-                if let Poll::Ready(Some(Err(error))) = &polled {
-                    failure.record(error);
-                    failed = failure.drain;
-                }
-                polled
+                failure.watch(Pin::new(body.as_mut()).poll_frame(cx), &mut failed)
             }
         };
         // The answer goes out in place of the service's, with the rest of the body still on

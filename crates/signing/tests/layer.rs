@@ -399,12 +399,7 @@ async fn no_idle_timeout_outlasts_a_month_of_silence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_signature_is_refused_before_the_body_is_read() {
     let addr = start_server().await;
-    let mut request = http::Request::builder()
-        .method("PUT")
-        .uri(format!("http://{addr}/bucket/key"))
-        .header("host", addr.to_string())
-        .body(b"hello".to_vec())
-        .unwrap();
+    let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
     sign_s3(&mut request, "not-the-secret", PayloadSigning::Signed);
     assert!(request.headers().contains_key("x-amz-content-sha256"));
 
@@ -425,12 +420,7 @@ async fn a_bad_signature_is_refused_before_the_body_is_read() {
 
     // Signed right, the body is still checked against the hash once it is read.
     for (body, expected) in [("hello", 200), ("jello", 400)] {
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
-            .body(b"hello".to_vec())
-            .unwrap();
+        let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
         sign_s3(&mut request, SK, PayloadSigning::Signed);
         let request = request.map(|_| Full::new(Bytes::from(body)));
         let (status, text) = send_for_text(addr, request).await;
@@ -472,10 +462,7 @@ async fn a_decoded_length_that_is_not_a_number_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_checksum_trailer_on_a_plain_body_is_refused() {
     let addr = start_server().await;
-    let mut request = http::Request::builder()
-        .method("PUT")
-        .uri(format!("http://{addr}/bucket/key"))
-        .header("host", addr.to_string())
+    let mut request = put_to(addr, "/bucket/key")
         .header("x-amz-trailer", "x-amz-checksum-crc32")
         .body(b"hello".to_vec())
         .unwrap();
@@ -574,6 +561,14 @@ async fn the_service_sees_the_head_of_the_decoded_body() {
             "{encoding}, transfer-encoding: chunked {transfer_chunked}"
         );
     }
+}
+
+/// A `PUT` of `path` on `addr`, with its `Host`: the start of most requests here.
+fn put_to(addr: SocketAddr, path: &str) -> http::request::Builder {
+    http::Request::builder()
+        .method("PUT")
+        .uri(format!("http://{addr}{path}"))
+        .header("host", addr.to_string())
 }
 
 /// Signs `request` for S3, now, with [`AK`] and `secret` (S3's rules, header form, `payload`;
@@ -747,12 +742,7 @@ async fn a_body_of_exactly_the_limit_passes() {
     settings.max_streamed_body_bytes = 8;
     let addr = start_server_with(settings).await;
     for (data, expected) in [(b"12345678".as_slice(), 200), (b"123456789", 400)] {
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
-            .body(data.to_vec())
-            .unwrap();
+        let mut request = put_to(addr, "/bucket/key").body(data.to_vec()).unwrap();
         sign_s3(&mut request, SK, PayloadSigning::Signed);
         let buffered = send_for_text(addr, request.map(|body| Full::new(Bytes::from(body)))).await;
 
@@ -857,10 +847,7 @@ async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
     let creds = Credentials::from_keys(AK, SK, None);
     for (service, expected) in [("s3", 400), ("sts", 413)] {
         // An STS client's form body: the query protocol, answered in its XML.
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/big"))
-            .header("host", addr.to_string())
+        let mut request = put_to(addr, "/bucket/big")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(vec![b'x'; 2000])
             .unwrap();
@@ -1367,10 +1354,7 @@ async fn a_refusal_from_the_head_closes_only_once_the_body_has_come() {
 
     let addr = start_server().await; // bodies of at most 1,024 bytes
     let smuggled = format!("GET /bucket/key HTTP/1.1\r\nhost: {addr}\r\n\r\n");
-    let mut refused = http::Request::builder()
-        .method("PUT")
-        .uri(format!("http://{addr}/bucket/key"))
-        .header("host", addr.to_string())
+    let mut refused = put_to(addr, "/bucket/key")
         .body(smuggled.as_bytes().to_vec())
         .unwrap();
     sign_s3(&mut refused, "not-the-secret", PayloadSigning::Signed);
@@ -1426,14 +1410,7 @@ async fn a_layer_that_requires_signed_payloads_refuses_unsigned_ones() {
     let mut policy = edgeward_signing::VerifierSettings::default();
     policy.unsigned_payload = edgeward_signing::UnsignedPayload::Reject;
     let addr = support::start_server_verifying(policy).await;
-    let put = || {
-        http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
-            .body(b"hello".to_vec())
-            .unwrap()
-    };
+    let put = || put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
 
     let mut unsigned = put();
     sign_s3(&mut unsigned, SK, PayloadSigning::Unsigned);
@@ -1795,10 +1772,7 @@ async fn the_verified_body_describes_itself_as_its_body_would() {
         )
     };
     for data in [&b"hello"[..], &b""[..]] {
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
+        let mut request = put_to(addr, "/bucket/key")
             .header("content-length", data.len().to_string())
             .body(data.to_vec())
             .unwrap();
@@ -1924,14 +1898,7 @@ async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
     settings.max_streamed_body_bytes = 8192;
     let addr = start_server_with(settings).await;
     let data: Vec<u8> = (0..4096u32).map(|i| b'a' + (i % 26) as u8).collect();
-    let put = |body: Vec<u8>| {
-        http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/big"))
-            .header("host", addr.to_string())
-            .body(body)
-            .unwrap()
-    };
+    let put = |body: Vec<u8>| put_to(addr, "/bucket/big").body(body).unwrap();
     let served =
         |text: &str| text.starts_with("ok ") && text.ends_with(&*String::from_utf8_lossy(&data));
 
@@ -2011,10 +1978,7 @@ async fn an_unbuffered_unsigned_body_is_checked_against_its_checksum_header() {
     let addr = start_server().await; // max_body_bytes 1,024
     let data = vec![b'z'; 4096];
     for (claimed, expected) in [(crc32_base64(&data), 200), (crc32_base64(b"other"), 400)] {
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/big"))
-            .header("host", addr.to_string())
+        let mut request = put_to(addr, "/bucket/big")
             .header("x-amz-checksum-crc32", claimed)
             .body(data.clone())
             .unwrap();
@@ -2091,12 +2055,7 @@ async fn an_unbuffered_unsigned_body_describes_itself_as_its_body_would() {
         ),
     ] {
         // No `Content-Length`: a body that may be too large to buffer.
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
-            .body(data.to_vec())
-            .unwrap();
+        let mut request = put_to(addr, "/bucket/key").body(data.to_vec()).unwrap();
         if let Some(crc32) = &checksum {
             request
                 .headers_mut()
@@ -2129,12 +2088,7 @@ async fn an_unbuffered_unsigned_body_of_exactly_the_streamed_limit_passes() {
     let mut settings = edgeward_signing::LayerSettings::default();
     settings.max_streamed_body_bytes = 16;
     for (len, expected) in [(16usize, 200u16), (17, 400)] {
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
-            .body(vec![b'x'; len])
-            .unwrap();
+        let mut request = put_to(addr, "/bucket/key").body(vec![b'x'; len]).unwrap();
         sign_s3(&mut request, SK, PayloadSigning::Unsigned);
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let service = support::test_layer(settings.clone()).layer(tower::service_fn(
@@ -2258,12 +2212,7 @@ async fn an_unbuffered_unsigned_body_debugs_as_such() {
     use tower::{Layer, ServiceExt};
 
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-    let mut request = http::Request::builder()
-        .method("PUT")
-        .uri(format!("http://{addr}/bucket/key"))
-        .header("host", addr.to_string())
-        .body(b"hello".to_vec())
-        .unwrap();
+    let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
     sign_s3(&mut request, SK, PayloadSigning::Unsigned);
     let request = request.map(|body| Full::new(Bytes::from(body)));
     let service =
@@ -2325,10 +2274,7 @@ async fn unsigned_payload_bounds_by_declared_length() {
     settings.max_body_bytes = 16;
     settings.max_streamed_body_bytes = 64;
     let request = |len: usize| {
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
+        let mut request = put_to(addr, "/bucket/key")
             .header("content-length", len.to_string())
             .body(vec![b'x'; len])
             .unwrap();
@@ -2370,12 +2316,7 @@ async fn unsigned_payload_bounds_by_declared_length() {
 async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
     for (sent, expected) in [(&b"hello"[..], 200u16), (&b"HELLO"[..], 400)] {
-        let mut request = http::Request::builder()
-            .method("PUT")
-            .uri(format!("http://{addr}/bucket/key"))
-            .header("host", addr.to_string())
-            .body(b"hello".to_vec())
-            .unwrap();
+        let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
         sign_s3(&mut request, SK, PayloadSigning::Signed);
         assert!(!request.headers().contains_key("content-length"));
         let request = request.map(|_| Full::new(Bytes::from_static(sent)));
