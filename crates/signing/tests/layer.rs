@@ -456,21 +456,28 @@ async fn a_decoded_length_that_is_not_a_number_is_refused() {
     }
 }
 
-/// A checksum trailer declared on a body that is not `aws-chunked` can never arrive (the
-/// layer reads no trailers from a plain body): the request is refused, not passed on with
-/// its checksum unchecked. (The same body with the checksum as a header is checked.)
+/// A trailer declared on a body that is not `aws-chunked` can never arrive (the layer reads
+/// no trailers from a plain body): the request is refused, not passed on with its checksum
+/// unchecked or a promised trailer missing, whether the body is buffered or (past
+/// `max_body_bytes`, `UNSIGNED-PAYLOAD`) passed on as read. (The same body with the checksum
+/// as a header is checked.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_checksum_trailer_on_a_plain_body_is_refused() {
-    let addr = start_server().await;
-    let mut request = put_to(addr, "/bucket/key")
-        .header("x-amz-trailer", "x-amz-checksum-crc32")
-        .body(b"hello".to_vec())
-        .unwrap();
-    sign_s3(&mut request, SK, PayloadSigning::Unsigned);
-    let request = request.map(|body| Full::new(Bytes::from(body)));
-    let (status, text) = send_for_text(addr, request).await;
-    assert_eq!(status, 400, "{text}");
-    assert!(text.contains("x-amz-trailer"), "{text}");
+async fn a_trailer_declared_on_a_plain_body_is_refused() {
+    let addr = start_server().await; // max_body_bytes 1,024
+    for declared in ["x-amz-checksum-crc32", "x-amz-meta-note"] {
+        for body in [b"hello".to_vec(), vec![b'x'; 4096]] {
+            let len = body.len();
+            let mut request = put_to(addr, "/bucket/key")
+                .header("x-amz-trailer", declared)
+                .body(body)
+                .unwrap();
+            sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+            let request = request.map(|body| Full::new(Bytes::from(body)));
+            let (status, text) = send_for_text(addr, request).await;
+            assert_eq!(status, 400, "{declared}, {len} bytes: {text}");
+            assert!(text.contains("x-amz-trailer"), "{text}");
+        }
+    }
 }
 
 /// The service behind the layer gets the decoded body of an `aws-chunked` upload, so the
