@@ -19,7 +19,7 @@ use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::{clip, clip_to, Error, JsonProtocol};
 use crate::verify::{
     uses_s3_rules, Accept, CredentialLookup, Headers, Payload, PayloadKind, RequestView,
-    VerifiedRequest, Verifier,
+    VerifiedRequest, Verifier, UNSIGNED,
 };
 
 /// The wire format of error responses.
@@ -292,6 +292,22 @@ enum BodyKind<B: Body> {
 /// task (so that [`VerifiedBody`]'s `Body` impl asks nothing more of it).
 type DrainRaw<B> = fn(Drain, B);
 
+impl<B: Body> BodyKind<B> {
+    /// The raw body under a streamed or passed-on one (not read any further than it was), and
+    /// how to drain it; `None` for a body the layer has read whole.
+    fn into_raw(self) -> Option<(B, DrainRaw<B>)> {
+        match self {
+            Self::Chunked { body, drain, .. } => {
+                Some((body.into_inner().into_inner().into_inner(), drain))
+            }
+            Self::Unsigned { body, drain, .. } => {
+                Some((body.inner.into_inner().into_inner(), drain))
+            }
+            Self::Buffered(_) | Self::Checked(_) => None,
+        }
+    }
+}
+
 /// A streamed body under its idle timeout, failing with this crate's errors, so that the
 /// chunk decoder passes a timeout on as one (`RequestTimeout`), not as a failed read.
 type TimedBody<B> = http_body_util::combinators::MapErr<
@@ -427,8 +443,8 @@ impl BodyFailure {
 struct Drain {
     limit: u64,
     within: Duration,
-    /// The most a read may wait for the peer (the streamed bodies' idle timeout), if bounded.
-    idle: Option<Duration>,
+    /// The most a read may wait for the peer.
+    idle: Duration,
 }
 
 impl Drain {
@@ -443,7 +459,7 @@ impl Drain {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let mut body = IdleTimeoutBody::new(body, self.idle.unwrap_or(self.within));
+        let mut body = IdleTimeoutBody::new(body, self.idle);
         let limit = self.limit;
         let read_and_drop = async move {
             let mut read = 0u64;
@@ -468,7 +484,7 @@ impl Drain {
         (version <= http::Version::HTTP_11).then(|| Self {
             limit: settings.max_streamed_body_bytes,
             within: settings.body_timeout.max(settings.body_idle_timeout),
-            idle: Some(settings.body_idle_timeout),
+            idle: settings.body_idle_timeout,
         })
     }
 }
@@ -489,7 +505,7 @@ pub struct IdleTimeoutBody<B> {
 
 impl<B> IdleTimeoutBody<B> {
     /// The body it wraps.
-    pub fn into_inner(self) -> B {
+    pub(crate) fn into_inner(self) -> B {
         self.inner
     }
 
@@ -645,15 +661,10 @@ where
         // its way: it is read and dropped behind the answer, or closing resets the connection
         // under it (a lingering close, as for a refusal from the head).
         if let Some(drain) = failed {
-            match std::mem::replace(&mut this.inner, BodyKind::Checked(None)) {
-                // The raw body, out of the idle clock that may just have fired.
-                BodyKind::Chunked {
-                    body, drain: spawn, ..
-                } => spawn(drain, body.into_inner().into_inner().into_inner()),
-                BodyKind::Unsigned {
-                    body, drain: spawn, ..
-                } => spawn(drain, body.inner.into_inner().into_inner()),
-                _ => {}
+            // The raw body, out of the idle clock that may just have fired.
+            let failed = std::mem::replace(&mut this.inner, BodyKind::Checked(None));
+            if let Some((raw, spawn)) = failed.into_raw() {
+                spawn(drain, raw);
             }
         }
         polled
@@ -905,7 +916,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
             }
             if let Some(details) = error.mismatch_details() {
                 // Both are as long as the peer made them (a head of hyper's ~400 KB, and
-                // escaping can make each byte five): cut, so that the answer to a forged
+                // escaping can make a byte six): cut, so that the answer to a forged
                 // request does not grow with it. S3's 8 KiB head keeps its own echo short.
                 let echo = |text| xml_escape(&clip_to(text, MAX_ECHOED_SIGNING_TEXT));
                 extra = format!(
@@ -1068,22 +1079,27 @@ fn join_repeated_signed_headers(headers: &mut http::HeaderMap, verified: &Verifi
         let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) else {
             continue;
         };
-        let mut values = headers.get_all(&name).iter();
-        let Some(first) = values.next() else {
-            continue;
-        };
-        let mut joined = first.as_bytes().to_vec();
-        let mut repeated = false;
-        for value in values {
-            joined.push(b',');
-            joined.extend_from_slice(value.as_bytes());
-            repeated = true;
-        }
-        // The values were valid field values and a comma is one too, so this never fails.
-        if let (true, Ok(joined)) = (repeated, http::HeaderValue::from_bytes(&joined)) {
+        if let Some(joined) = joined_values(headers, &name, b",") {
             headers.insert(name, joined);
         }
     }
+}
+
+/// The values of `name` joined with `separator`, when there are two or more. They were valid
+/// field values, and so is the join with a comma or `"; "`: it never fails.
+fn joined_values(
+    headers: &http::HeaderMap,
+    name: &http::HeaderName,
+    separator: &[u8],
+) -> Option<http::HeaderValue> {
+    let mut values = headers.get_all(name).iter();
+    let (first, second) = (values.next()?, values.next()?);
+    let mut joined = first.as_bytes().to_vec();
+    for value in std::iter::once(second).chain(values) {
+        joined.extend_from_slice(separator);
+        joined.extend_from_slice(value.as_bytes());
+    }
+    http::HeaderValue::from_bytes(&joined).ok()
 }
 
 /// HTTP/2 and HTTP/3 let a client split `Cookie` into several fields ("crumbs", RFC 9113
@@ -1096,16 +1112,7 @@ fn join_cookie_crumbs(parts: &mut http::request::Parts) -> Option<http::HeaderMa
     if parts.version < http::Version::HTTP_2 {
         return None;
     }
-    let mut crumbs = parts.headers.get_all(http::header::COOKIE).iter();
-    let (Some(first), Some(_)) = (crumbs.next(), crumbs.next()) else {
-        return None;
-    };
-    let mut joined = first.as_bytes().to_vec();
-    for crumb in parts.headers.get_all(http::header::COOKIE).iter().skip(1) {
-        joined.extend_from_slice(b"; ");
-        joined.extend_from_slice(crumb.as_bytes());
-    }
-    let joined = http::HeaderValue::from_bytes(&joined).ok()?;
+    let joined = joined_values(&parts.headers, &http::header::COOKIE, b"; ")?;
     let as_received = parts.headers.clone();
     parts.headers.insert(http::header::COOKIE, joined);
     Some(as_received)
@@ -1183,7 +1190,7 @@ where
     Drain {
         limit,
         within: settings.body_timeout,
-        idle: None,
+        idle: settings.body_timeout,
     }
     .spawn(body);
 }
@@ -1347,11 +1354,11 @@ where
                 let over_buffer_limit = declared.is_some_and(|len| len > buffer_limit);
                 let payload_hash = parts.headers.get("x-amz-content-sha256");
                 // `UNSIGNED-PAYLOAD` said, or implied by an S3 presigned URL without the header.
-                let may_be_unsigned = match payload_hash {
-                    Some(hash) => hash.as_bytes() == b"UNSIGNED-PAYLOAD",
+                let may_be_unsigned = || match payload_hash {
+                    Some(hash) => hash.as_bytes() == UNSIGNED.as_bytes(),
                     None => parts.uri.query().is_some_and(has_presigned_query),
                 };
-                if over_buffer_limit && !may_be_unsigned {
+                if over_buffer_limit && !may_be_unsigned() {
                     return refuse_unread(
                         Error::BodyTooLarge {
                             limit: buffer_limit,
@@ -1529,17 +1536,9 @@ where
                 .check_served_path(parts.uri.path())
                 .and_then(|()| check_signed_values_trimmed(&parts.headers, &verified));
             if let Err(e) = checked {
-                return match failure {
-                    // The streamed body is not read yet: drained behind the answer.
-                    Some(_) => match body.inner {
-                        BodyKind::Chunked { body, .. } => {
-                            refuse_unread(e, &parts, body.into_inner().into_inner().into_inner())
-                        }
-                        BodyKind::Unsigned { body, .. } => {
-                            refuse_unread(e, &parts, body.inner.into_inner().into_inner())
-                        }
-                        _ => reject(e, &parts),
-                    },
+                // A streamed or passed-on body is not read yet: drained behind the answer.
+                return match body.inner.into_raw() {
+                    Some((raw, _)) => refuse_unread(e, &parts, raw),
                     None => reject_read(e, &parts),
                 };
             }

@@ -1291,7 +1291,7 @@ struct Attempt {
 const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
 const STREAMING_SIGNED_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
-const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
+pub(crate) const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
 
 /// What an `x-amz-content-sha256` value names;
 /// `MalformedPayloadHash` for anything else. The signer refuses to sign what this refuses.

@@ -212,11 +212,11 @@ async fn a_refusal_after_verification_drains_the_unread_body() {
 /// while the client is still sending: the rest is read and dropped behind the answer (a
 /// lingering close), so the connection stays open for the client's next bytes. Written for
 /// mutant "delete match arm BodyKind::Unsigned{body, drain:spawn, ..} in <impl Body for
-/// VerifiedBody<B>>::poll_frame" (layer.rs:645), under which the server closes at once.
+/// VerifiedBody<B>>::poll_frame", under which the server closes at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsigned_body_that_fails_part_way_is_drained_behind_the_answer() {
     use aws_credential_types::Credentials;
-    use edgeward_signing::{PayloadSigning, SigningParams, SigningSettings};
+    use edgeward_signing::PayloadSigning;
 
     let mut settings = edgeward_signing::LayerSettings::default();
     settings.max_body_bytes = 1024;
@@ -228,16 +228,13 @@ async fn an_unsigned_body_that_fails_part_way_is_drained_behind_the_answer() {
         .header("host", addr.to_string())
         .body(Vec::new())
         .unwrap();
-    let mut signing = SigningSettings::s3();
-    signing.payload = PayloadSigning::Unsigned;
-    let credentials = Credentials::from_keys(support::AK, support::SK, None);
-    let params = SigningParams {
-        credentials: &credentials,
-        region: "us-east-1",
-        service: "s3",
-        time: SystemTime::now(),
-    };
-    edgeward_signing::sign_http(&mut request, &params, &signing).unwrap();
+    support::sign_s3(
+        &mut request,
+        &Credentials::from_keys(support::AK, support::SK, None),
+        "us-east-1",
+        PayloadSigning::Unsigned,
+        SystemTime::now(),
+    );
     let mut head = b"PUT /bucket/big HTTP/1.1\r\ntransfer-encoding: chunked\r\n".to_vec();
     head.extend(support::head_lines(request.headers()));
     head.extend_from_slice(b"\r\n");
@@ -268,7 +265,7 @@ async fn an_unsigned_body_that_fails_part_way_is_drained_behind_the_answer() {
 /// A client that asked `Expect: 100-continue` has not sent its body: behind a refusal from the
 /// head there is nothing to drain, and the server closes at once, not after waiting for a
 /// body that will not come. Written for mutant "replace || with && in drain_behind_refusal"
-/// (layer.rs:1166), under which the layer waits for it.
+///, under which the layer waits for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_to_an_expect_continue_request_closes_at_once() {
     let addr = support::start_server().await;
