@@ -186,6 +186,47 @@ pub(crate) fn canonical_uri_into(out: &mut Vec<u8>, path: &str, mode: PathMode) 
     }
 }
 
+/// The canonical URI of the object key an S3 path names, as S3 computes it: each `%XX`
+/// decoded, then every byte but unreserved ones and `/` encoded. A client may send a
+/// sub-delimiter raw (`*`, `@`, `(`, `;`…) and sign it escaped, or send `%7E` and sign `~`
+/// (aws4, jets3t, boto's S3 handler); S3, MinIO and s3s accept both. `None` when this is the
+/// path as sent (under [`PathMode::S3`]), and when the path holds a raw `+`, which S3 reads as
+/// a space where every other server reads a `+`, so the key would depend on who reads it, or a
+/// `%` that escapes nothing. An escaped `/` stays escaped, the one decoding that could name
+/// another path to a router.
+pub(crate) fn s3_key_uri(path: &str) -> Option<Vec<u8>> {
+    let bytes = path.as_bytes();
+    if bytes.is_empty() || bytes.contains(&b'+') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 3);
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes[i] {
+            b'%' => bytes
+                .get(i + 1)
+                .and_then(|&h| hex_value(h))
+                .zip(bytes.get(i + 2).and_then(|&l| hex_value(l)))
+                .map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        if bytes[i] == b'%' && escaped.is_none() {
+            return None;
+        }
+        match escaped {
+            Some(b'/') => out.extend_from_slice(b"%2F"),
+            Some(b) if is_unreserved(b) => out.push(b),
+            Some(b) => push_escaped(&mut out, b),
+            None if bytes[i] == b'/' || is_unreserved(bytes[i]) => out.push(bytes[i]),
+            None => push_escaped(&mut out, bytes[i]),
+        }
+        i += if escaped.is_some() { 3 } else { 1 };
+    }
+    let mut as_sent = Vec::with_capacity(bytes.len());
+    canonical_uri_into(&mut as_sent, path, PathMode::S3);
+    (out != as_sent).then_some(out)
+}
+
 /// Whether the canonical URI of `path` under `mode` holds `%25`, an escaped `%`: the one
 /// escape the default rules (which encode the path again) and S3's (which keep it) read as
 /// different resources.
@@ -583,6 +624,74 @@ mod tests {
             ("/a/../../b/", "/b/"),
         ] {
             assert_eq!(normalize_path(input), expected, "{input}");
+        }
+    }
+
+    /// The canonical URI of an S3 key, by "Create a canonical request"'s `UriEncode`, written
+    /// apart from the crate's encoder.
+    fn uri_encode_key(key: &[u8]) -> String {
+        key.iter()
+            .map(|&b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// However a client spells a key on the wire (each byte raw where a path may hold it,
+        /// or escaped in either case), S3's reading of the path is the key's canonical URI.
+        #[test]
+        fn every_spelling_of_an_s3_key_reads_as_the_key(
+            key in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b"az09-._~/!$&'()*,;=:@%# ?".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                1..24,
+            ),
+            spellings in proptest::collection::vec(0u8..3, 24),
+        ) {
+            let key: Vec<u8> = key.into_iter().filter(|&b| b != b'+').collect();
+            let mut sent = String::from("/");
+            for (&b, &spelling) in key.iter().zip(&spellings) {
+                let raw_allowed = b.is_ascii_alphanumeric() || b"-._~/!$&'()*,;=:@".contains(&b);
+                match spelling {
+                    0 if raw_allowed => sent.push(char::from(b)),
+                    1 if b != b'/' => sent.push_str(&format!("%{b:02x}")),
+                    _ if b == b'/' => sent.push('/'),
+                    _ => sent.push_str(&format!("%{b:02X}")),
+                }
+            }
+            let expected = format!("/{}", uri_encode_key(&key));
+            let read = s3_key_uri(&sent).unwrap_or_else(|| {
+                let mut as_sent = Vec::new();
+                canonical_uri_into(&mut as_sent, &sent, PathMode::S3);
+                as_sent
+            });
+            proptest::prop_assert_eq!(String::from_utf8(read).unwrap(), expected, "sent {}", sent);
+        }
+
+        /// Any path: S3's reading holds only unreserved bytes, `/` and upper-case escapes.
+        #[test]
+        fn an_s3_key_reading_is_always_encoded(path in "\\PC{0,40}") {
+            if let Some(read) = s3_key_uri(&path) {
+                let mut rest = read.as_slice();
+                while let Some((&b, tail)) = rest.split_first() {
+                    rest = match (b, tail) {
+                        (b'%', [h, l, tail @ ..])
+                            if HEX.contains(h) && HEX.contains(l) => tail,
+                        (b, tail) if is_unreserved(b) || b == b'/' => tail,
+                        _ => {
+                            return Err(proptest::test_runner::TestCaseError::fail(format!(
+                                "{path} read as {read:?}"
+                            )))
+                        }
+                    };
+                }
+            }
         }
     }
 

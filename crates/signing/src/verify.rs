@@ -16,7 +16,7 @@ use crate::auth::{
 };
 use crate::canonical::{
     canonical_query_into, canonical_uri_has_escaped_percent, canonical_uri_into,
-    decode_query_component, push_header_value, split_query, PathMode,
+    decode_query_component, push_header_value, s3_key_uri, split_query, PathMode,
 };
 use crate::checksum::check_buffered_checksums;
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
@@ -1283,6 +1283,15 @@ impl DateHeader {
 }
 
 /// Returns the canonical bytes for one attempt.
+/// How the canonical URI is read from the path.
+#[derive(Clone, Copy)]
+enum UriReading {
+    /// Under the mode's rules, from the path as sent.
+    AsSent,
+    /// As the S3 object key the path names ([`s3_key_uri`]).
+    S3Key,
+}
+
 struct Attempt {
     mode: PathMode,
     include_token_param: bool,
@@ -1520,7 +1529,8 @@ impl<L: CredentialLookup> Verifier<L> {
         let mut first_details: Option<MismatchDetails> = None;
         let mut tried: Vec<Vec<u8>> = Vec::new();
         let mut matched: Option<Attempt> = None;
-        let attempts = views.len() * modes.len() * token_variants.len();
+        let readings = if modes.contains(&PathMode::S3) { 2 } else { 1 };
+        let attempts = views.len() * modes.len() * token_variants.len() * readings;
         'outer: for view in views {
             for &mode in modes {
                 if self.settings.path_modes == AcceptedPathModes::Both
@@ -1529,42 +1539,57 @@ impl<L: CredentialLookup> Verifier<L> {
                 {
                     continue;
                 }
-                for &include_token_param in token_variants {
-                    buffer.clear();
-                    build_canonical_request(
-                        &mut buffer,
-                        view,
-                        &known,
-                        &auth,
-                        mode,
-                        include_token_param,
-                        payload_hash,
-                    )?;
-                    let canonical_len = buffer.len();
-                    if tried
-                        .iter()
-                        .any(|t| t.as_slice() == &buffer[..canonical_len])
-                    {
-                        continue;
-                    }
-                    append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
-                    let signature = key.sign(&buffer[canonical_len..]);
-                    if constant_time_eq(&signature, &auth.signature) {
-                        matched = Some(Attempt {
-                            mode,
+                // S3 reads the path as the key it names; that reading is tried only once the
+                // path as sent has failed, and only where the two differ.
+                let mut key_uri = None;
+                for reading in [UriReading::AsSent, UriReading::S3Key] {
+                    let uri = match reading {
+                        UriReading::AsSent => None,
+                        UriReading::S3Key if mode == PathMode::S3 => {
+                            match key_uri.insert(s3_key_uri(view.path)) {
+                                Some(uri) => Some(uri.as_slice()),
+                                None => continue,
+                            }
+                        }
+                        UriReading::S3Key => continue,
+                    };
+                    for &include_token_param in token_variants {
+                        buffer.clear();
+                        build_canonical_request(
+                            &mut buffer,
+                            view,
+                            &known,
+                            &auth,
+                            (mode, uri),
                             include_token_param,
-                        });
-                        break 'outer;
-                    }
-                    let (canonical, sts) = buffer.split_at(canonical_len);
-                    if first_details.is_none() {
-                        first_details = Some(MismatchDetails {
-                            canonical_request: String::from_utf8_lossy(canonical).into_owned(),
-                            string_to_sign: String::from_utf8_lossy(sts).into_owned(),
-                        });
-                    }
-                    if attempts > 1 {
-                        tried.push(canonical.to_vec());
+                            payload_hash,
+                        )?;
+                        let canonical_len = buffer.len();
+                        if tried
+                            .iter()
+                            .any(|t| t.as_slice() == &buffer[..canonical_len])
+                        {
+                            continue;
+                        }
+                        append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
+                        let signature = key.sign(&buffer[canonical_len..]);
+                        if constant_time_eq(&signature, &auth.signature) {
+                            matched = Some(Attempt {
+                                mode,
+                                include_token_param,
+                            });
+                            break 'outer;
+                        }
+                        let (canonical, sts) = buffer.split_at(canonical_len);
+                        if first_details.is_none() {
+                            first_details = Some(MismatchDetails {
+                                canonical_request: String::from_utf8_lossy(canonical).into_owned(),
+                                string_to_sign: String::from_utf8_lossy(sts).into_owned(),
+                            });
+                        }
+                        if attempts > 1 {
+                            tried.push(canonical.to_vec());
+                        }
                     }
                 }
             }
@@ -1707,7 +1732,7 @@ impl<L: CredentialLookup> Verifier<L> {
             request,
             &known,
             &auth,
-            mode,
+            (mode, None),
             include_token,
             payload_hash,
         )?;
@@ -2010,13 +2035,16 @@ fn build_canonical_request(
     request: &RequestView<'_>,
     known: &KnownHeaders<'_, '_>,
     auth: &ParsedAuthorization<'_>,
-    mode: PathMode,
+    (mode, uri): (PathMode, Option<&[u8]>),
     include_token_param: bool,
     payload_hash: &str,
 ) -> Result<(), Error> {
     out.extend_from_slice(request.method.as_bytes());
     out.push(b'\n');
-    canonical_uri_into(out, request.path, mode);
+    match uri {
+        Some(uri) => out.extend_from_slice(uri),
+        None => canonical_uri_into(out, request.path, mode),
+    }
     out.push(b'\n');
     let skip: &[&str] = match (auth.location, include_token_param) {
         (SignatureLocation::Query, true) => &["X-Amz-Signature"],
