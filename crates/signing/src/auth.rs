@@ -54,7 +54,8 @@ pub struct ParsedAuthorization<'a> {
     pub signature: [u8; 32],
     /// Presigned only: `X-Amz-Date`.
     pub date: Option<Cow<'a, str>>,
-    /// Presigned only: `X-Amz-Expires`.
+    /// Presigned only: `X-Amz-Expires`, which only S3 requires (without it, a request is held
+    /// to the clock-skew window).
     pub expires: Option<Duration>,
     /// Presigned only: `X-Amz-Security-Token`.
     pub session_token: Option<Cow<'a, str>>,
@@ -703,24 +704,20 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
     }
     let credential = credential.ok_or_else(|| missing("X-Amz-Credential"))?;
     let date = date.ok_or_else(|| missing("X-Amz-Date"))?;
-    let expires = expires.ok_or_else(|| missing("X-Amz-Expires"))?;
     let signed_headers = signed_headers.ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
     let signature = signature.ok_or_else(|| missing("X-Amz-Signature"))?;
     let credential = parse_credential(LOCATION, credential)?;
     let signs = parse_signed_headers(LOCATION, &signed_headers)?;
     let signature = parse_signature(LOCATION, &signature)?;
-    let seconds: u64 = match expires.parse() {
-        Ok(s)
-            if expires.bytes().all(|b| b.is_ascii_digit())
-                && (1..=MAX_PRESIGN_EXPIRES.as_secs()).contains(&s) =>
-        {
-            s
+    // S3 requires a lifetime; the other services' query authentication has none in their
+    // common parameters (AWS IoT's WebSocket URLs carry none), and is held to the clock-skew
+    // window as a signed header is.
+    let expires = match expires {
+        Some(expires) => Some(parse_expires(&expires)?),
+        None if crate::verify::uses_s3_rules(&credential.service) => {
+            return Err(missing("X-Amz-Expires"))
         }
-        _ => {
-            return Err(Error::InvalidExpires {
-                value: clip(&expires),
-            })
-        }
+        None => None,
     };
     Ok(ParsedAuthorization {
         location: LOCATION,
@@ -728,10 +725,23 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
         signed_headers,
         signature,
         date: Some(date),
-        expires: Some(Duration::from_secs(seconds)),
+        expires,
         session_token: token,
         signs,
     })
+}
+
+/// Parses `X-Amz-Expires`: whole seconds, from one to seven days.
+fn parse_expires(value: &str) -> Result<Duration, Error> {
+    match value.parse() {
+        Ok(seconds)
+            if value.bytes().all(|b| b.is_ascii_digit())
+                && (1..=MAX_PRESIGN_EXPIRES.as_secs()).contains(&seconds) =>
+        {
+            Ok(Duration::from_secs(seconds))
+        }
+        _ => Err(Error::InvalidExpires { value: clip(value) }),
+    }
 }
 
 /// Parses `YYYYMMDD'T'HHMMSS'Z'`.

@@ -1757,3 +1757,62 @@ fn a_look_alike_of_x_amz_date_does_not_sign_it() {
         );
     }
 }
+
+/// `GET {path}?{query}` to example.com, authenticated in its query without `X-Amz-Expires`
+/// (as AWS IoT's WebSocket URLs are; the services' common query parameters have none), signed
+/// `host` by hand for `service` at [`now`] (see `support/hand_signed.rs`).
+fn query_signed_without_expires(service: &str) -> RawRequest {
+    let time = "20231114T221320Z";
+    let query = format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20231114%2Fus-east-1%2F\
+         {service}%2Faws4_request&X-Amz-Date={time}&X-Amz-SignedHeaders=host"
+    );
+    let payload = if service == "s3" {
+        "UNSIGNED-PAYLOAD"
+    } else {
+        hand_signed::EMPTY_SHA256
+    };
+    let canonical = format!("GET\n/mqtt\n{query}\nhost:example.com\n\nhost\n{payload}");
+    let signature = hand_signed::signature(&canonical, time, service);
+    let text =
+        format!("GET /mqtt?{query}&X-Amz-Signature={signature} HTTP/1.1\nHost: example.com\n\n");
+    RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap()
+}
+
+/// Query authentication without `X-Amz-Expires` verifies for a service other than S3 and is
+/// held to the clock-skew window, as a signed header is; S3 requires the parameter.
+#[test]
+fn query_authentication_without_expires_is_held_to_the_skew_window() {
+    let request = query_signed_without_expires("iotdevicegateway");
+    for clock in [
+        now() - Duration::from_secs(900),
+        now() + Duration::from_secs(900),
+    ] {
+        check(VerifierSettings::default(), &request, clock, now()).unwrap();
+    }
+    for clock in [
+        now() - Duration::from_secs(901),
+        now() + Duration::from_secs(901),
+    ] {
+        let skewed = check(VerifierSettings::default(), &request, clock, now());
+        expect(skewed, "RequestTimeTooSkewed", 403, "beyond the window");
+    }
+    let s3 = query_signed_without_expires("s3");
+    let incomplete = check(VerifierSettings::default(), &s3, now(), now());
+    assert!(
+        matches!(
+            incomplete,
+            Err(Error::IncompleteSignature {
+                component: "X-Amz-Expires",
+                ..
+            })
+        ),
+        "{incomplete:?}"
+    );
+    expect(
+        incomplete,
+        "AuthorizationQueryParametersError",
+        400,
+        "S3 without expires",
+    );
+}
