@@ -7,7 +7,7 @@
 //! - s3s-fs (the `s3s` crate's S3 server: a SigV4 verifier we did not write, for the signer's
 //!   tests) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
-//!   its SigV4 signer, STS and S3 clients, S3 presigner) at `target/js-peers`, by `npm ci`;
+//!   its SigV4 signer, STS and S3 clients, S3 presigner; and aws4) at `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the
 //!   manifest's `engines.node` names;
 //! - a check that `openssl`, `curl` and `valgrind` are on the PATH (tests start `openssl
