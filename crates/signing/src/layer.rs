@@ -75,7 +75,9 @@ pub struct LayerSettings {
     /// (400 in S3's format, as from S3; 413 in the others). An `UNSIGNED-PAYLOAD` body (S3's
     /// presigned uploads, SDKs told not to sign payloads) is not part of the signature, so one
     /// that may be larger (a `Content-Length` over this, or none) is not buffered: it is
-    /// passed on as it is read, within [`Self::max_streamed_body_bytes`].
+    /// passed on as it is read, within [`Self::max_streamed_body_bytes`]. In front of S3, a
+    /// client that signs its payloads' SHA-256 sends parts of its own size: s3cmd's are
+    /// 15 MiB by default (botocore's and the AWS CLI's 8 MiB), so such a layer wants 16 MiB.
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s); past it, the
     /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload.
