@@ -42,7 +42,8 @@ impl PathMode {
         encoding: PathEncoding::Double,
         normalization: PathNormalization::Enabled,
     };
-    /// S3's rules: the path as sent, neither re-encoded nor normalised.
+    /// S3's rules: the path as sent, neither re-encoded nor normalised. (A verifier of an S3
+    /// scope also reads a path as S3 does, as the object key it names, encoded again.)
     pub const S3: Self = Self {
         encoding: PathEncoding::Single,
         normalization: PathNormalization::Disabled,
@@ -191,9 +192,10 @@ pub(crate) fn canonical_uri_into(out: &mut Vec<u8>, path: &str, mode: PathMode) 
 /// sub-delimiter raw (`*`, `@`, `(`, `;`…) and sign it escaped, or send `%7E` and sign `~`
 /// (aws4, jets3t, boto's S3 handler); S3, MinIO and s3s accept both. `None` when this is the
 /// path as sent (under [`PathMode::S3`]), and when the path holds a raw `+`, which S3 reads as
-/// a space where every other server reads a `+`, so the key would depend on who reads it, or a
-/// `%` that escapes nothing. An escaped `/` stays escaped, the one decoding that could name
-/// another path to a router.
+/// a space where every other server reads a `+`, so the key would depend on who reads it; a
+/// `%` that escapes nothing; and an escaped `.`, which would let a signature over `..` cover
+/// `%2E%2E`, a dot segment to one router and a name to another. An escaped `/` stays
+/// escaped, for the same reason.
 pub(crate) fn s3_key_uri(path: &str) -> Option<Vec<u8>> {
     let bytes = path.as_bytes();
     if bytes.is_empty() || bytes.contains(&b'+') {
@@ -210,7 +212,7 @@ pub(crate) fn s3_key_uri(path: &str) -> Option<Vec<u8>> {
                 .map(|(h, l)| h << 4 | l),
             _ => None,
         };
-        if bytes[i] == b'%' && escaped.is_none() {
+        if (bytes[i] == b'%' && escaped.is_none()) || escaped == Some(b'.') {
             return None;
         }
         match escaped {
@@ -642,7 +644,8 @@ mod tests {
 
     proptest::proptest! {
         /// However a client spells a key on the wire (each byte raw where a path may hold it,
-        /// or escaped in either case), S3's reading of the path is the key's canonical URI.
+        /// or escaped in either case; `/` and `.` raw), S3's reading of the path is the key's
+        /// canonical URI.
         #[test]
         fn every_spelling_of_an_s3_key_reads_as_the_key(
             key in proptest::collection::vec(
@@ -660,8 +663,8 @@ mod tests {
                 let raw_allowed = b.is_ascii_alphanumeric() || b"-._~/!$&'()*,;=:@".contains(&b);
                 match spelling {
                     0 if raw_allowed => sent.push(char::from(b)),
-                    1 if b != b'/' => sent.push_str(&format!("%{b:02x}")),
-                    _ if b == b'/' => sent.push('/'),
+                    1 if b != b'/' && b != b'.' => sent.push_str(&format!("%{b:02x}")),
+                    _ if b == b'/' || b == b'.' => sent.push(char::from(b)),
                     _ => sent.push_str(&format!("%{b:02X}")),
                 }
             }

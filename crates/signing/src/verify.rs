@@ -1128,7 +1128,8 @@ impl VerifiedRequest {
     }
 
     /// Whether a service may act on `path` (the path as sent, undecoded) for this request.
-    /// Under S3's rules the signature covers the path as sent, so any path is the one signed.
+    /// Under S3's rules the signature covers the path as sent, or the object key it names
+    /// (never with a `/` or `.` decoded), so any path is the one signed.
     /// Under the others it covers the normalised path (no `.`, `..` or empty segments), so a
     /// path that normalisation would change names a resource other than the signed one to a
     /// router that does not normalise: [`Error::PathNotNormalized`]. [`crate::SigV4Layer`]
@@ -1529,7 +1530,7 @@ impl<L: CredentialLookup> Verifier<L> {
         let mut first_details: Option<MismatchDetails> = None;
         let mut tried: Vec<Vec<u8>> = Vec::new();
         let mut matched: Option<Attempt> = None;
-        let readings = if modes.contains(&PathMode::S3) { 2 } else { 1 };
+        let readings = if by_service == PathMode::S3 { 2 } else { 1 };
         let attempts = views.len() * modes.len() * token_variants.len() * readings;
         'outer: for view in views {
             for &mode in modes {
@@ -1545,7 +1546,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 for reading in [UriReading::AsSent, UriReading::S3Key] {
                     let uri = match reading {
                         UriReading::AsSent => None,
-                        UriReading::S3Key if mode == PathMode::S3 => {
+                        UriReading::S3Key if mode == PathMode::S3 && by_service == mode => {
                             match key_uri.insert(s3_key_uri(view.path)) {
                                 Some(uri) => Some(uri.as_slice()),
                                 None => continue,

@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
-    Error, FixedClock, Headers, Payload, RequestView, ResolvedCredential, SigningParams,
-    SigningSettings, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
+    AcceptedPathModes, Error, FixedClock, Headers, Payload, RequestView, ResolvedCredential,
+    SigningParams, SigningSettings, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 
@@ -541,15 +541,15 @@ fn headers_first_is_the_first_value_in_any_case() {
     assert_eq!(Headers::Map(&map).first("x-amz-meta-b"), None);
 }
 
-/// `GET {sent}` to example.com for S3, its canonical URI `signed_uri`, signed by hand (see
-/// `support/hand_signed.rs`) with an unsigned payload at [`now`].
-fn s3_get_signed_as(sent: &str, signed_uri: &str) -> http::Request<Vec<u8>> {
+/// `GET {sent}` to example.com for `service`, its canonical URI `signed_uri`, signed by hand
+/// (see `support/hand_signed.rs`) with an unsigned payload at [`now`].
+fn get_signed_as(service: &str, sent: &str, signed_uri: &str) -> http::Request<Vec<u8>> {
     let time = "20231114T221320Z";
     let canonical = format!(
         "GET\n{signed_uri}\n\nhost:example.com\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n\
          x-amz-date:{time}\n\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD"
     );
-    let signature = hand_signed::signature(&canonical, time, "s3");
+    let signature = hand_signed::signature(&canonical, time, service);
     http::Request::get(sent)
         .header("host", "example.com")
         .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
@@ -557,7 +557,7 @@ fn s3_get_signed_as(sent: &str, signed_uri: &str) -> http::Request<Vec<u8>> {
         .header(
             "authorization",
             format!(
-                "AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/s3/aws4_request, \
+                "AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/{service}/aws4_request, \
                  SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={signature}"
             ),
         )
@@ -570,13 +570,14 @@ fn s3_get_signed_as(sent: &str, signed_uri: &str) -> http::Request<Vec<u8>> {
 /// send a sub-delimiter raw and sign it escaped (aws4, jets3t), or send `%7E` and sign `~`
 /// (boto's S3 handler; S3 refused the other way round, boto issue 2849). Either reading of
 /// such a path verifies. A raw `+`, which S3 reads as a space and the service behind a layer
-/// as a plus, and an escaped `/`, which a router may not read as one, are read only as sent.
+/// as a plus, and an escaped `/` or `.`, which a router may not read as a separator or a dot
+/// segment, are read only as sent.
 #[test]
 fn an_s3_path_verifies_as_the_key_it_names() {
     let verify = |sent: &str, signed_uri: &str| {
         verify_with(
             VerifierSettings::default(),
-            &RequestView::from_http(&s3_get_signed_as(sent, signed_uri)),
+            &RequestView::from_http(&get_signed_as("s3", sent, signed_uri)),
             Payload::Bytes(b""),
         )
     };
@@ -597,6 +598,8 @@ fn an_s3_path_verifies_as_the_key_it_names() {
         ("/bucket/a+b", "/bucket/a%20b"),
         ("/bucket/a+b", "/bucket/a%2Bb"),
         ("/bucket/a%2Fb", "/bucket/a/b"),
+        ("/bucket/%2E%2E/x", "/bucket/../x"),
+        ("/bucket/%2e/x", "/bucket/./x"),
         ("/bucket/a%zz*", "/bucket/a%25zz%2A"),
         // Another key's reading, and a reading that decodes twice.
         ("/bucket/star*", "/bucket/star%2B"),
@@ -608,4 +611,24 @@ fn an_s3_path_verifies_as_the_key_it_names() {
             "{sent} signed as {signed_uri}: {refused:?}"
         );
     }
+    // A key is S3's reading: a service that takes S3's rules beside its own does not read one.
+    let mut both = VerifierSettings::default();
+    both.path_modes = AcceptedPathModes::Both;
+    let as_s3 = get_signed_as("s3", "/bucket/%7Euser", "/bucket/~user");
+    let as_other = get_signed_as("service", "/bucket/%7Euser", "/bucket/~user");
+    verify_with(
+        both.clone(),
+        &RequestView::from_http(&as_s3),
+        Payload::Bytes(b""),
+    )
+    .unwrap();
+    let refused = verify_with(
+        both,
+        &RequestView::from_http(&as_other),
+        Payload::Bytes(b""),
+    );
+    assert!(
+        matches!(refused, Err(Error::SignatureDoesNotMatch { .. })),
+        "{refused:?}"
+    );
 }
