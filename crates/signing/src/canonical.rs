@@ -198,7 +198,8 @@ pub(crate) fn canonical_uri_into(out: &mut Vec<u8>, path: &str, mode: PathMode) 
 /// escaped, for the same reason.
 pub(crate) fn s3_key_uri(path: &str) -> Option<Vec<u8>> {
     let bytes = path.as_bytes();
-    if bytes.is_empty() || bytes.contains(&b'+') {
+    // Only an escape or a byte S3 escapes can read otherwise (most paths: no copy is made).
+    if bytes.iter().all(|&b| is_unreserved(b) || b == b'/') || bytes.contains(&b'+') {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() * 3);

@@ -1039,7 +1039,8 @@ impl VerifiedRequest {
         self.request_time
     }
 
-    /// Presigned requests: when the URL expires.
+    /// Presigned requests: when the URL expires (`None` for a query without `X-Amz-Expires`,
+    /// which only S3 requires: it was held to the clock-skew window instead).
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.expires_at
     }
