@@ -1543,17 +1543,19 @@ impl<L: CredentialLookup> Verifier<L> {
                 }
                 // S3 reads the path as the key it names; that reading is tried only once the
                 // path as sent has failed, and only where the two differ.
+                let readings: &[UriReading] = if mode == PathMode::S3 && by_service == mode {
+                    &[UriReading::AsSent, UriReading::S3Key]
+                } else {
+                    &[UriReading::AsSent]
+                };
                 let mut key_uri = None;
-                for reading in [UriReading::AsSent, UriReading::S3Key] {
+                for &reading in readings {
                     let uri = match reading {
                         UriReading::AsSent => None,
-                        UriReading::S3Key if mode == PathMode::S3 && by_service == mode => {
-                            match key_uri.insert(s3_key_uri(view.path)) {
-                                Some(uri) => Some(uri.as_slice()),
-                                None => continue,
-                            }
-                        }
-                        UriReading::S3Key => continue,
+                        UriReading::S3Key => match key_uri.insert(s3_key_uri(view.path)) {
+                            Some(uri) => Some(uri.as_slice()),
+                            None => continue,
+                        },
                     };
                     for &include_token_param in token_variants {
                         buffer.clear();
