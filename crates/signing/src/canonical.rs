@@ -756,6 +756,16 @@ mod tests {
         assert!(taken > 1000, "{taken}");
     }
 
+    /// Form decoding (`application/x-www-form-urlencoded`, as the WHATWG URL standard parses
+    /// it) reads every `+` as a space, also in a component that holds nothing else: the quick
+    /// "nothing to decode" test must not take a `+`-only component as already decoded.
+    #[test]
+    fn a_component_of_pluses_decodes_to_spaces() {
+        for (raw, decoded) in [("+", " "), ("++", "  "), ("%", "%"), ("+%", " %")] {
+            assert_eq!(decode_query_component(raw), decoded, "{raw:?}");
+        }
+    }
+
     #[test]
     fn header_values() {
         assert_eq!(normalize_header_value("  a   b\t\tc  "), "a b c");

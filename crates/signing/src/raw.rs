@@ -416,6 +416,60 @@ mod tests {
         );
     }
 
+    /// `Debug` redacts the session token but still shows the request: method, target, version,
+    /// every header name and the other values, so a logged request can be read. (The secret
+    /// hygiene tests only check what it leaves out; an empty `Debug` passed them.)
+    #[test]
+    fn debug_shows_the_request_but_not_the_token() {
+        let request = parse(
+            "PUT /bucket/key?x=1 HTTP/1.1\nHost:example.com\n\
+             X-Amz-Security-Token:tokenvalue123\nContent-Length:2\n\nhi",
+        );
+        let text = format!("{request:?}");
+        for shown in [
+            "RawRequest",
+            "PUT",
+            "/bucket/key?x=1",
+            "HTTP/1.1",
+            "Host",
+            "example.com",
+            "X-Amz-Security-Token",
+            "Content-Length",
+        ] {
+            assert!(text.contains(shown), "{shown:?} not in {text}");
+        }
+        assert!(!text.contains("tokenvalue123"), "{text}");
+    }
+
+    /// Input with no request line (nothing, or empty lines only) is an empty request, answered
+    /// at once: the loop that finds the head must stop at the end of the input. (Run on a
+    /// thread with a deadline, so that a parser that never returns fails the test.)
+    #[test]
+    fn input_without_a_request_line_is_an_empty_request() {
+        for input in ["", "\n", "\r\n\r\n"] {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = sender.send(RawRequest::parse(
+                    input.as_bytes(),
+                    &RawRequestLimits::default(),
+                ));
+            });
+            let got = receiver
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("{input:?}: the parser did not return"));
+            assert!(
+                matches!(
+                    got,
+                    Err(Error::MalformedRawRequest {
+                        reason: "empty request",
+                        ..
+                    })
+                ),
+                "{input:?}: {got:?}"
+            );
+        }
+    }
+
     fn parse_error(text: &str) -> Error {
         RawRequest::parse(text.as_bytes(), &RawRequestLimits::default()).unwrap_err()
     }

@@ -43,6 +43,86 @@ fn an_empty_access_key_id_or_region_alone_is_malformed() {
     parse_authorization_header(&header("AKID/20130524/us-east-1/s3/aws4_request")).unwrap();
 }
 
+/// The credential scope's date is `YYYYMMDD` (SigV4: "date is in the form YYYYMMDD"): eight
+/// ASCII bytes that are not all digits make the credential malformed, in either location.
+/// Mutants "replace & with | in all_digits" (auth.rs:238:47) and "replace && with || in
+/// all_digits" (auth.rs:240:25) take any eight ASCII bytes for a date; the proptest over
+/// `all_digits` rarely draws eight ASCII bytes with a non-digit, so it let both live.
+#[test]
+fn a_credential_date_of_eight_non_digits_is_malformed() {
+    for date in ["2013052:", "2013/524", "2013O524", "abcdefgh"] {
+        let credential = format!("AKID/{date}/us-east-1/s3/aws4_request");
+        let text = header(&credential);
+        let got = parse_authorization_header(&text);
+        assert!(
+            matches!(
+                &got,
+                Err(Error::MalformedAuthorization { location: SignatureLocation::Header, reason })
+                    if reason.contains("YYYYMMDD")
+            ),
+            "{credential}: {got:?}"
+        );
+        let query = format!(
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}\
+             &X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host\
+             &X-Amz-Signature={SIG}",
+            credential.replace('/', "%2F")
+        );
+        let got = parse_presigned_query(&query);
+        assert!(
+            matches!(
+                &got,
+                Err(Error::MalformedAuthorization { location: SignatureLocation::Query, reason })
+                    if reason.contains("YYYYMMDD")
+            ),
+            "{query}: {got:?}"
+        );
+    }
+    // The control: the same credential with a date of digits parses.
+    parse_authorization_header(&header("AKID/20130524/us-east-1/s3/aws4_request")).unwrap();
+}
+
+/// `SignedHeaders` is sorted and names each header once (SigV4: "sorted by character code in
+/// ascending order", one entry per header), also for names that share their first eight bytes,
+/// where a comparison of the first eight bytes ties. Mutant "replace == with != in
+/// parse_signed_headers" (auth.rs:395:34) skips the full comparison on a tie and accepts
+/// these.
+#[test]
+fn signed_headers_sharing_eight_bytes_must_be_sorted_and_unique() {
+    let with = |signed_headers: &str| {
+        format!(
+            "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_request, \
+             SignedHeaders={signed_headers}, Signature={SIG}"
+        )
+    };
+    for signed_headers in [
+        "host;x-amz-date;x-amz-date",
+        "host;x-amz-meta-b;x-amz-meta-a",
+        "host;x-amz-content-sha256;x-amz-content-sha256",
+        "content-md5;content-length;host",
+    ] {
+        let text = with(signed_headers);
+        let got = parse_authorization_header(&text);
+        assert!(
+            matches!(
+                &got,
+                Err(Error::MalformedAuthorization { location: SignatureLocation::Header, reason })
+                    if reason.contains("sorted")
+            ),
+            "{signed_headers}: {got:?}"
+        );
+    }
+    // The controls: the same names in order, each once, parse.
+    for signed_headers in [
+        "host;x-amz-date",
+        "host;x-amz-meta-a;x-amz-meta-b",
+        "content-length;content-md5;host",
+    ] {
+        parse_authorization_header(&with(signed_headers))
+            .unwrap_or_else(|e| panic!("{signed_headers}: {e}"));
+    }
+}
+
 /// A presigned URL naming another algorithm (SigV4a's `AWS4-ECDSA-P256-SHA256`) is
 /// `UnsupportedAlgorithm` at the query, and `X-Amz-Algorithm=AWS` is `SignatureVersion2`, as
 /// the header parser answers. Mutant "replace == with != in parse_presigned_query"

@@ -244,3 +244,60 @@ cases! {
     post_x_www_form_urlencoded => "post-x-www-form-urlencoded",
     post_x_www_form_urlencoded_parameters => "post-x-www-form-urlencoded-parameters",
 }
+
+/// `get-vanilla-query-unreserved` sent with every byte of its query written as an upper-case
+/// percent-escape (`%2D%2E%5F%7E%30…`): the canonical query decodes each component and
+/// re-encodes it leaving unreserved characters unencoded (SigV4: "Do not URI-encode any of the
+/// unreserved characters"), so the canonical request, and the suite's signature over it, are
+/// the case's own. A check that took an upper-case escape of an unreserved byte as already
+/// canonical would keep `%7E` and refuse the request.
+#[test]
+fn escaped_unreserved_query_bytes_canonicalise_as_the_suite_case() {
+    let name = "get-vanilla-query-unreserved";
+    let context: Context = serde_json::from_slice(&read(name, "context.json")).unwrap();
+    let now = timestamp(&context.timestamp);
+    let lookup = StaticCredentials::new().with(
+        &context.credentials.access_key_id,
+        ResolvedCredential::new(&context.credentials.secret_access_key, "test-suite"),
+    );
+    let mut settings = VerifierSettings::default();
+    settings.path_modes = AcceptedPathModes::Only(path_mode(&context));
+    let verifier = Verifier::new(lookup, settings).with_clock(Arc::new(FixedClock(now)));
+
+    let unreserved = "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let escaped: String = unreserved.bytes().map(|b| format!("%{b:02X}")).collect();
+    let signed = text(name, "header-signed-request.txt");
+    let sent = signed.replacen(
+        &format!("/?{unreserved}={unreserved} "),
+        &format!("/?{escaped}={escaped} "),
+        1,
+    );
+    assert_ne!(sent, signed, "the case's request line changed");
+    let request = RawRequest::parse(sent.as_bytes(), &RawRequestLimits::default()).unwrap();
+    assert_eq!(
+        request.query(),
+        Some(format!("{escaped}={escaped}").as_str())
+    );
+
+    let explained = verifier
+        .explain(
+            &request.view(),
+            Payload::Bytes(&request.body),
+            path_mode(&context),
+            SessionTokenPlacement::Signed,
+        )
+        .unwrap();
+    assert_eq!(
+        explained.canonical_request,
+        text(name, "header-canonical-request.txt")
+    );
+    let verified = verifier
+        .verify(&request.view(), Payload::Bytes(&request.body))
+        .now_or_never()
+        .unwrap()
+        .unwrap_or_else(|e| panic!("verify: {e} {:?}", e.mismatch_details()));
+    assert_eq!(
+        verified.signature(),
+        text(name, "header-signature.txt").trim()
+    );
+}
