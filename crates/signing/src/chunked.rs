@@ -1496,6 +1496,102 @@ mod tests {
         assert_eq!(out, b"helloworld");
     }
 
+    /// Raw `aws-chunked` pieces as a body of data frames.
+    type Framed = http_body_util::StreamBody<
+        futures_util::stream::Iter<
+            std::vec::IntoIter<Result<Frame<Bytes>, std::convert::Infallible>>,
+        >,
+    >;
+
+    /// A body of `frames` (raw `aws-chunked` pieces), one data frame each.
+    fn framed(frames: &[&'static [u8]]) -> Framed {
+        let frames: Vec<_> = frames
+            .iter()
+            .map(|piece| Ok(Frame::data(Bytes::from_static(piece))))
+            .collect();
+        http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+    }
+
+    /// With a declared decoded length, only the frame that completes the data is held until
+    /// the body ended well; the frames before it go out as they verify, in order, and the
+    /// held one follows them. Mutants in `ChunkedBody::all_data_decoded`: "replace -> bool with
+    /// true" holds every frame, each replacing the last (`world` alone); "replace == with !="
+    /// holds the first and sends it after the second (`worldhello`).
+    #[test]
+    fn frames_before_the_last_of_the_declared_data_go_out_in_order() {
+        use futures_util::FutureExt;
+        use http_body_util::BodyExt;
+
+        let body = framed(&[b"5\r\nhello\r\n", b"5\r\nworld\r\n", b"0\r\n\r\n"]);
+        let verifier = ChunkChainVerifier::unsigned().with_decoded_length(10);
+        let mut body = ChunkedBody::new(body, verifier);
+        let first = body.frame().now_or_never().unwrap().unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap(), &b"hello"[..]);
+        let rest = body.collect().now_or_never().unwrap().unwrap().to_bytes();
+        assert_eq!(rest, &b"world"[..]);
+    }
+
+    /// The frame that completes the declared length is not handed out before the body has
+    /// ended: a body whose tail fails (here an undeclared trailer after the final chunk) gives
+    /// the failure in place of its last data. Mutant "replace ChunkedBody::all_data_decoded ->
+    /// bool with false" hands out `hello` first.
+    #[test]
+    fn the_data_completing_the_declared_length_waits_for_the_end_of_the_body() {
+        use futures_util::FutureExt;
+        use http_body_util::BodyExt;
+
+        let body = framed(&[b"5\r\nhello\r\n", b"0\r\nx-amz-meta-a:b\r\n\r\n"]);
+        let verifier = ChunkChainVerifier::unsigned().with_decoded_length(5);
+        let mut body = ChunkedBody::new(body, verifier);
+        let first = body.frame().now_or_never().unwrap().unwrap();
+        assert!(
+            matches!(first, Err(Error::MalformedTrailer { .. })),
+            "{:?}",
+            first.map(|frame| frame.into_data())
+        );
+        // Without the broken tail the same data passes, held until the end.
+        let body = framed(&[b"5\r\nhello\r\n", b"0\r\n\r\n"]);
+        let verifier = ChunkChainVerifier::unsigned().with_decoded_length(5);
+        let collected = ChunkedBody::new(body, verifier)
+            .collect()
+            .now_or_never()
+            .unwrap()
+            .unwrap()
+            .to_bytes();
+        assert_eq!(collected, &b"hello"[..]);
+    }
+
+    /// The verifier's, the body's and the signer's `Debug` name what they are and where the
+    /// chain is, and nothing of the key or the seed. Mutants "replace <impl fmt::Debug for
+    /// ChunkChainVerifier>::fmt", "<impl fmt::Debug for ChunkedBody<B>>::fmt" and
+    /// "<impl fmt::Debug for ChunkSigner>::fmt" print nothing.
+    #[test]
+    fn debug_shows_the_chain_position_and_no_secret() {
+        let seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+        let verifier = signed_trailer_chain(seed);
+        let text = format!("{verifier:?}");
+        assert!(text.starts_with("ChunkChainVerifier"), "{text}");
+        assert!(text.contains("signed: true, index: 0"), "{text}");
+        assert!(!text.contains(seed), "{text}");
+        let body = ChunkedBody::new(http_body_util::Empty::<Bytes>::new(), verifier);
+        let text = format!("{body:?}");
+        assert!(text.starts_with("ChunkedBody"), "{text}");
+        assert!(text.contains("ChunkChainVerifier"), "{text}");
+        // The signer names its time and scope (SigV4's `X-Amz-Date` and credential scope for
+        // 2013-05-24, us-east-1, s3), and not the link it continues from.
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_369_353_600);
+        let credentials = aws_credential_types::Credentials::from_keys("AKID", "secret", None);
+        let signer = ChunkSigner::new(&credentials, "us-east-1", "s3", time, seed).unwrap();
+        let text = format!("{signer:?}");
+        assert!(text.starts_with("ChunkSigner"), "{text}");
+        assert!(text.contains("20130524T000000Z"), "{text}");
+        assert!(
+            text.contains("20130524/us-east-1/s3/aws4_request"),
+            "{text}"
+        );
+        assert!(!text.contains(seed), "{text}");
+    }
+
     proptest::proptest! {
         /// The signer's chain (its own key derivation and string to sign) is aws-sigv4's:
         /// each chunk's signature as `sign_chunk` makes it, the trailer's as `sign_trailer`

@@ -268,10 +268,12 @@ mod chunked {
 mod support;
 
 /// A signed chain without a trailer (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) carries no trailer:
-/// a trailer line after its final chunk is signed by nothing and must not reach the service.
-/// Mutant "replace || with && in ChunkChainVerifier::check_trailer_signature" accepts it and
-/// hands it on in `trailers()`. Declaring a trailer in a signed `x-amz-trailer` on this form
-/// is refused before the body is read: it could never come.
+/// a trailer line after its final chunk is signed by nothing and must not reach the service,
+/// and neither may an `x-amz-trailer-signature` line, the signature of a trailer this form
+/// does not have. Mutant "replace || with && in ChunkChainVerifier::check_trailer_signature"
+/// (chunked.rs:608:42) accepts the signature line (the trailer line is refused as undeclared
+/// before that check). Declaring a trailer in a signed `x-amz-trailer` on this form is refused
+/// before the body is read: it could never come.
 #[test]
 fn a_chain_without_a_trailer_refuses_an_unsigned_trailer_line() {
     use std::sync::Arc;
@@ -327,10 +329,24 @@ fn a_chain_without_a_trailer_refuses_an_unsigned_trailer_line() {
         String::from_utf8_lossy(&body)
     );
     body.truncate(body.len() - 2);
-    body.extend_from_slice(b"x-amz-meta-a:forged\r\n\r\n");
-    let got = decode(&body);
+    let mut forged = body.clone();
+    forged.extend_from_slice(b"x-amz-meta-a:forged\r\n\r\n");
+    let got = decode(&forged);
     assert!(
         matches!(got, Err(Error::MalformedTrailer { .. })),
+        "{got:?}"
+    );
+    // The same chain with a trailer signature line (64 hex digits, well formed) and no trailer.
+    let mut signature_line = body.clone();
+    signature_line.extend_from_slice(format!("x-amz-trailer-signature:{SIG}\r\n\r\n").as_bytes());
+    let got = decode(&signature_line);
+    assert!(
+        matches!(
+            got,
+            Err(Error::MalformedTrailer {
+                reason: "trailer on a body declared without one"
+            })
+        ),
         "{got:?}"
     );
     // The same head declaring that trailer, signed: refused before any of the body.
