@@ -1531,8 +1531,8 @@ impl<L: CredentialLookup> Verifier<L> {
         let mut first_details: Option<MismatchDetails> = None;
         let mut tried: Vec<Vec<u8>> = Vec::new();
         let mut matched: Option<Attempt> = None;
-        let readings = if by_service == PathMode::S3 { 2 } else { 1 };
-        let attempts = views.len() * modes.len() * token_variants.len() * readings;
+        let key_readings = usize::from(by_service == PathMode::S3);
+        let attempts = views.len() * modes.len() * token_variants.len() * (1 + key_readings);
         'outer: for view in views {
             for &mode in modes {
                 if self.settings.path_modes == AcceptedPathModes::Both
