@@ -7,8 +7,8 @@
 mod support;
 
 use edgeward_signing::LayerSettings;
-use serde_json::{json, Value};
-use support::interop::run_json_script;
+use serde_json::json;
+use support::interop::{result_named, run_json_script_beside_server};
 use support::{start_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
 
 const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
@@ -23,15 +23,8 @@ async fn aws4_through_the_layer() {
         "temporary": {"access_key": TEMP_AK, "secret_key": TEMP_SK, "token": TOKEN},
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws4_js.cjs");
-    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
-        .await
-        .unwrap();
-    let result = |name: &str| -> &Value {
-        results
-            .iter()
-            .find(|r| r["name"] == name)
-            .unwrap_or_else(|| panic!("no result for {name}: {results:?}"))
-    };
+    let results = run_json_script_beside_server(script, input).await;
+    let result = |name: &str| result_named(&results, name);
     let verified = |name: &str, principal: &str| {
         let r = result(name);
         assert_eq!(r["status"], 200, "{r}");

@@ -13,7 +13,7 @@ mod support;
 
 use edgeward_signing::LayerSettings;
 use serde_json::{json, Value};
-use support::interop::run_json_script;
+use support::interop::{result_named, run_json_script_beside_server};
 use support::{
     crc32_base64, independent_checksum, sha256_hex, start_server_answering, Answers, AK,
     MULTIPART_UPLOAD_ID, SK, TEMP_AK, TEMP_SK, TOKEN,
@@ -32,15 +32,8 @@ async fn aws_sdk_for_javascript_through_the_layer() {
         "object": object,
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws_sdk_js.cjs");
-    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
-        .await
-        .unwrap();
-    let result = |name: &str| -> &Value {
-        results
-            .iter()
-            .find(|r| r["name"] == name)
-            .unwrap_or_else(|| panic!("no result for {name}: {results:?}"))
-    };
+    let results = run_json_script_beside_server(script, input).await;
+    let result = |name: &str| result_named(&results, name);
     let ok = |name: &str| -> &Value {
         let r = result(name);
         assert_eq!(r["outcome"], "ok", "{r}");
@@ -179,9 +172,7 @@ async fn aws_sdk_for_javascript_over_http2_signs_the_authority() {
     let addr = start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
     let input = json!({"endpoint": format!("http://{addr}"), "access_key": AK, "secret_key": SK});
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws_sdk_js_h2.cjs");
-    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(script, input).await;
     assert_eq!(results.len(), 2, "{results:?}");
     for result in &results {
         let signed = result["signed_headers"].as_str().unwrap();

@@ -7,7 +7,7 @@ mod support;
 
 use edgeward_signing::LayerSettings;
 use serde_json::{json, Value};
-use support::interop::run_json_script;
+use support::interop::run_json_script_beside_server;
 use support::sdk::UploadFile;
 use support::{
     independent_checksum, sha256_hex, start_server, start_tls_server_answering, Answers, AK, SK,
@@ -143,9 +143,7 @@ async fn botocore_requests_through_the_layer() {
     ];
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
     let input = Value::Array(specs);
-    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(script, input).await;
     let status = |i: usize| results[i]["status"].as_u64().unwrap();
     let body = |i: usize| results[i]["body"].as_str().unwrap().to_owned();
 
@@ -245,9 +243,7 @@ async fn botocore_streamed_uploads_through_the_layer() {
         "secret_key": SK, "file": upload.path, "uploads": uploads,
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_put_object.py");
-    let results = tokio::task::spawn_blocking(move || run_json_script(script, &input))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(script, input).await;
     assert_eq!(results.len(), algorithms.len() * tampers.len());
 
     let etag = format!("\"{}\"", sha256_hex(&upload.contents));

@@ -21,7 +21,7 @@ use edgeward_signing::{LayerSettings, VerifiedBody, VerifiedRequest};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::{json, Value};
-use support::interop::run_json_script;
+use support::interop::run_json_script_beside_server;
 use support::{
     asks_for_caller_identity, caller_identity_xml, sha256_hex, test_layer, AK, SK, TEMP_AK,
     TEMP_SK, TOKEN,
@@ -158,9 +158,7 @@ fn check(results: &[Value]) {
 
 async fn run(input: Value) -> Vec<Value> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk_matrix.py");
-    tokio::task::spawn_blocking(move || run_json_script(script, &input))
-        .await
-        .unwrap()
+    run_json_script_beside_server(script, input).await
 }
 
 /// The script's input, and the directory it writes its files in (the CA bundle, a 9 MiB

@@ -24,7 +24,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use support::interop::run_json_script;
+use support::interop::run_json_script_beside_server;
 use support::{start_tls_server_answering, Answers, AK, SK};
 use tower::Layer;
 
@@ -54,14 +54,11 @@ async fn start_us_east_1_only_server() -> SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_redirects_to_the_one_accepted_region() {
     let addr = start_us_east_1_only_server().await;
-    let results = tokio::task::spawn_blocking(move || {
-        run_json_script(
-            SCRIPT,
-            &json!({"scenario": "region", "addr": addr.to_string(), "access_key": AK, "secret_key": SK}),
-        )
-    })
-    .await
-    .unwrap();
+    let results = run_json_script_beside_server(
+        SCRIPT,
+        json!({"scenario": "region", "addr": addr.to_string(), "access_key": AK, "secret_key": SK}),
+    )
+    .await;
     eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
     assert_eq!(results[0]["outcome"], "ok", "{results:?}");
     let unrecovered: Vec<&Value> = results[1..]
@@ -88,9 +85,7 @@ async fn botocore_sees_an_early_refusal_over_tls() {
         "scenario": "early_tls", "addr": addr.to_string(), "ca_bundle": ca,
         "access_key": AK, "secret_key": SK, "size": 6_000_000,
     });
-    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
     eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
     let expected = [
         ("UnrecognizedClientException", 400),
@@ -345,9 +340,7 @@ async fn expired_credentials_reach_clients_as_aws_sends_them() {
         "scenario": "expired", "addr": addr.to_string(),
         "access_key": EXPIRED_AK, "secret_key": EXPIRED_SK, "token": EXPIRED_TOKEN,
     });
-    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
     eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
     let expected = [
         ("ExpiredToken", 400),
@@ -442,9 +435,7 @@ async fn botocore_s3_upload_refused_behind_a_slow_lookup_over_tls() {
         "scenario": "s3_tls_wrong_secret", "addr": addr.to_string(), "ca_bundle": ca,
         "access_key": AK, "secret_key": "not-the-secret", "size": 32_000_000,
     });
-    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
     eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
     let wrong: Vec<&Value> = results
         .iter()
@@ -469,9 +460,7 @@ async fn botocore_sees_entity_too_large_over_tls() {
         "scenario": "over_limit_tls", "addr": addr.to_string(), "ca_bundle": ca,
         "access_key": AK, "secret_key": SK, "size": 8_000_000,
     });
-    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
     let result = &results[0];
     assert!(
         result["outcome"] == "client_error"
@@ -537,9 +526,7 @@ async fn botocore_sees_request_timeout_for_a_stall_mid_body_over_tls() {
         "scenario": "stall_tls", "addr": addr.to_string(), "ca_bundle": ca,
         "access_key": AK, "secret_key": SK, "stall": 3.0,
     });
-    let results = tokio::task::spawn_blocking(move || run_json_script(SCRIPT, &spec))
-        .await
-        .unwrap();
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
     let wrong: Vec<&Value> = results
         .iter()
         .filter(|result| result["code"] != "RequestTimeout" || result["status"] != 400)

@@ -61,3 +61,24 @@ pub(crate) fn run_json_script(script: &str, input: &Value) -> Vec<Value> {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{script} did not print a JSON array: {e}"))
 }
+
+/// [`run_json_script`] on tokio's blocking pool, so a server the test started on the same
+/// runtime keeps answering the script.
+#[allow(dead_code)] // the differential tests declare this module and start no server
+pub(crate) async fn run_json_script_beside_server(
+    script: &'static str,
+    input: Value,
+) -> Vec<Value> {
+    tokio::task::spawn_blocking(move || run_json_script(script, &input))
+        .await
+        .unwrap_or_else(|e| panic!("{script} panicked or was cancelled: {e}"))
+}
+
+/// The result whose `"name"` is `name`, from a script that names its results.
+#[allow(dead_code)] // the differential tests declare this module and read results by position
+pub(crate) fn result_named<'a>(results: &'a [Value], name: &str) -> &'a Value {
+    results
+        .iter()
+        .find(|result| result["name"] == name)
+        .unwrap_or_else(|| panic!("no result named {name}: {results:?}"))
+}
