@@ -10,70 +10,18 @@
 
 mod support;
 
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::Full;
+use support::s3s_fs::S3sFs;
 use support::send_for_text;
 
 const AK: &str = "AKIDS3SFSTEST";
 const SK: &str = "s3s-fs-secret/EXAMPLE+key";
-
-/// s3s-fs serving a temporary directory; killed (by pid) when dropped.
-struct S3sFs {
-    child: Child,
-    addr: SocketAddr,
-    _root: tempfile::TempDir,
-}
-
-impl S3sFs {
-    fn start() -> Self {
-        let binary = std::env::var("EDGEWARD_S3S_FS").unwrap_or_else(|_| {
-            panic!("EDGEWARD_S3S_FS is not set: run `cargo xtask test`, or set it to target/tools/bin/s3s-fs (`cargo xtask setup` installs it)")
-        });
-        assert!(
-            std::path::Path::new(&binary).exists(),
-            "EDGEWARD_S3S_FS={binary} does not exist (run `cargo xtask setup`)"
-        );
-        let root = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let child = Command::new(&binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", AK, "--secret-key", SK])
-            .arg(root.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
-        let server = Self {
-            child,
-            addr,
-            _root: root,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "s3s-fs did not listen on {addr}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-}
-
-impl Drop for S3sFs {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Percent-encodes an object key for the URI path as S3 clients do: everything but the
 /// unreserved characters and `/`.
@@ -163,7 +111,7 @@ async fn assert_not_stored(addr: SocketAddr, upload: http::Request<Vec<u8>>, pat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3s_accepts_what_our_signer_signs() {
-    let server = S3sFs::start();
+    let server = S3sFs::start(Some((AK, SK)));
     let addr = server.addr;
     let s3 = SigningSettings::s3();
 
@@ -235,7 +183,7 @@ async fn s3s_accepts_what_our_signer_signs() {
 /// one chunk changed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3s_accepts_our_chunk_chains() {
-    let server = S3sFs::start();
+    let server = S3sFs::start(Some((AK, SK)));
     let addr = server.addr;
     assert_ok(
         &call(addr, "PUT", "/chunks", b"", &SigningSettings::s3()).await,
@@ -331,7 +279,7 @@ async fn s3s_accepts_our_chunk_chains() {
 /// the upload; the same trailer with a value changed is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3s_accepts_a_two_line_trailer_in_any_order() {
-    let server = S3sFs::start();
+    let server = S3sFs::start(Some((AK, SK)));
     let addr = server.addr;
     assert_ok(
         &call(addr, "PUT", "/trailers", b"", &SigningSettings::s3()).await,

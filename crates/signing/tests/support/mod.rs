@@ -22,6 +22,7 @@ use hyper_util::rt::TokioIo;
 use tower::{Layer, ServiceExt};
 
 pub(crate) mod interop;
+pub(crate) mod s3s_fs;
 pub(crate) mod sdk;
 
 pub(crate) const AK: &str = "AKIDLAYERTEST";
