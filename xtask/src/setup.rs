@@ -1,11 +1,12 @@
 //! `cargo xtask setup`: installs what the tests need, idempotently.
 //!
 //! - a Python virtualenv at `target/interop-venv` with the pinned interop peers of
-//!   `xtask/requirements-interop.txt` (boto3, botocore, awscrt, awscli, moto, sslyze); it is
+//!   `xtask/requirements-interop.txt` (boto3, botocore, awscrt, awscli, moto, sslyze, s3cmd,
+//!   minio); it is
 //!   rebuilt only when that file changes (a stamp holds the file's contents);
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
 //! - s3s-fs (the `s3s` crate's S3 server: a SigV4 verifier we did not write, for the signer's
-//!   tests) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
+//!   tests, and the S3 behind the layer for s3cmd and minio-py) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
 //!   its SigV4 signer, STS and S3 clients, S3 presigner; and aws4) at `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the

@@ -1,0 +1,183 @@
+//! s3cmd and MinIO's Python client (minio-py), SigV4 signers written apart from botocore and
+//! the AWS SDKs, against a real S3 implementation behind `SigV4Layer`: s3s-fs, with no
+//! authentication of its own, behind a proxy that forwards what the layer verified (the SigV4
+//! parts removed, an `aws-chunked` body as the layer decoded it). Each tool creates a bucket,
+//! writes, reads, lists, copies and deletes objects with awkward keys, uploads in parts,
+//! presigns, and reads a refusal as AWS's; `s3_tools.py` drives them. From the review of
+//! independent signers of 2026-12-05 (s3cmd 2.4.0, minio-py 7.2.20).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use edgeward_signing::{LayerSettings, VerifiedBody, VerifiedRequest};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use serde_json::{json, Value};
+use support::interop::{result_named, run_json_script_beside_server};
+use support::s3s_fs::S3sFs;
+use support::{self_signed_acceptor, serve_service, test_layer, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+use tower::Layer;
+
+type Upstream = Client<HttpConnector, Full<Bytes>>;
+
+/// The query parameters of SigV4 query authentication, which s3s-fs must not see.
+const QUERY_AUTHENTICATION: [&str; 7] = [
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-signedheaders",
+    "x-amz-signature",
+    "x-amz-security-token",
+];
+
+/// Headers that describe the request as signed and framed for the layer, not for s3s-fs.
+const NOT_FORWARDED: [&str; 8] = [
+    "authorization",
+    "x-amz-content-sha256",
+    "x-amz-decoded-content-length",
+    "x-amz-trailer",
+    "x-amz-security-token",
+    "content-length",
+    "transfer-encoding",
+    "expect",
+];
+
+/// Forwards a verified S3 request to s3s-fs as an anonymous one; anything else is refused.
+async fn forward(
+    upstream: Upstream,
+    s3s: SocketAddr,
+    request: http::Request<VerifiedBody<Incoming>>,
+) -> Result<http::Response<Full<Bytes>>, Infallible> {
+    let answer = |status: u16, text: String| {
+        Ok(http::Response::builder()
+            .status(status)
+            .body(Full::new(Bytes::from(text)))
+            .unwrap())
+    };
+    let service = request
+        .extensions()
+        .get::<VerifiedRequest>()
+        .map(|verified| verified.scope().service.to_owned());
+    if service.as_deref() != Some("s3") {
+        return answer(400, format!("not a verified S3 request: {service:?}"));
+    }
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => return answer(400, format!("body failed: {} {e}", e.aws_error_code())),
+    };
+    // The query byte for byte, less the signature's parameters.
+    let query: Vec<&str> = parts
+        .uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            // S3 reads an empty `delimiter` as none, s3s-fs as "" (every character a
+            // prefix): minio-py sends one for a recursive listing.
+            !pair.is_empty()
+                && *pair != "delimiter="
+                && !QUERY_AUTHENTICATION.contains(&name.to_ascii_lowercase().as_str())
+        })
+        .collect();
+    let mut uri = format!("http://{s3s}{}", parts.uri.path());
+    if !query.is_empty() {
+        uri = format!("{uri}?{}", query.join("&"));
+    }
+    let mut forwarded = http::Request::builder().method(&parts.method).uri(uri);
+    for (name, value) in &parts.headers {
+        if NOT_FORWARDED.contains(&name.as_str()) {
+            continue;
+        }
+        if name == "content-encoding" {
+            // The layer decoded `aws-chunked`; any other coding stays the object's.
+            let codings: Vec<&str> = value
+                .to_str()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("aws-chunked"))
+                .collect();
+            if !codings.is_empty() {
+                forwarded = forwarded.header(name, codings.join(","));
+            }
+            continue;
+        }
+        forwarded = forwarded.header(name, value);
+    }
+    if !body.is_empty() || matches!(parts.method, http::Method::PUT | http::Method::POST) {
+        forwarded = forwarded.header("content-length", body.len());
+    }
+    match upstream
+        .request(forwarded.body(Full::new(body)).unwrap())
+        .await
+    {
+        Ok(response) => {
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            Ok(http::Response::from_parts(parts, Full::new(body)))
+        }
+        Err(e) => answer(502, format!("s3s-fs: {e}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3cmd_and_minio_py_through_the_layer_to_s3s_fs() {
+    let s3s = S3sFs::start(None);
+    let upstream: Upstream = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let s3s_addr = s3s.addr;
+    let mut settings = LayerSettings::default();
+    // s3cmd signs every part's SHA-256 and sends 15 MiB parts: the setting `max_body_bytes`
+    // documents for a layer in front of S3.
+    settings.max_body_bytes = 16 * 1024 * 1024;
+    let service = test_layer(settings).layer(tower::service_fn(move |request| {
+        forward(upstream.clone(), s3s_addr, request)
+    }));
+    let plain = serve_service(service.clone(), None).await;
+    let (acceptor, pem) = self_signed_acceptor(&["127.0.0.1"]);
+    let tls = serve_service(service, Some(acceptor)).await;
+    let scratch = tempfile::tempdir().unwrap();
+    let ca = scratch.path().join("ca.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let input = json!({
+        "plain": plain.to_string(),
+        "tls": tls.to_string(),
+        "ca_bundle": ca,
+        "workdir": scratch.path(),
+        "alice": {"access_key": AK, "secret_key": SK},
+        "temporary": {"access_key": TEMP_AK, "secret_key": TEMP_SK, "token": TOKEN},
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3_tools.py");
+    let results = run_json_script_beside_server(script, input).await;
+    let failed: Vec<&Value> = results.iter().filter(|r| r["ok"] != true).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    for name in [
+        "s3cmd_put_in_parts",
+        "minio_put_in_parts",
+        "minio_tls_put_in_parts",
+    ] {
+        let result = result_named(&results, name);
+        assert!(result["parts"].as_u64().unwrap() >= 2, "{result}");
+    }
+    for (name, code) in [
+        ("s3cmd_wrong_secret", "SignatureDoesNotMatch"),
+        ("minio_wrong_secret", "SignatureDoesNotMatch"),
+        ("minio_unknown_key", "InvalidAccessKeyId"),
+        ("minio_presigned_get_tampered", "SignatureDoesNotMatch"),
+    ] {
+        let result = result_named(&results, name);
+        assert_eq!(result["code"], code, "{result}");
+    }
+    drop(s3s);
+}
