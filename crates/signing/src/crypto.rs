@@ -634,6 +634,23 @@ mod tests {
         assert_eq!(cache.len(), 1);
     }
 
+    /// Distinct secrets' fingerprints hash apart, so that the cache's map spreads them over
+    /// its buckets (all in one, each lookup under the lock would walk every secret's entry).
+    /// Mutant "replace <impl std::hash::Hash for Fingerprint>::hash with ()" (crypto.rs:225:9)
+    /// hashes them all alike.
+    #[test]
+    fn fingerprints_of_distinct_secrets_hash_apart() {
+        use std::hash::BuildHasher;
+        let state = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
+        let hashes: std::collections::HashSet<u64> = (0..64)
+            .map(|n| {
+                let secret = SecretAccessKey::new(format!("secret-{n}"));
+                state.hash_one(Fingerprint(*secret.fingerprint()))
+            })
+            .collect();
+        assert_eq!(hashes.len(), 64);
+    }
+
     /// When the cache is full, keeping a key for a new secret evicts half the secrets plus one
     /// (rounded down), not all of them nor just one: ten secrets of one key each at capacity
     /// ten leave four, plus the new one. Mutants "replace / with * in KeyCache::keep"
