@@ -1244,6 +1244,52 @@ mod tests {
         verifies(&request, None).unwrap();
     }
 
+    /// Headers whose names are as long as `host` (`Date`, `From`) or `x-amz-content-sha256`
+    /// (20 bytes) but are other headers are signed once each like any other, as raw
+    /// aws-sigv4 signs them; without `Host`, a `Date` does not stand in for it. Mutant
+    /// "replace && with || in read_once_index" (sign.rs:270:51) takes every 4-byte name for
+    /// `host` and every 20-byte name for `x-amz-content-sha256`.
+    #[test]
+    fn headers_as_long_as_a_read_once_header_are_other_headers() {
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = params_for(&credentials, "service");
+        let headers = [
+            ("Host", "example.com"),
+            ("Date", "Mon, 09 Sep 2011 23:36:00 GMT"),
+            ("From", "user@example.com"),
+            ("x-amz-meta-colour-12", "blue"),
+            ("x-amz-meta-shade-123", "dark"),
+        ];
+        let settings = SigningSettings::default();
+        let signed = sign_parts("GET", "/a", None, &headers, b"", &params, &settings).unwrap();
+        let identity = credentials.clone().into();
+        let aws_params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("service")
+            .time(now())
+            .settings(sigv4::SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let signable = SignableRequest::new(
+            "GET",
+            "/a",
+            headers.iter().copied(),
+            SignableBody::Bytes(b""),
+        )
+        .unwrap();
+        let (_, expected) = sigv4::sign(signable, &aws_params).unwrap().into_parts();
+        assert_eq!(signed.signature, expected);
+
+        let without_host = [("Date", "Mon, 09 Sep 2011 23:36:00 GMT")];
+        let result = sign_parts("GET", "/a", None, &without_host, b"", &params, &settings);
+        assert!(
+            matches!(&result, Err(Error::InvalidSigningInput { reason }) if reason.contains("no Host")),
+            "{result:?}"
+        );
+    }
+
     /// An `x-amz-content-sha256` that is neither a SHA-256 hex digest nor a payload keyword
     /// (the request's own header, or a precomputed payload hash) is refused: every verifier
     /// refuses the request (S3's `InvalidArgument`).
