@@ -961,6 +961,141 @@ fn a_target_too_long_once_re_encoded_is_refused_not_a_panic() {
     }
 }
 
+/// `sign_parts` for a `GET` of `path` and `query` with `headers`; a panic as its text.
+fn sign_parts_or_panic(
+    path: &str,
+    query: Option<&str>,
+    headers: &[(&str, &str)],
+    params: &SigningParams<'_>,
+    settings: &SigningSettings,
+) -> Result<Result<edgeward_signing::SignedParts, Error>, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        sign_parts("GET", path, query, headers, b"", params, settings)
+    }))
+    .map_err(|panic| panic_text(&*panic))
+}
+
+/// The limit is `http::Uri`'s own: a path and query of 65,534 bytes (`u16::MAX - 1`, http's
+/// `MAX_LEN` for a `PathAndQuery`) signs in the header form, one of 65,535 is refused, not a
+/// panic or another error: a query of unreserved bytes, a bare path, and a query `%` (signed
+/// as `%25=`, four bytes for one: the quick bound's own worst case). The mutants of
+/// `MAX_PATH_AND_QUERY` ("replace - with +" and "with /", sign.rs:485:53) and those of
+/// `check_signed_target_length` that count one or two bytes short (sign.rs:520:19, 520:23,
+/// 523:29, 523:33) let a longer one through to aws-sigv4.
+#[test]
+fn the_signed_target_limit_is_that_of_an_http_uri() {
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    let params = params(&credentials, "service");
+    let header = SigningSettings::default();
+    let host = [("host", "h")];
+    let path = |length: usize| format!("/{}", "b".repeat(length - 1));
+    // (path, query, the query's length as signed with its `?`, whether it fits).
+    let mut cases = Vec::new();
+    for (total, fits) in [(65_534, true), (65_535, false)] {
+        // `/` + `?a=b…`: a query of unreserved bytes is signed as it is.
+        let query = format!("a={}", "b".repeat(total - 4));
+        cases.push(("/".to_owned(), Some(query), total - 1, fits));
+        // `/b…` + `?%25=`.
+        cases.push((path(total - 5), Some("%".to_owned()), 5, fits));
+    }
+    cases.push((path(65_535), None, 0, false));
+    for (path, query, signed_query, fits) in cases {
+        let total = path.len() + signed_query;
+        assert_eq!(total, if fits { 65_534 } else { 65_535 });
+        let case = format!("{total} bytes, query {:?}", query.as_ref().map(|q| q.len()));
+        let signed = sign_parts_or_panic(&path, query.as_deref(), &host, &params, &header)
+            .unwrap_or_else(|panic| panic!("{case}: panicked: {panic}"));
+        match signed {
+            Ok(_) => assert!(fits, "{case}: signed"),
+            Err(Error::InvalidSigningInput { reason }) => {
+                assert!(!fits, "{case}: {reason}");
+                assert!(
+                    reason.contains("longer than a URI holds"),
+                    "{case}: {reason}"
+                );
+            }
+            Err(other) => panic!("{case}: {other}"),
+        }
+    }
+}
+
+/// The presigned parameters' bound covers what each of them can grow to once escaped: a
+/// session token of 10,000 `/` (30,000 bytes as `%2F`), and 1,000 signed header names of
+/// three bytes that are all escaped (`!!!` as `%21%21%21`, nine bytes, and a `%3B` each) make
+/// a path of 40,000 or 53,534 bytes too long, and are refused rather than handed to
+/// aws-sigv4. A service name longer than the access key ID and region together signs.
+/// Mutants "replace * with + and with /" (sign.rs:515:21, the token counted once or not at
+/// all), "replace + with - and with *" (sign.rs:511:45, each name counted short) and
+/// "replace + with -" (sign.rs:507:17, the service subtracted) each fail it.
+#[test]
+fn the_presigned_bound_covers_escaped_tokens_and_header_names() {
+    let presigned = SigningSettings::default().presigned(Duration::from_secs(60));
+    let refused = |signed: Result<Result<_, Error>, String>, case: &str| match signed {
+        Ok(Err(Error::InvalidSigningInput { reason })) => {
+            assert!(
+                reason.contains("longer than a URI holds"),
+                "{case}: {reason}"
+            )
+        }
+        Ok(other) => panic!("{case}: {other:?}"),
+        Err(panic) => panic!("{case}: panicked: {panic}"),
+    };
+
+    let token = "/".repeat(10_000);
+    let credentials = Credentials::from_keys("AKID", "secret", Some(token));
+    let path = format!("/{}", "b".repeat(39_999));
+    refused(
+        sign_parts_or_panic(
+            &path,
+            None,
+            &[("host", "h")],
+            &params(&credentials, "service"),
+            &presigned,
+        ),
+        "a token of 10,000 `/`",
+    );
+
+    // Ten header-name bytes that the query escapes, three to a name: 1,000 names.
+    let escaped = b"!#$&'*+^`|";
+    let names: Vec<String> = escaped
+        .iter()
+        .flat_map(|&a| {
+            escaped.iter().flat_map(move |&b| {
+                escaped
+                    .iter()
+                    .map(move |&c| String::from_utf8(vec![a, b, c]).unwrap())
+            })
+        })
+        .collect();
+    assert_eq!(names.len(), 1_000);
+    let mut headers = vec![("host", "h")];
+    headers.extend(names.iter().map(|name| (name.as_str(), "v")));
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    // 12,000 bytes of X-Amz-SignedHeaders alone: 53,534 + 1 + 12,000 > 65,534.
+    let path = format!("/{}", "b".repeat(53_533));
+    refused(
+        sign_parts_or_panic(
+            &path,
+            None,
+            &headers,
+            &params(&credentials, "service"),
+            &presigned,
+        ),
+        "1,000 escaped header names",
+    );
+
+    let service = "a-signing-name-longer-than-the-key-and-region";
+    let signed = sign_parts_or_panic(
+        "/a",
+        None,
+        &[("host", "h")],
+        &params(&credentials, service),
+        &presigned,
+    )
+    .unwrap_or_else(|panic| panic!("a long service name: panicked: {panic}"));
+    assert!(signed.is_ok(), "{signed:?}");
+}
+
 /// `sign_raw` changes the request only once signing succeeded: refused for its scope, its
 /// time, its target or a `Host` that names another host, a request that was signed before
 /// keeps its previous signature, headers and target byte for byte (before, the previous
