@@ -1290,6 +1290,49 @@ mod tests {
         );
     }
 
+    /// A header value with a tab inside is signed as SigV4's Trimall reads it, every run of
+    /// blanks one space (botocore: `' '.join(value.split())`): aws-sigv4, which collapses
+    /// spaces only, is the oracle given that value. Mutant "replace || with && in
+    /// sign_to_instructions" (sign.rs:676:17) left a value whose only blank is an inner tab
+    /// to aws-sigv4, which signed the tab.
+    #[test]
+    fn an_inner_tab_in_a_header_value_is_signed_as_one_space() {
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let params = params_for(&credentials, "service");
+        let identity = credentials.clone().into();
+        let aws_params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("service")
+            .time(now())
+            .settings(sigv4::SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        for (sent, trimmed) in [("a\tb", "a b"), ("a\t\tb c", "a b c"), ("a \tb", "a b")] {
+            let headers = [("Host", "example.com"), ("x-custom", sent)];
+            let signed = sign_parts(
+                "GET",
+                "/a",
+                None,
+                &headers,
+                b"",
+                &params,
+                &SigningSettings::default(),
+            )
+            .unwrap();
+            let signable = SignableRequest::new(
+                "GET",
+                "/a",
+                [("Host", "example.com"), ("x-custom", trimmed)].into_iter(),
+                SignableBody::Bytes(b""),
+            )
+            .unwrap();
+            let (_, expected) = sigv4::sign(signable, &aws_params).unwrap().into_parts();
+            assert_eq!(signed.signature, expected, "{sent:?}");
+        }
+    }
+
     /// An `x-amz-content-sha256` that is neither a SHA-256 hex digest nor a payload keyword
     /// (the request's own header, or a precomputed payload hash) is refused: every verifier
     /// refuses the request (S3's `InvalidArgument`).
