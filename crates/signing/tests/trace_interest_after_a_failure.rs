@@ -9,55 +9,16 @@
 //! exactly that: one global subscriber, and the failed signing is the first there is.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+#[path = "support/events.rs"]
+mod events;
+
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{sign_parts, Error, SigningParams, SigningSettings};
+use events::Events;
 
 const TOKEN: &str = "TOKENMARKER/FwoGZXIvYXdzEBYaDHc3+session==";
-
-/// Every event's target and message, at every level.
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<String>>>);
-
-struct Message<'a>(&'a mut String);
-
-impl tracing::field::Visit for Message<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            *self.0 = format!("{value:?}");
-        }
-    }
-}
-
-impl tracing::Subscriber for Events {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::TRACE)
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut message = String::new();
-        event.record(&mut Message(&mut message));
-        let line = format!("{} {message}", event.metadata().target());
-        self.0.lock().unwrap().push(line);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-impl Events {
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.lock().unwrap())
-    }
-}
 
 /// A presigned `GET` signed with `credentials`, with `extra` headers besides `host`.
 fn presign(credentials: &Credentials, extra: &[(&str, &str)]) -> Result<(), Error> {
