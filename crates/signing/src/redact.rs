@@ -280,6 +280,12 @@ mod tests {
             format!("{:?}", signature_bytes(&[0xde, 0xad, 0xbe, 0xef, 0x01])),
             "\"deadbeef…\""
         );
+        // No more bytes than are shown: whole, no `…`.
+        assert_eq!(
+            format!("{:?}", signature_bytes(&[0xde, 0xad, 0xbe, 0xef])),
+            "\"deadbeef\""
+        );
+        assert_eq!(format!("{:?}", signature_bytes(&[0xde])), "\"de\"");
     }
 
     #[test]
@@ -300,5 +306,14 @@ mod tests {
         );
         let without = "GET\n/x-amz-security-token:a\n\nhost:h\n\nhost\nUNSIGNED";
         assert_eq!(canonical_request(without), without);
+        // Only a header line is the token's: an S3 path is the target as sent, which need not
+        // start with `/`, and a path that reads like the header line is shown as it is.
+        let path = "GET\nx-amz-security-token:a\n\nhost:h\nx-amz-security-token:tok\n\n\
+                    host;x-amz-security-token\nUNSIGNED";
+        assert_eq!(
+            canonical_request(path),
+            "GET\nx-amz-security-token:a\n\nhost:h\nx-amz-security-token:** redacted, 3 bytes **\n\n\
+             host;x-amz-security-token\nUNSIGNED"
+        );
     }
 }
