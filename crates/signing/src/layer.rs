@@ -1589,6 +1589,21 @@ mod tests {
         }
     }
 
+    /// A JSON answer's message is a JSON string whatever the error text holds: RFC 8259 (7)
+    /// has every control character (U+0000 to U+001F) escaped, and a header value quoted in
+    /// a message may carry a tab. A JSON parser (serde_json) reads the text back.
+    #[test]
+    fn json_escape_leaves_no_control_character_raw() {
+        let text: String = (0u8..0x20)
+            .map(char::from)
+            .chain("\"\\/\u{7f}é\u{2028}".chars())
+            .collect();
+        let escaped = json_escape(&text);
+        assert!(!escaped.chars().any(|c| c < ' '), "{escaped:?}");
+        let read: String = serde_json::from_str(&format!("\"{escaped}\"")).unwrap();
+        assert_eq!(read, text);
+    }
+
     /// The decoded body's head: `aws-chunked` out of `Content-Encoding`, every other coding
     /// kept byte for byte (one that is not UTF-8 too), the decoded `Content-Length`, no
     /// `Transfer-Encoding`.
