@@ -845,6 +845,104 @@ async fn json_refusals_answer_in_the_requests_json_protocol() {
     }
 }
 
+/// A JSON body outranks the query protocol's `Action` and CBOR's `smithy-protocol` in
+/// `ErrorFormat::Auto` (its documented order: JSON, then CBOR, then the query protocol), with
+/// or without an `Accept: application/json`: a restJson request whose URL carries an
+/// `Action` parameter is answered in restJson's JSON, not in the query protocol's XML, and an
+/// awsJson request in awsJson's.
+#[tokio::test]
+async fn a_json_body_outranks_the_query_and_cbor_forms() {
+    use edgeward_signing::{LayerSettings, SigV4Layer, StaticCredentials, Verifier};
+    use tower::{Layer, ServiceExt};
+
+    let verifier = std::sync::Arc::new(Verifier::new(
+        StaticCredentials::new(),
+        edgeward_signing::VerifierSettings::default(),
+    ));
+    let service = SigV4Layer::new(verifier, LayerSettings::default()).layer(tower::service_fn(
+        |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    for (headers, status, content_type) in [
+        (
+            &[("content-type", "application/json")][..],
+            403,
+            "application/json",
+        ),
+        (
+            &[
+                ("content-type", "application/x-amz-json-1.0"),
+                ("x-amz-target", "DynamoDB_20120810.ListTables"),
+            ],
+            400,
+            "application/x-amz-json-1.0",
+        ),
+        (
+            &[
+                ("content-type", "application/json"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+            ],
+            403,
+            "application/json",
+        ),
+    ] {
+        let mut request = http::Request::post("http://example.com/?Action=ListUsers");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(Bytes::from_static(b"{}"))).unwrap();
+        let response = service.clone().oneshot(request).await.unwrap();
+        let case = format!("{headers:?}");
+        assert_eq!(response.status(), status, "{case}");
+        assert_eq!(response.headers()["content-type"], content_type, "{case}");
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            text.starts_with("{\"__type\":\"MissingAuthenticationTokenException\""),
+            "{case}: {text}"
+        );
+    }
+}
+
+/// A Smithy RPC v2 CBOR request for an operation without input has no body and no
+/// `Content-Type` (the protocol's spec: such a request "MUST NOT" set one), only its
+/// `smithy-protocol: rpc-v2-cbor` header: it is answered in CBOR all the same, with the
+/// header the protocol's clients check and the awsJson code and status.
+#[tokio::test]
+async fn a_bodiless_cbor_request_is_answered_in_cbor() {
+    use edgeward_signing::{LayerSettings, SigV4Layer, StaticCredentials, Verifier};
+    use tower::{Layer, ServiceExt};
+
+    let verifier = std::sync::Arc::new(Verifier::new(
+        StaticCredentials::new(),
+        edgeward_signing::VerifierSettings::default(),
+    ));
+    let service = SigV4Layer::new(verifier, LayerSettings::default()).layer(tower::service_fn(
+        |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+        },
+    ));
+    let request = http::Request::post("http://example.com/service/Svc/operation/ListThings")
+        .header("smithy-protocol", "rpc-v2-cbor")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "application/cbor");
+    assert_eq!(response.headers()["smithy-protocol"], "rpc-v2-cbor");
+    // The JSON services' name for the failure, as the awsJson status: CBOR's `__type`.
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let code = b"MissingAuthenticationTokenException";
+    assert!(body.windows(code.len()).any(|w| w == code), "{body:?}");
+}
+
 /// A body over the layer's limit is `EntityTooLarge`, with the status of the service the
 /// request names: 400 from S3 (S3's list of error codes gives `EntityTooLarge` as
 /// `400 Bad Request`, and S3 clients see that), 413 from the other services.
