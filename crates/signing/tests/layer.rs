@@ -340,6 +340,17 @@ async fn an_idle_timeout_past_the_clocks_end_never_fires() {
     assert_eq!(collected.to_bytes(), "datadata");
 }
 
+/// An `IdleTimeoutBody`'s `Debug` shows its idle timeout, and not the body it wraps (which
+/// need not be `Debug`). A cargo-mutants run found it unchecked (`fmt` as `Ok(())` passed).
+#[test]
+fn idle_timeout_body_debug_shows_its_timeout() {
+    let body = edgeward_signing::IdleTimeoutBody::new(
+        Full::new(Bytes::from_static(b"secret body")),
+        std::time::Duration::from_secs(7),
+    );
+    assert_eq!(format!("{body:?}"), "IdleTimeoutBody { idle: 7s, .. }");
+}
+
 /// An `IdleTimeoutBody` ends when the body it wraps ends (`is_end_stream`, which hyper reads
 /// to tell an empty body from one still to come): not before its data is read, and as soon
 /// as an empty body is wrapped or the last frame is read. The expected answers are the
