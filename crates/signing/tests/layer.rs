@@ -856,13 +856,11 @@ async fn json_refusals_answer_in_the_requests_json_protocol() {
     }
 }
 
-/// A JSON body outranks the query protocol's `Action` and CBOR's `smithy-protocol` in
-/// `ErrorFormat::Auto` (its documented order: JSON, then CBOR, then the query protocol), with
-/// or without an `Accept: application/json`: a restJson request whose URL carries an
-/// `Action` parameter is answered in restJson's JSON, not in the query protocol's XML, and an
-/// awsJson request in awsJson's.
-#[tokio::test]
-async fn a_json_body_outranks_the_query_and_cbor_forms() {
+/// The answer to `request` of a layer that knows no keys, in front of a service it never
+/// reaches: its status, headers and body.
+async fn refusal_without_keys(
+    request: http::Request<Full<Bytes>>,
+) -> (http::StatusCode, http::HeaderMap, Bytes) {
     use edgeward_signing::{LayerSettings, SigV4Layer, StaticCredentials, Verifier};
     use tower::{Layer, ServiceExt};
 
@@ -875,6 +873,21 @@ async fn a_json_body_outranks_the_query_and_cbor_forms() {
             Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
         },
     ));
+    let (head, body) = service.oneshot(request).await.unwrap().into_parts();
+    let body = http_body_util::BodyExt::collect(body)
+        .await
+        .unwrap()
+        .to_bytes();
+    (head.status, head.headers, body)
+}
+
+/// A JSON body outranks the query protocol's `Action` and CBOR's `smithy-protocol` in
+/// `ErrorFormat::Auto` (its documented order: JSON, then CBOR, then the query protocol), with
+/// or without an `Accept: application/json`: a restJson request whose URL carries an
+/// `Action` parameter is answered in restJson's JSON, not in the query protocol's XML, and an
+/// awsJson request in awsJson's.
+#[tokio::test]
+async fn a_json_body_outranks_the_query_and_cbor_forms() {
     for (headers, status, content_type) in [
         (
             &[("content-type", "application/json")][..],
@@ -903,14 +916,10 @@ async fn a_json_body_outranks_the_query_and_cbor_forms() {
             request = request.header(*name, *value);
         }
         let request = request.body(Full::new(Bytes::from_static(b"{}"))).unwrap();
-        let response = service.clone().oneshot(request).await.unwrap();
+        let (answered, head, body) = refusal_without_keys(request).await;
         let case = format!("{headers:?}");
-        assert_eq!(response.status(), status, "{case}");
-        assert_eq!(response.headers()["content-type"], content_type, "{case}");
-        let body = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
+        assert_eq!(answered, status, "{case}");
+        assert_eq!(head["content-type"], content_type, "{case}");
         let text = String::from_utf8_lossy(&body);
         assert!(
             text.starts_with("{\"__type\":\"MissingAuthenticationTokenException\""),
@@ -925,31 +934,15 @@ async fn a_json_body_outranks_the_query_and_cbor_forms() {
 /// header the protocol's clients check and the awsJson code and status.
 #[tokio::test]
 async fn a_bodiless_cbor_request_is_answered_in_cbor() {
-    use edgeward_signing::{LayerSettings, SigV4Layer, StaticCredentials, Verifier};
-    use tower::{Layer, ServiceExt};
-
-    let verifier = std::sync::Arc::new(Verifier::new(
-        StaticCredentials::new(),
-        edgeward_signing::VerifierSettings::default(),
-    ));
-    let service = SigV4Layer::new(verifier, LayerSettings::default()).layer(tower::service_fn(
-        |_: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async {
-            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
-        },
-    ));
     let request = http::Request::post("http://example.com/service/Svc/operation/ListThings")
         .header("smithy-protocol", "rpc-v2-cbor")
         .body(Full::new(Bytes::new()))
         .unwrap();
-    let response = service.oneshot(request).await.unwrap();
-    assert_eq!(response.status(), 400);
-    assert_eq!(response.headers()["content-type"], "application/cbor");
-    assert_eq!(response.headers()["smithy-protocol"], "rpc-v2-cbor");
+    let (status, head, body) = refusal_without_keys(request).await;
+    assert_eq!(status, 400);
+    assert_eq!(head["content-type"], "application/cbor");
+    assert_eq!(head["smithy-protocol"], "rpc-v2-cbor");
     // The JSON services' name for the failure, as the awsJson status: CBOR's `__type`.
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
     let code = b"MissingAuthenticationTokenException";
     assert!(body.windows(code.len()).any(|w| w == code), "{body:?}");
 }
