@@ -1131,6 +1131,22 @@ mod tests {
         }
     }
 
+    /// aws-sigv4's own parameters, the oracle's, for what `params_for(_, "service")` signs as.
+    fn aws_sigv4_params(
+        identity: &aws_smithy_runtime_api::client::identity::Identity,
+        settings: sigv4::SigningSettings,
+    ) -> aws_sigv4::http_request::SigningParams<'_> {
+        aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(identity)
+            .region("us-east-1")
+            .name("service")
+            .time(now())
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into()
+    }
+
     fn sign_with(request: &mut RawRequest, token: Option<&str>, settings: &SigningSettings) {
         let credentials = Credentials::from_keys("AKID", "secret", token.map(str::to_owned));
         let params = params_for(&credentials, "service");
@@ -1263,15 +1279,7 @@ mod tests {
         let settings = SigningSettings::default();
         let signed = sign_parts("GET", "/a", None, &headers, b"", &params, &settings).unwrap();
         let identity = credentials.clone().into();
-        let aws_params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("service")
-            .time(now())
-            .settings(sigv4::SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
+        let aws_params = aws_sigv4_params(&identity, sigv4::SigningSettings::default());
         let signable = SignableRequest::new(
             "GET",
             "/a",
@@ -1300,15 +1308,7 @@ mod tests {
         let credentials = Credentials::from_keys("AKID", "secret", None);
         let params = params_for(&credentials, "service");
         let identity = credentials.clone().into();
-        let aws_params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("service")
-            .time(now())
-            .settings(sigv4::SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
+        let aws_params = aws_sigv4_params(&identity, sigv4::SigningSettings::default());
         for (sent, trimmed) in [("a\tb", "a b"), ("a\t\tb c", "a b c"), ("a \tb", "a b")] {
             let headers = [("Host", "example.com"), ("x-custom", sent)];
             let signed = sign_parts(
@@ -1413,15 +1413,7 @@ mod tests {
             let mut settings = sigv4::SigningSettings::default();
             settings.excluded_headers = Some(excluded.clone());
             let identity = credentials.clone().into();
-            let aws_params = aws_sigv4::sign::v4::SigningParams::builder()
-                .identity(&identity)
-                .region("us-east-1")
-                .name("service")
-                .time(now())
-                .settings(settings)
-                .build()
-                .unwrap()
-                .into();
+            let aws_params = aws_sigv4_params(&identity, settings);
             let signable = SignableRequest::new(
                 "GET",
                 "/a?b=c",
