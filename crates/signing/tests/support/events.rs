@@ -45,4 +45,19 @@ impl Events {
     pub(crate) fn take(&self) -> Vec<String> {
         std::mem::take(&mut self.0.lock().unwrap())
     }
+
+    /// Takes the events recorded since the last call, and asserts that among them are
+    /// aws-sigv4's two traces a silenced presigned signing meets first: `sign`'s own and the
+    /// query form's. `when` names the moment, for the failure message.
+    pub(crate) fn assert_aws_sigv4_heard(&self, when: &str) {
+        let heard = self.take();
+        for message in ["signing request", "calculated signing parameters"] {
+            assert!(
+                heard
+                    .iter()
+                    .any(|line| line.starts_with("aws_sigv4") && line.ends_with(message)),
+                "aws-sigv4's {message:?} trace is silent {when}: {heard:?}"
+            );
+        }
+    }
 }
