@@ -516,11 +516,13 @@ fn check_signed_target_length(
         }
     };
     let query_length = query.map_or(0, str::len);
+    // The `?`, written only before a query or the presigned parameters.
+    let separator = usize::from(query.is_some() || presigned > 0);
     // A byte of query is written as at most three, and a key without `=` gains one.
-    if path.len() + 1 + 4 * query_length + presigned <= MAX_PATH_AND_QUERY {
+    if path.len() + separator + 4 * query_length + presigned <= MAX_PATH_AND_QUERY {
         return Ok(());
     }
-    let length = path.len() + 1 + query.map_or(0, |q| canonical_query(q).len()) + presigned;
+    let length = path.len() + separator + query.map_or(0, |q| canonical_query(q).len()) + presigned;
     if length <= MAX_PATH_AND_QUERY {
         return Ok(());
     }

@@ -978,10 +978,10 @@ fn sign_parts_or_panic(
 /// The limit is `http::Uri`'s own: a path and query of 65,534 bytes (`u16::MAX - 1`, http's
 /// `MAX_LEN` for a `PathAndQuery`) signs in the header form, one of 65,535 is refused, not a
 /// panic or another error: a query of unreserved bytes, a bare path, and a query `%` (signed
-/// as `%25=`, four bytes for one: the quick bound's own worst case). The mutants of
-/// `MAX_PATH_AND_QUERY` ("replace - with +" and "with /", sign.rs:485:53) and those of
-/// `check_signed_target_length` that count one or two bytes short (sign.rs:520:19, 520:23,
-/// 523:29, 523:33) let a longer one through to aws-sigv4.
+/// as `%25=`, four bytes for one: the quick bound's own worst case). A bare path has no `?`:
+/// one of 65,534 bytes signs. The mutants of `MAX_PATH_AND_QUERY` ("replace - with +" and
+/// "with /") and those of `check_signed_target_length` that count one or two bytes short let
+/// a longer one through to aws-sigv4; counting a `?` before no query refuses one that fits.
 #[test]
 fn the_signed_target_limit_is_that_of_an_http_uri() {
     let credentials = Credentials::from_keys("AKID", "secret", None);
@@ -998,6 +998,8 @@ fn the_signed_target_limit_is_that_of_an_http_uri() {
         // `/b…` + `?%25=`.
         cases.push((path(total - 5), Some("%".to_owned()), 5, fits));
     }
+    // A bare path has no `?` to count.
+    cases.push((path(65_534), None, 0, true));
     cases.push((path(65_535), None, 0, false));
     for (path, query, signed_query, fits) in cases {
         let total = path.len() + signed_query;
