@@ -1,7 +1,8 @@
 //! The flexible checksums (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
-//! `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3`, `-xxhash128`): as the trailer of an `aws-chunked` upload, the one integrity check a
-//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body has, and S3's `BadDigest` check for signed ones;
-//! as a request header, the same `BadDigest` check on a buffered or a streamed body.
+//! `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3`, `-xxhash128`): as the trailer of an
+//! `aws-chunked` upload, the one integrity check a `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body
+//! has, and S3's `BadDigest` check for signed ones; as a request header, the same `BadDigest`
+//! check on a buffered or a streamed body.
 
 use aws_lc_rs::digest;
 use base64::Engine as _;

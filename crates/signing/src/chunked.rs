@@ -204,9 +204,10 @@ impl ChunkChainVerifier {
     /// with [`Error::MalformedTrailer`], as does a trailer sent twice.
     ///
     /// A declared checksum trailer (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
-    /// `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3` or `-xxhash128`) is checked: the body fails with `BadDigest` when its value differs from the
-    /// checksum of the data released. A declared trailer of any name that does not come fails
-    /// the body with [`Error::MalformedTrailer`].
+    /// `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3` or `-xxhash128`) is checked: the body
+    /// fails with `BadDigest` when its value differs from the checksum of the data released. A
+    /// declared trailer of any name that does not come fails the body with
+    /// [`Error::MalformedTrailer`].
     ///
     /// On a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chain (the form without a trailer) a declared
     /// trailer can never come, so declaring one is refused here

@@ -168,7 +168,8 @@ pub enum Error {
         /// The algorithm found (truncated).
         algorithm: String,
     },
-    /// A required component (`Credential`, `SignedHeaders`, `Signature`, `X-Amz-Date`, …) is absent.
+    /// A required component (`Credential`, `SignedHeaders`, `Signature`, `X-Amz-Date`, …) is
+    /// absent.
     #[error("incomplete signature: {component} is missing from the {location}")]
     IncompleteSignature {
         /// Where it was expected.

@@ -127,8 +127,9 @@ impl Default for SigningSettings {
 
 impl SigningSettings {
     /// S3's rules: path as sent, `x-amz-content-sha256` included. Required with service `s3`
-    /// (S3 Control included) and the others that [`uses_s3_rules`] names; other services whose paths are sent unnormalised (S3-compatible
-    /// ones under their own signing name) may use them too.
+    /// (S3 Control included) and the others that [`uses_s3_rules`] names; other services whose
+    /// paths are sent unnormalised (S3-compatible ones under their own signing name) may use
+    /// them too.
     pub fn s3() -> Self {
         Self {
             path_mode: PathMode::S3,
