@@ -720,3 +720,31 @@ fn a_service_signed_as_s3_round_trips_without_s3() {
         }
     }
 }
+
+/// The head the warning measures is the signed request less its body: a small head with a
+/// body past the 64 KiB a head may have is read back by `edgeward verify`, so `sign` does not
+/// warn. (From a cargo-mutants run: `-` made `+` in `run`'s head length, which counted the
+/// body twice, went unnoticed, every earlier case having an empty body.)
+#[test]
+fn a_body_past_the_head_limit_is_not_counted_as_head() {
+    let body = "b".repeat(100 * 1024);
+    let input = format!(
+        "PUT /a HTTP/1.1\nHost: example.amazonaws.com\nContent-Length: {}\n\n{body}",
+        body.len()
+    );
+    let output = sign(
+        &[&["--request", "-"][..], &COMMON].concat(),
+        Some(input.as_bytes()),
+        true,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("that `edgeward verify` reads"), "{stderr}");
+    let verified = verify(&output.stdout);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}
