@@ -748,3 +748,47 @@ fn a_body_past_the_head_limit_is_not_counted_as_head() {
         String::from_utf8_lossy(&verified.stderr)
     );
 }
+
+/// `edgeward verify` reads a head of at most 64 KiB, its blank line included: a signed
+/// request whose head is exactly 65,536 bytes reads back and `sign` does not warn; one byte
+/// more, and it warns and `verify` refuses it (exit 2). (From a cargo-mutants run: `>` made
+/// `>=` in `warn_past_read_limits`' head check went unnoticed, the other cases being 100 and
+/// 400 bytes from the limit.)
+#[test]
+fn the_head_warning_holds_exactly_at_64_kib() {
+    const LIMIT: usize = 64 * 1024;
+    let sign_padded = |pad: usize| {
+        let input = format!(
+            "GET / HTTP/1.1\nHost: example.amazonaws.com\nX-Pad: {}\n\n",
+            "p".repeat(pad)
+        );
+        sign(
+            &[&["--request", "-"][..], &COMMON].concat(),
+            Some(input.as_bytes()),
+            true,
+        )
+    };
+    // What signing adds (X-Amz-Date, Authorization) does not depend on the pad's length: a
+    // fixed time and scope, a signature of 64 hex digits. With no body, the output is the head.
+    let probe = sign_padded(1);
+    assert_eq!(probe.status.code(), Some(0), "{probe:?}");
+    let added = probe.stdout.len() - 1;
+    for (head, past) in [(LIMIT, false), (LIMIT + 1, true)] {
+        let output = sign_padded(head - added);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{head}: {stderr}");
+        assert_eq!(output.stdout.len(), head);
+        assert_eq!(
+            stderr.contains("that `edgeward verify` reads"),
+            past,
+            "{head}: {stderr}"
+        );
+        let verified = verify(&output.stdout);
+        assert_eq!(
+            verified.status.code(),
+            Some(if past { 2 } else { 0 }),
+            "{head}: {}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
+}
