@@ -792,3 +792,43 @@ fn the_head_warning_holds_exactly_at_64_kib() {
         );
     }
 }
+
+/// aws-sigv4 stays at `info`, where it says nothing, unless `RUST_LOG` names it: then its
+/// traces (the canonical request) come on stderr, as `RUST_LOG` overriding `-v` promises,
+/// while `RUST_LOG=trace` and `-vvv` leave it quiet. Signed in the header form without a
+/// session token, which the signer does not silence itself, so that only the filter decides.
+/// (From a cargo-mutants run: `init_tracing` made a no-op, and its `RUST_LOG` guards made
+/// constant or negated, went unnoticed: the tests only asked that nothing leak.)
+#[test]
+fn rust_log_naming_aws_sigv4_turns_its_traces_on() {
+    for (global, rust_log, heard) in [
+        (&[][..], Some("aws_sigv4=trace"), true),
+        (&[][..], Some("trace"), false),
+        (&["-vvv"][..], None, false),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
+        command
+            .args(global)
+            .args(["sign", "--request"])
+            .arg(case("get-vanilla", "request.txt"))
+            .args(COMMON)
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            )
+            .env_remove("AWS_SESSION_TOKEN");
+        match rust_log {
+            Some(filter) => command.env("RUST_LOG", filter),
+            None => command.env_remove("RUST_LOG"),
+        };
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            stderr.contains("canonical_request"),
+            heard,
+            "{global:?} RUST_LOG={rust_log:?}: {stderr}"
+        );
+    }
+}
