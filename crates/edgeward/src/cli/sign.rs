@@ -73,8 +73,9 @@ pub(crate) struct SignArgs {
 
 pub(crate) fn read_request(source: &str) -> anyhow::Result<RawRequest> {
     let limits = RawRequestLimits::default();
-    // Head, blank line and body at their limits: anything longer is refused whole rather
-    // than cut to size (a cut body could parse as a complete request).
+    // Head and body at their limits, a few bytes to spare (the parser holds the exact ones):
+    // anything longer is refused whole rather than cut to size (a cut body could parse as a
+    // complete request).
     let most = limits.max_head_bytes + 4 + limits.max_body_bytes;
     let reader: Box<dyn Read> = if source == "-" {
         Box::new(std::io::stdin().lock())
