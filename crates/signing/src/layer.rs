@@ -985,8 +985,15 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
 /// Appends `text` as a CBOR text string (RFC 8949, 3.1: major type 3, its length in the
 /// shortest form that holds it).
 fn push_cbor_text(out: &mut Vec<u8>, text: &str) {
+    push_cbor_text_head(out, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Appends the head of a CBOR text string of `length` bytes: major type 3 and the length in
+/// the shortest form that holds it (apart from [`push_cbor_text`] so that the eight-byte form
+/// is testable without a text of 4 GiB).
+fn push_cbor_text_head(out: &mut Vec<u8>, length: u64) {
     const TEXT: u8 = 3 << 5;
-    let length = text.len() as u64;
     // The ranges make each cast exact.
     match length {
         0..=23 => out.push(TEXT | length as u8),
@@ -1004,7 +1011,6 @@ fn push_cbor_text(out: &mut Vec<u8>, text: &str) {
             out.extend(length.to_be_bytes());
         }
     }
-    out.extend_from_slice(text.as_bytes());
 }
 
 /// Makes the head of a streamed request describe the body the service reads, the decoded
@@ -1586,6 +1592,26 @@ mod tests {
             push_cbor_text(&mut out, &text);
             assert_eq!(out[..head.len()], head[..], "{length}");
             assert_eq!(&out[head.len()..], text.as_bytes(), "{length}");
+        }
+    }
+
+    /// The two longest forms of a text string's head, past what a text in a test can be: four
+    /// bytes up to `u32::MAX`, eight past it (RFC 8949, 3.1, additional information 26 and
+    /// 27). A cargo-mutants run found the eight-byte form unchecked ("replace | with & in
+    /// push_cbor_text" on its head byte passed: the shortest text that reaches it is 4 GiB).
+    #[test]
+    fn cbor_text_heads_past_4_gib_take_eight_bytes() {
+        for (length, head) in [
+            (0xffff_ffff, vec![0x7a, 0xff, 0xff, 0xff, 0xff]),
+            (0x1_0000_0000, vec![0x7b, 0, 0, 0, 1, 0, 0, 0, 0]),
+            (
+                u64::MAX,
+                vec![0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            ),
+        ] {
+            let mut out = Vec::new();
+            push_cbor_text_head(&mut out, length);
+            assert_eq!(out, head, "{length}");
         }
     }
 
