@@ -6,11 +6,14 @@
 //!   rebuilt only when that file changes (a stamp holds the file's contents);
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
 //! - s3s-fs (the `s3s` crate's S3 server: a SigV4 verifier we did not write, for the signer's
-//!   tests, and the S3 behind the layer for s3cmd and minio-py) at `target/tools/bin/s3s-fs`, when that is not already the pinned version;
+//!   tests, and the S3 behind the layer for s3cmd, minio-py, rclone and restic) at
+//!   `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
 //!   its SigV4 signer, STS and S3 clients, S3 presigner; and aws4) at `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the
 //!   manifest's `engines.node` names;
+//! - rclone and restic (S3 clients with Go SigV4 signers, for the layer's tests), from
+//!   Debian's packages by apt-get when they are missing and setup runs as root;
 //! - a check that `openssl`, `curl` and `valgrind` are on the PATH (tests start `openssl
 //!   s_server`/`s_client` and use curl's own SigV4 signer as a client; the speed targets are
 //!   held in instructions counted by callgrind).
@@ -47,6 +50,7 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
     if !have("valgrind", &["--version"]) {
         bail!("`valgrind` is not on the PATH; the sigv4 speed targets are held in instructions counted by callgrind (apt-get install valgrind)");
     }
+    debian_tools()?;
     let python = venv()?;
     if !have("cargo", &["fuzz", "--version"]) {
         step(
@@ -61,6 +65,46 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
         s3s_fs,
         js_peers,
     })
+}
+
+/// Debian's packages of the Go S3 clients the layer's tests run: rclone (its SigV4 signer is
+/// the AWS SDK for Go v1's) and restic (MinIO's Go client, minio-go). Installed with apt-get
+/// when missing and this is root (as in CI); otherwise setup says what to install. The tests
+/// find them on the PATH and fail without them.
+const DEBIAN_TOOLS: [&str; 2] = ["rclone", "restic"];
+
+fn debian_tools() -> anyhow::Result<()> {
+    let missing: Vec<&str> = DEBIAN_TOOLS
+        .into_iter()
+        .filter(|tool| !have(tool, &["version"]))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    if !root || !have("apt-get", &["--version"]) {
+        bail!(
+            "{} not on the PATH; the SigV4 layer's tests run them as S3 clients \
+             (apt-get install {})",
+            missing.join(" and "),
+            missing.join(" ")
+        );
+    }
+    step(
+        "update the package lists (apt-get)",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    step(
+        &format!("install {} (apt-get)", missing.join(" and ")),
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing),
+    )?;
+    Ok(())
 }
 
 fn js_peers() -> anyhow::Result<PathBuf> {

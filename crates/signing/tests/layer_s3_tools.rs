@@ -1,19 +1,24 @@
-//! s3cmd and MinIO's Python client (minio-py), SigV4 signers written apart from botocore and
-//! the AWS SDKs, against a real S3 implementation behind `SigV4Layer`: s3s-fs, with no
-//! authentication of its own, behind a proxy that forwards what the layer verified (the SigV4
-//! parts removed, an `aws-chunked` body as the layer decoded it). Each tool creates a bucket,
-//! writes, reads, lists, copies and deletes objects with awkward keys, uploads in parts,
-//! presigns, and reads a refusal as AWS's; `s3_tools.py` drives them. From the review of
-//! independent signers of 2026-12-05 (s3cmd 2.4.0, minio-py 7.2.20).
+//! S3 clients with SigV4 signers written apart from botocore and the AWS SDKs for Python,
+//! Rust and JavaScript, against a real S3 implementation behind `SigV4Layer`: s3cmd 2.4.0 and
+//! MinIO's Python client (minio-py 7.2.20), pinned in the test venv; rclone (on the AWS SDK for
+//! Go v1) and restic (on MinIO's Go client, minio-go), Debian's packages. The S3 is s3s-fs,
+//! with no authentication of its own, behind a proxy that forwards what the layer verified
+//! (the SigV4 parts removed, an `aws-chunked` body as the layer decoded it). Each tool makes a
+//! bucket, writes, reads, lists, copies and deletes objects with awkward keys, uploads in
+//! parts, presigns or backs up and restores, uses temporary keys, and reads a refusal as AWS's,
+//! over http and TLS; `s3_tools.py` drives them. From the review of independent signers of
+//! 2026-12-05.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use edgeward_signing::{LayerSettings, VerifiedBody, VerifiedRequest};
+use edgeward_signing::{LayerSettings, PayloadKind, VerifiedBody, VerifiedRequest};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
@@ -48,10 +53,36 @@ const NOT_FORWARDED: [&str; 8] = [
     "expect",
 ];
 
+/// Which client sent which payload form, verified.
+type PayloadForms = Arc<Mutex<BTreeSet<(&'static str, &'static str)>>>;
+
+/// The client a `User-Agent` names, of those the script runs (s3cmd sends none).
+fn client(user_agent: Option<&http::HeaderValue>) -> &'static str {
+    let agent = user_agent
+        .and_then(|agent| agent.to_str().ok())
+        .unwrap_or_default();
+    ["minio-go", "minio-py", "rclone", "Python-urllib"]
+        .into_iter()
+        .find(|name| agent.contains(name))
+        .unwrap_or(if agent.is_empty() { "s3cmd" } else { "other" })
+}
+
+fn payload_form(payload: &PayloadKind) -> &'static str {
+    match payload {
+        PayloadKind::Sha256 { .. } => "sha256",
+        PayloadKind::Unsigned => "unsigned",
+        PayloadKind::StreamingSigned { trailer: false } => "chunk-signed",
+        PayloadKind::StreamingSigned { trailer: true } => "chunk-signed-trailer",
+        PayloadKind::StreamingUnsignedTrailer => "unsigned-trailer",
+        _ => "other",
+    }
+}
+
 /// Forwards a verified S3 request to s3s-fs as an anonymous one; anything else is refused.
 async fn forward(
     upstream: Upstream,
     s3s: SocketAddr,
+    forms: PayloadForms,
     request: http::Request<VerifiedBody<Incoming>>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
     let answer = |status: u16, text: String| {
@@ -66,6 +97,11 @@ async fn forward(
         .map(|verified| verified.scope().service.to_owned());
     if service.as_deref() != Some("s3") {
         return answer(400, format!("not a verified S3 request: {service:?}"));
+    }
+    if let Some(verified) = request.extensions().get::<VerifiedRequest>() {
+        let client = client(request.headers().get(http::header::USER_AGENT));
+        let form = payload_form(verified.payload());
+        forms.lock().unwrap().insert((client, form));
     }
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
@@ -133,7 +169,7 @@ async fn forward(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3cmd_and_minio_py_through_the_layer_to_s3s_fs() {
+async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     let s3s = S3sFs::start(None);
     let upstream: Upstream = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let s3s_addr = s3s.addr;
@@ -141,8 +177,10 @@ async fn s3cmd_and_minio_py_through_the_layer_to_s3s_fs() {
     // s3cmd signs every part's SHA-256 and sends 15 MiB parts: the setting `max_body_bytes`
     // documents for a layer in front of S3.
     settings.max_body_bytes = 16 * 1024 * 1024;
+    let forms = PayloadForms::default();
+    let seen = forms.clone();
     let service = test_layer(settings).layer(tower::service_fn(move |request| {
-        forward(upstream.clone(), s3s_addr, request)
+        forward(upstream.clone(), s3s_addr, seen.clone(), request)
     }));
     let plain = serve_service(service.clone(), None).await;
     let (acceptor, pem) = self_signed_acceptor(&["127.0.0.1"]);
@@ -166,6 +204,8 @@ async fn s3cmd_and_minio_py_through_the_layer_to_s3s_fs() {
         "s3cmd_put_in_parts",
         "minio_put_in_parts",
         "minio_tls_put_in_parts",
+        "rclone_put_in_parts",
+        "rclone_tls_put_in_parts",
     ] {
         let result = result_named(&results, name);
         assert!(result["parts"].as_u64().unwrap() >= 2, "{result}");
@@ -175,9 +215,32 @@ async fn s3cmd_and_minio_py_through_the_layer_to_s3s_fs() {
         ("minio_wrong_secret", "SignatureDoesNotMatch"),
         ("minio_unknown_key", "InvalidAccessKeyId"),
         ("minio_presigned_get_tampered", "SignatureDoesNotMatch"),
+        ("rclone_wrong_secret", "SignatureDoesNotMatch"),
+        ("rclone_tls_wrong_secret", "SignatureDoesNotMatch"),
     ] {
         let result = result_named(&results, name);
         assert_eq!(result["code"], code, "{result}");
+    }
+    for name in [
+        "restic_restore",
+        "restic_tls_restore",
+        "restic_session_token",
+        "restic_tls_wrong_secret",
+    ] {
+        result_named(&results, name);
+    }
+    // restic's uploads (minio-go's, over http) are signed chunk chains: a third
+    // implementation of them, after the SDKs' and aws4's.
+    let forms = forms.lock().unwrap().clone();
+    for form in [
+        ("minio-go", "chunk-signed"),
+        ("rclone", "unsigned"),
+        ("rclone", "sha256"),
+        ("s3cmd", "sha256"),
+        ("minio-py", "sha256"),
+        ("minio-py", "unsigned"),
+    ] {
+        assert!(forms.contains(&form), "{form:?} not among {forms:?}");
     }
     drop(s3s);
 }

@@ -1,4 +1,5 @@
-"""s3cmd and minio-py against the layer in front of s3s-fs, for tests/layer_s3_tools.rs.
+"""s3cmd, minio-py, rclone and restic against the layer in front of s3s-fs, for
+tests/layer_s3_tools.rs.
 stdin: the layer's addresses (plain and TLS), the CA bundle, a scratch directory, keys;
 stdout: a JSON array of results, each with "name", "ok" and what was seen."""
 
@@ -8,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import ssl
 import subprocess
 import sys
@@ -353,8 +355,246 @@ def run_minio_refusals():
     attempt("minio_presigned_get_tampered", tampered)
 
 
+# --- rclone (aws-sdk-go v1) ------------------------------------------------------------------
+
+
+def go_tool_env(**extra):
+    """The environment for rclone and restic: none of the machine's AWS_*, RCLONE_* or
+    RESTIC_* variables (keys come from the test; and aws-sdk-go v1 refuses rclone's own
+    HTTP transport when AWS_CA_BUNDLE is set), a scratch HOME, then `extra`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "RCLONE_", "RESTIC_"))
+    }
+    env["HOME"] = WORKDIR
+    env.update(extra)
+    return env
+
+
+def tool(name):
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(f"`{name}` is not on the PATH (cargo xtask setup installs it)")
+    return path
+
+
+def rclone_config(name, keys, endpoint, secret=None):
+    path = os.path.join(WORKDIR, f"{name}.rclone.conf")
+    with open(path, "w") as f:
+        f.write(
+            f"[{name}]\n"
+            "type = s3\n"
+            "provider = Other\n"
+            f"access_key_id = {keys['access_key']}\n"
+            f"secret_access_key = {secret or keys['secret_key']}\n"
+            f"session_token = {keys.get('token', '')}\n"
+            f"endpoint = {endpoint}\n"
+            "region = us-east-1\n"
+            "force_path_style = true\n"
+        )
+    return path
+
+
+def rclone(config, *args, stdin=None, secure=False):
+    command = [tool("rclone"), "--config", config, "--retries", "1", "--low-level-retries", "1"]
+    if secure:
+        command += ["--ca-cert", SPEC["ca_bundle"]]
+    run = subprocess.run(
+        [*command, *args], input=stdin, capture_output=True, timeout=300, env=go_tool_env()
+    )
+    return run.returncode, run.stdout, run.stderr.decode(errors="replace")
+
+
+def rclone_ok(config, *args, stdin=None, secure=False):
+    code, out, err = rclone(config, *args, stdin=stdin, secure=secure)
+    if code != 0:
+        raise RuntimeError(f"rclone {' '.join(args)} exited {code}: {err.strip()}")
+    return out
+
+
+def run_rclone(prefix, secure):
+    endpoint = f"https://{SPEC['tls']}" if secure else f"http://{SPEC['plain']}"
+    config = rclone_config("alice", ALICE, endpoint)
+    bucket = f"{prefix.replace('_', '-')}-bucket"
+    remote = f"alice:{bucket}"
+
+    def ok(*args, stdin=None):
+        return rclone_ok(config, *args, stdin=stdin, secure=secure)
+
+    attempt(f"{prefix}_version", lambda: {"ok": True, "version": ok("version").decode()})
+    attempt(f"{prefix}_make_bucket", lambda: {"ok": ok("mkdir", remote) == b""})
+
+    for i, key in enumerate(KEYS):
+        body = payload(3000 + i, key)
+
+        def put_get(key=key, body=body):
+            ok("rcat", f"{remote}/{key}", stdin=body)
+            got = ok("cat", f"{remote}/{key}")
+            return {"ok": got == body, "size": len(got)}
+
+        attempt(f"{prefix}_put_get_{i}", put_get)
+
+    def listing():
+        names = sorted(ok("lsf", "-R", "--files-only", remote).decode().splitlines())
+        nested = ok("lsf", f"{remote}/dir/sub dir").decode().splitlines()
+        return {"ok": names == sorted(KEYS) and nested == ["a b.txt"], "names": names}
+
+    attempt(f"{prefix}_list", listing)
+
+    def put_in_parts():
+        body = payload(12 * MIB + 3, prefix)
+        local = os.path.join(WORKDIR, f"{prefix}-large")
+        with open(local, "wb") as f:
+            f.write(body)
+        # 5 MiB parts (S3's smallest); `-vv` logs each one.
+        code, _, log = rclone(
+            config,
+            "copyto", "-vv", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M",
+            local, f"{remote}/large/object.bin",
+            secure=secure,
+        )
+        if code != 0:
+            raise RuntimeError(f"rclone copyto exited {code}: {log.strip()}")
+        parts = len(re.findall(r"multipart upload starting chunk \d+", log))
+        got = ok("cat", f"{remote}/large/object.bin")
+        return {"ok": got == body and parts >= 2, "parts": parts}
+
+    attempt(f"{prefix}_put_in_parts", put_in_parts)
+
+    def server_side_copy():
+        ok("copyto", f"{remote}/{KEYS[2]}", f"{remote}/copied/{KEYS[2]}")
+        return {"ok": ok("cat", f"{remote}/copied/{KEYS[2]}") == payload(3002, KEYS[2])}
+
+    attempt(f"{prefix}_copy", server_side_copy)
+
+    def presigned_get():
+        url = ok("link", "--expire", "1h", f"{remote}/{KEYS[4]}").decode().strip()
+        with urllib.request.urlopen(url, context=tls_context(secure), timeout=30) as response:
+            return {"ok": response.read() == payload(3004, KEYS[4]), "url": url}
+
+    attempt(f"{prefix}_presigned_get", presigned_get)
+
+    def temporary():
+        temp = rclone_config("temporary", TEMPORARY, endpoint)
+        target = f"temporary:{bucket}/temporary/object"
+        rclone_ok(temp, "rcat", target, stdin=b"temp", secure=secure)
+        got = rclone_ok(temp, "cat", target, secure=secure)
+        return {"ok": got == b"temp"}
+
+    attempt(f"{prefix}_session_token", temporary)
+
+    def wrong_secret():
+        wrong = rclone_config("wrong", ALICE, endpoint, secret="not-the-secret")
+        code, _, err = rclone(wrong, "lsf", f"wrong:{bucket}", secure=secure)
+        # aws-sdk-go v1: "…: Code: Message\n\tstatus code: 403, …".
+        found = re.search(r"([A-Z]\w+): [^:\n]*\n\s*status code: (\d+)", err)
+        return {
+            "ok": code != 0 and found is not None,
+            "code": found and found.group(1),
+            "status": found and int(found.group(2)),
+            "err": err[-2000:],
+        }
+
+    attempt(f"{prefix}_wrong_secret", wrong_secret)
+
+    def delete():
+        ok("purge", remote)
+        code, _, err = rclone(config, "lsf", remote, secure=secure)
+        return {"ok": code != 0, "err": err[-500:]}
+
+    attempt(f"{prefix}_delete_all", delete)
+
+
+# --- restic (minio-go v7) --------------------------------------------------------------------
+
+
+def run_restic(prefix, secure):
+    endpoint = f"https://{SPEC['tls']}" if secure else f"http://{SPEC['plain']}"
+    repository = f"s3:{endpoint}/{prefix.replace('_', '-')}-bucket/repository"
+    source = os.path.join(WORKDIR, f"{prefix}-source")
+    os.makedirs(os.path.join(source, "dir with space", "caf\u00e9"), exist_ok=True)
+    files = {
+        "small.txt": b"small",
+        "dir with space/caf\u00e9/medium.bin": payload(300 * 1024, "medium"),
+        "large.bin": os.urandom(6 * MIB),
+    }
+    for name, body in files.items():
+        with open(os.path.join(source, name), "wb") as f:
+            f.write(body)
+
+    def restic(keys, *args, secret=None):
+        env = go_tool_env(
+            AWS_ACCESS_KEY_ID=keys["access_key"],
+            AWS_SECRET_ACCESS_KEY=secret or keys["secret_key"],
+            RESTIC_PASSWORD="edgeward test repository",
+            RESTIC_REPOSITORY=repository,
+            RESTIC_CACHE_DIR=os.path.join(WORKDIR, f"{prefix}-cache"),
+        )
+        if "token" in keys:
+            env["AWS_SESSION_TOKEN"] = keys["token"]
+        command = [tool("restic"), "-o", "s3.region=us-east-1"]
+        if secure:
+            command += ["--cacert", SPEC["ca_bundle"]]
+        run = subprocess.run([*command, *args], capture_output=True, timeout=300, env=env)
+        return (
+            run.returncode,
+            run.stdout.decode(errors="replace"),
+            run.stderr.decode(errors="replace"),
+        )
+
+    def ok(*args, keys=ALICE):
+        code, out, err = restic(keys, *args)
+        if code != 0:
+            raise RuntimeError(f"restic {' '.join(args)} exited {code}: {err.strip()}")
+        return out
+
+    attempt(f"{prefix}_version", lambda: {"ok": True, "version": ok("version")})
+    attempt(f"{prefix}_init", lambda: {"ok": True, "out": ok("init")})
+    attempt(f"{prefix}_backup", lambda: {"ok": True, "out": ok("backup", source)[-1000:]})
+    attempt(
+        f"{prefix}_check_read_data",
+        lambda: {"ok": True, "out": ok("check", "--read-data")[-1000:]},
+    )
+
+    def restore():
+        target = os.path.join(WORKDIR, f"{prefix}-restored")
+        ok("restore", "latest", "--target", target)
+        restored = target + source
+        different = []
+        for name, body in files.items():
+            with open(os.path.join(restored, name), "rb") as f:
+                if f.read() != body:
+                    different.append(name)
+        return {"ok": not different, "different": different}
+
+    attempt(f"{prefix}_restore", restore)
+
+    def temporary():
+        out = ok("snapshots", "--json", keys=TEMPORARY)
+        return {"ok": len(json.loads(out)) == 1, "out": out[-500:]}
+
+    attempt(f"{prefix}_session_token", temporary)
+
+    def wrong_secret():
+        code, _, err = restic(ALICE, "snapshots", secret="not-the-secret")
+        # restic's first request is a HEAD of the repository's config: the 403 has no body to
+        # name its code, and minio-go reads a bodiless 403 as "Access Denied".
+        return {"ok": code != 0 and "Stat: Access Denied." in err, "err": err[-1000:]}
+
+    attempt(f"{prefix}_wrong_secret", wrong_secret)
+    attempt(
+        f"{prefix}_prune",
+        lambda: {"ok": True, "out": ok("forget", "--keep-last", "1", "--prune")[-500:]},
+    )
+
+
 run_s3cmd()
 run_minio("minio", secure=False)
 run_minio("minio_tls", secure=True)
 run_minio_refusals()
+run_rclone("rclone", secure=False)
+run_rclone("rclone_tls", secure=True)
+run_restic("restic", secure=False)
+run_restic("restic_tls", secure=True)
 json.dump(RESULTS, sys.stdout)
