@@ -214,6 +214,31 @@ fn verify(signed: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `edgeward verify`'s exit code for `signed`, and what it printed (stdout, then stderr) for a
+/// failed assertion to show.
+fn verify_exit(signed: &[u8]) -> (Option<i32>, String) {
+    let verified = verify(signed);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    (verified.status.code(), said)
+}
+
+/// `edgeward sign` of `input` from stdin, with the suite's credentials and scope, which must
+/// succeed: the signed request, and what it said on stderr (its warnings).
+fn sign_stdin(input: &str, context: &str) -> (Vec<u8>, String) {
+    let output = sign(
+        &[&["--request", "-"][..], &COMMON].concat(),
+        Some(input.as_bytes()),
+        true,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{context}: {stderr}");
+    (output.stdout, stderr)
+}
+
 /// `--unsigned-payload` sends `x-amz-content-sha256: UNSIGNED-PAYLOAD` (signed), for any
 /// service and either form: without it a server cannot tell that the body is not signed,
 /// and hashes it.
@@ -240,18 +265,14 @@ fn an_unsigned_payload_is_declared_so_the_request_verifies() {
         .concat();
         let signed = sign(&args, Some(input), true);
         assert_eq!(signed.status.code(), Some(0), "{args:?}");
-        let verified = verify(&signed.stdout);
+        let (code, said) = verify_exit(&signed.stdout);
         assert_eq!(
-            verified.status.code(),
+            code,
             Some(0),
-            "{args:?}\n{}\n{}",
-            String::from_utf8_lossy(&signed.stdout),
-            String::from_utf8_lossy(&verified.stdout)
+            "{args:?}\n{}\n{said}",
+            String::from_utf8_lossy(&signed.stdout)
         );
-        assert!(
-            String::from_utf8_lossy(&verified.stdout).contains("UNSIGNED-PAYLOAD"),
-            "{args:?}"
-        );
+        assert!(said.contains("UNSIGNED-PAYLOAD"), "{args:?}\n{said}");
     }
 }
 
@@ -272,13 +293,8 @@ fn service_s3_signs_by_s3_rules() {
         let signed = sign(&args, Some(input), true);
         assert_eq!(signed.status.code(), Some(0), "{args:?}");
         let text = String::from_utf8_lossy(&signed.stdout).into_owned();
-        let verified = verify(&signed.stdout);
-        assert_eq!(
-            verified.status.code(),
-            Some(0),
-            "{args:?}\n{text}\n{}",
-            String::from_utf8_lossy(&verified.stdout)
-        );
+        let (code, said) = verify_exit(&signed.stdout);
+        assert_eq!(code, Some(0), "{args:?}\n{text}\n{said}");
         let with_s3 = sign(&[&args[..], &["--s3"]].concat(), Some(input), true);
         assert_eq!(signed.stdout, with_s3.stdout, "{args:?}");
     }
@@ -305,11 +321,12 @@ fn json_refuses_a_body_it_cannot_carry() {
 }
 
 /// `edgeward {global} sign --request get-vanilla/request.txt {COMMON} {extra}` with the
-/// suite's keys and `token` in the environment, and `RUST_LOG` as given (unset for `None`).
-fn sign_vanilla_with_token(
+/// suite's keys and `token` in the environment, and `RUST_LOG` as given (each unset for
+/// `None`).
+fn sign_vanilla(
     global: &[&str],
     extra: &[&str],
-    token: &str,
+    token: Option<&str>,
     rust_log: Option<&str>,
 ) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
@@ -323,8 +340,11 @@ fn sign_vanilla_with_token(
         .env(
             "AWS_SECRET_ACCESS_KEY",
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_SESSION_TOKEN", token);
+        );
+    match token {
+        Some(token) => command.env("AWS_SESSION_TOKEN", token),
+        None => command.env_remove("AWS_SESSION_TOKEN"),
+    };
     match rust_log {
         Some(filter) => command.env("RUST_LOG", filter),
         None => command.env_remove("RUST_LOG"),
@@ -338,7 +358,7 @@ fn sign_vanilla_with_token(
 fn trace_output_does_not_carry_the_session_token() {
     const TOKEN: &str = "session-token-that-must-stay-out-of-logs";
     let presign = ["--presign", "--expires", "60"];
-    let output = sign_vanilla_with_token(&["-vvv"], &presign, TOKEN, None);
+    let output = sign_vanilla(&["-vvv"], &presign, Some(TOKEN), None);
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -429,13 +449,8 @@ fn an_escaped_previous_presign_parameter_is_replaced() {
     assert_eq!(signed.status.code(), Some(0), "{signed:?}");
     let text = String::from_utf8_lossy(&signed.stdout);
     assert!(!text.contains("X%2DAmz-Date"), "{text}");
-    let verified = verify(&signed.stdout);
-    assert_eq!(
-        verified.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&verified.stdout)
-    );
+    let (code, said) = verify_exit(&signed.stdout);
+    assert_eq!(code, Some(0), "{said}");
 }
 
 /// `--unsigned-payload` holds for a presigned S3 request too when the request carries its own
@@ -507,7 +522,7 @@ fn a_payload_hash_the_body_contradicts_is_refused() {
 fn rust_log_trace_does_not_carry_the_session_token() {
     const TOKEN: &str = "session-token-that-must-stay-out-of-logs";
     let presign = ["--presign", "--expires", "60"];
-    let output = sign_vanilla_with_token(&[], &presign, TOKEN, Some("trace"));
+    let output = sign_vanilla(&[], &presign, Some(TOKEN), Some("trace"));
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains(TOKEN), "{stderr}");
@@ -517,7 +532,7 @@ fn rust_log_trace_does_not_carry_the_session_token() {
 /// does not print the token.
 #[test]
 fn a_session_token_a_header_cannot_carry_exits_2() {
-    let output = sign_vanilla_with_token(&[], &[], "SECRET\nTOKEN", None);
+    let output = sign_vanilla(&[], &[], Some("SECRET\nTOKEN"), None);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -598,13 +613,7 @@ fn a_signed_request_past_a_servers_header_count_warns() {
             input.push_str(&format!("X-Filler-{i}: {i}\n"));
         }
         input.push('\n');
-        let output = sign(
-            &[&["--request", "-"][..], &COMMON].concat(),
-            Some(input.as_bytes()),
-            true,
-        );
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        let (_, stderr) = sign_stdin(&input, &count.to_string());
         assert_eq!(stderr.contains("header fields"), warns, "{count}: {stderr}");
     }
 }
@@ -640,23 +649,11 @@ fn a_signed_request_past_what_verify_reads_warns() {
         ),
     ];
     for (case, input, past) in cases {
-        let output = sign(
-            &[&["--request", "-"][..], &COMMON].concat(),
-            Some(input.as_bytes()),
-            true,
-        );
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "{case}: {stderr}");
+        let (signed, stderr) = sign_stdin(&input, case);
         let warned = stderr.contains("that `edgeward verify` reads");
         assert_eq!(warned, past, "{case}: {stderr}");
-        let verified = verify(&output.stdout);
-        let expected = if past { 2 } else { 0 };
-        assert_eq!(
-            verified.status.code(),
-            Some(expected),
-            "{case}: {}",
-            String::from_utf8_lossy(&verified.stderr)
-        );
+        let (code, said) = verify_exit(&signed);
+        assert_eq!(code, Some(if past { 2 } else { 0 }), "{case}: {said}");
     }
 }
 
@@ -709,12 +706,11 @@ fn a_service_signed_as_s3_round_trips_without_s3() {
             let signed = sign(&args, Some(input), true);
             let stderr = String::from_utf8_lossy(&signed.stderr);
             assert_eq!(signed.status.code(), Some(0), "{service}: {stderr}");
-            let verified = verify(&signed.stdout);
+            let (code, said) = verify_exit(&signed.stdout);
             assert_eq!(
-                verified.status.code(),
+                code,
                 Some(0),
-                "{service} presign={presign} --s3={s3}: {}{}",
-                String::from_utf8_lossy(&verified.stdout),
+                "{service} presign={presign} --s3={s3}: {said}{}",
                 String::from_utf8_lossy(&signed.stdout)
             );
         }
@@ -732,21 +728,10 @@ fn a_body_past_the_head_limit_is_not_counted_as_head() {
         "PUT /a HTTP/1.1\nHost: example.amazonaws.com\nContent-Length: {}\n\n{body}",
         body.len()
     );
-    let output = sign(
-        &[&["--request", "-"][..], &COMMON].concat(),
-        Some(input.as_bytes()),
-        true,
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let (signed, stderr) = sign_stdin(&input, "a 100 KiB body");
     assert!(!stderr.contains("that `edgeward verify` reads"), "{stderr}");
-    let verified = verify(&output.stdout);
-    assert_eq!(
-        verified.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&verified.stderr)
-    );
+    let (code, said) = verify_exit(&signed);
+    assert_eq!(code, Some(0), "{said}");
 }
 
 /// `edgeward verify` reads a head of at most 64 KiB, its blank line included: a signed
@@ -762,34 +747,21 @@ fn the_head_warning_holds_exactly_at_64_kib() {
             "GET / HTTP/1.1\nHost: example.amazonaws.com\nX-Pad: {}\n\n",
             "p".repeat(pad)
         );
-        sign(
-            &[&["--request", "-"][..], &COMMON].concat(),
-            Some(input.as_bytes()),
-            true,
-        )
+        sign_stdin(&input, &format!("a pad of {pad}"))
     };
     // What signing adds (X-Amz-Date, Authorization) does not depend on the pad's length: a
     // fixed time and scope, a signature of 64 hex digits. With no body, the output is the head.
-    let probe = sign_padded(1);
-    assert_eq!(probe.status.code(), Some(0), "{probe:?}");
-    let added = probe.stdout.len() - 1;
+    let added = sign_padded(1).0.len() - 1;
     for (head, past) in [(LIMIT, false), (LIMIT + 1, true)] {
-        let output = sign_padded(head - added);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "{head}: {stderr}");
-        assert_eq!(output.stdout.len(), head);
+        let (signed, stderr) = sign_padded(head - added);
+        assert_eq!(signed.len(), head);
         assert_eq!(
             stderr.contains("that `edgeward verify` reads"),
             past,
             "{head}: {stderr}"
         );
-        let verified = verify(&output.stdout);
-        assert_eq!(
-            verified.status.code(),
-            Some(if past { 2 } else { 0 }),
-            "{head}: {}",
-            String::from_utf8_lossy(&verified.stderr)
-        );
+        let (code, said) = verify_exit(&signed);
+        assert_eq!(code, Some(if past { 2 } else { 0 }), "{head}: {said}");
     }
 }
 
@@ -806,23 +778,7 @@ fn rust_log_naming_aws_sigv4_turns_its_traces_on() {
         (&[][..], Some("trace"), false),
         (&["-vvv"][..], None, false),
     ] {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
-        command
-            .args(global)
-            .args(["sign", "--request"])
-            .arg(case("get-vanilla", "request.txt"))
-            .args(COMMON)
-            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            )
-            .env_remove("AWS_SESSION_TOKEN");
-        match rust_log {
-            Some(filter) => command.env("RUST_LOG", filter),
-            None => command.env_remove("RUST_LOG"),
-        };
-        let output = command.output().unwrap();
+        let output = sign_vanilla(global, &[], None, rust_log);
         assert!(output.status.success(), "{output:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(
