@@ -86,10 +86,13 @@ fn debian_tools() -> anyhow::Result<()> {
         .output()
         .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
     if !root || !have("apt-get", &["--version"]) {
+        let names: Vec<String> = missing.iter().map(|tool| format!("`{tool}`")).collect();
         bail!(
-            "{} not on the PATH; the SigV4 layer's tests run them as S3 clients \
-             (apt-get install {})",
-            missing.join(" and "),
+            "{} {} not on the PATH; the SigV4 layer's tests run {} as an S3 client \
+             (apt-get install {}; run as root, setup does that itself)",
+            names.join(" and "),
+            if missing.len() == 1 { "is" } else { "are" },
+            if missing.len() == 1 { "it" } else { "each" },
             missing.join(" ")
         );
     }
