@@ -413,6 +413,17 @@ def rclone_ok(config, *args, stdin=None, secure=False):
     return out
 
 
+# What s3cmd would read as a glob (`*`, `?`), and more bytes each signer escapes its own way.
+RCLONE_KEYS = [
+    "eq=amp&.txt",
+    "hash#q?.txt",
+    "back\\slash.txt",
+    "pct%25%2F.txt",
+    "star*at@dollar$.txt",
+    "-",
+]
+
+
 def run_rclone(prefix, secure):
     endpoint = f"https://{SPEC['tls']}" if secure else f"http://{SPEC['plain']}"
     config = rclone_config("alice", ALICE, endpoint)
@@ -425,7 +436,8 @@ def run_rclone(prefix, secure):
     attempt(f"{prefix}_version", lambda: {"ok": True, "version": ok("version").decode()})
     attempt(f"{prefix}_make_bucket", lambda: {"ok": ok("mkdir", remote) == b""})
 
-    for i, key in enumerate(KEYS):
+    keys = KEYS + RCLONE_KEYS
+    for i, key in enumerate(keys):
         body = payload(3000 + i, key)
 
         def put_get(key=key, body=body):
@@ -438,7 +450,21 @@ def run_rclone(prefix, secure):
     def listing():
         names = sorted(ok("lsf", "-R", "--files-only", remote).decode().splitlines())
         nested = ok("lsf", f"{remote}/dir/sub dir").decode().splitlines()
-        return {"ok": names == sorted(KEYS) and nested == ["a b.txt"], "names": names}
+        # Two objects to a page: every listing after the first goes on from a continuation
+        # token, or a marker that is a key with these bytes in it (ListObjects v1).
+        paged = [
+            sorted(
+                ok("lsf", "-R", "--files-only", "--s3-list-chunk", "2", version, remote)
+                .decode()
+                .splitlines()
+            )
+            for version in ["--s3-list-version=1", "--s3-list-version=2"]
+        ]
+        return {
+            "ok": names == sorted(keys) and nested == ["a b.txt"] and paged == [names, names],
+            "names": names,
+            "paged": paged,
+        }
 
     attempt(f"{prefix}_list", listing)
 
