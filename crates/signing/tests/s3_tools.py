@@ -506,7 +506,21 @@ def run_rclone(prefix, secure):
         target = f"temporary:{bucket}/temporary/object"
         rclone_ok(temp, "rcat", target, stdin=b"temp", secure=secure)
         got = rclone_ok(temp, "cat", target, secure=secure)
-        return {"ok": got == b"temp"}
+        # A presigned URL made with temporary keys carries the token in its query.
+        url = rclone_ok(temp, "link", "--expire", "1h", target, secure=secure).decode().strip()
+        with urllib.request.urlopen(url, context=tls_context(secure), timeout=30) as response:
+            presigned = response.read()
+        without = re.sub(r"&?X-Amz-Security-Token=[^&]*", "", url)
+        try:
+            urllib.request.urlopen(without, context=tls_context(secure), timeout=30).close()
+            refused = None
+        except urllib.error.HTTPError as e:
+            refused = e.code
+        return {
+            "ok": got == b"temp" and presigned == b"temp" and without != url and refused == 403,
+            "url": url,
+            "without_token": refused,
+        }
 
     attempt(f"{prefix}_session_token", temporary)
 
