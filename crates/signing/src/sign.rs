@@ -1135,19 +1135,34 @@ mod tests {
     }
 
     /// aws-sigv4's own parameters, the oracle's, for what `params_for(_, "service")` signs as.
-    fn aws_sigv4_params(
-        identity: &aws_smithy_runtime_api::client::identity::Identity,
+    /// The oracle: raw aws-sigv4's header signature of a `GET` of `uri` with `headers` and
+    /// `body`, in us-east-1 for `service` at `now()`, under `settings`.
+    fn aws_sigv4_signature(
+        credentials: &Credentials,
         settings: sigv4::SigningSettings,
-    ) -> aws_sigv4::http_request::SigningParams<'_> {
-        aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(identity)
-            .region("us-east-1")
-            .name("service")
-            .time(now())
-            .settings(settings)
-            .build()
-            .unwrap()
-            .into()
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> String {
+        let identity = credentials.clone().into();
+        let params: aws_sigv4::http_request::SigningParams<'_> =
+            aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region("us-east-1")
+                .name("service")
+                .time(now())
+                .settings(settings)
+                .build()
+                .unwrap()
+                .into();
+        let signable = SignableRequest::new(
+            "GET",
+            uri,
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        sigv4::sign(signable, &params).unwrap().into_parts().1
     }
 
     fn sign_with(request: &mut RawRequest, token: Option<&str>, settings: &SigningSettings) {
@@ -1281,16 +1296,13 @@ mod tests {
         ];
         let settings = SigningSettings::default();
         let signed = sign_parts("GET", "/a", None, &headers, b"", &params, &settings).unwrap();
-        let identity = credentials.clone().into();
-        let aws_params = aws_sigv4_params(&identity, sigv4::SigningSettings::default());
-        let signable = SignableRequest::new(
-            "GET",
+        let expected = aws_sigv4_signature(
+            &credentials,
+            sigv4::SigningSettings::default(),
             "/a",
-            headers.iter().copied(),
-            SignableBody::Bytes(b""),
-        )
-        .unwrap();
-        let (_, expected) = sigv4::sign(signable, &aws_params).unwrap().into_parts();
+            &headers,
+            b"",
+        );
         assert_eq!(signed.signature, expected);
 
         let without_host = [("Date", "Mon, 09 Sep 2011 23:36:00 GMT")];
@@ -1310,8 +1322,6 @@ mod tests {
     fn an_inner_tab_in_a_header_value_is_signed_as_one_space() {
         let credentials = Credentials::from_keys("AKID", "secret", None);
         let params = params_for(&credentials, "service");
-        let identity = credentials.clone().into();
-        let aws_params = aws_sigv4_params(&identity, sigv4::SigningSettings::default());
         for (sent, trimmed) in [("a\tb", "a b"), ("a\t\tb c", "a b c"), ("a \tb", "a b")] {
             let headers = [("Host", "example.com"), ("x-custom", sent)];
             let signed = sign_parts(
@@ -1324,14 +1334,13 @@ mod tests {
                 &SigningSettings::default(),
             )
             .unwrap();
-            let signable = SignableRequest::new(
-                "GET",
+            let expected = aws_sigv4_signature(
+                &credentials,
+                sigv4::SigningSettings::default(),
                 "/a",
-                [("Host", "example.com"), ("x-custom", trimmed)].into_iter(),
-                SignableBody::Bytes(b""),
-            )
-            .unwrap();
-            let (_, expected) = sigv4::sign(signable, &aws_params).unwrap().into_parts();
+                &[("Host", "example.com"), ("x-custom", trimmed)],
+                b"",
+            );
             assert_eq!(signed.signature, expected, "{sent:?}");
         }
     }
@@ -1415,16 +1424,7 @@ mod tests {
 
             let mut settings = sigv4::SigningSettings::default();
             settings.excluded_headers = Some(excluded.clone());
-            let identity = credentials.clone().into();
-            let aws_params = aws_sigv4_params(&identity, settings);
-            let signable = SignableRequest::new(
-                "GET",
-                "/a?b=c",
-                headers.iter().copied(),
-                SignableBody::Bytes(b"body"),
-            )
-            .unwrap();
-            let (_, expected) = sigv4::sign(signable, &aws_params).unwrap().into_parts();
+            let expected = aws_sigv4_signature(&credentials, settings, "/a?b=c", &headers, b"body");
             assert_eq!(signed.signature, expected, "{excluded:?}");
             signatures.push(expected);
         }
