@@ -56,6 +56,21 @@ def attempt(name, action):
     record(name, **seen)
 
 
+def run_tool(command, env, stdin=None):
+    """Runs a client to its end (at most 300 s): its exit code, stdout (bytes) and stderr."""
+    run = subprocess.run(command, input=stdin, capture_output=True, timeout=300, env=env)
+    return run.returncode, run.stdout, run.stderr.decode(errors="replace")
+
+
+def succeeded(what, ran):
+    """The stdout of a run that exited 0; otherwise an error with what it said."""
+    code, out, err = ran
+    if code != 0:
+        said = err.strip() or (out.decode(errors="replace") if isinstance(out, bytes) else out)
+        raise RuntimeError(f"{what} exited {code}: {said.strip()}")
+    return out
+
+
 def payload(size, seed):
     return hashlib.sha256(seed.encode()).digest() * (size // 32) + b"x" * (size % 32)
 
@@ -85,21 +100,14 @@ def s3cmd_config(name, keys, secret=None):
 
 
 def s3cmd(config, *args):
-    run = subprocess.run(
-        [sys.executable, S3CMD, "-c", config, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "HOME": WORKDIR},
+    code, out, err = run_tool(
+        [sys.executable, S3CMD, "-c", config, *args], {**os.environ, "HOME": WORKDIR}
     )
-    return run.returncode, run.stdout, run.stderr
+    return code, out.decode(errors="replace"), err
 
 
 def s3cmd_ok(config, *args):
-    code, out, err = s3cmd(config, *args)
-    if code != 0:
-        raise RuntimeError(f"s3cmd {' '.join(args)} exited {code}: {err.strip() or out.strip()}")
-    return out
+    return succeeded(f"s3cmd {' '.join(args)}", s3cmd(config, *args))
 
 
 def run_s3cmd():
@@ -400,17 +408,11 @@ def rclone(config, *args, stdin=None, secure=False):
     command = [tool("rclone"), "--config", config, "--retries", "1", "--low-level-retries", "1"]
     if secure:
         command += ["--ca-cert", SPEC["ca_bundle"]]
-    run = subprocess.run(
-        [*command, *args], input=stdin, capture_output=True, timeout=300, env=go_tool_env()
-    )
-    return run.returncode, run.stdout, run.stderr.decode(errors="replace")
+    return run_tool([*command, *args], go_tool_env(), stdin=stdin)
 
 
 def rclone_ok(config, *args, stdin=None, secure=False):
-    code, out, err = rclone(config, *args, stdin=stdin, secure=secure)
-    if code != 0:
-        raise RuntimeError(f"rclone {' '.join(args)} exited {code}: {err.strip()}")
-    return out
+    return succeeded(f"rclone {' '.join(args)}", rclone(config, *args, stdin=stdin, secure=secure))
 
 
 # What s3cmd would read as a glob (`*`, `?`), and more bytes each signer escapes its own way.
@@ -576,18 +578,11 @@ def run_restic(prefix, secure):
         command = [tool("restic"), "-o", "s3.region=us-east-1"]
         if secure:
             command += ["--cacert", SPEC["ca_bundle"]]
-        run = subprocess.run([*command, *args], capture_output=True, timeout=300, env=env)
-        return (
-            run.returncode,
-            run.stdout.decode(errors="replace"),
-            run.stderr.decode(errors="replace"),
-        )
+        code, out, err = run_tool([*command, *args], env)
+        return code, out.decode(errors="replace"), err
 
     def ok(*args, keys=ALICE):
-        code, out, err = restic(keys, *args)
-        if code != 0:
-            raise RuntimeError(f"restic {' '.join(args)} exited {code}: {err.strip()}")
-        return out
+        return succeeded(f"restic {' '.join(args)}", restic(keys, *args))
 
     attempt(f"{prefix}_version", lambda: {"ok": True, "version": ok("version")})
     attempt(f"{prefix}_init", lambda: {"ok": True, "out": ok("init")})
