@@ -699,6 +699,18 @@ mod tests {
         }
     }
 
+    /// The double-encoding fast path copies a path whose every byte the encoder would keep:
+    /// its table must be exactly that set. A byte missing from it sends every path holding
+    /// that byte (each `-`, each `/`) through the byte-at-a-time encoder, same output, slower.
+    #[test]
+    fn the_fast_paths_table_is_what_the_encoder_keeps() {
+        for b in 0..=u8::MAX {
+            let mut encoded = Vec::new();
+            encode_into(&mut encoded, &[b], true);
+            assert_eq!(default_keeps(b), encoded == [b], "byte {b:#04x}");
+        }
+    }
+
     #[test]
     fn query_components() {
         assert_eq!(canonical_query_component("a b"), "a%20b");

@@ -410,6 +410,19 @@ mod tests {
         assert_eq!(bare.query(), Some("x=1"));
         let origin = parse("GET /http://example.com/a HTTP/1.1\nHost:example.com\n\n");
         assert_eq!(origin.path(), "/http://example.com/a");
+        // RFC 3986 (3.1): `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`; a target
+        // whose part before `://` is not one is not read as the absolute form.
+        for scheme in ["svn+ssh", "x-b", "a.b", "H2"] {
+            let request = parse(&format!(
+                "GET {scheme}://example.com/k HTTP/1.1\nHost:example.com\n\n"
+            ));
+            assert_eq!(request.path(), "/k", "{scheme}");
+        }
+        for scheme in ["", "2x", "a_b", "+a", "é"] {
+            let text = format!("GET {scheme}://example.com/k HTTP/1.1\nHost:example.com\n\n");
+            let read = RawRequest::parse(text.as_bytes(), &RawRequestLimits::default());
+            assert!(read.map_or(true, |r| r.path() != "/k"), "{scheme:?}");
+        }
         assert_eq!(
             absolute.to_bytes(),
             b"GET http://example.com:8080/a/./b?x=1 HTTP/1.1\nHost:example.com\n\n"
