@@ -739,15 +739,22 @@ mod tests {
     use super::*;
 
     /// S3 calls a server-side failure `InternalError`; the other services `InternalFailure`.
+    /// None of them is the peer's fault (the layer then answers AWS's generic words, not the
+    /// error's text).
     #[test]
     fn server_faults_are_500_in_either_terms() {
-        let error = Error::CredentialLookupFailed {
-            reason: "the store is down".to_owned(),
-        };
-        let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
-        assert_eq!((aws.code, aws.status), ("InternalFailure", 500));
-        assert_eq!((s3.code, s3.status), ("InternalError", 500));
-        assert!(!error.is_peer_fault());
+        let reason = || "the store is down".to_owned();
+        for error in [
+            Error::CredentialLookupFailed { reason: reason() },
+            Error::InvalidSigningInput { reason: reason() },
+            Error::BodyRequired,
+            Error::Signing { reason: reason() },
+        ] {
+            let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
+            assert_eq!((aws.code, aws.status), ("InternalFailure", 500), "{error}");
+            assert_eq!((s3.code, s3.status), ("InternalError", 500), "{error}");
+            assert!(!error.is_peer_fault(), "{error}");
+        }
     }
 
     /// S3 lists `EntityTooLarge` as `400 Bad Request`; other services answer a body over

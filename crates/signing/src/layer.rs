@@ -1630,6 +1630,35 @@ mod tests {
         assert_eq!(read, text);
     }
 
+    /// An XML answer's text holds only XML 1.0's `Char`s (2.2: `#x9 | #xA | #xD | [#x20-#xD7FF]
+    /// | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`), and every one of them that is not markup is
+    /// kept as it came: a tab in a quoted header value, the canonical request's line ends.
+    #[test]
+    fn xml_escape_keeps_every_xml_char_and_only_those() {
+        let is_xml_char = |c: char| {
+            matches!(c, '\t' | '\n' | '\r' | ' '..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+                || c >= '\u{10000}'
+        };
+        let chars = (0u32..0x80)
+            .chain([
+                0xe9, 0xd7ff, 0xe000, 0xfffd, 0xfffe, 0xffff, 0x1_0000, 0x10_ffff,
+            ])
+            .filter_map(char::from_u32);
+        for c in chars {
+            let escaped = xml_escape(&c.to_string());
+            let expected = match c {
+                '&' => "&amp;".to_owned(),
+                '<' => "&lt;".to_owned(),
+                '>' => "&gt;".to_owned(),
+                '"' => "&quot;".to_owned(),
+                '\'' => "&apos;".to_owned(),
+                c if is_xml_char(c) => c.to_string(),
+                _ => char::REPLACEMENT_CHARACTER.to_string(),
+            };
+            assert_eq!(escaped, expected, "{:#x}", u32::from(c));
+        }
+    }
+
     /// The decoded body's head: `aws-chunked` out of `Content-Encoding`, every other coding
     /// kept byte for byte (one that is not UTF-8 too), the decoded `Content-Length`, no
     /// `Transfer-Encoding`.
