@@ -201,7 +201,7 @@ fn a_target_without_a_leading_slash_is_refused() {
     );
 }
 
-/// A query escape that does not decode to UTF-8 (`%FF`, a lone `%C3`): aws-sigv4 decodes the
+/// A query escape that does not decode to UTF-8 (`%FF`, a lone `%C3` or `%80`): aws-sigv4 decodes the
 /// query lossily and would sign U+FFFD in its place (`%EF%BF%BD`), while botocore signs the
 /// bytes sent (`a=%FF`) and so does every verifier. It is refused; valid UTF-8 escapes are
 /// signed.
@@ -211,6 +211,12 @@ fn a_query_escape_that_is_not_utf8_is_refused() {
         ("GET /?a=%FF HTTP/1.1\nHost: example.com\n\n", "sts", false),
         ("GET /b?a=%C3 HTTP/1.1\nHost: example.com\n\n", "s3", false),
         ("GET /b?%FF=1 HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        // Each first hex digit a byte past ASCII has, either case: a lone continuation byte
+        // (`%80`, `%9f`), Latin-1's `é` (`%e9`), a lead byte with nothing after it (`%dF`).
+        ("GET /?a=%80 HTTP/1.1\nHost: example.com\n\n", "sts", false),
+        ("GET /?a=b%9f HTTP/1.1\nHost: example.com\n\n", "sts", false),
+        ("GET /b?k%e9=1 HTTP/1.1\nHost: example.com\n\n", "s3", false),
+        ("GET /b?a=%dF HTTP/1.1\nHost: example.com\n\n", "s3", false),
         (
             "GET /b?a=%C3%A9&b=%e2%82%ac HTTP/1.1\nHost: example.com\n\n",
             "s3",
