@@ -29,10 +29,10 @@ use crate::interop::run_json_script;
 const ACCESS_KEY: &str = "AKIDIFFERENTIAL";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYDIFFKEY";
 
-/// Paths with a raw `:` that URI parsers read two ways (aws-c-common takes `/a:` for a
-/// scheme and `b` in `/a://b/c` for an authority), put in the first cases of every run
-/// whatever its seed draws: a peer's divergence predicate is checked against the peer on
-/// both sides, those that diverge and those that only seem to.
+/// Paths put in the first cases of every run whatever its seed draws: with a raw `:` that URI
+/// parsers read two ways (aws-c-common takes `/a:` for a scheme and `b` in `/a://b/c` for an
+/// authority), so that a peer's divergence predicate is checked against the peer on both
+/// sides, those that diverge and those that only seem to; and with a byte no URI holds.
 const PINNED_PATHS: &[(&str, &str)] = &[
     // `..` removes `a:` as aws-c-common drops `/a://..`: both readings sign `/c`.
     ("sts", "/a://../c"),
@@ -43,6 +43,18 @@ const PINNED_PATHS: &[(&str, &str)] = &[
     ("iam", "/a:/b"),
     // S3's rules do not normalise: `/a://../c` against `/c`.
     ("s3", "/a://../c"),
+    // Each byte no URI holds, sent raw (RFC 3986; an `http::Uri` refuses the backtick, `<`
+    // and `>` in a path, so our signer canonicalises such a path itself). S3's rules are left
+    // out: botocore signs an S3 path as given (`/a`b<c` raw in its canonical request), where
+    // S3 reads these bytes escaped.
+    ("sts", "/a`b"),
+    ("sts", "/a<b"),
+    ("iam", "/a>b/"),
+    ("sts", "/a\"b"),
+    ("sts", "/a{b}"),
+    ("sts", "/a|b"),
+    ("sts", "/a^b"),
+    ("iam", "/a\\b"),
 ];
 
 /// A signer to compare with.
