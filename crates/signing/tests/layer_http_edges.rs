@@ -214,8 +214,9 @@ async fn a_stalled_s3_body_is_answered_request_timeout() {
 /// request without a body or content type (Lambda's `ListFunctions`) in restJson's JSON, which
 /// an XML answer reached as code `403`; a Smithy RPC v2 CBOR request (CloudWatch) in CBOR,
 /// which an XML answer made botocore fail to parse at all; a query request named by its
-/// `Action` and the two restXml services' (Route 53, CloudFront) in the query XML. Each is signed with the wrong
-/// secret; with the `interop` feature botocore's parser for the protocol reads the code.
+/// `Action` and the two restXml services' (Route 53, CloudFront) in the query XML. Each is
+/// signed with the wrong secret; with the `interop` feature botocore's parser for the protocol
+/// reads the code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
     let addr = support::start_server_with(LayerSettings::default()).await;
