@@ -74,7 +74,8 @@ impl std::fmt::Debug for RawRequest {
     }
 }
 
-fn is_tchar(b: u8) -> bool {
+/// A byte of an RFC 9110 token (a method, a header name).
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -322,9 +322,11 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 /// neither a lower-case SHA-256 hex digest nor a payload keyword, and an access key ID,
 /// region or service that cannot stand in the credential scope (empty, or with a space, `,`,
 /// a `/` in region or service, or a byte that is not visible ASCII), a signing time outside
-/// the years 0000 to 9999 that `X-Amz-Date` can write, and a path and query that, re-encoded
+/// the years 0000 to 9999 that `X-Amz-Date` can write, a path and query that, re-encoded
 /// and with any presigned parameters, would be longer than an `http::Uri` holds (65,534
-/// bytes).
+/// bytes), and a header not in [`SigningSettings::excluded_headers`] whose name is not a
+/// token or whose value has a control byte or a byte that is not ASCII (aws-sigv4 signs none
+/// of those; send such a value encoded).
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -385,7 +387,8 @@ fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
 }
 
 /// Refuses a session token that an `x-amz-security-token` header cannot carry as signed:
-/// - a control byte such as a line end, on which aws-sigv4 fails without saying why;
+/// - a control byte such as a line end, or a byte that is not ASCII (since http 1.6), on
+///   which aws-sigv4 fails without saying why;
 /// - blanks that a header value loses: a space or tab at an end (a server strips them,
 ///   RFC 9112 5.1), a tab or two spaces in a row (the canonical headers collapse them, which
 ///   aws-sigv4 does not do for the token), so that no verifier could match what was signed.
@@ -395,11 +398,15 @@ fn check_session_token_is_a_header_value(params: &SigningParams<'_>) -> Result<(
     let Some(token) = params.credentials.session_token() else {
         return Ok(());
     };
-    let control = |&(_, b): &(usize, u8)| (b < b' ' && b != b'\t') || b == 0x7f;
-    if let Some((at, byte)) = token.bytes().enumerate().find(control) {
+    if let Some((at, byte)) = token.bytes().enumerate().find(|&(_, b)| !is_header_text(b)) {
+        let what = if byte.is_ascii() {
+            "a control byte"
+        } else {
+            "a byte that is not ASCII"
+        };
         return Err(Error::InvalidSigningInput {
             reason: format!(
-                "the session token has a control byte (0x{byte:02x}, at byte {at}) that an \
+                "the session token has {what} (0x{byte:02x}, at byte {at}) that an \
                  x-amz-security-token header cannot carry"
             ),
         });
@@ -413,6 +420,42 @@ fn check_session_token_is_a_header_value(params: &SigningParams<'_>) -> Result<(
             reason: "the session token has a space or tab at an end, a tab, or two spaces in a \
                      row, which an x-amz-security-token header does not keep as signed"
                 .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `http`'s string constructors take `b` in a header value (visible ASCII, space, tab),
+/// as aws-sigv4 builds every value it signs with them.
+fn is_header_text(b: u8) -> bool {
+    b == b'\t' || (b' '..=b'~').contains(&b)
+}
+
+/// Refuses a header that aws-sigv4 cannot put in a canonical request, rather than letting it
+/// fail there without saying which (`failed to create canonical request`): it builds each
+/// name and value with `http`'s string constructors, which take a token (RFC 9110 5.6.2) for
+/// a name and visible ASCII, spaces and tabs for a value. A byte over 0x7F, which HTTP lets a
+/// value carry as opaque data, is refused by them since http 1.6 (and so by aws-sdk-rust):
+/// such a value is sent encoded (S3's REST API takes user metadata in US-ASCII only, and
+/// botocore refuses any other).
+fn check_header_for_aws_sigv4(name: &str, value: &str) -> Result<(), Error> {
+    if name.is_empty() || !name.bytes().all(crate::raw::is_tchar) {
+        return Err(Error::InvalidSigningInput {
+            reason: format!("{:?} is not a header name", crate::error::clip(name)),
+        });
+    }
+    if let Some((at, byte)) = value.bytes().enumerate().find(|&(_, b)| !is_header_text(b)) {
+        let what = if byte.is_ascii() {
+            "a control byte"
+        } else {
+            "a byte that is not ASCII"
+        };
+        return Err(Error::InvalidSigningInput {
+            reason: format!(
+                "the value of header {name} has {what} (0x{byte:02x}, at byte {at}), which \
+                 aws-sigv4 does not sign: send the value encoded (S3 takes user metadata in \
+                 US-ASCII only)"
+            ),
         });
     }
     Ok(())
@@ -669,24 +712,25 @@ fn sign_to_instructions(
             reason: "the request has no Host header".into(),
         });
     }
-    let normalized: Vec<(&str, Cow<'_, str>)> = headers
+    let normalized = headers
         .iter()
         .filter(|(name, _)| !replaced(name) && !excluded_here(name))
-        .map(|(name, value)| {
+        .map(|&(name, value)| {
+            check_header_for_aws_sigv4(name, value)?;
             let needs = value.starts_with([' ', '\t'])
                 || value.ends_with([' ', '\t'])
                 || value.contains("  ")
                 || value.contains('\t');
-            (
-                *name,
+            Ok((
+                name,
                 if needs {
                     Cow::Owned(normalize_header_value(value))
                 } else {
-                    Cow::Borrowed(*value)
+                    Cow::Borrowed(value)
                 },
-            )
+            ))
         })
-        .collect();
+        .collect::<Result<Vec<(&str, Cow<'_, str>)>, Error>>()?;
 
     // A request's own `x-amz-content-sha256` (one this signing does not replace) is what a
     // verifier takes as the payload hash, as botocore signs it: the signature is made with it.
@@ -818,8 +862,9 @@ fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K,
 /// its presigned query parameters) is replaced, not kept. An absolute-form target
 /// (`http://host/path`) without a `Host` header gets one naming its authority; with one that
 /// names another host, it is refused, as is one whose authority carries user information
-/// (`http://user:password@host/`, which HTTP deprecates and servers refuse). A refused
-/// request is left as it came.
+/// (`http://user:password@host/`, which HTTP deprecates and servers refuse), and so is what
+/// [`sign_parts`] refuses (a header value that is not ASCII, for one). A refused request is
+/// left as it came.
 pub fn sign_raw(
     request: &mut RawRequest,
     params: &SigningParams<'_>,
