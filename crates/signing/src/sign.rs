@@ -398,12 +398,7 @@ fn check_session_token_is_a_header_value(params: &SigningParams<'_>) -> Result<(
     let Some(token) = params.credentials.session_token() else {
         return Ok(());
     };
-    if let Some((at, byte)) = token.bytes().enumerate().find(|&(_, b)| !is_header_text(b)) {
-        let what = if byte.is_ascii() {
-            "a control byte"
-        } else {
-            "a byte that is not ASCII"
-        };
+    if let Some((at, byte, what)) = first_non_header_text(token) {
         return Err(Error::InvalidSigningInput {
             reason: format!(
                 "the session token has {what} (0x{byte:02x}, at byte {at}) that an \
@@ -425,10 +420,18 @@ fn check_session_token_is_a_header_value(params: &SigningParams<'_>) -> Result<(
     Ok(())
 }
 
-/// Whether `http`'s string constructors take `b` in a header value (visible ASCII, space, tab),
-/// as aws-sigv4 builds every value it signs with them.
-fn is_header_text(b: u8) -> bool {
-    b == b'\t' || (b' '..=b'~').contains(&b)
+/// The first byte of `value` that `http`'s string constructors refuse in a header value
+/// (they take visible ASCII, space and tab, and aws-sigv4 builds every value it signs with
+/// them): where it is, the byte, and what kind of byte it is.
+fn first_non_header_text(value: &str) -> Option<(usize, u8, &'static str)> {
+    let is_text = |b: u8| b == b'\t' || (b' '..=b'~').contains(&b);
+    let (at, byte) = value.bytes().enumerate().find(|&(_, b)| !is_text(b))?;
+    let what = if byte.is_ascii() {
+        "a control byte"
+    } else {
+        "a byte that is not ASCII"
+    };
+    Some((at, byte, what))
 }
 
 /// Refuses a header that aws-sigv4 cannot put in a canonical request, rather than letting it
@@ -444,12 +447,7 @@ fn check_header_for_aws_sigv4(name: &str, value: &str) -> Result<(), Error> {
             reason: format!("{:?} is not a header name", crate::error::clip(name)),
         });
     }
-    if let Some((at, byte)) = value.bytes().enumerate().find(|&(_, b)| !is_header_text(b)) {
-        let what = if byte.is_ascii() {
-            "a control byte"
-        } else {
-            "a byte that is not ASCII"
-        };
+    if let Some((at, byte, what)) = first_non_header_text(value) {
         return Err(Error::InvalidSigningInput {
             reason: format!(
                 "the value of header {name} has {what} (0x{byte:02x}, at byte {at}), which \

@@ -338,8 +338,6 @@ mod rust_sdk {
         out
     }
 
-    /// Checks every exchange in `log` since `from`: 200 (or 206), the service saw the path
-    /// and query sent, and, when given, the path decodes to `meant`.
     /// A key as S3's `x-amz-copy-source` takes it: every byte but the unreserved ones and
     /// `/` percent-encoded, as botocore encodes it.
     fn copy_source_encoded(key: &str) -> String {
@@ -353,6 +351,8 @@ mod rust_sdk {
             .collect()
     }
 
+    /// Checks every exchange in `log` since `from`: 200 (or 206), the service saw the path
+    /// and query sent, and, when given, the path decodes to `meant`.
     fn checked(
         failures: &mut Vec<String>,
         what: &str,
