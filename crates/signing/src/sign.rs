@@ -325,8 +325,8 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 /// the years 0000 to 9999 that `X-Amz-Date` can write, a path and query that, re-encoded
 /// and with any presigned parameters, would be longer than an `http::Uri` holds (65,534
 /// bytes), and a header not in [`SigningSettings::excluded_headers`] whose name is not a
-/// token or whose value has a control byte or a byte that is not ASCII (aws-sigv4 signs none
-/// of those; send such a value encoded).
+/// token of at most 65,535 bytes or whose value has a control byte or a byte that is not
+/// ASCII (aws-sigv4 signs none of those; send such a value encoded).
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -436,15 +436,25 @@ fn first_non_header_text(value: &str) -> Option<(usize, u8, &'static str)> {
 
 /// Refuses a header that aws-sigv4 cannot put in a canonical request, rather than letting it
 /// fail there without saying which (`failed to create canonical request`): it builds each
-/// name and value with `http`'s string constructors, which take a token (RFC 9110 5.6.2) for
-/// a name and visible ASCII, spaces and tabs for a value. A byte over 0x7F, which HTTP lets a
+/// name and value with `http`'s string constructors, which take a token (RFC 9110 5.6.2) of
+/// at most 65,535 bytes for a name and visible ASCII, spaces and tabs for a value. A byte over 0x7F, which HTTP lets a
 /// value carry as opaque data, is refused by them since http 1.6 (and so by aws-sdk-rust):
 /// such a value is sent encoded (S3's REST API takes user metadata in US-ASCII only, and
 /// botocore refuses any other).
 fn check_header_for_aws_sigv4(name: &str, value: &str) -> Result<(), Error> {
+    // `http::HeaderName`'s own bound.
+    const MAX_NAME_BYTES: usize = (1 << 16) - 1;
     if name.is_empty() || !name.bytes().all(crate::raw::is_tchar) {
         return Err(Error::InvalidSigningInput {
             reason: format!("{:?} is not a header name", crate::error::clip(name)),
+        });
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(Error::InvalidSigningInput {
+            reason: format!(
+                "a header name of {} bytes is longer than an HTTP header name can be ({MAX_NAME_BYTES})",
+                name.len()
+            ),
         });
     }
     if let Some((at, byte, what)) = first_non_header_text(value) {
