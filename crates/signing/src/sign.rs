@@ -440,10 +440,10 @@ fn first_non_header_text(value: &str) -> Option<(usize, u8, &'static str)> {
 /// Refuses a header that aws-sigv4 cannot put in a canonical request, rather than letting it
 /// fail there without saying which (`failed to create canonical request`): it builds each
 /// name and value with `http`'s string constructors, which take a token (RFC 9110 5.6.2) of
-/// at most 65,535 bytes for a name and visible ASCII, spaces and tabs for a value. A byte over 0x7F, which HTTP lets a
-/// value carry as opaque data, is refused by them since http 1.6 (and so by aws-sdk-rust):
-/// such a value is sent encoded (S3's REST API takes user metadata in US-ASCII only, and
-/// botocore refuses any other).
+/// at most 65,535 bytes for a name and visible ASCII, spaces and tabs for a value. A byte
+/// over 0x7F, which HTTP lets a value carry as opaque data, is refused by them since http 1.6
+/// (and so by aws-sdk-rust): such a value is sent encoded (S3's REST API takes user metadata
+/// in US-ASCII only, and botocore refuses any other).
 fn check_header_for_aws_sigv4(name: &str, value: &str) -> Result<(), Error> {
     // `http::HeaderName`'s own bound.
     const MAX_NAME_BYTES: usize = (1 << 16) - 1;
@@ -460,7 +460,8 @@ fn check_header_for_aws_sigv4(name: &str, value: &str) -> Result<(), Error> {
     if name.len() > MAX_NAME_BYTES {
         return Err(Error::InvalidSigningInput {
             reason: format!(
-                "a header name of {} bytes is longer than an HTTP header name can be ({MAX_NAME_BYTES})",
+                "a header name of {} bytes is longer than an HTTP header name can be \
+                 ({MAX_NAME_BYTES})",
                 name.len()
             ),
         });
