@@ -338,19 +338,6 @@ mod rust_sdk {
         out
     }
 
-    /// A key as S3's `x-amz-copy-source` takes it: every byte but the unreserved ones and
-    /// `/` percent-encoded, as botocore encodes it.
-    fn copy_source_encoded(key: &str) -> String {
-        key.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                    char::from(b).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
-
     /// Checks every exchange in `log` since `from`: 200 (or 206), the service saw the path
     /// and query sent, and, when given, the path decodes to `meant`.
     fn checked(
@@ -483,7 +470,7 @@ mod rust_sdk {
             // aws-sdk-s3 sends `copy_source` as given, and S3 documents it URL-encoded (botocore
             // encodes it itself): since http 1.6 a header value that is not ASCII does not
             // even build.
-            let copy_source = format!("bucket/{}", copy_source_encoded(key));
+            let copy_source = format!("bucket/{}", crate::support::encode_key(key));
             let r = s3
                 .copy_object()
                 .bucket("bucket")

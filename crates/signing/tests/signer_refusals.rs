@@ -727,13 +727,23 @@ fn a_header_aws_sigv4_cannot_sign_is_refused_by_name() {
         // length in `X-Amz-SignedHeaders` may be what refuses it first).
         let long_name = "x".repeat(65_536);
         match sign(&[("host", "h"), (&long_name, "v")]) {
-            Err(Error::InvalidSigningInput { reason }) => assert!(
-                presign || reason.contains("a header name of 65536 bytes is longer"),
-                "{reason}"
-            ),
+            Err(Error::InvalidSigningInput { reason }) if !presign => {
+                assert!(
+                    reason.contains("a header name of 65536 bytes is longer"),
+                    "{reason}"
+                );
+            }
+            Err(Error::InvalidSigningInput { .. }) => {}
             other => panic!("[{service} presign={presign}] a long name: {other:?}"),
         }
-        assert!(sign(&[("host", "h"), (&long_name[1..], "v")]).is_ok() || presign);
+        if !presign {
+            // One byte shorter is a name `http::HeaderName` holds, and signs.
+            let signed = sign(&[("host", "h"), (&long_name[1..], "v")]);
+            assert!(
+                signed.is_ok(),
+                "[{service}] a name of 65,535 bytes: {signed:?}"
+            );
+        }
         // A tab and spaces are header text: signed (and collapsed), not refused.
         assert!(sign(&[("host", "h"), ("x-a", "a\t b  c")]).is_ok());
     }

@@ -23,20 +23,6 @@ use support::send_for_text;
 const AK: &str = "AKIDS3SFSTEST";
 const SK: &str = "s3s-fs-secret/EXAMPLE+key";
 
-/// Percent-encodes an object key for the URI path as S3 clients do: everything but the
-/// unreserved characters and `/`.
-fn encode_key(key: &str) -> String {
-    let mut out = String::new();
-    for &b in key.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `request` (path and query as they go on the wire) signed with `settings` for S3.
 fn signed(
     addr: SocketAddr,
@@ -136,7 +122,7 @@ async fn s3s_accepts_what_our_signer_signs() {
         "tilde~star*(paren)'quote'!.bin",
     ];
     for (index, key) in keys.iter().enumerate() {
-        let path = format!("/bucket/{}", encode_key(key));
+        let path = format!("/bucket/{}", support::encode_key(key));
         let body = format!("object {index}: {key}");
         assert_ok(&call(addr, "PUT", &path, body.as_bytes(), &s3).await, key);
         let (status, text) = call(addr, "GET", &path, b"", &s3).await;

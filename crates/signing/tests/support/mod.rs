@@ -31,6 +31,21 @@ pub(crate) const TEMP_AK: &str = "ASIALAYERTEST";
 pub(crate) const TEMP_SK: &str = "temporary-secret";
 pub(crate) const TOKEN: &str = "session/token+value==";
 
+/// Percent-encodes an object key as S3 clients do, for the URI path and for
+/// `x-amz-copy-source`: every byte but the unreserved characters and `/` (botocore's
+/// `percent_encode` with `/` safe).
+pub(crate) fn encode_key(key: &str) -> String {
+    let mut out = String::new();
+    for &b in key.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// What curl printed with `--include`: the status line and headers of the last response,
 /// and its body.
 pub(crate) struct CurlAnswer {
