@@ -746,6 +746,21 @@ fn a_header_aws_sigv4_cannot_sign_is_refused_by_name() {
         }
         // A tab and spaces are header text: signed (and collapsed), not refused.
         assert!(sign(&[("host", "h"), ("x-a", "a\t b  c")]).is_ok());
+        // An excluded header is not signed even when the list also names a header aws-sigv4
+        // adds (which it must then exclude itself): signed as if it were not there.
+        let mut excluding = settings.clone();
+        excluding.excluded_headers = vec!["user-agent".into(), "x-amz-security-token".into()];
+        let sign_excluding = |headers: &[(&str, &str)]| {
+            sign_parts("GET", "/", None, headers, b"", &params, &excluding)
+                .map(|signed| signed.signature)
+        };
+        let without = sign_excluding(&[("host", "h")]).unwrap();
+        for value in ["caf\u{e9}", "a\u{1}b"] {
+            match sign_excluding(&[("host", "h"), ("User-Agent", value)]) {
+                Ok(signature) => assert_eq!(signature, without, "{value:?}"),
+                other => panic!("[{service} presign={presign}] {value:?} excluded: {other:?}"),
+            }
+        }
     }
 }
 
