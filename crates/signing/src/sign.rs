@@ -843,22 +843,43 @@ fn sign_to_instructions(
 /// recomputed. The silent signings before that one take turns, so that none can be halfway
 /// through registering a callsite while the interest is recomputed; after it, none waits.
 fn sign_in_silence<T, E>(sign: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-    static HEARD_AGAIN: AtomicBool = AtomicBool::new(false);
-    static FIRST_SILENT_SIGNINGS: Mutex<()> = Mutex::new(());
-    let silent = || tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign);
-    if HEARD_AGAIN.load(Ordering::Acquire) {
-        return silent();
+    static SIGNINGS: SilentSignings = SilentSignings::new();
+    SIGNINGS.run(sign)
+}
+
+/// The state behind [`sign_in_silence`]: one per process, and one per test of it.
+struct SilentSignings {
+    /// Set once a silent signing succeeded and every callsite's interest was recomputed.
+    heard_again: AtomicBool,
+    /// Taken by each silent signing until `heard_again` is set.
+    first_signings: Mutex<()>,
+}
+
+impl SilentSignings {
+    const fn new() -> Self {
+        Self {
+            heard_again: AtomicBool::new(false),
+            first_signings: Mutex::new(()),
+        }
     }
-    let _turn = FIRST_SILENT_SIGNINGS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let output = silent();
-    if output.is_ok() && !HEARD_AGAIN.load(Ordering::Acquire) {
-        // Walks every callsite under tracing-core's lock: once, not on every silent signing.
-        tracing::callsite::rebuild_interest_cache();
-        HEARD_AGAIN.store(true, Ordering::Release);
+
+    fn run<T, E>(&self, sign: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let silent = || tracing::dispatcher::with_default(&tracing::Dispatch::none(), sign);
+        if self.heard_again.load(Ordering::Acquire) {
+            return silent();
+        }
+        let _turn = self
+            .first_signings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let output = silent();
+        if output.is_ok() && !self.heard_again.load(Ordering::Acquire) {
+            // Walks every callsite under tracing-core's lock: once, not on every silent signing.
+            tracing::callsite::rebuild_interest_cache();
+            self.heard_again.store(true, Ordering::Release);
+        }
+        output
     }
-    output
 }
 
 fn append_query<K: AsRef<str>, V: AsRef<str>>(target: &mut String, params: &[(K, V)]) {
@@ -1694,5 +1715,59 @@ mod tests {
                 other => panic!("{expires:?}: {other:?} {}", request.target),
             }
         }
+    }
+
+    /// Counts the events it is given (a thread's default subscriber, in these tests).
+    #[derive(Clone, Default)]
+    struct EventCount(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl tracing::Subscriber for EventCount {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// A silent signing that fails may have met only some of aws-sigv4's callsites, so it
+    /// does not end the first signings' turns: only one that succeeds recomputes the
+    /// interest (`tests/trace_interest.rs` shows what that recomputing is for; no input makes
+    /// aws-sigv4 itself fail, so the failure here is the closure's). Every signing is silent,
+    /// before and after, and its result is handed back as it came.
+    #[test]
+    fn only_a_silent_signing_that_succeeds_ends_the_first_turns() {
+        let events = EventCount::default();
+        let heard = || events.0.load(Ordering::Relaxed);
+        let signings = SilentSignings::new();
+        tracing::subscriber::with_default(events.clone(), || {
+            let failing = || {
+                tracing::info!("in silence");
+                Err::<(), _>("aws-sigv4 failed")
+            };
+            let succeeding = || {
+                tracing::info!("in silence");
+                Ok::<_, &str>("signed")
+            };
+            assert_eq!(signings.run(failing), Err("aws-sigv4 failed"));
+            assert!(!signings.heard_again.load(Ordering::Acquire));
+            assert_eq!(signings.run(failing), Err("aws-sigv4 failed"));
+            assert!(!signings.heard_again.load(Ordering::Acquire));
+            assert_eq!(signings.run(succeeding), Ok("signed"));
+            assert!(signings.heard_again.load(Ordering::Acquire));
+            assert_eq!(signings.run(failing), Err("aws-sigv4 failed"));
+            assert!(signings.heard_again.load(Ordering::Acquire));
+            assert_eq!(signings.run(succeeding), Ok("signed"));
+            assert_eq!(heard(), 0, "a silent signing was heard");
+            tracing::info!("heard");
+            assert_eq!(heard(), 1, "the thread's subscriber hears nothing at all");
+        });
     }
 }
