@@ -19,6 +19,14 @@ fn case(name: &str, file: &str) -> String {
     format!("{SUITE}/{name}/{file}")
 }
 
+/// A file of the suite's case, without the surrounding whitespace the files end with.
+fn expected(name: &str, file: &str) -> String {
+    std::fs::read_to_string(case(name, file))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
 fn verify(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_edgeward"))
         .arg("verify")
@@ -700,5 +708,29 @@ fn json_names_the_location_and_the_payload() {
         let value = json(Some(&request), "-");
         assert_eq!(value["location"], "header", "{name}");
         assert_eq!(value["payload"], name);
+    }
+}
+
+/// `-vv` logs the canonical request and string-to-sign a valid request's signature covers:
+/// the suite's, in either location.
+#[test]
+fn verbose_logs_what_a_valid_signature_covers() {
+    for location in ["header", "query"] {
+        let request = case("get-vanilla", &format!("{location}-signed-request.txt"));
+        let expected = |file: &str| expected("get-vanilla", file);
+        let covered = format!(
+            "the signature covers this canonical request:\n{}\n\nand this string to sign:\n{}\n",
+            expected(&format!("{location}-canonical-request.txt")),
+            expected(&format!("{location}-string-to-sign.txt")),
+        );
+        let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+            .args(["-vv", "verify"])
+            .args(base(&request, "2015-08-30T12:40:00Z"))
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(0), "{location}: {stderr}");
+        assert!(stderr.contains(&covered), "{location}:\n{stderr}");
     }
 }

@@ -138,8 +138,13 @@ pub(crate) fn init_tracing(verbose: u8) {
         }
         _ => tracing_subscriber::EnvFilter::new(default),
     };
+    // Colour only for a terminal that has not asked for none (https://no-color.org): in a
+    // file or a pipe the escapes are noise.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
 }

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use edgeward_signing::{
     sign_raw, uses_s3_rules, ContentSha256Header, PayloadSigning, RawRequest, RawRequestLimits,
-    SigningParams, SigningSettings,
+    SigningParams, SigningSettings, StaticCredentials, Verifier, VerifierSettings,
 };
 use serde_json::json;
 
@@ -26,6 +26,8 @@ Examples:
   edgeward sign --request request.txt --region us-east-1 --service service --now 20150830T123600Z
 
 TIME is RFC 3339 (2015-08-30T12:36:00Z) or YYYYMMDDTHHMMSSZ; by default the current time.
+-v logs what was signed on stderr; -vv also the canonical request and string-to-sign the
+signature covers (as a verifier rebuilds them; a session token by its length only).
 Exit codes: 0 signed, 2 usage error, unreadable or unparsable request, missing credentials, or a
 request the signer refuses (no Host header, an expiry over 7 days, ...)."
 )]
@@ -211,6 +213,23 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<Outcome> {
         time,
     };
     let signature = sign_raw(&mut request, &params, &settings).context("signing")?;
+    let amz_date = edgeward_signing::format_amz_date(time);
+    tracing::info!(
+        "signed at {amz_date} with access key {} for {}/{}/{}, the signature in the {}",
+        credentials.access_key_id(),
+        amz_date.get(..8).unwrap_or(&amz_date),
+        args.region,
+        args.service,
+        if args.presign { "query" } else { "header" },
+    );
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        // Rebuilt by the verifier from the signed request, so what is logged is what a server
+        // checks, and a token in it is redacted as the verifier's reports redact it.
+        let verifier = Verifier::new(StaticCredentials::new(), VerifierSettings::default());
+        let (mode, token) = (settings.path_mode, settings.session_token);
+        let text = super::verify::what_is_signed(&verifier, &request, mode, token);
+        tracing::debug!("{text}");
+    }
     send_blanks_escaped(&mut request, s3);
     let fields = request.headers.len();
     if fields > SERVER_HEADER_FIELDS {

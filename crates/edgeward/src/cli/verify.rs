@@ -6,8 +6,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    uses_s3_rules, Accept, FixedClock, Payload, PayloadKind, ResolvedCredential, SignatureLocation,
-    StaticCredentials, UnsignedPayload, Verifier, VerifierSettings,
+    uses_s3_rules, Accept, CredentialLookup, FixedClock, PathMode, Payload, PayloadKind,
+    RawRequest, ResolvedCredential, SessionTokenPlacement, SignatureLocation, StaticCredentials,
+    UnsignedPayload, Verifier, VerifierSettings,
 };
 use serde_json::json;
 
@@ -27,7 +28,8 @@ When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch),
 when the request's scope names s3 or a service signed as it (s3-outposts, s3-object-lambda,
 s3express; e.g. InvalidAccessKeyId, not InvalidClientTokenId);
 when the request's own signature does not match, the canonical request and string-to-sign the
-verifier computed follow (a session token's value in them replaced by its length).
+verifier computed follow (a session token's value in them replaced by its length); for a valid
+request, -vv logs them on stderr.
 
 --json prints one object on exit 0 or 1 (on exit 2, stdout stays empty and the error goes to
 stderr as text). Valid: \"valid\": true, \"access_key_id\", \"scope\" (date/region/service),
@@ -114,6 +116,26 @@ fn credentials(args: &VerifyArgs) -> anyhow::Result<(String, String, Option<Stri
     Ok((access_key_id, secret, session_token))
 }
 
+/// The canonical request and string-to-sign that `request`'s signature covers, as `verifier`
+/// rebuilds them under `mode` and `token` (what a server compares, and prints on a
+/// `SignatureDoesNotMatch`), for the debug log (`-vv`); a session token's value is replaced by
+/// its length, as in every report. Callers build it only when their debug events are on.
+pub(super) fn what_is_signed<L: CredentialLookup>(
+    verifier: &Verifier<L>,
+    request: &RawRequest,
+    mode: PathMode,
+    token: SessionTokenPlacement,
+) -> String {
+    match verifier.explain(&request.view(), Payload::Bytes(&request.body), mode, token) {
+        Ok(details) => format!(
+            "the signature covers this canonical request:\n{}\n\nand this string to sign:\n{}",
+            details.canonical_request_redacted(),
+            details.string_to_sign
+        ),
+        Err(error) => format!("the canonical request cannot be rebuilt: {error}"),
+    }
+}
+
 pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let now = parse_time(args.now.as_deref())?;
     let request = read_request(&args.request)?;
@@ -154,6 +176,15 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let mut report = String::new();
     let outcome = match result {
         Ok(verified) => {
+            let token = if verified.session_token_signed() {
+                SessionTokenPlacement::Signed
+            } else {
+                SessionTokenPlacement::AppendedAfterSigning
+            };
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let text = what_is_signed(&verifier, &request, verified.path_mode(), token);
+                tracing::debug!("{text}");
+            }
             let location = match verified.location() {
                 SignatureLocation::Header => "header",
                 _ => "query",
