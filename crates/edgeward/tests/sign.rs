@@ -789,31 +789,15 @@ fn rust_log_naming_aws_sigv4_turns_its_traces_on() {
     }
 }
 
-/// `edgeward sign` with `verbose` (`-v`, `-vv` or nothing) on get-vanilla, in `location`;
-/// RUST_LOG unset, as it would override the flags. Returns stderr.
+/// `sign_vanilla`'s stderr, once it signed: `verbose` flags, presigned for `location`
+/// `query`, `token` in the environment.
 fn sign_logging(verbose: &[&str], location: &str, token: Option<&str>) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_edgeward"));
-    command
-        .args(verbose)
-        .arg("sign")
-        .args(["--request", &case("get-vanilla", "request.txt")])
-        .args(COMMON)
-        .args(if location == "query" {
-            &["--presign"][..]
-        } else {
-            &[]
-        })
-        .env_remove("RUST_LOG")
-        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-        );
-    match token {
-        Some(token) => command.env("AWS_SESSION_TOKEN", token),
-        None => command.env_remove("AWS_SESSION_TOKEN"),
+    let presign: &[&str] = if location == "query" {
+        &["--presign"]
+    } else {
+        &[]
     };
-    let output = command.output().unwrap();
+    let output = sign_vanilla(verbose, presign, token, None);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     stderr

@@ -176,12 +176,12 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let mut report = String::new();
     let outcome = match result {
         Ok(verified) => {
-            let token = if verified.session_token_signed() {
-                SessionTokenPlacement::Signed
-            } else {
-                SessionTokenPlacement::AppendedAfterSigning
-            };
             if tracing::enabled!(tracing::Level::DEBUG) {
+                let token = if verified.session_token_signed() {
+                    SessionTokenPlacement::Signed
+                } else {
+                    SessionTokenPlacement::AppendedAfterSigning
+                };
                 let text = what_is_signed(&verifier, &request, verified.path_mode(), token);
                 tracing::debug!("{text}");
             }
