@@ -717,11 +717,10 @@ fn json_names_the_location_and_the_payload() {
 fn verbose_logs_what_a_valid_signature_covers() {
     for location in ["header", "query"] {
         let request = case("get-vanilla", &format!("{location}-signed-request.txt"));
-        let expected = |file: &str| expected("get-vanilla", file);
         let covered = format!(
             "the signature covers this canonical request:\n{}\n\nand this string to sign:\n{}\n",
-            expected(&format!("{location}-canonical-request.txt")),
-            expected(&format!("{location}-string-to-sign.txt")),
+            expected("get-vanilla", &format!("{location}-canonical-request.txt")),
+            expected("get-vanilla", &format!("{location}-string-to-sign.txt")),
         );
         let output = Command::new(env!("CARGO_BIN_EXE_edgeward"))
             .args(["-vv", "verify"])
