@@ -6,8 +6,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    uses_s3_rules, Accept, CredentialLookup, FixedClock, PathMode, Payload, PayloadKind,
-    RawRequest, ResolvedCredential, SessionTokenPlacement, SignatureLocation, StaticCredentials,
+    uses_s3_rules, Accept, FixedClock, PathMode, Payload, PayloadKind, RawRequest,
+    ResolvedCredential, SessionTokenPlacement, SignatureLocation, StaticCredentials,
     UnsignedPayload, Verifier, VerifierSettings,
 };
 use serde_json::json;
@@ -120,8 +120,8 @@ fn credentials(args: &VerifyArgs) -> anyhow::Result<(String, String, Option<Stri
 /// rebuilds them under `mode` and `token` (what a server compares, and prints on a
 /// `SignatureDoesNotMatch`), for the debug log (`-vv`); a session token's value is replaced by
 /// its length, as in every report. Callers build it only when their debug events are on.
-pub(super) fn what_is_signed<L: CredentialLookup>(
-    verifier: &Verifier<L>,
+pub(super) fn what_is_signed(
+    verifier: &Verifier<StaticCredentials>,
     request: &RawRequest,
     mode: PathMode,
     token: SessionTokenPlacement,
