@@ -94,7 +94,8 @@ pub struct SigningSettings {
     /// Header names never signed. Default: botocore's list (`expect`, `transfer-encoding`,
     /// `user-agent`, `x-amzn-trace-id`) plus `authorization`. A request's header (in any case)
     /// is left out when its name lower-cased equals an entry, as aws-sigv4 matches: write
-    /// the entries lower-case, as one that is not matches nothing.
+    /// the entries lower-case, as one that is not matches nothing. A list naming `host`, or
+    /// `x-amz-date` for an `Authorization` header, is refused: no verifier takes the signature.
     /// (`Cow` because aws-sigv4 takes them so when the list names a header it adds itself.)
     pub excluded_headers: Vec<Cow<'static, str>>,
 }
@@ -326,7 +327,8 @@ fn without_presign_params(target: &str) -> Cow<'_, str> {
 /// and with any presigned parameters, would be longer than an `http::Uri` holds (65,534
 /// bytes), and a header not in [`SigningSettings::excluded_headers`] whose name is not a
 /// token of at most 65,535 bytes or whose value has a control byte or a byte that is not
-/// ASCII (aws-sigv4 signs none of those; send such a value encoded).
+/// ASCII (aws-sigv4 signs none of those; send such a value encoded); so are excluded headers
+/// that leave the signature one no verifier takes (`host`; `x-amz-date` in a header).
 pub fn sign_parts(
     method: &str,
     path: &str,
@@ -384,6 +386,31 @@ fn check_scope_parts(params: &SigningParams<'_>) -> Result<(), Error> {
             if slash { "" } else { ", `/`" }
         ),
     })
+}
+
+/// Refuses an exclusion list that leaves out a header every verifier wants signed: `host`
+/// (AWS's SigV4 guide: "the host header must be included as a signed header"), and, in an
+/// `Authorization` header, `x-amz-date`, which carries the time the signature is checked
+/// against. aws-sigv4 signs without them, and the signature fails only at the server. (A
+/// presigned signature's time is its `X-Amz-Date` parameter, which no list leaves out.)
+/// Entries are matched as aws-sigv4 matches them: lower-case.
+fn check_exclusions_leave_a_verifiable_signature(settings: &SigningSettings) -> Result<(), Error> {
+    let must_sign: &[&str] = match settings.target {
+        SignatureTarget::Header => &["host", "x-amz-date"],
+        SignatureTarget::Query { .. } => &["host"],
+    };
+    match must_sign
+        .iter()
+        .find(|name| settings.excluded_headers.iter().any(|entry| entry == *name))
+    {
+        None => Ok(()),
+        Some(name) => Err(Error::InvalidSigningInput {
+            reason: format!(
+                "`{name}` is in the excluded headers: every SigV4 verifier refuses a signature \
+                 that does not cover it"
+            ),
+        }),
+    }
 }
 
 /// Refuses a session token that an `x-amz-security-token` header cannot carry as signed:
@@ -625,6 +652,7 @@ fn sign_to_instructions(
             ),
         });
     }
+    check_exclusions_leave_a_verifiable_signature(settings)?;
     if settings.target == SignatureTarget::Header {
         check_session_token_is_a_header_value(params)?;
     }
@@ -1477,8 +1505,8 @@ mod tests {
     /// Excluded headers are left out of the signature as aws-sigv4 leaves out those on its own
     /// list (a request's header in any case, matched lower-cased; a list entry that is not
     /// lower-case matches nothing), whether the signer leaves them out itself or, for a header
-    /// aws-sigv4 adds (`x-amz-date`, `host`, …), hands the list on. Raw aws-sigv4, given the
-    /// same request and list, is the oracle.
+    /// aws-sigv4 adds (`x-amz-security-token`, `x-amz-content-sha256`), hands the list on.
+    /// Raw aws-sigv4, given the same request and list, is the oracle.
     #[test]
     fn excluded_headers_are_signed_as_aws_sigv4_excludes_them() {
         let credentials = Credentials::from_keys("AKID", "secret", Some("token".to_owned()));
@@ -1502,9 +1530,8 @@ mod tests {
             Vec::new(),
             with(&["range"]),
             with(&["Range", "x-custom"]),
-            with(&["x-amz-date"]),
             with(&["x-amz-security-token", "range"]),
-            with(&["host"]),
+            with(&["x-amz-content-sha256", "range", "x-custom"]),
         ] {
             let ours = SigningSettings {
                 excluded_headers: excluded.clone(),
