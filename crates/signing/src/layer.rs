@@ -18,8 +18,8 @@ use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::{clip, clip_to, Error, JsonProtocol};
 use crate::verify::{
-    uses_s3_rules, Accept, CredentialLookup, Headers, Payload, PayloadKind, RequestView,
-    VerifiedRequest, Verifier, UNSIGNED,
+    uses_s3_rules, Accept, CredentialLookup, Headers, Payload, RequestView, StreamedPayloadHash,
+    VerifiedRequest, Verifier,
 };
 
 /// The wire format of error responses.
@@ -71,19 +71,21 @@ pub enum ErrorFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LayerSettings {
-    /// Largest body buffered for verification (default 10 MiB); larger gets `EntityTooLarge`
-    /// (400 in S3's format, as from S3; 413 in the others). An `UNSIGNED-PAYLOAD` body (S3's
-    /// presigned uploads, SDKs told not to sign payloads) is not part of the signature, so one
-    /// that may be larger (a `Content-Length` over this, or none) is not buffered: it is
-    /// passed on as it is read, within [`Self::max_streamed_body_bytes`]. In front of S3, a
-    /// client that signs its payloads' SHA-256 sends parts of its own size: s3cmd's are
-    /// 15 MiB by default (botocore's and the AWS CLI's 8 MiB), so such a layer wants 16 MiB.
+    /// Largest body buffered for verification (default 10 MiB). A body whose signature can be
+    /// checked from the head, because the payload is `UNSIGNED-PAYLOAD` (S3's presigned
+    /// uploads, SDKs told not to sign payloads) or its SHA-256 is in `x-amz-content-sha256`
+    /// (S3's signed uploads: up to 5 GiB in one PUT), is not buffered when it may be larger
+    /// (a `Content-Length` over this, or none): it is passed on as it is read, within
+    /// [`Self::max_streamed_body_bytes`], and held to its hash at its end (see
+    /// [`VerifiedBody`]). Any other body larger than this (its SHA-256 is part of the
+    /// canonical request, so the signature waits for all of it) gets `EntityTooLarge` (400 in
+    /// S3's format, as from S3; 413 in the others).
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s); past it, the
     /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload.
     pub body_timeout: Duration,
-    /// How long a read of a streamed body (`aws-chunked`, or `UNSIGNED-PAYLOAD` passed on
-    /// unbuffered) may wait for the peer's next byte before the body fails with
+    /// How long a read of a streamed body (`aws-chunked`, or one passed on unbuffered) may
+    /// wait for the peer's next byte before the body fails with
     /// `RequestTimeout` (default 20 s); the time the service spends
     /// between its reads does not count. Streamed bodies have no total time limit, so this
     /// is what stops a client that stalls mid-upload from holding the request forever.
@@ -91,7 +93,7 @@ pub struct LayerSettings {
     /// Largest decoded size a streamed (`aws-chunked`) body may declare in
     /// `x-amz-decoded-content-length` (default 5 GiB, S3's largest single upload); a larger
     /// one is refused with `EntityTooLarge` before its body is read. The body is then held
-    /// to the size it declared. The largest `UNSIGNED-PAYLOAD` body passed on unbuffered, too
+    /// to the size it declared. The largest body passed on unbuffered, too
     /// (its `Content-Length` is refused above it; without one, the body fails past it).
     pub max_streamed_body_bytes: u64,
     /// Limits on the chunks of a streamed (`aws-chunked`) body: the largest chunk, which is
@@ -256,12 +258,16 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
 }
 
 /// The request body the inner service sees: the buffered body, already verified; an
-/// `aws-chunked` body verified chunk by chunk as it is read; or an `UNSIGNED-PAYLOAD` body
-/// that may be too large to buffer (over the limit, or of no declared length), passed on as it
-/// is read and checked against its checksum header, if any, at its end.
+/// `aws-chunked` body verified chunk by chunk as it is read; or a body that may be too large
+/// to buffer (over [`LayerSettings::max_body_bytes`], or of no declared length) whose request
+/// was verified from its head, passed on as it is read: an `UNSIGNED-PAYLOAD` one, checked
+/// at its end against its checksum header, if any, or a signed SHA-256 one, checked at its
+/// end against that SHA-256 (`XAmzContentSHA256Mismatch`, as S3 answers) and its checksum
+/// header. The [`crate::VerifiedRequest`] of such a signed one reports
+/// [`crate::PayloadKind::Sha256`] with `body_checked: false`: the check is this body's.
 ///
-/// A streamed body that fails (a chunk or trailer signature, its checksum, its length, the
-/// idle timeout) yields the [`Error`] to its reader, and [`SigV4Service`] then answers the
+/// A streamed body that fails (a chunk or trailer signature, its hash or checksum, its
+/// length, the idle timeout) yields the [`Error`] to its reader, and [`SigV4Service`] then answers the
 /// request with that error in AWS's format in place of whatever the inner service answered: the
 /// client's SDK sees `SignatureDoesNotMatch` or `BadDigest`, not the service's reaction to a
 /// failed read (axum's `Bytes` extractor, for one, answers a plain-text 400). A service must
@@ -272,11 +278,12 @@ pub struct VerifiedBody<B: Body> {
 
 enum BodyKind<B: Body> {
     Buffered(Full<Bytes>),
-    /// An `UNSIGNED-PAYLOAD` body that may be too large to buffer (its length over the limit,
-    /// or not declared), passed on as it is read: the signature did not cover it, so only its
-    /// size and its checksum header are left to check.
-    Unsigned {
-        body: Box<UnsignedBody<TimedBody<B>>>,
+    /// A body verified from the head that may be too large to buffer (its length over the
+    /// limit, or not declared), passed on as it is read: `UNSIGNED-PAYLOAD`, whose size and
+    /// checksum header are left to check, or a signed SHA-256 in `x-amz-content-sha256`,
+    /// which the body must match at its end as well.
+    PassedOn {
+        body: Box<PassedOnBody<TimedBody<B>>>,
         failure: Arc<BodyFailure>,
         drain: DrainRaw<B>,
     },
@@ -302,7 +309,7 @@ impl<B: Body> BodyKind<B> {
             Self::Chunked { body, drain, .. } => {
                 Some((body.into_inner().into_inner().into_inner(), drain))
             }
-            Self::Unsigned { body, drain, .. } => {
+            Self::PassedOn { body, drain, .. } => {
                 Some((body.inner.into_inner().into_inner(), drain))
             }
             Self::Buffered(_) | Self::Checked(_) => None,
@@ -317,18 +324,20 @@ type TimedBody<B> = http_body_util::combinators::MapErr<
     fn(IdleTimeoutError<<B as Body>::Error>) -> Error,
 >;
 
-/// An `UNSIGNED-PAYLOAD` body passed on as read: held to `limit` bytes, its transport
-/// trailers (which nothing signed) dropped, and checked at its end against the checksum header
-/// the request carries, if any (`BadDigest`).
-struct UnsignedBody<B> {
+/// A body passed on as read: held to `limit` bytes, its transport trailers (which nothing
+/// signed) dropped, and checked at its end against the signed SHA-256, if the payload is one
+/// (`XAmzContentSHA256Mismatch`), then the checksum header the request carries, if any
+/// (`BadDigest`).
+struct PassedOnBody<B> {
     inner: B,
+    payload_hash: Option<StreamedPayloadHash>,
     checksum: Option<ClaimedChecksum>,
     limit: u64,
     read: u64,
     finished: bool,
 }
 
-impl<B> Body for UnsignedBody<B>
+impl<B> Body for PassedOnBody<B>
 where
     B: Body<Error = Error> + Unpin,
 {
@@ -360,6 +369,9 @@ where
                         this.finished = true;
                         return Poll::Ready(Some(Err(Error::BodyTooLarge { limit: this.limit })));
                     }
+                    if let Some(hash) = &mut this.payload_hash {
+                        hash.update(&data);
+                    }
                     if let Some(checksum) = &mut this.checksum {
                         checksum.update(&data);
                     }
@@ -371,9 +383,14 @@ where
                 }
                 None => {
                     this.finished = true;
-                    return match this.checksum.take().map(ClaimedChecksum::check) {
-                        Some(Err(error)) => Poll::Ready(Some(Err(error))),
-                        _ => Poll::Ready(None),
+                    let checked = this
+                        .payload_hash
+                        .take()
+                        .map_or(Ok(()), StreamedPayloadHash::check)
+                        .and_then(|()| this.checksum.take().map_or(Ok(()), ClaimedChecksum::check));
+                    return match checked {
+                        Err(error) => Poll::Ready(Some(Err(error))),
+                        Ok(()) => Poll::Ready(None),
                     };
                 }
             }
@@ -381,8 +398,11 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        // With a checksum to check, the end is the poll that finds it.
-        self.finished || (self.checksum.is_none() && self.inner.is_end_stream())
+        // With a hash or checksum to check, the end is the poll that finds it.
+        self.finished
+            || (self.payload_hash.is_none()
+                && self.checksum.is_none()
+                && self.inner.is_end_stream())
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
@@ -625,7 +645,11 @@ impl<B: Body> fmt::Debug for VerifiedBody<B> {
         match &self.inner {
             BodyKind::Buffered(_) => f.write_str("VerifiedBody::Buffered"),
             BodyKind::Checked(_) => f.write_str("VerifiedBody::Checked"),
-            BodyKind::Unsigned { .. } => f.write_str("VerifiedBody::Unsigned"),
+            BodyKind::PassedOn { body, .. } => f.write_str(if body.payload_hash.is_some() {
+                "VerifiedBody::PassedOn(Sha256)"
+            } else {
+                "VerifiedBody::Unsigned"
+            }),
             BodyKind::Chunked { body, .. } => {
                 f.debug_tuple("VerifiedBody::Chunked").field(body).finish()
             }
@@ -655,7 +679,7 @@ where
             BodyKind::Chunked { body, failure, .. } => {
                 failure.watch(Pin::new(body.as_mut()).poll_frame(cx), &mut failed)
             }
-            BodyKind::Unsigned { body, failure, .. } => {
+            BodyKind::PassedOn { body, failure, .. } => {
                 failure.watch(Pin::new(body.as_mut()).poll_frame(cx), &mut failed)
             }
         };
@@ -677,7 +701,7 @@ where
             BodyKind::Buffered(full) => full.is_end_stream(),
             BodyKind::Checked(trailers) => trailers.is_none(),
             BodyKind::Chunked { body, .. } => body.is_end_stream(),
-            BodyKind::Unsigned { body, .. } => body.is_end_stream(),
+            BodyKind::PassedOn { body, .. } => body.is_end_stream(),
         }
     }
 
@@ -686,7 +710,7 @@ where
             BodyKind::Buffered(full) => full.size_hint(),
             BodyKind::Checked(_) => http_body::SizeHint::with_exact(0),
             BodyKind::Chunked { body, .. } => body.size_hint(),
-            BodyKind::Unsigned { body, .. } => body.size_hint(),
+            BodyKind::PassedOn { body, .. } => body.size_hint(),
         }
     }
 }
@@ -1361,12 +1385,12 @@ where
                 let buffer_limit = settings.max_body_bytes as u64;
                 let over_buffer_limit = declared.is_some_and(|len| len > buffer_limit);
                 let payload_hash = parts.headers.get("x-amz-content-sha256");
-                // `UNSIGNED-PAYLOAD` said, or implied by an S3 presigned URL without the header.
-                let may_be_unsigned = || match payload_hash {
-                    Some(hash) => hash.as_bytes() == UNSIGNED.as_bytes(),
-                    None => parts.uri.query().is_some_and(has_presigned_query),
-                };
-                if over_buffer_limit && !may_be_unsigned() {
+                // The payload's hash in a header (or `UNSIGNED-PAYLOAD`, said or implied by an
+                // S3 presigned URL without the header): the body need not be read to check the
+                // signature, so it may be passed on as it is read.
+                let may_pass_on =
+                    payload_hash.is_some() || parts.uri.query().is_some_and(has_presigned_query);
+                if over_buffer_limit && !may_pass_on {
                     return refuse_unread(
                         Error::BodyTooLarge {
                             limit: buffer_limit,
@@ -1405,14 +1429,12 @@ where
                 } else {
                     None
                 };
-                // Verified from the head, and nothing of the body is signed: one that may be
-                // larger than the buffer goes to the service as it is read, as S3 takes up to
-                // 5 GiB through a presigned URL (`max_streamed_body_bytes`).
-                let unsigned_past_buffer = |verified: &mut VerifiedRequest| {
-                    *verified.payload() == PayloadKind::Unsigned
-                        && declared.is_none_or(|len| len > buffer_limit)
-                };
-                if let Some(verified) = early.take_if(unsigned_past_buffer) {
+                // Verified from the head, so the payload is `UNSIGNED-PAYLOAD` or the SHA-256 in
+                // its header (a streamed one took the branch above): a body that may be larger
+                // than the buffer goes to the service as it is read, as S3 takes up to 5 GiB in
+                // one PUT (`max_streamed_body_bytes`), and is held to that hash at its end.
+                let may_pass_the_buffer = declared.is_none_or(|len| len > buffer_limit);
+                if let Some(verified) = early.take_if(|_| may_pass_the_buffer) {
                     if declared.is_some_and(|len| len > settings.max_streamed_body_bytes) {
                         return refuse_unread(
                             Error::BodyTooLarge {
@@ -1436,9 +1458,10 @@ where
                         IdleTimeoutBody::new(body, settings.body_idle_timeout)
                             .map_err(timed_body_error::<B::Error>);
                     let body = VerifiedBody {
-                        inner: BodyKind::Unsigned {
-                            body: Box::new(UnsignedBody {
+                        inner: BodyKind::PassedOn {
+                            body: Box::new(PassedOnBody {
                                 inner: timed,
+                                payload_hash: verified.streamed_payload_hash(),
                                 checksum,
                                 limit: settings.max_streamed_body_bytes,
                                 read: 0,

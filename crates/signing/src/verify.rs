@@ -841,7 +841,9 @@ pub enum PayloadKind {
     Sha256 {
         /// The hex digest signed.
         hex: String,
-        /// Whether the received body was checked against it.
+        /// Whether the received body was checked against it (behind [`crate::SigV4Layer`],
+        /// `false` for a body too large to buffer, which its [`crate::VerifiedBody`] checks
+        /// at its end).
         body_checked: bool,
     },
     /// `UNSIGNED-PAYLOAD`.
@@ -882,6 +884,32 @@ impl PayloadKind {
             }
         }
         Ok(())
+    }
+}
+
+/// A signed payload SHA-256 held against a body as it streams by: what a body passed on
+/// unbuffered, after its request was verified from the head, must match at its end.
+pub(crate) struct StreamedPayloadHash {
+    running: aws_lc_rs::digest::Context,
+    /// The hex digest signed.
+    signed: String,
+}
+
+impl StreamedPayloadHash {
+    /// Adds the next bytes of the body.
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.running.update(data);
+    }
+
+    /// At the body's end: [`Error::PayloadHashMismatch`] unless the body's SHA-256 is the
+    /// signed one.
+    pub(crate) fn check(self) -> Result<(), Error> {
+        let digest = self.running.finish();
+        PayloadKind::Sha256 {
+            hex: self.signed,
+            body_checked: false,
+        }
+        .check_hash(|| hex64(digest.as_ref()))
     }
 }
 
@@ -1203,9 +1231,24 @@ impl VerifiedRequest {
         check_buffered_checksums(request, self.field(Field::Service), body)
     }
 
-    /// The flexible checksum an `UNSIGNED-PAYLOAD` body that is passed on as it is read (not
-    /// buffered) must match at its end: [`Self::check_buffered_body`]'s checks, but for the
-    /// body's, which are made as it goes.
+    /// The signed SHA-256 a body passed on as it is read (not buffered) must match at its end:
+    /// `None` unless the payload is a SHA-256 not yet checked against the body.
+    pub(crate) fn streamed_payload_hash(&self) -> Option<StreamedPayloadHash> {
+        match &self.payload {
+            PayloadKind::Sha256 {
+                hex,
+                body_checked: false,
+            } => Some(StreamedPayloadHash {
+                running: aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256),
+                signed: hex.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The flexible checksum a body passed on as it is read (not buffered) must match at its
+    /// end, after the other checks of [`Self::check_buffered_body`] but for the two made as
+    /// the body goes by (this one and [`Self::streamed_payload_hash`]).
     pub(crate) fn plain_body_checksum(
         &self,
         request: &RequestView<'_>,

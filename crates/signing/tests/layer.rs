@@ -949,24 +949,26 @@ async fn a_bodiless_cbor_request_is_answered_in_cbor() {
 
 /// A body over the layer's limit is `EntityTooLarge`, with the status of the service the
 /// request names: 400 from S3 (S3's list of error codes gives `EntityTooLarge` as
-/// `400 Bad Request`, and S3 clients see that), 413 from the other services.
+/// `400 Bad Request`, and S3 clients see that), 413 from the other services. (An S3 body,
+/// its hash in a header, is held to the streamed limit; STS's, hashed only in the canonical
+/// request, to the buffer.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
-    let addr = start_server().await;
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    settings.max_streamed_body_bytes = 1500;
+    let addr = start_server_with(settings).await;
     let creds = Credentials::from_keys(AK, SK, None);
-    for (service, expected) in [("s3", 400), ("sts", 413)] {
+    for (service, signing, expected) in [
+        ("s3", SigningSettings::s3(), 400),
+        ("sts", SigningSettings::default(), 413),
+    ] {
         // An STS client's form body: the query protocol, answered in its XML.
         let mut request = put_to(addr, "/bucket/big")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(vec![b'x'; 2000])
             .unwrap();
-        sign_for(
-            &mut request,
-            &creds,
-            service,
-            SystemTime::now(),
-            &SigningSettings::s3(),
-        );
+        sign_for(&mut request, &creds, service, SystemTime::now(), &signing);
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let (status, text) = send_for_text(addr, request).await;
         assert_eq!(status, expected, "{service}: {text}");
@@ -2014,8 +2016,7 @@ fn transfer_chunked(data: &[u8], size: usize) -> Vec<u8> {
 /// (aws-sdk-s3 with `RequestChecksumCalculation::WhenRequired` streaming a file). One past
 /// `max_body_bytes` is passed on as it is read, not refused: with the payload header, through
 /// a presigned URL (which implies it), and with no length declared (chunked transfer coding);
-/// the service reads all of it. It is held to `max_streamed_body_bytes`, declared or not; a
-/// signed payload (its SHA-256 in the signature) of the same size is still `EntityTooLarge`.
+/// the service reads all of it. It is held to `max_streamed_body_bytes`, declared or not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
     let mut settings = edgeward_signing::LayerSettings::default();
@@ -2083,15 +2084,94 @@ async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
         "EntityTooLarge",
         "body too large: more than 8192",
     );
+}
 
-    let mut signed = put(data.clone());
-    sign_s3(&mut signed, SK, PayloadSigning::Signed);
-    let (status, text) = send_for_text(addr, signed.map(|b| Full::new(Bytes::from(b)))).await;
+/// A signed upload whose SHA-256 is in `x-amz-content-sha256` (S3's PUT of up to 5 GiB, as
+/// s3cmd, minio-py and botocore over plain HTTP send it) is verified from its head, so one
+/// past `max_body_bytes` is passed on as it is read, held to `max_streamed_body_bytes`, and
+/// checked against the signed hash at its end: the body signed passes whole; one byte changed
+/// is `XAmzContentSHA256Mismatch` in place of the service's answer, with the connection
+/// closed, as is one byte more or less; a right hash with a wrong checksum header is
+/// `BadDigest`, and a wrong hash is reported before a wrong checksum. Declared past
+/// `max_streamed_body_bytes` it is refused before the body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_sha256_uploads_past_the_buffer_are_held_to_their_hash_at_their_end() {
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    settings.max_streamed_body_bytes = 8192;
+    let addr = start_server_with(settings).await;
+    let data: Vec<u8> = (0..4096u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let signed_put = |crc32: Option<String>| {
+        let mut request = put_to(addr, "/bucket/big");
+        if let Some(crc32) = crc32 {
+            request = request.header("x-amz-checksum-crc32", crc32);
+        }
+        let mut request = request.body(data.clone()).unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
+        assert_eq!(
+            request.headers()["x-amz-content-sha256"],
+            support::sha256_hex(&data).as_str()
+        );
+        request
+    };
+    let send_with_body = |request: http::Request<Vec<u8>>, body: Vec<u8>| {
+        support::send(addr, request.map(|_| Full::new(Bytes::from(body))))
+    };
+
+    // The service is handed all of it (and echoes it).
+    let response = send_with_body(signed_put(None), data.clone()).await;
+    let text = String::from_utf8_lossy(response.body());
+    assert_eq!(response.status(), 200, "{text}");
+    assert!(
+        text.starts_with("ok ") && text.ends_with(&*String::from_utf8_lossy(&data)),
+        "{text}"
+    );
+
+    let mut changed = data.clone();
+    changed[4000] ^= 1;
+    let shorter = data[..4095].to_vec();
+    let mut longer = data.clone();
+    longer.push(b'a');
+    let right_crc32 = Some(crc32_base64(&data));
+    let wrong_crc32 = Some(crc32_base64(b"other"));
+    for (what, crc32, body, code) in [
+        (
+            "a byte changed",
+            None,
+            changed.clone(),
+            "XAmzContentSHA256Mismatch",
+        ),
+        ("a byte short", None, shorter, "XAmzContentSHA256Mismatch"),
+        ("a byte more", None, longer, "XAmzContentSHA256Mismatch"),
+        (
+            "a byte changed, its CRC32",
+            right_crc32,
+            changed,
+            "XAmzContentSHA256Mismatch",
+        ),
+        (
+            "the body signed, another CRC32",
+            wrong_crc32,
+            data.clone(),
+            "BadDigest",
+        ),
+    ] {
+        // hyper's client declares the length of the body it sends.
+        let response = send_with_body(signed_put(crc32), body).await;
+        let text = String::from_utf8_lossy(response.body()).into_owned();
+        assert_s3_error((response.status().as_u16(), &text), 400, code, "");
+        assert_eq!(response.headers()["connection"], "close", "{what}");
+    }
+
+    // Declared past `max_streamed_body_bytes`: refused before the body.
+    let mut declared = put_to(addr, "/bucket/big").body(vec![b'x'; 8193]).unwrap();
+    sign_s3(&mut declared, SK, PayloadSigning::Signed);
+    let (status, text) = send_for_text(addr, declared.map(|b| Full::new(Bytes::from(b)))).await;
     assert_s3_error(
         (status, &text),
         400,
         "EntityTooLarge",
-        "body too large: more than 1024",
+        "body too large: more than 8192",
     );
 }
 
@@ -2429,10 +2509,10 @@ async fn unsigned_payload_bounds_by_declared_length() {
 }
 
 /// A body whose SHA-256 is in `x-amz-content-sha256`, sent with no declared length (chunked
-/// transfer coding), is buffered and checked against that hash: another body is refused
-/// (`XAmzContentSHA256Mismatch`), not passed on as an `UNSIGNED-PAYLOAD` body would be.
-/// Written for mutant "replace && with ||" in `unsigned_past_buffer`, under
-/// which every body of no declared length is passed on unchecked.
+/// transfer coding), may be larger than the buffer: it is passed on as read and checked
+/// against that hash at its end. Another body is refused (`XAmzContentSHA256Mismatch`), not
+/// passed on unchecked as an `UNSIGNED-PAYLOAD` body is. (Written for a mutant under which
+/// every body of no declared length was passed on unchecked.)
 #[tokio::test]
 async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
@@ -2451,7 +2531,7 @@ async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
                 "{text}"
             );
         } else {
-            assert_eq!(text, "VerifiedBody::Buffered read 5");
+            assert_eq!(text, "VerifiedBody::PassedOn(Sha256) read 5");
         }
     }
 }

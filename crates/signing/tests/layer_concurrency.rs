@@ -259,23 +259,36 @@ async fn only_a_body_over_64_kib_is_checked_from_the_head_first() {
     }
 }
 
-/// A body that declares no length (chunked transfer coding) and goes past `max_body_bytes` is
-/// `EntityTooLarge`, as one that declares too much is: the limit, not a failed read.
+/// A body that declares no length (chunked transfer coding) and goes past its limit is
+/// `EntityTooLarge`, as one that declares too much is: the limit, not a failed read. Its limit
+/// is `max_body_bytes` when it must be buffered (its hash only in the canonical request, as
+/// STS's), `max_streamed_body_bytes` when it is passed on (its hash in a header, as S3's).
 #[tokio::test]
 async fn a_body_of_no_declared_length_over_the_limit_is_entity_too_large() {
     let lookup = Arc::new(Scripted::default().with(AK, SK));
     let verifier = Arc::new(Verifier::new(lookup, VerifierSettings::default()));
-    let mut settings = LayerSettings::default();
-    settings.max_body_bytes = 8;
-    let request = s3_put(AK, SK, b"123456789");
-    assert!(!request.headers().contains_key(http::header::CONTENT_LENGTH));
-    let (status, _, text) =
-        answer(SigV4Layer::new(verifier, settings).layer(echo()), request).await;
-    assert_eq!(status, 400, "{text}");
-    assert!(
-        text.contains("<Error><Code>EntityTooLarge</Code>"),
-        "{text}"
-    );
+    for (service, status) in [("sts", 413), ("s3", 400)] {
+        let mut settings = LayerSettings::default();
+        match service {
+            "s3" => settings.max_streamed_body_bytes = 8,
+            _ => settings.max_body_bytes = 8,
+        }
+        // STS's form body: the query protocol, answered in its XML.
+        let form = (service == "sts").then_some("application/x-www-form-urlencoded");
+        let request = signed(AK, SK, service, PayloadSigning::Signed, b"123456789", form)
+            .map(|b| Full::new(Bytes::from(b)));
+        assert!(!request.headers().contains_key(http::header::CONTENT_LENGTH));
+        let (got, _, text) = answer(
+            SigV4Layer::new(verifier.clone(), settings).layer(echo()),
+            request,
+        )
+        .await;
+        assert_eq!(got, status, "{service}: {text}");
+        assert!(
+            text.contains("<Code>EntityTooLarge</Code>") && text.contains("more than 8"),
+            "{service}: {text}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,10 +508,15 @@ async fn dropping_the_future_at_each_await_point_leaves_nothing_behind() {
     assert!(dropped.load(Ordering::SeqCst), "body left behind");
     lookup.behave(AK, Behaviour::Answer);
 
-    // 2. During body buffering (signature already checked: x-amz-content-sha256).
+    // 2. During body buffering (signature already checked: x-amz-content-sha256; a length
+    // declared within the buffer, or the body would be passed on unbuffered).
     let dropped = Arc::new(AtomicBool::new(false));
-    let request = signed(AK, SK, "s3", PayloadSigning::Signed, b"hello world", None)
+    let mut request = signed(AK, SK, "s3", PayloadSigning::Signed, b"hello world", None)
         .map(|_| stalling_body(b"hello".to_vec(), dropped.clone()));
+    request.headers_mut().insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from_static("11"),
+    );
     let mut service = make();
     let mut future = Box::pin(service.call(request));
     assert!(poll_once(future.as_mut()).is_pending());

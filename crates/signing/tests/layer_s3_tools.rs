@@ -173,10 +173,10 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     let s3s = S3sFs::start(None);
     let upstream: Upstream = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let s3s_addr = s3s.addr;
-    let mut settings = LayerSettings::default();
-    // s3cmd signs every part's SHA-256 and sends 15 MiB parts: the setting `max_body_bytes`
-    // documents for a layer in front of S3.
-    settings.max_body_bytes = 16 * 1024 * 1024;
+    // The defaults: s3cmd signs every part's SHA-256 and sends 15 MiB parts, past the 10 MiB
+    // buffer, which the layer passes on as read and holds to that hash.
+    let settings = LayerSettings::default();
+    assert!(settings.max_body_bytes < 15 << 20);
     let forms = PayloadForms::default();
     let seen = forms.clone();
     let service = test_layer(settings).layer(tower::service_fn(move |request| {

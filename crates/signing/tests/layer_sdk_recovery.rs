@@ -472,11 +472,14 @@ async fn botocore_sees_entity_too_large_over_tls() {
 }
 
 /// aws-sdk-rust over TLS, an in-memory `PutObject` of 11 MiB (its SHA-256 signed in the head)
-/// against the default 10 MiB `max_body_bytes`: refused `EntityTooLarge` from the head, which
-/// the SDK should read (one attempt), not a broken pipe retried three times.
+/// against a layer that takes at most 10 MiB (`max_streamed_body_bytes`, the bound of a body
+/// whose hash is in its head): refused `EntityTooLarge` from the head, which the SDK should
+/// read (one attempt), not a broken pipe retried three times.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_sdk_rust_sees_entity_too_large_over_tls() {
-    let (addr, pem) = start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let mut settings = LayerSettings::default();
+    settings.max_streamed_body_bytes = 10 << 20;
+    let (addr, pem) = start_tls_server_answering(settings, Answers::LikeAws).await;
     let http = TlsHttp::trusting(&pem);
     let mut failures = Vec::new();
     for _ in 0..3 {
@@ -504,6 +507,36 @@ async fn aws_sdk_rust_sees_entity_too_large_over_tls() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The same 11 MiB `PutObject` against the default layer, whose buffer (`max_body_bytes`,
+/// 10 MiB) it is over: its SHA-256 is in its head, so the layer verifies it from there and
+/// passes the body on as it is read, held to that hash at its end, as S3 takes up to 5 GiB
+/// in one PUT. The upload succeeds, and the service read all of it (the test service's ETag
+/// is the SHA-256 of what it read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_puts_a_signed_body_past_the_buffer_over_tls() {
+    let settings = LayerSettings::default();
+    assert!(settings.max_body_bytes < 11 << 20);
+    let (addr, pem) = start_tls_server_answering(settings, Answers::LikeAws).await;
+    let data: Vec<u8> = (0..11u32 << 20).map(|i| (i % 251) as u8).collect();
+    let output = tls_s3_client(
+        addr,
+        TlsHttp::trusting(&pem),
+        Credentials::from_keys(AK, SK, None),
+        false,
+    )
+    .put_object()
+    .bucket("bucket")
+    .key("big")
+    .body(aws_sdk_s3::primitives::ByteStream::from(data.clone()))
+    .send()
+    .await
+    .unwrap_or_else(|error| panic!("{}", describe(&error)));
+    assert_eq!(
+        output.e_tag(),
+        Some(format!("\"{}\"", support::sha256_hex(&data)).as_str())
+    );
 }
 
 /// botocore over HTTPS, an S3 upload whose source stalls mid-body for longer than the
