@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use edgeward_signing::{LayerSettings, VerifiedBody, VerifiedRequest};
+use edgeward_signing::{LayerSettings, PayloadKind, VerifiedBody, VerifiedRequest};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::{json, Value};
@@ -42,6 +42,24 @@ async fn recording(
             )
         })
         .unwrap_or_default();
+    // How the layer handed the body over: a signed SHA-256 is checked before the service
+    // reads a buffered body, and by the body itself at its end when passed on unbuffered.
+    let payload = match request
+        .extensions()
+        .get::<VerifiedRequest>()
+        .map(|v| v.payload())
+    {
+        Some(PayloadKind::Sha256 {
+            body_checked: true, ..
+        }) => "sha256 buffered",
+        Some(PayloadKind::Sha256 {
+            body_checked: false,
+            ..
+        }) => "sha256 passed on",
+        Some(PayloadKind::Unsigned) => "unsigned",
+        Some(_) => "streamed",
+        None => "",
+    };
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(c) => c.to_bytes(),
@@ -112,7 +130,8 @@ async fn recording(
         .header("x-seen-sha256", sha256_hex(&body))
         .header("x-seen-len", body.len().to_string())
         .header("x-seen-encoding", &encoding)
-        .header("x-seen-method", parts.method.as_str());
+        .header("x-seen-method", parts.method.as_str())
+        .header("x-seen-payload", payload);
     if let Ok(v) = http::HeaderValue::from_str(&copy_source) {
         response = response.header("x-seen-copy-source", v);
     }
