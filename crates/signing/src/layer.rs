@@ -267,11 +267,11 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
 /// [`crate::PayloadKind::Sha256`] with `body_checked: false`: the check is this body's.
 ///
 /// A streamed body that fails (a chunk or trailer signature, its hash or checksum, its
-/// length, the idle timeout) yields the [`Error`] to its reader, and [`SigV4Service`] then answers the
-/// request with that error in AWS's format in place of whatever the inner service answered: the
-/// client's SDK sees `SignatureDoesNotMatch` or `BadDigest`, not the service's reaction to a
-/// failed read (axum's `Bytes` extractor, for one, answers a plain-text 400). A service must
-/// not commit anything it read from a body that ended in an error.
+/// length, the idle timeout) yields the [`Error`] to its reader, and [`SigV4Service`] then
+/// answers the request with that error in AWS's format in place of whatever the inner service
+/// answered: the client's SDK sees `SignatureDoesNotMatch` or `BadDigest`, not the service's
+/// reaction to a failed read (axum's `Bytes` extractor, for one, answers a plain-text 400).
+/// A service must not commit anything it read from a body that ended in an error.
 pub struct VerifiedBody<B: Body> {
     inner: BodyKind<B>,
 }
@@ -648,7 +648,7 @@ impl<B: Body> fmt::Debug for VerifiedBody<B> {
             BodyKind::PassedOn { body, .. } => f.write_str(if body.payload_hash.is_some() {
                 "VerifiedBody::PassedOn(Sha256)"
             } else {
-                "VerifiedBody::Unsigned"
+                "VerifiedBody::PassedOn(Unsigned)"
             }),
             BodyKind::Chunked { body, .. } => {
                 f.debug_tuple("VerifiedBody::Chunked").field(body).finish()

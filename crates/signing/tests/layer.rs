@@ -2234,26 +2234,40 @@ async fn two_signed_cookie_values_verify_over_http1_and_http2() {
     );
 }
 
-/// An `UNSIGNED-PAYLOAD` body of no declared length, which the layer passes on as it is read
-/// (not buffered), as the service sees it: `is_end_stream` before and after it has read the
-/// body, and `size_hint`. A body with data has not ended before it is read, and has once it
-/// is; an empty one has ended before any read (the answers `Full` gives for the same bytes).
-/// Written for the mutants cargo-mutants (2026-12-05) found no test held: "replace <impl Body
-/// for UnsignedBody<B>>::is_end_stream -> bool with true" / "with false", "replace || with
-/// &&" and "replace && with ||" in it, and "replace size_hint with Default::default()" (which
-/// `IdleTimeoutBody` hid until it passed its body's hint on).
+/// A body of no declared length, which the layer passes on as it is read (not buffered), as
+/// the service sees it: `is_end_stream` before and after it has read the body, and
+/// `size_hint`. A body with data has not ended before it is read, and has once it is; an empty
+/// one has ended before any read (the answers `Full` gives for the same bytes), unless a
+/// checksum or a signed SHA-256 is left to check at its end. Written for the mutants
+/// cargo-mutants (2026-12-05) found no test held: "replace <impl Body for PassedOnBody<B>>::
+/// is_end_stream -> bool with true" / "with false", "replace || with &&" and "replace && with
+/// ||" in it, and "replace size_hint with Default::default()" (which `IdleTimeoutBody` hid
+/// until it passed its body's hint on).
 #[tokio::test]
-async fn an_unbuffered_unsigned_body_describes_itself_as_its_body_would() {
+async fn a_body_passed_on_describes_itself_as_its_body_would() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-    for (data, checksum, expected) in [
-        (&b"hello"[..], None, as_full_describes(b"hello")),
-        (&b""[..], None, as_full_describes(b"")),
-        // With a checksum to check, the end is the poll that finds it: not ended before it.
+    let not_ended_before_it = as_full_describes(b"").replacen("true", "false", 1);
+    for (data, checksum, payload, expected) in [
+        (
+            &b"hello"[..],
+            None,
+            PayloadSigning::Unsigned,
+            as_full_describes(b"hello"),
+        ),
+        (
+            &b""[..],
+            None,
+            PayloadSigning::Unsigned,
+            as_full_describes(b""),
+        ),
+        // With a checksum or a hash to check, the end is the poll that finds it.
         (
             &b""[..],
             Some(crc32_base64(b"")),
-            as_full_describes(b"").replacen("true", "false", 1),
+            PayloadSigning::Unsigned,
+            not_ended_before_it.clone(),
         ),
+        (&b""[..], None, PayloadSigning::Signed, not_ended_before_it),
     ] {
         // No `Content-Length`: a body that may be too large to buffer.
         let mut request = put_to(addr, "/bucket/key").body(data.to_vec()).unwrap();
@@ -2262,7 +2276,7 @@ async fn an_unbuffered_unsigned_body_describes_itself_as_its_body_would() {
                 .headers_mut()
                 .insert("x-amz-checksum-crc32", crc32.parse().unwrap());
         }
-        sign_s3(&mut request, SK, PayloadSigning::Unsigned);
+        sign_s3(&mut request, SK, payload.clone());
         assert!(!request.headers().contains_key("content-length"));
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let (status, text) = body_as_the_service_sees_it(request).await;
@@ -2270,7 +2284,7 @@ async fn an_unbuffered_unsigned_body_describes_itself_as_its_body_would() {
         assert_eq!(
             text,
             expected,
-            "{} bytes, checksum {checksum:?}",
+            "{} bytes, checksum {checksum:?}, {payload:?}",
             data.len()
         );
     }
@@ -2278,7 +2292,7 @@ async fn an_unbuffered_unsigned_body_describes_itself_as_its_body_would() {
 
 /// An `UNSIGNED-PAYLOAD` body passed on as read may be exactly `max_streamed_body_bytes`
 /// long: the service reads all of it. One byte more fails it with `EntityTooLarge`. Written
-/// for mutant "replace > with >= in <impl Body for UnsignedBody<B>>::poll_frame"
+/// for mutant "replace > with >= in <impl Body for PassedOnBody<B>>::poll_frame"
 ///, under which a body of exactly the limit is refused.
 #[tokio::test]
 async fn an_unbuffered_unsigned_body_of_exactly_the_streamed_limit_passes() {
@@ -2425,7 +2439,10 @@ async fn an_unbuffered_unsigned_body_debugs_as_such() {
         ));
     let response = service.oneshot(request).await.unwrap();
     let (status, text) = status_and_text(response).await;
-    assert_eq!((status, text.as_str()), (200, "VerifiedBody::Unsigned"));
+    assert_eq!(
+        (status, text.as_str()),
+        (200, "VerifiedBody::PassedOn(Unsigned)")
+    );
 }
 
 /// The layer's answer to `request` under `settings`, the service reading the body and
@@ -2484,8 +2501,8 @@ async fn unsigned_payload_bounds_by_declared_length() {
     };
     for (len, expected) in [
         (16usize, "VerifiedBody::Buffered read 16"),
-        (17, "VerifiedBody::Unsigned read 17"),
-        (64, "VerifiedBody::Unsigned read 64"),
+        (17, "VerifiedBody::PassedOn(Unsigned) read 17"),
+        (64, "VerifiedBody::PassedOn(Unsigned) read 64"),
     ] {
         let answer = unsigned_answer(
             settings.clone(),
