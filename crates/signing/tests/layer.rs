@@ -2019,14 +2019,9 @@ fn transfer_chunked(data: &[u8], size: usize) -> Vec<u8> {
 /// the service reads all of it. It is held to `max_streamed_body_bytes`, declared or not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
-    let mut settings = edgeward_signing::LayerSettings::default();
-    settings.max_body_bytes = 1024;
-    settings.max_streamed_body_bytes = 8192;
-    let addr = start_server_with(settings).await;
-    let data: Vec<u8> = (0..4096u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let (addr, data) = start_pass_on_server().await;
     let put = |body: Vec<u8>| put_to(addr, "/bucket/big").body(body).unwrap();
-    let served =
-        |text: &str| text.starts_with("ok ") && text.ends_with(&*String::from_utf8_lossy(&data));
+    let served = |text: &str| echoes_all_of(text, &data);
 
     let mut header_form = put(data.clone());
     sign_s3(&mut header_form, SK, PayloadSigning::Unsigned);
@@ -2074,9 +2069,29 @@ async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
             assert!(text.contains("connection: close"), "{text}");
         }
     }
-    // Declared past `max_streamed_body_bytes`: refused before the body.
-    let mut declared = put(vec![b'x'; 8193]);
-    sign_s3(&mut declared, SK, PayloadSigning::Unsigned);
+    assert_refused_past_the_streamed_bound(addr, PayloadSigning::Unsigned).await;
+}
+
+/// A server whose layer buffers 1 KiB and passes on at most 8 KiB
+/// (`max_streamed_body_bytes`), and a body of 4 KiB for it: past the buffer, within the bound.
+async fn start_pass_on_server() -> (SocketAddr, Vec<u8>) {
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 1024;
+    settings.max_streamed_body_bytes = 8192;
+    let data = (0..4096u32).map(|i| b'a' + (i % 26) as u8).collect();
+    (start_server_with(settings).await, data)
+}
+
+/// Whether the test server's answer to a PUT echoes all of `data`.
+fn echoes_all_of(text: &str, data: &[u8]) -> bool {
+    text.starts_with("ok ") && text.ends_with(&*String::from_utf8_lossy(data))
+}
+
+/// A PUT to the [`start_pass_on_server`] that declares a body past the bound of the bodies it
+/// passes on is refused before the body, `EntityTooLarge`, whatever its `payload`.
+async fn assert_refused_past_the_streamed_bound(addr: SocketAddr, payload: PayloadSigning) {
+    let mut declared = put_to(addr, "/bucket/big").body(vec![b'x'; 8193]).unwrap();
+    sign_s3(&mut declared, SK, payload);
     let (status, text) = send_for_text(addr, declared.map(|b| Full::new(Bytes::from(b)))).await;
     assert_s3_error(
         (status, &text),
@@ -2096,11 +2111,7 @@ async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
 /// `max_streamed_body_bytes` it is refused before the body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_sha256_uploads_past_the_buffer_are_held_to_their_hash_at_their_end() {
-    let mut settings = edgeward_signing::LayerSettings::default();
-    settings.max_body_bytes = 1024;
-    settings.max_streamed_body_bytes = 8192;
-    let addr = start_server_with(settings).await;
-    let data: Vec<u8> = (0..4096u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let (addr, data) = start_pass_on_server().await;
     let signed_put = |crc32: Option<String>| {
         let mut request = put_to(addr, "/bucket/big");
         if let Some(crc32) = crc32 {
@@ -2122,10 +2133,7 @@ async fn signed_sha256_uploads_past_the_buffer_are_held_to_their_hash_at_their_e
     let response = send_with_body(signed_put(None), data.clone()).await;
     let text = String::from_utf8_lossy(response.body());
     assert_eq!(response.status(), 200, "{text}");
-    assert!(
-        text.starts_with("ok ") && text.ends_with(&*String::from_utf8_lossy(&data)),
-        "{text}"
-    );
+    assert!(echoes_all_of(&text, &data), "{text}");
 
     let mut changed = data.clone();
     changed[4000] ^= 1;
@@ -2163,16 +2171,7 @@ async fn signed_sha256_uploads_past_the_buffer_are_held_to_their_hash_at_their_e
         assert_eq!(response.headers()["connection"], "close", "{what}");
     }
 
-    // Declared past `max_streamed_body_bytes`: refused before the body.
-    let mut declared = put_to(addr, "/bucket/big").body(vec![b'x'; 8193]).unwrap();
-    sign_s3(&mut declared, SK, PayloadSigning::Signed);
-    let (status, text) = send_for_text(addr, declared.map(|b| Full::new(Bytes::from(b)))).await;
-    assert_s3_error(
-        (status, &text),
-        400,
-        "EntityTooLarge",
-        "body too large: more than 8192",
-    );
+    assert_refused_past_the_streamed_bound(addr, PayloadSigning::Signed).await;
 }
 
 /// An `UNSIGNED-PAYLOAD` body passed on as read is checked against its checksum header as a
