@@ -271,7 +271,11 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
 /// answers the request with that error in AWS's format in place of whatever the inner service
 /// answered: the client's SDK sees `SignatureDoesNotMatch` or `BadDigest`, not the service's
 /// reaction to a failed read (axum's `Bytes` extractor, for one, answers a plain-text 400).
-/// A service must not commit anything it read from a body that ended in an error.
+/// A service must not commit anything it read from a body that ended in an error. Only an
+/// `aws-chunked` body's bytes are authentic as they come (each chunk's signature is checked
+/// before its data is released); a passed-on signed SHA-256 body's are authentic only once
+/// the body has ended without an error, so a service that would act on part of one (its
+/// first bytes, say) reads to the end first.
 pub struct VerifiedBody<B: Body> {
     inner: BodyKind<B>,
 }
