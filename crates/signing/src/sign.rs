@@ -685,22 +685,16 @@ fn sign_to_instructions(
         SessionTokenPlacement::AppendedAfterSigning => SessionTokenMode::Exclude,
     };
     // The caller's excluded headers are left out here, so aws-sigv4 need not be handed a copy
-    // of the list on every request. It must apply the list itself only when the list names a
-    // header it adds to the canonical request (and so must see: it would take a `Host` left
-    // out from the target's authority, which an origin-form target has not). The others are
-    // still left out here: aws-sigv4 builds every header it is handed before excluding any,
-    // and fails on a value it cannot build, which an excluded one may carry.
+    // of the list on every request, nor build an excluded value (it builds every header it is
+    // handed before excluding any, and fails on one it cannot). It is handed the list only
+    // when the list names a header it adds to the canonical request itself (`host` and, for a
+    // header signature, `x-amz-date` were refused above).
     aws.excluded_headers = settings
         .excluded_headers
         .iter()
         .any(|name| HEADERS_AWS_SIGV4_ADDS.contains(&name.as_ref()))
         .then(|| settings.excluded_headers.clone());
-    let excluded_here = |name: &str| {
-        is_excluded(name, &settings.excluded_headers)
-            && !HEADERS_AWS_SIGV4_ADDS
-                .iter()
-                .any(|added| name.eq_ignore_ascii_case(added))
-    };
+    let excluded_here = |name: &str| is_excluded(name, &settings.excluded_headers);
 
     // A path with bytes an http::Uri cannot hold (a literal space, raw UTF-8) is canonicalised
     // here and handed over as already encoded; otherwise aws-sigv4 does all of it.
