@@ -891,8 +891,8 @@ impl PayloadKind {
 /// unbuffered, after its request was verified from the head, must match at its end.
 pub(crate) struct StreamedPayloadHash {
     running: aws_lc_rs::digest::Context,
-    /// The hex digest signed.
-    signed: String,
+    /// The request's payload: a [`PayloadKind::Sha256`] not yet checked.
+    signed: PayloadKind,
 }
 
 impl StreamedPayloadHash {
@@ -903,13 +903,9 @@ impl StreamedPayloadHash {
 
     /// At the body's end: [`Error::PayloadHashMismatch`] unless the body's SHA-256 is the
     /// signed one.
-    pub(crate) fn check(self) -> Result<(), Error> {
+    pub(crate) fn check(mut self) -> Result<(), Error> {
         let digest = self.running.finish();
-        PayloadKind::Sha256 {
-            hex: self.signed,
-            body_checked: false,
-        }
-        .check_hash(|| hex64(digest.as_ref()))
+        self.signed.check_hash(|| hex64(digest.as_ref()))
     }
 }
 
@@ -1236,11 +1232,11 @@ impl VerifiedRequest {
     pub(crate) fn streamed_payload_hash(&self) -> Option<StreamedPayloadHash> {
         match &self.payload {
             PayloadKind::Sha256 {
-                hex,
                 body_checked: false,
+                ..
             } => Some(StreamedPayloadHash {
                 running: aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256),
-                signed: hex.clone(),
+                signed: self.payload.clone(),
             }),
             _ => None,
         }
