@@ -74,15 +74,20 @@ pub struct LayerSettings {
     /// Largest body buffered for verification (default 10 MiB). A body whose signature can be
     /// checked from the head, because the payload is `UNSIGNED-PAYLOAD` (S3's presigned
     /// uploads, SDKs told not to sign payloads) or its SHA-256 is in `x-amz-content-sha256`
-    /// (S3's signed uploads: up to 5 GiB in one PUT), is not buffered when it may be larger
-    /// (a `Content-Length` over this, or none): it is passed on as it is read, within
+    /// (S3's signed uploads: up to 5 GiB in one PUT), is not buffered when it is larger (a
+    /// `Content-Length` over this) or may be (none): it is passed on as it is read, within
     /// [`Self::max_streamed_body_bytes`], and held to its hash at its end (see
-    /// [`VerifiedBody`]). Any other body larger than this (its SHA-256 is part of the
+    /// [`VerifiedBody`]). A signed SHA-256 body of no declared length is read up to this
+    /// first (within [`Self::body_timeout`]): one that ends there is buffered and checked
+    /// before the service runs, as if it had declared its length; past either, what was read
+    /// is passed on ahead of the rest. Any other body larger than this (its SHA-256 is part of the
     /// canonical request, so the signature waits for all of it) gets `EntityTooLarge` (400 in
     /// S3's format, as from S3; 413 in the others).
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s); past it, the
-    /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload.
+    /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload. (A signed
+    /// body of no declared length, which could have been passed on, is passed on instead:
+    /// see [`Self::max_body_bytes`].)
     pub body_timeout: Duration,
     /// How long a read of a streamed body (`aws-chunked`, or one passed on unbuffered) may
     /// wait for the peer's next byte before the body fails with
@@ -259,7 +264,8 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
 
 /// The request body the inner service sees: the buffered body, already verified; an
 /// `aws-chunked` body verified chunk by chunk as it is read; or a body that may be too large
-/// to buffer (over [`LayerSettings::max_body_bytes`], or of no declared length) whose request
+/// to buffer (over [`LayerSettings::max_body_bytes`], or of no declared length; a signed
+/// SHA-256 one of no declared length only once it has passed the buffer) whose request
 /// was verified from its head, passed on as it is read: an `UNSIGNED-PAYLOAD` one, checked
 /// at its end against its checksum header, if any, or a signed SHA-256 one, checked at its
 /// end against that SHA-256 (`XAmzContentSHA256Mismatch`, as S3 answers) and its checksum
@@ -285,7 +291,8 @@ enum BodyKind<B: Body> {
     /// A body verified from the head that may be too large to buffer (its length over the
     /// limit, or not declared), passed on as it is read: `UNSIGNED-PAYLOAD`, whose size and
     /// checksum header are left to check, or a signed SHA-256 in `x-amz-content-sha256`,
-    /// which the body must match at its end as well.
+    /// which the body must match at its end as well (of no declared length, once it has
+    /// passed the buffer: its first bytes, read ahead, go first).
     PassedOn {
         body: Box<PassedOnBody<TimedBody<B>>>,
         failure: Arc<BodyFailure>,
@@ -334,6 +341,8 @@ type TimedBody<B> = http_body_util::combinators::MapErr<
 /// (`BadDigest`).
 struct PassedOnBody<B> {
     inner: B,
+    /// The body's first bytes, read before it was passed on ([`read_start`]): yielded first.
+    start: Option<Bytes>,
     payload_hash: Option<StreamedPayloadHash>,
     checksum: Option<ClaimedChecksum>,
     limit: u64,
@@ -357,6 +366,9 @@ where
         if this.finished {
             return Poll::Ready(None);
         }
+        if let Some(start) = this.start.take() {
+            return Poll::Ready(Some(this.pass_on(start)));
+        }
         loop {
             let frame = match Pin::new(&mut this.inner).poll_frame(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -368,18 +380,7 @@ where
                         continue;
                     };
                     let data = data.copy_to_bytes(data.remaining());
-                    this.read = this.read.saturating_add(data.len() as u64);
-                    if this.read > this.limit {
-                        this.finished = true;
-                        return Poll::Ready(Some(Err(Error::BodyTooLarge { limit: this.limit })));
-                    }
-                    if let Some(hash) = &mut this.payload_hash {
-                        hash.update(&data);
-                    }
-                    if let Some(checksum) = &mut this.checksum {
-                        checksum.update(&data);
-                    }
-                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                    return Poll::Ready(Some(this.pass_on(data)));
                 }
                 Some(Err(error)) => {
                     this.finished = true;
@@ -404,14 +405,80 @@ where
     fn is_end_stream(&self) -> bool {
         // With a hash or checksum to check, the end is the poll that finds it.
         self.finished
-            || (self.payload_hash.is_none()
+            || (self.start.is_none()
+                && self.payload_hash.is_none()
                 && self.checksum.is_none()
                 && self.inner.is_end_stream())
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
+        let rest = self.inner.size_hint();
+        let Some(start) = &self.start else {
+            return rest;
+        };
+        let start = start.len() as u64;
+        let mut hint = http_body::SizeHint::new();
+        hint.set_lower(rest.lower().saturating_add(start));
+        if let Some(upper) = rest.upper() {
+            hint.set_upper(upper.saturating_add(start));
+        }
+        hint
     }
+}
+
+impl<B> PassedOnBody<B> {
+    /// `data`, the body's next bytes, counted against the limit and added to the hash and
+    /// checksum it is checked against at its end.
+    fn pass_on(&mut self, data: Bytes) -> Result<Frame<Bytes>, Error> {
+        self.read = self.read.saturating_add(data.len() as u64);
+        if self.read > self.limit {
+            self.finished = true;
+            return Err(Error::BodyTooLarge { limit: self.limit });
+        }
+        if let Some(hash) = &mut self.payload_hash {
+            hash.update(&data);
+        }
+        if let Some(checksum) = &mut self.checksum {
+            checksum.update(&data);
+        }
+        Ok(Frame::data(data))
+    }
+}
+
+/// What [`read_start`] read of a body.
+enum BodyStart {
+    /// All of it: the body ended within the limit.
+    Whole(Bytes),
+    /// Its first bytes, past the limit or all that came in the time allowed; the rest is
+    /// still to read.
+    Part(Bytes),
+}
+
+/// Reads `body` until it ends, has passed `limit` bytes, or `within` has passed (its
+/// transport trailers, which nothing signed, dropped).
+async fn read_start<B>(body: &mut B, limit: usize, within: Duration) -> Result<BodyStart, Error>
+where
+    B: Body<Error = Error> + Unpin,
+{
+    use bytes::Buf;
+    let deadline = tokio::time::Instant::now() + within;
+    let mut start = bytes::BytesMut::new();
+    while start.len() <= limit {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_elapsed) => break,
+            Ok(None) => return Ok(BodyStart::Whole(start.freeze())),
+            Ok(Some(frame)) => frame?,
+        };
+        if let Ok(mut data) = frame.into_data() {
+            while data.has_remaining() {
+                let chunk = data.chunk();
+                let len = chunk.len();
+                start.extend_from_slice(chunk);
+                data.advance(len);
+            }
+        }
+    }
+    Ok(BodyStart::Part(start.freeze()))
 }
 
 /// A streamed body's read error: a timeout as [`Error::BodyTimeout`].
@@ -1438,7 +1505,7 @@ where
                 // than the buffer goes to the service as it is read, as S3 takes up to 5 GiB in
                 // one PUT (`max_streamed_body_bytes`), and is held to that hash at its end.
                 let may_pass_the_buffer = declared.is_none_or(|len| len > buffer_limit);
-                if let Some(verified) = early.take_if(|_| may_pass_the_buffer) {
+                if let Some(mut verified) = early.take_if(|_| may_pass_the_buffer) {
                     if declared.is_some_and(|len| len > settings.max_streamed_body_bytes) {
                         return refuse_unread(
                             Error::BodyTooLarge {
@@ -1453,29 +1520,67 @@ where
                             Ok(checksum) => checksum,
                             Err(e) => return refuse_unread(e, &parts, body),
                         };
-                    let failure = Arc::new(BodyFailure {
-                        format: resolve_format(settings.error_format, &parts),
-                        answer: std::sync::Mutex::new(None),
-                        drain: Drain::after_failure(parts.version, &settings),
-                    });
-                    let timed: TimedBody<B> =
+                    let payload_hash = verified.streamed_payload_hash();
+                    let mut timed: TimedBody<B> =
                         IdleTimeoutBody::new(body, settings.body_idle_timeout)
                             .map_err(timed_body_error::<B::Error>);
-                    let body = VerifiedBody {
-                        inner: BodyKind::PassedOn {
-                            body: Box::new(PassedOnBody {
-                                inner: timed,
-                                payload_hash: verified.streamed_payload_hash(),
-                                checksum,
-                                limit: settings.max_streamed_body_bytes,
-                                read: 0,
-                                finished: false,
-                            }),
-                            failure: Arc::clone(&failure),
-                            drain: |drain, raw| drain.spawn(raw),
-                        },
+                    // A signed body of no declared length may still be small: read up to the
+                    // buffer (within the body timeout), one that ends there is buffered and
+                    // checked before the service sees it, as if it had declared its length.
+                    // Past either, what was read goes on ahead of the rest.
+                    let start = if declared.is_none() && payload_hash.is_some() {
+                        let read =
+                            read_start(&mut timed, settings.max_body_bytes, settings.body_timeout)
+                                .await;
+                        match read {
+                            Ok(start) => Some(start),
+                            Err(e) => {
+                                if let Some(drain) = Drain::after_failure(parts.version, &settings)
+                                {
+                                    drain.spawn(timed.into_inner().into_inner());
+                                }
+                                return reject(e, &parts);
+                            }
+                        }
+                    } else {
+                        None
                     };
-                    (verified, body, Some(failure))
+                    if let Some(BodyStart::Whole(bytes)) = start {
+                        let view = RequestView::from_parts(&parts);
+                        if let Err(e) = verified.check_buffered_body(&view, &bytes) {
+                            return reject_read(e, &parts);
+                        }
+                        let body = VerifiedBody {
+                            inner: BodyKind::Buffered(Full::new(bytes)),
+                        };
+                        (verified, body, None)
+                    } else {
+                        let start = match start {
+                            Some(BodyStart::Part(start)) if !start.is_empty() => Some(start),
+                            _ => None,
+                        };
+                        let failure = Arc::new(BodyFailure {
+                            format: resolve_format(settings.error_format, &parts),
+                            answer: std::sync::Mutex::new(None),
+                            drain: Drain::after_failure(parts.version, &settings),
+                        });
+                        let body = VerifiedBody {
+                            inner: BodyKind::PassedOn {
+                                body: Box::new(PassedOnBody {
+                                    inner: timed,
+                                    start,
+                                    payload_hash,
+                                    checksum,
+                                    limit: settings.max_streamed_body_bytes,
+                                    read: 0,
+                                    finished: false,
+                                }),
+                                failure: Arc::clone(&failure),
+                                drain: |drain, raw| drain.spawn(raw),
+                            },
+                        };
+                        (verified, body, Some(failure))
+                    }
                 } else {
                     if over_buffer_limit {
                         return refuse_unread(
@@ -1746,5 +1851,48 @@ mod tests {
         let error: Box<dyn std::error::Error + Send + Sync> = IdleTimeoutError::Inner(inner).into();
         assert_eq!(error.to_string(), "reading the body failed");
         assert_eq!(error.source().unwrap().to_string(), "reset");
+    }
+
+    /// Bytes read ahead of a body passed on are part of it until they are read: the body has
+    /// not ended, and its size counts them, also with nothing left to check at its end (the
+    /// layer reads ahead only of a body with a hash to check, which hides this from its tests).
+    #[tokio::test]
+    async fn bytes_read_ahead_are_part_of_the_body_passed_on() {
+        // All of it read ahead: the body under it has ended.
+        let rest: http_body_util::combinators::MapErr<
+            Full<Bytes>,
+            fn(std::convert::Infallible) -> Error,
+        > = Full::new(Bytes::new()).map_err(|never| match never {});
+        assert!(rest.is_end_stream());
+        let mut body = PassedOnBody {
+            inner: rest,
+            start: Some(Bytes::from_static(b"hello")),
+            payload_hash: None,
+            checksum: None,
+            limit: 5,
+            read: 0,
+            finished: false,
+        };
+        assert!(!body.is_end_stream());
+        assert_eq!(body.size_hint().exact(), Some(5));
+        let read = (&mut body).collect().await.unwrap().to_bytes();
+        assert_eq!(&read[..], b"hello");
+        assert!(body.is_end_stream());
+
+        // Past the limit with what was read ahead alone: `EntityTooLarge`, as for the rest.
+        let mut body = PassedOnBody {
+            inner: Full::new(Bytes::new()).map_err(|never| match never {}),
+            start: Some(Bytes::from_static(b"hello!")),
+            payload_hash: None,
+            checksum: None,
+            limit: 5,
+            read: 0,
+            finished: false,
+        };
+        let error = (&mut body).collect().await.unwrap_err();
+        assert!(
+            matches!(error, Error::BodyTooLarge { limit: 5 }),
+            "{error:?}"
+        );
     }
 }

@@ -1836,32 +1836,39 @@ async fn a_request_is_held_to_the_time_it_arrived_not_its_body_end() {
 /// What the service's body says of itself before it is read, and after its frames are read:
 /// `is_end_stream` and `size_hint` (lower, upper), as text.
 async fn body_as_the_service_sees_it(request: http::Request<Full<Bytes>>) -> (u16, String) {
+    body_as_the_service_sees_it_with(edgeward_signing::LayerSettings::default(), request).await
+}
+
+/// [`body_as_the_service_sees_it`] through a layer with `settings`.
+async fn body_as_the_service_sees_it_with(
+    settings: edgeward_signing::LayerSettings,
+    request: http::Request<Full<Bytes>>,
+) -> (u16, String) {
     use http_body::Body as _;
     use http_body_util::BodyExt;
     use tower::{Layer, ServiceExt};
 
-    let service =
-        support::test_layer(edgeward_signing::LayerSettings::default()).layer(tower::service_fn(
-            |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
-                let mut body = request.into_body();
-                let describe = |body: &edgeward_signing::VerifiedBody<Full<Bytes>>| {
-                    let hint = body.size_hint();
-                    format!(
-                        "{} {} {:?}",
-                        body.is_end_stream(),
-                        hint.lower(),
-                        hint.upper()
-                    )
-                };
-                let before = describe(&body);
-                let mut frames = 0;
-                while let Some(Ok(_)) = body.frame().await {
-                    frames += 1;
-                }
-                let text = format!("{before} | {frames} frames | {}", describe(&body));
-                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
-            },
-        ));
+    let service = support::test_layer(settings).layer(tower::service_fn(
+        |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
+            let mut body = request.into_body();
+            let describe = |body: &edgeward_signing::VerifiedBody<Full<Bytes>>| {
+                let hint = body.size_hint();
+                format!(
+                    "{} {} {:?}",
+                    body.is_end_stream(),
+                    hint.lower(),
+                    hint.upper()
+                )
+            };
+            let before = describe(&body);
+            let mut frames = 0;
+            while let Some(Ok(_)) = body.frame().await {
+                frames += 1;
+            }
+            let text = format!("{before} | {frames} frames | {}", describe(&body));
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
+        },
+    ));
     let response = service.oneshot(request).await.unwrap();
     status_and_text(response).await
 }
@@ -2072,6 +2079,66 @@ async fn unsigned_payload_uploads_past_the_buffer_are_passed_on_as_read() {
     assert_refused_past_the_streamed_bound(addr, PayloadSigning::Unsigned).await;
 }
 
+/// A signed SHA-256 upload of no declared length (chunked transfer coding) over a real socket:
+/// within the buffer, the layer reads it whole and checks it before the service runs, so a
+/// tampered one is refused as a buffered body is, with the connection left open for the
+/// client's next request; past the buffer, it is passed on and the same tampering is found at
+/// its end, answered in place of the service's answer with `Connection: close` (the service
+/// may have left some of it unread).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_upload_of_no_declared_length_is_buffered_when_it_fits() {
+    let (addr, data) = start_pass_on_server().await;
+    let small = data[..500].to_vec();
+    let tampered = |body: &[u8]| {
+        let mut body = body.to_vec();
+        body[100] ^= 1;
+        body
+    };
+    let wait = std::time::Duration::from_secs(10);
+    for (signed, sent, status, closes) in [
+        (&small, small.clone(), "200", false),
+        (&small, tampered(&small), "400", false),
+        (&data, data.clone(), "200", false),
+        (&data, tampered(&data), "400", true),
+    ] {
+        let mut head = put_to(addr, "/bucket/big").body(signed.clone()).unwrap();
+        sign_s3(&mut head, SK, PayloadSigning::Signed);
+        assert!(!head.headers().contains_key("content-length"));
+        let until: &[u8] = if status == "200" {
+            b"\r\n\r\n"
+        } else {
+            b"</Error>"
+        };
+        let (text, answered) = raw_exchange(
+            addr,
+            "PUT /bucket/big HTTP/1.1\r\ntransfer-encoding: chunked\r\n",
+            head.headers(),
+            &transfer_chunked(&sent, 1000),
+            until,
+            wait,
+        )
+        .await;
+        let case = format!(
+            "{} bytes signed, as signed: {}: {text}",
+            signed.len(),
+            sent == *signed
+        );
+        assert!(answered, "{case}");
+        assert!(text.starts_with(&format!("HTTP/1.1 {status}")), "{case}");
+        if status == "400" {
+            assert!(
+                text.contains("<Code>XAmzContentSHA256Mismatch</Code>"),
+                "{case}"
+            );
+        }
+        let head_end = text.find("\r\n\r\n").unwrap_or(text.len());
+        let says_close = text[..head_end]
+            .to_ascii_lowercase()
+            .contains("connection: close");
+        assert_eq!(says_close, closes, "{case}");
+    }
+}
+
 /// A server whose layer buffers 1 KiB and passes on at most 8 KiB
 /// (`max_streamed_body_bytes`), and a body of 4 KiB for it: past the buffer, within the bound.
 async fn start_pass_on_server() -> (SocketAddr, Vec<u8>) {
@@ -2237,36 +2304,54 @@ async fn two_signed_cookie_values_verify_over_http1_and_http2() {
 /// the service sees it: `is_end_stream` before and after it has read the body, and
 /// `size_hint`. A body with data has not ended before it is read, and has once it is; an empty
 /// one has ended before any read (the answers `Full` gives for the same bytes), unless a
-/// checksum or a signed SHA-256 is left to check at its end. Written for the mutants
+/// checksum is left to check at its end. A signed SHA-256 body is read up to the buffer
+/// first: an empty one is buffered; one past the buffer (2 bytes here) is passed on with what
+/// was read ahead of the rest, and counts it in its size. Written for the mutants
 /// cargo-mutants (2026-12-05) found no test held: "replace <impl Body for PassedOnBody<B>>::
 /// is_end_stream -> bool with true" / "with false", "replace || with &&" and "replace && with
 /// ||" in it, and "replace size_hint with Default::default()" (which `IdleTimeoutBody` hid
-/// until it passed its body's hint on).
+/// until it passed its body's hint on); and for the size of the bytes read ahead.
 #[tokio::test]
 async fn a_body_passed_on_describes_itself_as_its_body_would() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
     let not_ended_before_it = as_full_describes(b"").replacen("true", "false", 1);
-    for (data, checksum, payload, expected) in [
+    for (data, checksum, payload, max_body_bytes, expected) in [
         (
             &b"hello"[..],
             None,
             PayloadSigning::Unsigned,
+            None,
             as_full_describes(b"hello"),
         ),
         (
             &b""[..],
             None,
             PayloadSigning::Unsigned,
+            None,
             as_full_describes(b""),
         ),
-        // With a checksum or a hash to check, the end is the poll that finds it.
+        // With a checksum to check, the end is the poll that finds it.
         (
             &b""[..],
             Some(crc32_base64(b"")),
             PayloadSigning::Unsigned,
-            not_ended_before_it.clone(),
+            None,
+            not_ended_before_it,
         ),
-        (&b""[..], None, PayloadSigning::Signed, not_ended_before_it),
+        (
+            &b""[..],
+            None,
+            PayloadSigning::Signed,
+            None,
+            as_full_describes(b""),
+        ),
+        (
+            &b"hello"[..],
+            None,
+            PayloadSigning::Signed,
+            Some(2),
+            as_full_describes(b"hello"),
+        ),
     ] {
         // No `Content-Length`: a body that may be too large to buffer.
         let mut request = put_to(addr, "/bucket/key").body(data.to_vec()).unwrap();
@@ -2278,14 +2363,80 @@ async fn a_body_passed_on_describes_itself_as_its_body_would() {
         sign_s3(&mut request, SK, payload.clone());
         assert!(!request.headers().contains_key("content-length"));
         let request = request.map(|body| Full::new(Bytes::from(body)));
-        let (status, text) = body_as_the_service_sees_it(request).await;
+        let mut settings = edgeward_signing::LayerSettings::default();
+        if let Some(max) = max_body_bytes {
+            settings.max_body_bytes = max;
+        }
+        let (status, text) = body_as_the_service_sees_it_with(settings, request).await;
         assert_eq!(status, 200, "{text}");
         assert_eq!(
             text,
             expected,
-            "{} bytes, checksum {checksum:?}, {payload:?}",
+            "{} bytes, checksum {checksum:?}, {payload:?}, buffer {max_body_bytes:?}",
             data.len()
         );
+    }
+}
+
+/// A signed SHA-256 body passed on has not ended while its hash is left to check, even once
+/// all its data is read and the body under it has ended: the end is the next poll, which
+/// checks it (`XAmzContentSHA256Mismatch` for another body). A reader that trusts
+/// `is_end_stream` (hyper forwarding the body) would otherwise never have the hash checked.
+/// Written for mutant "delete `self.payload_hash.is_none() &&`" in `PassedOnBody`'s
+/// `is_end_stream`.
+#[tokio::test]
+async fn a_signed_body_passed_on_has_not_ended_until_its_hash_is_checked() {
+    use std::sync::Arc;
+
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+    use tower::{Layer, ServiceExt};
+
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 2;
+    for (sent, end, status) in [
+        (&b"hello"[..], "ended", 200u16),
+        (b"HELLO", "hash mismatch", 400),
+    ] {
+        let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
+        sign_s3(&mut request, SK, PayloadSigning::Signed);
+        assert!(!request.headers().contains_key("content-length"));
+        let request = request.map(|_| Full::new(Bytes::from_static(sent)));
+        // The layer answers a failed body in place of the service: the service's reading is
+        // kept here.
+        let seen = Arc::new(std::sync::Mutex::new(String::new()));
+        let service = support::test_layer(settings.clone()).layer(tower::service_fn({
+            let seen = Arc::clone(&seen);
+            move |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    let mut body = request.into_body();
+                    let first = match body.frame().await {
+                        Some(Ok(frame)) => format!("{:?}", frame.into_data().ok()),
+                        other => format!("not data: {:?}", other.map(|f| f.map(|_| ()))),
+                    };
+                    let ended_after_data = body.is_end_stream();
+                    let end = match body.frame().await {
+                        None => "ended".to_owned(),
+                        Some(Err(e)) if e.s3_error_code() == "XAmzContentSHA256Mismatch" => {
+                            "hash mismatch".to_owned()
+                        }
+                        Some(other) => format!("{:?}", other.map(|_| ())),
+                    };
+                    *seen.lock().unwrap() =
+                        format!("{first} {ended_after_data} {end} {}", body.is_end_stream());
+                    Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
+                        Bytes::from_static(b"served"),
+                    )))
+                }
+            }
+        }));
+        let response = service.oneshot(request).await.unwrap();
+        let (got, text) = status_and_text(response).await;
+        assert_eq!(got, status, "{text}");
+        let expected = format!("{:?} false {end} true", Some(Bytes::from_static(sent)));
+        assert_eq!(*seen.lock().unwrap(), expected);
     }
 }
 
@@ -2525,30 +2676,102 @@ async fn unsigned_payload_bounds_by_declared_length() {
 }
 
 /// A body whose SHA-256 is in `x-amz-content-sha256`, sent with no declared length (chunked
-/// transfer coding), may be larger than the buffer: it is passed on as read and checked
-/// against that hash at its end. Another body is refused (`XAmzContentSHA256Mismatch`), not
-/// passed on unchecked as an `UNSIGNED-PAYLOAD` body is. (Written for a mutant under which
-/// every body of no declared length was passed on unchecked.)
+/// transfer coding), is read up to the buffer: one that ends within it is buffered and checked
+/// before the service sees it, as if it had declared its length; one past it (a buffer of 4
+/// bytes here) is passed on as read, what was read first ahead of the rest, and checked
+/// against that hash at its end. Another body is refused either way
+/// (`XAmzContentSHA256Mismatch`), not passed on unchecked as an `UNSIGNED-PAYLOAD` body is.
+/// (Written for a mutant under which every body of no declared length was passed on
+/// unchecked, and for the read up to the buffer.)
 #[tokio::test]
 async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-    for (sent, expected) in [(&b"hello"[..], 200u16), (&b"HELLO"[..], 400)] {
+    for (max_body_bytes, handed) in [
+        (None, "VerifiedBody::Buffered"),
+        // Exactly the buffer is buffered, as a `Content-Length` of it is.
+        (Some(5), "VerifiedBody::Buffered"),
+        (Some(4), "VerifiedBody::PassedOn(Sha256)"),
+    ] {
+        let mut settings = edgeward_signing::LayerSettings::default();
+        if let Some(max) = max_body_bytes {
+            settings.max_body_bytes = max;
+        }
+        for (sent, expected) in [(&b"hello"[..], 200u16), (&b"HELLO"[..], 400)] {
+            let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
+            sign_s3(&mut request, SK, PayloadSigning::Signed);
+            assert!(!request.headers().contains_key("content-length"));
+            let request = request.map(|_| Full::new(Bytes::from_static(sent)));
+            let (status, text) = unsigned_answer(settings.clone(), request).await.unwrap();
+            let case = format!("buffer {max_body_bytes:?}, {sent:?}: {text}");
+            assert_eq!(status, expected, "{case}");
+            if expected == 400 {
+                assert!(
+                    text.contains("<Code>XAmzContentSHA256Mismatch</Code>"),
+                    "{case}"
+                );
+            } else {
+                assert_eq!(text, format!("{handed} read 5"), "{case}");
+            }
+        }
+    }
+}
+
+/// A signed SHA-256 body of no declared length that is still coming when the body timeout
+/// has passed is passed on with what came, not refused: the timeout bounds the wait for a
+/// body to buffer, and a body passed on has only the idle timeout (as it had before the layer
+/// read ahead). It is checked against its hash at its end all the same. One that stalls for
+/// longer than the idle timeout while it is read ahead is refused `RequestTimeout`.
+#[tokio::test]
+async fn a_slow_signed_payload_of_no_declared_length_is_passed_on_at_the_body_timeout() {
+    use futures_util::StreamExt;
+    use http_body_util::StreamBody;
+    use std::time::Duration;
+
+    type Frames = std::pin::Pin<
+        Box<
+            dyn futures_util::Stream<Item = Result<http_body::Frame<Bytes>, std::io::Error>> + Send,
+        >,
+    >;
+    // "hel" at once, "lo" after `gap`; then the end, or a stall.
+    let trickle = |gap: Duration, stall: bool| -> Frames {
+        let parts = futures_util::stream::iter([(Duration::ZERO, "hel"), (gap, "lo")]).then(
+            |(delay, data)| async move {
+                tokio::time::sleep(delay).await;
+                Ok(http_body::Frame::data(Bytes::from_static(data.as_bytes())))
+            },
+        );
+        if stall {
+            Box::pin(parts.chain(futures_util::stream::pending()))
+        } else {
+            Box::pin(parts)
+        }
+    };
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let timeouts = |body_ms, idle_ms| {
+        let mut settings = edgeward_signing::LayerSettings::default();
+        settings.body_timeout = Duration::from_millis(body_ms);
+        settings.body_idle_timeout = Duration::from_millis(idle_ms);
+        settings
+    };
+    for (body, settings, expected) in [
+        (
+            trickle(Duration::from_millis(400), false),
+            timeouts(100, 1500),
+            (200, "VerifiedBody::PassedOn(Sha256) read 5"),
+        ),
+        (
+            trickle(Duration::ZERO, true),
+            timeouts(1500, 100),
+            (400, "<Code>RequestTimeout</Code>"),
+        ),
+    ] {
         let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
         sign_s3(&mut request, SK, PayloadSigning::Signed);
         assert!(!request.headers().contains_key("content-length"));
-        let request = request.map(|_| Full::new(Bytes::from_static(sent)));
-        let (status, text) = unsigned_answer(edgeward_signing::LayerSettings::default(), request)
-            .await
-            .unwrap();
-        assert_eq!(status, expected, "{text}");
-        if expected == 400 {
-            assert!(
-                text.contains("<Code>XAmzContentSHA256Mismatch</Code>"),
-                "{text}"
-            );
-        } else {
-            assert_eq!(text, "VerifiedBody::PassedOn(Sha256) read 5");
-        }
+        let request = request.map(|_| StreamBody::new(body));
+        let (status, text) = unsigned_answer(settings, request).await.expect("no answer");
+        assert_eq!(status, expected.0, "{text}");
+        assert!(text.contains(expected.1), "{text}");
     }
 }
 
