@@ -77,17 +77,17 @@ pub struct LayerSettings {
     /// (S3's signed uploads: up to 5 GiB in one PUT), is not buffered when it is larger (a
     /// `Content-Length` over this) or may be (none): it is passed on as it is read, within
     /// [`Self::max_streamed_body_bytes`], and held to its hash at its end (see
-    /// [`VerifiedBody`]). A signed SHA-256 body of no declared length is read up to this
-    /// first (within [`Self::body_timeout`]): one that ends there is buffered and checked
-    /// before the service runs, as if it had declared its length; past either, what was read
-    /// is passed on ahead of the rest. Any other body larger than this (its SHA-256 is part of the
+    /// [`VerifiedBody`]). One of no declared length is read up to this first (within
+    /// [`Self::body_timeout`]): one that ends there is buffered and checked before the
+    /// service runs, as if it had declared its length; past either, what was read is passed
+    /// on ahead of the rest. Any other body larger than this (its SHA-256 is part of the
     /// canonical request, so the signature waits for all of it) gets `EntityTooLarge` (400 in
     /// S3's format, as from S3; 413 in the others).
     pub max_body_bytes: usize,
     /// How long reading the whole (non-streaming) body may take (default 30 s); past it, the
-    /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload. (A signed
-    /// body of no declared length, which could have been passed on, is passed on instead:
-    /// see [`Self::max_body_bytes`].)
+    /// request is answered `RequestTimeout` (400), as S3 answers a stalled upload. (A body of
+    /// no declared length that could have been passed on is passed on instead: see
+    /// [`Self::max_body_bytes`].)
     pub body_timeout: Duration,
     /// How long a read of a streamed body (`aws-chunked`, or one passed on unbuffered) may
     /// wait for the peer's next byte before the body fails with
@@ -264,8 +264,8 @@ impl<S, L> fmt::Debug for SigV4Service<S, L> {
 
 /// The request body the inner service sees: the buffered body, already verified; an
 /// `aws-chunked` body verified chunk by chunk as it is read; or a body that may be too large
-/// to buffer (over [`LayerSettings::max_body_bytes`], or of no declared length; a signed
-/// SHA-256 one of no declared length only once it has passed the buffer) whose request
+/// to buffer (over [`LayerSettings::max_body_bytes`], or of no declared length and still
+/// coming past it or past the body timeout) whose request
 /// was verified from its head, passed on as it is read: an `UNSIGNED-PAYLOAD` one, checked
 /// at its end against its checksum header, if any, or a signed SHA-256 one, checked at its
 /// end against that SHA-256 (`XAmzContentSHA256Mismatch`, as S3 answers) and its checksum
@@ -291,8 +291,8 @@ enum BodyKind<B: Body> {
     /// A body verified from the head that may be too large to buffer (its length over the
     /// limit, or not declared), passed on as it is read: `UNSIGNED-PAYLOAD`, whose size and
     /// checksum header are left to check, or a signed SHA-256 in `x-amz-content-sha256`,
-    /// which the body must match at its end as well (of no declared length, once it has
-    /// passed the buffer: its first bytes, read ahead, go first).
+    /// which the body must match at its end as well. Of no declared length, its first
+    /// bytes, read ahead to see whether it fits the buffer, go first.
     PassedOn {
         body: Box<PassedOnBody<TimedBody<B>>>,
         failure: Arc<BodyFailure>,
@@ -1524,11 +1524,11 @@ where
                     let mut timed: TimedBody<B> =
                         IdleTimeoutBody::new(body, settings.body_idle_timeout)
                             .map_err(timed_body_error::<B::Error>);
-                    // A signed body of no declared length may still be small: read up to the
-                    // buffer (within the body timeout), one that ends there is buffered and
-                    // checked before the service sees it, as if it had declared its length.
-                    // Past either, what was read goes on ahead of the rest.
-                    let start = if declared.is_none() && payload_hash.is_some() {
+                    // A body of no declared length may still be small: read up to the buffer
+                    // (within the body timeout), one that ends there is buffered and checked
+                    // before the service sees it, as if it had declared its length. Past
+                    // either, what was read goes on ahead of the rest.
+                    let start = if declared.is_none() {
                         let read =
                             read_start(&mut timed, settings.max_body_bytes, settings.body_timeout)
                                 .await;
@@ -1854,8 +1854,7 @@ mod tests {
     }
 
     /// Bytes read ahead of a body passed on are part of it until they are read: the body has
-    /// not ended, and its size counts them, also with nothing left to check at its end (the
-    /// layer reads ahead only of a body with a hash to check, which hides this from its tests).
+    /// not ended, and its size counts them, also with nothing left to check at its end.
     #[tokio::test]
     async fn bytes_read_ahead_are_part_of_the_body_passed_on() {
         // All of it read ahead: the body under it has ended.

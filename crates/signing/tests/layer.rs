@@ -2300,58 +2300,29 @@ async fn two_signed_cookie_values_verify_over_http1_and_http2() {
     );
 }
 
-/// A body of no declared length, which the layer passes on as it is read (not buffered), as
-/// the service sees it: `is_end_stream` before and after it has read the body, and
-/// `size_hint`. A body with data has not ended before it is read, and has once it is; an empty
-/// one has ended before any read (the answers `Full` gives for the same bytes), unless a
-/// checksum is left to check at its end. A signed SHA-256 body is read up to the buffer
-/// first: an empty one is buffered; one past the buffer (2 bytes here) is passed on with what
-/// was read ahead of the rest, and counts it in its size. Written for the mutants
+/// A body of no declared length as the service sees it: `is_end_stream` before and after it
+/// has read the body, and `size_hint`, the answers `Full` gives for the same bytes. One that
+/// fits the buffer is buffered (an empty one, here); one past it (2 bytes here) is passed on
+/// as it is read, with what was read ahead to find that out ahead of the rest, counted in its
+/// size: it has not ended before it is read, and has once it is. Written for the mutants
 /// cargo-mutants (2026-12-05) found no test held: "replace <impl Body for PassedOnBody<B>>::
-/// is_end_stream -> bool with true" / "with false", "replace || with &&" and "replace && with
-/// ||" in it, and "replace size_hint with Default::default()" (which `IdleTimeoutBody` hid
-/// until it passed its body's hint on); and for the size of the bytes read ahead.
+/// is_end_stream -> bool with true" / "with false", and "replace size_hint with
+/// Default::default()" (which `IdleTimeoutBody` hid until it passed its body's hint on); and
+/// for the size of the bytes read ahead.
 #[tokio::test]
 async fn a_body_passed_on_describes_itself_as_its_body_would() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
-    let not_ended_before_it = as_full_describes(b"").replacen("true", "false", 1);
-    for (data, checksum, payload, max_body_bytes, expected) in [
+    for (data, checksum, payload) in [
+        (&b"hello"[..], None, PayloadSigning::Unsigned),
+        (&b""[..], None, PayloadSigning::Unsigned),
         (
             &b"hello"[..],
-            None,
+            Some(crc32_base64(b"hello")),
             PayloadSigning::Unsigned,
-            None,
-            as_full_describes(b"hello"),
         ),
-        (
-            &b""[..],
-            None,
-            PayloadSigning::Unsigned,
-            None,
-            as_full_describes(b""),
-        ),
-        // With a checksum to check, the end is the poll that finds it.
-        (
-            &b""[..],
-            Some(crc32_base64(b"")),
-            PayloadSigning::Unsigned,
-            None,
-            not_ended_before_it,
-        ),
-        (
-            &b""[..],
-            None,
-            PayloadSigning::Signed,
-            None,
-            as_full_describes(b""),
-        ),
-        (
-            &b"hello"[..],
-            None,
-            PayloadSigning::Signed,
-            Some(2),
-            as_full_describes(b"hello"),
-        ),
+        (&b""[..], Some(crc32_base64(b"")), PayloadSigning::Unsigned),
+        (&b"hello"[..], None, PayloadSigning::Signed),
+        (&b""[..], None, PayloadSigning::Signed),
     ] {
         // No `Content-Length`: a body that may be too large to buffer.
         let mut request = put_to(addr, "/bucket/key").body(data.to_vec()).unwrap();
@@ -2364,28 +2335,27 @@ async fn a_body_passed_on_describes_itself_as_its_body_would() {
         assert!(!request.headers().contains_key("content-length"));
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let mut settings = edgeward_signing::LayerSettings::default();
-        if let Some(max) = max_body_bytes {
-            settings.max_body_bytes = max;
-        }
+        settings.max_body_bytes = 2;
         let (status, text) = body_as_the_service_sees_it_with(settings, request).await;
         assert_eq!(status, 200, "{text}");
         assert_eq!(
             text,
-            expected,
-            "{} bytes, checksum {checksum:?}, {payload:?}, buffer {max_body_bytes:?}",
+            as_full_describes(data),
+            "{} bytes, checksum {checksum:?}, {payload:?}",
             data.len()
         );
     }
 }
 
-/// A signed SHA-256 body passed on has not ended while its hash is left to check, even once
-/// all its data is read and the body under it has ended: the end is the next poll, which
-/// checks it (`XAmzContentSHA256Mismatch` for another body). A reader that trusts
-/// `is_end_stream` (hyper forwarding the body) would otherwise never have the hash checked.
-/// Written for mutant "delete `self.payload_hash.is_none() &&`" in `PassedOnBody`'s
-/// `is_end_stream`.
+/// Once its data is read, a body passed on has ended when nothing is left to check at its
+/// end, and not while its signed SHA-256 or its checksum header is, even though the body
+/// under it has ended: the end is the next poll, which checks them
+/// (`XAmzContentSHA256Mismatch`, `BadDigest` for another body). A reader that trusts
+/// `is_end_stream` (hyper forwarding the body) would otherwise never have them checked.
+/// Written for mutants in `PassedOnBody`'s `is_end_stream`: "replace || with &&", "replace &&
+/// with ||", and "delete `self.payload_hash.is_none() &&`" and its checksum's twin.
 #[tokio::test]
-async fn a_signed_body_passed_on_has_not_ended_until_its_hash_is_checked() {
+async fn a_body_passed_on_has_not_ended_while_a_check_is_left() {
     use std::sync::Arc;
 
     use http_body::Body as _;
@@ -2395,12 +2365,49 @@ async fn a_signed_body_passed_on_has_not_ended_until_its_hash_is_checked() {
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
     let mut settings = edgeward_signing::LayerSettings::default();
     settings.max_body_bytes = 2;
-    for (sent, end, status) in [
-        (&b"hello"[..], "ended", 200u16),
-        (b"HELLO", "hash mismatch", 400),
+    let crc32 = Some(crc32_base64(b"hello"));
+    for (payload, checksum, sent, ended_after_data, end, status) in [
+        (
+            PayloadSigning::Unsigned,
+            None,
+            &b"hello"[..],
+            true,
+            "ended",
+            200u16,
+        ),
+        (
+            PayloadSigning::Unsigned,
+            crc32.clone(),
+            b"hello",
+            false,
+            "ended",
+            200,
+        ),
+        (
+            PayloadSigning::Unsigned,
+            crc32,
+            b"HELLO",
+            false,
+            "BadDigest",
+            400,
+        ),
+        (PayloadSigning::Signed, None, b"hello", false, "ended", 200),
+        (
+            PayloadSigning::Signed,
+            None,
+            b"HELLO",
+            false,
+            "XAmzContentSHA256Mismatch",
+            400,
+        ),
     ] {
         let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
-        sign_s3(&mut request, SK, PayloadSigning::Signed);
+        if let Some(crc32) = &checksum {
+            request
+                .headers_mut()
+                .insert("x-amz-checksum-crc32", crc32.parse().unwrap());
+        }
+        sign_s3(&mut request, SK, payload.clone());
         assert!(!request.headers().contains_key("content-length"));
         let request = request.map(|_| Full::new(Bytes::from_static(sent)));
         // The layer answers a failed body in place of the service: the service's reading is
@@ -2419,10 +2426,8 @@ async fn a_signed_body_passed_on_has_not_ended_until_its_hash_is_checked() {
                     let ended_after_data = body.is_end_stream();
                     let end = match body.frame().await {
                         None => "ended".to_owned(),
-                        Some(Err(e)) if e.s3_error_code() == "XAmzContentSHA256Mismatch" => {
-                            "hash mismatch".to_owned()
-                        }
-                        Some(other) => format!("{:?}", other.map(|_| ())),
+                        Some(Err(e)) => e.s3_error_code().to_owned(),
+                        Some(Ok(frame)) => format!("{frame:?}"),
                     };
                     *seen.lock().unwrap() =
                         format!("{first} {ended_after_data} {end} {}", body.is_end_stream());
@@ -2434,9 +2439,13 @@ async fn a_signed_body_passed_on_has_not_ended_until_its_hash_is_checked() {
         }));
         let response = service.oneshot(request).await.unwrap();
         let (got, text) = status_and_text(response).await;
-        assert_eq!(got, status, "{text}");
-        let expected = format!("{:?} false {end} true", Some(Bytes::from_static(sent)));
-        assert_eq!(*seen.lock().unwrap(), expected);
+        let case = format!("{payload:?}, checksum {checksum:?}, {sent:?}");
+        assert_eq!(got, status, "{case}: {text}");
+        let expected = format!(
+            "{:?} {ended_after_data} {end} true",
+            Some(Bytes::from_static(sent))
+        );
+        assert_eq!(*seen.lock().unwrap(), expected, "{case}");
     }
 }
 
@@ -2451,6 +2460,7 @@ async fn an_unbuffered_unsigned_body_of_exactly_the_streamed_limit_passes() {
 
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
     let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 8;
     settings.max_streamed_body_bytes = 16;
     for (len, expected) in [(16usize, 200u16), (17, 400)] {
         let mut request = put_to(addr, "/bucket/key").body(vec![b'x'; len]).unwrap();
@@ -2580,13 +2590,15 @@ async fn an_unbuffered_unsigned_body_debugs_as_such() {
     let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
     sign_s3(&mut request, SK, PayloadSigning::Unsigned);
     let request = request.map(|body| Full::new(Bytes::from(body)));
-    let service =
-        support::test_layer(edgeward_signing::LayerSettings::default()).layer(tower::service_fn(
-            |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
-                let text = format!("{:?}", request.body());
-                Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
-            },
-        ));
+    // No `Content-Length`, and past the buffer.
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.max_body_bytes = 2;
+    let service = support::test_layer(settings).layer(tower::service_fn(
+        |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
+            let text = format!("{:?}", request.body());
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(text))))
+        },
+    ));
     let response = service.oneshot(request).await.unwrap();
     let (status, text) = status_and_text(response).await;
     assert_eq!(
