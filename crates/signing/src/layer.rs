@@ -504,6 +504,15 @@ struct BodyFailure {
 }
 
 impl BodyFailure {
+    /// Nothing recorded yet, for a body of the request `parts` under `settings`.
+    fn for_request(parts: &http::request::Parts, settings: &LayerSettings) -> Self {
+        Self {
+            format: resolve_format(settings.error_format, parts),
+            answer: std::sync::Mutex::new(None),
+            drain: Drain::after_failure(parts.version, settings),
+        }
+    }
+
     fn record(&self, error: &Error) {
         if let Ok(mut answer) = self.answer.lock() {
             answer.get_or_insert_with(|| render_error(error, self.format));
@@ -1433,11 +1442,7 @@ where
                     };
                     (verified, body, None)
                 } else {
-                    let failure = Arc::new(BodyFailure {
-                        format: resolve_format(settings.error_format, &parts),
-                        answer: std::sync::Mutex::new(None),
-                        drain: Drain::after_failure(parts.version, &settings),
-                    });
+                    let failure = Arc::new(BodyFailure::for_request(&parts, &settings));
                     let body = VerifiedBody {
                         inner: BodyKind::Chunked {
                             body: Box::new(ChunkedBody::new(body, chunk_verifier)),
@@ -1559,11 +1564,7 @@ where
                             Some(BodyStart::Part(start)) if !start.is_empty() => Some(start),
                             _ => None,
                         };
-                        let failure = Arc::new(BodyFailure {
-                            format: resolve_format(settings.error_format, &parts),
-                            answer: std::sync::Mutex::new(None),
-                            drain: Drain::after_failure(parts.version, &settings),
-                        });
+                        let failure = Arc::new(BodyFailure::for_request(&parts, &settings));
                         let body = VerifiedBody {
                             inner: BodyKind::PassedOn {
                                 body: Box::new(PassedOnBody {

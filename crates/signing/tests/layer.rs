@@ -2324,16 +2324,8 @@ async fn a_body_passed_on_describes_itself_as_its_body_would() {
         (&b"hello"[..], None, PayloadSigning::Signed),
         (&b""[..], None, PayloadSigning::Signed),
     ] {
-        // No `Content-Length`: a body that may be too large to buffer.
-        let mut request = put_to(addr, "/bucket/key").body(data.to_vec()).unwrap();
-        if let Some(crc32) = &checksum {
-            request
-                .headers_mut()
-                .insert("x-amz-checksum-crc32", crc32.parse().unwrap());
-        }
-        sign_s3(&mut request, SK, payload.clone());
-        assert!(!request.headers().contains_key("content-length"));
-        let request = request.map(|body| Full::new(Bytes::from(body)));
+        let request = unframed_put(addr, data, checksum.as_deref(), payload.clone())
+            .map(|body| Full::new(Bytes::from(body)));
         let mut settings = edgeward_signing::LayerSettings::default();
         settings.max_body_bytes = 2;
         let (status, text) = body_as_the_service_sees_it_with(settings, request).await;
@@ -2345,6 +2337,25 @@ async fn a_body_passed_on_describes_itself_as_its_body_would() {
             data.len()
         );
     }
+}
+
+/// A PUT of `signed` signed with `payload` (and its `crc32`, if any, in
+/// `x-amz-checksum-crc32`), with no `Content-Length`: a body that may be too large to buffer.
+fn unframed_put(
+    addr: SocketAddr,
+    signed: &[u8],
+    crc32: Option<&str>,
+    payload: PayloadSigning,
+) -> http::Request<Vec<u8>> {
+    let mut request = put_to(addr, "/bucket/key").body(signed.to_vec()).unwrap();
+    if let Some(crc32) = crc32 {
+        request
+            .headers_mut()
+            .insert("x-amz-checksum-crc32", crc32.parse().unwrap());
+    }
+    sign_s3(&mut request, SK, payload);
+    assert!(!request.headers().contains_key("content-length"));
+    request
 }
 
 /// Once its data is read, a body passed on has ended when nothing is left to check at its
@@ -2401,15 +2412,8 @@ async fn a_body_passed_on_has_not_ended_while_a_check_is_left() {
             400,
         ),
     ] {
-        let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
-        if let Some(crc32) = &checksum {
-            request
-                .headers_mut()
-                .insert("x-amz-checksum-crc32", crc32.parse().unwrap());
-        }
-        sign_s3(&mut request, SK, payload.clone());
-        assert!(!request.headers().contains_key("content-length"));
-        let request = request.map(|_| Full::new(Bytes::from_static(sent)));
+        let request = unframed_put(addr, b"hello", checksum.as_deref(), payload.clone())
+            .map(|_| Full::new(Bytes::from_static(sent)));
         // The layer answers a failed body in place of the service: the service's reading is
         // kept here.
         let seen = Arc::new(std::sync::Mutex::new(String::new()));
@@ -2709,10 +2713,8 @@ async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
             settings.max_body_bytes = max;
         }
         for (sent, expected) in [(&b"hello"[..], 200u16), (&b"HELLO"[..], 400)] {
-            let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
-            sign_s3(&mut request, SK, PayloadSigning::Signed);
-            assert!(!request.headers().contains_key("content-length"));
-            let request = request.map(|_| Full::new(Bytes::from_static(sent)));
+            let request = unframed_put(addr, b"hello", None, PayloadSigning::Signed)
+                .map(|_| Full::new(Bytes::from_static(sent)));
             let (status, text) = unsigned_answer(settings.clone(), request).await.unwrap();
             let case = format!("buffer {max_body_bytes:?}, {sent:?}: {text}");
             assert_eq!(status, expected, "{case}");
@@ -2777,10 +2779,8 @@ async fn a_slow_signed_payload_of_no_declared_length_is_passed_on_at_the_body_ti
             (400, "<Code>RequestTimeout</Code>"),
         ),
     ] {
-        let mut request = put_to(addr, "/bucket/key").body(b"hello".to_vec()).unwrap();
-        sign_s3(&mut request, SK, PayloadSigning::Signed);
-        assert!(!request.headers().contains_key("content-length"));
-        let request = request.map(|_| StreamBody::new(body));
+        let request = unframed_put(addr, b"hello", None, PayloadSigning::Signed)
+            .map(|_| StreamBody::new(body));
         let (status, text) = unsigned_answer(settings, request).await.expect("no answer");
         assert_eq!(status, expected.0, "{text}");
         assert!(text.contains(expected.1), "{text}");
