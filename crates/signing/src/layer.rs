@@ -1526,23 +1526,30 @@ where
                             Err(e) => return refuse_unread(e, &parts, body),
                         };
                     let payload_hash = verified.streamed_payload_hash();
-                    let mut timed: TimedBody<B> =
-                        IdleTimeoutBody::new(body, settings.body_idle_timeout)
-                            .map_err(timed_body_error::<B::Error>);
                     // A body of no declared length may still be small: read up to the buffer
                     // (within the body timeout), one that ends there is buffered and checked
                     // before the service sees it, as if it had declared its length. Past
-                    // either, what was read goes on ahead of the rest.
+                    // either, what was read goes on ahead of the rest. The read ahead has an
+                    // idle clock of its own: one left running when the body timeout cut a
+                    // wait short would count the service's time before its first read.
+                    let mut body = body;
                     let start = if declared.is_none() {
-                        let read =
-                            read_start(&mut timed, settings.max_body_bytes, settings.body_timeout)
-                                .await;
+                        let mut reading =
+                            IdleTimeoutBody::new(&mut body, settings.body_idle_timeout)
+                                .map_err(timed_body_error::<B::Error>);
+                        let read = read_start(
+                            &mut reading,
+                            settings.max_body_bytes,
+                            settings.body_timeout,
+                        )
+                        .await;
+                        drop(reading);
                         match read {
                             Ok(start) => Some(start),
                             Err(e) => {
                                 if let Some(drain) = Drain::after_failure(parts.version, &settings)
                                 {
-                                    drain.spawn(timed.into_inner().into_inner());
+                                    drain.spawn(body);
                                 }
                                 return reject(e, &parts);
                             }
@@ -1550,6 +1557,9 @@ where
                     } else {
                         None
                     };
+                    let timed: TimedBody<B> =
+                        IdleTimeoutBody::new(body, settings.body_idle_timeout)
+                            .map_err(timed_body_error::<B::Error>);
                     if let Some(BodyStart::Whole(bytes)) = start {
                         let view = RequestView::from_parts(&parts);
                         if let Err(e) = verified.check_buffered_body(&view, &bytes) {

@@ -2459,7 +2459,6 @@ async fn a_body_passed_on_has_not_ended_while_a_check_is_left() {
 ///, under which a body of exactly the limit is refused.
 #[tokio::test]
 async fn an_unbuffered_unsigned_body_of_exactly_the_streamed_limit_passes() {
-    use http_body_util::BodyExt;
     use tower::{Layer, ServiceExt};
 
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
@@ -2472,10 +2471,7 @@ async fn an_unbuffered_unsigned_body_of_exactly_the_streamed_limit_passes() {
         let request = request.map(|body| Full::new(Bytes::from(body)));
         let service = support::test_layer(settings.clone()).layer(tower::service_fn(
             |request: http::Request<edgeward_signing::VerifiedBody<Full<Bytes>>>| async move {
-                let read = match request.into_body().collect().await {
-                    Ok(collected) => format!("read {}", collected.to_bytes().len()),
-                    Err(e) => format!("failed: {e}"),
-                };
+                let read = how_much_is_read(request.into_body()).await;
                 Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(read))))
             },
         ));
@@ -2611,6 +2607,20 @@ async fn an_unbuffered_unsigned_body_debugs_as_such() {
     );
 }
 
+/// `read N` for a body read whole, `failed: …` for one that failed.
+async fn how_much_is_read<T>(body: T) -> String
+where
+    T: http_body::Body<Data = Bytes>,
+    T::Error: std::fmt::Display,
+{
+    use http_body_util::BodyExt;
+
+    match body.collect().await {
+        Ok(collected) => format!("read {}", collected.to_bytes().len()),
+        Err(e) => format!("failed: {e}"),
+    }
+}
+
 /// The layer's answer to `request` under `settings`, the service reading the body and
 /// answering how it was handed it (`VerifiedBody`'s `Debug`) and how much it read; `None`
 /// when no answer came within 5 s.
@@ -2622,17 +2632,13 @@ where
     B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    use http_body_util::BodyExt;
     use tower::{Layer, ServiceExt};
 
     let service = support::test_layer(settings).layer(tower::service_fn(
         |request: http::Request<edgeward_signing::VerifiedBody<B>>| async move {
             let body = request.into_body();
             let kind = format!("{body:?}");
-            let read = match body.collect().await {
-                Ok(collected) => format!("read {}", collected.to_bytes().len()),
-                Err(e) => format!("failed: {e}"),
-            };
+            let read = how_much_is_read(body).await;
             Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(format!(
                 "{kind} {read}"
             )))))
@@ -2730,6 +2736,28 @@ async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
     }
 }
 
+/// A body's frames as a stream that takes its time.
+type Frames = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<http_body::Frame<Bytes>, std::io::Error>> + Send>,
+>;
+
+/// "hel" at once, "lo" after `gap`; then the end, or a stall when `stall`.
+fn trickle(gap: std::time::Duration, stall: bool) -> Frames {
+    use futures_util::StreamExt;
+
+    let parts = futures_util::stream::iter([(std::time::Duration::ZERO, "hel"), (gap, "lo")]).then(
+        |(delay, data)| async move {
+            tokio::time::sleep(delay).await;
+            Ok(http_body::Frame::data(Bytes::from_static(data.as_bytes())))
+        },
+    );
+    if stall {
+        Box::pin(parts.chain(futures_util::stream::pending()))
+    } else {
+        Box::pin(parts)
+    }
+}
+
 /// A signed SHA-256 body of no declared length that is still coming when the body timeout
 /// has passed is passed on with what came, not refused: the timeout bounds the wait for a
 /// body to buffer, and a body passed on has only the idle timeout (as it had before the layer
@@ -2737,29 +2765,9 @@ async fn a_signed_payload_of_no_declared_length_is_checked_against_its_hash() {
 /// longer than the idle timeout while it is read ahead is refused `RequestTimeout`.
 #[tokio::test]
 async fn a_slow_signed_payload_of_no_declared_length_is_passed_on_at_the_body_timeout() {
-    use futures_util::StreamExt;
     use http_body_util::StreamBody;
     use std::time::Duration;
 
-    type Frames = std::pin::Pin<
-        Box<
-            dyn futures_util::Stream<Item = Result<http_body::Frame<Bytes>, std::io::Error>> + Send,
-        >,
-    >;
-    // "hel" at once, "lo" after `gap`; then the end, or a stall.
-    let trickle = |gap: Duration, stall: bool| -> Frames {
-        let parts = futures_util::stream::iter([(Duration::ZERO, "hel"), (gap, "lo")]).then(
-            |(delay, data)| async move {
-                tokio::time::sleep(delay).await;
-                Ok(http_body::Frame::data(Bytes::from_static(data.as_bytes())))
-            },
-        );
-        if stall {
-            Box::pin(parts.chain(futures_util::stream::pending()))
-        } else {
-            Box::pin(parts)
-        }
-    };
     let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
     let timeouts = |body_ms, idle_ms| {
         let mut settings = edgeward_signing::LayerSettings::default();
@@ -2785,6 +2793,38 @@ async fn a_slow_signed_payload_of_no_declared_length_is_passed_on_at_the_body_ti
         assert_eq!(status, expected.0, "{text}");
         assert!(text.contains(expected.1), "{text}");
     }
+}
+
+/// The idle timeout of a body passed on counts the peer's silence while the service reads,
+/// not the time the layer's read ahead spent waiting before the service was called: a body
+/// whose read ahead was cut by the body timeout as it waited, handed to a service that takes
+/// longer than the idle timeout before it reads, whose rest comes within the idle timeout of
+/// that read, is read whole.
+#[tokio::test]
+async fn the_read_ahead_does_not_start_the_services_idle_clock() {
+    use http_body_util::StreamBody;
+    use std::time::Duration;
+    use tower::{Layer, ServiceExt};
+
+    // "hel" at once, "lo" 800 ms later.
+    let frames = trickle(Duration::from_millis(800), false);
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut settings = edgeward_signing::LayerSettings::default();
+    settings.body_timeout = Duration::from_millis(100);
+    settings.body_idle_timeout = Duration::from_millis(400);
+    let request =
+        unframed_put(addr, b"hello", None, PayloadSigning::Signed).map(|_| StreamBody::new(frames));
+    let service = support::test_layer(settings).layer(tower::service_fn(
+        |request: http::Request<edgeward_signing::VerifiedBody<_>>| async move {
+            // Busy for longer than the idle timeout before it reads: at 600 ms.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let read = how_much_is_read(request.into_body()).await;
+            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(read))))
+        },
+    ));
+    let response = service.oneshot(request).await.unwrap();
+    let (status, text) = status_and_text(response).await;
+    assert_eq!((status, text.as_str()), (200, "read 5"));
 }
 
 /// A body of no hash header whose length is exactly `PRECHECKED_BODY_BYTES` (64 KiB) is small
