@@ -1525,7 +1525,6 @@ where
                             Ok(checksum) => checksum,
                             Err(e) => return refuse_unread(e, &parts, body),
                         };
-                    let payload_hash = verified.streamed_payload_hash();
                     // A body of no declared length may still be small: read up to the buffer
                     // (within the body timeout), one that ends there is buffered and checked
                     // before the service sees it, as if it had declared its length. Past
@@ -1557,9 +1556,6 @@ where
                     } else {
                         None
                     };
-                    let timed: TimedBody<B> =
-                        IdleTimeoutBody::new(body, settings.body_idle_timeout)
-                            .map_err(timed_body_error::<B::Error>);
                     if let Some(BodyStart::Whole(bytes)) = start {
                         let view = RequestView::from_parts(&parts);
                         if let Err(e) = verified.check_buffered_body(&view, &bytes) {
@@ -1574,13 +1570,16 @@ where
                             Some(BodyStart::Part(start)) if !start.is_empty() => Some(start),
                             _ => None,
                         };
+                        let timed: TimedBody<B> =
+                            IdleTimeoutBody::new(body, settings.body_idle_timeout)
+                                .map_err(timed_body_error::<B::Error>);
                         let failure = Arc::new(BodyFailure::for_request(&parts, &settings));
                         let body = VerifiedBody {
                             inner: BodyKind::PassedOn {
                                 body: Box::new(PassedOnBody {
                                     inner: timed,
                                     start,
-                                    payload_hash,
+                                    payload_hash: verified.streamed_payload_hash(),
                                     checksum,
                                     limit: settings.max_streamed_body_bytes,
                                     read: 0,
