@@ -454,16 +454,22 @@ enum BodyStart {
     Part(Bytes),
 }
 
-/// Reads `body` until it ends, has passed `limit` bytes, or `within` has passed (its
-/// transport trailers, which nothing signed, dropped).
-async fn read_start<B>(body: &mut B, limit: usize, within: Duration) -> Result<BodyStart, Error>
+/// Reads `body` until it ends, has passed [`LayerSettings::max_body_bytes`], or
+/// [`LayerSettings::body_timeout`] has passed (its transport trailers, which nothing signed,
+/// dropped); a wait for the peer longer than [`LayerSettings::body_idle_timeout`] fails it.
+/// The idle clock is the read ahead's own: one left running where the body timeout cut a
+/// wait short would count the service's time before its first read as the peer's silence.
+async fn read_start<B>(body: &mut B, settings: &LayerSettings) -> Result<BodyStart, Error>
 where
-    B: Body<Error = Error> + Unpin,
+    B: Body + Unpin,
+    B::Error: fmt::Display,
 {
     use bytes::Buf;
-    let deadline = tokio::time::Instant::now() + within;
+    let mut body = IdleTimeoutBody::new(body, settings.body_idle_timeout)
+        .map_err(timed_body_error::<B::Error>);
+    let deadline = tokio::time::Instant::now() + settings.body_timeout;
     let mut start = bytes::BytesMut::new();
-    while start.len() <= limit {
+    while start.len() <= settings.max_body_bytes {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_elapsed) => break,
             Ok(None) => return Ok(BodyStart::Whole(start.freeze())),
@@ -1528,22 +1534,11 @@ where
                     // A body of no declared length may still be small: read up to the buffer
                     // (within the body timeout), one that ends there is buffered and checked
                     // before the service sees it, as if it had declared its length. Past
-                    // either, what was read goes on ahead of the rest. The read ahead has an
-                    // idle clock of its own: one left running when the body timeout cut a
-                    // wait short would count the service's time before its first read.
+                    // either, what was read goes on ahead of the rest.
                     let mut body = body;
-                    let start = if declared.is_none() {
-                        let mut reading =
-                            IdleTimeoutBody::new(&mut body, settings.body_idle_timeout)
-                                .map_err(timed_body_error::<B::Error>);
-                        let read = read_start(
-                            &mut reading,
-                            settings.max_body_bytes,
-                            settings.body_timeout,
-                        )
-                        .await;
-                        drop(reading);
-                        match read {
+                    let start = match declared {
+                        Some(_) => None,
+                        None => match read_start(&mut body, &settings).await {
                             Ok(start) => Some(start),
                             Err(e) => {
                                 if let Some(drain) = Drain::after_failure(parts.version, &settings)
@@ -1552,9 +1547,7 @@ where
                                 }
                                 return reject(e, &parts);
                             }
-                        }
-                    } else {
-                        None
+                        },
                     };
                     if let Some(BodyStart::Whole(bytes)) = start {
                         let view = RequestView::from_parts(&parts);
