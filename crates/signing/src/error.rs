@@ -26,14 +26,19 @@ impl fmt::Display for SignatureLocation {
     }
 }
 
-/// The canonical request and string-to-sign the verifier computed, for debugging a
-/// `SignatureDoesNotMatch`. Never contains the secret key or a derived key.
+/// The canonical request and string-to-sign the verifier computed, and what the request
+/// claimed, for debugging a `SignatureDoesNotMatch`. Never contains the secret key or a
+/// derived key.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct MismatchDetails {
     /// The canonical request, exactly as hashed (the first mode tried).
     pub canonical_request: String,
     /// The string-to-sign, exactly as signed.
     pub string_to_sign: String,
+    /// The access key ID the request named.
+    pub access_key_id: String,
+    /// The signature the request carried, in lower-case hex.
+    pub signature_provided: String,
 }
 
 impl MismatchDetails {
@@ -51,6 +56,11 @@ impl fmt::Debug for MismatchDetails {
         f.debug_struct("MismatchDetails")
             .field("canonical_request", &self.canonical_request_redacted())
             .field("string_to_sign", &self.string_to_sign)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "signature_provided",
+                &crate::redact::signature(&self.signature_provided),
+            )
             .finish()
     }
 }
@@ -652,19 +662,45 @@ impl Error {
         }
     }
 
-    /// Code, status and message together.
+    /// Code, status and message together. The message of a `SignatureDoesNotMatch` goes on
+    /// with the canonical request and string-to-sign the verifier computed, in the words the
+    /// query and JSON services use ("The Canonical String for this request should have
+    /// been …"), so that a client finds them in the exception its SDK raises: each cut to its
+    /// first 8 KiB, the canonical request's session token replaced by its length
+    /// ([`MismatchDetails::canonical_request_redacted`]; a message is free text that client
+    /// logs keep, and the client knows its token). S3 answers with its message alone and the
+    /// details as elements of their own (the layer's
+    /// [`ErrorFormat::RestXml`](crate::ErrorFormat::RestXml)).
     pub fn to_aws_error(&self) -> AwsError {
         let code = self.aws_error_code();
         AwsError {
             code,
             status: status_of(code),
-            message: self.to_string(),
+            message: self.answer_message(),
+        }
+    }
+
+    /// The message of an error answer in the query or JSON protocols: the error as it
+    /// displays, and for a `SignatureDoesNotMatch` whose details are known, the details
+    /// [`Error::to_aws_error`] describes.
+    fn answer_message(&self) -> String {
+        match self.mismatch_details() {
+            Some(details) if !details.string_to_sign.is_empty() => format!(
+                "{self}\n\nThe Canonical String for this request should have been\n'{}'\n\n\
+                 The String-to-Sign should have been\n'{}'\n",
+                clip_to(
+                    &details.canonical_request_redacted(),
+                    MAX_ECHOED_SIGNING_TEXT
+                ),
+                clip_to(&details.string_to_sign, MAX_ECHOED_SIGNING_TEXT),
+            ),
+            _ => self.to_string(),
         }
     }
 
     /// Code, status and message together, in the JSON-protocol services' terms
     /// ([`Error::json_error_code`]), with the status `protocol`'s services send: see
-    /// [`JsonProtocol`].
+    /// [`JsonProtocol`]. The message as [`Error::to_aws_error`]'s.
     pub fn to_json_error(&self, protocol: JsonProtocol) -> AwsError {
         let status = match (protocol, self.http_status()) {
             (JsonProtocol::AwsJson, 403) => 400,
@@ -673,7 +709,7 @@ impl Error {
         AwsError {
             code: self.json_error_code(),
             status,
-            message: self.to_string(),
+            message: self.answer_message(),
         }
     }
 
@@ -722,6 +758,11 @@ pub(crate) fn clip(value: &str) -> String {
     clip_to(value, 64).into_owned()
 }
 
+/// The most of the string-to-sign and of the canonical request an error answer echoes (each;
+/// then `…`): a usual request's whole, and at most 48 KiB each once escaped in XML (`&quot;`
+/// is six bytes).
+pub(crate) const MAX_ECHOED_SIGNING_TEXT: usize = 8 * 1024;
+
 /// `value` cut to its first `max` bytes (at a character boundary) and marked `…`, or whole.
 pub(crate) fn clip_to(value: &str, max: usize) -> Cow<'_, str> {
     if value.len() <= max {
@@ -755,6 +796,47 @@ mod tests {
             assert_eq!((s3.code, s3.status), ("InternalError", 500), "{error}");
             assert!(!error.is_peer_fault(), "{error}");
         }
+    }
+
+    /// The query and JSON answers' message of a mismatch echoes the canonical request and the
+    /// string-to-sign each up to 8 KiB, a longer one cut there and marked `…`; S3's message is
+    /// the error's words alone (its answer carries them as elements), and so is that of a
+    /// mismatch without details.
+    #[test]
+    fn a_mismatch_message_echoes_what_was_signed_up_to_8_kib() {
+        let string_to_sign = "AWS4-HMAC-SHA256\n20150830T123600Z\n…";
+        for canonical_len in [100, 8192, 8193, 20_000] {
+            let canonical_request = "c".repeat(canonical_len);
+            let error = Error::SignatureDoesNotMatch {
+                details: Box::new(MismatchDetails {
+                    canonical_request: canonical_request.clone(),
+                    string_to_sign: string_to_sign.to_owned(),
+                    ..MismatchDetails::default()
+                }),
+            };
+            let echoed = if canonical_len <= 8192 {
+                canonical_request
+            } else {
+                format!("{}…", &canonical_request[..8192])
+            };
+            let expected = format!(
+                "the signature does not match\n\nThe Canonical String for this request should \
+                 have been\n'{echoed}'\n\nThe String-to-Sign should have been\n\
+                 '{string_to_sign}'\n"
+            );
+            assert_eq!(error.to_aws_error().message, expected);
+            for protocol in [JsonProtocol::AwsJson, JsonProtocol::RestJson] {
+                assert_eq!(error.to_json_error(protocol).message, expected);
+            }
+            assert_eq!(error.to_s3_error().message, "the signature does not match");
+        }
+        let without_details = Error::SignatureDoesNotMatch {
+            details: Box::default(),
+        };
+        assert_eq!(
+            without_details.to_aws_error().message,
+            "the signature does not match"
+        );
     }
 
     /// S3 lists `EntityTooLarge` as `400 Bad Request`; other services answer a body over

@@ -1,6 +1,7 @@
 //! A `tower::Layer` that verifies SigV4 for hyper 1 / axum services.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +17,7 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use crate::auth::has_presigned_query;
 use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
-use crate::error::{clip, clip_to, Error, JsonProtocol};
+use crate::error::{clip, clip_to, Error, JsonProtocol, MAX_ECHOED_SIGNING_TEXT};
 use crate::verify::{
     uses_s3_rules, Accept, CredentialLookup, Headers, Payload, RequestView, StreamedPayloadHash,
     VerifiedRequest, Verifier,
@@ -47,11 +48,15 @@ pub enum ErrorFormat {
     #[default]
     Auto,
     /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
-    /// (STS, IAM, SQS query).
+    /// (STS, IAM, SQS query). The message of a `SignatureDoesNotMatch` goes on with the
+    /// canonical request and string-to-sign, as AWS's query and JSON services' does: see
+    /// [`Error::to_aws_error`]. The same in the JSON and CBOR forms.
     QueryXml,
-    /// `<Error><Code/><Message/>…</Error>` with S3's error codes ([`Error::s3_error_code`];
-    /// carries the canonical request and string-to-sign on `SignatureDoesNotMatch`, as S3
-    /// does, each cut to its first 8 KiB).
+    /// `<Error><Code/><Message/>…</Error>` with S3's error codes ([`Error::s3_error_code`]).
+    /// As S3's, a `SignatureDoesNotMatch` carries `AWSAccessKeyId`, `StringToSign`,
+    /// `SignatureProvided`, `StringToSignBytes`, `CanonicalRequest` and
+    /// `CanonicalRequestBytes` (each text cut to its first 8 KiB, its bytes in hex to the
+    /// same), and an `InvalidAccessKeyId` its `AWSAccessKeyId`.
     RestXml,
     /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), with the
     /// JSON services' codes ([`Error::json_error_code`]). To an awsJson request (an
@@ -803,9 +808,19 @@ where
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
-/// The most of the string-to-sign and of the canonical request S3's form echoes (each; then
-/// `…`): a usual request's whole, and at most 48 KiB each once escaped (`&quot;` is six bytes).
-const MAX_ECHOED_SIGNING_TEXT: usize = 8 * 1024;
+/// The first [`MAX_ECHOED_SIGNING_TEXT`] bytes of `text` as S3's `StringToSignBytes` shows
+/// them: two lower-case hex digits a byte, a space between.
+fn spaced_hex(text: &str) -> String {
+    let bytes = &text.as_bytes()[..text.len().min(MAX_ECHOED_SIGNING_TEXT)];
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for byte in bytes {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        let _ = write!(out, "{byte:02x}"); // to a `String`: cannot fail
+    }
+    out
+}
 
 fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -1026,15 +1041,32 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
             if let Some(region) = error.expected_region() {
                 extra = format!("<Region>{}</Region>", xml_escape(region));
             }
+            if let Error::UnknownAccessKey { access_key_id } = error {
+                extra = format!(
+                    "<AWSAccessKeyId>{}</AWSAccessKeyId>",
+                    xml_escape(access_key_id)
+                );
+            }
             if let Some(details) = error.mismatch_details() {
                 // Both are as long as the peer made them (a head of hyper's ~400 KB, and
                 // escaping can make a byte six): cut, so that the answer to a forged
                 // request does not grow with it. S3's 8 KiB head keeps its own echo short.
                 let echo = |text| xml_escape(&clip_to(text, MAX_ECHOED_SIGNING_TEXT));
+                // S3's order, each text followed by its bytes in hex (a stray byte that
+                // prints as nothing shows there).
                 extra = format!(
-                    "<StringToSign>{}</StringToSign><CanonicalRequest>{}</CanonicalRequest>",
+                    "<AWSAccessKeyId>{}</AWSAccessKeyId>\
+                     <StringToSign>{}</StringToSign>\
+                     <SignatureProvided>{}</SignatureProvided>\
+                     <StringToSignBytes>{}</StringToSignBytes>\
+                     <CanonicalRequest>{}</CanonicalRequest>\
+                     <CanonicalRequestBytes>{}</CanonicalRequestBytes>",
+                    xml_escape(&details.access_key_id),
                     echo(&details.string_to_sign),
-                    echo(&details.canonical_request)
+                    xml_escape(&details.signature_provided),
+                    spaced_hex(&details.string_to_sign),
+                    echo(&details.canonical_request),
+                    spaced_hex(&details.canonical_request),
                 );
             }
             (

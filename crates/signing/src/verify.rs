@@ -1625,10 +1625,7 @@ impl<L: CredentialLookup> Verifier<L> {
                         }
                         let (canonical, sts) = buffer.split_at(canonical_len);
                         if first_details.is_none() {
-                            first_details = Some(MismatchDetails {
-                                canonical_request: String::from_utf8_lossy(canonical).into_owned(),
-                                string_to_sign: String::from_utf8_lossy(sts).into_owned(),
-                            });
+                            first_details = Some(mismatch_details(canonical, sts, &auth));
                         }
                         if attempts > 1 {
                             tried.push(canonical.to_vec());
@@ -1782,10 +1779,7 @@ impl<L: CredentialLookup> Verifier<L> {
         let canonical_len = buffer.len();
         append_string_to_sign(&mut buffer, &date.amz, &auth.credential);
         let (canonical, sts) = buffer.split_at(canonical_len);
-        Ok(MismatchDetails {
-            canonical_request: String::from_utf8_lossy(canonical).into_owned(),
-            string_to_sign: String::from_utf8_lossy(sts).into_owned(),
-        })
+        Ok(mismatch_details(canonical, sts, &auth))
     }
 
     fn parse<'r>(
@@ -2163,6 +2157,21 @@ fn push_canonical_header<'v>(
     }
     out.push(b'\n');
     Ok(())
+}
+
+/// What a `SignatureDoesNotMatch` tells of `auth`'s request: the `canonical` request and
+/// string-to-sign (`sts`) the verifier computed, and the key and signature it claimed.
+fn mismatch_details(
+    canonical: &[u8],
+    sts: &[u8],
+    auth: &ParsedAuthorization<'_>,
+) -> MismatchDetails {
+    MismatchDetails {
+        canonical_request: String::from_utf8_lossy(canonical).into_owned(),
+        string_to_sign: String::from_utf8_lossy(sts).into_owned(),
+        access_key_id: auth.credential.access_key_id.clone().into_owned(),
+        signature_provided: String::from_utf8_lossy(&hex64(&auth.signature)).into_owned(),
+    }
 }
 
 /// Appends the string to sign for the canonical request that `buffer` holds; the scope is

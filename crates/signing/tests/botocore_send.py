@@ -1,17 +1,39 @@
 """Signs requests with botocore and sends them over a real socket, for the tower-layer test.
 
 stdin: a JSON array of {"method", "url", "headers": [[name, value]], "body", "access_key",
-"secret_key", "token", "region", "service", "kind": "header" | "query", "s3": bool}.
-stdout: a JSON array of {"status", "body", "headers": {lower-case name: value}}.
+"secret_key", "token", "region", "service", "kind": "header" | "query", "s3": bool,
+"protocol": botocore's name of the protocol to parse an error answer in ("rest-xml",
+"query", "json"), or absent}.
+stdout: a JSON array of {"status", "body", "headers": {lower-case name: value}, "signed":
+{"canonical_request", "string_to_sign", "signature"} as botocore computed them, "error": the
+answer's `Error` as botocore's parser reads it for a client (null without a "protocol")}.
 """
 
 import json
 import sys
 
 import botocore.auth as auth
+import botocore.parsers as parsers
 import urllib3
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+
+def recording(cls, record):
+    """`cls`, keeping what it signs in `record`."""
+
+    class Recording(cls):
+        def string_to_sign(self, request, canonical_request):
+            text = super().string_to_sign(request, canonical_request)
+            record["canonical_request"] = canonical_request
+            record["string_to_sign"] = text
+            return text
+
+        def signature(self, string_to_sign, request):
+            record["signature"] = super().signature(string_to_sign, request)
+            return record["signature"]
+
+    return Recording
 
 
 def send(http, spec):
@@ -19,12 +41,15 @@ def send(http, spec):
     request = AWSRequest(method=spec["method"], url=spec["url"], data=spec["body"].encode())
     for name, value in spec["headers"]:
         request.headers[name] = value
+    signed = {}
     if spec["kind"] == "header":
         cls = auth.S3SigV4Auth if spec["s3"] else auth.SigV4Auth
-        cls(creds, spec["service"], spec["region"]).add_auth(request)
+        recording(cls, signed)(creds, spec["service"], spec["region"]).add_auth(request)
     else:
         cls = auth.S3SigV4QueryAuth if spec["s3"] else auth.SigV4QueryAuth
-        cls(creds, spec["service"], spec["region"], expires=300).add_auth(request)
+        recording(cls, signed)(creds, spec["service"], spec["region"], expires=300).add_auth(
+            request
+        )
     prepared = request.prepare()
     response = http.request(
         prepared.method,
@@ -33,10 +58,17 @@ def send(http, spec):
         headers=dict(prepared.headers.items()),
         retries=False,
     )
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    error = None
+    if spec.get("protocol"):
+        answer = {"status_code": response.status, "headers": headers, "body": response.data}
+        error = parsers.create_parser(spec["protocol"]).parse(answer, None).get("Error")
     return {
         "status": response.status,
         "body": response.data.decode("utf-8", "replace"),
-        "headers": {k.lower(): v for k, v in response.headers.items()},
+        "headers": headers,
+        "signed": signed,
+        "error": error,
     }
 
 

@@ -2491,9 +2491,10 @@ async fn an_unbuffered_unsigned_body_of_exactly_the_streamed_limit_passes() {
     }
 }
 
-/// S3's `SignatureDoesNotMatch` echoes the canonical request and string-to-sign; the layer
-/// echoes each whole up to 8 KiB (`MAX_ECHOED_SIGNING_TEXT`) and cuts a longer one to its
-/// first 8,192 bytes and `…`, so that the answer to a forged request does not grow with it.
+/// S3's `SignatureDoesNotMatch` echoes the canonical request and string-to-sign, and each as
+/// its bytes in hex; the layer echoes each whole up to 8 KiB (`MAX_ECHOED_SIGNING_TEXT`) and
+/// cuts a longer one to its first 8,192 bytes and `…` (its bytes to the first 8,192), so
+/// that the answer to a forged request does not grow with it.
 /// Written for mutants "replace * with +" / "replace * with /" in `MAX_ECHOED_SIGNING_TEXT`
 ///, which cut at 1,032 bytes or echo nothing, and no test saw.
 #[tokio::test]
@@ -2522,15 +2523,24 @@ async fn a_mismatch_echoes_its_signing_text_up_to_8_kib() {
             "{string_to_sign}"
         );
         assert!(!string_to_sign.ends_with('…'), "{string_to_sign}");
+        let spaced_hex = |text: &str| {
+            text.bytes()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let canonical_bytes = between(&text, "CanonicalRequestBytes");
         if value_len < 8192 {
             assert!(
                 canonical.contains(&format!("x-amz-meta-big:{value}\n")),
                 "{canonical}"
             );
             assert!(!canonical.ends_with('…'));
+            assert_eq!(canonical_bytes, spaced_hex(&canonical));
         } else {
             assert_eq!(canonical.len(), 8192 + '…'.len_utf8(), "{value_len}");
             assert!(canonical.ends_with('…'));
+            assert_eq!(canonical_bytes, spaced_hex(&canonical[..8192]));
         }
     }
 }

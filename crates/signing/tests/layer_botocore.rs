@@ -140,7 +140,48 @@ async fn botocore_requests_through_the_layer() {
             "s3",
             json!([]),
         ),
+        // 8: wrong secret, JSON protocol: what was signed in the message.
+        spec(
+            "POST",
+            "/",
+            "{}",
+            AK,
+            "wrong",
+            None,
+            "header",
+            "dynamodb",
+            json!([
+                ["Content-Type", "application/x-amz-json-1.0"],
+                ["X-Amz-Target", "DynamoDB_20120810.ListTables"]
+            ]),
+        ),
+        // 9: wrong secret with a session token, query protocol: the token is not echoed.
+        spec(
+            "POST",
+            "/",
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            TEMP_AK,
+            "wrong",
+            Some(TOKEN),
+            "header",
+            "sts",
+            json!([[
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8"
+            ]]),
+        ),
     ];
+    // The answers to parse as botocore's clients do, in their service's protocol.
+    let mut specs = specs;
+    for (i, protocol) in [
+        (3, "query"),
+        (6, "rest-xml"),
+        (7, "rest-xml"),
+        (8, "json"),
+        (9, "query"),
+    ] {
+        specs[i]["protocol"] = json!(protocol);
+    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
     let input = Value::Array(specs);
     let results = run_json_script_beside_server(script, input).await;
@@ -198,6 +239,81 @@ async fn botocore_requests_through_the_layer() {
         body(7).contains("\n<Error><Code>InvalidAccessKeyId</Code>"),
         "{}",
         body(7)
+    );
+    assert_mismatches_read_as_aws_tells_them(&results);
+}
+
+/// What a botocore client reads of the layer's refusals above, against what botocore itself
+/// signed: S3's `SignatureDoesNotMatch` carries the key and signature sent, and the
+/// string-to-sign and canonical request botocore computed, each again as its bytes in hex
+/// (`StringToSignBytes`: two digits a byte, a space between, as S3 sends them); S3's
+/// `InvalidAccessKeyId` the key. The query and JSON services' message goes on with "The
+/// Canonical String for this request should have been" and the string-to-sign, as AWS's do,
+/// with the session token's value left out.
+fn assert_mismatches_read_as_aws_tells_them(results: &[Value]) {
+    let signed = |i: usize, field: &str| results[i]["signed"][field].as_str().unwrap().to_owned();
+    let error = |i: usize, field: &str| {
+        results[i]["error"][field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {field} in answer {i}: {}", results[i]["error"]))
+            .to_owned()
+    };
+    let spaced_hex = |text: &str| {
+        text.bytes()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(error(6, "Code"), "SignatureDoesNotMatch");
+    assert_eq!(error(6, "AWSAccessKeyId"), AK);
+    assert_eq!(error(6, "SignatureProvided"), signed(6, "signature"));
+    assert_eq!(error(6, "StringToSign"), signed(6, "string_to_sign"));
+    assert_eq!(
+        error(6, "StringToSignBytes"),
+        spaced_hex(&signed(6, "string_to_sign"))
+    );
+    assert_eq!(error(6, "CanonicalRequest"), signed(6, "canonical_request"));
+    assert_eq!(
+        error(6, "CanonicalRequestBytes"),
+        spaced_hex(&signed(6, "canonical_request"))
+    );
+    assert_eq!(error(7, "Code"), "InvalidAccessKeyId");
+    assert_eq!(error(7, "AWSAccessKeyId"), "AKIDUNKNOWN");
+
+    let string_to_sign = |i: usize| {
+        format!(
+            "\n\nThe String-to-Sign should have been\n'{}'\n",
+            signed(i, "string_to_sign")
+        )
+    };
+    for (i, code) in [
+        (3, "SignatureDoesNotMatch"),
+        (8, "InvalidSignatureException"),
+    ] {
+        assert_eq!(error(i, "Code"), code);
+        let expected = format!(
+            "\n\nThe Canonical String for this request should have been\n'{}'{}",
+            signed(i, "canonical_request"),
+            string_to_sign(i)
+        );
+        let message = error(i, "Message");
+        assert!(message.ends_with(&expected), "{message}\n---\n{expected}");
+    }
+    let message = error(9, "Message");
+    let canonical = signed(9, "canonical_request");
+    let token_line = format!("\nx-amz-security-token:{TOKEN}\n");
+    let (before, after) = canonical.split_once(&token_line).unwrap();
+    assert!(!message.contains(TOKEN), "{message}");
+    assert!(
+        message.contains(&format!(
+            "should have been\n'{before}\nx-amz-security-token:** redacted, {} bytes **\n",
+            TOKEN.len()
+        )),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(&format!("\n{after}'{}", string_to_sign(9))),
+        "{message}"
     );
 }
 

@@ -303,7 +303,7 @@ async fn layer_traces_and_answers_carry_no_secret_material() {
                 }
                 assert!(!carries_token(&text), "{what}: token in trace:\n{text}");
                 // S3's XML echoes the canonical request (the client's own token, as S3 does);
-                // the other forms carry a message only.
+                // the other forms' message echoes it with the token's length in its place.
                 if matches!(format, ErrorFormat::Json | ErrorFormat::QueryXml) {
                     assert!(
                         !carries_token(&bad_body),
@@ -443,6 +443,11 @@ async fn debug_and_display_never_print_secret_material() {
             "{details:?} {details:#?} {}",
             details.canonical_request_redacted()
         ));
+        // The signature it carried, as every `Debug` form shows one: its first digits.
+        assert_eq!(details.signature_provided.len(), 64);
+        let shown = format!("{details:?}");
+        assert!(!shown.contains(&details.signature_provided), "{shown}");
+        assert!(shown.contains(&details.signature_provided[..8]), "{shown}");
         texts.push(format!("{:?}", error.to_aws_error()));
     }
     // What the verifier, the layer and its service print instead is their settings.
