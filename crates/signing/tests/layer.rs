@@ -12,8 +12,8 @@ use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::Full;
 use support::{
-    crc32_base64, head_lines, send_for_text, sign_chunked_head, start_server, start_server_with,
-    AK, SK,
+    crc32_base64, head_lines, send_for_text, sign_chunked_head, spaced_hex, start_server,
+    start_server_with, AK, SK,
 };
 
 /// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
@@ -2523,12 +2523,6 @@ async fn a_mismatch_echoes_its_signing_text_up_to_8_kib() {
             "{string_to_sign}"
         );
         assert!(!string_to_sign.ends_with('…'), "{string_to_sign}");
-        let spaced_hex = |text: &str| {
-            text.bytes()
-                .map(|byte| format!("{byte:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
         let canonical_bytes = between(&text, "CanonicalRequestBytes");
         if value_len < 8192 {
             assert!(

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use support::interop::run_json_script_beside_server;
 use support::sdk::UploadFile;
 use support::{
-    independent_checksum, sha256_hex, start_server, start_tls_server_answering, Answers, AK, SK,
-    TEMP_AK, TEMP_SK, TOKEN,
+    independent_checksum, sha256_hex, spaced_hex, start_server, start_tls_server_answering,
+    Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,6 +32,23 @@ async fn botocore_requests_through_the_layer() {
             "access_key": ak, "secret_key": sk, "token": token, "region": "us-east-1",
             "service": service, "kind": kind, "s3": service == "s3",
         })
+    };
+    // DynamoDB's `ListTables` (awsJson 1.0).
+    let list_tables = |ak, sk| {
+        spec(
+            "POST",
+            "/",
+            "{}",
+            ak,
+            sk,
+            None,
+            "header",
+            "dynamodb",
+            json!([
+                ["Content-Type", "application/x-amz-json-1.0"],
+                ["X-Amz-Target", "DynamoDB_20120810.ListTables"]
+            ]),
+        )
     };
     let specs = vec![
         // 0: STS-style POST, header auth.
@@ -90,20 +107,7 @@ async fn botocore_requests_through_the_layer() {
             ]]),
         ),
         // 4: unknown key, JSON protocol: JSON error.
-        spec(
-            "POST",
-            "/",
-            "{}",
-            "AKIDUNKNOWN",
-            SK,
-            None,
-            "header",
-            "dynamodb",
-            json!([
-                ["Content-Type", "application/x-amz-json-1.0"],
-                ["X-Amz-Target", "DynamoDB_20120810.ListTables"]
-            ]),
-        ),
+        list_tables("AKIDUNKNOWN", SK),
         // 5: body over the layer's limit.
         spec(
             "PUT",
@@ -141,20 +145,7 @@ async fn botocore_requests_through_the_layer() {
             json!([]),
         ),
         // 8: wrong secret, JSON protocol: what was signed in the message.
-        spec(
-            "POST",
-            "/",
-            "{}",
-            AK,
-            "wrong",
-            None,
-            "header",
-            "dynamodb",
-            json!([
-                ["Content-Type", "application/x-amz-json-1.0"],
-                ["X-Amz-Target", "DynamoDB_20120810.ListTables"]
-            ]),
-        ),
+        list_tables(AK, "wrong"),
         // 9: wrong secret with a session token, query protocol: the token is not echoed.
         spec(
             "POST",
@@ -257,12 +248,6 @@ fn assert_mismatches_read_as_aws_tells_them(results: &[Value]) {
             .as_str()
             .unwrap_or_else(|| panic!("no {field} in answer {i}: {}", results[i]["error"]))
             .to_owned()
-    };
-    let spaced_hex = |text: &str| {
-        text.bytes()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<Vec<_>>()
-            .join(" ")
     };
     assert_eq!(error(6, "Code"), "SignatureDoesNotMatch");
     assert_eq!(error(6, "AWSAccessKeyId"), AK);

@@ -275,6 +275,15 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data))
 }
 
+/// `text`'s bytes as S3's `StringToSignBytes` shows them: two lower-case hex digits a byte,
+/// a space between.
+pub(crate) fn spaced_hex(text: &str) -> String {
+    text.bytes()
+        .map(|byte| format!("{byte:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Whether a form-encoded STS body is a `GetCallerIdentity` call.
 pub(crate) fn asks_for_caller_identity(body: &[u8]) -> bool {
     body.split(|&b| b == b'&')
