@@ -56,7 +56,8 @@ pub enum ErrorFormat {
     /// As S3's, a `SignatureDoesNotMatch` carries `AWSAccessKeyId`, `StringToSign`,
     /// `SignatureProvided`, `StringToSignBytes`, `CanonicalRequest` and
     /// `CanonicalRequestBytes` (each text cut to its first 8 KiB, its bytes in hex to the
-    /// same), and an `InvalidAccessKeyId` its `AWSAccessKeyId`.
+    /// same; S3's answers quoted in aws/aws-cli#4356 and s3tools/s3cmd#1053 show the order
+    /// and the form), and an `InvalidAccessKeyId` its `AWSAccessKeyId`.
     RestXml,
     /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), with the
     /// JSON services' codes ([`Error::json_error_code`]). To an awsJson request (an

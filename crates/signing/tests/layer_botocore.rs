@@ -237,7 +237,8 @@ async fn botocore_requests_through_the_layer() {
 /// What a botocore client reads of the layer's refusals above, against what botocore itself
 /// signed: S3's `SignatureDoesNotMatch` carries the key and signature sent, and the
 /// string-to-sign and canonical request botocore computed, each again as its bytes in hex
-/// (`StringToSignBytes`: two digits a byte, a space between, as S3 sends them); S3's
+/// (`StringToSignBytes`: two lower-case digits a byte, a space between, in S3's order, as
+/// S3's answers quoted in aws/aws-cli#4356 and s3tools/s3cmd#1053 show); S3's
 /// `InvalidAccessKeyId` the key. The query and JSON services' message goes on with "The
 /// Canonical String for this request should have been" and the string-to-sign, as AWS's do,
 /// with the session token's value left out.
