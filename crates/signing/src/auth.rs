@@ -625,6 +625,12 @@ pub(crate) fn has_presigned_query(query: &str) -> bool {
     }
 }
 
+/// Whether an `Authorization` header is Signature Version 2's `AWS AKID:signature`, a form
+/// only S3 takes (the query APIs took SigV2 in their parameters).
+pub(crate) fn is_sigv2_header(value: &str) -> bool {
+    trim_blanks(value).split(' ').next() == Some("AWS")
+}
+
 /// Whether a raw query carries SigV2's `AWSAccessKeyId` parameter (S3's SigV2 presigned URLs
 /// and SigV2 query-API requests both do), so that an unauthenticated-looking request can be
 /// told apart from one signed the old way. Runs only on requests with no SigV4 at all.

@@ -167,8 +167,10 @@ pub enum Error {
     MultipleAuthMechanisms,
     /// The request is signed with Signature Version 2 (an `Authorization: AWS AKID:…` header,
     /// or an `AWSAccessKeyId` query parameter: an S3 presigned URL or a query-API request),
-    /// which is not supported.
-    #[error("the request is signed with Signature Version 2, which is not supported: sign it with Signature Version 4 (AWS4-HMAC-SHA256)")]
+    /// which is not supported. The message is S3's, word for word: a client set to sign the
+    /// old way reads it to sign again with SigV4 (s3cmd does, on S3's `InvalidRequest` with
+    /// exactly these words and nothing else).
+    #[error("The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")]
     SignatureVersion2,
     /// The algorithm is not `AWS4-HMAC-SHA256`.
     #[error("unsupported signing algorithm {algorithm:?} in the {location}")]

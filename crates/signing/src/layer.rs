@@ -14,7 +14,7 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
-use crate::auth::has_presigned_query;
+use crate::auth::{has_presigned_query, has_sigv2_query, is_sigv2_header};
 use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::{clip, clip_to, Error, JsonProtocol, MAX_ECHOED_SIGNING_TEXT};
@@ -30,7 +30,9 @@ pub enum ErrorFormat {
     /// The form the request's protocol reads, told from the request as botocore and the SDKs
     /// send it (the protocols of botocore's service models):
     /// - S3's XML and codes when the credential scope names `s3` or another service that
-    ///   [`uses_s3_rules`] (whatever the content type of the object it carries);
+    ///   [`uses_s3_rules`] (whatever the content type of the object it carries), and to a
+    ///   request signed with Signature Version 2 the way only S3 took it (an `AWS AKID:…`
+    ///   header, or `AWSAccessKeyId` in a query naming no `Action`);
     /// - JSON to an awsJson or restJson request with a JSON body (`application/x-amz-json-*`
     ///   or `application/json` content type, or an `X-Amz-Target` header), or one that
     ///   accepts `application/json`;
@@ -968,20 +970,31 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"rpc-v2-cbor"))
             || starts_with("application/cbor")
     };
-    let query = || {
-        starts_with("application/x-www-form-urlencoded")
-            || request.uri.query().is_some_and(|query| {
-                query
-                    .split('&')
-                    .any(|parameter| parameter.starts_with("Action="))
-            })
+    let names_an_action = || {
+        request.uri.query().is_some_and(|query| {
+            query
+                .split('&')
+                .any(|parameter| parameter.starts_with("Action="))
+        })
+    };
+    let query = || starts_with("application/x-www-form-urlencoded") || names_an_action();
+    // Signature Version 2 the way only S3 took it: an `AWS AKID:…` header, or a presigned URL
+    // (`AWSAccessKeyId` in a query that names no query-API action). Such a client reads S3's
+    // XML, and retries with SigV4 on S3's words (`Error::SignatureVersion2`).
+    let signed_for_s3_v2 = || {
+        request
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_sigv2_header)
+            || (request.uri.query().is_some_and(has_sigv2_query) && !names_an_action())
     };
     let format = match format {
         ErrorFormat::Auto => {
             let service = RequestView::from_parts(request).claimed_service();
             let service = service.as_deref();
             // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
-            if service.is_some_and(uses_s3_rules) {
+            if service.is_some_and(uses_s3_rules) || signed_for_s3_v2() {
                 ErrorFormat::RestXml
             } else if json {
                 ErrorFormat::Json

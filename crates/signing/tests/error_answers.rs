@@ -210,3 +210,71 @@ async fn a_sigv4a_s3_request_is_refused_in_s3s_form() {
         assert!(text.contains("AWS4-ECDSA-P256-SHA256"), "{form}: {text}");
     }
 }
+
+/// A request signed with Signature Version 2 the way only S3 took it (an `AWS AKID:signature`
+/// header, a presigned URL with `AWSAccessKeyId`, `Expires` and `Signature`) names no service,
+/// yet its client reads S3's XML: it is refused there, with S3's `InvalidRequest` and S3's
+/// words for it, which s3cmd reads to sign again with SigV4 (`S3._http_400_handler`). A
+/// query-API call signed so (`Action=…&SignatureVersion=2`) is answered in the query XML.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigv2_request_is_refused_in_its_clients_form() {
+    let addr = support::start_server().await;
+    let request = |target: &str, authorization: Option<&str>| {
+        let mut builder = http::Request::builder()
+            .uri(format!("http://{addr}{target}"))
+            .header("host", addr.to_string())
+            .header("date", "Sun, 06 Dec 2026 15:00:00 GMT");
+        if let Some(value) = authorization {
+            builder = builder.header("authorization", value);
+        }
+        builder.body(Full::new(Bytes::new())).unwrap()
+    };
+    let s3_words = "<Error><Code>InvalidRequest</Code><Message>The authorization mechanism \
+                    you have provided is not supported. Please use AWS4-HMAC-SHA256.</Message>";
+    for (form, request, content_type, expected) in [
+        (
+            "header",
+            request(
+                "/bucket/",
+                Some(&format!("AWS {AK}:qgk2+6Sv9/oM7G3qLEjTH1a1l1g=")),
+            ),
+            "application/xml",
+            s3_words,
+        ),
+        (
+            "presigned",
+            request(
+                &format!(
+                    "/bucket/key?AWSAccessKeyId={AK}&Expires=1798815600\
+                     &Signature=qgk2%2B6Sv9%2FoM7G3qLEjTH1a1l1g%3D"
+                ),
+                None,
+            ),
+            "application/xml",
+            s3_words,
+        ),
+        (
+            "query API",
+            request(
+                &format!(
+                    "/?Action=DescribeRegions&AWSAccessKeyId={AK}&SignatureMethod=HmacSHA256\
+                     &SignatureVersion=2&Timestamp=2026-12-06T15%3A00%3A00Z\
+                     &Signature=qgk2%2B6Sv9%2FoM7G3qLEjTH1a1l1g%3D"
+                ),
+                None,
+            ),
+            "text/xml",
+            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidRequest</Code>",
+        ),
+    ] {
+        let response = support::send(addr, request).await;
+        let text = String::from_utf8_lossy(response.body()).into_owned();
+        assert_eq!(response.status(), 400, "{form}: {text}");
+        assert_eq!(
+            response.headers()["content-type"],
+            content_type,
+            "{form}: {text}"
+        );
+        assert!(text.contains(expected), "{form}: {text}");
+    }
+}

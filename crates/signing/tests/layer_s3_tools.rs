@@ -221,6 +221,9 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
         let result = result_named(&results, name);
         assert_eq!(result["code"], code, "{result}");
     }
+    // s3cmd set to sign with SigV2 read the refusal as S3's and signed again with SigV4.
+    let v2 = result_named(&results, "s3cmd_signature_v2_signs_again_with_v4");
+    assert_eq!(v2["retried"], true, "{v2}");
     // restic reports no code or part count to check; these ran (and passed, above).
     for name in [
         "restic_restore",

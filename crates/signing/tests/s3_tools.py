@@ -80,7 +80,7 @@ def payload(size, seed):
 S3CMD = os.path.join(os.path.dirname(sys.executable), "s3cmd")
 
 
-def s3cmd_config(name, keys, secret=None):
+def s3cmd_config(name, keys, secret=None, signature_v2=False):
     path = os.path.join(WORKDIR, f"{name}.s3cfg")
     with open(path, "w") as f:
         f.write(
@@ -91,7 +91,7 @@ def s3cmd_config(name, keys, secret=None):
             f"host_base = {SPEC['plain']}\n"
             f"host_bucket = {SPEC['plain']}\n"
             "use_https = False\n"
-            "signature_v2 = False\n"
+            f"signature_v2 = {signature_v2}\n"
             "bucket_location = us-east-1\n"
             "multipart_chunk_size_mb = 15\n"
             "progress_meter = False\n"
@@ -180,6 +180,18 @@ def run_s3cmd():
         return {"ok": code != 0 and found is not None, "code": found and found.group(1), "err": err}
 
     attempt("s3cmd_wrong_secret", wrong_secret)
+
+    def signature_v2():
+        # Set to sign with SigV2, s3cmd signs again with SigV4 when the answer is S3's
+        # InvalidRequest in S3's words (its `_http_400_handler`), as AWS's V4-only regions say.
+        config = s3cmd_config("v2", ALICE, signature_v2=True)
+        code, out, err = s3cmd(config, "--debug", "ls", f"{bucket}/")
+        retried = "Endpoint requires signature v4" in err
+        listed = f"{bucket}/{KEYS[0]}" in out
+        tail = err[-2000:] if code != 0 or not retried else ""
+        return {"ok": code == 0 and retried and listed, "retried": retried, "err": tail}
+
+    attempt("s3cmd_signature_v2_signs_again_with_v4", signature_v2)
 
     def delete():
         s3cmd_ok(alice, "del", "--recursive", "--force", f"{bucket}/")
