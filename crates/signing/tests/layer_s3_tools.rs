@@ -6,7 +6,9 @@
 //! (the SigV4 parts removed, an `aws-chunked` body as the layer decoded it). Each tool makes a
 //! bucket, writes, reads, lists, copies and deletes objects with awkward keys, uploads in
 //! parts, presigns or backs up and restores, uses temporary keys, and reads a refusal as AWS's,
-//! over http and TLS; `s3_tools.py` drives them. From the review of independent signers of
+//! over http and TLS; s3cmd and restic also recover as they do from S3's refusals (a region
+//! they did not sign for, against a second layer that takes eu-west-1 alone; SigV2).
+//! `s3_tools.py` drives them. From the review of independent signers of
 //! 2026-12-05.
 #![allow(clippy::unwrap_used)]
 
@@ -18,14 +20,19 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use edgeward_signing::{LayerSettings, PayloadKind, VerifiedBody, VerifiedRequest};
+use edgeward_signing::{
+    Accept, LayerSettings, PayloadKind, VerifiedBody, VerifiedRequest, VerifierSettings,
+};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use serde_json::{json, Value};
 use support::interop::{result_named, run_json_script_beside_server};
 use support::s3s_fs::S3sFs;
-use support::{self_signed_acceptor, serve_service, test_layer, AK, SK, TEMP_AK, TEMP_SK, TOKEN};
+use support::{
+    self_signed_acceptor, serve_service, test_layer, test_layer_verifying, AK, SK, TEMP_AK,
+    TEMP_SK, TOKEN,
+};
 use tower::Layer;
 
 type Upstream = Client<HttpConnector, Full<Bytes>>;
@@ -179,10 +186,19 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     assert!(settings.max_body_bytes < 15 << 20);
     let forms = PayloadForms::default();
     let seen = forms.clone();
-    let service = test_layer(settings).layer(tower::service_fn(move |request| {
-        forward(upstream.clone(), s3s_addr, seen.clone(), request)
-    }));
+    let to_s3s = {
+        let upstream = upstream.clone();
+        move |request| forward(upstream.clone(), s3s_addr, seen.clone(), request)
+    };
+    let service = test_layer(settings.clone()).layer(tower::service_fn(to_s3s.clone()));
     let plain = serve_service(service.clone(), None).await;
+    let mut one_region = VerifierSettings::default();
+    one_region.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+    let eu_west_1 = serve_service(
+        test_layer_verifying(settings, one_region).layer(tower::service_fn(to_s3s)),
+        None,
+    )
+    .await;
     let (acceptor, pem) = self_signed_acceptor(&["127.0.0.1"]);
     let tls = serve_service(service, Some(acceptor)).await;
     let scratch = tempfile::tempdir().unwrap();
@@ -191,6 +207,7 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     let input = json!({
         "plain": plain.to_string(),
         "tls": tls.to_string(),
+        "eu_west_1": eu_west_1.to_string(),
         "ca_bundle": ca,
         "workdir": scratch.path(),
         "alice": {"access_key": AK, "secret_key": SK},
@@ -224,6 +241,13 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     // s3cmd set to sign with SigV2 read the refusal as S3's and signed again with SigV4.
     let v2 = result_named(&results, "s3cmd_signature_v2_signs_again_with_v4");
     assert_eq!(v2["retried"], true, "{v2}");
+    // s3cmd signed for another region read the one to use from the refusal's `<Region>`;
+    // restic (minio-go), given no region, from the refusal of its location request (its
+    // `x-amz-bucket-region` header, which minio-go reads first: without `<Region>` it still
+    // finds it; without either, neither tool does).
+    let region = result_named(&results, "s3cmd_signs_again_for_the_region_named");
+    assert_eq!(region["redirected"], true, "{region}");
+    result_named(&results, "restic_finds_the_region_named");
     // restic reports no code or part count to check; these ran (and passed, above).
     for name in [
         "restic_restore",

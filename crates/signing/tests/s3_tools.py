@@ -1,6 +1,7 @@
 """s3cmd, minio-py, rclone and restic against the layer in front of s3s-fs, for
 tests/layer_s3_tools.rs.
-stdin: the layer's addresses (plain and TLS), the CA bundle, a scratch directory, keys;
+stdin: the layer's addresses (plain and TLS, and plain behind a layer that takes eu-west-1
+alone), the CA bundle, a scratch directory, keys;
 stdout: a JSON array of results, each with "name", "ok" and what was seen."""
 
 import datetime
@@ -80,7 +81,8 @@ def payload(size, seed):
 S3CMD = os.path.join(os.path.dirname(sys.executable), "s3cmd")
 
 
-def s3cmd_config(name, keys, secret=None, signature_v2=False):
+def s3cmd_config(name, keys, secret=None, signature_v2=False, host=None):
+    host = host or SPEC["plain"]
     path = os.path.join(WORKDIR, f"{name}.s3cfg")
     with open(path, "w") as f:
         f.write(
@@ -88,8 +90,8 @@ def s3cmd_config(name, keys, secret=None, signature_v2=False):
             f"access_key = {keys['access_key']}\n"
             f"secret_key = {secret or keys['secret_key']}\n"
             f"access_token = {keys.get('token', '')}\n"
-            f"host_base = {SPEC['plain']}\n"
-            f"host_bucket = {SPEC['plain']}\n"
+            f"host_base = {host}\n"
+            f"host_bucket = {host}\n"
             "use_https = False\n"
             f"signature_v2 = {signature_v2}\n"
             "bucket_location = us-east-1\n"
@@ -192,6 +194,18 @@ def run_s3cmd():
         return {"ok": code == 0 and retried and listed, "retried": retried, "err": tail}
 
     attempt("s3cmd_signature_v2_signs_again_with_v4", signature_v2)
+
+    def another_region():
+        # The same S3 behind a layer that takes eu-west-1 alone: s3cmd signs for us-east-1,
+        # reads the region from S3's AuthorizationHeaderMalformed and signs again for it.
+        config = s3cmd_config("eu-west-1", ALICE, host=SPEC["eu_west_1"])
+        code, out, err = s3cmd(config, "--debug", "ls", f"{bucket}/")
+        redirected = "Forwarding request to eu-west-1" in err
+        listed = f"{bucket}/{KEYS[0]}" in out
+        tail = err[-2000:] if code != 0 or not redirected else ""
+        return {"ok": code == 0 and redirected and listed, "redirected": redirected, "err": tail}
+
+    attempt("s3cmd_signs_again_for_the_region_named", another_region)
 
     def delete():
         s3cmd_ok(alice, "del", "--recursive", "--force", f"{bucket}/")
@@ -577,17 +591,19 @@ def run_restic(prefix, secure):
         with open(os.path.join(source, name), "wb") as f:
             f.write(body)
 
-    def restic(keys, *args, secret=None):
+    def restic(keys, *args, secret=None, repo=repository, region="us-east-1"):
         env = go_tool_env(
             AWS_ACCESS_KEY_ID=keys["access_key"],
             AWS_SECRET_ACCESS_KEY=secret or keys["secret_key"],
             RESTIC_PASSWORD="edgeward test repository",
-            RESTIC_REPOSITORY=repository,
+            RESTIC_REPOSITORY=repo,
             RESTIC_CACHE_DIR=os.path.join(WORKDIR, f"{prefix}-cache"),
         )
         if "token" in keys:
             env["AWS_SESSION_TOKEN"] = keys["token"]
-        command = [tool("restic"), "-o", "s3.region=us-east-1"]
+        command = [tool("restic")]
+        if region:
+            command += ["-o", f"s3.region={region}"]
         if secure:
             command += ["--cacert", SPEC["ca_bundle"]]
         code, out, err = run_tool([*command, *args], env)
@@ -622,6 +638,18 @@ def run_restic(prefix, secure):
         return {"ok": len(json.loads(out)) == 1, "out": out[-500:]}
 
     attempt(f"{prefix}_session_token", temporary)
+
+    def region_found():
+        # No region given: minio-go asks for the bucket's location signed for us-east-1, which
+        # a layer taking eu-west-1 alone refuses naming eu-west-1; minio-go signs for that.
+        # Only plain: the eu-west-1 layer has no TLS listener.
+        eu_west_1 = repository.replace(SPEC["plain"], SPEC["eu_west_1"])
+        ran = restic(ALICE, "snapshots", "--json", repo=eu_west_1, region=None)
+        out = succeeded("restic snapshots (eu-west-1)", ran)
+        return {"ok": len(json.loads(out)) == 1, "out": out[-500:]}
+
+    if not secure:
+        attempt(f"{prefix}_finds_the_region_named", region_found)
 
     def wrong_secret():
         code, _, err = restic(ALICE, "snapshots", secret="not-the-secret")
