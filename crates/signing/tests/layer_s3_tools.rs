@@ -240,13 +240,13 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     }
     // s3cmd set to sign with SigV2 read the refusal as S3's and signed again with SigV4.
     let v2 = result_named(&results, "s3cmd_signature_v2_signs_again_with_v4");
-    assert_eq!(v2["retried"], true, "{v2}");
+    assert_eq!(v2["recovered"], true, "{v2}");
     // s3cmd signed for another region read the one to use from the refusal's `<Region>`;
     // restic (minio-go), given no region, from the refusal of its location request (its
     // `x-amz-bucket-region` header, which minio-go reads first: without `<Region>` it still
     // finds it; without either, neither tool does).
     let region = result_named(&results, "s3cmd_signs_again_for_the_region_named");
-    assert_eq!(region["redirected"], true, "{region}");
+    assert_eq!(region["recovered"], true, "{region}");
     result_named(&results, "restic_finds_the_region_named");
     // restic reports no code or part count to check; these ran (and passed, above).
     for name in [
