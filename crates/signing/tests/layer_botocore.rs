@@ -50,7 +50,7 @@ async fn botocore_requests_through_the_layer() {
             ]),
         )
     };
-    let specs = vec![
+    let mut specs = vec![
         // 0: STS-style POST, header auth.
         spec(
             "POST",
@@ -163,7 +163,6 @@ async fn botocore_requests_through_the_layer() {
         ),
     ];
     // The answers to parse as botocore's clients do, in their service's protocol.
-    let mut specs = specs;
     for (i, protocol) in [
         (3, "query"),
         (6, "rest-xml"),

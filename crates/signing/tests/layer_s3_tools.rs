@@ -186,10 +186,7 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     assert!(settings.max_body_bytes < 15 << 20);
     let forms = PayloadForms::default();
     let seen = forms.clone();
-    let to_s3s = {
-        let upstream = upstream.clone();
-        move |request| forward(upstream.clone(), s3s_addr, seen.clone(), request)
-    };
+    let to_s3s = move |request| forward(upstream.clone(), s3s_addr, seen.clone(), request);
     let service = test_layer(settings.clone()).layer(tower::service_fn(to_s3s.clone()));
     let plain = serve_service(service.clone(), None).await;
     let mut one_region = VerifierSettings::default();
