@@ -454,8 +454,7 @@ pub fn parse_authorization_header(value: &str) -> Result<ParsedAuthorization<'_>
         None => split_first(value, b' ').unwrap_or((value, "")),
     };
     if algorithm != ALGORITHM {
-        // `AWS AKID:signature`: Signature Version 2's header form.
-        if algorithm == "AWS" {
+        if is_sigv2_header(value) {
             return Err(Error::SignatureVersion2);
         }
         return Err(Error::UnsupportedAlgorithm {
@@ -699,7 +698,7 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
     };
     let algorithm = algorithm.ok_or_else(|| missing("X-Amz-Algorithm"))?;
     if algorithm != ALGORITHM {
-        // `AWS AKID:signature`: Signature Version 2's header form.
+        // `X-Amz-Algorithm=AWS`: Signature Version 2's word, in a SigV4 query.
         if algorithm == "AWS" {
             return Err(Error::SignatureVersion2);
         }

@@ -811,6 +811,43 @@ where
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// The elements S3 adds after an error's message: the region to sign for, the unknown key,
+/// or what a mismatch was computed from; nothing for the other errors.
+fn s3_error_details(error: &Error) -> String {
+    if let Some(region) = error.expected_region() {
+        return format!("<Region>{}</Region>", xml_escape(region));
+    }
+    if let Error::UnknownAccessKey { access_key_id } = error {
+        return format!(
+            "<AWSAccessKeyId>{}</AWSAccessKeyId>",
+            xml_escape(access_key_id)
+        );
+    }
+    let Some(details) = error.mismatch_details() else {
+        return String::new();
+    };
+    // Both are as long as the peer made them (a head of hyper's ~400 KB, and escaping can
+    // make a byte six): cut, so that the answer to a forged request does not grow with it.
+    // S3's 8 KiB head keeps its own echo short.
+    let echo = |text| xml_escape(&clip_to(text, MAX_ECHOED_SIGNING_TEXT));
+    // S3's order, each text followed by its bytes in hex (a stray byte that prints as
+    // nothing shows there).
+    format!(
+        "<AWSAccessKeyId>{}</AWSAccessKeyId>\
+         <StringToSign>{}</StringToSign>\
+         <SignatureProvided>{}</SignatureProvided>\
+         <StringToSignBytes>{}</StringToSignBytes>\
+         <CanonicalRequest>{}</CanonicalRequest>\
+         <CanonicalRequestBytes>{}</CanonicalRequestBytes>",
+        xml_escape(&details.access_key_id),
+        echo(&details.string_to_sign),
+        xml_escape(&details.signature_provided),
+        spaced_hex(&details.string_to_sign),
+        echo(&details.canonical_request),
+        spaced_hex(&details.canonical_request),
+    )
+}
+
 /// The first [`MAX_ECHOED_SIGNING_TEXT`] bytes of `text` as S3's `StringToSignBytes` shows
 /// them: two lower-case hex digits a byte, a space between.
 fn spaced_hex(text: &str) -> String {
@@ -1051,44 +1088,13 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
             ("application/cbor", body)
         }
         ErrorFormat::RestXml => {
-            let mut extra = String::new();
-            if let Some(region) = error.expected_region() {
-                extra = format!("<Region>{}</Region>", xml_escape(region));
-            }
-            if let Error::UnknownAccessKey { access_key_id } = error {
-                extra = format!(
-                    "<AWSAccessKeyId>{}</AWSAccessKeyId>",
-                    xml_escape(access_key_id)
-                );
-            }
-            if let Some(details) = error.mismatch_details() {
-                // Both are as long as the peer made them (a head of hyper's ~400 KB, and
-                // escaping can make a byte six): cut, so that the answer to a forged
-                // request does not grow with it. S3's 8 KiB head keeps its own echo short.
-                let echo = |text| xml_escape(&clip_to(text, MAX_ECHOED_SIGNING_TEXT));
-                // S3's order, each text followed by its bytes in hex (a stray byte that
-                // prints as nothing shows there).
-                extra = format!(
-                    "<AWSAccessKeyId>{}</AWSAccessKeyId>\
-                     <StringToSign>{}</StringToSign>\
-                     <SignatureProvided>{}</SignatureProvided>\
-                     <StringToSignBytes>{}</StringToSignBytes>\
-                     <CanonicalRequest>{}</CanonicalRequest>\
-                     <CanonicalRequestBytes>{}</CanonicalRequestBytes>",
-                    xml_escape(&details.access_key_id),
-                    echo(&details.string_to_sign),
-                    xml_escape(&details.signature_provided),
-                    spaced_hex(&details.string_to_sign),
-                    echo(&details.canonical_request),
-                    spaced_hex(&details.canonical_request),
-                );
-            }
             (
                 "application/xml",
                 format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId></Error>",
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>{}<RequestId>{request_id}</RequestId></Error>",
                     aws.code,
-                    xml_escape(message)
+                    xml_escape(message),
+                    s3_error_details(error),
                 )
                 .into_bytes(),
             )
