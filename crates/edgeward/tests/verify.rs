@@ -733,3 +733,58 @@ fn verbose_logs_what_a_valid_signature_covers() {
         assert!(stderr.contains(&covered), "{location}:\n{stderr}");
     }
 }
+
+/// `--region` holds a request to that region, but for S3's bucket-location request, which S3
+/// clients sign for us-east-1 before they know a bucket's region: that one verifies signed for
+/// any, as a server's verifier takes it by default.
+#[test]
+fn region_excepts_s3_location_requests() {
+    for (target, code) in [
+        ("/bucket?location", None),
+        ("/bucket?acl", Some("AuthorizationHeaderMalformed")),
+    ] {
+        let input = format!("GET {target} HTTP/1.1\nHost:example.com\n\n");
+        let mut sign = Command::new(env!("CARGO_BIN_EXE_edgeward"))
+            .args([
+                "sign",
+                "--request",
+                "-",
+                "--region",
+                "us-east-1",
+                "--service",
+                "s3",
+            ])
+            .args(["--now", "20150830T123600Z"])
+            .env("AWS_ACCESS_KEY_ID", AK)
+            .env("AWS_SECRET_ACCESS_KEY", SK)
+            .env_remove("AWS_SESSION_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        sign.stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let signed = sign.wait_with_output().unwrap();
+        assert_eq!(signed.status.code(), Some(0), "{target}");
+        let args = [
+            base("-", "20150830T123600Z"),
+            vec!["--region", "eu-west-1", "--json"],
+        ]
+        .concat();
+        let output = verify(&args, Some(&signed.stdout));
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        match code {
+            None => {
+                assert_eq!(output.status.code(), Some(0), "{target}: {value}");
+                assert_eq!(value["scope"], "20150830/us-east-1/s3", "{value}");
+            }
+            Some(code) => {
+                assert_eq!(output.status.code(), Some(1), "{target}: {value}");
+                assert_eq!(value["code"], code, "{value}");
+            }
+        }
+    }
+}

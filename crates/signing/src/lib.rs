@@ -80,7 +80,8 @@ pub use sign::{
 };
 pub use verify::{
     signing_key, uses_s3_rules, Accept, AcceptedPathModes, Clock, CredentialLookup,
-    CredentialScope, FixedClock, Headers, LookupFailure, Payload, PayloadKind, RequestView,
-    ResolvedCredential, SessionToken, StaticCredentials, SystemClock, TemporarySession,
-    UnsignedPayload, UnsignedSessionToken, VerifiedRequest, Verifier, VerifierSettings,
+    CredentialScope, FixedClock, Headers, LocationRequests, LookupFailure, Payload, PayloadKind,
+    RequestView, ResolvedCredential, SessionToken, StaticCredentials, SystemClock,
+    TemporarySession, UnsignedPayload, UnsignedSessionToken, VerifiedRequest, Verifier,
+    VerifierSettings,
 };

@@ -784,6 +784,57 @@ pub enum UnsignedPayload {
     Reject,
 }
 
+/// S3's bucket-location request (`GetBucketLocation`) signed for a region that
+/// [`VerifierSettings::regions`] does not accept.
+///
+/// A client that does not know a bucket's region asks for it first, signed for `us-east-1`:
+/// MinIO's SDKs do (minio-go, and so mc and restic; minio-py; minio-js), then sign everything
+/// else for the region named in the answer. minio-go and minio-js sign again for the region a
+/// refusal names; minio-py gives up. MinIO's server checks no region on this request (nor on
+/// `ListBuckets`), and that is the default here too. The signature is still checked, with the
+/// key for the region it names, so only a holder of the key gets through, and what it learns
+/// is a region that key may sign for.
+///
+/// The request excepted is exactly S3's form of it: `GET` of `/{bucket}` (`/{bucket}/` as
+/// minio-go sends it; the name unescaped) or `/` (a virtual-hosted bucket), whose query is
+/// `location` alone,
+/// signed in the `Authorization` header for the service `s3`. `ListBuckets` (`GET /`) is not
+/// excepted: a virtual-hosted bucket's `ListObjects` is the same request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LocationRequests {
+    /// Accept it signed for any region, as MinIO does. [`VerifiedRequest::scope`] names the
+    /// region signed for.
+    #[default]
+    AnyRegion,
+    /// Hold it to [`VerifierSettings::regions`] like any other request.
+    AcceptedRegionsOnly,
+}
+
+/// Whether `request` is S3's bucket-location request in the form [`LocationRequests`]
+/// describes.
+fn is_bucket_location_request(request: &RequestView<'_>, auth: &ParsedAuthorization<'_>) -> bool {
+    // A bucket's name holds S3's characters only (`[A-Za-z0-9._-]`, those of its legacy
+    // rules, which the current ones narrow), so no escape hides a `/` from a service that
+    // decodes `%2F` before it splits the path.
+    let bucket_path = match request.path.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => {
+            let name = rest.strip_suffix('/').unwrap_or(rest);
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        }
+        None => false,
+    };
+    // A presigned request's query holds its signature too, so it is never `location` alone.
+    auth.credential.service == "s3"
+        && request.method == "GET"
+        && matches!(request.query, Some("location" | "location="))
+        && bucket_path
+}
+
 /// Verification policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -792,6 +843,8 @@ pub struct VerifierSettings {
     pub max_skew: Duration,
     /// Accepted regions (default any).
     pub regions: Accept,
+    /// S3's bucket-location request signed for another region (default accepted).
+    pub location_requests: LocationRequests,
     /// Accepted services (default any).
     pub services: Accept,
     /// Canonical-URI rules (default by service).
@@ -813,6 +866,7 @@ impl Default for VerifierSettings {
             // AWS's own window.
             max_skew: Duration::from_secs(15 * 60),
             regions: Accept::Any,
+            location_requests: LocationRequests::AnyRegion,
             services: Accept::Any,
             path_modes: AcceptedPathModes::ByService,
             unsigned_session_token: UnsignedSessionToken::Accept,
@@ -1441,7 +1495,7 @@ impl<L: CredentialLookup> Verifier<L> {
         let auth = self.parse(request, &known)?;
         let location = auth.location;
         let date = self.request_date(&known, &auth)?;
-        self.check_scope(&auth, &date)?;
+        self.check_scope(request, &auth, &date)?;
         // Every signed header must be present (the canonical headers check that), so when
         // the counts agree every `x-amz-*` header is signed and no search is needed.
         if uses_s3_rules(&auth.credential.service) && known.amz_names != auth.signs.amz_headers {
@@ -1874,6 +1928,7 @@ impl<L: CredentialLookup> Verifier<L> {
 
     fn check_scope(
         &self,
+        request: &RequestView<'_>,
         auth: &ParsedAuthorization<'_>,
         date: &RequestDate<'_>,
     ) -> Result<(), Error> {
@@ -1886,7 +1941,10 @@ impl<L: CredentialLookup> Verifier<L> {
                 request_date: request_date.to_owned(),
             });
         }
-        if !self.settings.regions.allows(&auth.credential.region) {
+        let region_accepted = self.settings.regions.allows(&auth.credential.region)
+            || (self.settings.location_requests == LocationRequests::AnyRegion
+                && is_bucket_location_request(request, auth));
+        if !region_accepted {
             let expected = match &self.settings.regions {
                 Accept::OneOf(regions) if regions.len() == 1 => Some(regions[0].clone()),
                 _ => None,

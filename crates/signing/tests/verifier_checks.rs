@@ -1894,3 +1894,131 @@ fn the_signer_refuses_to_leave_out_a_header_the_verifier_requires() {
         }
     }
 }
+
+/// `method` `target` signed by aws-sigv4 on its own for `service` in `us-east-1` with S3's
+/// settings, in the `Authorization` header or, when `presigned`, in the query.
+fn location_attempt(
+    method: &str,
+    target: &str,
+    service: &str,
+    presigned: bool,
+) -> http::Request<Vec<u8>> {
+    use aws_sigv4::http_request::{
+        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignatureLocation, SigningSettings,
+        UriPathNormalizationMode,
+    };
+
+    let request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://example.com{target}"))
+        .header("host", "example.com")
+        .body(Vec::new())
+        .unwrap();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let payload = if presigned {
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(60));
+        SignableBody::UnsignedPayload
+    } else {
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        SignableBody::Bytes(b"")
+    };
+    let credentials = Credentials::from_keys("AKID", "secret", None);
+    sign_with_aws_sigv4(request, credentials, service, settings, payload)
+}
+
+/// S3's bucket-location request, signed for `us-east-1` as MinIO's SDKs sign it before they
+/// know a bucket's region, verifies behind a verifier that accepts `eu-west-1` alone: in each
+/// of its forms (path-style with and without minio-go's trailing `/`, virtual-hosted; `location`
+/// with and without `=`), with the region signed for in the verified scope and its signature
+/// still checked. Anything else signed for `us-east-1` is refused as before: another method,
+/// an object's path (a `/` escaped as `%2F` included), another query, another service, a
+/// presigned URL, `ListBuckets`; and the location request too under
+/// `LocationRequests::AcceptedRegionsOnly`.
+#[test]
+fn an_s3_location_request_may_name_any_region() {
+    use edgeward_signing::{LocationRequests, RequestView};
+
+    // `None`: the default settings'.
+    let verify = |location_requests: Option<LocationRequests>, request: &http::Request<Vec<u8>>| {
+        let mut settings = VerifierSettings::default();
+        settings.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+        if let Some(location_requests) = location_requests {
+            settings.location_requests = location_requests;
+        }
+        Verifier::new(lookup(now()), settings)
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(&RequestView::from_http(request), Payload::Bytes(b""))
+            .now_or_never()
+            .unwrap()
+            .map(|verified| verified.scope().region.to_owned())
+    };
+    let location_forms = [
+        "/bucket?location",
+        "/bucket/?location=",
+        "/?location",
+        "/bucket?location=",
+        "/Legacy_bucket.name-1?location",
+    ];
+    for target in location_forms {
+        let request = location_attempt("GET", target, "s3", false);
+        let region = verify(None, &request);
+        assert_eq!(
+            region.as_deref().ok(),
+            Some("us-east-1"),
+            "{target}: {region:?}"
+        );
+
+        let refused = verify(Some(LocationRequests::AcceptedRegionsOnly), &request).unwrap_err();
+        assert!(
+            matches!(refused, Error::RegionNotAccepted { .. }),
+            "{target}: {refused}"
+        );
+
+        let mut forged = request.clone();
+        let authorization = forged.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let (rest, signature) = authorization.rsplit_once('=').unwrap();
+        let flipped = if signature.starts_with('0') { "1" } else { "0" };
+        let value = format!("{rest}={flipped}{}", &signature[1..]);
+        forged
+            .headers_mut()
+            .insert("authorization", value.parse().unwrap());
+        let mismatch = verify(None, &forged).unwrap_err();
+        assert!(
+            matches!(mismatch, Error::SignatureDoesNotMatch { .. }),
+            "{target}: {mismatch}"
+        );
+    }
+
+    for (method, target, service, presigned) in [
+        ("PUT", "/bucket?location", "s3", false),
+        ("HEAD", "/bucket?location", "s3", false),
+        ("GET", "/bucket/key?location", "s3", false),
+        ("GET", "/bucket/key/?location", "s3", false),
+        ("GET", "//?location", "s3", false),
+        ("GET", "/bucket%2Fkey?location", "s3", false),
+        ("GET", "/bucket%2fkey/?location", "s3", false),
+        ("GET", "/bucket//?location", "s3", false),
+        ("GET", "/bucket?location&prefix=a", "s3", false),
+        ("GET", "/bucket?location=eu-west-1", "s3", false),
+        ("GET", "/bucket?locations", "s3", false),
+        ("GET", "/bucket?acl", "s3", false),
+        ("GET", "/bucket", "s3", false),
+        ("GET", "/", "s3", false),
+        ("GET", "/bucket?location", "s3express", false),
+        ("GET", "/bucket?location", "execute-api", false),
+        ("GET", "/bucket?location", "s3", true),
+    ] {
+        let request = location_attempt(method, target, service, presigned);
+        let refused = verify(None, &request);
+        assert!(
+            matches!(refused, Err(Error::RegionNotAccepted { .. })),
+            "{method} {target} for {service} (presigned: {presigned}): {refused:?}"
+        );
+    }
+}

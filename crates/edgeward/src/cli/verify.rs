@@ -56,7 +56,9 @@ pub(crate) struct VerifyArgs {
     /// $AWS_SESSION_TOKEN when the access key ID comes from the environment too.
     #[arg(long, value_name = "T")]
     session_token: Option<String>,
-    /// Accept only this region.
+    /// Accept only this region; S3's bucket-location request (`GET /{bucket}?location`,
+    /// which S3 clients sign for us-east-1 before they know a bucket's region) in any, as a
+    /// server's verifier does by default.
     #[arg(long, value_name = "R")]
     region: Option<String>,
     /// Accept only this service.
