@@ -7,7 +7,10 @@
 //! bucket, writes, reads, lists, copies and deletes objects with awkward keys, uploads in
 //! parts, presigns or backs up and restores, uses temporary keys, and reads a refusal as AWS's,
 //! over http and TLS; s3cmd and restic also recover as they do from S3's refusals (a region
-//! they did not sign for, against a second layer that takes eu-west-1 alone; SigV2).
+//! they did not sign for, against a layer that takes eu-west-1 alone; SigV2).
+//! minio-py and restic given no region ask for a bucket's (a location request signed for
+//! us-east-1, which that layer takes by default) and sign for the answer; another layer holds
+//! location requests to eu-west-1 too, and restic then recovers from its refusal.
 //! `s3_tools.py` drives them. From the review of independent signers of
 //! 2026-12-05.
 #![allow(clippy::unwrap_used)]
@@ -21,7 +24,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use edgeward_signing::{
-    Accept, LayerSettings, PayloadKind, VerifiedBody, VerifiedRequest, VerifierSettings,
+    Accept, LayerSettings, LocationRequests, PayloadKind, VerifiedBody, VerifiedRequest,
+    VerifierSettings,
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -86,9 +90,12 @@ fn payload_form(payload: &PayloadKind) -> &'static str {
 }
 
 /// Forwards a verified S3 request to s3s-fs as an anonymous one; anything else is refused.
+/// A service in `region` (`None`: us-east-1) names it in its answer to a bucket-location
+/// request, which s3s-fs answers with us-east-1 whatever the bucket.
 async fn forward(
     upstream: Upstream,
     s3s: SocketAddr,
+    region: Option<&'static str>,
     forms: PayloadForms,
     request: http::Request<VerifiedBody<Incoming>>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
@@ -130,6 +137,8 @@ async fn forward(
                 && !QUERY_AUTHENTICATION.contains(&name.to_ascii_lowercase().as_str())
         })
         .collect();
+    let location_request =
+        parts.method == http::Method::GET && matches!(query.as_slice(), ["location" | "location="]);
     let mut uri = format!("http://{s3s}{}", parts.uri.path());
     if !query.is_empty() {
         uri = format!("{uri}?{}", query.join("&"));
@@ -163,12 +172,21 @@ async fn forward(
         .await
     {
         Ok(response) => {
-            let (parts, body) = response.into_parts();
-            let body = body
+            let (mut parts, body) = response.into_parts();
+            let mut body = body
                 .collect()
                 .await
                 .map(|c| c.to_bytes())
                 .unwrap_or_default();
+            if let (Some(region), true, true) =
+                (region, location_request, parts.status.is_success())
+            {
+                body = Bytes::from(format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint \
+                     xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{region}</LocationConstraint>"
+                ));
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+            }
             Ok(http::Response::from_parts(parts, Full::new(body)))
         }
         Err(e) => answer(502, format!("s3s-fs: {e}")),
@@ -186,13 +204,26 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     assert!(settings.max_body_bytes < 15 << 20);
     let forms = PayloadForms::default();
     let seen = forms.clone();
-    let to_s3s = move |request| forward(upstream.clone(), s3s_addr, seen.clone(), request);
-    let service = test_layer(settings.clone()).layer(tower::service_fn(to_s3s.clone()));
+    let to_s3s = move |region: Option<&'static str>| {
+        let (upstream, seen) = (upstream.clone(), seen.clone());
+        tower::service_fn(move |request| {
+            forward(upstream.clone(), s3s_addr, region, seen.clone(), request)
+        })
+    };
+    let service = test_layer(settings.clone()).layer(to_s3s(None));
     let plain = serve_service(service.clone(), None).await;
+    // Two services in eu-west-1: one whose layer takes a location request signed for any
+    // region (the default), one whose layer holds it to eu-west-1 too.
     let mut one_region = VerifierSettings::default();
     one_region.regions = Accept::OneOf(vec!["eu-west-1".into()]);
     let eu_west_1 = serve_service(
-        test_layer_verifying(settings, one_region).layer(tower::service_fn(to_s3s)),
+        test_layer_verifying(settings.clone(), one_region.clone()).layer(to_s3s(Some("eu-west-1"))),
+        None,
+    )
+    .await;
+    one_region.location_requests = LocationRequests::AcceptedRegionsOnly;
+    let eu_west_1_strict = serve_service(
+        test_layer_verifying(settings, one_region).layer(to_s3s(Some("eu-west-1"))),
         None,
     )
     .await;
@@ -205,6 +236,7 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
         "plain": plain.to_string(),
         "tls": tls.to_string(),
         "eu_west_1": eu_west_1.to_string(),
+        "eu_west_1_strict": eu_west_1_strict.to_string(),
         "ca_bundle": ca,
         "workdir": scratch.path(),
         "alice": {"access_key": AK, "secret_key": SK},
@@ -239,12 +271,23 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     let v2 = result_named(&results, "s3cmd_signature_v2_signs_again_with_v4");
     assert_eq!(v2["recovered"], true, "{v2}");
     // s3cmd signed for another region read the one to use from the refusal's `<Region>`;
-    // restic (minio-go), given no region, from the refusal of its location request (its
-    // `x-amz-bucket-region` header, which minio-go reads first: without `<Region>` it still
-    // finds it; without either, neither tool does).
+    // restic (minio-go), given no region, from the refusal of its location request by the
+    // layer that holds location requests to eu-west-1 (its `x-amz-bucket-region` header,
+    // which minio-go reads first: without `<Region>` it still finds it; without either,
+    // neither tool does).
     let region = result_named(&results, "s3cmd_signs_again_for_the_region_named");
     assert_eq!(region["recovered"], true, "{region}");
     result_named(&results, "restic_finds_the_region_named");
+    // minio-py and restic, given no region, asked for the bucket's location signed for
+    // us-east-1 and signed the rest for the answer's eu-west-1; held to eu-west-1, the
+    // location request is refused, and minio-py stops there.
+    let asked = result_named(&results, "minio_asks_for_the_region");
+    assert_eq!(asked["region"], "eu-west-1", "{asked}");
+    assert_eq!(
+        asked["strict_code"], "AuthorizationHeaderMalformed",
+        "{asked}"
+    );
+    result_named(&results, "restic_asks_for_the_region");
     // restic reports no code or part count to check; these ran (and passed, above).
     for name in [
         "restic_restore",

@@ -1,7 +1,7 @@
 """s3cmd, minio-py, rclone and restic against the layer in front of s3s-fs, for
 tests/layer_s3_tools.rs.
-stdin: the layer's addresses (plain and TLS, and plain behind a layer that takes eu-west-1
-alone), the CA bundle, a scratch directory, keys;
+stdin: the layer's addresses (plain and TLS, and plain behind two layers that take eu-west-1
+alone, the second for location requests too), the CA bundle, a scratch directory, keys;
 stdout: a JSON array of results, each with "name", "ok" and what was seen."""
 
 import datetime
@@ -234,19 +234,19 @@ class CountingPool(urllib3.PoolManager):
         return super().urlopen(method, url, *args, **kwargs)
 
 
-def minio_client(keys, secure, secret=None):
+def minio_client(keys, secure, secret=None, endpoint=None, region="us-east-1"):
     pool = (
         CountingPool(cert_reqs="CERT_REQUIRED", ca_certs=SPEC["ca_bundle"])
         if secure
         else CountingPool()
     )
     client = Minio(
-        SPEC["tls"] if secure else SPEC["plain"],
+        endpoint or (SPEC["tls"] if secure else SPEC["plain"]),
         access_key=keys["access_key"],
         secret_key=secret or keys["secret_key"],
         session_token=keys.get("token"),
         secure=secure,
-        region="us-east-1",
+        region=region,
         http_client=pool,
     )
     return client, pool
@@ -343,6 +343,26 @@ def run_minio(prefix, secure):
         return {"ok": read_object(temp, bucket, "temporary/object") == b"temp"}
 
     attempt(f"{prefix}_session_token", temporary)
+
+    def region_asked():
+        # No region given: minio-py asks for the bucket's location signed for us-east-1, then
+        # signs for the region answered. A layer taking eu-west-1 alone accepts that request by
+        # default; one that holds it to eu-west-1 refuses it, and minio-py gives up there (it
+        # reads no region from the refusal).
+        found, _ = minio_client(ALICE, False, endpoint=SPEC["eu_west_1"], region=None)
+        names = [o.object_name for o in found.list_objects(bucket, prefix="dir/", recursive=True)]
+        strict, _ = minio_client(ALICE, False, endpoint=SPEC["eu_west_1_strict"], region=None)
+        refused = s3_error_code(lambda: list(strict.list_objects(bucket, prefix="dir/")))
+        return {
+            "ok": names == ["dir/sub dir/a b.txt"],
+            "names": names,
+            # minio-py's cache of the region each bucket's location request answered.
+            "region": found._region_map.get(bucket),
+            "strict_code": refused["code"],
+        }
+
+    if not secure:
+        attempt(f"{prefix}_asks_for_the_region", region_asked)
 
     def delete():
         names = KEYS + [
@@ -642,17 +662,19 @@ def run_restic(prefix, secure):
 
     attempt(f"{prefix}_session_token", temporary)
 
-    def region_found():
-        # No region given: minio-go asks for the bucket's location signed for us-east-1, which
-        # a layer taking eu-west-1 alone refuses naming eu-west-1; minio-go signs for that.
-        # Only plain: the eu-west-1 layer has no TLS listener.
-        eu_west_1 = repository.replace(SPEC["plain"], SPEC["eu_west_1"])
+    def region_found(layer):
+        # No region given: minio-go asks for the bucket's location signed for us-east-1. A
+        # layer taking eu-west-1 alone accepts that request by default, and the answer names
+        # eu-west-1; one that holds it to eu-west-1 refuses it naming eu-west-1, and minio-go
+        # signs again for that. Only plain: the eu-west-1 layers have no TLS listener.
+        eu_west_1 = repository.replace(SPEC["plain"], SPEC[layer])
         ran = restic(ALICE, "snapshots", "--json", repo=eu_west_1, region=None)
-        out = succeeded("restic snapshots (eu-west-1)", ran)
+        out = succeeded(f"restic snapshots ({layer})", ran)
         return {"ok": len(json.loads(out)) == 1, "out": out[-500:]}
 
     if not secure:
-        attempt(f"{prefix}_finds_the_region_named", region_found)
+        attempt(f"{prefix}_asks_for_the_region", lambda: region_found("eu_west_1"))
+        attempt(f"{prefix}_finds_the_region_named", lambda: region_found("eu_west_1_strict"))
 
     def wrong_secret():
         code, _, err = restic(ALICE, "snapshots", secret="not-the-secret")
