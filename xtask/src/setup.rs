@@ -6,10 +6,11 @@
 //!   rebuilt only when that file changes (a stamp holds the file's contents);
 //! - `cargo-fuzz`, when `cargo fuzz` is not already available;
 //! - s3s-fs (the `s3s` crate's S3 server: a SigV4 verifier we did not write, for the signer's
-//!   tests, and the S3 behind the layer for s3cmd, minio-py, rclone and restic) at
+//!   tests, and the S3 behind the layer for s3cmd, minio-py, minio-js, rclone and restic) at
 //!   `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
-//!   its SigV4 signer, STS and S3 clients, S3 presigner; and aws4) at `target/js-peers`, by `npm ci`;
+//!   its SigV4 signer, STS and S3 clients, S3 presigner; aws4; and minio-js) at
+//!   `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the
 //!   manifest's `engines.node` names;
 //! - rclone and restic (S3 clients with Go SigV4 signers, for the layer's tests), from

@@ -789,8 +789,10 @@ pub enum UnsignedPayload {
 ///
 /// A client that does not know a bucket's region asks for it first, signed for `us-east-1`:
 /// MinIO's SDKs do (minio-go, and so mc and restic; minio-py; minio-js), then sign everything
-/// else for the region named in the answer. minio-go and minio-js sign again for the region a
-/// refusal names; minio-py gives up. MinIO's server checks no region on this request (nor on
+/// else for the region named in the answer. minio-go signs again for the region a refusal
+/// names; minio-py and minio-js give up (minio-js 8.0.7 means to, but looks for the refusal's
+/// code and region where its own parser does not put them). MinIO's server checks no region
+/// on this request (nor on
 /// `ListBuckets`), and that is the default here too. The signature is still checked, with the
 /// key for the region it names, so only a holder of the key gets through, and what it learns
 /// is a region that key may sign for.

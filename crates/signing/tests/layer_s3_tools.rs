@@ -1,18 +1,19 @@
 //! S3 clients with SigV4 signers written apart from botocore and the AWS SDKs for Python,
 //! Rust and JavaScript, against a real S3 implementation behind `SigV4Layer`: s3cmd 2.4.0 and
-//! MinIO's Python client (minio-py 7.2.20), pinned in the test venv; rclone (on the AWS SDK for
-//! Go v1) and restic (on MinIO's Go client, minio-go), Debian's packages. The S3 is s3s-fs,
+//! MinIO's Python client (minio-py 7.2.20), pinned in the test venv; MinIO's JavaScript client
+//! (minio-js 8.0.7), pinned among the Node.js peers; rclone (on the AWS SDK for Go v1) and
+//! restic (on MinIO's Go client, minio-go), Debian's packages. The S3 is s3s-fs,
 //! with no authentication of its own, behind a proxy that forwards what the layer verified
 //! (the SigV4 parts removed, an `aws-chunked` body as the layer decoded it). Each tool makes a
-//! bucket, writes, reads, lists, copies and deletes objects with awkward keys, uploads in
-//! parts, presigns or backs up and restores, uses temporary keys, and reads a refusal as AWS's,
-//! over http and TLS; s3cmd and restic also recover as they do from S3's refusals (a region
-//! they did not sign for, against a layer that takes eu-west-1 alone; SigV2).
-//! minio-py and restic given no region ask for a bucket's (a location request signed for
-//! us-east-1, which that layer takes by default) and sign for the answer; another layer holds
-//! location requests to eu-west-1 too, and restic then recovers from its refusal.
-//! `s3_tools.py` drives them. From the review of independent signers of
-//! 2026-12-05.
+//! bucket, writes, reads, lists, copies (all but minio-js) and deletes objects with awkward
+//! keys, uploads in parts, presigns or backs up and restores, uses temporary keys, and reads a
+//! refusal as AWS's, over http and TLS; s3cmd and restic also recover as they do from S3's
+//! refusals (a region they did not sign for, against a layer that takes eu-west-1 alone;
+//! SigV2). minio-py, minio-js and restic given no region ask for a bucket's (a location
+//! request signed for us-east-1, which that layer takes by default) and sign for the answer;
+//! another layer holds location requests to eu-west-1 too, and restic then recovers from its
+//! refusal. `s3_tools.py` drives them, `minio_js.cjs` minio-js. From the review of independent
+//! signers of 2026-12-05.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -72,10 +73,16 @@ fn client(user_agent: Option<&http::HeaderValue>) -> &'static str {
     let agent = user_agent
         .and_then(|agent| agent.to_str().ok())
         .unwrap_or_default();
-    ["minio-go", "minio-py", "rclone", "Python-urllib"]
-        .into_iter()
-        .find(|name| agent.contains(name))
-        .unwrap_or(if agent.is_empty() { "s3cmd" } else { "other" })
+    [
+        "minio-go",
+        "minio-py",
+        "minio-js",
+        "rclone",
+        "Python-urllib",
+    ]
+    .into_iter()
+    .find(|name| agent.contains(name))
+    .unwrap_or(if agent.is_empty() { "s3cmd" } else { "other" })
 }
 
 fn payload_form(payload: &PayloadKind) -> &'static str {
@@ -243,7 +250,9 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
         "temporary": {"access_key": TEMP_AK, "secret_key": TEMP_SK, "token": TOKEN},
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3_tools.py");
-    let results = run_json_script_beside_server(script, input).await;
+    let mut results = run_json_script_beside_server(script, input.clone()).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/minio_js.cjs");
+    results.extend(run_json_script_beside_server(script, input).await);
     let failed: Vec<&Value> = results.iter().filter(|r| r["ok"] != true).collect();
     assert!(failed.is_empty(), "{failed:#?}");
     for name in [
@@ -252,6 +261,8 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
         "minio_tls_put_in_parts",
         "rclone_put_in_parts",
         "rclone_tls_put_in_parts",
+        "minio_js_put_in_parts",
+        "minio_js_tls_put_in_parts",
     ] {
         let result = result_named(&results, name);
         assert!(result["parts"].as_u64().unwrap() >= 2, "{result}");
@@ -263,6 +274,8 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
         ("minio_presigned_get_tampered", "SignatureDoesNotMatch"),
         ("rclone_wrong_secret", "SignatureDoesNotMatch"),
         ("rclone_tls_wrong_secret", "SignatureDoesNotMatch"),
+        ("minio_js_wrong_secret", "SignatureDoesNotMatch"),
+        ("minio_js_tls_wrong_secret", "SignatureDoesNotMatch"),
     ] {
         let result = result_named(&results, name);
         assert_eq!(result["code"], code, "{result}");
@@ -278,15 +291,17 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     let region = result_named(&results, "s3cmd_signs_again_for_the_region_named");
     assert_eq!(region["recovered"], true, "{region}");
     result_named(&results, "restic_finds_the_region_named");
-    // minio-py and restic, given no region, asked for the bucket's location signed for
-    // us-east-1 and signed the rest for the answer's eu-west-1; held to eu-west-1, the
-    // location request is refused, and minio-py stops there.
-    let asked = result_named(&results, "minio_asks_for_the_region");
-    assert_eq!(asked["region"], "eu-west-1", "{asked}");
-    assert_eq!(
-        asked["strict_code"], "AuthorizationHeaderMalformed",
-        "{asked}"
-    );
+    // minio-py, minio-js and restic, given no region, asked for the bucket's location signed
+    // for us-east-1 and signed the rest for the answer's eu-west-1; held to eu-west-1, the
+    // location request is refused, and minio-py and minio-js stop there.
+    for name in ["minio_asks_for_the_region", "minio_js_asks_for_the_region"] {
+        let asked = result_named(&results, name);
+        assert_eq!(asked["region"], "eu-west-1", "{asked}");
+        assert_eq!(
+            asked["strict_code"], "AuthorizationHeaderMalformed",
+            "{asked}"
+        );
+    }
     result_named(&results, "restic_asks_for_the_region");
     // restic reports no code or part count to check; these ran (and passed, above).
     for name in [
@@ -307,6 +322,8 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
         ("s3cmd", "sha256"),
         ("minio-py", "sha256"),
         ("minio-py", "unsigned"),
+        ("minio-js", "sha256"),
+        ("minio-js", "unsigned"),
     ] {
         assert!(forms.contains(&form), "{form:?} not among {forms:?}");
     }
