@@ -792,16 +792,14 @@ pub enum UnsignedPayload {
 /// else for the region named in the answer. minio-go signs again for the region a refusal
 /// names; minio-py and minio-js give up (minio-js 8.0.7 means to, but looks for the refusal's
 /// code and region where its own parser does not put them). MinIO's server checks no region
-/// on this request (nor on
-/// `ListBuckets`), and that is the default here too. The signature is still checked, with the
-/// key for the region it names, so only a holder of the key gets through, and what it learns
-/// is a region that key may sign for.
+/// on this request (nor on `ListBuckets`), and that is the default here too. The signature is
+/// still checked, with the key for the region it names, so only a holder of the key gets
+/// through, and what it learns is a region that key may sign for.
 ///
 /// The request excepted is exactly S3's form of it: `GET` of `/{bucket}` (`/{bucket}/` as
 /// minio-go sends it; the name unescaped) or `/` (a virtual-hosted bucket), whose query is
-/// `location` alone,
-/// signed in the `Authorization` header for the service `s3`. `ListBuckets` (`GET /`) is not
-/// excepted: a virtual-hosted bucket's `ListObjects` is the same request.
+/// `location` alone, signed in the `Authorization` header for the service `s3`. `ListBuckets`
+/// (`GET /`) is not excepted: a virtual-hosted bucket's `ListObjects` is the same request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum LocationRequests {

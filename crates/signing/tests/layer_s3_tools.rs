@@ -223,17 +223,11 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
     // region (the default), one whose layer holds it to eu-west-1 too.
     let mut one_region = VerifierSettings::default();
     one_region.regions = Accept::OneOf(vec!["eu-west-1".into()]);
-    let eu_west_1 = serve_service(
-        test_layer_verifying(settings.clone(), one_region.clone()).layer(to_s3s(Some("eu-west-1"))),
-        None,
-    )
-    .await;
+    let layer = test_layer_verifying(settings.clone(), one_region.clone());
+    let eu_west_1 = serve_service(layer.layer(to_s3s(Some("eu-west-1"))), None).await;
     one_region.location_requests = LocationRequests::AcceptedRegionsOnly;
-    let eu_west_1_strict = serve_service(
-        test_layer_verifying(settings, one_region).layer(to_s3s(Some("eu-west-1"))),
-        None,
-    )
-    .await;
+    let layer = test_layer_verifying(settings, one_region);
+    let eu_west_1_strict = serve_service(layer.layer(to_s3s(Some("eu-west-1"))), None).await;
     let (acceptor, pem) = self_signed_acceptor(&["127.0.0.1"]);
     let tls = serve_service(service, Some(acceptor)).await;
     let scratch = tempfile::tempdir().unwrap();
