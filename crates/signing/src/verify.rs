@@ -800,6 +800,10 @@ pub enum UnsignedPayload {
 /// minio-go sends it; the name unescaped) or `/` (a virtual-hosted bucket), whose query is
 /// `location` alone, signed in the `Authorization` header for the service `s3`. `ListBuckets`
 /// (`GET /`) is not excepted: a virtual-hosted bucket's `ListObjects` is the same request.
+/// For the same reason, a service that serves virtual-hosted buckets (`bucket.example.com`)
+/// and would answer `GET /{key}?location` with the object `key` should route `location`
+/// before objects, or choose [`LocationRequests::AcceptedRegionsOnly`]: the verifier cannot
+/// tell that request from a path-style location request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum LocationRequests {
