@@ -68,7 +68,6 @@ function client(address, { keys = spec.alice, secure = false, secret, region = "
     sessionToken: keys.token,
     region,
     pathStyle: true,
-    partSize: 5 * MIB,
     transport: countingTransport(secure ? https : http),
     transportAgent: secure ? new https.Agent({ ca: fs.readFileSync(spec.ca_bundle) }) : undefined,
   });
