@@ -65,6 +65,17 @@ const NOT_FORWARDED: [&str; 8] = [
     "expect",
 ];
 
+/// The objects' keys, whose bytes each signer escapes its own way: sub-delimiters, spaces,
+/// UTF-8 (composed and not), a tilde, a percent, nested prefixes. The scripts index them.
+const OBJECT_KEYS: [&str; 6] = [
+    "plain.txt",
+    "dir/sub dir/a b.txt",
+    "sub-delims (x)!'=;$@,.txt",
+    "tilde~and%percent.txt",
+    "caf\u{e9}/cafe\u{301} \u{43a}\u{43b}\u{44e}\u{447}.txt",
+    "plus+sign.txt",
+];
+
 /// Which client sent which payload form, verified.
 type PayloadForms = Arc<Mutex<BTreeSet<(&'static str, &'static str)>>>;
 
@@ -241,6 +252,7 @@ async fn independent_s3_clients_through_the_layer_to_s3s_fs() {
         "ca_bundle": ca,
         "workdir": scratch.path(),
         "alice": {"access_key": AK, "secret_key": SK},
+        "keys": OBJECT_KEYS,
         "temporary": {"access_key": TEMP_AK, "secret_key": TEMP_SK, "token": TOKEN},
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/s3_tools.py");
