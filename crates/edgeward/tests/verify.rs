@@ -412,6 +412,102 @@ fn chunked_bodies_are_verified_chunk_by_chunk() {
     assert!(text.starts_with("IncompleteBody\n"), "{text}");
 }
 
+/// The signatures of the chunk lines of `request`'s `aws-chunked` body, in order.
+fn chunk_signatures(request: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(request)
+        .split("chunk-signature=")
+        .skip(1)
+        .map(|rest| rest[..64].to_owned())
+        .collect()
+}
+
+/// A chunk that breaks the chain is refused with its string-to-sign (the hash of the data
+/// received on its last line), and a trailer with its canonical lines too, in text and in
+/// `--json`: a client compares them with what it signed. The hashes are coreutils'
+/// (`printf 'jello, chunked world' | sha256sum`, `printf '' | sha256sum`,
+/// `printf 'x-amz-meta-note:ho\n' | sha256sum`).
+#[test]
+fn a_broken_link_prints_its_string_to_sign() {
+    use edgeward_signing::PayloadSigning;
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let scope = "20150830T123600Z\n20150830/us-east-1/s3/aws4_request";
+    let data = b"hello, chunked world";
+    let request = chunked_put(data, Some(data.len()));
+    let seed = String::from_utf8_lossy(&request)
+        .split_once("Signature=")
+        .unwrap()
+        .1[..64]
+        .to_owned();
+    let at = memchr_find(&request, b"hello").unwrap();
+    let mut tampered = request.clone();
+    tampered[at] = b'j';
+    let chunk_string_to_sign = format!(
+        "AWS4-HMAC-SHA256-PAYLOAD\n{scope}\n{seed}\n{EMPTY}\n\
+         324de7cf02f100a9fc85e801d39294959a0f30936257e574a2408cb41513e78c"
+    );
+
+    let mut with_trailer = s3_put(
+        data,
+        Some(data.len()),
+        PayloadSigning::StreamingSigned { trailer: true },
+        true,
+    );
+    let at = memchr_find(&with_trailer, b"note:hi").unwrap();
+    with_trailer[at + 6] = b'o';
+    let final_chunk = chunk_signatures(&with_trailer)[1].clone();
+    let trailer_string_to_sign = format!(
+        "AWS4-HMAC-SHA256-TRAILER\n{scope}\n{final_chunk}\n\
+         f8055c17f9d99fccf6efba41a44c71057a2dd5d03f4dc633a62521da4fd7e205"
+    );
+
+    let output = verify(&base("-", "20150830T123600Z"), Some(&tampered));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "SignatureDoesNotMatch\nchunk 0 signature does not match (HTTP 403)\n\
+             string to sign:\n{chunk_string_to_sign}\n"
+        )
+    );
+    let output = verify(&base("-", "20150830T123600Z"), Some(&with_trailer));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "SignatureDoesNotMatch\nchunk 2 signature does not match (HTTP 403)\n\
+             canonical trailer:\nx-amz-meta-note:ho\n\n\n\
+             string to sign:\n{trailer_string_to_sign}\n"
+        )
+    );
+
+    for (request, index, string_to_sign, canonical_trailer) in [
+        (&tampered, 0, &chunk_string_to_sign, None),
+        (
+            &with_trailer,
+            2,
+            &trailer_string_to_sign,
+            Some("x-amz-meta-note:ho\n"),
+        ),
+    ] {
+        let output = verify(
+            &[base("-", "20150830T123600Z"), vec!["--json"]].concat(),
+            Some(request),
+        );
+        assert_eq!(output.status.code(), Some(1));
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(value["code"], "SignatureDoesNotMatch");
+        assert_eq!(value["chunk"], index);
+        assert_eq!(value["string_to_sign"], string_to_sign.as_str());
+        assert_eq!(
+            value["canonical_trailer"],
+            serde_json::json!(canonical_trailer)
+        );
+        assert_eq!(value["canonical_request"], serde_json::Value::Null);
+    }
+}
+
 /// A streamed upload that does not declare its decoded length is refused as the layer (and
 /// S3) refuse it, `MissingContentLength`, however intact its chunk chain.
 #[test]
@@ -516,8 +612,22 @@ fn help_documents_the_json_fields() {
         .unwrap();
     let help = String::from_utf8(help.stdout).unwrap();
     let request = case("get-vanilla", "header-signed-request.txt");
+    let mut outputs = Vec::new();
     for now in ["20150830T123600Z", "20250830T123600Z"] {
-        let output = verify(&[base(&request, now), vec!["--json"]].concat(), None);
+        outputs.push(verify(
+            &[base(&request, now), vec!["--json"]].concat(),
+            None,
+        ));
+    }
+    // A chunk that breaks the chain.
+    let mut chunked = chunked_put(b"hello", Some(5));
+    let at = memchr_find(&chunked, b"hello").unwrap();
+    chunked[at] = b'j';
+    outputs.push(verify(
+        &[base("-", "20150830T123600Z"), vec!["--json"]].concat(),
+        Some(&chunked),
+    ));
+    for output in outputs {
         let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         for key in value.as_object().unwrap().keys() {
             assert!(help.contains(&format!("\"{key}\"")), "{key}:\n{help}");

@@ -13,7 +13,7 @@ use http_body::{Body, Frame};
 
 use crate::checksum::TrailerChecksum;
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
-use crate::error::Error;
+use crate::error::{Error, MismatchDetails};
 
 /// The signature of one link of a chain: a chunk (`AWS4-HMAC-SHA256-PAYLOAD`, hashes: the
 /// empty string's and the data's) or the trailer (`AWS4-HMAC-SHA256-TRAILER`, hash: its
@@ -26,6 +26,20 @@ fn chain_signature(
     previous: &str,
     hashes: &[&[u8]],
 ) -> [u8; 32] {
+    key.sign(&chain_string_to_sign(
+        algorithm, amz_date, scope, previous, hashes,
+    ))
+}
+
+/// The string-to-sign of one link of a chain ([`chain_signature`]): its algorithm, the
+/// request's time and scope, the link before it and its hashes, one a line.
+fn chain_string_to_sign(
+    algorithm: &str,
+    amz_date: &str,
+    scope: &str,
+    previous: &str,
+    hashes: &[&[u8]],
+) -> Vec<u8> {
     let mut sts = Vec::with_capacity(256);
     for part in [algorithm, amz_date, scope, previous] {
         sts.extend_from_slice(part.as_bytes());
@@ -37,7 +51,7 @@ fn chain_signature(
         }
         sts.extend_from_slice(hash);
     }
-    key.sign(&sts)
+    sts
 }
 
 /// A trailer's canonical form, which its signature covers: `name:value\n` per line, sorted by
@@ -59,6 +73,8 @@ fn canonical_trailer<'a>(lines: impl Iterator<Item = (&'a str, &'a str)>) -> Vec
 #[derive(Clone, Debug)]
 pub(crate) struct ChunkContext {
     pub(crate) key: SigningKey,
+    /// The access key the request named, for a mismatch's details.
+    pub(crate) access_key_id: String,
     pub(crate) amz_date: String,
     pub(crate) scope: String,
     pub(crate) seed_signature: String,
@@ -319,6 +335,35 @@ impl ChunkChainVerifier {
         ))
     }
 
+    /// The `ChunkSignatureMismatch` of the link at `self.index` that carried `claimed`: what
+    /// its signature was computed from (the string-to-sign again, as [`Self::sign`] signed it:
+    /// built only on this path), so that a client can compare it with its own.
+    fn link_mismatch(
+        &self,
+        algorithm: &str,
+        hashes: &[&[u8]],
+        hashed: &[u8],
+        claimed: &[u8; 32],
+    ) -> Error {
+        let details = self.context.as_ref().map(|context| MismatchDetails {
+            canonical_request: String::from_utf8_lossy(hashed).into_owned(),
+            string_to_sign: String::from_utf8_lossy(&chain_string_to_sign(
+                algorithm,
+                &context.amz_date,
+                &context.scope,
+                &self.previous,
+                hashes,
+            ))
+            .into_owned(),
+            access_key_id: context.access_key_id.clone(),
+            signature_provided: String::from_utf8_lossy(&hex64(claimed)).into_owned(),
+        });
+        Error::ChunkSignatureMismatch {
+            index: self.index,
+            details: Box::new(details.unwrap_or_default()),
+        }
+    }
+
     /// Feeds body bytes; verified, decoded data is appended to `out`. After an error the
     /// verifier stays failed.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
@@ -515,7 +560,12 @@ impl ChunkChainVerifier {
                     reason: "signed chunk without a signing context",
                 })?;
             if !constant_time_eq(&computed, &claimed) {
-                return Err(Error::ChunkSignatureMismatch { index: self.index });
+                return Err(self.link_mismatch(
+                    "AWS4-HMAC-SHA256-PAYLOAD",
+                    &[EMPTY_SHA256.as_bytes(), &hash],
+                    b"",
+                    &claimed,
+                ));
             }
             self.previous = String::from_utf8_lossy(&hex64(&claimed)).into_owned();
         }
@@ -630,7 +680,12 @@ impl ChunkChainVerifier {
                     reason: "signed trailer without a signing context",
                 })?;
         if !constant_time_eq(&computed, &claimed) {
-            return Err(Error::ChunkSignatureMismatch { index: self.index });
+            return Err(self.link_mismatch(
+                "AWS4-HMAC-SHA256-TRAILER",
+                &[&hash],
+                &canonical,
+                &claimed,
+            ));
         }
         Ok(())
     }
@@ -1156,6 +1211,7 @@ mod tests {
             key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
             amz_date: "20130524T000000Z".to_owned(),
             scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+            access_key_id: "AKIDEXAMPLE".to_owned(),
             seed_signature: "0".repeat(64),
             trailer: false,
         });
@@ -1172,6 +1228,7 @@ mod tests {
             key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
             amz_date: "20130524T000000Z".to_owned(),
             scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+            access_key_id: "AKIDEXAMPLE".to_owned(),
             seed_signature: seed.to_owned(),
             trailer: true,
         })
@@ -1289,6 +1346,7 @@ mod tests {
                 key: SigningKey::derive(&secret, "20130524", "us-east-1", "s3"),
                 amz_date: "20130524T000000Z".to_owned(),
                 scope: "20130524/us-east-1/s3/aws4_request".to_owned(),
+                access_key_id: "AKIDEXAMPLE".to_owned(),
                 seed_signature: seed.to_owned(),
                 trailer: true,
             })

@@ -27,13 +27,18 @@ impl fmt::Display for SignatureLocation {
 }
 
 /// The canonical request and string-to-sign the verifier computed, and what the request
-/// claimed, for debugging a `SignatureDoesNotMatch`. Never contains the secret key or a
-/// derived key.
+/// claimed, for debugging a `SignatureDoesNotMatch` ([`Error::SignatureDoesNotMatch`], or a
+/// link of an `aws-chunked` body's chain, [`Error::ChunkSignatureMismatch`]). Never contains
+/// the secret key or a derived key.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct MismatchDetails {
-    /// The canonical request, exactly as hashed (the first mode tried).
+    /// What the string-to-sign's last line is the SHA-256 of, exactly as hashed: the
+    /// canonical request (the first mode tried); for a signed trailer, its canonical lines
+    /// (`name:value\n`, sorted by name); empty for a chunk, whose hash is of its data.
     pub canonical_request: String,
-    /// The string-to-sign, exactly as signed.
+    /// The string-to-sign, exactly as signed: `AWS4-HMAC-SHA256-PAYLOAD` and
+    /// `AWS4-HMAC-SHA256-TRAILER` ones for a chunk and a trailer, each naming the signature of
+    /// the link before it.
     pub string_to_sign: String,
     /// The access key ID the request named.
     pub access_key_id: String,
@@ -377,6 +382,8 @@ pub enum Error {
     ChunkSignatureMismatch {
         /// 0-based chunk index (the trailer counts as the chunk after the final one).
         index: u64,
+        /// The link's string-to-sign the verifier computed, and the signature it carried.
+        details: Box<MismatchDetails>,
     },
     /// The body does not match the checksum its trailer, or its header, carries (S3's
     /// `BadDigest`).
@@ -656,10 +663,12 @@ impl Error {
         }
     }
 
-    /// The canonical request and string-to-sign behind a `SignatureDoesNotMatch`.
+    /// The canonical request and string-to-sign behind a `SignatureDoesNotMatch`: of the
+    /// request, or of the chunk or trailer of its body that broke the chain.
     pub fn mismatch_details(&self) -> Option<&MismatchDetails> {
         match self {
-            Self::SignatureDoesNotMatch { details } => Some(details),
+            Self::SignatureDoesNotMatch { details }
+            | Self::ChunkSignatureMismatch { details, .. } => Some(details),
             _ => None,
         }
     }
@@ -684,20 +693,34 @@ impl Error {
 
     /// The message of an error answer in the query or JSON protocols: the error as it
     /// displays, and for a `SignatureDoesNotMatch` whose details are known, the details
-    /// [`Error::to_aws_error`] describes.
+    /// [`Error::to_aws_error`] describes (of a chunk, its string-to-sign; of a trailer, its
+    /// canonical lines too).
     fn answer_message(&self) -> String {
-        match self.mismatch_details() {
-            Some(details) if !details.string_to_sign.is_empty() => format!(
-                "{self}\n\nThe Canonical String for this request should have been\n'{}'\n\n\
-                 The String-to-Sign should have been\n'{}'\n",
+        let Some(details) = self
+            .mismatch_details()
+            .filter(|details| !details.string_to_sign.is_empty())
+        else {
+            return self.to_string();
+        };
+        let hashed = match self {
+            Self::ChunkSignatureMismatch { .. } => "The canonical trailer should have been",
+            _ => "The Canonical String for this request should have been",
+        };
+        let mut message = format!("{self}\n\n");
+        if !details.canonical_request.is_empty() {
+            message += &format!(
+                "{hashed}\n'{}'\n\n",
                 clip_to(
                     &details.canonical_request_redacted(),
                     MAX_ECHOED_SIGNING_TEXT
-                ),
-                clip_to(&details.string_to_sign, MAX_ECHOED_SIGNING_TEXT),
-            ),
-            _ => self.to_string(),
+                )
+            );
         }
+        message += &format!(
+            "The String-to-Sign should have been\n'{}'\n",
+            clip_to(&details.string_to_sign, MAX_ECHOED_SIGNING_TEXT)
+        );
+        message
     }
 
     /// Code, status and message together, in the JSON-protocol services' terms
@@ -838,6 +861,54 @@ mod tests {
         assert_eq!(
             without_details.to_aws_error().message,
             "the signature does not match"
+        );
+    }
+
+    /// A broken link of a chunk chain is a `SignatureDoesNotMatch` whose query and JSON
+    /// message echoes the link's string-to-sign, and a trailer's canonical lines under their
+    /// own name, not as a canonical request; a chunk's hashed data is not echoed.
+    #[test]
+    fn a_broken_link_message_echoes_its_string_to_sign() {
+        let string_to_sign = "AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n…";
+        let chunk = Error::ChunkSignatureMismatch {
+            index: 2,
+            details: Box::new(MismatchDetails {
+                string_to_sign: string_to_sign.to_owned(),
+                ..MismatchDetails::default()
+            }),
+        };
+        assert_eq!(
+            chunk.mismatch_details().map(|d| d.string_to_sign.as_str()),
+            Some(string_to_sign)
+        );
+        assert_eq!(
+            chunk.to_aws_error().message,
+            format!(
+                "chunk 2 signature does not match\n\nThe String-to-Sign should have been\n\
+                 '{string_to_sign}'\n"
+            )
+        );
+        let trailer = Error::ChunkSignatureMismatch {
+            index: 3,
+            details: Box::new(MismatchDetails {
+                canonical_request: "x-amz-checksum-crc32:AAAAAA==\n".to_owned(),
+                string_to_sign: string_to_sign.to_owned(),
+                ..MismatchDetails::default()
+            }),
+        };
+        assert_eq!(
+            trailer.to_json_error(JsonProtocol::RestJson).message,
+            format!(
+                "chunk 3 signature does not match\n\nThe canonical trailer should have been\n\
+                 'x-amz-checksum-crc32:AAAAAA==\n'\n\n\
+                 The String-to-Sign should have been\n'{string_to_sign}'\n"
+            )
+        );
+        let (aws, s3) = (trailer.to_aws_error(), trailer.to_s3_error());
+        assert_eq!((aws.code, aws.status), ("SignatureDoesNotMatch", 403));
+        assert_eq!(
+            (s3.code, s3.message.as_str()),
+            ("SignatureDoesNotMatch", "chunk 3 signature does not match")
         );
     }
 

@@ -59,7 +59,10 @@ pub enum ErrorFormat {
     /// `SignatureProvided`, `StringToSignBytes`, `CanonicalRequest` and
     /// `CanonicalRequestBytes` (each text cut to its first 8 KiB, its bytes in hex to the
     /// same; S3's answers quoted in aws/aws-cli#4356 and s3tools/s3cmd#1053 show the order
-    /// and the form), and an `InvalidAccessKeyId` its `AWSAccessKeyId`.
+    /// and the form), and an `InvalidAccessKeyId` its `AWSAccessKeyId`. A chunk of an
+    /// `aws-chunked` body that breaks the chain is answered alike, with the chunk's
+    /// string-to-sign and signature and without the canonical elements (its data is what
+    /// it hashes); a trailer, with its canonical lines as the `CanonicalRequest`.
     RestXml,
     /// `{"__type": code, "message": …}` with `x-amzn-ErrorType` (JSON protocols), with the
     /// JSON services' codes ([`Error::json_error_code`]). To an awsJson request (an
@@ -832,20 +835,27 @@ fn s3_error_details(error: &Error) -> String {
     let echo = |text| xml_escape(&clip_to(text, MAX_ECHOED_SIGNING_TEXT));
     // S3's order, each text followed by its bytes in hex (a stray byte that prints as
     // nothing shows there).
-    format!(
+    let mut elements = format!(
         "<AWSAccessKeyId>{}</AWSAccessKeyId>\
          <StringToSign>{}</StringToSign>\
          <SignatureProvided>{}</SignatureProvided>\
-         <StringToSignBytes>{}</StringToSignBytes>\
-         <CanonicalRequest>{}</CanonicalRequest>\
-         <CanonicalRequestBytes>{}</CanonicalRequestBytes>",
+         <StringToSignBytes>{}</StringToSignBytes>",
         xml_escape(&details.access_key_id),
         echo(&details.string_to_sign),
         xml_escape(&details.signature_provided),
         spaced_hex(&details.string_to_sign),
-        echo(&details.canonical_request),
-        spaced_hex(&details.canonical_request),
-    )
+    );
+    // A chunk's string-to-sign hashes its data, which is not echoed.
+    if !details.canonical_request.is_empty() {
+        let _ = write!(
+            elements,
+            "<CanonicalRequest>{}</CanonicalRequest>\
+             <CanonicalRequestBytes>{}</CanonicalRequestBytes>",
+            echo(&details.canonical_request),
+            spaced_hex(&details.canonical_request),
+        ); // to a `String`: cannot fail
+    }
+    elements
 }
 
 /// The first [`MAX_ECHOED_SIGNING_TEXT`] bytes of `text` as S3's `StringToSignBytes` shows

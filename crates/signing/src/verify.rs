@@ -1743,6 +1743,7 @@ impl<L: CredentialLookup> Verifier<L> {
         let chunk = match payload_kind {
             PayloadKind::StreamingSigned { trailer } => Some(ChunkContext {
                 key: key.clone(),
+                access_key_id: access_key_id.to_string(),
                 amz_date: date.amz.to_string(),
                 scope: auth.credential.scope(),
                 seed_signature: String::from_utf8_lossy(&hex64(&auth.signature)).into_owned(),

@@ -537,7 +537,7 @@ async fn user3_whole_chunked_body_in_hand() {
         .verify(&view(&wire), Payload::Bytes(&wire.body))
         .await;
     assert!(
-        matches!(result, Err(Error::ChunkSignatureMismatch { index: 0 })),
+        matches!(result, Err(Error::ChunkSignatureMismatch { index: 0, .. })),
         "a tampered chunk, whole body given: {:?}",
         result.map(|v| v.payload().clone())
     );

@@ -12,8 +12,8 @@ use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::Full;
 use support::{
-    crc32_base64, head_lines, send_for_text, sign_chunked_head, spaced_hex, start_server,
-    start_server_with, AK, SK,
+    crc32_base64, head_lines, send_for_text, sha256_hex, sign_chunked_head, spaced_hex,
+    start_server, start_server_with, AK, SK,
 };
 
 /// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
@@ -119,7 +119,9 @@ fn assert_bad_crc32(answer: (u16, &str)) {
 /// An `aws-chunked` upload signed by our ChunkSigner with a CRC32 trailer: verified chunk by
 /// chunk; a tampered chunk fails the body at that chunk; a correctly signed trailer whose CRC32
 /// is not the body's fails it with `BadDigest`. A failed body is answered by the layer, in S3's
-/// error format, whatever the service answered.
+/// error format, whatever the service answered; the tampered chunk's answer carries the
+/// string-to-sign of that chunk (rebuilt here from the head and the chunk lines sent, and
+/// the hash of the data sent) and the signature the chunk carried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunked_upload_through_the_layer() {
     let addr = start_server().await;
@@ -142,14 +144,44 @@ async fn chunked_upload_through_the_layer() {
             let at = body.windows(6).position(|w| w == b"second").unwrap();
             body[at] = b'S';
         }
+        let chunk_signatures: Vec<String> = String::from_utf8_lossy(&body)
+            .split("chunk-signature=")
+            .skip(1)
+            .map(|rest| rest[..64].to_owned())
+            .collect();
+        let header = |name: &str| request.headers()[name].to_str().unwrap().to_owned();
+        let (amz_date, authorization) = (header("x-amz-date"), header("authorization"));
         let (status, text) = send_chunked(addr, request, body).await;
         match case {
-            "tampered chunk" => assert_s3_error(
-                (status, &text),
-                403,
-                "SignatureDoesNotMatch",
-                "chunk 1 signature does not match</Message>",
-            ),
+            "tampered chunk" => {
+                assert_s3_error(
+                    (status, &text),
+                    403,
+                    "SignatureDoesNotMatch",
+                    "chunk 1 signature does not match</Message>",
+                );
+                let scope = authorization
+                    .split_once("Credential=")
+                    .and_then(|(_, rest)| rest.split_once(','))
+                    .and_then(|(credential, _)| credential.split_once('/'))
+                    .unwrap()
+                    .1;
+                let string_to_sign = format!(
+                    "AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{}\n{}\n{}",
+                    chunk_signatures[0],
+                    sha256_hex(b""),
+                    sha256_hex(b"Second"),
+                );
+                let details = format!(
+                    "</Message><AWSAccessKeyId>{AK}</AWSAccessKeyId>\
+                     <StringToSign>{string_to_sign}</StringToSign>\
+                     <SignatureProvided>{}</SignatureProvided>\
+                     <StringToSignBytes>{}</StringToSignBytes><RequestId>",
+                    chunk_signatures[1],
+                    spaced_hex(&string_to_sign),
+                );
+                assert!(text.contains(&details), "{text}");
+            }
             "wrong checksum" => assert_bad_crc32((status, &text)),
             _ => {
                 assert_eq!(status, 200, "{text}");

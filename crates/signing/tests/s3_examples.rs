@@ -244,7 +244,7 @@ fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
         let mut out = Vec::new();
         let error = chunks.push(&tampered, &mut out).unwrap_err();
         assert!(
-            matches!(error, Error::ChunkSignatureMismatch { index: 1 }),
+            matches!(error, Error::ChunkSignatureMismatch { index: 1, .. }),
             "{error}"
         );
         assert_eq!(error.aws_error_code(), "SignatureDoesNotMatch");
@@ -257,6 +257,73 @@ fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
             .push(&body[..body.len() - 100], &mut Vec::new())
             .unwrap();
         assert!(matches!(chunks.finish(), Err(Error::IncompleteBody { .. })));
+    }
+}
+
+/// A link whose signature is wrong is refused with what the verifier computed for it: the
+/// string-to-sign the example gives for that step (the trailer's with its canonical line),
+/// the signature it carried and the access key, as a client comparing its own needs them.
+#[test]
+fn a_broken_link_reports_the_string_to_sign_of_the_example() {
+    let doc = examples();
+    let verifier = verifier(&doc);
+    let requests = doc["requests"].as_array().unwrap();
+    for (chain, seed_name) in doc["chunk_chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["streaming seed", "streaming-trailer seed"])
+    {
+        let seed = requests
+            .iter()
+            .find(|r| r["name"].as_str().unwrap().starts_with(seed_name))
+            .unwrap();
+        let verified = verifier
+            .verify(&arrive(&doc, seed).view(), Payload::Unavailable)
+            .now_or_never()
+            .unwrap()
+            .unwrap();
+        let (body, _) = chain_body(chain, None);
+        let body = String::from_utf8(body).unwrap();
+        for (index, step) in chain["steps"].as_array().unwrap().iter().enumerate() {
+            let signature = step["expected"].as_str().unwrap();
+            // The last hex digit changed: the link's own bytes, and all before it, are intact.
+            let last = if signature.ends_with('0') { "1" } else { "0" };
+            let wrong = format!("{}{last}", &signature[..63]);
+            assert_eq!(body.matches(signature).count(), 1);
+            let tampered = body.replace(signature, &wrong);
+            let mut chunks = verified.chunk_verifier().unwrap();
+            if seed_name == "streaming-trailer seed" {
+                chunks = chunks
+                    .with_declared_trailer("x-amz-checksum-crc32c")
+                    .unwrap();
+            }
+            let error = chunks
+                .push(tampered.as_bytes(), &mut Vec::new())
+                .and_then(|()| chunks.finish())
+                .unwrap_err();
+            assert!(
+                matches!(error, Error::ChunkSignatureMismatch { index: i, .. } if i == index as u64),
+                "{seed_name} step {index}: {error}"
+            );
+            assert_eq!(error.aws_error_code(), "SignatureDoesNotMatch");
+            let details = error.mismatch_details().unwrap();
+            assert_eq!(
+                details.string_to_sign,
+                step["string_to_sign"].as_str().unwrap(),
+                "{seed_name} step {index}"
+            );
+            assert_eq!(details.signature_provided, wrong);
+            assert_eq!(
+                details.access_key_id,
+                doc["access_key_id"].as_str().unwrap()
+            );
+            assert_eq!(
+                details.canonical_request,
+                step["trailer"].as_str().unwrap_or(""),
+                "{seed_name} step {index}"
+            );
+        }
     }
 }
 

@@ -28,15 +28,18 @@ When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch),
 when the request's scope names s3 or a service signed as it (s3-outposts, s3-object-lambda,
 s3express; e.g. InvalidAccessKeyId, not InvalidClientTokenId);
 when the request's own signature does not match, the canonical request and string-to-sign the
-verifier computed follow (a session token's value in them replaced by its length); for a valid
-request, -vv logs them on stderr.
+verifier computed follow (a session token's value in them replaced by its length); when a chunk
+of its aws-chunked body breaks the chain, that chunk's string-to-sign follows (a trailer's, after
+the canonical trailer lines); for a valid request, -vv logs them on stderr.
 
 --json prints one object on exit 0 or 1 (on exit 2, stdout stays empty and the error goes to
 stderr as text). Valid: \"valid\": true, \"access_key_id\", \"scope\" (date/region/service),
 \"location\" (\"header\" or \"query\"), \"signed_headers\" (list), \"session_token\" (present),
 \"session_token_signed\", \"payload\" (the hash or keyword signed), \"signature\". Invalid:
 \"valid\": false, \"code\" (AWS error code), \"status\" (HTTP), \"message\", and when the request's
-own signature does not match \"canonical_request\" and \"string_to_sign\" (else null).
+own signature does not match \"canonical_request\" and \"string_to_sign\" (else null); when a
+chunk breaks the chain, \"chunk\" (its 0-based index; the trailer's is the final chunk's + 1),
+\"string_to_sign\" and \"canonical_trailer\" (the trailer's lines, or null for a chunk).
 TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
@@ -238,25 +241,43 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                 Some(service) if uses_s3_rules(service) => error.to_s3_error(),
                 _ => error.to_aws_error(),
             };
+            // A link of an `aws-chunked` body's chain: its string-to-sign hashes the chunk's
+            // data (not echoed), or the trailer's canonical lines, not a canonical request.
+            let chunk = match &error {
+                edgeward_signing::Error::ChunkSignatureMismatch { index, .. } => Some(*index),
+                _ => None,
+            };
+            let hashed = details
+                .map(|d| d.canonical_request_redacted())
+                .filter(|text| !text.is_empty());
+            let (canonical_request, canonical_trailer) = match chunk {
+                None => (hashed, None),
+                Some(_) => (None, hashed),
+            };
             if args.json {
-                let value = json!({
+                let mut value = json!({
                     "valid": false,
                     "code": aws.code,
                     "status": aws.status,
                     "message": error.to_string(),
-                    "canonical_request": details.map(|d| d.canonical_request_redacted()),
+                    "canonical_request": canonical_request,
                     "string_to_sign": details.map(|d| d.string_to_sign.clone()),
                 });
+                if let Some(index) = chunk {
+                    value["chunk"] = json!(index);
+                    value["canonical_trailer"] = json!(canonical_trailer);
+                }
                 writeln!(report, "{value}")?;
             } else {
                 writeln!(report, "{}", aws.code)?;
                 writeln!(report, "{error} (HTTP {})", aws.status)?;
                 if let Some(details) = details {
-                    writeln!(
-                        report,
-                        "canonical request:\n{}\n",
-                        details.canonical_request_redacted()
-                    )?;
+                    if let Some(text) = canonical_request {
+                        writeln!(report, "canonical request:\n{text}\n")?;
+                    }
+                    if let Some(text) = canonical_trailer {
+                        writeln!(report, "canonical trailer:\n{text}\n")?;
+                    }
                     writeln!(report, "string to sign:\n{}", details.string_to_sign)?;
                 }
             }
