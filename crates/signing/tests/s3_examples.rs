@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
-    parse_amz_date, ChunkSigner, Error, FixedClock, Headers, PathMode, Payload, PayloadKind,
-    RequestView, ResolvedCredential, SessionTokenPlacement, SignatureLocation, StaticCredentials,
-    Verifier, VerifierSettings,
+    parse_amz_date, ChunkChainVerifier, ChunkSigner, Error, FixedClock, Headers, PathMode, Payload,
+    PayloadKind, RequestView, ResolvedCredential, SessionTokenPlacement, SignatureLocation,
+    StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -175,28 +175,49 @@ fn chain_body(chain: &Value, tamper_chunk: Option<usize>) -> (Vec<u8>, usize) {
     (body, decoded)
 }
 
-#[test]
-fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
-    let doc = examples();
-    let verifier = verifier(&doc);
+/// Each of the examples' chunk chains, the name of its seed request, and that request
+/// verified (its chains continue from its signature).
+fn verified_chains(doc: &Value) -> Vec<(&Value, &'static str, VerifiedRequest)> {
+    let verifier = verifier(doc);
     let requests = doc["requests"].as_array().unwrap();
-    for (chain, seed_name) in doc["chunk_chains"]
+    doc["chunk_chains"]
         .as_array()
         .unwrap()
         .iter()
         .zip(["streaming seed", "streaming-trailer seed"])
-    {
-        let seed = requests
-            .iter()
-            .find(|r| r["name"].as_str().unwrap().starts_with(seed_name))
+        .map(|(chain, seed_name)| {
+            let seed = requests
+                .iter()
+                .find(|r| r["name"].as_str().unwrap().starts_with(seed_name))
+                .unwrap();
+            assert_eq!(seed["expected"], chain["seed_signature"]);
+            let verified = verifier
+                .verify(&arrive(doc, seed).view(), Payload::Unavailable)
+                .now_or_never()
+                .unwrap()
+                .unwrap();
+            (chain, seed_name, verified)
+        })
+        .collect()
+}
+
+/// A chain verifier for `seed_name`'s body: the trailer seed's request signs
+/// `x-amz-trailer: x-amz-checksum-crc32c`, and the example's trailer value (sOO8/Q==) is the
+/// CRC32C of its 66560 bytes, so it must check out.
+fn chain_verifier(verified: &VerifiedRequest, seed_name: &str) -> ChunkChainVerifier {
+    let chunks = verified.chunk_verifier().unwrap();
+    if seed_name == "streaming-trailer seed" {
+        return chunks
+            .with_declared_trailer("x-amz-checksum-crc32c")
             .unwrap();
-        assert_eq!(seed["expected"], chain["seed_signature"]);
-        let arrived = arrive(&doc, seed);
-        let verified = verifier
-            .verify(&arrived.view(), Payload::Unavailable)
-            .now_or_never()
-            .unwrap()
-            .unwrap();
+    }
+    chunks
+}
+
+#[test]
+fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
+    let doc = examples();
+    for (chain, seed_name, verified) in verified_chains(&doc) {
         assert!(matches!(
             verified.payload(),
             PayloadKind::StreamingSigned { .. }
@@ -210,18 +231,8 @@ fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
         // The data a fresh chain verifier releases from `body`, fed in awkward pieces to
         // exercise the incremental parser.
         let decode = |body: &[u8]| {
-            let mut chunks = verified
-                .chunk_verifier()
-                .unwrap()
-                .with_decoded_length(decoded_len as u64);
-            if seed_name == "streaming-trailer seed" {
-                // The seed request signs `x-amz-trailer: x-amz-checksum-crc32c`; the example's
-                // trailer value (sOO8/Q==) is the CRC32C of its 66560 bytes, so it must check
-                // out.
-                chunks = chunks
-                    .with_declared_trailer("x-amz-checksum-crc32c")
-                    .unwrap();
-            }
+            let mut chunks =
+                chain_verifier(&verified, seed_name).with_decoded_length(decoded_len as u64);
             let mut out = Vec::new();
             for piece in body.chunks(977) {
                 chunks.push(piece, &mut out).unwrap();
@@ -266,23 +277,7 @@ fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
 #[test]
 fn a_broken_link_reports_the_string_to_sign_of_the_example() {
     let doc = examples();
-    let verifier = verifier(&doc);
-    let requests = doc["requests"].as_array().unwrap();
-    for (chain, seed_name) in doc["chunk_chains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(["streaming seed", "streaming-trailer seed"])
-    {
-        let seed = requests
-            .iter()
-            .find(|r| r["name"].as_str().unwrap().starts_with(seed_name))
-            .unwrap();
-        let verified = verifier
-            .verify(&arrive(&doc, seed).view(), Payload::Unavailable)
-            .now_or_never()
-            .unwrap()
-            .unwrap();
+    for (chain, seed_name, verified) in verified_chains(&doc) {
         let (body, _) = chain_body(chain, None);
         let body = String::from_utf8(body).unwrap();
         for (index, step) in chain["steps"].as_array().unwrap().iter().enumerate() {
@@ -292,12 +287,7 @@ fn a_broken_link_reports_the_string_to_sign_of_the_example() {
             let wrong = format!("{}{last}", &signature[..63]);
             assert_eq!(body.matches(signature).count(), 1);
             let tampered = body.replace(signature, &wrong);
-            let mut chunks = verified.chunk_verifier().unwrap();
-            if seed_name == "streaming-trailer seed" {
-                chunks = chunks
-                    .with_declared_trailer("x-amz-checksum-crc32c")
-                    .unwrap();
-            }
+            let mut chunks = chain_verifier(&verified, seed_name);
             let error = chunks
                 .push(tampered.as_bytes(), &mut Vec::new())
                 .and_then(|()| chunks.finish())
