@@ -846,12 +846,19 @@ fn verbose_logs_what_a_valid_signature_covers() {
 
 /// `--region` holds a request to that region, but for S3's bucket-location request, which S3
 /// clients sign for us-east-1 before they know a bucket's region: that one verifies signed for
-/// any, as a server's verifier takes it by default.
+/// any, as a server's verifier takes it by default. With `--s3-domain` naming the host, so is
+/// `ListBuckets` (`GET /`), and the virtual-hosted form of the location request is not.
 #[test]
 fn region_excepts_s3_location_requests() {
-    for (target, code) in [
-        ("/bucket?location", None),
-        ("/bucket?acl", Some("AuthorizationHeaderMalformed")),
+    let malformed = Some("AuthorizationHeaderMalformed");
+    for (target, domain, code) in [
+        ("/bucket?location", None, None),
+        ("/bucket?acl", None, malformed),
+        ("/", None, malformed),
+        ("/", Some("example.com"), None),
+        ("/bucket?location", Some("example.com"), None),
+        ("/?location", Some("example.com"), malformed),
+        ("/", Some("other.example.com"), malformed),
     ] {
         let input = format!("GET {target} HTTP/1.1\nHost:example.com\n\n");
         let mut sign = Command::new(env!("CARGO_BIN_EXE_edgeward"))
@@ -879,20 +886,31 @@ fn region_excepts_s3_location_requests() {
             .unwrap();
         let signed = sign.wait_with_output().unwrap();
         assert_eq!(signed.status.code(), Some(0), "{target}");
-        let args = [
+        let mut args = [
             base("-", "20150830T123600Z"),
             vec!["--region", "eu-west-1", "--json"],
         ]
         .concat();
+        if let Some(domain) = domain {
+            args.extend(["--s3-domain", domain]);
+        }
         let output = verify(&args, Some(&signed.stdout));
         let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         match code {
             None => {
-                assert_eq!(output.status.code(), Some(0), "{target}: {value}");
+                assert_eq!(
+                    output.status.code(),
+                    Some(0),
+                    "{target} {domain:?}: {value}"
+                );
                 assert_eq!(value["scope"], "20150830/us-east-1/s3", "{value}");
             }
             Some(code) => {
-                assert_eq!(output.status.code(), Some(1), "{target}: {value}");
+                assert_eq!(
+                    output.status.code(),
+                    Some(1),
+                    "{target} {domain:?}: {value}"
+                );
                 assert_eq!(value["code"], code, "{value}");
             }
         }

@@ -798,12 +798,19 @@ pub enum UnsignedPayload {
 ///
 /// The request excepted is exactly S3's form of it: `GET` of `/{bucket}` (`/{bucket}/` as
 /// minio-go sends it; the name unescaped) or `/` (a virtual-hosted bucket), whose query is
-/// `location` alone, signed in the `Authorization` header for the service `s3`. `ListBuckets`
-/// (`GET /`) is not excepted: a virtual-hosted bucket's `ListObjects` is the same request.
-/// For the same reason, a service that serves virtual-hosted buckets (`bucket.example.com`)
-/// and would answer `GET /{key}?location` with the object `key` should route `location`
-/// before objects, or choose [`LocationRequests::AcceptedRegionsOnly`]: the verifier cannot
-/// tell that request from a path-style location request.
+/// `location` alone, signed in the `Authorization` header for the service `s3`.
+///
+/// Which of the two forms a request may take depends on its `Host`, which only the service
+/// can read: name the host names it answers at in [`VerifierSettings::s3_domains`]. Then a
+/// request to one of them is path-style (`/{bucket}?location`), a request to any other host
+/// is to a virtual-hosted bucket (`/?location`), and `ListBuckets` (a header-signed `GET /`
+/// to one of them, its query none or its own parameters) is excepted too, as MinIO excepts
+/// it: MinIO's SDKs sign it for `us-east-1` when they are given no region, and do not sign
+/// it again. Without `s3_domains`, either form is taken at any host, and `ListBuckets` is
+/// not excepted: a virtual-hosted bucket's `ListObjects` is the same request. A service that
+/// serves virtual-hosted buckets (`bucket.example.com`) and would answer `GET
+/// /{key}?location` with the object `key` should then name its domains, route `location`
+/// before objects, or choose [`LocationRequests::AcceptedRegionsOnly`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum LocationRequests {
@@ -815,28 +822,90 @@ pub enum LocationRequests {
     AcceptedRegionsOnly,
 }
 
-/// Whether `request` is S3's bucket-location request in the form [`LocationRequests`]
-/// describes.
-fn is_bucket_location_request(request: &RequestView<'_>, auth: &ParsedAuthorization<'_>) -> bool {
+/// How an S3 request names its bucket, as far as the verifier can tell from its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum S3Addressing {
+    /// No [`VerifierSettings::s3_domains`] to tell by: path-style or virtual-hosted.
+    Either,
+    /// To one of the service's domains: the bucket is the path's first segment.
+    PathStyle,
+    /// To any other host (`bucket.domain`, or a bucket's own name): the host names the bucket.
+    VirtualHosted,
+}
+
+/// How `request` names its bucket, by its `Host` (or authority) against `domains` (each
+/// compared as [`host_name`] reads it); a host that does not parse is none of them.
+fn s3_addressing(request: &RequestView<'_>, domains: &[String]) -> S3Addressing {
+    if domains.is_empty() {
+        return S3Addressing::Either;
+    }
+    let host = request
+        .headers
+        .first("host")
+        .or(request.authority)
+        .and_then(host_name);
+    match host {
+        Some(host) if domains.iter().any(|d| host_name(d).as_ref() == Some(&host)) => {
+            S3Addressing::PathStyle
+        }
+        _ => S3Addressing::VirtualHosted,
+    }
+}
+
+/// The host name in `authority`, lower-case, without a port or one trailing dot (an IPv6
+/// literal in its brackets), or `None` when `authority` does not parse as one. Only a
+/// refused region comes here, so the copy costs a valid request nothing.
+fn host_name(authority: &str) -> Option<String> {
+    let parsed: http::uri::Authority = authority.parse().ok()?;
+    let host = parsed.host();
+    Some(host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase())
+}
+
+/// Whether `request` is one of the S3 requests that [`LocationRequests::AnyRegion`] accepts
+/// signed for any region: a bucket-location request, or `ListBuckets` at one of `domains`.
+fn is_region_free_s3_request(
+    request: &RequestView<'_>,
+    auth: &ParsedAuthorization<'_>,
+    domains: &[String],
+) -> bool {
+    // A presigned request's query holds its signature too, so neither form's query (below)
+    // is ever a presigned one.
+    if auth.credential.service != "s3" || request.method != "GET" {
+        return false;
+    }
+    let addressing = s3_addressing(request, domains);
     // A bucket's name holds S3's characters only (`[A-Za-z0-9._-]`, those of its legacy
     // rules, which the current ones narrow), so no escape hides a `/` from a service that
     // decodes `%2F` before it splits the path.
     let bucket_path = match request.path.strip_prefix('/') {
-        Some("") => true,
+        Some("") => addressing != S3Addressing::PathStyle,
         Some(rest) => {
             let name = rest.strip_suffix('/').unwrap_or(rest);
-            !name.is_empty()
+            addressing != S3Addressing::VirtualHosted
+                && !name.is_empty()
                 && name
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
         }
         None => false,
     };
-    // A presigned request's query holds its signature too, so it is never `location` alone.
-    auth.credential.service == "s3"
-        && request.method == "GET"
-        && matches!(request.query, Some("location" | "location="))
-        && bucket_path
+    let location = matches!(request.query, Some("location" | "location=")) && bucket_path;
+    // `ListBuckets`' own parameters (`x-id` names the operation, as aws-sdk-rust adds it),
+    // and no other: the request is that one exactly.
+    let list_buckets_query = request.query.is_none_or(|query| {
+        query.split('&').all(|parameter| {
+            let name = parameter
+                .split_once('=')
+                .map_or(parameter, |(name, _)| name);
+            matches!(
+                name,
+                "bucket-region" | "continuation-token" | "max-buckets" | "prefix" | "x-id"
+            )
+        })
+    });
+    let list_buckets =
+        addressing == S3Addressing::PathStyle && request.path == "/" && list_buckets_query;
+    location || list_buckets
 }
 
 /// Verification policy.
@@ -849,6 +918,12 @@ pub struct VerifierSettings {
     pub regions: Accept,
     /// S3's bucket-location request signed for another region (default accepted).
     pub location_requests: LocationRequests,
+    /// The host names the S3 service answers at itself, its domains (as MinIO's
+    /// `MINIO_DOMAIN` and s3s's `MultiDomain` name them; a port is ignored), default none:
+    /// by them the verifier tells a path-style request (to one of them) from a request to a
+    /// virtual-hosted bucket (to `bucket.domain`, or any other host), which
+    /// [`LocationRequests`] needs to know exactly which requests it excepts.
+    pub s3_domains: Vec<String>,
     /// Accepted services (default any).
     pub services: Accept,
     /// Canonical-URI rules (default by service).
@@ -871,6 +946,7 @@ impl Default for VerifierSettings {
             max_skew: Duration::from_secs(15 * 60),
             regions: Accept::Any,
             location_requests: LocationRequests::AnyRegion,
+            s3_domains: Vec::new(),
             services: Accept::Any,
             path_modes: AcceptedPathModes::ByService,
             unsigned_session_token: UnsignedSessionToken::Accept,
@@ -1948,7 +2024,7 @@ impl<L: CredentialLookup> Verifier<L> {
         }
         let region_accepted = self.settings.regions.allows(&auth.credential.region)
             || (self.settings.location_requests == LocationRequests::AnyRegion
-                && is_bucket_location_request(request, auth));
+                && is_region_free_s3_request(request, auth, &self.settings.s3_domains));
         if !region_accepted {
             let expected = match &self.settings.regions {
                 Accept::OneOf(regions) if regions.len() == 1 => Some(regions[0].clone()),

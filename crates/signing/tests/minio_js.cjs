@@ -174,14 +174,21 @@ async function run(prefix, secure) {
     await attempt(`${prefix}_asks_for_the_region`, async () => {
       const found = client(spec.eu_west_1, { region: "" });
       const listed = await names(found, bucket, "dir/");
+      // Signed for us-east-1 too; the default layer, told its domain, accepts it as well.
+      const buckets = (await found.listBuckets()).map((b) => b.name);
       const strict = client(spec.eu_west_1_strict, { region: "" });
       const refused = await errorCode(() => names(strict, bucket, "dir/"));
+      const refusedList = await errorCode(() => strict.listBuckets());
       return {
-        ok: JSON.stringify(listed) === JSON.stringify(["dir/sub dir/a b.txt"]),
+        ok:
+          JSON.stringify(listed) === JSON.stringify(["dir/sub dir/a b.txt"]) &&
+          buckets.includes(bucket),
         names: listed,
+        buckets,
         // minio-js's cache of the region each bucket's location request answered.
         region: found.regionMap[bucket] ?? null,
         strict_code: refused.code,
+        strict_list_code: refusedList.code,
       };
     });
   }

@@ -341,17 +341,22 @@ def run_minio(prefix, secure):
         # No region given: minio-py asks for the bucket's location signed for us-east-1, then
         # signs for the region answered. A layer taking eu-west-1 alone accepts that request by
         # default; one that holds it to eu-west-1 refuses it, and minio-py gives up there (it
-        # reads no region from the refusal).
+        # reads no region from the refusal). It lists the buckets signed for us-east-1 too,
+        # which the default layer, told its domain, accepts as well.
         found, _ = minio_client(ALICE, False, endpoint=SPEC["eu_west_1"], region=None)
         names = [o.object_name for o in found.list_objects(bucket, prefix="dir/", recursive=True)]
+        buckets = [b.name for b in found.list_buckets()]
         strict, _ = minio_client(ALICE, False, endpoint=SPEC["eu_west_1_strict"], region=None)
         refused = s3_error_code(lambda: list(strict.list_objects(bucket, prefix="dir/")))
+        refused_list = s3_error_code(strict.list_buckets)
         return {
-            "ok": names == ["dir/sub dir/a b.txt"],
+            "ok": names == ["dir/sub dir/a b.txt"] and bucket in buckets,
             "names": names,
+            "buckets": buckets,
             # minio-py's cache of the region each bucket's location request answered.
             "region": found._region_map.get(bucket),
             "strict_code": refused["code"],
+            "strict_list_code": refused_list["code"],
         }
 
     if not secure:

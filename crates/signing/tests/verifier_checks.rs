@@ -1903,6 +1903,17 @@ fn location_attempt(
     service: &str,
     presigned: bool,
 ) -> http::Request<Vec<u8>> {
+    location_attempt_at("example.com", method, target, service, presigned)
+}
+
+/// [`location_attempt`] to `host`.
+fn location_attempt_at(
+    host: &str,
+    method: &str,
+    target: &str,
+    service: &str,
+    presigned: bool,
+) -> http::Request<Vec<u8>> {
     use aws_sigv4::http_request::{
         PayloadChecksumKind, PercentEncodingMode, SignableBody, SignatureLocation, SigningSettings,
         UriPathNormalizationMode,
@@ -1910,8 +1921,8 @@ fn location_attempt(
 
     let request = http::Request::builder()
         .method(method)
-        .uri(format!("http://example.com{target}"))
-        .header("host", "example.com")
+        .uri(format!("http://{host}{target}"))
+        .header("host", host)
         .body(Vec::new())
         .unwrap();
     let mut settings = SigningSettings::default();
@@ -2019,6 +2030,102 @@ fn an_s3_location_request_may_name_any_region() {
         assert!(
             matches!(refused, Err(Error::RegionNotAccepted { .. })),
             "{method} {target} for {service} (presigned: {presigned}): {refused:?}"
+        );
+    }
+}
+
+/// With the service's S3 domains named, its `Host` tells a path-style request from one to a
+/// virtual-hosted bucket: signed for `us-east-1` behind a verifier that accepts `eu-west-1`
+/// alone, a location request is accepted in the one form its host allows
+/// (`/{bucket}?location` at a domain, `/?location` at a bucket's host), and `ListBuckets`
+/// (`GET /` at a domain, its query none or its own parameters), as MinIO accepts them; a virtual-hosted
+/// `GET /{key}?location`, which without domains cannot be told from a path-style location
+/// request, and a virtual-hosted `ListObjects` (`GET /`) are refused. Host names compare
+/// without regard to case, a port or a trailing dot; a host that only starts or ends like a
+/// domain is another host.
+#[test]
+fn s3_domains_tell_path_style_from_virtual_hosted() {
+    use edgeward_signing::{LocationRequests, RequestView};
+
+    let verify = |location_requests: LocationRequests, request: &http::Request<Vec<u8>>| {
+        let mut settings = VerifierSettings::default();
+        settings.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+        settings.location_requests = location_requests;
+        settings.s3_domains = vec!["s3.example.com".into(), "[::1]".into()];
+        Verifier::new(lookup(now()), settings)
+            .with_clock(Arc::new(FixedClock(now())))
+            .verify(&RequestView::from_http(request), Payload::Bytes(b""))
+            .now_or_never()
+            .unwrap()
+            .map(|verified| verified.scope().region.to_owned())
+    };
+    for (host, target) in [
+        ("s3.example.com", "/bucket?location"),
+        ("s3.example.com", "/bucket/?location="),
+        ("S3.Example.COM:9000", "/bucket?location"),
+        ("s3.example.com.", "/bucket?location"),
+        ("bucket.s3.example.com", "/?location"),
+        ("files.example.org", "/?location"),
+        ("s3.example.com", "/"),
+        ("s3.example.com", "/?max-buckets=10&prefix=a"),
+        ("s3.example.com:443", "/?x-id=ListBuckets"),
+        (
+            "s3.example.com",
+            "/?bucket-region=eu-west-1&continuation-token=abc",
+        ),
+        ("[::1]:9000", "/"),
+    ] {
+        let request = location_attempt_at(host, "GET", target, "s3", false);
+        let region = verify(LocationRequests::AnyRegion, &request);
+        assert_eq!(
+            region.as_deref().ok(),
+            Some("us-east-1"),
+            "{host} {target}: {region:?}"
+        );
+        let refused = verify(LocationRequests::AcceptedRegionsOnly, &request);
+        assert!(
+            matches!(refused, Err(Error::RegionNotAccepted { .. })),
+            "{host} {target}: {refused:?}"
+        );
+    }
+    // Over HTTP/2 the host is the `:authority` (here the absolute URI's), with no `Host`.
+    let mut request = location_attempt_at("s3.example.com", "GET", "/", "s3", false);
+    request.headers_mut().remove("host");
+    let region = verify(LocationRequests::AnyRegion, &request);
+    assert_eq!(region.as_deref().ok(), Some("us-east-1"), "{region:?}");
+
+    for (host, method, target, service, presigned) in [
+        ("s3.example.com", "GET", "/?location", "s3", false),
+        ("s3.example.com", "GET", "/?acl", "s3", false),
+        ("s3.example.com", "GET", "/?max-buckets=1&acl", "s3", false),
+        ("bucket.s3.example.com", "GET", "/key?location", "s3", false),
+        (
+            "bucket.s3.example.com",
+            "GET",
+            "/bucket?location",
+            "s3",
+            false,
+        ),
+        ("bucket.s3.example.com", "GET", "/", "s3", false),
+        ("files.example.org", "GET", "/", "s3", false),
+        ("s3.example.com.evil.org", "GET", "/", "s3", false),
+        ("evil-s3.example.com", "GET", "/", "s3", false),
+        ("s3.example.co", "GET", "/", "s3", false),
+        ("[::2]:9000", "GET", "/", "s3", false),
+        ("s3.example.com", "GET", "/bucket", "s3", false),
+        ("s3.example.com", "GET", "//", "s3", false),
+        ("s3.example.com", "PUT", "/", "s3", false),
+        ("s3.example.com", "HEAD", "/", "s3", false),
+        ("s3.example.com", "GET", "/", "s3express", false),
+        ("s3.example.com", "GET", "/", "execute-api", false),
+        ("s3.example.com", "GET", "/", "s3", true),
+        ("s3.example.com", "GET", "/bucket?location", "s3", true),
+    ] {
+        let request = location_attempt_at(host, method, target, service, presigned);
+        let refused = verify(LocationRequests::AnyRegion, &request);
+        assert!(
+            matches!(refused, Err(Error::RegionNotAccepted { .. })),
+            "{method} {host} {target} for {service} (presigned: {presigned}): {refused:?}"
         );
     }
 }

@@ -64,6 +64,12 @@ pub(crate) struct VerifyArgs {
     /// server's verifier does by default.
     #[arg(long, value_name = "R")]
     region: Option<String>,
+    /// A host name the S3 service answers at itself (repeatable; a port is ignored): a
+    /// request to it is path-style, to any other host virtual-hosted. With --region, a
+    /// location request is then taken in the one form its host allows, and ListBuckets
+    /// (`GET /` to it) in any region too, as MinIO takes them.
+    #[arg(long, value_name = "HOST")]
+    s3_domain: Vec<String>,
     /// Accept only this service.
     #[arg(long, value_name = "S")]
     service: Option<String>,
@@ -167,6 +173,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     if let Some(region) = &args.region {
         settings.regions = Accept::OneOf(vec![region.clone()]);
     }
+    settings.s3_domains = args.s3_domain.clone();
     if let Some(service) = &args.service {
         settings.services = Accept::OneOf(vec![service.clone()]);
     }
