@@ -1895,6 +1895,29 @@ fn the_signer_refuses_to_leave_out_a_header_the_verifier_requires() {
     }
 }
 
+/// The default settings but for the one region accepted, `eu-west-1`.
+fn eu_west_1_only() -> VerifierSettings {
+    let mut settings = VerifierSettings::default();
+    settings.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+    settings
+}
+
+/// The region `request` is verified as signed for, behind a verifier with `settings`.
+fn region_verified(
+    settings: VerifierSettings,
+    request: &http::Request<Vec<u8>>,
+) -> Result<String, Error> {
+    Verifier::new(lookup(now()), settings)
+        .with_clock(Arc::new(FixedClock(now())))
+        .verify(
+            &edgeward_signing::RequestView::from_http(request),
+            Payload::Bytes(b""),
+        )
+        .now_or_never()
+        .unwrap()
+        .map(|verified| verified.scope().region.to_owned())
+}
+
 /// `method` `target` signed by aws-sigv4 on its own for `service` in `us-east-1` with S3's
 /// settings, in the `Authorization` header or, when `presigned`, in the query.
 fn location_attempt(
@@ -1950,21 +1973,15 @@ fn location_attempt_at(
 /// `LocationRequests::AcceptedRegionsOnly`.
 #[test]
 fn an_s3_location_request_may_name_any_region() {
-    use edgeward_signing::{LocationRequests, RequestView};
+    use edgeward_signing::LocationRequests;
 
     // `None`: the default settings'.
     let verify = |location_requests: Option<LocationRequests>, request: &http::Request<Vec<u8>>| {
-        let mut settings = VerifierSettings::default();
-        settings.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+        let mut settings = eu_west_1_only();
         if let Some(location_requests) = location_requests {
             settings.location_requests = location_requests;
         }
-        Verifier::new(lookup(now()), settings)
-            .with_clock(Arc::new(FixedClock(now())))
-            .verify(&RequestView::from_http(request), Payload::Bytes(b""))
-            .now_or_never()
-            .unwrap()
-            .map(|verified| verified.scope().region.to_owned())
+        region_verified(settings, request)
     };
     let location_forms = [
         "/bucket?location",
@@ -2045,19 +2062,13 @@ fn an_s3_location_request_may_name_any_region() {
 /// domain is another host.
 #[test]
 fn s3_domains_tell_path_style_from_virtual_hosted() {
-    use edgeward_signing::{LocationRequests, RequestView};
+    use edgeward_signing::LocationRequests;
 
     let verify = |location_requests: LocationRequests, request: &http::Request<Vec<u8>>| {
-        let mut settings = VerifierSettings::default();
-        settings.regions = Accept::OneOf(vec!["eu-west-1".into()]);
+        let mut settings = eu_west_1_only();
         settings.location_requests = location_requests;
         settings.s3_domains = vec!["s3.example.com".into(), "[::1]".into()];
-        Verifier::new(lookup(now()), settings)
-            .with_clock(Arc::new(FixedClock(now())))
-            .verify(&RequestView::from_http(request), Payload::Bytes(b""))
-            .now_or_never()
-            .unwrap()
-            .map(|verified| verified.scope().region.to_owned())
+        region_verified(settings, request)
     };
     for (host, target) in [
         ("s3.example.com", "/bucket?location"),
