@@ -868,9 +868,26 @@ fn is_region_free_s3_request(
     auth: &ParsedAuthorization<'_>,
     domains: &[String],
 ) -> bool {
-    // A presigned request's query holds its signature too, so neither form's query (below)
-    // is ever a presigned one.
     if auth.credential.service != "s3" || request.method != "GET" {
+        return false;
+    }
+    // A presigned request's query holds its signature too, so it is neither of these.
+    let location_query = matches!(request.query, Some("location" | "location="));
+    // `ListBuckets`' own parameters (`x-id` names the operation, as aws-sdk-rust adds it),
+    // and no other: the request is that one exactly.
+    let list_buckets_query = request.query.is_none_or(|query| {
+        query.split('&').all(|parameter| {
+            let name = parameter
+                .split_once('=')
+                .map_or(parameter, |(name, _)| name);
+            matches!(
+                name,
+                "bucket-region" | "continuation-token" | "max-buckets" | "prefix" | "x-id"
+            )
+        })
+    });
+    // The host is read only for a request that could be one of them.
+    if !location_query && !list_buckets_query {
         return false;
     }
     let addressing = s3_addressing(request, domains);
@@ -889,22 +906,9 @@ fn is_region_free_s3_request(
         }
         None => false,
     };
-    let location = matches!(request.query, Some("location" | "location=")) && bucket_path;
-    // `ListBuckets`' own parameters (`x-id` names the operation, as aws-sdk-rust adds it),
-    // and no other: the request is that one exactly.
-    let list_buckets_query = request.query.is_none_or(|query| {
-        query.split('&').all(|parameter| {
-            let name = parameter
-                .split_once('=')
-                .map_or(parameter, |(name, _)| name);
-            matches!(
-                name,
-                "bucket-region" | "continuation-token" | "max-buckets" | "prefix" | "x-id"
-            )
-        })
-    });
+    let location = location_query && bucket_path;
     let list_buckets =
-        addressing == S3Addressing::PathStyle && request.path == "/" && list_buckets_query;
+        list_buckets_query && addressing == S3Addressing::PathStyle && request.path == "/";
     location || list_buckets
 }
 
@@ -916,7 +920,8 @@ pub struct VerifierSettings {
     pub max_skew: Duration,
     /// Accepted regions (default any).
     pub regions: Accept,
-    /// S3's bucket-location request signed for another region (default accepted).
+    /// S3's bucket-location request, and with [`Self::s3_domains`] its `ListBuckets`, signed
+    /// for another region (default accepted).
     pub location_requests: LocationRequests,
     /// The host names the S3 service answers at itself, its domains (as MinIO's
     /// `MINIO_DOMAIN` and s3s's `MultiDomain` name them; a port is ignored), default none:
