@@ -476,17 +476,18 @@ fn a_broken_link_prints_its_string_to_sign() {
     assert_eq!(
         text,
         format!(
-            "SignatureDoesNotMatch\nchunk 2 signature does not match (HTTP 403)\n\
+            "SignatureDoesNotMatch\ntrailer signature does not match (HTTP 403)\n\
              canonical trailer:\nx-amz-meta-note:ho\n\n\n\
              string to sign:\n{trailer_string_to_sign}\n"
         )
     );
 
-    for (request, index, string_to_sign, canonical_trailer) in [
-        (&tampered, 0, &chunk_string_to_sign, None),
+    for (request, link, index, string_to_sign, canonical_trailer) in [
+        (&tampered, "chunk", Some(0), &chunk_string_to_sign, None),
         (
             &with_trailer,
-            2,
+            "trailer",
+            None,
             &trailer_string_to_sign,
             Some("x-amz-meta-note:ho\n"),
         ),
@@ -498,7 +499,8 @@ fn a_broken_link_prints_its_string_to_sign() {
         assert_eq!(output.status.code(), Some(1));
         let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(value["code"], "SignatureDoesNotMatch");
-        assert_eq!(value["chunk"], index);
+        assert_eq!(value["link"], link);
+        assert_eq!(value["chunk"], serde_json::json!(index));
         assert_eq!(value["string_to_sign"], string_to_sign.as_str());
         assert_eq!(
             value["canonical_trailer"],

@@ -13,7 +13,7 @@ use http_body::{Body, Frame};
 
 use crate::checksum::TrailerChecksum;
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
-use crate::error::{Error, MismatchDetails};
+use crate::error::{ChainLink, Error, MismatchDetails};
 
 /// The signature of one link of a chain: a chunk (`AWS4-HMAC-SHA256-PAYLOAD`, hashes: the
 /// empty string's and the data's) or the trailer (`AWS4-HMAC-SHA256-TRAILER`, hash: its
@@ -335,11 +335,12 @@ impl ChunkChainVerifier {
         ))
     }
 
-    /// The `ChunkSignatureMismatch` of the link at `self.index` that carried `claimed`: what
+    /// The `ChunkSignatureMismatch` of `link`, which carried `claimed`: what
     /// its signature was computed from (the string-to-sign again, as [`Self::sign`] signed it:
     /// built only on this path), so that a client can compare it with its own.
     fn link_mismatch(
         &self,
+        link: ChainLink,
         algorithm: &str,
         hashes: &[&[u8]],
         hashed: &[u8],
@@ -359,7 +360,7 @@ impl ChunkChainVerifier {
             signature_provided: String::from_utf8_lossy(&hex64(claimed)).into_owned(),
         });
         Error::ChunkSignatureMismatch {
-            index: self.index,
+            link,
             details: Box::new(details.unwrap_or_default()),
         }
     }
@@ -561,6 +562,7 @@ impl ChunkChainVerifier {
                 })?;
             if !constant_time_eq(&computed, &claimed) {
                 return Err(self.link_mismatch(
+                    ChainLink::Chunk(self.index),
                     "AWS4-HMAC-SHA256-PAYLOAD",
                     &[EMPTY_SHA256.as_bytes(), &hash],
                     b"",
@@ -681,6 +683,7 @@ impl ChunkChainVerifier {
                 })?;
         if !constant_time_eq(&computed, &claimed) {
             return Err(self.link_mismatch(
+                ChainLink::Trailer,
                 "AWS4-HMAC-SHA256-TRAILER",
                 &[&hash],
                 &canonical,

@@ -26,6 +26,25 @@ impl fmt::Display for SignatureLocation {
     }
 }
 
+/// A link of an `aws-chunked` body's signature chain, each signed over the signature before
+/// it: a chunk, or the signed trailer after the final chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChainLink {
+    /// The chunk at this 0-based index (the final, empty chunk counted).
+    Chunk(u64),
+    /// The trailer (`AWS4-HMAC-SHA256-TRAILER`), signed after the final chunk.
+    Trailer,
+}
+
+impl fmt::Display for ChainLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Chunk(index) => write!(f, "chunk {index}"),
+            Self::Trailer => f.write_str("trailer"),
+        }
+    }
+}
+
 /// The canonical request and string-to-sign the verifier computed, and what the request
 /// claimed, for debugging a `SignatureDoesNotMatch` ([`Error::SignatureDoesNotMatch`], or a
 /// link of an `aws-chunked` body's chain, [`Error::ChunkSignatureMismatch`]). Never contains
@@ -378,10 +397,10 @@ pub enum Error {
         reason: &'static str,
     },
     /// A chunk's (or the trailer's) signature breaks the chain.
-    #[error("chunk {index} signature does not match")]
+    #[error("{link} signature does not match")]
     ChunkSignatureMismatch {
-        /// 0-based chunk index (the trailer counts as the chunk after the final one).
-        index: u64,
+        /// The link whose signature breaks the chain: a chunk, or the trailer.
+        link: ChainLink,
         /// The link's string-to-sign the verifier computed, and the signature it carried.
         details: Box<MismatchDetails>,
     },
@@ -703,7 +722,10 @@ impl Error {
             return self.to_string();
         };
         let hashed = match self {
-            Self::ChunkSignatureMismatch { .. } => "The canonical trailer should have been",
+            Self::ChunkSignatureMismatch {
+                link: ChainLink::Trailer,
+                ..
+            } => "The canonical trailer should have been",
             _ => "The Canonical String for this request should have been",
         };
         let mut message = format!("{self}\n\n");
@@ -871,7 +893,7 @@ mod tests {
     fn a_broken_link_message_echoes_its_string_to_sign() {
         let string_to_sign = "AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n…";
         let chunk = Error::ChunkSignatureMismatch {
-            index: 2,
+            link: ChainLink::Chunk(2),
             details: Box::new(MismatchDetails {
                 string_to_sign: string_to_sign.to_owned(),
                 ..MismatchDetails::default()
@@ -889,7 +911,7 @@ mod tests {
             )
         );
         let trailer = Error::ChunkSignatureMismatch {
-            index: 3,
+            link: ChainLink::Trailer,
             details: Box::new(MismatchDetails {
                 canonical_request: "x-amz-checksum-crc32:AAAAAA==\n".to_owned(),
                 string_to_sign: string_to_sign.to_owned(),
@@ -899,7 +921,7 @@ mod tests {
         assert_eq!(
             trailer.to_json_error(JsonProtocol::RestJson).message,
             format!(
-                "chunk 3 signature does not match\n\nThe canonical trailer should have been\n\
+                "trailer signature does not match\n\nThe canonical trailer should have been\n\
                  'x-amz-checksum-crc32:AAAAAA==\n'\n\n\
                  The String-to-Sign should have been\n'{string_to_sign}'\n"
             )
@@ -908,7 +930,7 @@ mod tests {
         assert_eq!((aws.code, aws.status), ("SignatureDoesNotMatch", 403));
         assert_eq!(
             (s3.code, s3.message.as_str()),
-            ("SignatureDoesNotMatch", "chunk 3 signature does not match")
+            ("SignatureDoesNotMatch", "trailer signature does not match")
         );
     }
 

@@ -14,9 +14,9 @@ use axum::Router;
 use base64::Engine as _;
 use bytes::Bytes;
 use edgeward_signing::{
-    sign_http, ChunkSigner, Clock, CredentialLookup, Error, Headers, LayerSettings, LookupFailure,
-    Payload, PayloadSigning, RequestView, ResolvedCredential, SessionTokenPlacement, SigV4Layer,
-    SigningParams, SigningSettings, VerifiedRequest, Verifier, VerifierSettings,
+    sign_http, ChainLink, ChunkSigner, Clock, CredentialLookup, Error, Headers, LayerSettings,
+    LookupFailure, Payload, PayloadSigning, RequestView, ResolvedCredential, SessionTokenPlacement,
+    SigV4Layer, SigningParams, SigningSettings, VerifiedRequest, Verifier, VerifierSettings,
 };
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -537,7 +537,13 @@ async fn user3_whole_chunked_body_in_hand() {
         .verify(&view(&wire), Payload::Bytes(&wire.body))
         .await;
     assert!(
-        matches!(result, Err(Error::ChunkSignatureMismatch { index: 0, .. })),
+        matches!(
+            result,
+            Err(Error::ChunkSignatureMismatch {
+                link: ChainLink::Chunk(0),
+                ..
+            })
+        ),
         "a tampered chunk, whole body given: {:?}",
         result.map(|v| v.payload().clone())
     );

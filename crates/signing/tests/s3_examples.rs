@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use aws_credential_types::Credentials;
 use edgeward_signing::{
-    parse_amz_date, ChunkChainVerifier, ChunkSigner, Error, FixedClock, Headers, PathMode, Payload,
-    PayloadKind, RequestView, ResolvedCredential, SessionTokenPlacement, SignatureLocation,
-    StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
+    parse_amz_date, ChainLink, ChunkChainVerifier, ChunkSigner, Error, FixedClock, Headers,
+    PathMode, Payload, PayloadKind, RequestView, ResolvedCredential, SessionTokenPlacement,
+    SignatureLocation, StaticCredentials, VerifiedRequest, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -255,7 +255,13 @@ fn chunk_chains_verify_and_fail_on_the_first_bad_chunk() {
         let mut out = Vec::new();
         let error = chunks.push(&tampered, &mut out).unwrap_err();
         assert!(
-            matches!(error, Error::ChunkSignatureMismatch { index: 1, .. }),
+            matches!(
+                error,
+                Error::ChunkSignatureMismatch {
+                    link: ChainLink::Chunk(1),
+                    ..
+                }
+            ),
             "{error}"
         );
         assert_eq!(error.aws_error_code(), "SignatureDoesNotMatch");
@@ -292,9 +298,18 @@ fn a_broken_link_reports_the_string_to_sign_of_the_example() {
                 .push(tampered.as_bytes(), &mut Vec::new())
                 .and_then(|()| chunks.finish())
                 .unwrap_err();
+            // The documentation's trailer step is the one carrying a trailer line.
+            let link = match step.get("trailer") {
+                Some(_) => ChainLink::Trailer,
+                None => ChainLink::Chunk(index as u64),
+            };
             assert!(
-                matches!(error, Error::ChunkSignatureMismatch { index: i, .. } if i == index as u64),
+                matches!(&error, Error::ChunkSignatureMismatch { link: l, .. } if *l == link),
                 "{seed_name} step {index}: {error}"
+            );
+            assert_eq!(
+                error.to_string(),
+                format!("{link} signature does not match")
             );
             assert_eq!(error.aws_error_code(), "SignatureDoesNotMatch");
             let details = error.mismatch_details().unwrap();

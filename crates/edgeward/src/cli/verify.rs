@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    uses_s3_rules, Accept, FixedClock, PathMode, Payload, PayloadKind, RawRequest,
+    uses_s3_rules, Accept, ChainLink, FixedClock, PathMode, Payload, PayloadKind, RawRequest,
     ResolvedCredential, SessionTokenPlacement, SignatureLocation, StaticCredentials,
     UnsignedPayload, Verifier, VerifierSettings,
 };
@@ -38,8 +38,8 @@ stderr as text). Valid: \"valid\": true, \"access_key_id\", \"scope\" (date/regi
 \"session_token_signed\", \"payload\" (the hash or keyword signed), \"signature\". Invalid:
 \"valid\": false, \"code\" (AWS error code), \"status\" (HTTP), \"message\", and when the request's
 own signature does not match \"canonical_request\" and \"string_to_sign\" (else null); when a
-chunk breaks the chain, \"chunk\" (its 0-based index; the trailer's is the final chunk's + 1),
-\"string_to_sign\" and \"canonical_trailer\" (the trailer's lines, or null for a chunk).
+link of the chain breaks it, \"link\" (\"chunk\" or \"trailer\"), \"chunk\" (a chunk's 0-based
+index, or null), \"string_to_sign\" and \"canonical_trailer\" (the trailer's lines, or null).
 TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
@@ -250,14 +250,14 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             };
             // A link of an `aws-chunked` body's chain: its string-to-sign hashes the chunk's
             // data (not echoed), or the trailer's canonical lines, not a canonical request.
-            let chunk = match &error {
-                edgeward_signing::Error::ChunkSignatureMismatch { index, .. } => Some(*index),
+            let link = match &error {
+                edgeward_signing::Error::ChunkSignatureMismatch { link, .. } => Some(*link),
                 _ => None,
             };
             let hashed = details
                 .map(|d| d.canonical_request_redacted())
                 .filter(|text| !text.is_empty());
-            let (canonical_request, canonical_trailer) = match chunk {
+            let (canonical_request, canonical_trailer) = match link {
                 None => (hashed, None),
                 Some(_) => (None, hashed),
             };
@@ -270,7 +270,12 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                     "canonical_request": canonical_request,
                     "string_to_sign": details.map(|d| d.string_to_sign.clone()),
                 });
-                if let Some(index) = chunk {
+                if let Some(link) = link {
+                    let (name, index) = match link {
+                        ChainLink::Chunk(index) => ("chunk", Some(index)),
+                        ChainLink::Trailer => ("trailer", None),
+                    };
+                    value["link"] = json!(name);
                     value["chunk"] = json!(index);
                     value["canonical_trailer"] = json!(canonical_trailer);
                 }
