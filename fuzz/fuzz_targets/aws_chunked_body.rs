@@ -1,7 +1,7 @@
 //! `aws-chunked` bodies (`STREAMING-UNSIGNED-PAYLOAD-TRAILER` decoding, trailer parsing and the
-//! flexible checksums, declared as a trailer or given as a header): decoding never panics,
-//! never releases more bytes than it was given, and whatever way the body is split into pieces
-//! the outcome is the same.
+//! flexible checksums, declared as a trailer or given as a header, and `Content-MD5`): decoding
+//! never panics, never releases more bytes than it was given, and whatever way the body is
+//! split into pieces the outcome is the same.
 #![no_main]
 
 use edgeward_signing::ChunkChainVerifier;
@@ -19,13 +19,22 @@ const DECLARED: [&str; 6] = [
 /// A checksum header's value: the CRC32 of `123456789`, so the fuzzer can reach a match.
 const HEADER_VALUE: &str = "y/Q5Jg==";
 
+/// A `Content-MD5`: the MD5 of `123456789` (`printf 123456789 | md5sum`).
+const CONTENT_MD5: &str = "JfnnlDI7RTiF9RgfG2JNCw==";
+
 fn decode(
     declared: &str,
     as_header: bool,
+    content_md5: bool,
     body: &[u8],
     piece: usize,
 ) -> (Vec<u8>, Result<(), String>) {
     let mut decoder = ChunkChainVerifier::unsigned();
+    if content_md5 {
+        decoder = decoder
+            .with_content_md5(CONTENT_MD5)
+            .expect("the base64 of an MD5");
+    }
     if !declared.is_empty() {
         decoder = match as_header {
             true => decoder.with_checksum_header(declared, HEADER_VALUE),
@@ -52,8 +61,9 @@ fuzz_target!(|data: &[u8]| {
     let declared = DECLARED[usize::from(selector) % DECLARED.len()];
     let piece = usize::from(selector / 8).max(1);
     let as_header = selector >= 0x80;
-    let (whole_out, whole) = decode(declared, as_header, body, body.len().max(1));
-    let (split_out, split) = decode(declared, as_header, body, piece);
+    let content_md5 = selector & 0x40 != 0;
+    let (whole_out, whole) = decode(declared, as_header, content_md5, body, body.len().max(1));
+    let (split_out, split) = decode(declared, as_header, content_md5, body, piece);
     assert!(whole_out.len() <= body.len());
     assert_eq!(
         whole, split,

@@ -2,7 +2,9 @@
 //! `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3`, `-xxhash128`): as the trailer of an
 //! `aws-chunked` upload, the one integrity check a `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body
 //! has, and S3's `BadDigest` check for signed ones; as a request header, the same `BadDigest`
-//! check on a buffered or a streamed body.
+//! check on a buffered or a streamed body. And under S3's rules, `Content-MD5` (RFC 1864), which
+//! S3 checks against every body that carries one (`BadDigest`; `InvalidDigest` for a value that
+//! is not an MD5).
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
@@ -11,7 +13,7 @@ use xxhash_rust::{xxh3::Xxh3Default, xxh64::Xxh64};
 
 use crate::crypto::constant_time_eq;
 use crate::error::{clip, Error};
-use crate::verify::{has_name_prefix, RequestView};
+use crate::verify::{has_name_prefix, Headers, RequestView};
 
 /// What every flexible-checksum header and trailer name starts with.
 pub(crate) const CHECKSUM_PREFIX: &str = "x-amz-checksum-";
@@ -34,6 +36,7 @@ enum State {
     Crc64Nvme(crc::Digest<'static, u64, Table<16>>),
     Sha(digest::Context),
     Xxh64(Xxh64),
+    Md5(md5::Md5),
     /// XXH3 with its 64-bit digest (`-xxhash3`) or its 128-bit one (`-xxhash128`); boxed, as
     /// its input buffer is larger than every other state.
     Xxh3 {
@@ -132,6 +135,11 @@ impl TrailerChecksum {
         Self { trailer, state }
     }
 
+    /// The MD5 a `Content-MD5` header claims, named as that header.
+    fn content_md5() -> Self {
+        Self::new("Content-MD5", State::Md5(md5::Md5::default()))
+    }
+
     /// The trailer name this checksum is compared with.
     pub(crate) fn trailer(&self) -> &'static str {
         self.trailer
@@ -144,6 +152,7 @@ impl TrailerChecksum {
             State::Crc64Nvme(d) => d.update(data),
             State::Sha(d) => d.update(data),
             State::Xxh64(d) => d.update(data),
+            State::Md5(d) => md5::Digest::update(d, data),
             State::Xxh3 { state, .. } => state.update(data),
         }
     }
@@ -156,6 +165,7 @@ impl TrailerChecksum {
             State::Crc64Nvme(d) => d.finalize().to_be_bytes().to_vec(),
             State::Sha(d) => d.finish().as_ref().to_vec(),
             State::Xxh64(d) => d.digest().to_be_bytes().to_vec(),
+            State::Md5(d) => md5::Digest::finalize(d).to_vec(),
             State::Xxh3 { state, wide: false } => state.digest().to_be_bytes().to_vec(),
             State::Xxh3 { state, wide: true } => state.digest128().to_be_bytes().to_vec(),
         };
@@ -175,9 +185,9 @@ impl TrailerChecksum {
     }
 }
 
-/// Checks a buffered body against the flexible-checksum header it carries, as S3 does:
-/// [`plain_body_checksum`], then the body's checksum against the claimed one (`BadDigest` on a
-/// mismatch).
+/// Checks a buffered body against the checksums its headers claim, as S3 does:
+/// [`plain_body_checksum`], then the body's checksums against the claimed ones (`BadDigest` on
+/// a mismatch).
 pub(crate) fn check_buffered_checksums(
     request: &RequestView<'_>,
     service: &str,
@@ -192,32 +202,36 @@ pub(crate) fn check_buffered_checksums(
     }
 }
 
-/// A flexible checksum a body that is not `aws-chunked` must match, running over the body as
-/// it is read (S3's `BadDigest` check of a checksum header).
+/// The checksums a body that is not `aws-chunked` must match, running over the body as it is
+/// read (S3's `BadDigest` checks): a flexible-checksum header's, and `Content-MD5`'s.
 pub(crate) struct ClaimedChecksum {
-    running: TrailerChecksum,
-    /// The header's value, as text (a value that is not text is a mismatch).
-    claimed: String,
+    /// Each running checksum, with the header's value as text (a value that is not text is a
+    /// mismatch): at most two, a flexible checksum and then `Content-MD5`.
+    claims: Vec<(TrailerChecksum, String)>,
 }
 
 impl ClaimedChecksum {
     /// Adds the next bytes of the body.
     pub(crate) fn update(&mut self, data: &[u8]) {
-        self.running.update(data);
+        for (running, _) in &mut self.claims {
+            running.update(data);
+        }
     }
 
-    /// At the body's end: `BadDigest` unless the body's checksum is the claimed one.
+    /// At the body's end: `BadDigest` unless each of the body's checksums is the claimed one.
     pub(crate) fn check(self) -> Result<(), Error> {
-        self.running.check(&self.claimed)
+        self.claims
+            .into_iter()
+            .try_for_each(|(running, claimed)| running.check(&claimed))
     }
 }
 
-/// The checksum a body that is not `aws-chunked` must match: the flexible-checksum header it
-/// carries, if any (`InvalidRequest` for more than one, or for a checksum we cannot compute).
-/// Other `x-amz-checksum-` headers (`-algorithm`, `-type`, `-mode`) name no value and are left
-/// alone. A trailer declared in `x-amz-trailer` is refused: only an `aws-chunked` body has
-/// trailers, so it could never come (a checksum never be checked). `service` is the
-/// signature's (S3's own exception, below).
+/// The checksums a body that is not `aws-chunked` must match: the flexible-checksum header it
+/// carries, if any (`InvalidRequest` for more than one, or for a checksum we cannot compute),
+/// and under S3's rules its `Content-MD5` ([`content_md5`]). Other `x-amz-checksum-` headers
+/// (`-algorithm`, `-type`, `-mode`) name no value and are left alone. A trailer declared in
+/// `x-amz-trailer` is refused: only an `aws-chunked` body has trailers, so it could never come
+/// (a checksum never be checked). `service` is the signature's (S3's own exception, below).
 pub(crate) fn plain_body_checksum(
     request: &RequestView<'_>,
     service: &str,
@@ -235,28 +249,68 @@ pub(crate) fn plain_body_checksum(
             });
         }
     }
+    let content_md5 = content_md5(headers, service)?;
+    let mut claims = Vec::new();
     // Decided before any header is read: the whole object's checksum may name an algorithm
-    // we do not compute (`-md5`), and it is the service's to check.
-    if crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request) {
+    // we do not compute (`-md5`), and it is the service's to check. `Content-MD5` is still
+    // the body's.
+    if !(crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request)) {
+        let mut found: Option<(TrailerChecksum, &[u8])> = None;
+        for (name, value) in headers.iter() {
+            let Some(checksum) = TrailerChecksum::for_header(name)? else {
+                continue;
+            };
+            if let Some((first, _)) = &found {
+                return Err(Error::MultipleChecksums {
+                    first: first.trailer(),
+                    second: checksum.trailer(),
+                });
+            }
+            found = Some((checksum, value));
+        }
+        claims
+            .extend(found.map(|(running, claimed)| {
+                (running, String::from_utf8_lossy(claimed).into_owned())
+            }));
+    }
+    claims.extend(content_md5);
+    Ok((!claims.is_empty()).then_some(ClaimedChecksum { claims }))
+}
+
+/// Under S3's rules (`service` is the signature's), the `Content-MD5` a request carries
+/// ([`claimed_md5`]), two headers read as one value (which is then no MD5). S3 checks it on
+/// any request with a body. `None` without the header, and for every other service (none
+/// reads it).
+pub(crate) fn content_md5(
+    headers: &Headers<'_>,
+    service: &str,
+) -> Result<Option<(TrailerChecksum, String)>, Error> {
+    if !crate::verify::uses_s3_rules(service) {
         return Ok(None);
     }
-    let mut found: Option<(TrailerChecksum, &[u8])> = None;
-    for (name, value) in headers.iter() {
-        let Some(checksum) = TrailerChecksum::for_header(name)? else {
-            continue;
-        };
-        if let Some((first, _)) = &found {
-            return Err(Error::MultipleChecksums {
-                first: first.trailer(),
-                second: checksum.trailer(),
-            });
+    headers
+        .joined_bytes("content-md5")
+        .map(|value| claimed_md5(&value))
+        .transpose()
+}
+
+/// The running MD5 a body must match at its end (`BadDigest`), with the value a
+/// `Content-MD5` header claims: `InvalidDigest` unless that is the base64 of 16 bytes (RFC
+/// 1864), as S3 refuses it before reading the body.
+pub(crate) fn claimed_md5(value: &[u8]) -> Result<(TrailerChecksum, String), Error> {
+    // HTTP's optional whitespace around a value, as the comparison at the end trims it.
+    let text = std::str::from_utf8(value)
+        .ok()
+        .map(|text| text.trim_matches([' ', '\t']));
+    let decoded = text.and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok());
+    match (text, decoded) {
+        (Some(text), Some(md5)) if md5.len() == 16 => {
+            Ok((TrailerChecksum::content_md5(), text.to_owned()))
         }
-        found = Some((checksum, value));
+        _ => Err(Error::InvalidContentMd5 {
+            value: clip(&String::from_utf8_lossy(value)),
+        }),
     }
-    Ok(found.map(|(running, claimed)| ClaimedChecksum {
-        running,
-        claimed: String::from_utf8_lossy(claimed).into_owned(),
-    }))
 }
 
 /// S3's `CompleteMultipartUpload` (`POST` with an `uploadId` parameter): its checksum headers
@@ -355,6 +409,14 @@ mod tests {
     }
 
     fn check_checksum_headers(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Error> {
+        check_for_service(headers, "s3", body)
+    }
+
+    fn check_for_service(
+        headers: &http::HeaderMap,
+        service: &str,
+        body: &[u8],
+    ) -> Result<(), Error> {
         let request = RequestView {
             method: "PUT",
             path: "/bucket/key",
@@ -362,7 +424,129 @@ mod tests {
             headers: Headers::Map(headers),
             authority: None,
         };
-        check_buffered_checksums(&request, "s3", body)
+        check_buffered_checksums(&request, service, body)
+    }
+
+    /// RFC 1321's test suite (appendix A.5): the MD5 of each message, its hex written as the
+    /// base64 `Content-MD5` carries (by Python's `base64.b64encode(bytes.fromhex(…))`).
+    const RFC_1321: &[(&[u8], &str)] = &[
+        (b"", "1B2M2Y8AsgTpgAmY7PhCfg=="),
+        (b"abc", "kAFQmDzST7DWlj99KOF/cg=="),
+        (b"message digest", "+WtpfXy3k41SWi8xqvFh0A=="),
+        (
+            b"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+            "V+30oivjyVWsSdouIQe2eg==",
+        ),
+    ];
+
+    /// Under S3's rules a body is held to its `Content-MD5` (`BadDigest`), besides a flexible
+    /// checksum; another service does not read the header.
+    #[test]
+    fn content_md5_is_checked_against_the_body_under_s3_rules() {
+        for (message, md5) in RFC_1321 {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("content-md5", http::HeaderValue::from_static(md5));
+            for service in ["s3", "s3express"] {
+                check_for_service(&headers, service, message).unwrap();
+                let error = check_for_service(&headers, service, b"?").unwrap_err();
+                assert_eq!(error.aws_error_code(), "BadDigest", "{md5}");
+                assert!(
+                    matches!(&error, Error::ChecksumMismatch { name: "Content-MD5", claimed, .. } if claimed == md5),
+                    "{error}"
+                );
+            }
+            check_for_service(&headers, "sts", b"?").unwrap();
+
+            // With a flexible checksum, both are checked.
+            headers.insert("x-amz-checksum-crc32", "y/Q5Jg==".parse().unwrap());
+            let error = check_checksum_headers(&headers, message).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    Error::ChecksumMismatch {
+                        name: "x-amz-checksum-crc32",
+                        ..
+                    }
+                ),
+                "{error}"
+            );
+        }
+        // `printf 123456789 | md5sum`: 25f9e794323b453885f5181f1b624d0b.
+        let mut both = http::HeaderMap::new();
+        both.insert("content-md5", "JfnnlDI7RTiF9RgfG2JNCw==".parse().unwrap());
+        both.insert("x-amz-checksum-crc32", "y/Q5Jg==".parse().unwrap());
+        check_checksum_headers(&both, b"123456789").unwrap();
+        both.insert("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==".parse().unwrap());
+        let error = check_checksum_headers(&both, b"123456789").unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::ChecksumMismatch {
+                    name: "Content-MD5",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Any 16 bytes in base64, within HTTP's optional whitespace, are a `Content-MD5`,
+        /// and one character fewer or more is not; whatever else is accepted is 24 characters
+        /// of canonical base64 once that whitespace is trimmed.
+        #[test]
+        fn content_md5_values_are_the_base64_of_16_bytes(
+            digest in proptest::prelude::any::<[u8; 16]>(),
+            blank in "[ \t]{0,2}",
+            extra in "[A-Za-z0-9+/=]",
+            other in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            use base64::engine::general_purpose::STANDARD;
+            let encoded = STANDARD.encode(digest);
+            let value = format!("{blank}{encoded}{blank}");
+            proptest::prop_assert!(claimed_md5(value.as_bytes()).is_ok());
+            proptest::prop_assert!(claimed_md5(&encoded.as_bytes()[1..]).is_err());
+            let longer = format!("{encoded}{extra}");
+            proptest::prop_assert!(claimed_md5(longer.as_bytes()).is_err());
+            if claimed_md5(&other).is_ok() {
+                let text = std::str::from_utf8(&other).unwrap().trim_matches([' ', '\t']);
+                proptest::prop_assert_eq!(text.len(), 24);
+                proptest::prop_assert_eq!(STANDARD.encode(STANDARD.decode(text).unwrap()), text);
+            }
+        }
+    }
+
+    /// A `Content-MD5` that is not the base64 of 16 bytes is S3's `InvalidDigest`, whatever
+    /// the body; HTTP's optional whitespace around a valid one is not part of it.
+    #[test]
+    fn a_content_md5_that_is_no_md5_is_refused() {
+        let valid = "1B2M2Y8AsgTpgAmY7PhCfg==";
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-md5", format!(" {valid}\t").parse().unwrap());
+        check_checksum_headers(&headers, b"").unwrap();
+        for value in [
+            &b""[..],
+            b"1B2M2Y8AsgTpgAmY7PhCfg",
+            b"1B2M2Y8AsgTpgAmY7PhC==",
+            b"1B2M2Y8AsgTpgAmY7PhCfgA=",
+            b"d41d8cd98f00b204e9800998ecf8427e",
+            b"1B2M2Y8AsgTpgAmY7PhCfg==\xff",
+        ] {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("content-md5", http::HeaderValue::from_bytes(value).unwrap());
+            let error = check_checksum_headers(&headers, b"").unwrap_err();
+            assert_eq!(error.aws_error_code(), "InvalidDigest", "{value:?}");
+            assert_eq!(error.http_status(), 400);
+            assert!(matches!(error, Error::InvalidContentMd5 { .. }), "{error}");
+            // Not read for another service.
+            check_for_service(&headers, "execute-api", b"").unwrap();
+        }
+        // Two headers are one value, which is no MD5.
+        let mut two = http::HeaderMap::new();
+        two.append("content-md5", valid.parse().unwrap());
+        two.append("content-md5", valid.parse().unwrap());
+        let error = check_checksum_headers(&two, b"").unwrap_err();
+        assert_eq!(error.aws_error_code(), "InvalidDigest");
     }
 
     #[test]

@@ -150,6 +150,8 @@ pub struct ChunkChainVerifier {
     /// The value of the checksum header that `checksum` is compared with, when the checksum
     /// came as a header rather than as a trailer.
     checksum_header: Option<String>,
+    /// The MD5 of the decoded data, with the value of the `Content-MD5` it must match.
+    content_md5: Option<(TrailerChecksum, String)>,
     failed: bool,
 }
 
@@ -194,6 +196,7 @@ impl ChunkChainVerifier {
             skipped_empty_line: false,
             checksum: None,
             checksum_header: None,
+            content_md5: None,
             failed: false,
         }
     }
@@ -265,6 +268,20 @@ impl ChunkChainVerifier {
             self.checksum_header = Some(value.to_owned());
         }
         Ok(self)
+    }
+
+    /// Checks the decoded data against the value of a `Content-MD5` header (RFC 1864: the
+    /// base64 of its MD5), as S3 does, besides any flexible checksum: the body fails with
+    /// `BadDigest` at its end when it differs. A value that is not the base64 of 16 bytes is
+    /// refused here ([`Error::InvalidContentMd5`], S3's `InvalidDigest`).
+    pub fn with_content_md5(mut self, value: &str) -> Result<Self, Error> {
+        self.content_md5 = Some(crate::checksum::claimed_md5(value.as_bytes())?);
+        Ok(self)
+    }
+
+    pub(crate) fn with_claimed_md5(mut self, claim: Option<(TrailerChecksum, String)>) -> Self {
+        self.content_md5 = claim;
+        self
     }
 
     fn set_checksum(&mut self, checksum: TrailerChecksum) -> Result<(), Error> {
@@ -573,6 +590,9 @@ impl ChunkChainVerifier {
         }
         self.index += 1;
         self.decoded += self.chunk.len() as u64;
+        if let Some((md5, _)) = self.content_md5.as_mut() {
+            md5.update(&self.chunk);
+        }
         if let Some(checksum) = self.checksum.as_mut() {
             checksum.update(&self.chunk);
         }
@@ -635,10 +655,13 @@ impl ChunkChainVerifier {
     }
 
     /// The trailer's signature first (a forged trailer is `SignatureDoesNotMatch`), then the
-    /// checksum it carries.
+    /// checksum it carries, then `Content-MD5`.
     fn finish_trailers(&mut self) -> Result<(), Error> {
         self.check_trailer_signature()?;
         self.check_checksum()?;
+        if let Some((md5, claimed)) = self.content_md5.take() {
+            md5.check(&claimed)?;
+        }
         // A service reading a trailer the signed `x-amz-trailer` promised must find it (a
         // chain without trailers was refused any declaration up front).
         let missing = self
@@ -1181,6 +1204,31 @@ mod tests {
         verifier.push(&body, &mut out).unwrap();
         verifier.finish().unwrap();
         assert_eq!(out, vec![b'x'; 200_000]);
+    }
+
+    /// `with_content_md5` holds the decoded data, not the encoded body, to the MD5 (`printf
+    /// hello | md5sum`: 5d41402abc4b2a76b9719d911017c592), in one push or byte by byte; another
+    /// MD5 fails the body at its end, and a value that is no MD5 is refused up front.
+    #[test]
+    fn content_md5_holds_the_decoded_data() {
+        let body = b"3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n";
+        let decode = |md5: &str, split: usize| {
+            let mut verifier = ChunkChainVerifier::unsigned().with_content_md5(md5)?;
+            let mut out = Vec::new();
+            for piece in body.chunks(split) {
+                verifier.push(piece, &mut out)?;
+            }
+            verifier.finish().map(|()| out)
+        };
+        for split in [1, body.len()] {
+            assert_eq!(decode("XUFAKrxLKna5cZ2REBfFkg==", split).unwrap(), b"hello");
+            let error = decode("1B2M2Y8AsgTpgAmY7PhCfg==", split).unwrap_err();
+            assert_eq!(error.aws_error_code(), "BadDigest", "{error}");
+        }
+        let error = ChunkChainVerifier::unsigned()
+            .with_content_md5("XUFAKrxLKna5cZ2REBfFkg")
+            .unwrap_err();
+        assert_eq!(error.aws_error_code(), "InvalidDigest", "{error}");
     }
 
     /// Data past `x-amz-decoded-content-length` is refused when it arrives, not released to

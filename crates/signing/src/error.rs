@@ -421,6 +421,13 @@ pub enum Error {
         /// The declared trailer name, or the header's (clipped).
         name: String,
     },
+    /// Under S3's rules, a `Content-MD5` header that is not the base64 of an MD5 (16 bytes):
+    /// S3's `InvalidDigest`, before the body is read.
+    #[error("Content-MD5 {value:?} is not the base64 of an MD5 (16 bytes)")]
+    InvalidContentMd5 {
+        /// The header's value (clipped).
+        value: String,
+    },
     /// A request gives its body more than one flexible checksum (headers, or a header and a
     /// declared trailer); S3 allows one.
     #[error("more than one checksum for one body: {first} and {second}")]
@@ -588,6 +595,7 @@ impl Error {
             Self::MissingDecodedContentLength => "MissingContentLength",
             Self::BodyTooLarge { .. } => "EntityTooLarge",
             Self::ChecksumMismatch { .. } => "BadDigest",
+            Self::InvalidContentMd5 { .. } => "InvalidDigest",
             Self::UnsupportedChecksum { .. } | Self::MultipleChecksums { .. } => "InvalidRequest",
             Self::InvalidSigningInput { .. } | Self::BodyRequired | Self::Signing { .. } => {
                 "InternalFailure"

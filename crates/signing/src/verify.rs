@@ -233,6 +233,8 @@ struct KnownHeaders<'a, 'r> {
     /// How many distinct `x-amz-*` names the request has, or more when a name's values are
     /// not adjacent (never fewer: an over-count only sends S3 requests to the exact check).
     amz_names: usize,
+    /// Whether a `Content-MD5` came (S3 checks a body against it).
+    content_md5: bool,
 }
 
 impl<'a, 'r> KnownHeaders<'a, 'r> {
@@ -248,6 +250,7 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
             hosts: 0,
             host: None,
             amz_names: 0,
+            content_md5: false,
         };
         let mut amz_names = 0;
         let mut previous = "";
@@ -308,6 +311,10 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
                 _ = self.host.get_or_insert(value);
                 return;
             }
+            "content-md5" => {
+                self.content_md5 = true;
+                return;
+            }
             "authorization" => ("authorization", &mut self.authorization),
             "date" => ("date", &mut self.date),
             "x-amz-date" => ("x-amz-date", &mut self.x_amz_date),
@@ -339,8 +346,9 @@ impl<'a, 'r> KnownHeaders<'a, 'r> {
     }
 
     /// The names [`Self::note`] takes note of.
-    const NAMES: [&'static str; 6] = [
+    const NAMES: [&'static str; 7] = [
         "host",
+        "content-md5",
         "authorization",
         "x-amz-date",
         "date",
@@ -412,8 +420,8 @@ impl<'a> RequestView<'a> {
 #[non_exhaustive]
 pub enum Payload<'a> {
     /// The whole body, as received. [`Verifier::verify`] then makes every check the body
-    /// needs: its SHA-256, a flexible-checksum header (`x-amz-checksum-*`: `BadDigest`), and
-    /// for a streamed payload (`STREAMING-…`) the whole `aws-chunked` chain, decoded and
+    /// needs: its SHA-256, a flexible-checksum header (`x-amz-checksum-*`: `BadDigest`), under
+    /// S3's rules `Content-MD5` (`BadDigest`, `InvalidDigest`), and for a streamed payload (`STREAMING-…`) the whole `aws-chunked` chain, decoded and
     /// discarded (to keep the decoded data, pass [`Payload::Unavailable`] and feed the body
     /// to [`VerifiedRequest::streamed_body_verifier`]).
     Bytes(&'a [u8]),
@@ -421,7 +429,7 @@ pub enum Payload<'a> {
     /// streamed by (where no `x-amz-content-sha256` names it, as SDKs sign every service but
     /// S3): it stands in for the body's hash, and one that differs from a claimed
     /// `x-amz-content-sha256` is [`Error::PayloadHashMismatch`]. Checks that need the bytes
-    /// (a flexible checksum, an `aws-chunked` chain) are the caller's:
+    /// (a flexible checksum, `Content-MD5`, an `aws-chunked` chain) are the caller's:
     /// [`VerifiedRequest::check_buffered_body`], [`VerifiedRequest::streamed_body_verifier`].
     Sha256(&'a [u8; 32]),
     /// Not buffered (streaming). Verification then relies on `x-amz-content-sha256` and
@@ -1231,8 +1239,9 @@ impl VerifiedRequest {
     /// set up from the request's `headers` as S3 reads them: `x-amz-decoded-content-length`
     /// (required, once, decimal digits: [`Error::MissingDecodedContentLength`] without it,
     /// [`Error::RepeatedHeader`] when it comes twice),
-    /// `x-amz-trailer` (signed: [`Error::RequiredHeaderNotSigned`] otherwise), and any
-    /// `x-amz-checksum-*` header. `Ok(None)` for other payloads. The layer, and
+    /// `x-amz-trailer` (signed: [`Error::RequiredHeaderNotSigned`] otherwise), any
+    /// `x-amz-checksum-*` header, and under S3's rules `Content-MD5`
+    /// ([`ChunkChainVerifier::with_content_md5`]). `Ok(None)` for other payloads. The layer, and
     /// [`Verifier::verify`] given the whole body ([`Payload::Bytes`]), start a streamed body
     /// here.
     pub fn streamed_body_verifier(
@@ -1288,7 +1297,8 @@ impl VerifiedRequest {
         for (name, value) in headers.iter() {
             chain = chain.with_checksum_header(name, &String::from_utf8_lossy(value))?;
         }
-        Ok(Some(chain))
+        let content_md5 = crate::checksum::content_md5(headers, self.field(Field::Service))?;
+        Ok(Some(chain.with_claimed_md5(content_md5)))
     }
 
     /// Whether a service may act on `path` (the path as sent, undecoded) for this request.
@@ -1355,8 +1365,9 @@ impl VerifiedRequest {
     /// [`Verifier::verify`] makes them with [`Payload::Bytes`]. The body against the signed
     /// SHA-256; the body against a flexible-checksum header (`BadDigest`; except S3's
     /// `CompleteMultipartUpload`, whose checksum is the whole object's, for the service to
-    /// check); and a checksum trailer declared in `x-amz-trailer` refused, as only an
-    /// `aws-chunked` body has trailers.
+    /// check) and, under S3's rules, against `Content-MD5` (`BadDigest`, or `InvalidDigest`
+    /// for a value that is no MD5); and a checksum trailer declared in `x-amz-trailer`
+    /// refused, as only an `aws-chunked` body has trailers.
     pub fn check_buffered_body(
         &mut self,
         request: &RequestView<'_>,
@@ -1808,14 +1819,14 @@ impl<L: CredentialLookup> Verifier<L> {
             // A streamed body's chain needs the verified request, below.
             Payload::Bytes(body) if !streamed => {
                 payload_kind.check_body(body)?;
-                // Only a header beyond these three can name a checksum or a trailer: counted,
-                // not searched, so a plain request pays nothing more.
+                // Only `Content-MD5`, or a header beyond these three, can name a checksum or a
+                // trailer: counted, not searched, so a plain request pays nothing more.
                 let known_amz = [
                     known.x_amz_date.is_some(),
                     known.x_amz_security_token.is_some(),
                     known.x_amz_content_sha256.is_some(),
                 ];
-                if known.amz_names > known_amz.iter().filter(|&&b| b).count() {
+                if known.content_md5 || known.amz_names > known_amz.iter().filter(|&&b| b).count() {
                     check_buffered_checksums(request, &auth.credential.service, body)?;
                 }
             }

@@ -12,8 +12,8 @@ use bytes::Bytes;
 use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, SigningSettings};
 use http_body_util::Full;
 use support::{
-    crc32_base64, head_lines, send_for_text, sha256_hex, sign_chunked_head, spaced_hex,
-    start_server, start_server_with, AK, SK,
+    content_md5_base64, crc32_base64, head_lines, send_for_text, sha256_hex, sign_chunked_head,
+    spaced_hex, start_server, start_server_with, AK, SK,
 };
 
 /// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
@@ -2902,4 +2902,107 @@ async fn only_a_body_past_64_kib_is_prechecked_before_it_is_read() {
         assert!((400..500).contains(&status), "{len}: {text}");
         assert!(text.contains(code), "{len}: {text}");
     }
+}
+
+/// Under S3's rules the layer holds a body to its `Content-MD5` on every path a body takes: a
+/// small body read whole (unsigned and signed payloads), one past the buffer passed on as read
+/// (with the connection closed on a refusal), and the decoded data of an `aws-chunked` one.
+/// Its own MD5 passes; another is `BadDigest`; a value that is no MD5 is `InvalidDigest`. A
+/// service other than S3 does not read the header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_md5_is_checked_on_every_body_path() {
+    let addr = start_server().await; // max_body_bytes 1,024
+    let no_md5 = "bm90IGFuIE1ENQ=="; // base64 of "not an MD5": 10 bytes.
+    for (size, payload) in [
+        (14, PayloadSigning::Unsigned),
+        (14, PayloadSigning::Signed),
+        (4096, PayloadSigning::Unsigned),
+        (4096, PayloadSigning::Signed),
+    ] {
+        let data = vec![b'm'; size];
+        let what = format!("{size} bytes, {payload:?}");
+        for (md5, expected) in [
+            (content_md5_base64(&data), None),
+            (
+                content_md5_base64(b"other"),
+                Some(("BadDigest", "Content-MD5 does not match the body")),
+            ),
+            (no_md5.to_owned(), Some(("InvalidDigest", "Content-MD5 "))),
+        ] {
+            let mut request = put_to(addr, "/bucket/md5")
+                .header("content-md5", &md5)
+                .body(data.clone())
+                .unwrap();
+            sign_s3(&mut request, SK, payload.clone());
+            let response = support::send(addr, request.map(|b| Full::new(Bytes::from(b)))).await;
+            let text = String::from_utf8_lossy(response.body()).into_owned();
+            match expected {
+                None => {
+                    assert_eq!(response.status(), 200, "{what}: {text}");
+                    assert!(echoes_all_of(&text, &data), "{what}: {text}");
+                }
+                Some((code, message)) => {
+                    let status = response.status().as_u16();
+                    assert_s3_error((status, &text), 400, code, message);
+                    if size > 1024 && code == "BadDigest" {
+                        assert_eq!(response.headers()["connection"], "close", "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    // The decoded data of a signed `aws-chunked` upload.
+    let data = [b"first chunk of data ".as_slice(), b"second".as_slice()];
+    let whole = data.concat();
+    for (md5, expected) in [
+        (content_md5_base64(&whole), 200),
+        (content_md5_base64(b"first chunk of data"), 400),
+        (no_md5.to_owned(), 400),
+    ] {
+        let mut request = put_to(addr, "/bucket/chunked-md5")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", whole.len().to_string())
+            .header("content-md5", &md5)
+            .body(Vec::new())
+            .unwrap();
+        let mut signer = sign_chunked_head(&mut request, false, SystemTime::now());
+        let mut body = Vec::new();
+        for chunk in data {
+            body.extend(signer.chunk(chunk).unwrap());
+        }
+        body.extend(signer.finish(&[]).unwrap());
+        let (status, text) = send_chunked(addr, request, body).await;
+        match (expected, md5 == no_md5) {
+            (200, _) => assert_eq!(
+                text,
+                "ok arn:aws:iam::123456789012:user/alice first chunk of data second"
+            ),
+            (_, false) => assert_s3_error(
+                (status, &text),
+                400,
+                "BadDigest",
+                "Content-MD5 does not match",
+            ),
+            (_, true) => assert_s3_error((status, &text), 400, "InvalidDigest", "Content-MD5"),
+        }
+    }
+
+    // Another service: the header is the service's business, not the layer's.
+    let mut request = put_to(addr, "/restapis/md5")
+        .header("content-md5", content_md5_base64(b"other"))
+        .body(b"a body".to_vec())
+        .unwrap();
+    let creds = Credentials::from_keys(AK, SK, None);
+    let settings = SigningSettings::default();
+    sign_for(
+        &mut request,
+        &creds,
+        "execute-api",
+        SystemTime::now(),
+        &settings,
+    );
+    let response = support::send(addr, request.map(|b| Full::new(Bytes::from(b)))).await;
+    let text = String::from_utf8_lossy(response.body()).into_owned();
+    assert_eq!(response.status(), 200, "{text}");
 }

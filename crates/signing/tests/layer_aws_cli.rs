@@ -17,8 +17,8 @@ use edgeward_signing::LayerSettings;
 use http_body_util::Full;
 use support::interop::interop_python;
 use support::{
-    crc32_base64, send_for_text, sha256_hex, start_server_answering, start_tls_server_answering,
-    Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
+    content_md5_base64, crc32_base64, send_for_text, sha256_hex, start_server_answering,
+    start_tls_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 /// Credentials for one CLI run.
@@ -228,6 +228,7 @@ async fn aws_cli_s3_calls_through_the_layer() {
         &put_object(&endpoint, &unknown, &file, &[]).await,
         "InvalidAccessKeyId",
     );
+    content_md5_checked(&endpoint, &[]).await;
 
     let download = scratch().join("download.txt");
     let get = [
@@ -264,6 +265,35 @@ async fn aws_cli_streamed_upload_over_https_through_the_layer() {
         log.contains("STREAMING-UNSIGNED-PAYLOAD-TRAILER") && log.contains("aws-chunked"),
         "the CLI did not stream the upload: {log}"
     );
+    content_md5_checked(&endpoint, &trust).await;
+}
+
+/// `put-object --content-md5` (with `extra` arguments): the file's own MD5 is accepted beside
+/// the CLI's CRC32, another is `BadDigest` and a value that is no MD5 `InvalidDigest`, as S3
+/// answers them.
+async fn content_md5_checked(endpoint: &str, extra: &[&str]) {
+    let (file, contents) = object_file("md5.txt");
+    let file = file.to_str().unwrap();
+    let md5 = content_md5_base64(contents.as_bytes());
+    let (output, _) = upload_checked(
+        endpoint,
+        "md5.txt",
+        &[extra, &["--content-md5", &md5]].concat(),
+    )
+    .await;
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        log.contains(&md5),
+        "the CLI did not send Content-MD5: {log}"
+    );
+    let other = content_md5_base64(b"other");
+    for (md5, code) in [
+        (other.as_str(), "BadDigest"),
+        ("not-an-md5", "InvalidDigest"),
+    ] {
+        let args = [extra, &["--content-md5", md5]].concat();
+        assert_refused(&put_object(endpoint, &ALICE, file, &args).await, code);
+    }
 }
 
 /// A URL from `aws s3 presign` verifies when fetched; the same URL for another key does not.

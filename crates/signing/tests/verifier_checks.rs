@@ -2140,3 +2140,41 @@ fn s3_domains_tell_path_style_from_virtual_hosted() {
         );
     }
 }
+
+/// Given the whole body ([`Payload::Bytes`]), an S3 request is held to its `Content-MD5` as
+/// the layer holds it: aws-sigv4 signs a PUT of `hello` with the header; its MD5 passes
+/// (`printf hello | md5sum`: 5d41402abc4b2a76b9719d911017c592), another is `BadDigest`, a
+/// value that is no MD5 `InvalidDigest`. Signed for another service, the header is not read.
+#[test]
+fn content_md5_holds_a_body_given_whole() {
+    use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody, SigningSettings};
+
+    let put = |service: &str, md5: &str| {
+        let request = http::Request::put("http://example.com/bucket/key")
+            .header("host", "example.com")
+            .header("content-md5", md5)
+            .body(b"hello".to_vec())
+            .unwrap();
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let credentials = Credentials::from_keys("AKID", "secret", None);
+        let request = sign_with_aws_sigv4(
+            request,
+            credentials,
+            service,
+            settings,
+            SignableBody::Bytes(b"hello"),
+        );
+        verify_view(
+            &edgeward_signing::RequestView::from_http(&request),
+            request.body(),
+        )
+    };
+    let md5_of_hello = "XUFAKrxLKna5cZ2REBfFkg==";
+    let md5_of_empty = "1B2M2Y8AsgTpgAmY7PhCfg==";
+    put("s3", md5_of_hello).unwrap();
+    expect(put("s3", md5_of_empty), "BadDigest", 400, "another MD5");
+    expect(put("s3", "hello"), "InvalidDigest", 400, "no MD5");
+    put("execute-api", md5_of_empty).unwrap();
+    put("execute-api", "hello").unwrap();
+}

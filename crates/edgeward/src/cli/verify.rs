@@ -183,7 +183,8 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     let verifier = Verifier::new(lookup, settings).with_clock(Arc::new(FixedClock(now)));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     // With the whole body given, verification checks it too, as the layer does: an
-    // `aws-chunked` body chunk by chunk, any other against its flexible-checksum header.
+    // `aws-chunked` body chunk by chunk, any other against its flexible-checksum header (and
+    // under S3's rules, either against its `Content-MD5`).
     let result = runtime.block_on(verifier.verify(&request.view(), Payload::Bytes(&request.body)));
     let mut report = String::new();
     let outcome = match result {

@@ -270,6 +270,22 @@ pub(crate) fn independent_checksum(trailer: &str, data: &[u8]) -> Option<String>
     }
 }
 
+/// The base64 `Content-MD5` of `data`, from coreutils' `md5sum` (not the crate's MD5).
+pub(crate) fn content_md5_base64(data: &[u8]) -> String {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let mut md5sum = std::process::Command::new("md5sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("coreutils' md5sum");
+    md5sum.stdin.take().unwrap().write_all(data).unwrap();
+    let output = md5sum.wait_with_output().unwrap();
+    let hex = String::from_utf8(output.stdout).unwrap();
+    let digest = hex::decode(&hex[..32]).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
 /// The SHA-256 of `data` in lower-case hex (aws-lc-rs, not the crate's code).
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data))
