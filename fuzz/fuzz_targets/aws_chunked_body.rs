@@ -7,13 +7,14 @@
 use edgeward_signing::ChunkChainVerifier;
 use libfuzzer_sys::fuzz_target;
 
-const DECLARED: [&str; 6] = [
+const DECLARED: [&str; 7] = [
     "",
     "x-amz-checksum-crc32",
     "x-amz-checksum-crc32c",
     "x-amz-checksum-crc64nvme",
     "x-amz-checksum-sha1",
     "x-amz-checksum-sha256",
+    "x-amz-checksum-md5",
 ];
 
 /// A checksum header's value: the CRC32 of `123456789`, so the fuzzer can reach a match.

@@ -1,5 +1,5 @@
 //! The flexible checksums (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
-//! `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3`, `-xxhash128`): as the trailer of an
+//! `-sha256`, `-sha512`, `-md5`, `-xxhash64`, `-xxhash3`, `-xxhash128`): as the trailer of an
 //! `aws-chunked` upload, the one integrity check a `STREAMING-UNSIGNED-PAYLOAD-TRAILER` body
 //! has, and S3's `BadDigest` check for signed ones; as a request header, the same `BadDigest`
 //! check on a buffered or a streamed body. And under S3's rules, `Content-MD5` (RFC 1864), which
@@ -87,7 +87,7 @@ impl TrailerChecksum {
     /// The checksum a request header carries, if it is a flexible-checksum header: `None` for
     /// any other header, and for the `x-amz-checksum-` headers that carry no checksum (they name
     /// an algorithm, a checksum type or a mode); an error for a checksum we cannot compute
-    /// (`-md5`, or one S3 adds), which would otherwise reach the service unchecked.
+    /// (one S3 adds after this code), which would otherwise reach the service unchecked.
     pub(crate) fn for_header(name: &str) -> Result<Option<Self>, Error> {
         if !has_name_prefix(name, CHECKSUM_PREFIX) {
             return Ok(None);
@@ -123,6 +123,7 @@ impl TrailerChecksum {
                 "x-amz-checksum-sha512",
                 State::Sha(digest::Context::new(&digest::SHA512)),
             ),
+            "x-amz-checksum-md5" => ("x-amz-checksum-md5", State::Md5(md5::Md5::default())),
             "x-amz-checksum-xxhash64" => ("x-amz-checksum-xxhash64", State::Xxh64(Xxh64::new(0))),
             "x-amz-checksum-xxhash3" => ("x-amz-checksum-xxhash3", State::xxh3(false)),
             "x-amz-checksum-xxhash128" => ("x-amz-checksum-xxhash128", State::xxh3(true)),
@@ -251,9 +252,9 @@ pub(crate) fn plain_body_checksum(
     }
     let content_md5 = content_md5(headers, service)?;
     let mut claims = Vec::new();
-    // Decided before any header is read: the whole object's checksum may name an algorithm
-    // we do not compute (`-md5`), and it is the service's to check. `Content-MD5` is still
-    // the body's.
+    // Decided before any header is read: the whole object's checksum is the service's to
+    // check against the parts, whatever its algorithm (one the layer refuses included).
+    // `Content-MD5` is still the body's.
     if !(crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request)) {
         let mut found: Option<(TrailerChecksum, &[u8])> = None;
         for (name, value) in headers.iter() {
@@ -349,7 +350,8 @@ mod tests {
     /// Python's zlib/hashlib (SHA-512: hashlib, `openssl dgst -sha512` and botocore's
     /// checksum). XXH64 8cb841db40e6ae83, XXH3-64 72dcb18b67a17dff and XXH3-128
     /// 33119477ede5dcd5e9716427681d5860 (seed 0) from the reference implementation's `xxhsum`
-    /// (`-H1`, `-H3`, `-H2`), agreeing with awscrt's checksums that botocore sends.
+    /// (`-H1`, `-H3`, `-H2`), agreeing with awscrt's checksums that botocore sends. MD5
+    /// 25f9e794323b453885f5181f1b624d0b from coreutils' `md5sum`.
     const CHECK: &[(&str, &str)] = &[
         ("x-amz-checksum-crc32", "y/Q5Jg=="),
         ("x-amz-checksum-crc32c", "4waSgw=="),
@@ -363,6 +365,7 @@ mod tests {
             "x-amz-checksum-sha512",
             "2eZ2LdHI6vbWGzxhkvxAjU1tXxF20MKRabwk5xw/J0rSf81YEbMT1oH35V7ALXPUmclUVba1u1A6z1dPuo/+hQ==",
         ),
+        ("x-amz-checksum-md5", "JfnnlDI7RTiF9RgfG2JNCw=="),
         ("x-amz-checksum-xxhash64", "jLhB20DmroM="),
         ("x-amz-checksum-xxhash3", "ctyxi2ehff8="),
         ("x-amz-checksum-xxhash128", "MxGUd+3l3NXpcWQnaB1YYA=="),
@@ -579,7 +582,7 @@ mod tests {
     /// one, never passed on unchecked; the headers that carry no checksum are not.
     #[test]
     fn checksum_headers_we_cannot_compute_are_refused() {
-        for name in ["X-Amz-Checksum-MD5", "x-amz-checksum-new-algorithm"] {
+        for name in ["X-Amz-Checksum-CRC16", "x-amz-checksum-new-algorithm"] {
             let mut headers = http::HeaderMap::new();
             headers.insert(
                 http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
@@ -612,7 +615,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(sum.trailer(), "x-amz-checksum-crc32c");
-        assert!(TrailerChecksum::from_declared("x-amz-checksum-md5").is_err());
+        assert!(TrailerChecksum::from_declared("x-amz-checksum-crc16").is_err());
         assert!(
             TrailerChecksum::from_declared("x-amz-checksum-crc32,x-amz-checksum-sha1").is_err()
         );
@@ -663,8 +666,8 @@ mod tests {
             }
         }
 
-        // The whole object's MD5, which S3's model lists for this operation and we do not
-        // compute: the service's to check too.
+        // The whole object's MD5, which S3's model lists for this operation: the service's to
+        // check too, though the body has an MD5 of its own.
         let mut md5 = http::HeaderMap::new();
         md5.insert(
             "x-amz-checksum-md5",

@@ -223,7 +223,7 @@ impl ChunkChainVerifier {
     /// with [`Error::MalformedTrailer`], as does a trailer sent twice.
     ///
     /// A declared checksum trailer (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`,
-    /// `-sha256`, `-sha512`, `-xxhash64`, `-xxhash3` or `-xxhash128`) is checked: the body
+    /// `-sha256`, `-sha512`, `-md5`, `-xxhash64`, `-xxhash3` or `-xxhash128`) is checked: the body
     /// fails with `BadDigest` when its value differs from the checksum of the data released. A
     /// declared trailer of any name that does not come fails the body with
     /// [`Error::MalformedTrailer`].
@@ -255,7 +255,7 @@ impl ChunkChainVerifier {
     }
 
     /// Checks the body against a flexible-checksum header of the request, when `name` is one
-    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`, `-sha256`, `-sha512`,
+    /// (`x-amz-checksum-crc32`, `-crc32c`, `-crc64nvme`, `-sha1`, `-sha256`, `-sha512`, `-md5`,
     /// `-xxhash64`, `-xxhash3` or `-xxhash128`, any case; names
     /// without that prefix, and `x-amz-checksum-algorithm`, `-type` and `-mode`, are ignored):
     /// the body then fails with `BadDigest` at its end when `value` is not the checksum of the

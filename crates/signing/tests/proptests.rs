@@ -429,7 +429,7 @@ fn undeclared_missing_or_repeated_trailers_fail() {
     );
     // A declared checksum we cannot compute is refused up front.
     let error = ChunkChainVerifier::unsigned()
-        .with_declared_trailer("x-amz-checksum-md5")
+        .with_declared_trailer("x-amz-checksum-crc16")
         .unwrap_err();
     assert_eq!(error.aws_error_code(), "InvalidRequest");
 }

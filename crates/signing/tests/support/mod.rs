@@ -255,8 +255,8 @@ pub(crate) fn crc32_base64(data: &[u8]) -> String {
 
 /// The flexible checksum `trailer` (`x-amz-checksum-crc32`, …) of `data` as S3 writes it
 /// (base64 of the big-endian value), computed apart from the layer and from the clients,
-/// where the tests have an implementation of it (crc32fast, aws-lc-rs): not for CRC32C and
-/// CRC64NVME.
+/// where the tests have an implementation of it (crc32fast, aws-lc-rs, coreutils' `md5sum`):
+/// not for CRC32C, CRC64NVME and the XXHASH ones.
 pub(crate) fn independent_checksum(trailer: &str, data: &[u8]) -> Option<String> {
     use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY, SHA256, SHA512};
     use base64::Engine as _;
@@ -266,6 +266,7 @@ pub(crate) fn independent_checksum(trailer: &str, data: &[u8]) -> Option<String>
         "x-amz-checksum-sha1" => Some(base64(digest(&SHA1_FOR_LEGACY_USE_ONLY, data).as_ref())),
         "x-amz-checksum-sha256" => Some(base64(digest(&SHA256, data).as_ref())),
         "x-amz-checksum-sha512" => Some(base64(digest(&SHA512, data).as_ref())),
+        "x-amz-checksum-md5" => Some(content_md5_base64(data)),
         _ => None,
     }
 }
