@@ -630,6 +630,18 @@ fn sign_s3(request: &mut http::Request<Vec<u8>>, secret: &str, payload: PayloadS
     sign_for(request, &creds, "s3", SystemTime::now(), &settings)
 }
 
+/// Signs `request` for `service` (the default rules), now, with `access_key_id` and [`SK`].
+fn sign_now_for(request: &mut http::Request<Vec<u8>>, access_key_id: &str, service: &str) {
+    let creds = Credentials::from_keys(access_key_id, SK, None);
+    sign_for(
+        request,
+        &creds,
+        service,
+        SystemTime::now(),
+        &SigningSettings::default(),
+    );
+}
+
 /// Signs `request` with `credentials` for `service` in us-east-1 at `time`: the seed signature.
 fn sign_for(
     request: &mut http::Request<Vec<u8>>,
@@ -1115,9 +1127,7 @@ async fn a_lookup_that_hangs_is_cut_off() {
         "content-type",
         http::HeaderValue::from_static("application/x-www-form-urlencoded"),
     );
-    let creds = Credentials::from_keys(AK, SK, None);
-    let settings = SigningSettings::default();
-    sign_for(&mut unhashed, &creds, "sts", SystemTime::now(), &settings);
+    sign_now_for(&mut unhashed, AK, "sts");
     assert!(!unhashed.headers().contains_key("x-amz-content-sha256"));
     unhashed
         .headers_mut()
@@ -1352,15 +1362,7 @@ async fn a_large_unhashed_body_is_read_only_for_a_known_key() {
             .header("host", addr.to_string())
             .body(body.clone())
             .unwrap();
-        let creds = Credentials::from_keys(access_key_id, SK, None);
-        let settings = SigningSettings::default();
-        sign_for(
-            &mut request,
-            &creds,
-            "execute-api",
-            SystemTime::now(),
-            &settings,
-        );
+        sign_now_for(&mut request, access_key_id, "execute-api");
         assert!(!request.headers().contains_key("x-amz-content-sha256"));
         request
     };
@@ -2993,15 +2995,7 @@ async fn content_md5_is_checked_on_every_body_path() {
         .header("content-md5", content_md5_base64(b"other"))
         .body(b"a body".to_vec())
         .unwrap();
-    let creds = Credentials::from_keys(AK, SK, None);
-    let settings = SigningSettings::default();
-    sign_for(
-        &mut request,
-        &creds,
-        "execute-api",
-        SystemTime::now(),
-        &settings,
-    );
+    sign_now_for(&mut request, AK, "execute-api");
     let response = support::send(addr, request.map(|b| Full::new(Bytes::from(b)))).await;
     let text = String::from_utf8_lossy(response.body()).into_owned();
     assert_eq!(response.status(), 200, "{text}");
