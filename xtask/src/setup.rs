@@ -13,8 +13,9 @@
 //!   `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the
 //!   manifest's `engines.node` names;
-//! - rclone and restic (S3 clients with Go SigV4 signers, for the layer's tests), from
-//!   Debian's packages by apt-get when they are missing and setup runs as root;
+//! - rclone and restic (S3 clients with Go SigV4 signers, for the layer's tests) and the AWS
+//!   CLI v2 (`/usr/bin/aws`, beside the venv's v1), from Debian's packages by apt-get when they
+//!   are missing and setup runs as root;
 //! - a check that `openssl`, `curl` and `valgrind` are on the PATH (tests start `openssl
 //!   s_server`/`s_client` and use curl's own SigV4 signer as a client; the speed targets are
 //!   held in instructions counted by callgrind).
@@ -34,6 +35,8 @@ pub(crate) struct Tools {
     pub(crate) s3s_fs: PathBuf,
     /// Where the Node.js peers are installed, handed to tests as `EDGEWARD_JS_PEERS`.
     pub(crate) js_peers: PathBuf,
+    /// The AWS CLI v2, handed to tests as `EDGEWARD_AWS_CLI_V2`.
+    pub(crate) aws_cli_v2: PathBuf,
 }
 
 /// The s3s-fs release the signer tests run against (its `rust-version` fits our toolchain).
@@ -51,7 +54,7 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
     if !have("valgrind", &["--version"]) {
         bail!("`valgrind` is not on the PATH; the sigv4 speed targets are held in instructions counted by callgrind (apt-get install valgrind)");
     }
-    debian_tools()?;
+    let aws_cli_v2 = debian_tools()?;
     let python = venv()?;
     if !have("cargo", &["fuzz", "--version"]) {
         step(
@@ -65,6 +68,7 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
         python,
         s3s_fs,
         js_peers,
+        aws_cli_v2,
     })
 }
 
@@ -74,13 +78,30 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
 /// find them on the PATH and fail without them.
 const DEBIAN_TOOLS: [&str; 2] = ["rclone", "restic"];
 
-fn debian_tools() -> anyhow::Result<()> {
-    let missing: Vec<&str> = DEBIAN_TOOLS
+/// The AWS CLI v2 as Debian packages it (`awscli`: 2.9.19 in bookworm, with its own copy of
+/// botocore): the layer's tests run it beside the venv's v1, which signs and uploads its own
+/// way. Its `aws` cannot be looked up on the PATH, where v1 may come first.
+const AWS_CLI_V2: &str = "/usr/bin/aws";
+
+/// Whether `AWS_CLI_V2` is there and says it is version 2.
+fn have_aws_cli_v2() -> bool {
+    Command::new(AWS_CLI_V2)
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success() && out.stdout.starts_with(b"aws-cli/2."))
+}
+
+/// Installs [`DEBIAN_TOOLS`] and the AWS CLI v2 when they are missing: the CLI's path.
+fn debian_tools() -> anyhow::Result<PathBuf> {
+    let mut missing: Vec<&str> = DEBIAN_TOOLS
         .into_iter()
         .filter(|tool| !have(tool, &["version"]))
         .collect();
+    if !have_aws_cli_v2() {
+        missing.push("awscli");
+    }
     if missing.is_empty() {
-        return Ok(());
+        return Ok(PathBuf::from(AWS_CLI_V2));
     }
     let root = Command::new("id")
         .arg("-u")
@@ -89,8 +110,8 @@ fn debian_tools() -> anyhow::Result<()> {
     if !root || !have("apt-get", &["--version"]) {
         let names: Vec<String> = missing.iter().map(|tool| format!("`{tool}`")).collect();
         bail!(
-            "{} {} not on the PATH; the SigV4 layer's tests run {} as an S3 client \
-             (apt-get install {}; run as root, setup does that itself)",
+            "{} {} missing (the AWS CLI v2 as {AWS_CLI_V2}); the SigV4 layer's tests run {} \
+             as a client (apt-get install {}; run as root, setup does that itself)",
             names.join(" and "),
             if missing.len() == 1 { "is" } else { "are" },
             if missing.len() == 1 { "it" } else { "each" },
@@ -108,7 +129,10 @@ fn debian_tools() -> anyhow::Result<()> {
             .args(["install", "-y", "-qq", "--no-install-recommends"])
             .args(&missing),
     )?;
-    Ok(())
+    if !have_aws_cli_v2() {
+        bail!("apt-get installed awscli, but {AWS_CLI_V2} --version does not say aws-cli/2.");
+    }
+    Ok(PathBuf::from(AWS_CLI_V2))
 }
 
 fn js_peers() -> anyhow::Result<PathBuf> {

@@ -129,6 +129,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     tests.env("EDGEWARD_PYTHON", &tools.python);
     tests.env("EDGEWARD_S3S_FS", &tools.s3s_fs);
     tests.env("EDGEWARD_JS_PEERS", &tools.js_peers);
+    tests.env("EDGEWARD_AWS_CLI_V2", &tools.aws_cli_v2);
     check(step("unit, integration and interop tests", &mut tests));
     check(step(
         "doc tests",

@@ -18,6 +18,20 @@ pub(crate) fn interop_python() -> String {
     python
 }
 
+/// The AWS CLI v2 (`EDGEWARD_AWS_CLI_V2`, set by `cargo xtask test`: Debian's `awscli`, as
+/// `/usr/bin/aws`); a test that needs it fails without it rather than skipping.
+#[allow(dead_code)] // the differential tests declare this module and run no CLI
+pub(crate) fn aws_cli_v2() -> String {
+    let aws = std::env::var("EDGEWARD_AWS_CLI_V2").unwrap_or_else(|_| {
+        panic!("EDGEWARD_AWS_CLI_V2 is not set: run `cargo xtask test`, or set it to an AWS CLI v2 (apt-get install awscli: /usr/bin/aws)")
+    });
+    assert!(
+        std::path::Path::new(&aws).exists(),
+        "EDGEWARD_AWS_CLI_V2={aws} does not exist (run `cargo xtask setup`)"
+    );
+    aws
+}
+
 /// The directory `cargo xtask setup` installs the Node.js peers into (`EDGEWARD_JS_PEERS`:
 /// `target/js-peers`, from `xtask/js-peers/package-lock.json`); a test that needs it fails
 /// without it rather than skipping.
