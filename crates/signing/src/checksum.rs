@@ -297,7 +297,7 @@ pub(crate) fn content_md5(
 
 /// The running MD5 a body must match at its end (`BadDigest`), with the value a
 /// `Content-MD5` header claims: `InvalidDigest` unless that is the base64 of 16 bytes (RFC
-/// 1864), as S3 refuses it before reading the body.
+/// 1864), as S3 answers it.
 pub(crate) fn claimed_md5(value: &[u8]) -> Result<(TrailerChecksum, String), Error> {
     // HTTP's optional whitespace around a value, as the comparison at the end trims it.
     let text = std::str::from_utf8(value)

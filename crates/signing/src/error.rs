@@ -422,7 +422,8 @@ pub enum Error {
         name: String,
     },
     /// Under S3's rules, a `Content-MD5` header that is not the base64 of an MD5 (16 bytes):
-    /// S3's `InvalidDigest`, before the body is read.
+    /// S3's `InvalidDigest`. Found before the body is read wherever the body is streamed or
+    /// passed on; a body buffered whole is read (within its bound) first.
     #[error("Content-MD5 {value:?} is not the base64 of an MD5 (16 bytes)")]
     InvalidContentMd5 {
         /// The header's value (clipped).

@@ -421,7 +421,8 @@ impl<'a> RequestView<'a> {
 pub enum Payload<'a> {
     /// The whole body, as received. [`Verifier::verify`] then makes every check the body
     /// needs: its SHA-256, a flexible-checksum header (`x-amz-checksum-*`: `BadDigest`), under
-    /// S3's rules `Content-MD5` (`BadDigest`, `InvalidDigest`), and for a streamed payload (`STREAMING-…`) the whole `aws-chunked` chain, decoded and
+    /// S3's rules `Content-MD5` (`BadDigest`, `InvalidDigest`), and for a streamed payload
+    /// (`STREAMING-…`) the whole `aws-chunked` chain, decoded and
     /// discarded (to keep the decoded data, pass [`Payload::Unavailable`] and feed the body
     /// to [`VerifiedRequest::streamed_body_verifier`]).
     Bytes(&'a [u8]),
