@@ -14,8 +14,8 @@
 //!   reinstalled only when that lock file changes; `node` must be at least the version the
 //!   manifest's `engines.node` names;
 //! - rclone and restic (S3 clients with Go SigV4 signers, for the layer's tests) and the AWS
-//!   CLI v2 (`/usr/bin/aws`, beside the venv's v1), from Debian's packages by apt-get when they
-//!   are missing and setup runs as root;
+//!   CLI v2 (`/usr/bin/aws`, beside the venv's v1, unless `EDGEWARD_AWS_CLI_V2` names one),
+//!   from Debian's packages by apt-get when they are missing and setup runs as root;
 //! - a check that `openssl`, `curl` and `valgrind` are on the PATH (tests start `openssl
 //!   s_server`/`s_client` and use curl's own SigV4 signer as a client; the speed targets are
 //!   held in instructions counted by callgrind).
@@ -80,12 +80,13 @@ const DEBIAN_TOOLS: [&str; 2] = ["rclone", "restic"];
 
 /// The AWS CLI v2 as Debian packages it (`awscli`: 2.9.19 in bookworm, with its own copy of
 /// botocore): the layer's tests run it beside the venv's v1, which signs and uploads its own
-/// way. Its `aws` cannot be looked up on the PATH, where v1 may come first.
+/// way. Its `aws` cannot be looked up on the PATH, where v1 may come first. An
+/// `EDGEWARD_AWS_CLI_V2` already set (an AWS CLI v2 installed another way) is taken instead.
 const AWS_CLI_V2: &str = "/usr/bin/aws";
 
-/// Whether `AWS_CLI_V2` is there and says it is version 2.
-fn have_aws_cli_v2() -> bool {
-    Command::new(AWS_CLI_V2)
+/// Whether `aws` is there and says it is version 2.
+fn is_aws_cli_v2(aws: &std::ffi::OsStr) -> bool {
+    Command::new(aws)
         .arg("--version")
         .output()
         .is_ok_and(|out| out.status.success() && out.stdout.starts_with(b"aws-cli/2."))
@@ -93,25 +94,42 @@ fn have_aws_cli_v2() -> bool {
 
 /// Installs [`DEBIAN_TOOLS`] and the AWS CLI v2 when they are missing: the CLI's path.
 fn debian_tools() -> anyhow::Result<PathBuf> {
+    let given = std::env::var_os("EDGEWARD_AWS_CLI_V2");
+    if let Some(given) = &given {
+        if !is_aws_cli_v2(given) {
+            bail!(
+                "EDGEWARD_AWS_CLI_V2={} is not an AWS CLI v2 (its --version does not say \
+                 aws-cli/2.); unset it to use Debian's ({AWS_CLI_V2})",
+                given.to_string_lossy()
+            );
+        }
+    }
+    let aws_cli_v2 = given.map_or_else(|| PathBuf::from(AWS_CLI_V2), PathBuf::from);
     let mut missing: Vec<&str> = DEBIAN_TOOLS
         .into_iter()
         .filter(|tool| !have(tool, &["version"]))
         .collect();
-    if !have_aws_cli_v2() {
+    if !is_aws_cli_v2(aws_cli_v2.as_os_str()) {
         missing.push("awscli");
     }
     if missing.is_empty() {
-        return Ok(PathBuf::from(AWS_CLI_V2));
+        return Ok(aws_cli_v2);
     }
     let root = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|out| out.stdout.trim_ascii() == b"0");
     if !root || !have("apt-get", &["--version"]) {
-        let names: Vec<String> = missing.iter().map(|tool| format!("`{tool}`")).collect();
+        let names: Vec<String> = missing
+            .iter()
+            .map(|&tool| match tool {
+                "awscli" => format!("the AWS CLI v2 ({AWS_CLI_V2} or EDGEWARD_AWS_CLI_V2)"),
+                _ => format!("`{tool}`"),
+            })
+            .collect();
         bail!(
-            "{} {} missing (the AWS CLI v2 as {AWS_CLI_V2}); the SigV4 layer's tests run {} \
-             as a client (apt-get install {}; run as root, setup does that itself)",
+            "{} {} missing; the SigV4 layer's tests run {} as a client \
+             (apt-get install {}; run as root, setup does that itself)",
             names.join(" and "),
             if missing.len() == 1 { "is" } else { "are" },
             if missing.len() == 1 { "it" } else { "each" },
@@ -129,10 +147,10 @@ fn debian_tools() -> anyhow::Result<PathBuf> {
             .args(["install", "-y", "-qq", "--no-install-recommends"])
             .args(&missing),
     )?;
-    if !have_aws_cli_v2() {
+    if !is_aws_cli_v2(aws_cli_v2.as_os_str()) {
         bail!("apt-get installed awscli, but {AWS_CLI_V2} --version does not say aws-cli/2.");
     }
-    Ok(PathBuf::from(AWS_CLI_V2))
+    Ok(aws_cli_v2)
 }
 
 fn js_peers() -> anyhow::Result<PathBuf> {
