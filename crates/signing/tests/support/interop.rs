@@ -5,31 +5,35 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-/// The interop venv's Python (`EDGEWARD_PYTHON`, set by `cargo xtask test`); a test that needs
-/// it fails without it rather than skipping.
-pub(crate) fn interop_python() -> String {
-    let python = std::env::var("EDGEWARD_PYTHON").unwrap_or_else(|_| {
-        panic!("EDGEWARD_PYTHON is not set: run `cargo xtask test`, or set it to the interop venv's python (target/interop-venv/bin/python)")
+/// The path `cargo xtask test` hands the tests in the environment variable `name`, which must
+/// exist: a test that needs it fails without it rather than skipping. `what` says what to set
+/// it to.
+fn tool_path(name: &str, what: &str) -> String {
+    let path = std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run `cargo xtask test`, or set it to {what}")
     });
     assert!(
-        std::path::Path::new(&python).exists(),
-        "EDGEWARD_PYTHON={python} does not exist (run `cargo xtask setup`)"
+        std::path::Path::new(&path).exists(),
+        "{name}={path} does not exist (run `cargo xtask setup`)"
     );
-    python
+    path
 }
 
-/// The AWS CLI v2 (`EDGEWARD_AWS_CLI_V2`, set by `cargo xtask test`: Debian's `awscli`, as
-/// `/usr/bin/aws`); a test that needs it fails without it rather than skipping.
+/// The interop venv's Python (`EDGEWARD_PYTHON`).
+pub(crate) fn interop_python() -> String {
+    tool_path(
+        "EDGEWARD_PYTHON",
+        "the interop venv's python (target/interop-venv/bin/python)",
+    )
+}
+
+/// The AWS CLI v2 (`EDGEWARD_AWS_CLI_V2`: Debian's `awscli`, as `/usr/bin/aws`).
 #[allow(dead_code)] // the differential tests declare this module and run no CLI
 pub(crate) fn aws_cli_v2() -> String {
-    let aws = std::env::var("EDGEWARD_AWS_CLI_V2").unwrap_or_else(|_| {
-        panic!("EDGEWARD_AWS_CLI_V2 is not set: run `cargo xtask test`, or set it to an AWS CLI v2 (apt-get install awscli: /usr/bin/aws)")
-    });
-    assert!(
-        std::path::Path::new(&aws).exists(),
-        "EDGEWARD_AWS_CLI_V2={aws} does not exist (run `cargo xtask setup`)"
-    );
-    aws
+    tool_path(
+        "EDGEWARD_AWS_CLI_V2",
+        "an AWS CLI v2 (apt-get install awscli: /usr/bin/aws)",
+    )
 }
 
 /// The directory `cargo xtask setup` installs the Node.js peers into (`EDGEWARD_JS_PEERS`:
