@@ -19,8 +19,9 @@
 //! - **Raw requests** ([`RawRequest`]): a bounded parser for the AWS test suite's
 //!   `request.txt` format (literal spaces and UTF-8 in the path, folded headers).
 //!
-//! Not here: SigV4a (ECDSA), SigV2, event-stream signing, credential storage (the lookup is
-//! yours), authorisation (who may do what).
+//! Not here: SigV4a (ECDSA), SigV2, event-stream signing, S3's browser-based POST uploads (a
+//! SigV4-signed POST policy in a form), credential storage (the lookup is yours),
+//! authorisation (who may do what).
 //!
 //! ```
 //! use std::sync::Arc;
