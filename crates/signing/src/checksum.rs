@@ -136,11 +136,6 @@ impl TrailerChecksum {
         Self { trailer, state }
     }
 
-    /// The MD5 a `Content-MD5` header claims, named as that header.
-    fn content_md5() -> Self {
-        Self::new("Content-MD5", State::Md5(md5::Md5::default()))
-    }
-
     /// The trailer name this checksum is compared with.
     pub(crate) fn trailer(&self) -> &'static str {
         self.trailer
@@ -306,7 +301,8 @@ pub(crate) fn claimed_md5(value: &[u8]) -> Result<(TrailerChecksum, String), Err
     let decoded = text.and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok());
     match (text, decoded) {
         (Some(text), Some(md5)) if md5.len() == 16 => {
-            Ok((TrailerChecksum::content_md5(), text.to_owned()))
+            let running = TrailerChecksum::new("Content-MD5", State::Md5(md5::Md5::default()));
+            Ok((running, text.to_owned()))
         }
         _ => Err(Error::InvalidContentMd5 {
             value: clip(&String::from_utf8_lossy(value)),
