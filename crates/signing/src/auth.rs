@@ -130,7 +130,7 @@ fn signed_header_byte(b: u8) -> bool {
     (b.wrapping_sub(0x21) < 0x5e) & !b.is_ascii_uppercase() & (b != b':')
 }
 
-fn parse_credential<'a>(
+pub(crate) fn parse_credential<'a>(
     location: SignatureLocation,
     value: Cow<'a, str>,
 ) -> Result<Credential<'a>, Error> {
@@ -787,7 +787,7 @@ pub fn parse_amz_date(value: &str) -> Result<SystemTime, Error> {
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;

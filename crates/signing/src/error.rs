@@ -15,6 +15,8 @@ pub enum SignatureLocation {
     Header,
     /// Presigned: `X-Amz-*` query parameters.
     Query,
+    /// The fields of an S3 POST Object form (`x-amz-credential`, …, signing its POST policy).
+    PostForm,
 }
 
 impl fmt::Display for SignatureLocation {
@@ -22,6 +24,7 @@ impl fmt::Display for SignatureLocation {
         f.write_str(match self {
             Self::Header => "Authorization header",
             Self::Query => "query parameters",
+            Self::PostForm => "POST form fields",
         })
     }
 }
@@ -471,6 +474,82 @@ pub enum Error {
         reason: String,
     },
 
+    // ---- S3 POST Object forms ------------------------------------------------------------------
+    /// A POST request to a bucket whose body is not `multipart/form-data` (S3's
+    /// `PreconditionFailed`, 412).
+    #[error("Bucket POST must be of the enclosure-type multipart/form-data")]
+    NotMultipartForm,
+    /// A POST form's body is not well-formed `multipart/form-data` (S3's `MalformedPOSTRequest`).
+    #[error("The body of your POST request is not well-formed multipart/form-data: {reason}")]
+    MalformedPostForm {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The fields before a POST form's file exceed S3's 20 KiB (S3's
+    /// `MaxPostPreDataLengthExceeded`).
+    #[error("Your POST request fields preceding the upload file were too large (more than {limit} bytes).")]
+    PostFormTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// A POST form lacks a field it must have, or has it after the file, which is the same to
+    /// S3 (its `InvalidArgument`, in its words).
+    #[error("Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields.")]
+    PostFieldMissing {
+        /// The field, as S3 names it.
+        name: &'static str,
+    },
+    /// A POST form has no `file` part, or more than one.
+    #[error("POST requires exactly one file upload per request.")]
+    PostFileCount,
+    /// A POST form's field names another value than the request does (a `bucket` field
+    /// naming another bucket than the request's host or path).
+    #[error("Conflicting values provided in the request and the POST form field '{name}'.")]
+    PostFieldConflict {
+        /// The field.
+        name: &'static str,
+    },
+    /// A POST policy that is not base64 of a well-formed policy document (S3's
+    /// `InvalidPolicyDocument`).
+    #[error("Invalid Policy: {reason}")]
+    MalformedPostPolicy {
+        /// What was wrong, in S3's words where it is known to have some.
+        reason: String,
+    },
+    /// The POST policy's expiration has passed (S3's `AccessDenied`).
+    #[error("Invalid according to Policy: Policy expired.")]
+    PostPolicyExpired {
+        /// The policy's expiration.
+        expired_at: SystemTime,
+    },
+    /// A field of the form does not meet a condition of its POST policy, or is absent (S3's
+    /// `AccessDenied`).
+    #[error("Invalid according to Policy: Policy Condition failed: {condition}")]
+    PostPolicyConditionFailed {
+        /// The condition, as S3 quotes it: `["starts-with", "$key", "user/"]`.
+        condition: String,
+    },
+    /// Fields of the form that no condition of its POST policy names: each would pass
+    /// unsigned (S3's `AccessDenied`).
+    #[error("Invalid according to Policy: Extra input fields: {fields}")]
+    PostFieldNotInPolicy {
+        /// The fields, as sent, `, `-separated.
+        fields: String,
+    },
+    /// A POST form's file is outside its policy's `content-length-range` (S3's
+    /// `EntityTooSmall` or `EntityTooLarge`, 400).
+    #[error(
+        "Your proposed upload of {size} bytes is outside the allowed size ({min} to {max} bytes)"
+    )]
+    PostFileSize {
+        /// The file's size, or how much of it had arrived.
+        size: u64,
+        /// The least size allowed.
+        min: u64,
+        /// The greatest size allowed.
+        max: u64,
+    },
+
     // ---- Caller misuse -----------------------------------------------------------------------
     /// Signing input the caller supplied is unusable (no host, expiry over 7 days, …).
     #[error("invalid signing input: {reason}")]
@@ -527,7 +606,7 @@ impl Error {
     /// query and JSON services name it. S3 names a few failures its own way: see
     /// [`Error::s3_error_code`].
     pub fn aws_error_code(&self) -> &'static str {
-        use SignatureLocation::{Header, Query};
+        use SignatureLocation::{Header, PostForm, Query};
         match self {
             Self::MalformedRawRequest { .. }
             | Self::RawRequestTooLarge { .. }
@@ -565,6 +644,31 @@ impl Error {
                 location: Query, ..
             }
             | Self::InvalidExpires { .. } => "AuthorizationQueryParametersError",
+            // S3 answers a POST form's faulty authentication fields so, naming the field.
+            Self::UnsupportedAlgorithm {
+                location: PostForm, ..
+            }
+            | Self::IncompleteSignature {
+                location: PostForm, ..
+            }
+            | Self::MalformedAuthorization {
+                location: PostForm, ..
+            }
+            | Self::ScopeDateMismatch {
+                location: PostForm, ..
+            }
+            | Self::PostFieldMissing { .. }
+            | Self::PostFileCount
+            | Self::PostFieldConflict { .. } => "InvalidArgument",
+            Self::NotMultipartForm => "PreconditionFailed",
+            Self::MalformedPostForm { .. } => "MalformedPOSTRequest",
+            Self::PostFormTooLarge { .. } => "MaxPostPreDataLengthExceeded",
+            Self::MalformedPostPolicy { .. } => "InvalidPolicyDocument",
+            Self::PostPolicyExpired { .. }
+            | Self::PostPolicyConditionFailed { .. }
+            | Self::PostFieldNotInPolicy { .. } => "AccessDenied",
+            Self::PostFileSize { size, min, .. } if size < min => "EntityTooSmall",
+            Self::PostFileSize { .. } => "EntityTooLarge",
             Self::MissingDate => "IncompleteSignature",
             Self::MalformedDate { .. }
             | Self::RequiredHeaderNotSigned { .. }
@@ -607,7 +711,7 @@ impl Error {
     /// The error code S3 answers with: [`Error::aws_error_code`], except where S3's list of
     /// error codes names the failure otherwise (aws-sdk-s3 and botocore match on these).
     pub fn s3_error_code(&self) -> &'static str {
-        use SignatureLocation::{Header, Query};
+        use SignatureLocation::{Header, PostForm, Query};
         match self {
             Self::UnknownAccessKey { .. } | Self::SessionTokenMissing => "InvalidAccessKeyId",
             Self::SessionTokenMismatch => "InvalidToken",
@@ -633,6 +737,15 @@ impl Error {
             | Self::ServiceNotAccepted {
                 location: Query, ..
             } => "AuthorizationQueryParametersError",
+            // "the region 'us-east-1' is wrong; expecting 'us-west-1'", naming X-Amz-Credential.
+            Self::RegionNotAccepted {
+                location: PostForm,
+                ..
+            }
+            | Self::ServiceNotAccepted {
+                location: PostForm,
+                ..
+            } => "InvalidArgument",
             Self::CredentialLookupFailed { .. }
             | Self::InvalidSigningInput { .. }
             | Self::BodyRequired
@@ -788,6 +901,7 @@ impl Error {
 fn s3_status_of(code: &str) -> u16 {
     match code {
         "EntityTooLarge" | "ExpiredToken" => 400,
+        "PreconditionFailed" => 412,
         _ => status_of(code),
     }
 }

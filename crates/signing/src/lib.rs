@@ -18,10 +18,12 @@
 //!   public endpoint needs.
 //! - **Raw requests** ([`RawRequest`]): a bounded parser for the AWS test suite's
 //!   `request.txt` format (literal spaces and UTF-8 in the path, folded headers).
+//! - **Browser uploads** ([`Verifier::verify_post`]): S3's POST Object, a `multipart/form-data`
+//!   form ([`PostForm::parse_multipart`] reads its fields up to the file) whose SigV4-signed
+//!   POST policy ([`PostPolicy`]) every field must meet.
 //!
-//! Not here: SigV4a (ECDSA), SigV2, event-stream signing, S3's browser-based POST uploads (a
-//! SigV4-signed POST policy in a form), credential storage (the lookup is yours),
-//! authorisation (who may do what).
+//! Not here: SigV4a (ECDSA), SigV2, event-stream signing, signing POST policies, credential
+//! storage (the lookup is yours), authorisation (who may do what).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -53,6 +55,8 @@ mod chunked;
 mod crypto;
 mod error;
 mod layer;
+mod multipart;
+mod post;
 mod raw;
 mod redact;
 mod sign;
@@ -74,6 +78,8 @@ pub use layer::{
     ErrorFormat, IdleTimeoutBody, IdleTimeoutError, LayerSettings, SigV4Layer, SigV4Service,
     VerifiedBody,
 };
+pub use multipart::PostFormHead;
+pub use post::{PolicyCondition, PostForm, PostPolicy, VerifiedPost, MAX_POST_FORM_BYTES};
 pub use raw::{LineEnding, RawRequest, RawRequestLimits};
 pub use sign::{
     sign_http, sign_parts, sign_raw, ContentSha256Header, PayloadSigning, SessionTokenPlacement,

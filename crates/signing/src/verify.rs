@@ -713,10 +713,18 @@ pub enum Accept {
 }
 
 impl Accept {
-    fn allows(&self, value: &str) -> bool {
+    pub(crate) fn allows(&self, value: &str) -> bool {
         match self {
             Self::Any => true,
             Self::OneOf(list) => list.iter().any(|v| v == value),
+        }
+    }
+
+    /// The one value accepted, when there is exactly one.
+    pub(crate) fn only_one(&self) -> Option<&str> {
+        match self {
+            Self::OneOf(list) if list.len() == 1 => Some(&list[0]),
+            _ => None,
         }
     }
 }
@@ -1515,6 +1523,39 @@ impl<L> Verifier<L> {
     pub fn settings(&self) -> &VerifierSettings {
         &self.settings
     }
+
+    pub(crate) fn lookup(&self) -> &L {
+        &self.lookup
+    }
+
+    pub(crate) fn key_cache(&self) -> &KeyCache {
+        &self.cache
+    }
+}
+
+/// Holds the session token a request carried to the one its credential was issued with: a
+/// temporary credential needs its own token, unexpired; a long-term one takes none.
+pub(crate) fn check_session(
+    credential: &ResolvedCredential,
+    token: Option<&str>,
+    now: SystemTime,
+) -> Result<(), Error> {
+    match (&credential.session, token) {
+        (Some(_), None) => Err(Error::SessionTokenMissing),
+        (Some(session), Some(token)) => {
+            if !constant_time_eq(session.token.expose().as_bytes(), token.as_bytes()) {
+                return Err(Error::SessionTokenMismatch);
+            }
+            if session.expires_at <= now {
+                return Err(Error::ExpiredToken {
+                    expired_at: session.expires_at,
+                });
+            }
+            Ok(())
+        }
+        (None, Some(_)) => Err(Error::SessionTokenMismatch),
+        (None, None) => Ok(()),
+    }
 }
 
 impl<L: CredentialLookup> Verifier<L> {
@@ -1627,21 +1668,7 @@ impl<L: CredentialLookup> Verifier<L> {
             .ok_or_else(|| Error::UnknownAccessKey {
                 access_key_id: clip(access_key_id),
             })?;
-        match (&credential.session, &session_token) {
-            (Some(_), None) => return Err(Error::SessionTokenMissing),
-            (Some(session), Some(token)) => {
-                if !constant_time_eq(session.token.expose().as_bytes(), token.as_bytes()) {
-                    return Err(Error::SessionTokenMismatch);
-                }
-                if session.expires_at <= now {
-                    return Err(Error::ExpiredToken {
-                        expired_at: session.expires_at,
-                    });
-                }
-            }
-            (None, Some(_)) => return Err(Error::SessionTokenMismatch),
-            (None, None) => {}
-        }
+        check_session(&credential, session_token.as_deref(), now)?;
 
         // Payload.
         let claimed = known.x_amz_content_sha256.flatten();
@@ -2043,14 +2070,10 @@ impl<L: CredentialLookup> Verifier<L> {
             || (self.settings.location_requests == LocationRequests::AnyRegion
                 && is_region_free_s3_request(request, auth, &self.settings.s3_domains));
         if !region_accepted {
-            let expected = match &self.settings.regions {
-                Accept::OneOf(regions) if regions.len() == 1 => Some(regions[0].clone()),
-                _ => None,
-            };
             return Err(Error::RegionNotAccepted {
                 location,
                 region: clip(&auth.credential.region),
-                expected,
+                expected: self.settings.regions.only_one().map(str::to_owned),
             });
         }
         if !self.settings.services.allows(&auth.credential.service) {

@@ -1,0 +1,182 @@
+//! POST Object forms made by botocore's `generate_presigned_post` and minio-py's
+//! `presigned_post_policy` (long-term and temporary credentials, `${filename}` keys, fields
+//! and conditions of every kind, size ranges), each encoded as `multipart/form-data` by
+//! urllib3 and by requests: the body's head reads back as the peer's fields, the form
+//! verifies with the key the file's name makes, and each change to it is refused with the
+//! answer S3 gives. `post_peers.py` makes the forms.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/interop.rs"]
+mod interop;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use edgeward_signing::{
+    parse_amz_date, FixedClock, PostForm, ResolvedCredential, StaticCredentials, Verifier,
+    VerifierSettings,
+};
+use futures_util::FutureExt as _;
+use serde_json::{json, Value};
+
+const AK: &str = "AKIDPOSTPEERS";
+const SK: &str = "post/secret+key";
+const TEMPORARY_AK: &str = "ASIAPOSTPEERS";
+const TEMPORARY_SK: &str = "temporary/post+key";
+const TOKEN: &str = "session/token+==";
+const BUCKET: &str = "post-bucket";
+/// The name each peer gives the file: a Windows path, spaces and UTF-8.
+const FILE_NAME: &str = "dir\\ünïcødé photo.jpg";
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+#[test]
+fn peer_forms_read_back_and_verify_and_changes_are_refused() {
+    let file: Vec<u8> = (0..=255u8).cycle().take(2000).collect();
+    let input = json!({
+        "access_key": AK, "secret_key": SK,
+        "temporary": {"access_key": TEMPORARY_AK, "secret_key": TEMPORARY_SK, "token": TOKEN},
+        "bucket": BUCKET,
+        "file": base64::engine::general_purpose::STANDARD.encode(&file),
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_peers.py");
+    let cases = interop::run_json_script(script, &input);
+    assert_eq!(
+        cases.len(),
+        14,
+        "2 encodings of 6 botocore forms and 1 minio-py form"
+    );
+    for case in &cases {
+        check(case, &file);
+    }
+}
+
+fn check(case: &Value, file: &[u8]) {
+    let name = case["name"].as_str().unwrap();
+    let fields: Vec<(String, String)> = case["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f[0].as_str().unwrap().to_owned(),
+                f[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+
+    // The body's head is the peer's fields, in its order, and the file follows.
+    let body = base64_decode(case["body"].as_str().unwrap());
+    let content_type = case["content_type"].as_str().unwrap();
+    let head = PostForm::parse_multipart(content_type, &body)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .unwrap_or_else(|| panic!("{name}: the head is not whole"));
+    let read: Vec<(String, String)> = head
+        .form
+        .fields()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(read, fields, "{name}");
+    assert_eq!(head.form.file_name(), Some(FILE_NAME), "{name}");
+    let rest = &body[head.file_start..];
+    assert!(rest.starts_with(file), "{name}");
+    assert!(
+        rest[file.len()..].starts_with(&head.file_delimiter),
+        "{name}"
+    );
+
+    // It verifies, a second after it was signed.
+    let date = head.form.get("x-amz-date").unwrap().into_owned();
+    let signed_at = parse_amz_date(&date).unwrap();
+    let lookup = StaticCredentials::new()
+        .with(AK, ResolvedCredential::new(SK, "long-term"))
+        .with(
+            TEMPORARY_AK,
+            ResolvedCredential::temporary(
+                TEMPORARY_SK,
+                "temporary",
+                TOKEN,
+                signed_at + Duration::from_secs(3600),
+            ),
+        );
+    let verifier = |now| {
+        Verifier::new(lookup.clone(), VerifierSettings::default())
+            .with_clock(Arc::new(FixedClock(now)))
+    };
+    let now = signed_at + Duration::from_secs(1);
+    let verify = |form: &PostForm, bucket: &str| {
+        verifier(now)
+            .verify_post(form, bucket)
+            .now_or_never()
+            .unwrap()
+    };
+    let verified = verify(&head.form, BUCKET).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let key = case["key"]
+        .as_str()
+        .unwrap()
+        .replace("${filename}", "ünïcødé photo.jpg");
+    assert_eq!(verified.key(), key, "{name}");
+    assert!(
+        verified.check_file_size(file.len() as u64).is_ok(),
+        "{name}"
+    );
+    if let Some(range) = case["size_range"].as_array() {
+        let (min, max) = (range[0].as_u64().unwrap(), range[1].as_u64().unwrap());
+        assert_eq!(verified.allowed_file_size(), min..=max, "{name}");
+    }
+
+    // Each field changed (a character before its value, which no `starts-with` allows but
+    // `""`) is refused, with the answer S3 gives for that field.
+    for (index, (field, _)) in fields.iter().enumerate() {
+        let mut changed = fields.clone();
+        changed[index].1.insert(0, 'x');
+        let mut form: PostForm = changed.into_iter().collect();
+        form.set_file_name(Some(FILE_NAME.to_owned()));
+        let error = verify(&form, BUCKET).expect_err(&format!("{name}: {field} changed"));
+        let s3 = error.to_s3_error();
+        let expected = match field.to_ascii_lowercase().as_str() {
+            "policy" => "SignatureDoesNotMatch",
+            "x-amz-signature" | "x-amz-date" | "x-amz-algorithm" => "InvalidArgument",
+            // Its access key ID is another.
+            "x-amz-credential" => "InvalidAccessKeyId",
+            "x-amz-security-token" => "InvalidToken",
+            _ => "AccessDenied",
+        };
+        assert_eq!(s3.code, expected, "{name}: {field}: {}", s3.message);
+        if expected == "AccessDenied" {
+            assert!(
+                s3.message.contains("Policy Condition failed"),
+                "{name}: {}",
+                s3.message
+            );
+        }
+    }
+    // A field the policy does not name, another bucket, and a late arrival are refused too.
+    let mut extra = head.form.clone();
+    extra.push("x-amz-meta-added", "1");
+    let s3 = verify(&extra, BUCKET).unwrap_err().to_s3_error();
+    assert_eq!(
+        s3.message,
+        "Invalid according to Policy: Extra input fields: x-amz-meta-added"
+    );
+    let s3 = verify(&head.form, "another-bucket")
+        .unwrap_err()
+        .to_s3_error();
+    assert!(s3.message.contains("$bucket"), "{name}: {}", s3.message);
+    let late = verifier(signed_at + Duration::from_secs(601));
+    let s3 = late
+        .verify_post(&head.form, BUCKET)
+        .now_or_never()
+        .unwrap()
+        .unwrap_err()
+        .to_s3_error();
+    assert_eq!(
+        s3.message, "Invalid according to Policy: Policy expired.",
+        "{name}"
+    );
+}

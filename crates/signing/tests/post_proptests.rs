@@ -1,0 +1,235 @@
+//! Property tests of S3's POST Object: the `multipart/form-data` head parser reads back any
+//! form an RFC 7578 encoder writes (preamble, transport padding, any field text) and asks
+//! for more on every shorter prefix; the policy parser reads back any conditions and never
+//! panics; and a condition holds exactly as its definition says.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::Engine as _;
+use edgeward_signing::{
+    signing_key, Error, FixedClock, PolicyCondition, PostForm, PostPolicy, ResolvedCredential,
+    SecretAccessKey, StaticCredentials, Verifier, VerifierSettings,
+};
+use futures_util::FutureExt as _;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+/// A body as RFC 7578 lays it out (RFC 2046 §5.1.1's grammar), with the file part last.
+fn encode(
+    boundary: &str,
+    preamble: &str,
+    padding: &str,
+    fields: &[(String, String)],
+    file_name: Option<&str>,
+    file: &[u8],
+) -> Vec<u8> {
+    let mut body = Vec::new();
+    if !preamble.is_empty() {
+        body.extend_from_slice(format!("{preamble}\r\n").as_bytes());
+    }
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}{padding}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let file_name = file_name
+        .map(|f| format!("; filename=\"{f}\""))
+        .unwrap_or_default();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"{file_name}\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+fn field() -> impl Strategy<Value = (String, String)> {
+    (
+        "[A-Za-z0-9_-]{1,12}".prop_filter("not the file", |n| !n.eq_ignore_ascii_case("file")),
+        // Any text, CR and LF included: only the delimiter may not appear in a value.
+        "(\\PC|\r|\n|-){0,40}",
+    )
+}
+
+proptest! {
+    #[test]
+    fn a_multipart_head_reads_back_and_every_shorter_prefix_asks_for_more(
+        boundary in "[A-Za-z0-9'()+_,./:=?-]{0,30}[A-Za-z0-9]",
+        quoted in any::<bool>(),
+        preamble in "[a-z ]{0,20}",
+        padding in "[ \t]{0,2}",
+        fields in proptest::collection::vec(field(), 0..6),
+        file_name in proptest::option::of("[^\"\r\n]{0,20}"),
+        file in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let delimiter = format!("\r\n--{boundary}");
+        prop_assume!(fields.iter().all(|(_, v)| !format!("\r\n{v}\r\n").contains(&delimiter)));
+        prop_assume!(!preamble.contains(&boundary));
+        let body = encode(&boundary, &preamble, &padding, &fields, file_name.as_deref(), &file);
+        let content_type = if quoted {
+            format!("multipart/form-data; boundary=\"{boundary}\"")
+        } else {
+            format!("multipart/form-data; boundary={boundary}")
+        };
+        let head = PostForm::parse_multipart(&content_type, &body).unwrap().unwrap();
+        let read: Vec<(String, String)> =
+            head.form.fields().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+        prop_assert_eq!(&read, &fields);
+        prop_assert_eq!(head.form.file_name(), file_name.as_deref());
+        prop_assert!(body[head.file_start..].starts_with(&file));
+        prop_assert!(body[head.file_start + file.len()..].starts_with(&head.file_delimiter));
+        for cut in 0..head.file_start {
+            prop_assert_eq!(PostForm::parse_multipart(&content_type, &body[..cut]).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn the_multipart_parser_never_panics(
+        content_type in "multipart/form-data; boundary=[a-z-]{0,4}|[ -~]{0,40}",
+        body in proptest::collection::vec(prop_oneof![
+            Just(b'-'), Just(b'\r'), Just(b'\n'), Just(b'a'), Just(b'"'), Just(b';'), any::<u8>()
+        ], 0..256),
+    ) {
+        let _ = PostForm::parse_multipart(&content_type, &body);
+    }
+
+    /// Bytes after the head never change it: the parser reads no further than the file.
+    #[test]
+    fn what_follows_the_file_start_does_not_change_the_head(
+        fields in proptest::collection::vec(field(), 0..4),
+        tail in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        prop_assume!(fields.iter().all(|(_, v)| !v.contains("--b0undary")));
+        let body = encode("b0undary", "", "", &fields, Some("f"), b"");
+        let content_type = "multipart/form-data; boundary=b0undary";
+        let head = PostForm::parse_multipart(content_type, &body).unwrap().unwrap();
+        let mut changed = body[..head.file_start].to_vec();
+        changed.extend_from_slice(&tail);
+        prop_assert_eq!(PostForm::parse_multipart(content_type, &changed).unwrap(), Some(head));
+    }
+}
+
+fn condition() -> impl Strategy<Value = PolicyCondition> {
+    prop_oneof![
+        ("\\$?\\PC{0,12}", "\\PC{0,12}")
+            .prop_map(|(field, value)| PolicyCondition::Eq { field, value }),
+        ("\\$?\\PC{0,12}", "\\PC{0,12}")
+            .prop_map(|(field, prefix)| PolicyCondition::StartsWith { field, prefix }),
+        (any::<u64>(), any::<u64>()).prop_map(|(a, b)| PolicyCondition::ContentLengthRange {
+            min: a.min(b),
+            max: a.max(b)
+        }),
+    ]
+}
+
+fn as_json(condition: &PolicyCondition) -> Value {
+    match condition {
+        PolicyCondition::Eq { field, value } => json!(["eq", field, value]),
+        PolicyCondition::StartsWith { field, prefix } => json!(["starts-with", field, prefix]),
+        PolicyCondition::ContentLengthRange { min, max } => {
+            json!(["content-length-range", min, max])
+        }
+    }
+}
+
+proptest! {
+    /// Any conditions read back as written, from the document and from each condition's
+    /// display (S3's quotation of it, which is JSON).
+    #[test]
+    fn policy_conditions_read_back(conditions in proptest::collection::vec(condition(), 0..6)) {
+        let written: Vec<Value> = conditions.iter().map(as_json).collect();
+        let document = json!({"expiration": "2030-01-01T00:00:00Z", "conditions": written});
+        let policy = PostPolicy::from_json(document.to_string().as_bytes()).unwrap();
+        prop_assert_eq!(policy.conditions(), conditions.as_slice());
+        let quoted: Vec<Value> = conditions
+            .iter()
+            .map(|c| serde_json::from_str(&c.to_string()).unwrap())
+            .collect();
+        let requoted = json!({"expiration": "2030-01-01T00:00:00Z", "conditions": quoted});
+        let policy = PostPolicy::from_json(requoted.to_string().as_bytes()).unwrap();
+        prop_assert_eq!(policy.conditions(), conditions.as_slice());
+    }
+
+    #[test]
+    fn the_policy_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256), text in "\\PC{0,64}") {
+        let _ = PostPolicy::from_json(&bytes);
+        let _ = PostPolicy::from_base64(&text);
+        let _ = PostPolicy::from_json(text.as_bytes());
+    }
+}
+
+/// Verifies a form with `field = value` under a policy whose one condition on it is
+/// `condition`, signed here.
+fn verify_one(condition: Value, value: &str) -> Result<(), Error> {
+    let policy = json!({"expiration": "2030-01-01T00:00:00Z", "conditions": [
+        {"bucket": "b"}, {"key": "k"}, {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
+        {"x-amz-credential": "AKID/20200101/us-east-1/s3/aws4_request"},
+        {"x-amz-date": "20200101T000000Z"}, condition,
+    ]});
+    let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
+    let key = signing_key(
+        &SecretAccessKey::new("secret"),
+        "20200101",
+        "us-east-1",
+        "s3",
+    );
+    let form: PostForm = [
+        ("key", "k".to_owned()),
+        ("x-amz-meta-p", value.to_owned()),
+        ("x-amz-algorithm", "AWS4-HMAC-SHA256".to_owned()),
+        (
+            "x-amz-credential",
+            "AKID/20200101/us-east-1/s3/aws4_request".to_owned(),
+        ),
+        ("x-amz-date", "20200101T000000Z".to_owned()),
+        ("x-amz-signature", hex::encode(key.sign(policy.as_bytes()))),
+        ("policy", policy),
+    ]
+    .into_iter()
+    .collect();
+    let verifier = Verifier::new(
+        StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p")),
+        VerifierSettings::default(),
+    )
+    .with_clock(Arc::new(FixedClock(
+        UNIX_EPOCH + Duration::from_secs(1_600_000_000),
+    )));
+    verifier
+        .verify_post(&form, "b")
+        .now_or_never()
+        .unwrap()
+        .map(|_| ())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// `eq` holds for the same text only and `starts-with` for a prefix only, in bytes (no
+    /// case folding, no trimming); either is S3's `Policy Condition failed` otherwise.
+    #[test]
+    fn a_condition_holds_as_defined(
+        value in "[aA ]{0,6}",
+        operand in "[aA ]{0,6}",
+        starts_with in any::<bool>(),
+        field in prop::sample::select(vec!["$x-amz-meta-p", "$X-AMZ-META-P"]),
+    ) {
+        let (condition, holds) = if starts_with {
+            (json!(["starts-with", field, operand]), value.starts_with(&operand))
+        } else {
+            (json!(["eq", field, operand]), value == operand)
+        };
+        match verify_one(condition, &value) {
+            Ok(()) => prop_assert!(holds),
+            Err(Error::PostPolicyConditionFailed { .. }) => prop_assert!(!holds),
+            Err(other) => prop_assert!(false, "{other}"),
+        }
+    }
+}
