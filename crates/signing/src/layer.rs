@@ -18,6 +18,8 @@ use crate::auth::{has_presigned_query, has_sigv2_query, is_sigv2_header};
 use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::{clip, clip_to, Error, JsonProtocol, MAX_ECHOED_SIGNING_TEXT};
+use crate::multipart::{PostFileScan, PostFormHead};
+use crate::post::{post_object_bucket, PostForm};
 use crate::verify::{
     uses_s3_rules, Accept, CredentialLookup, Headers, Payload, RequestView, StreamedPayloadHash,
     VerifiedRequest, Verifier,
@@ -32,7 +34,9 @@ pub enum ErrorFormat {
     /// - S3's XML and codes when the credential scope names `s3` or another service that
     ///   [`uses_s3_rules`] (whatever the content type of the object it carries), and to a
     ///   request signed with Signature Version 2 the way only S3 took it (an `AWS AKID:…`
-    ///   header, or `AWSAccessKeyId` in a query naming no `Action`);
+    ///   header, or `AWSAccessKeyId` in a query naming no `Action`), and to a
+    ///   `multipart/form-data` `POST` with neither an `Authorization` header nor a query
+    ///   (S3's browser uploads);
     /// - JSON to an awsJson or restJson request with a JSON body (`application/x-amz-json-*`
     ///   or `application/json` content type, or an `X-Amz-Target` header), or one that
     ///   accepts `application/json`;
@@ -163,6 +167,16 @@ impl Default for LayerSettings {
 /// fails, the layer answers with the failure in place of the service's answer), and an answer
 /// given over a body still arriving has hyper close the connection under it, which the client
 /// can see as a reset instead of the answer. `examples/sigv4_service.rs` reads every body.
+///
+/// S3's browser uploads (POST Object: a `multipart/form-data` `POST` without an
+/// `Authorization` header or a query, to `/{bucket}`, or to `/` at a virtual-hosted bucket's
+/// host when [`VerifierSettings::s3_domains`](crate::VerifierSettings::s3_domains) names the
+/// service's domains) are verified by their form ([`Verifier::verify_post`]): the layer reads
+/// the fields before the file (at most 20 KiB), and the service gets a
+/// [`VerifiedPost`](crate::VerifiedPost) in the extensions, not a [`VerifiedRequest`], and the
+/// whole body as sent, fields and all. The layer follows the file as the service reads it and
+/// fails the body when the file is outside the policy's `content-length-range`, or the body
+/// ends inside it; the file's `Content-MD5` or checksum fields are the service's to check.
 ///
 /// One thing SigV4 leaves unsigned the layer cannot make one way: the order of a repeated
 /// query parameter's values (`?id=1&id=2` and `?id=2&id=1` sign alike, since the canonical
@@ -356,6 +370,8 @@ struct PassedOnBody<B> {
     start: Option<Bytes>,
     payload_hash: Option<StreamedPayloadHash>,
     checksum: Option<ClaimedChecksum>,
+    /// A POST Object body: where its file ends, and its size against the policy's range.
+    file: Option<PostFileScan>,
     limit: u64,
     read: u64,
     finished: bool,
@@ -403,7 +419,12 @@ where
                         .payload_hash
                         .take()
                         .map_or(Ok(()), StreamedPayloadHash::check)
-                        .and_then(|()| this.checksum.take().map_or(Ok(()), ClaimedChecksum::check));
+                        .and_then(|()| this.checksum.take().map_or(Ok(()), ClaimedChecksum::check))
+                        .and_then(|()| {
+                            this.file
+                                .take()
+                                .map_or(Ok(()), |file| file.finish().map(drop))
+                        });
                     return match checked {
                         Err(error) => Poll::Ready(Some(Err(error))),
                         Ok(()) => Poll::Ready(None),
@@ -419,6 +440,7 @@ where
             || (self.start.is_none()
                 && self.payload_hash.is_none()
                 && self.checksum.is_none()
+                && self.file.is_none()
                 && self.inner.is_end_stream())
     }
 
@@ -451,6 +473,12 @@ impl<B> PassedOnBody<B> {
         }
         if let Some(checksum) = &mut self.checksum {
             checksum.update(&data);
+        }
+        if let Some(file) = &mut self.file {
+            if let Err(error) = file.update(&data) {
+                self.finished = true;
+                return Err(error);
+            }
         }
         Ok(Frame::data(data))
     }
@@ -496,6 +524,54 @@ where
         }
     }
     Ok(BodyStart::Part(start.freeze()))
+}
+
+/// Reads a POST Object body until its head (the fields before the file, at most
+/// [`crate::MAX_POST_FORM_BYTES`]) is whole: what was read, and the head. Within the body
+/// timeout, each read within the idle one.
+async fn read_post_head<B>(
+    body: &mut B,
+    content_type: &str,
+    settings: &LayerSettings,
+) -> Result<(Bytes, PostFormHead), Error>
+where
+    B: Body + Unpin,
+    B::Error: fmt::Display,
+{
+    use bytes::Buf;
+    let mut body = IdleTimeoutBody::new(body, settings.body_idle_timeout)
+        .map_err(timed_body_error::<B::Error>);
+    let deadline = tokio::time::Instant::now() + settings.body_timeout;
+    let mut start = bytes::BytesMut::new();
+    loop {
+        if let Some(head) = PostForm::parse_multipart(content_type, &start)? {
+            return Ok((start.freeze(), head));
+        }
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_elapsed) => {
+                return Err(Error::BodyTimeout {
+                    reason: format!(
+                        "the form's fields took longer than {} ms (body timeout)",
+                        settings.body_timeout.as_millis()
+                    ),
+                })
+            }
+            Ok(None) => {
+                return Err(Error::MalformedPostForm {
+                    reason: "the body ends before its file part".to_owned(),
+                })
+            }
+            Ok(Some(frame)) => frame?,
+        };
+        if let Ok(mut data) = frame.into_data() {
+            while data.has_remaining() {
+                let chunk = data.chunk();
+                let len = chunk.len();
+                start.extend_from_slice(chunk);
+                data.advance(len);
+            }
+        }
+    }
 }
 
 /// A streamed body's read error: a timeout as [`Error::BodyTimeout`].
@@ -744,6 +820,8 @@ impl<B: Body> fmt::Debug for VerifiedBody<B> {
             BodyKind::Checked(_) => f.write_str("VerifiedBody::Checked"),
             BodyKind::PassedOn { body, .. } => f.write_str(if body.payload_hash.is_some() {
                 "VerifiedBody::PassedOn(Sha256)"
+            } else if body.file.is_some() {
+                "VerifiedBody::PassedOn(PostObject)"
             } else {
                 "VerifiedBody::PassedOn(Unsigned)"
             }),
@@ -1036,12 +1114,19 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
             .is_some_and(is_sigv2_header)
             || (request.uri.query().is_some_and(has_sigv2_query) && !names_an_action())
     };
+    // A form POSTed without SigV4 in a header or query: only S3 takes one (POST Object).
+    let browser_upload = || {
+        request.method == http::Method::POST
+            && starts_with("multipart/form-data")
+            && request.uri.query().is_none_or(str::is_empty)
+            && !request.headers.contains_key(http::header::AUTHORIZATION)
+    };
     let format = match format {
         ErrorFormat::Auto => {
             let service = RequestView::from_parts(request).claimed_service();
             let service = service.as_deref();
             // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
-            if service.is_some_and(uses_s3_rules) || signed_for_s3_v2() {
+            if service.is_some_and(uses_s3_rules) || signed_for_s3_v2() || browser_upload() {
                 ErrorFormat::RestXml
             } else if json {
                 ErrorFormat::Json
@@ -1445,6 +1530,83 @@ where
                 }
                 reject(error, parts)
             };
+            let post_bucket = post_object_bucket(
+                &RequestView::from_parts(&parts),
+                &verifier.settings().s3_domains,
+            );
+            if let Some(bucket) = post_bucket {
+                let declared = parts
+                    .headers
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|len| len > settings.max_streamed_body_bytes) {
+                    let error = Error::BodyTooLarge {
+                        limit: settings.max_streamed_body_bytes,
+                    };
+                    return refuse_unread(error, &parts, body);
+                }
+                let content_type = parts
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut body = body;
+                let refuse_part_read = |error: Error, parts: &http::request::Parts, body: B| {
+                    if let Some(drain) = Drain::after_failure(parts.version, &settings) {
+                        drain.spawn(body);
+                    }
+                    reject(error, parts)
+                };
+                let (start, head) = match read_post_head(&mut body, &content_type, &settings).await
+                {
+                    Ok(read) => read,
+                    Err(e) => return refuse_part_read(e, &parts, body),
+                };
+                let verified = match tokio::time::timeout(
+                    settings.lookup_timeout,
+                    verifier.verify_post_as_of(&head.form, &bucket, Some(arrived)),
+                )
+                .await
+                {
+                    Ok(Ok(verified)) => verified,
+                    Ok(Err(e)) => return refuse_part_read(e, &parts, body),
+                    Err(_elapsed) => {
+                        let error = Error::CredentialLookupFailed {
+                            reason: format!(
+                                "the credential lookup did not answer within {:?}",
+                                settings.lookup_timeout
+                            ),
+                        };
+                        return refuse_part_read(error, &parts, body);
+                    }
+                };
+                let timed: TimedBody<B> = IdleTimeoutBody::new(body, settings.body_idle_timeout)
+                    .map_err(timed_body_error::<B::Error>);
+                let failure = Arc::new(BodyFailure::for_request(&parts, &settings));
+                let body = VerifiedBody {
+                    inner: BodyKind::PassedOn {
+                        body: Box::new(PassedOnBody {
+                            inner: timed,
+                            start: Some(start),
+                            payload_hash: None,
+                            checksum: None,
+                            file: Some(PostFileScan::new(&head, verified.allowed_file_size())),
+                            limit: settings.max_streamed_body_bytes,
+                            read: 0,
+                            finished: false,
+                        }),
+                        failure: Arc::clone(&failure),
+                        drain: |drain, raw| drain.spawn(raw),
+                    },
+                };
+                tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), key = %verified.key(), "POST Object form verified");
+                let version = parts.version;
+                let mut request = Request::from_parts(parts, body);
+                request.extensions_mut().insert(verified);
+                return call_inner(&mut inner, request, Some(failure), version).await;
+            }
             let streaming = parts
                 .headers
                 .get("x-amz-content-sha256")
@@ -1636,6 +1798,7 @@ where
                                     start,
                                     payload_hash: verified.streamed_payload_hash(),
                                     checksum,
+                                    file: None,
                                     limit: settings.max_streamed_body_bytes,
                                     read: 0,
                                     finished: false,
@@ -1752,17 +1915,32 @@ where
             tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), "SigV4 verified");
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(verified);
-            std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
-            let response = inner.call(request).await?;
-            match failure.and_then(|failure| failure.take()) {
-                // The body failed part way: its rest is left on the connection.
-                Some(mut refusal) => {
-                    announce_close(&mut refusal, version);
-                    Ok(refusal.map(Either::Right))
-                }
-                None => Ok(response.map(Either::Left)),
-            }
+            call_inner(&mut inner, request, failure, version).await
         })
+    }
+}
+
+/// Hands a verified request to the inner service once it is ready. If the body failed part
+/// way (`failure`), the layer's answer goes out in place of the service's, saying the
+/// connection closes, since the body's rest is left on it.
+async fn call_inner<S, B, ResBody>(
+    inner: &mut S,
+    request: Request<VerifiedBody<B>>,
+    failure: Option<Arc<BodyFailure>>,
+    version: http::Version,
+) -> Result<Response<Either<ResBody, Full<Bytes>>>, S::Error>
+where
+    S: tower_service::Service<Request<VerifiedBody<B>>, Response = Response<ResBody>>,
+    B: Body,
+{
+    std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+    let response = inner.call(request).await?;
+    match failure.and_then(|failure| failure.take()) {
+        Some(mut refusal) => {
+            announce_close(&mut refusal, version);
+            Ok(refusal.map(Either::Right))
+        }
+        None => Ok(response.map(Either::Left)),
     }
 }
 
@@ -1933,6 +2111,7 @@ mod tests {
             start: Some(Bytes::from_static(b"hello")),
             payload_hash: None,
             checksum: None,
+            file: None,
             limit: 5,
             read: 0,
             finished: false,
@@ -1949,6 +2128,7 @@ mod tests {
             start: Some(Bytes::from_static(b"hello!")),
             payload_hash: None,
             checksum: None,
+            file: None,
             limit: 5,
             read: 0,
             finished: false,

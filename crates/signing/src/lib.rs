@@ -20,7 +20,8 @@
 //!   `request.txt` format (literal spaces and UTF-8 in the path, folded headers).
 //! - **Browser uploads** ([`Verifier::verify_post`]): S3's POST Object, a `multipart/form-data`
 //!   form ([`PostForm::parse_multipart`] reads its fields up to the file) whose SigV4-signed
-//!   POST policy ([`PostPolicy`]) every field must meet.
+//!   POST policy ([`PostPolicy`]) every field must meet; [`PostFileScan`] holds the file to
+//!   the policy's size range as it passes. [`SigV4Layer`] does all of it for a POST Object.
 //!
 //! Not here: SigV4a (ECDSA), SigV2, event-stream signing, signing POST policies, credential
 //! storage (the lookup is yours), authorisation (who may do what).
@@ -78,7 +79,7 @@ pub use layer::{
     ErrorFormat, IdleTimeoutBody, IdleTimeoutError, LayerSettings, SigV4Layer, SigV4Service,
     VerifiedBody,
 };
-pub use multipart::PostFormHead;
+pub use multipart::{PostFileScan, PostFormHead};
 pub use post::{PolicyCondition, PostForm, PostPolicy, VerifiedPost, MAX_POST_FORM_BYTES};
 pub use raw::{LineEnding, RawRequest, RawRequestLimits};
 pub use sign::{

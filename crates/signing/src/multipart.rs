@@ -2,6 +2,8 @@
 //! the `file` part, for S3's POST Object. Bounded by S3's 20 KiB before the file, and read
 //! from a prefix of the body, so a server can parse as bytes arrive and pass the body on.
 
+use std::ops::RangeInclusive;
+
 use crate::error::{clip, Error};
 use crate::post::{PostForm, MAX_POST_FORM_BYTES};
 
@@ -264,6 +266,96 @@ pub(crate) fn parse_head(content_type: &str, body: &[u8]) -> Result<Option<PostF
         })?;
         form.push(headers.name, value);
         at += length + delimiter.len();
+    }
+}
+
+/// Follows a POST Object body as it arrives, from its first byte: finds where the file's
+/// content ends (at [`PostFormHead::file_delimiter`]) and holds its size to the sizes the
+/// policy allows ([`VerifiedPost::allowed_file_size`](crate::VerifiedPost::allowed_file_size)),
+/// failing as soon as the file is too large, not at its end.
+///
+/// For a service on its own HTTP stack, as [`SigV4Layer`](crate::SigV4Layer) uses it: feed it
+/// every byte of the body in order ([`PostFileScan::update`]), and at the body's end ask
+/// [`PostFileScan::finish`]; a service must not store a file whose body failed either.
+#[derive(Debug, Clone)]
+pub struct PostFileScan {
+    delimiter: Vec<u8>,
+    file_start: u64,
+    /// How many bytes of the body have been seen.
+    position: u64,
+    /// The last bytes of the file seen, which may begin the delimiter.
+    carry: Vec<u8>,
+    file_size_seen: Option<u64>,
+    allowed: RangeInclusive<u64>,
+}
+
+impl PostFileScan {
+    /// For the body whose head is `head`, its file held to `allowed`.
+    pub fn new(head: &PostFormHead, allowed: RangeInclusive<u64>) -> Self {
+        Self {
+            delimiter: head.file_delimiter.clone(),
+            file_start: head.file_start as u64,
+            position: 0,
+            carry: Vec::new(),
+            file_size_seen: None,
+            allowed,
+        }
+    }
+
+    fn size_error(&self, size: u64) -> Error {
+        Error::PostFileSize {
+            size,
+            min: *self.allowed.start(),
+            max: *self.allowed.end(),
+        }
+    }
+
+    /// The body's next bytes: [`Error::PostFileSize`] once the file is known to be larger
+    /// than allowed, or has ended smaller.
+    pub fn update(&mut self, data: &[u8]) -> Result<(), Error> {
+        let offset = self.position;
+        self.position = self.position.saturating_add(data.len() as u64);
+        if self.file_size_seen.is_some() {
+            return Ok(());
+        }
+        let skip = usize::try_from(self.file_start.saturating_sub(offset))
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        let region = &data[skip..];
+        if region.is_empty() {
+            return Ok(());
+        }
+        // Where `window` starts in the body: the carried bytes came from the file.
+        let mut window = std::mem::take(&mut self.carry);
+        let window_start = offset + skip as u64 - window.len() as u64;
+        window.extend_from_slice(region);
+        if let Some(at) = memchr::memmem::find(&window, &self.delimiter) {
+            let size = window_start + at as u64 - self.file_start;
+            self.file_size_seen = Some(size);
+            if !self.allowed.contains(&size) {
+                return Err(self.size_error(size));
+            }
+            return Ok(());
+        }
+        let keep = (self.delimiter.len() - 1).min(window.len());
+        let certain = window_start + (window.len() - keep) as u64 - self.file_start;
+        self.carry = window.split_off(window.len() - keep);
+        if certain > *self.allowed.end() {
+            return Err(self.size_error(certain));
+        }
+        Ok(())
+    }
+
+    /// The file's size once its delimiter has been seen.
+    pub fn file_size(&self) -> Option<u64> {
+        self.file_size_seen
+    }
+
+    /// At the body's end: the file's size, or [`Error::MalformedPostForm`] for a body that
+    /// ended inside the file.
+    pub fn finish(&self) -> Result<u64, Error> {
+        self.file_size_seen
+            .ok_or_else(|| malformed("the body ends inside the file, before its boundary"))
     }
 }
 

@@ -28,7 +28,10 @@ use crate::auth::{days_since_epoch, parse_amz_date, parse_credential, ALGORITHM}
 use crate::crypto::{constant_time_eq, decode_hex32};
 use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
 use crate::multipart::PostFormHead;
-use crate::verify::{check_session, uses_s3_rules, CredentialLookup, SessionToken, Verifier};
+use crate::verify::{
+    check_session, host_name, s3_addressing, uses_s3_rules, CredentialLookup, RequestView,
+    S3Addressing, SessionToken, Verifier,
+};
 
 /// The most the fields before the file may hold, names and values together: S3's limit
 /// ("The form data and boundaries (excluding the contents of the file) cannot exceed 20KB",
@@ -492,6 +495,66 @@ fn parse_expiration(text: &str) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::new(seconds, nanos))
 }
 
+/// The bucket of a POST Object request: a `POST` without a query, an `Authorization` header
+/// or presigned parameters, whose body is `multipart/form-data`, to `/{bucket}` (path-style)
+/// or to `/` at a virtual-hosted bucket's host. Which of the two a request is depends on its
+/// host, which only `domains` (the host names the service answers at,
+/// [`VerifierSettings::s3_domains`](crate::VerifierSettings::s3_domains)) tell: without them,
+/// only the path-style form is recognised. `None` for any other request.
+pub(crate) fn post_object_bucket(request: &RequestView<'_>, domains: &[String]) -> Option<String> {
+    let form_data = request
+        .headers
+        .first("content-type")
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| {
+            media_type
+                .trim()
+                .eq_ignore_ascii_case("multipart/form-data")
+        });
+    if request.method != "POST"
+        || !form_data
+        || request.query.is_some_and(|query| !query.is_empty())
+        || request.headers.first("authorization").is_some()
+    {
+        return None;
+    }
+    let path_style = match request.path.strip_prefix('/')? {
+        "" => None,
+        rest => Some(rest.strip_suffix('/').unwrap_or(rest)),
+    };
+    let valid = |bucket: &str| {
+        !bucket.is_empty()
+            && bucket.len() <= 255
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    };
+    match (s3_addressing(request, domains), path_style) {
+        (S3Addressing::PathStyle | S3Addressing::Either, Some(bucket)) => {
+            valid(bucket).then(|| bucket.to_owned())
+        }
+        (S3Addressing::VirtualHosted, None) => {
+            let host = request
+                .headers
+                .first("host")
+                .or(request.authority)
+                .and_then(host_name)?;
+            let bucket = domains
+                .iter()
+                .filter_map(|domain| {
+                    let domain = host_name(domain)?;
+                    host.strip_suffix(domain.as_str())?
+                        .strip_suffix('.')
+                        .map(str::to_owned)
+                })
+                .next()
+                .unwrap_or(host);
+            valid(&bucket).then_some(bucket)
+        }
+        _ => None,
+    }
+}
+
 /// A POST Object form whose signature verified and whose policy allowed it.
 ///
 /// The file itself is not checked here: hold its size to [`VerifiedPost::check_file_size`]
@@ -672,6 +735,18 @@ impl<L: CredentialLookup> Verifier<L> {
     ///    ([`Error::PostPolicyConditionFailed`]) and that each field is named by one
     ///    ([`Error::PostFieldNotInPolicy`]).
     pub async fn verify_post(&self, form: &PostForm, bucket: &str) -> Result<VerifiedPost, Error> {
+        self.verify_post_as_of(form, bucket, None).await
+    }
+
+    /// [`Verifier::verify_post`], with the expiration and session checked at `arrived` when
+    /// given (when the request arrived, as a signed request is held to it), else at the
+    /// clock's time.
+    pub(crate) async fn verify_post_as_of(
+        &self,
+        form: &PostForm,
+        bucket: &str,
+        arrived: Option<SystemTime>,
+    ) -> Result<VerifiedPost, Error> {
         if form.size() > MAX_POST_FORM_BYTES {
             return Err(Error::PostFormTooLarge {
                 limit: MAX_POST_FORM_BYTES,
@@ -747,7 +822,7 @@ impl<L: CredentialLookup> Verifier<L> {
             })?;
         let session_token = form.single("x-amz-security-token")?;
 
-        let now = self.now();
+        let now = arrived.unwrap_or_else(|| self.now());
         let access_key_id = &credential.access_key_id;
         let resolved = self
             .lookup()

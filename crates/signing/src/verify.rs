@@ -841,7 +841,7 @@ pub enum LocationRequests {
 
 /// How an S3 request names its bucket, as far as the verifier can tell from its host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum S3Addressing {
+pub(crate) enum S3Addressing {
     /// No [`VerifierSettings::s3_domains`] to tell by: path-style or virtual-hosted.
     Either,
     /// To one of the service's domains: the bucket is the path's first segment.
@@ -852,7 +852,7 @@ enum S3Addressing {
 
 /// How `request` names its bucket, by its `Host` (or authority) against `domains` (each
 /// compared as [`host_name`] reads it); a host that does not parse is none of them.
-fn s3_addressing(request: &RequestView<'_>, domains: &[String]) -> S3Addressing {
+pub(crate) fn s3_addressing(request: &RequestView<'_>, domains: &[String]) -> S3Addressing {
     if domains.is_empty() {
         return S3Addressing::Either;
     }
@@ -872,7 +872,7 @@ fn s3_addressing(request: &RequestView<'_>, domains: &[String]) -> S3Addressing 
 /// The host name in `authority`, lower-case, without a port or one trailing dot (an IPv6
 /// literal in its brackets), or `None` when `authority` does not parse as one. Only a
 /// refused region comes here, so the copy costs a valid request nothing.
-fn host_name(authority: &str) -> Option<String> {
+pub(crate) fn host_name(authority: &str) -> Option<String> {
     let parsed: http::uri::Authority = authority.parse().ok()?;
     let host = parsed.host();
     Some(host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase())

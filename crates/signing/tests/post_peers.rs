@@ -4,10 +4,13 @@
 //! urllib3 and by requests: the body's head reads back as the peer's fields, the form
 //! verifies with the key the file's name makes, and each change to it is refused with the
 //! answer S3 gives. `post_peers.py` makes the forms.
+//!
+//! Then end to end: forms botocore makes for the layer's address, POSTed by requests,
+//! through the layer to s3s-fs (whose own verifier checks each form again, and which stores
+//! the file); a form the policy does not allow never reaches it. `post_send.py` sends them.
 #![allow(clippy::unwrap_used)]
 
-#[path = "support/interop.rs"]
-mod interop;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,8 @@ use edgeward_signing::{
 };
 use futures_util::FutureExt as _;
 use serde_json::{json, Value};
+use support::interop;
+use support::s3s_fs::S3sFs;
 
 const AK: &str = "AKIDPOSTPEERS";
 const SK: &str = "post/secret+key";
@@ -179,4 +184,108 @@ fn check(case: &Value, file: &[u8]) {
         s3.message, "Invalid according to Policy: Policy expired.",
         "{name}"
     );
+}
+
+/// Passes a verified POST Object on to s3s-fs as it came (path, form type and body): s3s-fs
+/// verifies the form itself, with the same key.
+async fn to_s3s(
+    upstream: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+    s3s: std::net::SocketAddr,
+    request: http::Request<edgeward_signing::VerifiedBody<hyper::body::Incoming>>,
+) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, std::convert::Infallible> {
+    use http_body_util::BodyExt as _;
+    let answer = |status: u16, text: String| {
+        Ok(http::Response::builder()
+            .status(status)
+            .body(http_body_util::Full::new(bytes::Bytes::from(text)))
+            .unwrap())
+    };
+    if request
+        .extensions()
+        .get::<edgeward_signing::VerifiedPost>()
+        .is_none()
+    {
+        return answer(400, "not a verified POST Object".to_owned());
+    }
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => return answer(400, format!("body failed: {}", e.aws_error_code())),
+    };
+    let forwarded = http::Request::post(format!("http://{s3s}{}", parts.uri.path()))
+        .header("content-type", parts.headers.get("content-type").unwrap())
+        .header("content-length", body.len())
+        .body(http_body_util::Full::new(body))
+        .unwrap();
+    match upstream.request(forwarded).await {
+        Ok(response) => {
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            Ok(http::Response::from_parts(
+                parts,
+                http_body_util::Full::new(body),
+            ))
+        }
+        Err(e) => answer(502, format!("s3s-fs: {e}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_forms_through_the_layer_to_s3s_fs() {
+    use tower::Layer as _;
+    let s3s = S3sFs::start(Some((AK, SK)));
+    std::fs::create_dir(s3s.root().join(BUCKET)).unwrap();
+    let upstream =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    let s3s_addr = s3s.addr;
+    let forward = tower::service_fn(move |request| to_s3s(upstream.clone(), s3s_addr, request));
+    let lookup = StaticCredentials::new().with(AK, ResolvedCredential::new(SK, "long-term"));
+    let layer = edgeward_signing::SigV4Layer::new(
+        Arc::new(Verifier::new(lookup, VerifierSettings::default())),
+        edgeward_signing::LayerSettings::default(),
+    );
+    let addr = support::serve_service(layer.layer(forward), None).await;
+
+    let file: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+    let input = json!({
+        "endpoint": format!("http://{addr}"), "access_key": AK, "secret_key": SK,
+        "bucket": BUCKET, "file": base64::engine::general_purpose::STANDARD.encode(&file),
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_send.py");
+    let results = interop::run_json_script_beside_server(script, input).await;
+    assert_eq!(results.len(), 4);
+    for result in &results {
+        let (name, status) = (
+            result["name"].as_str().unwrap(),
+            result["status"].as_u64().unwrap(),
+        );
+        let body = result["body"].as_str().unwrap();
+        // s3s-fs 0.14.1 stores a `${filename}` key as written (S3 replaces it with the file's
+        // name, as the layer's `VerifiedPost::key` does): the file is looked for there.
+        let stored = s3s
+            .root()
+            .join(BUCKET)
+            .join(result["key"].as_str().unwrap());
+        if name == "an extra field" {
+            assert_eq!(status, 403, "{name}: {body}");
+            assert!(
+                body.contains("Extra input fields: x-amz-meta-extra"),
+                "{name}: {body}"
+            );
+            assert!(!stored.exists(), "{name}: the refused file was stored");
+            continue;
+        }
+        // s3s-fs answers 204, or with `success_action_status` 201 and its XML.
+        let expected = if name.starts_with("201") { 201 } else { 204 };
+        assert_eq!(status, expected, "{name}: {body}");
+        assert_eq!(std::fs::read(&stored).unwrap(), file, "{name}");
+    }
 }

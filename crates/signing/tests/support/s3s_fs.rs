@@ -57,6 +57,13 @@ impl S3sFs {
     }
 }
 
+impl S3sFs {
+    /// The directory it serves: a bucket is a directory in it, an object a file.
+    pub(crate) fn root(&self) -> &std::path::Path {
+        self._root.path()
+    }
+}
+
 impl Drop for S3sFs {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,53 @@
+"""Browser uploads as a Python program sends them: botocore's generate_presigned_post for an
+endpoint, and the form POSTed with requests (the file last), for tests/post_peers.rs.
+
+stdin: {"endpoint", "access_key", "secret_key", "bucket", "file": base64}.
+stdout: a JSON array of {"name", "key" (as the form gives it), "status", "body"}: what the
+endpoint answered.
+"""
+
+import base64
+import json
+import os
+import sys
+
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+import botocore.session  # noqa: E402
+import requests  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+
+def main():
+    spec = json.load(sys.stdin)
+    data = base64.b64decode(spec["file"])
+    s3 = botocore.session.get_session().create_client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=spec["endpoint"],
+        aws_access_key_id=spec["access_key"],
+        aws_secret_access_key=spec["secret_key"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    out = []
+    cases = [
+        ("exact key", "uploads/report.bin", None, None, {}),
+        ("key from the file name", "uploads/${filename}", None, None, {}),
+        ("201 with a range", "ranged/${filename}",
+         {"success_action_status": "201"},
+         [{"success_action_status": "201"}, ["content-length-range", 1, 1048576]], {}),
+        ("an extra field", "extra/${filename}", None, None, {"x-amz-meta-extra": "1"}),
+    ]
+    for name, key, fields, conditions, extra in cases:
+        post = s3.generate_presigned_post(spec["bucket"], key, Fields=fields,
+                                          Conditions=conditions, ExpiresIn=600)
+        form = dict(post["fields"], **extra)
+        response = requests.post(post["url"], data=form,
+                                 files={"file": ("photo one.bin", data)}, timeout=30)
+        out.append({"name": name, "key": key,
+                    "status": response.status_code, "body": response.text})
+    json.dump(out, sys.stdout)
+
+
+main()
