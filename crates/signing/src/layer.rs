@@ -19,7 +19,7 @@ use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::{clip, clip_to, Error, JsonProtocol, MAX_ECHOED_SIGNING_TEXT};
 use crate::multipart::{PostFileScan, PostFormHead};
-use crate::post::{post_object_bucket, PostForm};
+use crate::post::PostForm;
 use crate::verify::{
     uses_s3_rules, Accept, CredentialLookup, Headers, Payload, RequestView, StreamedPayloadHash,
     VerifiedRequest, Verifier,
@@ -1530,10 +1530,7 @@ where
                 }
                 reject(error, parts)
             };
-            let post_bucket = post_object_bucket(
-                &RequestView::from_parts(&parts),
-                &verifier.settings().s3_domains,
-            );
+            let post_bucket = verifier.post_object_bucket(&RequestView::from_parts(&parts));
             if let Some(bucket) = post_bucket {
                 let declared = parts
                     .headers

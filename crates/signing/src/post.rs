@@ -738,6 +738,17 @@ impl<L: CredentialLookup> Verifier<L> {
         self.verify_post_as_of(form, bucket, None).await
     }
 
+    /// The bucket `request` uploads to, if it is S3's POST Object: a `multipart/form-data`
+    /// `POST` with neither an `Authorization` header nor a query, to `/{bucket}`, or to `/`
+    /// at a virtual-hosted bucket's host (told by
+    /// [`VerifierSettings::s3_domains`](crate::VerifierSettings::s3_domains); without them,
+    /// only the path-style form is one). [`SigV4Layer`](crate::SigV4Layer) verifies such a
+    /// request by its form ([`Verifier::verify_post`]); a service on its own HTTP stack asks
+    /// here which of the two verifications a request needs.
+    pub fn post_object_bucket(&self, request: &RequestView<'_>) -> Option<String> {
+        post_object_bucket(request, &self.settings().s3_domains)
+    }
+
     /// [`Verifier::verify_post`], with the expiration and session checked at `arrived` when
     /// given (when the request arrived, as a signed request is held to it), else at the
     /// clock's time.

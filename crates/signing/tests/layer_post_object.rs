@@ -244,3 +244,80 @@ async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticat
         }
     }
 }
+
+/// A clock that reads `first` once (the layer's reading when the request arrives), then
+/// `later`.
+struct ArrivalThenLater {
+    read: std::sync::atomic::AtomicBool,
+    first: SystemTime,
+    later: SystemTime,
+}
+
+impl edgeward_signing::Clock for ArrivalThenLater {
+    fn now(&self) -> SystemTime {
+        if self.read.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.later
+        } else {
+            self.first
+        }
+    }
+}
+
+/// A form is held to its policy's expiration when it arrived, not when its fields had (as a
+/// signed request is held to its time window).
+#[tokio::test]
+async fn a_form_is_held_to_the_time_it_arrived() {
+    use edgeward_signing::{ResolvedCredential, SigV4Layer, StaticCredentials, Verifier};
+    use std::time::{Duration, UNIX_EPOCH};
+    use tower::ServiceExt as _;
+
+    let fields = signed_fields(
+        "bucket",
+        json!([["starts-with", "$key", ""]]),
+        &[("key", "k")],
+    );
+    let expires = UNIX_EPOCH + Duration::from_secs(4_070_908_800); // 2099-01-01T00:00:00Z
+    let clock = ArrivalThenLater {
+        read: false.into(),
+        first: expires - Duration::from_secs(1),
+        later: expires + Duration::from_secs(1),
+    };
+    let lookup = StaticCredentials::new().with(AK, ResolvedCredential::new(SK, "alice"));
+    let verifier =
+        Verifier::new(lookup, VerifierSettings::default()).with_clock(std::sync::Arc::new(clock));
+    let service = SigV4Layer::new(std::sync::Arc::new(verifier), LayerSettings::default()).layer(
+        tower::service_fn(
+            |request: http::Request<VerifiedBody<Full<Bytes>>>| async move {
+                let verified = request.extensions().get::<VerifiedPost>().is_some();
+                let _ = request.into_body().collect().await;
+                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(format!(
+                    "{verified}"
+                )))))
+            },
+        ),
+    );
+    let mut body = Vec::new();
+    for (name, value) in &fields {
+        body.extend_from_slice(
+            format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n--b--\r\n",
+    );
+    let request = http::Request::post("http://example.com/bucket")
+        .header("content-type", "multipart/form-data; boundary=b")
+        .header("content-length", body.len())
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    let status = response.status();
+    let text = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        (status.as_u16(), text.as_ref()),
+        (200, b"true".as_slice()),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
+}

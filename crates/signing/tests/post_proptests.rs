@@ -9,8 +9,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine as _;
 use edgeward_signing::{
-    signing_key, Error, FixedClock, PolicyCondition, PostForm, PostPolicy, ResolvedCredential,
-    SecretAccessKey, StaticCredentials, Verifier, VerifierSettings,
+    signing_key, Error, FixedClock, PolicyCondition, PostFileScan, PostForm, PostPolicy,
+    ResolvedCredential, SecretAccessKey, StaticCredentials, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt as _;
 use proptest::prelude::*;
@@ -232,4 +232,75 @@ proptest! {
             Err(other) => prop_assert!(false, "{other}"),
         }
     }
+}
+
+proptest! {
+    /// Fed a body in any pieces, the scan finds the file's end where it is (its delimiter
+    /// split across pieces included), and holds its size to the range: too large as soon as
+    /// more than the most allowed has surely come, too small at its end.
+    #[test]
+    fn the_file_scan_finds_the_file_in_any_split(
+        fields in proptest::collection::vec(field(), 0..3),
+        // Bytes that often begin the delimiter without finishing it.
+        file in proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'-'), Just(b'b'), any::<u8>()], 0..200),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+        min in 0u64..150,
+        span in 0u64..150,
+    ) {
+        let boundary = "bb0undary";
+        prop_assume!(fields.iter().all(|(_, v)| !v.contains(boundary)));
+        prop_assume!(!format!("{}\r\n", String::from_utf8_lossy(&file)).contains(&format!("\r\n--{boundary}")));
+        let body = encode(boundary, "", "", &fields, Some("f"), &file);
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let head = PostForm::parse_multipart(&content_type, &body).unwrap().unwrap();
+        let max = min + span;
+        let mut scan = PostFileScan::new(&head, min..=max);
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
+        at.extend([0, body.len()]);
+        at.sort_unstable();
+        let size = file.len() as u64;
+        let mut failed = None;
+        for piece in at.windows(2) {
+            if let Err(error) = scan.update(&body[piece[0]..piece[1]]) {
+                failed = Some((error, piece[1]));
+                break;
+            }
+        }
+        match failed {
+            None => {
+                prop_assert!((min..=max).contains(&size));
+                prop_assert_eq!(scan.finish().unwrap(), size);
+            }
+            Some((Error::PostFileSize { size: reported, .. }, read)) => {
+                prop_assert!(!(min..=max).contains(&size));
+                if size > max {
+                    // Not before more than `max` bytes of the file had come.
+                    prop_assert!(reported > max && reported <= size);
+                    prop_assert!(read as u64 > head.file_start as u64 + max);
+                } else {
+                    prop_assert_eq!(reported, size);
+                }
+            }
+            Some((other, _)) => prop_assert!(false, "{other}"),
+        }
+    }
+}
+
+/// A file too large fails as soon as more of it than allowed has come, before its end (a
+/// client sending gigabytes is not read to the end to be refused).
+#[test]
+fn a_file_too_large_fails_before_its_end_arrives() {
+    let body = encode("b", "", "", &[], Some("f"), &[b'x'; 10_000]);
+    let head = PostForm::parse_multipart("multipart/form-data; boundary=b", &body)
+        .unwrap()
+        .unwrap();
+    let mut scan = PostFileScan::new(&head, 0..=100);
+    scan.update(&body[..head.file_start + 100]).unwrap();
+    let error = scan
+        .update(&body[head.file_start + 100..head.file_start + 200])
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::PostFileSize { size, max: 100, .. } if size > 100 && size <= 200),
+        "{error:?}"
+    );
 }
