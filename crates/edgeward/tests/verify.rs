@@ -919,3 +919,124 @@ fn region_excepts_s3_location_requests() {
         }
     }
 }
+
+/// The S3 documentation's signed browser-upload form (`sigv4-post-example`, copied with its
+/// provenance into the signing crate's vectors) as a raw `POST` with a file, to the bucket's
+/// path, or to `/` at its virtual-hosted host.
+fn post_object_request(change: Option<(&str, &str)>, virtual_hosted: bool) -> Vec<u8> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../signing/tests/sigv4/s3-post-example.json"
+    );
+    let example: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut body = Vec::new();
+    for field in example["fields"].as_array().unwrap() {
+        let (name, mut value) = (field[0].as_str().unwrap(), field[1].as_str().unwrap());
+        if let Some((changed, to)) = change {
+            if changed == name {
+                value = to;
+            }
+        }
+        body.extend_from_slice(
+            format!("--xyz\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\n\r\nJPEGDATA\r\n--xyz--\r\n",
+    );
+    let (target, host) = if virtual_hosted {
+        ("/", "sigv4examplebucket.s3.amazonaws.com")
+    } else {
+        ("/sigv4examplebucket", "s3.amazonaws.com")
+    };
+    let mut request = format!(
+        "POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    request
+}
+
+/// A POST Object is verified by its form, in S3's terms: valid while its policy lives, and
+/// each failure with S3's code first (a changed field, a changed policy, an expired one).
+#[test]
+fn post_object_forms_are_verified_by_their_policy() {
+    let during = [
+        "--request",
+        "-",
+        "--access-key-id",
+        "AKIAIOSFODNN7EXAMPLE",
+        "--secret-access-key",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "--now",
+        "20151229T120000Z",
+    ];
+    let mut json_args = during.to_vec();
+    json_args.push("--json");
+    let out = verify(&json_args, Some(&post_object_request(None, false)));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["location"], "post-form");
+    assert_eq!(value["bucket"], "sigv4examplebucket");
+    assert_eq!(value["key"], "user/user1/photo.jpg");
+    assert_eq!(value["file_size"], 8);
+    assert_eq!(value["scope"], "20151229/us-east-1/s3");
+    assert_eq!(value["policy_expires"], "20151230T120000Z");
+
+    // At the bucket's own host, with the service's domain named.
+    let mut virtual_args = during.to_vec();
+    virtual_args.extend(["--s3-domain", "s3.amazonaws.com"]);
+    let out = verify(&virtual_args, Some(&post_object_request(None, true)));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let out = verify(
+        &during,
+        Some(&post_object_request(Some(("acl", "private")), false)),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().next(), Some("AccessDenied"));
+    assert!(
+        text.contains(r#"Policy Condition failed: ["eq", "$acl", "public-read"]"#),
+        "{text}"
+    );
+
+    let example: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../signing/tests/sigv4/s3-post-example.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let changed = example["policy"].as_str().unwrap().replacen('e', "f", 1);
+    let out = verify(
+        &json_args,
+        Some(&post_object_request(Some(("Policy", &changed)), false)),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["code"], "SignatureDoesNotMatch");
+    assert_eq!(value["string_to_sign"], changed.as_str());
+
+    let mut late = during.to_vec();
+    late[7] = "20151230T120000Z";
+    let out = verify(&late, Some(&post_object_request(None, false)));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().next(), Some("AccessDenied"));
+    assert!(text.contains("Policy expired."), "{text}");
+}

@@ -6,16 +6,18 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 use edgeward_signing::{
-    uses_s3_rules, Accept, ChainLink, FixedClock, PathMode, Payload, PayloadKind, RawRequest,
-    ResolvedCredential, SessionTokenPlacement, SignatureLocation, StaticCredentials,
-    UnsignedPayload, Verifier, VerifierSettings,
+    format_amz_date, uses_s3_rules, Accept, ChainLink, Error, FixedClock, PathMode, Payload,
+    PayloadKind, PostFileScan, PostForm, RawRequest, ResolvedCredential, SessionTokenPlacement,
+    SignatureLocation, StaticCredentials, UnsignedPayload, VerifiedPost, Verifier,
+    VerifierSettings,
 };
 use serde_json::json;
 
 use super::sign::{credential_env, parse_time, read_request};
 use super::{write_stdout, Outcome};
 
-/// Verify the SigV4 signature (Authorization header or presigned query) of a raw request.
+/// Verify the SigV4 signature (Authorization header or presigned query) of a raw request, or
+/// the signed POST policy of an S3 browser upload (POST Object).
 #[derive(Args)]
 #[command(after_help = "Examples:
   edgeward verify --request signed.txt --access-key-id AKIDEXAMPLE \\
@@ -40,6 +42,15 @@ stderr as text). Valid: \"valid\": true, \"access_key_id\", \"scope\" (date/regi
 own signature does not match \"canonical_request\" and \"string_to_sign\" (else null); when a
 link of the chain breaks it, \"link\" (\"chunk\" or \"trailer\"), \"chunk\" (a chunk's 0-based
 index, or null), \"string_to_sign\" and \"canonical_trailer\" (the trailer's lines, or null).
+
+S3's browser uploads (POST Object: a multipart/form-data POST with neither an Authorization header
+nor a query, to /BUCKET, or to / at a bucket's host named with --s3-domain) are verified by their
+form: the POST policy's signature, its expiration and conditions, and the file's size against its
+content-length-range; always in S3's terms. Valid, --json gives \"location\": \"post-form\",
+\"access_key_id\", \"scope\", \"session_token\", \"bucket\", \"key\" (${filename} replaced),
+\"file_size\" and \"policy_expires\"; invalid, \"string_to_sign\" is the policy whose signature
+did not match (\"canonical_request\" null).
+
 TIME is RFC 3339 or YYYYMMDDTHHMMSSZ; by default the current time.
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable/unparsable request.")]
 pub(crate) struct VerifyArgs {
@@ -182,6 +193,9 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let verifier = Verifier::new(lookup, settings).with_clock(Arc::new(FixedClock(now)));
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    if let Some(bucket) = verifier.post_object_bucket(&request.view()) {
+        return run_post_object(&args, &verifier, &runtime, &request, &bucket);
+    }
     // With the whole body given, verification checks it too, as the layer does: an
     // `aws-chunked` body chunk by chunk, any other against its flexible-checksum header (and
     // under S3's rules, either against its `Content-MD5`).
@@ -292,6 +306,99 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                         writeln!(report, "canonical trailer:\n{text}\n")?;
                     }
                     writeln!(report, "string to sign:\n{}", details.string_to_sign)?;
+                }
+            }
+            Outcome::CheckFailed
+        }
+        Err(error) => return Err(anyhow::Error::new(error).context("verifying")),
+    };
+    write_stdout(report.as_bytes())?;
+    Ok(outcome)
+}
+
+/// A POST Object form and its file, as the layer holds them: the form verified, then the
+/// file's size against the policy.
+fn verify_post_object(
+    verifier: &Verifier<StaticCredentials>,
+    runtime: &tokio::runtime::Runtime,
+    request: &RawRequest,
+    bucket: &str,
+) -> Result<(VerifiedPost, u64), Error> {
+    let content_type = request.header("content-type").unwrap_or_default();
+    let head = PostForm::parse_multipart(content_type, &request.body)?.ok_or_else(|| {
+        Error::MalformedPostForm {
+            reason: "the body ends before its file part".to_owned(),
+        }
+    })?;
+    let verified = runtime.block_on(verifier.verify_post(&head.form, bucket))?;
+    let mut file = PostFileScan::new(&head, verified.allowed_file_size());
+    file.update(&request.body)?;
+    let size = file.finish()?;
+    Ok((verified, size))
+}
+
+fn run_post_object(
+    args: &VerifyArgs,
+    verifier: &Verifier<StaticCredentials>,
+    runtime: &tokio::runtime::Runtime,
+    request: &RawRequest,
+    bucket: &str,
+) -> anyhow::Result<Outcome> {
+    let mut report = String::new();
+    let outcome = match verify_post_object(verifier, runtime, request, bucket) {
+        Ok((verified, file_size)) => {
+            let (date, region, service) = verified.scope();
+            let scope = format!("{date}/{region}/{service}");
+            let expires = format_amz_date(verified.expires_at());
+            if args.json {
+                let value = json!({
+                    "valid": true,
+                    "location": "post-form",
+                    "access_key_id": verified.access_key_id(),
+                    "scope": scope,
+                    "session_token": verified.session_token().is_some(),
+                    "bucket": bucket,
+                    "key": verified.key(),
+                    "file_size": file_size,
+                    "policy_expires": expires,
+                });
+                writeln!(report, "{value}")?;
+            } else {
+                writeln!(report, "valid")?;
+                writeln!(report, "access key:     {}", verified.access_key_id())?;
+                writeln!(report, "scope:          {scope}")?;
+                writeln!(report, "location:       POST form")?;
+                let token = if verified.session_token().is_some() {
+                    "present"
+                } else {
+                    "none"
+                };
+                writeln!(report, "session token:  {token}")?;
+                writeln!(report, "bucket:         {bucket}")?;
+                writeln!(report, "key:            {}", verified.key())?;
+                writeln!(report, "file size:      {file_size} bytes")?;
+                writeln!(report, "policy expires: {expires}")?;
+            }
+            Outcome::Ok
+        }
+        Err(error) if error.is_peer_fault() => {
+            let aws = error.to_s3_error();
+            let policy = error.mismatch_details().map(|d| d.string_to_sign.clone());
+            if args.json {
+                let value = json!({
+                    "valid": false,
+                    "code": aws.code,
+                    "status": aws.status,
+                    "message": error.to_string(),
+                    "canonical_request": null,
+                    "string_to_sign": policy,
+                });
+                writeln!(report, "{value}")?;
+            } else {
+                writeln!(report, "{}", aws.code)?;
+                writeln!(report, "{error} (HTTP {})", aws.status)?;
+                if let Some(policy) = policy {
+                    writeln!(report, "string to sign (the policy as sent):\n{policy}")?;
                 }
             }
             Outcome::CheckFailed
