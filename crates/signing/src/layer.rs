@@ -493,42 +493,81 @@ enum BodyStart {
     Part(Bytes),
 }
 
-/// Reads `body` until it ends, has passed [`LayerSettings::max_body_bytes`], or
-/// [`LayerSettings::body_timeout`] has passed (its transport trailers, which nothing signed,
-/// dropped); a wait for the peer longer than [`LayerSettings::body_idle_timeout`] fails it.
-/// The idle clock is the read ahead's own: one left running where the body timeout cut a
-/// wait short would count the service's time before its first read as the peer's silence.
-async fn read_start<B>(body: &mut B, settings: &LayerSettings) -> Result<BodyStart, Error>
+/// The first bytes of a body, read ahead before it is passed on: within
+/// [`LayerSettings::body_timeout`] in all, each wait for the peer within
+/// [`LayerSettings::body_idle_timeout`]. The idle clock is the read ahead's own: one left
+/// running where the body timeout cut a wait short would count the service's time before its
+/// first read as the peer's silence. Transport trailers, which nothing signed, are dropped.
+struct ReadAhead<'a, B: Body + Unpin> {
+    body: TimedBody<&'a mut B>,
+    deadline: tokio::time::Instant,
+    read: bytes::BytesMut,
+}
+
+/// What [`ReadAhead::more`] found.
+enum ReadMore {
+    /// Another frame's bytes (maybe none) were added.
+    Read,
+    /// The body ended.
+    Ended,
+    /// The body timeout passed.
+    TimedOut,
+}
+
+impl<'a, B> ReadAhead<'a, B>
 where
     B: Body + Unpin,
     B::Error: fmt::Display,
 {
-    use bytes::Buf;
-    let mut body = IdleTimeoutBody::new(body, settings.body_idle_timeout)
-        .map_err(timed_body_error::<B::Error>);
-    let deadline = tokio::time::Instant::now() + settings.body_timeout;
-    let mut start = bytes::BytesMut::new();
-    while start.len() <= settings.max_body_bytes {
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
-            Err(_elapsed) => break,
-            Ok(None) => return Ok(BodyStart::Whole(start.freeze())),
+    fn new(body: &'a mut B, settings: &LayerSettings) -> Self {
+        Self {
+            body: IdleTimeoutBody::new(body, settings.body_idle_timeout)
+                .map_err(timed_body_error::<B::Error>),
+            deadline: tokio::time::Instant::now() + settings.body_timeout,
+            read: bytes::BytesMut::new(),
+        }
+    }
+
+    /// Reads the next frame into [`ReadAhead::read`].
+    async fn more(&mut self) -> Result<ReadMore, Error> {
+        use bytes::Buf;
+        let frame = match tokio::time::timeout_at(self.deadline, self.body.frame()).await {
+            Err(_elapsed) => return Ok(ReadMore::TimedOut),
+            Ok(None) => return Ok(ReadMore::Ended),
             Ok(Some(frame)) => frame?,
         };
         if let Ok(mut data) = frame.into_data() {
             while data.has_remaining() {
                 let chunk = data.chunk();
                 let len = chunk.len();
-                start.extend_from_slice(chunk);
+                self.read.extend_from_slice(chunk);
                 data.advance(len);
             }
         }
+        Ok(ReadMore::Read)
     }
-    Ok(BodyStart::Part(start.freeze()))
+}
+
+/// Reads `body` until it ends, has passed [`LayerSettings::max_body_bytes`], or
+/// [`LayerSettings::body_timeout`] has passed ([`ReadAhead`]).
+async fn read_start<B>(body: &mut B, settings: &LayerSettings) -> Result<BodyStart, Error>
+where
+    B: Body + Unpin,
+    B::Error: fmt::Display,
+{
+    let mut ahead = ReadAhead::new(body, settings);
+    while ahead.read.len() <= settings.max_body_bytes {
+        match ahead.more().await? {
+            ReadMore::Read => {}
+            ReadMore::Ended => return Ok(BodyStart::Whole(ahead.read.freeze())),
+            ReadMore::TimedOut => break,
+        }
+    }
+    Ok(BodyStart::Part(ahead.read.freeze()))
 }
 
 /// Reads a POST Object body until its head (the fields before the file, at most
-/// [`crate::MAX_POST_FORM_BYTES`]) is whole: what was read, and the head. Within the body
-/// timeout, each read within the idle one.
+/// [`crate::MAX_POST_FORM_BYTES`]) is whole ([`ReadAhead`]): what was read, and the head.
 async fn read_post_head<B>(
     body: &mut B,
     content_type: &str,
@@ -538,37 +577,25 @@ where
     B: Body + Unpin,
     B::Error: fmt::Display,
 {
-    use bytes::Buf;
-    let mut body = IdleTimeoutBody::new(body, settings.body_idle_timeout)
-        .map_err(timed_body_error::<B::Error>);
-    let deadline = tokio::time::Instant::now() + settings.body_timeout;
-    let mut start = bytes::BytesMut::new();
+    let mut ahead = ReadAhead::new(body, settings);
     loop {
-        if let Some(head) = PostForm::parse_multipart(content_type, &start)? {
-            return Ok((start.freeze(), head));
+        if let Some(head) = PostForm::parse_multipart(content_type, &ahead.read)? {
+            return Ok((ahead.read.freeze(), head));
         }
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
-            Err(_elapsed) => {
+        match ahead.more().await? {
+            ReadMore::Read => {}
+            ReadMore::Ended => {
+                return Err(Error::MalformedPostForm {
+                    reason: "the body ends before its file part".to_owned(),
+                })
+            }
+            ReadMore::TimedOut => {
                 return Err(Error::BodyTimeout {
                     reason: format!(
                         "the form's fields took longer than {} ms (body timeout)",
                         settings.body_timeout.as_millis()
                     ),
                 })
-            }
-            Ok(None) => {
-                return Err(Error::MalformedPostForm {
-                    reason: "the body ends before its file part".to_owned(),
-                })
-            }
-            Ok(Some(frame)) => frame?,
-        };
-        if let Ok(mut data) = frame.into_data() {
-            while data.has_remaining() {
-                let chunk = data.chunk();
-                let len = chunk.len();
-                start.extend_from_slice(chunk);
-                data.advance(len);
             }
         }
     }

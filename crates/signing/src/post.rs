@@ -502,6 +502,10 @@ fn parse_expiration(text: &str) -> Option<SystemTime> {
 /// [`VerifierSettings::s3_domains`](crate::VerifierSettings::s3_domains)) tell: without them,
 /// only the path-style form is recognised. `None` for any other request.
 pub(crate) fn post_object_bucket(request: &RequestView<'_>, domains: &[String]) -> Option<String> {
+    // The layer asks this of every request: the method first, a header only for a POST.
+    if request.method != "POST" || request.query.is_some_and(|query| !query.is_empty()) {
+        return None;
+    }
     let form_data = request
         .headers
         .first("content-type")
@@ -511,11 +515,7 @@ pub(crate) fn post_object_bucket(request: &RequestView<'_>, domains: &[String]) 
                 .trim()
                 .eq_ignore_ascii_case("multipart/form-data")
         });
-    if request.method != "POST"
-        || !form_data
-        || request.query.is_some_and(|query| !query.is_empty())
-        || request.headers.first("authorization").is_some()
-    {
+    if !form_data || request.headers.first("authorization").is_some() {
         return None;
     }
     let path_style = match request.path.strip_prefix('/')? {

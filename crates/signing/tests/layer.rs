@@ -13,7 +13,7 @@ use edgeward_signing::{sign_http, ChunkSigner, PayloadSigning, SigningParams, Si
 use http_body_util::Full;
 use support::{
     content_md5_base64, crc32_base64, head_lines, send_for_text, sha256_hex, sign_chunked_head,
-    spaced_hex, start_server, start_server_with, AK, SK,
+    spaced_hex, start_server, start_server_with, ArrivalThenLater, AK, SK,
 };
 
 /// A signed `aws-chunked` PUT head for `path` (no body yet) and the signer for its chunks.
@@ -1786,23 +1786,6 @@ async fn a_refusal_with_a_streamed_body_unread_says_the_connection_closes() {
         match closes {
             true => assert_eq!(connection.unwrap(), "close", "{case}"),
             false => assert_eq!(connection, None, "{case}"),
-        }
-    }
-}
-
-/// A clock that reads `first` once, then `later` ever after: a request that arrives at `first`
-/// and whose body has finished arriving by `later`.
-struct ArrivalThenLater {
-    read: std::sync::atomic::AtomicBool,
-    first: SystemTime,
-    later: SystemTime,
-}
-
-impl edgeward_signing::Clock for ArrivalThenLater {
-    fn now(&self) -> SystemTime {
-        match self.read.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            false => self.first,
-            true => self.later,
         }
     }
 }

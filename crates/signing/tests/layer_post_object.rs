@@ -19,7 +19,7 @@ use edgeward_signing::{
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde_json::{json, Value};
-use support::{curl, serve_service, test_layer_verifying, AK, SK};
+use support::{curl, serve_service, test_layer_verifying, ArrivalThenLater, AK, SK};
 use tower::Layer;
 
 /// The service behind the layer: it reads the body as S3 would (the head, then the file to
@@ -241,24 +241,6 @@ async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticat
         );
         if !target.contains('?') {
             assert_eq!(code(&answer.body), "AccessDenied", "{target}");
-        }
-    }
-}
-
-/// A clock that reads `first` once (the layer's reading when the request arrives), then
-/// `later`.
-struct ArrivalThenLater {
-    read: std::sync::atomic::AtomicBool,
-    first: SystemTime,
-    later: SystemTime,
-}
-
-impl edgeward_signing::Clock for ArrivalThenLater {
-    fn now(&self) -> SystemTime {
-        if self.read.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            self.later
-        } else {
-            self.first
         }
     }
 }

@@ -242,6 +242,23 @@ async fn inner(
     }
 }
 
+/// A clock that reads `first` once, then `later` ever after: a request that arrives at `first`
+/// (the layer's first reading) and whose body has finished arriving by `later`.
+pub(crate) struct ArrivalThenLater {
+    pub(crate) read: std::sync::atomic::AtomicBool,
+    pub(crate) first: SystemTime,
+    pub(crate) later: SystemTime,
+}
+
+impl edgeward_signing::Clock for ArrivalThenLater {
+    fn now(&self) -> SystemTime {
+        match self.read.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            false => self.first,
+            true => self.later,
+        }
+    }
+}
+
 /// The upload ID the test server gives a multipart upload: characters that must be escaped in
 /// a query, as an SDK sends it back in `?uploadId=`.
 pub(crate) const MULTIPART_UPLOAD_ID: &str = "upload+id/with=escapes.and_safe-chars";
