@@ -22,9 +22,10 @@
 //!   form ([`PostForm::parse_multipart`] reads its fields up to the file) whose SigV4-signed
 //!   POST policy ([`PostPolicy`]) every field must meet; [`PostFileScan`] holds the file to
 //!   the policy's size range as it passes. [`SigV4Layer`] does all of it for a POST Object.
+//!   [`presign_post`] signs such a form, as botocore's `generate_presigned_post` does.
 //!
-//! Not here: SigV4a (ECDSA), SigV2, event-stream signing, signing POST policies, credential
-//! storage (the lookup is yours), authorisation (who may do what).
+//! Not here: SigV4a (ECDSA), SigV2, event-stream signing, credential storage (the lookup is
+//! yours), authorisation (who may do what).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -80,7 +81,10 @@ pub use layer::{
     VerifiedBody,
 };
 pub use multipart::{PostFileScan, PostFormHead};
-pub use post::{PolicyCondition, PostForm, PostPolicy, VerifiedPost, MAX_POST_FORM_BYTES};
+pub use post::{
+    presign_post, PolicyCondition, PostForm, PostPolicy, PostPresignRequest, VerifiedPost,
+    MAX_POST_FORM_BYTES,
+};
 pub use raw::{LineEnding, RawRequest, RawRequestLimits};
 pub use sign::{
     sign_http, sign_parts, sign_raw, ContentSha256Header, PayloadSigning, SessionTokenPlacement,

@@ -198,6 +198,7 @@ fn joined<'a>(
 
 /// A condition of a POST policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PolicyCondition {
     /// The field's value must be exactly this: `["eq", "$acl", "public-read"]`, or the simple
     /// form `{"acl": "public-read"}` (which S3 names as the former: its `field` is `$acl`).
@@ -893,6 +894,163 @@ impl<L: CredentialLookup> Verifier<L> {
             file_size,
         })
     }
+}
+
+/// What a signed browser upload allows: [`presign_post`]'s input.
+#[derive(Debug, Clone, Copy)]
+pub struct PostPresignRequest<'a> {
+    /// The bucket the form uploads to.
+    pub bucket: &'a str,
+    /// The object's key; one ending in `${filename}` allows any key with the text before it
+    /// (the file's name takes its place), any other this key alone.
+    pub key: &'a str,
+    /// How long the form may be used: at most 7 days, the life of a SigV4 signing key.
+    pub expires_in: Duration,
+    /// Fields the form carries besides the key and the signature's (`acl`, `Content-Type`,
+    /// `success_action_status`, `x-amz-meta-*`, …), in order. Each needs a condition in
+    /// `conditions` as well, or S3 refuses it as an extra field.
+    pub fields: &'a [(&'a str, &'a str)],
+    /// Conditions beyond the bucket, the key and the signature's fields, which are added.
+    pub conditions: &'a [PolicyCondition],
+}
+
+/// Signs a browser upload (S3's POST Object) as botocore's `generate_presigned_post` does,
+/// byte for byte: the form's fields, in the order an HTML form sends them before the file
+/// (the given fields, `key`, `x-amz-algorithm`, `x-amz-credential`, `x-amz-date`,
+/// `x-amz-security-token` with temporary credentials, `policy`, `x-amz-signature`).
+///
+/// The policy is `{"expiration": …, "conditions": […]}` with `conditions` first, then
+/// `{"bucket": …}`, the key's (`{"key": …}`, or `["starts-with", "$key", prefix]` for a
+/// `${filename}` key), and one per signature field; written as Python's `json.dumps` writes
+/// it (`", "` and `": "` between items, non-ASCII as `\u` escapes), base64-encoded, and signed
+/// with the SigV4 key of the scope (`params.service` must have S3's rules).
+pub fn presign_post(
+    params: &crate::SigningParams<'_>,
+    request: &PostPresignRequest<'_>,
+) -> Result<PostForm, Error> {
+    let refuse = |reason: String| Err(Error::InvalidSigningInput { reason });
+    if !uses_s3_rules(params.service) {
+        return refuse(format!(
+            "a POST policy is for S3, not for the service {:?}",
+            clip(params.service)
+        ));
+    }
+    if request.expires_in.is_zero() || request.expires_in > crate::MAX_PRESIGN_EXPIRES {
+        return refuse("a POST policy expires within 1 second to 7 days".to_owned());
+    }
+    crate::auth::check_signing_time(params.time)?;
+    let amz_date = crate::format_amz_date(params.time);
+    let date = &amz_date[..8];
+    // `YYYYMMDDTHHMMSSZ` written as botocore writes the expiration, `%Y-%m-%dT%H:%M:%SZ`.
+    let expires = crate::format_amz_date(params.time + request.expires_in);
+    let expiration = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &expires[..4],
+        &expires[4..6],
+        &expires[6..8],
+        &expires[9..11],
+        &expires[11..13],
+        &expires[13..15]
+    );
+    let credentials = params.credentials;
+    let credential = format!(
+        "{}/{date}/{}/{}/aws4_request",
+        credentials.access_key_id(),
+        params.region,
+        params.service
+    );
+    let token = credentials.session_token();
+
+    let mut conditions: Vec<String> = request.conditions.iter().map(python_json).collect();
+    let simple = |name: &str, value: &str| {
+        format!(
+            "{{{}: {}}}",
+            python_json_string(name),
+            python_json_string(value)
+        )
+    };
+    conditions.push(simple("bucket", request.bucket));
+    conditions.push(match request.key.strip_suffix("${filename}") {
+        Some(prefix) => python_json(&PolicyCondition::StartsWith {
+            field: "$key".to_owned(),
+            prefix: prefix.to_owned(),
+        }),
+        None => simple("key", request.key),
+    });
+    conditions.push(simple("x-amz-algorithm", ALGORITHM));
+    conditions.push(simple("x-amz-credential", &credential));
+    conditions.push(simple("x-amz-date", &amz_date));
+    if let Some(token) = token {
+        conditions.push(simple("x-amz-security-token", token));
+    }
+    let document = format!(
+        "{{\"expiration\": {}, \"conditions\": [{}]}}",
+        python_json_string(&expiration),
+        conditions.join(", ")
+    );
+    let policy = base64::engine::general_purpose::STANDARD.encode(document);
+    let secret = crate::SecretAccessKey::new(credentials.secret_access_key());
+    let key = crate::SigningKey::derive(&secret, date, params.region, params.service);
+    let signature = hex::encode(key.sign(policy.as_bytes()));
+
+    let mut form: PostForm = request.fields.iter().copied().collect();
+    form.push("key", request.key);
+    form.push("x-amz-algorithm", ALGORITHM);
+    form.push("x-amz-credential", credential);
+    form.push("x-amz-date", amz_date);
+    if let Some(token) = token {
+        form.push("x-amz-security-token", token);
+    }
+    form.push("policy", policy);
+    form.push("x-amz-signature", signature);
+    Ok(form)
+}
+
+/// A condition as Python's `json.dumps` writes a list: `["eq", "$acl", "public-read"]`.
+fn python_json(condition: &PolicyCondition) -> String {
+    match condition {
+        PolicyCondition::Eq { field, value } => format!(
+            "[\"eq\", {}, {}]",
+            python_json_string(field),
+            python_json_string(value)
+        ),
+        PolicyCondition::StartsWith { field, prefix } => format!(
+            "[\"starts-with\", {}, {}]",
+            python_json_string(field),
+            python_json_string(prefix)
+        ),
+        PolicyCondition::ContentLengthRange { min, max } => {
+            format!("[\"content-length-range\", {min}, {max}]")
+        }
+    }
+}
+
+/// `text` as Python's `json.dumps` writes a string (`ensure_ascii`): `"` and `\` escaped,
+/// `\n`, `\r`, `\t`, `\b`, `\f` by name, and every other character outside `' '..='~'`
+/// (controls, DEL, all past ASCII) as `\u` escapes of UTF-16 units.
+fn python_json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]

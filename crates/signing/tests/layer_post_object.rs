@@ -8,13 +8,12 @@
 mod support;
 
 use std::convert::Infallible;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use edgeward_signing::{
-    format_amz_date, signing_key, LayerSettings, PostForm, SecretAccessKey, VerifiedBody,
-    VerifiedPost, VerifierSettings,
+    presign_post, LayerSettings, PolicyCondition, PostForm, PostPresignRequest, SigningParams,
+    VerifiedBody, VerifiedPost, VerifierSettings,
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -64,38 +63,33 @@ async fn start(policy: VerifierSettings) -> std::net::SocketAddr {
     serve_service(layer.layer(tower::service_fn(s3_like)), None).await
 }
 
-/// The fields of a form for `bucket` signed now with the test key, its policy's other
-/// conditions `conditions`, and the form's other fields `fields`.
-fn signed_fields(
-    bucket: &str,
-    conditions: Value,
+/// The fields of a form to `bucket` for `key`, signed at `time` with the test key by
+/// `presign_post` (for an hour), with the form's other `fields` and their `conditions`.
+fn signed_form(
+    key: &str,
     fields: &[(&str, &str)],
+    conditions: &[PolicyCondition],
+    time: SystemTime,
 ) -> Vec<(String, String)> {
-    let date = format_amz_date(SystemTime::now());
-    let credential = format!("{AK}/{}/us-east-1/s3/aws4_request", &date[..8]);
-    let mut all = vec![
-        json!({"bucket": bucket}),
-        json!({"x-amz-algorithm": "AWS4-HMAC-SHA256"}),
-        json!({"x-amz-credential": credential}),
-        json!({"x-amz-date": date}),
-    ];
-    all.extend(conditions.as_array().unwrap().iter().cloned());
-    let policy = json!({"expiration": "2099-01-01T00:00:00Z", "conditions": all}).to_string();
-    let policy = base64::engine::general_purpose::STANDARD.encode(policy);
-    let key = signing_key(&SecretAccessKey::new(SK), &date[..8], "us-east-1", "s3");
-    let signature = hex::encode(key.sign(policy.as_bytes()));
-    let mut out: Vec<(String, String)> = fields
-        .iter()
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect();
-    out.extend([
-        ("x-amz-algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()),
-        ("x-amz-credential".to_owned(), credential),
-        ("x-amz-date".to_owned(), date),
-        ("policy".to_owned(), policy),
-        ("x-amz-signature".to_owned(), signature),
-    ]);
-    out
+    let credentials = aws_credential_types::Credentials::from_keys(AK, SK, None);
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "s3",
+        time,
+    };
+    let request = PostPresignRequest {
+        bucket: "bucket",
+        key,
+        expires_in: Duration::from_secs(3600),
+        fields,
+        conditions,
+    };
+    presign_post(&params, &request)
+        .unwrap()
+        .fields()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// curl's arguments for a form with `fields` and a file of `file` bytes, to `url`.
@@ -142,15 +136,8 @@ fn file_of(size: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
 async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
     let addr = start(VerifierSettings::default()).await;
     let url = format!("http://{addr}/bucket");
-    let conditions = json!([
-        ["starts-with", "$key", "uploads/"],
-        ["content-length-range", 10, 4096]
-    ]);
-    let fields = signed_fields(
-        "bucket",
-        conditions.clone(),
-        &[("key", "uploads/${filename}")],
-    );
+    let range = [PolicyCondition::ContentLengthRange { min: 10, max: 4096 }];
+    let fields = signed_form("uploads/${filename}", &[], &range, SystemTime::now());
     let (_dir, path, content) = file_of(3000);
 
     let answer = curl(form_args(&fields, &path, url.clone())).await;
@@ -195,13 +182,15 @@ async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
     }
 
     // Fields over S3's 20 KiB before the file.
-    let padded = signed_fields(
-        "bucket",
-        json!([
-            ["starts-with", "$key", ""],
-            ["starts-with", "$x-amz-meta-pad", ""]
-        ]),
-        &[("key", "k"), ("x-amz-meta-pad", &"p".repeat(21 * 1024))],
+    let padding = "p".repeat(21 * 1024);
+    let padded = signed_form(
+        "k",
+        &[("x-amz-meta-pad", &padding)],
+        &[PolicyCondition::StartsWith {
+            field: "$x-amz-meta-pad".into(),
+            prefix: String::new(),
+        }],
+        SystemTime::now(),
     );
     let answer = curl(form_args(&padded, &path, url.clone())).await;
     assert_eq!(status(&answer.head), 400, "{}", answer.body);
@@ -214,8 +203,7 @@ async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
 /// query, a POST Object.
 #[tokio::test]
 async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticated() {
-    let conditions = json!([["starts-with", "$key", ""]]);
-    let fields = signed_fields("bucket", conditions, &[("key", "k")]);
+    let fields = signed_form("k", &[], &[], SystemTime::now());
     let (_dir, path, content) = file_of(100);
     let mut with_domain = VerifierSettings::default();
     with_domain.s3_domains = vec!["s3.example.com".to_owned()];
@@ -250,15 +238,19 @@ async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticat
 #[tokio::test]
 async fn a_form_is_held_to_the_time_it_arrived() {
     use edgeward_signing::{ResolvedCredential, SigV4Layer, StaticCredentials, Verifier};
-    use std::time::{Duration, UNIX_EPOCH};
+    use std::time::UNIX_EPOCH;
     use tower::ServiceExt as _;
 
-    let fields = signed_fields(
-        "bucket",
-        json!([["starts-with", "$key", ""]]),
-        &[("key", "k")],
-    );
-    let expires = UNIX_EPOCH + Duration::from_secs(4_070_908_800); // 2099-01-01T00:00:00Z
+    // Signed at a whole second, so that its expiration is an hour on exactly.
+    let signed_at = UNIX_EPOCH
+        + Duration::from_secs(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        );
+    let fields = signed_form("k", &[], &[], signed_at);
+    let expires = signed_at + Duration::from_secs(3600);
     let clock = ArrivalThenLater {
         read: false.into(),
         first: expires - Duration::from_secs(1),

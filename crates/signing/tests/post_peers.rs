@@ -289,3 +289,166 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
         assert_eq!(std::fs::read(&stored).unwrap(), file, "{name}");
     }
 }
+
+/// `presign_post` makes the form botocore's `generate_presigned_post` makes, byte for byte (the
+/// policy's text and so its signature), for long-term and temporary credentials, `${filename}`
+/// keys, fields and conditions with quotes, backslashes, control characters and text past
+/// ASCII (Python's `json.dumps` escapes), and the longest life; and s3s-fs, whose verifier we
+/// did not write, takes the forms it makes and stores their files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presign_post_matches_botocore_and_s3s_fs_takes_its_forms() {
+    use edgeward_signing::{presign_post, PolicyCondition, PostPresignRequest, SigningParams};
+
+    let note = "a \"quoted\" \\ value\n\t\r\u{8}\u{c}\u{1}\u{7f} € 😀";
+    let plain_fields = [("success_action_status", "201")];
+    let plain_conditions = [PolicyCondition::Eq {
+        field: "$success_action_status".into(),
+        value: "201".into(),
+    }];
+    let rich_fields = [
+        ("acl", "public-read"),
+        ("Content-Type", "image/jpeg"),
+        ("x-amz-meta-note", note),
+    ];
+    let rich_conditions = [
+        PolicyCondition::Eq {
+            field: "$acl".into(),
+            value: "public-read".into(),
+        },
+        PolicyCondition::StartsWith {
+            field: "$Content-Type".into(),
+            prefix: "image/".into(),
+        },
+        PolicyCondition::Eq {
+            field: "$x-amz-meta-note".into(),
+            value: note.into(),
+        },
+        PolicyCondition::ContentLengthRange {
+            min: 1,
+            max: 1_048_576,
+        },
+    ];
+    let cases = [
+        PostPresignRequest {
+            bucket: BUCKET,
+            key: "uploads/report.pdf",
+            expires_in: Duration::from_secs(600),
+            fields: &[],
+            conditions: &[],
+        },
+        PostPresignRequest {
+            bucket: BUCKET,
+            key: "user/ünïcødé/${filename}",
+            expires_in: Duration::from_secs(3600),
+            fields: &rich_fields,
+            conditions: &rich_conditions,
+        },
+        PostPresignRequest {
+            bucket: BUCKET,
+            key: "k",
+            expires_in: Duration::from_secs(604_800),
+            fields: &plain_fields,
+            conditions: &plain_conditions,
+        },
+    ];
+    let as_json = |case: &PostPresignRequest<'_>| {
+        let conditions: Vec<Value> = case
+            .conditions
+            .iter()
+            .map(|c| match c {
+                PolicyCondition::Eq { field, value } => json!(["eq", field, value]),
+                PolicyCondition::StartsWith { field, prefix } => {
+                    json!(["starts-with", field, prefix])
+                }
+                PolicyCondition::ContentLengthRange { min, max } => {
+                    json!(["content-length-range", min, max])
+                }
+                other => unreachable!("a condition this test does not make: {other:?}"),
+            })
+            .collect();
+        json!({"bucket": case.bucket, "key": case.key, "expires_in": case.expires_in.as_secs(),
+               "fields": case.fields, "conditions": conditions})
+    };
+    let amz_date = "20261207T010203Z";
+    let input = json!({
+        "amz_date": amz_date,
+        "credentials": [
+            {"access_key": AK, "secret_key": SK, "token": null},
+            {"access_key": TEMPORARY_AK, "secret_key": TEMPORARY_SK, "token": TOKEN},
+        ],
+        "cases": cases.iter().map(as_json).collect::<Vec<_>>(),
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_presign.py");
+    let botocore = interop::run_json_script(script, &input);
+    assert_eq!(botocore.len(), 6);
+    let long_term = aws_credential_types::Credentials::from_keys(AK, SK, None);
+    let temporary = aws_credential_types::Credentials::from_keys(
+        TEMPORARY_AK,
+        TEMPORARY_SK,
+        Some(TOKEN.to_owned()),
+    );
+    let time = parse_amz_date(amz_date).unwrap();
+    let mut ours = Vec::new();
+    for credentials in [&long_term, &temporary] {
+        let params = SigningParams {
+            credentials,
+            region: "eu-west-3",
+            service: "s3",
+            time,
+        };
+        for case in &cases {
+            ours.push(presign_post(&params, case).unwrap());
+        }
+    }
+    for (index, (form, theirs)) in ours.iter().zip(&botocore).enumerate() {
+        let theirs: Vec<(String, String)> = theirs["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f[0].as_str().unwrap().to_owned(),
+                    f[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let ours: Vec<(String, String)> = form
+            .fields()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(ours, theirs, "case {index}");
+    }
+
+    // s3s-fs takes the long-term forms of the plain cases (it would refuse metadata with a
+    // line break as a header value, which is not the form's business).
+    let s3s = S3sFs::start(Some((AK, SK)));
+    std::fs::create_dir(s3s.root().join(BUCKET)).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("photo.jpg");
+    let content: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    std::fs::write(&file, &content).unwrap();
+    let now = SigningParams {
+        credentials: &long_term,
+        region: "us-east-1",
+        service: "s3",
+        time: std::time::SystemTime::now(),
+    };
+    for (case, status) in [(&cases[0], "204"), (&cases[2], "201")] {
+        let form = presign_post(&now, case).unwrap();
+        let mut args: Vec<String> = Vec::new();
+        for (name, value) in form.fields() {
+            args.extend(["--form-string".to_owned(), format!("{name}={value}")]);
+        }
+        args.extend(["-F".to_owned(), format!("file=@{}", file.display())]);
+        args.push(format!("http://{}/{BUCKET}", s3s.addr));
+        let answer = support::curl(args).await;
+        assert!(
+            answer.head.starts_with(&format!("HTTP/1.1 {status}")),
+            "{}: {}",
+            case.key,
+            answer.head
+        );
+        let stored = s3s.root().join(BUCKET).join(case.key);
+        assert_eq!(std::fs::read(stored).unwrap(), content, "{}", case.key);
+    }
+}

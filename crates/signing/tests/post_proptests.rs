@@ -137,6 +137,7 @@ fn as_json(condition: &PolicyCondition) -> Value {
         PolicyCondition::ContentLengthRange { min, max } => {
             json!(["content-length-range", min, max])
         }
+        other => unreachable!("a condition this test does not make: {other:?}"),
     }
 }
 
