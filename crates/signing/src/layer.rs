@@ -1606,25 +1606,12 @@ where
                         return refuse_part_read(error, &parts, body);
                     }
                 };
-                let timed: TimedBody<B> = IdleTimeoutBody::new(body, settings.body_idle_timeout)
-                    .map_err(timed_body_error::<B::Error>);
-                let failure = Arc::new(BodyFailure::for_request(&parts, &settings));
-                let body = VerifiedBody {
-                    inner: BodyKind::PassedOn {
-                        body: Box::new(PassedOnBody {
-                            inner: timed,
-                            start: Some(start),
-                            payload_hash: None,
-                            checksum: None,
-                            file: Some(PostFileScan::new(&head, verified.allowed_file_size())),
-                            limit: settings.max_streamed_body_bytes,
-                            read: 0,
-                            finished: false,
-                        }),
-                        failure: Arc::clone(&failure),
-                        drain: |drain, raw| drain.spawn(raw),
-                    },
+                let checks = PassedOnChecks {
+                    start: Some(start),
+                    file: Some(PostFileScan::new(&head, verified.allowed_file_size())),
+                    ..PassedOnChecks::default()
                 };
+                let (body, failure) = pass_on(body, checks, &parts, &settings);
                 tracing::debug!(access_key_id = %verified.access_key_id(), principal = %verified.principal(), key = %verified.key(), "POST Object form verified");
                 let version = parts.version;
                 let mut request = Request::from_parts(parts, body);
@@ -1811,26 +1798,13 @@ where
                             Some(BodyStart::Part(start)) if !start.is_empty() => Some(start),
                             _ => None,
                         };
-                        let timed: TimedBody<B> =
-                            IdleTimeoutBody::new(body, settings.body_idle_timeout)
-                                .map_err(timed_body_error::<B::Error>);
-                        let failure = Arc::new(BodyFailure::for_request(&parts, &settings));
-                        let body = VerifiedBody {
-                            inner: BodyKind::PassedOn {
-                                body: Box::new(PassedOnBody {
-                                    inner: timed,
-                                    start,
-                                    payload_hash: verified.streamed_payload_hash(),
-                                    checksum,
-                                    file: None,
-                                    limit: settings.max_streamed_body_bytes,
-                                    read: 0,
-                                    finished: false,
-                                }),
-                                failure: Arc::clone(&failure),
-                                drain: |drain, raw| drain.spawn(raw),
-                            },
+                        let checks = PassedOnChecks {
+                            start,
+                            payload_hash: verified.streamed_payload_hash(),
+                            checksum,
+                            file: None,
                         };
+                        let (body, failure) = pass_on(body, checks, &parts, &settings);
                         (verified, body, Some(failure))
                     }
                 } else {
@@ -1942,6 +1916,51 @@ where
             call_inner(&mut inner, request, failure, version).await
         })
     }
+}
+
+/// What a body passed on as read carries and is checked against: its first bytes, read
+/// ahead (yielded first), and the signed SHA-256, the checksum and the POST Object file its
+/// bytes are held to.
+#[derive(Default)]
+struct PassedOnChecks {
+    start: Option<Bytes>,
+    payload_hash: Option<StreamedPayloadHash>,
+    checksum: Option<ClaimedChecksum>,
+    file: Option<PostFileScan>,
+}
+
+/// `body` passed on as it is read (under the idle timeout and the streamed-body limit, and
+/// `checks`), and where its failure is recorded for the answer.
+fn pass_on<B>(
+    body: B,
+    checks: PassedOnChecks,
+    parts: &http::request::Parts,
+    settings: &LayerSettings,
+) -> (VerifiedBody<B>, Arc<BodyFailure>)
+where
+    B: Body + Unpin + Send + 'static,
+    B::Data: Send,
+    B::Error: fmt::Display,
+{
+    let failure = Arc::new(BodyFailure::for_request(parts, settings));
+    let body = VerifiedBody {
+        inner: BodyKind::PassedOn {
+            body: Box::new(PassedOnBody {
+                inner: IdleTimeoutBody::new(body, settings.body_idle_timeout)
+                    .map_err(timed_body_error::<B::Error>),
+                start: checks.start,
+                payload_hash: checks.payload_hash,
+                checksum: checks.checksum,
+                file: checks.file,
+                limit: settings.max_streamed_body_bytes,
+                read: 0,
+                finished: false,
+            }),
+            failure: Arc::clone(&failure),
+            drain: |drain, raw| drain.spawn(raw),
+        },
+    };
+    (body, failure)
 }
 
 /// Hands a verified request to the inner service once it is ready. If the body failed part

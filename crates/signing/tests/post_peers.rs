@@ -22,8 +22,8 @@ use edgeward_signing::{
 };
 use futures_util::FutureExt as _;
 use serde_json::{json, Value};
-use support::interop;
 use support::s3s_fs::S3sFs;
+use support::{field_pairs, interop};
 
 const AK: &str = "AKIDPOSTPEERS";
 const SK: &str = "post/secret+key";
@@ -63,17 +63,7 @@ fn peer_forms_read_back_and_verify_and_changes_are_refused() {
 
 fn check(case: &Value, file: &[u8]) {
     let name = case["name"].as_str().unwrap();
-    let fields: Vec<(String, String)> = case["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f[0].as_str().unwrap().to_owned(),
-                f[1].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let fields = field_pairs(&case["fields"]);
 
     // The body's head is the peer's fields, in its order, and the file follows.
     let body = base64_decode(case["body"].as_str().unwrap());
@@ -401,17 +391,7 @@ async fn presign_post_matches_botocore_and_s3s_fs_takes_its_forms() {
         }
     }
     for (index, (form, theirs)) in ours.iter().zip(&botocore).enumerate() {
-        let theirs: Vec<(String, String)> = theirs["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f[0].as_str().unwrap().to_owned(),
-                    f[1].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+        let theirs = field_pairs(&theirs["fields"]);
         let ours: Vec<(String, String)> = form
             .fields()
             .map(|(n, v)| (n.to_owned(), v.to_owned()))

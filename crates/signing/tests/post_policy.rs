@@ -4,6 +4,8 @@
 //! for field.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,17 +30,7 @@ fn example() -> Value {
 type Fields = Vec<(String, String)>;
 
 fn example_fields() -> Fields {
-    example()["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f[0].as_str().unwrap().to_owned(),
-                f[1].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    support::field_pairs(&example()["fields"])
 }
 
 /// 2015-12-29T00:00:00Z, the example's `x-amz-date` (`date -u -d 2015-12-29 +%s`).

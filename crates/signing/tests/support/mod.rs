@@ -259,6 +259,22 @@ impl edgeward_signing::Clock for ArrivalThenLater {
     }
 }
 
+/// A JSON array of `[name, value]` pairs, as the test vectors and scripts give a form's
+/// fields.
+pub(crate) fn field_pairs(value: &serde_json::Value) -> Vec<(String, String)> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f[0].as_str().unwrap().to_owned(),
+                f[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The upload ID the test server gives a multipart upload: characters that must be escaped in
 /// a query, as an SDK sends it back in `?uploadId=`.
 pub(crate) const MULTIPART_UPLOAD_ID: &str = "upload+id/with=escapes.and_safe-chars";
