@@ -200,7 +200,7 @@ async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
 /// A form to a virtual-hosted bucket (`bucket.s3.example.com`, `POST /`) is one when the
 /// verifier knows the service's domain; without it, `POST /` names no bucket and the request
 /// is what it was before: unauthenticated. Nor is a form to an object's path, or with a
-/// query, a POST Object.
+/// query, or a POST whose body is no form, a POST Object.
 #[tokio::test]
 async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticated() {
     let fields = signed_form("k", &[], &[], SystemTime::now());
@@ -231,6 +231,21 @@ async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticat
             assert_eq!(code(&answer.body), "AccessDenied", "{target}");
         }
     }
+    // A POST to a bucket that is no form is no POST Object either.
+    let answer = curl(vec![
+        "-H".to_owned(),
+        "Content-Type: text/plain".to_owned(),
+        "--data-binary".to_owned(),
+        "key=k".to_owned(),
+        format!("http://{addr}/bucket"),
+    ])
+    .await;
+    assert_eq!(status(&answer.head), 403, "{}", answer.body);
+    assert!(
+        answer.body.contains("no SigV4 authentication"),
+        "{}",
+        answer.body
+    );
 }
 
 /// A form is held to its policy's expiration when it arrived, not when its fields had (as a
