@@ -1557,6 +1557,14 @@ where
                 }
                 reject(error, parts)
             };
+            // Refused part way through reading the body ahead (its fields, or its start): the
+            // rest is read and dropped behind the answer, while the client sends.
+            let refuse_part_read = |error: Error, parts: &http::request::Parts, body: B| {
+                if let Some(drain) = Drain::after_failure(parts.version, &settings) {
+                    drain.spawn(body);
+                }
+                reject(error, parts)
+            };
             let post_bucket = verifier.post_object_bucket(&RequestView::from_parts(&parts));
             if let Some(bucket) = post_bucket {
                 let declared = parts
@@ -1577,12 +1585,6 @@ where
                     .unwrap_or_default()
                     .to_owned();
                 let mut body = body;
-                let refuse_part_read = |error: Error, parts: &http::request::Parts, body: B| {
-                    if let Some(drain) = Drain::after_failure(parts.version, &settings) {
-                        drain.spawn(body);
-                    }
-                    reject(error, parts)
-                };
                 let (start, head) = match read_post_head(&mut body, &content_type, &settings).await
                 {
                     Ok(read) => read,
@@ -1775,13 +1777,7 @@ where
                         Some(_) => None,
                         None => match read_start(&mut body, &settings).await {
                             Ok(start) => Some(start),
-                            Err(e) => {
-                                if let Some(drain) = Drain::after_failure(parts.version, &settings)
-                                {
-                                    drain.spawn(body);
-                                }
-                                return reject(e, &parts);
-                            }
+                            Err(e) => return refuse_part_read(e, &parts, body),
                         },
                     };
                     if let Some(BodyStart::Whole(bytes)) = start {

@@ -33,15 +33,14 @@ fn malformed(reason: impl Into<String>) -> Error {
 /// The boundary of a `multipart/form-data` `Content-Type` (`; boundary=…`, the value a token
 /// or a quoted string). Another type is [`Error::NotMultipartForm`].
 pub(crate) fn boundary(content_type: &str) -> Result<String, Error> {
-    let mut parts = content_type.split(';');
-    let media_type = parts.next().unwrap_or_default().trim();
-    if !media_type.eq_ignore_ascii_case("multipart/form-data") {
+    let (media_type, mut rest) = content_type.split_once(';').unwrap_or((content_type, ""));
+    if !media_type
+        .trim()
+        .eq_ignore_ascii_case("multipart/form-data")
+    {
         return Err(Error::NotMultipartForm);
     }
     let mut found = None;
-    let mut rest = content_type
-        .get(content_type.find(';').map_or(content_type.len(), |i| i + 1)..)
-        .unwrap_or_default();
     while !rest.trim().is_empty() {
         let (name, value, after) = parameter(rest, Escapes::Backslash).ok_or_else(|| {
             malformed(format!(
