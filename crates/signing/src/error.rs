@@ -499,7 +499,8 @@ pub enum Error {
         /// The field, as S3 names it.
         name: &'static str,
     },
-    /// A POST form has no `file` part, or more than one.
+    /// A POST form closes without a `file` part (S3 answers more than one so too; the parser
+    /// stops at the first, as S3 ignores what follows it).
     #[error("POST requires exactly one file upload per request.")]
     PostFileCount,
     /// A POST form's field names another value than the request does (a `bucket` field

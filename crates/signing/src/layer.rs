@@ -1410,6 +1410,15 @@ fn join_cookie_crumbs(parts: &mut http::request::Parts) -> Option<http::HeaderMa
     Some(as_received)
 }
 
+/// The body's length as its `Content-Length` declares it, if it does (and it parses).
+fn declared_length(parts: &http::request::Parts) -> Option<u64> {
+    parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 /// Whether a request has a body (one that may still be on its way, if not yet read).
 fn has_body(request: &http::request::Parts) -> bool {
     request
@@ -1465,11 +1474,7 @@ where
         .headers
         .get(http::header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(parts);
     if parts.version > http::Version::HTTP_11 || expects_continue {
         return;
     }
@@ -1567,11 +1572,7 @@ where
             };
             let post_bucket = verifier.post_object_bucket(&RequestView::from_parts(&parts));
             if let Some(bucket) = post_bucket {
-                let declared = parts
-                    .headers
-                    .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok());
+                let declared = declared_length(&parts);
                 if declared.is_some_and(|len| len > settings.max_streamed_body_bytes) {
                     let error = Error::BodyTooLarge {
                         limit: settings.max_streamed_body_bytes,
@@ -1651,8 +1652,8 @@ where
                         }
                         Err(e) => return refuse_unread(e, &parts, body),
                     };
-                let declared_length = chunk_verifier.decoded_length_declared();
-                let decoded_length = declared_length.unwrap_or(0);
+                let declared_decoded = chunk_verifier.decoded_length_declared();
+                let decoded_length = declared_decoded.unwrap_or(0);
                 if decoded_length > settings.max_streamed_body_bytes {
                     return refuse_unread(
                         Error::BodyTooLarge {
@@ -1665,7 +1666,7 @@ where
                 describe_decoded_body(&mut parts.headers, decoded_length);
                 let body: TimedBody<B> = IdleTimeoutBody::new(body, settings.body_idle_timeout)
                     .map_err(timed_body_error::<B::Error>);
-                if declared_length == Some(0) {
+                if declared_decoded == Some(0) {
                     // A service told `Content-Length: 0` has no reason to read the body, so
                     // its chain (the final chunk, the trailer, its checksum) is checked here,
                     // before the service is called; it is a few lines (`ChunkLimits`).
@@ -1696,11 +1697,7 @@ where
                     (verified, body, Some(failure))
                 }
             } else {
-                let declared = parts
-                    .headers
-                    .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok());
+                let declared = declared_length(&parts);
                 let buffer_limit = settings.max_body_bytes as u64;
                 let over_buffer_limit = declared.is_some_and(|len| len > buffer_limit);
                 let payload_hash = parts.headers.get("x-amz-content-sha256");

@@ -258,24 +258,26 @@ impl PolicyCondition {
     }
 }
 
+impl PolicyCondition {
+    /// The condition as a JSON array with `", "` between its items, its strings written by
+    /// `quote`.
+    fn to_json_with(&self, quote: fn(&str) -> String) -> String {
+        match self {
+            Self::Eq { field, value } => format!("[\"eq\", {}, {}]", quote(field), quote(value)),
+            Self::StartsWith { field, prefix } => {
+                format!("[\"starts-with\", {}, {}]", quote(field), quote(prefix))
+            }
+            Self::ContentLengthRange { min, max } => {
+                format!("[\"content-length-range\", {min}, {max}]")
+            }
+        }
+    }
+}
+
 impl fmt::Display for PolicyCondition {
     /// As S3 quotes a failed condition: a JSON array with `", "` between its items.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let quoted = |s: &str| serde_json::Value::from(s).to_string();
-        match self {
-            Self::Eq { field, value } => {
-                write!(f, "[\"eq\", {}, {}]", quoted(field), quoted(value))
-            }
-            Self::StartsWith { field, prefix } => write!(
-                f,
-                "[\"starts-with\", {}, {}]",
-                quoted(field),
-                quoted(prefix)
-            ),
-            Self::ContentLengthRange { min, max } => {
-                write!(f, "[\"content-length-range\", {min}, {max}]")
-            }
-        }
+        f.write_str(&self.to_json_with(|s| serde_json::Value::from(s).to_string()))
     }
 }
 
@@ -961,6 +963,8 @@ pub fn presign_post(
     );
     let token = credentials.session_token();
 
+    // As Python's `json.dumps` writes a list.
+    let python_json = |condition: &PolicyCondition| condition.to_json_with(python_json_string);
     let mut conditions: Vec<String> = request.conditions.iter().map(python_json).collect();
     let simple = |name: &str, value: &str| {
         format!(
@@ -1004,25 +1008,6 @@ pub fn presign_post(
     form.push("policy", policy);
     form.push("x-amz-signature", signature);
     Ok(form)
-}
-
-/// A condition as Python's `json.dumps` writes a list: `["eq", "$acl", "public-read"]`.
-fn python_json(condition: &PolicyCondition) -> String {
-    match condition {
-        PolicyCondition::Eq { field, value } => format!(
-            "[\"eq\", {}, {}]",
-            python_json_string(field),
-            python_json_string(value)
-        ),
-        PolicyCondition::StartsWith { field, prefix } => format!(
-            "[\"starts-with\", {}, {}]",
-            python_json_string(field),
-            python_json_string(prefix)
-        ),
-        PolicyCondition::ContentLengthRange { min, max } => {
-            format!("[\"content-length-range\", {min}, {max}]")
-        }
-    }
 }
 
 /// `text` as Python's `json.dumps` writes a string (`ensure_ascii`): `"` and `\` escaped,
