@@ -1040,3 +1040,78 @@ fn post_object_forms_are_verified_by_their_policy() {
     assert_eq!(text.lines().next(), Some("AccessDenied"));
     assert!(text.contains("Policy expired."), "{text}");
 }
+
+/// A POST Object's file is held to the form's `Content-MD5` field (the MD5 from `openssl dgst`,
+/// not from us): the file it describes is valid, another of the same size `BadDigest`.
+#[test]
+fn a_post_objects_file_is_held_to_its_content_md5() {
+    use edgeward_signing::{presign_post, PolicyCondition, PostPresignRequest, SigningParams};
+    let digest = Command::new("sh")
+        .args([
+            "-c",
+            "printf JPEGDATA | openssl dgst -md5 -binary | openssl base64",
+        ])
+        .output()
+        .expect("sh and openssl are on the PATH");
+    assert!(digest.status.success());
+    let md5 = String::from_utf8(digest.stdout).unwrap().trim().to_owned();
+    assert_eq!(md5.len(), 24, "{md5}");
+
+    let credentials = aws_credential_types::Credentials::from_keys(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        None,
+    );
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "s3",
+        time: edgeward_signing::parse_amz_date("20151229T000000Z").unwrap(),
+    };
+    let conditions = [PolicyCondition::Eq {
+        field: "$Content-MD5".into(),
+        value: md5.clone(),
+    }];
+    let presign = PostPresignRequest {
+        bucket: "bucket",
+        key: "k",
+        expires_in: std::time::Duration::from_secs(3600),
+        fields: &[("Content-MD5", &md5)],
+        conditions: &conditions,
+    };
+    let form = presign_post(&params, &presign).unwrap();
+    let request = |file: &str| {
+        let mut body = String::new();
+        for (name, value) in form.fields() {
+            body.push_str(&format!(
+                "--xyz\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!(
+            "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n{file}\r\n--xyz--\r\n"
+        ));
+        format!(
+            "POST /bucket HTTP/1.1\r\nHost: s3.amazonaws.com\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let args = [
+        "--request",
+        "-",
+        "--access-key-id",
+        "AKIAIOSFODNN7EXAMPLE",
+        "--secret-access-key",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "--now",
+        "20151229T000100Z",
+        "--json",
+    ];
+    let out = verify(&args, Some(request("JPEGDATA").as_bytes()));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{value}");
+    assert_eq!(value["file_size"], 8);
+    let out = verify(&args, Some(request("JPEGDATB").as_bytes()));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{value}");
+    assert_eq!(value["code"], "BadDigest");
+}

@@ -30,6 +30,7 @@ static CRC32: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISO_HDLC)
 static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
 static CRC64NVME: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_NVME);
 
+#[derive(Clone)]
 enum State {
     Crc32(crc::Digest<'static, u32, Table<16>>),
     Crc32c(crc::Digest<'static, u32, Table<16>>),
@@ -55,6 +56,7 @@ impl State {
 }
 
 /// A running checksum of the decoded body, named by the trailer that must carry it.
+#[derive(Clone)]
 pub(crate) struct TrailerChecksum {
     trailer: &'static str,
     state: State,
@@ -200,10 +202,23 @@ pub(crate) fn check_buffered_checksums(
 
 /// The checksums a body that is not `aws-chunked` must match, running over the body as it is
 /// read (S3's `BadDigest` checks): a flexible-checksum header's, and `Content-MD5`'s.
+#[derive(Clone)]
 pub(crate) struct ClaimedChecksum {
     /// Each running checksum, with the header's value as text (a value that is not text is a
     /// mismatch): at most two, a flexible checksum and then `Content-MD5`.
     claims: Vec<(TrailerChecksum, String)>,
+}
+
+impl std::fmt::Debug for ClaimedChecksum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.claims
+                    .iter()
+                    .map(|(running, claimed)| (running.trailer(), claimed)),
+            )
+            .finish()
+    }
 }
 
 impl ClaimedChecksum {
@@ -251,26 +266,52 @@ pub(crate) fn plain_body_checksum(
     // check against the parts, whatever its algorithm (one the layer refuses included).
     // `Content-MD5` is still the body's.
     if !(crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request)) {
-        let mut found: Option<(TrailerChecksum, &[u8])> = None;
-        for (name, value) in headers.iter() {
-            let Some(checksum) = TrailerChecksum::for_header(name)? else {
-                continue;
-            };
-            if let Some((first, _)) = &found {
-                return Err(Error::MultipleChecksums {
-                    first: first.trailer(),
-                    second: checksum.trailer(),
-                });
-            }
-            found = Some((checksum, value));
-        }
-        claims
-            .extend(found.map(|(running, claimed)| {
-                (running, String::from_utf8_lossy(claimed).into_owned())
-            }));
+        claims.extend(one_flexible_checksum(headers.iter())?);
     }
     claims.extend(content_md5);
     Ok((!claims.is_empty()).then_some(ClaimedChecksum { claims }))
+}
+
+/// The checksums a POST Object form claims for its file, which S3 checks against the file as
+/// it would a `PUT`'s headers against its body: one flexible-checksum field
+/// (`x-amz-checksum-crc32`, …) and `Content-MD5`, their names in any case (S3 reads a form's
+/// field names so), a repeated field's values joined as a repeated header's are.
+pub(crate) fn post_file_checksum<'a>(
+    fields: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Result<Option<ClaimedChecksum>, Error> {
+    let mut claims = Vec::new();
+    claims.extend(one_flexible_checksum(
+        fields.clone().map(|(name, value)| (name, value.as_bytes())),
+    )?);
+    let md5: Vec<&str> = fields
+        .filter(|(name, _)| name.eq_ignore_ascii_case("content-md5"))
+        .map(|(_, value)| value)
+        .collect();
+    if !md5.is_empty() {
+        claims.push(claimed_md5(md5.join(",").as_bytes())?);
+    }
+    Ok((!claims.is_empty()).then_some(ClaimedChecksum { claims }))
+}
+
+/// The one flexible checksum among `(name, value)` pairs, if any: [`Error::MultipleChecksums`]
+/// for a second, [`Error::UnsupportedChecksum`] for one we cannot compute.
+fn one_flexible_checksum<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a [u8])>,
+) -> Result<Option<(TrailerChecksum, String)>, Error> {
+    let mut found: Option<(TrailerChecksum, &[u8])> = None;
+    for (name, value) in pairs {
+        let Some(checksum) = TrailerChecksum::for_header(name)? else {
+            continue;
+        };
+        if let Some((first, _)) = &found {
+            return Err(Error::MultipleChecksums {
+                first: first.trailer(),
+                second: checksum.trailer(),
+            });
+        }
+        found = Some((checksum, value));
+    }
+    Ok(found.map(|(running, claimed)| (running, String::from_utf8_lossy(claimed).into_owned())))
 }
 
 /// Under S3's rules (`service` is the signature's), the `Content-MD5` a request carries

@@ -175,8 +175,9 @@ impl Default for LayerSettings {
 /// the fields before the file (at most 20 KiB), and the service gets a
 /// [`VerifiedPost`](crate::VerifiedPost) in the extensions, not a [`VerifiedRequest`], and the
 /// whole body as sent, fields and all. The layer follows the file as the service reads it and
-/// fails the body when the file is outside the policy's `content-length-range`, or the body
-/// ends inside it; the file's `Content-MD5` or checksum fields are the service's to check.
+/// fails the body when the file is outside the policy's `content-length-range`, is not what
+/// the form's `Content-MD5` or `x-amz-checksum-*` field claims (`BadDigest`), or the body ends
+/// inside it.
 ///
 /// One thing SigV4 leaves unsigned the layer cannot make one way: the order of a repeated
 /// query parameter's values (`?id=1&id=2` and `?id=2&id=1` sign alike, since the canonical
@@ -1611,7 +1612,7 @@ where
                 };
                 let checks = PassedOnChecks {
                     start: Some(start),
-                    file: Some(PostFileScan::new(&head, verified.allowed_file_size())),
+                    file: Some(PostFileScan::new(&head, &verified)),
                     ..PassedOnChecks::default()
                 };
                 let (body, failure) = pass_on(body, checks, &parts, &settings);

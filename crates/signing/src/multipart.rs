@@ -4,8 +4,9 @@
 
 use std::ops::RangeInclusive;
 
+use crate::checksum::ClaimedChecksum;
 use crate::error::{clip, Error};
-use crate::post::{PostForm, MAX_POST_FORM_BYTES};
+use crate::post::{PostForm, VerifiedPost, MAX_POST_FORM_BYTES};
 
 /// What a POST Object body holds before its file: the form's fields, and where the file's
 /// content starts.
@@ -269,9 +270,10 @@ pub(crate) fn parse_head(content_type: &str, body: &[u8]) -> Result<Option<PostF
 }
 
 /// Follows a POST Object body as it arrives, from its first byte: finds where the file's
-/// content ends (at [`PostFormHead::file_delimiter`]) and holds its size to the sizes the
-/// policy allows ([`VerifiedPost::allowed_file_size`](crate::VerifiedPost::allowed_file_size)),
-/// failing as soon as the file is too large, not at its end.
+/// content ends (at [`PostFormHead::file_delimiter`]), holds its size to the sizes the
+/// policy allows ([`VerifiedPost::allowed_file_size`]), failing as soon as the file is too
+/// large, not at its end, and its bytes to the `Content-MD5` and `x-amz-checksum-*` fields
+/// the form claims for it (S3's `BadDigest`, at the file's end).
 ///
 /// For a service on its own HTTP stack, as [`SigV4Layer`](crate::SigV4Layer) uses it: feed it
 /// every byte of the body in order ([`PostFileScan::update`]), and at the body's end ask
@@ -282,22 +284,26 @@ pub struct PostFileScan {
     file_start: u64,
     /// How many bytes of the body have been seen.
     position: u64,
-    /// The last bytes of the file seen, which may begin the delimiter.
+    /// The last bytes of the file seen, which may begin the delimiter: not yet given to
+    /// `checksum`.
     carry: Vec<u8>,
     file_size_seen: Option<u64>,
     allowed: RangeInclusive<u64>,
+    /// The checksums the file's bytes run through, checked (and taken) at its end.
+    checksum: Option<ClaimedChecksum>,
 }
 
 impl PostFileScan {
-    /// For the body whose head is `head`, its file held to `allowed`.
-    pub fn new(head: &PostFormHead, allowed: RangeInclusive<u64>) -> Self {
+    /// For the body whose head is `head`, and whose form verified as `verified`.
+    pub fn new(head: &PostFormHead, verified: &VerifiedPost) -> Self {
         Self {
             delimiter: head.file_delimiter.clone(),
             file_start: head.file_start as u64,
             position: 0,
             carry: Vec::new(),
             file_size_seen: None,
-            allowed,
+            allowed: verified.allowed_file_size(),
+            checksum: verified.file_checksum(),
         }
     }
 
@@ -310,7 +316,8 @@ impl PostFileScan {
     }
 
     /// The body's next bytes: [`Error::PostFileSize`] once the file is known to be larger
-    /// than allowed, or has ended smaller.
+    /// than allowed, or has ended smaller; [`Error::ChecksumMismatch`] when it has ended and
+    /// is not what a checksum field claims.
     pub fn update(&mut self, data: &[u8]) -> Result<(), Error> {
         let offset = self.position;
         self.position = self.position.saturating_add(data.len() as u64);
@@ -334,13 +341,22 @@ impl PostFileScan {
             if !self.allowed.contains(&size) {
                 return Err(self.size_error(size));
             }
-            return Ok(());
+            return match self.checksum.take() {
+                Some(mut checksum) => {
+                    checksum.update(&window[..at]);
+                    checksum.check()
+                }
+                None => Ok(()),
+            };
         }
         let keep = (self.delimiter.len() - 1).min(window.len());
         let certain = window_start + (window.len() - keep) as u64 - self.file_start;
         self.carry = window.split_off(window.len() - keep);
         if certain > *self.allowed.end() {
             return Err(self.size_error(certain));
+        }
+        if let Some(checksum) = &mut self.checksum {
+            checksum.update(&window);
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 
 use crate::auth::{days_since_epoch, parse_amz_date, parse_credential, ALGORITHM};
+use crate::checksum::{post_file_checksum, ClaimedChecksum};
 use crate::crypto::{constant_time_eq, decode_hex32};
 use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
 use crate::multipart::PostFormHead;
@@ -560,8 +561,8 @@ pub(crate) fn post_object_bucket(request: &RequestView<'_>, domains: &[String]) 
 
 /// A POST Object form whose signature verified and whose policy allowed it.
 ///
-/// The file itself is not checked here: hold its size to [`VerifiedPost::check_file_size`]
-/// as it arrives, and its `Content-MD5` or `x-amz-checksum-*` field (if any) to its bytes.
+/// The file itself is not checked here: [`PostFileScan`](crate::PostFileScan), made for this
+/// form, holds it to the policy's size range and to the checksums the form claims for it.
 #[derive(Clone)]
 pub struct VerifiedPost {
     access_key_id: String,
@@ -574,6 +575,8 @@ pub struct VerifiedPost {
     expires_at: SystemTime,
     fields: Vec<(String, String)>,
     file_size: RangeInclusive<u64>,
+    /// The file's `Content-MD5` and flexible checksum fields, their running state fresh.
+    file_checksum: Option<ClaimedChecksum>,
 }
 
 impl VerifiedPost {
@@ -641,6 +644,11 @@ impl VerifiedPost {
             min: *self.file_size.start(),
             max: *self.file_size.end(),
         })
+    }
+
+    /// The checksums the file must match at its end, fresh.
+    pub(crate) fn file_checksum(&self) -> Option<ClaimedChecksum> {
+        self.file_checksum.clone()
     }
 }
 
@@ -737,6 +745,11 @@ impl<L: CredentialLookup> Verifier<L> {
     ///    ([`Error::PostPolicyExpired`]), then its conditions
     ///    ([`Error::PostPolicyConditionFailed`]) and that each field is named by one
     ///    ([`Error::PostFieldNotInPolicy`]).
+    /// 6. The checksums the form claims for its file are read, as S3 reads a `PUT`'s headers:
+    ///    a `Content-MD5` field that is no MD5 is [`Error::InvalidContentMd5`], more than one
+    ///    `x-amz-checksum-*` value [`Error::MultipleChecksums`], one this crate cannot compute
+    ///    [`Error::UnsupportedChecksum`]. [`PostFileScan`](crate::PostFileScan) checks them
+    ///    against the file.
     pub async fn verify_post(&self, form: &PostForm, bucket: &str) -> Result<VerifiedPost, Error> {
         self.verify_post_as_of(form, bucket, None).await
     }
@@ -883,6 +896,8 @@ impl<L: CredentialLookup> Verifier<L> {
             }
         }
         let file_size = check_conditions(&policy, &fields, bucket)?;
+        let file_checksum =
+            post_file_checksum(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
         Ok(VerifiedPost {
             access_key_id: access_key_id.to_string(),
             principal: resolved.principal.clone(),
@@ -894,6 +909,7 @@ impl<L: CredentialLookup> Verifier<L> {
             expires_at: policy.expiration,
             fields,
             file_size,
+            file_checksum,
         })
     }
 }

@@ -1,8 +1,9 @@
 //! S3's browser uploads (POST Object) through the layer, sent by curl (`-F`) over a real
 //! socket: a form whose policy allows it reaches the service whole, with the `VerifiedPost`;
-//! a form its policy does not allow, a file outside the policy's size range and fields over
-//! S3's 20 KiB are refused in S3's XML with S3's codes; and what is not a POST Object (another
-//! path, a query, an `Authorization` header) is verified as before.
+//! a form its policy does not allow, a file outside the policy's size range or not what its
+//! checksum fields claim, and fields over S3's 20 KiB are refused in S3's XML with S3's codes;
+//! and what is not a POST Object (another path, a query, an `Authorization` header) is
+//! verified as before.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -195,6 +196,75 @@ async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
     let answer = curl(form_args(&padded, &path, url.clone())).await;
     assert_eq!(status(&answer.head), 400, "{}", answer.body);
     assert_eq!(code(&answer.body), "MaxPostPreDataLengthExceeded");
+}
+
+/// `openssl dgst -<digest> -binary` of `path`, in base64: a checksum field's value, from a
+/// tool independent of this crate.
+fn openssl_digest(digest: &str, path: &std::path::Path) -> String {
+    use base64::Engine as _;
+    let output = std::process::Command::new("openssl")
+        .args(["dgst", &format!("-{digest}"), "-binary"])
+        .arg(path)
+        .output()
+        .expect("openssl is on the PATH");
+    assert!(output.status.success(), "openssl dgst -{digest}");
+    base64::engine::general_purpose::STANDARD.encode(output.stdout)
+}
+
+/// The file is held to the `Content-MD5` and `x-amz-checksum-*` fields the form claims for
+/// it, as S3 holds it: the file they describe reaches the service; another of the same size
+/// is refused at its end with `BadDigest` (400), the layer's answer replacing the service's.
+#[tokio::test]
+async fn a_file_is_held_to_the_checksums_its_form_claims() {
+    let addr = start(VerifierSettings::default()).await;
+    let url = format!("http://{addr}/bucket");
+    let (_dir, path, content) = file_of(3000);
+    let mut other = content.clone();
+    other[1234] ^= 1;
+    let other_dir = tempfile::tempdir().unwrap();
+    let other_path = other_dir.path().join("photo.jpg");
+    std::fs::write(&other_path, &other).unwrap();
+    let md5 = openssl_digest("md5", &path);
+    let sha256 = openssl_digest("sha256", &path);
+    for claims in [
+        vec![("Content-MD5", md5.as_str())],
+        vec![("x-amz-checksum-sha256", sha256.as_str())],
+        vec![
+            ("x-amz-checksum-sha256", sha256.as_str()),
+            ("Content-MD5", md5.as_str()),
+        ],
+    ] {
+        let conditions: Vec<PolicyCondition> = claims
+            .iter()
+            .map(|(name, value)| PolicyCondition::Eq {
+                field: format!("${name}"),
+                value: (*value).to_owned(),
+            })
+            .collect();
+        let fields = signed_form("k", &claims, &conditions, SystemTime::now());
+        let answer = curl(form_args(&fields, &path, url.clone())).await;
+        let got: Value = serde_json::from_str(&answer.body).unwrap();
+        assert_eq!(got["file"], hex::encode(&content), "{claims:?}");
+
+        let answer = curl(form_args(&fields, &other_path, url.clone())).await;
+        assert_eq!(status(&answer.head), 400, "{claims:?}: {}", answer.body);
+        assert_eq!(
+            code(&answer.body),
+            "BadDigest",
+            "{claims:?}: {}",
+            answer.body
+        );
+    }
+    // A claim that is no MD5 is refused from the form, before the service is called.
+    let claims = [("Content-MD5", "not-an-md5")];
+    let conditions = [PolicyCondition::Eq {
+        field: "$Content-MD5".into(),
+        value: "not-an-md5".into(),
+    }];
+    let fields = signed_form("k", &claims, &conditions, SystemTime::now());
+    let answer = curl(form_args(&fields, &path, url)).await;
+    assert_eq!(status(&answer.head), 400, "{}", answer.body);
+    assert_eq!(code(&answer.body), "InvalidDigest", "{}", answer.body);
 }
 
 /// A form to a virtual-hosted bucket (`bucket.s3.example.com`, `POST /`) is one when the

@@ -7,7 +7,9 @@
 //!
 //! Then end to end: forms botocore makes for the layer's address, POSTed by requests,
 //! through the layer to s3s-fs (whose own verifier checks each form again, and which stores
-//! the file); a form the policy does not allow never reaches it. `post_send.py` sends them.
+//! the file); a form the policy does not allow never reaches it, nor a file that is not
+//! what its form's `x-amz-checksum-crc32` (computed by zlib) claims, which is refused with
+//! S3's `BadDigest`. `post_send.py` sends them.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -251,7 +253,7 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_send.py");
     let results = interop::run_json_script_beside_server(script, input).await;
-    assert_eq!(results.len(), 4);
+    assert_eq!(results.len(), 7);
     for result in &results {
         let (name, status) = (
             result["name"].as_str().unwrap(),
@@ -270,6 +272,12 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
                 body.contains("Extra input fields: x-amz-meta-extra"),
                 "{name}: {body}"
             );
+            assert!(!stored.exists(), "{name}: the refused file was stored");
+            continue;
+        }
+        if name == "another file's CRC32" {
+            assert_eq!(status, 400, "{name}: {body}");
+            assert!(body.contains("<Code>BadDigest</Code>"), "{name}: {body}");
             assert!(!stored.exists(), "{name}: the refused file was stored");
             continue;
         }

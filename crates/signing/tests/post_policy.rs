@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use edgeward_signing::{
-    signing_key, Accept, Error, FixedClock, PolicyCondition, PostForm, PostPolicy,
+    signing_key, Accept, Error, FixedClock, PolicyCondition, PostFileScan, PostForm, PostPolicy,
     ResolvedCredential, SecretAccessKey, StaticCredentials, Verifier, VerifierSettings,
 };
 use futures_util::FutureExt as _;
@@ -913,4 +913,107 @@ fn bodies_s3_refuses_are_refused() {
         PostForm::parse_multipart(form_data, &unfinished.as_bytes()[..20 * 1024]).unwrap(),
         None
     );
+}
+
+/// The checksums a form claims for its file are read when it verifies, as S3 reads a `PUT`'s
+/// headers (any case of their names; `InvalidDigest` for a `Content-MD5` that is no MD5,
+/// `InvalidRequest` for two checksums or one nobody computes; `x-amz-checksum-algorithm`
+/// names no value), and the scan holds the file to them at its end (`BadDigest`). The claimed
+/// values are independent of this crate: the CRC catalogue's check values for "123456789"
+/// (CRC-32C 0xE3069283, CRC-32 0xCBF43926), and `openssl dgst -md5 -binary | base64` and
+/// `openssl dgst -sha256 -binary | base64` of it.
+#[test]
+fn the_files_checksum_fields_hold_the_file() {
+    const MD5: &str = "JfnnlDI7RTiF9RgfG2JNCw==";
+    const SHA256: &str = "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=";
+    const CRC32C: &str = "4waSgw==";
+    const CRC32: &str = "y/Q5Jg==";
+    let form = |claims: &[(&str, &str)]| {
+        let conditions: Vec<Value> = claims
+            .iter()
+            .map(|(name, value)| serde_json::json!({ *name: value }))
+            .collect();
+        let mut extra = vec![("key", "k")];
+        extra.extend_from_slice(claims);
+        let mut all = vec![serde_json::json!({"key": "k"})];
+        all.extend(conditions);
+        signed_form(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            &policy_with(Value::Array(all)),
+            &extra,
+        )
+    };
+    // Read when the form verifies, before any of the file.
+    for (claims, code) in [
+        (vec![("Content-MD5", "not an md5")], "InvalidDigest"),
+        (vec![("content-md5", "AAAA")], "InvalidDigest"),
+        (
+            vec![
+                ("x-amz-checksum-crc32", CRC32),
+                ("X-Amz-Checksum-Sha256", SHA256),
+            ],
+            "InvalidRequest",
+        ),
+        (vec![("x-amz-checksum-whirlpool", "AAAA")], "InvalidRequest"),
+    ] {
+        let (got, status, _) = answer(verify_at(SIGNED_AT, &form(&claims)));
+        assert_eq!((got, status), (code, 400), "{claims:?}");
+    }
+
+    let body = |file: &str| {
+        format!(
+            "--b\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--b\r\n\
+             Content-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n{file}\r\n--b--\r\n"
+        )
+    };
+    let scan = |claims: &[(&str, &str)], file: &str| {
+        let verified = verify_at(SIGNED_AT, &form(claims)).unwrap();
+        let body = body(file);
+        let head = PostForm::parse_multipart("multipart/form-data; boundary=b", body.as_bytes())
+            .unwrap()
+            .unwrap();
+        let mut scan = PostFileScan::new(&head, &verified);
+        scan.update(body.as_bytes())?;
+        scan.finish().map(|_| ())
+    };
+    for claims in [
+        vec![],
+        vec![("Content-MD5", MD5)],
+        vec![("x-amz-checksum-sha256", SHA256)],
+        vec![("X-Amz-Checksum-CRC32C", CRC32C), ("content-md5", MD5)],
+        vec![("x-amz-checksum-crc32", CRC32)],
+        vec![("x-amz-checksum-algorithm", "CRC32")],
+    ] {
+        scan(&claims, "123456789").unwrap_or_else(|e| panic!("{claims:?}: {e}"));
+        let changed = scan(&claims, "123456780");
+        if claims.iter().any(|(n, _)| !n.ends_with("algorithm")) {
+            let s3 = changed.unwrap_err().to_s3_error();
+            assert_eq!((s3.code, s3.status), ("BadDigest", 400), "{claims:?}");
+        } else {
+            changed.unwrap();
+        }
+    }
+    // The MD5 and the flexible checksum each hold: a file that matches only one is refused,
+    // named by the other (the empty file's MD5, by openssl too).
+    for (claims, mismatched) in [
+        (
+            [
+                ("x-amz-checksum-crc32c", CRC32C),
+                ("Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg=="),
+            ],
+            "Content-MD5",
+        ),
+        (
+            [("x-amz-checksum-crc32c", CRC32), ("Content-MD5", MD5)],
+            "x-amz-checksum-crc32c",
+        ),
+    ] {
+        let error = scan(&claims, "123456789").unwrap_err();
+        assert_eq!(error.to_s3_error().code, "BadDigest", "{claims:?}");
+        assert!(
+            matches!(error, Error::ChecksumMismatch { name, .. } if name == mismatched),
+            "{error:?}"
+        );
+    }
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::Engine as _;
 use edgeward_signing::{
     signing_key, Error, FixedClock, PolicyCondition, PostFileScan, PostForm, PostPolicy,
-    ResolvedCredential, SecretAccessKey, StaticCredentials, Verifier, VerifierSettings,
+    ResolvedCredential, SecretAccessKey, StaticCredentials, VerifiedPost, Verifier,
+    VerifierSettings,
 };
 use futures_util::FutureExt as _;
 use proptest::prelude::*;
@@ -170,11 +171,28 @@ proptest! {
 /// Verifies a form with `field = value` under a policy whose one condition on it is
 /// `condition`, signed here.
 fn verify_one(condition: Value, value: &str) -> Result<(), Error> {
-    let policy = json!({"expiration": "2030-01-01T00:00:00Z", "conditions": [
-        {"bucket": "b"}, {"key": "k"}, {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
-        {"x-amz-credential": "AKID/20200101/us-east-1/s3/aws4_request"},
-        {"x-amz-date": "20200101T000000Z"}, condition,
-    ]});
+    verify_signed(
+        vec![condition],
+        vec![("x-amz-meta-p".to_owned(), value.to_owned())],
+    )
+    .map(|_| ())
+}
+
+/// Verifies a form with the `extra` fields (besides the key and the authentication) under a
+/// policy with the `extra_conditions` (besides theirs), signed here.
+fn verify_signed(
+    extra_conditions: Vec<Value>,
+    extra: Vec<(String, String)>,
+) -> Result<VerifiedPost, Error> {
+    let mut conditions = vec![
+        json!({"bucket": "b"}),
+        json!({"key": "k"}),
+        json!({"x-amz-algorithm": "AWS4-HMAC-SHA256"}),
+        json!({"x-amz-credential": "AKID/20200101/us-east-1/s3/aws4_request"}),
+        json!({"x-amz-date": "20200101T000000Z"}),
+    ];
+    conditions.extend(extra_conditions);
+    let policy = json!({"expiration": "2030-01-01T00:00:00Z", "conditions": conditions});
     let policy = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
     let key = signing_key(
         &SecretAccessKey::new("secret"),
@@ -182,20 +200,22 @@ fn verify_one(condition: Value, value: &str) -> Result<(), Error> {
         "us-east-1",
         "s3",
     );
-    let form: PostForm = [
-        ("key", "k".to_owned()),
-        ("x-amz-meta-p", value.to_owned()),
-        ("x-amz-algorithm", "AWS4-HMAC-SHA256".to_owned()),
+    let mut fields = vec![("key".to_owned(), "k".to_owned())];
+    fields.extend(extra);
+    fields.extend([
+        ("x-amz-algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()),
         (
-            "x-amz-credential",
+            "x-amz-credential".to_owned(),
             "AKID/20200101/us-east-1/s3/aws4_request".to_owned(),
         ),
-        ("x-amz-date", "20200101T000000Z".to_owned()),
-        ("x-amz-signature", hex::encode(key.sign(policy.as_bytes()))),
-        ("policy", policy),
-    ]
-    .into_iter()
-    .collect();
+        ("x-amz-date".to_owned(), "20200101T000000Z".to_owned()),
+        (
+            "x-amz-signature".to_owned(),
+            hex::encode(key.sign(policy.as_bytes())),
+        ),
+        ("policy".to_owned(), policy),
+    ]);
+    let form: PostForm = fields.into_iter().collect();
     let verifier = Verifier::new(
         StaticCredentials::new().with("AKID", ResolvedCredential::new("secret", "p")),
         VerifierSettings::default(),
@@ -203,11 +223,12 @@ fn verify_one(condition: Value, value: &str) -> Result<(), Error> {
     .with_clock(Arc::new(FixedClock(
         UNIX_EPOCH + Duration::from_secs(1_600_000_000),
     )));
-    verifier
-        .verify_post(&form, "b")
-        .now_or_never()
-        .unwrap()
-        .map(|_| ())
+    verifier.verify_post(&form, "b").now_or_never().unwrap()
+}
+
+/// A verified form whose file may be `min..=max` bytes.
+fn verified_with_range(min: u64, max: u64) -> VerifiedPost {
+    verify_signed(vec![json!(["content-length-range", min, max])], Vec::new()).unwrap()
 }
 
 proptest! {
@@ -235,10 +256,21 @@ proptest! {
     }
 }
 
+/// What a form claims of its file's CRC-32 in the scan's property.
+#[derive(Debug, Clone, Copy)]
+enum Claim {
+    Nothing,
+    /// The file's own (crc32fast's, a CRC-32 of its own).
+    Right,
+    /// That of the file with one more byte.
+    Wrong,
+}
+
 proptest! {
     /// Fed a body in any pieces, the scan finds the file's end where it is (its delimiter
     /// split across pieces included), and holds its size to the range: too large as soon as
-    /// more than the most allowed has surely come, too small at its end.
+    /// more than the most allowed has surely come, too small at its end; then its bytes, and
+    /// only they, to the checksum the form claims (`x-amz-checksum-crc32`).
     #[test]
     fn the_file_scan_finds_the_file_in_any_split(
         fields in proptest::collection::vec(field(), 0..3),
@@ -247,6 +279,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
         min in 0u64..150,
         span in 0u64..150,
+        claim in prop_oneof![Just(Claim::Nothing), Just(Claim::Right), Just(Claim::Wrong)],
     ) {
         let boundary = "bb0undary";
         prop_assume!(fields.iter().all(|(_, v)| !v.contains(boundary)));
@@ -255,7 +288,22 @@ proptest! {
         let content_type = format!("multipart/form-data; boundary={boundary}");
         let head = PostForm::parse_multipart(&content_type, &body).unwrap().unwrap();
         let max = min + span;
-        let mut scan = PostFileScan::new(&head, min..=max);
+        let crc32 = |bytes: &[u8]| {
+            base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(bytes).to_be_bytes())
+        };
+        let claimed = match claim {
+            Claim::Nothing => None,
+            Claim::Right => Some(crc32(&file)),
+            Claim::Wrong => Some(crc32(&[file.as_slice(), b"+"].concat())),
+        };
+        let mut conditions = vec![json!(["content-length-range", min, max])];
+        let mut claim_fields = Vec::new();
+        if let Some(claimed) = claimed {
+            conditions.push(json!({"x-amz-checksum-crc32": claimed}));
+            claim_fields.push(("x-amz-checksum-crc32".to_owned(), claimed));
+        }
+        let verified = verify_signed(conditions, claim_fields).unwrap();
+        let mut scan = PostFileScan::new(&head, &verified);
         let mut at: Vec<usize> = cuts.iter().map(|i| i.index(body.len() + 1)).collect();
         at.extend([0, body.len()]);
         at.sort_unstable();
@@ -267,13 +315,22 @@ proptest! {
                 break;
             }
         }
+        let sized = (min..=max).contains(&size);
         match failed {
             None => {
-                prop_assert!((min..=max).contains(&size));
+                prop_assert!(sized);
+                prop_assert!(!matches!(claim, Claim::Wrong));
                 prop_assert_eq!(scan.finish().unwrap(), size);
             }
+            Some((Error::ChecksumMismatch { name, .. }, read)) => {
+                prop_assert!(sized);
+                prop_assert!(matches!(claim, Claim::Wrong));
+                prop_assert_eq!(name, "x-amz-checksum-crc32");
+                // At the file's end: once its delimiter had come, not before.
+                prop_assert!(read as u64 >= head.file_start as u64 + size + head.file_delimiter.len() as u64);
+            }
             Some((Error::PostFileSize { size: reported, .. }, read)) => {
-                prop_assert!(!(min..=max).contains(&size));
+                prop_assert!(!sized);
                 if size > max {
                     // Not before more than `max` bytes of the file had come.
                     prop_assert!(reported > max && reported <= size);
@@ -295,7 +352,7 @@ fn a_file_too_large_fails_before_its_end_arrives() {
     let head = PostForm::parse_multipart("multipart/form-data; boundary=b", &body)
         .unwrap()
         .unwrap();
-    let mut scan = PostFileScan::new(&head, 0..=100);
+    let mut scan = PostFileScan::new(&head, &verified_with_range(0, 100));
     scan.update(&body[..head.file_start + 100]).unwrap();
     let error = scan
         .update(&body[head.file_start + 100..head.file_start + 200])

@@ -7,9 +7,11 @@ endpoint answered.
 """
 
 import base64
+import hashlib
 import json
 import os
 import sys
+import zlib
 
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
@@ -39,6 +41,17 @@ def main():
          [{"success_action_status": "201"}, ["content-length-range", 1, 1048576]], {}),
         ("an extra field", "extra/${filename}", None, None, {"x-amz-meta-extra": "1"}),
     ]
+    # The file's checksums as a browser's page would compute them (hashlib, zlib), claimed
+    # by a field the policy names: the file's own, and another file's.
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    crc32 = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    other_crc32 = base64.b64encode(zlib.crc32(data + b"!").to_bytes(4, "big")).decode()
+    for name, key, field, value in [
+        ("its Content-MD5", "md5/${filename}", "Content-MD5", md5),
+        ("its CRC32", "crc32/${filename}", "x-amz-checksum-crc32", crc32),
+        ("another file's CRC32", "other/${filename}", "x-amz-checksum-crc32", other_crc32),
+    ]:
+        cases.append((name, key, {field: value}, [{field: value}], {}))
     for name, key, fields, conditions, extra in cases:
         post = s3.generate_presigned_post(spec["bucket"], key, Fields=fields,
                                           Conditions=conditions, ExpiresIn=600)

@@ -45,8 +45,9 @@ index, or null), \"string_to_sign\" and \"canonical_trailer\" (the trailer's lin
 
 S3's browser uploads (POST Object: a multipart/form-data POST with neither an Authorization header
 nor a query, to /BUCKET, or to / at a bucket's host named with --s3-domain) are verified by their
-form: the POST policy's signature, its expiration and conditions, and the file's size against its
-content-length-range; always in S3's terms. Valid, --json gives \"location\": \"post-form\",
+form: the POST policy's signature, its expiration and conditions, the file's size against its
+content-length-range, and the file against the form's Content-MD5 or x-amz-checksum-* field
+(BadDigest); always in S3's terms. Valid, --json gives \"location\": \"post-form\",
 \"access_key_id\", \"scope\", \"session_token\", \"bucket\", \"key\" (${filename} replaced),
 \"file_size\" and \"policy_expires\"; invalid, \"string_to_sign\" is the policy whose signature
 did not match (\"canonical_request\" null).
@@ -317,7 +318,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
 }
 
 /// A POST Object form and its file, as the layer holds them: the form verified, then the
-/// file's size against the policy.
+/// file against the policy's size range and the form's checksums.
 fn verify_post_object(
     verifier: &Verifier<StaticCredentials>,
     runtime: &tokio::runtime::Runtime,
@@ -331,7 +332,7 @@ fn verify_post_object(
         }
     })?;
     let verified = runtime.block_on(verifier.verify_post(&head.form, bucket))?;
-    let mut file = PostFileScan::new(&head, verified.allowed_file_size());
+    let mut file = PostFileScan::new(&head, &verified);
     file.update(&request.body)?;
     let size = file.finish()?;
     Ok((verified, size))
