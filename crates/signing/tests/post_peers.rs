@@ -1,15 +1,17 @@
-//! POST Object forms made by botocore's `generate_presigned_post` and minio-py's
-//! `presigned_post_policy` (long-term and temporary credentials, `${filename}` keys, fields
-//! and conditions of every kind, size ranges), each encoded as `multipart/form-data` by
-//! urllib3 and by requests: the body's head reads back as the peer's fields, the form
+//! POST Object forms made by botocore's `generate_presigned_post`, minio-py's
+//! `presigned_post_policy` and the AWS SDK for JavaScript's `createPresignedPost`
+//! (long-term and temporary credentials, `${filename}` keys, fields and conditions of every
+//! kind, size ranges), each encoded as `multipart/form-data` by urllib3 and by requests, or
+//! by Node.js's WHATWG `FormData`: the body's head reads back as the peer's fields, the form
 //! verifies with the key the file's name makes, and each change to it is refused with the
-//! answer S3 gives. `post_peers.py` makes the forms.
+//! answer S3 gives. `post_peers.py` and `post_js.cjs` make the forms.
 //!
-//! Then end to end: forms botocore makes for the layer's address, POSTed by requests,
-//! through the layer to s3s-fs (whose own verifier checks each form again, and which stores
-//! the file); a form the policy does not allow never reaches it, nor a file that is not
-//! what its form's `x-amz-checksum-crc32` (computed by zlib) claims, which is refused with
-//! S3's `BadDigest`. `post_send.py` sends them.
+//! Then end to end: forms botocore and the JavaScript SDK make for the layer's address,
+//! POSTed by requests and by Node.js's `fetch`, through the layer to s3s-fs (whose own
+//! verifier checks each form again, and which stores the file); a form the policy does not
+//! allow never reaches it, nor a file that is not what its form's `x-amz-checksum-crc32`
+//! (computed by zlib) or `x-amz-checksum-sha256` (by Node.js's crypto) claims, which is
+//! refused with S3's `BadDigest`. `post_send.py` and `post_js.cjs` send them.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -42,25 +44,43 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .unwrap()
 }
 
-#[test]
-fn peer_forms_read_back_and_verify_and_changes_are_refused() {
+/// The forms `script` makes with the test's keys (long-term and temporary) for a 2,000-byte
+/// file, each checked by [`check`]; `count` is how many it must make.
+fn check_peer_forms(script: &str, count: usize, what: &str) {
     let file: Vec<u8> = (0..=255u8).cycle().take(2000).collect();
     let input = json!({
+        "mode": "forms",
         "access_key": AK, "secret_key": SK,
         "temporary": {"access_key": TEMPORARY_AK, "secret_key": TEMPORARY_SK, "token": TOKEN},
         "bucket": BUCKET,
         "file": base64::engine::general_purpose::STANDARD.encode(&file),
     });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_peers.py");
     let cases = interop::run_json_script(script, &input);
-    assert_eq!(
-        cases.len(),
-        14,
-        "2 encodings of 6 botocore forms and 1 minio-py form"
-    );
+    assert_eq!(cases.len(), count, "{what}");
     for case in &cases {
         check(case, &file);
     }
+}
+
+#[test]
+fn peer_forms_read_back_and_verify_and_changes_are_refused() {
+    check_peer_forms(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_peers.py"),
+        14,
+        "2 encodings of 6 botocore forms and 1 minio-py form",
+    );
+}
+
+/// The AWS SDK for JavaScript's `createPresignedPost` (its field names capitalised, a
+/// `bucket` field, the policy's text past ASCII left raw by `JSON.stringify`), encoded by
+/// Node.js's WHATWG `FormData` as a browser's `fetch` encodes a form.
+#[test]
+fn aws_sdk_js_forms_read_back_and_verify_and_changes_are_refused() {
+    check_peer_forms(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs"),
+        6,
+        "3 forms, long-term and temporary",
+    );
 }
 
 fn check(case: &Value, file: &[u8]) {
@@ -142,6 +162,8 @@ fn check(case: &Value, file: &[u8]) {
             // Its access key ID is another.
             "x-amz-credential" => "InvalidAccessKeyId",
             "x-amz-security-token" => "InvalidToken",
+            // It names another bucket than the request's.
+            "bucket" => "InvalidArgument",
             _ => "AccessDenied",
         };
         assert_eq!(s3.code, expected, "{name}: {field}: {}", s3.message);
@@ -164,7 +186,13 @@ fn check(case: &Value, file: &[u8]) {
     let s3 = verify(&head.form, "another-bucket")
         .unwrap_err()
         .to_s3_error();
-    assert!(s3.message.contains("$bucket"), "{name}: {}", s3.message);
+    // The policy's bucket condition fails, or first the form's own `bucket` field.
+    let expected = if head.form.get("bucket").is_some() {
+        "the POST form field 'bucket'"
+    } else {
+        "$bucket"
+    };
+    assert!(s3.message.contains(expected), "{name}: {}", s3.message);
     let late = verifier(signed_at + Duration::from_secs(601));
     let s3 = late
         .verify_post(&head.form, BUCKET)
@@ -229,8 +257,9 @@ async fn to_s3s(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn botocore_forms_through_the_layer_to_s3s_fs() {
+/// s3s-fs with the test's key and the bucket, and the layer before it (on 127.0.0.1), passing
+/// each verified POST Object on ([`to_s3s`]).
+async fn layer_before_s3s_fs() -> (S3sFs, std::net::SocketAddr) {
     use tower::Layer as _;
     let s3s = S3sFs::start(Some((AK, SK)));
     std::fs::create_dir(s3s.root().join(BUCKET)).unwrap();
@@ -245,15 +274,23 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
         edgeward_signing::LayerSettings::default(),
     );
     let addr = support::serve_service(layer.layer(forward), None).await;
+    (s3s, addr)
+}
 
+/// Runs `script` in its `send` mode against the layer before s3s-fs, with a 5,000-byte file,
+/// and checks each answer: the refused forms (by name: status and a text the answer holds)
+/// never reach s3s-fs; every other form's file is stored, with 201 for a name that starts
+/// so and 204 for the rest.
+async fn check_sent_forms(script: &'static str, count: usize, refused: &[(&str, u16, &str)]) {
+    let (s3s, addr) = layer_before_s3s_fs().await;
     let file: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
     let input = json!({
+        "mode": "send",
         "endpoint": format!("http://{addr}"), "access_key": AK, "secret_key": SK,
         "bucket": BUCKET, "file": base64::engine::general_purpose::STANDARD.encode(&file),
     });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_send.py");
     let results = interop::run_json_script_beside_server(script, input).await;
-    assert_eq!(results.len(), 7);
+    assert_eq!(results.len(), count, "{script}");
     for result in &results {
         let (name, status) = (
             result["name"].as_str().unwrap(),
@@ -266,18 +303,9 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
             .root()
             .join(BUCKET)
             .join(result["key"].as_str().unwrap());
-        if name == "an extra field" {
-            assert_eq!(status, 403, "{name}: {body}");
-            assert!(
-                body.contains("Extra input fields: x-amz-meta-extra"),
-                "{name}: {body}"
-            );
-            assert!(!stored.exists(), "{name}: the refused file was stored");
-            continue;
-        }
-        if name == "another file's CRC32" {
-            assert_eq!(status, 400, "{name}: {body}");
-            assert!(body.contains("<Code>BadDigest</Code>"), "{name}: {body}");
+        if let Some((_, code, text)) = refused.iter().find(|(refused, ..)| *refused == name) {
+            assert_eq!(status, u64::from(*code), "{name}: {body}");
+            assert!(body.contains(text), "{name}: {body}");
             assert!(!stored.exists(), "{name}: the refused file was stored");
             continue;
         }
@@ -286,6 +314,42 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
         assert_eq!(status, expected, "{name}: {body}");
         assert_eq!(std::fs::read(&stored).unwrap(), file, "{name}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_forms_through_the_layer_to_s3s_fs() {
+    check_sent_forms(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_send.py"),
+        7,
+        &[
+            (
+                "an extra field",
+                403,
+                "Extra input fields: x-amz-meta-extra",
+            ),
+            ("another file's CRC32", 400, "<Code>BadDigest</Code>"),
+        ],
+    )
+    .await;
+}
+
+/// The AWS SDK for JavaScript's forms, POSTed by Node.js's `fetch` (a browser's API), through
+/// the layer to s3s-fs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_js_forms_through_the_layer_to_s3s_fs() {
+    check_sent_forms(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs"),
+        6,
+        &[
+            (
+                "an extra field",
+                403,
+                "Extra input fields: x-amz-meta-extra",
+            ),
+            ("another file's SHA-256", 400, "<Code>BadDigest</Code>"),
+        ],
+    )
+    .await;
 }
 
 /// `presign_post` makes the form botocore's `generate_presigned_post` makes, byte for byte (the

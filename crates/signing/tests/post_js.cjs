@@ -1,0 +1,140 @@
+// POST Object forms from the AWS SDK for JavaScript v3 (@aws-sdk/s3-presigned-post's
+// createPresignedPost), encoded by Node.js's WHATWG FormData (the encoding a browser's
+// `fetch` gives a form), for tests/post_peers.rs.
+//
+// stdin: {"mode": "forms", "access_key", "secret_key", "temporary": {"access_key",
+// "secret_key", "token"}, "bucket", "file": base64}
+// stdout: a JSON array of {"name", "fields": [[name, value], ...], "file_name",
+// "content_type", "body": base64, "key", "size_range": [min, max] or null}, as
+// post_peers.py prints them.
+//
+// stdin: {"mode": "send", "endpoint", "access_key", "secret_key", "bucket", "file": base64}
+// stdout: a JSON array of {"name", "key", "status", "body"}: each form POSTed with `fetch`,
+// and what the endpoint answered.
+"use strict";
+
+const crypto = require("node:crypto");
+const { requirePeer } = require("./support/js_peers.cjs");
+const { S3Client } = requirePeer("@aws-sdk/client-s3");
+const { createPresignedPost } = requirePeer("@aws-sdk/s3-presigned-post");
+
+const FILE_NAME = "dir\\ünïcødé photo.jpg";
+
+function client(endpoint, accessKeyId, secretAccessKey, sessionToken) {
+  return new S3Client({
+    region: "us-east-1",
+    endpoint: endpoint || "http://127.0.0.1:9",
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+  });
+}
+
+// The form a browser's page would send: the fields in the SDK's order, the file last.
+function formData(fields, file) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    form.append(name, value);
+  }
+  form.append("file", new Blob([file], { type: "image/jpeg" }), FILE_NAME);
+  return form;
+}
+
+async function forms(spec, file) {
+  const out = [];
+  const temporary = spec.temporary;
+  const identities = [
+    ["long-term", spec.access_key, spec.secret_key, undefined],
+    ["temporary", temporary.access_key, temporary.secret_key, temporary.token],
+  ];
+  for (const [who, accessKey, secretKey, token] of identities) {
+    const s3 = client(undefined, accessKey, secretKey, token);
+    const cases = [
+      ["exact key", "uploads/report.bin", {}, [], null],
+      [
+        "key from the file name",
+        "uploads/${filename}",
+        // JSON.stringify leaves text past ASCII as it is (Python's json.dumps escapes it).
+        { "Content-Type": "image/jpeg", "x-amz-meta-note": 'a "quoted" \\ value, ünïcødé' },
+        [["content-length-range", 1, 1048576]],
+        [1, 1048576],
+      ],
+      [
+        "starts-with and a status",
+        "photos/${filename}",
+        { "Content-Type": "image/png", success_action_status: "201" },
+        [["starts-with", "$Content-Type", "image/"]],
+        null,
+      ],
+    ];
+    for (const [name, key, fields, conditions, sizeRange] of cases) {
+      const post = await createPresignedPost(s3, {
+        Bucket: spec.bucket,
+        Key: key,
+        Fields: fields,
+        Conditions: conditions,
+        Expires: 600,
+      });
+      const encoded = new Response(formData(post.fields, file));
+      const body = Buffer.from(await encoded.arrayBuffer());
+      out.push({
+        name: `aws-sdk-js ${who}: ${name}`,
+        fields: Object.entries(post.fields),
+        file_name: FILE_NAME,
+        content_type: encoded.headers.get("content-type"),
+        body: body.toString("base64"),
+        key,
+        size_range: sizeRange,
+      });
+    }
+  }
+  return out;
+}
+
+async function send(spec, file) {
+  const s3 = client(spec.endpoint, spec.access_key, spec.secret_key, undefined);
+  const sha256 = (data) => crypto.createHash("sha256").update(data).digest("base64");
+  const cases = [
+    ["exact key", "js/report.bin", {}, {}],
+    ["key from the file name", "js/${filename}", {}, {}],
+    ["201", "js201/${filename}", { success_action_status: "201" }, {}],
+    ["its SHA-256", "sha/${filename}", { "x-amz-checksum-sha256": sha256(file) }, {}],
+    [
+      "another file's SHA-256",
+      "other/${filename}",
+      { "x-amz-checksum-sha256": sha256(Buffer.concat([file, Buffer.from("!")])) },
+      {},
+    ],
+    ["an extra field", "extra/${filename}", {}, { "x-amz-meta-extra": "1" }],
+  ];
+  const out = [];
+  for (const [name, key, fields, extra] of cases) {
+    const post = await createPresignedPost(s3, {
+      Bucket: spec.bucket,
+      Key: key,
+      Fields: fields,
+      Expires: 600,
+    });
+    const response = await fetch(post.url, {
+      method: "POST",
+      body: formData({ ...post.fields, ...extra }, file),
+    });
+    out.push({ name, key, status: response.status, body: await response.text() });
+  }
+  return out;
+}
+
+async function main() {
+  const chunks = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk);
+  }
+  const spec = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  const file = Buffer.from(spec.file, "base64");
+  const out = spec.mode === "send" ? await send(spec, file) : await forms(spec, file);
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
