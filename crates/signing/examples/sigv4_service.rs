@@ -16,6 +16,15 @@
 //! # HTTP/1.1 403 Forbidden, with API Gateway's JSON error: MissingAuthenticationTokenException
 //! ```
 //!
+//! A browser upload (S3's POST Object: a form whose POST policy the key signed, as botocore's
+//! `generate_presigned_post` makes one for `http://127.0.0.1:8080` and the bucket `uploads`)
+//! passes the layer too, with a `VerifiedPost` where a signed request has its
+//! `VerifiedRequest`:
+//!
+//! ```text
+//! # alice (AKIDEXAMPLE) may upload photos/cat.jpg to uploads
+//! ```
+//!
 //! A real service puts its own [`CredentialLookup`](edgeward_signing::CredentialLookup) where
 //! `StaticCredentials` is here.
 
@@ -27,8 +36,8 @@ use axum::body::Body;
 use axum::routing::any;
 use axum::{Extension, Router};
 use edgeward_signing::{
-    LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedRequest, Verifier,
-    VerifierSettings,
+    LayerSettings, ResolvedCredential, SigV4Layer, StaticCredentials, VerifiedPost,
+    VerifiedRequest, Verifier, VerifierSettings,
 };
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -49,28 +58,45 @@ const MAX_CONNECTIONS: usize = 1024;
 /// How long to wait after a failed accept before the next.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
-/// Who signed the request, for what; only a verified request reaches this.
+/// Who signed the request, for what; only a verified request reaches this, with a
+/// `VerifiedRequest`, or for a browser upload (POST Object) a `VerifiedPost`: a handler that
+/// asked only for the first would fail the second with axum's 500.
 ///
 /// The body is read to its end before the answer, as any handler behind the layer must: a
-/// streamed upload's chunk signatures are checked as it is read (when one fails, the layer
-/// answers with the failure instead), and an answer given over a body still arriving has
-/// hyper close the connection under it, which the client can see as a reset, not the answer.
+/// streamed upload's chunk signatures, and a browser upload's file size and checksums, are
+/// checked as it is read (when one fails, the layer answers with the failure instead), and an
+/// answer given over a body still arriving has hyper close the connection under it, which the
+/// client can see as a reset, not the answer.
 async fn who_signed(
-    Extension(verified): Extension<VerifiedRequest>,
+    signed: Option<Extension<VerifiedRequest>>,
+    upload: Option<Extension<VerifiedPost>>,
     method: http::Method,
     uri: http::Uri,
     mut body: Body,
-) -> String {
+) -> Result<String, http::StatusCode> {
     while let Some(Ok(_)) = body.frame().await {}
-    let scope = verified.scope();
-    format!(
-        "{} ({}) signed {method} {} for {} in {}\n",
-        verified.principal(),
-        verified.access_key_id(),
-        uri.path(),
-        scope.service,
-        scope.region,
-    )
+    match (signed, upload) {
+        (Some(Extension(verified)), _) => {
+            let scope = verified.scope();
+            Ok(format!(
+                "{} ({}) signed {method} {} for {} in {}\n",
+                verified.principal(),
+                verified.access_key_id(),
+                uri.path(),
+                scope.service,
+                scope.region,
+            ))
+        }
+        (None, Some(Extension(upload))) => Ok(format!(
+            "{} ({}) may upload {} to {}\n",
+            upload.principal(),
+            upload.access_key_id(),
+            upload.key(),
+            upload.bucket(),
+        )),
+        // The layer passes nothing else on; were it taken away, nothing would be answered.
+        (None, None) => Err(http::StatusCode::INTERNAL_SERVER_ERROR),
+    }
 }
 
 /// The router, every route behind the layer.

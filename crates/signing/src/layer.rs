@@ -173,8 +173,9 @@ impl Default for LayerSettings {
 /// host when [`VerifierSettings::s3_domains`](crate::VerifierSettings::s3_domains) names the
 /// service's domains) are verified by their form ([`Verifier::verify_post`]): the layer reads
 /// the fields before the file (at most 20 KiB), and the service gets a
-/// [`VerifiedPost`](crate::VerifiedPost) in the extensions, not a [`VerifiedRequest`], and the
-/// whole body as sent, fields and all. The layer follows the file as the service reads it and
+/// [`VerifiedPost`](crate::VerifiedPost) in the extensions, not a [`VerifiedRequest`] (a
+/// handler that asks only for the latter fails these requests: `examples/sigv4_service.rs`
+/// takes either), and the whole body as sent, fields and all. The layer follows the file as the service reads it and
 /// fails the body when the file is outside the policy's `content-length-range`, is not what
 /// the form's `Content-MD5` or `x-amz-checksum-*` field claims (`BadDigest`), or the body ends
 /// inside it.

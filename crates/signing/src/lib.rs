@@ -21,8 +21,9 @@
 //! - **Browser uploads** ([`Verifier::verify_post`]): S3's POST Object, a `multipart/form-data`
 //!   form ([`PostForm::parse_multipart`] reads its fields up to the file) whose SigV4-signed
 //!   POST policy ([`PostPolicy`]) every field must meet; [`PostFileScan`] holds the file to
-//!   the policy's size range and the form's checksum fields as it passes. [`SigV4Layer`] does all of it for a POST Object.
-//!   [`presign_post`] signs such a form, as botocore's `generate_presigned_post` does.
+//!   the policy's size range and the form's checksum fields as it passes. [`SigV4Layer`]
+//!   does all of it for a POST Object. [`presign_post`] signs such a form, as botocore's
+//!   `generate_presigned_post` does.
 //!
 //! Not here: SigV4a (ECDSA), SigV2, event-stream signing, credential storage (the lookup is
 //! yours), authorisation (who may do what).

@@ -565,6 +565,7 @@ pub(crate) fn post_object_bucket(request: &RequestView<'_>, domains: &[String]) 
 /// form, holds it to the policy's size range and to the checksums the form claims for it.
 #[derive(Clone)]
 pub struct VerifiedPost {
+    bucket: String,
     access_key_id: String,
     principal: String,
     date: String,
@@ -588,6 +589,12 @@ impl VerifiedPost {
     /// Who the key belongs to, as the [`CredentialLookup`] said.
     pub fn principal(&self) -> &str {
         &self.principal
+    }
+
+    /// The bucket the form uploads to: the request's (its path or host), which the policy
+    /// allowed.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
     }
 
     /// The credential scope's `(date, region, service)`.
@@ -655,6 +662,7 @@ impl VerifiedPost {
 impl fmt::Debug for VerifiedPost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifiedPost")
+            .field("bucket", &self.bucket)
             .field("access_key_id", &self.access_key_id)
             .field("principal", &self.principal)
             .field("scope", &self.scope())
@@ -899,6 +907,7 @@ impl<L: CredentialLookup> Verifier<L> {
         let file_checksum =
             post_file_checksum(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
         Ok(VerifiedPost {
+            bucket: bucket.to_owned(),
             access_key_id: access_key_id.to_string(),
             principal: resolved.principal.clone(),
             date: credential.date.to_string(),

@@ -1,6 +1,7 @@
 //! The `sigv4_service` example, its own code (included, not copied), on 127.0.0.1: curl's
 //! signer gets the answer its doc comment promises, an unsigned or wrongly signed request
-//! the AWS error, and a client that half-closes after its request still gets an answer.
+//! the AWS error, a browser upload its own answer (not a 500 for the extension it lacks), and
+//! a client that half-closes after its request still gets an answer.
 #![allow(clippy::unwrap_used)]
 
 #[allow(dead_code, unreachable_pub)]
@@ -169,4 +170,73 @@ async fn a_streamed_upload_is_answered_once_read_and_verified() {
         assert!(answer.starts_with(status), "changed={changed}: {answer:?}");
         assert!(answer.contains(says), "changed={changed}: {answer:?}");
     }
+}
+
+/// A browser upload (POST Object) signed with the example's key passes the layer with a
+/// `VerifiedPost`, not a `VerifiedRequest`: the example answers it too, once the file has
+/// been read (and so held to the form's size range), not with an error for a missing
+/// extension.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_answers_a_browser_upload() {
+    use edgeward_signing::{presign_post, PolicyCondition, PostPresignRequest, SigningParams};
+    let addr = start().await;
+    let credentials = aws_credential_types::Credentials::from_keys(
+        example::ACCESS_KEY_ID,
+        example::SECRET_ACCESS_KEY,
+        None,
+    );
+    let params = SigningParams {
+        credentials: &credentials,
+        region: "us-east-1",
+        service: "s3",
+        time: std::time::SystemTime::now(),
+    };
+    let range = [PolicyCondition::ContentLengthRange { min: 1, max: 100 }];
+    let form = presign_post(
+        &params,
+        &PostPresignRequest {
+            bucket: "uploads",
+            key: "photos/${filename}",
+            expires_in: Duration::from_secs(60),
+            fields: &[],
+            conditions: &range,
+        },
+    )
+    .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let send = |size: usize| {
+        let path = directory.path().join("cat.jpg");
+        std::fs::write(&path, vec![b'c'; size]).unwrap();
+        let mut args = Vec::new();
+        for (name, value) in form.fields() {
+            args.extend(["--form-string".to_owned(), format!("{name}={value}")]);
+        }
+        args.extend([
+            "-F".to_owned(),
+            format!("file=@{}", path.display()),
+            format!("http://{addr}/uploads"),
+        ]);
+        support::curl(args)
+    };
+    let uploaded = send(10).await;
+    assert!(
+        uploaded.head.starts_with("HTTP/1.1 200 "),
+        "{}",
+        uploaded.head
+    );
+    assert_eq!(
+        uploaded.body,
+        "alice (AKIDEXAMPLE) may upload photos/cat.jpg to uploads\n"
+    );
+    let too_large = send(101).await;
+    assert!(
+        too_large.head.starts_with("HTTP/1.1 400 "),
+        "{}",
+        too_large.head
+    );
+    assert!(
+        too_large.body.contains("<Code>EntityTooLarge</Code>"),
+        "{}",
+        too_large.body
+    );
 }

@@ -49,6 +49,7 @@ async fn s3_like(
                 .unwrap();
             json!({
                 "principal": verified.principal(),
+                "bucket": verified.bucket(),
                 "key": verified.key(),
                 "file": hex::encode(&rest[..end]),
             })
@@ -145,6 +146,7 @@ async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
     assert_eq!(status(&answer.head), 200, "{}", answer.body);
     let got: Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(got["principal"], "arn:aws:iam::123456789012:user/alice");
+    assert_eq!(got["bucket"], "bucket");
     assert_eq!(got["key"], "uploads/photo.jpg");
     assert_eq!(got["file"], hex::encode(&content));
 
@@ -283,6 +285,7 @@ async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticat
     let answer = curl(args).await;
     let got: Value = serde_json::from_str(&answer.body).unwrap();
     assert_eq!(got["file"], hex::encode(&content), "{}", answer.body);
+    assert_eq!(got["bucket"], "bucket", "the host's");
 
     let addr = start(VerifierSettings::default()).await;
     for target in ["/", "/bucket/key", "/bucket?uploads"] {

@@ -107,6 +107,7 @@ fn the_documentations_example_verifies() {
         .unwrap();
         assert_eq!(verified.key(), key);
         assert_eq!(verified.principal(), "example-user");
+        assert_eq!(verified.bucket(), "sigv4examplebucket");
         assert_eq!(verified.access_key_id(), "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(verified.scope(), ("20151229", "us-east-1", "s3"));
         assert_eq!(verified.signed_at(), at(SIGNED_AT));
