@@ -9,13 +9,16 @@
 //!   tests, and the S3 behind the layer for s3cmd, minio-py, minio-js, rclone and restic) at
 //!   `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
-//!   its SigV4 signer, STS and S3 clients, S3 presigner; aws4; and minio-js) at
+//!   its SigV4 signer, STS and S3 clients, S3 presigners; aws4; minio-js; and
+//!   playwright-core, which drives Chromium) at
 //!   `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the
 //!   manifest's `engines.node` names;
-//! - rclone and restic (S3 clients with Go SigV4 signers, for the layer's tests) and the AWS
-//!   CLI v2 (`/usr/bin/aws`, beside the venv's v1, unless `EDGEWARD_AWS_CLI_V2` names one),
-//!   from Debian's packages by apt-get when they are missing and setup runs as root;
+//! - rclone and restic (S3 clients with Go SigV4 signers, for the layer's tests), the AWS
+//!   CLI v2 (`/usr/bin/aws`, beside the venv's v1, unless `EDGEWARD_AWS_CLI_V2` names one)
+//!   and Chromium (a browser that sends POST Object forms, driven by playwright-core; unless
+//!   `EDGEWARD_CHROMIUM` names one), from Debian's packages by apt-get when they are missing
+//!   and setup runs as root;
 //! - a check that `openssl`, `curl` and `valgrind` are on the PATH (tests start `openssl
 //!   s_server`/`s_client` and use curl's own SigV4 signer as a client; the speed targets are
 //!   held in instructions counted by callgrind).
@@ -37,6 +40,8 @@ pub(crate) struct Tools {
     pub(crate) js_peers: PathBuf,
     /// The AWS CLI v2, handed to tests as `EDGEWARD_AWS_CLI_V2`.
     pub(crate) aws_cli_v2: PathBuf,
+    /// Chromium's binary, handed to tests as `EDGEWARD_CHROMIUM`.
+    pub(crate) chromium: PathBuf,
 }
 
 /// The s3s-fs release the signer tests run against (its `rust-version` fits our toolchain).
@@ -54,7 +59,10 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
     if !have("valgrind", &["--version"]) {
         bail!("`valgrind` is not on the PATH; the sigv4 speed targets are held in instructions counted by callgrind (apt-get install valgrind)");
     }
-    let aws_cli_v2 = debian_tools()?;
+    let DebianTools {
+        aws_cli_v2,
+        chromium,
+    } = debian_tools()?;
     let python = venv()?;
     if !have("cargo", &["fuzz", "--version"]) {
         step(
@@ -69,6 +77,7 @@ pub(crate) fn run() -> anyhow::Result<Tools> {
         s3s_fs,
         js_peers,
         aws_cli_v2,
+        chromium,
     })
 }
 
@@ -84,27 +93,65 @@ const DEBIAN_TOOLS: [&str; 2] = ["rclone", "restic"];
 /// `EDGEWARD_AWS_CLI_V2` already set (an AWS CLI v2 installed another way) is taken instead.
 const AWS_CLI_V2: &str = "/usr/bin/aws";
 
+/// Chromium as Debian packages it: a browser, to send POST Object forms as a page does (its
+/// own `multipart/form-data` encoder), driven by the Node.js peers' playwright-core. The
+/// binary itself, not the `/usr/bin/chromium` wrapper, which adds a desktop's flags from
+/// `/etc/chromium.d`. An `EDGEWARD_CHROMIUM` already set (a Chromium or Chrome installed
+/// another way) is taken instead.
+const CHROMIUM: &str = "/usr/lib/chromium/chromium";
+
 /// Whether `aws` is there and says it is version 2.
 fn is_aws_cli_v2(aws: &std::ffi::OsStr) -> bool {
-    Command::new(aws)
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success() && out.stdout.starts_with(b"aws-cli/2."))
+    says_version(aws, &[b"aws-cli/2."])
 }
 
-/// Installs [`DEBIAN_TOOLS`] and the AWS CLI v2 when they are missing: the CLI's path.
-fn debian_tools() -> anyhow::Result<PathBuf> {
-    let given = std::env::var_os("EDGEWARD_AWS_CLI_V2");
-    if let Some(given) = &given {
-        if !is_aws_cli_v2(given) {
-            bail!(
-                "EDGEWARD_AWS_CLI_V2={} is not an AWS CLI v2 (its --version does not say \
-                 aws-cli/2.); unset it to use Debian's ({AWS_CLI_V2})",
-                given.to_string_lossy()
-            );
-        }
+/// Whether `browser` is there and says it is Chromium or Chrome.
+fn is_chromium(browser: &std::ffi::OsStr) -> bool {
+    says_version(browser, &[b"Chromium ", b"Google Chrome "])
+}
+
+/// Whether `tool --version` succeeds and starts with one of `prefixes`.
+fn says_version(tool: &std::ffi::OsStr, prefixes: &[&[u8]]) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|out| out.status.success() && prefixes.iter().any(|p| out.stdout.starts_with(p)))
+}
+
+/// The tool `variable` names, when it is set and `is` says it is the tool (`what`), or
+/// `default`.
+fn given_or(
+    variable: &str,
+    default: &str,
+    is: fn(&std::ffi::OsStr) -> bool,
+    what: &str,
+) -> anyhow::Result<PathBuf> {
+    match std::env::var_os(variable) {
+        Some(given) if !is(&given) => bail!(
+            "{variable}={} is not {what} (its --version does not say so); unset it to use \
+             Debian's ({default})",
+            given.to_string_lossy()
+        ),
+        Some(given) => Ok(PathBuf::from(given)),
+        None => Ok(PathBuf::from(default)),
     }
-    let aws_cli_v2 = given.map_or_else(|| PathBuf::from(AWS_CLI_V2), PathBuf::from);
+}
+
+/// The Debian tools whose paths the tests are given.
+struct DebianTools {
+    aws_cli_v2: PathBuf,
+    chromium: PathBuf,
+}
+
+/// Installs [`DEBIAN_TOOLS`], the AWS CLI v2 and Chromium when they are missing.
+fn debian_tools() -> anyhow::Result<DebianTools> {
+    let aws_cli_v2 = given_or(
+        "EDGEWARD_AWS_CLI_V2",
+        AWS_CLI_V2,
+        is_aws_cli_v2,
+        "an AWS CLI v2",
+    )?;
+    let chromium = given_or("EDGEWARD_CHROMIUM", CHROMIUM, is_chromium, "Chromium")?;
     let mut missing: Vec<&str> = DEBIAN_TOOLS
         .into_iter()
         .filter(|tool| !have(tool, &["version"]))
@@ -112,8 +159,15 @@ fn debian_tools() -> anyhow::Result<PathBuf> {
     if !is_aws_cli_v2(aws_cli_v2.as_os_str()) {
         missing.push("awscli");
     }
+    if !is_chromium(chromium.as_os_str()) {
+        missing.push("chromium");
+    }
+    let tools = DebianTools {
+        aws_cli_v2,
+        chromium,
+    };
     if missing.is_empty() {
-        return Ok(aws_cli_v2);
+        return Ok(tools);
     }
     let root = Command::new("id")
         .arg("-u")
@@ -124,6 +178,7 @@ fn debian_tools() -> anyhow::Result<PathBuf> {
             .iter()
             .map(|&tool| match tool {
                 "awscli" => format!("the AWS CLI v2 ({AWS_CLI_V2} or EDGEWARD_AWS_CLI_V2)"),
+                "chromium" => format!("Chromium ({CHROMIUM} or EDGEWARD_CHROMIUM)"),
                 _ => format!("`{tool}`"),
             })
             .collect();
@@ -147,10 +202,13 @@ fn debian_tools() -> anyhow::Result<PathBuf> {
             .args(["install", "-y", "-qq", "--no-install-recommends"])
             .args(&missing),
     )?;
-    if !is_aws_cli_v2(aws_cli_v2.as_os_str()) {
+    if !is_aws_cli_v2(tools.aws_cli_v2.as_os_str()) {
         bail!("apt-get installed awscli, but {AWS_CLI_V2} --version does not say aws-cli/2.");
     }
-    Ok(aws_cli_v2)
+    if !is_chromium(tools.chromium.as_os_str()) {
+        bail!("apt-get installed chromium, but {CHROMIUM} --version does not say Chromium");
+    }
+    Ok(tools)
 }
 
 fn js_peers() -> anyhow::Result<PathBuf> {

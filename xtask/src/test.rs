@@ -130,6 +130,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     tests.env("EDGEWARD_S3S_FS", &tools.s3s_fs);
     tests.env("EDGEWARD_JS_PEERS", &tools.js_peers);
     tests.env("EDGEWARD_AWS_CLI_V2", &tools.aws_cli_v2);
+    tests.env("EDGEWARD_CHROMIUM", &tools.chromium);
     check(step("unit, integration and interop tests", &mut tests));
     check(step(
         "doc tests",

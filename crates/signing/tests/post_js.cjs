@@ -8,9 +8,11 @@
 // "content_type", "body": base64, "key", "size_range": [min, max] or null}, as
 // post_peers.py prints them.
 //
-// stdin: {"mode": "send", "endpoint", "access_key", "secret_key", "bucket", "file": base64}
+// stdin: {"mode": "send" or "browser", "endpoint", "access_key", "secret_key", "bucket",
+// "file": base64, and for "browser" "chromium" (its binary)}
 // stdout: a JSON array of {"name", "key", "status", "body"}: each form POSTed with `fetch`,
-// and what the endpoint answered.
+// or by Chromium (driven by playwright-core) submitting an HTML form whose file input holds
+// the file, and what the endpoint answered.
 "use strict";
 
 const crypto = require("node:crypto");
@@ -90,7 +92,50 @@ async function forms(spec, file) {
   return out;
 }
 
-async function send(spec, file) {
+// POSTs a form with Node.js's `fetch`: {status, body}.
+async function byFetch(url, fields, file) {
+  const response = await fetch(url, { method: "POST", body: formData(fields, file) });
+  return { status: response.status, body: await response.text() };
+}
+
+function escapeHtml(text) {
+  const entities = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  return String(text).replace(/[&<>"']/g, (c) => entities[c]);
+}
+
+// A Chromium whose pages submit a form as a user would: hidden inputs for the fields, a file
+// input holding the file, the submit button clicked. Chromium encodes the body itself.
+async function browser(executablePath) {
+  const { chromium } = requirePeer("playwright-core");
+  // Root (as in CI) has no user-namespace sandbox; the page is the test's own.
+  const instance = await chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+  const submit = async (url, fields, file) => {
+    const page = await instance.newPage();
+    const inputs = Object.entries(fields)
+      .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+      .join("");
+    await page.setContent(
+      `<form method="post" enctype="multipart/form-data" action="${escapeHtml(url)}">` +
+        `${inputs}<input type="file" name="file"><button type="submit">Upload</button></form>`,
+    );
+    await page.setInputFiles("input[type=file]", { name: FILE_NAME, mimeType: "image/jpeg", buffer: file });
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url() === url && r.request().method() === "POST"),
+      page.click("button"),
+    ]);
+    // A 204 has no body, and leaves the page where it was (no document to read one from).
+    const status = response.status();
+    const answer = { status, body: status === 204 ? "" : await response.text() };
+    await page.close();
+    return answer;
+  };
+  return { submit, close: () => instance.close() };
+}
+
+async function send(spec, file, submit) {
   const s3 = client(spec.endpoint, spec.access_key, spec.secret_key, undefined);
   const sha256 = (data) => crypto.createHash("sha256").update(data).digest("base64");
   const cases = [
@@ -114,11 +159,8 @@ async function send(spec, file) {
       Fields: fields,
       Expires: 600,
     });
-    const response = await fetch(post.url, {
-      method: "POST",
-      body: formData({ ...post.fields, ...extra }, file),
-    });
-    out.push({ name, key, status: response.status, body: await response.text() });
+    const answer = await submit(post.url, { ...post.fields, ...extra }, file);
+    out.push({ name, key, ...answer });
   }
   return out;
 }
@@ -130,7 +172,19 @@ async function main() {
   }
   const spec = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   const file = Buffer.from(spec.file, "base64");
-  const out = spec.mode === "send" ? await send(spec, file) : await forms(spec, file);
+  let out;
+  if (spec.mode === "forms") {
+    out = await forms(spec, file);
+  } else if (spec.mode === "send") {
+    out = await send(spec, file, byFetch);
+  } else {
+    const chromium = await browser(spec.chromium);
+    try {
+      out = await send(spec, file, chromium.submit);
+    } finally {
+      await chromium.close();
+    }
+  }
   process.stdout.write(JSON.stringify(out));
 }
 

@@ -7,7 +7,8 @@
 //! answer S3 gives. `post_peers.py` and `post_js.cjs` make the forms.
 //!
 //! Then end to end: forms botocore and the JavaScript SDK make for the layer's address,
-//! POSTed by requests and by Node.js's `fetch`, through the layer to s3s-fs (whose own
+//! POSTed by requests, by Node.js's `fetch`, and by Chromium submitting an HTML form with a
+//! file input (driven by playwright-core), through the layer to s3s-fs (whose own
 //! verifier checks each form again, and which stores the file); a form the policy does not
 //! allow never reaches it, nor a file that is not what its form's `x-amz-checksum-crc32`
 //! (computed by zlib) or `x-amz-checksum-sha256` (by Node.js's crypto) claims, which is
@@ -281,14 +282,22 @@ async fn layer_before_s3s_fs() -> (S3sFs, std::net::SocketAddr) {
 /// and checks each answer: the refused forms (by name: status and a text the answer holds)
 /// never reach s3s-fs; every other form's file is stored, with 201 for a name that starts
 /// so and 204 for the rest.
-async fn check_sent_forms(script: &'static str, count: usize, refused: &[(&str, u16, &str)]) {
+async fn check_sent_forms(
+    script: &'static str,
+    mode: &str,
+    count: usize,
+    refused: &[(&str, u16, &str)],
+) {
     let (s3s, addr) = layer_before_s3s_fs().await;
     let file: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
-    let input = json!({
-        "mode": "send",
+    let mut input = json!({
+        "mode": mode,
         "endpoint": format!("http://{addr}"), "access_key": AK, "secret_key": SK,
         "bucket": BUCKET, "file": base64::engine::general_purpose::STANDARD.encode(&file),
     });
+    if mode == "browser" {
+        input["chromium"] = interop::chromium().into();
+    }
     let results = interop::run_json_script_beside_server(script, input).await;
     assert_eq!(results.len(), count, "{script}");
     for result in &results {
@@ -320,6 +329,7 @@ async fn check_sent_forms(script: &'static str, count: usize, refused: &[(&str, 
 async fn botocore_forms_through_the_layer_to_s3s_fs() {
     check_sent_forms(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_send.py"),
+        "send",
         7,
         &[
             (
@@ -339,6 +349,28 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
 async fn aws_sdk_js_forms_through_the_layer_to_s3s_fs() {
     check_sent_forms(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs"),
+        "send",
+        6,
+        &[
+            (
+                "an extra field",
+                403,
+                "Extra input fields: x-amz-meta-extra",
+            ),
+            ("another file's SHA-256", 400, "<Code>BadDigest</Code>"),
+        ],
+    )
+    .await;
+}
+
+/// The same forms in an HTML page, submitted by Chromium (its own `multipart/form-data`
+/// encoder, the file from a file input) as a user's click would: the peer POST Object is
+/// for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_submits_forms_through_the_layer_to_s3s_fs() {
+    check_sent_forms(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs"),
+        "browser",
         6,
         &[
             (

@@ -36,6 +36,16 @@ pub(crate) fn aws_cli_v2() -> String {
     )
 }
 
+/// Chromium's binary (`EDGEWARD_CHROMIUM`: Debian's `chromium`, as
+/// `/usr/lib/chromium/chromium`), for the tests a browser takes part in.
+#[allow(dead_code)] // only the POST Object peers' tests run a browser
+pub(crate) fn chromium() -> String {
+    tool_path(
+        "EDGEWARD_CHROMIUM",
+        "a Chromium binary (apt-get install chromium: /usr/lib/chromium/chromium)",
+    )
+}
+
 /// The directory `cargo xtask setup` installs the Node.js peers into (`EDGEWARD_JS_PEERS`:
 /// `target/js-peers`, from `xtask/js-peers/package-lock.json`); a test that needs it fails
 /// without it rather than skipping.
