@@ -77,11 +77,7 @@ fn peer_forms_read_back_and_verify_and_changes_are_refused() {
 /// Node.js's WHATWG `FormData` as a browser's `fetch` encodes a form.
 #[test]
 fn aws_sdk_js_forms_read_back_and_verify_and_changes_are_refused() {
-    check_peer_forms(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs"),
-        6,
-        "3 forms, long-term and temporary",
-    );
+    check_peer_forms(POST_JS, 6, "3 forms, long-term and temporary");
 }
 
 fn check(case: &Value, file: &[u8]) {
@@ -343,24 +339,23 @@ async fn botocore_forms_through_the_layer_to_s3s_fs() {
     .await;
 }
 
+/// What the layer refuses of `post_js.cjs`'s forms, however they are sent.
+const JS_REFUSED: [(&str, u16, &str); 2] = [
+    (
+        "an extra field",
+        403,
+        "Extra input fields: x-amz-meta-extra",
+    ),
+    ("another file's SHA-256", 400, "<Code>BadDigest</Code>"),
+];
+
+const POST_JS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs");
+
 /// The AWS SDK for JavaScript's forms, POSTed by Node.js's `fetch` (a browser's API), through
 /// the layer to s3s-fs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_sdk_js_forms_through_the_layer_to_s3s_fs() {
-    check_sent_forms(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs"),
-        "send",
-        6,
-        &[
-            (
-                "an extra field",
-                403,
-                "Extra input fields: x-amz-meta-extra",
-            ),
-            ("another file's SHA-256", 400, "<Code>BadDigest</Code>"),
-        ],
-    )
-    .await;
+    check_sent_forms(POST_JS, "send", 6, &JS_REFUSED).await;
 }
 
 /// The same forms in an HTML page, submitted by Chromium (its own `multipart/form-data`
@@ -368,20 +363,7 @@ async fn aws_sdk_js_forms_through_the_layer_to_s3s_fs() {
 /// for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_submits_forms_through_the_layer_to_s3s_fs() {
-    check_sent_forms(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/post_js.cjs"),
-        "browser",
-        6,
-        &[
-            (
-                "an extra field",
-                403,
-                "Extra input fields: x-amz-meta-extra",
-            ),
-            ("another file's SHA-256", 400, "<Code>BadDigest</Code>"),
-        ],
-    )
-    .await;
+    check_sent_forms(POST_JS, "browser", 6, &JS_REFUSED).await;
 }
 
 /// `presign_post` makes the form botocore's `generate_presigned_post` makes, byte for byte (the
