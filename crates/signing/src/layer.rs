@@ -168,17 +168,18 @@ impl Default for LayerSettings {
 /// given over a body still arriving has hyper close the connection under it, which the client
 /// can see as a reset instead of the answer. `examples/sigv4_service.rs` reads every body.
 ///
-/// S3's browser uploads (POST Object: a `multipart/form-data` `POST` without an
-/// `Authorization` header or a query, to `/{bucket}`, or to `/` at a virtual-hosted bucket's
-/// host when [`VerifierSettings::s3_domains`](crate::VerifierSettings::s3_domains) names the
-/// service's domains) are verified by their form ([`Verifier::verify_post`]): the layer reads
-/// the fields before the file (at most 20 KiB), and the service gets a
-/// [`VerifiedPost`](crate::VerifiedPost) in the extensions, not a [`VerifiedRequest`] (a
-/// handler that asks only for the latter fails these requests: `examples/sigv4_service.rs`
-/// takes either), and the whole body as sent, fields and all. The layer follows the file as the service reads it and
-/// fails the body when the file is outside the policy's `content-length-range`, is not what
-/// the form's `Content-MD5` or `x-amz-checksum-*` field claims (`BadDigest`), or the body ends
-/// inside it.
+/// S3's browser uploads (POST Object: a `multipart/form-data` `POST` without an `Authorization`
+/// header or a query, to `/{bucket}`, or to `/` at a virtual-hosted bucket's host when
+/// [`VerifierSettings::s3_domains`](crate::VerifierSettings::s3_domains) names the service's
+/// domains; [`Verifier::post_object_bucket`] says which, and none to a verifier whose
+/// `services` name none with S3's rules) are verified by their form
+/// ([`Verifier::verify_post`]): the layer reads the fields before the file (at most 20 KiB),
+/// and the service gets a [`VerifiedPost`](crate::VerifiedPost) in the extensions, not a
+/// [`VerifiedRequest`] (a handler that asks only for the latter fails these requests:
+/// `examples/sigv4_service.rs` takes either), and the whole body as sent, fields and all. The
+/// layer follows the file as the service reads it and fails the body when the file is outside
+/// the policy's `content-length-range`, is not what the form's `Content-MD5` or
+/// `x-amz-checksum-*` field claims (`BadDigest`), or the body ends inside it.
 ///
 /// One thing SigV4 leaves unsigned the layer cannot make one way: the order of a repeated
 /// query parameter's values (`?id=1&id=2` and `?id=2&id=1` sign alike, since the canonical

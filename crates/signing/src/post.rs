@@ -30,7 +30,7 @@ use crate::crypto::{constant_time_eq, decode_hex32};
 use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
 use crate::multipart::PostFormHead;
 use crate::verify::{
-    check_session, host_name, s3_addressing, uses_s3_rules, CredentialLookup, RequestView,
+    check_session, host_name, s3_addressing, uses_s3_rules, Accept, CredentialLookup, RequestView,
     S3Addressing, SessionToken, Verifier,
 };
 
@@ -769,8 +769,18 @@ impl<L: CredentialLookup> Verifier<L> {
     /// only the path-style form is one). [`SigV4Layer`](crate::SigV4Layer) verifies such a
     /// request by its form ([`Verifier::verify_post`]); a service on its own HTTP stack asks
     /// here which of the two verifications a request needs.
+    ///
+    /// `None` whatever the request when [`VerifierSettings::services`](crate::VerifierSettings::services)
+    /// names no service with S3's rules ([`uses_s3_rules`]): no form could verify there, and a
+    /// form POSTed to such a service is what it was to it before, a request without SigV4
+    /// authentication, answered in the service's own error format rather than S3's.
     pub fn post_object_bucket(&self, request: &RequestView<'_>) -> Option<String> {
-        post_object_bucket(request, &self.settings().s3_domains)
+        let settings = self.settings();
+        // Asked of every request: the request's shape, which rules out most, first.
+        post_object_bucket(request, &settings.s3_domains).filter(|_| match &settings.services {
+            Accept::Any => true,
+            Accept::OneOf(services) => services.iter().any(|service| uses_s3_rules(service)),
+        })
     }
 
     /// [`Verifier::verify_post`], with the expiration and session checked at `arrived` when

@@ -321,6 +321,37 @@ async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticat
     );
 }
 
+/// A verifier that accepts no service with S3's rules takes no form: a form POSTed to its
+/// service (one a key it knows signed for S3) is a request without SigV4 authentication, as it
+/// was before the layer read forms, not S3's upload; one that names `s3` among its services
+/// takes it.
+#[tokio::test]
+async fn only_a_verifier_for_s3_takes_forms() {
+    use edgeward_signing::Accept;
+    let fields = signed_form("k", &[], &[], SystemTime::now());
+    let (_dir, path, content) = file_of(100);
+    for (services, passes) in [
+        (vec!["execute-api"], false),
+        (vec!["execute-api", "s3"], true),
+    ] {
+        let mut settings = VerifierSettings::default();
+        settings.services = Accept::OneOf(services.iter().map(|s| (*s).to_owned()).collect());
+        let addr = start(settings).await;
+        let answer = curl(form_args(&fields, &path, format!("http://{addr}/bucket"))).await;
+        if passes {
+            let got: Value = serde_json::from_str(&answer.body).unwrap();
+            assert_eq!(got["file"], hex::encode(&content), "{services:?}");
+        } else {
+            assert_eq!(status(&answer.head), 403, "{services:?}: {}", answer.body);
+            assert!(
+                answer.body.contains("no SigV4 authentication"),
+                "{services:?}: {}",
+                answer.body
+            );
+        }
+    }
+}
+
 /// A form is held to its policy's expiration when it arrived, not when its fields had (as a
 /// signed request is held to its time window).
 #[tokio::test]
