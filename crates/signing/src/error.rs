@@ -538,9 +538,11 @@ pub enum Error {
         fields: String,
     },
     /// A POST form's file is outside its policy's `content-length-range` (S3's
-    /// `EntityTooSmall` or `EntityTooLarge`, 400).
+    /// `EntityTooSmall` or `EntityTooLarge`, 400), in S3's words for the end it is beyond; S3's
+    /// XML answer adds the sizes (`ProposedSize`, and `MinSizeAllowed` or `MaxSizeAllowed`).
     #[error(
-        "Your proposed upload of {size} bytes is outside the allowed size ({min} to {max} bytes)"
+        "Your proposed upload {}",
+        if size < min { "is smaller than the minimum allowed size" } else { "exceeds the maximum allowed size" }
     )]
     PostFileSize {
         /// The file's size, or how much of it had arrived.

@@ -923,7 +923,8 @@ where
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// The elements S3 adds after an error's message: the region to sign for, the unknown key,
-/// or what a mismatch was computed from; nothing for the other errors.
+/// a browser upload's size against the policy's bound, or what a mismatch was computed from;
+/// nothing for the other errors.
 fn s3_error_details(error: &Error) -> String {
     if let Some(region) = error.expected_region() {
         return format!("<Region>{}</Region>", xml_escape(region));
@@ -933,6 +934,13 @@ fn s3_error_details(error: &Error) -> String {
             "<AWSAccessKeyId>{}</AWSAccessKeyId>",
             xml_escape(access_key_id)
         );
+    }
+    if let Error::PostFileSize { size, min, max } = *error {
+        return if size < min {
+            format!("<ProposedSize>{size}</ProposedSize><MinSizeAllowed>{min}</MinSizeAllowed>")
+        } else {
+            format!("<ProposedSize>{size}</ProposedSize><MaxSizeAllowed>{max}</MaxSizeAllowed>")
+        };
     }
     let Some(details) = error.mismatch_details() else {
         return String::new();

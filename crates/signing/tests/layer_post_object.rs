@@ -169,12 +169,34 @@ async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
     }
 
     // The file is held to the policy's range as it arrives: the layer's answer replaces the
-    // service's.
-    for (size, expected) in [(5000, "EntityTooLarge"), (5, "EntityTooSmall")] {
+    // service's, in S3's words and with its elements (as S3 was seen to answer browser uploads:
+    // versitygw#2040 and apisauce#245 quote it). Too large is found before the file's end, so
+    // the size proposed is what had arrived.
+    for (size, expected, words, bound) in [
+        (
+            5000,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed size",
+            "</ProposedSize><MaxSizeAllowed>4096</MaxSizeAllowed>",
+        ),
+        (
+            5,
+            "EntityTooSmall",
+            "Your proposed upload is smaller than the minimum allowed size",
+            "<ProposedSize>5</ProposedSize><MinSizeAllowed>10</MinSizeAllowed>",
+        ),
+    ] {
         let (_dir, path, _) = file_of(size);
         let answer = curl(form_args(&fields, &path, url.clone())).await;
         assert_eq!(status(&answer.head), 400, "{size}: {}", answer.body);
         assert_eq!(code(&answer.body), expected, "{size}: {}", answer.body);
+        assert_eq!(message(&answer.body), words, "{size}");
+        assert!(
+            answer.body.contains(&format!("{words}</Message><ProposedSize>")),
+            "{size}: {}",
+            answer.body
+        );
+        assert!(answer.body.contains(bound), "{size}: {}", answer.body);
     }
     // A file of exactly the range's bounds passes.
     for size in [10, 4096] {
