@@ -192,7 +192,9 @@ async fn a_form_its_policy_allows_reaches_the_service_and_others_are_refused() {
         assert_eq!(code(&answer.body), expected, "{size}: {}", answer.body);
         assert_eq!(message(&answer.body), words, "{size}");
         assert!(
-            answer.body.contains(&format!("{words}</Message><ProposedSize>")),
+            answer
+                .body
+                .contains(&format!("{words}</Message><ProposedSize>")),
             "{size}: {}",
             answer.body
         );
