@@ -960,20 +960,29 @@ fn post_object_request(change: Option<(&str, &str)>, virtual_hosted: bool) -> Ve
     request
 }
 
+/// The S3 documentation's example key (`sigv4-post-example`), which signed its form.
+const S3_EXAMPLE_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+const S3_EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// `verify`'s arguments for a request on stdin, with the S3 example key, at `now`.
+fn s3_example_args(now: &'static str) -> Vec<&'static str> {
+    vec![
+        "--request",
+        "-",
+        "--access-key-id",
+        S3_EXAMPLE_ACCESS_KEY_ID,
+        "--secret-access-key",
+        S3_EXAMPLE_SECRET,
+        "--now",
+        now,
+    ]
+}
+
 /// A POST Object is verified by its form, in S3's terms: valid while its policy lives, and
 /// each failure with S3's code first (a changed field, a changed policy, an expired one).
 #[test]
 fn post_object_forms_are_verified_by_their_policy() {
-    let during = [
-        "--request",
-        "-",
-        "--access-key-id",
-        "AKIAIOSFODNN7EXAMPLE",
-        "--secret-access-key",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "--now",
-        "20151229T120000Z",
-    ];
+    let during = s3_example_args("20151229T120000Z");
     let mut json_args = during.to_vec();
     json_args.push("--json");
     let out = verify(&json_args, Some(&post_object_request(None, false)));
@@ -1058,8 +1067,8 @@ fn a_post_objects_file_is_held_to_its_content_md5() {
     assert_eq!(md5.len(), 24, "{md5}");
 
     let credentials = aws_credential_types::Credentials::from_keys(
-        "AKIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        S3_EXAMPLE_ACCESS_KEY_ID,
+        S3_EXAMPLE_SECRET,
         None,
     );
     let params = SigningParams {
@@ -1095,17 +1104,8 @@ fn a_post_objects_file_is_held_to_its_content_md5() {
             body.len()
         )
     };
-    let args = [
-        "--request",
-        "-",
-        "--access-key-id",
-        "AKIAIOSFODNN7EXAMPLE",
-        "--secret-access-key",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "--now",
-        "20151229T000100Z",
-        "--json",
-    ];
+    let mut args = s3_example_args("20151229T000100Z");
+    args.push("--json");
     let out = verify(&args, Some(request("JPEGDATA").as_bytes()));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{value}");

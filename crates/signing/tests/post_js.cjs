@@ -22,6 +22,8 @@ const { createPresignedPost } = requirePeer("@aws-sdk/s3-presigned-post");
 
 const FILE_NAME = "dir\\ünïcødé photo.jpg";
 
+// An S3 client for `endpoint`; the forms mode POSTs nothing, so its endpoint is a port
+// nobody listens on (the form's URL is all it would name).
 function client(endpoint, accessKeyId, secretAccessKey, sessionToken) {
   return new S3Client({
     region: "us-east-1",
