@@ -10,9 +10,10 @@
 //
 // stdin: {"mode": "send" or "browser", "endpoint", "access_key", "secret_key", "bucket",
 // "file": base64, and for "browser" "chromium" (its binary)}
-// stdout: a JSON array of {"name", "key", "status", "body"}: each form POSTed with `fetch`,
-// or by Chromium (driven by playwright-core) submitting an HTML form whose file input holds
-// the file, and what the endpoint answered.
+// stdout: a JSON array of {"name", "key", "filename_in_key", "status", "body",
+// "verified_key"}: each form POSTed with `fetch`, or by Chromium (driven by playwright-core)
+// submitting an HTML form whose file input holds the file; what the endpoint answered, and
+// its x-edgeward-verified-key header (null without one).
 "use strict";
 
 const crypto = require("node:crypto");
@@ -21,6 +22,8 @@ const { S3Client } = requirePeer("@aws-sdk/client-s3");
 const { createPresignedPost } = requirePeer("@aws-sdk/s3-presigned-post");
 
 const FILE_NAME = "dir\\ünïcødé photo.jpg";
+// What S3 puts for `${filename}`: the name without its directory.
+const FILENAME_IN_KEY = "ünïcødé photo.jpg";
 
 // An S3 client for `endpoint`; the forms mode POSTs nothing, so its endpoint is a port
 // nobody listens on (the form's URL is all it would name).
@@ -94,10 +97,17 @@ async function forms(spec, file) {
   return out;
 }
 
-// POSTs a form with Node.js's `fetch`: {status, body}.
+// The header post_peers.rs's service adds to s3s-fs's answer: the layer's key, in hex.
+const VERIFIED_KEY_HEADER = "x-edgeward-verified-key";
+
+// POSTs a form with Node.js's `fetch`: {status, body, verified_key}.
 async function byFetch(url, fields, file) {
   const response = await fetch(url, { method: "POST", body: formData(fields, file) });
-  return { status: response.status, body: await response.text() };
+  return {
+    status: response.status,
+    body: await response.text(),
+    verified_key: response.headers.get(VERIFIED_KEY_HEADER),
+  };
 }
 
 function escapeHtml(text) {
@@ -130,7 +140,11 @@ async function browser(executablePath) {
     ]);
     // A 204 has no body, and leaves the page where it was (no document to read one from).
     const status = response.status();
-    const answer = { status, body: status === 204 ? "" : await response.text() };
+    const answer = {
+      status,
+      body: status === 204 ? "" : await response.text(),
+      verified_key: (await response.allHeaders())[VERIFIED_KEY_HEADER] ?? null,
+    };
     await page.close();
     return answer;
   };
@@ -162,7 +176,7 @@ async function send(spec, file, submit) {
       Expires: 600,
     });
     const answer = await submit(post.url, { ...post.fields, ...extra }, file);
-    out.push({ name, key, ...answer });
+    out.push({ name, key, filename_in_key: FILENAME_IN_KEY, ...answer });
   }
   return out;
 }

@@ -12,7 +12,9 @@
 //! verifier checks each form again, and which stores the file); a form the policy does not
 //! allow never reaches it, nor a file that is not what its form's `x-amz-checksum-crc32`
 //! (computed by zlib) or `x-amz-checksum-sha256` (by Node.js's crypto) claims, which is
-//! refused with S3's `BadDigest`. `post_send.py` and `post_js.cjs` send them.
+//! refused with S3's `BadDigest`; the key the layer made of each stored form is S3's (its
+//! `${filename}` the file's name without a directory). `post_send.py` and `post_js.cjs` send
+//! them.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -203,6 +205,9 @@ fn check(case: &Value, file: &[u8]) {
     );
 }
 
+/// The header [`to_s3s`] adds to s3s-fs's answer: the verified key, in hex.
+const VERIFIED_KEY_HEADER: &str = "x-edgeward-verified-key";
+
 /// Passes a verified POST Object on to s3s-fs as it came (path, form type and body): s3s-fs
 /// verifies the form itself, with the same key.
 async fn to_s3s(
@@ -220,13 +225,12 @@ async fn to_s3s(
             .body(http_body_util::Full::new(bytes::Bytes::from(text)))
             .unwrap())
     };
-    if request
-        .extensions()
-        .get::<edgeward_signing::VerifiedPost>()
-        .is_none()
-    {
+    let Some(verified) = request.extensions().get::<edgeward_signing::VerifiedPost>() else {
         return answer(400, "not a verified POST Object".to_owned());
-    }
+    };
+    // The key the layer made of the form (`${filename}` replaced), in hex, for the peer to
+    // report: s3s-fs stores the key as written.
+    let verified_key = hex::encode(verified.key().as_bytes());
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -239,12 +243,16 @@ async fn to_s3s(
         .unwrap();
     match upstream.request(forwarded).await {
         Ok(response) => {
-            let (parts, body) = response.into_parts();
+            let (mut parts, body) = response.into_parts();
             let body = body
                 .collect()
                 .await
                 .map(|c| c.to_bytes())
                 .unwrap_or_default();
+            parts.headers.insert(
+                VERIFIED_KEY_HEADER,
+                http::HeaderValue::from_str(&verified_key).unwrap(),
+            );
             Ok(http::Response::from_parts(
                 parts,
                 http_body_util::Full::new(body),
@@ -318,6 +326,18 @@ async fn check_sent_forms(
         let expected = if name.starts_with("201") { 201 } else { 204 };
         assert_eq!(status, expected, "{name}: {body}");
         assert_eq!(std::fs::read(&stored).unwrap(), file, "{name}");
+        // The layer's key is the one S3 makes, `${filename}` replaced by the file's name
+        // without its directory (the script names it: `filename_in_key`).
+        let verified_key = hex::decode(result["verified_key"].as_str().unwrap()).unwrap();
+        let expected_key = result["key"]
+            .as_str()
+            .unwrap()
+            .replace("${filename}", result["filename_in_key"].as_str().unwrap());
+        assert_eq!(
+            String::from_utf8(verified_key).unwrap(),
+            expected_key,
+            "{name}"
+        );
     }
 }
 

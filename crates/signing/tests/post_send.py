@@ -2,8 +2,9 @@
 endpoint, and the form POSTed with requests (the file last), for tests/post_peers.rs.
 
 stdin: {"endpoint", "access_key", "secret_key", "bucket", "file": base64}.
-stdout: a JSON array of {"name", "key" (as the form gives it), "status", "body"}: what the
-endpoint answered.
+stdout: a JSON array of {"name", "key" (as the form gives it), "filename_in_key" (what S3
+puts for ${filename}), "status", "body", "verified_key" (the endpoint's
+x-edgeward-verified-key header, or null)}: what the endpoint answered.
 """
 
 import base64
@@ -59,7 +60,9 @@ def main():
         response = requests.post(post["url"], data=form,
                                  files={"file": ("photo one.bin", data)}, timeout=30)
         out.append({"name": name, "key": key,
-                    "status": response.status_code, "body": response.text})
+                    "status": response.status_code, "body": response.text,
+                    "verified_key": response.headers.get("x-edgeward-verified-key"),
+                    "filename_in_key": "photo one.bin"})
     json.dump(out, sys.stdout)
 
 
