@@ -36,7 +36,8 @@ pub enum ErrorFormat {
     ///   request signed with Signature Version 2 the way only S3 took it (an `AWS AKID:…`
     ///   header, or `AWSAccessKeyId` in a query naming no `Action`), and to a
     ///   `multipart/form-data` `POST` with neither an `Authorization` header nor a query
-    ///   (S3's browser uploads);
+    ///   (S3's browser uploads), when the verifier takes them
+    ///   ([`Verifier::post_object_bucket`]);
     /// - JSON to an awsJson or restJson request with a JSON body (`application/x-amz-json-*`
     ///   or `application/json` content type, or an `X-Amz-Target` header), or one that
     ///   accepts `application/json`;
@@ -630,7 +631,9 @@ impl BodyFailure {
     /// Nothing recorded yet, for a body of the request `parts` under `settings`.
     fn for_request(parts: &http::request::Parts, settings: &LayerSettings) -> Self {
         Self {
-            format: resolve_format(settings.error_format, parts),
+            // The body passed verification: without SigV4 in a header or query, it is a POST
+            // Object's, which only a verifier that takes forms lets through.
+            format: resolve_format(settings.error_format, parts, true),
             answer: std::sync::Mutex::new(None),
             drain: Drain::after_failure(parts.version, settings),
         }
@@ -1024,13 +1027,14 @@ fn json_escape(text: &str) -> String {
 }
 
 /// Renders `error` as the AWS error response `format` describes (`Auto` resolved by the
-/// request's headers).
+/// request's headers, and `takes_forms`: [`resolve_format`]).
 pub(crate) fn error_response(
     error: &Error,
     format: ErrorFormat,
     request: &http::request::Parts,
+    takes_forms: bool,
 ) -> Response<Full<Bytes>> {
-    render_error(error, resolve_format(format, request))
+    render_error(error, resolve_format(format, request, takes_forms))
 }
 
 /// [`Verifier::verify`] as of `arrived` (when the request's head came: a body read in between
@@ -1091,8 +1095,15 @@ struct ResolvedFormat {
     json_content_type: &'static str,
 }
 
-/// `format`, with `Auto` resolved by `request`'s headers and credential scope.
-fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> ResolvedFormat {
+/// `format`, with `Auto` resolved by `request`'s headers and credential scope. `takes_forms`:
+/// the verifier takes S3's browser uploads ([`Verifier::takes_post_forms`]), so that a
+/// `multipart/form-data` `POST` without SigV4 is answered as S3 would; to one that takes none,
+/// such a request is no different from any other unauthenticated one.
+fn resolve_format(
+    format: ErrorFormat,
+    request: &http::request::Parts,
+    takes_forms: bool,
+) -> ResolvedFormat {
     let media_type = request
         .headers
         .get(http::header::CONTENT_TYPE)
@@ -1154,7 +1165,8 @@ fn resolve_format(format: ErrorFormat, request: &http::request::Parts) -> Resolv
     };
     // A form POSTed without SigV4 in a header or query: only S3 takes one (POST Object).
     let browser_upload = || {
-        request.method == http::Method::POST
+        takes_forms
+            && request.method == http::Method::POST
             && starts_with("multipart/form-data")
             && request.uri.query().is_none_or(str::is_empty)
             && !request.headers.contains_key(http::header::AUTHORIZATION)
@@ -1547,12 +1559,17 @@ where
             let arrived = verifier.now();
             let (mut parts, body) = request.into_parts();
             let as_received = join_cookie_crumbs(&mut parts);
+            let takes_forms = verifier.takes_post_forms();
             let reject_read = |error: Error, parts: &http::request::Parts| {
-                Ok(error_response(&error, settings.error_format, parts).map(Either::Right))
+                Ok(
+                    error_response(&error, settings.error_format, parts, takes_forms)
+                        .map(Either::Right),
+                )
             };
             // Part way through the body: its rest is left on the connection.
             let reject_mid_body = |error: Error, parts: &http::request::Parts| {
-                let mut response = error_response(&error, settings.error_format, parts);
+                let mut response =
+                    error_response(&error, settings.error_format, parts, takes_forms);
                 announce_close(&mut response, parts.version);
                 Ok(response.map(Either::Right))
             };

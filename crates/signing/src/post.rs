@@ -775,12 +775,17 @@ impl<L: CredentialLookup> Verifier<L> {
     /// form POSTed to such a service is what it was to it before, a request without SigV4
     /// authentication, answered in the service's own error format rather than S3's.
     pub fn post_object_bucket(&self, request: &RequestView<'_>) -> Option<String> {
-        let settings = self.settings();
         // Asked of every request: the request's shape, which rules out most, first.
-        post_object_bucket(request, &settings.s3_domains).filter(|_| match &settings.services {
+        post_object_bucket(request, &self.settings().s3_domains).filter(|_| self.takes_post_forms())
+    }
+
+    /// Whether a POST Object form could verify here: [`VerifierSettings::services`](crate::VerifierSettings::services)
+    /// accepts a service with S3's rules ([`uses_s3_rules`]).
+    pub(crate) fn takes_post_forms(&self) -> bool {
+        match &self.settings().services {
             Accept::Any => true,
             Accept::OneOf(services) => services.iter().any(|service| uses_s3_rules(service)),
-        })
+        }
     }
 
     /// [`Verifier::verify_post`], with the expiration and session checked at `arrived` when

@@ -347,7 +347,8 @@ async fn virtual_hosted_forms_need_the_domain_and_other_posts_stay_unauthenticat
 
 /// A verifier that accepts no service with S3's rules takes no form: a form POSTed to its
 /// service (one a key it knows signed for S3) is a request without SigV4 authentication, as it
-/// was before the layer read forms, not S3's upload; one that names `s3` among its services
+/// was before the layer read forms, not S3's upload, and is answered in the service's own
+/// error format (`Auto`'s JSON, here), not S3's XML; one that names `s3` among its services
 /// takes it.
 #[tokio::test]
 async fn only_a_verifier_for_s3_takes_forms() {
@@ -367,6 +368,13 @@ async fn only_a_verifier_for_s3_takes_forms() {
             assert_eq!(got["file"], hex::encode(&content), "{services:?}");
         } else {
             assert_eq!(status(&answer.head), 403, "{services:?}: {}", answer.body);
+            assert!(
+                answer
+                    .body
+                    .starts_with("{\"__type\":\"MissingAuthenticationTokenException\""),
+                "{services:?}: {}",
+                answer.body
+            );
             assert!(
                 answer.body.contains("no SigV4 authentication"),
                 "{services:?}: {}",
