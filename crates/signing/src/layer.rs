@@ -1559,17 +1559,21 @@ where
             let arrived = verifier.now();
             let (mut parts, body) = request.into_parts();
             let as_received = join_cookie_crumbs(&mut parts);
-            let takes_forms = verifier.takes_post_forms();
-            let reject_read = |error: Error, parts: &http::request::Parts| {
-                Ok(
-                    error_response(&error, settings.error_format, parts, takes_forms)
-                        .map(Either::Right),
+            // Asked of the verifier only for a refusal, which is when the format is needed.
+            let refusal = |error: &Error, parts: &http::request::Parts| {
+                error_response(
+                    error,
+                    settings.error_format,
+                    parts,
+                    verifier.takes_post_forms(),
                 )
+            };
+            let reject_read = |error: Error, parts: &http::request::Parts| {
+                Ok(refusal(&error, parts).map(Either::Right))
             };
             // Part way through the body: its rest is left on the connection.
             let reject_mid_body = |error: Error, parts: &http::request::Parts| {
-                let mut response =
-                    error_response(&error, settings.error_format, parts, takes_forms);
+                let mut response = refusal(&error, parts);
                 announce_close(&mut response, parts.version);
                 Ok(response.map(Either::Right))
             };

@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 
 use crate::checksum::ClaimedChecksum;
 use crate::error::{clip, Error};
-use crate::post::{PostForm, VerifiedPost, MAX_POST_FORM_BYTES};
+use crate::post::{check_file_size, PostForm, VerifiedPost, MAX_POST_FORM_BYTES};
 
 /// What a POST Object body holds before its file: the form's fields, and where the file's
 /// content starts.
@@ -307,14 +307,6 @@ impl PostFileScan {
         }
     }
 
-    fn size_error(&self, size: u64) -> Error {
-        Error::PostFileSize {
-            size,
-            min: *self.allowed.start(),
-            max: *self.allowed.end(),
-        }
-    }
-
     /// The body's next bytes: [`Error::PostFileSize`] once the file is known to be larger
     /// than allowed, or has ended smaller; [`Error::ChecksumMismatch`] when it has ended and
     /// is not what a checksum field claims.
@@ -338,9 +330,7 @@ impl PostFileScan {
         if let Some(at) = memchr::memmem::find(&window, &self.delimiter) {
             let size = window_start + at as u64 - self.file_start;
             self.file_size_seen = Some(size);
-            if !self.allowed.contains(&size) {
-                return Err(self.size_error(size));
-            }
+            check_file_size(&self.allowed, size)?;
             return match self.checksum.take() {
                 Some(mut checksum) => {
                     checksum.update(&window[..at]);
@@ -353,7 +343,8 @@ impl PostFileScan {
         let certain = window_start + (window.len() - keep) as u64 - self.file_start;
         self.carry = window.split_off(window.len() - keep);
         if certain > *self.allowed.end() {
-            return Err(self.size_error(certain));
+            // Surely too large: refused now, not at the file's end.
+            return check_file_size(&self.allowed, certain);
         }
         if let Some(checksum) = &mut self.checksum {
             checksum.update(&window);

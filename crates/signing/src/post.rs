@@ -643,14 +643,7 @@ impl VerifiedPost {
     /// `EntityTooLarge` (400) outside it. Check a streamed file's running size as it grows,
     /// to stop an upload that is already too large, and its final size at the end.
     pub fn check_file_size(&self, size: u64) -> Result<(), Error> {
-        if self.file_size.contains(&size) {
-            return Ok(());
-        }
-        Err(Error::PostFileSize {
-            size,
-            min: *self.file_size.start(),
-            max: *self.file_size.end(),
-        })
+        check_file_size(&self.file_size, size)
     }
 
     /// The checksums the file must match at its end, fresh.
@@ -671,6 +664,18 @@ impl fmt::Debug for VerifiedPost {
             .field("file_size", &self.file_size)
             .finish_non_exhaustive()
     }
+}
+
+/// [`VerifiedPost::check_file_size`] against `allowed`.
+pub(crate) fn check_file_size(allowed: &RangeInclusive<u64>, size: u64) -> Result<(), Error> {
+    if allowed.contains(&size) {
+        return Ok(());
+    }
+    Err(Error::PostFileSize {
+        size,
+        min: *allowed.start(),
+        max: *allowed.end(),
+    })
 }
 
 /// Fields no condition need name (sigv4-HTTPPOSTConstructPolicy).

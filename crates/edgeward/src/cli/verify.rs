@@ -358,7 +358,7 @@ fn run_post_object(
                     "access_key_id": verified.access_key_id(),
                     "scope": scope,
                     "session_token": verified.session_token().is_some(),
-                    "bucket": bucket,
+                    "bucket": verified.bucket(),
                     "key": verified.key(),
                     "file_size": file_size,
                     "policy_expires": expires,
@@ -375,7 +375,7 @@ fn run_post_object(
                     "none"
                 };
                 writeln!(report, "session token:  {token}")?;
-                writeln!(report, "bucket:         {bucket}")?;
+                writeln!(report, "bucket:         {}", verified.bucket())?;
                 writeln!(report, "key:            {}", verified.key())?;
                 writeln!(report, "file size:      {file_size} bytes")?;
                 writeln!(report, "policy expires: {expires}")?;
