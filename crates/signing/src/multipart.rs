@@ -277,7 +277,8 @@ pub(crate) fn parse_head(content_type: &str, body: &[u8]) -> Result<Option<PostF
 ///
 /// For a service on its own HTTP stack, as [`SigV4Layer`](crate::SigV4Layer) uses it: feed it
 /// every byte of the body in order ([`PostFileScan::update`]), and at the body's end ask
-/// [`PostFileScan::finish`]; a service must not store a file whose body failed either.
+/// [`PostFileScan::finish`]; a service must not store a file whose body failed either. After
+/// an error the scan stays failed: every later call answers an error too.
 #[derive(Debug, Clone)]
 pub struct PostFileScan {
     delimiter: Vec<u8>,
@@ -291,6 +292,8 @@ pub struct PostFileScan {
     allowed: RangeInclusive<u64>,
     /// The checksums the file's bytes run through, checked (and taken) at its end.
     checksum: Option<ClaimedChecksum>,
+    /// An error has been answered: the file is refused, whatever comes after.
+    failed: bool,
 }
 
 impl PostFileScan {
@@ -304,6 +307,7 @@ impl PostFileScan {
             file_size_seen: None,
             allowed: verified.allowed_file_size(),
             checksum: verified.file_checksum(),
+            failed: false,
         }
     }
 
@@ -311,6 +315,15 @@ impl PostFileScan {
     /// than allowed, or has ended smaller; [`Error::ChecksumMismatch`] when it has ended and
     /// is not what a checksum field claims.
     pub fn update(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.failed {
+            return Err(already_failed());
+        }
+        let result = self.scan(data);
+        self.failed = result.is_err();
+        result
+    }
+
+    fn scan(&mut self, data: &[u8]) -> Result<(), Error> {
         let offset = self.position;
         self.position = self.position.saturating_add(data.len() as u64);
         if self.file_size_seen.is_some() {
@@ -358,11 +371,18 @@ impl PostFileScan {
     }
 
     /// At the body's end: the file's size, or [`Error::MalformedPostForm`] for a body that
-    /// ended inside the file.
+    /// ended inside the file or whose file an [`update`](Self::update) refused.
     pub fn finish(&self) -> Result<u64, Error> {
+        if self.failed {
+            return Err(already_failed());
+        }
         self.file_size_seen
             .ok_or_else(|| malformed("the body ends inside the file, before its boundary"))
     }
+}
+
+fn already_failed() -> Error {
+    malformed("the file already failed its checks")
 }
 
 #[cfg(test)]

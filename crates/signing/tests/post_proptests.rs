@@ -315,6 +315,11 @@ proptest! {
                 break;
             }
         }
+        if failed.is_some() {
+            // A refused file stays refused, whatever else comes.
+            prop_assert!(scan.update(&body[body.len()..]).is_err());
+            prop_assert!(scan.finish().is_err());
+        }
         let sized = (min..=max).contains(&size);
         match failed {
             None => {
