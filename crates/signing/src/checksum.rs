@@ -239,7 +239,8 @@ impl ClaimedChecksum {
 
 /// The checksums a body that is not `aws-chunked` must match: the flexible-checksum header it
 /// carries, if any (`InvalidRequest` for more than one, or for a checksum we cannot compute),
-/// and under S3's rules its `Content-MD5` ([`content_md5`]). Other `x-amz-checksum-` headers
+/// and under S3's rules its `Content-MD5` ([`content_md5`]), and `x-amz-sdk-checksum-algorithm`
+/// held to the flexible one ([`check_sdk_algorithm`]). Other `x-amz-checksum-` headers
 /// (`-algorithm`, `-type`, `-mode`) name no value and are left alone. A trailer declared in
 /// `x-amz-trailer` is refused: only an `aws-chunked` body has trailers, so it could never come
 /// (a checksum never be checked). `service` is the signature's (S3's own exception, below).
@@ -266,10 +267,44 @@ pub(crate) fn plain_body_checksum(
     // check against the parts, whatever its algorithm (one the layer refuses included).
     // `Content-MD5` is still the body's.
     if !(crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request)) {
-        claims.extend(one_flexible_checksum(headers.iter())?);
+        let flexible = one_flexible_checksum(headers.iter())?;
+        check_sdk_algorithm(
+            headers,
+            service,
+            flexible.as_ref().map(|(running, _)| running.trailer()),
+        )?;
+        claims.extend(flexible);
     }
     claims.extend(content_md5);
     Ok((!claims.is_empty()).then_some(ClaimedChecksum { claims }))
+}
+
+/// Under S3's rules (`service` is the signature's), holds `x-amz-sdk-checksum-algorithm`, the
+/// algorithm an SDK says it checksummed the body with (any case), to `checksum`, the body's
+/// flexible checksum (header or declared trailer), as S3 does: another algorithm, or none,
+/// is [`Error::SdkChecksumAlgorithmMismatch`]. Without the header, nothing to hold.
+pub(crate) fn check_sdk_algorithm(
+    headers: &Headers<'_>,
+    service: &str,
+    checksum: Option<&'static str>,
+) -> Result<(), Error> {
+    if !crate::verify::uses_s3_rules(service) {
+        return Ok(());
+    }
+    let Some(algorithm) = headers.joined_bytes("x-amz-sdk-checksum-algorithm") else {
+        return Ok(());
+    };
+    let algorithm = String::from_utf8_lossy(&algorithm);
+    let named = checksum
+        .and_then(|name| name.strip_prefix(CHECKSUM_PREFIX))
+        .is_some_and(|suffix| suffix.eq_ignore_ascii_case(algorithm.trim_matches([' ', '\t'])));
+    if named {
+        return Ok(());
+    }
+    Err(Error::SdkChecksumAlgorithmMismatch {
+        algorithm: clip(&algorithm),
+        checksum,
+    })
 }
 
 /// The checksums a POST Object form claims for its file, which S3 checks against the file as

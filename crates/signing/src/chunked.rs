@@ -295,6 +295,12 @@ impl ChunkChainVerifier {
         Ok(())
     }
 
+    /// The flexible checksum the body is held to (a header's or a declared trailer's name),
+    /// if any.
+    pub(crate) fn checksum_name(&self) -> Option<&'static str> {
+        self.checksum.as_ref().map(TrailerChecksum::trailer)
+    }
+
     /// The trailer headers (after [`Self::finish`]).
     pub fn trailers(&self) -> &[(String, String)] {
         &self.trailers

@@ -441,6 +441,24 @@ pub enum Error {
         /// Another one.
         second: &'static str,
     },
+    /// Under S3's rules, `x-amz-sdk-checksum-algorithm` (the algorithm an SDK says it
+    /// checksummed the body with) names another checksum than the one the body carries in a
+    /// header or a declared trailer, or the body carries none: S3's `InvalidRequest`, in S3's
+    /// words.
+    #[error(
+        "{}",
+        if checksum.is_some() {
+            "Value for x-amz-sdk-checksum-algorithm header is invalid."
+        } else {
+            "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found."
+        }
+    )]
+    SdkChecksumAlgorithmMismatch {
+        /// The header's value (clipped).
+        algorithm: String,
+        /// The body's checksum, e.g. `x-amz-checksum-crc32`, if it has one.
+        checksum: Option<&'static str>,
+    },
     /// A streamed (`aws-chunked`) upload does not declare its decoded length in
     /// `x-amz-decoded-content-length`, which AWS requires of every `STREAMING-*` payload (S3's
     /// `MissingContentLength`, 411).
@@ -704,7 +722,9 @@ impl Error {
             Self::BodyTooLarge { .. } => "EntityTooLarge",
             Self::ChecksumMismatch { .. } => "BadDigest",
             Self::InvalidContentMd5 { .. } => "InvalidDigest",
-            Self::UnsupportedChecksum { .. } | Self::MultipleChecksums { .. } => "InvalidRequest",
+            Self::UnsupportedChecksum { .. }
+            | Self::MultipleChecksums { .. }
+            | Self::SdkChecksumAlgorithmMismatch { .. } => "InvalidRequest",
             Self::InvalidSigningInput { .. } | Self::BodyRequired | Self::Signing { .. } => {
                 "InternalFailure"
             }

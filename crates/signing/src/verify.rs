@@ -1250,7 +1250,9 @@ impl VerifiedRequest {
     /// [`Error::RepeatedHeader`] when it comes twice),
     /// `x-amz-trailer` (signed: [`Error::RequiredHeaderNotSigned`] otherwise), any
     /// `x-amz-checksum-*` header, and under S3's rules `Content-MD5`
-    /// ([`ChunkChainVerifier::with_content_md5`]). `Ok(None)` for other payloads. The layer, and
+    /// ([`ChunkChainVerifier::with_content_md5`]) and `x-amz-sdk-checksum-algorithm`, which
+    /// must name the body's checksum ([`Error::SdkChecksumAlgorithmMismatch`]). `Ok(None)` for
+    /// other payloads. The layer, and
     /// [`Verifier::verify`] given the whole body ([`Payload::Bytes`]), start a streamed body
     /// here.
     pub fn streamed_body_verifier(
@@ -1306,7 +1308,9 @@ impl VerifiedRequest {
         for (name, value) in headers.iter() {
             chain = chain.with_checksum_header(name, &String::from_utf8_lossy(value))?;
         }
-        let content_md5 = crate::checksum::content_md5(headers, self.field(Field::Service))?;
+        let service = self.field(Field::Service);
+        crate::checksum::check_sdk_algorithm(headers, service, chain.checksum_name())?;
+        let content_md5 = crate::checksum::content_md5(headers, service)?;
         Ok(Some(chain.with_claimed_md5(content_md5)))
     }
 
@@ -1375,8 +1379,9 @@ impl VerifiedRequest {
     /// SHA-256; the body against a flexible-checksum header (`BadDigest`; except S3's
     /// `CompleteMultipartUpload`, whose checksum is the whole object's, for the service to
     /// check) and, under S3's rules, against `Content-MD5` (`BadDigest`, or `InvalidDigest`
-    /// for a value that is no MD5); and a checksum trailer declared in `x-amz-trailer`
-    /// refused, as only an `aws-chunked` body has trailers.
+    /// for a value that is no MD5), and `x-amz-sdk-checksum-algorithm` held to the flexible
+    /// checksum ([`Error::SdkChecksumAlgorithmMismatch`]); and a checksum trailer declared in
+    /// `x-amz-trailer` refused, as only an `aws-chunked` body has trailers.
     pub fn check_buffered_body(
         &mut self,
         request: &RequestView<'_>,

@@ -2,10 +2,12 @@
 botocore user would, for the tower-layer test; optionally changes the body on its way.
 
 stdin: {"endpoint", "ca_bundle", "access_key", "secret_key", "file", "uploads": [{"key",
-"algorithm": "CRC32" | "CRC32C" | …, "tamper": null | "data" | "trailer"}]}.
+"algorithm": "CRC32" | "CRC32C" | …, "tamper": null | "data" | "trailer", "given": optional
+{put_object parameter: value}, a checksum the user computed, e.g. {"ChecksumCRC32": …}}]}.
 stdout: a JSON array, per upload, of {"sent": {lower-case header name: value}, "sent_trailer":
-the checksum trailer's value as it went on the wire, "response": {"ETag", "Checksum…"}} when
-it was accepted, or {"sent", "sent_trailer", "error": code, "status"} when refused.
+the checksum trailer's value as it went on the wire (null without one), "response": {"ETag",
+"Checksum…"}} when it was accepted, or {"sent", "sent_trailer", "error": code, "message",
+"status"} when refused.
 """
 
 import json
@@ -24,9 +26,10 @@ CHECKSUM = b"x-amz-checksum-"
 
 
 def trailer_value(sent):
-    """The value of the checksum trailer in an aws-chunked body as sent."""
+    """The value of the checksum trailer in an aws-chunked body as sent, if it has one."""
     at = sent.rfind(b"\r\n" + CHECKSUM)
-    assert at >= 0, "no checksum trailer in the body sent"
+    if at < 0:
+        return None
     start = sent.index(b":", at) + 1
     return sent[start : sent.index(b"\r\n", start)].decode("ascii")
 
@@ -111,6 +114,7 @@ def main():
                     Key=upload["key"],
                     Body=body,
                     ChecksumAlgorithm=upload["algorithm"],
+                    **upload.get("given", {}),
                 )
                 result["response"] = {
                     k: v
@@ -119,6 +123,7 @@ def main():
                 }
             except ClientError as e:
                 result["error"] = e.response["Error"]["Code"]
+                result["message"] = e.response["Error"]["Message"]
                 result["status"] = e.response["ResponseMetadata"]["HTTPStatusCode"]
         result["sent"] = current["sent"]
         result["sent_trailer"] = trailer_value(bytes(current["tee"].sent))

@@ -384,3 +384,54 @@ async fn botocore_streamed_uploads_through_the_layer() {
         assert_eq!(response["ETag"], etag.as_str(), "{algorithm}: {result}");
     }
 }
+
+/// botocore's S3 client, `put_object` with a checksum its user computed (`ChecksumCRC32`) and
+/// a `ChecksumAlgorithm`: botocore sends the given value in its header and the algorithm in
+/// `x-amz-sdk-checksum-algorithm`, whichever it is. When they agree the upload is stored;
+/// when they do not, S3 answers `InvalidRequest` "Value for x-amz-sdk-checksum-algorithm
+/// header is invalid." (as versitygw#1598 records it), and so does the layer, before the
+/// service sees the upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_given_checksums_are_held_to_the_sdk_algorithm() {
+    let (addr, certificate) =
+        start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let upload = UploadFile::with_len(100_000);
+    let ca_bundle = upload.path.with_file_name("server-ca.pem");
+    std::fs::write(&ca_bundle, certificate).unwrap();
+    let crc32 = independent_checksum("x-amz-checksum-crc32", &upload.contents).unwrap();
+    let algorithms = ["CRC32", "SHA256"];
+    let uploads: Vec<Value> = algorithms
+        .iter()
+        .map(|algorithm| {
+            json!({"key": "given", "algorithm": algorithm, "tamper": null,
+                   "given": {"ChecksumCRC32": crc32}})
+        })
+        .collect();
+    let input = json!({
+        "endpoint": format!("https://{addr}"), "ca_bundle": ca_bundle, "access_key": AK,
+        "secret_key": SK, "file": upload.path, "uploads": uploads,
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_put_object.py");
+    let results = run_json_script_beside_server(script, input).await;
+    assert_eq!(results.len(), algorithms.len());
+    for (algorithm, result) in algorithms.iter().zip(&results) {
+        // The set-up: botocore sent the user's value and the algorithm it was asked for.
+        let sent = &result["sent"];
+        assert_eq!(sent["x-amz-checksum-crc32"], crc32.as_str(), "{result}");
+        assert_eq!(sent["x-amz-sdk-checksum-algorithm"], *algorithm, "{result}");
+        if *algorithm == "CRC32" {
+            assert_eq!(
+                result["response"]["ChecksumCRC32"],
+                crc32.as_str(),
+                "{result}"
+            );
+        } else {
+            assert_eq!(result["error"], "InvalidRequest", "{result}");
+            assert_eq!(
+                result["message"], "Value for x-amz-sdk-checksum-algorithm header is invalid.",
+                "{result}"
+            );
+            assert_eq!(result["status"], 400, "{result}");
+        }
+    }
+}

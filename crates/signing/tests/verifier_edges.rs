@@ -364,6 +364,89 @@ fn a_whole_streamed_body_is_checked_as_a_stream() {
     }
 }
 
+/// Under S3's rules `x-amz-sdk-checksum-algorithm` must name the body's flexible checksum,
+/// header or declared trailer, as S3 answers it: another algorithm is `InvalidRequest` "Value
+/// for x-amz-sdk-checksum-algorithm header is invalid." and none at all "x-amz-sdk-checksum-
+/// algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were
+/// found." (S3's answers as versitygw#1598 and #1593 and HADOOP-19046 record them). Its value
+/// is read in any case. Services without S3's rules have no such header: nothing is held.
+#[test]
+fn the_sdk_checksum_algorithm_names_the_body_checksum_under_s3_rules() {
+    const INVALID: &str = "Value for x-amz-sdk-checksum-algorithm header is invalid.";
+    const NONE: &str = "x-amz-sdk-checksum-algorithm specified, but no corresponding \
+                        x-amz-checksum-* or x-amz-trailer headers were found.";
+    // CRC-32 of "hello", by Python's zlib.crc32.
+    let crc32 = "NhCmhg==";
+    let header = |algorithm: &str, checksum: Option<&str>| {
+        let mut builder = http::Request::put("http://example.com/a")
+            .header("x-amz-sdk-checksum-algorithm", algorithm);
+        if let Some(name) = checksum {
+            builder = builder.header(name, crc32);
+        }
+        builder.body(b"hello".to_vec()).unwrap()
+    };
+    let trailer = |algorithm: &str| {
+        http::Request::put("http://example.com/a")
+            .header("x-amz-sdk-checksum-algorithm", algorithm)
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", "5")
+            .header("x-amz-trailer", "x-amz-checksum-crc32")
+            .body(format!("5\r\nhello\r\n0\r\nx-amz-checksum-crc32:{crc32}\r\n\r\n").into_bytes())
+            .unwrap()
+    };
+    let cases = [
+        ("s3", header("CRC32", Some("x-amz-checksum-crc32")), None),
+        ("s3", header("crc32", Some("x-amz-checksum-crc32")), None),
+        ("s3", trailer("CRC32"), None),
+        (
+            "s3",
+            header("SHA256", Some("x-amz-checksum-crc32")),
+            Some(INVALID),
+        ),
+        (
+            "s3",
+            header("CRC32C", Some("x-amz-checksum-crc32")),
+            Some(INVALID),
+        ),
+        ("s3", header("CRC32", None), Some(NONE)),
+        ("s3", trailer("CRC64NVME"), Some(INVALID)),
+        (
+            "service",
+            header("SHA256", Some("x-amz-checksum-crc32")),
+            None,
+        ),
+        ("service", header("CRC32", None), None),
+    ];
+    for (service, mut request, refused) in cases {
+        let mut settings = if service == "s3" {
+            SigningSettings::s3()
+        } else {
+            SigningSettings::default()
+        };
+        if request.headers().contains_key("x-amz-trailer") {
+            settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+            settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+        }
+        sign_for(&mut request, service, &settings);
+        let body = request.body().clone();
+        let result = verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(&body),
+        );
+        let label = format!("{service} {:?}", request.headers());
+        match (refused, result) {
+            (None, Ok(())) => {}
+            (Some(message), Err(error)) => {
+                assert_eq!(error.s3_error_code(), "InvalidRequest", "{label}: {error}");
+                assert_eq!(error.http_status(), 400, "{label}");
+                assert_eq!(error.to_string(), message, "{label}");
+            }
+            (_, other) => panic!("{label}: {other:?}"),
+        }
+    }
+}
+
 /// [`edgeward_signing::VerifiedRequest::session_token_signed`] is true when the signature
 /// covers the session token: aws-sigv4 signs `x-amz-security-token` in `SignedHeaders` by
 /// default, and a presigned URL's `X-Amz-Security-Token` in its canonical query. Mutant
