@@ -313,12 +313,8 @@ fn assert_mismatches_read_as_aws_tells_them(results: &[Value]) {
 /// is refused with `BadDigest` (on this form the checksum is the only check of the data).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_streamed_uploads_through_the_layer() {
-    let (addr, certificate) =
-        start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
     // Past two of botocore's 1 MiB chunks.
     let upload = UploadFile::with_len(2_500_000);
-    let ca_bundle = upload.path.with_file_name("server-ca.pem");
-    std::fs::write(&ca_bundle, certificate).unwrap();
     let algorithms = [
         "CRC32",
         "CRC32C",
@@ -339,12 +335,7 @@ async fn botocore_streamed_uploads_through_the_layer() {
             })
         })
         .collect();
-    let input = json!({
-        "endpoint": format!("https://{addr}"), "ca_bundle": ca_bundle, "access_key": AK,
-        "secret_key": SK, "file": upload.path, "uploads": uploads,
-    });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_put_object.py");
-    let results = run_json_script_beside_server(script, input).await;
+    let results = botocore_put_objects(&upload, uploads).await;
     assert_eq!(results.len(), algorithms.len() * tampers.len());
 
     let etag = format!("\"{}\"", sha256_hex(&upload.contents));
@@ -393,11 +384,7 @@ async fn botocore_streamed_uploads_through_the_layer() {
 /// service sees the upload.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_given_checksums_are_held_to_the_sdk_algorithm() {
-    let (addr, certificate) =
-        start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
     let upload = UploadFile::with_len(100_000);
-    let ca_bundle = upload.path.with_file_name("server-ca.pem");
-    std::fs::write(&ca_bundle, certificate).unwrap();
     let crc32 = independent_checksum("x-amz-checksum-crc32", &upload.contents).unwrap();
     let algorithms = ["CRC32", "SHA256"];
     let uploads: Vec<Value> = algorithms
@@ -407,12 +394,7 @@ async fn botocore_given_checksums_are_held_to_the_sdk_algorithm() {
                    "given": {"ChecksumCRC32": crc32}})
         })
         .collect();
-    let input = json!({
-        "endpoint": format!("https://{addr}"), "ca_bundle": ca_bundle, "access_key": AK,
-        "secret_key": SK, "file": upload.path, "uploads": uploads,
-    });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_put_object.py");
-    let results = run_json_script_beside_server(script, input).await;
+    let results = botocore_put_objects(&upload, uploads).await;
     assert_eq!(results.len(), algorithms.len());
     for (algorithm, result) in algorithms.iter().zip(&results) {
         // The set-up: botocore sent the user's value and the algorithm it was asked for.
@@ -434,4 +416,19 @@ async fn botocore_given_checksums_are_held_to_the_sdk_algorithm() {
             assert_eq!(result["status"], 400, "{result}");
         }
     }
+}
+
+/// `uploads` of `upload`'s file by `botocore_put_object.py`, over HTTPS to a layer in front of
+/// a service answering as S3 does; a result per upload.
+async fn botocore_put_objects(upload: &UploadFile, uploads: Vec<Value>) -> Vec<Value> {
+    let (addr, certificate) =
+        start_tls_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let ca_bundle = upload.path.with_file_name("server-ca.pem");
+    std::fs::write(&ca_bundle, certificate).unwrap();
+    let input = json!({
+        "endpoint": format!("https://{addr}"), "ca_bundle": ca_bundle, "access_key": AK,
+        "secret_key": SK, "file": upload.path, "uploads": uploads,
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_put_object.py");
+    run_json_script_beside_server(script, input).await
 }
