@@ -143,6 +143,33 @@ impl TrailerChecksum {
         self.trailer
     }
 
+    /// How many bytes the checksum has.
+    fn len(&self) -> usize {
+        match &self.state {
+            State::Crc32(_) | State::Crc32c(_) => 4,
+            State::Crc64Nvme(_) | State::Xxh64(_) | State::Xxh3 { wide: false, .. } => 8,
+            State::Md5(_) | State::Xxh3 { wide: true, .. } => 16,
+            State::Sha(context) => context.algorithm().output_len(),
+        }
+    }
+
+    /// Whether a header's `value` can be this checksum at all: the base64 of as many bytes
+    /// (with padding, no stray bits; HTTP's optional whitespace around it), as S3 holds a
+    /// checksum header before it reads the body: [`Error::InvalidChecksumValue`] otherwise.
+    pub(crate) fn check_value_form(&self, value: &[u8]) -> Result<(), Error> {
+        let decoded = std::str::from_utf8(value)
+            .ok()
+            .map(|text| text.trim_matches([' ', '\t']))
+            .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok());
+        match decoded {
+            Some(bytes) if bytes.len() == self.len() => Ok(()),
+            _ => Err(Error::InvalidChecksumValue {
+                name: self.trailer,
+                value: clip(&String::from_utf8_lossy(value)),
+            }),
+        }
+    }
+
     /// Adds released body bytes.
     pub(crate) fn update(&mut self, data: &[u8]) {
         match &mut self.state {
@@ -268,6 +295,9 @@ pub(crate) fn plain_body_checksum(
     // `Content-MD5` is still the body's.
     if !(crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request)) {
         let flexible = one_flexible_checksum(headers.iter())?;
+        if let Some((running, claimed)) = &flexible {
+            running.check_value_form(claimed.as_bytes())?;
+        }
         check_sdk_algorithm(
             headers,
             service,

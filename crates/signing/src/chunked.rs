@@ -259,11 +259,14 @@ impl ChunkChainVerifier {
     /// `-xxhash64`, `-xxhash3` or `-xxhash128`, any case; names
     /// without that prefix, and `x-amz-checksum-algorithm`, `-type` and `-mode`, are ignored):
     /// the body then fails with `BadDigest` at its end when `value` is not the checksum of the
-    /// data released. Any other `x-amz-checksum-` header names a checksum this crate cannot
+    /// data released; a `value` that cannot be that checksum (not the base64 of as many
+    /// bytes) is refused here ([`Error::InvalidChecksumValue`]), as S3 refuses it before the
+    /// body. Any other `x-amz-checksum-` header names a checksum this crate cannot
     /// compute, and is refused here ([`Error::UnsupportedChecksum`]) rather than passed on
     /// unchecked. A body has at most one checksum, header or trailer.
     pub fn with_checksum_header(mut self, name: &str, value: &str) -> Result<Self, Error> {
         if let Some(checksum) = TrailerChecksum::for_header(name)? {
+            checksum.check_value_form(value.as_bytes())?;
             self.set_checksum(checksum)?;
             self.checksum_header = Some(value.to_owned());
         }

@@ -441,6 +441,16 @@ pub enum Error {
         /// Another one.
         second: &'static str,
     },
+    /// A flexible-checksum header's value cannot be its checksum: not the base64 of as many
+    /// bytes as the algorithm gives (an empty value, a CRC-32 of five bytes). S3 answers it
+    /// `InvalidRequest` before it reads the body, in these words.
+    #[error("Value for {name} header is invalid.")]
+    InvalidChecksumValue {
+        /// The header's name, e.g. `x-amz-checksum-crc32`.
+        name: &'static str,
+        /// Its value (clipped).
+        value: String,
+    },
     /// Under S3's rules, `x-amz-sdk-checksum-algorithm` (the algorithm an SDK says it
     /// checksummed the body with) names another checksum than the one the body carries in a
     /// header or a declared trailer, or the body carries none: S3's `InvalidRequest`, in S3's
@@ -724,6 +734,7 @@ impl Error {
             Self::InvalidContentMd5 { .. } => "InvalidDigest",
             Self::UnsupportedChecksum { .. }
             | Self::MultipleChecksums { .. }
+            | Self::InvalidChecksumValue { .. }
             | Self::SdkChecksumAlgorithmMismatch { .. } => "InvalidRequest",
             Self::InvalidSigningInput { .. } | Self::BodyRequired | Self::Signing { .. } => {
                 "InternalFailure"

@@ -17,6 +17,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::operation::put_object::PutObjectOutput;
 use aws_sdk_s3::types::ChecksumAlgorithm;
+use base64::Engine as _;
 use bytes::Bytes;
 use edgeward_signing::LayerSettings;
 use http_body_util::Full;
@@ -442,48 +443,60 @@ async fn aws_sdk_rust_s3_multipart_upload_verifies() {
 /// computes only five): its name and the builder's setter.
 struct GivenChecksum {
     header: &'static str,
+    /// How many bytes the checksum has, by its definition (CRC-32: 32 bits; SHA-256: 256; …).
+    len: usize,
     give: fn(PutObjectFluentBuilder, String) -> PutObjectFluentBuilder,
 }
 
 const GIVEN_CHECKSUMS: [GivenChecksum; 10] = [
     GivenChecksum {
         header: "x-amz-checksum-crc32",
+        len: 4,
         give: |put, value| put.checksum_crc32(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-crc32c",
+        len: 4,
         give: |put, value| put.checksum_crc32_c(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-crc64nvme",
+        len: 8,
         give: |put, value| put.checksum_crc64_nvme(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-sha1",
+        len: 20,
         give: |put, value| put.checksum_sha1(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-sha256",
+        len: 32,
         give: |put, value| put.checksum_sha256(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-sha512",
+        len: 64,
         give: |put, value| put.checksum_sha512(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-md5",
+        len: 16,
         give: |put, value| put.checksum_md5(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-xxhash64",
+        len: 8,
         give: |put, value| put.checksum_xxhash64(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-xxhash3",
+        len: 8,
         give: |put, value| put.checksum_xxhash3(value),
     },
     GivenChecksum {
         header: "x-amz-checksum-xxhash128",
+        len: 16,
         give: |put, value| put.checksum_xxhash128(value),
     },
 ];
@@ -518,18 +531,27 @@ async fn aws_sdk_rust_s3_given_checksums_on_streamed_uploads() {
                 Some(format!("\"{}\"", sha256_hex(&upload.contents)).as_str())
             );
         }
-        let error = (given.give)(put().await, "AAAAAA==".to_owned())
-            .send()
-            .await
-            .expect_err(name);
-        let sent = http.last_sent();
-        assert_eq!(
-            header(&sent, "x-amz-content-sha256"),
-            "UNSIGNED-PAYLOAD",
-            "{sent:?}"
-        );
-        assert_eq!(header(&sent, name), "AAAAAA==");
-        assert_eq!(refusal_code(&error), "BadDigest", "{name}");
+        // Zeros as long as the checksum: a value it can have, not the body's.
+        let zeros = base64::engine::general_purpose::STANDARD.encode(vec![0; given.len]);
+        // One byte longer than a CRC-32: no value any of them can have.
+        let five_bytes = "AAAAAAA=";
+        for (value, code) in [
+            (zeros.as_str(), "BadDigest"),
+            (five_bytes, "InvalidRequest"),
+        ] {
+            let error = (given.give)(put().await, value.to_owned())
+                .send()
+                .await
+                .expect_err(name);
+            let sent = http.last_sent();
+            assert_eq!(
+                header(&sent, "x-amz-content-sha256"),
+                "UNSIGNED-PAYLOAD",
+                "{sent:?}"
+            );
+            assert_eq!(header(&sent, name), value);
+            assert_eq!(refusal_code(&error), code, "{name} {value}");
+        }
     }
 }
 

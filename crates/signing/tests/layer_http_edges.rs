@@ -383,3 +383,49 @@ async fn a_forged_request_is_not_answered_with_a_multiple_of_its_head() {
         assert!(body.contains("…</"), "{}", &body[body.len() - 300..]);
     }
 }
+
+/// A checksum header that cannot be its checksum, or a `Content-MD5` that is no MD5, on an
+/// upload past the layer's buffer (passed on as it is read) is answered from the head alone:
+/// the client here sends none of the 20 MB it announces, and the answer comes long before the
+/// body timeout would end the wait, in S3's words (`InvalidRequest` "Value for
+/// x-amz-checksum-crc32 header is invalid.", as S3 answers aws-sdk-java-v2's five-byte CRC-32;
+/// `InvalidDigest`). A value of the right form waits for the body, as only the body can say
+/// whether it matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checksum_that_cannot_be_one_is_refused_before_the_body() {
+    let addr = support::start_server_with(LayerSettings::default()).await;
+    let length = 20_000_000;
+    for (name, value, refusal) in [
+        (
+            "x-amz-checksum-crc32",
+            "i9aeUgg=",
+            Some("<Code>InvalidRequest</Code><Message>Value for x-amz-checksum-crc32 header is invalid.</Message>"),
+        ),
+        ("content-md5", "AAAA", Some("<Code>InvalidDigest</Code>")),
+        ("x-amz-checksum-crc32", "i9aeUg==", None),
+    ] {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri(format!("http://{addr}/bucket/key"))
+            .header("host", addr.to_string())
+            .header(name, value)
+            .body(Vec::new())
+            .unwrap();
+        let mut settings = SigningSettings::s3();
+        settings.payload = edgeward_signing::PayloadSigning::Unsigned;
+        sign(&mut request, "s3", SK, &settings);
+        let mut raw = format!("PUT /bucket/key HTTP/1.1\r\ncontent-length: {length}\r\n").into_bytes();
+        raw.extend(head_lines(request.headers()));
+        raw.extend_from_slice(b"\r\n");
+        let (answer, _) = exchange(addr, &raw, Duration::from_secs(3)).await;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        match refusal {
+            Some(expected) => {
+                assert!(text.starts_with("HTTP/1.1 400"), "{name}: {text}");
+                assert!(text.contains(expected), "{name}: {text}");
+            }
+            // Still waiting for the body (the body timeout is 30 s).
+            None => assert!(answer.is_empty(), "{name}: {text}"),
+        }
+    }
+}

@@ -364,6 +364,68 @@ fn a_whole_streamed_body_is_checked_as_a_stream() {
     }
 }
 
+/// A flexible-checksum header whose value cannot be its checksum (not the base64 of as many
+/// bytes) is refused before the body, `InvalidRequest` "Value for x-amz-checksum-crc32 header
+/// is invalid.", for a plain body and an `aws-chunked` one alike: S3's answer to
+/// aws-sdk-java-v2's integration test that gives "i9aeUgg=" (five bytes) for "Hello world",
+/// whose CRC-32 is "i9aeUg==" (Python's zlib), and to an empty value (versitygw#1189). A value
+/// of the right form that is not the body's is still `BadDigest`. (That the layer refuses it
+/// before the body comes: `layer_http_edges`.)
+#[test]
+fn a_checksum_header_that_cannot_be_one_is_refused_before_the_body() {
+    let body = b"Hello world";
+    let chunked = b"b\r\nHello world\r\n0\r\n\r\n".to_vec();
+    for (value, expected) in [
+        ("i9aeUg==", None),
+        ("  i9aeUg==\t", None),
+        ("AAAAAA==", Some("BadDigest")),
+        ("i9aeUgg=", Some("InvalidRequest")),
+        ("", Some("InvalidRequest")),
+        ("i9aeUg", Some("InvalidRequest")),
+        ("i9aeUh==", Some("InvalidRequest")),
+        ("!!!!!!==", Some("InvalidRequest")),
+        ("AAAAAAAAAAA=", Some("InvalidRequest")),
+    ] {
+        for streamed in [false, true] {
+            let mut builder =
+                http::Request::put("http://example.com/a").header("x-amz-checksum-crc32", value);
+            let mut settings = SigningSettings::default();
+            let sent = if streamed {
+                builder = builder
+                    .header("content-encoding", "aws-chunked")
+                    .header("x-amz-decoded-content-length", "11");
+                settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+                settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+                chunked.clone()
+            } else {
+                body.to_vec()
+            };
+            let mut request = builder.body(sent.clone()).unwrap();
+            sign_for(&mut request, "service", &settings);
+            let label = format!("{value:?}, streamed {streamed}");
+            let view = RequestView::from_http(&request);
+            match (
+                expected,
+                verify_with(VerifierSettings::default(), &view, Payload::Bytes(&sent)),
+            ) {
+                (None, Ok(())) => {}
+                (Some(code), Err(error)) => {
+                    assert_eq!(error.aws_error_code(), code, "{label}: {error}");
+                    assert_eq!(error.http_status(), 400, "{label}");
+                    if code == "InvalidRequest" {
+                        assert_eq!(
+                            error.to_string(),
+                            "Value for x-amz-checksum-crc32 header is invalid.",
+                            "{label}"
+                        );
+                    }
+                }
+                (_, other) => panic!("{label}: {other:?}"),
+            }
+        }
+    }
+}
+
 /// Under S3's rules `x-amz-sdk-checksum-algorithm` must name the body's flexible checksum,
 /// header or declared trailer, as S3 answers it: another algorithm is `InvalidRequest` "Value
 /// for x-amz-sdk-checksum-algorithm header is invalid." and none at all "x-amz-sdk-checksum-
