@@ -144,7 +144,7 @@ impl TrailerChecksum {
     }
 
     /// How many bytes the checksum has.
-    fn len(&self) -> usize {
+    fn digest_len(&self) -> usize {
         match &self.state {
             State::Crc32(_) | State::Crc32c(_) => 4,
             State::Crc64Nvme(_) | State::Xxh64(_) | State::Xxh3 { wide: false, .. } => 8,
@@ -162,7 +162,7 @@ impl TrailerChecksum {
             .map(|text| text.trim_matches([' ', '\t']))
             .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok());
         match decoded {
-            Some(bytes) if bytes.len() == self.len() => Ok(()),
+            Some(bytes) if bytes.len() == self.digest_len() => Ok(()),
             _ => Err(Error::InvalidChecksumValue {
                 name: self.trailer,
                 value: clip(&String::from_utf8_lossy(value)),

@@ -420,7 +420,8 @@ impl<'a> RequestView<'a> {
 #[non_exhaustive]
 pub enum Payload<'a> {
     /// The whole body, as received. [`Verifier::verify`] then makes every check the body
-    /// needs: its SHA-256, a flexible-checksum header (`x-amz-checksum-*`: `BadDigest`), under
+    /// needs: its SHA-256, a flexible-checksum header (`x-amz-checksum-*`: `BadDigest`;
+    /// `InvalidRequest` for a value that cannot be the checksum), under
     /// S3's rules `Content-MD5` (`BadDigest`, `InvalidDigest`), and for a streamed payload
     /// (`STREAMING-…`) the whole `aws-chunked` chain, decoded and
     /// discarded (to keep the decoded data, pass [`Payload::Unavailable`] and feed the body
@@ -1376,7 +1377,8 @@ impl VerifiedRequest {
     /// verified without it ([`Payload::Unavailable`], [`Payload::Sha256`]; the layer checks a
     /// signature before it reads a body): the checks that need the body, as
     /// [`Verifier::verify`] makes them with [`Payload::Bytes`]. The body against the signed
-    /// SHA-256; the body against a flexible-checksum header (`BadDigest`; except S3's
+    /// SHA-256; the body against a flexible-checksum header (`BadDigest`, or
+    /// [`Error::InvalidChecksumValue`] for a value that cannot be that checksum; except S3's
     /// `CompleteMultipartUpload`, whose checksum is the whole object's, for the service to
     /// check) and, under S3's rules, against `Content-MD5` (`BadDigest`, or `InvalidDigest`
     /// for a value that is no MD5), and `x-amz-sdk-checksum-algorithm` held to the flexible
