@@ -455,8 +455,8 @@ pub enum Error {
     /// checksummed the body with) names another checksum than the one the body carries in a
     /// header or a declared trailer, or the body carries none: S3's `InvalidRequest`, in S3's
     /// words. (S3's API reference says a mismatch fails with `BadDigest`; S3 answers
-    /// `InvalidRequest`, as versitygw#1598 records it and Scality's and versitygw's emulations
-    /// answer, and a refusal here comes before the body, which `BadDigest` is about.)
+    /// `InvalidRequest`, as versitygw#1598 records its answer; and a refusal here comes
+    /// before the body, which `BadDigest` is about.)
     #[error(
         "{}",
         if checksum.is_some() {
