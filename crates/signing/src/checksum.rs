@@ -157,13 +157,9 @@ impl TrailerChecksum {
     /// (with padding, no stray bits; HTTP's optional whitespace around it), as S3 holds a
     /// checksum header before it reads the body: [`Error::InvalidChecksumValue`] otherwise.
     pub(crate) fn check_value_form(&self, value: &[u8]) -> Result<(), Error> {
-        let decoded = std::str::from_utf8(value)
-            .ok()
-            .map(|text| text.trim_matches([' ', '\t']))
-            .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok());
-        match decoded {
-            Some(bytes) if bytes.len() == self.digest_len() => Ok(()),
-            _ => Err(Error::InvalidChecksumValue {
+        match base64_of(value, self.digest_len()) {
+            Some(_) => Ok(()),
+            None => Err(Error::InvalidChecksumValue {
                 name: self.trailer,
                 value: clip(&String::from_utf8_lossy(value)),
             }),
@@ -400,20 +396,25 @@ pub(crate) fn content_md5(
 /// `Content-MD5` header claims: `InvalidDigest` unless that is the base64 of 16 bytes (RFC
 /// 1864), as S3 answers it.
 pub(crate) fn claimed_md5(value: &[u8]) -> Result<(TrailerChecksum, String), Error> {
-    // HTTP's optional whitespace around a value, as the comparison at the end trims it.
-    let text = std::str::from_utf8(value)
-        .ok()
-        .map(|text| text.trim_matches([' ', '\t']));
-    let decoded = text.and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok());
-    match (text, decoded) {
-        (Some(text), Some(md5)) if md5.len() == 16 => {
+    match base64_of(value, 16) {
+        Some(text) => {
             let running = TrailerChecksum::new("Content-MD5", State::Md5(md5::Md5::default()));
             Ok((running, text.to_owned()))
         }
-        _ => Err(Error::InvalidContentMd5 {
+        None => Err(Error::InvalidContentMd5 {
             value: clip(&String::from_utf8_lossy(value)),
         }),
     }
+}
+
+/// `value` without HTTP's optional whitespace around it (as the comparison at the end trims
+/// it), when that is the standard base64 (padded, no stray bits) of `len` bytes.
+fn base64_of(value: &[u8], len: usize) -> Option<&str> {
+    let text = std::str::from_utf8(value).ok()?.trim_matches([' ', '\t']);
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    (decoded.len() == len).then_some(text)
 }
 
 /// S3's `CompleteMultipartUpload` (`POST` with an `uploadId` parameter): its checksum headers
