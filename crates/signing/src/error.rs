@@ -443,7 +443,9 @@ pub enum Error {
     },
     /// A flexible-checksum header's value cannot be its checksum: not the base64 of as many
     /// bytes as the algorithm gives (an empty value, a CRC-32 of five bytes). S3 answers it
-    /// `InvalidRequest` before it reads the body, in these words.
+    /// `InvalidRequest` before it reads the body, in these words. Found before the body is
+    /// read wherever the body is streamed or passed on; a body buffered whole is read (within
+    /// its bound) first.
     #[error("Value for {name} header is invalid.")]
     InvalidChecksumValue {
         /// The header's name, e.g. `x-amz-checksum-crc32`.
