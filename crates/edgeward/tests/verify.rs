@@ -168,10 +168,11 @@ fn invalid_requests_exit_1_with_the_aws_code_first() {
     assert_eq!(value["status"], 403);
 }
 
-/// A request whose scope names S3 is answered with S3's codes, as aws-sdk-s3 expects; the same
-/// request scoped to another service keeps the codes the other services use.
+/// A request whose scope names S3 is answered with S3's codes, as aws-sdk-s3 expects, and one
+/// whose scope names EC2 with EC2's (`AuthFailure`, 401); the same request scoped to another
+/// service keeps the codes the other services use.
 #[test]
-fn s3_requests_get_s3_codes() {
+fn s3_and_ec2_requests_get_their_services_codes() {
     let request =
         std::fs::read_to_string(case("get-vanilla", "header-signed-request.txt")).unwrap();
     let for_s3 = request.replace(
@@ -179,6 +180,10 @@ fn s3_requests_get_s3_codes() {
         "/us-east-1/s3/aws4_request",
     );
     assert_ne!(for_s3, request);
+    let for_ec2 = request.replace(
+        "/us-east-1/service/aws4_request",
+        "/us-east-1/ec2/aws4_request",
+    );
     let other_key = [
         "--request",
         "-",
@@ -190,16 +195,17 @@ fn s3_requests_get_s3_codes() {
         "20150830T123600Z",
         "--json",
     ];
-    for (text, code) in [
-        (&request, "InvalidClientTokenId"),
-        (&for_s3, "InvalidAccessKeyId"),
+    for (text, code, status) in [
+        (&request, "InvalidClientTokenId", 403),
+        (&for_s3, "InvalidAccessKeyId", 403),
+        (&for_ec2, "AuthFailure", 401),
     ] {
         let output = verify(&other_key, Some(text.as_bytes()));
         assert_eq!(output.status.code(), Some(1));
         let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(
             (&value["code"], &value["status"]),
-            (&code.into(), &403.into())
+            (&code.into(), &status.into())
         );
     }
 }

@@ -815,6 +815,33 @@ impl Error {
         }
     }
 
+    /// The error code EC2 answers with (its own `ec2Query` protocol; no other service speaks
+    /// it): [`Error::aws_error_code`], except that EC2 names the failures of authentication
+    /// its own way, as its answers show:
+    /// - `AuthFailure` ("AWS was not able to validate the provided access credentials", 401)
+    ///   for a signature that does not match and for a key it does not know (the answer's
+    ///   wire form in aws/aws-sdk-java-v2#2981, its 401 in aws/aws-sdk-java#2508; moto's EC2
+    ///   answers both so);
+    /// - `RequestExpired` ("Request has expired.", 400) for a request time out of the window
+    ///   (aws/aws-sdk-java#1443, with static keys), for temporary credentials past their expiry
+    ///   (aws/aws-sdk-go-v2#1674) and for a presigned request out of its time (EC2's list of
+    ///   common errors).
+    ///
+    /// Both are among the codes on which the SDKs that correct a client's clock do so
+    /// (aws/aws-sdk-java#519 quotes aws-sdk-net's list).
+    pub fn ec2_error_code(&self) -> &'static str {
+        match self {
+            Self::RequestTimeTooSkewed { .. }
+            | Self::ExpiredToken { .. }
+            | Self::PresignedExpired { .. }
+            | Self::PresignedNotYetValid { .. } => "RequestExpired",
+            _ => match self.aws_error_code() {
+                "SignatureDoesNotMatch" | "InvalidClientTokenId" => "AuthFailure",
+                code => code,
+            },
+        }
+    }
+
     /// The HTTP status a client SDK expects for this error (with [`Error::aws_error_code`]).
     pub fn http_status(&self) -> u16 {
         status_of(self.aws_error_code())
@@ -920,6 +947,18 @@ impl Error {
         }
     }
 
+    /// Code, status and message together, in EC2's terms ([`Error::ec2_error_code`], and the
+    /// status EC2 sends with it). The message as [`Error::to_aws_error`]'s: EC2's own words
+    /// name no cause, and a client that reads the code is not told less.
+    pub fn to_ec2_error(&self) -> AwsError {
+        let code = self.ec2_error_code();
+        AwsError {
+            code,
+            status: ec2_status_of(code),
+            message: self.answer_message(),
+        }
+    }
+
     /// Code, status and message together, in S3's terms ([`Error::s3_error_code`], and the
     /// status S3 sends with it: `EntityTooLarge` and `ExpiredToken` are 400 there, 413 and 403
     /// elsewhere).
@@ -930,6 +969,15 @@ impl Error {
             status: s3_status_of(code),
             message: self.to_string(),
         }
+    }
+}
+
+/// The HTTP status EC2 sends with `code`: `AuthFailure` is 401 there (no other service sends
+/// it), `RequestExpired` 400; the rest as [`status_of`].
+fn ec2_status_of(code: &str) -> u16 {
+    match code {
+        "AuthFailure" => 401,
+        _ => status_of(code),
     }
 }
 
@@ -1193,6 +1241,73 @@ mod tests {
                 (code, aws_json_status),
                 "{error}"
             );
+        }
+    }
+
+    /// EC2 names the failures of authentication its own way, as its answers show:
+    /// `AuthFailure` with 401 for a signature that does not match (aws/aws-sdk-java-v2#2981's
+    /// wire log, aws/aws-sdk-java#2508's status) and for a key it does not know (moto's EC2
+    /// answers both so); `RequestExpired` with 400 for a request time out of the window
+    /// (aws/aws-sdk-java#1443, with static keys), for credentials past their expiry
+    /// (aws/aws-sdk-go-v2#1674) and for a presigned request out of its time (EC2's list of
+    /// common errors). The rest keep the query services' codes and statuses.
+    #[test]
+    fn ec2_names_authentication_failures_its_own_way() {
+        let at = std::time::UNIX_EPOCH;
+        let cases = [
+            (
+                Error::SignatureDoesNotMatch {
+                    details: Box::default(),
+                },
+                "AuthFailure",
+                401,
+            ),
+            (
+                Error::UnknownAccessKey {
+                    access_key_id: "AKID".to_owned(),
+                },
+                "AuthFailure",
+                401,
+            ),
+            (Error::SessionTokenMissing, "AuthFailure", 401),
+            (Error::SessionTokenMismatch, "AuthFailure", 401),
+            (
+                Error::RequestTimeTooSkewed {
+                    request_time: at,
+                    server_time: at,
+                    max_skew_secs: 900,
+                },
+                "RequestExpired",
+                400,
+            ),
+            (
+                Error::ExpiredToken { expired_at: at },
+                "RequestExpired",
+                400,
+            ),
+            (
+                Error::PresignedExpired { expired_at: at },
+                "RequestExpired",
+                400,
+            ),
+            (
+                Error::PresignedNotYetValid { valid_from: at },
+                "RequestExpired",
+                400,
+            ),
+            (
+                Error::MissingAuthentication,
+                "MissingAuthenticationToken",
+                403,
+            ),
+            (Error::MissingDate, "IncompleteSignature", 400),
+            (Error::BodyTooLarge { limit: 10 }, "EntityTooLarge", 413),
+        ];
+        for (error, code, status) in cases {
+            let ec2 = error.to_ec2_error();
+            assert_eq!((ec2.code, ec2.status), (code, status), "{error}");
+            assert_eq!(ec2.code, error.ec2_error_code(), "{error}");
+            assert_eq!(ec2.message, error.to_aws_error().message, "{error}");
         }
     }
 

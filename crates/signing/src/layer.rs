@@ -38,6 +38,8 @@ pub enum ErrorFormat {
     ///   `multipart/form-data` `POST` with neither an `Authorization` header nor a query
     ///   (S3's browser uploads), when the verifier takes them
     ///   ([`Verifier::post_object_bucket`]);
+    /// - EC2's XML and codes when the credential scope names `ec2`, whose clients read only
+    ///   EC2's own form ([`ErrorFormat::Ec2Query`]);
     /// - JSON to an awsJson or restJson request with a JSON body (`application/x-amz-json-*`
     ///   or `application/json` content type, or an `X-Amz-Target` header), or one that
     ///   accepts `application/json`;
@@ -51,7 +53,7 @@ pub enum ErrorFormat {
     ///   answer in XML would reach them as code `403`.
     ///
     /// A layer whose verifier accepts service `s3` alone answers every request in S3's form,
-    /// also one with no SigV4 to name its service.
+    /// also one with no SigV4 to name its service; one that accepts `ec2` alone, in EC2's.
     #[default]
     Auto,
     /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`
@@ -59,6 +61,13 @@ pub enum ErrorFormat {
     /// canonical request and string-to-sign, as AWS's query and JSON services' does: see
     /// [`Error::to_aws_error`]. The same in the JSON and CBOR forms.
     QueryXml,
+    /// EC2's `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`
+    /// (`text/xml;charset=UTF-8`, as EC2's answers quoted in aws/aws-sdk-java-v2#2981 and
+    /// javaquery/Examples#4), with EC2's error codes and statuses ([`Error::ec2_error_code`]:
+    /// `AuthFailure` 401, `RequestExpired` 400). EC2's clients read the code there alone:
+    /// aws-sdk-rust's and the Java and Go SDKs' EC2 parsers look for `Errors`, and find no code
+    /// in the query form. The message as [`ErrorFormat::QueryXml`]'s.
+    Ec2Query,
     /// `<Error><Code/><Message/>…</Error>` with S3's error codes ([`Error::s3_error_code`]).
     /// As S3's, a `SignatureDoesNotMatch` carries `AWSAccessKeyId`, `StringToSign`,
     /// `SignatureProvided`, `StringToSignBytes`, `CanonicalRequest` and
@@ -239,13 +248,19 @@ impl<L> SigV4Layer<L> {
     /// A layer around a shared verifier.
     pub fn new(verifier: Arc<Verifier<L>>, mut settings: LayerSettings) -> Self {
         // In front of S3 alone, every refusal is S3's, also that of a request whose missing or
-        // unreadable signature names no service.
-        let only_s3 = matches!(
-            &verifier.settings().services,
-            Accept::OneOf(services) if matches!(services.as_slice(), [only] if only == "s3")
-        );
-        if only_s3 && settings.error_format == ErrorFormat::Auto {
-            settings.error_format = ErrorFormat::RestXml;
+        // unreadable signature names no service; likewise EC2's in front of EC2 alone.
+        let only = |name: &str| {
+            matches!(
+                &verifier.settings().services,
+                Accept::OneOf(services) if matches!(services.as_slice(), [only] if only == name)
+            )
+        };
+        if settings.error_format == ErrorFormat::Auto {
+            if only("s3") {
+                settings.error_format = ErrorFormat::RestXml;
+            } else if only("ec2") {
+                settings.error_format = ErrorFormat::Ec2Query;
+            }
         }
         Self {
             verifier,
@@ -1178,6 +1193,8 @@ fn resolve_format(
             // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
             if service.is_some_and(uses_s3_rules) || signed_for_s3_v2() || browser_upload() {
                 ErrorFormat::RestXml
+            } else if service == Some("ec2") {
+                ErrorFormat::Ec2Query
             } else if json {
                 ErrorFormat::Json
             } else if cbor() {
@@ -1204,6 +1221,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
         ErrorFormat::RestXml => error.to_s3_error(),
         ErrorFormat::Json => error.to_json_error(resolved.json_protocol),
         ErrorFormat::Cbor => error.to_json_error(JsonProtocol::AwsJson),
+        ErrorFormat::Ec2Query => error.to_ec2_error(),
         _ => error.to_aws_error(),
     };
     let request_id = format!(
@@ -1244,6 +1262,15 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
                 .into_bytes(),
             )
         }
+        ErrorFormat::Ec2Query => (
+            "text/xml;charset=UTF-8",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>",
+                aws.code,
+                xml_escape(message)
+            )
+            .into_bytes(),
+        ),
         _ => (
             "text/xml",
             format!(

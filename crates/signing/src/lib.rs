@@ -13,7 +13,7 @@
 //! - **Sign** ([`sign_http`], [`sign_raw`]): header or presigned, on `aws-sigv4`.
 //! - **Serve** ([`SigV4Layer`]): a `tower::Layer` for hyper 1 / axum services that verifies,
 //!   puts the [`VerifiedRequest`] in request extensions, and answers failures in the error
-//!   format of the request's protocol (AWS's XML, JSON or CBOR: [`ErrorFormat`]).
+//!   format of the request's protocol (AWS's XML, EC2's, JSON or CBOR: [`ErrorFormat`]).
 //!   `examples/sigv4_service.rs` is a whole service, served with the timeouts and limits a
 //!   public endpoint needs.
 //! - **Raw requests** ([`RawRequest`]): a bounded parser for the AWS test suite's

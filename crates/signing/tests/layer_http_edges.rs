@@ -214,9 +214,10 @@ async fn a_stalled_s3_body_is_answered_request_timeout() {
 /// request without a body or content type (Lambda's `ListFunctions`) in restJson's JSON, which
 /// an XML answer reached as code `403`; a Smithy RPC v2 CBOR request (CloudWatch) in CBOR,
 /// which an XML answer made botocore fail to parse at all; a query request named by its
-/// `Action` and the two restXml services' (Route 53, CloudFront) in the query XML. Each is
-/// signed with the wrong secret; with the `interop` feature botocore's parser for the protocol
-/// reads the code.
+/// `Action` and the two restXml services' (Route 53, CloudFront) in the query XML; an EC2
+/// request, whose query names an `Action` too, in EC2's own XML with its `AuthFailure` and 401
+/// (aws-sdk-rust's EC2 parser finds no code in the query XML). Each is signed with the wrong
+/// secret; with the `interop` feature botocore's parser for the protocol reads the code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
     let addr = support::start_server_with(LayerSettings::default()).await;
@@ -229,7 +230,7 @@ async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
         &'static str,
         &'static str,
     );
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (
             "rest-json",
             "GET",
@@ -282,6 +283,14 @@ async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
             "cloudfront",
             "text/xml",
         ),
+        (
+            "ec2",
+            "GET",
+            "/?Action=DescribeRegions&Version=2016-11-15",
+            &[],
+            "ec2",
+            "text/xml;charset=UTF-8",
+        ),
     ];
     for (protocol, method, target, headers, service, content_type) in cases {
         let mut request = http::Request::builder()
@@ -324,6 +333,22 @@ async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
                     "{case}"
                 );
             }
+            // The form of EC2's answers in aws/aws-sdk-java-v2#2981, with their status
+            // (aws/aws-sdk-java#2508).
+            "ec2" => {
+                assert!(text.starts_with("HTTP/1.1 401 "), "{case}");
+                assert!(
+                    String::from_utf8_lossy(body).starts_with(
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>AuthFailure</Code><Message>"
+                    ),
+                    "{case}"
+                );
+                assert!(
+                    String::from_utf8_lossy(body)
+                        .contains("</Message></Error></Errors><RequestID>edgeward-"),
+                    "{case}"
+                );
+            }
             _ => assert!(
                 String::from_utf8_lossy(body).contains("<Code>SignatureDoesNotMatch</Code>"),
                 "{case}"
@@ -333,6 +358,7 @@ async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
         {
             let code = match protocol {
                 "rest-json" | "smithy-rpc-v2-cbor" => "InvalidSignatureException",
+                "ec2" => "AuthFailure",
                 _ => "SignatureDoesNotMatch",
             };
             let read = botocore_reads(protocol, &answer);

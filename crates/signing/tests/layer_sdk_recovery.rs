@@ -300,6 +300,43 @@ async fn aws_sdk_rust_recovers_from_early_refusals_over_tls() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// boto3's EC2 client, which speaks EC2's own protocol, through the layer: verified calls
+/// with a key and with temporary credentials reach the service (its answer names the
+/// principal verified), and the refusals read as EC2 sends them, `AuthFailure` with 401 for a
+/// wrong secret, an unknown key and temporary credentials without their token (EC2's answers
+/// in aws/aws-sdk-java-v2#2981 and aws/aws-sdk-java#2508), with the request ID botocore's EC2
+/// parser reads from the answer's `RequestID`. Not retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_ec2_refusals_as_ec2_sends_them() {
+    let addr = support::start_server_answering(LayerSettings::default(), Answers::LikeAws).await;
+    let spec = json!({
+        "scenario": "ec2", "addr": addr.to_string(), "access_key": AK, "secret_key": SK,
+        "temp_access_key": support::TEMP_AK, "temp_secret_key": support::TEMP_SK,
+        "token": support::TOKEN,
+    });
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
+    eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    assert_eq!(results.len(), 5);
+    for (result, principal) in results[..2].iter().zip([
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:sts::123456789012:assumed-role/r/s",
+    ]) {
+        assert_eq!(result["outcome"], "ok", "{result}");
+        assert_eq!(result["value"], principal, "{result}");
+    }
+    for result in &results[2..] {
+        assert_eq!(result["code"], "AuthFailure", "{result}");
+        assert_eq!(result["status"], 401, "{result}");
+        assert!(
+            result["request_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("edgeward-")),
+            "{result}"
+        );
+        assert_eq!(result["sends"], 1, "{result}");
+    }
+}
+
 const EXPIRED_AK: &str = "ASIAEXPIREDTEST";
 const EXPIRED_SK: &str = "expired-secret";
 const EXPIRED_TOKEN: &str = "expired/session+token==";
@@ -332,7 +369,8 @@ async fn start_expired_credentials_server() -> SocketAddr {
 
 /// Expired temporary credentials reach botocore and aws-sdk-rust as the codes and statuses
 /// AWS sends: S3's `ExpiredToken` (400), STS's `ExpiredToken` (403), a JSON service's
-/// `ExpiredTokenException` (400), not retried.
+/// `ExpiredTokenException` (400), EC2's `RequestExpired` (400: aws/aws-sdk-go-v2#1674's
+/// expired SSO credentials), not retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_credentials_reach_clients_as_aws_sends_them() {
     let addr = start_expired_credentials_server().await;
@@ -346,7 +384,9 @@ async fn expired_credentials_reach_clients_as_aws_sends_them() {
         ("ExpiredToken", 400),
         ("ExpiredToken", 403),
         ("ExpiredTokenException", 400),
+        ("RequestExpired", 400),
     ];
+    assert_eq!(results.len(), expected.len());
     for (result, (code, status)) in results.iter().zip(expected) {
         assert_eq!(result["code"], code, "{result}");
         assert_eq!(result["status"], status, "{result}");

@@ -1,7 +1,9 @@
 """botocore's recovery from the layer's refusals, for tests/layer_sdk_recovery.rs.
-stdin: {"scenario", "addr", "ca_bundle", "access_key", "secret_key", "size"}; stdout: a JSON
-array of results, one per call: "outcome" ("ok", "client_error" with "code" and "status", or
-"exception" with its class and text) and "sends", how many attempts went on the wire."""
+stdin: {"scenario", "addr", "ca_bundle", "access_key", "secret_key", "size"} (and for "ec2",
+"temp_access_key", "temp_secret_key", "token"); stdout: a JSON array of results, one per
+call: "outcome" ("ok" with the call's "value" when it is text, "client_error" with "code",
+"status" and "request_id", or "exception" with its class and text) and "sends", how many
+attempts went on the wire."""
 
 import json
 import os
@@ -19,14 +21,16 @@ SPEC = json.load(sys.stdin)
 RESULTS = []
 
 
-def client(service, scheme, region="us-east-1", access_key=None, token=None, **config):
+def client(
+    service, scheme, region="us-east-1", access_key=None, secret_key=None, token=None, **config
+):
     sends = []
     c = boto3.session.Session().client(
         service,
         region_name=region,
         endpoint_url=f"{scheme}://{SPEC['addr']}",
         aws_access_key_id=access_key or SPEC["access_key"],
-        aws_secret_access_key=SPEC["secret_key"],
+        aws_secret_access_key=secret_key or SPEC["secret_key"],
         aws_session_token=token,
         verify=SPEC.get("ca_bundle") if scheme == "https" else None,
         config=Config(retries={"max_attempts": 3, "mode": "standard"}, **config),
@@ -38,12 +42,15 @@ def client(service, scheme, region="us-east-1", access_key=None, token=None, **c
 def record(name, call, sends):
     result = {"name": name}
     try:
-        call()
+        value = call()
         result["outcome"] = "ok"
+        if isinstance(value, str):
+            result["value"] = value
     except botocore.exceptions.ClientError as e:
         result["outcome"] = "client_error"
         result["code"] = e.response["Error"].get("Code")
         result["status"] = e.response["ResponseMetadata"].get("HTTPStatusCode")
+        result["request_id"] = e.response["ResponseMetadata"].get("RequestId")
     except Exception as e:  # noqa: BLE001: what the user's code would see
         result["outcome"] = "exception"
         result["exception"] = f"{type(e).__name__}: {e}"[:300]
@@ -80,6 +87,26 @@ elif scenario == "expired":
     record("sts get_caller_identity", lambda: sts.get_caller_identity(), sends)
     kinesis, sends = expired_client("kinesis")
     record("kinesis list_streams", lambda: kinesis.list_streams(), sends)
+    ec2, sends = expired_client("ec2")
+    record("ec2 describe_regions", lambda: ec2.describe_regions(), sends)
+elif scenario == "ec2":
+    # EC2's own protocol: a verified call, then refusals as EC2 answers them.
+    def endpoint(ec2):
+        return lambda: ec2.describe_regions()["Regions"][0]["Endpoint"]
+
+    for name, access_key, secret_key, token in [
+        ("ec2 describe_regions", None, None, None),
+        ("ec2 describe_regions, temporary", SPEC["temp_access_key"], SPEC["temp_secret_key"],
+         SPEC["token"]),
+        ("ec2 describe_regions, wrong secret", None, "not-the-secret", None),
+        ("ec2 describe_regions, unknown key", "AKIDUNKNOWNKEY", None, None),
+        ("ec2 describe_regions, temporary without its token", SPEC["temp_access_key"],
+         SPEC["temp_secret_key"], None),
+    ]:
+        ec2, sends = client(
+            "ec2", "http", access_key=access_key, secret_key=secret_key, token=token
+        )
+        record(name, endpoint(ec2), sends)
 elif scenario == "s3_tls_wrong_secret":
     # S3 over HTTPS with a wrong secret: botocore sends `Expect: 100-continue` and waits 1 s
     # for an answer (`AWSConnection._send_output`), then sends the body anyway.

@@ -28,7 +28,8 @@ use super::{write_stdout, Outcome};
 
 When invalid, the first line is the AWS error code (e.g. SignatureDoesNotMatch), in S3's terms
 when the request's scope names s3 or a service signed as it (s3-outposts, s3-object-lambda,
-s3express; e.g. InvalidAccessKeyId, not InvalidClientTokenId);
+s3express; e.g. InvalidAccessKeyId, not InvalidClientTokenId), in EC2's when it names ec2
+(AuthFailure, RequestExpired);
 when the request's own signature does not match, the canonical request and string-to-sign the
 verifier computed follow (a session token's value in them replaced by its length); when a chunk
 of its aws-chunked body breaks the chain, that chunk's string-to-sign follows (a trailer's, after
@@ -262,6 +263,7 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             // In the terms of the service the request names, as the SDK calling it expects.
             let aws = match request.view().claimed_service().as_deref() {
                 Some(service) if uses_s3_rules(service) => error.to_s3_error(),
+                Some("ec2") => error.to_ec2_error(),
                 _ => error.to_aws_error(),
             };
             // A link of an `aws-chunked` body's chain: its string-to-sign hashes the chunk's

@@ -145,7 +145,8 @@ pub(crate) enum Answers {
     /// S3 writes an empty 200 (botocore takes any other 200 body from S3 for an error) with
     /// the checksum trailers the service was handed (as S3 echoes the checksum an upload
     /// carried), or the body's `x-amz-checksum-crc32` when there are none, and as ETag the
-    /// hex SHA-256 of the body it was handed; `ok <principal> <body>` for the rest.
+    /// hex SHA-256 of the body it was handed; EC2's `DescribeRegions` in EC2's XML, one region
+    /// whose endpoint is the verified principal; `ok <principal> <body>` for the rest.
     LikeAws,
 }
 
@@ -191,6 +192,23 @@ async fn inner(
     match service.as_str() {
         "sts" if asks_for_caller_identity(&body) => {
             answer("text/xml", caller_identity_xml(&principal, &access_key_id))
+        }
+        "ec2"
+            if body
+                .split(|&b| b == b'&')
+                .any(|pair| pair == b"Action=DescribeRegions") =>
+        {
+            answer(
+                "text/xml;charset=UTF-8",
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                     <DescribeRegionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
+                     <requestId>00000000-0000-0000-0000-000000000000</requestId><regionInfo>\
+                     <item><regionName>us-east-1</regionName>\
+                     <regionEndpoint>{principal}</regionEndpoint></item>\
+                     </regionInfo></DescribeRegionsResponse>"
+                ),
+            )
         }
         // Multipart uploads: S3's answers to starting and to completing one.
         "s3" if parts.method == http::Method::POST => {
