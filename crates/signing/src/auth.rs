@@ -854,17 +854,7 @@ pub(crate) fn check_signing_time(t: SystemTime) -> Result<(), Error> {
 /// time can come from a credential store (an expiry of `i64::MIN` seconds meaning "revoked"),
 /// and formatting an error about it must not fail.
 pub fn format_amz_date(t: SystemTime) -> String {
-    use time::{OffsetDateTime, PrimitiveDateTime};
-    let t = match t.duration_since(std::time::UNIX_EPOCH) {
-        Ok(after) => time::Duration::try_from(after)
-            .ok()
-            .and_then(|after| OffsetDateTime::UNIX_EPOCH.checked_add(after))
-            .unwrap_or(PrimitiveDateTime::MAX.assume_utc()),
-        Err(before) => time::Duration::try_from(before.duration())
-            .ok()
-            .and_then(|before| OffsetDateTime::UNIX_EPOCH.checked_sub(before))
-            .unwrap_or(PrimitiveDateTime::MIN.assume_utc()),
-    };
+    let t = clamped_utc(t);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         t.year(),
@@ -874,6 +864,36 @@ pub fn format_amz_date(t: SystemTime) -> String {
         t.minute(),
         t.second()
     )
+}
+
+/// Formats a time as ISO 8601's extended form, `YYYY-MM-DD'T'HH:MM:SS'Z'` (S3's
+/// `<ServerTime>`), within the range [`format_amz_date`] writes.
+pub(crate) fn format_iso8601(t: SystemTime) -> String {
+    let t = clamped_utc(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `t` in UTC, a time outside the `time` crate's years written as the nearer end of them.
+fn clamped_utc(t: SystemTime) -> time::OffsetDateTime {
+    use time::{OffsetDateTime, PrimitiveDateTime};
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => time::Duration::try_from(after)
+            .ok()
+            .and_then(|after| OffsetDateTime::UNIX_EPOCH.checked_add(after))
+            .unwrap_or(PrimitiveDateTime::MAX.assume_utc()),
+        Err(before) => time::Duration::try_from(before.duration())
+            .ok()
+            .and_then(|before| OffsetDateTime::UNIX_EPOCH.checked_sub(before))
+            .unwrap_or(PrimitiveDateTime::MIN.assume_utc()),
+    }
 }
 
 #[cfg(test)]

@@ -305,11 +305,12 @@ pub enum Error {
 
     // ---- Time --------------------------------------------------------------------------------
     /// The request time differs from the server's clock by more than the allowed skew.
-    #[error(
-        "request time {} is more than {max_skew_secs} s from server time {}",
-        format_amz_date(*.request_time),
-        format_amz_date(*.server_time)
-    )]
+    ///
+    /// It reads in the words of AWS's query and JSON services ("Signature expired: … is now
+    /// earlier than … (… - 15 min.)", "Signature not yet current: … is still later than …"),
+    /// the server's time in its brackets, where the AWS SDKs for Java (v1) and .NET read it
+    /// when an answer has no `Date`. S3's answer carries the times as elements of their own.
+    #[error("{}", skew_message(*.request_time, *.server_time, *.max_skew_secs))]
     RequestTimeTooSkewed {
         /// When the request says it was signed.
         request_time: SystemTime,
@@ -601,6 +602,34 @@ pub enum Error {
         /// aws-sigv4's message.
         reason: String,
     },
+}
+
+/// [`Error::RequestTimeTooSkewed`]'s message: STS's and IAM's, as their answers read
+/// (aws/aws-cli#6676: "Signature expired: 20220127T001427Z is now earlier than
+/// 20220127T014428Z (20220127T015928Z - 15 min.)"; a Terraform report from STS: "Signature
+/// not yet current: 20210112T194419Z is still later than 20210112T072625Z (20210112T071125Z +
+/// 15 min.)"), and Kinesis's and Rekognition's in the same words. A window that is not whole
+/// minutes is written in seconds.
+fn skew_message(request_time: SystemTime, server_time: SystemTime, max_skew_secs: u64) -> String {
+    let window = std::time::Duration::from_secs(max_skew_secs);
+    let span = match max_skew_secs % 60 {
+        0 => format!("{} min.", max_skew_secs / 60),
+        _ => format!("{max_skew_secs} s"),
+    };
+    let (request, server) = (format_amz_date(request_time), format_amz_date(server_time));
+    if request_time < server_time {
+        let bound = server_time.checked_sub(window).unwrap_or(server_time);
+        format!(
+            "Signature expired: {request} is now earlier than {} ({server} - {span})",
+            format_amz_date(bound)
+        )
+    } else {
+        let bound = server_time.checked_add(window).unwrap_or(server_time);
+        format!(
+            "Signature not yet current: {request} is still later than {} ({server} + {span})",
+            format_amz_date(bound)
+        )
+    }
 }
 
 /// Which of AWS's two JSON protocols an answer is in ([`Error::to_json_error`]). They name
@@ -1311,6 +1340,57 @@ mod tests {
         }
     }
 
+    /// A request time out of the window reads as STS's answers do, word for word: aws/aws-cli#6676
+    /// (too early) and a Terraform report from STS, QT-DevOps/DevOpsIssues#989 (too late);
+    /// Kinesis's and Rekognition's answers (remind101/logspout-kinesis#21,
+    /// m0ngr31/kanzi#270) read alike with their own window ("- 5 min.").
+    #[test]
+    fn a_skewed_request_time_reads_as_aws_words_it() {
+        let at = |text| crate::parse_amz_date(text).expect("an X-Amz-Date");
+        let cases = [
+            (
+                "20220127T001427Z",
+                "20220127T015928Z",
+                900,
+                "Signature expired: 20220127T001427Z is now earlier than 20220127T014428Z \
+                 (20220127T015928Z - 15 min.)",
+            ),
+            (
+                "20210112T194419Z",
+                "20210112T071125Z",
+                900,
+                "Signature not yet current: 20210112T194419Z is still later than \
+                 20210112T072625Z (20210112T071125Z + 15 min.)",
+            ),
+            (
+                "20180707T233021Z",
+                "20180710T071714Z",
+                300,
+                "Signature expired: 20180707T233021Z is now earlier than 20180710T071214Z \
+                 (20180710T071714Z - 5 min.)",
+            ),
+        ];
+        for (request, server, max_skew_secs, words) in cases {
+            let error = Error::RequestTimeTooSkewed {
+                request_time: at(request),
+                server_time: at(server),
+                max_skew_secs,
+            };
+            assert_eq!(error.to_string(), words);
+        }
+        // A window that is not whole minutes is not rounded to one.
+        let error = Error::RequestTimeTooSkewed {
+            request_time: at("20220127T000000Z"),
+            server_time: at("20220127T000200Z"),
+            max_skew_secs: 90,
+        };
+        assert_eq!(
+            error.to_string(),
+            "Signature expired: 20220127T000000Z is now earlier than 20220127T000030Z \
+             (20220127T000200Z - 90 s)"
+        );
+    }
+
     /// Times in messages are written as `X-Amz-Date` writes them, not as `SystemTime`'s debug
     /// form (`SystemTime { tv_sec: … }`).
     #[test]
@@ -1332,7 +1412,8 @@ mod tests {
         assert_eq!(messages[0], "presigned request expired at 20150830T123700Z");
         assert_eq!(
             messages[1],
-            "request time 20150830T123600Z is more than 900 s from server time 20150830T125240Z"
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T123740Z \
+             (20150830T125240Z - 15 min.)"
         );
     }
 }

@@ -14,7 +14,9 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Either, Full, Limited};
 
-use crate::auth::{has_presigned_query, has_sigv2_query, is_sigv2_header};
+use crate::auth::{
+    format_amz_date, format_iso8601, has_presigned_query, has_sigv2_query, is_sigv2_header,
+};
 use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
 use crate::error::{clip, clip_to, Error, JsonProtocol, MAX_ECHOED_SIGNING_TEXT};
@@ -951,6 +953,22 @@ fn s3_error_details(error: &Error) -> String {
         return format!(
             "<AWSAccessKeyId>{}</AWSAccessKeyId>",
             xml_escape(access_key_id)
+        );
+    }
+    // S3's answer to a skewed clock (versitygw#1514 quotes it): the request's time as
+    // `X-Amz-Date` writes it, the server's in ISO 8601's extended form, and the window.
+    if let Error::RequestTimeTooSkewed {
+        request_time,
+        server_time,
+        max_skew_secs,
+    } = *error
+    {
+        return format!(
+            "<RequestTime>{}</RequestTime><ServerTime>{}</ServerTime>\
+             <MaxAllowedSkewMilliseconds>{}</MaxAllowedSkewMilliseconds>",
+            format_amz_date(request_time),
+            format_iso8601(server_time),
+            max_skew_secs.saturating_mul(1000)
         );
     }
     if let Error::PostFileSize { size, min, max } = *error {

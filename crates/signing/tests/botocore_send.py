@@ -3,12 +3,14 @@
 stdin: a JSON array of {"method", "url", "headers": [[name, value]], "body", "access_key",
 "secret_key", "token", "region", "service", "kind": "header" | "query", "s3": bool,
 "protocol": botocore's name of the protocol to parse an error answer in ("rest-xml",
-"query", "json"), or absent}.
+"query", "json", "ec2"), or absent; "skew_seconds": how far the signer's clock is off, or
+absent}.
 stdout: a JSON array of {"status", "body", "headers": {lower-case name: value}, "signed":
 {"canonical_request", "string_to_sign", "signature"} as botocore computed them, "error": the
 answer's `Error` as botocore's parser reads it for a client (null without a "protocol")}.
 """
 
+import datetime
 import json
 import sys
 
@@ -42,6 +44,10 @@ def send(http, spec):
     for name, value in spec["headers"]:
         request.headers[name] = value
     signed = {}
+    # botocore's signers read the time through this name when they sign.
+    clock = auth.get_current_datetime
+    skew = datetime.timedelta(seconds=spec.get("skew_seconds") or 0)
+    auth.get_current_datetime = lambda: clock() + skew
     if spec["kind"] == "header":
         cls = auth.S3SigV4Auth if spec["s3"] else auth.SigV4Auth
         recording(cls, signed)(creds, spec["service"], spec["region"]).add_auth(request)
@@ -50,6 +56,7 @@ def send(http, spec):
         recording(cls, signed)(creds, spec["service"], spec["region"], expires=300).add_auth(
             request
         )
+    auth.get_current_datetime = clock
     prepared = request.prepare()
     response = http.request(
         prepared.method,

@@ -752,6 +752,15 @@ async fn aws_sdk_rust_corrects_a_skewed_clock_from_our_refusal() {
             aws_sdk_sts::Client::from_conf(config.retry_config(RetryConfig::disabled()).build());
         let error = once.get_caller_identity().send().await.unwrap_err();
         assert_eq!(refusal_code(&error), "RequestTimeTooSkewed");
+        // In STS's words, which name the side the clock is off to.
+        let message =
+            aws_sdk_sts::error::ProvideErrorMetadata::message(error.as_service_error().unwrap())
+                .unwrap_or_default();
+        let words = match ahead {
+            true => "Signature not yet current: ",
+            false => "Signature expired: ",
+        };
+        assert!(message.starts_with(words), "{message}");
 
         let http = PlainHttp::default();
         let config = aws_sdk_s3::Config::builder()

@@ -432,3 +432,133 @@ async fn botocore_put_objects(upload: &UploadFile, uploads: Vec<Value>) -> Vec<V
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_put_object.py");
     run_json_script_beside_server(script, input).await
 }
+
+/// A client whose clock is 20 minutes off, signing with botocore, reads the refusal in the
+/// words of the service it called, as botocore's parser for its protocol reads them: STS's
+/// "Signature expired: … is now earlier than … (… - 15 min.)" (aws/aws-cli#6676) or "Signature
+/// not yet current: … is still later than … (… + 15 min.)", its request time as it signed it
+/// and the server's time in the brackets (where the AWS SDKs for Java v1 and .NET read it when
+/// an answer has no `Date`); DynamoDB's `InvalidSignatureException` in the same words; EC2's
+/// `RequestExpired`; S3's `RequestTimeTooSkewed` with `RequestTime`, `ServerTime` and
+/// `MaxAllowedSkewMilliseconds` (S3's answer quoted in versitygw#1514).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_a_skewed_clock_in_each_services_words() {
+    let addr = start_server().await;
+    let form = json!([[
+        "Content-Type",
+        "application/x-www-form-urlencoded; charset=utf-8"
+    ]]);
+    // (service, protocol, path, body, headers, the signer's clock against the server's)
+    let cases = [
+        (
+            "sts",
+            "query",
+            "/",
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            form.clone(),
+            -1200,
+        ),
+        (
+            "sts",
+            "query",
+            "/",
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            form.clone(),
+            1200,
+        ),
+        (
+            "dynamodb",
+            "json",
+            "/",
+            "{}",
+            json!([
+                ["Content-Type", "application/x-amz-json-1.0"],
+                ["X-Amz-Target", "DynamoDB_20120810.ListTables"]
+            ]),
+            -1200,
+        ),
+        (
+            "ec2",
+            "ec2",
+            "/",
+            "Action=DescribeRegions&Version=2016-11-15",
+            form,
+            -1200,
+        ),
+        ("s3", "rest-xml", "/bucket/key", "", json!([]), -1200),
+    ];
+    let specs: Vec<Value> = cases
+        .iter()
+        .map(|(service, protocol, path, body, headers, skew)| {
+            json!({
+                "method": if *service == "s3" { "GET" } else { "POST" },
+                "url": format!("http://{addr}{path}"), "headers": headers, "body": body,
+                "access_key": AK, "secret_key": SK, "token": null, "region": "us-east-1",
+                "service": service, "kind": "header", "s3": *service == "s3",
+                "protocol": protocol, "skew_seconds": skew,
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
+    let answered = std::time::SystemTime::now();
+    let at = |text: &str| edgeward_signing::parse_amz_date(text).unwrap();
+    let near_now = |time: std::time::SystemTime| {
+        let apart = answered
+            .duration_since(time)
+            .or_else(|e| Ok::<_, ()>(e.duration()))
+            .unwrap();
+        apart < std::time::Duration::from_secs(60)
+    };
+    let window = std::time::Duration::from_secs(900);
+    for ((service, _, _, _, _, skew), result) in cases.iter().zip(&results) {
+        let case = format!("{service} {skew}: {result}");
+        let error = &result["error"];
+        let signed_at = result["signed"]["string_to_sign"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let (code, status) = match *service {
+            "dynamodb" => ("InvalidSignatureException", 400),
+            "ec2" => ("RequestExpired", 400),
+            _ => ("RequestTimeTooSkewed", 403),
+        };
+        assert_eq!(error["Code"], code, "{case}");
+        assert_eq!(result["status"], status, "{case}");
+        // "<words> <signed at> <is now earlier than|is still later than> <bound> (<server> ± 15 min.)"
+        let message = error["Message"].as_str().unwrap();
+        let (words, relation, sign) = if *skew < 0 {
+            ("Signature expired:", "is now earlier than", '-')
+        } else {
+            ("Signature not yet current:", "is still later than", '+')
+        };
+        let rest = message
+            .strip_prefix(&format!("{words} {signed_at} {relation} "))
+            .unwrap_or_else(|| panic!("{case}"));
+        let (bound, rest) = rest.split_once(" (").unwrap();
+        let server = rest
+            .strip_suffix(&format!(" {sign} 15 min.)"))
+            .unwrap_or_else(|| panic!("{case}"));
+        assert!(near_now(at(server)), "{case}");
+        let expected_bound = if *skew < 0 {
+            at(server) - window
+        } else {
+            at(server) + window
+        };
+        assert_eq!(at(bound), expected_bound, "{case}");
+        if *service == "s3" {
+            assert_eq!(error["RequestTime"], signed_at.as_str(), "{case}");
+            assert_eq!(error["MaxAllowedSkewMilliseconds"], "900000", "{case}");
+            let server_time = error["ServerTime"].as_str().unwrap();
+            let compact: String = server_time
+                .chars()
+                .filter(|c| *c != '-' && *c != ':')
+                .collect();
+            assert_eq!(server_time.len(), "2025-09-03T16:21:50Z".len(), "{case}");
+            assert_eq!(compact, server, "{case}");
+        }
+    }
+}
