@@ -854,16 +854,20 @@ impl Error {
     /// - `RequestExpired` ("Request has expired.", 400) for a request time out of the window
     ///   (aws/aws-sdk-java#1443, with static keys), for temporary credentials past their expiry
     ///   (aws/aws-sdk-go-v2#1674) and for a presigned request out of its time (EC2's list of
-    ///   common errors).
+    ///   common errors);
+    /// - `MissingParameter` (400) for a request with no authentication ("The request must
+    ///   contain the parameter AWSAccessKeyId", to the AWS SDK for C++ without credentials in
+    ///   awsdocs/aws-doc-sdk-examples#4026).
     ///
-    /// Both are among the codes on which the SDKs that correct a client's clock do so
-    /// (aws/aws-sdk-java#519 quotes aws-sdk-net's list).
+    /// `AuthFailure` and `RequestExpired` are among the codes on which the SDKs that correct a
+    /// client's clock do so (aws/aws-sdk-java#519 quotes aws-sdk-net's list).
     pub fn ec2_error_code(&self) -> &'static str {
         match self {
             Self::RequestTimeTooSkewed { .. }
             | Self::ExpiredToken { .. }
             | Self::PresignedExpired { .. }
             | Self::PresignedNotYetValid { .. } => "RequestExpired",
+            Self::MissingAuthentication => "MissingParameter",
             _ => match self.aws_error_code() {
                 "SignatureDoesNotMatch" | "InvalidClientTokenId" => "AuthFailure",
                 code => code,
@@ -1279,7 +1283,9 @@ mod tests {
     /// answers both so); `RequestExpired` with 400 for a request time out of the window
     /// (aws/aws-sdk-java#1443, with static keys), for credentials past their expiry
     /// (aws/aws-sdk-go-v2#1674) and for a presigned request out of its time (EC2's list of
-    /// common errors). The rest keep the query services' codes and statuses.
+    /// common errors); `MissingParameter` for no authentication at all
+    /// (awsdocs/aws-doc-sdk-examples#4026). The rest keep the query services' codes and
+    /// statuses.
     #[test]
     fn ec2_names_authentication_failures_its_own_way() {
         let at = std::time::UNIX_EPOCH;
@@ -1324,11 +1330,7 @@ mod tests {
                 "RequestExpired",
                 400,
             ),
-            (
-                Error::MissingAuthentication,
-                "MissingAuthenticationToken",
-                403,
-            ),
+            (Error::MissingAuthentication, "MissingParameter", 400),
             (Error::MissingDate, "IncompleteSignature", 400),
             (Error::BodyTooLarge { limit: 10 }, "EntityTooLarge", 413),
         ];

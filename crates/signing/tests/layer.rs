@@ -1025,7 +1025,7 @@ async fn entity_too_large_is_400_from_s3_and_413_elsewhere() {
 /// front of one that accepts any service, restJson's `MissingAuthenticationTokenException`
 /// (API Gateway's answer), or the query protocol's `MissingAuthenticationToken` when the
 /// request names an `Action`; in front of one that accepts `ec2` alone, EC2's own XML (its
-/// clients read no other). S3 among others is not S3 alone: in front of `s3` and `iam`, an
+/// clients read no other) with EC2's `MissingParameter`. S3 among others is not S3 alone: in front of `s3` and `iam`, an
 /// IAM request without a signature is answered in IAM's protocol, not as S3's `AccessDenied`
 /// (found by a hand-made mutant of `SigV4Layer::new` that took any list naming `s3` for S3
 /// alone, which cargo-mutants does not make inside `matches!`).
@@ -1062,8 +1062,8 @@ async fn a_layer_for_s3_or_ec2_alone_answers_unsigned_requests_in_its_form() {
         (
             Accept::OneOf(vec!["ec2".to_owned()]),
             "/?Action=DescribeRegions&Version=2016-11-15",
-            403,
-            "\n<Response><Errors><Error><Code>MissingAuthenticationToken</Code>",
+            400,
+            "\n<Response><Errors><Error><Code>MissingParameter</Code>",
         ),
         (
             Accept::OneOf(vec!["ec2".to_owned(), "iam".to_owned()]),

@@ -107,6 +107,8 @@ elif scenario == "ec2":
             "ec2", "http", access_key=access_key, secret_key=secret_key, token=token
         )
         record(name, endpoint(ec2), sends)
+    ec2, sends = client("ec2", "http", signature_version=botocore.UNSIGNED)
+    record("ec2 describe_regions, unsigned", endpoint(ec2), sends)
 elif scenario == "s3_tls_wrong_secret":
     # S3 over HTTPS with a wrong secret: botocore sends `Expect: 100-continue` and waits 1 s
     # for an answer (`AWSConnection._send_output`), then sends the body anyway.
