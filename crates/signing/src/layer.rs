@@ -85,12 +85,16 @@ pub enum ErrorFormat {
     /// `application/x-amz-json-*` content type or an `X-Amz-Target`) in its version
     /// (`application/x-amz-json-1.0` when the request is, `-1.1` otherwise) and with its
     /// statuses (400 for an authentication failure); to any other request as restJson
-    /// (`application/json`, 403): see [`JsonProtocol`].
+    /// (`application/json`, 403): see [`JsonProtocol`]. To a service that keeps its
+    /// query-era errors (SQS; a request with `x-amzn-query-mode: true`), also the query code in
+    /// `x-amzn-query-error` (`InvalidClientTokenId;Sender`), which its clients report, with
+    /// the query protocol's status.
     Json,
     /// Smithy RPC v2 CBOR (CloudWatch, and services new since 2024): the JSON form's
     /// `{"__type": code, "message": …}` as a CBOR map, `application/cbor`, with the
     /// `smithy-protocol: rpc-v2-cbor` header the protocol's clients check, and the awsJson
-    /// codes and statuses ([`JsonProtocol::AwsJson`]).
+    /// codes and statuses ([`JsonProtocol::AwsJson`]); to CloudWatch, which keeps its
+    /// query-era errors, with `x-amzn-query-error` as [`ErrorFormat::Json`].
     Cbor,
 }
 
@@ -1126,7 +1130,20 @@ struct ResolvedFormat {
     /// (1.1 for any other awsJson request), or restJson's `application/json`: an SDK reads
     /// the error in the version it speaks.
     json_content_type: &'static str,
+    /// The request is to a service that moved from the query protocol to JSON or CBOR and
+    /// keeps its query-era errors (Smithy's `awsQueryCompatible`: SQS, CloudWatch): its
+    /// clients say so with `x-amzn-query-mode: true`, or the scope names one of them. A JSON
+    /// or CBOR answer then carries the query code in `x-amzn-query-error` (`Code;Sender`),
+    /// which botocore and the JavaScript and Go SDKs report as the error's code, with the
+    /// query protocol's status: SQS's `InvalidClientTokenId` reached the Go SDK as 403
+    /// (argoproj/notifications-engine#382).
+    query_compatible: bool,
 }
+
+/// The services whose Smithy model has `awsQueryCompatible` (botocore's models: `sqs`, and
+/// CloudWatch, which signs as `monitoring`), for their clients that send no
+/// `x-amzn-query-mode`.
+const QUERY_COMPATIBLE_SERVICES: [&str; 2] = ["sqs", "monitoring"];
 
 /// `format`, with `Auto` resolved by `request`'s headers and credential scope. `takes_forms`:
 /// the verifier takes S3's browser uploads ([`Verifier::takes_post_forms`]), so that a
@@ -1204,10 +1221,15 @@ fn resolve_format(
             && request.uri.query().is_none_or(str::is_empty)
             && !request.headers.contains_key(http::header::AUTHORIZATION)
     };
+    let service = RequestView::from_parts(request).claimed_service();
+    let service = service.as_deref();
+    let query_compatible = request
+        .headers
+        .get("x-amzn-query-mode")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+        || service.is_some_and(|service| QUERY_COMPATIBLE_SERVICES.contains(&service));
     let format = match format {
         ErrorFormat::Auto => {
-            let service = RequestView::from_parts(request).claimed_service();
-            let service = service.as_deref();
             // S3 first: its objects are often JSON, and S3 answers in XML whatever it stores.
             if service.is_some_and(uses_s3_rules) || signed_for_s3_v2() || browser_upload() {
                 ErrorFormat::RestXml
@@ -1229,19 +1251,33 @@ fn resolve_format(
         format,
         json_protocol,
         json_content_type,
+        query_compatible,
     }
 }
 
 /// Renders `error` in `resolved` (`Auto` reads as the query XML).
 fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>> {
     let format = resolved.format;
-    let aws = match format {
+    let mut aws = match format {
         ErrorFormat::RestXml => error.to_s3_error(),
         ErrorFormat::Json => error.to_json_error(resolved.json_protocol),
         ErrorFormat::Cbor => error.to_json_error(JsonProtocol::AwsJson),
         ErrorFormat::Ec2Query => error.to_ec2_error(),
         _ => error.to_aws_error(),
     };
+    // A query-compatible service's JSON or CBOR answer: the query code beside the JSON one.
+    let query_error = (resolved.query_compatible
+        && matches!(format, ErrorFormat::Json | ErrorFormat::Cbor))
+    .then(|| {
+        let query = error.to_aws_error();
+        aws.status = query.status;
+        let fault = if query.status >= 500 {
+            "Receiver"
+        } else {
+            "Sender"
+        };
+        format!("{};{fault}", query.code)
+    });
     let request_id = format!(
         "edgeward-{:016x}",
         REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
@@ -1318,6 +1354,9 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     }
     if format == ErrorFormat::Json {
         headers.insert("x-amzn-errortype", http::HeaderValue::from_static(aws.code));
+    }
+    if let Some(Ok(query_error)) = query_error.map(http::HeaderValue::try_from) {
+        headers.insert("x-amzn-query-error", query_error);
     }
     if format == ErrorFormat::Cbor {
         headers.insert(

@@ -213,7 +213,9 @@ async fn a_stalled_s3_body_is_answered_request_timeout() {
 /// request as botocore sends it (the protocols of botocore's service models): a restJson
 /// request without a body or content type (Lambda's `ListFunctions`) in restJson's JSON, which
 /// an XML answer reached as code `403`; a Smithy RPC v2 CBOR request (CloudWatch) in CBOR,
-/// which an XML answer made botocore fail to parse at all; a query request named by its
+/// which an XML answer made botocore fail to parse at all (CloudWatch keeps its query-era
+/// codes, so botocore reads `SignatureDoesNotMatch` from `x-amzn-query-error`: see
+/// `query_compatible_services_answer_their_query_codes`); a query request named by its
 /// `Action` and the two restXml services' (Route 53, CloudFront) in the query XML; an EC2
 /// request, whose query names an `Action` too, in EC2's own XML with its `AuthFailure` and 401
 /// (aws-sdk-rust's EC2 parser finds no code in the query XML). Each is signed with the wrong
@@ -357,13 +359,117 @@ async fn auto_answers_each_protocol_in_the_form_its_clients_read() {
         #[cfg(feature = "interop")]
         {
             let code = match protocol {
-                "rest-json" | "smithy-rpc-v2-cbor" => "InvalidSignatureException",
+                "rest-json" => "InvalidSignatureException",
                 "ec2" => "AuthFailure",
                 _ => "SignatureDoesNotMatch",
             };
             let read = botocore_reads(protocol, &answer);
             assert!(
                 read.starts_with(&format!("{code} edgeward-")),
+                "botocore read {read:?}: {case}"
+            );
+        }
+    }
+}
+
+/// The services that moved from the query protocol to JSON or CBOR keep their query-era error
+/// codes (Smithy's `awsQueryCompatible`): beside the JSON code, the answer carries the query
+/// code in `x-amzn-query-error` (`Code;Sender`, smithy-rs#1872), which botocore and the
+/// JavaScript and Go SDKs report as the error's code, with the query protocol's status (SQS's
+/// `InvalidClientTokenId` reached the Go SDK as 403: argoproj/notifications-engine#382). SQS
+/// is one (its scope names it), and so is any request whose client says it is one
+/// (`x-amzn-query-mode: true`, as botocore and the JavaScript SDK send for such services);
+/// DynamoDB is not, and keeps awsJson's 400 without the header. With the `interop` feature
+/// botocore's JSON parser reads the code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_compatible_services_answer_their_query_codes() {
+    let addr = support::start_server_with(LayerSettings::default()).await;
+    // (the scope's service, target, query mode, access key, status, `x-amzn-query-error`,
+    // `__type`, the code botocore reads)
+    let cases = [
+        (
+            "sqs",
+            "AmazonSQS.ListQueues",
+            false,
+            AK,
+            403,
+            Some("SignatureDoesNotMatch;Sender"),
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "sqs",
+            "AmazonSQS.ListQueues",
+            false,
+            "AKIDUNKNOWNKEY",
+            403,
+            Some("InvalidClientTokenId;Sender"),
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+        ),
+        (
+            "kinesis",
+            "Kinesis_20131202.ListStreams",
+            true,
+            AK,
+            403,
+            Some("SignatureDoesNotMatch;Sender"),
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "dynamodb",
+            "DynamoDB_20120810.ListTables",
+            false,
+            AK,
+            400,
+            None,
+            "InvalidSignatureException",
+            "InvalidSignatureException",
+        ),
+    ];
+    for (service, target, query_mode, access_key, status, query_error, json_type, _read) in cases {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{addr}/"))
+            .header("host", addr.to_string())
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", target);
+        if query_mode {
+            request = request.header("x-amzn-query-mode", "true");
+        }
+        let mut request = request.body(b"{}".to_vec()).unwrap();
+        let creds = Credentials::from_keys(access_key, "not-the-secret", None);
+        let params = SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service,
+            time: SystemTime::now(),
+        };
+        sign_http(&mut request, &params, &SigningSettings::default()).unwrap();
+        let mut raw = b"POST / HTTP/1.1\r\nconnection: close\r\n".to_vec();
+        raw.extend(head_lines(request.headers()));
+        raw.extend_from_slice(b"\r\n{}");
+        let (answer, _) = exchange(addr, &raw, Duration::from_secs(5)).await;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let case = format!("{service} {access_key}: {text}");
+        assert!(text.starts_with(&format!("HTTP/1.1 {status} ")), "{case}");
+        match query_error {
+            Some(value) => assert!(
+                text.contains(&format!("\r\nx-amzn-query-error: {value}\r\n")),
+                "{case}"
+            ),
+            None => assert!(!text.contains("x-amzn-query-error"), "{case}"),
+        }
+        assert!(
+            answer_body(&answer).starts_with(format!("{{\"__type\":\"{json_type}\"").as_bytes()),
+            "{case}"
+        );
+        #[cfg(feature = "interop")]
+        {
+            let read = botocore_reads("json", &answer);
+            assert!(
+                read.starts_with(&format!("{_read} edgeward-")),
                 "botocore read {read:?}: {case}"
             );
         }

@@ -344,6 +344,37 @@ async fn botocore_reads_ec2_refusals_as_ec2_sends_them() {
     }
 }
 
+/// boto3's SQS client (JSON) and CloudWatch client (RPC v2 CBOR), both of services that keep
+/// their query-era error codes, read the codes those services answered with before they moved
+/// (`InvalidClientTokenId`, `SignatureDoesNotMatch`, 403), from `x-amzn-query-error`; its
+/// DynamoDB client, born JSON, reads DynamoDB's own (`UnrecognizedClientException`, 400). Not
+/// retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_query_era_codes_from_sqs_and_cloudwatch() {
+    let addr = support::start_server().await;
+    let spec = json!({
+        "scenario": "query_compatible", "addr": addr.to_string(), "access_key": AK,
+        "secret_key": SK,
+    });
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
+    eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    let expected = [
+        ("sqs, wrong secret", "SignatureDoesNotMatch", 403),
+        ("sqs, unknown key", "InvalidClientTokenId", 403),
+        ("cloudwatch, wrong secret", "SignatureDoesNotMatch", 403),
+        ("cloudwatch, unknown key", "InvalidClientTokenId", 403),
+        ("dynamodb, wrong secret", "InvalidSignatureException", 400),
+        ("dynamodb, unknown key", "UnrecognizedClientException", 400),
+    ];
+    assert_eq!(results.len(), expected.len());
+    for (result, (name, code, status)) in results.iter().zip(expected) {
+        assert_eq!(result["name"], name, "{result}");
+        assert_eq!(result["code"], code, "{result}");
+        assert_eq!(result["status"], status, "{result}");
+        assert_eq!(result["sends"], 1, "{result}");
+    }
+}
+
 const EXPIRED_AK: &str = "ASIAEXPIREDTEST";
 const EXPIRED_SK: &str = "expired-secret";
 const EXPIRED_TOKEN: &str = "expired/session+token==";

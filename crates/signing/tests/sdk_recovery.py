@@ -109,6 +109,21 @@ elif scenario == "ec2":
         record(name, endpoint(ec2), sends)
     ec2, sends = client("ec2", "http", signature_version=botocore.UNSIGNED)
     record("ec2 describe_regions, unsigned", endpoint(ec2), sends)
+elif scenario == "query_compatible":
+    # Services that moved from the query protocol to JSON (SQS) or CBOR (CloudWatch) and keep
+    # their query-era error codes; DynamoDB, born JSON, for contrast.
+    calls = [
+        ("sqs", lambda c: c.list_queues()),
+        ("cloudwatch", lambda c: c.list_metrics()),
+        ("dynamodb", lambda c: c.list_tables()),
+    ]
+    for service, call in calls:
+        for name, access_key, secret_key in [
+            ("wrong secret", None, "not-the-secret"),
+            ("unknown key", "AKIDUNKNOWNKEY", None),
+        ]:
+            c, sends = client(service, "http", access_key=access_key, secret_key=secret_key)
+            record(f"{service}, {name}", lambda: call(c), sends)
 elif scenario == "s3_tls_wrong_secret":
     # S3 over HTTPS with a wrong secret: botocore sends `Expect: 100-continue` and waits 1 s
     # for an answer (`AWSConnection._send_output`), then sends the body anyway.
