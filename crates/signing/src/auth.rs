@@ -854,24 +854,21 @@ pub(crate) fn check_signing_time(t: SystemTime) -> Result<(), Error> {
 /// time can come from a credential store (an expiry of `i64::MIN` seconds meaning "revoked"),
 /// and formatting an error about it must not fail.
 pub fn format_amz_date(t: SystemTime) -> String {
-    let t = clamped_utc(t);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format_utc(t, "", "")
 }
 
 /// Formats a time as ISO 8601's extended form, `YYYY-MM-DD'T'HH:MM:SS'Z'` (S3's
 /// `<ServerTime>`), within the range [`format_amz_date`] writes.
 pub(crate) fn format_iso8601(t: SystemTime) -> String {
+    format_utc(t, "-", ":")
+}
+
+/// `t` in UTC as ISO 8601 writes it, `date` between the parts of the date and `time` between
+/// those of the time.
+fn format_utc(t: SystemTime, date: &str, time: &str) -> String {
     let t = clamped_utc(t);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        "{:04}{date}{:02}{date}{:02}T{:02}{time}{:02}{time}{:02}Z",
         t.year(),
         u8::from(t.month()),
         t.day(),
@@ -926,6 +923,12 @@ mod tests {
         assert_eq!(
             format_amz_date(UNIX_EPOCH + Duration::from_secs(1_440_938_160)),
             "20150830T123600Z"
+        );
+        // S3's `<ServerTime>` form of the same instants.
+        assert_eq!(format_iso8601(far_future), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            format_iso8601(UNIX_EPOCH + Duration::from_secs(1_440_938_160)),
+            "2015-08-30T12:36:00Z"
         );
     }
 
