@@ -9,7 +9,7 @@
 //!   tests, and the S3 behind the layer for s3cmd, minio-py, minio-js, rclone and restic) at
 //!   `target/tools/bin/s3s-fs`, when that is not already the pinned version;
 //! - the Node.js peers of `xtask/js-peers/package-lock.json` (the AWS SDK for JavaScript v3:
-//!   its SigV4 signer, STS and S3 clients, S3 presigners; aws4; minio-js; and
+//!   its SigV4 signer, STS, S3 and SQS clients, S3 presigners; aws4; minio-js; and
 //!   playwright-core, which drives Chromium) at
 //!   `target/js-peers`, by `npm ci`;
 //!   reinstalled only when that lock file changes; `node` must be at least the version the

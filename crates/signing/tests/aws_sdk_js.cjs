@@ -1,4 +1,4 @@
-// The AWS SDK for JavaScript v3's STS and S3 clients against the layer, for
+// The AWS SDK for JavaScript v3's STS, S3 and SQS clients against the layer, for
 // tests/layer_aws_sdk_js.rs. The packages are those `cargo xtask setup` installs into
 // $EDGEWARD_JS_PEERS (xtask/js-peers/package-lock.json).
 //
@@ -6,7 +6,8 @@
 //   "secret_key", "token"}, "object"}: the object's text is uploaded, from memory with a CRC32
 //   and streamed with each checksum the SDK computes without the CRT (CRC32, CRC32C,
 //   CRC64NVME in its JavaScript fallback, SHA1, SHA256), and as one part of a multipart
-//   upload (CRC64NVME); an upload reports the checksum S3's answer carried.
+//   upload (CRC64NVME); an upload reports the checksum S3's answer carried. SQS (JSON, and
+//   query-compatible: the client reads the query-era code of a refusal) lists its queues.
 // stdout: a JSON array, one result per call: {"name", "outcome": "ok", ...what the call
 //   returned} or {"name", "outcome": "error", "code", "status"}; each S3 upload also reports
 //   "content_sha256" and "content_encoding", the headers the SDK signed, so the test knows
@@ -34,6 +35,7 @@ const {
   CompleteMultipartUploadCommand,
 } = requirePeer("@aws-sdk/client-s3");
 const { getSignedUrl } = requirePeer("@aws-sdk/s3-request-presigner");
+const { SQSClient, ListQueuesCommand } = requirePeer("@aws-sdk/client-sqs");
 
 const spec = JSON.parse(fs.readFileSync(0, "utf8"));
 const KEY = "dir/an object+ሴ.txt";
@@ -83,6 +85,11 @@ async function callerIdentity(keys) {
   return { arn: answer.Arn, account: answer.Account };
 }
 
+async function listQueues(keys) {
+  const answer = await new SQSClient(common(keys)).send(new ListQueuesCommand({}));
+  return { queue_urls: answer.QueueUrls };
+}
+
 async function put(keys, body, algorithm = "CRC32") {
   const [client, signed] = s3(keys);
   const answer = await client.send(
@@ -107,6 +114,9 @@ async function main() {
   results.push(await call("sts_alice", () => callerIdentity(spec.alice)));
   results.push(await call("sts_temporary", () => callerIdentity(spec.temporary)));
   results.push(await call("sts_wrong_secret", () => callerIdentity(wrong)));
+  results.push(await call("sqs_alice", () => listQueues(spec.alice)));
+  results.push(await call("sqs_wrong_secret", () => listQueues(wrong)));
+  results.push(await call("sqs_unknown_key", () => listQueues(unknown)));
   results.push(await call("s3_put_buffer", () => put(spec.alice, inMemory)));
   results.push(await call("s3_put_stream", () => put(spec.temporary, streamed)));
   for (const algorithm of ["CRC32C", "CRC64NVME", "SHA1", "SHA256"]) {

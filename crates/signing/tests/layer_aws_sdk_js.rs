@@ -60,6 +60,15 @@ async fn aws_sdk_for_javascript_through_the_layer() {
     );
     refused("sts_wrong_secret", "SignatureDoesNotMatch", 403);
 
+    // SQS (JSON, query-compatible): the SDK parses the verified principal from our answer,
+    // and reads a refusal's query-era code from `x-amzn-query-error`, with its 403.
+    assert_eq!(
+        ok("sqs_alice")["queue_urls"],
+        json!([format!("https://sqs.example/{ALICE}")])
+    );
+    refused("sqs_wrong_secret", "SignatureDoesNotMatch", 403);
+    refused("sqs_unknown_key", "InvalidClientTokenId", 403);
+
     // S3 uploads: the service was handed the object (its SHA-256 in the ETag) and its CRC32
     // (the header's, or the trailer's), each as the SDK sent it.
     let etag = format!("\"{}\"", sha256_hex(object.as_bytes()));

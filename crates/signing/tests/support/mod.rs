@@ -146,7 +146,8 @@ pub(crate) enum Answers {
     /// the checksum trailers the service was handed (as S3 echoes the checksum an upload
     /// carried), or the body's `x-amz-checksum-crc32` when there are none, and as ETag the
     /// hex SHA-256 of the body it was handed; EC2's `DescribeRegions` in EC2's XML, one region
-    /// whose endpoint is the verified principal; `ok <principal> <body>` for the rest.
+    /// whose endpoint is the verified principal; SQS's `ListQueues` in its JSON, one queue URL
+    /// naming the verified principal; `ok <principal> <body>` for the rest.
     LikeAws,
 }
 
@@ -192,6 +193,18 @@ async fn inner(
     match service.as_str() {
         "sts" if asks_for_caller_identity(&body) => {
             answer("text/xml", caller_identity_xml(&principal, &access_key_id))
+        }
+        "sqs"
+            if parts
+                .headers
+                .get("x-amz-target")
+                .is_some_and(|target| target == "AmazonSQS.ListQueues") =>
+        {
+            answer(
+                "application/x-amz-json-1.0",
+                serde_json::json!({ "QueueUrls": [format!("https://sqs.example/{principal}")] })
+                    .to_string(),
+            )
         }
         "ec2"
             if body
