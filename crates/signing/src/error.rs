@@ -857,7 +857,9 @@ impl Error {
     ///   common errors);
     /// - `MissingParameter` (400) for a request with no authentication ("The request must
     ///   contain the parameter AWSAccessKeyId", to the AWS SDK for C++ without credentials in
-    ///   awsdocs/aws-doc-sdk-examples#4026).
+    ///   awsdocs/aws-doc-sdk-examples#4026);
+    /// - `InternalError` (500) for a failure of its own, as EC2's list of server error codes
+    ///   names it (the query services say `InternalFailure`).
     ///
     /// `AuthFailure` and `RequestExpired` are among the codes on which the SDKs that correct a
     /// client's clock do so (aws/aws-sdk-java#519 quotes aws-sdk-net's list).
@@ -870,6 +872,7 @@ impl Error {
             Self::MissingAuthentication => "MissingParameter",
             _ => match self.aws_error_code() {
                 "SignatureDoesNotMatch" | "InvalidClientTokenId" => "AuthFailure",
+                "InternalFailure" => "InternalError",
                 code => code,
             },
         }
@@ -1284,7 +1287,8 @@ mod tests {
     /// (aws/aws-sdk-java#1443, with static keys), for credentials past their expiry
     /// (aws/aws-sdk-go-v2#1674) and for a presigned request out of its time (EC2's list of
     /// common errors); `MissingParameter` for no authentication at all
-    /// (awsdocs/aws-doc-sdk-examples#4026). The rest keep the query services' codes and
+    /// (awsdocs/aws-doc-sdk-examples#4026); `InternalError` for a failure of the server's own
+    /// (EC2's list of server error codes). The rest keep the query services' codes and
     /// statuses.
     #[test]
     fn ec2_names_authentication_failures_its_own_way() {
@@ -1333,6 +1337,13 @@ mod tests {
             (Error::MissingAuthentication, "MissingParameter", 400),
             (Error::MissingDate, "IncompleteSignature", 400),
             (Error::BodyTooLarge { limit: 10 }, "EntityTooLarge", 413),
+            (
+                Error::CredentialLookupFailed {
+                    reason: "down".to_owned(),
+                },
+                "InternalError",
+                500,
+            ),
         ];
         for (error, code, status) in cases {
             let ec2 = error.to_ec2_error();

@@ -66,7 +66,7 @@ pub enum ErrorFormat {
     /// EC2's `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`
     /// (`text/xml;charset=UTF-8`, as EC2's answers quoted in aws/aws-sdk-java-v2#2981 and
     /// javaquery/Examples#4), with EC2's error codes and statuses ([`Error::ec2_error_code`]:
-    /// `AuthFailure` 401, `RequestExpired` 400, `MissingParameter` 400). EC2's clients read the code there alone:
+    /// `AuthFailure` 401, `RequestExpired` 400, `MissingParameter` 400, `InternalError` 500). EC2's clients read the code there alone:
     /// aws-sdk-rust's and the Java and Go SDKs' EC2 parsers look for `Errors`, and find no code
     /// in the query form. The message as [`ErrorFormat::QueryXml`]'s.
     Ec2Query,
