@@ -66,9 +66,10 @@ pub enum ErrorFormat {
     /// EC2's `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>`
     /// (`text/xml;charset=UTF-8`, as EC2's answers quoted in aws/aws-sdk-java-v2#2981 and
     /// javaquery/Examples#4), with EC2's error codes and statuses ([`Error::ec2_error_code`]:
-    /// `AuthFailure` 401, `RequestExpired` 400, `MissingParameter` 400, `InternalError` 500). EC2's clients read the code there alone:
-    /// aws-sdk-rust's and the Java and Go SDKs' EC2 parsers look for `Errors`, and find no code
-    /// in the query form. The message as [`ErrorFormat::QueryXml`]'s.
+    /// `AuthFailure` 401, `RequestExpired` 400, `MissingParameter` 400, `InternalError` 500).
+    /// EC2's clients read the code there alone: aws-sdk-rust's and the Java and Go SDKs' EC2
+    /// parsers look for `Errors`, and find no code in the query form. The message as
+    /// [`ErrorFormat::QueryXml`]'s.
     Ec2Query,
     /// `<Error><Code/><Message/>…</Error>` with S3's error codes ([`Error::s3_error_code`]).
     /// As S3's, a `SignatureDoesNotMatch` carries `AWSAccessKeyId`, `StringToSign`,
@@ -1265,19 +1266,14 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
         ErrorFormat::Ec2Query => error.to_ec2_error(),
         _ => error.to_aws_error(),
     };
-    // A query-compatible service's JSON or CBOR answer: the query code beside the JSON one.
-    let query_error = (resolved.query_compatible
+    // A query-compatible service's JSON or CBOR answer: the query code beside the JSON one,
+    // and the query protocol's status.
+    let query = (resolved.query_compatible
         && matches!(format, ErrorFormat::Json | ErrorFormat::Cbor))
-    .then(|| {
-        let query = error.to_aws_error();
+    .then(|| error.to_aws_error());
+    if let Some(query) = &query {
         aws.status = query.status;
-        let fault = if query.status >= 500 {
-            "Receiver"
-        } else {
-            "Sender"
-        };
-        format!("{};{fault}", query.code)
-    });
+    }
     let request_id = format!(
         "edgeward-{:016x}",
         REQUEST_IDS.fetch_add(1, Ordering::Relaxed)
@@ -1329,7 +1325,7 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
             "text/xml",
             format!(
                 "<ErrorResponse><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-                if aws.status >= 500 { "Receiver" } else { "Sender" },
+                query_fault(aws.status),
                 aws.code,
                 xml_escape(message)
             )
@@ -1355,8 +1351,11 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
     if format == ErrorFormat::Json {
         headers.insert("x-amzn-errortype", http::HeaderValue::from_static(aws.code));
     }
-    if let Some(Ok(query_error)) = query_error.map(http::HeaderValue::try_from) {
-        headers.insert("x-amzn-query-error", query_error);
+    if let Some(query) = query {
+        let value = format!("{};{}", query.code, query_fault(query.status));
+        if let Ok(value) = http::HeaderValue::try_from(value) {
+            headers.insert("x-amzn-query-error", value);
+        }
     }
     if format == ErrorFormat::Cbor {
         headers.insert(
@@ -1371,6 +1370,16 @@ fn render_error(error: &Error, resolved: ResolvedFormat) -> Response<Full<Bytes>
         }
     }
     response
+}
+
+/// Whose fault the query protocol says a refusal with `status` is: the `<Type>` of its
+/// `ErrorResponse`, and the second half of `x-amzn-query-error`.
+fn query_fault(status: u16) -> &'static str {
+    if status >= 500 {
+        "Receiver"
+    } else {
+        "Sender"
+    }
 }
 
 /// Appends `text` as a CBOR text string (RFC 8949, 3.1: major type 3, its length in the
