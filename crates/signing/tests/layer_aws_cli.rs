@@ -1,6 +1,6 @@
 //! The AWS CLI, v1 (the interop venv's: `python -m awscli`) and v2 (Debian's 2.9.19, with its
 //! own copy of botocore: `EDGEWARD_AWS_CLI_V2`), against a hyper 1 server on 127.0.0.1 behind
-//! `SigV4Layer`: STS and S3 calls each CLI signs its own way (its own copy of botocore, its own
+//! `SigV4Layer`: STS, EC2, SQS and S3 calls each CLI signs its own way (its own copy of botocore, its own
 //! headers, S3 checksums; over `https`, uploads streamed `aws-chunked` with a checksum trailer
 //! by v1, sent unsigned with a `Content-MD5` by v2) are verified; the CLI parses our STS answer
 //! and our errors; a URL from `aws s3 presign` verifies, and the same URL with another key does
@@ -182,6 +182,44 @@ async fn aws_cli_sts_calls_through_the_layer() {
         };
         assert_refused(
             &aws(cli, &endpoint, &unknown, &args).await,
+            "InvalidClientTokenId",
+        );
+    }
+}
+
+/// `aws ec2 describe-regions` and `aws sqs list-queues`, the refusals each CLI shows:
+/// - EC2 speaks its own protocol: the CLI reads the principal from our answer, and a wrong
+///   secret as EC2's `AuthFailure`.
+/// - SQS moved from the query protocol to JSON between the two CLIs' botocores (v2 2.9.19
+///   still sends a query form; v1's botocore sends JSON with `x-amzn-query-mode: true`).
+///   Either reads the codes SQS has always answered with: `SignatureDoesNotMatch` for a
+///   wrong secret, `InvalidClientTokenId` for an unknown key (from the query XML, or from
+///   `x-amzn-query-error`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_ec2_and_sqs_refusals_through_the_layer() {
+    let endpoint = start_cli_server().await;
+    let unknown = Keys {
+        access_key_id: "AKIDUNKNOWN",
+        ..ALICE
+    };
+    for cli in CLIS {
+        let describe = ["ec2", "describe-regions"];
+        let regions = stdout_json(&aws(cli, &endpoint, &ALICE, &describe).await);
+        assert_eq!(
+            regions["Regions"][0]["Endpoint"], "arn:aws:iam::123456789012:user/alice",
+            "{regions}"
+        );
+        assert_refused(
+            &aws(cli, &endpoint, &WRONG_SECRET, &describe).await,
+            "AuthFailure",
+        );
+        let list = ["sqs", "list-queues"];
+        assert_refused(
+            &aws(cli, &endpoint, &WRONG_SECRET, &list).await,
+            "SignatureDoesNotMatch",
+        );
+        assert_refused(
+            &aws(cli, &endpoint, &unknown, &list).await,
             "InvalidClientTokenId",
         );
     }
