@@ -48,15 +48,17 @@ def send(http, spec):
     clock = auth.get_current_datetime
     skew = datetime.timedelta(seconds=spec.get("skew_seconds") or 0)
     auth.get_current_datetime = lambda: clock() + skew
-    if spec["kind"] == "header":
-        cls = auth.S3SigV4Auth if spec["s3"] else auth.SigV4Auth
-        recording(cls, signed)(creds, spec["service"], spec["region"]).add_auth(request)
-    else:
-        cls = auth.S3SigV4QueryAuth if spec["s3"] else auth.SigV4QueryAuth
-        recording(cls, signed)(creds, spec["service"], spec["region"], expires=300).add_auth(
-            request
-        )
-    auth.get_current_datetime = clock
+    try:
+        if spec["kind"] == "header":
+            cls = auth.S3SigV4Auth if spec["s3"] else auth.SigV4Auth
+            recording(cls, signed)(creds, spec["service"], spec["region"]).add_auth(request)
+        else:
+            cls = auth.S3SigV4QueryAuth if spec["s3"] else auth.SigV4QueryAuth
+            recording(cls, signed)(
+                creds, spec["service"], spec["region"], expires=300
+            ).add_auth(request)
+    finally:
+        auth.get_current_datetime = clock
     prepared = request.prepare()
     response = http.request(
         prepared.method,

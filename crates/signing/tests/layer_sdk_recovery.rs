@@ -319,19 +319,38 @@ async fn botocore_reads_ec2_refusals_as_ec2_sends_them() {
     });
     let results = run_json_script_beside_server(SCRIPT, spec).await;
     eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
-    assert_eq!(results.len(), 6);
-    for (result, principal) in results[..2].iter().zip([
-        "arn:aws:iam::123456789012:user/alice",
-        "arn:aws:sts::123456789012:assumed-role/r/s",
-    ]) {
+    let verified = [
+        (
+            "ec2 describe_regions",
+            "arn:aws:iam::123456789012:user/alice",
+        ),
+        (
+            "ec2 describe_regions, temporary",
+            "arn:aws:sts::123456789012:assumed-role/r/s",
+        ),
+    ];
+    let refused = [
+        ("ec2 describe_regions, wrong secret", "AuthFailure", 401),
+        ("ec2 describe_regions, unknown key", "AuthFailure", 401),
+        (
+            "ec2 describe_regions, temporary without its token",
+            "AuthFailure",
+            401,
+        ),
+        (
+            "ec2 describe_regions, unsigned",
+            "MissingAuthenticationToken",
+            403,
+        ),
+    ];
+    assert_eq!(results.len(), verified.len() + refused.len());
+    for (result, (name, principal)) in results.iter().zip(verified) {
+        assert_eq!(result["name"], name, "{result}");
         assert_eq!(result["outcome"], "ok", "{result}");
         assert_eq!(result["value"], principal, "{result}");
     }
-    for (i, result) in results.iter().enumerate().skip(2) {
-        let (code, status) = match i {
-            5 => ("MissingAuthenticationToken", 403),
-            _ => ("AuthFailure", 401),
-        };
+    for (result, (name, code, status)) in results[verified.len()..].iter().zip(refused) {
+        assert_eq!(result["name"], name, "{result}");
         assert_eq!(result["code"], code, "{result}");
         assert_eq!(result["status"], status, "{result}");
         assert!(

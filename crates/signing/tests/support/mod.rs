@@ -206,23 +206,17 @@ async fn inner(
                     .to_string(),
             )
         }
-        "ec2"
-            if body
-                .split(|&b| b == b'&')
-                .any(|pair| pair == b"Action=DescribeRegions") =>
-        {
-            answer(
-                "text/xml;charset=UTF-8",
-                format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+        "ec2" if form_names_action(&body, "DescribeRegions") => answer(
+            "text/xml;charset=UTF-8",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
                      <DescribeRegionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">\
                      <requestId>00000000-0000-0000-0000-000000000000</requestId><regionInfo>\
                      <item><regionName>us-east-1</regionName>\
                      <regionEndpoint>{principal}</regionEndpoint></item>\
                      </regionInfo></DescribeRegionsResponse>"
-                ),
-            )
-        }
+            ),
+        ),
         // Multipart uploads: S3's answers to starting and to completing one.
         "s3" if parts.method == http::Method::POST => {
             let query = parts.uri.query().unwrap_or_default();
@@ -367,8 +361,13 @@ pub(crate) fn spaced_hex(text: &str) -> String {
 
 /// Whether a form-encoded STS body is a `GetCallerIdentity` call.
 pub(crate) fn asks_for_caller_identity(body: &[u8]) -> bool {
+    form_names_action(body, "GetCallerIdentity")
+}
+
+/// Whether a form-encoded query-protocol body (STS's, EC2's) calls `action`.
+pub(crate) fn form_names_action(body: &[u8], action: &str) -> bool {
     body.split(|&b| b == b'&')
-        .any(|pair| pair == b"Action=GetCallerIdentity")
+        .any(|pair| pair.strip_prefix(b"Action=") == Some(action.as_bytes()))
 }
 
 /// STS's `GetCallerIdentity` answer (query protocol), with the account from the principal ARN.
