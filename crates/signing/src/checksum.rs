@@ -12,7 +12,7 @@ use crc::{Crc, Table, CRC_32_ISCSI, CRC_32_ISO_HDLC, CRC_64_NVME};
 use xxhash_rust::{xxh3::Xxh3Default, xxh64::Xxh64};
 
 use crate::crypto::constant_time_eq;
-use crate::error::{clip, Error};
+use crate::error::{clip, ChecksumLocation, Error};
 use crate::verify::{has_name_prefix, Headers, RequestView};
 
 /// What every flexible-checksum header and trailer name starts with.
@@ -153,15 +153,21 @@ impl TrailerChecksum {
         }
     }
 
-    /// Whether a header's `value` can be this checksum at all: the base64 of as many bytes
-    /// (with padding, no stray bits; HTTP's optional whitespace around it), as S3 holds a
-    /// checksum header before it reads the body: [`Error::InvalidChecksumValue`] otherwise.
-    pub(crate) fn check_value_form(&self, value: &[u8]) -> Result<(), Error> {
+    /// Whether a header's or trailer's `value` can be this checksum at all: the base64 of as
+    /// many bytes (with padding, no stray bits; HTTP's optional whitespace around it), as S3
+    /// holds a checksum header before it reads the body, and a trailer before it compares it:
+    /// [`Error::InvalidChecksumValue`] otherwise.
+    pub(crate) fn check_value_form(
+        &self,
+        value: &[u8],
+        location: ChecksumLocation,
+    ) -> Result<(), Error> {
         match base64_of(value, self.digest_len()) {
             Some(_) => Ok(()),
             None => Err(Error::InvalidChecksumValue {
                 name: self.trailer,
                 value: clip(&String::from_utf8_lossy(value)),
+                location,
             }),
         }
     }
@@ -292,7 +298,7 @@ pub(crate) fn plain_body_checksum(
     if !(crate::verify::uses_s3_rules(service) && completes_a_multipart_upload(request)) {
         let flexible = one_flexible_checksum(headers.iter())?;
         if let Some((running, claimed)) = &flexible {
-            running.check_value_form(claimed.as_bytes())?;
+            running.check_value_form(claimed.as_bytes(), ChecksumLocation::Header)?;
         }
         check_sdk_algorithm(
             headers,
@@ -368,6 +374,7 @@ fn one_flexible_checksum<'a>(
             return Err(Error::MultipleChecksums {
                 first: first.trailer(),
                 second: checksum.trailer(),
+                with_trailer: false,
             });
         }
         found = Some((checksum, value));

@@ -13,7 +13,7 @@ use http_body::{Body, Frame};
 
 use crate::checksum::TrailerChecksum;
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, SigningKey, EMPTY_SHA256};
-use crate::error::{ChainLink, Error, MismatchDetails};
+use crate::error::{ChainLink, ChecksumLocation, Error, MismatchDetails};
 
 /// The signature of one link of a chain: a chunk (`AWS4-HMAC-SHA256-PAYLOAD`, hashes: the
 /// empty string's and the data's) or the trailer (`AWS4-HMAC-SHA256-TRAILER`, hash: its
@@ -249,7 +249,7 @@ impl ChunkChainVerifier {
             });
         }
         if let Some(checksum) = TrailerChecksum::from_declared(declared)? {
-            self.set_checksum(checksum)?;
+            self.set_checksum(checksum, ChecksumLocation::Trailer)?;
         }
         Ok(self)
     }
@@ -266,8 +266,8 @@ impl ChunkChainVerifier {
     /// unchecked. A body has at most one checksum, header or trailer.
     pub fn with_checksum_header(mut self, name: &str, value: &str) -> Result<Self, Error> {
         if let Some(checksum) = TrailerChecksum::for_header(name)? {
-            checksum.check_value_form(value.as_bytes())?;
-            self.set_checksum(checksum)?;
+            checksum.check_value_form(value.as_bytes(), ChecksumLocation::Header)?;
+            self.set_checksum(checksum, ChecksumLocation::Header)?;
             self.checksum_header = Some(value.to_owned());
         }
         Ok(self)
@@ -287,11 +287,18 @@ impl ChunkChainVerifier {
         self
     }
 
-    fn set_checksum(&mut self, checksum: TrailerChecksum) -> Result<(), Error> {
+    fn set_checksum(
+        &mut self,
+        checksum: TrailerChecksum,
+        location: ChecksumLocation,
+    ) -> Result<(), Error> {
         if let Some(first) = &self.checksum {
+            // The first came from a trailer when no header's value was kept for it.
+            let first_in_trailer = self.checksum_header.is_none();
             return Err(Error::MultipleChecksums {
                 first: first.trailer(),
                 second: checksum.trailer(),
+                with_trailer: first_in_trailer || location == ChecksumLocation::Trailer,
             });
         }
         self.checksum = Some(checksum);
@@ -651,14 +658,20 @@ impl ChunkChainVerifier {
         };
         let claimed = match &self.checksum_header {
             Some(header) => header.as_str(),
-            None => self
-                .trailers
-                .iter()
-                .find(|(name, _)| name == checksum.trailer())
-                .map(|(_, value)| value.as_str())
-                .ok_or(Error::MalformedTrailer {
-                    reason: "the checksum trailer x-amz-trailer declared is missing",
-                })?,
+            None => {
+                let trailer = self
+                    .trailers
+                    .iter()
+                    .find(|(name, _)| name == checksum.trailer())
+                    .map(|(_, value)| value.as_str())
+                    .ok_or(Error::MalformedTrailer {
+                        reason: "the checksum trailer x-amz-trailer declared is missing",
+                    })?;
+                // A header's value had its form checked before the body; a trailer's is
+                // checked now, as S3 does, before it is compared.
+                checksum.check_value_form(trailer.as_bytes(), ChecksumLocation::Trailer)?;
+                trailer
+            }
         };
         checksum.check(claimed)
     }

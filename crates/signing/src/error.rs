@@ -48,6 +48,24 @@ impl fmt::Display for ChainLink {
     }
 }
 
+/// Where a request carries a flexible checksum's value: S3 words a malformed one by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecksumLocation {
+    /// A request header (or a POST form's field), read before the body.
+    Header,
+    /// A trailer of an `aws-chunked` body, read after its data.
+    Trailer,
+}
+
+impl fmt::Display for ChecksumLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Header => "header",
+            Self::Trailer => "trailing header",
+        })
+    }
+}
+
 /// The canonical request and string-to-sign the verifier computed, and what the request
 /// claimed, for debugging a `SignatureDoesNotMatch` ([`Error::SignatureDoesNotMatch`], or a
 /// link of an `aws-chunked` body's chain, [`Error::ChunkSignatureMismatch`]). Never contains
@@ -441,18 +459,24 @@ pub enum Error {
         first: &'static str,
         /// Another one.
         second: &'static str,
+        /// Whether one of them is a trailer `x-amz-trailer` declares (S3 words that case
+        /// apart: [`Error::to_s3_error`]).
+        with_trailer: bool,
     },
-    /// A flexible-checksum header's value cannot be its checksum: not the base64 of as many
-    /// bytes as the algorithm gives (an empty value, a CRC-32 of five bytes). S3 answers it
-    /// `InvalidRequest` before it reads the body, in these words. Found before the body is
-    /// read wherever the body is streamed or passed on; a body buffered whole is read (within
-    /// its bound) first.
-    #[error("Value for {name} header is invalid.")]
+    /// A flexible checksum's value cannot be its checksum: not the base64 of as many bytes as
+    /// the algorithm gives (an empty value, a CRC-32 of five bytes). S3 answers it
+    /// `InvalidRequest`, in these words: a header's before it reads the body, a trailer's
+    /// ("Value for x-amz-checksum-crc32 trailing header is invalid.") after, in place of
+    /// comparing it. A header's is found before the body is read wherever the body is streamed
+    /// or passed on; a body buffered whole is read (within its bound) first.
+    #[error("Value for {name} {location} is invalid.")]
     InvalidChecksumValue {
-        /// The header's name, e.g. `x-amz-checksum-crc32`.
+        /// The header's or trailer's name, e.g. `x-amz-checksum-crc32`.
         name: &'static str,
         /// Its value (clipped).
         value: String,
+        /// Whether a header or a trailer carried it.
+        location: ChecksumLocation,
     },
     /// Under S3's rules, `x-amz-sdk-checksum-algorithm` (the algorithm an SDK says it
     /// checksummed the body with) names another checksum than the one the body carries in a
@@ -998,14 +1022,66 @@ impl Error {
     /// Code, status and message together, in S3's terms ([`Error::s3_error_code`], and the
     /// status S3 sends with it: `EntityTooLarge` and `ExpiredToken` are 400 there, 413 and 403
     /// elsewhere).
+    ///
+    /// The message is S3's words where S3 has its own for the error, as its answers carry
+    /// them (the values they leave out go in the S3 answer's elements; see
+    /// [`crate::ErrorFormat::RestXml`]):
+    /// - a payload hash mismatch: "The provided 'x-amz-content-sha256' header does not match
+    ///   what was computed." (S3's answer quoted in grosskur/lua-resty-aws#2);
+    /// - a `Content-MD5` mismatch: "The Content-MD5 you specified did not match what we
+    ///   received." (dandi/dandi-cli#1257, versity/versitygw#2034);
+    /// - a flexible checksum's mismatch: "The CRC32 you specified did not match the
+    ///   calculated checksum." (aws/aws-sdk-ruby#3322; SHA256 and SHA1 alike), the algorithm
+    ///   as the header names it, in capitals;
+    /// - a `Content-MD5` that is no MD5: "The Content-MD5 you specified was invalid."
+    ///   (versity/versitygw#1526);
+    /// - two checksums: "Expecting a single x-amz-checksum- header. Multiple checksum Types
+    ///   are not allowed.", without the second sentence when one is a trailer (as OpenStack
+    ///   Swift's and Scality's S3 front ends answer for AWS's sake);
+    ///
+    /// otherwise the error's own words.
     pub fn to_s3_error(&self) -> AwsError {
         let code = self.s3_error_code();
         AwsError {
             code,
             status: s3_status_of(code),
-            message: self.to_string(),
+            message: self.s3_message(),
         }
     }
+
+    /// The message of [`Error::to_s3_error`].
+    fn s3_message(&self) -> String {
+        match self {
+            Self::PayloadHashMismatch { .. } => {
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+                    .to_owned()
+            }
+            Self::ChecksumMismatch { name, .. } => match checksum_algorithm(name) {
+                Some(algorithm) => {
+                    format!("The {algorithm} you specified did not match the calculated checksum.")
+                }
+                None => "The Content-MD5 you specified did not match what we received.".to_owned(),
+            },
+            Self::InvalidContentMd5 { .. } => {
+                "The Content-MD5 you specified was invalid.".to_owned()
+            }
+            Self::MultipleChecksums { with_trailer, .. } => {
+                let mut message = "Expecting a single x-amz-checksum- header".to_owned();
+                if !with_trailer {
+                    message += ". Multiple checksum Types are not allowed.";
+                }
+                message
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// The algorithm a flexible checksum's header names, in capitals as S3 writes it (`CRC32`
+/// for `x-amz-checksum-crc32`); `None` for `Content-MD5`.
+fn checksum_algorithm(name: &str) -> Option<String> {
+    name.strip_prefix("x-amz-checksum-")
+        .map(str::to_ascii_uppercase)
 }
 
 /// The HTTP status EC2 sends with `code`: `AuthFailure` is 401 there (no other service sends

@@ -76,7 +76,12 @@ pub enum ErrorFormat {
     /// `SignatureProvided`, `StringToSignBytes`, `CanonicalRequest` and
     /// `CanonicalRequestBytes` (each text cut to its first 8 KiB, its bytes in hex to the
     /// same; S3's answers quoted in aws/aws-cli#4356 and s3tools/s3cmd#1053 show the order
-    /// and the form), and an `InvalidAccessKeyId` its `AWSAccessKeyId`. A chunk of an
+    /// and the form), and an `InvalidAccessKeyId` its `AWSAccessKeyId`. As S3's too, a body
+    /// that is not what the request said is answered in S3's words ([`Error::to_s3_error`])
+    /// with the values beside them: `ClientComputedContentSHA256` and
+    /// `S3ComputedContentSHA256` for `x-amz-content-sha256`, `CalculatedDigest` (base64) and
+    /// `ExpectedDigest` (hex) for `Content-MD5`, and the `Content-MD5` of an `InvalidDigest`.
+    /// A chunk of an
     /// `aws-chunked` body that breaks the chain is answered alike, with the chunk's
     /// string-to-sign and signature and without the canonical elements (its data is what
     /// it hashes); a trailer, with its canonical lines as the `CanonicalRequest`.
@@ -976,6 +981,35 @@ fn s3_error_details(error: &Error) -> String {
             max_skew_secs.saturating_mul(1000)
         );
     }
+    // What S3's answers to a body that is not what the request said carry beside the words
+    // (grosskur/lua-resty-aws#2 quotes the first; versity/versitygw#2034 and
+    // dandi/dandi-cli#1257 the second, the expected MD5 in hex; versity/versitygw#1526 the
+    // third).
+    match error {
+        Error::PayloadHashMismatch { claimed, computed } => {
+            return format!(
+                "<ClientComputedContentSHA256>{}</ClientComputedContentSHA256>\
+                 <S3ComputedContentSHA256>{}</S3ComputedContentSHA256>",
+                xml_escape(claimed),
+                xml_escape(computed)
+            );
+        }
+        Error::ChecksumMismatch {
+            name: "Content-MD5",
+            claimed,
+            computed,
+        } => {
+            return format!(
+                "<CalculatedDigest>{}</CalculatedDigest><ExpectedDigest>{}</ExpectedDigest>",
+                xml_escape(computed),
+                xml_escape(&md5_in_hex(claimed))
+            );
+        }
+        Error::InvalidContentMd5 { value } => {
+            return format!("<Content-MD5>{}</Content-MD5>", xml_escape(value));
+        }
+        _ => {}
+    }
     if let Error::PostFileSize { size, min, max } = *error {
         return if size < min {
             format!("<ProposedSize>{size}</ProposedSize><MinSizeAllowed>{min}</MinSizeAllowed>")
@@ -1013,6 +1047,16 @@ fn s3_error_details(error: &Error) -> String {
         ); // to a `String`: cannot fail
     }
     elements
+}
+
+/// A `Content-MD5` value (the base64 of an MD5) in hex, as S3's `ExpectedDigest` writes it;
+/// as it came if it is not base64 (it was then refused before the body).
+fn md5_in_hex(claimed: &str) -> String {
+    use base64::Engine as _;
+    match base64::engine::general_purpose::STANDARD.decode(claimed.trim_matches([' ', '\t'])) {
+        Ok(md5) => md5.iter().map(|byte| format!("{byte:02x}")).collect(),
+        Err(_) => claimed.to_owned(),
+    }
 }
 
 /// The first [`MAX_ECHOED_SIGNING_TEXT`] bytes of `text` as S3's `StringToSignBytes` shows

@@ -4,7 +4,7 @@ stdin: a JSON array of {"method", "url", "headers": [[name, value]], "body", "ac
 "secret_key", "token", "region", "service", "kind": "header" | "query", "s3": bool,
 "protocol": botocore's name of the protocol to parse an error answer in ("rest-xml",
 "query", "json", "ec2"), or absent; "skew_seconds": how far the signer's clock is off, or
-absent}.
+absent; "sent_body": the body to send in place of the signed one (as long), or absent}.
 stdout: a JSON array of {"status", "body", "headers": {lower-case name: value}, "signed":
 {"canonical_request", "string_to_sign", "signature"} as botocore computed them, "error": the
 answer's `Error` as botocore's parser reads it for a client (null without a "protocol")}.
@@ -60,10 +60,15 @@ def send(http, spec):
     finally:
         auth.get_current_datetime = clock
     prepared = request.prepare()
+    body = prepared.body
+    if spec.get("sent_body") is not None:
+        # Changed on the way, after signing: its length is the signed one's.
+        body = spec["sent_body"].encode()
+        assert len(body) == len(prepared.body), "sent_body must be as long as body"
     response = http.request(
         prepared.method,
         prepared.url,
-        body=prepared.body,
+        body=body,
         headers=dict(prepared.headers.items()),
         retries=False,
     )

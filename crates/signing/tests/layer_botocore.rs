@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use support::interop::run_json_script_beside_server;
 use support::sdk::UploadFile;
 use support::{
-    independent_checksum, sha256_hex, spaced_hex, start_server, start_tls_server_answering,
-    Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
+    content_md5_base64, independent_checksum, sha256_hex, spaced_hex, start_server,
+    start_tls_server_answering, Answers, AK, SK, TEMP_AK, TEMP_SK, TOKEN,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -359,6 +359,13 @@ async fn botocore_streamed_uploads_through_the_layer() {
                 result["error"], "BadDigest",
                 "{algorithm} {tamper:?}: {result}"
             );
+            // S3's words, the algorithm named as botocore names it (aws/aws-sdk-ruby#3322
+            // records S3's for CRC32).
+            assert_eq!(
+                result["message"],
+                format!("The {algorithm} you specified did not match the calculated checksum."),
+                "{result}"
+            );
             assert_eq!(result["status"], 400, "{result}");
             continue;
         }
@@ -558,6 +565,109 @@ async fn botocore_reads_a_skewed_clock_in_each_services_words() {
                 .collect();
             assert_eq!(server_time.len(), "2025-09-03T16:21:50Z".len(), "{case}");
             assert_eq!(compact, server, "{case}");
+        }
+    }
+}
+
+/// A body that is not what its request said, signed by botocore and read back by botocore's
+/// S3 parser, as an S3 client reads S3's answer: S3's words, and the values in the elements S3
+/// adds beside them.
+/// - A body changed after signing: `XAmzContentSHA256Mismatch`, "The provided
+///   'x-amz-content-sha256' header does not match what was computed.", with the signed hash
+///   as `ClientComputedContentSHA256` and the body's as `S3ComputedContentSHA256`
+///   (grosskur/lua-resty-aws#2 quotes S3's answer).
+/// - A `Content-MD5` of another body: `BadDigest`, "The Content-MD5 you specified did not match
+///   what we received.", with the body's MD5 in base64 as `CalculatedDigest` and the claimed
+///   one in hex as `ExpectedDigest` (versity/versitygw#2034, dandi/dandi-cli#1257).
+/// - A `Content-MD5` that is no MD5: `InvalidDigest`, "The Content-MD5 you specified was
+///   invalid.", the value as `Content-MD5` (versity/versitygw#1526).
+/// - An `x-amz-checksum-sha256` of another body: `BadDigest`, "The SHA256 you specified did not
+///   match the calculated checksum." (as S3 words it for CRC32 in aws/aws-sdk-ruby#3322).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_s3s_words_for_a_body_unlike_its_request() {
+    use base64::Engine as _;
+    let addr = start_server().await;
+    let md5_hex = |data: &[u8]| -> String {
+        let md5 = base64::engine::general_purpose::STANDARD
+            .decode(content_md5_base64(data))
+            .unwrap();
+        md5.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let sha256_base64 = |data: &[u8]| -> String {
+        let hex = sha256_hex(data);
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
+    let no_md5 = "bm90IGFuIE1ENQ=="; // base64 of "not an MD5": 10 bytes.
+    /// A request of "hello" and what S3 answers it.
+    struct Case {
+        headers: Value,
+        /// Sent in place of the signed body.
+        sent_body: Option<&'static str>,
+        code: &'static str,
+        message: &'static str,
+        elements: Vec<(&'static str, String)>,
+    }
+    let cases = [
+        Case {
+            headers: json!([]),
+            sent_body: Some("jello"),
+            code: "XAmzContentSHA256Mismatch",
+            message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            elements: vec![
+                ("ClientComputedContentSHA256", sha256_hex(b"hello")),
+                ("S3ComputedContentSHA256", sha256_hex(b"jello")),
+            ],
+        },
+        Case {
+            headers: json!([["Content-MD5", content_md5_base64(b"other")]]),
+            sent_body: None,
+            code: "BadDigest",
+            message: "The Content-MD5 you specified did not match what we received.",
+            elements: vec![
+                ("CalculatedDigest", content_md5_base64(b"hello")),
+                ("ExpectedDigest", md5_hex(b"other")),
+            ],
+        },
+        Case {
+            headers: json!([["Content-MD5", no_md5]]),
+            sent_body: None,
+            code: "InvalidDigest",
+            message: "The Content-MD5 you specified was invalid.",
+            elements: vec![("Content-MD5", no_md5.to_owned())],
+        },
+        Case {
+            headers: json!([["x-amz-checksum-sha256", sha256_base64(b"other")]]),
+            sent_body: None,
+            code: "BadDigest",
+            message: "The SHA256 you specified did not match the calculated checksum.",
+            elements: vec![],
+        },
+    ];
+    let specs: Vec<Value> = cases
+        .iter()
+        .map(|case| {
+            json!({
+                "method": "PUT", "url": format!("http://{addr}/bucket/key"),
+                "headers": case.headers, "body": "hello", "sent_body": case.sent_body,
+                "access_key": AK, "secret_key": SK, "token": null, "region": "us-east-1",
+                "service": "s3", "kind": "header", "s3": true, "protocol": "rest-xml",
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
+    assert_eq!(results.len(), cases.len());
+    for (case, result) in cases.iter().zip(&results) {
+        let error = &result["error"];
+        assert_eq!(result["status"], 400, "{result}");
+        assert_eq!(error["Code"], case.code, "{result}");
+        assert_eq!(error["Message"], case.message, "{result}");
+        for (name, value) in &case.elements {
+            assert_eq!(error[name], value.as_str(), "{name}: {result}");
         }
     }
 }

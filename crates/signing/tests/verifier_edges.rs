@@ -426,6 +426,117 @@ fn a_checksum_header_that_cannot_be_one_is_refused_before_the_body() {
     }
 }
 
+/// A checksum trailer whose value cannot be its checksum (not the base64 of as many bytes) is
+/// `InvalidRequest` "Value for x-amz-checksum-crc32 trailing header is invalid.", as S3
+/// answers it (the words OpenStack Swift's S3 front end, Scality's tests and versitygw's give
+/// for S3's), where it was compared and called `BadDigest`. A value of the right form that is
+/// not the data's is still `BadDigest`. Values as in the header test above: "i9aeUg==" is the
+/// CRC-32 of "Hello world" (Python's zlib), "i9aeUgg=" five bytes.
+#[test]
+fn a_trailer_that_cannot_be_its_checksum_is_an_invalid_request() {
+    for (value, expected) in [
+        ("i9aeUg==", None),
+        ("AAAAAA==", Some("BadDigest")),
+        ("i9aeUgg=", Some("InvalidRequest")),
+        ("", Some("InvalidRequest")),
+        ("i9aeUg", Some("InvalidRequest")),
+        ("!!!!!!==", Some("InvalidRequest")),
+    ] {
+        let body =
+            format!("b\r\nHello world\r\n0\r\nx-amz-checksum-crc32:{value}\r\n\r\n").into_bytes();
+        let mut request = http::Request::put("http://example.com/a")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-decoded-content-length", "11")
+            .header("x-amz-trailer", "x-amz-checksum-crc32")
+            .body(body.clone())
+            .unwrap();
+        let mut settings = SigningSettings::s3();
+        settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+        sign_for(&mut request, "s3", &settings);
+        let result = verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(&body),
+        );
+        match (expected, result) {
+            (None, Ok(())) => {}
+            (Some(code), Err(error)) => {
+                let s3 = error.to_s3_error();
+                assert_eq!((s3.code, s3.status), (code, 400), "{value:?}: {error}");
+                if code == "InvalidRequest" {
+                    assert_eq!(
+                        s3.message, "Value for x-amz-checksum-crc32 trailing header is invalid.",
+                        "{value:?}"
+                    );
+                } else {
+                    assert_eq!(
+                        s3.message,
+                        "The CRC32 you specified did not match the calculated checksum.",
+                        "{value:?}"
+                    );
+                }
+            }
+            (_, other) => panic!("{value:?}: {other:?}"),
+        }
+    }
+}
+
+/// Two flexible checksums for one body are refused in S3's words: "Expecting a single
+/// x-amz-checksum- header. Multiple checksum Types are not allowed." for two headers (S3's
+/// answer to OpenStack Swift's functional test, which runs against AWS too), and without the
+/// second sentence for a header and a declared trailer (as Swift's and Scality's S3 front ends
+/// answer for AWS's sake); for a plain body and an `aws-chunked` one.
+#[test]
+fn two_checksums_are_refused_in_s3s_words() {
+    const TWO: &str =
+        "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.";
+    const WITH_TRAILER: &str = "Expecting a single x-amz-checksum- header";
+    let chunked = b"b\r\nHello world\r\n0\r\n\r\n".to_vec();
+    let trailed = b"b\r\nHello world\r\n0\r\nx-amz-checksum-crc32:i9aeUg==\r\n\r\n".to_vec();
+    for (streamed, trailer, expected) in [
+        (false, false, TWO),
+        (true, false, TWO),
+        (true, true, WITH_TRAILER),
+    ] {
+        let mut builder = http::Request::put("http://example.com/a")
+            .header("x-amz-checksum-crc32", "i9aeUg==")
+            .header("x-amz-checksum-sha1", "e1AsOh9IyGCa4hLN+2Od7jlnP14=");
+        let mut settings = SigningSettings::s3();
+        let body = if streamed {
+            builder = builder
+                .header("content-encoding", "aws-chunked")
+                .header("x-amz-decoded-content-length", "11");
+            settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+            settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+            if trailer {
+                builder = http::Request::put("http://example.com/a")
+                    .header("x-amz-checksum-sha1", "e1AsOh9IyGCa4hLN+2Od7jlnP14=")
+                    .header("content-encoding", "aws-chunked")
+                    .header("x-amz-decoded-content-length", "11")
+                    .header("x-amz-trailer", "x-amz-checksum-crc32");
+                trailed.clone()
+            } else {
+                chunked.clone()
+            }
+        } else {
+            b"Hello world".to_vec()
+        };
+        let mut request = builder.body(body.clone()).unwrap();
+        sign_for(&mut request, "s3", &settings);
+        let label = format!("streamed {streamed}, trailer {trailer}");
+        let error = verify_with(
+            VerifierSettings::default(),
+            &RequestView::from_http(&request),
+            Payload::Bytes(&body),
+        )
+        .expect_err(&label);
+        let s3 = error.to_s3_error();
+        assert_eq!((s3.code, s3.status), ("InvalidRequest", 400), "{label}");
+        assert_eq!(s3.message, expected, "{label}");
+    }
+}
+
 /// Under S3's rules `x-amz-sdk-checksum-algorithm` must name the body's flexible checksum,
 /// header or declared trailer, as S3 answers it: another algorithm is `InvalidRequest` "Value
 /// for x-amz-sdk-checksum-algorithm header is invalid." and none at all "x-amz-sdk-checksum-
