@@ -209,7 +209,13 @@ pub enum Error {
     /// parameters. S3 refuses this as `InvalidArgument` ("Only one auth mechanism allowed"):
     /// the two could name different keys, and a server must not pick one.
     #[error("only one auth mechanism allowed: the request has both an Authorization header and presigned query parameters (X-Amz-Algorithm)")]
-    MultipleAuthMechanisms,
+    MultipleAuthMechanisms {
+        /// The `Authorization` header's scheme (its first word, clipped), e.g.
+        /// `AWS4-HMAC-SHA256` or `Bearer`. S3's answer echoes the whole header; a header of
+        /// another scheme carries a credential (a bearer token, a password), and an answer and
+        /// an error's `Debug` end up in logs, so only its scheme is kept.
+        scheme: String,
+    },
     /// The request is signed with Signature Version 2 (an `Authorization: AWS AKID:…` header,
     /// or an `AWSAccessKeyId` query parameter: an S3 presigned URL or a query-API request),
     /// which is not supported. The message is S3's, word for word: a client set to sign the
@@ -715,7 +721,7 @@ impl Error {
             Self::MalformedAuthorization {
                 location: Header, ..
             }
-            | Self::MultipleAuthMechanisms
+            | Self::MultipleAuthMechanisms { .. }
             | Self::ScopeDateMismatch {
                 location: Header, ..
             } => "AuthorizationHeaderMalformed",
@@ -807,7 +813,7 @@ impl Error {
             Self::UnknownAccessKey { .. } | Self::SessionTokenMissing => "InvalidAccessKeyId",
             Self::SessionTokenMismatch => "InvalidToken",
             Self::MissingAuthentication | Self::MissingDate => "AccessDenied",
-            Self::MultipleAuthMechanisms => "InvalidArgument",
+            Self::MultipleAuthMechanisms { .. } => "InvalidArgument",
             Self::UnsupportedAlgorithm {
                 location: Header, ..
             }
@@ -1038,6 +1044,11 @@ impl Error {
     /// - two checksums: "Expecting a single x-amz-checksum- header. Multiple checksum Types
     ///   are not allowed.", without the second sentence when one is a trailer (as OpenStack
     ///   Swift's and Scality's S3 front ends answer for AWS's sake);
+    /// - an `x-amz-content-sha256` that is no hash nor keyword: "x-amz-content-sha256 must be
+    ///   UNSIGNED-PAYLOAD, … or a valid sha256 value." (versity/versitygw#1352), but for one of
+    ///   S3's ECDSA keywords, which S3 takes and this crate does not;
+    /// - an `Authorization` header beside a presigned query: "Only one auth mechanism allowed;
+    ///   …" (catalyst/moodle-tool_objectfs#303);
     ///
     /// otherwise the error's own words.
     pub fn to_s3_error(&self) -> AwsError {
@@ -1056,6 +1067,15 @@ impl Error {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
                     .to_owned()
             }
+            // S3 takes its ECDSA (SigV4a) keywords too, which this crate does not: its list
+            // would name the one refused as valid.
+            Self::MalformedPayloadHash { value } if !value.contains("ECDSA") => {
+                MALFORMED_PAYLOAD_HASH.to_owned()
+            }
+            Self::MultipleAuthMechanisms { .. } => "Only one auth mechanism allowed; only the \
+                X-Amz-Algorithm query parameter, Signature query string parameter or the \
+                Authorization header should be specified"
+                .to_owned(),
             Self::ChecksumMismatch { name, .. } => match checksum_algorithm(name) {
                 Some(algorithm) => {
                     format!("The {algorithm} you specified did not match the calculated checksum.")
@@ -1076,6 +1096,13 @@ impl Error {
         }
     }
 }
+
+/// S3's words for an `x-amz-content-sha256` it cannot read (versity/versitygw#1352 quotes
+/// S3's answer).
+const MALFORMED_PAYLOAD_HASH: &str = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, \
+    STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, \
+    STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, \
+    STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
 
 /// The algorithm a flexible checksum's header names, in capitals as S3 writes it (`CRC32`
 /// for `x-amz-checksum-crc32`); `None` for `Content-MD5`.
@@ -1146,6 +1173,30 @@ pub(crate) fn clip_to(value: &str, max: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// S3's words for an `x-amz-content-sha256` it cannot read list its ECDSA (SigV4a)
+    /// keywords as valid; this crate refuses those, so one of them keeps the error's own words
+    /// (the code stays `InvalidArgument`). Any other value reads S3's list.
+    #[test]
+    fn s3s_payload_hash_words_do_not_call_a_refused_keyword_valid() {
+        for value in [
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+            "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+        ] {
+            let error = Error::MalformedPayloadHash {
+                value: value.to_owned(),
+            };
+            let s3 = error.to_s3_error();
+            assert_eq!(
+                (s3.code, s3.message),
+                ("InvalidArgument", error.to_string())
+            );
+        }
+        let error = Error::MalformedPayloadHash {
+            value: "GIBBERISH".to_owned(),
+        };
+        assert_eq!(error.to_s3_error().message, MALFORMED_PAYLOAD_HASH);
+    }
 
     /// S3 calls a server-side failure `InternalError`; the other services `InternalFailure`.
     /// None of them is the peer's fault (the layer then answers AWS's generic words, not the

@@ -80,7 +80,9 @@ pub enum ErrorFormat {
     /// that is not what the request said is answered in S3's words ([`Error::to_s3_error`])
     /// with the values beside them: `ClientComputedContentSHA256` and
     /// `S3ComputedContentSHA256` for `x-amz-content-sha256`, `CalculatedDigest` (base64) and
-    /// `ExpectedDigest` (hex) for `Content-MD5`, and the `Content-MD5` of an `InvalidDigest`.
+    /// `ExpectedDigest` (hex) for `Content-MD5`, and the `Content-MD5` of an `InvalidDigest`;
+    /// an `InvalidArgument` names its argument (`ArgumentName`, `ArgumentValue`: an
+    /// `Authorization` header's scheme alone, where S3 echoes it whole).
     /// A chunk of an
     /// `aws-chunked` body that breaks the chain is answered alike, with the chunk's
     /// string-to-sign and signature and without the canonical elements (its data is what
@@ -1008,6 +1010,15 @@ fn s3_error_details(error: &Error) -> String {
         Error::InvalidContentMd5 { value } => {
             return format!("<Content-MD5>{}</Content-MD5>", xml_escape(value));
         }
+        // S3's `InvalidArgument` names the argument and echoes it (versity/versitygw#1352,
+        // catalyst/moodle-tool_objectfs#303).
+        Error::MalformedPayloadHash { value } => {
+            return argument("x-amz-content-sha256", value);
+        }
+        // The header's scheme alone: see the error.
+        Error::MultipleAuthMechanisms { scheme } => {
+            return argument("Authorization", scheme);
+        }
         _ => {}
     }
     if let Error::PostFileSize { size, min, max } = *error {
@@ -1047,6 +1058,14 @@ fn s3_error_details(error: &Error) -> String {
         ); // to a `String`: cannot fail
     }
     elements
+}
+
+/// S3's `ArgumentName` and `ArgumentValue` elements.
+fn argument(name: &str, value: &str) -> String {
+    format!(
+        "<ArgumentName>{name}</ArgumentName><ArgumentValue>{}</ArgumentValue>",
+        xml_escape(value)
+    )
 }
 
 /// A `Content-MD5` value (the base64 of an MD5) in hex, as S3's `ExpectedDigest` writes it;

@@ -1991,7 +1991,9 @@ impl<L: CredentialLookup> Verifier<L> {
         };
         let presigned = request.query.is_some_and(has_presigned_query);
         match (header, presigned) {
-            (Some(_), true) => Err(Error::MultipleAuthMechanisms),
+            (Some(value), true) => Err(Error::MultipleAuthMechanisms {
+                scheme: clip(value.split_ascii_whitespace().next().unwrap_or_default()),
+            }),
             (Some(value), false) => parse_authorization_header(value),
             (None, true) => parse_presigned_query(request.query.unwrap_or_default()),
             (None, false) if request.query.is_some_and(has_sigv2_query) => {

@@ -84,6 +84,26 @@ print(r["Error"].get("Code"), r["ResponseMetadata"].get("RequestId"))
     python_with(&python, &script, answer)
 }
 
+/// botocore's S3 parser's reading of `answer`'s error: every element it found, by name.
+#[cfg(feature = "interop")]
+fn botocore_reads_s3_error(answer: &[u8]) -> serde_json::Value {
+    let python = support::interop::interop_python();
+    let script = r#"
+import json, sys, botocore.parsers as p
+raw = sys.stdin.buffer.read()
+head, _, body = raw.partition(b"\r\n\r\n")
+lines = head.split(b"\r\n")
+headers = {}
+for line in lines[1:]:
+    k, _, v = line.partition(b":")
+    headers[k.decode().strip()] = v.decode("latin-1").strip()
+r = p.create_parser("rest-xml").parse({"status_code": int(lines[0].split()[1]), "headers": headers, "body": body}, None)
+print(json.dumps(r["Error"]))
+"#;
+    let out = python_with(&python, script, answer);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
 #[cfg(feature = "interop")]
 fn python_with(python: &str, script: &str, stdin: &[u8]) -> String {
     use std::io::Write;
@@ -558,6 +578,75 @@ async fn a_checksum_that_cannot_be_one_is_refused_before_the_body() {
             }
             // Still waiting for the body (the body timeout is 30 s).
             None => assert!(answer.is_empty(), "{name}: {text}"),
+        }
+    }
+}
+
+/// S3's `InvalidArgument` names the argument it refuses and echoes its value, and so does the
+/// layer's S3 answer: an `x-amz-content-sha256` that is neither a SHA-256 nor a keyword, in
+/// S3's words "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, … or a valid sha256 value."
+/// (S3's answer quoted in versity/versitygw#1352), and an `Authorization` header beside a
+/// presigned query, "Only one auth mechanism allowed; …" (catalyst/moodle-tool_objectfs#303).
+/// With the `interop` feature botocore's S3 parser reads the elements.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3s_invalid_argument_names_the_argument() {
+    let addr = support::start_server_with(LayerSettings::default()).await;
+    let amz = edgeward_signing::format_amz_date(SystemTime::now());
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={AK}/{}/us-east-1/s3/aws4_request, \
+         SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={}",
+        &amz[..8],
+        "0".repeat(64)
+    );
+    let presigned = format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={AK}%2F{}%2Fus-east-1%2Fs3%2Faws4_request\
+         &X-Amz-Date={amz}&X-Amz-Expires=300&X-Amz-SignedHeaders=host&X-Amz-Signature={}",
+        &amz[..8],
+        "0".repeat(64)
+    );
+    let cases = [
+        (
+            "/bucket/key".to_owned(),
+            "GIBBERISH",
+            "x-amz-content-sha256",
+            "GIBBERISH".to_owned(),
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, \
+             STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, \
+             STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, \
+             STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+        ),
+        (
+            format!("/bucket/key?{presigned}"),
+            "UNSIGNED-PAYLOAD",
+            "Authorization",
+            // S3 echoes the whole header; the layer its scheme alone (a header of another
+            // scheme carries a credential).
+            "AWS4-HMAC-SHA256".to_owned(),
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+             Signature query string parameter or the Authorization header should be specified",
+        ),
+    ];
+    for (target, content_sha256, name, value, message) in cases {
+        let head = format!(
+            "GET {target} HTTP/1.1\r\nhost: {addr}\r\nx-amz-date: {amz}\r\n\
+             x-amz-content-sha256: {content_sha256}\r\nauthorization: {authorization}\r\n\
+             connection: close\r\n\r\n"
+        );
+        let (answer, _) = exchange(addr, head.as_bytes(), Duration::from_secs(5)).await;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+        let expected = format!(
+            "<Error><Code>InvalidArgument</Code><Message>{message}</Message>\
+             <ArgumentName>{name}</ArgumentName><ArgumentValue>{value}</ArgumentValue><RequestId>"
+        );
+        assert!(text.contains(&expected), "{text}");
+        #[cfg(feature = "interop")]
+        {
+            let error = botocore_reads_s3_error(&answer);
+            assert_eq!(error["Code"], "InvalidArgument", "{error}");
+            assert_eq!(error["Message"], message, "{error}");
+            assert_eq!(error["ArgumentName"], name, "{error}");
+            assert_eq!(error["ArgumentValue"], value.as_str(), "{error}");
         }
     }
 }
