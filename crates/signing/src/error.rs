@@ -945,7 +945,12 @@ impl Error {
         }
     }
 
-    /// Code, status and message together. The message of a `SignatureDoesNotMatch` goes on
+    /// Code, status and message together, in the query services' terms. The message is AWS's
+    /// words where AWS answers the failure in fixed ones (an unknown key's "The security
+    /// token included in the request is invalid", …: the list and its sources at
+    /// `Error::aws_words`), the error's own otherwise; the cause AWS's words leave out stays
+    /// in the error's `Display`, which the layer logs under the answer's request ID. The
+    /// message of a `SignatureDoesNotMatch` goes on
     /// with the canonical request and string-to-sign the verifier computed, in the words the
     /// query and JSON services use ("The Canonical String for this request should have
     /// been …"), so that a client finds them in the exception its SDK raises: each cut to its
@@ -959,20 +964,26 @@ impl Error {
         AwsError {
             code,
             status: status_of(code),
-            message: self.answer_message(),
+            message: self.answer_message(Dialect::Query),
         }
     }
 
-    /// The message of an error answer in the query or JSON protocols: the error as it
-    /// displays, and for a `SignatureDoesNotMatch` whose details are known, the details
-    /// [`Error::to_aws_error`] describes (of a chunk, its string-to-sign; of a trailer, its
-    /// canonical lines too).
-    fn answer_message(&self) -> String {
+    /// The message of an error answer in the query, JSON or EC2 protocols: AWS's words for
+    /// the failure in `dialect` where it has fixed ones ([`Error::aws_words`]), or the error
+    /// as it displays; and but for EC2, for a `SignatureDoesNotMatch` whose details are
+    /// known, the details [`Error::to_aws_error`] describes (of a chunk, its string-to-sign;
+    /// of a trailer, its canonical lines too).
+    fn answer_message(&self, dialect: Dialect) -> String {
+        let headline = match self.aws_words(dialect) {
+            Some(words) => words.to_owned(),
+            None => self.to_string(),
+        };
+        // EC2's `AuthFailure` says no more than its words (aws/aws-sdk-java-v2#2981).
         let Some(details) = self
             .mismatch_details()
-            .filter(|details| !details.string_to_sign.is_empty())
+            .filter(|details| !details.string_to_sign.is_empty() && dialect != Dialect::Ec2)
         else {
-            return self.to_string();
+            return headline;
         };
         let hashed = match self {
             Self::ChunkSignatureMismatch {
@@ -981,7 +992,7 @@ impl Error {
             } => "The canonical trailer should have been",
             _ => "The Canonical String for this request should have been",
         };
-        let mut message = format!("{self}\n\n");
+        let mut message = format!("{headline}\n\n");
         if !details.canonical_request.is_empty() {
             message += &format!(
                 "{hashed}\n'{}'\n\n",
@@ -1009,19 +1020,22 @@ impl Error {
         AwsError {
             code: self.json_error_code(),
             status,
-            message: self.answer_message(),
+            message: self.answer_message(Dialect::Json),
         }
     }
 
     /// Code, status and message together, in EC2's terms ([`Error::ec2_error_code`], and the
-    /// status EC2 sends with it). The message as [`Error::to_aws_error`]'s: EC2's own words
-    /// name no cause, and a client that reads the code is not told less.
+    /// status EC2 sends with it). The message in EC2's words where it has fixed ones, and
+    /// with nothing after them: "AWS was not able to validate the provided access
+    /// credentials" for an `AuthFailure` (a mismatch's canonical request is not echoed, as
+    /// EC2 does not), "The request must contain the parameter AWSAccessKeyId" for no
+    /// authentication; the error's own words otherwise.
     pub fn to_ec2_error(&self) -> AwsError {
         let code = self.ec2_error_code();
         AwsError {
             code,
             status: ec2_status_of(code),
-            message: self.answer_message(),
+            message: self.answer_message(Dialect::Ec2),
         }
     }
 
@@ -1032,6 +1046,11 @@ impl Error {
     /// The message is S3's words where S3 has its own for the error, as its answers carry
     /// them (the values they leave out go in the S3 answer's elements; see
     /// [`crate::ErrorFormat::RestXml`]):
+    /// - the authentication failures: "The request signature we calculated does not match
+    ///   the signature you provided. Check your key and signing method.", "The AWS Access Key
+    ///   Id you provided does not exist in our records.", "The provided token is malformed
+    ///   or otherwise invalid.", "The provided token has expired.", "Access Denied" (sources
+    ///   at `Error::aws_words`);
     /// - a payload hash mismatch: "The provided 'x-amz-content-sha256' header does not match
     ///   what was computed." (S3's answer quoted in grosskur/lua-resty-aws#2);
     /// - a `Content-MD5` mismatch: "The Content-MD5 you specified did not match what we
@@ -1062,6 +1081,9 @@ impl Error {
 
     /// The message of [`Error::to_s3_error`].
     fn s3_message(&self) -> String {
+        if let Some(words) = self.aws_words(Dialect::S3) {
+            return words.to_owned();
+        }
         match self {
             Self::PayloadHashMismatch { .. } => {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
@@ -1094,6 +1116,85 @@ impl Error {
             }
             _ => self.to_string(),
         }
+    }
+}
+
+/// The families of AWS services whose answers word the same failure differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// The query protocol (STS, IAM, SQS's query form).
+    Query,
+    /// The JSON and RPC v2 CBOR protocols (DynamoDB, Kinesis, Lambda, CloudWatch).
+    Json,
+    /// EC2's own protocol.
+    Ec2,
+    /// S3's REST XML.
+    S3,
+}
+
+/// A mismatch, in the query and JSON services' words, which their answers follow with the
+/// canonical request and string-to-sign (the Elasticsearch service's answers quoted in
+/// xcir/libvmod-awsrest#8 and carsales/aws-request-signer#10).
+const MISMATCH_WORDS: &str = "The request signature we calculated does not match the \
+    signature you provided. Check your AWS Secret Access Key and signing method. Consult the \
+    service documentation for details.";
+
+impl Error {
+    /// AWS's own words for this failure in `dialect`, where AWS answers it in fixed words that
+    /// clients and people search for (some clients match them: a credential refresh on "The
+    /// security token included in the request is expired"); `None` where the error's own
+    /// words stand. The cause they leave out stays in the error's `Display` (the layer's log,
+    /// under the answer's request ID; the CLI's `verify`). From recorded answers:
+    /// - STS's `InvalidClientTokenId`, "The security token included in the request is
+    ///   invalid" without a full stop (aws-azure-login#251), the JSON services'
+    ///   `UnrecognizedClientException` with one (aws-azure-login#37);
+    /// - `ExpiredToken` / `ExpiredTokenException`, "The security token included in the
+    ///   request is expired" (Terraform's and the AWS CLI's reports of STS's and SSM's);
+    /// - a mismatch, [`MISMATCH_WORDS`]; S3's shorter "… Check your key and signing method."
+    ///   (s3tools/s3cmd#1053);
+    /// - STS's `MissingAuthenticationToken`, "Request is missing Authentication Token"
+    ///   (aws/aws-sdk-net#681);
+    /// - EC2's `AuthFailure`, "AWS was not able to validate the provided access credentials"
+    ///   (aws/aws-sdk-java-v2#2981), and `MissingParameter`, "The request must contain the
+    ///   parameter AWSAccessKeyId" (awsdocs/aws-doc-sdk-examples#4026);
+    /// - S3's `InvalidAccessKeyId`, "The AWS Access Key Id you provided does not exist in our
+    ///   records.", `InvalidToken`, "The provided token is malformed or otherwise invalid.",
+    ///   `ExpiredToken`, "The provided token has expired.", and `AccessDenied` for no
+    ///   authentication, "Access Denied" (S3's list of error codes; rclone's tests against S3).
+    fn aws_words(&self, dialect: Dialect) -> Option<&'static str> {
+        use Dialect::{Ec2, Json, Query, S3};
+        let invalid_key = matches!(
+            self,
+            Self::UnknownAccessKey { .. } | Self::SessionTokenMissing | Self::SessionTokenMismatch
+        );
+        Some(match (self, dialect) {
+            (_, Ec2) if self.ec2_error_code() == "AuthFailure" => {
+                "AWS was not able to validate the provided access credentials"
+            }
+            (Self::MissingAuthentication, Ec2) => {
+                "The request must contain the parameter AWSAccessKeyId"
+            }
+            (Self::SignatureDoesNotMatch { .. }, Query | Json) => MISMATCH_WORDS,
+            (Self::SignatureDoesNotMatch { .. } | Self::ChunkSignatureMismatch { .. }, S3) => {
+                "The request signature we calculated does not match the signature you \
+                 provided. Check your key and signing method."
+            }
+            (_, Query) if invalid_key => "The security token included in the request is invalid",
+            (_, Json) if invalid_key => "The security token included in the request is invalid.",
+            (Self::SessionTokenMismatch, S3) => {
+                "The provided token is malformed or otherwise invalid."
+            }
+            (_, S3) if invalid_key => {
+                "The AWS Access Key Id you provided does not exist in our records."
+            }
+            (Self::ExpiredToken { .. }, Query | Json) => {
+                "The security token included in the request is expired"
+            }
+            (Self::ExpiredToken { .. }, S3) => "The provided token has expired.",
+            (Self::MissingAuthentication, Query) => "Request is missing Authentication Token",
+            (Self::MissingAuthentication, S3) => "Access Denied",
+            _ => return None,
+        })
     }
 }
 
@@ -1238,8 +1339,12 @@ mod tests {
             } else {
                 format!("{}…", &canonical_request[..8192])
             };
+            // The words and the form of the Elasticsearch service's answers in
+            // xcir/libvmod-awsrest#8 and carsales/aws-request-signer#10.
             let expected = format!(
-                "the signature does not match\n\nThe Canonical String for this request should \
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your AWS Secret Access Key and signing method. Consult the service \
+                 documentation for details.\n\nThe Canonical String for this request should \
                  have been\n'{echoed}'\n\nThe String-to-Sign should have been\n\
                  '{string_to_sign}'\n"
             );
@@ -1247,15 +1352,17 @@ mod tests {
             for protocol in [JsonProtocol::AwsJson, JsonProtocol::RestJson] {
                 assert_eq!(error.to_json_error(protocol).message, expected);
             }
-            assert_eq!(error.to_s3_error().message, "the signature does not match");
+            // S3's (s3tools/s3cmd#1053).
+            assert_eq!(
+                error.to_s3_error().message,
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your key and signing method."
+            );
         }
         let without_details = Error::SignatureDoesNotMatch {
             details: Box::default(),
         };
-        assert_eq!(
-            without_details.to_aws_error().message,
-            "the signature does not match"
-        );
+        assert_eq!(without_details.to_aws_error().message, MISMATCH_WORDS);
     }
 
     /// A broken link of a chunk chain is a `SignatureDoesNotMatch` whose query and JSON
@@ -1300,9 +1407,14 @@ mod tests {
         );
         let (aws, s3) = (trailer.to_aws_error(), trailer.to_s3_error());
         assert_eq!((aws.code, aws.status), ("SignatureDoesNotMatch", 403));
+        // S3 answers a broken link in the words of any mismatch; its elements tell the link.
         assert_eq!(
             (s3.code, s3.message.as_str()),
-            ("SignatureDoesNotMatch", "trailer signature does not match")
+            (
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your key and signing method."
+            )
         );
     }
 
@@ -1397,7 +1509,12 @@ mod tests {
             let rest = error.to_json_error(JsonProtocol::RestJson);
             assert_eq!((rest.code, rest.status), (code, rest_status), "{error}");
             assert_eq!(rest.status, error.http_status(), "{error}");
-            assert_eq!(rest.message, error.to_string());
+            // AWS's words where it has them (pinned below), the error's own otherwise.
+            let words = error.aws_words(Dialect::Json);
+            assert_eq!(
+                rest.message,
+                words.map_or_else(|| error.to_string(), str::to_owned)
+            );
             let aws_json = error.to_json_error(JsonProtocol::AwsJson);
             assert_eq!(
                 (aws_json.code, aws_json.status),
@@ -1476,8 +1593,100 @@ mod tests {
             let ec2 = error.to_ec2_error();
             assert_eq!((ec2.code, ec2.status), (code, status), "{error}");
             assert_eq!(ec2.code, error.ec2_error_code(), "{error}");
-            assert_eq!(ec2.message, error.to_aws_error().message, "{error}");
+            let expected = match code {
+                "AuthFailure" => {
+                    "AWS was not able to validate the provided access credentials".to_owned()
+                }
+                "MissingParameter" => {
+                    "The request must contain the parameter AWSAccessKeyId".to_owned()
+                }
+                _ => error.to_string(),
+            };
+            assert_eq!(ec2.message, expected, "{error}");
         }
+    }
+
+    /// The authentication failures read in AWS's words, as each family's recorded answers
+    /// word them (sources at [`Error::aws_words`]): STS's `InvalidClientTokenId` without a
+    /// full stop, the JSON services' with one; the expired token; a mismatch; no
+    /// authentication; S3's own words for each. The error's `Display` keeps the cause.
+    #[test]
+    fn authentication_failures_read_in_aws_words() {
+        let at = std::time::UNIX_EPOCH;
+        let unknown = Error::UnknownAccessKey {
+            access_key_id: "AKID".to_owned(),
+        };
+        let mismatch = Error::SignatureDoesNotMatch {
+            details: Box::default(),
+        };
+        let expired = Error::ExpiredToken { expired_at: at };
+        const INVALID: &str = "The security token included in the request is invalid";
+        const S3_UNKNOWN: &str =
+            "The AWS Access Key Id you provided does not exist in our records.";
+        // (error, query, JSON, S3)
+        let cases = [
+            (
+                &unknown,
+                INVALID.to_owned(),
+                format!("{INVALID}."),
+                S3_UNKNOWN,
+            ),
+            (
+                &Error::SessionTokenMissing,
+                INVALID.to_owned(),
+                format!("{INVALID}."),
+                S3_UNKNOWN,
+            ),
+            (
+                &Error::SessionTokenMismatch,
+                INVALID.to_owned(),
+                format!("{INVALID}."),
+                "The provided token is malformed or otherwise invalid.",
+            ),
+            (
+                &expired,
+                "The security token included in the request is expired".to_owned(),
+                "The security token included in the request is expired".to_owned(),
+                "The provided token has expired.",
+            ),
+            (
+                &mismatch,
+                "The request signature we calculated does not match the signature you \
+                 provided. Check your AWS Secret Access Key and signing method. Consult the \
+                 service documentation for details."
+                    .to_owned(),
+                "The request signature we calculated does not match the signature you \
+                 provided. Check your AWS Secret Access Key and signing method. Consult the \
+                 service documentation for details."
+                    .to_owned(),
+                "The request signature we calculated does not match the signature you \
+                 provided. Check your key and signing method.",
+            ),
+            (
+                &Error::MissingAuthentication,
+                "Request is missing Authentication Token".to_owned(),
+                Error::MissingAuthentication.to_string(),
+                "Access Denied",
+            ),
+        ];
+        for (error, query, json, s3) in cases {
+            assert_eq!(error.to_aws_error().message, query, "{error:?}");
+            for protocol in [JsonProtocol::AwsJson, JsonProtocol::RestJson] {
+                assert_eq!(error.to_json_error(protocol).message, json, "{error:?}");
+            }
+            assert_eq!(error.to_s3_error().message, s3, "{error:?}");
+        }
+        // The cause stays in the error's own words.
+        assert_eq!(unknown.to_string(), "unknown access key ID \"AKID\"");
+        // A scope the endpoint does not serve keeps its own words, under the mismatch's code.
+        let region = Error::RegionNotAccepted {
+            location: SignatureLocation::Header,
+            region: "us-east-2".to_owned(),
+            expected: None,
+        };
+        let query = region.to_aws_error();
+        assert_eq!(query.code, "SignatureDoesNotMatch");
+        assert_eq!(query.message, region.to_string());
     }
 
     /// A request time out of the window reads as STS's answers do, word for word: aws/aws-cli#6676

@@ -68,8 +68,8 @@ pub enum ErrorFormat {
     /// javaquery/Examples#4), with EC2's error codes and statuses ([`Error::ec2_error_code`]:
     /// `AuthFailure` 401, `RequestExpired` 400, `MissingParameter` 400, `InternalError` 500).
     /// EC2's clients read the code there alone: aws-sdk-rust's and the Java and Go SDKs' EC2
-    /// parsers look for `Errors`, and find no code in the query form. The message as
-    /// [`ErrorFormat::QueryXml`]'s.
+    /// parsers look for `Errors`, and find no code in the query form. The message in EC2's
+    /// words where it has them ([`Error::to_ec2_error`]).
     Ec2Query,
     /// `<Error><Code/><Message/>…</Error>` with S3's error codes ([`Error::s3_error_code`]).
     /// As S3's, a `SignatureDoesNotMatch` carries `AWSAccessKeyId`, `StringToSign`,

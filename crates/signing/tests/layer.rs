@@ -106,6 +106,11 @@ fn assert_s3_error((status, text): (u16, &str), expected: u16, code: &str, messa
     assert!(text.contains(&start), "{text}");
 }
 
+/// S3's words for a signature that does not match, of a request or of a chunk
+/// (s3tools/s3cmd#1053); the elements after them tell which.
+const S3_MISMATCH: &str = "The request signature we calculated does not match the signature \
+                           you provided. Check your key and signing method.";
+
 /// The refusal of a body whose CRC32 (trailer or header) is not its own, in S3's words
 /// (aws/aws-sdk-ruby#3322).
 fn assert_bad_crc32(answer: (u16, &str)) {
@@ -159,7 +164,7 @@ async fn chunked_upload_through_the_layer() {
                     (status, &text),
                     403,
                     "SignatureDoesNotMatch",
-                    "chunk 1 signature does not match</Message>",
+                    &format!("{S3_MISMATCH}</Message>"),
                 );
                 let scope = authorization
                     .split_once("Credential=")
@@ -306,7 +311,7 @@ async fn s3_refusals_stay_xml_for_json_objects() {
         (response.status().as_u16(), &text),
         403,
         "SignatureDoesNotMatch",
-        "the signature does not match",
+        S3_MISMATCH,
     );
 }
 
@@ -2884,7 +2889,7 @@ async fn the_read_ahead_does_not_start_the_services_idle_clock() {
 /// A body of no hash header whose length is exactly `PRECHECKED_BODY_BYTES` (64 KiB) is small
 /// enough to read before anything is checked: with an unknown access key the layer waits for
 /// it (here, until the body timeout), while one byte more is refused from the head
-/// (`unknown access key ID`), without reading. Written for mutant "replace > with >=" on
+/// (`UnrecognizedClientException`, the unknown key), without reading. Written for mutant "replace > with >=" on
 /// `PRECHECKED_BODY_BYTES`.
 #[tokio::test]
 async fn only_a_body_past_64_kib_is_prechecked_before_it_is_read() {
@@ -2893,7 +2898,7 @@ async fn only_a_body_past_64_kib_is_prechecked_before_it_is_read() {
     settings.body_timeout = std::time::Duration::from_millis(300);
     for (len, code) in [
         (64usize << 10, "RequestTimeout"),
-        ((64 << 10) + 1, "unknown access key ID"),
+        ((64 << 10) + 1, "UnrecognizedClientException"),
     ] {
         let mut request = http::Request::builder()
             .method("POST")

@@ -353,6 +353,13 @@ async fn botocore_reads_ec2_refusals_as_ec2_sends_them() {
         assert_eq!(result["name"], name, "{result}");
         assert_eq!(result["code"], code, "{result}");
         assert_eq!(result["status"], status, "{result}");
+        // EC2's words (aws/aws-sdk-java-v2#2981), and STS's for no authentication
+        // (aws/aws-sdk-net#681).
+        let message = match code {
+            "AuthFailure" => "AWS was not able to validate the provided access credentials",
+            _ => "Request is missing Authentication Token",
+        };
+        assert_eq!(result["message"], message, "{result}");
         assert!(
             result["request_id"]
                 .as_str()

@@ -2,7 +2,7 @@
 stdin: {"scenario", "addr", "ca_bundle", "access_key", "secret_key", "size"} (and for "ec2",
 "temp_access_key", "temp_secret_key", "token"); stdout: a JSON array of results, one per
 call: "outcome" ("ok" with the call's "value" when it is text, "client_error" with "code",
-"status" and "request_id", or "exception" with its class and text) and "sends", how many
+"message", "status" and "request_id", or "exception" with its class and text) and "sends", how many
 attempts went on the wire."""
 
 import json
@@ -49,6 +49,7 @@ def record(name, call, sends):
     except botocore.exceptions.ClientError as e:
         result["outcome"] = "client_error"
         result["code"] = e.response["Error"].get("Code")
+        result["message"] = e.response["Error"].get("Message")
         result["status"] = e.response["ResponseMetadata"].get("HTTPStatusCode")
         result["request_id"] = e.response["ResponseMetadata"].get("RequestId")
     except Exception as e:  # noqa: BLE001: what the user's code would see

@@ -310,7 +310,8 @@ async fn layer_traces_and_answers_carry_no_secret_material() {
                 }
                 assert!(!carries_token(&text), "{what}: token in trace:\n{text}");
                 // S3's XML echoes the canonical request (the client's own token, as S3 does);
-                // the other forms' message echoes it with the token's length in its place.
+                // the query and JSON forms' message echoes it with the token's length in its
+                // place; EC2's echoes nothing.
                 if matches!(
                     format,
                     ErrorFormat::Json | ErrorFormat::QueryXml | ErrorFormat::Ec2Query
