@@ -328,6 +328,35 @@ fn a_checksum_header_is_checked_against_a_whole_body() {
     }
 }
 
+/// A `STREAMING-UNSIGNED-PAYLOAD-TRAILER` upload of `data` in one chunk, its
+/// `x-amz-checksum-crc32` trailer carrying `trailer`, signed for `service` and verified whole.
+fn verify_crc32_trailed(data: &str, trailer: &str, service: &str) -> Result<(), Error> {
+    let body = format!(
+        "{:x}\r\n{data}\r\n0\r\nx-amz-checksum-crc32:{trailer}\r\n\r\n",
+        data.len()
+    )
+    .into_bytes();
+    let mut request = http::Request::put("http://example.com/a")
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", data.len().to_string())
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .body(body.clone())
+        .unwrap();
+    let mut settings = if service == "s3" {
+        SigningSettings::s3()
+    } else {
+        SigningSettings::default()
+    };
+    settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
+    settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
+    sign_for(&mut request, service, &settings);
+    verify_with(
+        VerifierSettings::default(),
+        &RequestView::from_http(&request),
+        Payload::Bytes(&body),
+    )
+}
+
 /// A `STREAMING-UNSIGNED-PAYLOAD-TRAILER` upload given whole to [`Verifier::verify`]
 /// ([`Payload::Bytes`], the `aws-chunked` bytes) is checked as a stream: its trailer checksum
 /// against the decoded data. A matching trailer verifies; a wrong one is `BadDigest`.
@@ -337,23 +366,7 @@ fn a_checksum_header_is_checked_against_a_whole_body() {
 #[test]
 fn a_whole_streamed_body_is_checked_as_a_stream() {
     for (trailer, ok) in [("NhCmhg==", true), ("AAAAAA==", false)] {
-        let body =
-            format!("5\r\nhello\r\n0\r\nx-amz-checksum-crc32:{trailer}\r\n\r\n").into_bytes();
-        let mut request = http::Request::put("http://example.com/a")
-            .header("content-encoding", "aws-chunked")
-            .header("x-amz-decoded-content-length", "5")
-            .header("x-amz-trailer", "x-amz-checksum-crc32")
-            .body(body.clone())
-            .unwrap();
-        let mut settings = SigningSettings::default();
-        settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
-        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
-        sign_for(&mut request, "service", &settings);
-        let result = verify_with(
-            VerifierSettings::default(),
-            &RequestView::from_http(&request),
-            Payload::Bytes(&body),
-        );
+        let result = verify_crc32_trailed("hello", trailer, "service");
         match (ok, result) {
             (true, Ok(())) => {}
             (false, Err(error)) => {
@@ -442,23 +455,7 @@ fn a_trailer_that_cannot_be_its_checksum_is_an_invalid_request() {
         ("i9aeUg", Some("InvalidRequest")),
         ("!!!!!!==", Some("InvalidRequest")),
     ] {
-        let body =
-            format!("b\r\nHello world\r\n0\r\nx-amz-checksum-crc32:{value}\r\n\r\n").into_bytes();
-        let mut request = http::Request::put("http://example.com/a")
-            .header("content-encoding", "aws-chunked")
-            .header("x-amz-decoded-content-length", "11")
-            .header("x-amz-trailer", "x-amz-checksum-crc32")
-            .body(body.clone())
-            .unwrap();
-        let mut settings = SigningSettings::s3();
-        settings.payload = edgeward_signing::PayloadSigning::StreamingUnsignedTrailer;
-        settings.content_sha256 = edgeward_signing::ContentSha256Header::Include;
-        sign_for(&mut request, "s3", &settings);
-        let result = verify_with(
-            VerifierSettings::default(),
-            &RequestView::from_http(&request),
-            Payload::Bytes(&body),
-        );
+        let result = verify_crc32_trailed("Hello world", value, "s3");
         match (expected, result) {
             (None, Ok(())) => {}
             (Some(code), Err(error)) => {
