@@ -1045,29 +1045,18 @@ impl Error {
     ///
     /// The message is S3's words where S3 has its own for the error, as its answers carry
     /// them (the values they leave out go in the S3 answer's elements; see
-    /// [`crate::ErrorFormat::RestXml`]):
-    /// - the authentication failures: "The request signature we calculated does not match
-    ///   the signature you provided. Check your key and signing method.", "The AWS Access Key
-    ///   Id you provided does not exist in our records.", "The provided token is malformed
-    ///   or otherwise invalid.", "The provided token has expired.", "Access Denied" (sources
-    ///   at `Error::aws_words`);
-    /// - a payload hash mismatch: "The provided 'x-amz-content-sha256' header does not match
-    ///   what was computed." (S3's answer quoted in grosskur/lua-resty-aws#2);
-    /// - a `Content-MD5` mismatch: "The Content-MD5 you specified did not match what we
-    ///   received." (dandi/dandi-cli#1257, versity/versitygw#2034);
+    /// [`crate::ErrorFormat::RestXml`]): its fixed words, as its recorded answers word them,
+    /// for the authentication failures ("The AWS Access Key Id you provided does not exist in
+    /// our records.", …), a payload hash mismatch, a `Content-MD5` that is no MD5, an
+    /// unreadable `x-amz-content-sha256` and two auth mechanisms; and for
     /// - a flexible checksum's mismatch: "The CRC32 you specified did not match the
     ///   calculated checksum." (aws/aws-sdk-ruby#3322; SHA256 and SHA1 alike), the algorithm
     ///   as the header names it, in capitals;
-    /// - a `Content-MD5` that is no MD5: "The Content-MD5 you specified was invalid."
-    ///   (versity/versitygw#1526);
+    /// - a `Content-MD5` mismatch: "The Content-MD5 you specified did not match what we
+    ///   received." (dandi/dandi-cli#1257, versity/versitygw#2034);
     /// - two checksums: "Expecting a single x-amz-checksum- header. Multiple checksum Types
     ///   are not allowed.", without the second sentence when one is a trailer (as OpenStack
     ///   Swift's and Scality's S3 front ends answer for AWS's sake);
-    /// - an `x-amz-content-sha256` that is no hash nor keyword: "x-amz-content-sha256 must be
-    ///   UNSIGNED-PAYLOAD, … or a valid sha256 value." (versity/versitygw#1352), but for one of
-    ///   S3's ECDSA keywords, which S3 takes and this crate does not;
-    /// - an `Authorization` header beside a presigned query: "Only one auth mechanism allowed;
-    ///   …" (catalyst/moodle-tool_objectfs#303);
     ///
     /// otherwise the error's own words.
     pub fn to_s3_error(&self) -> AwsError {
@@ -1085,28 +1074,12 @@ impl Error {
             return words.to_owned();
         }
         match self {
-            Self::PayloadHashMismatch { .. } => {
-                "The provided 'x-amz-content-sha256' header does not match what was computed."
-                    .to_owned()
-            }
-            // S3 takes its ECDSA (SigV4a) keywords too, which this crate does not: its list
-            // would name the one refused as valid.
-            Self::MalformedPayloadHash { value } if !value.contains("ECDSA") => {
-                MALFORMED_PAYLOAD_HASH.to_owned()
-            }
-            Self::MultipleAuthMechanisms { .. } => "Only one auth mechanism allowed; only the \
-                X-Amz-Algorithm query parameter, Signature query string parameter or the \
-                Authorization header should be specified"
-                .to_owned(),
             Self::ChecksumMismatch { name, .. } => match checksum_algorithm(name) {
                 Some(algorithm) => {
                     format!("The {algorithm} you specified did not match the calculated checksum.")
                 }
                 None => "The Content-MD5 you specified did not match what we received.".to_owned(),
             },
-            Self::InvalidContentMd5 { .. } => {
-                "The Content-MD5 you specified was invalid.".to_owned()
-            }
             Self::MultipleChecksums { with_trailer, .. } => {
                 let mut message = "Expecting a single x-amz-checksum- header".to_owned();
                 if !with_trailer {
@@ -1140,8 +1113,8 @@ const MISMATCH_WORDS: &str = "The request signature we calculated does not match
     service documentation for details.";
 
 impl Error {
-    /// AWS's own words for this failure in `dialect`, where AWS answers it in fixed words that
-    /// clients and people search for (some clients match them: a credential refresh on "The
+    /// AWS's own words for this failure in `dialect`, where AWS answers it in fixed words
+    /// (which people search for, and some clients match: a credential refresh on "The
     /// security token included in the request is expired"); `None` where the error's own
     /// words stand. The cause they leave out stays in the error's `Display` (the layer's log,
     /// under the answer's request ID; the CLI's `verify`). From recorded answers:
@@ -1160,7 +1133,16 @@ impl Error {
     /// - S3's `InvalidAccessKeyId`, "The AWS Access Key Id you provided does not exist in our
     ///   records.", `InvalidToken`, "The provided token is malformed or otherwise invalid.",
     ///   `ExpiredToken`, "The provided token has expired.", and `AccessDenied` for no
-    ///   authentication, "Access Denied" (S3's list of error codes; rclone's tests against S3).
+    ///   authentication, "Access Denied" (S3's list of error codes; rclone's tests against S3);
+    /// - S3's words for a body unlike its request: a payload hash mismatch, "The provided
+    ///   'x-amz-content-sha256' header does not match what was computed."
+    ///   (grosskur/lua-resty-aws#2), and a `Content-MD5` that is no MD5, "The Content-MD5 you
+    ///   specified was invalid." (versity/versitygw#1526);
+    /// - S3's `InvalidArgument`s: an `x-amz-content-sha256` that is no hash nor keyword,
+    ///   [`MALFORMED_PAYLOAD_HASH`] (versity/versitygw#1352), but for one of S3's ECDSA
+    ///   keywords, which S3 takes and this crate does not; an `Authorization` header beside a
+    ///   presigned query, "Only one auth mechanism allowed; …"
+    ///   (catalyst/moodle-tool_objectfs#303).
     fn aws_words(&self, dialect: Dialect) -> Option<&'static str> {
         use Dialect::{Ec2, Json, Query, S3};
         let invalid_key = matches!(
@@ -1193,6 +1175,20 @@ impl Error {
             (Self::ExpiredToken { .. }, S3) => "The provided token has expired.",
             (Self::MissingAuthentication, Query) => "Request is missing Authentication Token",
             (Self::MissingAuthentication, S3) => "Access Denied",
+            (Self::PayloadHashMismatch { .. }, S3) => {
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+            }
+            // S3 takes its ECDSA (SigV4a) keywords too, which this crate does not: its list
+            // would name the one refused as valid.
+            (Self::MalformedPayloadHash { value }, S3) if !value.contains("ECDSA") => {
+                MALFORMED_PAYLOAD_HASH
+            }
+            (Self::MultipleAuthMechanisms { .. }, S3) => {
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+                 Signature query string parameter or the Authorization header should be \
+                 specified"
+            }
+            (Self::InvalidContentMd5 { .. }, S3) => "The Content-MD5 you specified was invalid.",
             _ => return None,
         })
     }
