@@ -19,7 +19,7 @@ use crate::auth::{
 };
 use crate::checksum::ClaimedChecksum;
 use crate::chunked::{ChunkLimits, ChunkedBody};
-use crate::error::{clip, clip_to, Error, JsonProtocol, MAX_ECHOED_SIGNING_TEXT};
+use crate::error::{clip, clip_to, Error, JsonProtocol, MismatchDetails, MAX_ECHOED_SIGNING_TEXT};
 use crate::multipart::{PostFileScan, PostFormHead};
 use crate::post::PostForm;
 use crate::verify::{
@@ -82,8 +82,7 @@ pub enum ErrorFormat {
     /// `S3ComputedContentSHA256` for `x-amz-content-sha256`, `CalculatedDigest` (base64) and
     /// `ExpectedDigest` (hex) for `Content-MD5`, and the `Content-MD5` of an `InvalidDigest`;
     /// an `InvalidArgument` names its argument (`ArgumentName`, `ArgumentValue`: an
-    /// `Authorization` header's scheme alone, where S3 echoes it whole).
-    /// A chunk of an
+    /// `Authorization` header's scheme alone, where S3 echoes it whole). A chunk of an
     /// `aws-chunked` body that breaks the chain is answered alike, with the chunk's
     /// string-to-sign and signature and without the canonical elements (its data is what
     /// it hashes); a trailer, with its canonical lines as the `CanonicalRequest`.
@@ -955,82 +954,77 @@ where
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// The elements S3 adds after an error's message: the region to sign for, the unknown key,
-/// a browser upload's size against the policy's bound, or what a mismatch was computed from;
+/// the clocks of a skew, the digests of a body unlike its request, the argument refused, a
+/// browser upload's size against the policy's bound, or what a mismatch was computed from;
 /// nothing for the other errors.
 fn s3_error_details(error: &Error) -> String {
     if let Some(region) = error.expected_region() {
         return format!("<Region>{}</Region>", xml_escape(region));
     }
-    if let Error::UnknownAccessKey { access_key_id } = error {
-        return format!(
+    match *error {
+        Error::UnknownAccessKey { ref access_key_id } => format!(
             "<AWSAccessKeyId>{}</AWSAccessKeyId>",
             xml_escape(access_key_id)
-        );
-    }
-    // S3's answer to a skewed clock (versitygw#1514 quotes it): the request's time as
-    // `X-Amz-Date` writes it, the server's in ISO 8601's extended form, and the window.
-    if let Error::RequestTimeTooSkewed {
-        request_time,
-        server_time,
-        max_skew_secs,
-    } = *error
-    {
-        return format!(
+        ),
+        // S3's answer to a skewed clock (versitygw#1514 quotes it): the request's time as
+        // `X-Amz-Date` writes it, the server's in ISO 8601's extended form, and the window.
+        Error::RequestTimeTooSkewed {
+            request_time,
+            server_time,
+            max_skew_secs,
+        } => format!(
             "<RequestTime>{}</RequestTime><ServerTime>{}</ServerTime>\
              <MaxAllowedSkewMilliseconds>{}</MaxAllowedSkewMilliseconds>",
             format_amz_date(request_time),
             format_iso8601(server_time),
             max_skew_secs.saturating_mul(1000)
-        );
-    }
-    // What S3's answers to a body that is not what the request said carry beside the words
-    // (grosskur/lua-resty-aws#2 quotes the first; versity/versitygw#2034 and
-    // dandi/dandi-cli#1257 the second, the expected MD5 in hex; versity/versitygw#1526 the
-    // third).
-    match error {
-        Error::PayloadHashMismatch { claimed, computed } => {
-            return format!(
-                "<ClientComputedContentSHA256>{}</ClientComputedContentSHA256>\
-                 <S3ComputedContentSHA256>{}</S3ComputedContentSHA256>",
-                xml_escape(claimed),
-                xml_escape(computed)
-            );
-        }
+        ),
+        // What S3's answers to a body that is not what the request said carry beside the
+        // words (grosskur/lua-resty-aws#2 quotes the first; versity/versitygw#2034 and
+        // dandi/dandi-cli#1257 the second, the expected MD5 in hex; versity/versitygw#1526
+        // the third).
+        Error::PayloadHashMismatch {
+            ref claimed,
+            ref computed,
+        } => format!(
+            "<ClientComputedContentSHA256>{}</ClientComputedContentSHA256>\
+             <S3ComputedContentSHA256>{}</S3ComputedContentSHA256>",
+            xml_escape(claimed),
+            xml_escape(computed)
+        ),
         Error::ChecksumMismatch {
             name: "Content-MD5",
-            claimed,
-            computed,
-        } => {
-            return format!(
-                "<CalculatedDigest>{}</CalculatedDigest><ExpectedDigest>{}</ExpectedDigest>",
-                xml_escape(computed),
-                xml_escape(&md5_in_hex(claimed))
-            );
-        }
-        Error::InvalidContentMd5 { value } => {
-            return format!("<Content-MD5>{}</Content-MD5>", xml_escape(value));
+            ref claimed,
+            ref computed,
+        } => format!(
+            "<CalculatedDigest>{}</CalculatedDigest><ExpectedDigest>{}</ExpectedDigest>",
+            xml_escape(computed),
+            xml_escape(&md5_in_hex(claimed))
+        ),
+        Error::InvalidContentMd5 { ref value } => {
+            format!("<Content-MD5>{}</Content-MD5>", xml_escape(value))
         }
         // S3's `InvalidArgument` names the argument and echoes it (versity/versitygw#1352,
         // catalyst/moodle-tool_objectfs#303).
-        Error::MalformedPayloadHash { value } => {
-            return argument("x-amz-content-sha256", value);
-        }
+        Error::MalformedPayloadHash { ref value } => argument("x-amz-content-sha256", value),
         // The header's scheme alone: see the error.
-        Error::MultipleAuthMechanisms { scheme } => {
-            return argument("Authorization", scheme);
+        Error::MultipleAuthMechanisms { ref scheme } => argument("Authorization", scheme),
+        Error::PostFileSize { size, min, max } => {
+            if size < min {
+                format!("<ProposedSize>{size}</ProposedSize><MinSizeAllowed>{min}</MinSizeAllowed>")
+            } else {
+                format!("<ProposedSize>{size}</ProposedSize><MaxSizeAllowed>{max}</MaxSizeAllowed>")
+            }
         }
-        _ => {}
+        _ => error
+            .mismatch_details()
+            .map(mismatch_elements)
+            .unwrap_or_default(),
     }
-    if let Error::PostFileSize { size, min, max } = *error {
-        return if size < min {
-            format!("<ProposedSize>{size}</ProposedSize><MinSizeAllowed>{min}</MinSizeAllowed>")
-        } else {
-            format!("<ProposedSize>{size}</ProposedSize><MaxSizeAllowed>{max}</MaxSizeAllowed>")
-        };
-    }
-    let Some(details) = error.mismatch_details() else {
-        return String::new();
-    };
+}
+
+/// The elements S3 adds to a `SignatureDoesNotMatch`: what the mismatch was computed from.
+fn mismatch_elements(details: &MismatchDetails) -> String {
     // Both are as long as the peer made them (a head of hyper's ~400 KB, and escaping can
     // make a byte six): cut, so that the answer to a forged request does not grow with it.
     // S3's 8 KiB head keeps its own echo short.
@@ -1073,7 +1067,7 @@ fn argument(name: &str, value: &str) -> String {
 fn md5_in_hex(claimed: &str) -> String {
     use base64::Engine as _;
     match base64::engine::general_purpose::STANDARD.decode(claimed.trim_matches([' ', '\t'])) {
-        Ok(md5) => md5.iter().map(|byte| format!("{byte:02x}")).collect(),
+        Ok(md5) => hex::encode(md5),
         Err(_) => claimed.to_owned(),
     }
 }
