@@ -1028,8 +1028,9 @@ impl Error {
     /// status EC2 sends with it). The message in EC2's words where it has fixed ones, and
     /// with nothing after them: "AWS was not able to validate the provided access
     /// credentials" for an `AuthFailure` (a mismatch's canonical request is not echoed, as
-    /// EC2 does not), "The request must contain the parameter AWSAccessKeyId" for no
-    /// authentication; the error's own words otherwise.
+    /// EC2 does not), "Request has expired." for a `RequestExpired`, "The request must
+    /// contain the parameter AWSAccessKeyId" for no authentication; the error's own words
+    /// otherwise.
     pub fn to_ec2_error(&self) -> AwsError {
         let code = self.ec2_error_code();
         AwsError {
@@ -1128,8 +1129,10 @@ impl Error {
     /// - STS's `MissingAuthenticationToken`, "Request is missing Authentication Token"
     ///   (aws/aws-sdk-net#681);
     /// - EC2's `AuthFailure`, "AWS was not able to validate the provided access credentials"
-    ///   (aws/aws-sdk-java-v2#2981), and `MissingParameter`, "The request must contain the
-    ///   parameter AWSAccessKeyId" (awsdocs/aws-doc-sdk-examples#4026);
+    ///   (aws/aws-sdk-java-v2#2981), `MissingParameter`, "The request must contain the
+    ///   parameter AWSAccessKeyId" (awsdocs/aws-doc-sdk-examples#4026), and `RequestExpired`,
+    ///   "Request has expired.", for a skewed clock and for expired credentials alike
+    ///   (aws/aws-sdk-java#1443, aws/aws-sdk-go-v2#1674);
     /// - S3's `InvalidAccessKeyId`, "The AWS Access Key Id you provided does not exist in our
     ///   records.", `InvalidToken`, "The provided token is malformed or otherwise invalid.",
     ///   `ExpiredToken`, "The provided token has expired.", and `AccessDenied` for no
@@ -1156,6 +1159,7 @@ impl Error {
             (Self::MissingAuthentication, Ec2) => {
                 "The request must contain the parameter AWSAccessKeyId"
             }
+            (_, Ec2) if self.ec2_error_code() == "RequestExpired" => "Request has expired.",
             (Self::SignatureDoesNotMatch { .. }, Query | Json) => MISMATCH_WORDS,
             (Self::SignatureDoesNotMatch { .. } | Self::ChunkSignatureMismatch { .. }, S3) => {
                 "The request signature we calculated does not match the signature you \
@@ -1596,6 +1600,7 @@ mod tests {
                 "MissingParameter" => {
                     "The request must contain the parameter AWSAccessKeyId".to_owned()
                 }
+                "RequestExpired" => "Request has expired.".to_owned(),
                 _ => error.to_string(),
             };
             assert_eq!(ec2.message, expected, "{error}");

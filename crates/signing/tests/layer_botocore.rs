@@ -467,7 +467,7 @@ async fn botocore_put_objects(upload: &UploadFile, uploads: Vec<Value>) -> Vec<V
 /// not yet current: … is still later than … (… + 15 min.)", its request time as it signed it
 /// and the server's time in the brackets (where the AWS SDKs for Java v1 and .NET read it when
 /// an answer has no `Date`); DynamoDB's `InvalidSignatureException` in the same words; EC2's
-/// `RequestExpired`; S3's `RequestTimeTooSkewed` with `RequestTime`, `ServerTime` and
+/// `RequestExpired`, "Request has expired." (aws/aws-sdk-java#1443); S3's `RequestTimeTooSkewed` with `RequestTime`, `ServerTime` and
 /// `MaxAllowedSkewMilliseconds` (S3's answer quoted in versitygw#1514).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_reads_a_skewed_clock_in_each_services_words() {
@@ -555,6 +555,10 @@ async fn botocore_reads_a_skewed_clock_in_each_services_words() {
         };
         assert_eq!(error["Code"], code, "{case}");
         assert_eq!(result["status"], status, "{case}");
+        if *service == "ec2" {
+            assert_eq!(error["Message"], "Request has expired.", "{case}");
+            continue;
+        }
         // "<words> <signed at> <is now earlier than|is still later than> <bound> (<server> ± 15 min.)"
         let message = error["Message"].as_str().unwrap();
         let (words, relation, sign) = if *skew < 0 {

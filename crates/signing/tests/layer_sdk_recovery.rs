@@ -431,10 +431,11 @@ async fn start_expired_credentials_server() -> SocketAddr {
     support::serve_service(service, None).await
 }
 
-/// Expired temporary credentials reach botocore and aws-sdk-rust as the codes and statuses
-/// AWS sends: S3's `ExpiredToken` (400), STS's `ExpiredToken` (403), a JSON service's
-/// `ExpiredTokenException` (400), EC2's `RequestExpired` (400: aws/aws-sdk-go-v2#1674's
-/// expired SSO credentials), not retried.
+/// Expired temporary credentials reach botocore and aws-sdk-rust as the codes, statuses and
+/// words AWS sends: S3's `ExpiredToken` (400, "The provided token has expired."), STS's
+/// `ExpiredToken` (403) and a JSON service's `ExpiredTokenException` (400), both "The security
+/// token included in the request is expired", EC2's `RequestExpired` (400, "Request has
+/// expired.": aws/aws-sdk-go-v2#1674's expired SSO credentials), not retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_credentials_reach_clients_as_aws_sends_them() {
     let addr = start_expired_credentials_server().await;
@@ -444,16 +445,18 @@ async fn expired_credentials_reach_clients_as_aws_sends_them() {
     });
     let results = run_json_script_beside_server(SCRIPT, spec).await;
     eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    const EXPIRED: &str = "The security token included in the request is expired";
     let expected = [
-        ("ExpiredToken", 400),
-        ("ExpiredToken", 403),
-        ("ExpiredTokenException", 400),
-        ("RequestExpired", 400),
+        ("ExpiredToken", 400, "The provided token has expired."),
+        ("ExpiredToken", 403, EXPIRED),
+        ("ExpiredTokenException", 400, EXPIRED),
+        ("RequestExpired", 400, "Request has expired."),
     ];
     assert_eq!(results.len(), expected.len());
-    for (result, (code, status)) in results.iter().zip(expected) {
+    for (result, (code, status, message)) in results.iter().zip(expected) {
         assert_eq!(result["code"], code, "{result}");
         assert_eq!(result["status"], status, "{result}");
+        assert_eq!(result["message"], message, "{result}");
         assert_eq!(result["sends"], 1, "{result}");
     }
 
