@@ -1148,18 +1148,22 @@ impl Error {
     ///   (catalyst/moodle-tool_objectfs#303).
     fn aws_words(&self, dialect: Dialect) -> Option<&'static str> {
         use Dialect::{Ec2, Json, Query, S3};
+        // EC2 words each of its codes one way, whatever the cause.
+        if dialect == Ec2 {
+            return match self.ec2_error_code() {
+                "AuthFailure" => {
+                    Some("AWS was not able to validate the provided access credentials")
+                }
+                "MissingParameter" => Some("The request must contain the parameter AWSAccessKeyId"),
+                "RequestExpired" => Some("Request has expired."),
+                _ => None,
+            };
+        }
         let invalid_key = matches!(
             self,
             Self::UnknownAccessKey { .. } | Self::SessionTokenMissing | Self::SessionTokenMismatch
         );
         Some(match (self, dialect) {
-            (_, Ec2) if self.ec2_error_code() == "AuthFailure" => {
-                "AWS was not able to validate the provided access credentials"
-            }
-            (Self::MissingAuthentication, Ec2) => {
-                "The request must contain the parameter AWSAccessKeyId"
-            }
-            (_, Ec2) if self.ec2_error_code() == "RequestExpired" => "Request has expired.",
             (Self::SignatureDoesNotMatch { .. }, Query | Json) => MISMATCH_WORDS,
             (Self::SignatureDoesNotMatch { .. } | Self::ChunkSignatureMismatch { .. }, S3) => {
                 "The request signature we calculated does not match the signature you \
