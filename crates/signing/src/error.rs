@@ -348,6 +348,10 @@ pub enum Error {
     PresignedExpired {
         /// When it expired.
         expired_at: SystemTime,
+        /// Its `X-Amz-Expires`, in seconds.
+        expires_secs: u64,
+        /// The verifier's clock.
+        server_time: SystemTime,
     },
     /// A presigned request's `X-Amz-Date` is in the future beyond the allowed skew.
     #[error("presigned request is not valid before {}", format_amz_date(*.valid_from))]
@@ -355,6 +359,12 @@ pub enum Error {
         /// When this verifier starts to accept it: its `X-Amz-Date` less the clock skew
         /// allowed.
         valid_from: SystemTime,
+        /// Its `X-Amz-Date`.
+        request_time: SystemTime,
+        /// When it expires: its `X-Amz-Date` plus its `X-Amz-Expires`.
+        expires_at: SystemTime,
+        /// The verifier's clock.
+        server_time: SystemTime,
     },
     /// `X-Amz-Expires` is not a number of seconds between 1 and 604800.
     #[error("X-Amz-Expires {value:?} must be a number of seconds between 1 and 604800 (7 days)")]
@@ -1048,7 +1058,8 @@ impl Error {
     /// them (the values they leave out go in the S3 answer's elements; see
     /// [`crate::ErrorFormat::RestXml`]): its fixed words, as its recorded answers word them,
     /// for the authentication failures ("The AWS Access Key Id you provided does not exist in
-    /// our records.", …), a payload hash mismatch, a `Content-MD5` that is no MD5, an
+    /// our records.", …), a presigned request out of its time ("Request has expired"), a
+    /// payload hash mismatch, a `Content-MD5` that is no MD5, an
     /// unreadable `x-amz-content-sha256` and two auth mechanisms; and for
     /// - a flexible checksum's mismatch: "The CRC32 you specified did not match the
     ///   calculated checksum." (aws/aws-sdk-ruby#3322; SHA256 and SHA1 alike), the algorithm
@@ -1137,6 +1148,9 @@ impl Error {
     ///   records.", `InvalidToken`, "The provided token is malformed or otherwise invalid.",
     ///   `ExpiredToken`, "The provided token has expired.", and `AccessDenied` for no
     ///   authentication, "Access Denied" (S3's list of error codes; rclone's tests against S3);
+    /// - S3's `AccessDenied` for a presigned request out of its time, without a full stop:
+    ///   "Request has expired" (aws/aws-sdk-php#1333, aws/aws-sdk-js#3493) and "Request is not
+    ///   yet valid" (minio/minio#2638, dmjio/s3-signer#16);
     /// - S3's words for a body unlike its request: a payload hash mismatch, "The provided
     ///   'x-amz-content-sha256' header does not match what was computed."
     ///   (grosskur/lua-resty-aws#2), and a `Content-MD5` that is no MD5, "The Content-MD5 you
@@ -1183,6 +1197,8 @@ impl Error {
             (Self::ExpiredToken { .. }, S3) => "The provided token has expired.",
             (Self::MissingAuthentication, Query) => "Request is missing Authentication Token",
             (Self::MissingAuthentication, S3) => "Access Denied",
+            (Self::PresignedExpired { .. }, S3) => "Request has expired",
+            (Self::PresignedNotYetValid { .. }, S3) => "Request is not yet valid",
             (Self::PayloadHashMismatch { .. }, S3) => {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             }
@@ -1573,12 +1589,21 @@ mod tests {
                 400,
             ),
             (
-                Error::PresignedExpired { expired_at: at },
+                Error::PresignedExpired {
+                    expired_at: at,
+                    expires_secs: 60,
+                    server_time: at,
+                },
                 "RequestExpired",
                 400,
             ),
             (
-                Error::PresignedNotYetValid { valid_from: at },
+                Error::PresignedNotYetValid {
+                    valid_from: at,
+                    request_time: at,
+                    expires_at: at,
+                    server_time: at,
+                },
                 "RequestExpired",
                 400,
             ),
@@ -1625,6 +1650,17 @@ mod tests {
             details: Box::default(),
         };
         let expired = Error::ExpiredToken { expired_at: at };
+        let presigned_expired = Error::PresignedExpired {
+            expired_at: at,
+            expires_secs: 60,
+            server_time: at,
+        };
+        let presigned_early = Error::PresignedNotYetValid {
+            valid_from: at,
+            request_time: at,
+            expires_at: at,
+            server_time: at,
+        };
         const INVALID: &str = "The security token included in the request is invalid";
         const S3_UNKNOWN: &str =
             "The AWS Access Key Id you provided does not exist in our records.";
@@ -1672,6 +1708,18 @@ mod tests {
                 "Request is missing Authentication Token".to_owned(),
                 Error::MissingAuthentication.to_string(),
                 "Access Denied",
+            ),
+            (
+                &presigned_expired,
+                presigned_expired.to_string(),
+                presigned_expired.to_string(),
+                "Request has expired",
+            ),
+            (
+                &presigned_early,
+                presigned_early.to_string(),
+                presigned_early.to_string(),
+                "Request is not yet valid",
             ),
         ];
         for (error, query, json, s3) in cases {
@@ -1754,6 +1802,8 @@ mod tests {
         let messages = [
             Error::PresignedExpired {
                 expired_at: at(1_440_938_220),
+                expires_secs: 60,
+                server_time: at(1_440_938_280),
             }
             .to_string(),
             Error::RequestTimeTooSkewed {

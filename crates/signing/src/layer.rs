@@ -954,7 +954,7 @@ where
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// The elements S3 adds after an error's message: the region to sign for, the unknown key,
-/// the clocks of a skew, the digests of a body unlike its request, the argument refused, a
+/// the clocks of a skew or of a presigned request out of its time, the digests of a body unlike its request, the argument refused, a
 /// browser upload's size against the policy's bound, or what a mismatch was computed from;
 /// nothing for the other errors.
 fn s3_error_details(error: &Error) -> String {
@@ -978,6 +978,31 @@ fn s3_error_details(error: &Error) -> String {
             format_amz_date(request_time),
             format_iso8601(server_time),
             max_skew_secs.saturating_mul(1000)
+        ),
+        // S3's answers to a presigned request out of its time: the expiry both as sent and
+        // as a time, and the server's (aws/aws-sdk-php#1333); before its time, the request's
+        // time where `X-Amz-Expires` stood, in milliseconds since the epoch as S3 writes it
+        // there (minio/minio#2638, dmjio/s3-signer#16).
+        Error::PresignedExpired {
+            expired_at,
+            expires_secs,
+            server_time,
+        } => format!(
+            "<X-Amz-Expires>{expires_secs}</X-Amz-Expires><Expires>{}</Expires>\
+             <ServerTime>{}</ServerTime>",
+            format_iso8601(expired_at),
+            format_iso8601(server_time)
+        ),
+        Error::PresignedNotYetValid {
+            request_time,
+            expires_at,
+            server_time,
+            ..
+        } => format!(
+            "<X-Amz-Date>{}</X-Amz-Date><Expires>{}</Expires><ServerTime>{}</ServerTime>",
+            unix_millis(request_time),
+            format_iso8601(expires_at),
+            format_iso8601(server_time)
         ),
         // What S3's answers to a body that is not what the request said carry beside the
         // words (grosskur/lua-resty-aws#2 quotes the first; versity/versitygw#2034 and
@@ -1020,6 +1045,14 @@ fn s3_error_details(error: &Error) -> String {
             .mismatch_details()
             .map(mismatch_elements)
             .unwrap_or_default(),
+    }
+}
+
+/// `time` in milliseconds since the Unix epoch, negative before it.
+fn unix_millis(time: SystemTime) -> i128 {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(since) => i128::try_from(since.as_millis()).unwrap_or(i128::MAX),
+        Err(before) => i128::try_from(before.duration().as_millis()).map_or(i128::MIN, |ms| -ms),
     }
 }
 
@@ -2166,6 +2199,19 @@ where
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// S3 writes a presigned request's early `X-Amz-Date` in milliseconds since the epoch.
+    #[test]
+    fn unix_millis_counts_from_the_epoch_both_ways() {
+        use std::time::UNIX_EPOCH;
+        // 1,440,938,160 s is 2015-08-30T12:36:00Z, the AWS test suite's request time.
+        let suite = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        assert_eq!(unix_millis(suite), 1_440_938_160_000);
+        assert_eq!(
+            unix_millis(UNIX_EPOCH - Duration::from_millis(1_500)),
+            -1_500
+        );
+    }
 
     /// A CBOR text string's head is major type 3 (0x60) with the length in the shortest form
     /// that holds it: in the head byte up to 23, then one, two, four bytes (RFC 8949, 3.1).

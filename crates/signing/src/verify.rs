@@ -2134,6 +2134,7 @@ impl<L: CredentialLookup> Verifier<L> {
             }
             Some(expires) => {
                 // A window past the clock's end (`Duration::MAX`) admits any time.
+                let expires_at = date.time + expires;
                 if now
                     .checked_add(skew)
                     .is_some_and(|latest| date.time > latest)
@@ -2141,12 +2142,16 @@ impl<L: CredentialLookup> Verifier<L> {
                     // Accepted once `now + skew` reaches `X-Amz-Date`.
                     return Err(Error::PresignedNotYetValid {
                         valid_from: date.time.checked_sub(skew).unwrap_or(date.time),
+                        request_time: date.time,
+                        expires_at,
+                        server_time: now,
                     });
                 }
-                let expires_at = date.time + expires;
                 if now > expires_at {
                     return Err(Error::PresignedExpired {
                         expired_at: expires_at,
+                        expires_secs: expires.as_secs(),
+                        server_time: now,
                     });
                 }
                 Ok(Some(expires_at))

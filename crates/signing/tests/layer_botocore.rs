@@ -594,6 +594,71 @@ async fn botocore_reads_a_skewed_clock_in_each_services_words() {
     }
 }
 
+/// A URL botocore presigned for S3 (for 300 seconds) on a clock 20 minutes behind or ahead,
+/// read back by botocore's S3 parser: S3's `AccessDenied` (403) in S3's words, "Request has
+/// expired" with `X-Amz-Expires`, `Expires` and `ServerTime` (aws/aws-sdk-php#1333 quotes S3's
+/// answer), or "Request is not yet valid" with `X-Amz-Date` in milliseconds since the epoch,
+/// `Expires` and `ServerTime` (minio/minio#2638, dmjio/s3-signer#16).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_s3s_words_for_a_presigned_url_out_of_its_time() {
+    let addr = start_server().await;
+    let skews = [-1200, 1200];
+    let specs: Vec<Value> = skews
+        .iter()
+        .map(|skew| {
+            json!({
+                "method": "GET", "url": format!("http://{addr}/bucket/key"), "headers": [],
+                "body": "", "access_key": AK, "secret_key": SK, "token": null,
+                "region": "us-east-1", "service": "s3", "kind": "query", "s3": true,
+                "protocol": "rest-xml", "skew_seconds": skew,
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
+    let answered = std::time::SystemTime::now();
+    for (skew, result) in skews.iter().zip(&results) {
+        let case = format!("{skew}: {result}");
+        let error = &result["error"];
+        assert_eq!(result["status"], 403, "{case}");
+        assert_eq!(error["Code"], "AccessDenied", "{case}");
+        // The request's time as botocore signed it, and its end 300 seconds on, in S3's
+        // `YYYY-MM-DDTHH:MM:SSZ`.
+        let signed_at = result["signed"]["string_to_sign"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let signed_at = edgeward_signing::parse_amz_date(&signed_at).unwrap();
+        let expires = time::OffsetDateTime::from(signed_at + std::time::Duration::from_secs(300))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        assert_eq!(error["Expires"], expires.as_str(), "{case}");
+        let server_time = time::OffsetDateTime::parse(
+            error["ServerTime"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        let apart = (time::OffsetDateTime::from(answered) - server_time).abs();
+        assert!(apart < time::Duration::seconds(60), "{case}");
+        if *skew < 0 {
+            assert_eq!(error["Message"], "Request has expired", "{case}");
+            assert_eq!(error["X-Amz-Expires"], "300", "{case}");
+            assert!(error.get("X-Amz-Date").is_none(), "{case}");
+        } else {
+            assert_eq!(error["Message"], "Request is not yet valid", "{case}");
+            let millis = signed_at
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis();
+            assert_eq!(error["X-Amz-Date"], millis.to_string(), "{case}");
+            assert!(error.get("X-Amz-Expires").is_none(), "{case}");
+        }
+    }
+}
+
 /// A body that is not what its request said, signed by botocore and read back by botocore's
 /// S3 parser, as an S3 client reads S3's answer: S3's words, and the values in the elements S3
 /// adds beside them.

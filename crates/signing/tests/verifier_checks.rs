@@ -1735,7 +1735,8 @@ fn a_mismatch_does_not_print_the_session_token_in_debug() {
 }
 
 /// A presigned URL dated ahead of the server's clock is accepted once the skew window reaches
-/// its `X-Amz-Date`; the refusal before that names that moment, not the `X-Amz-Date`.
+/// its `X-Amz-Date`; the refusal before that names that moment, not the `X-Amz-Date`, and
+/// carries the request's time, its expiry and the server's clock (S3's answer shows all three).
 #[test]
 fn a_presigned_url_not_yet_valid_names_when_it_becomes_valid() {
     let presigned = SigningSettings::default().presigned(Duration::from_secs(60));
@@ -1744,10 +1745,44 @@ fn a_presigned_url_not_yet_valid_names_when_it_becomes_valid() {
     let early = valid_from - Duration::from_secs(1);
     let settings = VerifierSettings::default;
     match check(settings(), &request, early, now()).unwrap_err() {
-        Error::PresignedNotYetValid { valid_from: named } => assert_eq!(named, valid_from),
+        Error::PresignedNotYetValid {
+            valid_from: named,
+            request_time,
+            expires_at,
+            server_time,
+        } => {
+            assert_eq!(named, valid_from);
+            assert_eq!(request_time, now());
+            assert_eq!(expires_at, now() + Duration::from_secs(60));
+            assert_eq!(server_time, early);
+        }
         other => panic!("{other}"),
     }
     check(settings(), &request, valid_from, now()).unwrap();
+}
+
+/// A presigned URL past its time is refused with when it expired, its `X-Amz-Expires` and the
+/// server's clock (S3's answer shows all three), and accepted up to that moment.
+#[test]
+fn a_presigned_url_past_its_time_names_when_it_expired() {
+    let presigned = SigningSettings::default().presigned(Duration::from_secs(60));
+    let request = signed(&presigned, "AKID", None, now(), "");
+    let expiry = now() + Duration::from_secs(60);
+    let late = expiry + Duration::from_secs(1);
+    let settings = VerifierSettings::default;
+    match check(settings(), &request, late, now()).unwrap_err() {
+        Error::PresignedExpired {
+            expired_at,
+            expires_secs,
+            server_time,
+        } => {
+            assert_eq!(expired_at, expiry);
+            assert_eq!(expires_secs, 60);
+            assert_eq!(server_time, late);
+        }
+        other => panic!("{other}"),
+    }
+    check(settings(), &request, expiry, now()).unwrap();
 }
 
 /// A signed header that shares `x-amz-date`'s length and its first eight or last two bytes
