@@ -442,6 +442,7 @@ impl ChunkChainVerifier {
                     if size > self.limits.max_chunk_bytes {
                         return Err(Error::BodyTooLarge {
                             limit: self.limits.max_chunk_bytes as u64,
+                            declared: None,
                         });
                     }
                     if self

@@ -524,6 +524,11 @@ pub enum Error {
     BodyTooLarge {
         /// The limit.
         limit: u64,
+        /// The body's size as the request declared it (`Content-Length`, or
+        /// `x-amz-decoded-content-length` for an `aws-chunked` one), where it declared one and
+        /// was refused for it; `None` where the body was refused as it arrived, or one chunk
+        /// was over the chunk limit.
+        declared: Option<u64>,
     },
     /// The body ended before the declared length or the final chunk.
     #[error("incomplete body: {reason}")]
@@ -1154,7 +1159,8 @@ impl Error {
     /// - S3's words for a body unlike its request: a payload hash mismatch, "The provided
     ///   'x-amz-content-sha256' header does not match what was computed."
     ///   (grosskur/lua-resty-aws#2), and a `Content-MD5` that is no MD5, "The Content-MD5 you
-    ///   specified was invalid." (versity/versitygw#1526);
+    ///   specified was invalid." (versity/versitygw#1526), and a body over the limit,
+    ///   [`ENTITY_TOO_LARGE`];
     /// - S3's `InvalidArgument`s: an `x-amz-content-sha256` that is no hash nor keyword,
     ///   [`MALFORMED_PAYLOAD_HASH`] (versity/versitygw#1352), but for one of S3's ECDSA
     ///   keywords, which S3 takes and this crate does not; an `Authorization` header beside a
@@ -1213,10 +1219,15 @@ impl Error {
                  specified"
             }
             (Self::InvalidContentMd5 { .. }, S3) => "The Content-MD5 you specified was invalid.",
+            (Self::BodyTooLarge { .. }, S3) => ENTITY_TOO_LARGE,
             _ => return None,
         })
     }
 }
+
+/// S3's words for a body over its size limit, as for a POST form's file over its policy's
+/// (versity/versitygw#2041, laravel-zipstream#46 and shmsoft/FreeEed#158 quote S3's answer).
+const ENTITY_TOO_LARGE: &str = "Your proposed upload exceeds the maximum allowed size";
 
 /// S3's words for an `x-amz-content-sha256` it cannot read (versity/versitygw#1352 quotes
 /// S3's answer).
@@ -1438,15 +1449,24 @@ mod tests {
         );
     }
 
-    /// S3 lists `EntityTooLarge` as `400 Bad Request`; other services answer a body over
-    /// their limit with HTTP's 413.
+    /// S3 lists `EntityTooLarge` as `400 Bad Request`, in its own words; other services
+    /// answer a body over their limit with HTTP's 413.
     #[test]
     fn entity_too_large_is_400_in_s3_terms_only() {
-        let error = Error::BodyTooLarge { limit: 10 };
+        let error = Error::BodyTooLarge {
+            limit: 10,
+            declared: None,
+        };
         let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
         assert_eq!((aws.code, aws.status), ("EntityTooLarge", 413));
         assert_eq!((s3.code, s3.status), ("EntityTooLarge", 400));
         assert_eq!(error.http_status(), 413);
+        // S3's words (versity/versitygw#2041); the limit is in its answer's elements.
+        assert_eq!(
+            s3.message,
+            "Your proposed upload exceeds the maximum allowed size"
+        );
+        assert_eq!(aws.message, "body too large: more than 10 bytes");
     }
 
     /// A streamed upload without `x-amz-decoded-content-length` is S3's
@@ -1518,7 +1538,10 @@ mod tests {
                 (403, 400),
             ),
             (
-                Error::BodyTooLarge { limit: 10 },
+                Error::BodyTooLarge {
+                    limit: 10,
+                    declared: None,
+                },
                 "EntityTooLarge",
                 (413, 413),
             ),
@@ -1609,7 +1632,14 @@ mod tests {
             ),
             (Error::MissingAuthentication, "MissingParameter", 400),
             (Error::MissingDate, "IncompleteSignature", 400),
-            (Error::BodyTooLarge { limit: 10 }, "EntityTooLarge", 413),
+            (
+                Error::BodyTooLarge {
+                    limit: 10,
+                    declared: None,
+                },
+                "EntityTooLarge",
+                413,
+            ),
             (
                 Error::CredentialLookupFailed {
                     reason: "down".to_owned(),

@@ -498,7 +498,10 @@ impl<B> PassedOnBody<B> {
         self.read = self.read.saturating_add(data.len() as u64);
         if self.read > self.limit {
             self.finished = true;
-            return Err(Error::BodyTooLarge { limit: self.limit });
+            return Err(Error::BodyTooLarge {
+                limit: self.limit,
+                declared: None,
+            });
         }
         if let Some(hash) = &mut self.payload_hash {
             hash.update(&data);
@@ -954,9 +957,9 @@ where
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// The elements S3 adds after an error's message: the region to sign for, the unknown key,
-/// the clocks of a skew or of a presigned request out of its time, the digests of a body unlike its request, the argument refused, a
-/// browser upload's size against the policy's bound, or what a mismatch was computed from;
-/// nothing for the other errors.
+/// the clocks of a skew or of a presigned request out of its time, the digests of a body
+/// unlike its request, the argument refused, a body's or a browser upload's size against its
+/// bound, or what a mismatch was computed from; nothing for the other errors.
 fn s3_error_details(error: &Error) -> String {
     if let Some(region) = error.expected_region() {
         return format!("<Region>{}</Region>", xml_escape(region));
@@ -1040,6 +1043,14 @@ fn s3_error_details(error: &Error) -> String {
             } else {
                 format!("<ProposedSize>{size}</ProposedSize><MaxSizeAllowed>{max}</MaxSizeAllowed>")
             }
+        }
+        // As S3 answers a `PUT` over 5 GiB (versity/versitygw#2041 quotes it); a body refused
+        // as it arrived has no size to propose.
+        Error::BodyTooLarge { limit, declared } => {
+            let proposed = declared
+                .map(|size| format!("<ProposedSize>{size}</ProposedSize>"))
+                .unwrap_or_default();
+            format!("{proposed}<MaxSizeAllowed>{limit}</MaxSizeAllowed>")
         }
         _ => error
             .mismatch_details()
@@ -1791,6 +1802,7 @@ where
                 if declared.is_some_and(|len| len > settings.max_streamed_body_bytes) {
                     let error = Error::BodyTooLarge {
                         limit: settings.max_streamed_body_bytes,
+                        declared,
                     };
                     return refuse_unread(error, &parts, body);
                 }
@@ -1873,6 +1885,7 @@ where
                     return refuse_unread(
                         Error::BodyTooLarge {
                             limit: settings.max_streamed_body_bytes,
+                            declared: declared_decoded,
                         },
                         &parts,
                         body,
@@ -1925,6 +1938,7 @@ where
                     return refuse_unread(
                         Error::BodyTooLarge {
                             limit: buffer_limit,
+                            declared,
                         },
                         &parts,
                         body,
@@ -1970,6 +1984,7 @@ where
                         return refuse_unread(
                             Error::BodyTooLarge {
                                 limit: settings.max_streamed_body_bytes,
+                                declared,
                             },
                             &parts,
                             body,
@@ -2020,6 +2035,7 @@ where
                         return refuse_unread(
                             Error::BodyTooLarge {
                                 limit: buffer_limit,
+                                declared,
                             },
                             &parts,
                             body,
@@ -2048,6 +2064,7 @@ where
                                 drain_rest(body);
                                 Error::BodyTooLarge {
                                     limit: settings.max_body_bytes as u64,
+                                    declared: None,
                                 }
                             } else {
                                 Error::BodyRead {
@@ -2399,7 +2416,13 @@ mod tests {
         };
         let error = (&mut body).collect().await.unwrap_err();
         assert!(
-            matches!(error, Error::BodyTooLarge { limit: 5 }),
+            matches!(
+                error,
+                Error::BodyTooLarge {
+                    limit: 5,
+                    declared: None
+                }
+            ),
             "{error:?}"
         );
     }
