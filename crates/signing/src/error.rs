@@ -1026,7 +1026,10 @@ impl Error {
 
     /// Code, status and message together, in the JSON-protocol services' terms
     /// ([`Error::json_error_code`]), with the status `protocol`'s services send: see
-    /// [`JsonProtocol`]. The message as [`Error::to_aws_error`]'s.
+    /// [`JsonProtocol`]. The message as [`Error::to_aws_error`]'s, but in these services'
+    /// words where theirs differ: "The security token included in the request is invalid."
+    /// with a full stop; for no authentication, awsJson's "Request is missing Authentication
+    /// Token" and restJson's "Missing Authentication Token".
     pub fn to_json_error(&self, protocol: JsonProtocol) -> AwsError {
         let status = match (protocol, self.http_status()) {
             (JsonProtocol::AwsJson, 403) => 400,
@@ -1035,7 +1038,7 @@ impl Error {
         AwsError {
             code: self.json_error_code(),
             status,
-            message: self.answer_message(Dialect::Json),
+            message: self.answer_message(Dialect::Json(protocol)),
         }
     }
 
@@ -1114,8 +1117,9 @@ impl Error {
 enum Dialect {
     /// The query protocol (STS, IAM, SQS's query form).
     Query,
-    /// The JSON and RPC v2 CBOR protocols (DynamoDB, Kinesis, Lambda, CloudWatch).
-    Json,
+    /// The JSON and RPC v2 CBOR protocols (DynamoDB, Kinesis, Lambda, CloudWatch), which
+    /// word most failures alike.
+    Json(JsonProtocol),
     /// EC2's own protocol.
     Ec2,
     /// S3's REST XML.
@@ -1143,7 +1147,9 @@ impl Error {
     /// - a mismatch, [`MISMATCH_WORDS`]; S3's shorter "… Check your key and signing method."
     ///   (s3tools/s3cmd#1053);
     /// - STS's `MissingAuthenticationToken`, "Request is missing Authentication Token"
-    ///   (aws/aws-sdk-net#681);
+    ///   (aws/aws-sdk-net#681), DynamoDB's (awsJson) `MissingAuthenticationTokenException` in
+    ///   the same words (amazon-archives/aws-dynamodb-session-tomcat#42), Lambda's (restJson)
+    ///   in API Gateway's, "Missing Authentication Token" (brefphp/bref#1250);
     /// - EC2's `AuthFailure`, "AWS was not able to validate the provided access credentials"
     ///   (aws/aws-sdk-java-v2#2981), `MissingParameter`, "The request must contain the
     ///   parameter AWSAccessKeyId" (awsdocs/aws-doc-sdk-examples#4026), and `RequestExpired`,
@@ -1184,24 +1190,29 @@ impl Error {
             Self::UnknownAccessKey { .. } | Self::SessionTokenMissing | Self::SessionTokenMismatch
         );
         Some(match (self, dialect) {
-            (Self::SignatureDoesNotMatch { .. }, Query | Json) => MISMATCH_WORDS,
+            (Self::SignatureDoesNotMatch { .. }, Query | Json(_)) => MISMATCH_WORDS,
             (Self::SignatureDoesNotMatch { .. } | Self::ChunkSignatureMismatch { .. }, S3) => {
                 "The request signature we calculated does not match the signature you \
                  provided. Check your key and signing method."
             }
             (_, Query) if invalid_key => "The security token included in the request is invalid",
-            (_, Json) if invalid_key => "The security token included in the request is invalid.",
+            (_, Json(_)) if invalid_key => "The security token included in the request is invalid.",
             (Self::SessionTokenMismatch, S3) => {
                 "The provided token is malformed or otherwise invalid."
             }
             (_, S3) if invalid_key => {
                 "The AWS Access Key Id you provided does not exist in our records."
             }
-            (Self::ExpiredToken { .. }, Query | Json) => {
+            (Self::ExpiredToken { .. }, Query | Json(_)) => {
                 "The security token included in the request is expired"
             }
             (Self::ExpiredToken { .. }, S3) => "The provided token has expired.",
-            (Self::MissingAuthentication, Query) => "Request is missing Authentication Token",
+            (Self::MissingAuthentication, Query | Json(JsonProtocol::AwsJson)) => {
+                "Request is missing Authentication Token"
+            }
+            (Self::MissingAuthentication, Json(JsonProtocol::RestJson)) => {
+                "Missing Authentication Token"
+            }
             (Self::MissingAuthentication, S3) => "Access Denied",
             (Self::PresignedExpired { .. }, S3) => "Request has expired",
             (Self::PresignedNotYetValid { .. }, S3) => "Request is not yet valid",
@@ -1553,7 +1564,7 @@ mod tests {
             assert_eq!((rest.code, rest.status), (code, rest_status), "{error}");
             assert_eq!(rest.status, error.http_status(), "{error}");
             // AWS's words where it has them (pinned below), the error's own otherwise.
-            let words = error.aws_words(Dialect::Json);
+            let words = error.aws_words(Dialect::Json(JsonProtocol::RestJson));
             assert_eq!(
                 rest.message,
                 words.map_or_else(|| error.to_string(), str::to_owned)
@@ -1734,12 +1745,6 @@ mod tests {
                  provided. Check your key and signing method.",
             ),
             (
-                &Error::MissingAuthentication,
-                "Request is missing Authentication Token".to_owned(),
-                Error::MissingAuthentication.to_string(),
-                "Access Denied",
-            ),
-            (
                 &presigned_expired,
                 presigned_expired.to_string(),
                 presigned_expired.to_string(),
@@ -1759,6 +1764,19 @@ mod tests {
             }
             assert_eq!(error.to_s3_error().message, s3, "{error:?}");
         }
+        // No authentication: STS's words (aws/aws-sdk-net#681), DynamoDB's alike
+        // (amazon-archives/aws-dynamodb-session-tomcat#42), Lambda's (brefphp/bref#1250) and
+        // S3's their own.
+        let missing = Error::MissingAuthentication;
+        let aws_json = missing.to_json_error(JsonProtocol::AwsJson);
+        let rest_json = missing.to_json_error(JsonProtocol::RestJson);
+        assert_eq!(
+            missing.to_aws_error().message,
+            "Request is missing Authentication Token"
+        );
+        assert_eq!(aws_json.message, "Request is missing Authentication Token");
+        assert_eq!(rest_json.message, "Missing Authentication Token");
+        assert_eq!(missing.to_s3_error().message, "Access Denied");
         // The cause stays in the error's own words.
         assert_eq!(unknown.to_string(), "unknown access key ID \"AKID\"");
         // A scope the endpoint does not serve keeps its own words, under the mismatch's code.

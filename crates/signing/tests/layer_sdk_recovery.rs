@@ -401,6 +401,44 @@ async fn botocore_reads_query_era_codes_from_sqs_and_cloudwatch() {
     }
 }
 
+/// Unsigned calls from boto3 to a JSON service of each kind, through a layer that accepts
+/// any service, read as those services answer them: DynamoDB's (awsJson)
+/// `MissingAuthenticationTokenException` with 400 and STS's words, "Request is missing
+/// Authentication Token" (amazon-archives/aws-dynamodb-session-tomcat#42); Lambda's
+/// (restJson) with 403 and API Gateway's, "Missing Authentication Token" (brefphp/bref#1250).
+/// Not retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_an_unsigned_json_call_refused_in_each_protocols_words() {
+    let addr = support::start_server().await;
+    let spec = json!({"scenario": "unsigned_json", "addr": addr.to_string(), "access_key": AK,
+                      "secret_key": SK});
+    let results = run_json_script_beside_server(SCRIPT, spec).await;
+    eprintln!("{}", serde_json::to_string_pretty(&results).unwrap());
+    let expected = [
+        (
+            "dynamodb list_tables, unsigned",
+            400,
+            "Request is missing Authentication Token",
+        ),
+        (
+            "lambda update_function_configuration, unsigned",
+            403,
+            "Missing Authentication Token",
+        ),
+    ];
+    assert_eq!(results.len(), expected.len());
+    for (result, (name, status, message)) in results.iter().zip(expected) {
+        assert_eq!(result["name"], name, "{result}");
+        assert_eq!(
+            result["code"], "MissingAuthenticationTokenException",
+            "{result}"
+        );
+        assert_eq!(result["status"], status, "{result}");
+        assert_eq!(result["message"], message, "{result}");
+        assert_eq!(result["sends"], 1, "{result}");
+    }
+}
+
 const EXPIRED_AK: &str = "ASIAEXPIREDTEST";
 const EXPIRED_SK: &str = "expired-secret";
 const EXPIRED_TOKEN: &str = "expired/session+token==";

@@ -125,6 +125,16 @@ elif scenario == "query_compatible":
         ]:
             c, sends = client(service, "http", access_key=access_key, secret_key=secret_key)
             record(f"{service}, {name}", lambda: call(c), sends)
+elif scenario == "unsigned_json":
+    # Unsigned calls to a JSON service of each kind: DynamoDB (awsJson) and Lambda (restJson).
+    dynamodb, sends = client("dynamodb", "http", signature_version=botocore.UNSIGNED)
+    record("dynamodb list_tables, unsigned", lambda: dynamodb.list_tables(), sends)
+    lambda_, sends = client("lambda", "http", signature_version=botocore.UNSIGNED)
+    record(
+        "lambda update_function_configuration, unsigned",
+        lambda: lambda_.update_function_configuration(FunctionName="f", Description="d"),
+        sends,
+    )
 elif scenario == "s3_tls_wrong_secret":
     # S3 over HTTPS with a wrong secret: botocore sends `Expect: 100-continue` and waits 1 s
     # for an answer (`AWSConnection._send_output`), then sends the body anyway.
