@@ -618,10 +618,7 @@ pub enum Error {
     /// A POST form's file is outside its policy's `content-length-range` (S3's
     /// `EntityTooSmall` or `EntityTooLarge`, 400), in S3's words for the end it is beyond; S3's
     /// XML answer adds the sizes (`ProposedSize`, and `MinSizeAllowed` or `MaxSizeAllowed`).
-    #[error(
-        "Your proposed upload {}",
-        if size < min { "is smaller than the minimum allowed size" } else { "exceeds the maximum allowed size" }
-    )]
+    #[error("{}", if size < min { ENTITY_TOO_SMALL } else { ENTITY_TOO_LARGE })]
     PostFileSize {
         /// The file's size, or how much of it had arrived.
         size: u64,
@@ -1067,8 +1064,9 @@ impl Error {
     /// [`crate::ErrorFormat::RestXml`]): its fixed words, as its recorded answers word them,
     /// for the authentication failures ("The AWS Access Key Id you provided does not exist in
     /// our records.", …), a presigned request out of its time ("Request has expired"), a
-    /// payload hash mismatch, a `Content-MD5` that is no MD5, an
-    /// unreadable `x-amz-content-sha256` and two auth mechanisms; and for
+    /// body over the limit ("Your proposed upload exceeds the maximum allowed size"), a
+    /// payload hash mismatch, a `Content-MD5` that is no MD5, an unreadable
+    /// `x-amz-content-sha256` and two auth mechanisms; and for
     /// - a flexible checksum's mismatch: "The CRC32 you specified did not match the
     ///   calculated checksum." (aws/aws-sdk-ruby#3322; SHA256 and SHA1 alike), the algorithm
     ///   as the header names it, in capitals;
@@ -1236,9 +1234,12 @@ impl Error {
     }
 }
 
-/// S3's words for a body over its size limit, as for a POST form's file over its policy's
+/// S3's words for a body over its size limit, and a POST form's file over its policy's
 /// (versity/versitygw#2041, laravel-zipstream#46 and shmsoft/FreeEed#158 quote S3's answer).
 const ENTITY_TOO_LARGE: &str = "Your proposed upload exceeds the maximum allowed size";
+
+/// S3's words for a POST form's file under its policy's size range.
+const ENTITY_TOO_SMALL: &str = "Your proposed upload is smaller than the minimum allowed size";
 
 /// S3's words for an `x-amz-content-sha256` it cannot read (versity/versitygw#1352 quotes
 /// S3's answer).

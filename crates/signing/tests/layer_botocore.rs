@@ -461,6 +461,16 @@ async fn botocore_put_objects(upload: &UploadFile, uploads: Vec<Value>) -> Vec<V
     run_json_script_beside_server(script, input).await
 }
 
+/// The request time botocore signed a `botocore_send.py` result with, as `X-Amz-Date` writes
+/// it: the second line of its string-to-sign.
+fn signed_request_time(result: &Value) -> String {
+    result["signed"]["string_to_sign"]
+        .as_str()
+        .and_then(|text| text.lines().nth(1))
+        .unwrap_or_else(|| panic!("no string-to-sign: {result}"))
+        .to_owned()
+}
+
 /// A client whose clock is 20 minutes off, signing with botocore, reads the refusal in the
 /// words of the service it called, as botocore's parser for its protocol reads them: STS's
 /// "Signature expired: … is now earlier than … (… - 15 min.)" (aws/aws-cli#6676) or "Signature
@@ -541,13 +551,7 @@ async fn botocore_reads_a_skewed_clock_in_each_services_words() {
     for ((service, _, _, _, _, skew), result) in cases.iter().zip(&results) {
         let case = format!("{service} {skew}: {result}");
         let error = &result["error"];
-        let signed_at = result["signed"]["string_to_sign"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .nth(1)
-            .unwrap()
-            .to_owned();
+        let signed_at = signed_request_time(result);
         let (code, status) = match *service {
             "dynamodb" => ("InvalidSignatureException", 400),
             "ec2" => ("RequestExpired", 400),
@@ -624,14 +628,7 @@ async fn botocore_reads_s3s_words_for_a_presigned_url_out_of_its_time() {
         assert_eq!(error["Code"], "AccessDenied", "{case}");
         // The request's time as botocore signed it, and its end 300 seconds on, in S3's
         // `YYYY-MM-DDTHH:MM:SSZ`.
-        let signed_at = result["signed"]["string_to_sign"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .nth(1)
-            .unwrap()
-            .to_owned();
-        let signed_at = edgeward_signing::parse_amz_date(&signed_at).unwrap();
+        let signed_at = edgeward_signing::parse_amz_date(&signed_request_time(result)).unwrap();
         let expires = time::OffsetDateTime::from(signed_at + std::time::Duration::from_secs(300))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
