@@ -299,16 +299,16 @@ pub enum Error {
         /// The header that must be signed.
         header: &'static str,
     },
-    /// An S3 request carries an `x-amz-*` header that is not among the signed headers (S3's
-    /// "There were headers present in the request which were not signed").
-    #[error(
-        "the {name} header is not signed ({location}); S3 requires every x-amz-* header signed"
-    )]
-    UnsignedAmzHeader {
+    /// An S3 request carries `x-amz-*` headers that are not among the signed headers (S3's
+    /// `AccessDenied`, "There were headers present in the request which were not signed",
+    /// which lists them in `HeadersNotSigned`).
+    #[error("x-amz-* headers not signed ({location}): {names}; S3 requires every one signed")]
+    UnsignedAmzHeaders {
         /// Where the signature was.
         location: SignatureLocation,
-        /// The header name, lower-case (truncated).
-        name: String,
+        /// The headers' names, lower-case, each once in the order sent, `, `-separated as
+        /// S3's answer lists them (cut at 256 bytes).
+        names: String,
     },
     /// A header named in `SignedHeaders` is not in the request.
     #[error("signed header {name:?} is not present in the request")]
@@ -778,7 +778,7 @@ impl Error {
             Self::MissingDate => "IncompleteSignature",
             Self::MalformedDate { .. }
             | Self::RequiredHeaderNotSigned { .. }
-            | Self::UnsignedAmzHeader { .. }
+            | Self::UnsignedAmzHeaders { .. }
             | Self::SignedHeaderMissing { .. }
             | Self::SessionTokenNotSigned
             | Self::UnsignedPayloadRefused { .. }
@@ -1165,6 +1165,9 @@ impl Error {
     ///   (grosskur/lua-resty-aws#2), and a `Content-MD5` that is no MD5, "The Content-MD5 you
     ///   specified was invalid." (versity/versitygw#1526), and a body over the limit,
     ///   [`ENTITY_TOO_LARGE`];
+    /// - S3's `AccessDenied` for `x-amz-*` headers left unsigned, "There were headers present
+    ///   in the request which were not signed" (soto-project/soto#374,
+    ///   badslug/Paw-AWSSignature4DynamicValue#4);
     /// - S3's `InvalidArgument`s: an `x-amz-content-sha256` that is no hash nor keyword,
     ///   [`MALFORMED_PAYLOAD_HASH`] (versity/versitygw#1352), but for one of S3's ECDSA
     ///   keywords, which S3 takes and this crate does not; an `Authorization` header beside a
@@ -1228,6 +1231,9 @@ impl Error {
                  specified"
             }
             (Self::InvalidContentMd5 { .. }, S3) => "The Content-MD5 you specified was invalid.",
+            (Self::UnsignedAmzHeaders { .. }, S3) => {
+                "There were headers present in the request which were not signed"
+            }
             (Self::BodyTooLarge { .. }, S3) => ENTITY_TOO_LARGE,
             _ => return None,
         })
@@ -1291,6 +1297,10 @@ fn status_of(code: &str) -> u16 {
         _ => 400,
     }
 }
+
+/// How long [`Error::UnsignedAmzHeaders`]'s list of names may grow: a peer chooses how many
+/// headers it sends, and the list is echoed in answers and logs.
+pub(crate) const MAX_UNSIGNED_NAMES_LEN: usize = 256;
 
 /// Truncates untrusted text for inclusion in an error.
 pub(crate) fn clip(value: &str) -> String {

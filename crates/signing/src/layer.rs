@@ -958,8 +958,9 @@ static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// The elements S3 adds after an error's message: the region to sign for, the unknown key,
 /// the clocks of a skew or of a presigned request out of its time, the digests of a body
-/// unlike its request, the argument refused, a body's or a browser upload's size against its
-/// bound, or what a mismatch was computed from; nothing for the other errors.
+/// unlike its request, the argument refused, the headers left unsigned, a body's or a browser
+/// upload's size against its bound, or what a mismatch was computed from; nothing for the
+/// other errors.
 fn s3_error_details(error: &Error) -> String {
     if let Some(region) = error.expected_region() {
         return format!("<Region>{}</Region>", xml_escape(region));
@@ -1037,6 +1038,11 @@ fn s3_error_details(error: &Error) -> String {
         Error::MalformedPayloadHash { ref value } => argument("x-amz-content-sha256", value),
         // The header's scheme alone: see the error.
         Error::MultipleAuthMechanisms { ref scheme } => argument("Authorization", scheme),
+        // S3 lists the headers it found unsigned (soto-project/soto#374; a recorded answer
+        // names two, `, `-separated).
+        Error::UnsignedAmzHeaders { ref names, .. } => {
+            format!("<HeadersNotSigned>{}</HeadersNotSigned>", xml_escape(names))
+        }
         Error::PostFileSize { size, min, max } => {
             if size < min {
                 format!("<ProposedSize>{size}</ProposedSize><MinSizeAllowed>{min}</MinSizeAllowed>")

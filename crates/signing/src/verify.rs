@@ -21,7 +21,9 @@ use crate::canonical::{
 use crate::checksum::check_buffered_checksums;
 use crate::chunked::{ChunkChainVerifier, ChunkContext};
 use crate::crypto::{constant_time_eq, hex64, sha256_hex, KeyCache, SecretAccessKey, SigningKey};
-use crate::error::{clip, Error, MismatchDetails, SignatureLocation};
+use crate::error::{
+    clip, clip_to, Error, MismatchDetails, SignatureLocation, MAX_UNSIGNED_NAMES_LEN,
+};
 use crate::sign::SessionTokenPlacement;
 
 /// The request headers, borrowed from an `http::HeaderMap` or a list of raw lines. `Debug`
@@ -2246,17 +2248,31 @@ fn check_amz_headers_signed(
         };
         signed.binary_search(&lower.as_ref()).is_err()
     };
-    match headers
-        .iter()
-        .map(|(name, _)| name)
-        .find(|name| unsigned(name))
-    {
-        Some(name) => Err(Error::UnsignedAmzHeader {
-            location: auth.location,
-            name: clip(&name.to_ascii_lowercase()),
-        }),
-        None => Ok(()),
+    // All of them, as S3 names all in its answer, each once; the list stops growing at its
+    // bound, however many headers the peer sent.
+    let mut names = String::new();
+    for name in headers.iter().map(|(name, _)| name) {
+        if names.len() > MAX_UNSIGNED_NAMES_LEN {
+            break;
+        }
+        if !unsigned(name) {
+            continue;
+        }
+        let name = name.to_ascii_lowercase();
+        if !names.split(", ").any(|listed| listed == name) {
+            if !names.is_empty() {
+                names.push_str(", ");
+            }
+            names.push_str(&name);
+        }
     }
+    if names.is_empty() {
+        return Ok(());
+    }
+    Err(Error::UnsignedAmzHeaders {
+        location: auth.location,
+        names: clip_to(&names, MAX_UNSIGNED_NAMES_LEN).into_owned(),
+    })
 }
 
 /// Appends the canonical request to `out`.

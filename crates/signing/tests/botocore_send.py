@@ -4,7 +4,8 @@ stdin: a JSON array of {"method", "url", "headers": [[name, value]], "body", "ac
 "secret_key", "token", "region", "service", "kind": "header" | "query", "s3": bool,
 "protocol": botocore's name of the protocol to parse an error answer in ("rest-xml",
 "query", "json", "ec2"), or absent; "skew_seconds": how far the signer's clock is off, or
-absent; "sent_body": the body to send in place of the signed one (as long), or absent}.
+absent; "sent_body": the body to send in place of the signed one (as long), or absent;
+"unsigned_headers": [[name, value]] added after signing, or absent}.
 stdout: a JSON array of {"status", "body", "headers": {lower-case name: value}, "signed":
 {"canonical_request", "string_to_sign", "signature"} as botocore computed them, "error": the
 answer's `Error` as botocore's parser reads it for a client (null without a "protocol")}.
@@ -65,11 +66,15 @@ def send(http, spec):
         # Changed on the way, after signing: its length is the signed one's.
         body = spec["sent_body"].encode()
         assert len(body) == len(prepared.body), "sent_body must be as long as body"
+    sent_headers = dict(prepared.headers.items())
+    # Added on the way, after signing: the signature does not cover them.
+    for name, value in spec.get("unsigned_headers") or []:
+        sent_headers[name] = value
     response = http.request(
         prepared.method,
         prepared.url,
         body=body,
-        headers=dict(prepared.headers.items()),
+        headers=sent_headers,
         retries=False,
     )
     headers = {k.lower(): v for k, v in response.headers.items()}

@@ -846,7 +846,7 @@ fn s3_amz_header_rule_holds_for_header_maps_and_lists() {
         .headers_mut()
         .insert("x-amz-copy-source", "/other/secret".parse().unwrap());
     let error = verify(&edgeward_signing::RequestView::from_http(&added)).unwrap_err();
-    assert!(matches!(error, Error::UnsignedAmzHeader { .. }), "{error}");
+    assert!(matches!(error, Error::UnsignedAmzHeaders { .. }), "{error}");
 
     let mut swapped = request.clone();
     swapped.headers_mut().remove("x-amz-storage-class");
@@ -879,9 +879,70 @@ fn s3_amz_header_rule_holds_for_header_maps_and_lists() {
     list.push(("X-Amz-Tagging".to_owned(), "a=b".to_owned()));
     let error = verify(&view(&list)).unwrap_err();
     assert!(
-        matches!(&error, Error::UnsignedAmzHeader { name, .. } if name == "x-amz-tagging"),
+        matches!(&error, Error::UnsignedAmzHeaders { names, .. } if names == "x-amz-tagging"),
         "{error:?}"
     );
+}
+
+/// S3 names every `x-amz-*` header it found unsigned, `, `-separated, as a recorded answer
+/// lists two (`<HeadersNotSigned>x-amz-meta-infinsnap_start, x-amz-meta-infinsnap_end`): the
+/// refusal lists them all, lower-case, each once, in the order sent, and not the signed ones;
+/// and however many a peer sends, the list stays within its bound.
+#[test]
+fn every_unsigned_amz_header_is_named_once_in_the_order_sent() {
+    let list = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut request = http::Request::builder()
+            .method("PUT")
+            .uri("http://example.com/bucket/key")
+            .header("x-amz-acl", "private")
+            .body(Vec::new())
+            .unwrap();
+        sign_for(&mut request, "s3", &SigningSettings::s3());
+        let mut list: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+            .collect();
+        list.extend(
+            extra
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+        );
+        list
+    };
+    let refused = |list: &[(String, String)]| {
+        let view = edgeward_signing::RequestView {
+            method: "PUT",
+            path: "/bucket/key",
+            query: None,
+            headers: edgeward_signing::Headers::List(list),
+            authority: Some("example.com"),
+        };
+        match verify_view(&view, b"") {
+            Err(Error::UnsignedAmzHeaders { names, .. }) => names,
+            other => panic!("{other:?}"),
+        }
+    };
+    let sent = list(&[
+        ("X-Amz-Meta-B", "1"),
+        ("x-amz-tagging", "a=b"),
+        ("x-amz-meta-b", "2"),
+        ("x-amzn-trace-id", "Root=1"),
+    ]);
+    assert_eq!(refused(&sent), "x-amz-meta-b, x-amz-tagging");
+
+    let many: Vec<(String, String)> = (0..1000)
+        .map(|i| (format!("x-amz-meta-{i:04}"), "v".to_owned()))
+        .collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let names = refused(&list(&many));
+    assert!(
+        names.starts_with("x-amz-meta-0000, x-amz-meta-0001, "),
+        "{names}"
+    );
+    // 256 bytes, then the mark of a cut.
+    assert_eq!(names.len(), 256 + "…".len(), "{names}");
+    assert!(names.ends_with('…'), "{names}");
 }
 
 /// A presigned `X-Amz-Date` that is not `YYYYMMDD'T'HHMMSS'Z'` is a malformed query
