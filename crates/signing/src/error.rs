@@ -1075,6 +1075,14 @@ impl Error {
     /// - two checksums: "Expecting a single x-amz-checksum- header. Multiple checksum Types
     ///   are not allowed.", without the second sentence when one is a trailer (as OpenStack
     ///   Swift's and Scality's S3 front ends answer for AWS's sake);
+    /// - a region other than the one accepted: "The authorization header is malformed; the
+    ///   region 'us-east-1' is wrong; expecting 'eu-central-1'" (jsoma/flatware#10,
+    ///   JuliaServices/CloudStore.jl#52), and for a presigned URL "Error parsing the
+    ///   X-Amz-Credential parameter; the region … is wrong; expecting …"
+    ///   (HHS/Head-Start-TTADP#370, ai-dock/comfyui#34);
+    /// - an `X-Amz-Expires` over a week: "X-Amz-Expires must be less than a week (in seconds);
+    ///   that is, the given X-Amz-Expires must be less than 604800 seconds"
+    ///   (bryanjos/aws_auth#31, aws/aws-cli#5464);
     ///
     /// otherwise the error's own words.
     pub fn to_s3_error(&self) -> AwsError {
@@ -1104,6 +1112,26 @@ impl Error {
                     message += ". Multiple checksum Types are not allowed.";
                 }
                 message
+            }
+            Self::RegionNotAccepted {
+                location: location @ (SignatureLocation::Header | SignatureLocation::Query),
+                region,
+                expected: Some(expected),
+            } => {
+                let head = match location {
+                    SignatureLocation::Header => "The authorization header is malformed",
+                    _ => "Error parsing the X-Amz-Credential parameter",
+                };
+                format!("{head}; the region '{region}' is wrong; expecting '{expected}'")
+            }
+            Self::InvalidExpires { value }
+                if value.bytes().all(|b| b.is_ascii_digit())
+                    && value.bytes().any(|b| b != b'0') =>
+            {
+                // Digits, not all zeros, and refused: longer than a week.
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+                 X-Amz-Expires must be less than 604800 seconds"
+                    .to_owned()
             }
             _ => self.to_string(),
         }
@@ -1469,6 +1497,59 @@ mod tests {
                  Check your key and signing method."
             )
         );
+    }
+
+    /// S3 words an `X-Amz-Expires` over a week its own way (bryanjos/aws_auth#31); a value
+    /// that is no number of seconds, or zero, keeps the error's own words, which say what is
+    /// allowed. A region S3 would name the right one for reads in its words only where there
+    /// is one right region, and never in a POST form's answer, for which there is no record.
+    #[test]
+    fn s3_words_for_a_long_expiry_and_a_wrong_region() {
+        const OVER_A_WEEK: &str = "X-Amz-Expires must be less than a week (in seconds); that \
+                                   is, the given X-Amz-Expires must be less than 604800 seconds";
+        for (value, over_a_week) in [
+            ("604801", true),
+            ("99999999999999999999999", true),
+            ("0", false),
+            ("000", false),
+            ("-7", false),
+            ("1e3", false),
+            ("", false),
+        ] {
+            let error = Error::InvalidExpires {
+                value: value.to_owned(),
+            };
+            let message = error.to_s3_error().message;
+            assert_eq!(message == OVER_A_WEEK, over_a_week, "{value:?}: {message}");
+            if !over_a_week {
+                assert_eq!(message, error.to_string());
+            }
+        }
+        let region = |location, expected: Option<&str>| Error::RegionNotAccepted {
+            location,
+            region: "eu-west-1".to_owned(),
+            expected: expected.map(str::to_owned),
+        };
+        assert_eq!(
+            region(SignatureLocation::Header, Some("us-east-1"))
+                .to_s3_error()
+                .message,
+            "The authorization header is malformed; the region 'eu-west-1' is wrong; \
+             expecting 'us-east-1'"
+        );
+        assert_eq!(
+            region(SignatureLocation::Query, Some("us-east-1"))
+                .to_s3_error()
+                .message,
+            "Error parsing the X-Amz-Credential parameter; the region 'eu-west-1' is wrong; \
+             expecting 'us-east-1'"
+        );
+        for error in [
+            region(SignatureLocation::Header, None),
+            region(SignatureLocation::PostForm, Some("us-east-1")),
+        ] {
+            assert_eq!(error.to_s3_error().message, error.to_string());
+        }
     }
 
     /// S3 lists `EntityTooLarge` as `400 Bad Request`, in its own words; other services

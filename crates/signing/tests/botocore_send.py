@@ -5,7 +5,8 @@ stdin: a JSON array of {"method", "url", "headers": [[name, value]], "body", "ac
 "protocol": botocore's name of the protocol to parse an error answer in ("rest-xml",
 "query", "json", "ec2"), or absent; "skew_seconds": how far the signer's clock is off, or
 absent; "sent_body": the body to send in place of the signed one (as long), or absent;
-"unsigned_headers": [[name, value]] added after signing, or absent}.
+"unsigned_headers": [[name, value]] added after signing, or absent; "expires": a presigned
+URL's X-Amz-Expires, 300 if absent}.
 stdout: a JSON array of {"status", "body", "headers": {lower-case name: value}, "signed":
 {"canonical_request", "string_to_sign", "signature"} as botocore computed them, "error": the
 answer's `Error` as botocore's parser reads it for a client (null without a "protocol")}.
@@ -56,7 +57,7 @@ def send(http, spec):
         else:
             cls = auth.S3SigV4QueryAuth if spec["s3"] else auth.SigV4QueryAuth
             recording(cls, signed)(
-                creds, spec["service"], spec["region"], expires=300
+                creds, spec["service"], spec["region"], expires=spec.get("expires") or 300
             ).add_auth(request)
     finally:
         auth.get_current_datetime = clock

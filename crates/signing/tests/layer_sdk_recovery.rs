@@ -71,6 +71,68 @@ async fn botocore_redirects_to_the_one_accepted_region() {
     );
 }
 
+/// The refusals a presigned URL or a header signed for the wrong region, or a URL presigned for
+/// more than a week, get from S3, as botocore's S3 parser reads them from the one-region
+/// layer: `AuthorizationHeaderMalformed`, "The authorization header is malformed; the region
+/// 'eu-west-1' is wrong; expecting 'us-east-1'" (jsoma/flatware#10 quotes S3's answer), and
+/// `AuthorizationQueryParametersError`, "Error parsing the X-Amz-Credential parameter; the
+/// region … is wrong; expecting …" (HHS/Head-Start-TTADP#370), each with `<Region>`; and
+/// `AuthorizationQueryParametersError`, "X-Amz-Expires must be less than a week (in seconds);
+/// that is, the given X-Amz-Expires must be less than 604800 seconds" (bryanjos/aws_auth#31).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_s3s_words_for_a_wrong_region_and_a_long_expiry() {
+    let addr = start_us_east_1_only_server().await;
+    // (how signed, for which region, X-Amz-Expires)
+    let cases = [
+        ("header", "eu-west-1", None),
+        ("query", "eu-west-1", None),
+        ("query", "us-east-1", Some(604_801)),
+    ];
+    let specs: Vec<Value> = cases
+        .iter()
+        .map(|(kind, region, expires)| {
+            json!({
+                "method": "GET", "url": format!("http://{addr}/bucket/key"), "headers": [],
+                "body": "", "access_key": AK, "secret_key": SK, "token": null,
+                "region": region, "service": "s3", "kind": kind, "s3": true,
+                "protocol": "rest-xml", "expires": expires,
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
+    let wrong_region =
+        |head: &str| format!("{head}; the region 'eu-west-1' is wrong; expecting 'us-east-1'");
+    let expected = [
+        (
+            "AuthorizationHeaderMalformed",
+            wrong_region("The authorization header is malformed"),
+        ),
+        (
+            "AuthorizationQueryParametersError",
+            wrong_region("Error parsing the X-Amz-Credential parameter"),
+        ),
+        (
+            "AuthorizationQueryParametersError",
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+             X-Amz-Expires must be less than 604800 seconds"
+                .to_owned(),
+        ),
+    ];
+    for ((case, result), (code, message)) in cases.iter().zip(&results).zip(expected) {
+        let error = &result["error"];
+        assert_eq!(result["status"], 400, "{case:?}: {result}");
+        assert_eq!(error["Code"], code, "{case:?}: {result}");
+        assert_eq!(error["Message"], message.as_str(), "{case:?}: {result}");
+        let region = if case.2.is_none() {
+            json!("us-east-1")
+        } else {
+            Value::Null
+        };
+        assert_eq!(error.get("Region").cloned().unwrap_or(Value::Null), region);
+    }
+}
+
 /// botocore over HTTPS, a request with a large body that the layer refuses before reading the
 /// body (an unknown access key, known from the head): the user should get the AWS error
 /// (`UnrecognizedClientException`, `InvalidClientTokenId`), as with a small body. botocore
