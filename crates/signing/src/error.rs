@@ -1128,7 +1128,8 @@ impl Error {
                 if value.bytes().all(|b| b.is_ascii_digit())
                     && value.bytes().any(|b| b != b'0') =>
             {
-                // Digits, not all zeros, and refused: longer than a week.
+                // `X-Amz-Expires` takes digits from 1 to 604800 (`auth::parse_expires`), so
+                // digits that are not all zeros were refused for being longer than a week.
                 "X-Amz-Expires must be less than a week (in seconds); that is, the given \
                  X-Amz-Expires must be less than 604800 seconds"
                     .to_owned()
