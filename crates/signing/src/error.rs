@@ -1080,6 +1080,9 @@ impl Error {
     ///   JuliaServices/CloudStore.jl#52), and for a presigned URL "Error parsing the
     ///   X-Amz-Credential parameter; the region … is wrong; expecting …"
     ///   (HHS/Head-Start-TTADP#370, ai-dock/comfyui#34);
+    /// - a credential scope dated another day than `X-Amz-Date`, in the header: "The
+    ///   authorization header is malformed; Invalid credential date. Date is not the same as
+    ///   X-Amz-Date." (ml-archive/storage#68, arqbackup/arq_restore#48);
     /// - an `X-Amz-Expires` over a week: "X-Amz-Expires must be less than a week (in seconds);
     ///   that is, the given X-Amz-Expires must be less than 604800 seconds"
     ///   (bryanjos/aws_auth#31, aws/aws-cli#5464);
@@ -1124,6 +1127,12 @@ impl Error {
                 };
                 format!("{head}; the region '{region}' is wrong; expecting '{expected}'")
             }
+            Self::ScopeDateMismatch {
+                location: SignatureLocation::Header,
+                ..
+            } => "The authorization header is malformed; Invalid credential date. Date is not \
+                  the same as X-Amz-Date."
+                .to_owned(),
             Self::InvalidExpires { value }
                 if value.bytes().all(|b| b.is_ascii_digit())
                     && value.bytes().any(|b| b != b'0') =>
@@ -1503,9 +1512,10 @@ mod tests {
     /// S3 words an `X-Amz-Expires` over a week its own way (bryanjos/aws_auth#31); a value
     /// that is no number of seconds, or zero, keeps the error's own words, which say what is
     /// allowed. A region S3 would name the right one for reads in its words only where there
-    /// is one right region, and never in a POST form's answer, for which there is no record.
+    /// is one right region, and never in a POST form's answer, for which there is no record; a
+    /// scope dated another day, in the header's words only (the only ones recorded).
     #[test]
-    fn s3_words_for_a_long_expiry_and_a_wrong_region() {
+    fn s3_words_for_a_malformed_authorization() {
         const OVER_A_WEEK: &str = "X-Amz-Expires must be less than a week (in seconds); that \
                                    is, the given X-Amz-Expires must be less than 604800 seconds";
         for (value, over_a_week) in [
@@ -1545,9 +1555,21 @@ mod tests {
             "Error parsing the X-Amz-Credential parameter; the region 'eu-west-1' is wrong; \
              expecting 'us-east-1'"
         );
+        let dates = |location| Error::ScopeDateMismatch {
+            location,
+            scope_date: "20150830".to_owned(),
+            request_date: "20150831".to_owned(),
+        };
+        assert_eq!(
+            dates(SignatureLocation::Header).to_s3_error().message,
+            "The authorization header is malformed; Invalid credential date. Date is not the \
+             same as X-Amz-Date."
+        );
         for error in [
             region(SignatureLocation::Header, None),
             region(SignatureLocation::PostForm, Some("us-east-1")),
+            dates(SignatureLocation::Query),
+            dates(SignatureLocation::PostForm),
         ] {
             assert_eq!(error.to_s3_error().message, error.to_string());
         }

@@ -71,65 +71,104 @@ async fn botocore_redirects_to_the_one_accepted_region() {
     );
 }
 
-/// The refusals a presigned URL or a header signed for the wrong region, or a URL presigned for
-/// more than a week, get from S3, as botocore's S3 parser reads them from the one-region
-/// layer: `AuthorizationHeaderMalformed`, "The authorization header is malformed; the region
-/// 'eu-west-1' is wrong; expecting 'us-east-1'" (jsoma/flatware#10 quotes S3's answer), and
-/// `AuthorizationQueryParametersError`, "Error parsing the X-Amz-Credential parameter; the
-/// region … is wrong; expecting …" (HHS/Head-Start-TTADP#370), each with `<Region>`; and
-/// `AuthorizationQueryParametersError`, "X-Amz-Expires must be less than a week (in seconds);
-/// that is, the given X-Amz-Expires must be less than 604800 seconds" (bryanjos/aws_auth#31).
+/// The refusals S3 words its own way for a malformed authorization, as botocore's S3 parser
+/// reads them from a layer that serves us-east-1 alone:
+/// - a header signed for another region: `AuthorizationHeaderMalformed`, "The authorization
+///   header is malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1'"
+///   (jsoma/flatware#10 quotes S3's answer), with `<Region>`;
+/// - a URL presigned so: `AuthorizationQueryParametersError`, "Error parsing the
+///   X-Amz-Credential parameter; the region … is wrong; expecting …"
+///   (HHS/Head-Start-TTADP#370), with `<Region>`;
+/// - a URL presigned for more than a week: `AuthorizationQueryParametersError`, "X-Amz-Expires
+///   must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than
+///   604800 seconds" (bryanjos/aws_auth#31);
+/// - an `X-Amz-Date` of another day than the signed scope's: `AuthorizationHeaderMalformed`,
+///   "The authorization header is malformed; Invalid credential date. Date is not the same as
+///   X-Amz-Date." (ml-archive/storage#68).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn botocore_reads_s3s_words_for_a_wrong_region_and_a_long_expiry() {
+async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
     let addr = start_us_east_1_only_server().await;
-    // (how signed, for which region, X-Amz-Expires)
+    let a_day_ago = edgeward_signing::format_amz_date(
+        std::time::SystemTime::now() - Duration::from_secs(24 * 3600),
+    );
+    let wrong_region =
+        |head: &str| format!("{head}; the region 'eu-west-1' is wrong; expecting 'us-east-1'");
+    struct Case {
+        kind: &'static str,
+        region: &'static str,
+        expires: Option<u64>,
+        /// Sent in place of what botocore signed.
+        unsigned_headers: Value,
+        code: &'static str,
+        message: String,
+        region_element: Option<&'static str>,
+    }
     let cases = [
-        ("header", "eu-west-1", None),
-        ("query", "eu-west-1", None),
-        ("query", "us-east-1", Some(604_801)),
+        Case {
+            kind: "header",
+            region: "eu-west-1",
+            expires: None,
+            unsigned_headers: json!([]),
+            code: "AuthorizationHeaderMalformed",
+            message: wrong_region("The authorization header is malformed"),
+            region_element: Some("us-east-1"),
+        },
+        Case {
+            kind: "query",
+            region: "eu-west-1",
+            expires: None,
+            unsigned_headers: json!([]),
+            code: "AuthorizationQueryParametersError",
+            message: wrong_region("Error parsing the X-Amz-Credential parameter"),
+            region_element: Some("us-east-1"),
+        },
+        Case {
+            kind: "query",
+            region: "us-east-1",
+            expires: Some(604_801),
+            unsigned_headers: json!([]),
+            code: "AuthorizationQueryParametersError",
+            message: "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+                      X-Amz-Expires must be less than 604800 seconds"
+                .to_owned(),
+            region_element: None,
+        },
+        Case {
+            kind: "header",
+            region: "us-east-1",
+            expires: None,
+            unsigned_headers: json!([["X-Amz-Date", a_day_ago]]),
+            code: "AuthorizationHeaderMalformed",
+            message: "The authorization header is malformed; Invalid credential date. Date is \
+                      not the same as X-Amz-Date."
+                .to_owned(),
+            region_element: None,
+        },
     ];
     let specs: Vec<Value> = cases
         .iter()
-        .map(|(kind, region, expires)| {
+        .map(|case| {
             json!({
                 "method": "GET", "url": format!("http://{addr}/bucket/key"), "headers": [],
                 "body": "", "access_key": AK, "secret_key": SK, "token": null,
-                "region": region, "service": "s3", "kind": kind, "s3": true,
-                "protocol": "rest-xml", "expires": expires,
+                "region": case.region, "service": "s3", "kind": case.kind, "s3": true,
+                "protocol": "rest-xml", "expires": case.expires,
+                "unsigned_headers": case.unsigned_headers,
             })
         })
         .collect();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
     let results = run_json_script_beside_server(script, Value::Array(specs)).await;
-    let wrong_region =
-        |head: &str| format!("{head}; the region 'eu-west-1' is wrong; expecting 'us-east-1'");
-    let expected = [
-        (
-            "AuthorizationHeaderMalformed",
-            wrong_region("The authorization header is malformed"),
-        ),
-        (
-            "AuthorizationQueryParametersError",
-            wrong_region("Error parsing the X-Amz-Credential parameter"),
-        ),
-        (
-            "AuthorizationQueryParametersError",
-            "X-Amz-Expires must be less than a week (in seconds); that is, the given \
-             X-Amz-Expires must be less than 604800 seconds"
-                .to_owned(),
-        ),
-    ];
-    for ((case, result), (code, message)) in cases.iter().zip(&results).zip(expected) {
+    for (case, result) in cases.iter().zip(&results) {
         let error = &result["error"];
-        assert_eq!(result["status"], 400, "{case:?}: {result}");
-        assert_eq!(error["Code"], code, "{case:?}: {result}");
-        assert_eq!(error["Message"], message.as_str(), "{case:?}: {result}");
-        let region = if case.2.is_none() {
-            json!("us-east-1")
-        } else {
-            Value::Null
-        };
-        assert_eq!(error.get("Region").cloned().unwrap_or(Value::Null), region);
+        assert_eq!(result["status"], 400, "{result}");
+        assert_eq!(error["Code"], case.code, "{result}");
+        assert_eq!(error["Message"], case.message.as_str(), "{result}");
+        assert_eq!(
+            error.get("Region").and_then(Value::as_str),
+            case.region_element,
+            "{result}"
+        );
     }
 }
 
