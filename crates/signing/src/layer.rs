@@ -1045,24 +1045,28 @@ fn s3_error_details(error: &Error) -> String {
         }
         Error::PostFileSize { size, min, max } => {
             if size < min {
-                format!("<ProposedSize>{size}</ProposedSize><MinSizeAllowed>{min}</MinSizeAllowed>")
+                size_elements(Some(size), "MinSizeAllowed", min)
             } else {
-                format!("<ProposedSize>{size}</ProposedSize><MaxSizeAllowed>{max}</MaxSizeAllowed>")
+                size_elements(Some(size), "MaxSizeAllowed", max)
             }
         }
         // As S3 answers a `PUT` over 5 GiB (versity/versitygw#2041 quotes it); a body refused
         // as it arrived has no size to propose.
-        Error::BodyTooLarge { limit, declared } => {
-            let proposed = declared
-                .map(|size| format!("<ProposedSize>{size}</ProposedSize>"))
-                .unwrap_or_default();
-            format!("{proposed}<MaxSizeAllowed>{limit}</MaxSizeAllowed>")
-        }
+        Error::BodyTooLarge { limit, declared } => size_elements(declared, "MaxSizeAllowed", limit),
         _ => error
             .mismatch_details()
             .map(mismatch_elements)
             .unwrap_or_default(),
     }
+}
+
+/// S3's elements for an upload's size against a bound: `ProposedSize` where the size is
+/// known, then the bound under its name (`MinSizeAllowed`, `MaxSizeAllowed`).
+fn size_elements(proposed: Option<u64>, bound_name: &str, bound: u64) -> String {
+    let proposed = proposed
+        .map(|size| format!("<ProposedSize>{size}</ProposedSize>"))
+        .unwrap_or_default();
+    format!("{proposed}<{bound_name}>{bound}</{bound_name}>")
 }
 
 /// `time` in milliseconds since the Unix epoch, negative before it.
