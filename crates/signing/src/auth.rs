@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{decode_query_component, split_query};
-use crate::error::{clip, Error, SignatureLocation};
+use crate::error::{clip, CredentialFault, Error, SignatureLocation};
 use crate::swar;
 
 /// The only algorithm supported.
@@ -137,40 +137,43 @@ pub(crate) fn parse_credential<'a>(
     /// `(access key ID, date, region, service)`, each checked. Split from the right: an
     /// access key ID with a `/` in it is malformed only if the rest is.
     fn parts(location: SignatureLocation, value: &str) -> Result<[&str; 4], Error> {
-        let bad = || {
-            malformed(
-                location,
-                format!(
-                    "credential {:?} is not AKID/YYYYMMDD/region/service/aws4_request",
-                    clip(value)
-                ),
-            )
+        let malformed = |fault| Error::MalformedCredential {
+            location,
+            credential: clip(value),
+            fault,
+        };
+        let shape = || {
+            malformed(CredentialFault::Shape {
+                elements: value.bytes().filter(|&b| b == b'/').count() + 1,
+            })
         };
         let scan = scan_credential(value.as_bytes());
+        let [a, b, c, d] = scan.last_slashes.ok_or_else(shape)?;
         let split = || {
-            let [a, b, c, d] = scan.last_slashes?;
-            let terminator = value.get(d + 1..)?;
-            (terminator == "aws4_request").then_some([
+            Some([
                 value.get(..a)?,
                 value.get(a + 1..b)?,
                 value.get(b + 1..c)?,
                 value.get(c + 1..d)?,
+                value.get(d + 1..)?,
             ])
         };
-        let [access_key_id, date, region, service] = split().ok_or_else(bad)?;
+        let [access_key_id, date, region, service, terminator] = split().ok_or_else(shape)?;
+        if terminator != "aws4_request" {
+            return Err(malformed(CredentialFault::Terminator {
+                terminator: clip(terminator),
+            }));
+        }
         if access_key_id.is_empty() || region.is_empty() || service.is_empty() {
-            return Err(bad());
+            return Err(shape());
         }
         if !all_digits(date) {
-            return Err(malformed(
-                location,
-                format!("credential date {:?} is not YYYYMMDD", clip(date)),
-            ));
+            return Err(malformed(CredentialFault::Date { date: clip(date) }));
         }
         // The date (digits), the terminator and the `/`s are visible, so the whole value is
         // exactly when the access key ID, region and service are.
         if !scan.all_graphic {
-            return Err(bad());
+            return Err(shape());
         }
         Ok([access_key_id, date, region, service])
     }

@@ -110,6 +110,47 @@ impl fmt::Debug for MismatchDetails {
     }
 }
 
+/// What is wrong with a credential that is not `AKID/YYYYMMDD/region/service/aws4_request`
+/// ([`Error::MalformedCredential`]), as S3 tells the cases apart in its answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialFault {
+    /// It has fewer than four `/`, or an empty access key ID, region or service, or a byte
+    /// that is not visible ASCII.
+    Shape {
+        /// How many `/`-separated elements it has (AWS's query and JSON services ask for
+        /// exactly five; this crate takes an access key ID with a `/` in it, as MinIO does).
+        elements: usize,
+    },
+    /// The date is not eight digits.
+    Date {
+        /// The date found (truncated).
+        date: String,
+    },
+    /// The last element is not `aws4_request`.
+    Terminator {
+        /// The last element found (truncated).
+        terminator: String,
+    },
+}
+
+impl CredentialFault {
+    /// What is wrong with `credential`, in a phrase.
+    fn describe(&self, credential: &str) -> String {
+        match self {
+            Self::Shape { .. } => {
+                format!(
+                    "credential {credential:?} is not AKID/YYYYMMDD/region/service/aws4_request"
+                )
+            }
+            Self::Date { date } => format!("credential date {date:?} is not YYYYMMDD"),
+            Self::Terminator { terminator } => {
+                format!("credential {credential:?} ends in {terminator:?}, not aws4_request")
+            }
+        }
+    }
+}
+
 /// Everything that can go wrong while parsing, signing or verifying.
 ///
 /// Variants before [`Error::InvalidSigningInput`] are faults of the peer or of the input (a
@@ -247,6 +288,17 @@ pub enum Error {
         location: SignatureLocation,
         /// What was wrong.
         reason: String,
+    },
+    /// The credential (`Credential=` in the `Authorization` header, `X-Amz-Credential` in a
+    /// presigned query or a POST form) is not `AKID/YYYYMMDD/region/service/aws4_request`.
+    #[error("malformed {location}: {}", fault.describe(credential))]
+    MalformedCredential {
+        /// Where.
+        location: SignatureLocation,
+        /// The credential found (truncated).
+        credential: String,
+        /// What is wrong with it.
+        fault: CredentialFault,
     },
     /// The request time (`X-Amz-Date` or `Date`) is missing.
     #[error("the request has no X-Amz-Date (or Date) to sign with")]
@@ -727,13 +779,21 @@ impl Error {
             Self::UnsupportedAlgorithm {
                 location: Header, ..
             } => "IncompleteSignature",
+            // The query and JSON services answer every header they cannot read so: a
+            // credential of other than five elements (SQS in boto/boto3#1081, IAM in
+            // aws/aws-sdk-go#1042, DynamoDB in dynamoose/dynamoose#1208), a component that is
+            // no `key=value` (STS in jenkinsci/aws-credentials-plugin#72, CloudFormation in
+            // aws/aws-sdk-go#289), a missing component (SES in brendanhay/amazonka#316).
             Self::IncompleteSignature {
                 location: Header, ..
-            } => "IncompleteSignature",
-            Self::MalformedAuthorization {
+            }
+            | Self::MalformedAuthorization {
                 location: Header, ..
             }
-            | Self::MultipleAuthMechanisms { .. }
+            | Self::MalformedCredential {
+                location: Header, ..
+            } => "IncompleteSignature",
+            Self::MultipleAuthMechanisms { .. }
             | Self::ScopeDateMismatch {
                 location: Header, ..
             } => "AuthorizationHeaderMalformed",
@@ -744,6 +804,9 @@ impl Error {
                 location: Query, ..
             }
             | Self::MalformedAuthorization {
+                location: Query, ..
+            }
+            | Self::MalformedCredential {
                 location: Query, ..
             }
             | Self::ScopeDateMismatch {
@@ -758,6 +821,9 @@ impl Error {
                 location: PostForm, ..
             }
             | Self::MalformedAuthorization {
+                location: PostForm, ..
+            }
+            | Self::MalformedCredential {
                 location: PostForm, ..
             }
             | Self::ScopeDateMismatch {
@@ -830,6 +896,12 @@ impl Error {
                 location: Header, ..
             }
             | Self::IncompleteSignature {
+                location: Header, ..
+            }
+            | Self::MalformedAuthorization {
+                location: Header, ..
+            }
+            | Self::MalformedCredential {
                 location: Header, ..
             }
             // botocore's region redirector acts on this code with a `<Region>` in the answer
@@ -988,7 +1060,9 @@ impl Error {
     fn answer_message(&self, dialect: Dialect) -> String {
         let headline = match self.aws_words(dialect) {
             Some(words) => words.to_owned(),
-            None => self.to_string(),
+            None => self
+                .formed_words(dialect)
+                .unwrap_or_else(|| self.to_string()),
         };
         // EC2's `AuthFailure` says no more than its words (aws/aws-sdk-java-v2#2981).
         let Some(details) = self
@@ -1086,8 +1160,25 @@ impl Error {
     /// - an `X-Amz-Expires` over a week: "X-Amz-Expires must be less than a week (in seconds);
     ///   that is, the given X-Amz-Expires must be less than 604800 seconds"
     ///   (bryanjos/aws_auth#31, aws/aws-cli#5464);
+    /// - a credential not of the form `AKID/YYYYMMDD/REGION/SERVICE/aws4_request`
+    ///   ([`CredentialFault::Shape`]): "The authorization header is malformed; the Credential
+    ///   is mal-formed; expecting "\<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"."
+    ///   (krobertson/deb-s3#157, deliciousbrains/wp-amazon-s3-and-cloudfront#460), and for a
+    ///   presigned URL "Error parsing the X-Amz-Credential parameter; the Credential is
+    ///   mal-formed; …" (TTLabs/EvaporateJS#491);
+    /// - a header without one of its three components, "The authorization header is
+    ///   malformed; the authorization header requires three components: Credential,
+    ///   SignedHeaders, and Signature." (ex-aws/ex_aws#537, robmcvey/cakephp-amazon-s3#15);
+    ///   a presigned URL without one of its parameters, "Query-string authentication version 4
+    ///   requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date,
+    ///   X-Amz-SignedHeaders, and X-Amz-Expires parameters." (as MinIO, versitygw and
+    ///   OpenStack Swift's S3 front end answer it for S3's sake);
+    /// - a header request time missing or malformed, `AccessDenied`, "AWS authentication
+    ///   requires a valid Date or x-amz-date header" (hubrick/vertx-s3-client#5,
+    ///   aws/aws-sdk-java#484);
     ///
-    /// otherwise the error's own words.
+    /// otherwise the error's own words (a credential's wrong date or terminator among them:
+    /// versitygw and MinIO word those differently, and no answer of S3's is on record).
     pub fn to_s3_error(&self) -> AwsError {
         let code = self.s3_error_code();
         AwsError {
@@ -1102,7 +1193,45 @@ impl Error {
         if let Some(words) = self.aws_words(Dialect::S3) {
             return words.to_owned();
         }
-        match self {
+        self.formed_words(Dialect::S3)
+            .unwrap_or_else(|| self.to_string())
+    }
+
+    /// AWS's words for this failure in `dialect` where they name values of the request (a
+    /// region, a checksum's algorithm, the query and JSON services' "Credential must have
+    /// exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '…'" from
+    /// boto/boto3#1081 and dynamoose/dynamoose#1208); `None` where AWS's words are fixed
+    /// ([`Error::aws_words`]) or the error's own words stand.
+    fn formed_words(&self, dialect: Dialect) -> Option<String> {
+        /// How S3 begins a complaint about the credential, by where it was.
+        fn credential_head(location: SignatureLocation) -> &'static str {
+            match location {
+                SignatureLocation::Header => "The authorization header is malformed",
+                _ => "Error parsing the X-Amz-Credential parameter",
+            }
+        }
+        if let (
+            Self::MalformedCredential {
+                location: SignatureLocation::Header,
+                credential,
+                fault: CredentialFault::Shape { elements },
+            },
+            Dialect::Query | Dialect::Json(_),
+        ) = (self, dialect)
+        {
+            // A credential of five elements whose access key ID, region or service is empty,
+            // or holds a byte that is not visible, is not what these words describe.
+            return (*elements != 5).then(|| {
+                format!(
+                    "Credential must have exactly 5 slash-delimited elements, e.g. \
+                     keyid/date/region/service/term, got '{credential}'"
+                )
+            });
+        }
+        if dialect != Dialect::S3 {
+            return None;
+        }
+        Some(match self {
             Self::ChecksumMismatch { name, .. } => match checksum_algorithm(name) {
                 Some(algorithm) => {
                     format!("The {algorithm} you specified did not match the calculated checksum.")
@@ -1121,10 +1250,7 @@ impl Error {
                 region,
                 expected: Some(expected),
             } => {
-                let head = match location {
-                    SignatureLocation::Header => "The authorization header is malformed",
-                    _ => "Error parsing the X-Amz-Credential parameter",
-                };
+                let head = credential_head(*location);
                 format!("{head}; the region '{region}' is wrong; expecting '{expected}'")
             }
             Self::ScopeDateMismatch {
@@ -1143,8 +1269,19 @@ impl Error {
                  X-Amz-Expires must be less than 604800 seconds"
                     .to_owned()
             }
-            _ => self.to_string(),
-        }
+            // A wrong terminator or date: versitygw and MinIO word these differently, and
+            // no answer of S3's is on record.
+            Self::MalformedCredential {
+                location: location @ (SignatureLocation::Header | SignatureLocation::Query),
+                fault: CredentialFault::Shape { .. },
+                ..
+            } => format!(
+                "{}; the Credential is mal-formed; expecting \
+                 \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+                credential_head(*location)
+            ),
+            _ => return None,
+        })
     }
 }
 
@@ -1182,6 +1319,10 @@ impl Error {
     ///   request is expired" (Terraform's and the AWS CLI's reports of STS's and SSM's);
     /// - a mismatch, [`MISMATCH_WORDS`]; S3's shorter "… Check your key and signing method."
     ///   (s3tools/s3cmd#1053);
+    /// - a header with no request time, to the query and JSON services, "Authorization header
+    ///   requires existence of either a 'X-Amz-Date' or a 'Date' header."
+    ///   (badslug/Paw-AWSSignature4DynamicValue#5; brendanhay/amazonka#316 for SES's
+    ///   answer, which words the missing components alike);
     /// - STS's `MissingAuthenticationToken`, "Request is missing Authentication Token"
     ///   (aws/aws-sdk-net#681), DynamoDB's (awsJson) `MissingAuthenticationTokenException` in
     ///   the same words (amazon-archives/aws-dynamodb-session-tomcat#42), Lambda's (restJson)
@@ -1203,6 +1344,9 @@ impl Error {
     ///   (grosskur/lua-resty-aws#2), and a `Content-MD5` that is no MD5, "The Content-MD5 you
     ///   specified was invalid." (versity/versitygw#1526), and a body over the limit,
     ///   [`ENTITY_TOO_LARGE`];
+    /// - S3's for a header without one of its components, a presigned URL without one of its
+    ///   parameters, and a missing or malformed request time (sources at
+    ///   [`Error::to_s3_error`]);
     /// - S3's `AccessDenied` for `x-amz-*` headers left unsigned, "There were headers present
     ///   in the request which were not signed" (soto-project/soto#374,
     ///   badslug/Paw-AWSSignature4DynamicValue#4);
@@ -1273,6 +1417,34 @@ impl Error {
                 "There were headers present in the request which were not signed"
             }
             (Self::BodyTooLarge { .. }, S3) => ENTITY_TOO_LARGE,
+            (
+                Self::IncompleteSignature {
+                    location: SignatureLocation::Header,
+                    ..
+                },
+                S3,
+            ) => {
+                "The authorization header is malformed; the authorization header requires three \
+                 components: Credential, SignedHeaders, and Signature."
+            }
+            (
+                Self::IncompleteSignature {
+                    location: SignatureLocation::Query,
+                    ..
+                },
+                S3,
+            ) => {
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, \
+                 X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and \
+                 X-Amz-Expires parameters."
+            }
+            (Self::MissingDate | Self::MalformedDate { .. }, S3) => {
+                "AWS authentication requires a valid Date or x-amz-date header"
+            }
+            (Self::MissingDate, Query | Json(_)) => {
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' \
+                 header."
+            }
             _ => return None,
         })
     }
@@ -1565,13 +1737,133 @@ mod tests {
             "The authorization header is malformed; Invalid credential date. Date is not the \
              same as X-Amz-Date."
         );
+        let credential = |location, fault| Error::MalformedCredential {
+            location,
+            credential: "AKID/20150830/s3/aws4_request".to_owned(),
+            fault,
+        };
+        let shape = CredentialFault::Shape { elements: 4 };
+        // krobertson/deb-s3#157; TTLabs/EvaporateJS#491 for the query's.
+        assert_eq!(
+            credential(SignatureLocation::Header, shape.clone())
+                .to_s3_error()
+                .message,
+            "The authorization header is malformed; the Credential is mal-formed; expecting \
+             \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+        );
+        assert_eq!(
+            credential(SignatureLocation::Query, shape.clone())
+                .to_s3_error()
+                .message,
+            "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; \
+             expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+        );
+        // ex-aws/ex_aws#537; MinIO, versitygw and OpenStack Swift answer the query's so.
+        let missing = |location, component| Error::IncompleteSignature {
+            location,
+            component,
+        };
+        assert_eq!(
+            missing(SignatureLocation::Header, "Signature")
+                .to_s3_error()
+                .message,
+            "The authorization header is malformed; the authorization header requires three \
+             components: Credential, SignedHeaders, and Signature."
+        );
+        assert_eq!(
+            missing(SignatureLocation::Query, "X-Amz-Expires")
+                .to_s3_error()
+                .message,
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, \
+             X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and \
+             X-Amz-Expires parameters."
+        );
+        // hubrick/vertx-s3-client#5, aws/aws-sdk-java#484.
+        for error in [
+            Error::MissingDate,
+            Error::MalformedDate {
+                value: "20170509T154625+01".to_owned(),
+            },
+        ] {
+            let s3 = error.to_s3_error();
+            assert_eq!(
+                (s3.code, s3.status, s3.message.as_str()),
+                (
+                    "AccessDenied",
+                    403,
+                    "AWS authentication requires a valid Date or x-amz-date header"
+                )
+            );
+        }
         for error in [
             region(SignatureLocation::Header, None),
             region(SignatureLocation::PostForm, Some("us-east-1")),
             dates(SignatureLocation::Query),
             dates(SignatureLocation::PostForm),
+            credential(SignatureLocation::PostForm, shape),
+            credential(
+                SignatureLocation::Header,
+                CredentialFault::Date {
+                    date: "2015083O".to_owned(),
+                },
+            ),
+            credential(
+                SignatureLocation::Query,
+                CredentialFault::Terminator {
+                    terminator: "aws5_request".to_owned(),
+                },
+            ),
+            missing(SignatureLocation::PostForm, "policy"),
         ] {
             assert_eq!(error.to_s3_error().message, error.to_string());
+        }
+    }
+
+    /// The query and JSON services answer a header they cannot read `IncompleteSignature`,
+    /// and for a credential of other than five elements, "Credential must have exactly 5
+    /// slash-delimited elements, e.g. keyid/date/region/service/term, got '…'" (SQS's query
+    /// XML in boto/boto3#1081, DynamoDB's JSON in dynamoose/dynamoose#1208); for a header
+    /// with no date, "Authorization header requires existence of either a 'X-Amz-Date' or a
+    /// 'Date' header." (API Gateway's in badslug/Paw-AWSSignature4DynamicValue#5, SES's in
+    /// brendanhay/amazonka#316 begins alike). A credential of five elements, one of them
+    /// empty, keeps the error's own words: AWS's would say it has the five it has.
+    #[test]
+    fn query_and_json_words_for_a_header_they_cannot_read() {
+        let credential = |value: &str, elements| Error::MalformedCredential {
+            location: SignatureLocation::Header,
+            credential: value.to_owned(),
+            fault: CredentialFault::Shape { elements },
+        };
+        let short = credential("AKID/20150830/sts/aws4_request", 4);
+        let answers = |error: &Error| {
+            [
+                error.to_aws_error(),
+                error.to_json_error(JsonProtocol::AwsJson),
+                error.to_json_error(JsonProtocol::RestJson),
+            ]
+        };
+        for answer in answers(&short) {
+            assert_eq!(answer.status, 400);
+            assert!(answer.code.starts_with("IncompleteSignature"), "{answer:?}");
+            assert_eq!(
+                answer.message,
+                "Credential must have exactly 5 slash-delimited elements, e.g. \
+                 keyid/date/region/service/term, got 'AKID/20150830/sts/aws4_request'"
+            );
+        }
+        let empty_region = credential("AKID/20150830//sts/aws4_request", 5);
+        for answer in answers(&empty_region) {
+            assert_eq!(answer.message, empty_region.to_string());
+        }
+        for answer in answers(&Error::MissingDate) {
+            assert_eq!(
+                (answer.status, answer.message.as_str()),
+                (
+                    400,
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a \
+                     'Date' header."
+                )
+            );
         }
     }
 

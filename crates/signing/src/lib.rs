@@ -77,7 +77,8 @@ pub use canonical::{
 pub use chunked::{ChunkChainVerifier, ChunkLimits, ChunkSigner, ChunkedBody};
 pub use crypto::{SecretAccessKey, SigningKey};
 pub use error::{
-    AwsError, ChainLink, ChecksumLocation, Error, JsonProtocol, MismatchDetails, SignatureLocation,
+    AwsError, ChainLink, ChecksumLocation, CredentialFault, Error, JsonProtocol, MismatchDetails,
+    SignatureLocation,
 };
 pub use layer::{
     ErrorFormat, IdleTimeoutBody, IdleTimeoutError, LayerSettings, SigV4Layer, SigV4Service,

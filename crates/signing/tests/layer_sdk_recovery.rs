@@ -84,7 +84,15 @@ async fn botocore_redirects_to_the_one_accepted_region() {
 ///   604800 seconds" (bryanjos/aws_auth#31);
 /// - an `X-Amz-Date` of another day than the signed scope's: `AuthorizationHeaderMalformed`,
 ///   "The authorization header is malformed; Invalid credential date. Date is not the same as
-///   X-Amz-Date." (ml-archive/storage#68).
+///   X-Amz-Date." (ml-archive/storage#68);
+/// - a header and a URL signed for an empty region, so that the credential has an empty
+///   element: "… the Credential is mal-formed; expecting
+///   "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"." (krobertson/deb-s3#157;
+///   TTLabs/EvaporateJS#491 for the URL's);
+/// - a header without its `Signature`: "… the authorization header requires three
+///   components: Credential, SignedHeaders, and Signature." (ex-aws/ex_aws#537);
+/// - an `X-Amz-Date` with an offset in place of `Z`: `AccessDenied`, 403, "AWS authentication
+///   requires a valid Date or x-amz-date header" (hubrick/vertx-s3-client#5).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
     let addr = start_us_east_1_only_server().await;
@@ -99,16 +107,28 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
         expires: Option<u64>,
         /// Sent in place of what botocore signed.
         unsigned_headers: Value,
+        status: u16,
         code: &'static str,
         message: String,
         region_element: Option<&'static str>,
     }
+    let mal_formed = |head: &str| {
+        format!(
+            "{head}; the Credential is mal-formed; expecting \
+             \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+        )
+    };
+    let no_signature = format!(
+        "AWS4-HMAC-SHA256 Credential={AK}/20261207/us-east-1/s3/aws4_request, \
+         SignedHeaders=host;x-amz-content-sha256;x-amz-date"
+    );
     let cases = [
         Case {
             kind: "header",
             region: "eu-west-1",
             expires: None,
             unsigned_headers: json!([]),
+            status: 400,
             code: "AuthorizationHeaderMalformed",
             message: wrong_region("The authorization header is malformed"),
             region_element: Some("us-east-1"),
@@ -118,6 +138,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "eu-west-1",
             expires: None,
             unsigned_headers: json!([]),
+            status: 400,
             code: "AuthorizationQueryParametersError",
             message: wrong_region("Error parsing the X-Amz-Credential parameter"),
             region_element: Some("us-east-1"),
@@ -127,6 +148,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "us-east-1",
             expires: Some(604_801),
             unsigned_headers: json!([]),
+            status: 400,
             code: "AuthorizationQueryParametersError",
             message: "X-Amz-Expires must be less than a week (in seconds); that is, the given \
                       X-Amz-Expires must be less than 604800 seconds"
@@ -138,10 +160,53 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "us-east-1",
             expires: None,
             unsigned_headers: json!([["X-Amz-Date", a_day_ago]]),
+            status: 400,
             code: "AuthorizationHeaderMalformed",
             message: "The authorization header is malformed; Invalid credential date. Date is \
                       not the same as X-Amz-Date."
                 .to_owned(),
+            region_element: None,
+        },
+        Case {
+            kind: "header",
+            region: "",
+            expires: None,
+            unsigned_headers: json!([]),
+            status: 400,
+            code: "AuthorizationHeaderMalformed",
+            message: mal_formed("The authorization header is malformed"),
+            region_element: None,
+        },
+        Case {
+            kind: "query",
+            region: "",
+            expires: None,
+            unsigned_headers: json!([]),
+            status: 400,
+            code: "AuthorizationQueryParametersError",
+            message: mal_formed("Error parsing the X-Amz-Credential parameter"),
+            region_element: None,
+        },
+        Case {
+            kind: "header",
+            region: "us-east-1",
+            expires: None,
+            unsigned_headers: json!([["Authorization", no_signature]]),
+            status: 400,
+            code: "AuthorizationHeaderMalformed",
+            message: "The authorization header is malformed; the authorization header requires \
+                      three components: Credential, SignedHeaders, and Signature."
+                .to_owned(),
+            region_element: None,
+        },
+        Case {
+            kind: "header",
+            region: "us-east-1",
+            expires: None,
+            unsigned_headers: json!([["X-Amz-Date", "20261207T120000+01"]]),
+            status: 403,
+            code: "AccessDenied",
+            message: "AWS authentication requires a valid Date or x-amz-date header".to_owned(),
             region_element: None,
         },
     ];
@@ -161,12 +226,82 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
     let results = run_json_script_beside_server(script, Value::Array(specs)).await;
     for (case, result) in cases.iter().zip(&results) {
         let error = &result["error"];
-        assert_eq!(result["status"], 400, "{result}");
+        assert_eq!(result["status"], case.status, "{result}");
         assert_eq!(error["Code"], case.code, "{result}");
         assert_eq!(error["Message"], case.message.as_str(), "{result}");
         assert_eq!(
             error.get("Region").and_then(Value::as_str),
             case.region_element,
+            "{result}"
+        );
+    }
+}
+
+/// The query and JSON services answer an `Authorization` header they cannot read
+/// `IncompleteSignature` (`IncompleteSignatureException` in JSON), 400; for a credential of
+/// other than five elements, "Credential must have exactly 5 slash-delimited elements, e.g.
+/// keyid/date/region/service/term, got '…'" (SQS's answer in boto/boto3#1081, IAM's in
+/// aws/aws-sdk-go#1042, DynamoDB's in dynamoose/dynamoose#1208). botocore's query and JSON
+/// parsers read the layer's answers for STS and DynamoDB so, from a header whose credential
+/// lacks its region, sent in place of the one botocore signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_a_header_it_cannot_read_as_incomplete_signature() {
+    let addr = support::start_server().await;
+    let short = |service: &str| format!("{AK}/20261207/{service}/aws4_request");
+    let header = |service: &str| {
+        format!(
+            "AWS4-HMAC-SHA256 Credential={}, SignedHeaders=host;x-amz-date, Signature={}",
+            short(service),
+            "0".repeat(64)
+        )
+    };
+    let spec = |service: &str, headers: Value, body: &str, protocol: &str| {
+        json!({
+            "method": "POST", "url": format!("http://{addr}/"), "headers": headers,
+            "body": body, "access_key": AK, "secret_key": SK, "token": null,
+            "region": "us-east-1", "service": service, "kind": "header", "s3": false,
+            "protocol": protocol, "unsigned_headers": [["Authorization", header(service)]],
+        })
+    };
+    let specs = json!([
+        spec(
+            "sts",
+            json!([[
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8"
+            ]]),
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            "query",
+        ),
+        spec(
+            "dynamodb",
+            json!([
+                ["Content-Type", "application/x-amz-json-1.0"],
+                ["X-Amz-Target", "DynamoDB_20120810.ListTables"],
+            ]),
+            "{}",
+            "json",
+        ),
+    ]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, specs).await;
+    for ((service, code), result) in [
+        ("sts", "IncompleteSignature"),
+        ("dynamodb", "IncompleteSignatureException"),
+    ]
+    .into_iter()
+    .zip(&results)
+    {
+        let error = &result["error"];
+        assert_eq!(result["status"], 400, "{result}");
+        assert_eq!(error["Code"], code, "{result}");
+        assert_eq!(
+            error["Message"],
+            format!(
+                "Credential must have exactly 5 slash-delimited elements, e.g. \
+                 keyid/date/region/service/term, got '{}'",
+                short(service)
+            ),
             "{result}"
         );
     }

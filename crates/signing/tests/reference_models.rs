@@ -9,8 +9,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use edgeward_signing::{
     canonical_query, canonical_uri, normalize_header_value, parse_amz_date,
-    parse_authorization_header, Error, FixedClock, Headers, PathMode, Payload, RequestView,
-    SessionTokenPlacement, StaticCredentials, Verifier, VerifierSettings,
+    parse_authorization_header, CredentialFault, Error, FixedClock, Headers, PathMode, Payload,
+    RequestView, SessionTokenPlacement, StaticCredentials, Verifier, VerifierSettings,
 };
 use proptest::prelude::*;
 
@@ -28,6 +28,8 @@ enum Model {
     Unsupported(String),
     Incomplete(&'static str),
     Malformed(String),
+    /// A credential not in the form `AKID/YYYYMMDD/region/service/aws4_request`.
+    Credential(CredentialFault),
     /// Signature Version 2's `AWS AKID:signature`.
     SignatureVersion2,
 }
@@ -82,26 +84,30 @@ fn model_parse(value: &str) -> Model {
         return Model::Incomplete("Signature");
     };
     let bad_credential = || {
-        Model::Malformed(format!(
-            "credential {:?} is not AKID/YYYYMMDD/region/service/aws4_request",
-            clip(credential)
-        ))
+        Model::Credential(CredentialFault::Shape {
+            elements: credential.split('/').count(),
+        })
     };
     let split = || {
         let (rest, terminator) = credential.rsplit_once('/')?;
         let (rest, service) = rest.rsplit_once('/')?;
         let (rest, region) = rest.rsplit_once('/')?;
         let (access_key_id, date) = rest.rsplit_once('/')?;
-        (terminator == "aws4_request").then_some([access_key_id, date, region, service])
+        Some([access_key_id, date, region, service, terminator])
     };
-    let Some([access_key_id, date, region, service]) = split() else {
+    let Some([access_key_id, date, region, service, terminator]) = split() else {
         return bad_credential();
     };
+    if terminator != "aws4_request" {
+        return Model::Credential(CredentialFault::Terminator {
+            terminator: clip(terminator),
+        });
+    }
     if access_key_id.is_empty() || region.is_empty() || service.is_empty() {
         return bad_credential();
     }
     if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-        return Model::Malformed(format!("credential date {:?} is not YYYYMMDD", clip(date)));
+        return Model::Credential(CredentialFault::Date { date: clip(date) });
     }
     let graphic = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
     if !graphic(access_key_id) || !graphic(region) || !graphic(service) {
@@ -149,6 +155,7 @@ fn ours(value: &str) -> Model {
         Err(Error::UnsupportedAlgorithm { algorithm, .. }) => Model::Unsupported(algorithm),
         Err(Error::IncompleteSignature { component, .. }) => Model::Incomplete(component),
         Err(Error::MalformedAuthorization { reason, .. }) => Model::Malformed(reason),
+        Err(Error::MalformedCredential { fault, .. }) => Model::Credential(fault),
         Err(other) => panic!("unexpected error {other:?}"),
     }
 }

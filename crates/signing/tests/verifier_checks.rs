@@ -75,6 +75,22 @@ fn expect(result: Result<(), Error>, code: &str, status: u16, what: &str) {
     );
 }
 
+/// `result` failed as an `Authorization` header that cannot be read: `IncompleteSignature`,
+/// 400, to the query and JSON services (sources at the crate's `Error::aws_error_code`), and
+/// S3's `AuthorizationHeaderMalformed`, 400.
+fn expect_header_malformed(result: Result<(), Error>, what: &str) {
+    let error = result.expect_err(what);
+    let (aws, s3) = (error.to_aws_error(), error.to_s3_error());
+    assert_eq!(
+        [(aws.code, aws.status), (s3.code, s3.status)],
+        [
+            ("IncompleteSignature", 400),
+            ("AuthorizationHeaderMalformed", 400)
+        ],
+        "{what}: {error}"
+    );
+}
+
 /// Signs `request` with AKID's long-term key for `service`, now.
 fn sign_for(request: &mut http::Request<Vec<u8>>, service: &str, settings: &SigningSettings) {
     let creds = Credentials::from_keys("AKID", "secret", None);
@@ -286,10 +302,8 @@ fn each_check_has_its_error() {
     // Malformed and incomplete Authorization; no authentication at all; no date.
     let mut malformed = ok.clone();
     malformed.set_header("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/2023/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00");
-    expect(
+    expect_header_malformed(
         check(VerifierSettings::default(), &malformed, now(), later),
-        "AuthorizationHeaderMalformed",
-        400,
         "malformed",
     );
     let mut incomplete = ok.clone();
@@ -478,16 +492,39 @@ fn s3_names_some_failures_its_own_way() {
     expect_s3(&none, now(), "AccessDenied", 403, Some("Access Denied"));
     let mut no_date = ok.clone();
     no_date.remove_header("x-amz-date");
-    expect_s3(&no_date, now(), "AccessDenied", 403, None);
+    // hubrick/vertx-s3-client#5 quotes S3's answer (for a malformed `x-amz-date`).
+    const NO_DATE: &str = "AWS authentication requires a valid Date or x-amz-date header";
+    expect_s3(&no_date, now(), "AccessDenied", 403, Some(NO_DATE));
+    let mut malformed_date = ok.clone();
+    malformed_date.set_header("X-Amz-Date", "20231114T221320+01");
+    expect_s3(&malformed_date, now(), "AccessDenied", 403, Some(NO_DATE));
     let mut incomplete = ok.clone();
     let auth = ok.header("authorization").unwrap();
     incomplete.set_header("Authorization", auth.split(", Signature=").next().unwrap());
+    // ex-aws/ex_aws#537 and robmcvey/cakephp-amazon-s3#15 quote S3's answer.
     expect_s3(
         &incomplete,
         now(),
         "AuthorizationHeaderMalformed",
         400,
-        None,
+        Some(
+            "The authorization header is malformed; the authorization header requires three \
+             components: Credential, SignedHeaders, and Signature.",
+        ),
+    );
+    // krobertson/deb-s3#157 and deliciousbrains/wp-amazon-s3-and-cloudfront#460 quote S3's
+    // answer.
+    let mut short_credential = ok.clone();
+    short_credential.set_header("Authorization", &auth.replacen("/us-east-1/", "/", 1));
+    expect_s3(
+        &short_credential,
+        now(),
+        "AuthorizationHeaderMalformed",
+        400,
+        Some(
+            "The authorization header is malformed; the Credential is mal-formed; expecting \
+             \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+        ),
     );
     let mut other_algorithm = ok.clone();
     other_algorithm.set_header(
@@ -987,10 +1024,8 @@ fn two_authorization_headers_are_malformed() {
         twice
             .headers
             .push(("Authorization".to_owned(), second.to_owned()));
-        expect(
+        expect_header_malformed(
             check(VerifierSettings::default(), &twice, now(), later),
-            "AuthorizationHeaderMalformed",
-            400,
             "two Authorization headers",
         );
         // The same through an http::HeaderMap.
@@ -1009,7 +1044,7 @@ fn two_authorization_headers_are_malformed() {
             .now_or_never()
             .unwrap()
             .map(|_| ());
-        expect(result, "AuthorizationHeaderMalformed", 400, "two, in a map");
+        expect_header_malformed(result, "two, in a map");
     }
 }
 
@@ -1032,7 +1067,7 @@ fn an_x_amz_date_that_is_not_text_is_malformed() {
 }
 
 /// An `Authorization` header that is not text (obs-text bytes, which `http` keeps) is a
-/// malformed authorization header, `AuthorizationHeaderMalformed` (400) as S3 names it, not a
+/// malformed authorization header (`AuthorizationHeaderMalformed`, 400, as S3 names it), not a
 /// presigned query's error. A hand mutant (round 7) that gave it the query's location, and so
 /// `AuthorizationQueryParametersError`, was missed.
 #[test]
@@ -1048,10 +1083,8 @@ fn an_authorization_header_that_is_not_text_is_malformed() {
         "authorization",
         http::HeaderValue::from_bytes(&value).unwrap(),
     );
-    expect(
+    expect_header_malformed(
         verify_view(&edgeward_signing::RequestView::from_http(&request), b""),
-        "AuthorizationHeaderMalformed",
-        400,
         "Authorization not text",
     );
 }
