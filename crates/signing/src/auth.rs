@@ -715,6 +715,14 @@ pub fn parse_presigned_query(query: &str) -> Result<ParsedAuthorization<'_>, Err
     let signed_headers = signed_headers.ok_or_else(|| missing("X-Amz-SignedHeaders"))?;
     let signature = signature.ok_or_else(|| missing("X-Amz-Signature"))?;
     let credential = parse_credential(LOCATION, credential)?;
+    if signed_headers.is_empty() {
+        // It signs no header, so not `host`, which every signature must sign: S3 answers it
+        // so, naming `host` (brendanhay/amazonka#272).
+        return Err(Error::RequiredHeaderNotSigned {
+            location: LOCATION,
+            header: "host",
+        });
+    }
     let signs = parse_signed_headers(LOCATION, &signed_headers)?;
     let signature = parse_signature(LOCATION, &signature)?;
     // S3 requires a lifetime; the other services' query authentication has none in their

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::SystemTime;
 
-use crate::auth::format_amz_date;
+use crate::auth::{format_amz_date, AMZ_HEADER_PREFIX};
 
 /// Where a request carried its SigV4 signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1008,6 +1008,23 @@ impl Error {
         )
     }
 
+    /// The headers S3 would list in `HeadersNotSigned`, its answer to a request with headers
+    /// it wants signed left unsigned ("There were headers present in the request which were
+    /// not signed"): the `x-amz-*` headers of [`Error::UnsignedAmzHeaders`], and the `host`
+    /// or `x-amz-*` header of [`Error::RequiredHeaderNotSigned`] (aws/aws-sdk-java#1680 and
+    /// brendanhay/amazonka#272 name `host`). An unsigned `Date` is not one of them: no answer
+    /// of S3's to it is on record.
+    pub fn headers_not_signed(&self) -> Option<&str> {
+        match self {
+            Self::UnsignedAmzHeaders { names, .. } => Some(names),
+            Self::RequiredHeaderNotSigned {
+                location: SignatureLocation::Header | SignatureLocation::Query,
+                header,
+            } if *header == "host" || header.starts_with(AMZ_HEADER_PREFIX) => Some(header),
+            _ => None,
+        }
+    }
+
     /// The region a request signed for another one should be signed for: the verifier's one
     /// accepted region. S3 answers it in `<Region>` and the `x-amz-bucket-region` header,
     /// and botocore's S3 region redirector (which reads those, not the message) re-signs
@@ -1349,7 +1366,8 @@ impl Error {
     ///   [`Error::to_s3_error`]);
     /// - S3's `AccessDenied` for `x-amz-*` headers left unsigned, "There were headers present
     ///   in the request which were not signed" (soto-project/soto#374,
-    ///   badslug/Paw-AWSSignature4DynamicValue#4);
+    ///   badslug/Paw-AWSSignature4DynamicValue#4), and for `host`
+    ///   ([`Error::headers_not_signed`]);
     /// - S3's `InvalidArgument`s: an `x-amz-content-sha256` that is no hash nor keyword,
     ///   [`MALFORMED_PAYLOAD_HASH`] (versity/versitygw#1352), but for one of S3's ECDSA
     ///   keywords, which S3 takes and this crate does not; an `Authorization` header beside a
@@ -1413,7 +1431,7 @@ impl Error {
                  specified"
             }
             (Self::InvalidContentMd5 { .. }, S3) => "The Content-MD5 you specified was invalid.",
-            (Self::UnsignedAmzHeaders { .. }, S3) => {
+            (_, S3) if self.headers_not_signed().is_some() => {
                 "There were headers present in the request which were not signed"
             }
             (Self::BodyTooLarge { .. }, S3) => ENTITY_TOO_LARGE,
@@ -1816,6 +1834,36 @@ mod tests {
             missing(SignatureLocation::PostForm, "policy"),
         ] {
             assert_eq!(error.to_s3_error().message, error.to_string());
+        }
+    }
+
+    /// S3 answers a required header left unsigned as it answers `x-amz-*` headers left
+    /// unsigned, naming it in `HeadersNotSigned` (aws/aws-sdk-java#1680 for `host`); the
+    /// `x-amz-*` ones this crate requires for any service too. An unsigned `Date` keeps the
+    /// error's own words, for want of a record.
+    #[test]
+    fn s3_words_for_a_required_header_left_unsigned() {
+        for (header, listed) in [
+            ("host", true),
+            ("x-amz-date", true),
+            ("x-amz-trailer", true),
+            ("date", false),
+        ] {
+            for location in [SignatureLocation::Header, SignatureLocation::Query] {
+                let error = Error::RequiredHeaderNotSigned { location, header };
+                let s3 = error.to_s3_error();
+                assert_eq!((s3.code, s3.status), ("AccessDenied", 403));
+                assert_eq!(error.headers_not_signed(), listed.then_some(header));
+                if listed {
+                    assert_eq!(
+                        s3.message,
+                        "There were headers present in the request which were not signed"
+                    );
+                } else {
+                    assert_eq!(s3.message, error.to_string());
+                }
+                assert_eq!(error.to_aws_error().message, error.to_string());
+            }
         }
     }
 

@@ -1039,10 +1039,11 @@ fn s3_error_details(error: &Error) -> String {
         // The header's scheme alone: see the error.
         Error::MultipleAuthMechanisms { ref scheme } => argument("Authorization", scheme),
         // S3 lists the headers it found unsigned (soto-project/soto#374; a recorded answer
-        // names two, `, `-separated).
-        Error::UnsignedAmzHeaders { ref names, .. } => {
-            format!("<HeadersNotSigned>{}</HeadersNotSigned>", xml_escape(names))
-        }
+        // names two, `, `-separated; aws/aws-sdk-java#1680 names `host`).
+        Error::UnsignedAmzHeaders { .. } | Error::RequiredHeaderNotSigned { .. } => error
+            .headers_not_signed()
+            .map(|names| format!("<HeadersNotSigned>{}</HeadersNotSigned>", xml_escape(names)))
+            .unwrap_or_default(),
         Error::PostFileSize { size, min, max } => {
             if size < min {
                 size_elements(Some(size), "MinSizeAllowed", min)

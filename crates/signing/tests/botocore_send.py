@@ -5,8 +5,9 @@ stdin: a JSON array of {"method", "url", "headers": [[name, value]], "body", "ac
 "protocol": botocore's name of the protocol to parse an error answer in ("rest-xml",
 "query", "json", "ec2"), or absent; "skew_seconds": how far the signer's clock is off, or
 absent; "sent_body": the body to send in place of the signed one (as long), or absent;
-"unsigned_headers": [[name, value]] added after signing, or absent; "expires": a presigned
-URL's X-Amz-Expires, 300 if absent}.
+"unsigned_headers": [[name, value]] added after signing, or absent; "url_edits": [[old,
+new]] replacements made in the signed URL, each of which must apply, or absent; "expires": a
+presigned URL's X-Amz-Expires, 300 if absent}.
 stdout: a JSON array of {"status", "body", "headers": {lower-case name: value}, "signed":
 {"canonical_request", "string_to_sign", "signature"} as botocore computed them, "error": the
 answer's `Error` as botocore's parser reads it for a client (null without a "protocol")}.
@@ -71,9 +72,14 @@ def send(http, spec):
     # Added on the way, after signing: the signature does not cover them.
     for name, value in spec.get("unsigned_headers") or []:
         sent_headers[name] = value
+    url = prepared.url
+    # Changed on the way, after signing.
+    for old, new in spec.get("url_edits") or []:
+        assert old in url, f"{old!r} is not in {url!r}"
+        url = url.replace(old, new)
     response = http.request(
         prepared.method,
-        prepared.url,
+        url,
         body=body,
         headers=sent_headers,
         retries=False,

@@ -693,6 +693,56 @@ async fn botocore_reads_s3s_words_for_headers_left_unsigned() {
     }
 }
 
+/// Required headers left unsigned, read back by botocore's S3 parser as S3 answers them:
+/// `AccessDenied` (403), "There were headers present in the request which were not signed",
+/// naming the header in `HeadersNotSigned`. A URL botocore presigned, sent with an empty
+/// `X-Amz-SignedHeaders` (what an older amazonka presigned; S3's answer names `host`,
+/// brendanhay/amazonka#272), and a header form whose `SignedHeaders` leaves out
+/// `x-amz-date`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_s3s_words_for_required_headers_left_unsigned() {
+    let addr = start_server().await;
+    let spec = |kind: &str, edits: Value, unsigned_headers: Value| {
+        json!({
+            "method": "GET", "url": format!("http://{addr}/bucket/key"), "headers": [],
+            "body": "", "access_key": AK, "secret_key": SK, "token": null,
+            "region": "us-east-1", "service": "s3", "kind": kind, "s3": true,
+            "protocol": "rest-xml", "url_edits": edits, "unsigned_headers": unsigned_headers,
+        })
+    };
+    let now = edgeward_signing::format_amz_date(std::time::SystemTime::now());
+    let without_date = format!(
+        "AWS4-HMAC-SHA256 Credential={AK}/{}/us-east-1/s3/aws4_request, \
+         SignedHeaders=host;x-amz-content-sha256, Signature={}",
+        &now[..8],
+        "0".repeat(64)
+    );
+    let specs = json!([
+        spec(
+            "query",
+            json!([["X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders="]]),
+            json!([]),
+        ),
+        spec(
+            "header",
+            json!([]),
+            json!([["X-Amz-Date", now], ["Authorization", without_date]]),
+        ),
+    ]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, specs).await;
+    for (result, header) in results.iter().zip(["host", "x-amz-date"]) {
+        let error = &result["error"];
+        assert_eq!(result["status"], 403, "{result}");
+        assert_eq!(error["Code"], "AccessDenied", "{result}");
+        assert_eq!(
+            error["Message"], "There were headers present in the request which were not signed",
+            "{result}"
+        );
+        assert_eq!(error["HeadersNotSigned"], header, "{result}");
+    }
+}
+
 /// A body that is not what its request said, signed by botocore and read back by botocore's
 /// S3 parser, as an S3 client reads S3's answer: S3's words, and the values in the elements S3
 /// adds beside them.

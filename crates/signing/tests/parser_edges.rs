@@ -90,6 +90,46 @@ fn a_credential_date_of_eight_non_digits_is_malformed() {
     parse_authorization_header(&header("AKID/20130524/us-east-1/s3/aws4_request")).unwrap();
 }
 
+/// An empty `X-Amz-SignedHeaders` signs no header, so not `host`: S3 answers it as a required
+/// header left unsigned, naming `host` (brendanhay/amazonka#272), not as a malformed query.
+/// An empty `SignedHeaders` in the header form stays malformed (no answer of S3's to it is on
+/// record).
+#[test]
+fn an_empty_presigned_signed_headers_list_leaves_host_unsigned() {
+    let query = format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%2F\
+         aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=\
+         &X-Amz-Signature={SIG}"
+    );
+    let error = parse_presigned_query(&query).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::RequiredHeaderNotSigned {
+                location: SignatureLocation::Query,
+                header: "host"
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.headers_not_signed(), Some("host"));
+    let header = "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_request, \
+                  SignedHeaders=, Signature=";
+    let error = parse_authorization_header(&format!("{header}{SIG}")).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::MalformedAuthorization {
+                location: SignatureLocation::Header,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    // The control: the same query signing `host` parses.
+    parse_presigned_query(&query.replace("SignedHeaders=&", "SignedHeaders=host&")).unwrap();
+}
+
 /// `SignedHeaders` is sorted and names each header once (SigV4: "sorted by character code in
 /// ascending order", one entry per header), also for names that share their first eight bytes,
 /// where a comparison of the first eight bytes ties. Mutant "replace == with != in
