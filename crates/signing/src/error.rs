@@ -418,6 +418,15 @@ pub enum Error {
         /// The verifier's clock.
         server_time: SystemTime,
     },
+    /// A presigned request's `X-Amz-Date` is not `YYYYMMDD'T'HHMMSS'Z'`.
+    #[error(
+        "malformed query parameters: X-Amz-Date {value:?} is not in the ISO 8601 long format \
+         (YYYYMMDD'T'HHMMSS'Z')"
+    )]
+    MalformedPresignedDate {
+        /// The value found (truncated).
+        value: String,
+    },
     /// `X-Amz-Expires` is not a number of seconds between 1 and 604800.
     #[error("X-Amz-Expires {value:?} must be a number of seconds between 1 and 604800 (7 days)")]
     InvalidExpires {
@@ -812,6 +821,7 @@ impl Error {
             | Self::ScopeDateMismatch {
                 location: Query, ..
             }
+            | Self::MalformedPresignedDate { .. }
             | Self::InvalidExpires { .. } => "AuthorizationQueryParametersError",
             // S3 answers a POST form's faulty authentication fields so, naming the field.
             Self::UnsupportedAlgorithm {
@@ -1176,7 +1186,11 @@ impl Error {
     ///   X-Amz-Date." (ml-archive/storage#68, arqbackup/arq_restore#48);
     /// - an `X-Amz-Expires` over a week: "X-Amz-Expires must be less than a week (in seconds);
     ///   that is, the given X-Amz-Expires must be less than 604800 seconds"
-    ///   (bryanjos/aws_auth#31, aws/aws-cli#5464);
+    ///   (bryanjos/aws_auth#31, aws/aws-cli#5464); negative, "X-Amz-Expires must be
+    ///   non-negative"; no number, "X-Amz-Expires should be a number" (sources at
+    ///   `s3_expires_words`);
+    /// - a presigned `X-Amz-Date` not in the basic format: "X-Amz-Date must be in the ISO8601
+    ///   Long Format "yyyyMMdd'T'HHmmss'Z'"" (JustinM1/S3SignerAWS#12, bryanjos/aws_auth#7);
     /// - a credential not of the form `AKID/YYYYMMDD/REGION/SERVICE/aws4_request`
     ///   ([`CredentialFault::Shape`]): "The authorization header is malformed; the Credential
     ///   is mal-formed; expecting "\<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"."
@@ -1276,16 +1290,7 @@ impl Error {
             } => "The authorization header is malformed; Invalid credential date. Date is not \
                   the same as X-Amz-Date."
                 .to_owned(),
-            Self::InvalidExpires { value }
-                if value.bytes().all(|b| b.is_ascii_digit())
-                    && value.bytes().any(|b| b != b'0') =>
-            {
-                // `X-Amz-Expires` takes digits from 1 to 604800 (`auth::parse_expires`), so
-                // digits that are not all zeros were refused for being longer than a week.
-                "X-Amz-Expires must be less than a week (in seconds); that is, the given \
-                 X-Amz-Expires must be less than 604800 seconds"
-                    .to_owned()
-            }
+            Self::InvalidExpires { value } => s3_expires_words(value)?.to_owned(),
             // A wrong terminator or date: versitygw and MinIO word these differently, and
             // no answer of S3's is on record.
             Self::MalformedCredential {
@@ -1456,6 +1461,9 @@ impl Error {
                  X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and \
                  X-Amz-Expires parameters."
             }
+            (Self::MalformedPresignedDate { .. }, S3) => {
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+            }
             (Self::MissingDate | Self::MalformedDate { .. }, S3) => {
                 "AWS authentication requires a valid Date or x-amz-date header"
             }
@@ -1481,6 +1489,32 @@ const MALFORMED_PAYLOAD_HASH: &str = "x-amz-content-sha256 must be UNSIGNED-PAYL
     STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, \
     STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, \
     STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
+
+/// S3's words for an `X-Amz-Expires` refused (`auth::parse_expires` takes digits from 1 to
+/// 604800), where S3's answer is on record: digits that are not all zeros were refused for
+/// being longer than a week (bryanjos/aws_auth#31, aws/aws-cli#5464); a negative number
+/// (fog/fog#3528); what is no number at all, as `21600.0` or `undefined`
+/// (kitware-resonant/cookiecutter-resonant#369, minio/minio-js#1312). Zero, an empty value
+/// and a number with a `+` keep the error's own words: no answer of S3's to them is on
+/// record, and S3 may well take `+5`.
+fn s3_expires_words(value: &str) -> Option<&'static str> {
+    let (negative, magnitude) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    let digits = !magnitude.is_empty() && magnitude.bytes().all(|b| b.is_ascii_digit());
+    if digits {
+        return match (negative, magnitude.bytes().all(|b| b == b'0')) {
+            (_, true) => None,
+            (true, false) => Some("X-Amz-Expires must be non-negative"),
+            (false, false) => Some(
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+                 X-Amz-Expires must be less than 604800 seconds",
+            ),
+        };
+    }
+    (!value.is_empty() && !value.starts_with('+')).then_some("X-Amz-Expires should be a number")
+}
 
 /// The algorithm a flexible checksum's header names, in capitals as S3 writes it (`CRC32`
 /// for `x-amz-checksum-crc32`); `None` for `Content-MD5`.
@@ -1699,33 +1733,58 @@ mod tests {
         );
     }
 
-    /// S3 words an `X-Amz-Expires` over a week its own way (bryanjos/aws_auth#31); a value
-    /// that is no number of seconds, or zero, keeps the error's own words, which say what is
-    /// allowed. A region S3 would name the right one for reads in its words only where there
-    /// is one right region, and never in a POST form's answer, for which there is no record; a
-    /// scope dated another day, in the header's words only (the only ones recorded).
+    /// S3 words an `X-Amz-Expires` it refuses its own way: over a week (bryanjos/aws_auth#31),
+    /// negative (fog/fog#3528), no number (kitware-resonant/cookiecutter-resonant#369); zero,
+    /// an empty value and a `+` keep the error's own words, which say what is allowed. A
+    /// presigned `X-Amz-Date` not in the basic format, in S3's words (JustinM1/S3SignerAWS#12).
+    /// A region S3 would name the right one for reads in its words only where there is one
+    /// right region, and never in a POST form's answer, for which there is no record; a scope
+    /// dated another day, in the header's words only (the only ones recorded).
     #[test]
     fn s3_words_for_a_malformed_authorization() {
         const OVER_A_WEEK: &str = "X-Amz-Expires must be less than a week (in seconds); that \
                                    is, the given X-Amz-Expires must be less than 604800 seconds";
-        for (value, over_a_week) in [
-            ("604801", true),
-            ("99999999999999999999999", true),
-            ("0", false),
-            ("000", false),
-            ("-7", false),
-            ("1e3", false),
-            ("", false),
+        const NEGATIVE: &str = "X-Amz-Expires must be non-negative";
+        const NO_NUMBER: &str = "X-Amz-Expires should be a number";
+        for (value, words) in [
+            ("604801", Some(OVER_A_WEEK)),
+            ("99999999999999999999999", Some(OVER_A_WEEK)),
+            ("-1428703005", Some(NEGATIVE)),
+            ("-7", Some(NEGATIVE)),
+            ("21600.0", Some(NO_NUMBER)),
+            ("undefined", Some(NO_NUMBER)),
+            ("1e3", Some(NO_NUMBER)),
+            ("-", Some(NO_NUMBER)),
+            ("0", None),
+            ("000", None),
+            ("-0", None),
+            ("+5", None),
+            ("", None),
         ] {
             let error = Error::InvalidExpires {
                 value: value.to_owned(),
             };
-            let message = error.to_s3_error().message;
-            assert_eq!(message == OVER_A_WEEK, over_a_week, "{value:?}: {message}");
-            if !over_a_week {
-                assert_eq!(message, error.to_string());
-            }
+            let s3 = error.to_s3_error();
+            assert_eq!(s3.code, "AuthorizationQueryParametersError");
+            assert_eq!(
+                s3.message,
+                words.map_or_else(|| error.to_string(), str::to_owned),
+                "{value:?}"
+            );
         }
+        let date = Error::MalformedPresignedDate {
+            value: "2017-09-15T13:35:43Z".to_owned(),
+        };
+        let s3 = date.to_s3_error();
+        assert_eq!(
+            (s3.code, s3.status, s3.message.as_str()),
+            (
+                "AuthorizationQueryParametersError",
+                400,
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+            )
+        );
+        assert_eq!(date.to_aws_error().message, date.to_string());
         let region = |location, expected: Option<&str>| Error::RegionNotAccepted {
             location,
             region: "eu-west-1".to_owned(),

@@ -2012,13 +2012,8 @@ impl<L: CredentialLookup> Verifier<L> {
     ) -> Result<RequestDate<'r>, Error> {
         if let Some(date) = &auth.date {
             // A malformed query parameter, as S3 words it (not the header's `AccessDenied`).
-            let time = parse_amz_date(date).map_err(|_| Error::MalformedAuthorization {
-                location: SignatureLocation::Query,
-                reason: format!(
-                    "X-Amz-Date {:?} is not in the ISO 8601 long format (YYYYMMDD'T'HHMMSS'Z')",
-                    clip(date)
-                ),
-            })?;
+            let time = parse_amz_date(date)
+                .map_err(|_| Error::MalformedPresignedDate { value: clip(date) })?;
             return Ok(RequestDate {
                 amz: date.clone(),
                 time,

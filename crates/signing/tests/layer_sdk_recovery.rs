@@ -92,7 +92,12 @@ async fn botocore_redirects_to_the_one_accepted_region() {
 /// - a header without its `Signature`: "… the authorization header requires three
 ///   components: Credential, SignedHeaders, and Signature." (ex-aws/ex_aws#537);
 /// - an `X-Amz-Date` with an offset in place of `Z`: `AccessDenied`, 403, "AWS authentication
-///   requires a valid Date or x-amz-date header" (hubrick/vertx-s3-client#5).
+///   requires a valid Date or x-amz-date header" (hubrick/vertx-s3-client#5);
+/// - a presigned URL whose `X-Amz-Date` is not in the basic format: "X-Amz-Date must be in the
+///   ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"" (JustinM1/S3SignerAWS#12);
+/// - one whose `X-Amz-Expires` is no number, "X-Amz-Expires should be a number"
+///   (kitware-resonant/cookiecutter-resonant#369, for `21600.0`), or negative, "X-Amz-Expires
+///   must be non-negative" (fog/fog#3528).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
     let addr = start_us_east_1_only_server().await;
@@ -107,6 +112,8 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
         expires: Option<u64>,
         /// Sent in place of what botocore signed.
         unsigned_headers: Value,
+        /// Replacements in the URL botocore signed.
+        url_edits: Value,
         status: u16,
         code: &'static str,
         message: String,
@@ -128,6 +135,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "eu-west-1",
             expires: None,
             unsigned_headers: json!([]),
+            url_edits: json!([]),
             status: 400,
             code: "AuthorizationHeaderMalformed",
             message: wrong_region("The authorization header is malformed"),
@@ -138,6 +146,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "eu-west-1",
             expires: None,
             unsigned_headers: json!([]),
+            url_edits: json!([]),
             status: 400,
             code: "AuthorizationQueryParametersError",
             message: wrong_region("Error parsing the X-Amz-Credential parameter"),
@@ -148,6 +157,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "us-east-1",
             expires: Some(604_801),
             unsigned_headers: json!([]),
+            url_edits: json!([]),
             status: 400,
             code: "AuthorizationQueryParametersError",
             message: "X-Amz-Expires must be less than a week (in seconds); that is, the given \
@@ -160,6 +170,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "us-east-1",
             expires: None,
             unsigned_headers: json!([["X-Amz-Date", a_day_ago]]),
+            url_edits: json!([]),
             status: 400,
             code: "AuthorizationHeaderMalformed",
             message: "The authorization header is malformed; Invalid credential date. Date is \
@@ -172,6 +183,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "",
             expires: None,
             unsigned_headers: json!([]),
+            url_edits: json!([]),
             status: 400,
             code: "AuthorizationHeaderMalformed",
             message: mal_formed("The authorization header is malformed"),
@@ -182,6 +194,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "",
             expires: None,
             unsigned_headers: json!([]),
+            url_edits: json!([]),
             status: 400,
             code: "AuthorizationQueryParametersError",
             message: mal_formed("Error parsing the X-Amz-Credential parameter"),
@@ -192,6 +205,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "us-east-1",
             expires: None,
             unsigned_headers: json!([["Authorization", no_signature]]),
+            url_edits: json!([]),
             status: 400,
             code: "AuthorizationHeaderMalformed",
             message: "The authorization header is malformed; the authorization header requires \
@@ -204,9 +218,44 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             region: "us-east-1",
             expires: None,
             unsigned_headers: json!([["X-Amz-Date", "20261207T120000+01"]]),
+            url_edits: json!([]),
             status: 403,
             code: "AccessDenied",
             message: "AWS authentication requires a valid Date or x-amz-date header".to_owned(),
+            region_element: None,
+        },
+        Case {
+            kind: "query",
+            region: "us-east-1",
+            expires: None,
+            unsigned_headers: json!([]),
+            url_edits: json!([["X-Amz-Date=", "X-Amz-Date=1"]]),
+            status: 400,
+            code: "AuthorizationQueryParametersError",
+            message: "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+                .to_owned(),
+            region_element: None,
+        },
+        Case {
+            kind: "query",
+            region: "us-east-1",
+            expires: None,
+            unsigned_headers: json!([]),
+            url_edits: json!([["X-Amz-Expires=300", "X-Amz-Expires=300.0"]]),
+            status: 400,
+            code: "AuthorizationQueryParametersError",
+            message: "X-Amz-Expires should be a number".to_owned(),
+            region_element: None,
+        },
+        Case {
+            kind: "query",
+            region: "us-east-1",
+            expires: None,
+            unsigned_headers: json!([]),
+            url_edits: json!([["X-Amz-Expires=300", "X-Amz-Expires=-300"]]),
+            status: 400,
+            code: "AuthorizationQueryParametersError",
+            message: "X-Amz-Expires must be non-negative".to_owned(),
             region_element: None,
         },
     ];
@@ -218,7 +267,7 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
                 "body": "", "access_key": AK, "secret_key": SK, "token": null,
                 "region": case.region, "service": "s3", "kind": case.kind, "s3": true,
                 "protocol": "rest-xml", "expires": case.expires,
-                "unsigned_headers": case.unsigned_headers,
+                "unsigned_headers": case.unsigned_headers, "url_edits": case.url_edits,
             })
         })
         .collect();
