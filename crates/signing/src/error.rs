@@ -901,11 +901,14 @@ impl Error {
             Self::UnknownAccessKey { .. } | Self::SessionTokenMissing => "InvalidAccessKeyId",
             Self::SessionTokenMismatch => "InvalidToken",
             Self::MissingAuthentication | Self::MissingDate => "AccessDenied",
-            Self::MultipleAuthMechanisms { .. } => "InvalidArgument",
-            Self::UnsupportedAlgorithm {
+            // S3 answers a header of a scheme it does not take, "Unsupported Authorization
+            // Type", naming the header (versity/versitygw#1512 quotes a 2025 answer;
+            // danialfarid/ng-file-upload#615 one to `Basic`).
+            Self::MultipleAuthMechanisms { .. }
+            | Self::UnsupportedAlgorithm {
                 location: Header, ..
-            }
-            | Self::IncompleteSignature {
+            } => "InvalidArgument",
+            Self::IncompleteSignature {
                 location: Header, ..
             }
             | Self::MalformedAuthorization {
@@ -1202,8 +1205,7 @@ impl Error {
     ///   SignedHeaders, and Signature." (ex-aws/ex_aws#537, robmcvey/cakephp-amazon-s3#15);
     ///   a presigned URL without one of its parameters, "Query-string authentication version 4
     ///   requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date,
-    ///   X-Amz-SignedHeaders, and X-Amz-Expires parameters." (as MinIO, versitygw and
-    ///   OpenStack Swift's S3 front end answer it for S3's sake);
+    ///   X-Amz-SignedHeaders, and X-Amz-Expires parameters." (kaliber-scala/play-s3#73);
     /// - a header request time missing or malformed, `AccessDenied`, "AWS authentication
     ///   requires a valid Date or x-amz-date header" (hubrick/vertx-s3-client#5,
     ///   aws/aws-sdk-java#484);
@@ -1373,6 +1375,8 @@ impl Error {
     ///   in the request which were not signed" (soto-project/soto#374,
     ///   badslug/Paw-AWSSignature4DynamicValue#4), and for `host`
     ///   ([`Error::headers_not_signed`]);
+    /// - S3's `InvalidArgument` for a header of a scheme it does not take, "Unsupported
+    ///   Authorization Type" (versity/versitygw#1512, danialfarid/ng-file-upload#615);
     /// - S3's `InvalidArgument`s: an `x-amz-content-sha256` that is no hash nor keyword,
     ///   [`MALFORMED_PAYLOAD_HASH`] (versity/versitygw#1352), but for one of S3's ECDSA
     ///   keywords, which S3 takes and this crate does not; an `Authorization` header beside a
@@ -1430,6 +1434,13 @@ impl Error {
             (Self::MalformedPayloadHash { value }, S3) if !value.contains("ECDSA") => {
                 MALFORMED_PAYLOAD_HASH
             }
+            (
+                Self::UnsupportedAlgorithm {
+                    location: SignatureLocation::Header,
+                    ..
+                },
+                S3,
+            ) => "Unsupported Authorization Type",
             (Self::MultipleAuthMechanisms { .. }, S3) => {
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
                  Signature query string parameter or the Authorization header should be \
@@ -1835,7 +1846,7 @@ mod tests {
             "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; \
              expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
         );
-        // ex-aws/ex_aws#537; MinIO, versitygw and OpenStack Swift answer the query's so.
+        // ex-aws/ex_aws#537; kaliber-scala/play-s3#73 for the query's.
         let missing = |location, component| Error::IncompleteSignature {
             location,
             component,

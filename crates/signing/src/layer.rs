@@ -1036,8 +1036,13 @@ fn s3_error_details(error: &Error) -> String {
         // S3's `InvalidArgument` names the argument and echoes it (versity/versitygw#1352,
         // catalyst/moodle-tool_objectfs#303).
         Error::MalformedPayloadHash { ref value } => argument("x-amz-content-sha256", value),
-        // The header's scheme alone: see the error.
-        Error::MultipleAuthMechanisms { ref scheme } => argument("Authorization", scheme),
+        // The header's scheme alone (S3 echoes the whole header, which may be a bearer
+        // token): see the errors.
+        Error::MultipleAuthMechanisms { ref scheme }
+        | Error::UnsupportedAlgorithm {
+            location: crate::SignatureLocation::Header,
+            algorithm: ref scheme,
+        } => argument("Authorization", scheme),
         // S3 lists the headers it found unsigned (soto-project/soto#374; a recorded answer
         // names two, `, `-separated; aws/aws-sdk-java#1680 names `host`).
         Error::UnsignedAmzHeaders { .. } | Error::RequiredHeaderNotSigned { .. } => error

@@ -5,7 +5,7 @@
 
 mod support;
 
-use edgeward_signing::LayerSettings;
+use edgeward_signing::{Accept, LayerSettings, VerifierSettings};
 use serde_json::{json, Value};
 use support::interop::run_json_script_beside_server;
 use support::sdk::UploadFile;
@@ -740,6 +740,58 @@ async fn botocore_reads_s3s_words_for_required_headers_left_unsigned() {
             "{result}"
         );
         assert_eq!(error["HeadersNotSigned"], header, "{result}");
+    }
+}
+
+/// An `Authorization` header of a scheme the layer does not take, sent in place of the one
+/// botocore signed for S3, read back by botocore's S3 parser: S3's `InvalidArgument` (400),
+/// "Unsupported Authorization Type", `ArgumentName` `Authorization` (S3's answer to a
+/// misspelt algorithm in versity/versitygw#1512, to `Basic` in danialfarid/ng-file-upload#615).
+/// S3 echoes the whole header as `ArgumentValue`; the layer echoes the scheme alone, so that a
+/// bearer token sent to the wrong server does not come back in an answer and a client's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_s3s_words_for_an_authorization_of_another_scheme() {
+    // In front of S3 alone, as S3 is: a bearer token names no service to answer for.
+    let mut policy = VerifierSettings::default();
+    policy.services = Accept::OneOf(vec!["s3".to_owned()]);
+    let addr = support::start_server_verifying(policy).await;
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZXZpY2UifQ.c2lnbmF0dXJl";
+    let misspelt = format!(
+        "AWS4-HMAC-SHA25 Credential={AK}/20261207/us-east-1/s3/aws4_request, \
+         SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={}",
+        "0".repeat(64)
+    );
+    let cases = [
+        (format!("Bearer {TOKEN}"), "Bearer"),
+        (misspelt, "AWS4-HMAC-SHA25"),
+    ];
+    let specs: Vec<Value> = cases
+        .iter()
+        .map(|(authorization, _)| {
+            json!({
+                "method": "GET", "url": format!("http://{addr}/bucket/key"), "headers": [],
+                "body": "", "access_key": AK, "secret_key": SK, "token": null,
+                "region": "us-east-1", "service": "s3", "kind": "header", "s3": true,
+                "protocol": "rest-xml", "unsigned_headers": [["Authorization", authorization]],
+            })
+        })
+        .collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
+    for ((_, scheme), result) in cases.iter().zip(&results) {
+        let error = &result["error"];
+        assert_eq!(result["status"], 400, "{result}");
+        assert_eq!(error["Code"], "InvalidArgument", "{result}");
+        assert_eq!(
+            error["Message"], "Unsupported Authorization Type",
+            "{result}"
+        );
+        assert_eq!(error["ArgumentName"], "Authorization", "{result}");
+        assert_eq!(error["ArgumentValue"], *scheme, "{result}");
+        assert!(
+            !result["body"].as_str().unwrap().contains("eyJ"),
+            "{result}"
+        );
     }
 }
 
