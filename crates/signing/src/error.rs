@@ -427,8 +427,8 @@ pub enum Error {
         /// The value found (truncated).
         value: String,
     },
-    /// `X-Amz-Expires` is not a number of seconds between 1 and 604800.
-    #[error("X-Amz-Expires {value:?} must be a number of seconds between 1 and 604800 (7 days)")]
+    /// `X-Amz-Expires` is not a number of seconds from 0 to 604800.
+    #[error("X-Amz-Expires {value:?} must be a number of seconds from 0 to 604800 (7 days)")]
     InvalidExpires {
         /// The value found (truncated).
         value: String,
@@ -1501,13 +1501,12 @@ const MALFORMED_PAYLOAD_HASH: &str = "x-amz-content-sha256 must be UNSIGNED-PAYL
     STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, \
     STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
 
-/// S3's words for an `X-Amz-Expires` refused (`auth::parse_expires` takes digits from 1 to
-/// 604800), where S3's answer is on record: digits that are not all zeros were refused for
-/// being longer than a week (bryanjos/aws_auth#31, aws/aws-cli#5464); a negative number
-/// (fog/fog#3528); what is no number at all, as `21600.0` or `undefined`
-/// (kitware-resonant/cookiecutter-resonant#369, minio/minio-js#1312). Zero, an empty value
-/// and a number with a `+` keep the error's own words: no answer of S3's to them is on
-/// record, and S3 may well take `+5`.
+/// S3's words for an `X-Amz-Expires` refused (`auth::parse_expires` takes digits from 0 to
+/// 604800), where S3's answer is on record: digits were refused for being longer than a week
+/// (bryanjos/aws_auth#31, aws/aws-cli#5464); a negative number (fog/fog#3528); what is no
+/// number at all, as `21600.0` or `undefined` (kitware-resonant/cookiecutter-resonant#369,
+/// minio/minio-js#1312). `-0`, an empty value and a number with a `+` keep the error's own
+/// words: no answer of S3's to them is on record, and S3 may well take `+5`.
 fn s3_expires_words(value: &str) -> Option<&'static str> {
     let (negative, magnitude) = match value.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -1745,7 +1744,7 @@ mod tests {
     }
 
     /// S3 words an `X-Amz-Expires` it refuses its own way: over a week (bryanjos/aws_auth#31),
-    /// negative (fog/fog#3528), no number (kitware-resonant/cookiecutter-resonant#369); zero,
+    /// negative (fog/fog#3528), no number (kitware-resonant/cookiecutter-resonant#369); `-0`,
     /// an empty value and a `+` keep the error's own words, which say what is allowed. A
     /// presigned `X-Amz-Date` not in the basic format, in S3's words (JustinM1/S3SignerAWS#12).
     /// A region S3 would name the right one for reads in its words only where there is one
@@ -1766,8 +1765,6 @@ mod tests {
             ("undefined", Some(NO_NUMBER)),
             ("1e3", Some(NO_NUMBER)),
             ("-", Some(NO_NUMBER)),
-            ("0", None),
-            ("000", None),
             ("-0", None),
             ("+5", None),
             ("", None),

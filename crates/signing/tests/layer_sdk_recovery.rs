@@ -97,7 +97,8 @@ async fn botocore_redirects_to_the_one_accepted_region() {
 ///   ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"" (JustinM1/S3SignerAWS#12);
 /// - one whose `X-Amz-Expires` is no number, "X-Amz-Expires should be a number"
 ///   (kitware-resonant/cookiecutter-resonant#369, for `21600.0`), or negative, "X-Amz-Expires
-///   must be non-negative" (fog/fog#3528).
+///   must be non-negative" (fog/fog#3528); or zero, a lifetime over at once: `AccessDenied`,
+///   403, "Request has expired" (as versitygw and Ceph's s3-tests answer it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
     let addr = start_us_east_1_only_server().await;
@@ -256,6 +257,17 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
             status: 400,
             code: "AuthorizationQueryParametersError",
             message: "X-Amz-Expires must be non-negative".to_owned(),
+            region_element: None,
+        },
+        Case {
+            kind: "query",
+            region: "us-east-1",
+            expires: None,
+            unsigned_headers: json!([]),
+            url_edits: json!([["X-Amz-Expires=300", "X-Amz-Expires=0"]]),
+            status: 403,
+            code: "AccessDenied",
+            message: "Request has expired".to_owned(),
             region_element: None,
         },
     ];

@@ -229,6 +229,31 @@ fn each_check_has_its_error() {
         400,
         "over 7 days",
     );
+    // A lifetime of zero is over at once (`AccessDenied`, 403, as versitygw and Ceph's
+    // s3-tests answer it), not out of range: S3's words ask for one non-negative.
+    let mut zero = presigned.clone();
+    zero.target = zero.target.replace("X-Amz-Expires=60", "X-Amz-Expires=0");
+    let error = check(
+        VerifierSettings::default(),
+        &zero,
+        now() + Duration::from_secs(1),
+        later,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::PresignedExpired {
+                expires_secs: 0,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        (error.aws_error_code(), error.http_status()),
+        ("AccessDenied", 403)
+    );
     let mut incomplete = presigned.clone();
     incomplete.target = incomplete
         .target
