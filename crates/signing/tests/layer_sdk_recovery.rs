@@ -130,145 +130,97 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
         "AWS4-HMAC-SHA256 Credential={AK}/20261207/us-east-1/s3/aws4_request, \
          SignedHeaders=host;x-amz-content-sha256;x-amz-date"
     );
+    // A request botocore signed for us-east-1, sent as signed, and refused 400 with `code`.
+    let refused = |kind, code, message: &str| Case {
+        kind,
+        region: "us-east-1",
+        expires: None,
+        unsigned_headers: json!([]),
+        url_edits: json!([]),
+        status: 400,
+        code,
+        message: message.to_owned(),
+        region_element: None,
+    };
+    const HEADER: &str = "AuthorizationHeaderMalformed";
+    const QUERY: &str = "AuthorizationQueryParametersError";
+    const HEADER_HEAD: &str = "The authorization header is malformed";
+    const QUERY_HEAD: &str = "Error parsing the X-Amz-Credential parameter";
     let cases = [
         Case {
-            kind: "header",
             region: "eu-west-1",
-            expires: None,
-            unsigned_headers: json!([]),
-            url_edits: json!([]),
-            status: 400,
-            code: "AuthorizationHeaderMalformed",
-            message: wrong_region("The authorization header is malformed"),
             region_element: Some("us-east-1"),
+            ..refused("header", HEADER, &wrong_region(HEADER_HEAD))
         },
         Case {
-            kind: "query",
             region: "eu-west-1",
-            expires: None,
-            unsigned_headers: json!([]),
-            url_edits: json!([]),
-            status: 400,
-            code: "AuthorizationQueryParametersError",
-            message: wrong_region("Error parsing the X-Amz-Credential parameter"),
             region_element: Some("us-east-1"),
+            ..refused("query", QUERY, &wrong_region(QUERY_HEAD))
         },
         Case {
-            kind: "query",
-            region: "us-east-1",
             expires: Some(604_801),
-            unsigned_headers: json!([]),
-            url_edits: json!([]),
-            status: 400,
-            code: "AuthorizationQueryParametersError",
-            message: "X-Amz-Expires must be less than a week (in seconds); that is, the given \
-                      X-Amz-Expires must be less than 604800 seconds"
-                .to_owned(),
-            region_element: None,
+            ..refused(
+                "query",
+                QUERY,
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given \
+                 X-Amz-Expires must be less than 604800 seconds",
+            )
         },
         Case {
-            kind: "header",
-            region: "us-east-1",
-            expires: None,
             unsigned_headers: json!([["X-Amz-Date", a_day_ago]]),
-            url_edits: json!([]),
-            status: 400,
-            code: "AuthorizationHeaderMalformed",
-            message: "The authorization header is malformed; Invalid credential date. Date is \
-                      not the same as X-Amz-Date."
-                .to_owned(),
-            region_element: None,
+            ..refused(
+                "header",
+                HEADER,
+                "The authorization header is malformed; Invalid credential date. Date is not \
+                 the same as X-Amz-Date.",
+            )
         },
         Case {
-            kind: "header",
             region: "",
-            expires: None,
-            unsigned_headers: json!([]),
-            url_edits: json!([]),
-            status: 400,
-            code: "AuthorizationHeaderMalformed",
-            message: mal_formed("The authorization header is malformed"),
-            region_element: None,
+            ..refused("header", HEADER, &mal_formed(HEADER_HEAD))
         },
         Case {
-            kind: "query",
             region: "",
-            expires: None,
-            unsigned_headers: json!([]),
-            url_edits: json!([]),
-            status: 400,
-            code: "AuthorizationQueryParametersError",
-            message: mal_formed("Error parsing the X-Amz-Credential parameter"),
-            region_element: None,
+            ..refused("query", QUERY, &mal_formed(QUERY_HEAD))
         },
         Case {
-            kind: "header",
-            region: "us-east-1",
-            expires: None,
             unsigned_headers: json!([["Authorization", no_signature]]),
-            url_edits: json!([]),
-            status: 400,
-            code: "AuthorizationHeaderMalformed",
-            message: "The authorization header is malformed; the authorization header requires \
-                      three components: Credential, SignedHeaders, and Signature."
-                .to_owned(),
-            region_element: None,
+            ..refused(
+                "header",
+                HEADER,
+                "The authorization header is malformed; the authorization header requires \
+                 three components: Credential, SignedHeaders, and Signature.",
+            )
         },
         Case {
-            kind: "header",
-            region: "us-east-1",
-            expires: None,
             unsigned_headers: json!([["X-Amz-Date", "20261207T120000+01"]]),
-            url_edits: json!([]),
             status: 403,
-            code: "AccessDenied",
-            message: "AWS authentication requires a valid Date or x-amz-date header".to_owned(),
-            region_element: None,
+            ..refused(
+                "header",
+                "AccessDenied",
+                "AWS authentication requires a valid Date or x-amz-date header",
+            )
         },
         Case {
-            kind: "query",
-            region: "us-east-1",
-            expires: None,
-            unsigned_headers: json!([]),
             url_edits: json!([["X-Amz-Date=", "X-Amz-Date=1"]]),
-            status: 400,
-            code: "AuthorizationQueryParametersError",
-            message: "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
-                .to_owned(),
-            region_element: None,
+            ..refused(
+                "query",
+                QUERY,
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+            )
         },
         Case {
-            kind: "query",
-            region: "us-east-1",
-            expires: None,
-            unsigned_headers: json!([]),
             url_edits: json!([["X-Amz-Expires=300", "X-Amz-Expires=300.0"]]),
-            status: 400,
-            code: "AuthorizationQueryParametersError",
-            message: "X-Amz-Expires should be a number".to_owned(),
-            region_element: None,
+            ..refused("query", QUERY, "X-Amz-Expires should be a number")
         },
         Case {
-            kind: "query",
-            region: "us-east-1",
-            expires: None,
-            unsigned_headers: json!([]),
             url_edits: json!([["X-Amz-Expires=300", "X-Amz-Expires=-300"]]),
-            status: 400,
-            code: "AuthorizationQueryParametersError",
-            message: "X-Amz-Expires must be non-negative".to_owned(),
-            region_element: None,
+            ..refused("query", QUERY, "X-Amz-Expires must be non-negative")
         },
         Case {
-            kind: "query",
-            region: "us-east-1",
-            expires: None,
-            unsigned_headers: json!([]),
             url_edits: json!([["X-Amz-Expires=300", "X-Amz-Expires=0"]]),
             status: 403,
-            code: "AccessDenied",
-            message: "Request has expired".to_owned(),
-            region_element: None,
+            ..refused("query", "AccessDenied", "Request has expired")
         },
     ];
     let specs: Vec<Value> = cases
