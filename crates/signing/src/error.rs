@@ -319,6 +319,8 @@ pub enum Error {
         scope_date: String,
         /// `YYYYMMDD` from the request time.
         request_date: String,
+        /// The request time as signed (`YYYYMMDD'T'HHMMSS'Z'`).
+        request_time: String,
     },
     /// The credential scope names a region this verifier does not accept.
     #[error("the region {region:?} is {}", match expected {
@@ -788,6 +790,14 @@ impl Error {
             Self::UnsupportedAlgorithm {
                 location: Header, ..
             } => "IncompleteSignature",
+            // A scope the signature cannot be for fails "the signature verification step"
+            // (the IAM User Guide's "Troubleshoot signed requests for AWS APIs"): a wrong
+            // terminator, as a wrong region or service below.
+            Self::MalformedCredential {
+                location: Header | Query,
+                fault: CredentialFault::Terminator { .. },
+                ..
+            } => "SignatureDoesNotMatch",
             // The query and JSON services answer every header they cannot read so: a
             // credential of other than five elements (SQS in boto/boto3#1081, IAM in
             // aws/aws-sdk-go#1042, DynamoDB in dynamoose/dynamoose#1208), a component that is
@@ -802,10 +812,7 @@ impl Error {
             | Self::MalformedCredential {
                 location: Header, ..
             } => "IncompleteSignature",
-            Self::MultipleAuthMechanisms { .. }
-            | Self::ScopeDateMismatch {
-                location: Header, ..
-            } => "AuthorizationHeaderMalformed",
+            Self::MultipleAuthMechanisms { .. } => "AuthorizationHeaderMalformed",
             Self::UnsupportedAlgorithm {
                 location: Query, ..
             }
@@ -816,9 +823,6 @@ impl Error {
                 location: Query, ..
             }
             | Self::MalformedCredential {
-                location: Query, ..
-            }
-            | Self::ScopeDateMismatch {
                 location: Query, ..
             }
             | Self::MalformedPresignedDate { .. }
@@ -867,11 +871,17 @@ impl Error {
             Self::ExpiredToken { .. } => "ExpiredToken",
             Self::CredentialLookupFailed { .. } => "InternalFailure",
             // STS and IAM answer a scope their endpoint does not serve so ("Credential should
-            // be scoped to a valid region, not 'us-east-2'."; "… to correct service: …"), 403.
+            // be scoped to a valid region, not 'us-east-2'."; "… to correct service: …"), 403;
+            // and one of another day than the request (the guide above; a JSON service's
+            // answer in tedder/requests-aws4auth#7).
             Self::SignatureDoesNotMatch { .. }
             | Self::ChunkSignatureMismatch { .. }
             | Self::RegionNotAccepted { .. }
-            | Self::ServiceNotAccepted { .. } => "SignatureDoesNotMatch",
+            | Self::ServiceNotAccepted { .. }
+            | Self::ScopeDateMismatch {
+                location: Header | Query,
+                ..
+            } => "SignatureDoesNotMatch",
             Self::MalformedPayloadHash { .. } => "InvalidArgument",
             Self::PayloadHashMismatch { .. } => "XAmzContentSHA256Mismatch",
             Self::MalformedChunk { .. } | Self::IncompleteBody { .. } | Self::BodyRead { .. } => {
@@ -917,6 +927,9 @@ impl Error {
             | Self::MalformedCredential {
                 location: Header, ..
             }
+            | Self::ScopeDateMismatch {
+                location: Header, ..
+            }
             // botocore's region redirector acts on this code with a `<Region>` in the answer
             // (`expected_region`).
             | Self::RegionNotAccepted {
@@ -929,6 +942,12 @@ impl Error {
                 location: Query, ..
             }
             | Self::ServiceNotAccepted {
+                location: Query, ..
+            }
+            | Self::MalformedCredential {
+                location: Query, ..
+            }
+            | Self::ScopeDateMismatch {
                 location: Query, ..
             } => "AuthorizationQueryParametersError",
             // "the region 'us-east-1' is wrong; expecting 'us-west-1'", naming X-Amz-Credential.
@@ -1260,6 +1279,30 @@ impl Error {
                      keyid/date/region/service/term, got '{credential}'"
                 )
             });
+        }
+        if let Dialect::Query | Dialect::Json(_) = dialect {
+            return match self {
+                // The IAM User Guide's "Troubleshoot signed requests for AWS APIs" gives both;
+                // a JSON service's answer with the values in tedder/requests-aws4auth#7.
+                Self::ScopeDateMismatch {
+                    location: SignatureLocation::Header | SignatureLocation::Query,
+                    scope_date,
+                    request_date,
+                    request_time,
+                } => Some(format!(
+                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of \
+                     date from HTTP: '{scope_date}' != '{request_date}', from '{request_time}'."
+                )),
+                Self::MalformedCredential {
+                    location: SignatureLocation::Header | SignatureLocation::Query,
+                    fault: CredentialFault::Terminator { terminator },
+                    ..
+                } => Some(format!(
+                    "Credential should be scoped with a valid terminator: 'aws4_request', not \
+                     '{terminator}'."
+                )),
+                _ => None,
+            };
         }
         if dialect != Dialect::S3 {
             return None;
@@ -1816,6 +1859,7 @@ mod tests {
             location,
             scope_date: "20150830".to_owned(),
             request_date: "20150831".to_owned(),
+            request_time: "20150831T000000Z".to_owned(),
         };
         assert_eq!(
             dates(SignatureLocation::Header).to_s3_error().message,
@@ -1901,6 +1945,69 @@ mod tests {
             missing(SignatureLocation::PostForm, "policy"),
         ] {
             assert_eq!(error.to_s3_error().message, error.to_string());
+        }
+    }
+
+    /// The query and JSON services fail the signature for a scope of another day or another
+    /// terminator, in the IAM User Guide's words ("Troubleshoot signed requests for AWS
+    /// APIs"; the values as tedder/requests-aws4auth#7 shows them); S3 calls the header or
+    /// the query malformed, and a POST form's field an invalid argument.
+    #[test]
+    fn a_scope_of_another_day_or_terminator_fails_the_signature() {
+        let day = |location| Error::ScopeDateMismatch {
+            location,
+            scope_date: "20151124".to_owned(),
+            request_date: "20151125".to_owned(),
+            request_time: "20151125T154140Z".to_owned(),
+        };
+        let terminator = |location| Error::MalformedCredential {
+            location,
+            credential: "AKID/20151125/us-east-1/sts/aws5_request".to_owned(),
+            fault: CredentialFault::Terminator {
+                terminator: "aws5_request".to_owned(),
+            },
+        };
+        for (location, s3_code) in [
+            (SignatureLocation::Header, "AuthorizationHeaderMalformed"),
+            (
+                SignatureLocation::Query,
+                "AuthorizationQueryParametersError",
+            ),
+        ] {
+            for (error, words) in [
+                (
+                    day(location),
+                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of \
+                     date from HTTP: '20151124' != '20151125', from '20151125T154140Z'.",
+                ),
+                (
+                    terminator(location),
+                    "Credential should be scoped with a valid terminator: 'aws4_request', not \
+                     'aws5_request'.",
+                ),
+            ] {
+                let aws = error.to_aws_error();
+                assert_eq!((aws.code, aws.status), ("SignatureDoesNotMatch", 403));
+                assert_eq!(aws.message, words);
+                let json = error.to_json_error(JsonProtocol::AwsJson);
+                assert_eq!(
+                    (json.code, json.status, json.message.as_str()),
+                    ("InvalidSignatureException", 400, words)
+                );
+                let s3 = error.to_s3_error();
+                assert_eq!((s3.code, s3.status), (s3_code, 400), "{error}");
+                assert_ne!(s3.message, words);
+            }
+        }
+        for error in [
+            day(SignatureLocation::PostForm),
+            terminator(SignatureLocation::PostForm),
+        ] {
+            let aws = error.to_aws_error();
+            assert_eq!(
+                (aws.code, aws.message),
+                ("InvalidArgument", error.to_string())
+            );
         }
     }
 

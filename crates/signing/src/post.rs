@@ -853,6 +853,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 location: LOCATION,
                 scope_date: credential.date.to_string(),
                 request_date: request_date.to_owned(),
+                request_time: date.to_string(),
             });
         }
         let settings = self.settings();

@@ -2070,6 +2070,7 @@ impl<L: CredentialLookup> Verifier<L> {
                 location,
                 scope_date: auth.credential.date.to_string(),
                 request_date: request_date.to_owned(),
+                request_time: date.amz.to_string(),
             });
         }
         let region_accepted = self.settings.regions.allows(&auth.credential.region)

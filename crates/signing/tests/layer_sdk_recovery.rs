@@ -320,6 +320,89 @@ async fn botocore_reads_a_header_it_cannot_read_as_incomplete_signature() {
     }
 }
 
+/// The query and JSON services fail the signature for a scope of another day than the
+/// request's and for a scope with another terminator than `aws4_request`:
+/// `SignatureDoesNotMatch` (`InvalidSignatureException` in JSON), in the words the IAM User
+/// Guide's "Troubleshoot signed requests for AWS APIs" gives, with the values as a JSON
+/// service's answer in tedder/requests-aws4auth#7 shows them. botocore's query and JSON
+/// parsers read the layer's answers for STS and DynamoDB: a request botocore signed, sent with
+/// an `X-Amz-Date` a day earlier, and one whose header names `aws5_request`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_a_scope_of_another_day_or_terminator_as_a_signature_mismatch() {
+    let addr = support::start_server().await;
+    let a_day_ago = edgeward_signing::format_amz_date(
+        std::time::SystemTime::now() - Duration::from_secs(24 * 3600),
+    );
+    let other_terminator = |service: &str| {
+        format!(
+            "AWS4-HMAC-SHA256 Credential={AK}/20261207/us-east-1/{service}/aws5_request, \
+             SignedHeaders=host;x-amz-date, Signature={}",
+            "0".repeat(64)
+        )
+    };
+    let services = [
+        (
+            "sts",
+            json!([[
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8"
+            ]]),
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            "query",
+            ("SignatureDoesNotMatch", 403),
+        ),
+        (
+            "dynamodb",
+            json!([
+                ["Content-Type", "application/x-amz-json-1.0"],
+                ["X-Amz-Target", "DynamoDB_20120810.ListTables"],
+            ]),
+            "{}",
+            "json",
+            ("InvalidSignatureException", 400),
+        ),
+    ];
+    let mut specs = Vec::new();
+    for (service, headers, body, protocol, _) in &services {
+        for unsigned_headers in [
+            json!([["X-Amz-Date", a_day_ago]]),
+            json!([["Authorization", other_terminator(service)]]),
+        ] {
+            specs.push(json!({
+                "method": "POST", "url": format!("http://{addr}/"), "headers": headers,
+                "body": body, "access_key": AK, "secret_key": SK, "token": null,
+                "region": "us-east-1", "service": service, "kind": "header", "s3": false,
+                "protocol": protocol, "unsigned_headers": unsigned_headers,
+            }));
+        }
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
+    for ((_, _, _, _, (code, status)), pair) in services.iter().zip(results.chunks(2)) {
+        let [another_day, another_terminator] = pair else {
+            panic!("two answers per service: {results:?}")
+        };
+        // The day botocore signed for, from its string-to-sign's scope.
+        let string_to_sign = another_day["signed"]["string_to_sign"].as_str().unwrap();
+        let scope_date = &string_to_sign.lines().nth(2).unwrap()[..8];
+        let expected = [
+            format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
+                 from HTTP: '{scope_date}' != '{}', from '{a_day_ago}'.",
+                &a_day_ago[..8]
+            ),
+            "Credential should be scoped with a valid terminator: 'aws4_request', not \
+             'aws5_request'."
+                .to_owned(),
+        ];
+        for (result, message) in [another_day, another_terminator].into_iter().zip(expected) {
+            assert_eq!(result["status"], *status, "{result}");
+            assert_eq!(result["error"]["Code"], *code, "{result}");
+            assert_eq!(result["error"]["Message"], message, "{result}");
+        }
+    }
+}
+
 /// botocore over HTTPS, a request with a large body that the layer refuses before reading the
 /// body (an unknown access key, known from the head): the user should get the AWS error
 /// (`UnrecognizedClientException`, `InvalidClientTokenId`), as with a small body. botocore

@@ -170,7 +170,6 @@ fn expected_code(mutation: &Mutation) -> &'static str {
     match mutation {
         Mutation::RemoveSignedHeader => "AccessDenied",
         Mutation::BodyUnderS3Hash => "XAmzContentSHA256Mismatch",
-        Mutation::DateToAnotherDay => "AuthorizationHeaderMalformed",
         Mutation::AccessKey | Mutation::SessionToken | Mutation::DropSessionToken => {
             "InvalidClientTokenId"
         }
