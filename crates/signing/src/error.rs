@@ -343,6 +343,9 @@ pub enum Error {
         location: SignatureLocation,
         /// The service found.
         service: String,
+        /// The one service accepted, when there is one: the query and JSON services name
+        /// theirs in their answer.
+        expected: Option<String>,
     },
     /// `host`, the header carrying the request time, or the `x-amz-trailer` of a streamed
     /// body is not among the signed headers.
@@ -1250,10 +1253,13 @@ impl Error {
     }
 
     /// AWS's words for this failure in `dialect` where they name values of the request (a
-    /// region, a checksum's algorithm, the query and JSON services' "Credential must have
-    /// exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '…'" from
-    /// boto/boto3#1081 and dynamoose/dynamoose#1208); `None` where AWS's words are fixed
-    /// ([`Error::aws_words`]) or the error's own words stand.
+    /// region, a checksum's algorithm); `None` where AWS's words are fixed
+    /// ([`Error::aws_words`]) or the error's own words stand. The query and JSON services'
+    /// are those of a credential they cannot read ("Credential must have exactly 5
+    /// slash-delimited elements, e.g. keyid/date/region/service/term, got '…'", from
+    /// boto/boto3#1081 and dynamoose/dynamoose#1208) and of a scope their signature cannot be
+    /// for: of another day, terminator, region or service ("Date in Credential scope does not
+    /// match …", "Credential should be scoped to a valid region, not '…'.", …).
     fn formed_words(&self, dialect: Dialect) -> Option<String> {
         /// How S3 begins a complaint about the credential, by where it was.
         fn credential_head(location: SignatureLocation) -> &'static str {
@@ -1300,6 +1306,23 @@ impl Error {
                 } => Some(format!(
                     "Credential should be scoped with a valid terminator: 'aws4_request', not \
                      '{terminator}'."
+                )),
+                // STS's query XML in cognitect-labs/aws-api#27, IAM's in JuliaCloud/AWS.jl#565,
+                // a JSON service's in aws/aws-sdk-js-v3#5576; the service named is the one
+                // the endpoint serves ("… to correct service: 'batch'.").
+                Self::RegionNotAccepted {
+                    location: SignatureLocation::Header | SignatureLocation::Query,
+                    region,
+                    ..
+                } => Some(format!(
+                    "Credential should be scoped to a valid region, not '{region}'."
+                )),
+                Self::ServiceNotAccepted {
+                    location: SignatureLocation::Header | SignatureLocation::Query,
+                    expected: Some(expected),
+                    ..
+                } => Some(format!(
+                    "Credential should be scoped to correct service: '{expected}'."
                 )),
                 _ => None,
             };
@@ -2408,7 +2431,8 @@ mod tests {
         assert_eq!(missing.to_s3_error().message, "Access Denied");
         // The cause stays in the error's own words.
         assert_eq!(unknown.to_string(), "unknown access key ID \"AKID\"");
-        // A scope the endpoint does not serve keeps its own words, under the mismatch's code.
+        // A scope the endpoint does not serve, under the mismatch's code in STS's words
+        // (cognitect-labs/aws-api#27); a service only where the one served is known.
         let region = Error::RegionNotAccepted {
             location: SignatureLocation::Header,
             region: "us-east-2".to_owned(),
@@ -2416,7 +2440,23 @@ mod tests {
         };
         let query = region.to_aws_error();
         assert_eq!(query.code, "SignatureDoesNotMatch");
-        assert_eq!(query.message, region.to_string());
+        assert_eq!(
+            query.message,
+            "Credential should be scoped to a valid region, not 'us-east-2'."
+        );
+        let service = |expected: Option<&str>| Error::ServiceNotAccepted {
+            location: SignatureLocation::Header,
+            service: "sts".to_owned(),
+            expected: expected.map(str::to_owned),
+        };
+        assert_eq!(
+            service(Some("batch")).to_aws_error().message,
+            "Credential should be scoped to correct service: 'batch'."
+        );
+        assert_eq!(
+            service(None).to_aws_error().message,
+            service(None).to_string()
+        );
     }
 
     /// A request time out of the window reads as STS's answers do, word for word: aws/aws-cli#6676

@@ -869,6 +869,7 @@ impl<L: CredentialLookup> Verifier<L> {
             return Err(Error::ServiceNotAccepted {
                 location: LOCATION,
                 service: clip(&credential.service),
+                expected: Some("s3".to_owned()),
             });
         }
         let provided =

@@ -2087,6 +2087,7 @@ impl<L: CredentialLookup> Verifier<L> {
             return Err(Error::ServiceNotAccepted {
                 location,
                 service: clip(&auth.credential.service),
+                expected: self.settings.services.only_one().map(str::to_owned),
             });
         }
         if !auth.signs.host {

@@ -403,6 +403,73 @@ async fn botocore_reads_a_scope_of_another_day_or_terminator_as_a_signature_mism
     }
 }
 
+/// A scope the endpoint does not serve, as STS words it ("Credential should be scoped to a
+/// valid region, not 'us-east-2'." in cognitect-labs/aws-api#27; "… to correct service:
+/// 'batch'."): `SignatureDoesNotMatch` to the query services, `InvalidSignatureException` to
+/// the JSON ones. botocore's parsers read the layer's answers for STS and DynamoDB, signed for
+/// us-east-1 to an endpoint of us-west-2 alone, and DynamoDB's to an endpoint of STS alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_reads_a_scope_the_endpoint_does_not_serve_in_stss_words() {
+    let mut west = VerifierSettings::default();
+    west.regions = Accept::OneOf(vec!["us-west-2".to_owned()]);
+    let mut sts_only = VerifierSettings::default();
+    sts_only.services = Accept::OneOf(vec!["sts".to_owned()]);
+    let (west, sts_only) = (
+        support::start_server_verifying(west).await,
+        support::start_server_verifying(sts_only).await,
+    );
+    let spec = |addr: SocketAddr, service: &str| {
+        let (headers, body, protocol) = match service {
+            "sts" => (
+                json!([[
+                    "Content-Type",
+                    "application/x-www-form-urlencoded; charset=utf-8"
+                ]]),
+                "Action=GetCallerIdentity&Version=2011-06-15",
+                "query",
+            ),
+            _ => (
+                json!([
+                    ["Content-Type", "application/x-amz-json-1.0"],
+                    ["X-Amz-Target", "DynamoDB_20120810.ListTables"],
+                ]),
+                "{}",
+                "json",
+            ),
+        };
+        json!({
+            "method": "POST", "url": format!("http://{addr}/"), "headers": headers,
+            "body": body, "access_key": AK, "secret_key": SK, "token": null,
+            "region": "us-east-1", "service": service, "kind": "header", "s3": false,
+            "protocol": protocol,
+        })
+    };
+    let region = "Credential should be scoped to a valid region, not 'us-east-1'.";
+    let cases = [
+        (spec(west, "sts"), "SignatureDoesNotMatch", 403, region),
+        (
+            spec(west, "dynamodb"),
+            "InvalidSignatureException",
+            400,
+            region,
+        ),
+        (
+            spec(sts_only, "dynamodb"),
+            "InvalidSignatureException",
+            400,
+            "Credential should be scoped to correct service: 'sts'.",
+        ),
+    ];
+    let specs: Vec<Value> = cases.iter().map(|(spec, ..)| spec.clone()).collect();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
+    for ((_, code, status, message), result) in cases.iter().zip(&results) {
+        assert_eq!(result["status"], *status, "{result}");
+        assert_eq!(result["error"]["Code"], *code, "{result}");
+        assert_eq!(result["error"]["Message"], *message, "{result}");
+    }
+}
+
 /// botocore over HTTPS, a request with a large body that the layer refuses before reading the
 /// body (an unknown access key, known from the head): the user should get the AWS error
 /// (`UnrecognizedClientException`, `InvalidClientTokenId`), as with a small body. botocore

@@ -597,7 +597,8 @@ fn s3_names_some_failures_its_own_way() {
 /// `SignatureDoesNotMatch`, 403, "Credential should be scoped to a valid region, not
 /// 'us-east-2'." (STS's query XML in cognitect-labs/aws-api#27, IAM in JuliaCloud/AWS.jl#565;
 /// the JSON services' `InvalidSignatureException`, 403, in aws/aws-sdk-js-v3#5576), and a
-/// wrong service "… should be scoped to correct service: 'batch'." S3 answers
+/// wrong service "… should be scoped to correct service: 'batch'.", naming the one it serves.
+/// S3 answers
 /// `AuthorizationHeaderMalformed`, 400 ("the region 'us-east-1' is wrong; expecting
 /// 'eu-west-1'", which botocore's S3 region redirector reads), and for a presigned URL
 /// `AuthorizationQueryParametersError`, 400.
@@ -628,7 +629,16 @@ fn a_scope_the_verifier_does_not_serve_is_answered_as_each_service_answers_it() 
         regions.regions = Accept::OneOf(vec!["eu-west-1".into()]);
         let mut services = VerifierSettings::default();
         services.services = Accept::OneOf(vec!["sts".into()]);
-        for settings in [regions, services] {
+        for (settings, words) in [
+            (
+                regions,
+                "Credential should be scoped to a valid region, not 'us-east-1'.",
+            ),
+            (
+                services,
+                "Credential should be scoped to correct service: 'sts'.",
+            ),
+        ] {
             let error = check(settings, request, now(), later).unwrap_err();
             assert!(
                 matches!(
@@ -643,6 +653,7 @@ fn a_scope_the_verifier_does_not_serve_is_answered_as_each_service_answers_it() 
                 "{error}"
             );
             assert_eq!(error.http_status(), 403);
+            assert_eq!(error.to_aws_error().message, words);
         }
     }
 
