@@ -250,6 +250,37 @@ async fn botocore_reads_s3s_words_for_a_malformed_authorization() {
     }
 }
 
+/// A `botocore_send.py` spec: a call botocore signs in the header for us-east-1, to STS
+/// (`GetCallerIdentity`, read back with the query parser) or to DynamoDB (`ListTables`, with
+/// the JSON parser) at `addr`, with `unsigned_headers` put in place after signing.
+fn sts_or_dynamodb_call(addr: SocketAddr, service: &str, unsigned_headers: Value) -> Value {
+    let (headers, body, protocol) = match service {
+        "sts" => (
+            json!([[
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=utf-8"
+            ]]),
+            "Action=GetCallerIdentity&Version=2011-06-15",
+            "query",
+        ),
+        "dynamodb" => (
+            json!([
+                ["Content-Type", "application/x-amz-json-1.0"],
+                ["X-Amz-Target", "DynamoDB_20120810.ListTables"],
+            ]),
+            "{}",
+            "json",
+        ),
+        other => panic!("no call to {other}"),
+    };
+    json!({
+        "method": "POST", "url": format!("http://{addr}/"), "headers": headers, "body": body,
+        "access_key": AK, "secret_key": SK, "token": null, "region": "us-east-1",
+        "service": service, "kind": "header", "s3": false, "protocol": protocol,
+        "unsigned_headers": unsigned_headers,
+    })
+}
+
 /// The query and JSON services answer an `Authorization` header they cannot read
 /// `IncompleteSignature` (`IncompleteSignatureException` in JSON), 400; for a credential of
 /// other than five elements, "Credential must have exactly 5 slash-delimited elements, e.g.
@@ -268,36 +299,14 @@ async fn botocore_reads_a_header_it_cannot_read_as_incomplete_signature() {
             "0".repeat(64)
         )
     };
-    let spec = |service: &str, headers: Value, body: &str, protocol: &str| {
-        json!({
-            "method": "POST", "url": format!("http://{addr}/"), "headers": headers,
-            "body": body, "access_key": AK, "secret_key": SK, "token": null,
-            "region": "us-east-1", "service": service, "kind": "header", "s3": false,
-            "protocol": protocol, "unsigned_headers": [["Authorization", header(service)]],
+    let specs: Vec<Value> = ["sts", "dynamodb"]
+        .iter()
+        .map(|service| {
+            sts_or_dynamodb_call(addr, service, json!([["Authorization", header(service)]]))
         })
-    };
-    let specs = json!([
-        spec(
-            "sts",
-            json!([[
-                "Content-Type",
-                "application/x-www-form-urlencoded; charset=utf-8"
-            ]]),
-            "Action=GetCallerIdentity&Version=2011-06-15",
-            "query",
-        ),
-        spec(
-            "dynamodb",
-            json!([
-                ["Content-Type", "application/x-amz-json-1.0"],
-                ["X-Amz-Target", "DynamoDB_20120810.ListTables"],
-            ]),
-            "{}",
-            "json",
-        ),
-    ]);
+        .collect();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
-    let results = run_json_script_beside_server(script, specs).await;
+    let results = run_json_script_beside_server(script, Value::Array(specs)).await;
     for ((service, code), result) in [
         ("sts", "IncompleteSignature"),
         ("dynamodb", "IncompleteSignatureException"),
@@ -341,44 +350,21 @@ async fn botocore_reads_a_scope_of_another_day_or_terminator_as_a_signature_mism
         )
     };
     let services = [
-        (
-            "sts",
-            json!([[
-                "Content-Type",
-                "application/x-www-form-urlencoded; charset=utf-8"
-            ]]),
-            "Action=GetCallerIdentity&Version=2011-06-15",
-            "query",
-            ("SignatureDoesNotMatch", 403),
-        ),
-        (
-            "dynamodb",
-            json!([
-                ["Content-Type", "application/x-amz-json-1.0"],
-                ["X-Amz-Target", "DynamoDB_20120810.ListTables"],
-            ]),
-            "{}",
-            "json",
-            ("InvalidSignatureException", 400),
-        ),
+        ("sts", ("SignatureDoesNotMatch", 403)),
+        ("dynamodb", ("InvalidSignatureException", 400)),
     ];
     let mut specs = Vec::new();
-    for (service, headers, body, protocol, _) in &services {
+    for (service, _) in services {
         for unsigned_headers in [
             json!([["X-Amz-Date", a_day_ago]]),
             json!([["Authorization", other_terminator(service)]]),
         ] {
-            specs.push(json!({
-                "method": "POST", "url": format!("http://{addr}/"), "headers": headers,
-                "body": body, "access_key": AK, "secret_key": SK, "token": null,
-                "region": "us-east-1", "service": service, "kind": "header", "s3": false,
-                "protocol": protocol, "unsigned_headers": unsigned_headers,
-            }));
+            specs.push(sts_or_dynamodb_call(addr, service, unsigned_headers));
         }
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/botocore_send.py");
     let results = run_json_script_beside_server(script, Value::Array(specs)).await;
-    for ((_, _, _, _, (code, status)), pair) in services.iter().zip(results.chunks(2)) {
+    for ((_, (code, status)), pair) in services.iter().zip(results.chunks(2)) {
         let [another_day, another_terminator] = pair else {
             panic!("two answers per service: {results:?}")
         };
@@ -418,32 +404,7 @@ async fn botocore_reads_a_scope_the_endpoint_does_not_serve_in_stss_words() {
         support::start_server_verifying(west).await,
         support::start_server_verifying(sts_only).await,
     );
-    let spec = |addr: SocketAddr, service: &str| {
-        let (headers, body, protocol) = match service {
-            "sts" => (
-                json!([[
-                    "Content-Type",
-                    "application/x-www-form-urlencoded; charset=utf-8"
-                ]]),
-                "Action=GetCallerIdentity&Version=2011-06-15",
-                "query",
-            ),
-            _ => (
-                json!([
-                    ["Content-Type", "application/x-amz-json-1.0"],
-                    ["X-Amz-Target", "DynamoDB_20120810.ListTables"],
-                ]),
-                "{}",
-                "json",
-            ),
-        };
-        json!({
-            "method": "POST", "url": format!("http://{addr}/"), "headers": headers,
-            "body": body, "access_key": AK, "secret_key": SK, "token": null,
-            "region": "us-east-1", "service": service, "kind": "header", "s3": false,
-            "protocol": protocol,
-        })
-    };
+    let spec = |addr, service| sts_or_dynamodb_call(addr, service, json!([]));
     let region = "Credential should be scoped to a valid region, not 'us-east-1'.";
     let cases = [
         (spec(west, "sts"), "SignatureDoesNotMatch", 403, region),
