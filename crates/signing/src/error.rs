@@ -1268,26 +1268,18 @@ impl Error {
                 _ => "Error parsing the X-Amz-Credential parameter",
             }
         }
-        if let (
-            Self::MalformedCredential {
-                location: SignatureLocation::Header,
-                credential,
-                fault: CredentialFault::Shape { elements },
-            },
-            Dialect::Query | Dialect::Json(_),
-        ) = (self, dialect)
-        {
-            // A credential of five elements whose access key ID, region or service is empty,
-            // or holds a byte that is not visible, is not what these words describe.
-            return (*elements != 5).then(|| {
-                format!(
-                    "Credential must have exactly 5 slash-delimited elements, e.g. \
-                     keyid/date/region/service/term, got '{credential}'"
-                )
-            });
-        }
         if let Dialect::Query | Dialect::Json(_) = dialect {
             return match self {
+                // A credential of five elements whose access key ID, region or service is
+                // empty, or holds a byte that is not visible, is not what these words describe.
+                Self::MalformedCredential {
+                    location: SignatureLocation::Header,
+                    credential,
+                    fault: CredentialFault::Shape { elements },
+                } if *elements != 5 => Some(format!(
+                    "Credential must have exactly 5 slash-delimited elements, e.g. \
+                     keyid/date/region/service/term, got '{credential}'"
+                )),
                 // The IAM User Guide's "Troubleshoot signed requests for AWS APIs" gives both;
                 // a JSON service's answer with the values in tedder/requests-aws4auth#7.
                 Self::ScopeDateMismatch {
